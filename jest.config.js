@@ -1,0 +1,25 @@
+// Two projects: unit tests (no network, no database, no real timers) and integration tests
+// against the real services. `npm test` runs both through test/support/run-tests.mjs.
+const swc = ['@swc/jest', {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+  },
+  module: { type: 'commonjs' },
+}];
+const moduleNameMapper = {
+  '^@protos/(.*)$': '<rootDir>/protos/$1',
+  '^@proxy/(.*)$': '<rootDir>/proxy-plugin/src/$1',
+  '^@server/(.*)$': '<rootDir>/ui-extension/src/server/$1',
+  '^@common/(.*)$': '<rootDir>/ui-extension/src/common/$1',
+  '^@migrations/(.*)$': '<rootDir>/migrations/$1',
+  '^@test/(.*)$': '<rootDir>/test/$1',
+};
+const common = { rootDir: __dirname, transform: { '^.+\\.tsx?$': swc }, moduleNameMapper, testEnvironment: 'node' };
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/node_modules/'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int.test.ts'], testTimeout: 60000 },
+  ],
+};

@@ -1,0 +1,13 @@
+import { CreateUsers1763900000000 } from './1763900000000-CreateUsers';
+import { CreateInventory1763900100000 } from './1763900100000-CreateInventory';
+import { CreateJobTables1763900200000 } from './1763900200000-CreateJobTables';
+
+/**
+ * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
+ * A migration merged to main is released: never edit one, add a new one (STYLE.md §8).
+ */
+export const MIGRATIONS = [
+  CreateUsers1763900000000,
+  CreateInventory1763900100000,
+  CreateJobTables1763900200000,
+];

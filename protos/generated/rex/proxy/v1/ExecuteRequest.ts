@@ -1,0 +1,75 @@
+// Original file: protos/rex/proxy/v1/proxy.proto
+
+import type { Filter as _rex_proxy_v1_Filter, Filter__Output as _rex_proxy_v1_Filter__Output } from '../../../rex/proxy/v1/Filter';
+
+export interface ExecuteRequest {
+  /**
+   * The caller's id for this execution (the ui-extension's job id). Cancel and GetResults use it.
+   */
+  'execution_id'?: (string);
+  'agent'?: (string);
+  'action'?: (string);
+  /**
+   * JSON object of the action's inputs.
+   */
+  'arguments_json'?: (string);
+  /**
+   * Directed mode: exactly these identities. The execution ends as soon as all have replied.
+   */
+  'identities'?: (string)[];
+  /**
+   * Used when identities is empty: discover with this filter, then run on what was discovered.
+   */
+  'filter'?: (_rex_proxy_v1_Filter | null);
+  /**
+   * Seconds to wait for replies after the last batch was sent; 0 means the DDL's timeout.
+   */
+  'timeout_seconds'?: (number);
+  /**
+   * 0 means all at once.
+   */
+  'batch_size'?: (number);
+  'batch_sleep_ms'?: (number);
+  /**
+   * Who asked, for the proxy's audit log (e.g. "admin").
+   */
+  'caller'?: (string);
+  'collective'?: (string);
+  'discovery_timeout_ms'?: (number);
+}
+
+export interface ExecuteRequest__Output {
+  /**
+   * The caller's id for this execution (the ui-extension's job id). Cancel and GetResults use it.
+   */
+  'execution_id': (string);
+  'agent': (string);
+  'action': (string);
+  /**
+   * JSON object of the action's inputs.
+   */
+  'arguments_json': (string);
+  /**
+   * Directed mode: exactly these identities. The execution ends as soon as all have replied.
+   */
+  'identities': (string)[];
+  /**
+   * Used when identities is empty: discover with this filter, then run on what was discovered.
+   */
+  'filter': (_rex_proxy_v1_Filter__Output | null);
+  /**
+   * Seconds to wait for replies after the last batch was sent; 0 means the DDL's timeout.
+   */
+  'timeout_seconds': (number);
+  /**
+   * 0 means all at once.
+   */
+  'batch_size': (number);
+  'batch_sleep_ms': (number);
+  /**
+   * Who asked, for the proxy's audit log (e.g. "admin").
+   */
+  'caller': (string);
+  'collective': (string);
+  'discovery_timeout_ms': (number);
+}

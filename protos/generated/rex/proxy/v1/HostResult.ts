@@ -1,0 +1,46 @@
+// Original file: protos/rex/proxy/v1/proxy.proto
+
+import type { HostState as _rex_proxy_v1_HostState, HostState__Output as _rex_proxy_v1_HostState__Output } from '../../../rex/proxy/v1/HostState';
+import type { Long } from '@grpc/proto-loader';
+
+export interface HostResult {
+  'identity'?: (string);
+  'state'?: (_rex_proxy_v1_HostState);
+  /**
+   * mcorpc statuscode: 0 OK, 1 aborted, 2 unknown action, 3 missing data, 4 invalid data,
+   * 5 unknown error; -1 when the host never replied.
+   */
+  'statuscode'?: (number);
+  'statusmsg'?: (string);
+  /**
+   * JSON object of the reply data.
+   */
+  'data_json'?: (string);
+  'sent_at_ms'?: (number | string | Long);
+  'received_at_ms'?: (number | string | Long);
+  /**
+   * True when the host replied but was not among the expected identities.
+   */
+  'unexpected'?: (boolean);
+}
+
+export interface HostResult__Output {
+  'identity': (string);
+  'state': (_rex_proxy_v1_HostState__Output);
+  /**
+   * mcorpc statuscode: 0 OK, 1 aborted, 2 unknown action, 3 missing data, 4 invalid data,
+   * 5 unknown error; -1 when the host never replied.
+   */
+  'statuscode': (number);
+  'statusmsg': (string);
+  /**
+   * JSON object of the reply data.
+   */
+  'data_json': (string);
+  'sent_at_ms': (number);
+  'received_at_ms': (number);
+  /**
+   * True when the host replied but was not among the expected identities.
+   */
+  'unexpected': (boolean);
+}

@@ -1,0 +1,110 @@
+/**
+ * The proxy's audit log: one JSON line per request, like Choria's rpcaudit log (choria-protocol.md
+ * §14), plus what only the proxy knows: the targets and the outcome. Written when the request ends
+ * (or is refused), so that one line tells the whole story.
+ */
+import fs from 'node:fs';
+
+import type { ActionSpec } from './ddl-registry';
+import { SENSITIVE_INPUT_NAME } from './ddl-registry';
+
+/** Identities listed in a line; the count is always complete. */
+const LISTED_TARGETS = 10;
+export const MASK = '********';
+
+export interface AuditOutcome {
+  /** completed, cancelled, broker_failed or rejected. */
+  state: string;
+  succeeded?: number;
+  failed?: number;
+  no_response?: number;
+  cancelled?: number;
+  unexpected?: number;
+  /** Why a request was refused; safe text (an AppError message). */
+  error?: string;
+}
+
+export interface AuditRecord {
+  executionId: string;
+  /** Broker request ids, one per batch sent; empty when nothing was sent. */
+  requestIds: readonly string[];
+  caller: string;
+  agent: string;
+  action: string;
+  /** The DDL of the action, when known: it says which inputs are sensitive. */
+  actionSpec?: ActionSpec;
+  arguments: Record<string, unknown>;
+  targets: readonly string[];
+  outcome: AuditOutcome;
+  durationMs?: number;
+}
+
+export interface AuditLog {
+  record(entry: AuditRecord): void;
+  close(): Promise<void>;
+}
+
+/** Arguments with the values of sensitive inputs replaced, by DDL flag or by name. */
+export function maskArguments(spec: ActionSpec | undefined, args: Record<string, unknown>): Record<string, unknown> {
+  const masked: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(args)) {
+    const sensitive = spec?.inputs.get(name)?.sensitive === true || SENSITIVE_INPUT_NAME.test(name);
+    masked[name] = sensitive ? MASK : value;
+  }
+  return masked;
+}
+
+export function auditLine(entry: AuditRecord, nowMs: number, sender: string): string {
+  return JSON.stringify({
+    timestamp: new Date(nowMs).toISOString(),
+    execution_id: entry.executionId,
+    request_ids: entry.requestIds,
+    caller: entry.caller,
+    sender,
+    agent: entry.agent,
+    action: entry.action,
+    data: maskArguments(entry.actionSpec, entry.arguments),
+    targets: { count: entry.targets.length, first: entry.targets.slice(0, LISTED_TARGETS) },
+    outcome: entry.outcome,
+    duration_ms: entry.durationMs ?? 0,
+  });
+}
+
+export interface AuditLogOptions {
+  /** Empty or undefined writes to stdout. */
+  file?: string;
+  /** This proxy's identity, written as `sender` like Choria does. */
+  sender: string;
+  now?: () => number;
+  /** Where lines go instead of the file; for tests. */
+  sink?: (line: string) => void;
+}
+
+/** Appends to `file` (created 0600) or writes to stdout. */
+export function createAuditLog(options: AuditLogOptions): AuditLog {
+  const now = options.now ?? Date.now;
+  let stream: fs.WriteStream | undefined;
+  let write = options.sink;
+  if (!write) {
+    if (options.file) {
+      // 0600 as Choria's default: the log names callers and what they ran.
+      const fileStream = fs.createWriteStream(options.file, { flags: 'a', mode: 0o600 });
+      stream = fileStream;
+      write = (line) => fileStream.write(line);
+    } else {
+      write = (line) => process.stdout.write(line);
+    }
+  }
+  const sink = write;
+  return {
+    record(entry) {
+      sink(`${auditLine(entry, now(), options.sender)}\n`);
+    },
+    close() {
+      const open = stream;
+      stream = undefined;
+      if (!open) return Promise.resolve();
+      return new Promise((resolve) => open.end(resolve));
+    },
+  };
+}

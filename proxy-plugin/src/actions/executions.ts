@@ -1,0 +1,470 @@
+/**
+ * Executions: one run of an agent action on a set of hosts. Each keeps an append-only log of events
+ * (started, one result per host in arrival order, summary) numbered 1, 2, 3, ... so that a stream
+ * can replay from any sequence and then follow live, and a caller that lost its stream can catch up.
+ * Costs stay linear in the number of hosts: one Set and one Map per execution, and no timer per host
+ * (the broker client holds the one reply timeout of a batch).
+ */
+import type { BrokerClient, NodeReply, RequestFilter } from '@proxy/broker/broker-client';
+import { AppError, isAppError } from '@proxy/errors';
+import type { Logger } from '@proxy/logger';
+
+import type { AuditLog } from './audit';
+import type { DdlRegistry } from './ddl-registry';
+import { checkCollective } from './nodes';
+import { resolveAction, validateArguments, type ResolvedAction } from './validate-arguments';
+
+export type HostState = 'SUCCEEDED' | 'FAILED' | 'NO_RESPONSE' | 'CANCELLED';
+export type ExecutionState = 'COMPLETED' | 'CANCELLED' | 'BROKER_FAILED';
+
+export interface StartedEvent {
+  kind: 'started';
+  sequence: number;
+  executionId: string;
+  /** Unknown until the broker client returns it; see the note in the report of issue 4. */
+  requestId: string;
+  expectedIdentities: readonly string[];
+}
+
+export interface HostResultEvent {
+  kind: 'result';
+  sequence: number;
+  identity: string;
+  state: HostState;
+  /** mcorpc statuscode; -1 when the host never replied (or was never asked). */
+  statuscode: number;
+  statusmsg: string;
+  /** JSON text of the reply data, serialised once however many streams send it. */
+  dataJson: string;
+  sentAtMs: number;
+  receivedAtMs: number;
+  unexpected: boolean;
+}
+
+/** responded, succeeded and failed count expected hosts only; `unexpected` counts the other replies. */
+export interface SummaryEvent {
+  kind: 'summary';
+  sequence: number;
+  state: ExecutionState;
+  expected: number;
+  responded: number;
+  succeeded: number;
+  failed: number;
+  noResponse: number;
+  cancelled: number;
+  unexpected: number;
+  durationMs: number;
+  message: string;
+}
+
+export type ExecutionEvent = StartedEvent | HostResultEvent | SummaryEvent;
+
+export interface ExecuteInput {
+  executionId: string;
+  agent: string;
+  action: string;
+  /** Parsed JSON arguments, checked against the DDL here. */
+  arguments: unknown;
+  /** Directed mode; when empty, `filter` is discovered first. */
+  identities: readonly string[];
+  filter?: RequestFilter;
+  /** 0 means the DDL's timeout. */
+  timeoutSeconds: number;
+  /** 0 means all at once. */
+  batchSize: number;
+  batchSleepMs: number;
+  caller: string;
+  /** Empty means the proxy's main collective. */
+  collective: string;
+  /** 0 means the proxy's default. */
+  discoveryTimeoutMs: number;
+}
+
+export interface Execution {
+  readonly id: string;
+  /** The log so far; grows until the summary, which is always the last event. */
+  readonly events: readonly ExecutionEvent[];
+  isFinished(): boolean;
+  /** Called after every new event; returns the function that unsubscribes. */
+  onChange(listener: () => void): () => void;
+  /** Settles once the summary is in the log. */
+  readonly done: Promise<void>;
+}
+
+export interface CancelOutcome {
+  found: boolean;
+  cancelledHosts: number;
+}
+
+export interface ExecutionRegistry {
+  /**
+   * Validates and starts an execution; the run continues in the background. Throws AppError
+   * (INVALID_ARGUMENT, ALREADY_EXISTS, UNAVAILABLE) before anything is sent to the broker.
+   */
+  execute(input: ExecuteInput): Execution;
+  get(id: string): Execution | undefined;
+  /** Aborts a running execution and resolves once its summary is written. */
+  cancel(id: string): Promise<CancelOutcome>;
+  /** Cancels everything still running and waits for the summaries. */
+  shutdown(): Promise<void>;
+}
+
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+export interface ExecutionRegistryDeps {
+  broker: BrokerClient;
+  ddls: DdlRegistry;
+  audit: AuditLog;
+  logger: Logger;
+  /** callerid sent to the broker, e.g. choria=rex.mcollective. */
+  callerid: string;
+  collectives: readonly string[];
+  mainCollective: string;
+  defaultDiscoveryTimeoutMs: number;
+  /** How long a finished execution's events stay available. */
+  retentionMs: number;
+  /** Finished executions kept at most; the oldest go first. */
+  maxRetained: number;
+  now?: () => number;
+  sleep?: Sleep;
+}
+
+/** Choria nodes refuse requests whose TTL has passed; 60 s is the Go client's default. */
+const MIN_TTL_SECONDS = 60;
+
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Identities become NATS subject tokens (choria-protocol.md §18); a bad one would publish nowhere. */
+const IDENTITY = /^[^\s*>]+$/;
+
+function checkIdentities(identities: readonly string[]): void {
+  for (const identity of identities) {
+    if (!IDENTITY.test(identity)) {
+      throw new AppError('INVALID_ARGUMENT', `identity ${JSON.stringify(identity)} is not a valid node identity (empty, or holds spaces, * or >)`, {
+        details: { input: 'identities', rule: 'identity' },
+      });
+    }
+  }
+}
+
+interface Counters {
+  responded: number;
+  succeeded: number;
+  failed: number;
+  noResponse: number;
+  cancelled: number;
+  unexpected: number;
+}
+
+class RunningExecution implements Execution {
+  readonly events: ExecutionEvent[] = [];
+  readonly controller = new AbortController();
+  readonly done: Promise<void>;
+  finishedAtMs: number | undefined;
+  summary: SummaryEvent | undefined;
+  private readonly listeners = new Set<() => void>();
+  private resolveDone: () => void = () => {};
+
+  constructor(readonly id: string) {
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  isFinished(): boolean {
+    return this.summary !== undefined;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  append(event: ExecutionEvent): void {
+    this.events.push(event);
+    if (event.kind === 'summary') this.summary = event;
+    for (const listener of this.listeners) {
+      // A reader whose stream broke must not stop the execution or the other readers.
+      try {
+        listener();
+      } catch {
+        this.listeners.delete(listener);
+      }
+    }
+    if (event.kind === 'summary') this.resolveDone();
+  }
+
+  nextSequence(): number {
+    return this.events.length + 1;
+  }
+}
+
+/** The in-memory registry of executions; events of finished ones are kept for `retentionMs`, at most `maxRetained`. */
+export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionRegistry {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? realSleep;
+  const log = deps.logger.child({ component: 'executions' });
+  const executions = new Map<string, RunningExecution>();
+
+  function evict(): void {
+    const current = now();
+    let finished = 0;
+    for (const execution of executions.values()) if (execution.finishedAtMs !== undefined) finished++;
+    // Map order is start order, so the first finished ones met are the oldest.
+    for (const [id, execution] of executions) {
+      if (execution.finishedAtMs === undefined) continue;
+      if (current - execution.finishedAtMs >= deps.retentionMs || finished > deps.maxRetained) {
+        executions.delete(id);
+        finished--;
+      }
+    }
+  }
+
+  function refuse(input: ExecuteInput, error: AppError, resolved?: ResolvedAction): never {
+    deps.audit.record({
+      executionId: input.executionId,
+      requestIds: [],
+      caller: input.caller,
+      agent: input.agent,
+      action: input.action,
+      actionSpec: resolved?.action,
+      arguments: typeof input.arguments === 'object' && input.arguments !== null && !Array.isArray(input.arguments) ? (input.arguments as Record<string, unknown>) : {},
+      targets: input.identities,
+      outcome: { state: 'rejected', error: error.message },
+    });
+    throw error;
+  }
+
+  function execute(input: ExecuteInput): Execution {
+    evict();
+    if (!input.executionId) {
+      throw new AppError('INVALID_ARGUMENT', 'execution_id is required', { details: { input: 'execution_id', rule: 'required' } });
+    }
+    let resolved: ResolvedAction | undefined;
+    let data: Record<string, unknown>;
+    try {
+      checkIdentities(input.identities);
+      checkCollective(input.collective, deps.collectives);
+      resolved = resolveAction(deps.ddls, input.agent, input.action);
+      data = validateArguments(resolved, input.arguments);
+    } catch (error) {
+      if (isAppError(error)) refuse(input, error, resolved);
+      throw error;
+    }
+    const existing = executions.get(input.executionId);
+    if (existing && !existing.isFinished()) {
+      refuse(input, new AppError('ALREADY_EXISTS', `execution ${input.executionId} is already running`), resolved);
+    }
+    if (!deps.broker.isConnected()) {
+      refuse(input, new AppError('UNAVAILABLE', `broker unreachable: ${deps.broker.displayUrl}`), resolved);
+    }
+    const execution = new RunningExecution(input.executionId);
+    // Re-inserting moves a re-run of a finished id to the end of the eviction order.
+    executions.delete(input.executionId);
+    executions.set(input.executionId, execution);
+    void run(execution, input, resolved, data).catch((error: unknown) => {
+      log.error({ err: error, executionId: input.executionId }, 'execution crashed');
+    });
+    return execution;
+  }
+
+  async function run(execution: RunningExecution, input: ExecuteInput, resolved: ResolvedAction, data: Record<string, unknown>): Promise<void> {
+    const startedAtMs = now();
+    const signal = execution.controller.signal;
+    const collective = input.collective || deps.mainCollective;
+    const timeoutSeconds = input.timeoutSeconds > 0 ? input.timeoutSeconds : resolved.agent.metadata.timeout;
+    const counters: Counters = { responded: 0, succeeded: 0, failed: 0, noResponse: 0, cancelled: 0, unexpected: 0 };
+    /** Hosts with a final result; a host never gets two. */
+    const final = new Set<string>();
+    const requestIds: string[] = [];
+    let expected = new Set<string>();
+    let targets: string[] = [];
+    let state: ExecutionState = 'COMPLETED';
+    let message = '';
+    let batchSentAtMs = startedAtMs;
+    let announced = false;
+    // Every stream starts with `started`, even when discovery fails before any target is known.
+    const announce = (): void => {
+      if (announced) return;
+      announced = true;
+      execution.append({ kind: 'started', sequence: execution.nextSequence(), executionId: execution.id, requestId: '', expectedIdentities: targets });
+    };
+
+    const hostResult = (identity: string, hostState: HostState, fields: Partial<HostResultEvent> & { unexpected: boolean }): void => {
+      final.add(identity);
+      execution.append({
+        kind: 'result',
+        sequence: execution.nextSequence(),
+        identity,
+        state: hostState,
+        statuscode: -1,
+        statusmsg: '',
+        dataJson: '{}',
+        sentAtMs: batchSentAtMs,
+        receivedAtMs: 0,
+        ...fields,
+      });
+    };
+
+    const onReply = (reply: NodeReply): void => {
+      if (final.has(reply.identity)) return;
+      const unexpected = !expected.has(reply.identity);
+      const hostState: HostState = reply.statuscode === 0 ? 'SUCCEEDED' : 'FAILED';
+      // Unexpected replies are counted apart so that expected = succeeded + failed + no_response + cancelled.
+      if (unexpected) counters.unexpected++;
+      else {
+        counters.responded++;
+        if (hostState === 'SUCCEEDED') counters.succeeded++;
+        else counters.failed++;
+      }
+      hostResult(reply.identity, hostState, {
+        statuscode: reply.statuscode,
+        statusmsg: reply.statusmsg,
+        dataJson: JSON.stringify(reply.data ?? {}),
+        receivedAtMs: reply.receivedAtMs,
+        unexpected,
+      });
+    };
+
+    /** `sentAtMs` 0 says the request never left for this host (cancelled or broken off before its batch). */
+    const endSilent = (identity: string, sentAtMs: number): void => {
+      if (final.has(identity)) return;
+      if (signal.aborted) {
+        counters.cancelled++;
+        hostResult(identity, 'CANCELLED', { statusmsg: 'cancelled before the host replied', sentAtMs, unexpected: false });
+      } else {
+        counters.noResponse++;
+        hostResult(identity, 'NO_RESPONSE', { statusmsg: 'no response before the timeout', sentAtMs, unexpected: false });
+      }
+    };
+    let sentCount = 0;
+
+    try {
+      if (input.identities.length > 0) {
+        targets = [...new Set(input.identities)];
+      } else {
+        const filter = input.filter ?? { fact: [], cf_class: [], identity: [], agent: [], compound: '' };
+        // Nodes without the agent would answer discovery but never the request.
+        const withAgent = filter.agent.includes(input.agent) ? filter : { ...filter, agent: [...filter.agent, input.agent] };
+        const discoveryTimeoutMs = input.discoveryTimeoutMs || deps.defaultDiscoveryTimeoutMs;
+        targets = [...new Set((await untilAborted(deps.broker.discover(withAgent, collective, discoveryTimeoutMs), signal)) ?? [])];
+      }
+      expected = new Set(targets);
+      announce();
+
+      const batchSize = input.batchSize > 0 ? input.batchSize : Math.max(targets.length, 1);
+      const request = {
+        agent: input.agent,
+        action: input.action,
+        data,
+        collective,
+        callerid: deps.callerid,
+        ttlSeconds: Math.max(MIN_TTL_SECONDS, timeoutSeconds),
+      };
+      for (let offset = 0; offset < targets.length && !signal.aborted; offset += batchSize) {
+        if (offset > 0 && input.batchSleepMs > 0) {
+          await sleep(input.batchSleepMs, signal);
+          if (signal.aborted) break;
+        }
+        const batch = targets.slice(offset, offset + batchSize);
+        batchSentAtMs = now();
+        sentCount = offset + batch.length;
+        const result = await deps.broker.callDirected({ request, identities: batch, onReply, signal, timeoutMs: timeoutSeconds * 1000 });
+        requestIds.push(result.requestId);
+        for (const identity of batch) endSilent(identity, batchSentAtMs);
+      }
+      if (signal.aborted) state = 'CANCELLED';
+    } catch (error) {
+      state = 'BROKER_FAILED';
+      message = `broker failed: ${(error as Error).message}`;
+      log.error({ err: error, executionId: execution.id }, 'broker failed during an execution');
+    }
+    announce();
+    // Hosts of batches never sent (cancel) or cut off by a broker failure.
+    for (let index = 0; index < targets.length; index++) endSilent(targets[index], index < sentCount ? batchSentAtMs : 0);
+    if (state === 'CANCELLED') message = 'cancelled';
+
+    const durationMs = now() - startedAtMs;
+    const summary: SummaryEvent = {
+      kind: 'summary',
+      sequence: execution.nextSequence(),
+      state,
+      expected: targets.length,
+      ...counters,
+      durationMs,
+      message,
+    };
+    execution.finishedAtMs = now();
+    execution.append(summary);
+    log.info({ executionId: execution.id, agent: input.agent, action: input.action, state, expected: targets.length, responded: counters.responded, durationMs }, 'execution finished');
+    deps.audit.record({
+      executionId: execution.id,
+      requestIds,
+      caller: input.caller,
+      agent: input.agent,
+      action: input.action,
+      actionSpec: resolved.action,
+      arguments: data,
+      targets,
+      outcome: {
+        state: state.toLowerCase(),
+        succeeded: counters.succeeded,
+        failed: counters.failed,
+        no_response: counters.noResponse,
+        cancelled: counters.cancelled,
+        unexpected: counters.unexpected,
+      },
+      durationMs,
+    });
+  }
+
+  function get(id: string): Execution | undefined {
+    evict();
+    return executions.get(id);
+  }
+
+  async function cancel(id: string): Promise<CancelOutcome> {
+    const execution = executions.get(id);
+    if (!execution) return { found: false, cancelledHosts: 0 };
+    if (execution.isFinished()) return { found: true, cancelledHosts: 0 };
+    execution.controller.abort();
+    await execution.done;
+    return { found: true, cancelledHosts: execution.summary?.cancelled ?? 0 };
+  }
+
+  async function shutdown(): Promise<void> {
+    const running = [...executions.values()].filter((execution) => !execution.isFinished());
+    for (const execution of running) execution.controller.abort();
+    await Promise.all(running.map((execution) => execution.done));
+  }
+
+  return { execute, get, cancel, shutdown };
+}

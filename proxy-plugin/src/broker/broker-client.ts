@@ -1,0 +1,87 @@
+/**
+ * What the proxy needs from a broker, whatever speaks to it: Choria over NATS, MCollective over
+ * STOMP, or the in-process demo fleet. Vocabulary is Choria's (agent, action, reply).
+ * Only the files in this folder talk to a broker (STYLE.md §2).
+ */
+
+/** Choria fact filter: `{fact, operator, value}` with operators ==, !=, =~, <=, >=, <, >. */
+export interface FactFilter {
+  fact: string;
+  operator: string;
+  value: string;
+}
+
+/** The request filter of choria:request:1 (§7 of choria-protocol.md). */
+export interface RequestFilter {
+  fact: FactFilter[];
+  cf_class: string[];
+  identity: string[];
+  agent: string[];
+  compound: string;
+}
+
+/** One mcorpc reply from one node. */
+export interface NodeReply {
+  identity: string;
+  /** 0 OK, 1 aborted, 2 unknown action, 3 missing data, 4 invalid data, 5 unknown error. */
+  statuscode: number;
+  statusmsg: string;
+  data: Record<string, unknown>;
+  receivedAtMs: number;
+}
+
+export interface RpcRequest {
+  agent: string;
+  action: string;
+  data: Record<string, unknown>;
+  collective: string;
+  /** Identity of the caller, e.g. "choria=rex.mcollective". */
+  callerid: string;
+  /** Seconds the request is valid for on the nodes (Choria: at least 30). */
+  ttlSeconds: number;
+}
+
+/** Directed request: publish to each identity and call back per reply as it arrives. */
+export interface DirectedCall {
+  request: RpcRequest;
+  identities: string[];
+  onReply: (reply: NodeReply) => void;
+  /** Aborted when the caller cancels; the client stops publishing and resolves. */
+  signal: AbortSignal;
+  /** Milliseconds to wait after publishing before giving up on silent identities. */
+  timeoutMs: number;
+}
+
+export interface DirectedCallResult {
+  requestId: string;
+  /** Identities that never replied (before the timeout or the abort). */
+  silent: string[];
+  publishedAtMs: number;
+}
+
+export interface DiscoveredNode {
+  identity: string;
+  facts: Record<string, string>;
+  classes: string[];
+  agents: string[];
+  collectives: string[];
+}
+
+export interface BrokerClient {
+  /** "choria", "mcollective" or "demo". */
+  readonly kind: 'choria' | 'mcollective' | 'demo';
+  /** Broker URL without credentials, for display. */
+  readonly displayUrl: string;
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  isConnected(): boolean;
+  /** Broadcast discovery with a filter; resolves with the identities that answered in time. */
+  discover(filter: RequestFilter, collective: string, timeoutMs: number): Promise<string[]>;
+  /**
+   * Send one request to known identities. Resolves once every identity has replied, the
+   * timeout passed, or the signal aborted. Choria signs once and sends the same bytes to all.
+   */
+  callDirected(call: DirectedCall): Promise<DirectedCallResult>;
+  /** Facts, classes and agents of every reachable node (rpcutil inventory or equivalent). */
+  inventory(collective: string, timeoutMs: number): Promise<DiscoveredNode[]>;
+}

@@ -1,0 +1,295 @@
+/**
+ * BrokerClient for Choria over NATS, protocol v1 (choria-protocol.md). The only code that opens NATS
+ * connections for the proxy (STYLE.md §2).
+ */
+import { connect, Events, type NatsConnection, type Subscription } from 'nats';
+
+import type {
+  BrokerClient,
+  DirectedCall,
+  DirectedCallResult,
+  DiscoveredNode,
+  NodeReply,
+  RequestFilter,
+} from './broker-client';
+import {
+  broadcastSubject,
+  createRequestSigner,
+  decodeMcorpcReply,
+  decodeReply,
+  DISCOVERY_BODY,
+  DISCOVERY_REPLY_BODY,
+  encodeMcorpcRequest,
+  encodeRequest,
+  MIN_TTL_SECONDS,
+  newRequestId,
+  nodeSubject,
+  replySubject,
+  toWireFilter,
+  unixSeconds,
+  type RequestSigner,
+  type SecurityOptions,
+} from './choria/protocol';
+
+/** The subset of a pino logger this client uses; logger.ts owns the library itself. */
+export interface ChoriaClientLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ChoriaClientOptions {
+  natsUrl: string;
+  collectives: string[];
+  mainCollective: string;
+  /** `choria=<certname>`; with x509 it must name the certificate's CN. */
+  callerid: string;
+  /** This proxy's identity, sent as senderid and mc_sender. */
+  senderid: string;
+  security: SecurityOptions;
+  logger?: ChoriaClientLogger;
+  /** Publishes between two yields to the event loop, so replies are read while a large fan-out runs. */
+  publishBatch?: number;
+}
+
+const DEFAULT_TTL_SECONDS = 60;
+const DEFAULT_PUBLISH_BATCH = 250;
+
+const silentLogger: ChoriaClientLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Strips credentials so the URL can be shown and logged. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//');
+  }
+}
+
+/** Nested facts become flat `a::b` keys; scalars become strings; lists and nulls become JSON. */
+export function flattenFacts(facts: Record<string, unknown>, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  for (const [key, value] of Object.entries(facts)) {
+    const name = prefix ? `${prefix}::${key}` : key;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) flattenFacts(value as Record<string, unknown>, name, out);
+    else if (typeof value === 'string') out[name] = value;
+    else out[name] = JSON.stringify(value);
+  }
+  return out;
+}
+
+export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
+  const log = options.logger ?? silentLogger;
+  const signer: RequestSigner = createRequestSigner(options.security);
+  const publishBatch = options.publishBatch ?? DEFAULT_PUBLISH_BATCH;
+  const displayUrl = redactUrl(options.natsUrl);
+  let nc: NatsConnection | undefined;
+  let connected = false;
+
+  function connection(): NatsConnection {
+    if (!nc || nc.isClosed()) throw new Error(`not connected to NATS at ${displayUrl}`);
+    return nc;
+  }
+
+  async function watchStatus(conn: NatsConnection): Promise<void> {
+    for await (const status of conn.status()) {
+      if (status.type === Events.Disconnect) {
+        connected = false;
+        log.warn({ url: displayUrl }, 'nats disconnected');
+      } else if (status.type === Events.Reconnect) {
+        connected = true;
+        log.info({ url: displayUrl }, 'nats reconnected');
+      }
+    }
+  }
+
+  function encode(agent: string, message: string, collective: string, filter: RequestFilter | undefined, callerid: string, ttl: number) {
+    // Nodes silently ignore collectives they have not joined, which would look like a fleet of silent hosts.
+    if (!options.collectives.includes(collective)) {
+      throw new Error(`collective ${collective} is not configured for ${displayUrl} (configured: ${options.collectives.join(', ')})`);
+    }
+    const requestid = newRequestId();
+    const replyTo = replySubject(collective, callerid, requestid);
+    const encoded = encodeRequest(
+      {
+        message,
+        requestid,
+        senderid: options.senderid,
+        callerid,
+        collective,
+        agent,
+        ttl: Math.max(MIN_TTL_SECONDS, Math.ceil(ttl)),
+        time: unixSeconds(),
+        filter: toWireFilter(filter),
+        replyTo,
+      },
+      signer,
+    );
+    return { ...encoded, replyTo };
+  }
+
+  async function discover(filter: RequestFilter, collective: string, timeoutMs: number): Promise<string[]> {
+    const conn = connection();
+    const { payload, replyTo, requestId } = encode('discovery', DISCOVERY_BODY, collective, filter, options.callerid, DEFAULT_TTL_SECONDS);
+    const found = new Set<string>();
+    const sub = conn.subscribe(replyTo, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const reply = decodeReply(msg.data);
+          if (reply.requestid === requestId && reply.message === DISCOVERY_REPLY_BODY) found.add(reply.senderid);
+        } catch (cause) {
+          log.warn({ err: cause, requestId }, 'discovery reply dropped');
+        }
+      },
+    });
+    conn.publish(broadcastSubject(collective, 'discovery'), payload);
+    // Broadcast discovery cannot know how many nodes exist, so it always waits the whole timeout.
+    await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+    sub.unsubscribe();
+    log.debug({ requestId, collective, found: found.size }, 'discovery finished');
+    return [...found];
+  }
+
+  async function callDirected(call: DirectedCall): Promise<DirectedCallResult> {
+    const conn = connection();
+    const { request } = call;
+    const collective = request.collective || options.mainCollective;
+    const callerid = request.callerid || options.callerid;
+    const expected = new Set(call.identities);
+    const filter: RequestFilter = { fact: [], cf_class: [], identity: [], agent: [request.agent], compound: '' };
+    // One signature for every target and batch, as go-choria does: signing per host costs ~2.3 s/10k.
+    const encoded = encode(request.agent, encodeMcorpcRequest(request), collective, filter, callerid, request.ttlSeconds || DEFAULT_TTL_SECONDS);
+    const { requestId, payload, replyTo } = encoded;
+    const pending = new Set(expected);
+
+    let timer: NodeJS.Timeout | undefined;
+    // Once finished, late replies are ignored so that `silent` and the delivered replies agree.
+    let finished = false;
+    let resolveDone: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      resolveDone = resolve;
+    });
+    const finish = (): void => {
+      finished = true;
+      resolveDone();
+    };
+
+    const sub: Subscription = conn.subscribe(replyTo, {
+      callback: (err, msg) => {
+        if (err || finished) return;
+        let identity: string;
+        let reply: NodeReply;
+        try {
+          const decoded = decodeReply(msg.data);
+          if (decoded.requestid !== requestId) return;
+          identity = decoded.senderid;
+          if (!pending.has(identity)) return;
+          const body = decodeMcorpcReply(decoded.message);
+          reply = { identity, statuscode: body.statuscode, statusmsg: body.statusmsg, data: body.data, receivedAtMs: Date.now() };
+        } catch (cause) {
+          log.warn({ err: cause, requestId }, 'reply dropped');
+          return;
+        }
+        pending.delete(identity);
+        try {
+          call.onReply(reply);
+        } catch (cause) {
+          log.error({ err: cause, requestId, identity }, 'reply callback failed');
+        }
+        if (pending.size === 0) finish();
+      },
+    });
+
+    const publishedAtMs = Date.now();
+    try {
+      if (call.signal.aborted) return { requestId, silent: [...pending], publishedAtMs };
+      call.signal.addEventListener('abort', finish, { once: true });
+      let sent = 0;
+      // The NATS client keeps SUB before PUB on one connection, so no reply can be missed.
+      for (const identity of expected) {
+        if (call.signal.aborted) break;
+        conn.publish(nodeSubject(collective, identity), payload);
+        if (++sent % publishBatch === 0) await yieldToEventLoop();
+      }
+      log.debug({ requestId, agent: request.agent, action: request.action, targets: expected.size }, 'directed request published');
+      if (pending.size > 0 && !call.signal.aborted) {
+        timer = setTimeout(finish, call.timeoutMs);
+        await done;
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+      call.signal.removeEventListener('abort', finish);
+      finished = true;
+      sub.unsubscribe();
+    }
+    return { requestId, silent: [...pending], publishedAtMs };
+  }
+
+  async function inventory(collective: string, timeoutMs: number): Promise<DiscoveredNode[]> {
+    const identities = await discover({ fact: [], cf_class: [], identity: [], agent: ['rpcutil'], compound: '' }, collective, timeoutMs);
+    const nodes: DiscoveredNode[] = [];
+    if (identities.length === 0) return nodes;
+    await callDirected({
+      request: { agent: 'rpcutil', action: 'inventory', data: {}, collective, callerid: options.callerid, ttlSeconds: DEFAULT_TTL_SECONDS },
+      identities,
+      signal: new AbortController().signal,
+      timeoutMs,
+      onReply: (reply) => {
+        if (reply.statuscode !== 0) return;
+        const data = reply.data;
+        const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+        nodes.push({
+          identity: reply.identity,
+          facts: flattenFacts(typeof data.facts === 'object' && data.facts !== null ? (data.facts as Record<string, unknown>) : {}),
+          classes: asStrings(data.classes),
+          agents: asStrings(data.agents),
+          collectives: asStrings(data.collectives),
+        });
+      },
+    });
+    return nodes;
+  }
+
+  return {
+    kind: 'choria',
+    displayUrl,
+    async connect() {
+      if (nc && !nc.isClosed()) return;
+      try {
+        nc = await connect({
+          servers: options.natsUrl,
+          name: `rex-proxy ${options.senderid}`,
+          // A proxy outlives broker restarts: keep trying forever instead of giving up after 10 tries.
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+          pingInterval: 10_000,
+        });
+      } catch (cause) {
+        throw new Error(`broker unreachable: ${displayUrl}: ${(cause as Error).message}`, { cause });
+      }
+      connected = true;
+      void watchStatus(nc);
+      log.info({ url: displayUrl, collectives: options.collectives }, 'nats connected');
+    },
+    async close() {
+      const conn = nc;
+      nc = undefined;
+      connected = false;
+      if (conn && !conn.isClosed()) await conn.drain();
+    },
+    isConnected() {
+      return connected && nc !== undefined && !nc.isClosed();
+    },
+    discover,
+    callDirected,
+    inventory,
+  };
+}

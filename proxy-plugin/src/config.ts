@@ -1,0 +1,195 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+
+/**
+ * Typed configuration of the proxy-plugin (STYLE.md §5). Precedence, lowest first: the defaults
+ * below, the YAML file named by PROXY_PLUGIN_CONFIG_FILE, environment variables, then overrides
+ * (used by the all-in-one start). Every key is declared once in CONFIG_KEYS with its env var,
+ * meaning and default; config.example.yaml documents the same keys and a test keeps the two in
+ * step. This file is the only reader of process.env on the proxy side.
+ */
+export interface KeySpec {
+  /** Dotted path in the YAML file and in Config. */
+  path: string;
+  env: string;
+  schema: z.ZodTypeAny;
+  description: string;
+  secret?: boolean;
+}
+
+const port = z.coerce.number({ invalid_type_error: 'must be a port number' }).int('must be a whole number').min(0, 'must be 0..65535').max(65535, 'must be 0..65535');
+const positiveInt = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be greater than 0');
+const nonNegativeInt = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more');
+const optionalPath = z.string().optional();
+/** Env vars carry lists as comma-separated text; the YAML file as a sequence. */
+const stringList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+  z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'names may only hold letters, digits, _ and -')).min(1, 'must name at least one'),
+);
+/** Identities and collectives become NATS subject tokens (choria-protocol.md §18). */
+const subjectToken = z.string().min(1, 'must not be empty').regex(/^[^\s*>]+$/, 'must not contain spaces, * or >');
+
+/**
+ * The agent DDLs shipped with the project, from the sources (proxy-plugin/src) or the build
+ * (dist/proxy-plugin/src). SOURCES.txt marks the real folder: tsc copies the DDLs that code imports
+ * as JSON modules into dist/proxy-plugin/ddl, which is then an incomplete copy.
+ */
+function shippedDdlDirectory(): string {
+  const candidates = [path.resolve(__dirname, '..', 'ddl'), path.resolve(__dirname, '..', '..', '..', 'proxy-plugin', 'ddl')];
+  return candidates.find((dir) => fs.existsSync(path.join(dir, 'SOURCES.txt'))) ?? candidates[0];
+}
+
+export const CONFIG_KEYS: readonly KeySpec[] = [
+  { path: 'name', env: 'PROXY_PLUGIN_NAME', schema: z.string().min(1).default('rex-proxy'), description: 'Name of this proxy, shown by GetInfo (usually the Puppet master it serves).' },
+  { path: 'grpc.host', env: 'PROXY_PLUGIN_GRPC_HOST', schema: z.string().min(1).default('127.0.0.1'), description: 'Address the gRPC server binds to.' },
+  { path: 'grpc.port', env: 'PROXY_PLUGIN_GRPC_PORT', schema: port.default(50051), description: 'Port of the gRPC server; 0 picks a free port (logged as "proxy listening").' },
+  { path: 'grpc.tls.cert_file', env: 'PROXY_PLUGIN_GRPC_TLS_CERT_FILE', schema: optionalPath, description: 'Server certificate (PEM); with key_file, serve TLS instead of plain text.' },
+  { path: 'grpc.tls.key_file', env: 'PROXY_PLUGIN_GRPC_TLS_KEY_FILE', schema: optionalPath, description: 'Private key of the server certificate (PEM).', secret: true },
+  { path: 'grpc.tls.client_ca_file', env: 'PROXY_PLUGIN_GRPC_TLS_CLIENT_CA_FILE', schema: optionalPath, description: 'CA bundle (PEM); when set, clients must present a certificate it signed (mTLS).' },
+  { path: 'transport', env: 'PROXY_PLUGIN_TRANSPORT', schema: z.enum(['choria', 'mcollective', 'demo']).default('choria'), description: 'choria (NATS), mcollective (STOMP) or demo (in-process fleet, never a real broker).' },
+  { path: 'nats.url', env: 'PROXY_PLUGIN_NATS_URL', schema: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must be a URL such as nats://127.0.0.1:4222').default('nats://127.0.0.1:4222'), description: 'Choria broker (NATS) URL.', secret: true },
+  { path: 'collectives', env: 'PROXY_PLUGIN_COLLECTIVES', schema: stringList.default(['mcollective']), description: 'Collectives this proxy may address (comma separated in the env var).' },
+  { path: 'main_collective', env: 'PROXY_PLUGIN_MAIN_COLLECTIVE', schema: subjectToken.default('mcollective'), description: 'Collective used when a request names none; must be one of collectives.' },
+  { path: 'identity.callerid', env: 'PROXY_PLUGIN_CALLERID', schema: z.string().regex(/^[a-z]+=[^\s]+$/, 'must look like choria=rex.mcollective').default('choria=rex.mcollective'), description: 'Caller id sent with requests; with x509 it must name the certificate CN.' },
+  { path: 'identity.senderid', env: 'PROXY_PLUGIN_IDENTITY', schema: subjectToken.default('rex-proxy'), description: 'Identity of this proxy on the broker (senderid).' },
+  { path: 'security.mode', env: 'PROXY_PLUGIN_SECURITY_MODE', schema: z.enum(['x509', 'insecure']).default('x509'), description: 'x509 signs every request; insecure is for development only and must be chosen explicitly.' },
+  { path: 'security.cert_file', env: 'PROXY_PLUGIN_SECURITY_CERT_FILE', schema: optionalPath, description: 'Client certificate (PEM) sent as pubcert; required for x509.' },
+  { path: 'security.key_file', env: 'PROXY_PLUGIN_SECURITY_KEY_FILE', schema: optionalPath, description: 'RSA private key (PEM) that signs requests; required for x509.', secret: true },
+  { path: 'security.ca_file', env: 'PROXY_PLUGIN_SECURITY_CA_FILE', schema: optionalPath, description: 'CA bundle (PEM) of the Choria PKI; required for x509.' },
+  { path: 'ddl.directory', env: 'PROXY_PLUGIN_DDL_DIRECTORY', schema: z.string().min(1).default(shippedDdlDirectory()), description: 'Folder of agent DDLs (*.json); defaults to the DDLs shipped in proxy-plugin/ddl.' },
+  { path: 'discovery.timeout_ms', env: 'PROXY_PLUGIN_DISCOVERY_TIMEOUT_MS', schema: positiveInt.default(2000), description: 'Milliseconds to wait for discovery replies when a request names no timeout.' },
+  { path: 'executions.retention_s', env: 'PROXY_PLUGIN_EXECUTION_RETENTION_S', schema: nonNegativeInt.default(600), description: 'Seconds the events of a finished execution stay available to GetResults.' },
+  { path: 'executions.max_retained', env: 'PROXY_PLUGIN_EXECUTION_MAX_RETAINED', schema: positiveInt.default(200), description: 'Finished executions kept in memory at most; the oldest go first.' },
+  { path: 'audit.file', env: 'PROXY_PLUGIN_AUDIT_FILE', schema: z.string().default(''), description: 'Audit log file (one JSON line per request, mode 0600); empty writes to stdout.' },
+  { path: 'demo.node_count', env: 'PROXY_PLUGIN_DEMO_NODE_COUNT', schema: positiveInt.default(30), description: 'Virtual nodes of the demo transport.' },
+  { path: 'demo.name_prefix', env: 'PROXY_PLUGIN_DEMO_NAME_PREFIX', schema: subjectToken.default('demo-node'), description: 'Identity prefix of the demo nodes.' },
+  { path: 'log.level', env: 'PROXY_PLUGIN_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), description: 'Log level.' },
+];
+
+export interface Config {
+  name: string;
+  grpc: { host: string; port: number; tls: { cert_file?: string; key_file?: string; client_ca_file?: string } };
+  transport: 'choria' | 'mcollective' | 'demo';
+  nats: { url: string };
+  collectives: string[];
+  main_collective: string;
+  identity: { callerid: string; senderid: string };
+  security: { mode: 'x509' | 'insecure'; cert_file?: string; key_file?: string; ca_file?: string };
+  ddl: { directory: string };
+  discovery: { timeout_ms: number };
+  executions: { retention_s: number; max_retained: number };
+  audit: { file: string };
+  demo: { node_count: number; name_prefix: string };
+  log: { level: string };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid proxy-plugin configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function getPath(obj: unknown, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((acc, key) => (acc && typeof acc === 'object' ? (acc as Record<string, unknown>)[key] : undefined), obj);
+}
+
+function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let node = obj;
+  for (const key of keys.slice(0, -1)) {
+    node[key] = (node[key] as Record<string, unknown> | undefined) ?? {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+/** Leaf paths of a YAML document; lists count as leaves because `collectives` is one key. */
+function leafPaths(obj: unknown, prefix = ''): string[] {
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return prefix ? [prefix] : [];
+  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Values by dotted path, applied above env vars; the all-in-one start uses them. */
+  overrides?: Record<string, unknown>;
+}
+
+/** Reads, merges and validates the configuration; throws ConfigError listing every bad key. */
+export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  let file: unknown = {};
+  const fileName = env.PROXY_PLUGIN_CONFIG_FILE;
+  if (fileName) {
+    try {
+      file = YAML.parse(fs.readFileSync(path.resolve(fileName), 'utf8')) ?? {};
+    } catch (error) {
+      problems.push(`PROXY_PLUGIN_CONFIG_FILE (${fileName}): cannot be read as YAML: ${(error as Error).message}`);
+    }
+    const declared = new Set<string>(CONFIG_KEYS.map((k) => k.path));
+    for (const key of leafPaths(file)) {
+      if (!declared.has(key)) problems.push(`${key} (in ${fileName}): unknown key; valid keys are ${[...declared].join(', ')}`);
+    }
+  }
+  const result: Record<string, unknown> = {};
+  for (const spec of CONFIG_KEYS) {
+    const fromOverride = options.overrides?.[spec.path];
+    const fromEnv = env[spec.env];
+    const fromFile = getPath(file, spec.path);
+    const envSet = fromEnv !== undefined && fromEnv !== '';
+    const raw = fromOverride ?? (envSet ? fromEnv : fromFile);
+    const source = fromOverride !== undefined ? 'override' : envSet ? spec.env : fromFile !== undefined ? 'config file' : 'default';
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) {
+      if (parsed.data !== undefined) setPath(result, spec.path, parsed.data);
+    } else {
+      const shown = spec.secret ? '[secret]' : JSON.stringify(raw);
+      problems.push(`${spec.path} (from ${source}${source === spec.env ? '' : `, env ${spec.env}`}): ${parsed.error.issues.map((i) => i.message).join('; ')} (got ${shown})`);
+    }
+  }
+  problems.push(...crossKeyProblems(result));
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = result as unknown as Config;
+  config.grpc.tls ??= {};
+  return deepFreeze(config);
+}
+
+function crossKeyProblems(result: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const collectives = getPath(result, 'collectives') as string[] | undefined;
+  const main = getPath(result, 'main_collective') as string | undefined;
+  if (collectives && main && !collectives.includes(main)) {
+    problems.push(`main_collective (env PROXY_PLUGIN_MAIN_COLLECTIVE): ${main} is not one of collectives (${collectives.join(', ')}); add it to PROXY_PLUGIN_COLLECTIVES`);
+  }
+  // The demo fleet lives in process, so broker credentials mean nothing to it.
+  if (getPath(result, 'transport') !== 'demo' && getPath(result, 'security.mode') === 'x509') {
+    for (const [key, env] of [['cert_file', 'CERT_FILE'], ['key_file', 'KEY_FILE'], ['ca_file', 'CA_FILE']] as const) {
+      const file = getPath(result, `security.${key}`) as string | undefined;
+      if (!file) problems.push(`security.${key} (env PROXY_PLUGIN_SECURITY_${env}): required when security.mode is x509; or set security.mode to insecure for development`);
+      else if (!fs.existsSync(file)) problems.push(`security.${key} (env PROXY_PLUGIN_SECURITY_${env}): file ${file} does not exist`);
+    }
+  }
+  const tlsCert = getPath(result, 'grpc.tls.cert_file') as string | undefined;
+  const tlsKey = getPath(result, 'grpc.tls.key_file') as string | undefined;
+  const tlsCa = getPath(result, 'grpc.tls.client_ca_file') as string | undefined;
+  if (Boolean(tlsCert) !== Boolean(tlsKey)) problems.push('grpc.tls.cert_file / grpc.tls.key_file: set both to serve TLS, or neither');
+  if (tlsCa && !tlsCert) problems.push('grpc.tls.client_ca_file: mTLS needs grpc.tls.cert_file and grpc.tls.key_file as well');
+  for (const [key, file] of [['grpc.tls.cert_file', tlsCert], ['grpc.tls.key_file', tlsKey], ['grpc.tls.client_ca_file', tlsCa]] as const) {
+    if (file && !fs.existsSync(file)) problems.push(`${key}: file ${file} does not exist`);
+  }
+  const ddlDir = getPath(result, 'ddl.directory') as string | undefined;
+  if (ddlDir && !fs.existsSync(ddlDir)) problems.push(`ddl.directory (env PROXY_PLUGIN_DDL_DIRECTORY): folder ${ddlDir} does not exist`);
+  return problems;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

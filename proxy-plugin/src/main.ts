@@ -1,0 +1,179 @@
+/**
+ * Entry point of one proxy: wires config, logger, broker client, DDLs, executions and the gRPC
+ * server, and shuts them down in reverse on SIGTERM/SIGINT. Nothing else lives here (STYLE.md §1).
+ */
+import fs from 'node:fs';
+
+import { createAuditLog } from '@proxy/actions/audit';
+import { createDdlRegistry, loadDdlDirectory } from '@proxy/actions/ddl-registry';
+import { createExecutionRegistry } from '@proxy/actions/executions';
+import { createNodeInventory } from '@proxy/actions/nodes';
+import type { BrokerClient } from '@proxy/broker/broker-client';
+import { createChoriaClient } from '@proxy/broker/choria.client';
+import { createDemoClient } from '@proxy/broker/demo.client';
+import { ConfigError, loadConfig, type Config } from '@proxy/config';
+import { startProxyServer } from '@proxy/grpc/server';
+import { createLogger, type Logger } from '@proxy/logger';
+import { pluginManifest } from '@proxy/plugin';
+
+export interface RunningProxy {
+  port: number;
+  stop(): Promise<void>;
+}
+
+const RECONNECT_MIN_MS = 1000;
+const RECONNECT_MAX_MS = 30_000;
+
+function createBroker(config: Readonly<Config>, logger: Logger): BrokerClient {
+  switch (config.transport) {
+    case 'demo':
+      return createDemoClient({
+        name: config.name,
+        nodeCount: config.demo.node_count,
+        identityPrefix: config.demo.name_prefix,
+        seed: config.name,
+        collective: config.main_collective,
+      });
+    case 'choria':
+      return createChoriaClient({
+        natsUrl: config.nats.url,
+        collectives: config.collectives,
+        mainCollective: config.main_collective,
+        callerid: config.identity.callerid,
+        senderid: config.identity.senderid,
+        security:
+          config.security.mode === 'x509'
+            ? { mode: 'x509', certPem: fs.readFileSync(config.security.cert_file as string, 'utf8'), keyPem: fs.readFileSync(config.security.key_file as string, 'utf8') }
+            : { mode: 'insecure' },
+        logger: logger.child({ component: 'broker' }),
+      });
+    case 'mcollective':
+      throw new ConfigError(['transport (env PROXY_PLUGIN_TRANSPORT): mcollective (STOMP) has no client in this build yet; use choria or demo']);
+  }
+}
+
+/**
+ * The NATS client only reconnects after a first successful connect; until then we retry here, so
+ * a proxy started before its broker serves GetInfo (broker_connected=false) instead of exiting.
+ */
+function connectInBackground(broker: BrokerClient, log: Logger, stopped: AbortSignal): Promise<void> {
+  return (async () => {
+    let delay = RECONNECT_MIN_MS;
+    while (!stopped.aborted) {
+      try {
+        await broker.connect();
+        log.info({ broker: broker.displayUrl }, 'broker connected');
+        return;
+      } catch (error) {
+        log.warn({ err: error, broker: broker.displayUrl, retryInMs: delay }, 'broker unreachable, retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+      }
+    }
+  })();
+}
+
+/** Starts one proxy with a loaded config; used by the CLI entry below and by the all-in-one start. */
+export async function runProxy(config: Readonly<Config>, logger: Logger): Promise<RunningProxy> {
+  const log = logger.child({ component: 'main', proxy: config.name });
+  const loaded = loadDdlDirectory(config.ddl.directory);
+  for (const problem of loaded.problems) log.warn({ problem }, 'DDL skipped');
+  const ddls = createDdlRegistry(loaded.agents);
+  const broker = createBroker(config, logger);
+  const audit = createAuditLog({ file: config.audit.file, sender: config.identity.senderid });
+  const executions = createExecutionRegistry({
+    broker,
+    ddls,
+    audit,
+    logger,
+    callerid: config.identity.callerid,
+    collectives: config.collectives,
+    mainCollective: config.main_collective,
+    defaultDiscoveryTimeoutMs: config.discovery.timeout_ms,
+    retentionMs: config.executions.retention_s * 1000,
+    maxRetained: config.executions.max_retained,
+  });
+  const nodes = createNodeInventory({
+    broker,
+    ddls,
+    collectives: config.collectives,
+    mainCollective: config.main_collective,
+    defaultDiscoveryTimeoutMs: config.discovery.timeout_ms,
+  });
+  const server = await startProxyServer(config, {
+    manifest: pluginManifest({ transport: config.transport }),
+    name: config.name,
+    transport: config.transport,
+    collectives: config.collectives,
+    broker,
+    ddls,
+    executions,
+    nodes,
+    logger,
+  });
+  log.info({ port: server.port, host: config.grpc.host, transport: config.transport, agents: ddls.list().length, tls: Boolean(config.grpc.tls.cert_file) }, 'proxy listening');
+
+  const stopping = new AbortController();
+  const connected = connectInBackground(broker, log, stopping.signal).then(() =>
+    // Learn the agents the fleet runs, so ListAgents shows them even without a local DDL.
+    stopping.signal.aborted
+      ? undefined
+      : nodes.list('', 0).then(
+          (found) => log.info({ nodes: found.length, agents: ddls.list().length }, 'fleet inventory loaded'),
+          (error: unknown) => log.warn({ err: error }, 'fleet inventory failed'),
+        ),
+  );
+
+  return {
+    port: server.port,
+    async stop() {
+      stopping.abort();
+      // Cancelling first lets every open stream end with a summary instead of being cut off.
+      await Promise.all([executions.shutdown(), server.close()]);
+      await connected.catch(() => undefined);
+      await broker.close();
+      await audit.close();
+      log.info({}, 'proxy stopped');
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.log.level, name: `proxy-plugin ${config.name}` });
+  let proxy: RunningProxy;
+  try {
+    proxy = await runProxy(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'proxy failed to start');
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    proxy.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (require.main === module) {
+  void main();
+}

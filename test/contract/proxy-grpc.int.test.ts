@@ -1,0 +1,251 @@
+/**
+ * The gRPC contract of the proxy: a real server on port 0 and a real @grpc/grpc-js client through
+ * protos/. The broker is the fake one here, the only integration test that uses a fake broker: the
+ * contract is about the wire between ui-extension and proxy. The real-broker tests are the NATS
+ * integration tests under test/proxy-plugin/broker/.
+ */
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+
+import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
+import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
+import type { ProxyServiceClient } from '@protos/generated/rex/proxy/v1/ProxyService';
+import { loadProxyProto } from '@protos/load';
+import type { AuditLog } from '@proxy/actions/audit';
+import { createDdlRegistry, loadDdlDirectory } from '@proxy/actions/ddl-registry';
+import { createExecutionRegistry } from '@proxy/actions/executions';
+import { createNodeInventory } from '@proxy/actions/nodes';
+import { ERROR_DETAILS_KEY } from '@proxy/grpc/grpc-status';
+import { startProxyServer, type ProxyServer } from '@proxy/grpc/server';
+import { createLogger } from '@proxy/logger';
+import { packageVersion } from '@proxy/plugin';
+import { createFakeBroker, type FakeBroker, type FakeNode } from '@test/fakes/fake-broker.client';
+
+interface Harness {
+  server: ProxyServer;
+  client: ProxyServiceClient;
+  broker: FakeBroker;
+  logLines: Array<Record<string, unknown>>;
+}
+
+const noAudit: AuditLog = { record: () => undefined, close: async () => undefined };
+
+async function startHarness(nodes: Record<string, FakeNode>, mode: 'auto' | 'manual' = 'auto'): Promise<Harness> {
+  const broker = createFakeBroker({ nodes, mode, now: Date.now });
+  const logLines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (line) => logLines.push(JSON.parse(line)) } });
+  const ddls = createDdlRegistry(loadDdlDirectory(path.resolve(__dirname, '../../proxy-plugin/ddl')).agents);
+  const collectives = ['mcollective'];
+  const executions = createExecutionRegistry({
+    broker,
+    ddls,
+    audit: noAudit,
+    logger,
+    callerid: 'choria=rex.mcollective',
+    collectives,
+    mainCollective: 'mcollective',
+    defaultDiscoveryTimeoutMs: 1000,
+    retentionMs: 60_000,
+    maxRetained: 10,
+  });
+  const nodesInventory = createNodeInventory({ broker, ddls, collectives, mainCollective: 'mcollective', defaultDiscoveryTimeoutMs: 1000 });
+  const server = await startProxyServer(
+    { grpc: { host: '127.0.0.1', port: 0, tls: {} } },
+    {
+      manifest: { name: 'mco-rex-proxy', version: packageVersion(), capabilities: ['remote_execution', 'choria'] },
+      name: 'puppet1.example.net',
+      transport: 'choria',
+      collectives,
+      broker,
+      ddls,
+      executions,
+      nodes: nodesInventory,
+      logger,
+    },
+  );
+  const proto = loadProxyProto();
+  const client = new proto.rex.proxy.v1.ProxyService(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+  return { server, client, broker, logLines };
+}
+
+async function stopHarness(harness: Harness): Promise<void> {
+  harness.client.close();
+  await harness.server.close(1000);
+}
+
+function collect(stream: grpc.ClientReadableStream<ExecuteEvent__Output>): Promise<ExecuteEvent__Output[]> {
+  return new Promise((resolve, reject) => {
+    const events: ExecuteEvent__Output[] = [];
+    stream.on('data', (event: ExecuteEvent__Output) => events.push(event));
+    stream.on('end', () => resolve(events));
+    stream.on('error', reject);
+  });
+}
+
+function failureOf(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  return promise.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (error: grpc.ServiceError) => error,
+  );
+}
+
+function anExecuteRequest(fields: Partial<ExecuteRequest> = {}): ExecuteRequest {
+  return { execution_id: 'job-1', agent: 'rpcutil', action: 'ping', arguments_json: '{}', identities: ['web1', 'web2', 'db1'], caller: 'admin', ...fields };
+}
+
+const deadline = (): grpc.CallOptions => ({ deadline: Date.now() + 10_000 });
+
+describe('proxy gRPC contract', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    const nodes: Record<string, FakeNode> = { web1: {}, web2: { statuscode: 1, statusmsg: 'aborted' }, db1: { silent: true } };
+    for (let i = 0; i < 5000; i++) nodes[`n${String(i).padStart(5, '0')}`] = {};
+    harness = await startHarness(nodes);
+  });
+
+  afterAll(async () => {
+    await stopHarness(harness);
+  });
+
+  it('answers GetInfo with the name, version, transport and capabilities', async () => {
+    const info = await new Promise((resolve, reject) => harness.client.GetInfo({}, deadline(), (error, value) => (error ? reject(error) : resolve(value))));
+    expect(info).toMatchObject({
+      name: 'puppet1.example.net',
+      version: packageVersion(),
+      transport: 'TRANSPORT_CHORIA',
+      collectives: ['mcollective'],
+      capabilities: ['remote_execution', 'choria'],
+      broker_url: 'nats://fake:4222',
+      broker_connected: true,
+      demo: false,
+    });
+  });
+
+  it('lists the agents with their DDL through ListAgents', async () => {
+    const response = await new Promise<{ agents: Array<{ metadata: { name: string }; actions: Array<{ name: string; inputs: Array<{ name: string; list: string[] }> }> }> }>(
+      (resolve, reject) => harness.client.ListAgents({}, deadline(), (error, value) => (error ? reject(error) : resolve(value as never))),
+    );
+    expect(response.agents.map((a) => a.metadata.name)).toEqual(expect.arrayContaining(['package', 'puppet', 'rpcutil', 'service']));
+    const yumClean = response.agents.find((a) => a.metadata.name === 'package')?.actions.find((a) => a.name === 'yum_clean');
+    expect(yumClean?.inputs.find((i) => i.name === 'mode')?.list).toContain('expire-cache');
+  });
+
+  it('streams started, the host results and the summary in order when executing', async () => {
+    const events = await collect(harness.client.Execute(anExecuteRequest(), deadline()));
+    expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
+    expect(events.map((e) => e.event)).toEqual(['started', 'result', 'result', 'result', 'summary']);
+    expect(events[0].started?.expected_identities).toEqual(['web1', 'web2', 'db1']);
+    expect(events.slice(1, 4).map((e) => [e.result?.identity, e.result?.state, e.result?.statuscode])).toEqual([
+      ['web1', 'HOST_STATE_SUCCEEDED', 0],
+      ['web2', 'HOST_STATE_FAILED', 1],
+      ['db1', 'HOST_STATE_NO_RESPONSE', -1],
+    ]);
+    expect(JSON.parse(events[1].result?.data_json ?? '')).toEqual({ identity: 'web1' });
+    expect(events[4].summary).toMatchObject({ state: 'EXECUTION_STATE_COMPLETED', expected: 3, responded: 2, succeeded: 1, failed: 1, no_response: 1 });
+  });
+
+  it('streams 5,000 results in arrival order with contiguous sequences when many identities are given', async () => {
+    const identities = Array.from({ length: 5000 }, (_, i) => `n${String(i).padStart(5, '0')}`);
+    const events = await collect(harness.client.Execute(anExecuteRequest({ execution_id: 'job-5k', identities }), deadline()));
+    expect(events).toHaveLength(5002);
+    expect(events.every((e, i) => e.sequence === i + 1)).toBe(true);
+    expect(events.slice(1, -1).map((e) => e.result?.identity)).toEqual(identities);
+    expect(events[5001].summary).toMatchObject({ expected: 5000, succeeded: 5000 });
+  });
+
+  it('fails with INVALID_ARGUMENT naming the input and the rule when an argument is bad', async () => {
+    const error = await failureOf(
+      collect(harness.client.Execute(anExecuteRequest({ execution_id: 'job-bad', agent: 'package', action: 'install', arguments_json: '{"package":"vim; reboot"}' }), deadline())),
+    );
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toContain('input package');
+    expect(error.details).toContain('shellsafe');
+    expect(JSON.parse(String(error.metadata.get(ERROR_DETAILS_KEY)[0]))).toEqual({ input: 'package', rule: 'shellsafe' });
+    expect(harness.broker.calls.some((c) => c.call.request.agent === 'package')).toBe(false);
+  });
+
+  it('fails with INVALID_ARGUMENT when arguments_json is not JSON', async () => {
+    const error = await failureOf(collect(harness.client.Execute(anExecuteRequest({ execution_id: 'job-json', arguments_json: '{nope' }), deadline())));
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toContain('arguments_json');
+  });
+
+  it('replays only the events after a sequence through GetResults when the execution has ended', async () => {
+    await collect(harness.client.Execute(anExecuteRequest({ execution_id: 'job-replay' }), deadline()));
+    const events = await collect(harness.client.GetResults({ execution_id: 'job-replay', after_sequence: 2, follow: false }, deadline()));
+    expect(events.map((e) => e.sequence)).toEqual([3, 4, 5]);
+    expect(events[2].event).toBe('summary');
+  });
+
+  it('fails GetResults with NOT_FOUND when the execution is unknown', async () => {
+    const error = await failureOf(collect(harness.client.GetResults({ execution_id: 'never', after_sequence: 0, follow: true }, deadline())));
+    expect(error.code).toBe(grpc.status.NOT_FOUND);
+  });
+
+  it('logs the caller x-request-id on the lines of the call', async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-request-id', 'req-contract-42');
+    await new Promise((resolve, reject) => harness.client.GetInfo({}, metadata, deadline(), (error, value) => (error ? reject(error) : resolve(value))));
+    expect(harness.logLines.some((line) => line.requestId === 'req-contract-42' && line.method === 'GetInfo')).toBe(true);
+  });
+});
+
+describe('proxy gRPC contract while an execution is running', () => {
+  let harness: Harness;
+
+  beforeEach(async () => {
+    harness = await startHarness({ a: {}, b: {}, c: {} }, 'manual');
+  });
+
+  afterEach(async () => {
+    await stopHarness(harness);
+  });
+
+  it('cancels: unanswered hosts end CANCELLED and the stream ends with a cancelled summary', async () => {
+    const stream = collect(harness.client.Execute(anExecuteRequest({ identities: ['a', 'b', 'c'] }), deadline()));
+    await harness.broker.waitForCalls(1);
+    harness.broker.reply('b');
+    const response = await new Promise((resolve, reject) => harness.client.Cancel({ execution_id: 'job-1' }, deadline(), (error, value) => (error ? reject(error) : resolve(value))));
+    expect(response).toEqual({ found: true, cancelled_hosts: 2 });
+    const events = await stream;
+    expect(events.slice(1, 4).map((e) => [e.result?.identity, e.result?.state])).toEqual([
+      ['b', 'HOST_STATE_SUCCEEDED'],
+      ['a', 'HOST_STATE_CANCELLED'],
+      ['c', 'HOST_STATE_CANCELLED'],
+    ]);
+    expect(events[4].summary).toMatchObject({ state: 'EXECUTION_STATE_CANCELLED', cancelled: 2 });
+  });
+
+  it('refuses a second Execute with the running id with ALREADY_EXISTS', async () => {
+    const first = harness.client.Execute(anExecuteRequest({ identities: ['a', 'b', 'c'] }), deadline());
+    const firstEvents = collect(first);
+    await harness.broker.waitForCalls(1);
+    const error = await failureOf(collect(harness.client.Execute(anExecuteRequest({ identities: ['a'] }), deadline())));
+    expect(error.code).toBe(grpc.status.ALREADY_EXISTS);
+    harness.broker.expire();
+    expect((await firstEvents).pop()?.event).toBe('summary');
+  });
+
+  it('catches up after a sequence and then follows live events through GetResults', async () => {
+    const execute = collect(harness.client.Execute(anExecuteRequest({ identities: ['a', 'b', 'c'] }), deadline()));
+    await harness.broker.waitForCalls(1);
+    harness.broker.reply('c');
+    harness.broker.reply('a');
+    const followed: ExecuteEvent__Output[] = [];
+    const follow = harness.client.GetResults({ execution_id: 'job-1', after_sequence: 1, follow: true }, deadline());
+    const followDone = collect(follow);
+    follow.on('data', (event: ExecuteEvent__Output) => followed.push(event));
+    await new Promise<void>((resolve) => {
+      const check = (): void => (followed.length >= 2 ? resolve() : void setTimeout(check, 5));
+      check();
+    });
+    harness.broker.reply('b');
+    const events = await followDone;
+    expect(events.map((e) => e.sequence)).toEqual([2, 3, 4, 5]);
+    expect(events.slice(0, 3).map((e) => e.result?.identity)).toEqual(['c', 'a', 'b']);
+    expect((await execute).map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * N virtual Choria nodes on one real NATS connection, for integration tests, benchmarks and manual runs
+ * (run-fleet.ts). Each message goes through a Go node's pipeline (choria-protocol.md §3.7 and §6.1):
+ * schema-validate transport, secure request and request, check the signature, match the filter and TTL,
+ * dispatch, and publish the reply to the `reply-to` inside the payload. Failures are dropped silently
+ * and counted.
+ */
+import { connect, type NatsConnection, type Subscription } from 'nats';
+
+import {
+  broadcastSubject,
+  createSignatureVerifier,
+  decodeRequestBody,
+  encodeReply,
+  type RequestV1,
+  type SecureRequestV1,
+  type TransportV1,
+} from '@proxy/broker/choria/protocol';
+import { buildNodeProfiles } from '@proxy/broker/fleet/node-profiles';
+import { createVirtualNode, VIRTUAL_AGENTS, type NodeOutcome, type VirtualNode, type VirtualNodeOptions } from '@proxy/broker/fleet/virtual-node';
+
+import { compileProtocolValidators, type ProtocolValidators } from './protocol-schemas';
+
+export interface ChoriaFleetOptions {
+  natsUrl: string;
+  count: number;
+  /** Identities are `<identityPrefix><5-digit index>[.<domain>]`. */
+  identityPrefix?: string;
+  domain?: string;
+  collective?: string;
+  latencyMs?: number;
+  failureRate?: number;
+  silentIdentities?: string[];
+  seed?: string | number;
+  /** `each`: one subscription per node subject; `wildcard`: one `<collective>.node.>` subscription. */
+  subscription?: 'each' | 'wildcard';
+  /** Use these nodes instead of generated ones (latency, failure and silence options still apply). */
+  nodes?: VirtualNodeOptions[];
+  /** Accept `insecure` signatures (default true); signed requests are always verified. */
+  allowInsecure?: boolean;
+  extraFacts?: Record<string, unknown>;
+}
+
+export interface ChoriaFleetStats {
+  received: number;
+  /** Dropped because a layer did not parse or did not validate against its schema. */
+  invalid: number;
+  badSignature: number;
+  replied: number;
+  filtered: number;
+  expired: number;
+  unknownAgent: number;
+  silent: number;
+  /** Schema errors of the last invalid messages, newest last, for test diagnostics. */
+  lastErrors: string[];
+}
+
+export interface ChoriaFleet {
+  identities: string[];
+  nodes: ReadonlyMap<string, VirtualNode>;
+  stats: ChoriaFleetStats;
+  /** Milliseconds it took to set up the subscriptions. */
+  subscribeMs: number;
+  stop(): Promise<void>;
+}
+
+const MAX_KEPT_ERRORS = 20;
+
+interface DecodedRequest {
+  transport: TransportV1;
+  request: RequestV1;
+}
+
+export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<ChoriaFleet> {
+  const collective = options.collective ?? 'mcollective';
+  const silent = new Set(options.silentIdentities ?? []);
+  const seed = options.seed ?? 1;
+  const profiles =
+    options.nodes ??
+    buildNodeProfiles({ count: options.count, identityPrefix: options.identityPrefix ?? 'node-', domain: options.domain, seed, extraFacts: options.extraFacts });
+  const nodes = new Map<string, VirtualNode>();
+  for (const profile of profiles) {
+    nodes.set(
+      profile.identity,
+      createVirtualNode({
+        collectives: [collective],
+        latencyMs: options.latencyMs,
+        failureRate: options.failureRate,
+        seed,
+        ...profile,
+        silent: profile.silent || silent.has(profile.identity),
+      }),
+    );
+  }
+
+  const validators: ProtocolValidators = compileProtocolValidators();
+  const verifier = createSignatureVerifier({ allowInsecure: options.allowInsecure ?? true });
+  const stats: ChoriaFleetStats = {
+    received: 0,
+    invalid: 0,
+    badSignature: 0,
+    replied: 0,
+    filtered: 0,
+    expired: 0,
+    unknownAgent: 0,
+    silent: 0,
+    lastErrors: [],
+  };
+
+  const reject = (why: string): undefined => {
+    stats.invalid++;
+    stats.lastErrors.push(why);
+    if (stats.lastErrors.length > MAX_KEPT_ERRORS) stats.lastErrors.shift();
+    return undefined;
+  };
+
+  const nc: NatsConnection = await connect({ servers: options.natsUrl, name: 'rex-choria-fleet', maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+
+  function decode(data: Uint8Array): DecodedRequest | undefined {
+    stats.received++;
+    let transport: unknown;
+    let secure: unknown;
+    let request: unknown;
+    try {
+      transport = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+    } catch {
+      return reject('transport is not JSON');
+    }
+    if (!validators.transport(transport)) return reject(`transport: ${JSON.stringify(validators.transport.errors)}`);
+    try {
+      secure = JSON.parse(Buffer.from((transport as TransportV1).data, 'base64').toString('utf8'));
+    } catch {
+      return reject('secure request is not JSON');
+    }
+    if (!validators.secureRequest(secure)) return reject(`secure request: ${JSON.stringify(validators.secureRequest.errors)}`);
+    if (!verifier.verify(secure as SecureRequestV1)) {
+      stats.badSignature++;
+      return undefined;
+    }
+    try {
+      request = JSON.parse((secure as SecureRequestV1).message);
+    } catch {
+      return reject('request is not JSON');
+    }
+    if (!validators.request(request)) return reject(`request: ${JSON.stringify(validators.request.errors)}`);
+    const replyTo = (transport as TransportV1).headers['reply-to'];
+    if (!replyTo) return reject('request without reply-to');
+    return { transport: transport as TransportV1, request: request as RequestV1 };
+  }
+
+  function count(outcome: NodeOutcome): void {
+    if (outcome === 'replied') stats.replied++;
+    else if (outcome === 'filtered' || outcome === 'unknown_collective') stats.filtered++;
+    else if (outcome === 'expired') stats.expired++;
+    else if (outcome === 'unknown_agent') stats.unknownAgent++;
+    else stats.silent++;
+  }
+
+  function dispatch(node: VirtualNode, decoded: DecodedRequest, body: string): void {
+    const { envelope } = decoded.request;
+    const replyTo = decoded.transport.headers['reply-to'] as string;
+    const federation = decoded.transport.headers.federation;
+    const outcome = node.handle(
+      {
+        requestid: envelope.requestid,
+        callerid: envelope.callerid,
+        collective: envelope.collective,
+        agent: envelope.agent,
+        ttl: envelope.ttl,
+        time: envelope.time,
+        filter: envelope.filter,
+        body,
+      },
+      (message) => {
+        if (nc.isClosed() || nc.isDraining()) return;
+        nc.publish(
+          replyTo,
+          encodeReply({ requestid: envelope.requestid, senderid: node.identity, agent: envelope.agent, time: Math.floor(Date.now() / 1000), message, federation }),
+        );
+      },
+    );
+    count(outcome);
+  }
+
+  function onDirected(node: VirtualNode | undefined, data: Uint8Array): void {
+    const decoded = decode(data);
+    if (!decoded) return;
+    if (!node) {
+      stats.filtered++;
+      return;
+    }
+    dispatch(node, decoded, decodeRequestBody(decoded.request.message));
+  }
+
+  function onBroadcast(data: Uint8Array): void {
+    const decoded = decode(data);
+    if (!decoded) return;
+    const body = decodeRequestBody(decoded.request.message);
+    for (const node of nodes.values()) dispatch(node, decoded, body);
+  }
+
+  const subscribeStarted = Date.now();
+  const subs: Subscription[] = [];
+  const nodePrefix = `${collective}.node.`;
+  if ((options.subscription ?? 'wildcard') === 'wildcard') {
+    subs.push(
+      nc.subscribe(`${nodePrefix}>`, {
+        callback: (err, msg) => {
+          if (!err) onDirected(nodes.get(msg.subject.slice(nodePrefix.length)), msg.data);
+        },
+      }),
+    );
+  } else {
+    for (const node of nodes.values()) {
+      subs.push(
+        nc.subscribe(`${nodePrefix}${node.identity}`, {
+          callback: (err, msg) => {
+            if (!err) onDirected(node, msg.data);
+          },
+        }),
+      );
+    }
+  }
+  // One subscription per agent serves every node: each node then applies the filter itself.
+  for (const agent of ['discovery', ...VIRTUAL_AGENTS]) {
+    subs.push(
+      nc.subscribe(broadcastSubject(collective, agent), {
+        callback: (err, msg) => {
+          if (!err) onBroadcast(msg.data);
+        },
+      }),
+    );
+  }
+  // Make sure the server has every subscription before a test publishes its first request.
+  await nc.flush();
+  const subscribeMs = Date.now() - subscribeStarted;
+
+  return {
+    identities: [...nodes.keys()],
+    nodes,
+    stats,
+    subscribeMs,
+    async stop() {
+      if (!nc.isClosed()) await nc.drain();
+    },
+  };
+}

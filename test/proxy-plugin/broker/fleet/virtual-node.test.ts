@@ -1,0 +1,217 @@
+import { toWireFilter, type WireFilter } from '@proxy/broker/choria/protocol';
+import { buildNodeProfiles } from '@proxy/broker/fleet/node-profiles';
+import { createVirtualNode, type NodeRequest, type VirtualNode, type VirtualNodeOptions } from '@proxy/broker/fleet/virtual-node';
+import type { RequestFilter } from '@proxy/broker/broker-client';
+
+const NOW_MS = 1796083200_000;
+
+function aNode(overrides: Partial<VirtualNodeOptions> = {}): VirtualNode {
+  return createVirtualNode({
+    identity: 'web1.example.net',
+    facts: { os: { family: 'Debian', release: { major: '12' } }, osfamily: 'Debian', processorcount: 8, load: 0.75, virtual: false, role: 'web' },
+    classes: ['roles::web', 'profile::nginx'],
+    packages: { nginx: '1.22.1-9' },
+    services: { nginx: true },
+    now: () => NOW_MS,
+    ...overrides,
+  });
+}
+
+function aRequest(overrides: Partial<NodeRequest> & { mcorpc?: { action: string; data?: Record<string, unknown> } } = {}): NodeRequest {
+  const { mcorpc, ...rest } = overrides;
+  const agent = rest.agent ?? 'rpcutil';
+  return {
+    requestid: 'a'.repeat(32),
+    callerid: 'choria=rex.mcollective',
+    collective: 'mcollective',
+    agent,
+    ttl: 60,
+    time: NOW_MS / 1000,
+    filter: toWireFilter(),
+    body: JSON.stringify({ agent, action: mcorpc?.action ?? 'ping', data: mcorpc?.data ?? {} }),
+    ...rest,
+  };
+}
+
+function call(node: VirtualNode, request: NodeRequest): { outcome: string; reply?: Record<string, unknown> | string } {
+  let reply: string | undefined;
+  const outcome = node.handle(request, (m) => {
+    reply = m;
+  });
+  if (reply === undefined) return { outcome };
+  return { outcome, reply: reply === 'pong' ? reply : (JSON.parse(reply) as Record<string, unknown>) };
+}
+
+function filterOf(partial: Partial<RequestFilter>): WireFilter {
+  return toWireFilter(partial);
+}
+
+describe(createVirtualNode.name, () => {
+  it('answers pong when discovery matches an empty filter', () => {
+    expect(call(aNode(), aRequest({ agent: 'discovery', body: 'ping' }))).toEqual({ outcome: 'replied', reply: 'pong' });
+  });
+
+  it.each<[string, Partial<RequestFilter>, boolean]>([
+    ['fact == case-insensitively', { fact: [{ fact: 'os.family', operator: '==', value: 'debian' }] }, true],
+    ['fact != on a different value', { fact: [{ fact: 'osfamily', operator: '!=', value: 'RedHat' }] }, true],
+    ['fact =~ regex', { fact: [{ fact: 'os.family', operator: '=~', value: '/^deb/' }] }, true],
+    ['integer fact >=', { fact: [{ fact: 'processorcount', operator: '>=', value: '8' }] }, true],
+    ['integer fact <', { fact: [{ fact: 'processorcount', operator: '<', value: '8' }] }, false],
+    ['float fact <=', { fact: [{ fact: 'load', operator: '<=', value: '0.80' }] }, true],
+    ['boolean fact ==', { fact: [{ fact: 'virtual', operator: '==', value: 'false' }] }, true],
+    ['missing fact !=', { fact: [{ fact: 'nope', operator: '!=', value: 'x' }] }, false],
+    ['class exact', { cf_class: ['roles::web'] }, true],
+    ['class regex, case-insensitive', { cf_class: ['/^PROFILE::/'] }, true],
+    ['class missing', { cf_class: ['roles::db'] }, false],
+    ['identity exact among others (OR)', { identity: ['db1', 'web1.example.net'] }, true],
+    ['identity regex', { identity: ['/^web\\d+\\./'] }, true],
+    ['identity regex is case-sensitive', { identity: ['/^WEB/'] }, false],
+    ['agent hosted', { agent: ['package'] }, true],
+    ['agent not hosted', { agent: ['bolt_tasks'] }, false],
+    ['compound with()', { compound: "with('roles::web') and with('os.family=Debian')" }, true],
+    ['compound it cannot parse', { compound: 'facts.x > 3' }, false],
+  ])('returns the right discovery outcome for %s', (_name, filter, matches) => {
+    const { outcome } = call(aNode(), aRequest({ agent: 'discovery', body: 'ping', filter: filterOf(filter) }));
+    expect(outcome).toBe(matches ? 'replied' : 'filtered');
+  });
+
+  it('drops a request whose time is outside the ttl window', () => {
+    expect(call(aNode(), aRequest({ time: NOW_MS / 1000 - 61 })).outcome).toBe('expired');
+  });
+
+  it('drops a request for an agent it does not host', () => {
+    expect(call(aNode({ agents: ['rpcutil'] }), aRequest({ agent: 'package', mcorpc: { action: 'status', data: { package: 'x' } } })).outcome).toBe(
+      'unknown_agent',
+    );
+  });
+
+  it('answers rpcutil ping with its clock in seconds', () => {
+    expect(call(aNode(), aRequest()).reply).toEqual({ action: 'ping', statuscode: 0, statusmsg: 'OK', data: { pong: NOW_MS / 1000 } });
+  });
+
+  it('reports facts, classes and agents when asked for inventory', () => {
+    const reply = call(aNode(), aRequest({ mcorpc: { action: 'inventory' } })).reply as { data: Record<string, unknown> };
+    expect(reply.data).toMatchObject({
+      agents: ['discovery', 'rpcutil', 'package', 'service', 'puppet'],
+      classes: ['roles::web', 'profile::nginx'],
+      collectives: ['mcollective'],
+      main_collective: 'mcollective',
+      facts: { osfamily: 'Debian' },
+    });
+  });
+
+  it('returns nested fact values when asked by get_fact and get_facts', () => {
+    expect((call(aNode(), aRequest({ mcorpc: { action: 'get_fact', data: { fact: 'os.family' } } })).reply as { data: unknown }).data).toEqual({
+      fact: 'os.family',
+      value: 'Debian',
+    });
+    expect((call(aNode(), aRequest({ mcorpc: { action: 'get_facts', data: { facts: 'osfamily, nope' } } })).reply as { data: unknown }).data).toEqual({
+      values: { osfamily: 'Debian', nope: null },
+    });
+  });
+
+  it('lists agent metadata when asked for agent_inventory', () => {
+    const data = (call(aNode(), aRequest({ mcorpc: { action: 'agent_inventory' } })).reply as { data: { agents: Array<{ agent: string; timeout: number }> } }).data;
+    expect(data.agents.map((a) => a.agent)).toEqual(['rpcutil', 'package', 'service', 'puppet']);
+    expect(data.agents.find((a) => a.agent === 'package')?.timeout).toBe(180);
+  });
+
+  it('answers statuscode 2 when the action is unknown', () => {
+    expect(call(aNode(), aRequest({ mcorpc: { action: 'explode' } })).reply).toMatchObject({
+      statuscode: 2,
+      statusmsg: 'Unknown action explode for agent rpcutil',
+    });
+  });
+
+  it('answers statuscode 3 when a required input is missing', () => {
+    expect(call(aNode(), aRequest({ agent: 'package', mcorpc: { action: 'status', data: {} } })).reply).toMatchObject({ statuscode: 3 });
+  });
+
+  it('answers statuscode 4 when an input fails shellsafe', () => {
+    expect(call(aNode(), aRequest({ agent: 'package', mcorpc: { action: 'status', data: { package: 'nginx; rm -rf /' } } })).reply).toMatchObject({
+      statuscode: 4,
+      statusmsg: expect.stringContaining('shellsafe'),
+    });
+  });
+
+  it('answers statuscode 4 when an input has the wrong type', () => {
+    expect(call(aNode(), aRequest({ agent: 'puppet', mcorpc: { action: 'runonce', data: { noop: 'yes' } } })).reply).toMatchObject({ statuscode: 4 });
+  });
+
+  it('answers statuscode 4 when the body is not JSON', () => {
+    expect(call(aNode(), aRequest({ body: '{not json' })).reply).toMatchObject({ statuscode: 4, statusmsg: expect.stringContaining('Could not process request') });
+  });
+
+  it('installs, reports and uninstalls a package in order', () => {
+    const node = aNode();
+    const pkg = (action: string): Record<string, unknown> =>
+      (call(node, aRequest({ agent: 'package', mcorpc: { action, data: { package: 'htop' } } })).reply as { data: Record<string, unknown> }).data;
+    expect(pkg('status').ensure).toBe('absent');
+    const installed = pkg('install');
+    expect(installed.ensure).toMatch(/^\d+\.\d+\.\d+-\d$/);
+    expect(pkg('status').ensure).toBe(installed.ensure);
+    expect(pkg('uninstall').ensure).toBe('absent');
+    expect(pkg('purge').ensure).toBe('purged');
+  });
+
+  it('fills every declared output when the action sets only some', () => {
+    const reply = call(aNode(), aRequest({ agent: 'package', mcorpc: { action: 'status', data: { package: 'nginx' } } })).reply as { data: Record<string, unknown> };
+    expect(Object.keys(reply.data).sort()).toEqual(['arch', 'ensure', 'epoch', 'name', 'output', 'provider', 'release', 'version']);
+    expect(reply.data).toMatchObject({ ensure: '1.22.1-9', provider: 'apt' });
+  });
+
+  it('stops and starts a service', () => {
+    const node = aNode();
+    const svc = (action: string): unknown => call(node, aRequest({ agent: 'service', mcorpc: { action, data: { service: 'nginx' } } })).reply;
+    expect(svc('stop')).toMatchObject({ statuscode: 0, data: { status: 'stopped' } });
+    expect(svc('status')).toMatchObject({ data: { status: 'stopped' } });
+    expect(svc('start')).toMatchObject({ statuscode: 0, data: { status: 'running' } });
+  });
+
+  it('refuses runonce while puppet is disabled', () => {
+    const node = aNode();
+    const pp = (action: string, data: Record<string, unknown> = {}): unknown => call(node, aRequest({ agent: 'puppet', mcorpc: { action, data } })).reply;
+    expect(pp('disable', { message: 'maintenance' })).toMatchObject({ statuscode: 0, data: { enabled: false } });
+    expect(pp('status')).toMatchObject({ data: { enabled: false, disable_message: 'maintenance', status: 'disabled' } });
+    expect(pp('runonce')).toMatchObject({ statuscode: 1, statusmsg: expect.stringContaining('maintenance') });
+    expect(pp('enable')).toMatchObject({ statuscode: 0, data: { enabled: true } });
+    expect(pp('runonce')).toMatchObject({ statuscode: 0, data: { initiated_at: NOW_MS / 1000 } });
+  });
+
+  it('never answers when silent', () => {
+    expect(call(aNode({ silent: true }), aRequest())).toEqual({ outcome: 'silent' });
+  });
+
+  it('fails the same share of nodes with statuscode 1 or 5 when given a failure rate and seed', () => {
+    const profiles = buildNodeProfiles({ count: 1000, identityPrefix: 'n', seed: 7 });
+    const run = (): number[] =>
+      profiles.map((p) => {
+        const node = createVirtualNode({ ...p, failureRate: 0.2, seed: 7, now: () => NOW_MS });
+        return (call(node, aRequest({ agent: 'service', mcorpc: { action: 'status', data: { service: 'sshd' } } })).reply as { statuscode: number }).statuscode;
+      });
+    const first = run();
+    expect(run()).toEqual(first);
+    const failed = first.filter((c) => c !== 0);
+    expect(new Set(failed)).toEqual(new Set([1, 5]));
+    expect(failed.length).toBeGreaterThan(150);
+    expect(failed.length).toBeLessThan(250);
+  });
+
+  it('keeps rpcutil truthful on failing nodes', () => {
+    expect(call(aNode({ failureRate: 1 }), aRequest()).reply).toMatchObject({ statuscode: 0 });
+  });
+
+  it('answers after the configured latency', () => {
+    jest.useFakeTimers();
+    try {
+      const replies: string[] = [];
+      aNode({ latencyMs: 50 }).handle(aRequest(), (m) => replies.push(m));
+      jest.advanceTimersByTime(49);
+      expect(replies).toHaveLength(0);
+      jest.advanceTimersByTime(1);
+      expect(replies).toHaveLength(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

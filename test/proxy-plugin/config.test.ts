@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+
+import { CONFIG_KEYS, ConfigError, loadConfig } from '@proxy/config';
+
+const EXAMPLE = path.resolve(__dirname, '../../proxy-plugin/config.example.yaml');
+
+function tempFile(name: string, content: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-config-')), name);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+function leafPaths(obj: unknown, prefix = ''): string[] {
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return [prefix];
+  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe(loadConfig.name, () => {
+  it('uses the defaults when nothing is configured and the transport needs no certificates', () => {
+    const config = loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo' } });
+    expect(config).toMatchObject({
+      name: 'rex-proxy',
+      grpc: { host: '127.0.0.1', port: 50051, tls: {} },
+      transport: 'demo',
+      collectives: ['mcollective'],
+      main_collective: 'mcollective',
+      security: { mode: 'x509' },
+      discovery: { timeout_ms: 2000 },
+      audit: { file: '' },
+      demo: { node_count: 30, name_prefix: 'demo-node' },
+    });
+    expect(fs.existsSync(path.join(config.ddl.directory, 'rpcutil.json'))).toBe(true);
+    expect(Object.isFrozen(config.grpc)).toBe(true);
+  });
+
+  it('lets env vars win over the file and the file over the defaults', () => {
+    const file = tempFile('c.yaml', 'name: from-file\ntransport: demo\ngrpc:\n  port: 6000\ndemo:\n  node_count: 5\n');
+    const config = loadConfig({ env: { PROXY_PLUGIN_CONFIG_FILE: file, PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_COLLECTIVES: 'mcollective, dev' } });
+    expect(config.name).toBe('from-file');
+    expect(config.grpc.port).toBe(0);
+    expect(config.demo.node_count).toBe(5);
+    expect(config.collectives).toEqual(['mcollective', 'dev']);
+  });
+
+  it('lists every bad key in one error when several are wrong', () => {
+    const file = tempFile('bad.yaml', 'grpc:\n  port: 70000\nnats:\n  urll: x\n');
+    const problems = problemsOf(() =>
+      loadConfig({ env: { PROXY_PLUGIN_CONFIG_FILE: file, PROXY_PLUGIN_TRANSPORT: 'stomp', PROXY_PLUGIN_DISCOVERY_TIMEOUT_MS: 'soon', PROXY_PLUGIN_MAIN_COLLECTIVE: 'other' } }),
+    );
+    const text = problems.join('\n');
+    expect(text).toContain('grpc.port');
+    expect(text).toContain('nats.urll');
+    expect(text).toContain('transport');
+    expect(text).toContain('discovery.timeout_ms');
+    expect(text).toContain('main_collective');
+  });
+
+  it('requires cert, key and CA paths when x509 talks to a real broker', () => {
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'choria' } }));
+    expect(problems.map((p) => p.split(' ')[0])).toEqual(['security.cert_file', 'security.key_file', 'security.ca_file']);
+  });
+
+  it('accepts choria without certificates when insecure mode is chosen explicitly', () => {
+    expect(loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'choria', PROXY_PLUGIN_SECURITY_MODE: 'insecure' } }).security.mode).toBe('insecure');
+  });
+
+  it('refuses half a TLS setup when only the server certificate is given', () => {
+    const cert = tempFile('cert.pem', 'x');
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_TLS_CERT_FILE: cert } }));
+    expect(problems.join('\n')).toContain('grpc.tls.cert_file / grpc.tls.key_file');
+  });
+
+  it('never shows a secret value when it is invalid', () => {
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_NATS_URL: 'http://user:pw@host' } }));
+    expect(problems.join('\n')).not.toContain('pw@');
+  });
+});
+
+describe('config.example.yaml', () => {
+  const example = YAML.parse(fs.readFileSync(EXAMPLE, 'utf8')) as unknown;
+
+  it('documents exactly the keys of the schema', () => {
+    expect(leafPaths(example).sort()).toEqual(CONFIG_KEYS.map((k) => k.path).sort());
+  });
+
+  it('names the env var of every key', () => {
+    const text = fs.readFileSync(EXAMPLE, 'utf8');
+    for (const key of CONFIG_KEYS) expect(text).toContain(key.env);
+  });
+
+  it('loads when used as the config file with the demo transport', () => {
+    const config = loadConfig({ env: { PROXY_PLUGIN_CONFIG_FILE: EXAMPLE, PROXY_PLUGIN_TRANSPORT: 'demo' }, overrides: { 'ddl.directory': path.resolve(__dirname, '../../proxy-plugin/ddl') } });
+    expect(config.name).toBe('rex-proxy');
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * The job service's time-driven duties on both databases, with a controllable clock: a job past its
+ * deadline ends (no job stays running for ever) and retention purges host rows but keeps summaries.
+ */
+import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { createHostRepository } from '@server/inventory/host.repository';
+import { createSmartProxyRepository } from '@server/inventory/smart-proxy.repository';
+import type { JobProxyClient } from '@server/jobs/job-dispatcher';
+import { createJobInvocationRepository } from '@server/jobs/job-invocation.repository';
+import { createJobInvocationService, type JobInvocationService } from '@server/jobs/job-invocation.service';
+import { silentLogger } from '@server/logger';
+import { proxyPluginAgents, validateWithProxyRules } from './support/in-process-proxy';
+import { seedInventory, type SeededInventory } from './support/job-stack';
+
+jest.setTimeout(60_000);
+
+const admin = { id: 1, login: 'admin', admin: true };
+const PROXY = { name: 'hanging', url: 'grpc://hanging.test:1', capabilities: ['remote_execution'] };
+
+/** A proxy that accepts the execution and then never answers or ends the stream. */
+function hangingProxy(): JobProxyClient {
+  const hang = (signal?: AbortSignal) => new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+  return {
+    execute: (_url, _request, _onEvent, signal) => hang(signal),
+    getResults: (_url, _request, _onEvent, signal) => hang(signal),
+    cancel: async () => ({ found: false, cancelled_hosts: 0 }),
+  };
+}
+
+describe.each(testDatabases())('job lifecycle on $kind', (database) => {
+  let db: OpenTestDataSource;
+  let ids: SeededInventory;
+  let now: Date;
+  let service: JobInvocationService;
+
+  beforeAll(async () => {
+    db = await openTestDataSource(database);
+    ids = await seedInventory(db.dataSource, {
+      hostgroups: ['lifecycle'],
+      proxies: [PROXY],
+      hosts: [1, 2, 3].map((i) => ({ name: `life-${i}`, hostgroup: 'lifecycle', proxy: 'hanging' })),
+    });
+  });
+
+  beforeEach(() => {
+    now = new Date();
+    const smartProxies = createSmartProxyRepository(db.dataSource.manager);
+    const proxies = hangingProxy();
+    const catalog = {
+      findAction: async (namespace: string, action: string) => {
+        const ddl = proxyPluginAgents().find((a) => a.metadata?.name === namespace)!.actions.find((a) => a.name === action)!;
+        return { namespace, action: ddl, timeout: 10 };
+      },
+    };
+    service = createJobInvocationService({
+      repo: createJobInvocationRepository(db.dataSource),
+      inventory: createHostRepository(db.dataSource.manager),
+      smartProxies,
+      proxies,
+      catalog,
+      validateArguments: validateWithProxyRules,
+      clock: () => now,
+      logger: silentLogger(),
+      config: { global_concurrency: 100, default_timeout_s: 1, retention_days: 30, result_batch_size: 500, long_poll_max_s: 10 },
+      instanceId: 'lifecycle',
+      leaseMs: 600,
+      graceMs: 0,
+    });
+  });
+
+  afterEach(async () => {
+    await service.stop();
+  });
+
+  it('ends unanswered hosts no_response when the job passes its deadline', async () => {
+    const job = await service.create(admin, { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('lifecycle')! }, timeout: 1 });
+    service.start();
+    // The proxy never answers; move the clock past timeout + grace and let supervision notice.
+    await new Promise((r) => setTimeout(r, 100));
+    now = new Date(now.getTime() + 5_000);
+    await service.whenDispatched(job.id);
+    const done = await service.get(admin, job.id);
+    expect(done.state).toBe('failed');
+    expect(done.counts).toMatchObject({ no_response: 3, running: 0, pending: 0 });
+    const hosts = await service.hosts(admin, job.id, { page: 1, perPage: 10 });
+    expect(hosts.results.map((h) => h.reason)).toEqual(['job timed out', 'job timed out', 'job timed out']);
+  });
+
+  it('purges host rows past retention and keeps the job summary', async () => {
+    const job = await service.create(admin, { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('lifecycle')! }, timeout: 1 });
+    await service.cancel(admin, job.id);
+    await service.whenDispatched(job.id);
+    const before = await service.get(admin, job.id);
+    expect(before.state).toBe('cancelled');
+    expect(await service.purgeOldHosts()).toEqual({ jobs: 0, hosts: 0 });
+    now = new Date(now.getTime() + 31 * 86_400_000);
+    const purged = await service.purgeOldHosts();
+    expect(purged.hosts).toBeGreaterThanOrEqual(3);
+    const after = await service.get(admin, job.id);
+    expect(after.counts).toEqual(before.counts);
+    expect((await service.hosts(admin, job.id, { page: 1, perPage: 10 })).total).toBe(0);
+    await expect(service.replay(admin, job.id, { hosts: 'failed' })).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+  });
+});

@@ -1,0 +1,69 @@
+import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
+import { silentLogger } from '@server/logger';
+import { createNamespaceService } from '@server/namespaces/namespace.service';
+
+const agent = (name: string, actions: string[]): AgentDdl__Output => ({
+  metadata: { name, description: `${name} agent`, author: '', license: '', version: '1.0', url: '', timeout: 20, provider: '', service: false },
+  actions: actions.map((a) => ({ name: a, description: '', display: 'failed', inputs: [], outputs: [], aggregates: [] })),
+  source: 'ddl_directory',
+});
+
+function setup() {
+  let now = 0;
+  const calls: string[] = [];
+  const proxies = [
+    { id: 1, name: 'a', url: 'grpc://a', capabilities: ['remote_execution'] },
+    { id: 2, name: 'b', url: 'grpc://b', capabilities: ['remote_execution'] },
+    { id: 3, name: 'c', url: 'grpc://c', capabilities: ['puppet'] },
+    { id: 4, name: 'down', url: 'grpc://down', capabilities: ['remote_execution'] },
+  ];
+  const service = createNamespaceService({
+    smartProxies: { list: async () => proxies },
+    proxies: {
+      listAgents: async (url) => {
+        calls.push(url);
+        if (url === 'grpc://down') throw new Error('connection refused');
+        return url === 'grpc://a' ? [agent('service', ['status', 'restart']), agent('rpcutil', ['ping'])] : [agent('service', ['status'])];
+      },
+    },
+    clock: () => new Date(now),
+    logger: silentLogger(),
+    ttlMs: 1000,
+  });
+  return { service, calls, advance: (ms: number) => { now += ms; } };
+}
+
+describe(createNamespaceService.name, () => {
+  it('merges agents of the capable proxies and leaves out unreachable ones', async () => {
+    const { service, calls } = setup();
+    const list = await service.list();
+    expect(list.map((n) => [n.name, n.smart_proxy_ids])).toEqual([['rpcutil', [1]], ['service', [1, 2]]]);
+    expect(calls).not.toContain('grpc://c');
+  });
+
+  it('reuses the agent lists when asked again within the cache time', async () => {
+    const { service, calls, advance } = setup();
+    await service.list();
+    advance(999);
+    await service.list();
+    expect(calls.filter((u) => u === 'grpc://a')).toHaveLength(1);
+    advance(1);
+    await service.list();
+    expect(calls.filter((u) => u === 'grpc://a')).toHaveLength(2);
+  });
+
+  it('lists one proxy only when a smart_proxy_id is given', async () => {
+    const { service } = setup();
+    expect((await service.list({ smartProxyId: 2 })).map((n) => n.name)).toEqual(['service']);
+  });
+
+  it('rejects an unknown action with 422 naming the input', async () => {
+    const { service } = setup();
+    await expect(service.findAction('service', 'explode')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', httpStatus: 422, details: { input: 'action', rule: 'known action' } });
+  });
+
+  it('finds an action with the agent timeout', async () => {
+    const { service } = setup();
+    await expect(service.findAction('service', 'restart')).resolves.toMatchObject({ namespace: 'service', action: { name: 'restart' }, timeout: 20 });
+  });
+});

@@ -1,0 +1,116 @@
+import type { HostState } from '@common/jobs';
+import { silentLogger } from '@server/logger';
+import { emptyCounts } from '@server/jobs/host-states';
+import { createResultWriter, type ResultBatch, type TrackedHost } from '@server/jobs/result-writer';
+
+function hosts(n: number, proxy = 1): TrackedHost[] {
+  return Array.from({ length: n }, (_, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: proxy, state: 'pending' as HostState }));
+}
+
+function setup(n: number, batchSize = 500) {
+  const batches: ResultBatch[] = [];
+  let version = 1;
+  const committed: number[] = [];
+  const writer = createResultWriter({
+    jobId: 7,
+    hosts: hosts(n),
+    counts: { ...emptyCounts(), pending: n },
+    lastEventSeq: 0,
+    store: { commitResultBatch: async (b) => { batches.push(structuredClone(b)); version += 1; return version; } },
+    clock: () => new Date('2026-11-23T10:00:00Z'),
+    logger: silentLogger(),
+    batchSize,
+    flushMs: 50,
+    onCommitted: (v) => committed.push(v),
+  });
+  return { writer, batches, committed };
+}
+
+describe(createResultWriter.name, () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('writes nothing before flushMs when fewer than a batch are queued', async () => {
+    const { writer, batches } = setup(10);
+    writer.record({ smartProxyId: 1, identity: 'h1' }, { state: 'succeeded', statuscode: 0 }, { smartProxyId: 1, sequence: 2 });
+    await jest.advanceTimersByTimeAsync(49);
+    expect(batches).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(batches).toHaveLength(1);
+  });
+
+  it('writes 10,000 results in 20 batches of 500 when they arrive at once', async () => {
+    const { writer, batches } = setup(10_000);
+    for (let i = 1; i <= 10_000; i++) writer.record({ smartProxyId: 1, identity: `h${i}` }, { state: 'succeeded', statuscode: 0 }, { smartProxyId: 1, sequence: i + 1 });
+    await writer.flush();
+    expect(batches.map((b) => b.results.length)).toEqual(Array(20).fill(500));
+    expect(batches[19].counts).toMatchObject({ pending: 0, succeeded: 10_000 });
+  });
+
+  it('bumps the version once per batch and reports it', async () => {
+    const { writer, committed } = setup(1000);
+    for (let i = 1; i <= 1000; i++) writer.record({ rowId: i }, { state: 'failed' });
+    await writer.flush();
+    expect(committed).toEqual([2, 3]);
+  });
+
+  it('drops a second result for the same host and keeps the first', async () => {
+    const { writer, batches } = setup(2);
+    expect(writer.record({ smartProxyId: 1, identity: 'h1' }, { state: 'succeeded' })).toBe(true);
+    expect(writer.record({ smartProxyId: 1, identity: 'h1' }, { state: 'failed' })).toBe(false);
+    await writer.flush();
+    expect(batches.flatMap((b) => b.results).map((r) => r.state)).toEqual(['succeeded']);
+    expect(writer.counts()).toMatchObject({ pending: 1, succeeded: 1, failed: 0 });
+  });
+
+  it('numbers events in order across batches', async () => {
+    const { writer, batches } = setup(3, 2);
+    for (let i = 1; i <= 3; i++) writer.record({ rowId: i }, { state: 'succeeded' });
+    await writer.flush();
+    expect(batches.flatMap((b) => b.results.map((r) => r.eventSeq))).toEqual([1, 2, 3]);
+    expect(batches.map((b) => b.lastEventSeq)).toEqual([2, 3]);
+  });
+
+  it('commits counts that match exactly the rows of each batch', async () => {
+    const { writer, batches } = setup(4, 2);
+    writer.markRunning([1, 2, 3, 4]);
+    writer.record({ rowId: 1 }, { state: 'succeeded' });
+    await writer.flush();
+    expect(batches.map((b) => [b.running.length, b.results.length])).toEqual([[2, 0], [2, 0], [0, 1]]);
+    expect(batches[0].counts).toMatchObject({ pending: 2, running: 2 });
+    expect(batches[2].counts).toMatchObject({ pending: 0, running: 3, succeeded: 1 });
+  });
+
+  it('records a proxy cursor only with the last batch of the results it covers', async () => {
+    const { writer, batches } = setup(3, 2);
+    for (let i = 1; i <= 3; i++) writer.record({ rowId: i }, { state: 'succeeded' }, { smartProxyId: 1, sequence: 10 + i });
+    await writer.flush();
+    expect(batches.map((b) => b.streams)).toEqual([[], [{ smartProxyId: 1, lastSequence: 13 }]]);
+  });
+
+  it('advances the cursor when an event changes no host', async () => {
+    const { writer, batches } = setup(1);
+    writer.advance({ smartProxyId: 1, sequence: 1 });
+    await writer.flush();
+    expect(batches).toEqual([expect.objectContaining({ results: [], running: [], streams: [{ smartProxyId: 1, lastSequence: 1 }] })]);
+  });
+
+  it('writes nothing once discarded, as after a crash', async () => {
+    const { writer, batches } = setup(2);
+    writer.record({ rowId: 1 }, { state: 'succeeded' });
+    writer.discard();
+    await jest.advanceTimersByTimeAsync(100);
+    await writer.flush();
+    expect(batches).toHaveLength(0);
+  });
+
+  it('rejects flush when the store failed', async () => {
+    const writer = createResultWriter({
+      jobId: 1, hosts: hosts(1), counts: { ...emptyCounts(), pending: 1 }, lastEventSeq: 0,
+      store: { commitResultBatch: async () => { throw new Error('disk full'); } },
+      clock: () => new Date(), logger: silentLogger(), batchSize: 500, flushMs: 50, onCommitted: () => undefined,
+    });
+    writer.record({ rowId: 1 }, { state: 'succeeded' });
+    await expect(writer.flush()).rejects.toThrow('disk full');
+  });
+});

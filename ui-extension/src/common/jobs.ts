@@ -1,0 +1,161 @@
+/**
+ * REST types of remote actions and jobs (`/api/v2/remote_execution/...`), shared by the server and
+ * the web UI. Field names are snake_case, as Foreman's API.
+ */
+
+export const HOST_STATES = ['pending', 'running', 'succeeded', 'failed', 'no_response', 'skipped', 'cancelled'] as const;
+export type HostState = (typeof HOST_STATES)[number];
+/** A host in one of these states never changes again. */
+export const FINAL_HOST_STATES: readonly HostState[] = ['succeeded', 'failed', 'no_response', 'skipped', 'cancelled'];
+
+/** `scheduled` belongs to the scheduler (issue 6); this API creates jobs `queued`. */
+export const JOB_STATES = ['scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const FINAL_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
+
+export type HostCounts = Record<HostState, number>;
+
+/** The targeting as the user wrote it. Exactly one of search, host_ids, hostgroup_id. */
+export interface Targeting {
+  search?: string;
+  host_ids?: number[];
+  hostgroup_id?: number;
+}
+
+export interface StoredTargeting {
+  search: string | null;
+  host_ids: number[] | null;
+  hostgroup_id: number | null;
+  /** Fact names the search used (`facts.<name>`), for the per-fact history. */
+  fact_names: string[];
+}
+
+export interface CreateJobRequest {
+  job: {
+    namespace: string;
+    action: string;
+    arguments?: Record<string, unknown>;
+    targeting: Targeting;
+    description?: string;
+    /** Hosts in flight at once for this job; unset means no per-job cap. */
+    concurrency_level?: number;
+    /** Hosts per broker batch, passed to the proxy; unset means all at once. */
+    batch_size?: number;
+    /** Seconds a host may take to reply. */
+    timeout?: number;
+  };
+}
+
+export type ReplayHosts = 'failed' | 'failed_and_not_run' | 'all';
+export interface ReplayJobRequest {
+  targeting?: Targeting;
+  hosts?: ReplayHosts;
+  description?: string;
+}
+
+export interface AggregateResult {
+  function: string;
+  output: string;
+  /** summary: value -> count; sum/average: a number (null when no host returned the output). */
+  value: Record<string, number> | number | null;
+}
+
+export interface Job {
+  id: number;
+  state: JobState;
+  version: number;
+  /** Percentage of hosts in a final state. */
+  progress: number;
+  counts: HostCounts;
+  total_hosts: number;
+  remote_action_id: number;
+  parent_id: number | null;
+  namespace: string;
+  action: string;
+  arguments: Record<string, unknown>;
+  targeting: StoredTargeting;
+  description: string;
+  owner: string;
+  concurrency_level: number | null;
+  batch_size: number | null;
+  timeout: number;
+  /** Aggregates from the DDL; computed once the job is final, null before. */
+  aggregates: AggregateResult[] | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** When the last change was written (long polls measure their latency against it). */
+  updated_at: string;
+}
+
+/** `GET jobs/:id`: the job plus who succeeded and who failed (names only; details via /hosts). */
+export interface JobStatus extends Job {
+  succeeded_hosts: string[];
+  failed_hosts: string[];
+}
+
+export interface ShapedOutput {
+  name: string;
+  display_as: string;
+  value: unknown;
+}
+
+export interface JobHost {
+  host_id: number;
+  host_name: string;
+  smart_proxy_id: number | null;
+  state: HostState;
+  reason: string | null;
+  statuscode: number | null;
+  statusmsg: string | null;
+  data: Record<string, unknown> | null;
+  /** The DDL outputs to show for this host, per the action's display policy. */
+  output: ShapedOutput[];
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/**
+ * One host reaching its final state. The pending -> running move is not an event: it is written for
+ * whole chunks at once and carries no result.
+ */
+export interface JobEvent extends JobHost {
+  /** Cursor: pass the last one seen as `after` to get the next events. */
+  sequence: number;
+}
+
+export interface JobEventsPage {
+  job_id: number;
+  job_state: JobState;
+  /** The cursor to pass as `after` next time. */
+  last_sequence: number;
+  events: JobEvent[];
+}
+
+export interface RemoteAction {
+  id: number;
+  namespace: string;
+  action: string;
+  arguments: Record<string, unknown>;
+  run_count: number;
+  last_run_at: string | null;
+  created_at: string;
+}
+
+export interface NamespaceAction {
+  name: string;
+  description: string;
+  display: string;
+  inputs: unknown[];
+  outputs: unknown[];
+  aggregates: unknown[];
+}
+
+export interface Namespace {
+  name: string;
+  description: string;
+  version: string;
+  timeout: number;
+  smart_proxy_ids: number[];
+  actions: NamespaceAction[];
+}

@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+
+/**
+ * Typed configuration of the ui-extension (STYLE.md §5). Precedence, lowest first: the defaults
+ * below, the YAML file named by UI_EXTENSION_CONFIG_FILE, environment variables. Every key is
+ * declared once in CONFIG_KEYS with its env var, meaning and default; config.example.yaml documents
+ * the same keys and a test keeps the two in step. This file is the only reader of process.env.
+ */
+export interface KeySpec {
+  /** Dotted path in the YAML file and in Config. */
+  path: string;
+  env: string;
+  schema: z.ZodTypeAny;
+  description: string;
+  secret?: boolean;
+}
+
+const port = z.coerce.number({ invalid_type_error: 'must be a port number' }).int('must be a whole number').min(0, 'must be 0..65535').max(65535, 'must be 0..65535');
+const positiveInt = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be greater than 0');
+const boolish = z.preprocess((v) => (typeof v === 'string' ? ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()) : v), z.boolean());
+
+export const CONFIG_KEYS: readonly KeySpec[] = [
+  { path: 'http.host', env: 'UI_EXTENSION_HTTP_HOST', schema: z.string().min(1).default('127.0.0.1'), description: 'Address the API and web UI listen on.' },
+  { path: 'http.port', env: 'UI_EXTENSION_PORT', schema: port.default(3000), description: 'Port of the API and web UI; 0 picks a free port.' },
+  { path: 'http.trust_proxy', env: 'UI_EXTENSION_TRUST_PROXY', schema: boolish.default(false), description: 'Trust X-Forwarded-* headers (behind a reverse proxy).' },
+  { path: 'database.type', env: 'UI_EXTENSION_DATABASE_TYPE', schema: z.enum(['sqlite', 'mysql']).default('sqlite'), description: 'sqlite (embedded default) or mysql (MySQL/MariaDB, production).' },
+  { path: 'database.url', env: 'UI_EXTENSION_DATABASE_URL', schema: z.string().url('must be a URL such as mysql://user:pass@host:3306/db').optional(), description: 'MySQL/MariaDB URL; required when database.type is mysql.', secret: true },
+  { path: 'database.sqlite_path', env: 'UI_EXTENSION_SQLITE_PATH', schema: z.string().min(1).default('var/mco-rex.sqlite'), description: 'SQLite file, relative to the working directory.' },
+  { path: 'database.pool_size', env: 'UI_EXTENSION_DATABASE_POOL_SIZE', schema: positiveInt.default(10), description: 'MySQL connection pool size.' },
+  { path: 'log.level', env: 'UI_EXTENSION_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), description: 'Log level.' },
+  { path: 'admin.password', env: 'UI_EXTENSION_ADMIN_PASSWORD', schema: z.string().min(8, 'must be at least 8 characters').optional(), description: 'Password of the admin user created on first start; random when unset.', secret: true },
+  { path: 'admin.password_file', env: 'UI_EXTENSION_ADMIN_PASSWORD_FILE', schema: z.string().min(1).default('var/initial-admin-password'), description: 'Where the first start writes the generated admin password (mode 0600).' },
+  { path: 'demo.seed', env: 'UI_EXTENSION_DEMO_SEED', schema: boolish.default(false), description: 'Seed the demo inventory on first start (the all-in-one start turns it on).' },
+  { path: 'proxies.deadline_ms', env: 'UI_EXTENSION_PROXY_DEADLINE_MS', schema: positiveInt.default(10000), description: 'Deadline of unary gRPC calls to proxies, in milliseconds.' },
+  { path: 'proxies.sync_interval_s', env: 'UI_EXTENSION_PROXY_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(300), description: 'Seconds between inventory syncs from the proxies; 0 turns the schedule off.' },
+  { path: 'jobs.global_concurrency', env: 'UI_EXTENSION_JOBS_GLOBAL_CONCURRENCY', schema: positiveInt.default(20000), description: 'Hosts in flight across all jobs at once.' },
+  { path: 'jobs.default_timeout_s', env: 'UI_EXTENSION_JOBS_DEFAULT_TIMEOUT_S', schema: positiveInt.default(60), description: 'Seconds a host may take to reply when a job names no timeout.' },
+  { path: 'jobs.retention_days', env: 'UI_EXTENSION_JOBS_RETENTION_DAYS', schema: positiveInt.default(90), description: 'Host-level job results older than this are purged; job summaries stay.' },
+  { path: 'jobs.result_batch_size', env: 'UI_EXTENSION_JOBS_RESULT_BATCH_SIZE', schema: positiveInt.default(500), description: 'Host results written per database statement.' },
+  { path: 'jobs.long_poll_max_s', env: 'UI_EXTENSION_JOBS_LONG_POLL_MAX_S', schema: positiveInt.default(60), description: 'Longest wait a long-poll request may ask for.' },
+];
+
+export interface Config {
+  http: { host: string; port: number; trust_proxy: boolean };
+  database: { type: 'sqlite' | 'mysql'; url?: string; sqlite_path: string; pool_size: number };
+  log: { level: string };
+  admin: { password?: string; password_file: string };
+  demo: { seed: boolean };
+  proxies: { deadline_ms: number; sync_interval_s: number };
+  jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid ui-extension configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function getPath(obj: unknown, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((acc, key) => (acc && typeof acc === 'object' ? (acc as Record<string, unknown>)[key] : undefined), obj);
+}
+
+function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let node = obj;
+  for (const key of keys.slice(0, -1)) {
+    node[key] = (node[key] as Record<string, unknown> | undefined) ?? {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+function knownPaths(obj: unknown, prefix = ''): string[] {
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return prefix ? [prefix] : [];
+  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) => knownPaths(v, prefix ? `${prefix}.${k}` : k));
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Overrides applied above env vars; the all-in-one start uses them. */
+  overrides?: Record<string, unknown>;
+}
+
+/** Reads, merges and validates the configuration; throws ConfigError listing every bad key. */
+export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  let file: unknown = {};
+  const fileName = env.UI_EXTENSION_CONFIG_FILE;
+  if (fileName) {
+    try {
+      file = YAML.parse(fs.readFileSync(path.resolve(fileName), 'utf8')) ?? {};
+    } catch (error) {
+      problems.push(`UI_EXTENSION_CONFIG_FILE (${fileName}): cannot be read as YAML: ${(error as Error).message}`);
+    }
+    const declared = new Set<string>(CONFIG_KEYS.map((k) => k.path));
+    for (const key of knownPaths(file)) {
+      if (!declared.has(key)) problems.push(`${key} (in ${fileName}): unknown key; valid keys are ${[...declared].join(', ')}`);
+    }
+  }
+  const result: Record<string, unknown> = {};
+  for (const spec of CONFIG_KEYS) {
+    const fromOverride = options.overrides?.[spec.path];
+    const fromEnv = env[spec.env];
+    const fromFile = getPath(file, spec.path);
+    const raw = fromOverride ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : fromFile);
+    const source = fromOverride !== undefined ? 'override' : fromEnv !== undefined && fromEnv !== '' ? spec.env : fromFile !== undefined ? 'config file' : 'default';
+    const parsed = (spec.schema as z.ZodTypeAny).safeParse(raw);
+    if (parsed.success) {
+      if (parsed.data !== undefined) setPath(result, spec.path, parsed.data);
+    } else {
+      const shown = spec.secret ? '[secret]' : JSON.stringify(raw);
+      problems.push(`${spec.path} (from ${source}${source === spec.env ? '' : `, env ${spec.env}`}): ${parsed.error.issues.map((i) => i.message).join('; ')} (got ${shown})`);
+    }
+  }
+  if (getPath(result, 'database.type') === 'mysql' && !getPath(result, 'database.url')) {
+    problems.push('database.url (env UI_EXTENSION_DATABASE_URL): required when database.type is mysql');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(result) as unknown as Config;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

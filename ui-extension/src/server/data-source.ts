@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { MIGRATIONS } from '@migrations/index';
+import type { Config } from './config';
+import { ENTITIES } from './entities';
+
+export type DatabaseKind = Config['database']['type'];
+
+/**
+ * The TypeORM data source on MySQL/MariaDB (production) or SQLite (embedded default).
+ * synchronize is off everywhere: the schema only changes through migrations (STYLE.md §8).
+ */
+export function createDataSource(database: Config['database']): DataSource {
+  if (database.type === 'mysql') {
+    return new DataSource({
+      type: 'mysql',
+      url: database.url,
+      entities: ENTITIES,
+      migrations: MIGRATIONS,
+      synchronize: false,
+      migrationsRun: false,
+      poolSize: database.pool_size,
+      // Dates are stored and read as UTC whatever the server's zone.
+      timezone: 'Z',
+      charset: 'utf8mb4_unicode_ci',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      // Fail fast when the database is down instead of queueing requests for ever.
+      extra: { connectTimeout: 5000 },
+    });
+  }
+  const file = database.sqlite_path === ':memory:' ? ':memory:' : path.resolve(database.sqlite_path);
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  return new DataSource({
+    type: 'better-sqlite3',
+    database: file,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    synchronize: false,
+    migrationsRun: false,
+    // WAL lets readers (long polls, searches) run while the dispatcher writes results.
+    prepareDatabase: (db: { pragma: (s: string) => unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+    },
+  });
+}
+
+/** Names of migrations that exist in code but have not run on this database. */
+export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  const hasPending = await dataSource.showMigrations();
+  if (!hasPending) return [];
+  const runner = dataSource.createQueryRunner();
+  try {
+    const table = dataSource.options.migrationsTableName ?? 'migrations';
+    const exists = await runner.hasTable(table);
+    const done = exists ? ((await runner.query(`SELECT name FROM ${table}`)) as Array<{ name: string }>).map((r) => r.name) : [];
+    return dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !done.includes(name));
+  } finally {
+    await runner.release();
+  }
+}

@@ -1,0 +1,30 @@
+import { UserEntity } from './auth/user.entity';
+import { FactEntity } from './inventory/fact.entity';
+import { HostEntity } from './inventory/host.entity';
+import { HostgroupEntity } from './inventory/hostgroup.entity';
+import { SmartProxyEntity } from './inventory/smart-proxy.entity';
+import { LocationEntity, OrganizationEntity } from './inventory/taxonomy.entity';
+import { JobFactNameEntity } from './jobs/job-fact-name.entity';
+import { JobHostEntity } from './jobs/job-host.entity';
+import { JobInvocationEntity } from './jobs/job-invocation.entity';
+import { JobProxyStreamEntity } from './jobs/job-proxy-stream.entity';
+import { RemoteActionEntity } from './jobs/remote-action.entity';
+
+/**
+ * Every TypeORM entity of the ui-extension. Listed explicitly (not globbed) so that jest, tsc
+ * output and the all-in-one start load exactly the same classes. Each feature adds its own.
+ */
+export const ENTITIES = [
+  UserEntity,
+  OrganizationEntity,
+  LocationEntity,
+  HostgroupEntity,
+  SmartProxyEntity,
+  HostEntity,
+  FactEntity,
+  RemoteActionEntity,
+  JobInvocationEntity,
+  JobHostEntity,
+  JobProxyStreamEntity,
+  JobFactNameEntity,
+];

@@ -1,0 +1,40 @@
+import type { NextFunction, Request, Response } from 'express';
+import { AppError, isAppError } from '../errors';
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'SQLITE_BUSY', 'EPIPE']);
+
+/** Database or network failures that a retry may fix become UNAVAILABLE (503), not INTERNAL. */
+function classify(error: unknown): AppError | undefined {
+  if (isAppError(error)) return error;
+  const err = error as { code?: string; type?: string; status?: number; driverError?: { code?: string } } | undefined;
+  const code = err?.code ?? err?.driverError?.code;
+  if (code && UNAVAILABLE_CODES.has(code)) return new AppError('UNAVAILABLE', 'the database is unavailable; retry later', { cause: error });
+  // body-parser: malformed JSON or too large a body.
+  if (err?.type === 'entity.parse.failed') return new AppError('INVALID_ARGUMENT', 'request body: is not valid JSON', { cause: error });
+  if (err?.type === 'entity.too.large') return new AppError('INVALID_ARGUMENT', 'request body: is too large', { cause: error, httpStatus: 413 });
+  return undefined;
+}
+
+/** The last middleware: every error becomes Foreman's `{"error": {...}}` body (STYLE.md §4). */
+export function errorHandler(options: { exposeStack: boolean }) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const appError = classify(error);
+    if (appError) {
+      const level = appError.httpStatus >= 500 ? 'warn' : 'debug';
+      req.log?.[level]({ code: appError.code, err: appError.cause ?? undefined, status: appError.httpStatus }, appError.message);
+      res.status(appError.httpStatus).json({
+        error: { code: appError.code, message: appError.message, requestId: req.requestId, ...(appError.details ? { details: appError.details } : {}) },
+      });
+      return;
+    }
+    req.log?.error({ err: error }, 'internal error');
+    res.status(500).json({
+      error: {
+        code: 'INTERNAL',
+        message: 'internal error',
+        requestId: req.requestId,
+        ...(options.exposeStack && error instanceof Error ? { stack: error.stack } : {}),
+      },
+    });
+  };
+}

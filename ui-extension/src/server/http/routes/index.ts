@@ -1,0 +1,22 @@
+import { Router } from 'express';
+import type { Services } from '../../services';
+import { createFactRoutes } from './facts.routes';
+import { createHostgroupRoutes } from './hostgroups.routes';
+import { createHostRoutes } from './hosts.routes';
+import { createInventoryRoutes } from './inventory.routes';
+import { createSmartProxyRoutes } from './smart-proxies.routes';
+import { createTaxonomyRoutes } from './taxonomies.routes';
+import { createActionRoutes } from './actions.routes';
+import { createJobRoutes } from './jobs.routes';
+import { createNamespaceRoutes } from './namespaces.routes';
+
+/**
+ * Routes behind authentication, mounted at /api/v2. Each feature adds its router here.
+ */
+export function createAuthenticatedRoutes(services: Services): Router {
+  const router = Router();
+  router.use(createHostRoutes(services.inventory), createHostgroupRoutes(services.inventory), createFactRoutes(services.inventory));
+  router.use(createSmartProxyRoutes(services.inventory, services.proxySync), createTaxonomyRoutes(services.inventory), createInventoryRoutes(services.inventory));
+  router.use(createJobRoutes(services.jobs), createActionRoutes(services.jobs), createNamespaceRoutes(services.namespaces));
+  return router;
+}

@@ -1,0 +1,18 @@
+import express, { Router } from 'express';
+import type { InventoryService } from '../../inventory/inventory.service';
+import { currentUser } from '../request-context';
+
+/**
+ * `POST /api/v2/inventory/import` (administrators): a JSON body is the inventory document itself;
+ * a YAML body is accepted with Content-Type application/yaml (or text/yaml, text/plain).
+ * Answers the counts of what was created or changed; an invalid file answers 400 and writes nothing.
+ */
+export function createInventoryRoutes(inventory: InventoryService): Router {
+  const router = Router();
+  router.post('/inventory/import', express.text({ type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], limit: '50mb' }), async (req, res) => {
+    const user = currentUser(req);
+    const summary = typeof req.body === 'string' ? await inventory.importInventoryText(user, req.body) : await inventory.importInventory(user, req.body);
+    res.json(summary);
+  });
+  return router;
+}

@@ -1,0 +1,119 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { HOST_STATES, type HostState } from '@common/jobs';
+import type { JobInvocationService } from '../../jobs/job-invocation.service';
+import { currentUser } from '../request-context';
+import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+
+const id = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be positive');
+const seconds = z.coerce.number({ invalid_type_error: 'must be a number' }).min(0, 'must be at least 0').max(3600, 'must be at most 3600');
+
+const targetingSchema = z
+  .object({
+    search: z.string().max(10000, 'must be at most 10000 characters').optional(),
+    host_ids: z.array(z.number().int('must be whole numbers').positive('must be positive')).min(1, 'must name at least one host').max(100000, 'must be at most 100000 hosts').optional(),
+    hostgroup_id: z.number().int('must be a whole number').positive('must be positive').optional(),
+  })
+  .strict()
+  .refine((t) => [t.search, t.host_ids, t.hostgroup_id].filter((v) => v !== undefined).length === 1, { message: 'give exactly one of search, host_ids, hostgroup_id' });
+
+const createSchema = z.object({
+  job: z.object({
+    namespace: z.string().min(1, 'is required').max(100),
+    action: z.string().min(1, 'is required').max(100),
+    arguments: z.record(z.unknown()).optional(),
+    targeting: targetingSchema,
+    description: z.string().max(255, 'must be at most 255 characters').optional(),
+    concurrency_level: z.number().int('must be a whole number').positive('must be positive').optional(),
+    batch_size: z.number().int('must be a whole number').positive('must be positive').optional(),
+    timeout: z.number().int('must be a whole number').positive('must be positive').max(86400, 'must be at most 86400').optional(),
+  }),
+});
+
+const replaySchema = z
+  .object({
+    targeting: targetingSchema.optional(),
+    hosts: z.enum(['failed', 'failed_and_not_run', 'all']).optional(),
+    description: z.string().max(255).optional(),
+  })
+  .refine((b) => (b.targeting === undefined) !== (b.hosts === undefined), { message: 'give either targeting or hosts' });
+
+const statusQuery = z.object({ wait: seconds.optional(), since: z.coerce.number().int().min(0).optional() });
+const eventsQuery = z.object({ after: z.coerce.number().int().min(0).default(0), wait: seconds.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() });
+const hostsQuery = listQuerySchema.extend({
+  state: z.string().optional().transform((s, ctx) => {
+    if (!s) return undefined;
+    const states = s.split(',').map((x) => x.trim()).filter(Boolean);
+    const bad = states.filter((x) => !HOST_STATES.includes(x as HostState));
+    if (bad.length > 0) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be among ${HOST_STATES.join(', ')}` });
+    return states as HostState[];
+  }),
+});
+const historyQuery = listQuerySchema.extend({
+  from: z.coerce.date({ invalid_type_error: 'must be an ISO 8601 date' }).optional(),
+  to: z.coerce.date({ invalid_type_error: 'must be an ISO 8601 date' }).optional(),
+});
+
+/** Aborts when the client goes away, so a long poll stops waiting for nobody. */
+function closeSignal(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+/** `/api/v2/remote_execution/jobs...` and the per-object histories. */
+export function createJobRoutes(jobs: JobInvocationService): Router {
+  const router = Router();
+
+  async function history(req: Request, res: Response, scope: { hostId?: number; hostgroupId?: number; factName?: string }): Promise<void> {
+    const query = parseInput(historyQuery, req.query, 'query');
+    const page = await jobs.list(currentUser(req), { search: query.search, from: query.from, to: query.to, page: query.page, perPage: query.per_page, ...scope });
+    res.json(listEnvelope(query, page, { by: 'id', order: 'desc' }));
+  }
+
+  router.get('/remote_execution/jobs', (req, res) => history(req, res, {}));
+  router.get('/hosts/:id/remote_execution/jobs', (req, res) => history(req, res, { hostId: parseInput(id, req.params.id, 'id') }));
+  router.get('/hostgroups/:id/remote_execution/jobs', (req, res) => history(req, res, { hostgroupId: parseInput(id, req.params.id, 'id') }));
+  router.get('/fact_names/:name/remote_execution/jobs', (req, res) => history(req, res, { factName: String(req.params.name) }));
+
+  router.post('/remote_execution/jobs', async (req, res) => {
+    const body = parseInput(createSchema, req.body, 'body');
+    const job = await jobs.create(currentUser(req), body.job);
+    res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`).json(job);
+  });
+
+  router.get('/remote_execution/jobs/:id', async (req, res) => {
+    const jobId = parseInput(id, req.params.id, 'id');
+    const query = parseInput(statusQuery, req.query, 'query');
+    res.json(await jobs.get(currentUser(req), jobId, { wait: query.wait, since: query.since, signal: closeSignal(res) }));
+  });
+
+  router.get('/remote_execution/jobs/:id/hosts', async (req, res) => {
+    const jobId = parseInput(id, req.params.id, 'id');
+    const query = parseInput(hostsQuery, req.query, 'query');
+    const page = await jobs.hosts(currentUser(req), jobId, { states: query.state, search: query.search || undefined, page: query.page, perPage: query.per_page });
+    res.json(listEnvelope(query, page, { by: 'host_name', order: 'asc' }));
+  });
+
+  router.get('/remote_execution/jobs/:id/events', async (req, res) => {
+    const jobId = parseInput(id, req.params.id, 'id');
+    const query = parseInput(eventsQuery, req.query, 'query');
+    res.json(await jobs.events(currentUser(req), jobId, { after: query.after, wait: query.wait, limit: query.limit, signal: closeSignal(res) }));
+  });
+
+  router.post('/remote_execution/jobs/:id/replay', async (req, res) => {
+    const jobId = parseInput(id, req.params.id, 'id');
+    const body = parseInput(replaySchema, req.body ?? {}, 'body');
+    const job = await jobs.replay(currentUser(req), jobId, body);
+    res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`).json(job);
+  });
+
+  router.post('/remote_execution/jobs/:id/cancel', async (req, res) => {
+    const jobId = parseInput(id, req.params.id, 'id');
+    res.json(await jobs.cancel(currentUser(req), jobId));
+  });
+
+  return router;
+}

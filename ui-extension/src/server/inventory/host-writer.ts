@@ -1,0 +1,98 @@
+import type { HostWrite, StoredHost } from './host.repository';
+import { storedFactValue } from './host.repository';
+import type { InventoryRepositories } from './inventory.repository';
+import { chunks } from './sql';
+
+/**
+ * A host as a source reports it. A field left undefined keeps the stored value (or null for a new
+ * host); `facts`, when given, is the host's complete fact set.
+ */
+export interface HostInput {
+  name: string;
+  hostgroupId?: number | null;
+  /** Only used when the stored host has no hostgroup yet (the sync's hostgroup fact). */
+  defaultHostgroupId?: number | null;
+  smartProxyId?: number | null;
+  organizationId?: number | null;
+  locationId?: number | null;
+  lastSeenAt?: Date | null;
+  missingSince?: Date | null;
+  facts?: Record<string, string>;
+}
+
+export interface HostWriteSummary {
+  created: number;
+  updated: number;
+  unchanged: number;
+  facts_written: number;
+  facts_deleted: number;
+}
+
+const sameDate = (a: Date | null, b: Date | null): boolean => (a === null ? b === null : b !== null && a.getTime() === b.getTime());
+
+function merge(stored: StoredHost | undefined, input: HostInput): HostWrite {
+  const pick = <T>(given: T | undefined, kept: T | undefined): T | null => (given !== undefined ? given : kept ?? null) as T | null;
+  const hostgroupId = pick(input.hostgroupId, stored?.hostgroupId);
+  return {
+    name: stored?.name ?? input.name,
+    hostgroupId: hostgroupId ?? input.defaultHostgroupId ?? null,
+    smartProxyId: pick(input.smartProxyId, stored?.smartProxyId),
+    organizationId: pick(input.organizationId, stored?.organizationId),
+    locationId: pick(input.locationId, stored?.locationId),
+    lastSeenAt: pick(input.lastSeenAt, stored?.lastSeenAt),
+    missingSince: pick(input.missingSince, stored?.missingSince),
+  };
+}
+
+function changed(stored: StoredHost, next: HostWrite): boolean {
+  return stored.hostgroupId !== next.hostgroupId || stored.smartProxyId !== next.smartProxyId || stored.organizationId !== next.organizationId
+    || stored.locationId !== next.locationId || !sameDate(stored.lastSeenAt, next.lastSeenAt) || !sameDate(stored.missingSince, next.missingSince);
+}
+
+/**
+ * Writes hosts and their facts with the fewest statements: it reads what is stored for a batch,
+ * then inserts the new hosts, upserts the changed ones and only the facts that differ, all as
+ * multi-row statements of up to 500 rows. Writing the same input twice changes nothing.
+ */
+export async function writeHosts(repos: InventoryRepositories, inputs: HostInput[], now: Date): Promise<HostWriteSummary> {
+  const summary: HostWriteSummary = { created: 0, updated: 0, unchanged: 0, facts_written: 0, facts_deleted: 0 };
+  for (const batch of chunks(inputs)) {
+    const stored = new Map((await repos.hosts.findByNames(batch.map((h) => h.name))).map((h) => [h.name.toLowerCase(), h]));
+    const fresh: HostWrite[] = [];
+    const updates: Array<HostWrite & { id: number }> = [];
+    for (const input of batch) {
+      const existing = stored.get(input.name.toLowerCase());
+      const next = merge(existing, input);
+      if (!existing) fresh.push(next);
+      else if (changed(existing, next)) updates.push({ ...next, id: existing.id });
+      else summary.unchanged += 1;
+    }
+    const inserted = await repos.hosts.insertHosts(fresh, now);
+    await repos.hosts.updateHosts(updates, now);
+    summary.created += fresh.length;
+    summary.updated += updates.length;
+
+    const ids = new Map<string, number>([...stored.values(), ...inserted].map((h) => [h.name.toLowerCase(), h.id]));
+    const withFacts = batch.filter((h) => h.facts !== undefined);
+    if (withFacts.length === 0) continue;
+    const current = await repos.hosts.factsOfHosts(withFacts.map((h) => ids.get(h.name.toLowerCase()) as number));
+    const upserts: Array<{ hostId: number; name: string; value: string }> = [];
+    const deletes: Array<{ hostId: number; name: string }> = [];
+    for (const input of withFacts) {
+      const hostId = ids.get(input.name.toLowerCase()) as number;
+      const have = current.get(hostId) ?? new Map<string, string>();
+      const want = input.facts as Record<string, string>;
+      for (const [name, value] of Object.entries(want)) {
+        if (have.get(name) !== storedFactValue(value)) upserts.push({ hostId, name, value });
+      }
+      for (const name of have.keys()) {
+        if (!Object.prototype.hasOwnProperty.call(want, name)) deletes.push({ hostId, name });
+      }
+    }
+    await repos.hosts.deleteFacts(deletes);
+    await repos.hosts.upsertFacts(upserts);
+    summary.facts_written += upserts.length;
+    summary.facts_deleted += deletes.length;
+  }
+  return summary;
+}

@@ -1,0 +1,312 @@
+import { compileSearch, likePattern, sqlDateTime, type CompiledSearch } from '../search/compiler';
+import { HOST_SEARCH } from '../search/host-search';
+import { FACT_VALUE_MAX } from './fact.entity';
+import { chunks, dialectOf, insertRows, isoOrNull, placeholders, readDate, upsertRows, type Db } from './sql';
+
+/** A host as a job's targeting resolves it; the jobs engineer's contract (keep the names). */
+export interface TargetHost {
+  id: number;
+  name: string;
+  smart_proxy_id: number | null;
+  hostgroup_id: number | null;
+}
+
+/** A host as the API shows it (Foreman's field names). */
+export interface HostRow {
+  id: number;
+  name: string;
+  hostgroup_id: number | null;
+  hostgroup_name: string | null;
+  hostgroup_title: string | null;
+  smart_proxy_id: number | null;
+  smart_proxy_name: string | null;
+  organization_id: number | null;
+  organization_name: string | null;
+  location_id: number | null;
+  location_name: string | null;
+  last_seen_at: string | null;
+  missing_since: string | null;
+  created_at: string | null;
+  updated_at: string | null;
+}
+
+/** The stored state of a host that a sync compares against before writing. */
+export interface StoredHost {
+  id: number;
+  name: string;
+  hostgroupId: number | null;
+  smartProxyId: number | null;
+  organizationId: number | null;
+  locationId: number | null;
+  lastSeenAt: Date | null;
+  missingSince: Date | null;
+}
+
+export interface HostWrite {
+  name: string;
+  hostgroupId: number | null;
+  smartProxyId: number | null;
+  organizationId: number | null;
+  locationId: number | null;
+  lastSeenAt: Date | null;
+  missingSince: Date | null;
+}
+
+export const HOST_SORTABLE = ['name', 'id', 'last_seen_at', 'hostgroup_title', 'smart_proxy_name'] as const;
+export type HostSort = { by: (typeof HOST_SORTABLE)[number]; order: 'asc' | 'desc' };
+
+const SORT_COLUMN: Record<HostSort['by'], string> = {
+  name: 'h.name',
+  id: 'h.id',
+  last_seen_at: 'h.last_seen_at',
+  hostgroup_title: 'g.title',
+  smart_proxy_name: 'p.name',
+};
+
+/** Sorts on a unique column need no tie-break, which lets MySQL read the order from the index. */
+const UNIQUE_SORTS = new Set<HostSort['by']>(['name', 'id']);
+
+const HOST_COLUMNS = `h.id, h.name, h.hostgroup_id, g.name AS hostgroup_name, g.title AS hostgroup_title,
+  h.smart_proxy_id, p.name AS smart_proxy_name, h.organization_id, o.name AS organization_name,
+  h.location_id, l.name AS location_name, h.last_seen_at, h.missing_since, h.created_at, h.updated_at`;
+const HOST_JOINS = `LEFT JOIN hostgroups g ON g.id = h.hostgroup_id
+  LEFT JOIN smart_proxies p ON p.id = h.smart_proxy_id
+  LEFT JOIN organizations o ON o.id = h.organization_id
+  LEFT JOIN locations l ON l.id = h.location_id`;
+
+type Raw = Record<string, unknown>;
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function toHostRow(r: Raw): HostRow {
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    hostgroup_id: num(r.hostgroup_id),
+    hostgroup_name: str(r.hostgroup_name),
+    hostgroup_title: str(r.hostgroup_title),
+    smart_proxy_id: num(r.smart_proxy_id),
+    smart_proxy_name: str(r.smart_proxy_name),
+    organization_id: num(r.organization_id),
+    organization_name: str(r.organization_name),
+    location_id: num(r.location_id),
+    location_name: str(r.location_name),
+    last_seen_at: isoOrNull(r.last_seen_at),
+    missing_since: isoOrNull(r.missing_since),
+    created_at: isoOrNull(r.created_at),
+    updated_at: isoOrNull(r.updated_at),
+  };
+}
+
+function toStored(r: Raw): StoredHost {
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    hostgroupId: num(r.hostgroup_id),
+    smartProxyId: num(r.smart_proxy_id),
+    organizationId: num(r.organization_id),
+    locationId: num(r.location_id),
+    lastSeenAt: readDate(r.last_seen_at),
+    missingSince: readDate(r.missing_since),
+  };
+}
+
+/** Fact values longer than the indexed column keep their first FACT_VALUE_MAX characters. */
+export function storedFactValue(value: string): string {
+  return value.length > FACT_VALUE_MAX ? value.slice(0, FACT_VALUE_MAX) : value;
+}
+
+export interface HostRepository {
+  /** One page of hosts matching a search, with the unfiltered total and the filtered subtotal. */
+  search(params: { search: string; page: number; perPage: number; sort: HostSort; now: Date }): Promise<{ total: number; subtotal: number; results: HostRow[] }>;
+  /** The number of hosts matching a search. */
+  countMatching(search: string, now: Date): Promise<number>;
+  /** One page of the hosts matching a search, without counting. */
+  pageMatching(params: { search: string; page: number; perPage: number; sort: HostSort; now: Date }): Promise<HostRow[]>;
+  /** Hosts for a job's targeting, in one query (hostgroupId includes its descendants). */
+  findTargets(filter: { search?: string; hostIds?: number[]; hostgroupId?: number }, now?: Date): Promise<TargetHost[]>;
+  findByIdOrName(idOrName: string): Promise<HostRow | null>;
+  countAll(): Promise<number>;
+  facts(hostId: number, params: { search: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: Array<{ name: string; value: string }> }>;
+  factNames(params: { search: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: Array<{ name: string }> }>;
+  /** Distinct values of a fact starting with `prefix`, for auto-completion. */
+  factValues(name: string, prefix: string, limit: number): Promise<string[]>;
+  hostNames(prefix: string, limit: number): Promise<string[]>;
+  findByNames(names: string[]): Promise<StoredHost[]>;
+  findBySmartProxy(smartProxyId: number): Promise<StoredHost[]>;
+  /** Inserts new hosts in multi-row statements and returns them with their ids. */
+  insertHosts(hosts: HostWrite[], now: Date): Promise<StoredHost[]>;
+  /** Rewrites changed hosts (matched by id) in multi-row upserts. */
+  updateHosts(hosts: Array<HostWrite & { id: number }>, now: Date): Promise<void>;
+  markMissing(hostIds: number[], since: Date): Promise<void>;
+  factsOfHosts(hostIds: number[]): Promise<Map<number, Map<string, string>>>;
+  upsertFacts(rows: Array<{ hostId: number; name: string; value: string }>): Promise<void>;
+  deleteFacts(rows: Array<{ hostId: number; name: string }>): Promise<void>;
+}
+
+export function createHostRepository(db: Db): HostRepository {
+  const dialect = dialectOf(db);
+  const compile = (search: string, now: Date): CompiledSearch => compileSearch(search, HOST_SEARCH, { dialect, now });
+  const count = async (sql: string, params: unknown[] = []): Promise<number> => Number(((await db.query(sql, params)) as Raw[])[0].n);
+
+  async function storedWhere(where: string, params: unknown[]): Promise<StoredHost[]> {
+    const rows = (await db.query(
+      `SELECT h.id, h.name, h.hostgroup_id, h.smart_proxy_id, h.organization_id, h.location_id, h.last_seen_at, h.missing_since FROM hosts h WHERE ${where}`,
+      params,
+    )) as Raw[];
+    return rows.map(toStored);
+  }
+
+  const hostValues = (h: HostWrite, now: Date): unknown[] => [
+    h.name, h.hostgroupId, h.smartProxyId, h.organizationId, h.locationId,
+    h.lastSeenAt ? sqlDateTime(h.lastSeenAt) : null, h.missingSince ? sqlDateTime(h.missingSince) : null, sqlDateTime(now),
+  ];
+
+  return {
+    async search({ search, page, perPage, sort, now }) {
+      // Count and page are separate queries: the page stops after LIMIT rows in index order,
+      // the count never needs the joins.
+      const [total, subtotal, results] = await Promise.all([
+        count('SELECT COUNT(*) AS n FROM hosts'),
+        search.trim() === '' ? Promise.resolve(-1) : this.countMatching(search, now),
+        this.pageMatching({ search, page, perPage, sort, now }),
+      ]);
+      return { total, subtotal: subtotal === -1 ? total : subtotal, results };
+    },
+
+    async countMatching(search, now) {
+      const where = compile(search, now);
+      return count(`SELECT COUNT(*) AS n FROM hosts h WHERE ${where.sql}`, where.params);
+    },
+
+    async pageMatching({ search, page, perPage, sort, now }) {
+      const where = compile(search, now);
+      const dir = sort.order === 'desc' ? 'DESC' : 'ASC';
+      // Walking the name index and stopping after LIMIT matches costs at most one pass over the
+      // hosts; MariaDB otherwise sorts every match first (0.2 s for 30k of 100k hosts).
+      const hint = dialect === 'mysql' && sort.by === 'name' ? ' FORCE INDEX (uq_hosts_name)' : '';
+      const rows = (await db.query(
+        `SELECT ${HOST_COLUMNS} FROM hosts h${hint} ${HOST_JOINS} WHERE ${where.sql} ORDER BY ${SORT_COLUMN[sort.by]} ${dir}${UNIQUE_SORTS.has(sort.by) ? '' : `, h.id ${dir}`} LIMIT ? OFFSET ?`,
+        [...where.params, perPage, (page - 1) * perPage],
+      )) as Raw[];
+      return rows.map(toHostRow);
+    },
+
+    async findTargets(filter, now = new Date()) {
+      let where: CompiledSearch;
+      if (filter.hostIds !== undefined) {
+        if (filter.hostIds.length === 0) return [];
+        // Long id lists go to the database in chunks; each chunk is one indexed IN lookup.
+        const out: TargetHost[] = [];
+        for (const ids of chunks(filter.hostIds, 5000)) {
+          const rows = (await db.query(`SELECT id, name, smart_proxy_id, hostgroup_id FROM hosts WHERE id IN (${placeholders(ids.length)})`, ids)) as Raw[];
+          out.push(...rows.map((r) => ({ id: Number(r.id), name: String(r.name), smart_proxy_id: num(r.smart_proxy_id), hostgroup_id: num(r.hostgroup_id) })));
+        }
+        return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      }
+      if (filter.hostgroupId !== undefined) {
+        // The group's title first (a primary-key read), then one query for the whole subtree.
+        const groups = (await db.query('SELECT title FROM hostgroups WHERE id = ?', [filter.hostgroupId])) as Raw[];
+        if (groups.length === 0) return [];
+        where = compileSearch({ type: 'condition', key: 'parent_hostgroup', operator: '=', value: String(groups[0].title), position: 1 }, HOST_SEARCH, { dialect, now });
+      } else {
+        where = compile(filter.search ?? '', now);
+      }
+      const rows = (await db.query(`SELECT h.id, h.name, h.smart_proxy_id, h.hostgroup_id FROM hosts h WHERE ${where.sql} ORDER BY h.name`, where.params)) as Raw[];
+      return rows.map((r) => ({ id: Number(r.id), name: String(r.name), smart_proxy_id: num(r.smart_proxy_id), hostgroup_id: num(r.hostgroup_id) }));
+    },
+
+    async findByIdOrName(idOrName) {
+      const byId = /^\d+$/.test(idOrName);
+      const rows = (await db.query(`SELECT ${HOST_COLUMNS} FROM hosts h ${HOST_JOINS} WHERE ${byId ? 'h.id' : 'h.name'} = ?`, [byId ? Number(idOrName) : idOrName])) as Raw[];
+      return rows.length > 0 ? toHostRow(rows[0]) : null;
+    },
+
+    countAll: () => count('SELECT COUNT(*) AS n FROM hosts'),
+
+    async facts(hostId, { search, page, perPage }) {
+      const filter = search.trim() === '' ? '' : ` AND name LIKE ? ESCAPE '!'`;
+      const params = search.trim() === '' ? [hostId] : [hostId, likePattern(search.trim())];
+      const [total, subtotal] = await Promise.all([
+        count('SELECT COUNT(*) AS n FROM facts WHERE host_id = ?', [hostId]),
+        count(`SELECT COUNT(*) AS n FROM facts WHERE host_id = ?${filter}`, params),
+      ]);
+      const rows = (await db.query(`SELECT name, value FROM facts WHERE host_id = ?${filter} ORDER BY name LIMIT ? OFFSET ?`, [...params, perPage, (page - 1) * perPage])) as Raw[];
+      return { total, subtotal, results: rows.map((r) => ({ name: String(r.name), value: String(r.value) })) };
+    },
+
+    async factNames({ search, page, perPage }) {
+      const filter = search.trim() === '' ? '' : ` WHERE name LIKE ? ESCAPE '!'`;
+      const params = search.trim() === '' ? [] : [likePattern(search.trim())];
+      // DISTINCT over the leading column of idx_facts_name_value is a loose index scan on MariaDB.
+      const [total, subtotal] = await Promise.all([
+        count('SELECT COUNT(*) AS n FROM (SELECT DISTINCT name FROM facts) x'),
+        count(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT name FROM facts${filter}) x`, params),
+      ]);
+      const rows = (await db.query(`SELECT DISTINCT name FROM facts${filter} ORDER BY name LIMIT ? OFFSET ?`, [...params, perPage, (page - 1) * perPage])) as Raw[];
+      return { total, subtotal, results: rows.map((r) => ({ name: String(r.name) })) };
+    },
+
+    async factValues(name, prefix, limit) {
+      const rows = (await db.query(`SELECT DISTINCT value FROM facts WHERE name = ? AND value LIKE ? ESCAPE '!' ORDER BY value LIMIT ?`, [name, `${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`, limit])) as Raw[];
+      return rows.map((r) => String(r.value));
+    },
+
+    async hostNames(prefix, limit) {
+      const rows = (await db.query(`SELECT name FROM hosts WHERE name LIKE ? ESCAPE '!' ORDER BY name LIMIT ?`, [`${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`, limit])) as Raw[];
+      return rows.map((r) => String(r.name));
+    },
+
+    async findByNames(names) {
+      const out: StoredHost[] = [];
+      for (const batch of chunks(names, 1000)) out.push(...(await storedWhere(`h.name IN (${placeholders(batch.length)})`, batch)));
+      return out;
+    },
+
+    findBySmartProxy: (smartProxyId) => storedWhere('h.smart_proxy_id = ?', [smartProxyId]),
+
+    async insertHosts(hosts, now) {
+      if (hosts.length === 0) return [];
+      const columns = ['name', 'hostgroup_id', 'smart_proxy_id', 'organization_id', 'location_id', 'last_seen_at', 'missing_since', 'updated_at', 'created_at'];
+      await insertRows(db, 'hosts', columns, hosts.map((h) => [...hostValues(h, now), sqlDateTime(now)]));
+      return this.findByNames(hosts.map((h) => h.name));
+    },
+
+    async updateHosts(hosts, now) {
+      const columns = ['id', 'name', 'hostgroup_id', 'smart_proxy_id', 'organization_id', 'location_id', 'last_seen_at', 'missing_since', 'updated_at', 'created_at'];
+      // created_at is required by the INSERT half of the upsert but never updated: every id exists.
+      const update = ['hostgroup_id', 'smart_proxy_id', 'organization_id', 'location_id', 'last_seen_at', 'missing_since', 'updated_at'];
+      await upsertRows(db, 'hosts', columns, hosts.map((h) => [h.id, ...hostValues(h, now), sqlDateTime(now)]), ['id'], update);
+    },
+
+    async markMissing(hostIds, since) {
+      for (const ids of chunks(hostIds, 1000)) {
+        await db.query(`UPDATE hosts SET missing_since = ?, updated_at = ? WHERE missing_since IS NULL AND id IN (${placeholders(ids.length)})`, [sqlDateTime(since), sqlDateTime(since), ...ids]);
+      }
+    },
+
+    async factsOfHosts(hostIds) {
+      const out = new Map<number, Map<string, string>>();
+      for (const ids of chunks(hostIds, 1000)) {
+        const rows = (await db.query(`SELECT host_id, name, value FROM facts WHERE host_id IN (${placeholders(ids.length)})`, ids)) as Raw[];
+        for (const r of rows) {
+          const id = Number(r.host_id);
+          if (!out.has(id)) out.set(id, new Map());
+          (out.get(id) as Map<string, string>).set(String(r.name), String(r.value));
+        }
+      }
+      return out;
+    },
+
+    async upsertFacts(rows) {
+      await upsertRows(db, 'facts', ['host_id', 'name', 'value'], rows.map((r) => [r.hostId, r.name, storedFactValue(r.value)]), ['host_id', 'name'], ['value']);
+    },
+
+    async deleteFacts(rows) {
+      for (const batch of chunks(rows)) {
+        if (batch.length === 0) continue;
+        await db.query(`DELETE FROM facts WHERE ${batch.map(() => '(host_id = ? AND name = ?)').join(' OR ')}`, batch.flatMap((r) => [r.hostId, r.name]));
+      }
+    },
+  };
+}

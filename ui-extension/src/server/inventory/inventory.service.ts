@@ -1,0 +1,214 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../errors';
+import type { CurrentUser } from '../http/request-context';
+import type { Logger } from '../logger';
+import { autocompleteSearch, type SearchSuggestion } from '../search/autocomplete';
+import { HOST_SEARCH } from '../search/host-search';
+import type { HostRow, HostSort, TargetHost } from './host.repository';
+import { writeHosts, type HostWriteSummary } from './host-writer';
+import type { HostgroupRow } from './hostgroup.repository';
+import { readInventoryText, validateInventory, type InventoryDocument } from './inventory-file';
+import type { InventoryRepositories, InventoryStore } from './inventory.repository';
+import type { SmartProxyRow } from './smart-proxy.repository';
+import type { TaxonomyKind, TaxonomyRow } from './taxonomy.repository';
+
+/**
+ * The demo inventory: next to the sources (ui-extension/demo), or, from a build in
+ * dist/ui-extension/src/server/inventory, the same file in the source tree (tsc copies no YAML).
+ */
+export function demoInventoryFile(): string {
+  const candidates = [path.resolve(__dirname, '../../../demo/inventory.yaml'), path.resolve(__dirname, '../../../../../ui-extension/demo/inventory.yaml')];
+  return candidates.find((file) => fs.existsSync(file)) ?? candidates[0];
+}
+
+export interface Page<T> {
+  total: number;
+  subtotal: number;
+  results: T[];
+}
+
+export interface PageParams {
+  search: string;
+  page: number;
+  perPage: number;
+}
+
+export interface ImportSummary {
+  organizations: { created: number };
+  locations: { created: number };
+  hostgroups: { created: number };
+  smart_proxies: { created_or_updated: number };
+  hosts: HostWriteSummary;
+}
+
+export interface InventoryService {
+  listHosts(params: PageParams & { sort: HostSort }): Promise<Page<HostRow>>;
+  getHost(idOrName: string): Promise<HostRow>;
+  hostFacts(idOrName: string, params: PageParams): Promise<Page<{ name: string; value: string }>>;
+  listHostgroups(params: PageParams): Promise<Page<HostgroupRow>>;
+  getHostgroup(idOrTitle: string): Promise<HostgroupRow>;
+  listSmartProxies(params: PageParams): Promise<Page<SmartProxyRow>>;
+  getSmartProxy(idOrName: string): Promise<SmartProxyRow>;
+  listFactNames(params: PageParams): Promise<Page<{ name: string }>>;
+  listTaxonomies(kind: TaxonomyKind, params: PageParams): Promise<Page<TaxonomyRow>>;
+  autocompleteHosts(partial: string): Promise<SearchSuggestion[]>;
+  /** The jobs engineer's entry point: hosts for a targeting, in one query. */
+  findTargets(filter: { search?: string; hostIds?: number[]; hostgroupId?: number }): Promise<TargetHost[]>;
+  /** Imports an inventory document (admins only); validated whole, written in one transaction. */
+  importInventory(user: CurrentUser, raw: unknown): Promise<ImportSummary>;
+  /** Imports YAML or JSON text; same rules as importInventory. */
+  importInventoryText(user: CurrentUser, text: string): Promise<ImportSummary>;
+  /** Imports the demo inventory when no host exists yet; returns whether it did. */
+  seedDemoInventory(file?: string): Promise<boolean>;
+}
+
+export interface InventoryServiceDeps {
+  store: InventoryStore;
+  clock: () => Date;
+  logger: Logger;
+}
+
+/** Writes a validated document; shared by the file import, the demo seed and the Foreman sync. */
+export async function applyInventory(repos: InventoryRepositories, doc: InventoryDocument, now: Date): Promise<ImportSummary> {
+  const summary: ImportSummary = { organizations: { created: 0 }, locations: { created: 0 }, hostgroups: { created: 0 }, smart_proxies: { created_or_updated: 0 }, hosts: { created: 0, updated: 0, unchanged: 0, facts_written: 0, facts_deleted: 0 } };
+  const ids = { organization: new Map<string, number>(), location: new Map<string, number>(), hostgroup: new Map<string, number>(), proxy: new Map<string, number>() };
+  const key = (s: string) => s.toLowerCase();
+
+  for (const kind of ['organization', 'location'] as const) {
+    for (const row of await repos.taxonomies.all(kind)) ids[kind].set(key(row.name), row.id);
+    for (const name of kind === 'organization' ? doc.organizations : doc.locations) {
+      if (ids[kind].has(key(name))) continue;
+      const { row } = await repos.taxonomies.ensure(kind, name, now);
+      ids[kind].set(key(name), row.id);
+      summary[kind === 'organization' ? 'organizations' : 'locations'].created += 1;
+    }
+  }
+  for (const row of await repos.hostgroups.all()) ids.hostgroup.set(key(row.title), row.id);
+  // Parents first: a title has fewer slashes than any of its descendants'.
+  for (const title of [...doc.hostgroups].sort((a, b) => a.split('/').length - b.split('/').length)) {
+    if (ids.hostgroup.has(key(title))) continue;
+    const { row } = await repos.hostgroups.ensure(title, now);
+    ids.hostgroup.set(key(title), row.id);
+    summary.hostgroups.created += 1;
+  }
+  for (const proxy of await repos.smartProxies.list()) ids.proxy.set(key(proxy.name), proxy.id);
+  for (const proxy of doc.smart_proxies) {
+    const { row, changed } = await repos.smartProxies.upsertByName(proxy, now);
+    ids.proxy.set(key(proxy.name), row.id);
+    if (changed) summary.smart_proxies.created_or_updated += 1;
+  }
+  const ref = (map: Map<string, number>, name: string | null | undefined): number | null | undefined =>
+    name === undefined ? undefined : name === null ? null : map.get(key(name));
+  summary.hosts = await writeHosts(repos, doc.hosts.map((h) => ({
+    name: h.name,
+    hostgroupId: ref(ids.hostgroup, h.hostgroup),
+    smartProxyId: ref(ids.proxy, h.smart_proxy),
+    organizationId: ref(ids.organization, h.organization),
+    locationId: ref(ids.location, h.location),
+    facts: h.facts,
+  })), now);
+  return summary;
+}
+
+async function knownNames(repos: InventoryRepositories) {
+  return {
+    hostgroups: (await repos.hostgroups.all()).map((g) => g.title),
+    smartProxies: (await repos.smartProxies.list()).map((p) => p.name),
+    organizations: (await repos.taxonomies.all('organization')).map((o) => o.name),
+    locations: (await repos.taxonomies.all('location')).map((l) => l.name),
+  };
+}
+
+export function createInventoryService(deps: InventoryServiceDeps): InventoryService {
+  const { store } = deps;
+  const log = deps.logger;
+
+  async function importDocument(raw: unknown, source: string): Promise<ImportSummary> {
+    const started = Date.now();
+    const summary = await store.transaction(async (repos) => {
+      // Validated inside the transaction so references to stored names cannot vanish meanwhile.
+      const doc = validateInventory(raw, await knownNames(repos));
+      return applyInventory(repos, doc, deps.clock());
+    });
+    log.info({ source, ...summary.hosts, ms: Date.now() - started }, 'inventory imported');
+    return summary;
+  }
+
+  function requireAdmin(user: CurrentUser): void {
+    if (!user.admin) throw new AppError('PERMISSION_DENIED', 'only administrators may import an inventory');
+  }
+
+  return {
+    listHosts: ({ search, page, perPage, sort }) => store.hosts.search({ search, page, perPage, sort, now: deps.clock() }),
+
+    async getHost(idOrName) {
+      const host = await store.hosts.findByIdOrName(idOrName);
+      if (!host) throw new AppError('NOT_FOUND', `host not found by id or name '${idOrName}'`);
+      return host;
+    },
+
+    async hostFacts(idOrName, params) {
+      const host = await this.getHost(idOrName);
+      return store.hosts.facts(host.id, params);
+    },
+
+    listHostgroups: (params) => store.hostgroups.search({ ...params, now: deps.clock() }),
+
+    async getHostgroup(idOrTitle) {
+      const group = await store.hostgroups.findByIdOrTitle(idOrTitle);
+      if (!group) throw new AppError('NOT_FOUND', `hostgroup not found by id or title '${idOrTitle}'`);
+      return group;
+    },
+
+    listSmartProxies: (params) => store.smartProxies.search({ ...params, now: deps.clock() }),
+
+    async getSmartProxy(idOrName) {
+      const proxy = await store.smartProxies.findByIdOrName(idOrName);
+      if (!proxy) throw new AppError('NOT_FOUND', `smart proxy not found by id or name '${idOrName}'`);
+      return proxy;
+    },
+
+    listFactNames: (params) => store.hosts.factNames(params),
+
+    listTaxonomies: (kind, params) => store.taxonomies.list(kind, params),
+
+    autocompleteHosts(partial) {
+      return autocompleteSearch(partial, {
+        definition: HOST_SEARCH,
+        dynamicKeys: async (_prefix, partialName, limit) => (await store.hosts.factNames({ search: `${partialName.replace(/\*/g, '')}*`, page: 1, perPage: limit })).results.map((r) => r.name),
+        async values(rawKey, prefix, limit) {
+          const k = rawKey.toLowerCase();
+          const starts = (items: string[]) => items.filter((v) => v.toLowerCase().startsWith(prefix.toLowerCase())).slice(0, limit);
+          if (k.startsWith('facts.')) return store.hosts.factValues(rawKey.slice('facts.'.length), prefix, limit);
+          if (k === 'name') return store.hosts.hostNames(prefix, limit);
+          if (k === 'hostgroup') return starts([...new Set((await store.hostgroups.all()).map((g) => g.name))]);
+          if (k === 'hostgroup_fullname' || k === 'hostgroup_title' || k === 'parent_hostgroup') return starts((await store.hostgroups.all()).map((g) => g.title));
+          if (k === 'puppetmaster' || k === 'smart_proxy') return starts((await store.smartProxies.list()).map((p) => p.name));
+          if (k === 'organization' || k === 'location') return starts((await store.taxonomies.all(k)).map((t) => t.name));
+          if (k === 'last_seen') return starts(['10 minutes ago', '1 hour ago', '1 day ago', 'today', 'yesterday']);
+          return [];
+        },
+      });
+    },
+
+    findTargets: (filter) => store.hosts.findTargets(filter, deps.clock()),
+
+    async importInventory(user, raw) {
+      requireAdmin(user);
+      return importDocument(raw, `api:${user.login}`);
+    },
+
+    async importInventoryText(user, text) {
+      requireAdmin(user);
+      return importDocument(readInventoryText(text), `api:${user.login}`);
+    },
+
+    async seedDemoInventory(file = demoInventoryFile()) {
+      if ((await store.hosts.countAll()) > 0) return false;
+      const text = fs.readFileSync(file, 'utf8');
+      await importDocument(readInventoryText(text), 'demo seed');
+      return true;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { compileSearch, sqlDateTime, type SearchDefinition } from '../search/compiler';
+import { SmartProxyEntity } from './smart-proxy.entity';
+import { dialectOf, placeholders, type Db } from './sql';
+
+/** A proxy as the API and the jobs dispatcher see it (Foreman's field names). */
+export interface SmartProxyRow {
+  id: number;
+  name: string;
+  url: string;
+  features: string[];
+  capabilities: string[];
+  transport: string | null;
+  status: string;
+  last_seen_at: string | null;
+  demo: boolean;
+  version: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SmartProxyWrite {
+  name: string;
+  url: string;
+  features?: string[];
+  capabilities?: string[];
+  transport?: string | null;
+  demo?: boolean;
+  version?: string | null;
+}
+
+const SMART_PROXY_SEARCH: SearchDefinition = {
+  idColumn: 'sp.id',
+  fields: {
+    name: { kind: 'column', column: 'sp.name', type: 'string' },
+    url: { kind: 'column', column: 'sp.url', type: 'string' },
+    status: { kind: 'column', column: 'sp.status', type: 'string' },
+    transport: { kind: 'column', column: 'sp.transport', type: 'string', nullable: true },
+    // Features are stored as JSON text; `feature ~ Puppet` is a substring match on it.
+    feature: { kind: 'column', column: 'sp.features', type: 'string' },
+  },
+  freeText: ['name'],
+};
+
+function toRow(e: SmartProxyEntity): SmartProxyRow {
+  return {
+    id: e.id,
+    name: e.name,
+    url: e.url,
+    features: e.features ?? [],
+    capabilities: e.capabilities ?? [],
+    transport: e.transport,
+    status: e.status,
+    last_seen_at: e.lastSeenAt ? e.lastSeenAt.toISOString() : null,
+    demo: e.demo,
+    version: e.version,
+    created_at: e.createdAt.toISOString(),
+    updated_at: e.updatedAt.toISOString(),
+  };
+}
+
+export interface SmartProxyRepository {
+  /** Every proxy, by name. */
+  list(): Promise<SmartProxyRow[]>;
+  findByIds(ids: number[]): Promise<SmartProxyRow[]>;
+  search(params: { search: string; page: number; perPage: number; now: Date }): Promise<{ total: number; subtotal: number; results: SmartProxyRow[] }>;
+  findByIdOrName(idOrName: string): Promise<SmartProxyRow | null>;
+  findByNames(names: string[]): Promise<SmartProxyRow[]>;
+  /** Inserts or updates by name; returns the row and whether anything changed. */
+  upsertByName(proxy: SmartProxyWrite, now: Date): Promise<{ row: SmartProxyRow; changed: boolean }>;
+  setStatus(id: number, status: 'online' | 'offline', now: Date): Promise<void>;
+}
+
+export function createSmartProxyRepository(db: Db): SmartProxyRepository {
+  const repo = db.getRepository(SmartProxyEntity);
+  const dialect = dialectOf(db);
+  return {
+    list: async () => (await repo.find({ order: { name: 'ASC' } })).map(toRow),
+
+    async findByIds(ids) {
+      if (ids.length === 0) return [];
+      const entities = await repo.createQueryBuilder('sp').where('sp.id IN (:...ids)', { ids }).orderBy('sp.name').getMany();
+      return entities.map(toRow);
+    },
+
+    async search({ search, page, perPage, now }) {
+      const where = compileSearch(search, SMART_PROXY_SEARCH, { dialect, now });
+      const total = await repo.count();
+      const subtotal = Number(((await db.query(`SELECT COUNT(*) AS n FROM smart_proxies sp WHERE ${where.sql}`, where.params)) as Array<{ n: unknown }>)[0].n);
+      const ids = ((await db.query(`SELECT sp.id FROM smart_proxies sp WHERE ${where.sql} ORDER BY sp.name LIMIT ? OFFSET ?`, [...where.params, perPage, (page - 1) * perPage])) as Array<{ id: unknown }>).map((r) => Number(r.id));
+      return { total, subtotal, results: await this.findByIds(ids) };
+    },
+
+    async findByIdOrName(idOrName) {
+      const entity = /^\d+$/.test(idOrName) ? await repo.findOne({ where: { id: Number(idOrName) } }) : await repo.findOne({ where: { name: idOrName } });
+      return entity ? toRow(entity) : null;
+    },
+
+    async findByNames(names) {
+      if (names.length === 0) return [];
+      const rows = (await db.query(`SELECT id FROM smart_proxies WHERE name IN (${placeholders(names.length)})`, names)) as Array<{ id: unknown }>;
+      return this.findByIds(rows.map((r) => Number(r.id)));
+    },
+
+    async upsertByName(proxy, now) {
+      const existing = await repo.findOne({ where: { name: proxy.name } });
+      const next = {
+        url: proxy.url,
+        features: proxy.features ?? existing?.features ?? [],
+        capabilities: proxy.capabilities ?? existing?.capabilities ?? [],
+        transport: proxy.transport !== undefined ? proxy.transport : existing?.transport ?? null,
+        demo: proxy.demo ?? existing?.demo ?? false,
+        version: proxy.version !== undefined ? proxy.version : existing?.version ?? null,
+      };
+      if (existing) {
+        const same = existing.url === next.url && JSON.stringify(existing.features) === JSON.stringify(next.features)
+          && JSON.stringify(existing.capabilities) === JSON.stringify(next.capabilities) && existing.transport === next.transport
+          && existing.demo === next.demo && existing.version === next.version;
+        if (same) return { row: toRow(existing), changed: false };
+        await repo.update({ id: existing.id }, { ...next, updatedAt: now });
+        return { row: toRow((await repo.findOneOrFail({ where: { id: existing.id } }))), changed: true };
+      }
+      const saved = await repo.save(repo.create({ name: proxy.name, ...next, status: 'unknown', lastSeenAt: null, createdAt: now, updatedAt: now }));
+      return { row: toRow(saved), changed: true };
+    },
+
+    async setStatus(id, status, now) {
+      await db.query(`UPDATE smart_proxies SET status = ?${status === 'online' ? ', last_seen_at = ?' : ''} WHERE id = ?`, status === 'online' ? [status, sqlDateTime(now), id] : [status, id]);
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { HostState } from '@common/jobs';
+
+/** One host's part in a job. Written in batches by the result writer, never one save per row. */
+@Entity('job_invocation_hosts')
+@Index('uq_job_invocation_hosts_job_host', ['jobInvocationId', 'hostId'], { unique: true })
+@Index('idx_job_invocation_hosts_job_state', ['jobInvocationId', 'state'])
+@Index('idx_job_invocation_hosts_job_event', ['jobInvocationId', 'eventSeq'])
+export class JobHostEntity {
+  @PrimaryGeneratedColumn({ name: 'id' })
+  id: number;
+
+  @Column({ name: 'job_invocation_id', type: 'integer' })
+  jobInvocationId: number;
+
+  @Index('idx_job_invocation_hosts_host')
+  @Column({ name: 'host_id', type: 'integer' })
+  hostId: number;
+
+  /** The host's name when the job ran; also its broker identity. */
+  @Column({ name: 'host_name', type: 'varchar', length: 255 })
+  hostName: string;
+
+  @Column({ name: 'smart_proxy_id', type: 'integer', nullable: true })
+  smartProxyId: number | null;
+
+  /** The host's hostgroup when the job ran, for the per-hostgroup history. */
+  @Index('idx_job_invocation_hosts_hostgroup')
+  @Column({ name: 'hostgroup_id', type: 'integer', nullable: true })
+  hostgroupId: number | null;
+
+  @Column({ name: 'state', type: 'varchar', length: 16 })
+  state: HostState;
+
+  @Column({ name: 'reason', type: 'varchar', length: 255, nullable: true })
+  reason: string | null;
+
+  @Column({ name: 'statuscode', type: 'integer', nullable: true })
+  statuscode: number | null;
+
+  @Column({ name: 'statusmsg', type: 'text', nullable: true })
+  statusmsg: string | null;
+
+  /** JSON of the reply data. */
+  @Column({ name: 'data', type: 'text', nullable: true })
+  data: string | null;
+
+  /** Per-job event sequence of the last change; 0 until the host has a result. */
+  @Column({ name: 'event_seq', type: 'integer', default: 0 })
+  eventSeq: number;
+
+  /** The proxy's stream sequence of the result, so a re-attached stream never records it twice. */
+  @Column({ name: 'proxy_sequence', type: 'integer', nullable: true })
+  proxySequence: number | null;
+
+  @Column({ name: 'started_at', type: 'datetime', precision: 3, nullable: true })
+  startedAt: Date | null;
+
+  @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
+  finishedAt: Date | null;
+}

@@ -1,0 +1,439 @@
+import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import type { HostCounts, HostState, JobState } from '@common/jobs';
+import { JobFactNameEntity } from './job-fact-name.entity';
+import { JobHostEntity } from './job-host.entity';
+import { JobInvocationEntity } from './job-invocation.entity';
+import { JobProxyStreamEntity } from './job-proxy-stream.entity';
+import type { JobSearchTerm } from './job-search';
+import { RemoteActionEntity } from './remote-action.entity';
+import type { ResultBatch, ResultBatchStore, TrackedHost } from './result-writer';
+
+const INSERT_CHUNK = 500;
+
+export interface NewJobHost {
+  hostId: number;
+  hostName: string;
+  smartProxyId: number | null;
+  hostgroupId: number | null;
+  state: HostState;
+  reason: string | null;
+  finishedAt: Date | null;
+}
+
+export interface NewJob {
+  remoteActionId: number;
+  parentId: number | null;
+  owner: string;
+  description: string;
+  targetingSearch: string | null;
+  targetingHostIds: number[] | null;
+  targetingHostgroupId: number | null;
+  factNames: string[];
+  concurrencyLevel: number | null;
+  batchSize: number | null;
+  timeoutS: number;
+  ddl: string;
+  counts: HostCounts;
+  /** Proxies with at least one host to run. */
+  smartProxyIds: number[];
+  hosts: NewJobHost[];
+  leaseOwner: string;
+  leaseExpiresAt: Date;
+  now: Date;
+}
+
+export interface JobHostQuery {
+  states?: HostState[];
+  /** Host name contains. */
+  search?: string;
+  page: number;
+  perPage: number;
+}
+
+export interface JobListQuery {
+  terms: JobSearchTerm[];
+  /** The `hostgroup` terms resolved to hostgroup ids including descendants. */
+  hostgroupIds?: Map<JobSearchTerm, number[]>;
+  from?: Date;
+  to?: Date;
+  hostId?: number;
+  /** Jobs that targeted one of these hostgroups or ran on a host in one of them. */
+  scopeHostgroupIds?: number[];
+  factName?: string;
+  page: number;
+  perPage: number;
+}
+
+export interface JobVersionRow {
+  id: number;
+  version: number;
+  lastEventSeq: number;
+  state: JobState;
+}
+
+const COUNT_COLUMNS: Record<keyof HostCounts, string> = {
+  pending: 'count_pending',
+  running: 'count_running',
+  succeeded: 'count_succeeded',
+  failed: 'count_failed',
+  no_response: 'count_no_response',
+  skipped: 'count_skipped',
+  cancelled: 'count_cancelled',
+};
+
+/** UTC `YYYY-MM-DD HH:MM:SS.mmm`: what TypeORM stores for datetime(3) on both databases. */
+export function dbDate(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+export function countsOf(job: JobInvocationEntity): HostCounts {
+  return {
+    pending: job.countPending,
+    running: job.countRunning,
+    succeeded: job.countSucceeded,
+    failed: job.countFailed,
+    no_response: job.countNoResponse,
+    skipped: job.countSkipped,
+    cancelled: job.countCancelled,
+  };
+}
+
+function countFields(counts: HostCounts): Partial<JobInvocationEntity> {
+  return {
+    countPending: counts.pending,
+    countRunning: counts.running,
+    countSucceeded: counts.succeeded,
+    countFailed: counts.failed,
+    countNoResponse: counts.no_response,
+    countSkipped: counts.skipped,
+    countCancelled: counts.cancelled,
+  };
+}
+
+/** The only code that touches the job tables (STYLE.md §2). Bulk paths use multi-row SQL. */
+export function createJobInvocationRepository(dataSource: DataSource) {
+  const jobs = dataSource.getRepository(JobInvocationEntity);
+  const hosts = dataSource.getRepository(JobHostEntity);
+  const actions = dataSource.getRepository(RemoteActionEntity);
+  const streams = dataSource.getRepository(JobProxyStreamEntity);
+  const isMysql = dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb';
+
+  async function insertChunks<T>(manager: EntityManager, entity: new () => T, rows: Array<Partial<T>>): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      await manager.createQueryBuilder().insert().into(entity).values(rows.slice(i, i + INSERT_CHUNK) as never).updateEntity(false).execute();
+    }
+  }
+
+  function applyTerm(qb: SelectQueryBuilder<JobInvocationEntity>, term: JobSearchTerm, i: number, hostgroupIds?: number[]): void {
+    const p = `t${i}`;
+    const like = term.op === '~' || term.op === '!~';
+    const negate = term.op === '!=' || term.op === '!~';
+    const value = like ? `%${term.value}%` : term.value;
+    const cmp = (column: string) => `${column} ${like ? (negate ? 'NOT LIKE' : 'LIKE') : negate ? '<>' : '='} :${p}`;
+    const exists = (sql: string) => `${negate ? 'NOT ' : ''}EXISTS (${sql})`;
+    switch (term.field) {
+      case 'id':
+      case 'parent_id':
+        qb.andWhere(cmp(term.field === 'id' ? 'job.id' : 'job.parent_id'), { [p]: Number(term.value) });
+        return;
+      case 'namespace':
+      case 'action':
+        qb.andWhere(cmp(`ra.${term.field}`), { [p]: value });
+        return;
+      case 'state':
+      case 'owner':
+      case 'description':
+        qb.andWhere(cmp(`job.${term.field}`), { [p]: value });
+        return;
+      case 'targeting':
+        qb.andWhere(cmp('job.targeting_search'), { [p]: value });
+        return;
+      case 'text':
+        qb.andWhere(new Brackets((w) => w.where(`job.description LIKE :${p}`, { [p]: `%${term.value}%` }).orWhere(`job.targeting_search LIKE :${p}`)));
+        return;
+      case 'host':
+        qb.andWhere(exists(`SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.host_name ${like ? 'LIKE' : '='} :${p}`), { [p]: value });
+        return;
+      case 'host_id':
+        qb.andWhere(exists(`SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.host_id = :${p}`), { [p]: Number(term.value) });
+        return;
+      case 'fact':
+        qb.andWhere(exists(`SELECT 1 FROM job_invocation_fact_names jf WHERE jf.job_invocation_id = job.id AND jf.fact_name ${like ? 'LIKE' : '='} :${p}`), { [p]: value });
+        return;
+      case 'hostgroup':
+      case 'hostgroup_id': {
+        const ids = hostgroupIds && hostgroupIds.length > 0 ? hostgroupIds : [-1];
+        const sql = `(job.targeting_hostgroup_id IN (:...${p}) OR EXISTS (SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.hostgroup_id IN (:...${p})))`;
+        qb.andWhere(negate ? `NOT ${sql}` : sql, { [p]: ids });
+        return;
+      }
+    }
+  }
+
+  async function actionsByIds(ids: number[]): Promise<Map<number, RemoteActionEntity>> {
+    if (ids.length === 0) return new Map();
+    const rows = await actions.createQueryBuilder('ra').where('ra.id IN (:...ids)', { ids }).getMany();
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  const store: ResultBatchStore = {
+    async commitResultBatch(batch: ResultBatch): Promise<number> {
+      const now = dbDate(batch.now);
+      return dataSource.transaction(async (m) => {
+        if (batch.running.length > 0) {
+          await m.query(`UPDATE job_invocation_hosts SET state = 'running', started_at = ? WHERE id IN (${batch.running.map(() => '?').join(',')})`, [now, ...batch.running]);
+        }
+        if (batch.results.length > 0) {
+          // One UPDATE ... CASE per batch (limits.md: per-row statements cost 10x more).
+          const params: unknown[] = [];
+          const caseOf = (column: string, pick: (r: ResultBatch['results'][number]) => unknown) => {
+            const parts = batch.results.map((r) => {
+              params.push(r.rowId, pick(r));
+              return 'WHEN ? THEN ?';
+            });
+            return `${column} = CASE id ${parts.join(' ')} END`;
+          };
+          const sets = [
+            caseOf('state', (r) => r.state),
+            caseOf('reason', (r) => r.reason),
+            caseOf('statuscode', (r) => r.statuscode),
+            caseOf('statusmsg', (r) => r.statusmsg),
+            caseOf('data', (r) => r.data),
+            caseOf('finished_at', (r) => dbDate(r.finishedAt)),
+            caseOf('event_seq', (r) => r.eventSeq),
+            caseOf('proxy_sequence', (r) => r.proxySequence),
+          ];
+          params.push(now, ...batch.results.map((r) => r.rowId));
+          await m.query(`UPDATE job_invocation_hosts SET ${sets.join(', ')}, started_at = COALESCE(started_at, ?) WHERE id IN (${batch.results.map(() => '?').join(',')})`, params);
+        }
+        for (const s of batch.streams) {
+          await m.query('UPDATE job_invocation_proxies SET last_sequence = ? WHERE job_invocation_id = ? AND smart_proxy_id = ? AND last_sequence < ?', [s.lastSequence, batch.jobId, s.smartProxyId, s.lastSequence]);
+        }
+        const c = batch.counts;
+        await m.query(
+          `UPDATE job_invocations SET ${Object.values(COUNT_COLUMNS).map((col) => `${col} = ?`).join(', ')}, last_event_seq = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+          [...(Object.keys(COUNT_COLUMNS) as Array<keyof HostCounts>).map((k) => c[k]), batch.lastEventSeq, now, batch.jobId],
+        );
+        const rows = (await m.query('SELECT version FROM job_invocations WHERE id = ?', [batch.jobId])) as Array<{ version: number }>;
+        return Number(rows[0].version);
+      });
+    },
+  };
+
+  return {
+    ...store,
+
+    /** The stored action for this hash, created on first use; safe against a concurrent insert. */
+    async findOrCreateRemoteAction(input: { namespace: string; action: string; arguments: string; hash: string; now: Date }): Promise<RemoteActionEntity> {
+      const found = await actions.findOne({ where: { argumentsHash: input.hash } });
+      if (found) return found;
+      try {
+        await actions.createQueryBuilder().insert().values({ namespace: input.namespace, action: input.action, arguments: input.arguments, argumentsHash: input.hash, createdAt: input.now }).updateEntity(false).execute();
+      } catch (error) {
+        // Another request stored the same action between our read and insert; theirs is as good.
+        const raced = await actions.findOne({ where: { argumentsHash: input.hash } });
+        if (raced) return raced;
+        throw error;
+      }
+      return (await actions.findOne({ where: { argumentsHash: input.hash } }))!;
+    },
+
+    findRemoteAction: (id: number) => actions.findOne({ where: { id } }),
+
+    /** Stores the job, its hosts and its proxy streams in one transaction; resolves the job id. */
+    async createJob(job: NewJob): Promise<number> {
+      return dataSource.transaction(async (m) => {
+        const result = await m.createQueryBuilder().insert().into(JobInvocationEntity).values({
+          remoteActionId: job.remoteActionId,
+          parentId: job.parentId,
+          state: 'queued',
+          version: 1,
+          lastEventSeq: 0,
+          owner: job.owner,
+          description: job.description,
+          targetingSearch: job.targetingSearch,
+          targetingHostIds: job.targetingHostIds ? JSON.stringify(job.targetingHostIds) : null,
+          targetingHostgroupId: job.targetingHostgroupId,
+          concurrencyLevel: job.concurrencyLevel,
+          batchSize: job.batchSize,
+          timeoutS: job.timeoutS,
+          ddl: job.ddl,
+          aggregates: null,
+          totalHosts: job.hosts.length,
+          ...countFields(job.counts),
+          cancelRequested: false,
+          leaseOwner: job.leaseOwner,
+          leaseExpiresAt: job.leaseExpiresAt,
+          createdAt: job.now,
+          updatedAt: job.now,
+        }).execute();
+        const jobId = Number(result.identifiers[0]?.id ?? result.raw?.insertId);
+        // Raw multi-row INSERTs: the entity insert builder costs several times more per row at 10k rows.
+        for (let i = 0; i < job.hosts.length; i += INSERT_CHUNK) {
+          const chunk = job.hosts.slice(i, i + INSERT_CHUNK);
+          const params = chunk.flatMap((h) => [jobId, h.hostId, h.hostName, h.smartProxyId, h.hostgroupId, h.state, h.reason, h.finishedAt ? dbDate(h.finishedAt) : null]);
+          await m.query(
+            `INSERT INTO job_invocation_hosts (job_invocation_id, host_id, host_name, smart_proxy_id, hostgroup_id, state, reason, finished_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+            params,
+          );
+        }
+        await insertChunks(m, JobProxyStreamEntity, job.smartProxyIds.map((smartProxyId) => ({ jobInvocationId: jobId, smartProxyId, chunk: 0, lastSequence: 0, state: 'pending' as const })));
+        await insertChunks(m, JobFactNameEntity, job.factNames.map((factName) => ({ jobInvocationId: jobId, factName })));
+        return jobId;
+      });
+    },
+
+    findJob: (id: number) => jobs.findOne({ where: { id } }),
+
+    actionsByIds,
+
+    /** The cheap read a long poll repeats. */
+    async jobVersion(id: number): Promise<JobVersionRow | undefined> {
+      const row = await jobs.createQueryBuilder('job').select(['job.id', 'job.version', 'job.lastEventSeq', 'job.state']).where('job.id = :id', { id }).getOne();
+      return row ? { id: row.id, version: row.version, lastEventSeq: row.lastEventSeq, state: row.state } : undefined;
+    },
+
+    /** Updates job columns and bumps the version; with `whenState` only if the job is still in it. */
+    async updateJob(id: number, fields: Partial<JobInvocationEntity>, now: Date, whenState?: JobState[]): Promise<boolean> {
+      const qb = jobs.createQueryBuilder().update().set({ ...fields, updatedAt: now, version: () => 'version + 1' } as never).where('id = :id', { id });
+      if (whenState) qb.andWhere('state IN (:...states)', { states: whenState });
+      const result = await qb.execute();
+      return (result.affected ?? 0) > 0;
+    },
+
+    async setCounts(id: number, counts: HostCounts, now: Date): Promise<void> {
+      await jobs.createQueryBuilder().update().set({ ...countFields(counts), updatedAt: now, version: () => 'version + 1' } as never).where('id = :id', { id }).execute();
+    },
+
+    /** Every host of a job, as the result writer tracks it. */
+    async trackedHosts(jobId: number): Promise<TrackedHost[]> {
+      const rows = (await dataSource.query('SELECT id, host_name, smart_proxy_id, state FROM job_invocation_hosts WHERE job_invocation_id = ?', [jobId])) as Array<{ id: number; host_name: string; smart_proxy_id: number | null; state: HostState }>;
+      return rows.map((r) => ({ rowId: Number(r.id), hostName: r.host_name, smartProxyId: r.smart_proxy_id === null ? null : Number(r.smart_proxy_id), state: r.state }));
+    },
+
+    /** Counts recomputed from the rows (after a restart the rows are the truth). */
+    async countHosts(jobId: number): Promise<Array<{ state: HostState; n: number }>> {
+      const rows = (await dataSource.query('SELECT state, COUNT(*) AS n FROM job_invocation_hosts WHERE job_invocation_id = ? GROUP BY state', [jobId])) as Array<{ state: HostState; n: number | string }>;
+      return rows.map((r) => ({ state: r.state, n: Number(r.n) }));
+    },
+
+    streamsOf: (jobId: number) => streams.find({ where: { jobInvocationId: jobId }, order: { smartProxyId: 'ASC' } }),
+
+    async updateStream(jobId: number, smartProxyId: number, fields: Partial<JobProxyStreamEntity>): Promise<void> {
+      await streams.update({ jobInvocationId: jobId, smartProxyId }, fields);
+    },
+
+    async listHosts(jobId: number, query: JobHostQuery): Promise<{ total: number; subtotal: number; results: JobHostEntity[] }> {
+      const qb = hosts.createQueryBuilder('h').where('h.job_invocation_id = :jobId', { jobId });
+      const total = await qb.clone().getCount();
+      if (query.states && query.states.length > 0) qb.andWhere('h.state IN (:...states)', { states: query.states });
+      if (query.search) qb.andWhere('h.host_name LIKE :search', { search: `%${query.search}%` });
+      const subtotal = await qb.clone().getCount();
+      const results = await qb.orderBy('h.host_name', 'ASC').skip((query.page - 1) * query.perPage).take(query.perPage).getMany();
+      return { total, subtotal, results };
+    },
+
+    /** The events feed: host rows changed after the cursor, in cursor order (an index range scan). */
+    eventsAfter: (jobId: number, after: number, limit: number) =>
+      hosts.createQueryBuilder('h').where('h.job_invocation_id = :jobId AND h.event_seq > :after', { jobId, after }).orderBy('h.event_seq', 'ASC').take(limit).getMany(),
+
+    async hostNames(jobId: number, states: HostState[], limit: number): Promise<string[]> {
+      const rows = await hosts.createQueryBuilder('h').select('h.host_name', 'name').where('h.job_invocation_id = :jobId AND h.state IN (:...states)', { jobId, states }).orderBy('h.host_name', 'ASC').limit(limit).getRawMany<{ name: string }>();
+      return rows.map((r) => r.name);
+    },
+
+    /** Host ids of a job in the given states (for a replay). */
+    async hostIds(jobId: number, states: HostState[] | 'all'): Promise<number[]> {
+      const qb = hosts.createQueryBuilder('h').select('h.host_id', 'id').where('h.job_invocation_id = :jobId', { jobId });
+      if (states !== 'all') qb.andWhere('h.state IN (:...states)', { states });
+      return (await qb.getRawMany<{ id: number }>()).map((r) => Number(r.id));
+    },
+
+    /** Reply data of succeeded hosts, for the DDL aggregates. */
+    async succeededData(jobId: number): Promise<string[]> {
+      const rows = (await dataSource.query("SELECT data FROM job_invocation_hosts WHERE job_invocation_id = ? AND statuscode = 0 AND data IS NOT NULL", [jobId])) as Array<{ data: string }>;
+      return rows.map((r) => r.data);
+    },
+
+    async listJobs(query: JobListQuery): Promise<{ total: number; subtotal: number; results: Array<{ job: JobInvocationEntity; action: RemoteActionEntity }> }> {
+      const base = jobs.createQueryBuilder('job').innerJoin(RemoteActionEntity, 'ra', 'ra.id = job.remote_action_id');
+      const total = await base.clone().getCount();
+      const qb = base.clone();
+      query.terms.forEach((t, i) => applyTerm(qb, t, i, query.hostgroupIds?.get(t)));
+      if (query.from) qb.andWhere('job.created_at >= :from', { from: dbDate(query.from) });
+      if (query.to) qb.andWhere('job.created_at <= :to', { to: dbDate(query.to) });
+      if (query.hostId !== undefined) qb.andWhere('EXISTS (SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.host_id = :hostId)', { hostId: query.hostId });
+      if (query.scopeHostgroupIds) {
+        const ids = query.scopeHostgroupIds.length > 0 ? query.scopeHostgroupIds : [-1];
+        qb.andWhere('(job.targeting_hostgroup_id IN (:...hgs) OR EXISTS (SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.hostgroup_id IN (:...hgs)))', { hgs: ids });
+      }
+      if (query.factName !== undefined) qb.andWhere('EXISTS (SELECT 1 FROM job_invocation_fact_names jf WHERE jf.job_invocation_id = job.id AND jf.fact_name = :fact)', { fact: query.factName });
+      const subtotal = await qb.clone().getCount();
+      const list = await qb.orderBy('job.id', 'DESC').skip((query.page - 1) * query.perPage).take(query.perPage).getMany();
+      const byId = await actionsByIds([...new Set(list.map((j) => j.remoteActionId))]);
+      return { total, subtotal, results: list.map((job) => ({ job, action: byId.get(job.remoteActionId)! })) };
+    },
+
+    async listActions(page: number, perPage: number, search?: { namespace?: string; action?: string }): Promise<{ total: number; results: Array<{ action: RemoteActionEntity; runCount: number; lastRunAt: Date | null }> }> {
+      const qb = actions.createQueryBuilder('ra');
+      if (search?.namespace) qb.andWhere('ra.namespace = :ns', { ns: search.namespace });
+      if (search?.action) qb.andWhere('ra.action = :ac', { ac: search.action });
+      const total = await qb.clone().getCount();
+      const list = await qb.orderBy('ra.id', 'DESC').skip((page - 1) * perPage).take(perPage).getMany();
+      if (list.length === 0) return { total, results: [] };
+      const stats = (await jobs.createQueryBuilder('job').select('job.remote_action_id', 'id').addSelect('COUNT(*)', 'n').addSelect('MAX(job.created_at)', 'last')
+        .where('job.remote_action_id IN (:...ids)', { ids: list.map((a) => a.id) }).groupBy('job.remote_action_id').getRawMany()) as Array<{ id: number; n: number | string; last: string | Date | null }>;
+      const byId = new Map(stats.map((s) => [Number(s.id), s]));
+      return {
+        total,
+        results: list.map((action) => {
+          const s = byId.get(action.id);
+          const last = s?.last ? (s.last instanceof Date ? s.last : new Date(`${String(s.last).replace(' ', 'T')}Z`)) : null;
+          return { action, runCount: s ? Number(s.n) : 0, lastRunAt: last };
+        }),
+      };
+    },
+
+    /**
+     * Takes over unfinished jobs whose lease ran out (their instance died) or that nobody leased.
+     * The conditional UPDATE is the claim: of two instances only one changes the row.
+     */
+    async claimOrphanedJobs(owner: string, now: Date, until: Date, runningHere: number[]): Promise<number[]> {
+      // Our own lease counts as orphaned when we are not running the job: this instance restarted.
+      const orphaned = (prefix: string) => new Brackets((w) => w.where(`${prefix}lease_expires_at IS NULL`).orWhere(`${prefix}lease_expires_at < :now`, { now: dbDate(now) }).orWhere(`${prefix}lease_owner = :owner`, { owner }));
+      const candidates = await jobs.createQueryBuilder('job').select('job.id').where('job.state IN (:...states)', { states: ['queued', 'running'] }).andWhere(orphaned('job.')).getMany();
+      const claimed: number[] = [];
+      for (const { id } of candidates) {
+        if (runningHere.includes(id)) continue;
+        const result = await jobs.createQueryBuilder().update().set({ leaseOwner: owner, leaseExpiresAt: until })
+          .where('id = :id AND state IN (:...states)', { id, states: ['queued', 'running'] }).andWhere(orphaned('')).execute();
+        if ((result.affected ?? 0) > 0) claimed.push(id);
+      }
+      return claimed;
+    },
+
+    async renewLeases(owner: string, ids: number[], until: Date): Promise<void> {
+      if (ids.length === 0) return;
+      await jobs.createQueryBuilder().update().set({ leaseExpiresAt: until }).where('id IN (:...ids) AND lease_owner = :owner', { ids, owner }).execute();
+    },
+
+    /** Deletes host rows of jobs that finished before the cutoff; the job rows keep their counts. */
+    async purgeHostsFinishedBefore(cutoff: Date, now: Date): Promise<{ jobs: number; hosts: number }> {
+      const old = await jobs.createQueryBuilder('job').select('job.id').where('job.finished_at < :cutoff AND job.hosts_purged_at IS NULL', { cutoff: dbDate(cutoff) }).getMany();
+      let deleted = 0;
+      for (let i = 0; i < old.length; i += INSERT_CHUNK) {
+        const ids = old.slice(i, i + INSERT_CHUNK).map((j) => j.id);
+        await dataSource.transaction(async (m) => {
+          const res = await m.createQueryBuilder().delete().from(JobHostEntity).where('job_invocation_id IN (:...ids)', { ids }).execute();
+          deleted += res.affected ?? 0;
+          await m.createQueryBuilder().update(JobInvocationEntity).set({ hostsPurgedAt: now }).where('id IN (:...ids)', { ids }).execute();
+        });
+      }
+      return { jobs: old.length, hosts: deleted };
+    },
+
+    isMysql,
+  };
+}
+
+export type JobInvocationRepository = ReturnType<typeof createJobInvocationRepository>;

@@ -1,0 +1,63 @@
+import type { AggregateResult, ShapedOutput } from '@common/jobs';
+import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
+
+/**
+ * The DDL outputs to show for one host, as MCollective's `rpcclient` prints them: `display` says
+ * whether an action's outputs are shown always, only for OK replies, or only for failed ones.
+ */
+export function shapeOutput(action: Pick<DdlAction__Output, 'display' | 'outputs'>, statuscode: number | null, data: Record<string, unknown> | null): ShapedOutput[] {
+  if (!data || statuscode === null) return [];
+  const ok = statuscode === 0;
+  const display = action.display || 'failed';
+  const shown = display === 'always' || (display === 'ok' && ok) || (display === 'failed' && !ok);
+  if (!shown) return [];
+  const declared = action.outputs.map((o) => ({ name: o.name, display_as: o.display_as || o.name, value: data[o.name] }));
+  const known = new Set(action.outputs.map((o) => o.name));
+  // Keys the DDL does not declare are still the agent's answer; show them under their own name.
+  const extra = Object.keys(data)
+    .filter((k) => !known.has(k))
+    .sort()
+    .map((k) => ({ name: k, display_as: k, value: data[k] }));
+  return [...declared.filter((o) => o.value !== undefined), ...extra];
+}
+
+function toNumber(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  return undefined;
+}
+
+function summaryKey(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * The DDL's aggregate functions over the replies with statuscode 0 (MCollective's aggregate plugins
+ * only see successful replies). summary counts each distinct value (array elements each count);
+ * sum and average take numeric values and skip the rest.
+ */
+export function computeAggregates(action: Pick<DdlAction__Output, 'aggregates'>, replies: Iterable<Record<string, unknown>>): AggregateResult[] {
+  const states = action.aggregates.map((a) => ({ fn: a.function, output: a.output, summary: {} as Record<string, number>, sum: 0, n: 0 }));
+  if (states.length === 0) return [];
+  for (const data of replies) {
+    for (const s of states) {
+      const value = data[s.output];
+      if (value === undefined || value === null) continue;
+      if (s.fn === 'summary') {
+        for (const v of Array.isArray(value) ? value : [value]) s.summary[summaryKey(v)] = (s.summary[summaryKey(v)] ?? 0) + 1;
+      } else {
+        const n = toNumber(value);
+        if (n === undefined) continue;
+        s.sum += n;
+        s.n += 1;
+      }
+    }
+  }
+  return states.map((s) => {
+    if (s.fn === 'summary') return { function: s.fn, output: s.output, value: s.summary };
+    if (s.fn === 'sum') return { function: s.fn, output: s.output, value: s.n === 0 ? null : s.sum };
+    if (s.fn === 'average') return { function: s.fn, output: s.output, value: s.n === 0 ? null : s.sum / s.n };
+    // Unknown aggregate plugins (custom Ruby ones) cannot run here; say so instead of guessing.
+    return { function: s.fn, output: s.output, value: null };
+  });
+}

@@ -1,0 +1,116 @@
+import type { Namespace } from '@common/jobs';
+import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
+import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
+
+/** The capability a proxy must advertise to run actions (as Foreman's proxy features). */
+export const REMOTE_EXECUTION_CAPABILITY = 'remote_execution';
+
+export interface NamespaceProxy {
+  id: number;
+  name: string;
+  url: string;
+  capabilities: string[];
+}
+
+export interface NamespaceServiceDeps {
+  smartProxies: { list(): Promise<NamespaceProxy[]> };
+  proxies: { listAgents(url: string): Promise<AgentDdl__Output[]> };
+  clock: () => Date;
+  logger: Logger;
+  /** How long one proxy's agent list is reused; DDLs change only when a proxy is redeployed. */
+  ttlMs?: number;
+}
+
+export interface CatalogAction {
+  namespace: string;
+  action: DdlAction__Output;
+  /** The agent's default timeout in seconds (0 when the DDL names none). */
+  timeout: number;
+}
+
+/**
+ * Namespaces (agents) and their actions from every reachable proxy's ListAgents, merged by name and
+ * cached briefly. An unreachable proxy is left out (and logged), not an error for the whole list.
+ */
+export function createNamespaceService(deps: NamespaceServiceDeps) {
+  const ttlMs = deps.ttlMs ?? 30_000;
+  const cache = new Map<number, { at: number; agents: AgentDdl__Output[] }>();
+  const inflight = new Map<number, Promise<AgentDdl__Output[] | undefined>>();
+
+  async function agentsOf(proxy: NamespaceProxy): Promise<AgentDdl__Output[] | undefined> {
+    const hit = cache.get(proxy.id);
+    const now = deps.clock().getTime();
+    if (hit && now - hit.at < ttlMs) return hit.agents;
+    let call = inflight.get(proxy.id);
+    if (!call) {
+      call = deps.proxies.listAgents(proxy.url).then(
+        (agents) => {
+          cache.set(proxy.id, { at: deps.clock().getTime(), agents });
+          return agents;
+        },
+        (error: unknown) => {
+          deps.logger.warn({ proxy: proxy.name, err: error }, 'cannot list agents of smart proxy');
+          return undefined;
+        },
+      ).finally(() => inflight.delete(proxy.id));
+      inflight.set(proxy.id, call);
+    }
+    return call;
+  }
+
+  async function collect(smartProxyId?: number): Promise<Map<string, { agent: AgentDdl__Output; proxyIds: number[] }>> {
+    const proxies = (await deps.smartProxies.list()).filter((p) => p.capabilities.includes(REMOTE_EXECUTION_CAPABILITY) && (smartProxyId === undefined || p.id === smartProxyId));
+    const lists = await Promise.all(proxies.map(async (p) => ({ proxy: p, agents: await agentsOf(p) })));
+    const merged = new Map<string, { agent: AgentDdl__Output; proxyIds: number[] }>();
+    for (const { proxy, agents } of lists) {
+      for (const agent of agents ?? []) {
+        const name = agent.metadata?.name ?? '';
+        if (!name) continue;
+        const seen = merged.get(name);
+        if (seen) seen.proxyIds.push(proxy.id);
+        // The first proxy's DDL wins; proxies of one deployment ship the same DDL directory.
+        else merged.set(name, { agent, proxyIds: [proxy.id] });
+      }
+    }
+    return merged;
+  }
+
+  return {
+    async list(filter: { smartProxyId?: number } = {}): Promise<Namespace[]> {
+      const merged = await collect(filter.smartProxyId);
+      return [...merged.values()]
+        .map(({ agent, proxyIds }) => ({
+          name: agent.metadata!.name,
+          description: agent.metadata?.description ?? '',
+          version: agent.metadata?.version ?? '',
+          timeout: agent.metadata?.timeout ?? 0,
+          smart_proxy_ids: proxyIds.sort((a, b) => a - b),
+          actions: agent.actions.map((a) => ({ name: a.name, description: a.description, display: a.display, inputs: a.inputs, outputs: a.outputs, aggregates: a.aggregates })),
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    /** The DDL of one action, or INVALID_ARGUMENT naming what is unknown. */
+    async findAction(namespace: string, action: string): Promise<CatalogAction> {
+      const merged = await collect();
+      const entry = merged.get(namespace);
+      if (!entry) {
+        throw new AppError('INVALID_ARGUMENT', `namespace '${namespace}' is not known to any reachable smart proxy`, { httpStatus: 422, details: { input: 'namespace', rule: 'known namespace' } });
+      }
+      const ddl = entry.agent.actions.find((a) => a.name === action);
+      if (!ddl) {
+        throw new AppError('INVALID_ARGUMENT', `namespace '${namespace}' has no action '${action}'; it has ${entry.agent.actions.map((a) => a.name).join(', ')}`, { httpStatus: 422, details: { input: 'action', rule: 'known action' } });
+      }
+      return { namespace, action: ddl, timeout: entry.agent.metadata?.timeout ?? 0 };
+    },
+
+    /** Forgets cached agent lists (after a proxy was refreshed). */
+    invalidate(): void {
+      cache.clear();
+    },
+  };
+}
+
+export type NamespaceService = ReturnType<typeof createNamespaceService>;

@@ -1,0 +1,79 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import { createDataSource, pendingMigrations } from './data-source';
+import { AppError } from './errors';
+import { createApp } from './http/app';
+import type { Logger } from './logger';
+import { buildServices, type Services } from './services';
+
+export interface StartOptions {
+  config: Readonly<Config>;
+  logger: Logger;
+  /** Run pending migrations first (the all-in-one start); otherwise refuse to start with any pending. */
+  migrate: boolean;
+  webRoot?: string;
+  clock?: () => Date;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  dataSource: DataSource;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/** Opens the database, checks migrations, creates the admin, and serves the API. */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config, logger } = options;
+  const clock = options.clock ?? (() => new Date());
+  const dataSource = createDataSource(config.database);
+  try {
+    await dataSource.initialize();
+  } catch (cause) {
+    throw new AppError('UNAVAILABLE', `cannot open the ${config.database.type} database: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    if (options.migrate) {
+      const ran = await dataSource.runMigrations({ transaction: 'each' });
+      if (ran.length > 0) logger.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
+    } else {
+      const pending = await pendingMigrations(dataSource);
+      if (pending.length > 0) {
+        throw new AppError('FAILED_PRECONDITION', `the database has ${pending.length} pending migration(s) (${pending.join(', ')}); run \`npm run db:migrate\` first`);
+      }
+    }
+    const services = buildServices({ config, dataSource, logger, clock });
+    const admin = await services.auth.ensureAdmin({ password: config.admin.password, passwordFile: config.admin.password_file });
+    if (admin.generatedPassword) {
+      // Printed once, on purpose to stdout and not the JSON log, so the operator sees it.
+      process.stdout.write(`\n  Initial admin password: ${admin.generatedPassword}\n  (also written to ${config.admin.password_file}, mode 0600)\n\n`);
+    }
+    const app = createApp({ services, logger, trustProxy: config.http.trust_proxy, webRoot: options.webRoot });
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.http.port, config.http.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${config.http.host}:${port}`;
+    logger.info({ url, database: config.database.type }, 'ui-extension listening');
+    return {
+      url,
+      port,
+      dataSource,
+      services,
+      async close() {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await dataSource.destroy();
+      },
+    };
+  } catch (error) {
+    await dataSource.destroy().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,76 @@
+import type { DataSource } from 'typeorm';
+import { createAuthService } from './auth/auth.service';
+import { createUserRepository } from './auth/user.repository';
+import type { Config } from './config';
+import { AppError } from './errors';
+import { createForemanSyncService } from './inventory/foreman-sync.service';
+import { createInventoryStore } from './inventory/inventory.repository';
+import { createInventoryService } from './inventory/inventory.service';
+import { createProxySyncService, type ListNodes } from './inventory/proxy-sync.service';
+import { createHostRepository } from './inventory/host.repository';
+import { createSmartProxyRepository } from './inventory/smart-proxy.repository';
+import { unconfiguredProxyClient, type JobProxyClient } from './jobs/job-dispatcher';
+import { createJobInvocationRepository } from './jobs/job-invocation.repository';
+import { createJobInvocationService, unconfiguredValidator, type ValidateArguments } from './jobs/job-invocation.service';
+import { createNamespaceService, type NamespaceServiceDeps } from './namespaces/namespace.service';
+import type { Logger } from './logger';
+import { createStatusService } from './status/status.service';
+import { packageVersion } from './version';
+
+export interface ServiceContext {
+  config: Readonly<Config>;
+  dataSource: DataSource;
+  logger: Logger;
+  clock: () => Date;
+  /** Lists a proxy's nodes (the proxy client provides it); without it a proxy sync fails FAILED_PRECONDITION. */
+  listNodes?: ListNodes;
+  /** The proxy client's job calls (proxies/proxy-client.ts); without it job hosts fail UNAVAILABLE. */
+  proxyClient?: JobProxyClient & NamespaceServiceDeps['proxies'];
+  /** Checks job arguments against the DDL (422 naming input and rule); without it jobs cannot be created. */
+  validateArguments?: ValidateArguments;
+  /** Names this instance in job leases; a restart with the same id resumes its running jobs at once. */
+  instanceId?: string;
+}
+
+/**
+ * Wires every service with its dependencies, by hand (STYLE.md §2: no DI container).
+ * Features add their services here; routes receive them through `Services`.
+ */
+export function buildServices(ctx: ServiceContext) {
+  const users = createUserRepository(ctx.dataSource);
+  const auth = createAuthService({ users, logger: ctx.logger.child({ component: 'auth' }), clock: ctx.clock });
+  const status = createStatusService({
+    dataSource: ctx.dataSource,
+    databaseKind: ctx.config.database.type,
+    version: packageVersion(),
+    proxyReachability: async () => [],
+  });
+  const inventoryStore = createInventoryStore(ctx.dataSource);
+  const inventory = createInventoryService({ store: inventoryStore, clock: ctx.clock, logger: ctx.logger.child({ component: 'inventory' }) });
+  const proxySync = createProxySyncService({
+    store: inventoryStore,
+    listNodes: ctx.listNodes ?? (async () => { throw new AppError('FAILED_PRECONDITION', 'no proxy client is configured to list nodes'); }),
+    clock: ctx.clock,
+    logger: ctx.logger.child({ component: 'proxy-sync' }),
+  });
+  const foremanSync = createForemanSyncService({ store: inventoryStore, clock: ctx.clock, logger: ctx.logger.child({ component: 'foreman-sync' }) });
+  const smartProxies = createSmartProxyRepository(ctx.dataSource.manager);
+  const proxyClient = ctx.proxyClient ?? unconfiguredProxyClient();
+  const namespaces = createNamespaceService({ smartProxies, proxies: proxyClient, clock: ctx.clock, logger: ctx.logger.child({ component: 'namespaces' }) });
+  // jobs.start() (supervision, take-over after restart, retention) belongs to server start; jobs.stop() to close.
+  const jobs = createJobInvocationService({
+    repo: createJobInvocationRepository(ctx.dataSource),
+    inventory: createHostRepository(ctx.dataSource.manager),
+    smartProxies,
+    proxies: proxyClient,
+    catalog: namespaces,
+    validateArguments: ctx.validateArguments ?? unconfiguredValidator,
+    clock: ctx.clock,
+    logger: ctx.logger.child({ component: 'jobs' }),
+    config: ctx.config.jobs,
+    instanceId: ctx.instanceId,
+  });
+  return { auth, status, inventory, proxySync, foremanSync, namespaces, jobs };
+}
+
+export type Services = ReturnType<typeof buildServices>;
