@@ -61,6 +61,7 @@ export function createDemoClient(options: DemoClientOptions): BrokerClient {
     const { timeoutMs, waitForSilent, signal } = timing;
     const pending = new Set(targets.map(([identity]) => identity));
     return new Promise((resolve) => {
+      // eslint-disable-next-line prefer-const -- finish() can run before the timer is set (TDZ with const)
       let timer: NodeJS.Timeout | undefined;
       const finish = (): void => {
         if (timer) clearTimeout(timer);

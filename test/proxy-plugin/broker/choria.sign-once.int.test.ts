@@ -13,7 +13,7 @@ jest.mock('node:crypto', () => {
   const actual = jest.requireActual<typeof import('node:crypto')>('node:crypto');
   return { ...actual, sign: jest.fn(actual.sign) };
 });
-// eslint-disable-next-line import/first -- after jest.mock, to make the wrapped sign visible
+// Imported after jest.mock, to make the wrapped sign visible.
 import { sign } from 'node:crypto';
 
 const NATS_URL = process.env.PROXY_PLUGIN_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';

@@ -34,6 +34,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'admin.password', env: 'UI_EXTENSION_ADMIN_PASSWORD', schema: z.string().min(8, 'must be at least 8 characters').optional(), description: 'Password of the admin user created on first start; random when unset.', secret: true },
   { path: 'admin.password_file', env: 'UI_EXTENSION_ADMIN_PASSWORD_FILE', schema: z.string().min(1).default('var/initial-admin-password'), description: 'Where the first start writes the generated admin password (mode 0600).' },
   { path: 'demo.seed', env: 'UI_EXTENSION_DEMO_SEED', schema: boolish.default(false), description: 'Seed the demo inventory on first start (the all-in-one start turns it on).' },
+  { path: 'instance_id', env: 'UI_EXTENSION_INSTANCE_ID', schema: z.string().regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores').optional(), description: 'Names this instance in job leases; a restart with the same id resumes its running jobs at once. Random when unset.' },
   { path: 'proxies.deadline_ms', env: 'UI_EXTENSION_PROXY_DEADLINE_MS', schema: positiveInt.default(10000), description: 'Deadline of unary gRPC calls to proxies, in milliseconds.' },
   { path: 'proxies.sync_interval_s', env: 'UI_EXTENSION_PROXY_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(300), description: 'Seconds between inventory syncs from the proxies; 0 turns the schedule off.' },
   { path: 'jobs.global_concurrency', env: 'UI_EXTENSION_JOBS_GLOBAL_CONCURRENCY', schema: positiveInt.default(20000), description: 'Hosts in flight across all jobs at once.' },
@@ -49,6 +50,7 @@ export interface Config {
   log: { level: string };
   admin: { password?: string; password_file: string };
   demo: { seed: boolean };
+  instance_id?: string;
   proxies: { deadline_ms: number; sync_interval_s: number };
   jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number };
 }

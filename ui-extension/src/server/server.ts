@@ -6,6 +6,8 @@ import { createDataSource, pendingMigrations } from './data-source';
 import { AppError } from './errors';
 import { createApp } from './http/app';
 import type { Logger } from './logger';
+import { validateJobArguments } from './jobs/ddl-arguments';
+import { createProxyClients } from './proxies/proxy-client';
 import { buildServices, type Services } from './services';
 
 export interface StartOptions {
@@ -45,12 +47,27 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         throw new AppError('FAILED_PRECONDITION', `the database has ${pending.length} pending migration(s) (${pending.join(', ')}); run \`npm run db:migrate\` first`);
       }
     }
-    const services = buildServices({ config, dataSource, logger, clock });
+    const proxyClient = createProxyClients({ deadlineMs: config.proxies.deadline_ms, logger: logger.child({ component: 'proxy-client' }) });
+    const services = buildServices({
+      config,
+      dataSource,
+      logger,
+      clock,
+      proxyClient,
+      listNodes: async (url) => (await proxyClient.listNodes(url)).map((n) => ({ identity: n.identity, facts: n.facts, classes: n.classes, agents: n.agents })),
+      validateArguments: validateJobArguments,
+      instanceId: config.instance_id,
+    });
     const admin = await services.auth.ensureAdmin({ password: config.admin.password, passwordFile: config.admin.password_file });
     if (admin.generatedPassword) {
       // Printed once, on purpose to stdout and not the JSON log, so the operator sees it.
       process.stdout.write(`\n  Initial admin password: ${admin.generatedPassword}\n  (also written to ${config.admin.password_file}, mode 0600)\n\n`);
     }
+    if (config.demo.seed && (await services.inventory.seedDemoInventory())) logger.info('demo inventory seeded');
+    services.jobs.start();
+    const syncTimer = config.proxies.sync_interval_s > 0
+      ? setInterval(() => void services.proxySync.syncAll().catch((err: unknown) => logger.warn({ err }, 'proxy sync failed')), config.proxies.sync_interval_s * 1000).unref()
+      : undefined;
     const app = createApp({ services, logger, trustProxy: config.http.trust_proxy, webRoot: options.webRoot });
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.host, () => resolve(s));
@@ -65,6 +82,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       dataSource,
       services,
       async close() {
+        if (syncTimer) clearInterval(syncTimer);
+        await services.jobs.stop();
+        proxyClient.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

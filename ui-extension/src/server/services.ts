@@ -25,7 +25,7 @@ export interface ServiceContext {
   /** Lists a proxy's nodes (the proxy client provides it); without it a proxy sync fails FAILED_PRECONDITION. */
   listNodes?: ListNodes;
   /** The proxy client's job calls (proxies/proxy-client.ts); without it job hosts fail UNAVAILABLE. */
-  proxyClient?: JobProxyClient & NamespaceServiceDeps['proxies'];
+  proxyClient?: JobProxyClient & NamespaceServiceDeps['proxies'] & { getInfo?(url: string): Promise<unknown> };
   /** Checks job arguments against the DDL (422 naming input and rule); without it jobs cannot be created. */
   validateArguments?: ValidateArguments;
   /** Names this instance in job leases; a restart with the same id resumes its running jobs at once. */
@@ -43,7 +43,15 @@ export function buildServices(ctx: ServiceContext) {
     dataSource: ctx.dataSource,
     databaseKind: ctx.config.database.type,
     version: packageVersion(),
-    proxyReachability: async () => [],
+    // Called per status request, after the lines below have built smartProxies and proxyClient.
+    proxyReachability: async () => Promise.all((await smartProxies.list()).map(async (p) => {
+      try {
+        await (proxyClient.getInfo ? proxyClient.getInfo(p.url) : proxyClient.listAgents(p.url));
+        return { id: p.id, name: p.name, url: p.url, reachable: true };
+      } catch (error) {
+        return { id: p.id, name: p.name, url: p.url, reachable: false, error: (error as Error).message };
+      }
+    })),
   });
   const inventoryStore = createInventoryStore(ctx.dataSource);
   const inventory = createInventoryService({ store: inventoryStore, clock: ctx.clock, logger: ctx.logger.child({ component: 'inventory' }) });

@@ -84,6 +84,9 @@ export function buildNodeProfiles(options: NodeProfilesOptions): VirtualNodeOpti
         environment,
         datacenter,
         hostgroup: `${datacenter}/${role.role}`,
+        // The ui-extension's proxy sync files a new host under the hostgroup this fact names
+        // (the demo inventory has base/web, base/db, base/app, base/cache).
+        rex_hostgroup: `base/${role.role}`,
         ...options.extraFacts,
       },
       classes: ['profile::base', 'profile::puppet_agent', ...role.classes],

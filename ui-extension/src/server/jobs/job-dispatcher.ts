@@ -373,9 +373,9 @@ export type JobDispatcher = ReturnType<typeof createJobDispatcher>;
  * Stands in until a proxy client is wired: every call fails UNAVAILABLE, so a job's hosts end failed
  * with that reason instead of the job pretending to run.
  */
-export function unconfiguredProxyClient(): JobProxyClient & { listAgents(url: string): Promise<never> } {
+export function unconfiguredProxyClient(): JobProxyClient & { listAgents(url: string): Promise<never>; getInfo(url: string): Promise<never> } {
   const fail = async (): Promise<never> => {
     throw new AppError('UNAVAILABLE', 'no proxy client is configured in this ui-extension');
   };
-  return { execute: fail, getResults: fail, cancel: fail, listAgents: fail };
+  return { execute: fail, getResults: fail, cancel: fail, listAgents: fail, getInfo: fail };
 }

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** Fact names a job's search used, for `/fact_names/:name/remote_execution/jobs`. */
 @Entity('job_invocation_fact_names')

@@ -1,0 +1,79 @@
+// ESLint flat config. Boundaries follow docs STYLE.md §2.
+import tseslint from 'typescript-eslint';
+import importPlugin from 'eslint-plugin-import';
+
+export default tseslint.config(
+  {
+    ignores: ['dist/', 'node_modules/', 'protos/generated/', 'var/', 'coverage/'],
+  },
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommended],
+    plugins: { import: importPlugin },
+    settings: {
+      'import/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      // Resolves the tsconfig.json `paths` aliases (@protos/*, @proxy/*, @server/*, ...)
+      // so the zones below also see aliased imports.
+      'import/resolver': {
+        typescript: { alwaysTryTypes: true, project: './tsconfig.json' },
+        node: { extensions: ['.ts', '.js', '.json'] },
+      },
+    },
+    rules: {
+      // The code base marks intentionally unused names with a leading underscore
+      // (Express's 4-arg error handler, `for (const _ of ...)`, omitting keys by destructuring).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+        },
+      ],
+      'import/no-restricted-paths': [
+        'error',
+        {
+          basePath: import.meta.dirname,
+          zones: [
+            {
+              target: './ui-extension',
+              from: './proxy-plugin',
+              message: 'ui-extension must not import proxy-plugin (STYLE.md §2); go through protos/.',
+            },
+            {
+              target: './proxy-plugin',
+              from: './ui-extension',
+              message: 'proxy-plugin must not import ui-extension (STYLE.md §2); go through protos/.',
+            },
+            {
+              target: './protos',
+              from: ['./ui-extension', './proxy-plugin'],
+              message: 'protos must not import ui-extension or proxy-plugin (STYLE.md §2).',
+            },
+            {
+              target: './ui-extension/src/web',
+              from: './ui-extension/src/server',
+              message: 'web must not import server code; share via ui-extension/src/common (STYLE.md §2).',
+            },
+            {
+              target: './ui-extension/src/server',
+              from: './ui-extension/src/web',
+              message: 'server must not import web code; share via ui-extension/src/common (STYLE.md §2).',
+            },
+            // test/** is not a target: tests may import anything.
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Named exports only (STYLE.md §2), except tool config files that require a default export.
+    files: ['**/*.{ts,js,mjs,cjs}'],
+    ignores: ['eslint.config.mjs', 'jest.config.js'],
+    plugins: { import: importPlugin },
+    rules: {
+      'import/no-default-export': 'error',
+    },
+  },
+);

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// `npm test`: checks the services the suites need (starting any that is installed but stopped),
+// then runs the unit and the integration suites and closes with one "N passed, N failed" line.
+// Under CI=true a service that cannot be reached fails the run; it never skips tests.
+import { spawnSync, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const ci = process.env.CI === 'true' || process.env.CI === '1';
+
+/** The services on loopback and how this machine starts each one (kept in step with docs). */
+const SERVICES = [
+  { name: 'MariaDB', port: 3306, binary: '/usr/sbin/mariadbd', start: ['start-stop-daemon', '--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd'] },
+  { name: 'NATS', port: 4222, binary: '/usr/sbin/nats-server', start: ['start-stop-daemon', '--start', '--oknodo', '--background', '--exec', '/usr/sbin/nats-server', '--', '-a', '127.0.0.1', '-p', '4222', '-js', '-sd', '/var/lib/nats-server', '-l', '/var/log/nats-server.log'] },
+];
+
+function reachable(port, timeoutMs = 1000) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok) => { socket.destroy(); resolve(ok); };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function ensureService(service) {
+  if (await reachable(service.port)) return true;
+  if (!fs.existsSync(service.binary)) {
+    console.error(`[services] ${service.name} is not installed (${service.binary})`);
+    return false;
+  }
+  console.log(`[services] ${service.name} is down on 127.0.0.1:${service.port}; starting it`);
+  try {
+    execFileSync(service.start[0], service.start.slice(1), { stdio: 'inherit' });
+  } catch (error) {
+    console.error(`[services] starting ${service.name} failed: ${error.message}`);
+  }
+  for (let i = 0; i < 30; i++) {
+    if (await reachable(service.port)) return true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+}
+
+function runJest(project, extra) {
+  fs.mkdirSync(path.join(root, 'var'), { recursive: true });
+  const out = path.join(root, 'var', `jest-${project}.json`);
+  fs.rmSync(out, { force: true });
+  const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--selectProjects', project, '--json', `--outputFile=${out}`, ...extra], { cwd: root, stdio: 'inherit', env: process.env });
+  const report = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : null;
+  return {
+    status: result.status ?? 1,
+    passed: report?.numPassedTests ?? 0,
+    failed: (report?.numFailedTests ?? 0) + (report?.numRuntimeErrorTestSuites ?? 0),
+    skipped: (report?.numPendingTests ?? 0) + (report?.numTodoTests ?? 0),
+  };
+}
+
+const down = [];
+for (const service of SERVICES) {
+  if (!(await ensureService(service))) down.push(service);
+}
+if (down.length > 0) {
+  const names = down.map((s) => `${s.name} (127.0.0.1:${s.port})`).join(', ');
+  if (ci) {
+    console.error(`[services] CI=true and unreachable: ${names}. Failing the run instead of skipping tests.`);
+    process.exit(1);
+  }
+  console.error(`\n!!! [services] unreachable: ${names}. The integration tests that need them WILL FAIL; start them (see README). !!!\n`);
+}
+
+// The import boundaries of STYLE.md are lint errors, so lint is part of the test command.
+const lint = spawnSync(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.'], { cwd: root, stdio: 'inherit' });
+if (lint.status !== 0) console.error('[lint] eslint reported errors');
+const unit = runJest('unit', []);
+const integration = runJest('integration', ['--runInBand']);
+const passed = unit.passed + integration.passed;
+const failed = unit.failed + integration.failed;
+const skipped = unit.skipped + integration.skipped;
+console.log(`\nlint: ${lint.status === 0 ? 'clean' : 'errors'}`);
+console.log(`unit: ${unit.passed} passed, ${unit.failed} failed; integration (SQLite and MariaDB, NATS): ${integration.passed} passed, ${integration.failed} failed`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(lint.status !== 0 || unit.status !== 0 || integration.status !== 0 || failed > 0 ? 1 : 0);

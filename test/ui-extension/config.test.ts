@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { CONFIG_KEYS, ConfigError, loadConfig } from '@server/config';
+
+const EXAMPLE = path.resolve(__dirname, '..', '..', 'ui-extension', 'config.example.yaml');
+
+function leafPaths(obj: unknown, prefix = ''): string[] {
+  if (!obj || typeof obj !== 'object') return [prefix];
+  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
+}
+
+describe(loadConfig.name, () => {
+  it('returns the defaults when nothing is configured', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.http.port).toBe(3000);
+    expect(config.database.type).toBe('sqlite');
+    expect(Object.isFrozen(config.http)).toBe(true);
+  });
+
+  it('lets env vars win over the file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-config-'));
+    const file = path.join(dir, 'c.yaml');
+    fs.writeFileSync(file, 'http:\n  port: 4000\nlog:\n  level: debug\n');
+    const config = loadConfig({ env: { UI_EXTENSION_CONFIG_FILE: file, UI_EXTENSION_PORT: '4100' } });
+    expect(config.http.port).toBe(4100);
+    expect(config.log.level).toBe('debug');
+  });
+
+  it('names the key and the env var when a port is not a number', () => {
+    expect(() => loadConfig({ env: { UI_EXTENSION_PORT: 'abc' } })).toThrow(/http\.port \(from UI_EXTENSION_PORT\)/);
+  });
+
+  it('lists every bad key in one error', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ env: { UI_EXTENSION_PORT: 'abc', UI_EXTENSION_LOG_LEVEL: 'loud', UI_EXTENSION_DATABASE_TYPE: 'mysql' } });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const problems = (caught as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/http\.port/);
+    expect(problems).toMatch(/log\.level/);
+    expect(problems).toMatch(/database\.url.*required when database\.type is mysql/);
+  });
+
+  it('refuses unknown keys in the file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-config-'));
+    const file = path.join(dir, 'c.yaml');
+    fs.writeFileSync(file, 'http:\n  prot: 4000\n');
+    expect(() => loadConfig({ env: { UI_EXTENSION_CONFIG_FILE: file } })).toThrow(/http\.prot .*unknown key/);
+  });
+
+  it('is documented key for key by config.example.yaml, which parses', () => {
+    const example = YAML.parse(fs.readFileSync(EXAMPLE, 'utf8')) as unknown;
+    expect(leafPaths(example).sort()).toEqual(CONFIG_KEYS.map((k) => k.path).sort());
+    expect(() => loadConfig({ env: { UI_EXTENSION_CONFIG_FILE: EXAMPLE } })).not.toThrow();
+  });
+});

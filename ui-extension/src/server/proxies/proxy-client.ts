@@ -1,0 +1,152 @@
+/**
+ * The only gRPC client of the ui-extension (STYLE.md §2): one channel per proxy URL, a deadline on
+ * every unary call, and gRPC errors turned into AppError naming the proxy (`fromGrpcError`).
+ */
+import { credentials, Metadata, status as GrpcCode, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { loadProxyProto } from '@protos/load';
+import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
+import type { CancelResponse__Output } from '@protos/generated/rex/proxy/v1/CancelResponse';
+import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
+import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
+import type { Node__Output } from '@protos/generated/rex/proxy/v1/Node';
+import type { ProxyInfo__Output } from '@protos/generated/rex/proxy/v1/ProxyInfo';
+import type { ProxyServiceClient } from '@protos/generated/rex/proxy/v1/ProxyService';
+import { AppError, type ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+
+/** The proxy side sends `{input, rule}` of a refused argument as JSON in this trailer. */
+const ERROR_DETAILS_KEY = 'x-error-details';
+
+const CODE_NAMES: Partial<Record<number, ErrorCode>> = {
+  [GrpcCode.INVALID_ARGUMENT]: 'INVALID_ARGUMENT',
+  [GrpcCode.FAILED_PRECONDITION]: 'FAILED_PRECONDITION',
+  [GrpcCode.UNAUTHENTICATED]: 'UNAUTHENTICATED',
+  [GrpcCode.PERMISSION_DENIED]: 'PERMISSION_DENIED',
+  [GrpcCode.NOT_FOUND]: 'NOT_FOUND',
+  [GrpcCode.ALREADY_EXISTS]: 'ALREADY_EXISTS',
+  [GrpcCode.RESOURCE_EXHAUSTED]: 'RESOURCE_EXHAUSTED',
+  [GrpcCode.DEADLINE_EXCEEDED]: 'DEADLINE_EXCEEDED',
+  [GrpcCode.UNAVAILABLE]: 'UNAVAILABLE',
+};
+
+/** gRPC status -> AppError, keeping the code and naming the proxy (STYLE.md §4). */
+export function fromGrpcError(error: unknown, proxyUrl: string): AppError {
+  const e = error as Partial<ServiceError>;
+  // Anything the proxy did not classify (INTERNAL, UNKNOWN, a cancelled channel) is the proxy
+  // being unusable from our side: UNAVAILABLE, so it fails only that proxy's hosts.
+  const code = (e.code !== undefined && CODE_NAMES[e.code]) || 'UNAVAILABLE';
+  let details: Record<string, unknown> | undefined;
+  const raw = e.metadata?.get(ERROR_DETAILS_KEY)?.[0];
+  if (typeof raw === 'string') {
+    try {
+      details = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      details = undefined;
+    }
+  }
+  return new AppError(code, `smart proxy ${proxyUrl}: ${e.details || e.message || 'call failed'}`, { cause: error, details });
+}
+
+export interface ProxyClients {
+  getInfo(url: string): Promise<ProxyInfo__Output>;
+  listAgents(url: string): Promise<AgentDdl__Output[]>;
+  listNodes(url: string): Promise<Node__Output[]>;
+  execute(url: string, request: ExecuteRequest, onEvent: (event: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void>;
+  getResults(url: string, request: { execution_id: string; after_sequence: number; follow: boolean }, onEvent: (event: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void>;
+  cancel(url: string, executionId: string): Promise<CancelResponse__Output>;
+  close(): void;
+}
+
+export interface ProxyClientOptions {
+  /** Deadline of unary calls and of ListNodes, in milliseconds. */
+  deadlineMs: number;
+  logger: Logger;
+  /** The caller's request id, sent as `x-request-id` so proxy logs can be correlated. */
+  requestId?: () => string | undefined;
+}
+
+/** Generous: 10,000 nodes with facts in one ListNodes stream are well below this. */
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export function createProxyClients(options: ProxyClientOptions): ProxyClients {
+  const proto = loadProxyProto();
+  const channels = new Map<string, ProxyServiceClient>();
+
+  function client(url: string): ProxyServiceClient {
+    let c = channels.get(url);
+    if (!c) {
+      // TODO(#8): mTLS to proxies; the proxy side already accepts server TLS and client CAs.
+      c = new proto.rex.proxy.v1.ProxyService(url, credentials.createInsecure(), {
+        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+        'grpc.keepalive_time_ms': 30_000,
+      });
+      channels.set(url, c);
+    }
+    return c;
+  }
+
+  function metadata(): Metadata {
+    const md = new Metadata();
+    const id = options.requestId?.();
+    if (id) md.set('x-request-id', id);
+    return md;
+  }
+
+  const deadline = () => new Date(Date.now() + options.deadlineMs);
+
+  function unary<T>(url: string, call: (c: ProxyServiceClient, done: (error: ServiceError | null, value?: T) => void) => void): Promise<T> {
+    return new Promise((resolve, reject) => {
+      call(client(url), (error, value) => (error ? reject(fromGrpcError(error, url)) : resolve(value as T)));
+    });
+  }
+
+  function consume(url: string, stream: ClientReadableStream<ExecuteEvent__Output>, onEvent: (e: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => stream.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      stream.on('data', (event: ExecuteEvent__Output) => {
+        try {
+          onEvent(event);
+        } catch (error) {
+          stream.cancel();
+          reject(error);
+        }
+      });
+      stream.on('error', (error: ServiceError) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (error.code === GrpcCode.CANCELLED && signal?.aborted) resolve();
+        else reject(fromGrpcError(error, url));
+      });
+      stream.on('end', () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  return {
+    getInfo: (url) => unary(url, (c, done) => c.GetInfo({}, metadata(), { deadline: deadline() }, done)),
+    listAgents: (url) => unary(url, (c, done) => c.ListAgents({}, metadata(), { deadline: deadline() }, (error, value) => done(error, value?.agents ?? []))),
+    cancel: (url, executionId) => unary(url, (c, done) => c.Cancel({ execution_id: executionId }, metadata(), { deadline: deadline() }, done)),
+
+    listNodes(url) {
+      return new Promise((resolve, reject) => {
+        const nodes: Node__Output[] = [];
+        const stream = client(url).ListNodes({}, metadata(), { deadline: deadline() });
+        stream.on('data', (node: Node__Output) => nodes.push(node));
+        stream.on('error', (error: ServiceError) => reject(fromGrpcError(error, url)));
+        stream.on('end', () => resolve(nodes));
+      });
+    },
+
+    // Executions run as long as their hosts take; their bound is the job timeout, enforced by the
+    // proxy and by the job supervisor, so the stream itself has no deadline.
+    execute: (url, request, onEvent, signal) => consume(url, client(url).Execute(request, metadata()), onEvent, signal),
+    getResults: (url, request, onEvent, signal) => consume(url, client(url).GetResults(request, metadata()), onEvent, signal),
+
+    close() {
+      for (const c of channels.values()) c.close();
+      channels.clear();
+    },
+  };
+}
