@@ -76,7 +76,8 @@ if (down.length > 0) {
 const lint = spawnSync(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.'], { cwd: root, stdio: 'inherit' });
 if (lint.status !== 0) console.error('[lint] eslint reported errors');
 const unit = runJest('unit', []);
-const integration = runJest('integration', ['--runInBand']);
+// --forceExit: a lingering socket in one suite must not hang CI after every test has reported.
+const integration = runJest('integration', ['--runInBand', '--forceExit']);
 const passed = unit.passed + integration.passed;
 const failed = unit.failed + integration.failed;
 const skipped = unit.skipped + integration.skipped;

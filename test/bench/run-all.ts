@@ -1,0 +1,72 @@
+/**
+ * `npm run bench`: the hot-path benchmarks, run in one go on this machine, written to
+ * docs/BENCHMARKS.md with the machine, the date and the command. Needs NATS on 127.0.0.1:4222 and
+ * MariaDB on 127.0.0.1:3306 (as the integration tests do).
+ * BENCH_ONLY=grpc,job,search runs a subset; BENCH_SEARCH_HOSTS shrinks the search data set.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runChoriaPingBench } from './choria-ping.bench';
+import { runGrpcPingBench } from './grpc-ping.bench';
+import { runJobBench } from './job.bench';
+import { runSearchBench } from './search.bench';
+
+interface Row { bench: string; target: string; result: string; pass: boolean; detail: string }
+
+async function main(): Promise<void> {
+  const only = (process.env.BENCH_ONLY ?? 'ping,grpc,job,search').split(',');
+  const rows: Row[] = [];
+  const raw: Record<string, unknown> = {};
+  if (only.includes('ping')) {
+    const r = await runChoriaPingBench({ nodes: 1000 });
+    raw.choriaPing = r;
+    rows.push({ bench: 'directed rpcutil ping, 1,000 nodes, Choria client -> NATS -> fleet', target: '-', result: `${r.medianMs} ms`, pass: true, detail: `runs ${r.runsMs.join(', ')} ms; fleet in ${r.fleetIn}` });
+  }
+  if (only.includes('grpc')) {
+    const r = await runGrpcPingBench({ nodes: 1000 });
+    raw.grpcPing = r;
+    rows.push({ bench: 'directed rpcutil ping, 1,000 nodes, end to end through gRPC (issue 4)', target: '< 1000 ms', result: `${r.medianMs} ms`, pass: r.medianMs < 1000, detail: `runs ${r.runsMs.join(', ')} ms; ${r.replies} replies; fleet in ${r.fleetIn}` });
+  }
+  if (only.includes('job')) {
+    const r = await runJobBench({ hosts: 10_000, proxies: 2, database: 'mysql' });
+    raw.job = r;
+    rows.push({ bench: '10,000-host job, 2 proxies x 5,000 nodes, MariaDB: POST -> every result stored (issue 5)', target: '< 5000 ms', result: `${r.medianMs} ms`, pass: r.medianMs < 5000, detail: `min ${r.minMs}, max ${r.maxMs} ms; POST alone ${r.medianPostMs} ms` });
+  }
+  if (only.includes('search')) {
+    const hosts = Number(process.env.BENCH_SEARCH_HOSTS ?? 100_000);
+    const r = await runSearchBench({ hosts, factsPerHost: 30 });
+    raw.search = r;
+    rows.push({ bench: `search \`${r.search}\` on MariaDB, ${hosts.toLocaleString('en')} hosts x 30 facts: first page (issue 3)`, target: '< 200 ms', result: `${r.firstPageMedianMs} ms`, pass: r.firstPageMedianMs < 200, detail: `${r.matching} matching` });
+    rows.push({ bench: 'same search: total count (issue 3)', target: '< 500 ms', result: `${r.countMedianMs} ms`, pass: r.countMedianMs < 500, detail: `findTargets of all matches ${r.findTargetsMedianMs} ms` });
+  }
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}.`,
+    `Date: ${new Date().toISOString()}. Command: \`npm run bench\` (BENCH_ONLY=${only.join(',')}).`,
+    'Every figure is the median of several runs after warm-up runs, all in this one run of the command;',
+    'the fleet nodes run on the same 2 cores, so their CPU is included (research/limits.md explains the ceilings).',
+    '',
+    '| benchmark | target | median | ok | detail |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.bench} | ${r.target} | ${r.result} | ${r.pass ? 'yes' : 'NO'} | ${r.detail} |`),
+    '',
+    'Raw results:',
+    '',
+    '```json',
+    JSON.stringify(raw, null, 2),
+    '```',
+    '',
+  ];
+  const file = path.resolve(process.cwd(), 'docs', 'BENCHMARKS.md');
+  fs.writeFileSync(file, lines.join('\n'));
+  process.stdout.write(`${lines.slice(0, 10 + rows.length).join('\n')}\n\nwritten to ${file}\n`);
+  process.exit(rows.every((r) => r.pass) ? 0 : 1);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench failed: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
