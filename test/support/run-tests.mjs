@@ -77,7 +77,7 @@ const lint = spawnSync(process.execPath, [path.join(root, 'node_modules', 'eslin
 if (lint.status !== 0) console.error('[lint] eslint reported errors');
 const unit = runJest('unit', []);
 // --forceExit: a lingering socket in one suite must not hang CI after every test has reported.
-const integration = runJest('integration', ['--runInBand', '--forceExit']);
+const integration = runJest('integration', ['--runInBand', '--forceExit', '--verbose']);
 const passed = unit.passed + integration.passed;
 const failed = unit.failed + integration.failed;
 const skipped = unit.skipped + integration.skipped;
