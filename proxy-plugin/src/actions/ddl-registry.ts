@@ -8,21 +8,17 @@ import path from 'node:path';
 import { z } from 'zod';
 
 import type { AgentDdl } from '@protos/generated/rex/proxy/v1/AgentDdl';
+import type { DdlInputRule } from '@protos/ddl-validation';
 
 export type DdlSource = 'ddl_directory' | 'fleet';
 
-export interface InputSpec {
-  name: string;
+/**
+ * A DDL input: the shared rule shape (protos/ddl-validation.ts; type in lower case, a `null`
+ * default counts as none, as in Choria) plus what forms and audits need.
+ */
+export interface InputSpec extends DdlInputRule {
   prompt: string;
   description: string;
-  /** Lower case: string, integer, float, number, boolean, list, hash, array, any. */
-  type: string;
-  optional: boolean;
-  validation?: string;
-  maxlength?: number;
-  list?: string[];
-  /** Undefined when the DDL declares none; a `null` default counts as none, as in Choria. */
-  default?: unknown;
   sensitive: boolean;
 }
 

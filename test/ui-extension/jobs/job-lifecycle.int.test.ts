@@ -9,7 +9,8 @@ import type { JobProxyClient } from '@server/jobs/job-dispatcher';
 import { createJobInvocationRepository } from '@server/jobs/job-invocation.repository';
 import { createJobInvocationService, type JobInvocationService } from '@server/jobs/job-invocation.service';
 import { silentLogger } from '@server/logger';
-import { proxyPluginAgents, validateWithProxyRules } from './support/in-process-proxy';
+import { validateJobArguments } from '@server/jobs/ddl-arguments';
+import { proxyPluginAgents } from './support/in-process-proxy';
 import { seedInventory, type SeededInventory } from './support/job-stack';
 
 jest.setTimeout(60_000);
@@ -58,7 +59,7 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
       smartProxies,
       proxies,
       catalog,
-      validateArguments: validateWithProxyRules,
+      validateArguments: validateJobArguments,
       clock: () => now,
       logger: silentLogger(),
       config: { global_concurrency: 100, default_timeout_s: 1, retention_days: 30, result_batch_size: 500, long_poll_max_s: 10 },

@@ -7,8 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
+import { exitOnSignal, loadConfigOrExit } from './process-lifecycle';
 import { startServer } from './server';
 
 /** Must match the URLs of the demo smart proxies in ui-extension/demo/inventory.yaml. */
@@ -55,16 +55,7 @@ function startDemoProxy(proxy: (typeof DEMO_PROXIES)[number], logLevel: string):
 }
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig({ overrides: { 'demo.seed': true } });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit({ overrides: { 'demo.seed': true } });
   const logger = createLogger({ level: config.log.level });
   const children = DEMO_PROXIES.map((p) => startDemoProxy(p, config.log.level));
   const stopChildren = () => children.forEach((c) => c.exitCode === null && c.kill('SIGTERM'));
@@ -76,14 +67,10 @@ async function main(): Promise<void> {
   logger.info({ synced }, 'demo proxies synced');
   process.stdout.write(`\n  mco-rex is running: ${server.url}  (API: ${server.url}/api/v2/status)\n  Log in as admin (password above on first start, or in ${config.admin.password_file}).\n\n`);
 
-  const stop = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+  exitOnSignal(logger, async () => {
     await server.close();
     stopChildren();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  });
 }
 
 main().catch((error: Error) => {

@@ -8,13 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BrokerClient } from '@proxy/broker/broker-client';
 import { createAuditLog } from '@proxy/actions/audit';
-import { createDdlRegistry, loadDdlDirectory, toAgentDdl, type ActionSpec, type InputSpec } from '@proxy/actions/ddl-registry';
+import { createDdlRegistry, loadDdlDirectory, toAgentDdl } from '@proxy/actions/ddl-registry';
 import { createExecutionRegistry, type Execution, type ExecutionEvent, type ExecutionRegistry } from '@proxy/actions/executions';
-import { validateArguments as proxyValidate } from '@proxy/actions/validate-arguments';
 import { isAppError as isProxyError } from '@proxy/errors';
 import { silentLogger as proxySilentLogger } from '@proxy/logger';
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
-import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import { AppError } from '@server/errors';
 import type { JobProxyClient } from '@server/jobs/job-dispatcher';
@@ -134,20 +132,4 @@ export function createProxyCore(broker: BrokerClient, name: string, collective =
     retentionMs: 600_000,
     maxRetained: 1000,
   });
-}
-
-/** The ui-extension side's argument check, done with the proxy's validator on the job's DDL. */
-export function validateWithProxyRules(action: DdlAction__Output, args: Record<string, unknown>): Record<string, unknown> {
-  const inputs = new Map<string, InputSpec>(action.inputs.map((i) => [i.name, {
-    name: i.name, prompt: i.prompt, description: i.description, type: i.type, optional: i.optional,
-    validation: i.validation || undefined, maxlength: i.maxlength || undefined, list: i.list.length > 0 ? i.list : undefined,
-    default: i.default_json ? JSON.parse(i.default_json) : undefined, sensitive: i.sensitive,
-  }]));
-  const spec: ActionSpec = { name: action.name, description: action.description, display: (action.display || 'failed') as ActionSpec['display'], inputs, outputs: [], aggregates: [] };
-  try {
-    return proxyValidate({ agent: { metadata: { name: 'agent', description: '', author: '', license: '', version: '', url: '', timeout: 0 }, actions: new Map([[action.name, spec]]), source: 'ddl_directory' }, action: spec }, args);
-  } catch (error) {
-    if (isProxyError(error)) throw new AppError('INVALID_ARGUMENT', error.message, { httpStatus: 422, details: error.details as Record<string, unknown> });
-    throw error;
-  }
 }

@@ -15,7 +15,7 @@ import { createHostgroupRepository } from '@server/inventory/hostgroup.repositor
 import { createSmartProxyRepository } from '@server/inventory/smart-proxy.repository';
 import { silentLogger } from '@server/logger';
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
-import { validateWithProxyRules } from './in-process-proxy';
+import { validateJobArguments } from '@server/jobs/ddl-arguments';
 
 export const ADMIN_PASSWORD = 'jobs-test-password';
 export const AUTH = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
@@ -78,7 +78,7 @@ export interface JobAppOptions {
 export async function startJobApp(options: JobAppOptions): Promise<JobApp> {
   const logger = silentLogger();
   const config = loadConfig({ env: {}, overrides: { 'admin.password': ADMIN_PASSWORD, 'admin.password_file': '/dev/null' } });
-  const services = buildServices({ config, dataSource: options.dataSource, logger, clock: () => new Date(), proxyClient: options.proxies, validateArguments: validateWithProxyRules, instanceId: options.instanceId });
+  const services = buildServices({ config, dataSource: options.dataSource, logger, clock: () => new Date(), proxyClient: options.proxies, validateArguments: validateJobArguments, instanceId: options.instanceId });
   await services.auth.ensureAdmin({ password: ADMIN_PASSWORD, passwordFile: '/dev/null' });
   services.jobs.start();
   const app = createApp({ services, logger, exposeStack: true });
