@@ -1,18 +1,15 @@
 /**
  * POST a job on N hosts -> every host result stored, through the HTTP API, the job service, the
- * batching writer and MariaDB, with one proxy core per 5,000 nodes on the real NATS and virtual
- * Choria fleets (in worker threads when compiled, as real nodes have their own CPUs).
- * TODO(#4): the proxies are the proxy-plugin's execution core called in process; switch to
- * `startProxyServer` over gRPC once it exists (adds about 0.1 s per 10k results, limits.md §4).
+ * batching writer and MariaDB, with one proxy-plugin gRPC server per 5,000 nodes (started as
+ * production starts it, reached through the ui-extension's gRPC client) on the real NATS and
+ * virtual Choria fleets (in worker threads when compiled, as real nodes have their own CPUs).
  */
 import { newRequestId } from '@proxy/broker/choria/protocol';
-import { createChoriaClient } from '@proxy/broker/choria.client';
-import type { BrokerClient } from '@proxy/broker/broker-client';
 import type { JobStatus } from '@common/jobs';
 import { startChoriaFleet } from '@test/fleet/choria-fleet';
 import { canRunFleetInWorker, startFleetInWorker } from '@test/fleet/fleet-worker';
 import { openTestDataSource, type TestDatabaseKind } from '@test/support/databases';
-import { createInProcessProxies, createProxyCore, type InProcessProxy } from '@test/ui-extension/jobs/support/in-process-proxy';
+import { createTestProxyClient, startTestProxy, type TestProxy } from '@test/ui-extension/jobs/support/grpc-proxies';
 import { AUTH, seedInventory, startJobApp, type SeedHost } from '@test/ui-extension/jobs/support/job-stack';
 
 export interface JobBenchOptions {
@@ -61,8 +58,8 @@ export async function runJobBench(options: JobBenchOptions): Promise<JobBenchRes
   const fleetIn = canRunFleetInWorker() ? 'worker' : 'thread';
   const db = await openTestDataSource(database);
   const fleets: Array<{ stop(): Promise<unknown> }> = [];
-  const brokers: BrokerClient[] = [];
-  const cores = new Map<string, InProcessProxy>();
+  const proxies: TestProxy[] = [];
+  const proxyClient = createTestProxyClient();
   const hosts: SeedHost[] = [];
   const smartProxies: Array<{ name: string; url: string; capabilities: string[] }> = [];
   try {
@@ -72,17 +69,14 @@ export async function runJobBench(options: JobBenchOptions): Promise<JobBenchRes
       const fleetOptions = { natsUrl, count, collective, identityPrefix: prefix, subscription: 'wildcard' as const };
       const fleet = fleetIn === 'worker' ? await startFleetInWorker(fleetOptions) : await startChoriaFleet(fleetOptions);
       fleets.push(fleet);
-      const url = `grpc://bench-proxy-${p}.test:1`;
-      const broker = createChoriaClient({ natsUrl, collectives: [collective], mainCollective: collective, callerid: 'choria=rex.mcollective', senderid: `bench-proxy-${p}`, security: { mode: 'insecure' } });
-      await broker.connect();
-      brokers.push(broker);
-      cores.set(url, { url, broker, registry: createProxyCore(broker, `bench-proxy-${p}`, collective) });
-      smartProxies.push({ name: `bench-proxy-${p}`, url, capabilities: ['remote_execution'] });
+      const proxy = await startTestProxy({ name: `bench-proxy-${p}`, natsUrl, collective });
+      proxies.push(proxy);
+      smartProxies.push({ name: proxy.name, url: proxy.url, capabilities: ['remote_execution'] });
       fleet.identities.forEach((name) => hosts.push({ name, proxy: `bench-proxy-${p}`, hostgroup: 'bench' }));
     }
     const seeded = await seedInventory(db.dataSource, { hostgroups: ['bench'], proxies: smartProxies, hosts });
     const hostgroupId = seeded.hostgroupIds.get('bench')!;
-    const app = await startJobApp({ dataSource: db.dataSource, proxies: createInProcessProxies(cores) });
+    const app = await startJobApp({ dataSource: db.dataSource, proxies: proxyClient });
     const runs: JobBenchRun[] = [];
     try {
       const total = (options.warmupRuns ?? 1) + (options.runs ?? 3);
@@ -128,8 +122,8 @@ export async function runJobBench(options: JobBenchOptions): Promise<JobBenchRes
       medianPostMs: median(runs.map((r) => r.postMs)),
     };
   } finally {
-    for (const core of cores.values()) await core.registry.shutdown();
-    for (const b of brokers) await b.close();
+    proxyClient.close();
+    for (const proxy of proxies) await proxy.stop();
     for (const f of fleets) await f.stop();
     await db.close();
   }

@@ -1,17 +1,17 @@
 /**
  * Jobs end to end over HTTP on SQLite and MariaDB: the issue's acceptance tests (a) to (d) plus the
- * edges (422 on bad arguments, unreachable proxy, cancel, history, retention). Brokers are real:
- * two proxy cores with Choria clients on the local NATS, answering from a virtual Choria fleet.
+ * edges (422 on bad arguments, unreachable proxy, cancel, history, retention). Everything is real:
+ * two proxy-plugin gRPC servers with Choria clients on the local NATS, reached through the
+ * ui-extension's gRPC client, answering from a virtual Choria fleet.
  */
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { createChoriaClient } from '@proxy/broker/choria.client';
-import type { BrokerClient } from '@proxy/broker/broker-client';
 import { startChoriaFleet, type ChoriaFleet } from '@test/fleet/choria-fleet';
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
 import type { Job, JobEventsPage, JobStatus } from '@common/jobs';
 import { createDataSource } from '@server/data-source';
-import { createProxyCore, createInProcessProxies, type InProcessProxy } from './support/in-process-proxy';
+import type { ProxyClients } from '@server/proxies/proxy-client';
+import { createTestProxyClient, startTestProxy, unreachableProxyUrl, type TestProxy } from './support/grpc-proxies';
 import { AUTH, seedInventory, startJobApp, type JobApp, type SeedHost, type SeededInventory } from './support/job-stack';
 
 jest.setTimeout(90_000);
@@ -22,8 +22,9 @@ const CAPABLE = ['remote_execution', 'choria'];
 interface Fixture {
   prefix: string;
   fleet: ChoriaFleet;
-  brokers: BrokerClient[];
-  proxies: Map<string, InProcessProxy>;
+  proxies: TestProxy[];
+  /** The ui-extension's gRPC client to them, shared by every app instance of the fixture. */
+  client: ProxyClients;
   seed: Parameters<typeof seedInventory>[1];
   silent: string[];
 }
@@ -37,16 +38,14 @@ const pad = (i: number) => String(i).padStart(5, '0');
 async function startFixture(options: { latencyMs?: number } = {}): Promise<Fixture> {
   const prefix = `jobs-${randomBytes(3).toString('hex')}-`;
   const silent = [10, 20, 30, 40, 50, 100, 130, 160].map((i) => `${prefix}${pad(i)}`);
-  const fleet = await startChoriaFleet({ natsUrl: NATS_URL, count: 200, identityPrefix: prefix, silentIdentities: silent, seed: prefix, latencyMs: options.latencyMs, failureRate: 0 });
-  const brokers: BrokerClient[] = [];
-  const proxies = new Map<string, InProcessProxy>();
-  const url = (name: string) => `grpc://${prefix}${name}.test:1`;
-  for (const name of ['proxy-a', 'proxy-b']) {
-    const broker = createChoriaClient({ natsUrl: NATS_URL, collectives: ['mcollective'], mainCollective: 'mcollective', callerid: 'choria=rex.mcollective', senderid: name, security: { mode: 'insecure' } });
-    await broker.connect();
-    brokers.push(broker);
-    proxies.set(url(name), { url: url(name), broker, registry: createProxyCore(broker, name) });
-  }
+  const collective = `rexjobs${randomBytes(4).toString('hex')}`;
+  const fleet = await startChoriaFleet({ natsUrl: NATS_URL, collective, count: 200, identityPrefix: prefix, silentIdentities: silent, seed: prefix, latencyMs: options.latencyMs, failureRate: 0 });
+  const proxies: TestProxy[] = [];
+  for (const name of ['proxy-a', 'proxy-b']) proxies.push(await startTestProxy({ name, natsUrl: NATS_URL, collective }));
+  const [proxyA, proxyB] = proxies;
+  // Registered but never started: a smart proxy without remote execution, and one that is down.
+  const puppetOnlyUrl = await unreachableProxyUrl();
+  const downUrl = await unreachableProxyUrl();
   const hosts: SeedHost[] = [];
   for (let i = 1; i <= 200; i++) {
     const name = `${prefix}${pad(i)}`;
@@ -59,20 +58,20 @@ async function startFixture(options: { latencyMs?: number } = {}): Promise<Fixtu
   const seed = {
     hostgroups: ['web', 'web/eu', 'db', 'down'],
     proxies: [
-      { name: 'proxy-a', url: url('proxy-a'), capabilities: CAPABLE },
-      { name: 'proxy-b', url: url('proxy-b'), capabilities: CAPABLE },
-      { name: 'proxy-puppet-only', url: url('proxy-c'), capabilities: ['puppet'] },
-      { name: 'proxy-down', url: url('proxy-down'), capabilities: CAPABLE },
+      { name: 'proxy-a', url: proxyA.url, capabilities: CAPABLE },
+      { name: 'proxy-b', url: proxyB.url, capabilities: CAPABLE },
+      { name: 'proxy-puppet-only', url: puppetOnlyUrl, capabilities: ['puppet'] },
+      { name: 'proxy-down', url: downUrl, capabilities: CAPABLE },
     ],
     hosts,
   };
-  return { prefix, fleet, brokers, proxies, seed, silent };
+  return { prefix, fleet, proxies, client: createTestProxyClient(), seed, silent };
 }
 
 async function stopFixture(f: Fixture | undefined): Promise<void> {
   if (!f) return;
-  for (const p of f.proxies.values()) await p.registry.shutdown();
-  for (const b of f.brokers) await b.close();
+  f.client.close();
+  for (const p of f.proxies) await p.stop();
   await f.fleet.stop();
 }
 
@@ -118,7 +117,7 @@ describe.each(testDatabases())('jobs on $kind', (database) => {
     db = await openTestDataSource(database);
     fixture = await startFixture();
     ids = await seedInventory(db.dataSource, fixture.seed);
-    app = await startJobApp({ dataSource: db.dataSource, proxies: createInProcessProxies(fixture.proxies) });
+    app = await startJobApp({ dataSource: db.dataSource, proxies: fixture.client });
   });
   const group = (title: string) => ids.hostgroupIds.get(title)!;
   const host = (i: number | string) => ids.hostIds.get(typeof i === 'number' ? `${fixture.prefix}${pad(i)}` : `${fixture.prefix}${i}`)!;
@@ -274,7 +273,7 @@ describe.each(testDatabases())('long polling and restarts on $kind', (database) 
   });
 
   it('wakes a long-poll waiter within 100 ms of a result being stored', async () => {
-    const app = await startJobApp({ dataSource: db.dataSource, proxies: createInProcessProxies(fixture.proxies) });
+    const app = await startJobApp({ dataSource: db.dataSource, proxies: fixture.client });
     try {
       const job = (await http(app).post('/api/v2/remote_execution/jobs', { job: { ...serviceStatus, targeting: { host_ids: [host(1)] }, timeout: 5 } }).expect(201)).body as Job;
       let version = job.version;
@@ -295,7 +294,7 @@ describe.each(testDatabases())('long polling and restarts on $kind', (database) 
   });
 
   it('wakes a long poll on a second instance sharing the database', async () => {
-    const proxies = createInProcessProxies(fixture.proxies);
+    const proxies = fixture.client;
     const writer = await startJobApp({ dataSource: db.dataSource, proxies, instanceId: 'writer' });
     // A second instance has its own connection pool, as a second process would.
     const readerDs = createDataSource(db.database);
@@ -317,7 +316,7 @@ describe.each(testDatabases())('long polling and restarts on $kind', (database) 
   });
 
   it('loses and duplicates no result when the ui-extension is killed and restarted mid-job', async () => {
-    const proxies = createInProcessProxies(fixture.proxies);
+    const proxies = fixture.client;
     const receivedBefore = fixture.fleet.stats.received;
     const first = await startJobApp({ dataSource: db.dataSource, proxies, instanceId: 'restarting' });
     const job = (await http(first).post('/api/v2/remote_execution/jobs', { job: { ...serviceStatus, targeting: { search: `name ~ ${fixture.prefix}00` }, timeout: 2, concurrency_level: 20 } }).expect(201)).body as Job;

@@ -10,7 +10,7 @@ import { createJobInvocationRepository } from '@server/jobs/job-invocation.repos
 import { createJobInvocationService, type JobInvocationService } from '@server/jobs/job-invocation.service';
 import { silentLogger } from '@server/logger';
 import { validateJobArguments } from '@server/jobs/ddl-arguments';
-import { proxyPluginAgents } from './support/in-process-proxy';
+import { proxyPluginAgents } from './support/grpc-proxies';
 import { seedInventory, type SeededInventory } from './support/job-stack';
 
 jest.setTimeout(60_000);
