@@ -51,6 +51,8 @@ export interface ChoriaFleetStats {
   expired: number;
   unknownAgent: number;
   silent: number;
+  /** Valid requests received, by agent (`discovery` for discovery broadcasts). */
+  byAgent: Record<string, number>;
   /** Schema errors of the last invalid messages, newest last, for test diagnostics. */
   lastErrors: string[];
 }
@@ -104,6 +106,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     expired: 0,
     unknownAgent: 0,
     silent: 0,
+    byAgent: {},
     lastErrors: [],
   };
 
@@ -145,6 +148,8 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     if (!validators.request(request)) return reject(`request: ${JSON.stringify(validators.request.errors)}`);
     const replyTo = (transport as TransportV1).headers['reply-to'];
     if (!replyTo) return reject('request without reply-to');
+    const agent = (request as RequestV1).envelope.agent;
+    stats.byAgent[agent] = (stats.byAgent[agent] ?? 0) + 1;
     return { transport: transport as TransportV1, request: request as RequestV1 };
   }
 
