@@ -4,6 +4,7 @@
  * the destinations in mcollective/connector.ts). The only code that opens STOMP connections for
  * the proxy (STYLE.md §2). STOMP comes from @stomp/stompjs over @stomp/tcp-wrapper.
  */
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 
 import { Client, type IMessage } from '@stomp/stompjs';
@@ -99,7 +100,7 @@ class TlsWrapper extends TCPWrapper {
 
   protected override getSocket(port: number, host: string) {
     const o = this.options ?? {};
-    return tls.connect({ host, port, servername: host, ca: o.caPem, cert: o.certPem, key: o.keyPem });
+    return tls.connect({ host, port, servername: isIP(host) ? undefined : host, ca: o.caPem, cert: o.certPem, key: o.keyPem });
   }
 }
 

@@ -144,9 +144,9 @@ describe(createMcollectiveClient.name, () => {
   });
 
   it('reports the statuscode and message of an action that fails on the node', async () => {
-    const aborted = await directed(client, [fleet.identities[0]], 'rexcheck', 'fail', { reason: 'aborted' });
+    const aborted = await directed(client, [fleet.identities[0]], 'rexcheck', 'reject', { reason: 'aborted' });
     expect(aborted.replies[0]).toMatchObject({ statuscode: 1, statusmsg: 'rexcheck was asked to abort', data: { reason: 'aborted' } });
-    const invalid = await directed(client, [fleet.identities[0]], 'rexcheck', 'fail', { reason: 'invalid' });
+    const invalid = await directed(client, [fleet.identities[0]], 'rexcheck', 'reject', { reason: 'invalid' });
     expect(invalid.replies[0]).toMatchObject({ statuscode: 4, statusmsg: 'rexcheck was asked to fail as invalid data' });
   });
 

@@ -19,7 +19,7 @@ module MCollective
         reply[:role] = Facts["hostgroup"]
       end
 
-      action "fail" do
+      action "reject" do
         reply[:reason] = request[:reason]
         if request[:reason] == "invalid"
           reply.fail!("rexcheck was asked to fail as invalid data", 4)
@@ -28,7 +28,7 @@ module MCollective
         end
       end
 
-      action "sleep" do
+      action "delay" do
         seconds = request[:seconds]
         reply.fail!("seconds must be between 0 and 15", 4) unless (0..15).cover?(seconds)
         sleep(seconds)
