@@ -124,6 +124,8 @@ function tokenize(source: string): Token[] {
     } else if (source.startsWith('=>', i)) {
       tokens.push({ t: 'punct', v: '=>', line });
       i += 2;
+    } else if (ch === '.') {
+      throw new RubyDdlError('method calls on values (loops such as [...].each) are not supported in a DDL', line);
     } else if ('(),[]{}|'.includes(ch)) {
       tokens.push({ t: 'punct', v: ch, line });
       i++;
