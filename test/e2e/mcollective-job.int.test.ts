@@ -10,14 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { JobHost, JobStatus } from '@common/jobs';
-import { loadConfig } from '@proxy/config';
-import { createLogger as createProxyLogger } from '@proxy/logger';
-import { runProxy, type RunningProxy } from '@proxy/main';
+import type { RunningProxy } from '@proxy/main';
 import { silentLogger } from '@server/logger';
 import { createProxyClients, type ProxyClients } from '@server/proxies/proxy-client';
-import { DEBIAN_AGENT_DDL_DIRECTORY, FLEET_AGENT_DIRECTORY, startMcollectiveFleet, type McollectiveFleet } from '@test/fleet/mcollective/mcollective-fleet';
+import { startMcollectiveFleet, type McollectiveFleet } from '@test/fleet/mcollective/mcollective-fleet';
+import { startMcollectiveProxy, waitBrokerConnected } from '@test/fleet/mcollective/mcollective-proxy';
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
 import { AUTH, seedInventory, startJobApp, type JobApp } from '@test/ui-extension/jobs/support/job-stack';
+
 
 const PROXY_NAME = 'puppet-mco.mco.test';
 
@@ -26,38 +26,6 @@ interface McoResult {
   statuscode: number;
   statusmsg: string;
   data: Record<string, unknown>;
-}
-
-/** Starts the proxy exactly as `node proxy-plugin/src/main.ts` would with this environment. */
-export async function startMcollectiveProxy(fleet: McollectiveFleet, auditFile: string): Promise<RunningProxy> {
-  const config = loadConfig({
-    env: {
-      PROXY_PLUGIN_NAME: PROXY_NAME,
-      PROXY_PLUGIN_GRPC_PORT: '0',
-      PROXY_PLUGIN_TRANSPORT: 'mcollective',
-      PROXY_PLUGIN_MCOLLECTIVE_HOST: fleet.host,
-      PROXY_PLUGIN_MCOLLECTIVE_PORT: String(fleet.stompPort),
-      PROXY_PLUGIN_MCOLLECTIVE_CONNECTOR: 'rabbitmq',
-      PROXY_PLUGIN_MCOLLECTIVE_VHOST: fleet.vhost,
-      PROXY_PLUGIN_MCOLLECTIVE_USER: fleet.user,
-      PROXY_PLUGIN_MCOLLECTIVE_PASSWORD: fleet.password,
-      PROXY_PLUGIN_MCOLLECTIVE_PSK: fleet.psk,
-      PROXY_PLUGIN_MCOLLECTIVE_DDL_DIRECTORIES: `${DEBIAN_AGENT_DDL_DIRECTORY},${FLEET_AGENT_DIRECTORY}`,
-      PROXY_PLUGIN_CALLERID: 'uid=rex',
-      PROXY_PLUGIN_IDENTITY: 'rex-proxy.mco.test',
-      PROXY_PLUGIN_AUDIT_FILE: auditFile,
-      PROXY_PLUGIN_LOG_LEVEL: 'silent',
-    },
-  });
-  return runProxy(config, createProxyLogger({ level: 'silent' }));
-}
-
-async function waitConnected(clients: ProxyClients, url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await clients.getInfo(url)).broker_connected) {
-    if (Date.now() > deadline) throw new Error(`proxy ${url} did not connect to the MCollective broker`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function runJob(app: JobApp, body: Record<string, unknown>): Promise<{ job: JobStatus; hosts: JobHost[] }> {
@@ -96,10 +64,10 @@ describe('a job on an MCollective proxy', () => {
 
   beforeAll(async () => {
     fleet = await startMcollectiveFleet({ count: 10 });
-    proxy = await startMcollectiveProxy(fleet, auditFile);
+    proxy = await startMcollectiveProxy(fleet, { name: PROXY_NAME, auditFile });
     url = `127.0.0.1:${proxy.port}`;
     clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger() });
-    await waitConnected(clients, url);
+    await waitBrokerConnected(clients, url);
   }, 180_000);
 
   afterAll(async () => {

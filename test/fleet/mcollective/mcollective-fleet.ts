@@ -20,8 +20,12 @@ import path from 'node:path';
 export const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server'] as const;
 /** Where Debian's mcollective-common installs rpcutil.ddl and the other core agent DDLs. */
 export const DEBIAN_AGENT_DDL_DIRECTORY = '/usr/lib/ruby/vendor_ruby/mcollective/agent';
-/** The fleet's libdir: the rexcheck agent (Ruby + DDL) and the rexyaml facts source. */
-export const FLEET_PLUGIN_DIRECTORY = path.resolve(__dirname, 'plugins');
+/**
+ * The fleet's libdir: the rexcheck agent (Ruby + DDL) and the rexyaml facts source. From the
+ * sources, or from the checkout npm runs in when compiled (tsc copies no .rb or .ddl to dist/).
+ */
+export const FLEET_PLUGIN_DIRECTORY =
+  [path.resolve(__dirname, 'plugins'), path.resolve(process.cwd(), 'test', 'fleet', 'mcollective', 'plugins')].find((dir) => fs.existsSync(dir)) ?? path.resolve(__dirname, 'plugins');
 export const FLEET_AGENT_DIRECTORY = path.join(FLEET_PLUGIN_DIRECTORY, 'mcollective', 'agent');
 
 const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
