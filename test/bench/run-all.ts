@@ -54,10 +54,11 @@ async function main(): Promise<void> {
     });
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(', ');
   const lines = [
     `## Run of ${new Date().toISOString()}`,
     '',
-    `Machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}.`,
+    `Machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}; load average ${load} (1, 5, 15 min) when it ended.`,
     `Date: ${new Date().toISOString()}. Command: \`npm run bench\` (BENCH_ONLY=${only.join(',')}).`,
     'Every figure is the median of several runs after warm-up runs, all in this one run of the command;',
     'the fleet nodes run on the same 2 cores, so their CPU is included (research/limits.md explains the ceilings).',
