@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { JobHost, JobStatus } from '@common/jobs';
+import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { RunningProxy } from '@proxy/main';
 import { silentLogger } from '@server/logger';
 import { createProxyClients, type ProxyClients } from '@server/proxies/proxy-client';
@@ -128,5 +129,24 @@ describe('a job on an MCollective proxy', () => {
       expect(hosts.every((h) => h.state === 'failed' && h.statuscode === 4)).toBe(true);
       expect(byHost(hosts)).toEqual(byMcoSender(await mcoRpc(fleet, 'rexcheck', 'reject', { reason: 'invalid' }, fleet.identities)));
     });
+  });
+
+  it('cancels a running execution through gRPC, ending every host that has not answered cancelled', async () => {
+    const events: ExecuteEvent__Output[] = [];
+    const running = clients.execute(
+      url,
+      { execution_id: 'cancel-1', agent: 'rexcheck', action: 'delay', arguments_json: '{"seconds":5}', identities: fleet.identities, caller: 'test', timeout_seconds: 20 },
+      (event) => events.push(event),
+    );
+    while (!events.some((e) => e.started)) await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    const outcome = await clients.cancel(url, 'cancel-1');
+    await running;
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(outcome).toEqual({ found: true, cancelled_hosts: 10 });
+    const results = events.filter((e) => e.result).map((e) => e.result!);
+    expect(results.map((r) => r.identity).sort()).toEqual([...fleet.identities].sort());
+    expect(results.every((r) => r.state === 'HOST_STATE_CANCELLED')).toBe(true);
+    expect(events[events.length - 1].summary).toMatchObject({ state: 'EXECUTION_STATE_CANCELLED', cancelled: 10 });
   });
 });

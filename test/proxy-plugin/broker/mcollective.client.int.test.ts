@@ -11,7 +11,7 @@ import { createAuditLog } from '@proxy/actions/audit';
 import { createDdlRegistry, loadDdlDirectories } from '@proxy/actions/ddl-registry';
 import { createExecutionRegistry, type Execution, type HostResultEvent, type SummaryEvent } from '@proxy/actions/executions';
 import type { BrokerClient, NodeReply, RequestFilter } from '@proxy/broker/broker-client';
-import { createMcollectiveClient, type McollectiveClient } from '@proxy/broker/mcollective.client';
+import { createMcollectiveClient, type McollectiveClient, type McollectiveClientOptions } from '@proxy/broker/mcollective.client';
 import { silentLogger } from '@proxy/logger';
 import { DEBIAN_AGENT_DDL_DIRECTORY, FLEET_AGENT_DIRECTORY, startMcollectiveFleet, type McollectiveFleet } from '@test/fleet/mcollective/mcollective-fleet';
 import { startRogueNode } from '@test/fleet/mcollective/rogue-node';
@@ -23,19 +23,23 @@ function filter(overrides: Partial<RequestFilter> = {}): RequestFilter {
 }
 
 function clientFor(fleet: McollectiveFleet, overrides: { psk?: string } = {}): McollectiveClient {
-  return createMcollectiveClient({
+  return createMcollectiveClient({ ...optionsFor(fleet), ...overrides });
+}
+
+function optionsFor(fleet: McollectiveFleet): McollectiveClientOptions {
+  return {
     host: fleet.host,
     port: fleet.stompPort,
     user: fleet.user,
     password: fleet.password,
     vhost: fleet.vhost,
     flavour: 'rabbitmq',
-    psk: overrides.psk ?? fleet.psk,
+    psk: fleet.psk,
     collectives: [fleet.collective],
     mainCollective: fleet.collective,
     callerid: CALLERID,
     senderid: 'rex-proxy.mco.test',
-  });
+  };
 }
 
 async function directed(client: BrokerClient, identities: string[], agent: string, action: string, data: Record<string, unknown> = {}, timeoutMs = 5000) {
@@ -255,6 +259,17 @@ describe(createMcollectiveClient.name, () => {
       await tampered.stop();
       await honest.stop();
     }
+  });
+
+  it('fails to connect with a message naming the broker but not the password when the broker refuses the login', async () => {
+    const refused = createMcollectiveClient({ ...optionsFor(fleet), password: 'wrong-password-123' });
+    const failure = await refused.connect().then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(failure?.message).toMatch(/^broker unreachable: stomp:\/\/127\.0\.0\.1:\d+\/mcollective \(rabbitmq\): /);
+    expect(failure?.message).not.toContain('wrong-password-123');
+    expect(refused.isConnected()).toBe(false);
   });
 
   it('gets no reply at all when the proxy holds another psk, because the daemons refuse the request', async () => {
