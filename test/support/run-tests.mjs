@@ -47,7 +47,7 @@ async function ensureService(service) {
 }
 
 /** The MCollective fleet (test/fleet/mcollective) runs real daemons from these Debian packages. */
-const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server'];
+const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server', 'activemq'];
 
 function missingPackages() {
   return MCOLLECTIVE_PACKAGES.filter((name) => {

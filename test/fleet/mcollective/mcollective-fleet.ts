@@ -1,14 +1,15 @@
 /**
  * A real MCollective 2.x fleet on loopback for integration tests and benchmarks: one private
- * RabbitMQ node with the STOMP plugin (its own epmd, distribution and STOMP ports, all picked
- * free at start) and N mcollectived daemons with distinct identities, facts and classes, the
- * psk security plugin and the rabbitmq connector, running rpcutil and the rexcheck test agent
- * (plugins/mcollective/agent). Everything lives under one temporary folder; `stop()` signals only
+ * broker and N mcollectived daemons with distinct identities, facts and classes, the psk security
+ * plugin, running rpcutil and the rexcheck test agent (plugins/mcollective/agent). The broker is a
+ * RabbitMQ node with the STOMP plugin (its own epmd, distribution and STOMP ports, all picked free
+ * at start; the daemons use the rabbitmq connector) or an ActiveMQ broker with a STOMP connector
+ * (the activemq connector). Everything lives under one temporary folder; `stop()` signals only
  * the processes this harness spawned, by the pids it holds.
  *
- * Debian's packages are used as they are (mcollective 2.12 on Ruby 3.1, rabbitmq-server 3.10),
- * with one workaround: facts come from the rexyaml facts source in plugins/, because the stock
- * yaml source breaks on Psych 4 (see that file).
+ * Debian's packages are used as they are (mcollective 2.12 on Ruby 3.1, rabbitmq-server 3.10,
+ * activemq 5.17), with one workaround: facts come from the rexyaml facts source in plugins/,
+ * because the stock yaml source breaks on Psych 4 (see that file).
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-export const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server'] as const;
+export const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server', 'activemq'] as const;
 /** Where Debian's mcollective-common installs rpcutil.ddl and the other core agent DDLs. */
 export const DEBIAN_AGENT_DDL_DIRECTORY = '/usr/lib/ruby/vendor_ruby/mcollective/agent';
 /**
@@ -29,6 +30,7 @@ export const FLEET_PLUGIN_DIRECTORY =
 export const FLEET_AGENT_DIRECTORY = path.join(FLEET_PLUGIN_DIRECTORY, 'mcollective', 'agent');
 
 const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
+const ACTIVEMQ_HOME = '/usr/share/activemq';
 const ROLES = ['web', 'db', 'app', 'cache', 'lb', 'mail'] as const;
 const VHOST = '/mcollective';
 const MQ_USER = 'mcollective';
@@ -144,8 +146,12 @@ export function fleetNodes(count: number): FleetNode[] {
   });
 }
 
+export type FleetBroker = 'rabbitmq' | 'activemq';
+
 export interface McollectiveFleetOptions {
   count: number;
+  /** The broker, and so the daemons' connector; rabbitmq by default. */
+  broker?: FleetBroker;
   /** Seconds to wait for every daemon to answer `mco ping`; default 60 + count. */
   readyTimeoutS?: number;
   /** Keep the folder (logs, configs) after stop, for debugging. */
@@ -154,6 +160,8 @@ export interface McollectiveFleetOptions {
 
 export interface McollectiveFleet {
   dir: string;
+  /** The broker, which is also the connector name the daemons use. */
+  connector: FleetBroker;
   host: string;
   stompPort: number;
   vhost: string;
@@ -174,39 +182,34 @@ export interface McollectiveFleet {
   stop(): Promise<void>;
 }
 
-function commonConfig(dir: string, port: number, password: string, psk: string): string {
+function commonConfig(connector: FleetBroker, port: number, password: string, psk: string): string {
   return [
     'main_collective = mcollective',
     'collectives = mcollective',
     `libdir = ${FLEET_PLUGIN_DIRECTORY}`,
     'securityprovider = psk',
     `plugin.psk = ${psk}`,
-    'connector = rabbitmq',
-    `plugin.rabbitmq.vhost = ${VHOST}`,
-    'plugin.rabbitmq.pool.size = 1',
-    'plugin.rabbitmq.pool.1.host = 127.0.0.1',
-    `plugin.rabbitmq.pool.1.port = ${port}`,
-    `plugin.rabbitmq.pool.1.user = ${MQ_USER}`,
-    `plugin.rabbitmq.pool.1.password = ${password}`,
+    `connector = ${connector}`,
+    ...(connector === 'rabbitmq' ? [`plugin.rabbitmq.vhost = ${VHOST}`] : []),
+    `plugin.${connector}.pool.size = 1`,
+    `plugin.${connector}.pool.1.host = 127.0.0.1`,
+    `plugin.${connector}.pool.1.port = ${port}`,
+    `plugin.${connector}.pool.1.user = ${MQ_USER}`,
+    `plugin.${connector}.pool.1.password = ${password}`,
     // Fail fast instead of retrying a broker that is gone for good (the harness stopped it).
-    'plugin.rabbitmq.initial_reconnect_delay = 0.1',
+    `plugin.${connector}.initial_reconnect_delay = 0.1`,
     '',
   ].join('\n');
 }
 
-/** Starts the broker, then every daemon, and waits until `mco ping` sees all of them. */
-export async function startMcollectiveFleet(options: McollectiveFleetOptions): Promise<McollectiveFleet> {
-  requireMcollectivePackages();
-  const t0 = Date.now();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-mco-fleet-'));
-  const password = randomBytes(12).toString('hex');
-  const psk = randomBytes(12).toString('hex');
-  const [stompPort, epmdPort, distPort] = [await freePort(), await freePort(), await freePort()];
-  const children: ChildProcess[] = [];
-  const daemons = new Map<string, ChildProcess>();
-  let beamPid: number | undefined;
-  let stopped = false;
+/** A broker process tree this harness started, and how to stop exactly that. */
+interface StartedBroker {
+  exited(): number | null;
+  stop(): Promise<void>;
+}
 
+async function startRabbitmq(dir: string, stompPort: number, password: string): Promise<StartedBroker> {
+  const [epmdPort, distPort] = [await freePort(), await freePort()];
   const rabbitDir = path.join(dir, 'rabbitmq');
   fs.mkdirSync(path.join(rabbitDir, 'mnesia'), { recursive: true });
   fs.mkdirSync(path.join(rabbitDir, 'log'), { recursive: true });
@@ -237,13 +240,12 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
   );
   // Written directly: `rabbitmq-plugins --offline enable` would boot an Erlang VM just for this.
   fs.writeFileSync(path.join(rabbitDir, 'enabled_plugins'), '[rabbitmq_stomp].\n');
-  const nodeName = `rexmco${randomBytes(4).toString('hex')}@localhost`;
   const rabbitEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     LANG: 'C.UTF-8',
     HOME: rabbitDir,
     RABBITMQ_CONF_ENV_FILE: path.join(rabbitDir, 'no-such-file'),
-    RABBITMQ_NODENAME: nodeName,
+    RABBITMQ_NODENAME: `rexmco${randomBytes(4).toString('hex')}@localhost`,
     RABBITMQ_CONFIG_FILE: path.join(rabbitDir, 'rabbitmq.conf'),
     RABBITMQ_MNESIA_BASE: path.join(rabbitDir, 'mnesia'),
     RABBITMQ_LOG_BASE: path.join(rabbitDir, 'log'),
@@ -254,6 +256,99 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
     ERL_EPMD_PORT: String(epmdPort),
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
   };
+  // Our own epmd on a private port, so stopping it never touches anyone else's Erlang nodes.
+  const epmd = spawn('epmd', ['-address', '127.0.0.1', '-port', String(epmdPort)], { stdio: 'ignore', detached: true });
+  epmd.unref();
+  const rabbitLog = fs.openSync(path.join(rabbitDir, 'log', 'startup.log'), 'w');
+  const wrapper = spawn(path.join(RABBIT_BIN, 'rabbitmq-server'), [], { env: rabbitEnv, stdio: ['ignore', rabbitLog, rabbitLog], detached: true });
+  fs.closeSync(rabbitLog);
+  wrapper.unref();
+  return {
+    exited: () => wrapper.exitCode,
+    async stop() {
+      const beamPid = fs.existsSync(rabbitPidFile) ? Number(fs.readFileSync(rabbitPidFile, 'utf8').trim()) || undefined : undefined;
+      // The wrapper script traps TERM and stops the Erlang VM gracefully (rabbitmq-server, "Signal handlers").
+      if (wrapper.pid && alive(wrapper.pid)) {
+        process.kill(wrapper.pid, 'SIGTERM');
+        await waitGone([wrapper.pid], 30_000);
+      }
+      if (beamPid && alive(beamPid)) {
+        process.kill(beamPid, 'SIGTERM');
+        await waitGone([beamPid], 15_000);
+      }
+      if (epmd.pid && alive(epmd.pid)) {
+        process.kill(epmd.pid, 'SIGTERM');
+        await waitGone([epmd.pid], 5000);
+      }
+    },
+  };
+}
+
+async function startActivemq(dir: string, stompPort: number, password: string): Promise<StartedBroker> {
+  const amqDir = path.join(dir, 'activemq');
+  fs.mkdirSync(path.join(amqDir, 'data'), { recursive: true });
+  // In memory, no JMX and no web console: only the STOMP connector, on loopback, with one user.
+  fs.writeFileSync(
+    path.join(amqDir, 'activemq.xml'),
+    `<beans xmlns="http://www.springframework.org/schema/beans" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
+  http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
+  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="rexmco" persistent="false" useJmx="false" dataDirectory="${amqDir}/data">
+    <plugins>
+      <simpleAuthenticationPlugin>
+        <users><authenticationUser username="${MQ_USER}" password="${password}" groups="mcollective"/></users>
+      </simpleAuthenticationPlugin>
+    </plugins>
+    <transportConnectors>
+      <transportConnector name="stomp" uri="stomp://127.0.0.1:${stompPort}"/>
+    </transportConnectors>
+  </broker>
+</beans>
+`,
+  );
+  const log = fs.openSync(path.join(amqDir, 'activemq.log'), 'w');
+  const java = spawn(
+    'java',
+    [
+      '-Xms64M',
+      '-Xmx256M',
+      `-Dactivemq.home=${ACTIVEMQ_HOME}`,
+      `-Dactivemq.base=${amqDir}`,
+      `-Dactivemq.conf=${amqDir}`,
+      `-Dactivemq.data=${amqDir}/data`,
+      '-jar',
+      path.join(ACTIVEMQ_HOME, 'bin', 'activemq.jar'),
+      'start',
+      `xbean:file:${path.join(amqDir, 'activemq.xml')}`,
+    ],
+    { stdio: ['ignore', log, log], detached: true },
+  );
+  fs.closeSync(log);
+  java.unref();
+  return {
+    exited: () => java.exitCode,
+    async stop() {
+      // The JVM's shutdown hook stops the broker on TERM.
+      if (java.pid && alive(java.pid)) {
+        process.kill(java.pid, 'SIGTERM');
+        await waitGone([java.pid], 30_000);
+      }
+    },
+  };
+}
+
+/** Starts the broker, then every daemon, and waits until `mco ping` sees all of them. */
+export async function startMcollectiveFleet(options: McollectiveFleetOptions): Promise<McollectiveFleet> {
+  requireMcollectivePackages();
+  const t0 = Date.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-mco-fleet-'));
+  const password = randomBytes(12).toString('hex');
+  const psk = randomBytes(12).toString('hex');
+  const connector: FleetBroker = options.broker ?? 'rabbitmq';
+  const stompPort = await freePort();
+  const daemons = new Map<string, ChildProcess>();
+  let broker: StartedBroker | undefined;
+  let stopped = false;
 
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -261,43 +356,22 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
     const daemonPids = [...daemons.values()].map((d) => d.pid).filter((pid): pid is number => alive(pid));
     for (const pid of daemonPids) process.kill(pid, 'SIGTERM');
     await waitGone(daemonPids, 15_000);
-    // The wrapper script traps TERM and stops the Erlang VM gracefully (rabbitmq-server, "Signal handlers").
-    const [epmd, wrapper] = children;
-    if (wrapper?.pid && alive(wrapper.pid)) {
-      process.kill(wrapper.pid, 'SIGTERM');
-      await waitGone([wrapper.pid], 30_000);
-    }
-    if (beamPid && alive(beamPid)) {
-      process.kill(beamPid, 'SIGTERM');
-      await waitGone([beamPid], 15_000);
-    }
-    if (epmd?.pid && alive(epmd.pid)) {
-      process.kill(epmd.pid, 'SIGTERM');
-      await waitGone([epmd.pid], 5000);
-    }
+    await broker?.stop();
     if (!options.keepDirectory) fs.rmSync(dir, { recursive: true, force: true });
   };
 
   try {
-    const epmd = spawn('epmd', ['-address', '127.0.0.1', '-port', String(epmdPort)], { stdio: 'ignore', detached: true });
-    epmd.unref();
-    children.push(epmd);
-    const rabbitLog = fs.openSync(path.join(rabbitDir, 'log', 'startup.log'), 'w');
-    const wrapper = spawn(path.join(RABBIT_BIN, 'rabbitmq-server'), [], { env: rabbitEnv, stdio: ['ignore', rabbitLog, rabbitLog], detached: true });
-    fs.closeSync(rabbitLog);
-    wrapper.unref();
-    children.push(wrapper);
+    broker = connector === 'rabbitmq' ? await startRabbitmq(dir, stompPort, password) : await startActivemq(dir, stompPort, password);
     const brokerDeadline = Date.now() + 120_000;
     while (!(await stompAnswers(stompPort, password))) {
-      if (wrapper.exitCode !== null) throw new Error(`rabbitmq-server exited with ${wrapper.exitCode}; see ${rabbitDir}/log`);
-      if (Date.now() > brokerDeadline) throw new Error(`RabbitMQ did not accept STOMP on 127.0.0.1:${stompPort} within 120 s; see ${rabbitDir}/log`);
+      if (broker.exited() !== null) throw new Error(`the ${connector} broker exited with ${broker.exited()}; see ${dir}/${connector}`);
+      if (Date.now() > brokerDeadline) throw new Error(`${connector} did not accept STOMP on 127.0.0.1:${stompPort} within 120 s; see ${dir}/${connector}`);
       await sleep(250);
     }
-    beamPid = Number(fs.readFileSync(rabbitPidFile, 'utf8').trim()) || undefined;
     const brokerMs = Date.now() - t0;
 
     const nodes = fleetNodes(options.count);
-    const common = commonConfig(dir, stompPort, password, psk);
+    const common = commonConfig(connector, stompPort, password, psk);
     for (const node of nodes) {
       const nodeDir = path.join(dir, 'nodes', node.identity);
       fs.mkdirSync(nodeDir, { recursive: true });
@@ -357,6 +431,7 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
 
     return {
       dir,
+      connector,
       host: '127.0.0.1',
       stompPort,
       vhost: VHOST,

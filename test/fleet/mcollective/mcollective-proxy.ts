@@ -16,7 +16,7 @@ export async function startMcollectiveProxy(fleet: McollectiveFleet, options: { 
       PROXY_PLUGIN_TRANSPORT: 'mcollective',
       PROXY_PLUGIN_MCOLLECTIVE_HOST: fleet.host,
       PROXY_PLUGIN_MCOLLECTIVE_PORT: String(fleet.stompPort),
-      PROXY_PLUGIN_MCOLLECTIVE_CONNECTOR: 'rabbitmq',
+      PROXY_PLUGIN_MCOLLECTIVE_CONNECTOR: fleet.connector,
       PROXY_PLUGIN_MCOLLECTIVE_VHOST: fleet.vhost,
       PROXY_PLUGIN_MCOLLECTIVE_USER: fleet.user,
       PROXY_PLUGIN_MCOLLECTIVE_PASSWORD: fleet.password,
