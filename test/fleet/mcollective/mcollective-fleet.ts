@@ -206,6 +206,8 @@ function commonConfig(connector: FleetBroker, port: number, password: string, ps
 interface StartedBroker {
   exited(): number | null;
   stop(): Promise<void>;
+  /** Pids to SIGKILL if the test process exits without stop(). */
+  pids(): number[];
 }
 
 async function startRabbitmq(dir: string, stompPort: number, password: string): Promise<StartedBroker> {
@@ -265,6 +267,7 @@ async function startRabbitmq(dir: string, stompPort: number, password: string): 
   wrapper.unref();
   return {
     exited: () => wrapper.exitCode,
+    pids: () => [wrapper.pid, epmd.pid, fs.existsSync(rabbitPidFile) ? Number(fs.readFileSync(rabbitPidFile, 'utf8').trim()) : undefined].filter((pid): pid is number => Boolean(pid)),
     async stop() {
       const beamPid = fs.existsSync(rabbitPidFile) ? Number(fs.readFileSync(rabbitPidFile, 'utf8').trim()) || undefined : undefined;
       // The wrapper script traps TERM and stops the Erlang VM gracefully (rabbitmq-server, "Signal handlers").
@@ -327,6 +330,7 @@ async function startActivemq(dir: string, stompPort: number, password: string): 
   java.unref();
   return {
     exited: () => java.exitCode,
+    pids: () => (java.pid ? [java.pid] : []),
     async stop() {
       // The JVM's shutdown hook stops the broker on TERM.
       if (java.pid && alive(java.pid)) {
@@ -350,9 +354,18 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
   let broker: StartedBroker | undefined;
   let stopped = false;
 
+  // A test process that exits without stop() (a crash, jest --forceExit after a timeout) must not
+  // leave daemons and a broker behind: kill exactly ours, synchronously, as the process ends.
+  const killOnExit = (): void => {
+    const pids = [...[...daemons.values()].map((d) => d.pid), ...(broker?.pids() ?? [])].filter((pid): pid is number => alive(pid));
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    process.removeListener('exit', killOnExit);
     const daemonPids = [...daemons.values()].map((d) => d.pid).filter((pid): pid is number => alive(pid));
     for (const pid of daemonPids) process.kill(pid, 'SIGTERM');
     await waitGone(daemonPids, 15_000);

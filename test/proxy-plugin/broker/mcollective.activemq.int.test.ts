@@ -18,7 +18,8 @@ function clientFor(fleet: McollectiveFleet, psk = fleet.psk): McollectiveClient 
     port: fleet.stompPort,
     user: fleet.user,
     password: fleet.password,
-    vhost: '/',
+    // The proxy's default vhost setting; ActiveMQ ignores the STOMP host header.
+    vhost: fleet.vhost,
     flavour: 'activemq',
     psk,
     collectives: [fleet.collective],
