@@ -42,6 +42,10 @@ export interface McollectiveJobBenchResult {
   ratioDirected: number;
   /** The proxy's part of ours: execution start -> last reply, from its audit log (duration_ms). */
   proxyExecutionMs: number[];
+  /** POST round trip (job and its pending host rows stored). */
+  postMs: number[];
+  /** Server clock: created_at -> finished_at. */
+  serverMs: number[];
   fleetStartMs: number;
 }
 
@@ -72,6 +76,8 @@ export async function runMcollectiveJobBench(options: McollectiveJobBenchOptions
     const ours: number[] = [];
     const mcoRpc: number[] = [];
     const mcoRpcDirected: number[] = [];
+    const posts: number[] = [];
+    const servers: number[] = [];
     try {
       const total = (options.warmupRuns ?? 1) + (options.runs ?? 5);
       for (let run = 0; run < total; run++) {
@@ -83,6 +89,7 @@ export async function runMcollectiveJobBench(options: McollectiveJobBenchOptions
         });
         if (res.status !== 201) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
         let job = (await res.json()) as JobStatus;
+        const postMs = performance.now() - started;
         while (!['succeeded', 'failed', 'cancelled'].includes(job.state)) {
           const poll = await fetch(`${app.url}/api/v2/remote_execution/jobs/${job.id}?wait=30&since=${job.version}`, { headers: { Authorization: AUTH } });
           job = (await poll.json()) as JobStatus;
@@ -97,6 +104,8 @@ export async function runMcollectiveJobBench(options: McollectiveJobBenchOptions
         if (mcoReplies !== options.nodes || directedReplies !== options.nodes) throw new Error(`bench run ${run}: mco rpc got ${mcoReplies} and ${directedReplies} replies`);
         if (run >= (options.warmupRuns ?? 1)) {
           ours.push(Math.round(oursMs));
+          posts.push(Math.round(postMs));
+          servers.push(Date.parse(job.finished_at!) - Date.parse(job.created_at));
           mcoRpc.push(mco.elapsedMs);
           mcoRpcDirected.push(directed.elapsedMs);
         }
@@ -132,6 +141,8 @@ export async function runMcollectiveJobBench(options: McollectiveJobBenchOptions
       ratio: Math.round((medianOursMs / medianMcoRpcMs) * 1000) / 1000,
       ratioDirected: Math.round((medianOursMs / medianMcoRpcDirectedMs) * 1000) / 1000,
       proxyExecutionMs: audited,
+      postMs: posts,
+      serverMs: servers,
       fleetStartMs: fleet.startMs.total,
     };
   } finally {

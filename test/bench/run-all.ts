@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       target: 'ours <= 1/4 of mco rpc',
       result: `${r.medianOursMs} ms vs ${r.medianMcoRpcMs} ms: ratio ${r.ratio}`,
       pass: r.ratio <= 0.25,
-      detail: `ours ${r.oursMs.join(', ')} ms; mco rpc (mc discovery) ${r.mcoRpcMs.join(', ')} ms; mco rpc -I x30 (no discovery) ${r.mcoRpcDirectedMs.join(', ')} ms, ratio ${r.ratioDirected}; of ours, the proxy's execution (request out -> last reply) ${r.proxyExecutionMs.join(', ')} ms; fleet start ${r.fleetStartMs} ms`,
+      detail: `ours ${r.oursMs.join(', ')} ms; mco rpc (mc discovery) ${r.mcoRpcMs.join(', ')} ms; mco rpc -I x30 (no discovery) ${r.mcoRpcDirectedMs.join(', ')} ms, ratio ${r.ratioDirected}; of ours: POST ${r.postMs.join(', ')} ms, server created -> finished ${r.serverMs.join(', ')} ms, the proxy's execution (request out -> last reply) ${r.proxyExecutionMs.join(', ')} ms; fleet start ${r.fleetStartMs} ms`,
     });
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
