@@ -4,12 +4,20 @@
  * block, input, output, display, summarize with aggregate calls), turned into the JSON DDL shape
  * (mcorpc/ddl/v1/agent.json) so that parseAgentDdl checks and converts both alike.
  *
- * Ruby constructs beyond that subset (loops such as `%w[...].each do |act|`, string
- * interpolation, constants, conditionals) are refused with the line they are on: the DDL is then
- * skipped with a clear problem, never half-read.
+ * The loop the Puppet Labs agents use to declare similar actions is part of the subset:
+ * `["start", "stop"].each do |act| action act, :description => "#{act.capitalize} it" do ... end end`
+ * (also over `%w[...]`), with interpolation of the loop variable and the String methods such DDLs
+ * call on it (capitalize, upcase, downcase, to_s, sub, gsub with a regex and a string).
+ * Other Ruby (constants, conditionals, other methods, other interpolation) is refused with the
+ * line it is on: the DDL is then skipped with a clear problem, never half-read.
  */
 
+/** A double-quoted string with `#{...}`: literal parts and the source text of each interpolation. */
+type TemplatePart = string | { source: string };
+
 type Token =
+  | { t: 'template'; v: TemplatePart[]; line: number }
+  | { t: 'words'; v: string[]; line: number }
   | { t: 'ident'; v: string; line: number }
   | { t: 'label'; v: string; line: number }
   | { t: 'symbol'; v: string; line: number }
@@ -52,9 +60,18 @@ function tokenize(source: string): Token[] {
       i += 2;
     } else if (ch === '#') {
       while (i < source.length && source[i] !== '\n') i++;
+    } else if (ch === '%' && source[i + 1] === 'w' && '[({'.includes(source[i + 2] ?? '')) {
+      const close = { '[': ']', '(': ')', '{': '}' }[source[i + 2] as '[' | '(' | '{'];
+      const end = source.indexOf(close, i + 3);
+      if (end < 0) throw new RubyDdlError('unterminated %w list', line);
+      const body = source.slice(i + 3, end);
+      tokens.push({ t: 'words', v: body.split(/\s+/).filter((w) => w !== ''), line });
+      line += body.split('\n').length - 1;
+      i = end + 1;
     } else if (ch === "'" || ch === '"') {
       const start = line;
       let value = '';
+      const parts: TemplatePart[] = [];
       i++;
       while (i < source.length && source[i] !== ch) {
         const c = source[i];
@@ -71,13 +88,27 @@ function tokenize(source: string): Token[] {
           i += 2;
           continue;
         }
-        if (ch === '"' && c === '#' && source[i + 1] === '{') throw new RubyDdlError('string interpolation is not supported in a DDL', line);
+        if (ch === '"' && c === '#' && source[i + 1] === '{') {
+          let depth = 1;
+          let j = i + 2;
+          while (j < source.length && depth > 0) {
+            if (source[j] === '{') depth++;
+            else if (source[j] === '}') depth--;
+            j++;
+          }
+          if (depth > 0) throw new RubyDdlError('unterminated #{ in a string', line);
+          parts.push(value, { source: source.slice(i + 2, j - 1) });
+          value = '';
+          i = j;
+          continue;
+        }
         value += c;
         i++;
       }
       if (i >= source.length) throw new RubyDdlError('unterminated string', start);
       i++;
-      tokens.push({ t: 'string', v: value, line: start });
+      if (parts.length > 0) tokens.push({ t: 'template', v: [...parts, value], line: start });
+      else tokens.push({ t: 'string', v: value, line: start });
     } else if (ch === ':' && source[i + 1] === ':') {
       throw new RubyDdlError('constants (::) are not supported in a DDL', line);
     } else if (ch === ':' && (source[i + 1] === '"' || source[i + 1] === "'")) {
@@ -124,9 +155,7 @@ function tokenize(source: string): Token[] {
     } else if (source.startsWith('=>', i)) {
       tokens.push({ t: 'punct', v: '=>', line });
       i += 2;
-    } else if (ch === '.') {
-      throw new RubyDdlError('method calls on values (loops such as [...].each) are not supported in a DDL', line);
-    } else if ('(),[]{}|'.includes(ch)) {
+    } else if ('(),[]{}|.'.includes(ch)) {
       tokens.push({ t: 'punct', v: ch, line });
       i++;
     } else {
@@ -138,7 +167,7 @@ function tokenize(source: string): Token[] {
 }
 
 /** Values of the subset: Symbols, hashes (string keys: the symbol or string name) and calls are tagged. */
-type Value = string | number | boolean | null | RubySymbol | RubyRegex | Value[] | RubyHash | RubyCall;
+type Value = string | number | boolean | null | RubySymbol | RubyRegex | Value[] | RubyHash | RubyCall | RubyVariable | RubyTemplate;
 
 class RubySymbol {
   constructor(readonly name: string) {}
@@ -152,12 +181,41 @@ class RubyHash {
 class RubyCall {
   constructor(readonly name: string, readonly args: Value[]) {}
 }
+/** A loop variable, with the String methods called on it (`act.capitalize`). */
+class RubyVariable {
+  constructor(readonly name: string, readonly methods: Array<{ name: string; args: Value[] }>, readonly line: number) {}
+}
+class RubyTemplate {
+  constructor(readonly parts: Array<string | Value>) {}
+}
 
 interface Statement {
   name: string;
   args: Value[];
   block?: Statement[];
   line: number;
+  /** `[...].each do |variable| ... end`: the block runs once per item. */
+  loop?: { items: Value[]; variable: string };
+}
+
+/** The String methods loop DDLs call on their variable, as Ruby defines them. */
+const STRING_METHODS: Readonly<Record<string, (value: string, args: Value[], line: number) => string>> = {
+  capitalize: (v) => v.charAt(0).toUpperCase() + v.slice(1).toLowerCase(),
+  upcase: (v) => v.toUpperCase(),
+  downcase: (v) => v.toLowerCase(),
+  to_s: (v) => v,
+  sub: (v, args, line) => substitute(v, args, line, false),
+  gsub: (v, args, line) => substitute(v, args, line, true),
+};
+
+function substitute(value: string, args: Value[], line: number, global: boolean): string {
+  const [pattern, replacement] = args;
+  if (typeof replacement !== 'string' || !(pattern instanceof RubyRegex || typeof pattern === 'string')) {
+    throw new RubyDdlError(`${global ? 'gsub' : 'sub'} takes a regex or string and a replacement string`, line);
+  }
+  const regex = pattern instanceof RubyRegex ? new RegExp(pattern.source, global ? 'g' : '') : new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), global ? 'g' : '');
+  // Ruby's \1 back-references become JavaScript's $1; a literal $ must not be read as one.
+  return value.replace(regex, replacement.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1'));
 }
 
 class Parser {
@@ -207,6 +265,8 @@ class Parser {
   }
 
   private statement(): Statement {
+    const first = this.peek();
+    if ((first.t === 'punct' && first.v === '[') || first.t === 'words') return this.loop();
     const tok = this.next();
     if (tok.t !== 'ident') throw new RubyDdlError(`unsupported construct starting with ${String(tok.v)}; a DDL holds only metadata, action, input, output, display and summarize calls`, tok.line);
     if (['if', 'unless', 'case', 'while', 'def', 'class', 'module', 'begin', 'require'].includes(tok.v)) {
@@ -223,7 +283,7 @@ class Parser {
     let block: Statement[] | undefined;
     if (this.peek().t === 'ident' && this.peek().v === 'do') {
       this.pos++;
-      if (this.isPunct('|')) throw new RubyDdlError('block parameters (loops) are not supported in a DDL', this.peek().line);
+      if (this.isPunct('|')) throw new RubyDdlError(`block parameters are only supported on [...].each, not on ${tok.v}`, this.peek().line);
       block = this.statements('end');
     } else if (this.isPunct('{')) {
       this.pos++;
@@ -233,6 +293,42 @@ class Parser {
     if (after.t === 'ident' && after.v !== 'end') throw new RubyDdlError(`unexpected ${after.v} after ${tok.v}(...)`, after.line);
     if (after.t === 'punct' && after.v !== '}') throw new RubyDdlError(`unexpected ${after.v} after ${tok.v}(...)`, after.line);
     return { name: tok.v, args, block, line: tok.line };
+  }
+
+  /** `[items].each do |variable| statements end` */
+  private loop(): Statement {
+    const start = this.peek();
+    const items = this.expression();
+    if (!Array.isArray(items)) throw new RubyDdlError('expected a list', start.line);
+    this.expectPunct('.');
+    const each = this.next();
+    if (each.t !== 'ident' || each.v !== 'each') throw new RubyDdlError(`only [...].each loops are supported, not .${String(each.v)}`, each.line);
+    const open = this.next();
+    if (open.t !== 'ident' || open.v !== 'do') throw new RubyDdlError('expected do after each', open.line);
+    this.expectPunct('|');
+    const variable = this.next();
+    if (variable.t !== 'ident') throw new RubyDdlError('expected one loop variable', variable.line);
+    this.expectPunct('|');
+    const block = this.statements('end');
+    return { name: 'each', args: [], block, line: start.line, loop: { items, variable: variable.v } };
+  }
+
+  /** `name.method(args).method ...` after a variable name. */
+  private variable(name: string, line: number): RubyVariable {
+    const methods: Array<{ name: string; args: Value[] }> = [];
+    while (this.isPunct('.')) {
+      this.pos++;
+      const method = this.next();
+      if (method.t !== 'ident' || !(method.v in STRING_METHODS)) throw new RubyDdlError(`unsupported method .${String(method.v)}; loop variables support ${Object.keys(STRING_METHODS).join(', ')}`, method.line);
+      let args: Value[] = [];
+      if (this.isPunct('(')) {
+        this.pos++;
+        args = this.argList(')');
+        this.expectPunct(')');
+      }
+      methods.push({ name: method.v, args });
+    }
+    return new RubyVariable(name, methods, line);
   }
 
   private atStatementEnd(): boolean {
@@ -283,6 +379,18 @@ class Parser {
         while (this.peek().t === 'string') text += String(this.next().v);
         return text;
       }
+      case 'template':
+        return new RubyTemplate(
+          tok.v.map((part) => {
+            if (typeof part === 'string') return part;
+            const inner = new Parser(tokenize(part.source).map((t) => ({ ...t, line: tok.line })));
+            const value = inner.expression();
+            if (inner.peek().t !== 'eof') throw new RubyDdlError(`unsupported interpolation #{${part.source}}`, tok.line);
+            return value;
+          }),
+        );
+      case 'words':
+        return tok.v;
       case 'number':
         return tok.v;
       case 'symbol':
@@ -299,7 +407,8 @@ class Parser {
           this.expectPunct(')');
           return new RubyCall(tok.v, args);
         }
-        throw new RubyDdlError(`unsupported expression ${tok.v}; only literals and aggregate function calls are allowed`, tok.line);
+        // Any other name can only be a loop variable; expand() refuses it when no loop defines it.
+        return this.variable(tok.v, tok.line);
       case 'punct':
         if (tok.v === '[') {
           const items: Value[] = [];
@@ -327,6 +436,48 @@ class Parser {
   }
 }
 
+type Scope = ReadonlyMap<string, string>;
+
+/** The value with every loop variable and interpolation replaced by its text. */
+function resolve(value: Value, scope: Scope, line: number): Value {
+  if (value instanceof RubyVariable) {
+    const bound = scope.get(value.name);
+    if (bound === undefined) throw new RubyDdlError(`unsupported expression ${value.name}; only literals, aggregate calls and loop variables are allowed`, value.line);
+    return value.methods.reduce((text, method) => STRING_METHODS[method.name](text, method.args.map((a) => resolve(a, scope, line)), value.line), bound);
+  }
+  if (value instanceof RubyTemplate) {
+    return value.parts
+      .map((part) => {
+        const resolved = resolve(part, scope, line);
+        if (resolved instanceof RubySymbol) return resolved.name;
+        if (typeof resolved === 'string' || typeof resolved === 'number' || typeof resolved === 'boolean') return String(resolved);
+        if (resolved === null) return '';
+        throw new RubyDdlError('only strings and numbers can be interpolated', line);
+      })
+      .join('');
+  }
+  if (Array.isArray(value)) return value.map((v) => resolve(v, scope, line));
+  if (value instanceof RubyHash) return new RubyHash(new Map([...value.entries].map(([k, v]) => [k, resolve(v, scope, line)])));
+  if (value instanceof RubyCall) return new RubyCall(value.name, value.args.map((a) => resolve(a, scope, line)));
+  return value;
+}
+
+/** Unrolls loops and resolves their variables, so that what follows sees plain statements. */
+function expand(statements: Statement[], scope: Scope): Statement[] {
+  return statements.flatMap((statement) => {
+    if (statement.loop) {
+      const { items, variable } = statement.loop;
+      return items.flatMap((item) => {
+        const resolved = resolve(item, scope, statement.line);
+        const text = resolved instanceof RubySymbol ? resolved.name : resolved;
+        if (typeof text !== 'string') throw new RubyDdlError('loops may only run over strings or symbols', statement.line);
+        return expand(statement.block ?? [], new Map([...scope, [variable, text]]));
+      });
+    }
+    return [{ ...statement, args: statement.args.map((a) => resolve(a, scope, statement.line)), block: statement.block ? expand(statement.block, scope) : undefined }];
+  });
+}
+
 function keyName(value: Value, line: number): string {
   if (value instanceof RubySymbol) return value.name;
   if (typeof value === 'string' || typeof value === 'number') return String(value);
@@ -338,7 +489,7 @@ function toJson(value: Value): unknown {
   if (value instanceof RubySymbol) return value.name;
   if (value instanceof RubyRegex) return value.source;
   if (value instanceof RubyHash) return Object.fromEntries([...value.entries].map(([k, v]) => [k, toJson(v)]));
-  if (value instanceof RubyCall) throw new Error(`unexpected call ${value.name}`);
+  if (value instanceof RubyCall || value instanceof RubyVariable || value instanceof RubyTemplate) throw new Error('unresolved value');
   if (Array.isArray(value)) return value.map(toJson);
   return value;
 }
@@ -405,7 +556,7 @@ function actionOf(statement: Statement): Record<string, unknown> {
  * line) for syntax outside the supported subset, or for a file that is not an agent DDL.
  */
 export function parseRubyDdl(source: string): { metadata: Record<string, unknown>; actions: Array<Record<string, unknown>> } {
-  const statements = new Parser(tokenize(source)).statements('eof');
+  const statements = expand(new Parser(tokenize(source)).statements('eof'), new Map());
   let metadata: Record<string, unknown> | undefined;
   const actions: Array<Record<string, unknown>> = [];
   for (const statement of statements) {

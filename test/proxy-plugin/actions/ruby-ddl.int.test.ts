@@ -1,7 +1,7 @@
 /**
  * The Ruby DDL parser against MCollective itself: every agent DDL the Debian mcollective package
- * installs, plus the test fleet's rexcheck agent, is read by our parser and by MCollective::DDL
- * (Ruby, through `ruby -e`), and the two must describe the same metadata, actions, inputs,
+ * installs, the test fleet's rexcheck agent and a loop-style DDL fixture are read by our parser
+ * and by MCollective::DDL (Ruby, through `ruby -e`), and the two must describe the same metadata, actions, inputs,
  * outputs, display modes and aggregates.
  */
 import { execFileSync } from 'node:child_process';
@@ -46,6 +46,8 @@ function normalise(ddl: { metadata: Record<string, unknown>; actions: Array<Reco
 const files = (): string[] => [
   ...fs.readdirSync(DEBIAN_AGENT_DDL_DIRECTORY).filter((f) => f.endsWith('.ddl')).map((f) => path.join(DEBIAN_AGENT_DDL_DIRECTORY, f)),
   path.join(FLEET_AGENT_DIRECTORY, 'rexcheck.ddl'),
+  // Loops with interpolation, as the Puppet Labs service and package agents declare their actions.
+  path.resolve(__dirname, '../../fixtures/ruby-ddl/gates.ddl'),
 ];
 
 describe(parseRubyDdl.name, () => {

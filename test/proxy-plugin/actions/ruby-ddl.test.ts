@@ -51,9 +51,27 @@ action("run", description: "Run it") {
     ]);
   });
 
+  it('unrolls a loop over actions with the loop variable interpolated and transformed', () => {
+    const ddl = parseRubyDdl(`${METADATA}
+%w[open close].each do |verb|
+  action verb, :description => "#{verb.capitalize} the #{:gate} (#{verb.sub(/e$/, 'ing').upcase})" do
+    input :gate, :prompt => "Gate", :description => "Gate to #{verb}", :type => :string, :optional => false, :validation => '^\\w+$', :maxlength => 20
+    output :state, :description => "State after #{verb.gsub(/o/, '0')}", :display_as => "State"
+  end
+end
+`);
+    expect(ddl.actions.map((a) => [a.action, a.description])).toEqual([
+      ['open', 'Open the gate (OPEN)'],
+      ['close', 'Close the gate (CLOSING)'],
+    ]);
+    expect((ddl.actions[1].input as Record<string, { description: string }>).gate.description).toBe('Gate to close');
+    expect((ddl.actions[0].output as Record<string, { description: string }>).state.description).toBe('State after 0pen');
+  });
+
   it.each([
-    ['a loop over actions', `${METADATA}["a", "b"].each do |act|\n  action act, :description => "x" do\n  end\nend\n`, /line 3: method calls on values \(loops/],
-    ['string interpolation', `${METADATA}action "a", :description => "#{1}" do\nend\n`, /line 3: string interpolation/],
+    ['a loop with another method than each', `${METADATA}["a", "b"].map do |act|\n  action act, :description => "x" do\n  end\nend\n`, /line 3: only \[\.\.\.\]\.each loops/],
+    ['a variable no loop defines', `${METADATA}action "a", :description => "#{name}" do\nend\n`, /line 3: unsupported expression name/],
+    ['a method other than the String ones', `${METADATA}%w[a].each do |act|\n  action act.reverse, :description => "x" do\n  end\nend\n`, /line 4: unsupported method \.reverse/],
     ['a data plugin DDL', `${METADATA}dataquery :description => "x" do\nend\n`, /line 3: dataquery belongs to a dataquery DDL/],
     ['an unknown call inside an action', `${METADATA}action "a", :description => "x" do\n  validate :x\nend\n`, /line 4: unsupported call validate/],
     ['a missing end', `${METADATA}action "a", :description => "x" do\n  display :ok\n`, /missing end/],
