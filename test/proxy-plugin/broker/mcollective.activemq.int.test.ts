@@ -8,6 +8,9 @@ import type { NodeReply, RequestFilter } from '@proxy/broker/broker-client';
 import { createMcollectiveClient, type McollectiveClient } from '@proxy/broker/mcollective.client';
 import { startMcollectiveFleet, type McollectiveFleet } from '@test/fleet/mcollective/mcollective-fleet';
 
+/** Broadcast discovery waits this long for pongs: mco's own default, so a busy machine's slow daemon still counts. */
+const DISCOVERY_MS = 2000;
+
 function filter(overrides: Partial<RequestFilter> = {}): RequestFilter {
   return { fact: [], cf_class: [], identity: [], agent: [], compound: '', ...overrides };
 }
@@ -69,13 +72,13 @@ describe(`${createMcollectiveClient.name} on ActiveMQ`, () => {
   });
 
   it('discovers through the agent topic with fact and identity filters', async () => {
-    const redhat = await client.discover(filter({ fact: [{ fact: 'osfamily', operator: '==', value: 'RedHat' }] }), 'mcollective', 1000);
+    const redhat = await client.discover(filter({ fact: [{ fact: 'osfamily', operator: '==', value: 'RedHat' }] }), 'mcollective', DISCOVERY_MS);
     expect(redhat.sort()).toEqual(fleet.nodes.filter((n) => n.facts.osfamily === 'RedHat').map((n) => n.identity).sort());
-    expect(await client.discover(filter({ identity: [fleet.identities[3]] }), 'mcollective', 1000)).toEqual([fleet.identities[3]]);
+    expect(await client.discover(filter({ identity: [fleet.identities[3]] }), 'mcollective', DISCOVERY_MS)).toEqual([fleet.identities[3]]);
   });
 
   it('takes the inventory of every daemon', async () => {
-    const nodes = await client.inventory('mcollective', 1000);
+    const nodes = await client.inventory('mcollective', DISCOVERY_MS);
     expect(nodes.map((n) => n.identity).sort()).toEqual([...fleet.identities].sort());
     expect(nodes.find((n) => n.identity === fleet.identities[0])?.facts).toEqual(fleet.nodes[0].facts);
   });

@@ -17,6 +17,8 @@ import { DEBIAN_AGENT_DDL_DIRECTORY, FLEET_AGENT_DIRECTORY, startMcollectiveFlee
 import { startRogueNode } from '@test/fleet/mcollective/rogue-node';
 
 const CALLERID = 'uid=rex';
+/** Broadcast discovery waits this long for pongs: mco's own default, so a busy machine's slow daemon still counts. */
+const DISCOVERY_MS = 2000;
 
 function filter(overrides: Partial<RequestFilter> = {}): RequestFilter {
   return { fact: [], cf_class: [], identity: [], agent: [], compound: '', ...overrides };
@@ -101,7 +103,7 @@ describe(createMcollectiveClient.name, () => {
       callerid: CALLERID,
       collectives: ['mcollective'],
       mainCollective: 'mcollective',
-      defaultDiscoveryTimeoutMs: 1000,
+      defaultDiscoveryTimeoutMs: DISCOVERY_MS,
       retentionMs: 60_000,
       maxRetained: 100,
     });
@@ -125,7 +127,7 @@ describe(createMcollectiveClient.name, () => {
   });
 
   it('lists facts, classes, agents and collectives of every daemon when taking the inventory', async () => {
-    const nodes = await client.inventory('mcollective', 1000);
+    const nodes = await client.inventory('mcollective', DISCOVERY_MS);
     expect(nodes.map((n) => n.identity).sort()).toEqual([...fleet.identities].sort());
     for (const node of fleet.nodes) {
       const found = nodes.find((n) => n.identity === node.identity)!;
@@ -155,22 +157,22 @@ describe(createMcollectiveClient.name, () => {
   });
 
   it('discovers only the nodes whose fact matches when filtering by fact', async () => {
-    const found = await client.discover(filter({ fact: [{ fact: 'hostgroup', operator: '==', value: 'web' }] }), 'mcollective', 1000);
+    const found = await client.discover(filter({ fact: [{ fact: 'hostgroup', operator: '==', value: 'web' }] }), 'mcollective', DISCOVERY_MS);
     expect(found.sort()).toEqual(fleet.nodes.filter((n) => n.role === 'web').map((n) => n.identity).sort());
-    const redhat = await client.discover(filter({ fact: [{ fact: 'osfamily', operator: '=~', value: '/^Red/' }] }), 'mcollective', 1000);
+    const redhat = await client.discover(filter({ fact: [{ fact: 'osfamily', operator: '=~', value: '/^Red/' }] }), 'mcollective', DISCOVERY_MS);
     expect(redhat.sort()).toEqual(fleet.nodes.filter((n) => n.facts.osfamily === 'RedHat').map((n) => n.identity).sort());
   });
 
   it('discovers only the named nodes when filtering by identity, exact or as a regex', async () => {
-    expect(await client.discover(filter({ identity: [fleet.identities[2]] }), 'mcollective', 1000)).toEqual([fleet.identities[2]]);
-    const found = await client.discover(filter({ identity: ['/^db-/'] }), 'mcollective', 1000);
+    expect(await client.discover(filter({ identity: [fleet.identities[2]] }), 'mcollective', DISCOVERY_MS)).toEqual([fleet.identities[2]]);
+    const found = await client.discover(filter({ identity: ['/^db-/'] }), 'mcollective', DISCOVERY_MS);
     expect(found.sort()).toEqual(fleet.identities.filter((id) => id.startsWith('db-')).sort());
   });
 
   it('discovers by class, agent and compound expression when the daemons evaluate them', async () => {
-    const apps = await client.discover(filter({ cf_class: ['role::app'], agent: ['rexcheck'] }), 'mcollective', 1000);
+    const apps = await client.discover(filter({ cf_class: ['role::app'], agent: ['rexcheck'] }), 'mcollective', DISCOVERY_MS);
     expect(apps.sort()).toEqual(fleet.nodes.filter((n) => n.role === 'app').map((n) => n.identity).sort());
-    const compound = await client.discover(filter({ compound: 'hostgroup=web or (hostgroup=db and not osfamily=Debian)' }), 'mcollective', 1000);
+    const compound = await client.discover(filter({ compound: 'hostgroup=web or (hostgroup=db and not osfamily=Debian)' }), 'mcollective', DISCOVERY_MS);
     const expected = fleet.nodes.filter((n) => n.role === 'web' || (n.role === 'db' && n.facts.osfamily !== 'Debian')).map((n) => n.identity);
     expect(compound.sort()).toEqual(expected.sort());
   });
@@ -188,7 +190,7 @@ describe(createMcollectiveClient.name, () => {
       batchSleepMs: 0,
       caller: 'test',
       collective: '',
-      discoveryTimeoutMs: 1000,
+      discoveryTimeoutMs: DISCOVERY_MS,
     });
     const { results, summary } = await finished(execution);
     const dc2 = fleet.nodes.filter((n) => n.facts.datacenter === 'dc2').map((n) => n.identity);
