@@ -150,6 +150,7 @@ export async function runMcollectiveJobBench(options: McollectiveJobBenchOptions
     if (!proxyStopped) await proxy.stop();
     await db.close();
     await fleet.stop();
+    fs.rmSync(path.dirname(auditFile), { recursive: true, force: true });
   }
 }
 

@@ -75,6 +75,7 @@ describe('a job on an MCollective proxy', () => {
     clients?.close();
     await proxy?.stop();
     await fleet?.stop();
+    fs.rmSync(path.dirname(auditFile), { recursive: true, force: true });
   }, 60_000);
 
   it('lists the Ruby DDL agents and the fleet nodes with their facts through gRPC', async () => {
