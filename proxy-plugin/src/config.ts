@@ -31,6 +31,15 @@ const stringList = z.preprocess(
 /** Identities and collectives become NATS subject tokens (choria-protocol.md §18). */
 const subjectToken = z.string().min(1, 'must not be empty').regex(/^[^\s*>]+$/, 'must not contain spaces, * or >');
 
+/** Folders, comma separated in an env var; paths may hold anything but a comma. */
+const pathList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+  z.array(z.string().min(1, 'must not be empty')).min(1, 'must name at least one folder'),
+);
+const booleanFlag = z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' || v === '' ? false : v), z.boolean({ invalid_type_error: 'must be true or false' }));
+/** Where Debian's mcollective-common installs rpcutil.ddl and the other core agent DDLs. */
+export const DEBIAN_MCOLLECTIVE_AGENT_DIRECTORY = '/usr/lib/ruby/vendor_ruby/mcollective/agent';
+
 /**
  * The agent DDLs shipped with the project, from the sources (proxy-plugin/src) or the build
  * (dist/proxy-plugin/src). SOURCES.txt marks the real folder: tsc copies the DDLs that code imports
@@ -58,7 +67,19 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'security.cert_file', env: 'PROXY_PLUGIN_SECURITY_CERT_FILE', schema: optionalPath, description: 'Client certificate (PEM) sent as pubcert; required for x509.' },
   { path: 'security.key_file', env: 'PROXY_PLUGIN_SECURITY_KEY_FILE', schema: optionalPath, description: 'RSA private key (PEM) that signs requests; required for x509.', secret: true },
   { path: 'security.ca_file', env: 'PROXY_PLUGIN_SECURITY_CA_FILE', schema: optionalPath, description: 'CA bundle (PEM) of the Choria PKI; required for x509.' },
-  { path: 'ddl.directory', env: 'PROXY_PLUGIN_DDL_DIRECTORY', schema: z.string().min(1).default(shippedDdlDirectory()), description: 'Folder of agent DDLs (*.json); defaults to the DDLs shipped in proxy-plugin/ddl.' },
+  { path: 'ddl.directory', env: 'PROXY_PLUGIN_DDL_DIRECTORY', schema: z.string().min(1).default(shippedDdlDirectory()), description: 'Folder of agent DDLs (*.json, *.ddl) for the choria and demo transports; defaults to the DDLs shipped in proxy-plugin/ddl.' },
+  { path: 'mcollective.host', env: 'PROXY_PLUGIN_MCOLLECTIVE_HOST', schema: z.string().min(1).default('127.0.0.1'), description: 'MCollective STOMP broker (ActiveMQ or RabbitMQ) host.' },
+  { path: 'mcollective.port', env: 'PROXY_PLUGIN_MCOLLECTIVE_PORT', schema: port.default(61613), description: 'STOMP port of the broker (ActiveMQ: 61613 plain, 61614 TLS).' },
+  { path: 'mcollective.connector', env: 'PROXY_PLUGIN_MCOLLECTIVE_CONNECTOR', schema: z.enum(['activemq', 'rabbitmq']).default('activemq'), description: 'Connector conventions the daemons use: activemq (topics and a nodes queue) or rabbitmq (exchanges).' },
+  { path: 'mcollective.vhost', env: 'PROXY_PLUGIN_MCOLLECTIVE_VHOST', schema: z.string().min(1).default('/mcollective'), description: 'STOMP host header: the RabbitMQ vhost (plugin.rabbitmq.vhost); ActiveMQ ignores it.' },
+  { path: 'mcollective.user', env: 'PROXY_PLUGIN_MCOLLECTIVE_USER', schema: z.string().min(1).default('mcollective'), description: 'Broker user (plugin.<connector>.pool.1.user).' },
+  { path: 'mcollective.password', env: 'PROXY_PLUGIN_MCOLLECTIVE_PASSWORD', schema: z.string().default(''), description: 'Broker password (plugin.<connector>.pool.1.password).', secret: true },
+  { path: 'mcollective.psk', env: 'PROXY_PLUGIN_MCOLLECTIVE_PSK', schema: z.string().default(''), description: 'Pre-shared key of the psk security plugin (plugin.psk); required for the mcollective transport.', secret: true },
+  { path: 'mcollective.tls.enabled', env: 'PROXY_PLUGIN_MCOLLECTIVE_TLS', schema: booleanFlag.default(false), description: 'Speak STOMP over TLS (plugin.activemq.pool.1.ssl = 1).' },
+  { path: 'mcollective.tls.ca_file', env: 'PROXY_PLUGIN_MCOLLECTIVE_TLS_CA_FILE', schema: optionalPath, description: 'CA bundle (PEM) that signed the broker certificate; the system CAs when unset.' },
+  { path: 'mcollective.tls.cert_file', env: 'PROXY_PLUGIN_MCOLLECTIVE_TLS_CERT_FILE', schema: optionalPath, description: 'Client certificate (PEM) when the broker asks for one.' },
+  { path: 'mcollective.tls.key_file', env: 'PROXY_PLUGIN_MCOLLECTIVE_TLS_KEY_FILE', schema: optionalPath, description: 'Private key (PEM) of the client certificate.', secret: true },
+  { path: 'mcollective.ddl_directories', env: 'PROXY_PLUGIN_MCOLLECTIVE_DDL_DIRECTORIES', schema: pathList.default([DEBIAN_MCOLLECTIVE_AGENT_DIRECTORY]), description: 'Folders of agent DDLs (*.ddl in Ruby syntax, *.json too) for the mcollective transport, in order (comma separated in the env var).' },
   { path: 'discovery.timeout_ms', env: 'PROXY_PLUGIN_DISCOVERY_TIMEOUT_MS', schema: positiveInt.default(2000), description: 'Milliseconds to wait for discovery replies when a request names no timeout.' },
   { path: 'executions.retention_s', env: 'PROXY_PLUGIN_EXECUTION_RETENTION_S', schema: nonNegativeInt.default(600), description: 'Seconds the events of a finished execution stay available to GetResults.' },
   { path: 'executions.max_retained', env: 'PROXY_PLUGIN_EXECUTION_MAX_RETAINED', schema: positiveInt.default(200), description: 'Finished executions kept in memory at most; the oldest go first.' },
@@ -78,6 +99,17 @@ export interface Config {
   identity: { callerid: string; senderid: string };
   security: { mode: 'x509' | 'insecure'; cert_file?: string; key_file?: string; ca_file?: string };
   ddl: { directory: string };
+  mcollective: {
+    host: string;
+    port: number;
+    connector: 'activemq' | 'rabbitmq';
+    vhost: string;
+    user: string;
+    password: string;
+    psk: string;
+    tls: { enabled: boolean; ca_file?: string; cert_file?: string; key_file?: string };
+    ddl_directories: string[];
+  };
   discovery: { timeout_ms: number };
   executions: { retention_s: number; max_retained: number };
   audit: { file: string };
@@ -165,14 +197,16 @@ function crossKeyProblems(result: Record<string, unknown>): string[] {
   if (collectives && main && !collectives.includes(main)) {
     problems.push(`main_collective (env PROXY_PLUGIN_MAIN_COLLECTIVE): ${main} is not one of collectives (${collectives.join(', ')}); add it to PROXY_PLUGIN_COLLECTIVES`);
   }
-  // The demo fleet lives in process, so broker credentials mean nothing to it.
-  if (getPath(result, 'transport') !== 'demo' && getPath(result, 'security.mode') === 'x509') {
+  const transport = getPath(result, 'transport');
+  // The demo fleet lives in process, so broker credentials mean nothing to it; MCollective signs with its psk.
+  if (transport === 'choria' && getPath(result, 'security.mode') === 'x509') {
     for (const [key, env] of [['cert_file', 'CERT_FILE'], ['key_file', 'KEY_FILE'], ['ca_file', 'CA_FILE']] as const) {
       const file = getPath(result, `security.${key}`) as string | undefined;
       if (!file) problems.push(`security.${key} (env PROXY_PLUGIN_SECURITY_${env}): required when security.mode is x509; or set security.mode to insecure for development`);
       else if (!fs.existsSync(file)) problems.push(`security.${key} (env PROXY_PLUGIN_SECURITY_${env}): file ${file} does not exist`);
     }
   }
+  if (transport === 'mcollective') problems.push(...mcollectiveProblems(result));
   const tlsCert = getPath(result, 'grpc.tls.cert_file') as string | undefined;
   const tlsKey = getPath(result, 'grpc.tls.key_file') as string | undefined;
   const tlsCa = getPath(result, 'grpc.tls.client_ca_file') as string | undefined;
@@ -183,6 +217,26 @@ function crossKeyProblems(result: Record<string, unknown>): string[] {
   }
   const ddlDir = getPath(result, 'ddl.directory') as string | undefined;
   if (ddlDir && !fs.existsSync(ddlDir)) problems.push(`ddl.directory (env PROXY_PLUGIN_DDL_DIRECTORY): folder ${ddlDir} does not exist`);
+  return problems;
+}
+
+/** What the mcollective transport needs beyond the schema; other transports ignore these keys. */
+function mcollectiveProblems(result: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (!getPath(result, 'mcollective.psk')) problems.push('mcollective.psk (env PROXY_PLUGIN_MCOLLECTIVE_PSK): required when transport is mcollective; use the plugin.psk of the daemons');
+  const callerid = getPath(result, 'identity.callerid') as string | undefined;
+  // security/base.rb valid_callerid?: mcollectived drops a request whose callerid does not match.
+  if (callerid && !/^\w+=[\w.-]+$/.test(callerid)) problems.push(`identity.callerid (env PROXY_PLUGIN_CALLERID): ${callerid} is refused by mcollectived; use name=value with letters, digits, _, . and - (e.g. uid=rex)`);
+  for (const dir of (getPath(result, 'mcollective.ddl_directories') as string[] | undefined) ?? []) {
+    if (!fs.existsSync(dir)) problems.push(`mcollective.ddl_directories (env PROXY_PLUGIN_MCOLLECTIVE_DDL_DIRECTORIES): folder ${dir} does not exist`);
+  }
+  for (const key of ['ca_file', 'cert_file', 'key_file'] as const) {
+    const file = getPath(result, `mcollective.tls.${key}`) as string | undefined;
+    if (file && !fs.existsSync(file)) problems.push(`mcollective.tls.${key}: file ${file} does not exist`);
+  }
+  if (Boolean(getPath(result, 'mcollective.tls.cert_file')) !== Boolean(getPath(result, 'mcollective.tls.key_file'))) {
+    problems.push('mcollective.tls.cert_file / mcollective.tls.key_file: set both for a client certificate, or neither');
+  }
   return problems;
 }
 

@@ -5,12 +5,13 @@
 import fs from 'node:fs';
 
 import { createAuditLog } from '@proxy/actions/audit';
-import { createDdlRegistry, loadDdlDirectory } from '@proxy/actions/ddl-registry';
+import { createDdlRegistry, loadDdlDirectories, loadDdlDirectory } from '@proxy/actions/ddl-registry';
 import { createExecutionRegistry } from '@proxy/actions/executions';
 import { createNodeInventory } from '@proxy/actions/nodes';
 import type { BrokerClient } from '@proxy/broker/broker-client';
 import { createChoriaClient } from '@proxy/broker/choria.client';
 import { createDemoClient } from '@proxy/broker/demo.client';
+import { createMcollectiveClient } from '@proxy/broker/mcollective.client';
 import { ConfigError, loadConfig, type Config } from '@proxy/config';
 import { startProxyServer } from '@proxy/grpc/server';
 import { createLogger, type Logger } from '@proxy/logger';
@@ -47,9 +48,31 @@ function createBroker(config: Readonly<Config>, logger: Logger): BrokerClient {
             : { mode: 'insecure' },
         logger: logger.child({ component: 'broker' }),
       });
-    case 'mcollective':
-      throw new ConfigError(['transport (env PROXY_PLUGIN_TRANSPORT): mcollective (STOMP) has no client in this build yet; use choria or demo']);
+    case 'mcollective': {
+      const { mcollective } = config;
+      const read = (file: string | undefined) => (file ? fs.readFileSync(file, 'utf8') : undefined);
+      return createMcollectiveClient({
+        host: mcollective.host,
+        port: mcollective.port,
+        tls: mcollective.tls.enabled ? { caPem: read(mcollective.tls.ca_file), certPem: read(mcollective.tls.cert_file), keyPem: read(mcollective.tls.key_file) } : undefined,
+        user: mcollective.user,
+        password: mcollective.password,
+        vhost: mcollective.vhost,
+        flavour: mcollective.connector,
+        psk: mcollective.psk,
+        collectives: config.collectives,
+        mainCollective: config.main_collective,
+        callerid: config.identity.callerid,
+        senderid: config.identity.senderid,
+        logger: logger.child({ component: 'broker' }),
+      });
+    }
   }
+}
+
+/** MCollective agents are described by the Ruby DDLs next to them; Choria and demo use JSON DDLs. */
+function loadDdls(config: Readonly<Config>) {
+  return config.transport === 'mcollective' ? loadDdlDirectories(config.mcollective.ddl_directories) : loadDdlDirectory(config.ddl.directory);
 }
 
 /**
@@ -76,7 +99,7 @@ function connectInBackground(broker: BrokerClient, log: Logger, stopped: AbortSi
 /** Starts one proxy with a loaded config; used by the CLI entry below and by the all-in-one start. */
 export async function runProxy(config: Readonly<Config>, logger: Logger): Promise<RunningProxy> {
   const log = logger.child({ component: 'main', proxy: config.name });
-  const loaded = loadDdlDirectory(config.ddl.directory);
+  const loaded = loadDdls(config);
   for (const problem of loaded.problems) log.warn({ problem }, 'DDL skipped');
   const ddls = createDdlRegistry(loaded.agents);
   const broker = createBroker(config, logger);

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: the hot-path benchmarks, run in one go on this machine, written to
- * docs/BENCHMARKS.md with the machine, the date and the command. Needs NATS on 127.0.0.1:4222 and
- * MariaDB on 127.0.0.1:3306 (as the integration tests do).
- * BENCH_ONLY=grpc,job,search runs a subset; BENCH_SEARCH_HOSTS shrinks the search data set.
+ * docs/BENCHMARKS.md with the machine, the date and the command; earlier runs stay below the new
+ * one. Needs NATS on 127.0.0.1:4222 and MariaDB on 127.0.0.1:3306 (as the integration tests do),
+ * and the Debian MCollective packages for the mco benchmark (the harness installs them as root).
+ * BENCH_ONLY=grpc,job,search,mco runs a subset; BENCH_SEARCH_HOSTS shrinks the search data set.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,12 +11,13 @@ import path from 'node:path';
 import { runChoriaPingBench } from './choria-ping.bench';
 import { runGrpcPingBench } from './grpc-ping.bench';
 import { runJobBench } from './job.bench';
+import { runMcollectiveJobBench } from './mcollective-job.bench';
 import { runSearchBench } from './search.bench';
 
 interface Row { bench: string; target: string; result: string; pass: boolean; detail: string }
 
 async function main(): Promise<void> {
-  const only = (process.env.BENCH_ONLY ?? 'ping,grpc,job,search').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'ping,grpc,job,search,mco').split(',');
   const rows: Row[] = [];
   const raw: Record<string, unknown> = {};
   if (only.includes('ping')) {
@@ -40,11 +42,23 @@ async function main(): Promise<void> {
     rows.push({ bench: `search \`${r.search}\` on MariaDB, ${hosts.toLocaleString('en')} hosts x 30 facts: first page (issue 3)`, target: '< 200 ms', result: `${r.firstPageMedianMs} ms`, pass: r.firstPageMedianMs < 200, detail: `${r.matching} matching` });
     rows.push({ bench: 'same search: total count (issue 3)', target: '< 500 ms', result: `${r.countMedianMs} ms`, pass: r.countMedianMs < 500, detail: `findTargets of all matches ${r.findTargetsMedianMs} ms` });
   }
+  if (only.includes('mco')) {
+    const r = await runMcollectiveJobBench({ nodes: 30 });
+    raw.mcollectiveJob = r;
+    rows.push({
+      bench: 'rpcutil ping on 30 real mcollectived (issue 7): our job, POST -> every result stored (MariaDB, through gRPC and the mcollective transport) vs `mco rpc rpcutil ping` as a whole process',
+      target: 'ours <= 1/4 of mco rpc',
+      result: `${r.medianOursMs} ms vs ${r.medianMcoRpcMs} ms: ratio ${r.ratio}`,
+      pass: r.ratio <= 0.25,
+      detail: `ours ${r.oursMs.join(', ')} ms; mco rpc (mc discovery) ${r.mcoRpcMs.join(', ')} ms; mco rpc -I x30 (no discovery) ${r.mcoRpcDirectedMs.join(', ')} ms, ratio ${r.ratioDirected}; of ours: POST ${r.postMs.join(', ')} ms, server created -> finished ${r.serverMs.join(', ')} ms, the proxy's execution (request out -> last reply) ${r.proxyExecutionMs.join(', ')} ms; fleet start ${r.fleetStartMs} ms`,
+    });
+  }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(', ');
   const lines = [
-    '# Benchmarks',
+    `## Run of ${new Date().toISOString()}`,
     '',
-    `Machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}.`,
+    `Machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}; load average ${load} (1, 5, 15 min) when it ended.`,
     `Date: ${new Date().toISOString()}. Command: \`npm run bench\` (BENCH_ONLY=${only.join(',')}).`,
     'Every figure is the median of several runs after warm-up runs, all in this one run of the command;',
     'the fleet nodes run on the same 2 cores, so their CPU is included (research/limits.md explains the ceilings).',
@@ -61,7 +75,9 @@ async function main(): Promise<void> {
     '',
   ];
   const file = path.resolve(process.cwd(), 'docs', 'BENCHMARKS.md');
-  fs.writeFileSync(file, lines.join('\n'));
+  // Earlier runs stay, newest first; the lead compares runs on a quiet machine with these.
+  const earlier = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').replace(/^# Benchmarks\n+(Newest run first[^\n]*\n+)?/, '') : '';
+  fs.writeFileSync(file, ['# Benchmarks', '', 'Newest run first; every run names its machine, date and command.', '', ...lines, earlier].join('\n'));
   process.stdout.write(`${lines.slice(0, 10 + rows.length).join('\n')}\n\nwritten to ${file}\n`);
   process.exit(rows.every((r) => r.pass) ? 0 : 1);
 }

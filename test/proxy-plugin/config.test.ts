@@ -83,6 +83,51 @@ describe(loadConfig.name, () => {
     expect(problems.join('\n')).toContain('grpc.tls.cert_file / grpc.tls.key_file');
   });
 
+  it('requires the psk, but no certificates, when the transport is mcollective', () => {
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'mcollective', PROXY_PLUGIN_MCOLLECTIVE_DDL_DIRECTORIES: os.tmpdir() } }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^mcollective\.psk \(env PROXY_PLUGIN_MCOLLECTIVE_PSK\): required/);
+  });
+
+  it('loads the MCollective settings with their defaults when psk and DDL folders are given', () => {
+    const dirs = [fs.mkdtempSync(path.join(os.tmpdir(), 'ddl-a-')), fs.mkdtempSync(path.join(os.tmpdir(), 'ddl-b-'))];
+    const config = loadConfig({
+      env: { PROXY_PLUGIN_TRANSPORT: 'mcollective', PROXY_PLUGIN_MCOLLECTIVE_PSK: 's3cret', PROXY_PLUGIN_MCOLLECTIVE_DDL_DIRECTORIES: dirs.join(','), PROXY_PLUGIN_MCOLLECTIVE_TLS: 'true' },
+    });
+    expect(config.mcollective).toEqual({
+      host: '127.0.0.1',
+      port: 61613,
+      connector: 'activemq',
+      vhost: '/mcollective',
+      user: 'mcollective',
+      password: '',
+      psk: 's3cret',
+      tls: { enabled: true },
+      ddl_directories: dirs,
+    });
+  });
+
+  it('names every MCollective problem at once: callerid mcollectived drops, missing folder, half a client certificate', () => {
+    const cert = tempFile('cert.pem', 'x');
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          PROXY_PLUGIN_TRANSPORT: 'mcollective',
+          PROXY_PLUGIN_MCOLLECTIVE_PSK: 'k',
+          PROXY_PLUGIN_CALLERID: 'user=rex@host',
+          PROXY_PLUGIN_MCOLLECTIVE_DDL_DIRECTORIES: '/no/such/ddl/folder',
+          PROXY_PLUGIN_MCOLLECTIVE_TLS_CERT_FILE: cert,
+          PROXY_PLUGIN_MCOLLECTIVE_CONNECTOR: 'kafka',
+        },
+      }),
+    );
+    const text = problems.join('\n');
+    expect(text).toContain('mcollective.connector');
+    expect(text).toContain('identity.callerid (env PROXY_PLUGIN_CALLERID): user=rex@host is refused by mcollectived');
+    expect(text).toContain('folder /no/such/ddl/folder does not exist');
+    expect(text).toContain('mcollective.tls.cert_file / mcollective.tls.key_file');
+  });
+
   it('never shows a secret value when it is invalid', () => {
     const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_NATS_URL: 'http://user:pw@host' } }));
     expect(problems.join('\n')).not.toContain('pw@');

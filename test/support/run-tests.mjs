@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: checks the services the suites need (starting any that is installed but stopped),
-// then runs the unit and the integration suites and closes with one "N passed, N failed" line.
-// Under CI=true a service that cannot be reached fails the run; it never skips tests.
+// `npm test`: checks the services the suites need (starting any that is installed but stopped) and
+// the Debian packages of the MCollective test fleet (installing them as root when missing), then
+// runs the unit and the integration suites and closes with one "N passed, N failed" line.
+// Under CI=true a service or package that cannot be had fails the run; it never skips tests.
 import { spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -45,6 +46,41 @@ async function ensureService(service) {
   return false;
 }
 
+/** The MCollective fleet (test/fleet/mcollective) runs real daemons from these Debian packages. */
+const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server', 'activemq'];
+
+function missingPackages() {
+  return MCOLLECTIVE_PACKAGES.filter((name) => {
+    const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+    return result.status !== 0 || !result.stdout.includes('ok installed');
+  });
+}
+
+/**
+ * Installs missing fleet packages as root; a temporary policy-rc.d keeps their scripts from
+ * starting the system-wide rabbitmq-server and mcollective (the fleet runs private instances).
+ */
+function ensurePackages() {
+  let missing = missingPackages();
+  if (missing.length === 0) return [];
+  if (process.getuid?.() !== 0) {
+    console.error(`[packages] missing ${missing.join(' ')} and not root: apt-get install --no-install-recommends ${missing.join(' ')}`);
+    return missing;
+  }
+  console.log(`[packages] installing ${missing.join(' ')} for the MCollective test fleet`);
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !fs.existsSync(policy);
+  if (ownPolicy) fs.writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } finally {
+    if (ownPolicy) fs.rmSync(policy, { force: true });
+  }
+  missing = missingPackages();
+  return missing;
+}
+
 function runJest(project, extra) {
   fs.mkdirSync(path.join(root, 'var'), { recursive: true });
   const out = path.join(root, 'var', `jest-${project}.json`);
@@ -71,6 +107,14 @@ if (down.length > 0) {
   }
   console.error(`\n!!! [services] unreachable: ${names}. The integration tests that need them WILL FAIL; start them (see README). !!!\n`);
 }
+const missing = ensurePackages();
+if (missing.length > 0) {
+  if (ci) {
+    console.error(`[packages] CI=true and missing: ${missing.join(' ')}. Failing the run instead of skipping the MCollective tests.`);
+    process.exit(1);
+  }
+  console.error(`\n!!! [packages] missing: ${missing.join(' ')}. The MCollective integration tests WILL FAIL (see README). !!!\n`);
+}
 
 // The import boundaries of STYLE.md are lint errors, so lint is part of the test command.
 const lint = spawnSync(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.'], { cwd: root, stdio: 'inherit' });
@@ -82,6 +126,6 @@ const passed = unit.passed + integration.passed;
 const failed = unit.failed + integration.failed;
 const skipped = unit.skipped + integration.skipped;
 console.log(`\nlint: ${lint.status === 0 ? 'clean' : 'errors'}`);
-console.log(`unit: ${unit.passed} passed, ${unit.failed} failed; integration (SQLite and MariaDB, NATS): ${integration.passed} passed, ${integration.failed} failed`);
+console.log(`unit: ${unit.passed} passed, ${unit.failed} failed; integration (SQLite and MariaDB, NATS, MCollective): ${integration.passed} passed, ${integration.failed} failed`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(lint.status !== 0 || unit.status !== 0 || integration.status !== 0 || failed > 0 ? 1 : 0);

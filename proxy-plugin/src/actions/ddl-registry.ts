@@ -10,6 +10,8 @@ import { z } from 'zod';
 import type { AgentDdl } from '@protos/generated/rex/proxy/v1/AgentDdl';
 import type { DdlInputRule } from '@protos/ddl-validation';
 
+import { parseRubyDdl } from './ruby-ddl';
+
 export type DdlSource = 'ddl_directory' | 'fleet';
 
 /**
@@ -172,20 +174,36 @@ export interface LoadedDdls {
   problems: string[];
 }
 
-/** Reads every *.json of a folder as an agent DDL. */
+/**
+ * Reads every agent DDL of a folder: `*.json` (Choria's JSON DDLs) and `*.ddl` (MCollective's
+ * Ruby DDLs, the common subset parsed by ruby-ddl.ts). Both end up as the same AgentSpec.
+ */
 export function loadDdlDirectory(directory: string): LoadedDdls {
   const agents: AgentSpec[] = [];
   const problems: string[] = [];
-  const files = fs.readdirSync(directory).filter((file) => file.endsWith('.json')).sort();
+  const files = fs.readdirSync(directory).filter((file) => file.endsWith('.json') || file.endsWith('.ddl')).sort();
   for (const file of files) {
     const full = path.join(directory, file);
     try {
-      agents.push(parseAgentDdl(JSON.parse(fs.readFileSync(full, 'utf8')), 'ddl_directory'));
+      const text = fs.readFileSync(full, 'utf8');
+      agents.push(parseAgentDdl(file.endsWith('.ddl') ? parseRubyDdl(text) : JSON.parse(text), 'ddl_directory'));
     } catch (error) {
       problems.push(`${full}: ${(error as Error).message}`);
     }
   }
   return { agents, problems };
+}
+
+/** Several folders in order; an agent found again in a later folder replaces the earlier one. */
+export function loadDdlDirectories(directories: readonly string[]): LoadedDdls {
+  const byName = new Map<string, AgentSpec>();
+  const problems: string[] = [];
+  for (const directory of directories) {
+    const loaded = loadDdlDirectory(directory);
+    for (const agent of loaded.agents) byName.set(agent.metadata.name, agent);
+    problems.push(...loaded.problems);
+  }
+  return { agents: [...byName.values()], problems };
 }
 
 /** One entry of `rpcutil#agent_inventory`: metadata only, no actions. */

@@ -175,6 +175,15 @@ function checkIdentities(identities: readonly string[]): void {
   }
 }
 
+/** Filters only matter in discovery mode; directed requests carry none of the caller's. */
+function checkFilter(broker: BrokerClient, input: ExecuteInput): void {
+  if (input.identities.length > 0 || !input.filter || !broker.checkFilter) return;
+  const problem = broker.checkFilter(input.filter);
+  if (problem) {
+    throw new AppError('INVALID_ARGUMENT', `filter cannot be sent on ${broker.kind}: ${problem}`, { details: { input: 'filter.compound', rule: 'compound' } });
+  }
+}
+
 interface Counters {
   responded: number;
   succeeded: number;
@@ -273,6 +282,7 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
     try {
       checkIdentities(input.identities);
       checkCollective(input.collective, deps.collectives);
+      checkFilter(deps.broker, input);
       resolved = resolveAction(deps.ddls, input.agent, input.action);
       data = validateArguments(resolved, input.arguments);
     } catch (error) {
@@ -388,6 +398,7 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
         collective,
         callerid: deps.callerid,
         ttlSeconds: Math.max(MIN_TTL_SECONDS, timeoutSeconds),
+        inputTypes: Object.fromEntries([...resolved.action.inputs.values()].map((spec) => [spec.name, spec.type])),
       };
       for (let offset = 0; offset < targets.length && !signal.aborted; offset += batchSize) {
         if (offset > 0 && input.batchSleepMs > 0) {

@@ -39,6 +39,11 @@ export interface RpcRequest {
   callerid: string;
   /** Seconds the request is valid for on the nodes (Choria: at least 30). */
   ttlSeconds: number;
+  /**
+   * DDL input types by input name. MCollective's Ruby nodes check types strictly (a whole number
+   * is not a Float), so its client encodes `float` inputs as Floats; JSON transports ignore this.
+   */
+  inputTypes?: Readonly<Record<string, string>>;
 }
 
 /** Directed request: publish to each identity and call back per reply as it arrives. */
@@ -84,4 +89,9 @@ export interface BrokerClient {
   callDirected(call: DirectedCall): Promise<DirectedCallResult>;
   /** Facts, classes and agents of every reachable node (rpcutil inventory or equivalent). */
   inventory(collective: string, timeoutMs: number): Promise<DiscoveredNode[]>;
+  /**
+   * Why this broker could not carry the filter (e.g. a compound expression MCollective cannot
+   * tokenize), or undefined when it can. Checked before anything is sent; optional.
+   */
+  checkFilter?(filter: RequestFilter): string | undefined;
 }

@@ -253,6 +253,24 @@ describe(createExecutionRegistry.name, () => {
     expect(summaryOf(execution.events)).toMatchObject({ expected: 2, succeeded: 2 });
   });
 
+  it('passes the DDL input types with the request so a typed transport can encode them', async () => {
+    const { registry, broker } = setup({ nodes: nodes('a') });
+    await registry.execute(anExecuteInput({ agent: 'bolt_tasks', action: 'download', identities: ['a'], arguments: { task: 'mymod', files: '[{"f":1}]' } })).done;
+    expect(broker.calls[0].call.request.inputTypes).toEqual({ task: 'string', files: 'string', environment: 'string' });
+  });
+
+  it('refuses a filter the broker says it cannot carry before anything is sent', () => {
+    const { registry, broker } = setup({ nodes: nodes('a') });
+    // The fake stands in for a transport with its own filter rules (MCollective's compound syntax).
+    broker.checkFilter = (filter) => (filter.compound === 'bad(' ? 'unterminated function call' : undefined);
+    const filter = { fact: [], cf_class: [], identity: [], agent: [], compound: 'bad(' };
+    expect(() => registry.execute(anExecuteInput({ identities: [], filter }))).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'filter cannot be sent on choria: unterminated function call', details: { input: 'filter.compound', rule: 'compound' } }),
+    );
+    expect(broker.discoveries).toEqual([]);
+    expect(broker.calls).toEqual([]);
+  });
+
   it('ends every host NO_RESPONSE with BROKER_FAILED when the broker fails', async () => {
     const { registry } = setup({ nodes: nodes('a', 'b'), failWith: new Error('connection closed') });
     const execution = registry.execute(anExecuteInput({ identities: ['a', 'b'] }));

@@ -1,0 +1,369 @@
+/**
+ * BrokerClient for MCollective 2.x: the SimpleRPC protocol with the psk security plugin, spoken
+ * natively over STOMP to ActiveMQ or RabbitMQ (the message layout is in mcollective/protocol.ts,
+ * the destinations in mcollective/connector.ts). The only code that opens STOMP connections for
+ * the proxy (STYLE.md §2). STOMP comes from @stomp/stompjs over @stomp/tcp-wrapper.
+ */
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+
+import { Client, type IMessage } from '@stomp/stompjs';
+import { TCPWrapper } from '@stomp/tcp-wrapper';
+
+import type { BrokerClient, DirectedCall, DirectedCallResult, DiscoveredNode, NodeReply, RequestFilter } from './broker-client';
+import { flattenFacts } from './choria.client';
+import { CompoundFilterError, parseCompoundFilter } from './mcollective/compound-filter';
+import { createConnectorConventions, type ConnectorFlavour } from './mcollective/connector';
+import {
+  DISCOVERY_AGENT,
+  decodeReply,
+  decodeRpcReply,
+  encodeDiscoveryBody,
+  encodeRequest,
+  encodeRpcBody,
+  isDiscoveryReply,
+  newRequestId,
+  toWireFilter,
+  type DecodedReply,
+} from './mcollective/protocol';
+
+/** The subset of a pino logger this client uses; logger.ts owns the library itself. */
+export interface McollectiveClientLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface McollectiveTlsOptions {
+  /** CA bundle (PEM) that signed the broker's certificate; the system CAs when absent. */
+  caPem?: string;
+  /** Client certificate and key (PEM) when the broker asks for one. */
+  certPem?: string;
+  keyPem?: string;
+}
+
+export interface McollectiveClientOptions {
+  host: string;
+  port: number;
+  /** Present: STOMP over TLS (ActiveMQ's usual 61614). */
+  tls?: McollectiveTlsOptions;
+  user: string;
+  password: string;
+  /** STOMP `host` header: the RabbitMQ vhost (e.g. /mcollective); ActiveMQ ignores it. */
+  vhost: string;
+  flavour: ConnectorFlavour;
+  /** The psk shared with every mcollectived (plugin.psk). */
+  psk: string;
+  collectives: string[];
+  mainCollective: string;
+  /** Caller id sent with requests, e.g. `uid=rex` or `choria=rex.mcollective`. */
+  callerid: string;
+  /** This proxy's identity (senderid and mc_sender). */
+  senderid: string;
+  logger?: McollectiveClientLogger;
+  /** Publishes between two yields to the event loop, so replies are read while a large fan-out runs. */
+  publishBatch?: number;
+  /** Milliseconds between reconnect attempts once connected; 0 disables reconnecting. */
+  reconnectDelayMs?: number;
+}
+
+/** Counters for operators and tests; replies refused by the psk check are the ones to watch. */
+export interface McollectiveClientStats {
+  repliesAccepted: number;
+  /** Replies that failed the psk check or did not decode: dropped, their host stays silent. */
+  repliesRejected: number;
+  /** Valid replies for no request in flight (late, or for another client on the connection). */
+  repliesUnmatched: number;
+}
+
+export interface McollectiveClient extends BrokerClient {
+  stats(): McollectiveClientStats;
+}
+
+const DEFAULT_TTL_SECONDS = 60;
+const DEFAULT_PUBLISH_BATCH = 250;
+const CONNECT_TIMEOUT_MS = 10_000;
+const HEARTBEAT_MS = 10_000;
+
+const silentLogger: McollectiveClientLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** TCPWrapper over a TLS socket instead of a plain one. */
+class TlsWrapper extends TCPWrapper {
+  constructor(host: string, port: number, private readonly options: McollectiveTlsOptions) {
+    super(host, port);
+  }
+
+  protected override getSocket(port: number, host: string) {
+    const o = this.options ?? {};
+    return tls.connect({ host, port, servername: isIP(host) ? undefined : host, ca: o.caPem, cert: o.certPem, key: o.keyPem });
+  }
+}
+
+type ReplyHandler = (reply: DecodedReply) => void;
+
+export function createMcollectiveClient(options: McollectiveClientOptions): McollectiveClient {
+  const log = options.logger ?? silentLogger;
+  const publishBatch = options.publishBatch ?? DEFAULT_PUBLISH_BATCH;
+  const displayUrl = `${options.tls ? 'stomp+ssl' : 'stomp'}://${options.host}:${options.port}${options.flavour === 'rabbitmq' ? options.vhost : ''} (${options.flavour})`;
+  const conventions = createConnectorConventions({ flavour: options.flavour, senderid: options.senderid, instance: `${process.pid}_${newRequestId().slice(0, 8)}` });
+  const pending = new Map<string, ReplyHandler>();
+  const counters: McollectiveClientStats = { repliesAccepted: 0, repliesRejected: 0, repliesUnmatched: 0 };
+  let client: Client | undefined;
+  let connected = false;
+
+  function onMessage(message: IMessage): void {
+    if (!conventions.isReply(message.headers)) return;
+    let reply: DecodedReply;
+    try {
+      reply = decodeReply(message.binaryBody, options.psk);
+    } catch (cause) {
+      counters.repliesRejected++;
+      // mc_sender is unauthenticated, but it is the best hint at who sent a bad reply.
+      log.warn({ err: cause, mcSender: message.headers.mc_sender }, 'reply rejected');
+      return;
+    }
+    const handler = pending.get(reply.requestid);
+    if (!handler) {
+      counters.repliesUnmatched++;
+      return;
+    }
+    counters.repliesAccepted++;
+    handler(reply);
+  }
+
+  function active(): Client {
+    if (!client || !connected) throw new Error(`not connected to the MCollective broker at ${displayUrl}`);
+    return client;
+  }
+
+  function checkCollective(collective: string): void {
+    // Nodes silently ignore collectives they have not joined, which would look like a fleet of silent hosts.
+    if (!options.collectives.includes(collective)) {
+      throw new Error(`collective ${collective} is not configured for ${displayUrl} (configured: ${options.collectives.join(', ')})`);
+    }
+  }
+
+  function subscribeReplies(c: Client): void {
+    for (const collective of options.collectives) {
+      const destination = conventions.replySubscription(collective);
+      if (destination) c.subscribe(destination, onMessage, { id: `rex_replies_${collective}` });
+    }
+  }
+
+  function envelope(agent: string, body: Uint8Array, collective: string, filter: RequestFilter | undefined, callerid: string, ttl: number) {
+    checkCollective(collective);
+    const requestid = newRequestId();
+    const payload = encodeRequest({
+      body,
+      senderid: options.senderid,
+      requestid,
+      filter: toWireFilter(filter),
+      collective,
+      agent,
+      callerid,
+      ttl,
+      msgtime: Math.floor(Date.now() / 1000),
+      psk: options.psk,
+    });
+    return { requestid, payload };
+  }
+
+  async function discover(filter: RequestFilter, collective: string, timeoutMs: number): Promise<string[]> {
+    const c = active();
+    const { requestid, payload } = envelope(DISCOVERY_AGENT, encodeDiscoveryBody(), collective, filter, options.callerid, DEFAULT_TTL_SECONDS);
+    const found = new Set<string>();
+    pending.set(requestid, (reply) => {
+      if (isDiscoveryReply(reply.body)) found.add(reply.senderid);
+    });
+    try {
+      const target = conventions.broadcast(collective, DISCOVERY_AGENT, DEFAULT_TTL_SECONDS, Date.now());
+      c.publish({ destination: target.destination, headers: target.headers, binaryBody: payload });
+      // Broadcast discovery cannot know how many nodes exist, so it always waits the whole timeout.
+      await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+    } finally {
+      pending.delete(requestid);
+    }
+    log.debug({ requestId: requestid, collective, found: found.size }, 'discovery finished');
+    return [...found];
+  }
+
+  async function callDirected(call: DirectedCall): Promise<DirectedCallResult> {
+    const c = active();
+    const { request } = call;
+    const collective = request.collective || options.mainCollective;
+    const callerid = request.callerid || options.callerid;
+    const ttl = request.ttlSeconds || DEFAULT_TTL_SECONDS;
+    const body = encodeRpcBody({ agent: request.agent, action: request.action, caller: callerid, data: request.data, inputTypes: request.inputTypes });
+    const filter: RequestFilter = { fact: [], cf_class: [], identity: [], agent: [request.agent], compound: '' };
+    // One envelope and one psk hash for every target, as `mco` sends a direct_request.
+    const { requestid, payload } = envelope(request.agent, body, collective, filter, callerid, ttl);
+    const expected = new Set(call.identities);
+    const waiting = new Set(expected);
+
+    let timer: NodeJS.Timeout | undefined;
+    // Once finished, late replies are ignored so that `silent` and the delivered replies agree.
+    let finished = false;
+    let resolveDone: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      resolveDone = resolve;
+    });
+    const finish = (): void => {
+      finished = true;
+      resolveDone();
+    };
+
+    pending.set(requestid, (decoded) => {
+      if (finished || !waiting.has(decoded.senderid)) return;
+      let reply: NodeReply;
+      try {
+        const rpc = decodeRpcReply(decoded.body);
+        reply = { identity: decoded.senderid, statuscode: rpc.statuscode, statusmsg: rpc.statusmsg, data: rpc.data, receivedAtMs: Date.now() };
+      } catch (cause) {
+        log.warn({ err: cause, requestId: requestid, identity: decoded.senderid }, 'reply dropped');
+        return;
+      }
+      waiting.delete(decoded.senderid);
+      try {
+        call.onReply(reply);
+      } catch (cause) {
+        log.error({ err: cause, requestId: requestid, identity: decoded.senderid }, 'reply callback failed');
+      }
+      if (waiting.size === 0) finish();
+    });
+
+    const publishedAtMs = Date.now();
+    try {
+      if (call.signal.aborted) return { requestId: requestid, silent: [...waiting], publishedAtMs };
+      call.signal.addEventListener('abort', finish, { once: true });
+      let sent = 0;
+      for (const identity of expected) {
+        if (call.signal.aborted) break;
+        const target = conventions.directed(collective, request.agent, identity, ttl, publishedAtMs);
+        c.publish({ destination: target.destination, headers: target.headers, binaryBody: payload });
+        if (++sent % publishBatch === 0) await yieldToEventLoop();
+      }
+      log.debug({ requestId: requestid, agent: request.agent, action: request.action, targets: expected.size }, 'directed request published');
+      if (waiting.size > 0 && !call.signal.aborted) {
+        timer = setTimeout(finish, call.timeoutMs);
+        await done;
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+      call.signal.removeEventListener('abort', finish);
+      finished = true;
+      pending.delete(requestid);
+    }
+    return { requestId: requestid, silent: [...waiting], publishedAtMs };
+  }
+
+  async function inventory(collective: string, timeoutMs: number): Promise<DiscoveredNode[]> {
+    const identities = await discover({ fact: [], cf_class: [], identity: [], agent: ['rpcutil'], compound: '' }, collective, timeoutMs);
+    const nodes: DiscoveredNode[] = [];
+    if (identities.length === 0) return nodes;
+    await callDirected({
+      request: { agent: 'rpcutil', action: 'inventory', data: {}, collective, callerid: options.callerid, ttlSeconds: DEFAULT_TTL_SECONDS },
+      identities,
+      signal: new AbortController().signal,
+      timeoutMs,
+      onReply: (reply) => {
+        if (reply.statuscode !== 0) return;
+        const data = reply.data;
+        const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+        nodes.push({
+          identity: reply.identity,
+          facts: flattenFacts(typeof data.facts === 'object' && data.facts !== null ? (data.facts as Record<string, unknown>) : {}),
+          classes: asStrings(data.classes),
+          agents: asStrings(data.agents),
+          collectives: asStrings(data.collectives),
+        });
+      },
+    });
+    return nodes;
+  }
+
+  function connect(): Promise<void> {
+    if (client && connected) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (message: string): void => {
+        if (settled) return;
+        settled = true;
+        const failed = c;
+        void failed.deactivate().catch(() => undefined);
+        if (client === failed) client = undefined;
+        reject(new Error(`broker unreachable: ${displayUrl}: ${message}`));
+      };
+      const c = new Client({
+        webSocketFactory: () => (options.tls ? new TlsWrapper(options.host, options.port, options.tls) : new TCPWrapper(options.host, options.port)),
+        connectHeaders: { login: options.user, passcode: options.password, host: options.vhost },
+        heartbeatIncoming: HEARTBEAT_MS,
+        heartbeatOutgoing: HEARTBEAT_MS,
+        // Retries before the first connect are the caller's (main.ts backs off); afterwards ours.
+        reconnectDelay: 0,
+        connectionTimeout: CONNECT_TIMEOUT_MS,
+        debug: () => undefined,
+        onConnect: () => {
+          connected = true;
+          subscribeReplies(c);
+          if (!settled) {
+            settled = true;
+            c.reconnectDelay = options.reconnectDelayMs ?? 1000;
+            log.info({ url: displayUrl, collectives: options.collectives }, 'stomp connected');
+            resolve();
+          } else {
+            log.info({ url: displayUrl }, 'stomp reconnected');
+          }
+        },
+        onStompError: (frame) => {
+          // Never log the frame body verbatim: brokers echo parts of the CONNECT frame.
+          log.error({ url: displayUrl, message: frame.headers.message }, 'stomp error from broker');
+          fail(frame.headers.message ?? 'the broker sent an ERROR frame');
+        },
+        onWebSocketClose: () => {
+          if (connected) log.warn({ url: displayUrl }, 'stomp disconnected');
+          connected = false;
+          fail('connection closed');
+        },
+        onWebSocketError: (event: unknown) => {
+          const detail = (event as { message?: unknown })?.message;
+          fail(detail instanceof Error ? detail.message : 'connection failed');
+        },
+        onUnhandledMessage: onMessage,
+      });
+      client = c;
+      c.activate();
+    });
+  }
+
+  return {
+    kind: 'mcollective',
+    displayUrl,
+    connect,
+    async close() {
+      const c = client;
+      client = undefined;
+      connected = false;
+      if (c) await c.deactivate();
+    },
+    isConnected: () => connected && client !== undefined,
+    discover,
+    callDirected,
+    inventory,
+    checkFilter(filter) {
+      if (!filter.compound) return undefined;
+      try {
+        parseCompoundFilter(filter.compound);
+        return undefined;
+      } catch (error) {
+        if (error instanceof CompoundFilterError) return error.message;
+        throw error;
+      }
+    },
+    stats: () => ({ ...counters }),
+  };
+}

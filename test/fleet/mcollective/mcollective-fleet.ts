@@ -1,0 +1,472 @@
+/**
+ * A real MCollective 2.x fleet on loopback for integration tests and benchmarks: one private
+ * broker and N mcollectived daemons with distinct identities, facts and classes, the psk security
+ * plugin, running rpcutil and the rexcheck test agent (plugins/mcollective/agent). The broker is a
+ * RabbitMQ node with the STOMP plugin (its own epmd, distribution and STOMP ports, all picked free
+ * at start; the daemons use the rabbitmq connector) or an ActiveMQ broker with a STOMP connector
+ * (the activemq connector). Everything lives under one temporary folder; `stop()` signals only
+ * the processes this harness spawned, by the pids it holds.
+ *
+ * Debian's packages are used as they are (mcollective 2.12 on Ruby 3.1, rabbitmq-server 3.10,
+ * activemq 5.17), with one workaround: facts come from the rexyaml facts source in plugins/,
+ * because the stock yaml source breaks on Psych 4 (see that file).
+ */
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server', 'activemq'] as const;
+/** Where Debian's mcollective-common installs rpcutil.ddl and the other core agent DDLs. */
+export const DEBIAN_AGENT_DDL_DIRECTORY = '/usr/lib/ruby/vendor_ruby/mcollective/agent';
+/**
+ * The fleet's libdir: the rexcheck agent (Ruby + DDL) and the rexyaml facts source. From the
+ * sources, or from the checkout npm runs in when compiled (tsc copies no .rb or .ddl to dist/).
+ */
+export const FLEET_PLUGIN_DIRECTORY =
+  [path.resolve(__dirname, 'plugins'), path.resolve(process.cwd(), 'test', 'fleet', 'mcollective', 'plugins')].find((dir) => fs.existsSync(dir)) ?? path.resolve(__dirname, 'plugins');
+export const FLEET_AGENT_DIRECTORY = path.join(FLEET_PLUGIN_DIRECTORY, 'mcollective', 'agent');
+
+const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
+const ACTIVEMQ_HOME = '/usr/share/activemq';
+const ROLES = ['web', 'db', 'app', 'cache', 'lb', 'mail'] as const;
+const VHOST = '/mcollective';
+const MQ_USER = 'mcollective';
+
+function missingPackages(): string[] {
+  return MCOLLECTIVE_PACKAGES.filter((name) => {
+    const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+    return result.status !== 0 || !result.stdout.includes('ok installed');
+  });
+}
+
+/**
+ * Installs the Debian packages the fleet needs when any is missing (as root: apt-get update, then
+ * install without recommends). A temporary policy-rc.d keeps the packages' scripts from starting
+ * the system-wide rabbitmq-server and mcollective services. Throws when they cannot be had.
+ */
+export function requireMcollectivePackages(): void {
+  let missing = missingPackages();
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`the MCollective test fleet needs the Debian packages ${missing.join(' ')}; install them as root (apt-get install --no-install-recommends ${missing.join(' ')})`);
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !fs.existsSync(policy);
+  if (ownPolicy) fs.writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } finally {
+    if (ownPolicy) fs.rmSync(policy, { force: true });
+  }
+  missing = missingPackages();
+  if (missing.length > 0) throw new Error(`installing ${missing.join(' ')} did not succeed`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits for the pids to exit; SIGKILLs what is left after `timeoutMs`. */
+async function waitGone(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive) && Date.now() < deadline) await sleep(100);
+  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+}
+
+/** Resolves when a STOMP CONNECT with the fleet's credentials is answered CONNECTED. */
+function stompAnswers(port: number, password: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let data = '';
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.on('connect', () => socket.write(`CONNECT\naccept-version:1.0,1.1,1.2\nhost:${VHOST}\nlogin:${MQ_USER}\npasscode:${password}\n\n\0`));
+    socket.on('data', (chunk) => {
+      data += chunk.toString('utf8');
+      if (data.includes('\0')) done(data.startsWith('CONNECTED'));
+    });
+  });
+}
+
+export interface FleetNode {
+  identity: string;
+  role: string;
+  facts: Record<string, string>;
+  classes: string[];
+}
+
+/** Identities cycle through six roles: web-01.mco.test, db-01.mco.test, ..., web-02.mco.test, ... */
+export function fleetNodes(count: number): FleetNode[] {
+  return Array.from({ length: count }, (_, index) => {
+    const role = ROLES[index % ROLES.length];
+    const number = Math.floor(index / ROLES.length) + 1;
+    const hostname = `${role}-${String(number).padStart(2, '0')}`;
+    const identity = `${hostname}.mco.test`;
+    const dc = `dc${((number - 1) % 2) + 1}`;
+    return {
+      identity,
+      role,
+      facts: {
+        fqdn: identity,
+        hostname,
+        hostgroup: role,
+        osfamily: index % 2 === 0 ? 'Debian' : 'RedHat',
+        datacenter: dc,
+        puppet_master: `puppet-${dc}.mco.test`,
+      },
+      classes: [`role::${role}`, 'profile::base'],
+    };
+  });
+}
+
+export type FleetBroker = 'rabbitmq' | 'activemq';
+
+export interface McollectiveFleetOptions {
+  count: number;
+  /** The broker, and so the daemons' connector; rabbitmq by default. */
+  broker?: FleetBroker;
+  /** Seconds to wait for every daemon to answer `mco ping`; default 60 + count. */
+  readyTimeoutS?: number;
+  /** Keep the folder (logs, configs) after stop, for debugging. */
+  keepDirectory?: boolean;
+}
+
+export interface McollectiveFleet {
+  dir: string;
+  /** The broker, which is also the connector name the daemons use. */
+  connector: FleetBroker;
+  host: string;
+  stompPort: number;
+  vhost: string;
+  user: string;
+  password: string;
+  psk: string;
+  collective: string;
+  nodes: FleetNode[];
+  identities: string[];
+  /** client.cfg for the real `mco` client, pointing at this fleet. */
+  clientConfig: string;
+  /** Runs the real `mco` with this fleet's client.cfg; resolves with stdout. */
+  mco(args: string[], options?: { timeoutMs?: number }): Promise<{ stdout: string; stderr: string; code: number | null; elapsedMs: number }>;
+  /** SIGTERMs one daemon and waits until it has exited. */
+  stopNode(identity: string): Promise<void>;
+  /** Ms the start took: broker, daemons, first full ping. */
+  startMs: { broker: number; daemons: number; total: number };
+  stop(): Promise<void>;
+}
+
+function commonConfig(connector: FleetBroker, port: number, password: string, psk: string): string {
+  return [
+    'main_collective = mcollective',
+    'collectives = mcollective',
+    `libdir = ${FLEET_PLUGIN_DIRECTORY}`,
+    'securityprovider = psk',
+    `plugin.psk = ${psk}`,
+    `connector = ${connector}`,
+    ...(connector === 'rabbitmq' ? [`plugin.rabbitmq.vhost = ${VHOST}`] : []),
+    `plugin.${connector}.pool.size = 1`,
+    `plugin.${connector}.pool.1.host = 127.0.0.1`,
+    `plugin.${connector}.pool.1.port = ${port}`,
+    `plugin.${connector}.pool.1.user = ${MQ_USER}`,
+    `plugin.${connector}.pool.1.password = ${password}`,
+    // Fail fast instead of retrying a broker that is gone for good (the harness stopped it).
+    `plugin.${connector}.initial_reconnect_delay = 0.1`,
+    '',
+  ].join('\n');
+}
+
+/** A broker process tree this harness started, and how to stop exactly that. */
+interface StartedBroker {
+  exited(): number | null;
+  stop(): Promise<void>;
+  /** Pids to SIGKILL if the test process exits without stop(). */
+  pids(): number[];
+}
+
+async function startRabbitmq(dir: string, stompPort: number, password: string): Promise<StartedBroker> {
+  const [epmdPort, distPort] = [await freePort(), await freePort()];
+  const rabbitDir = path.join(dir, 'rabbitmq');
+  fs.mkdirSync(path.join(rabbitDir, 'mnesia'), { recursive: true });
+  fs.mkdirSync(path.join(rabbitDir, 'log'), { recursive: true });
+  const rabbitPidFile = path.join(rabbitDir, 'rabbit.pid');
+  fs.writeFileSync(
+    path.join(rabbitDir, 'rabbitmq.conf'),
+    [
+      '# STOMP on loopback only; no AMQP listener (the system broker owns 5672)',
+      'listeners.tcp = none',
+      `stomp.listeners.tcp.1 = 127.0.0.1:${stompPort}`,
+      `load_definitions = ${path.join(rabbitDir, 'definitions.json')}`,
+      'log.console = false',
+      'log.file.level = warning',
+      '',
+    ].join('\n'),
+  );
+  // What the rabbitmq connector expects: a vhost, a user, the broadcast (topic) and directed
+  // (direct) exchanges of the collective.
+  const exchange = (name: string, type: string) => ({ name, vhost: VHOST, type, durable: true, auto_delete: false, internal: false, arguments: {} });
+  fs.writeFileSync(
+    path.join(rabbitDir, 'definitions.json'),
+    JSON.stringify({
+      users: [{ name: MQ_USER, password, tags: '' }],
+      vhosts: [{ name: VHOST }],
+      permissions: [{ user: MQ_USER, vhost: VHOST, configure: '.*', write: '.*', read: '.*' }],
+      exchanges: [exchange('mcollective_broadcast', 'topic'), exchange('mcollective_directed', 'direct')],
+    }),
+  );
+  // Written directly: `rabbitmq-plugins --offline enable` would boot an Erlang VM just for this.
+  fs.writeFileSync(path.join(rabbitDir, 'enabled_plugins'), '[rabbitmq_stomp].\n');
+  const rabbitEnv: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    LANG: 'C.UTF-8',
+    HOME: rabbitDir,
+    RABBITMQ_CONF_ENV_FILE: path.join(rabbitDir, 'no-such-file'),
+    RABBITMQ_NODENAME: `rexmco${randomBytes(4).toString('hex')}@localhost`,
+    RABBITMQ_CONFIG_FILE: path.join(rabbitDir, 'rabbitmq.conf'),
+    RABBITMQ_MNESIA_BASE: path.join(rabbitDir, 'mnesia'),
+    RABBITMQ_LOG_BASE: path.join(rabbitDir, 'log'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: path.join(rabbitDir, 'enabled_plugins'),
+    RABBITMQ_PID_FILE: rabbitPidFile,
+    RABBITMQ_DIST_PORT: String(distPort),
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    ERL_EPMD_PORT: String(epmdPort),
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+  };
+  // Our own epmd on a private port, so stopping it never touches anyone else's Erlang nodes.
+  const epmd = spawn('epmd', ['-address', '127.0.0.1', '-port', String(epmdPort)], { stdio: 'ignore', detached: true });
+  epmd.unref();
+  const rabbitLog = fs.openSync(path.join(rabbitDir, 'log', 'startup.log'), 'w');
+  const wrapper = spawn(path.join(RABBIT_BIN, 'rabbitmq-server'), [], { env: rabbitEnv, stdio: ['ignore', rabbitLog, rabbitLog], detached: true });
+  fs.closeSync(rabbitLog);
+  wrapper.unref();
+  return {
+    exited: () => wrapper.exitCode,
+    pids: () => [wrapper.pid, epmd.pid, fs.existsSync(rabbitPidFile) ? Number(fs.readFileSync(rabbitPidFile, 'utf8').trim()) : undefined].filter((pid): pid is number => Boolean(pid)),
+    async stop() {
+      const beamPid = fs.existsSync(rabbitPidFile) ? Number(fs.readFileSync(rabbitPidFile, 'utf8').trim()) || undefined : undefined;
+      // The wrapper script traps TERM and stops the Erlang VM gracefully (rabbitmq-server, "Signal handlers").
+      if (wrapper.pid && alive(wrapper.pid)) {
+        process.kill(wrapper.pid, 'SIGTERM');
+        await waitGone([wrapper.pid], 30_000);
+      }
+      if (beamPid && alive(beamPid)) {
+        process.kill(beamPid, 'SIGTERM');
+        await waitGone([beamPid], 15_000);
+      }
+      if (epmd.pid && alive(epmd.pid)) {
+        process.kill(epmd.pid, 'SIGTERM');
+        await waitGone([epmd.pid], 5000);
+      }
+    },
+  };
+}
+
+async function startActivemq(dir: string, stompPort: number, password: string): Promise<StartedBroker> {
+  const amqDir = path.join(dir, 'activemq');
+  fs.mkdirSync(path.join(amqDir, 'data'), { recursive: true });
+  // In memory, no JMX and no web console: only the STOMP connector, on loopback, with one user.
+  fs.writeFileSync(
+    path.join(amqDir, 'activemq.xml'),
+    `<beans xmlns="http://www.springframework.org/schema/beans" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
+  http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
+  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="rexmco" persistent="false" useJmx="false" dataDirectory="${amqDir}/data">
+    <plugins>
+      <simpleAuthenticationPlugin>
+        <users><authenticationUser username="${MQ_USER}" password="${password}" groups="mcollective"/></users>
+      </simpleAuthenticationPlugin>
+    </plugins>
+    <transportConnectors>
+      <transportConnector name="stomp" uri="stomp://127.0.0.1:${stompPort}"/>
+    </transportConnectors>
+  </broker>
+</beans>
+`,
+  );
+  const log = fs.openSync(path.join(amqDir, 'activemq.log'), 'w');
+  const java = spawn(
+    'java',
+    [
+      '-Xms64M',
+      '-Xmx256M',
+      `-Dactivemq.home=${ACTIVEMQ_HOME}`,
+      `-Dactivemq.base=${amqDir}`,
+      `-Dactivemq.conf=${amqDir}`,
+      `-Dactivemq.data=${amqDir}/data`,
+      '-jar',
+      path.join(ACTIVEMQ_HOME, 'bin', 'activemq.jar'),
+      'start',
+      `xbean:file:${path.join(amqDir, 'activemq.xml')}`,
+    ],
+    { stdio: ['ignore', log, log], detached: true },
+  );
+  fs.closeSync(log);
+  java.unref();
+  return {
+    exited: () => java.exitCode,
+    pids: () => (java.pid ? [java.pid] : []),
+    async stop() {
+      // The JVM's shutdown hook stops the broker on TERM.
+      if (java.pid && alive(java.pid)) {
+        process.kill(java.pid, 'SIGTERM');
+        await waitGone([java.pid], 30_000);
+      }
+    },
+  };
+}
+
+/** Starts the broker, then every daemon, and waits until `mco ping` sees all of them. */
+export async function startMcollectiveFleet(options: McollectiveFleetOptions): Promise<McollectiveFleet> {
+  requireMcollectivePackages();
+  const t0 = Date.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-mco-fleet-'));
+  const password = randomBytes(12).toString('hex');
+  const psk = randomBytes(12).toString('hex');
+  const connector: FleetBroker = options.broker ?? 'rabbitmq';
+  const stompPort = await freePort();
+  const daemons = new Map<string, ChildProcess>();
+  let broker: StartedBroker | undefined;
+  let stopped = false;
+
+  // A test process that exits without stop() (a crash, jest --forceExit after a timeout) must not
+  // leave daemons and a broker behind: kill exactly ours, synchronously, as the process ends.
+  const killOnExit = (): void => {
+    const pids = [...[...daemons.values()].map((d) => d.pid), ...(broker?.pids() ?? [])].filter((pid): pid is number => alive(pid));
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', killOnExit);
+    const daemonPids = [...daemons.values()].map((d) => d.pid).filter((pid): pid is number => alive(pid));
+    for (const pid of daemonPids) process.kill(pid, 'SIGTERM');
+    await waitGone(daemonPids, 15_000);
+    await broker?.stop();
+    if (!options.keepDirectory) fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    broker = connector === 'rabbitmq' ? await startRabbitmq(dir, stompPort, password) : await startActivemq(dir, stompPort, password);
+    const brokerDeadline = Date.now() + 120_000;
+    while (!(await stompAnswers(stompPort, password))) {
+      if (broker.exited() !== null) throw new Error(`the ${connector} broker exited with ${broker.exited()}; see ${dir}/${connector}`);
+      if (Date.now() > brokerDeadline) throw new Error(`${connector} did not accept STOMP on 127.0.0.1:${stompPort} within 120 s; see ${dir}/${connector}`);
+      await sleep(250);
+    }
+    const brokerMs = Date.now() - t0;
+
+    const nodes = fleetNodes(options.count);
+    const common = commonConfig(connector, stompPort, password, psk);
+    for (const node of nodes) {
+      const nodeDir = path.join(dir, 'nodes', node.identity);
+      fs.mkdirSync(nodeDir, { recursive: true });
+      fs.writeFileSync(path.join(nodeDir, 'facts.yaml'), `---\n${Object.entries(node.facts).map(([k, v]) => `${k}: "${v}"`).join('\n')}\n`);
+      fs.writeFileSync(path.join(nodeDir, 'classes.txt'), `${node.classes.join('\n')}\n`);
+      fs.writeFileSync(
+        path.join(nodeDir, 'server.cfg'),
+        common +
+          [
+            `identity = ${node.identity}`,
+            `logfile = ${path.join(nodeDir, 'mcollectived.log')}`,
+            'loglevel = info',
+            'daemonize = 0',
+            'factsource = rexyaml',
+            `plugin.rexyaml = ${path.join(nodeDir, 'facts.yaml')}`,
+            `classesfile = ${path.join(nodeDir, 'classes.txt')}`,
+            'registerinterval = 0',
+            '',
+          ].join('\n'),
+      );
+      const daemon = spawn('mcollectived', ['--config', path.join(nodeDir, 'server.cfg'), '--pidfile', path.join(nodeDir, 'mcollectived.pid'), '--no-daemonize'], {
+        stdio: 'ignore',
+        detached: true,
+      });
+      daemon.unref();
+      daemons.set(node.identity, daemon);
+    }
+    const daemonsMs = Date.now() - t0;
+    const clientConfig = path.join(dir, 'client.cfg');
+    fs.writeFileSync(clientConfig, `${common}identity = rex-test-client\nlogger_type = console\nloglevel = warn\n`);
+
+    const mco: McollectiveFleet['mco'] = (args, mcoOptions = {}) =>
+      new Promise((resolve, reject) => {
+        const started = Date.now();
+        const child = spawn('mco', [...args, '--config', clientConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+        const timer = setTimeout(() => child.kill('SIGKILL'), mcoOptions.timeoutMs ?? 60_000);
+        child.once('error', reject);
+        child.once('close', (code) => {
+          clearTimeout(timer);
+          resolve({ stdout, stderr, code, elapsedMs: Date.now() - started });
+        });
+      });
+
+    const readyDeadline = Date.now() + (options.readyTimeoutS ?? 60 + options.count) * 1000;
+    for (;;) {
+      const exited = [...daemons].filter(([, d]) => d.exitCode !== null).map(([id]) => id);
+      if (exited.length > 0) throw new Error(`mcollectived exited at start for ${exited.join(', ')}; logs under ${dir}/nodes`);
+      const ping = await mco(['ping', '-t', '1']);
+      const seen = ping.stdout.split('\n').filter((line) => line.includes(' time=')).length;
+      if (seen >= options.count) break;
+      if (Date.now() > readyDeadline) throw new Error(`only ${seen} of ${options.count} mcollectived answer mco ping; logs under ${dir}/nodes`);
+    }
+
+    return {
+      dir,
+      connector,
+      host: '127.0.0.1',
+      stompPort,
+      vhost: VHOST,
+      user: MQ_USER,
+      password,
+      psk,
+      collective: 'mcollective',
+      nodes,
+      identities: nodes.map((n) => n.identity),
+      clientConfig,
+      mco,
+      async stopNode(identity) {
+        const daemon = daemons.get(identity);
+        if (!daemon?.pid) throw new Error(`no daemon ${identity} in this fleet`);
+        if (alive(daemon.pid)) process.kill(daemon.pid, 'SIGTERM');
+        await waitGone([daemon.pid], 15_000);
+      },
+      startMs: { broker: brokerMs, daemons: daemonsMs, total: Date.now() - t0 },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
