@@ -9,6 +9,8 @@ import type { JobProxyClient } from '@server/jobs/job-dispatcher';
 import { createJobInvocationRepository } from '@server/jobs/job-invocation.repository';
 import { createJobInvocationService, type JobInvocationService } from '@server/jobs/job-invocation.service';
 import { silentLogger } from '@server/logger';
+import { createAuditRepository } from '@server/audit/audit.repository';
+import { createAuditService } from '@server/audit/audit.service';
 import { validateJobArguments } from '@server/jobs/ddl-arguments';
 import { proxyPluginAgents } from './support/grpc-proxies';
 import { seedInventory, type SeededInventory } from './support/job-stack';
@@ -60,6 +62,7 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
       proxies,
       catalog,
       validateArguments: validateJobArguments,
+      audit: createAuditService({ repo: createAuditRepository(db.dataSource), clock: () => now, logger: silentLogger() }),
       clock: () => now,
       logger: silentLogger(),
       config: { global_concurrency: 100, default_timeout_s: 1, retention_days: 30, result_batch_size: 500, long_poll_max_s: 10 },

@@ -1,6 +1,9 @@
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
 import { silentLogger } from '@server/logger';
 import { createNamespaceService } from '@server/namespaces/namespace.service';
+import type { CurrentUser } from '@server/auth/current-user';
+
+const admin: CurrentUser = { id: 1, login: 'admin', admin: true };
 
 const agent = (name: string, actions: string[]): AgentDdl__Output => ({
   metadata: { name, description: `${name} agent`, author: '', license: '', version: '1.0', url: '', timeout: 20, provider: '', service: false },
@@ -36,25 +39,37 @@ function setup() {
 describe(createNamespaceService.name, () => {
   it('merges agents of the capable proxies and leaves out unreachable ones', async () => {
     const { service, calls } = setup();
-    const list = await service.list();
+    const list = await service.list(admin);
     expect(list.map((n) => [n.name, n.smart_proxy_ids])).toEqual([['rpcutil', [1]], ['service', [1, 2]]]);
     expect(calls).not.toContain('grpc://c');
   });
 
   it('reuses the agent lists when asked again within the cache time', async () => {
     const { service, calls, advance } = setup();
-    await service.list();
+    await service.list(admin);
     advance(999);
-    await service.list();
+    await service.list(admin);
     expect(calls.filter((u) => u === 'grpc://a')).toHaveLength(1);
     advance(1);
-    await service.list();
+    await service.list(admin);
     expect(calls.filter((u) => u === 'grpc://a')).toHaveLength(2);
   });
 
   it('lists one proxy only when a smart_proxy_id is given', async () => {
     const { service } = setup();
-    expect((await service.list({ smartProxyId: 2 })).map((n) => n.name)).toEqual(['service']);
+    expect((await service.list(admin, { smartProxyId: 2 })).map((n) => n.name)).toEqual(['service']);
+  });
+
+  it('lists only the namespaces and actions a user may run when their create_jobs filter names them', async () => {
+    const { service } = setup();
+    const operator: CurrentUser = { id: 2, login: 'op', admin: false, rules: [{ permission: 'create_jobs', namespaces: ['service'], actions: ['status'] }] };
+    const list = await service.list(operator);
+    expect(list.map((n) => [n.name, n.actions.map((a) => a.name)])).toEqual([['service', ['status']]]);
+  });
+
+  it('refuses a user without create_jobs with PERMISSION_DENIED naming the permission', async () => {
+    const { service } = setup();
+    await expect(service.list({ id: 3, login: 'viewer', admin: false, rules: [{ permission: 'view_jobs' }] })).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringContaining('create_jobs') });
   });
 
   it('rejects an unknown action with 422 naming the input', async () => {

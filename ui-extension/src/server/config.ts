@@ -36,7 +36,14 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'demo.seed', env: 'UI_EXTENSION_DEMO_SEED', schema: boolish.default(false), description: 'Seed the demo inventory on first start (the all-in-one start turns it on).' },
   { path: 'instance_id', env: 'UI_EXTENSION_INSTANCE_ID', schema: z.string().regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores').optional(), description: 'Names this instance in job leases; a restart with the same id resumes its running jobs at once. Random when unset.' },
   { path: 'proxies.deadline_ms', env: 'UI_EXTENSION_PROXY_DEADLINE_MS', schema: positiveInt.default(10000), description: 'Deadline of unary gRPC calls to proxies, in milliseconds.' },
+  { path: 'proxies.tls.ca_file', env: 'UI_EXTENSION_PROXY_TLS_CA_FILE', schema: z.string().optional(), description: 'CA bundle (PEM) that signed the proxies\' server certificates.' },
+  { path: 'proxies.tls.cert_file', env: 'UI_EXTENSION_PROXY_TLS_CERT_FILE', schema: z.string().optional(), description: 'Client certificate (PEM) this ui-extension presents to proxies (mTLS); its name must be in each proxy\'s trusted list.' },
+  { path: 'proxies.tls.key_file', env: 'UI_EXTENSION_PROXY_TLS_KEY_FILE', schema: z.string().optional(), description: 'Private key (PEM) of the client certificate.', secret: true },
+  { path: 'proxies.plaintext', env: 'UI_EXTENSION_PROXY_PLAINTEXT', schema: boolish.default(false), description: 'Allow plain-text gRPC to proxies on a loopback address (the all-in-one start); never to any other address.' },
   { path: 'proxies.sync_interval_s', env: 'UI_EXTENSION_PROXY_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(300), description: 'Seconds between inventory syncs from the proxies; 0 turns the schedule off.' },
+  { path: 'auth.max_failed_logins_per_user', env: 'UI_EXTENSION_AUTH_MAX_FAILED_LOGINS_PER_USER', schema: positiveInt.default(10), description: 'Failed logins for one login name within the window; the next attempt answers 429.' },
+  { path: 'auth.max_failed_logins_per_address', env: 'UI_EXTENSION_AUTH_MAX_FAILED_LOGINS_PER_ADDRESS', schema: positiveInt.default(30), description: 'Failed logins from one client address within the window; the next attempt answers 429.' },
+  { path: 'auth.failed_login_window_s', env: 'UI_EXTENSION_AUTH_FAILED_LOGIN_WINDOW_S', schema: positiveInt.default(60), description: 'Seconds over which failed logins are counted.' },
   { path: 'jobs.global_concurrency', env: 'UI_EXTENSION_JOBS_GLOBAL_CONCURRENCY', schema: positiveInt.default(20000), description: 'Hosts in flight across all jobs at once.' },
   { path: 'jobs.default_timeout_s', env: 'UI_EXTENSION_JOBS_DEFAULT_TIMEOUT_S', schema: positiveInt.default(60), description: 'Seconds a host may take to reply when a job names no timeout.' },
   { path: 'jobs.retention_days', env: 'UI_EXTENSION_JOBS_RETENTION_DAYS', schema: positiveInt.default(90), description: 'Host-level job results older than this are purged; job summaries stay.' },
@@ -51,7 +58,8 @@ export interface Config {
   admin: { password?: string; password_file: string };
   demo: { seed: boolean };
   instance_id?: string;
-  proxies: { deadline_ms: number; sync_interval_s: number };
+  proxies: { deadline_ms: number; sync_interval_s: number; plaintext: boolean; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
+  auth: { max_failed_logins_per_user: number; max_failed_logins_per_address: number; failed_login_window_s: number };
   jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number };
 }
 
@@ -122,8 +130,27 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   if (getPath(result, 'database.type') === 'mysql' && !getPath(result, 'database.url')) {
     problems.push('database.url (env UI_EXTENSION_DATABASE_URL): required when database.type is mysql');
   }
+  problems.push(...proxyTlsProblems(result));
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze(result) as unknown as Config;
+  const config = result as unknown as Config;
+  config.proxies.tls = Object.fromEntries(Object.entries(config.proxies.tls ?? {}).filter(([, v]) => v !== '')) as Config['proxies']['tls'];
+  return deepFreeze(config);
+}
+
+/** The proxy client's certificate, key and CA come together (mTLS) or not at all. */
+function proxyTlsProblems(result: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const files = { ca_file: 'CA_FILE', cert_file: 'CERT_FILE', key_file: 'KEY_FILE' } as const;
+  const set = (Object.keys(files) as Array<keyof typeof files>).filter((k) => Boolean(getPath(result, `proxies.tls.${k}`)));
+  if (set.length > 0 && set.length < 3) {
+    const missing = (Object.keys(files) as Array<keyof typeof files>).filter((k) => !set.includes(k));
+    problems.push(`proxies.tls.${missing.join(', proxies.tls.')} (env ${missing.map((k) => `UI_EXTENSION_PROXY_TLS_${files[k]}`).join(', ')}): mTLS to proxies needs the CA, the client certificate and its key together`);
+  }
+  for (const k of set) {
+    const file = getPath(result, `proxies.tls.${k}`) as string;
+    if (!fs.existsSync(file)) problems.push(`proxies.tls.${k} (env UI_EXTENSION_PROXY_TLS_${files[k]}): file ${file} does not exist`);
+  }
+  return problems;
 }
 
 function deepFreeze<T>(value: T): T {

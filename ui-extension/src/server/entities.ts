@@ -1,3 +1,6 @@
+import { AuditEntity } from './audit/audit.entity';
+import { PersonalAccessTokenEntity } from './auth/personal-access-token.entity';
+import { FilterEntity, RoleEntity } from './auth/role.entity';
 import { UserEntity } from './auth/user.entity';
 import { FactEntity } from './inventory/fact.entity';
 import { HostEntity } from './inventory/host.entity';
@@ -27,4 +30,8 @@ export const ENTITIES = [
   JobHostEntity,
   JobProxyStreamEntity,
   JobFactNameEntity,
+  RoleEntity,
+  FilterEntity,
+  PersonalAccessTokenEntity,
+  AuditEntity,
 ];

@@ -1,6 +1,9 @@
 import type { DataSource } from 'typeorm';
+import { createAuditRepository } from './audit/audit.repository';
+import { createAuditService } from './audit/audit.service';
 import { createAuthService } from './auth/auth.service';
-import { createUserRepository } from './auth/user.repository';
+import { createUserManagementService } from './auth/user-management.service';
+import { createUserStore } from './auth/user.repository';
 import type { Config } from './config';
 import { AppError } from './errors';
 import { createForemanSyncService } from './inventory/foreman-sync.service';
@@ -37,8 +40,10 @@ export interface ServiceContext {
  * Features add their services here; routes receive them through `Services`.
  */
 export function buildServices(ctx: ServiceContext) {
-  const users = createUserRepository(ctx.dataSource);
-  const auth = createAuthService({ users, logger: ctx.logger.child({ component: 'auth' }), clock: ctx.clock });
+  const audit = createAuditService({ repo: createAuditRepository(ctx.dataSource), clock: ctx.clock, logger: ctx.logger.child({ component: 'audit' }) });
+  const users = createUserStore(ctx.dataSource);
+  const auth = createAuthService({ users, audit, logger: ctx.logger.child({ component: 'auth' }), clock: ctx.clock, config: ctx.config.auth });
+  const userManagement = createUserManagementService({ users, auth, audit, clock: ctx.clock, logger: ctx.logger.child({ component: 'users' }) });
   const status = createStatusService({
     dataSource: ctx.dataSource,
     databaseKind: ctx.config.database.type,
@@ -52,6 +57,7 @@ export function buildServices(ctx: ServiceContext) {
         return { id: p.id, name: p.name, url: p.url, reachable: false, error: (error as Error).message };
       }
     })),
+    proxyIdsIn: async (scope) => (await smartProxies.listIn(scope)).map((p) => p.id),
   });
   const inventoryStore = createInventoryStore(ctx.dataSource);
   const inventory = createInventoryService({ store: inventoryStore, clock: ctx.clock, logger: ctx.logger.child({ component: 'inventory' }) });
@@ -73,12 +79,13 @@ export function buildServices(ctx: ServiceContext) {
     proxies: proxyClient,
     catalog: namespaces,
     validateArguments: ctx.validateArguments ?? unconfiguredValidator,
+    audit,
     clock: ctx.clock,
     logger: ctx.logger.child({ component: 'jobs' }),
     config: ctx.config.jobs,
     instanceId: ctx.instanceId,
   });
-  return { auth, status, inventory, proxySync, foremanSync, namespaces, jobs };
+  return { auth, audit, userManagement, status, inventory, proxySync, foremanSync, namespaces, jobs };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -27,7 +27,7 @@ export function createApp(options: AppOptions): Express {
   const auth = createAuthenticator(options.services.auth);
   app.use(auth.initialize());
 
-  app.use('/api/v2', createStatusRoutes(options.services.status));
+  app.use('/api/v2', auth.optionalUser, createStatusRoutes(options.services.status));
   app.use('/api/v2', auth.requireUser, createAuthenticatedRoutes(options.services));
   app.use('/api', (req, _res, next) => next(new AppError('NOT_FOUND', `no API route for ${req.method} ${req.originalUrl}`)));
   if (options.webRoot) app.use(express.static(options.webRoot));

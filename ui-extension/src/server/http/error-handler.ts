@@ -22,6 +22,8 @@ export function errorHandler(options: { exposeStack: boolean }) {
     if (appError) {
       const level = appError.httpStatus >= 500 ? 'warn' : 'debug';
       req.log?.[level]({ code: appError.code, err: appError.cause ?? undefined, status: appError.httpStatus }, appError.message);
+      const retryAfter = appError.details?.retry_after_s;
+      if (appError.httpStatus === 429 && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
       res.status(appError.httpStatus).json({
         error: { code: appError.code, message: appError.message, requestId: req.requestId, ...(appError.details ? { details: appError.details } : {}) },
       });

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import type { CurrentUser } from '../auth/current-user';
 import type { Logger } from '../logger';
 
-/** The authenticated caller, set by the auth middleware. */
-export interface CurrentUser {
-  id: number;
-  login: string;
-  admin: boolean;
-}
+/** The authenticated caller, set by the auth middleware (defined in auth/current-user.ts). */
+export type { CurrentUser } from '../auth/current-user';
 
 declare module 'express-serve-static-core' {
   interface Request {

@@ -1,3 +1,5 @@
+import type { HostScope } from '../auth/abilities';
+import { hostColumns, hostScopeSql } from '../auth/scope-sql';
 import { compileSearch, likePattern, sqlDateTime, type CompiledSearch } from '../search/compiler';
 import { HOST_SEARCH } from '../search/host-search';
 import { FACT_VALUE_MAX } from './fact.entity';
@@ -118,20 +120,20 @@ export function storedFactValue(value: string): string {
 
 export interface HostRepository {
   /** One page of hosts matching a search, with the unfiltered total and the filtered subtotal. */
-  search(params: { search: string; page: number; perPage: number; sort: HostSort; now: Date }): Promise<{ total: number; subtotal: number; results: HostRow[] }>;
-  /** The number of hosts matching a search. */
-  countMatching(search: string, now: Date): Promise<number>;
+  search(params: { search: string; page: number; perPage: number; sort: HostSort; now: Date; scope?: HostScope }): Promise<{ total: number; subtotal: number; results: HostRow[] }>;
+  /** The number of hosts matching a search (inside `scope`, the hosts the caller may see, when given). */
+  countMatching(search: string, now: Date, scope?: HostScope): Promise<number>;
   /** One page of the hosts matching a search, without counting. */
-  pageMatching(params: { search: string; page: number; perPage: number; sort: HostSort; now: Date }): Promise<HostRow[]>;
+  pageMatching(params: { search: string; page: number; perPage: number; sort: HostSort; now: Date; scope?: HostScope }): Promise<HostRow[]>;
   /** Hosts for a job's targeting, in one query (hostgroupId includes its descendants). */
-  findTargets(filter: { search?: string; hostIds?: number[]; hostgroupId?: number }, now?: Date): Promise<TargetHost[]>;
-  findByIdOrName(idOrName: string): Promise<HostRow | null>;
+  findTargets(filter: { search?: string; hostIds?: number[]; hostgroupId?: number }, now?: Date, scope?: HostScope): Promise<TargetHost[]>;
+  findByIdOrName(idOrName: string, scope?: HostScope): Promise<HostRow | null>;
   countAll(): Promise<number>;
   facts(hostId: number, params: { search: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: Array<{ name: string; value: string }> }>;
   factNames(params: { search: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: Array<{ name: string }> }>;
   /** Distinct values of a fact starting with `prefix`, for auto-completion. */
-  factValues(name: string, prefix: string, limit: number): Promise<string[]>;
-  hostNames(prefix: string, limit: number): Promise<string[]>;
+  factValues(name: string, prefix: string, limit: number, scope?: HostScope): Promise<string[]>;
+  hostNames(prefix: string, limit: number, scope?: HostScope): Promise<string[]>;
   findByNames(names: string[]): Promise<StoredHost[]>;
   findBySmartProxy(smartProxyId: number): Promise<StoredHost[]>;
   /** Inserts new hosts in multi-row statements and returns them with their ids. */
@@ -148,6 +150,8 @@ export function createHostRepository(db: Db): HostRepository {
   const dialect = dialectOf(db);
   const compile = (search: string, now: Date): CompiledSearch => compileSearch(search, HOST_SEARCH, { dialect, now });
   const count = async (sql: string, params: unknown[] = []): Promise<number> => Number(((await db.query(sql, params)) as Raw[])[0].n);
+  /** The caller's host scope as a condition on `hosts h`; everything when no scope is given. */
+  const scoped = (scope: HostScope | undefined, alias = 'h') => hostScopeSql(scope ?? { all: true }, hostColumns(alias));
 
   async function storedWhere(where: string, params: unknown[]): Promise<StoredHost[]> {
     const rows = (await db.query(
@@ -163,24 +167,28 @@ export function createHostRepository(db: Db): HostRepository {
   ];
 
   return {
-    async search({ search, page, perPage, sort, now }) {
+    async search({ search, page, perPage, sort, now, scope }) {
       // Count and page are separate queries: the page stops after LIMIT rows in index order,
-      // the count never needs the joins.
+      // the count never needs the joins. The total counts only the hosts the caller may see.
+      const visible = scoped(scope);
       const [total, subtotal, results] = await Promise.all([
-        count('SELECT COUNT(*) AS n FROM hosts'),
-        search.trim() === '' ? Promise.resolve(-1) : this.countMatching(search, now),
-        this.pageMatching({ search, page, perPage, sort, now }),
+        count(`SELECT COUNT(*) AS n FROM hosts h WHERE ${visible.sql}`, visible.params),
+        search.trim() === '' ? Promise.resolve(-1) : this.countMatching(search, now, scope),
+        this.pageMatching({ search, page, perPage, sort, now, scope }),
       ]);
       return { total, subtotal: subtotal === -1 ? total : subtotal, results };
     },
 
-    async countMatching(search, now) {
+    async countMatching(search, now, scope) {
       const where = compile(search, now);
-      return count(`SELECT COUNT(*) AS n FROM hosts h WHERE ${where.sql}`, where.params);
+      const visible = scoped(scope);
+      return count(`SELECT COUNT(*) AS n FROM hosts h WHERE ${where.sql} AND ${visible.sql}`, [...where.params, ...visible.params]);
     },
 
-    async pageMatching({ search, page, perPage, sort, now }) {
-      const where = compile(search, now);
+    async pageMatching({ search, page, perPage, sort, now, scope }) {
+      const compiled = compile(search, now);
+      const visible = scoped(scope);
+      const where = { sql: `${compiled.sql} AND ${visible.sql}`, params: [...compiled.params, ...visible.params] };
       const dir = sort.order === 'desc' ? 'DESC' : 'ASC';
       // Walking the name index and stopping after LIMIT matches costs at most one pass over the
       // hosts; MariaDB otherwise sorts every match first (0.2 s for 30k of 100k hosts).
@@ -192,14 +200,15 @@ export function createHostRepository(db: Db): HostRepository {
       return rows.map(toHostRow);
     },
 
-    async findTargets(filter, now = new Date()) {
+    async findTargets(filter, now = new Date(), scope) {
       let where: CompiledSearch;
+      const visible = scoped(scope);
       if (filter.hostIds !== undefined) {
         if (filter.hostIds.length === 0) return [];
         // Long id lists go to the database in chunks; each chunk is one indexed IN lookup.
         const out: TargetHost[] = [];
         for (const ids of chunks(filter.hostIds, 5000)) {
-          const rows = (await db.query(`SELECT id, name, smart_proxy_id, hostgroup_id FROM hosts WHERE id IN (${placeholders(ids.length)})`, ids)) as Raw[];
+          const rows = (await db.query(`SELECT h.id, h.name, h.smart_proxy_id, h.hostgroup_id FROM hosts h WHERE h.id IN (${placeholders(ids.length)}) AND ${visible.sql}`, [...ids, ...visible.params])) as Raw[];
           out.push(...rows.map((r) => ({ id: Number(r.id), name: String(r.name), smart_proxy_id: num(r.smart_proxy_id), hostgroup_id: num(r.hostgroup_id) })));
         }
         return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -212,13 +221,14 @@ export function createHostRepository(db: Db): HostRepository {
       } else {
         where = compile(filter.search ?? '', now);
       }
-      const rows = (await db.query(`SELECT h.id, h.name, h.smart_proxy_id, h.hostgroup_id FROM hosts h WHERE ${where.sql} ORDER BY h.name`, where.params)) as Raw[];
+      const rows = (await db.query(`SELECT h.id, h.name, h.smart_proxy_id, h.hostgroup_id FROM hosts h WHERE ${where.sql} AND ${visible.sql} ORDER BY h.name`, [...where.params, ...visible.params])) as Raw[];
       return rows.map((r) => ({ id: Number(r.id), name: String(r.name), smart_proxy_id: num(r.smart_proxy_id), hostgroup_id: num(r.hostgroup_id) }));
     },
 
-    async findByIdOrName(idOrName) {
+    async findByIdOrName(idOrName, scope) {
       const byId = /^\d+$/.test(idOrName);
-      const rows = (await db.query(`SELECT ${HOST_COLUMNS} FROM hosts h ${HOST_JOINS} WHERE ${byId ? 'h.id' : 'h.name'} = ?`, [byId ? Number(idOrName) : idOrName])) as Raw[];
+      const visible = scoped(scope);
+      const rows = (await db.query(`SELECT ${HOST_COLUMNS} FROM hosts h ${HOST_JOINS} WHERE ${byId ? 'h.id' : 'h.name'} = ? AND ${visible.sql}`, [byId ? Number(idOrName) : idOrName, ...visible.params])) as Raw[];
       return rows.length > 0 ? toHostRow(rows[0]) : null;
     },
 
@@ -247,13 +257,16 @@ export function createHostRepository(db: Db): HostRepository {
       return { total, subtotal, results: rows.map((r) => ({ name: String(r.name) })) };
     },
 
-    async factValues(name, prefix, limit) {
-      const rows = (await db.query(`SELECT DISTINCT value FROM facts WHERE name = ? AND value LIKE ? ESCAPE '!' ORDER BY value LIMIT ?`, [name, `${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`, limit])) as Raw[];
+    async factValues(name, prefix, limit, scope) {
+      const visible = scoped(scope);
+      const only = scope && !scope.all ? ` AND host_id IN (SELECT h.id FROM hosts h WHERE ${visible.sql})` : '';
+      const rows = (await db.query(`SELECT DISTINCT value FROM facts WHERE name = ? AND value LIKE ? ESCAPE '!'${only} ORDER BY value LIMIT ?`, [name, `${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`, ...(only ? visible.params : []), limit])) as Raw[];
       return rows.map((r) => String(r.value));
     },
 
-    async hostNames(prefix, limit) {
-      const rows = (await db.query(`SELECT name FROM hosts WHERE name LIKE ? ESCAPE '!' ORDER BY name LIMIT ?`, [`${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`, limit])) as Raw[];
+    async hostNames(prefix, limit, scope) {
+      const visible = scoped(scope);
+      const rows = (await db.query(`SELECT h.name FROM hosts h WHERE h.name LIKE ? ESCAPE '!' AND ${visible.sql} ORDER BY h.name LIMIT ?`, [`${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`, ...visible.params, limit])) as Raw[];
       return rows.map((r) => String(r.name));
     },
 

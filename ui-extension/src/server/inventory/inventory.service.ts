@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { hostScope, requirePermission, type CurrentUser, type HostScope } from '../auth/abilities';
 import { AppError } from '../errors';
-import type { CurrentUser } from '../http/request-context';
 import type { Logger } from '../logger';
 import { autocompleteSearch, type SearchSuggestion } from '../search/autocomplete';
 import { HOST_SEARCH } from '../search/host-search';
@@ -42,20 +42,28 @@ export interface ImportSummary {
   hosts: HostWriteSummary;
 }
 
+/**
+ * The inventory, as each caller may see it: hosts (and their facts) inside the caller's view_hosts
+ * scope, smart proxies inside view_smart_proxies. A host or proxy outside the scope is NOT_FOUND,
+ * exactly as if it did not exist; without the permission at all the answer is PERMISSION_DENIED.
+ */
 export interface InventoryService {
-  listHosts(params: PageParams & { sort: HostSort }): Promise<Page<HostRow>>;
-  getHost(idOrName: string): Promise<HostRow>;
-  hostFacts(idOrName: string, params: PageParams): Promise<Page<{ name: string; value: string }>>;
-  listHostgroups(params: PageParams): Promise<Page<HostgroupRow>>;
-  getHostgroup(idOrTitle: string): Promise<HostgroupRow>;
-  listSmartProxies(params: PageParams): Promise<Page<SmartProxyRow>>;
-  getSmartProxy(idOrName: string): Promise<SmartProxyRow>;
-  listFactNames(params: PageParams): Promise<Page<{ name: string }>>;
-  listTaxonomies(kind: TaxonomyKind, params: PageParams): Promise<Page<TaxonomyRow>>;
-  autocompleteHosts(partial: string): Promise<SearchSuggestion[]>;
-  /** The jobs engineer's entry point: hosts for a targeting, in one query. */
-  findTargets(filter: { search?: string; hostIds?: number[]; hostgroupId?: number }): Promise<TargetHost[]>;
-  /** Imports an inventory document (admins only); validated whole, written in one transaction. */
+  listHosts(user: CurrentUser, params: PageParams & { sort: HostSort }): Promise<Page<HostRow>>;
+  getHost(user: CurrentUser, idOrName: string): Promise<HostRow>;
+  hostFacts(user: CurrentUser, idOrName: string, params: PageParams): Promise<Page<{ name: string; value: string }>>;
+  listHostgroups(user: CurrentUser, params: PageParams): Promise<Page<HostgroupRow>>;
+  getHostgroup(user: CurrentUser, idOrTitle: string): Promise<HostgroupRow>;
+  listSmartProxies(user: CurrentUser, params: PageParams): Promise<Page<SmartProxyRow>>;
+  getSmartProxy(user: CurrentUser, idOrName: string): Promise<SmartProxyRow>;
+  listFactNames(user: CurrentUser, params: PageParams): Promise<Page<{ name: string }>>;
+  listTaxonomies(user: CurrentUser, kind: TaxonomyKind, params: PageParams): Promise<Page<TaxonomyRow>>;
+  autocompleteHosts(user: CurrentUser, partial: string): Promise<SearchSuggestion[]>;
+  /**
+   * The jobs engineer's entry point: hosts for a targeting, in one query. With `scope` (the
+   * caller's view_hosts scope), hosts outside it are not matched.
+   */
+  findTargets(filter: { search?: string; hostIds?: number[]; hostgroupId?: number }, scope?: HostScope): Promise<TargetHost[]>;
+  /** Imports an inventory document (manage_inventory); validated whole, written in one transaction. */
   importInventory(user: CurrentUser, raw: unknown): Promise<ImportSummary>;
   /** Imports YAML or JSON text; same rules as importInventory. */
   importInventoryText(user: CurrentUser, text: string): Promise<ImportSummary>;
@@ -135,56 +143,81 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
     return summary;
   }
 
-  function requireAdmin(user: CurrentUser): void {
-    if (!user.admin) throw new AppError('PERMISSION_DENIED', 'only administrators may import an inventory');
+  function requireImporter(user: CurrentUser): void {
+    requirePermission(user, 'manage_inventory', 'importing an inventory');
+  }
+
+  /** The hosts the user may see; PERMISSION_DENIED without view_hosts. */
+  function hostsOf(user: CurrentUser, doing: string): HostScope {
+    requirePermission(user, 'view_hosts', doing);
+    return hostScope(user, 'view_hosts');
+  }
+
+  function proxiesOf(user: CurrentUser, doing: string): HostScope {
+    requirePermission(user, 'view_smart_proxies', doing);
+    return hostScope(user, 'view_smart_proxies');
   }
 
   return {
-    listHosts: ({ search, page, perPage, sort }) => store.hosts.search({ search, page, perPage, sort, now: deps.clock() }),
+    listHosts: (user, { search, page, perPage, sort }) => store.hosts.search({ search, page, perPage, sort, now: deps.clock(), scope: hostsOf(user, 'listing hosts') }),
 
-    async getHost(idOrName) {
-      const host = await store.hosts.findByIdOrName(idOrName);
+    async getHost(user, idOrName) {
+      const host = await store.hosts.findByIdOrName(idOrName, hostsOf(user, 'showing a host'));
       if (!host) throw new AppError('NOT_FOUND', `host not found by id or name '${idOrName}'`);
       return host;
     },
 
-    async hostFacts(idOrName, params) {
-      const host = await this.getHost(idOrName);
+    async hostFacts(user, idOrName, params) {
+      const host = await this.getHost(user, idOrName);
       return store.hosts.facts(host.id, params);
     },
 
-    listHostgroups: (params) => store.hostgroups.search({ ...params, now: deps.clock() }),
+    // Hostgroups, fact names and taxonomies are the vocabulary of searches, not hosts; anyone who
+    // may search hosts may read them.
+    listHostgroups(user, params) {
+      hostsOf(user, 'listing hostgroups');
+      return store.hostgroups.search({ ...params, now: deps.clock() });
+    },
 
-    async getHostgroup(idOrTitle) {
+    async getHostgroup(user, idOrTitle) {
+      hostsOf(user, 'showing a hostgroup');
       const group = await store.hostgroups.findByIdOrTitle(idOrTitle);
       if (!group) throw new AppError('NOT_FOUND', `hostgroup not found by id or title '${idOrTitle}'`);
       return group;
     },
 
-    listSmartProxies: (params) => store.smartProxies.search({ ...params, now: deps.clock() }),
+    listSmartProxies: (user, params) => store.smartProxies.search({ ...params, now: deps.clock(), scope: proxiesOf(user, 'listing smart proxies') }),
 
-    async getSmartProxy(idOrName) {
-      const proxy = await store.smartProxies.findByIdOrName(idOrName);
+    async getSmartProxy(user, idOrName) {
+      const proxy = await store.smartProxies.findByIdOrName(idOrName, proxiesOf(user, 'showing a smart proxy'));
       if (!proxy) throw new AppError('NOT_FOUND', `smart proxy not found by id or name '${idOrName}'`);
       return proxy;
     },
 
-    listFactNames: (params) => store.hosts.factNames(params),
+    listFactNames(user, params) {
+      hostsOf(user, 'listing fact names');
+      return store.hosts.factNames(params);
+    },
 
-    listTaxonomies: (kind, params) => store.taxonomies.list(kind, params),
+    listTaxonomies(user, kind, params) {
+      hostsOf(user, `listing ${kind}s`);
+      return store.taxonomies.list(kind, params);
+    },
 
-    autocompleteHosts(partial) {
+    autocompleteHosts(user, partial) {
+      const scope = hostsOf(user, 'searching hosts');
+      const proxyScope = hostScope(user, 'view_smart_proxies');
       return autocompleteSearch(partial, {
         definition: HOST_SEARCH,
         dynamicKeys: async (_prefix, partialName, limit) => (await store.hosts.factNames({ search: `${partialName.replace(/\*/g, '')}*`, page: 1, perPage: limit })).results.map((r) => r.name),
         async values(rawKey, prefix, limit) {
           const k = rawKey.toLowerCase();
           const starts = (items: string[]) => items.filter((v) => v.toLowerCase().startsWith(prefix.toLowerCase())).slice(0, limit);
-          if (k.startsWith('facts.')) return store.hosts.factValues(rawKey.slice('facts.'.length), prefix, limit);
-          if (k === 'name') return store.hosts.hostNames(prefix, limit);
+          if (k.startsWith('facts.')) return store.hosts.factValues(rawKey.slice('facts.'.length), prefix, limit, scope);
+          if (k === 'name') return store.hosts.hostNames(prefix, limit, scope);
           if (k === 'hostgroup') return starts([...new Set((await store.hostgroups.all()).map((g) => g.name))]);
           if (k === 'hostgroup_fullname' || k === 'hostgroup_title' || k === 'parent_hostgroup') return starts((await store.hostgroups.all()).map((g) => g.title));
-          if (k === 'puppetmaster' || k === 'smart_proxy') return starts((await store.smartProxies.list()).map((p) => p.name));
+          if (k === 'puppetmaster' || k === 'smart_proxy') return starts((await store.smartProxies.listIn(proxyScope)).map((p) => p.name));
           if (k === 'organization' || k === 'location') return starts((await store.taxonomies.all(k)).map((t) => t.name));
           if (k === 'last_seen') return starts(['10 minutes ago', '1 hour ago', '1 day ago', 'today', 'yesterday']);
           return [];
@@ -192,15 +225,15 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
       });
     },
 
-    findTargets: (filter) => store.hosts.findTargets(filter, deps.clock()),
+    findTargets: (filter, scope) => store.hosts.findTargets(filter, deps.clock(), scope),
 
     async importInventory(user, raw) {
-      requireAdmin(user);
+      requireImporter(user);
       return importDocument(raw, `api:${user.login}`);
     },
 
     async importInventoryText(user, text) {
-      requireAdmin(user);
+      requireImporter(user);
       return importDocument(readInventoryText(text), `api:${user.login}`);
     },
 

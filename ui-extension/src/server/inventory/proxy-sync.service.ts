@@ -1,3 +1,4 @@
+import { hostScope, requirePermission, type CurrentUser } from '../auth/abilities';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { writeHosts, type HostWriteSummary } from './host-writer';
@@ -25,6 +26,8 @@ export interface ProxySyncSummary extends HostWriteSummary {
 export interface ProxySyncService {
   /** Upserts the proxy's nodes as its hosts, with facts, and marks hosts it no longer reports. */
   syncProxy(idOrName: string | number): Promise<ProxySyncSummary>;
+  /** `syncProxy` for an API caller: needs manage_inventory, and the proxy must be one the caller may see. */
+  refreshAs(user: CurrentUser, idOrName: string): Promise<ProxySyncSummary>;
   /** Syncs every proxy; one failing proxy is logged and reported, and does not stop the others. */
   syncAll(): Promise<Array<ProxySyncSummary | { smart_proxy_id: number; smart_proxy_name: string; error: string }>>;
   /** Registers a proxy or updates it, by name. */
@@ -82,6 +85,13 @@ export function createProxySyncService(deps: ProxySyncDeps): ProxySyncService {
   return {
     async syncProxy(idOrName) {
       const proxy = await store.smartProxies.findByIdOrName(String(idOrName));
+      if (!proxy) throw new AppError('NOT_FOUND', `smart proxy not found by id or name '${idOrName}'`);
+      return sync(proxy);
+    },
+
+    async refreshAs(user, idOrName) {
+      requirePermission(user, 'manage_inventory', 'refreshing a smart proxy');
+      const proxy = await store.smartProxies.findByIdOrName(idOrName, hostScope(user, 'view_smart_proxies'));
       if (!proxy) throw new AppError('NOT_FOUND', `smart proxy not found by id or name '${idOrName}'`);
       return sync(proxy);
     },

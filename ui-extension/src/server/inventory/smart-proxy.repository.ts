@@ -1,3 +1,5 @@
+import type { HostScope } from '../auth/abilities';
+import { hostColumns, hostScopeSql, type Sql } from '../auth/scope-sql';
 import { compileSearch, sqlDateTime, type SearchDefinition } from '../search/compiler';
 import { SmartProxyEntity } from './smart-proxy.entity';
 import { dialectOf, placeholders, type Db } from './sql';
@@ -62,12 +64,26 @@ export interface SmartProxyRepository {
   /** Every proxy, by name. */
   list(): Promise<SmartProxyRow[]>;
   findByIds(ids: number[]): Promise<SmartProxyRow[]>;
-  search(params: { search: string; page: number; perPage: number; now: Date }): Promise<{ total: number; subtotal: number; results: SmartProxyRow[] }>;
-  findByIdOrName(idOrName: string): Promise<SmartProxyRow | null>;
+  /** One page by a search; with `scope`, only proxies serving at least one host in it (all for an unlimited scope). */
+  search(params: { search: string; page: number; perPage: number; now: Date; scope?: HostScope }): Promise<{ total: number; subtotal: number; results: SmartProxyRow[] }>;
+  findByIdOrName(idOrName: string, scope?: HostScope): Promise<SmartProxyRow | null>;
+  /** Proxies in a scope (see search), by name. */
+  listIn(scope: HostScope): Promise<SmartProxyRow[]>;
   findByNames(names: string[]): Promise<SmartProxyRow[]>;
   /** Inserts or updates by name; returns the row and whether anything changed. */
   upsertByName(proxy: SmartProxyWrite, now: Date): Promise<{ row: SmartProxyRow; changed: boolean }>;
   setStatus(id: number, status: 'online' | 'offline', now: Date): Promise<void>;
+}
+
+/**
+ * Proxies carry no organization or location of their own: a proxy is in a caller's scope when it
+ * serves a host in that scope, which is how a Manager of one organization sees that organization's
+ * Puppet masters and no others.
+ */
+function proxyScopeSql(scope: HostScope | undefined): Sql {
+  if (!scope || scope.all) return { sql: '1=1', params: [] };
+  const hosts = hostScopeSql(scope, hostColumns('ph'));
+  return { sql: `EXISTS (SELECT 1 FROM hosts ph WHERE ph.smart_proxy_id = sp.id AND ${hosts.sql})`, params: hosts.params };
 }
 
 export function createSmartProxyRepository(db: Db): SmartProxyRepository {
@@ -82,17 +98,27 @@ export function createSmartProxyRepository(db: Db): SmartProxyRepository {
       return entities.map(toRow);
     },
 
-    async search({ search, page, perPage, now }) {
+    async search({ search, page, perPage, now, scope }) {
       const where = compileSearch(search, SMART_PROXY_SEARCH, { dialect, now });
-      const total = await repo.count();
-      const subtotal = Number(((await db.query(`SELECT COUNT(*) AS n FROM smart_proxies sp WHERE ${where.sql}`, where.params)) as Array<{ n: unknown }>)[0].n);
-      const ids = ((await db.query(`SELECT sp.id FROM smart_proxies sp WHERE ${where.sql} ORDER BY sp.name LIMIT ? OFFSET ?`, [...where.params, perPage, (page - 1) * perPage])) as Array<{ id: unknown }>).map((r) => Number(r.id));
+      const visible = proxyScopeSql(scope);
+      const total = Number(((await db.query(`SELECT COUNT(*) AS n FROM smart_proxies sp WHERE ${visible.sql}`, visible.params)) as Array<{ n: unknown }>)[0].n);
+      const subtotal = Number(((await db.query(`SELECT COUNT(*) AS n FROM smart_proxies sp WHERE ${where.sql} AND ${visible.sql}`, [...where.params, ...visible.params])) as Array<{ n: unknown }>)[0].n);
+      const ids = ((await db.query(`SELECT sp.id FROM smart_proxies sp WHERE ${where.sql} AND ${visible.sql} ORDER BY sp.name LIMIT ? OFFSET ?`, [...where.params, ...visible.params, perPage, (page - 1) * perPage])) as Array<{ id: unknown }>).map((r) => Number(r.id));
       return { total, subtotal, results: await this.findByIds(ids) };
     },
 
-    async findByIdOrName(idOrName) {
-      const entity = /^\d+$/.test(idOrName) ? await repo.findOne({ where: { id: Number(idOrName) } }) : await repo.findOne({ where: { name: idOrName } });
-      return entity ? toRow(entity) : null;
+    async findByIdOrName(idOrName, scope) {
+      const byId = /^\d+$/.test(idOrName);
+      const visible = proxyScopeSql(scope);
+      const rows = (await db.query(`SELECT sp.id FROM smart_proxies sp WHERE ${byId ? 'sp.id' : 'sp.name'} = ? AND ${visible.sql}`, [byId ? Number(idOrName) : idOrName, ...visible.params])) as Array<{ id: unknown }>;
+      return rows.length > 0 ? (await this.findByIds([Number(rows[0].id)]))[0] ?? null : null;
+    },
+
+    async listIn(scope) {
+      if (scope.all) return this.list();
+      const visible = proxyScopeSql(scope);
+      const rows = (await db.query(`SELECT sp.id FROM smart_proxies sp WHERE ${visible.sql}`, visible.params)) as Array<{ id: unknown }>;
+      return this.findByIds(rows.map((r) => Number(r.id)));
     },
 
     async findByNames(names) {

@@ -1,5 +1,6 @@
 import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { HostCounts, HostState, JobState } from '@common/jobs';
+import { named, type Sql } from '../auth/scope-sql';
 import { JobFactNameEntity } from './job-fact-name.entity';
 import { JobHostEntity } from './job-host.entity';
 import { JobInvocationEntity } from './job-invocation.entity';
@@ -62,6 +63,8 @@ export interface JobListQuery {
   factName?: string;
   page: number;
   perPage: number;
+  /** The jobs the caller may see (auth/scope-sql.ts `jobScopeSql` over `job` and `ra`); all when absent. */
+  visibility?: Sql;
 }
 
 export interface JobVersionRow {
@@ -285,6 +288,12 @@ export function createJobInvocationRepository(dataSource: DataSource) {
 
     findJob: (id: number) => jobs.findOne({ where: { id } }),
 
+    /** Hosts of a job that fail `inside`, a condition on the host row aliased `sh` (a deleted host fails it). */
+    async countHostsOutside(jobId: number, inside: Sql): Promise<number> {
+      const rows = (await dataSource.query(`SELECT COUNT(*) AS n FROM job_invocation_hosts sjh LEFT JOIN hosts sh ON sh.id = sjh.host_id WHERE sjh.job_invocation_id = ? AND NOT ${inside.sql}`, [jobId, ...inside.params])) as Array<{ n: unknown }>;
+      return Number(rows[0].n);
+    },
+
     actionsByIds,
 
     /** The cheap read a long poll repeats. */
@@ -357,6 +366,10 @@ export function createJobInvocationRepository(dataSource: DataSource) {
 
     async listJobs(query: JobListQuery): Promise<{ total: number; subtotal: number; results: Array<{ job: JobInvocationEntity; action: RemoteActionEntity }> }> {
       const base = jobs.createQueryBuilder('job').innerJoin(RemoteActionEntity, 'ra', 'ra.id = job.remote_action_id');
+      if (query.visibility) {
+        const visible = named(query.visibility, 'vis');
+        base.andWhere(visible.sql, visible.params);
+      }
       const total = await base.clone().getCount();
       const qb = base.clone();
       query.terms.forEach((t, i) => applyTerm(qb, t, i, query.hostgroupIds?.get(t)));
@@ -374,15 +387,20 @@ export function createJobInvocationRepository(dataSource: DataSource) {
       return { total, subtotal, results: list.map((job) => ({ job, action: byId.get(job.remoteActionId)! })) };
     },
 
-    async listActions(page: number, perPage: number, search?: { namespace?: string; action?: string }): Promise<{ total: number; results: Array<{ action: RemoteActionEntity; runCount: number; lastRunAt: Date | null }> }> {
+    /** Remote actions with their run counts; with `visibility`, only actions and runs of jobs it admits. */
+    async listActions(page: number, perPage: number, search?: { namespace?: string; action?: string }, visibility?: Sql): Promise<{ total: number; results: Array<{ action: RemoteActionEntity; runCount: number; lastRunAt: Date | null }> }> {
       const qb = actions.createQueryBuilder('ra');
       if (search?.namespace) qb.andWhere('ra.namespace = :ns', { ns: search.namespace });
       if (search?.action) qb.andWhere('ra.action = :ac', { ac: search.action });
+      const visible = visibility ? named(visibility, 'vis') : undefined;
+      if (visible) qb.andWhere(`EXISTS (SELECT 1 FROM job_invocations job WHERE job.remote_action_id = ra.id AND ${visible.sql})`, visible.params);
       const total = await qb.clone().getCount();
       const list = await qb.orderBy('ra.id', 'DESC').skip((page - 1) * perPage).take(perPage).getMany();
       if (list.length === 0) return { total, results: [] };
-      const stats = (await jobs.createQueryBuilder('job').select('job.remote_action_id', 'id').addSelect('COUNT(*)', 'n').addSelect('MAX(job.created_at)', 'last')
-        .where('job.remote_action_id IN (:...ids)', { ids: list.map((a) => a.id) }).groupBy('job.remote_action_id').getRawMany()) as Array<{ id: number; n: number | string; last: string | Date | null }>;
+      const statsQuery = jobs.createQueryBuilder('job').innerJoin(RemoteActionEntity, 'ra', 'ra.id = job.remote_action_id').select('job.remote_action_id', 'id').addSelect('COUNT(*)', 'n').addSelect('MAX(job.created_at)', 'last')
+        .where('job.remote_action_id IN (:...ids)', { ids: list.map((a) => a.id) });
+      if (visible) statsQuery.andWhere(visible.sql, visible.params);
+      const stats = (await statsQuery.groupBy('job.remote_action_id').getRawMany()) as Array<{ id: number; n: number | string; last: string | Date | null }>;
       const byId = new Map(stats.map((s) => [Number(s.id), s]));
       return {
         total,

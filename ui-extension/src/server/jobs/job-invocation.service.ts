@@ -15,8 +15,10 @@ import type {
 } from '@common/jobs';
 import { FINAL_JOB_STATES } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
+import { actionScope, coversAction, hostScope, requirePermission, type CurrentUser, type HostScope } from '../auth/abilities';
+import { hostColumns, hostScopeSql, jobScopeSql } from '../auth/scope-sql';
+import { auditContext, type AuditEntry } from '../audit/audit.service';
 import { AppError } from '../errors';
-import type { CurrentUser } from '../http/request-context';
 import type { Logger } from '../logger';
 import { REMOTE_EXECUTION_CAPABILITY, type CatalogAction } from '../namespaces/namespace.service';
 import { canonicalJson, remoteActionHash } from './canonical-arguments';
@@ -40,7 +42,8 @@ export interface TargetHost {
 }
 
 export interface JobInventory {
-  findTargets(filter: { search?: string; hostIds?: number[]; hostgroupId?: number }): Promise<TargetHost[]>;
+  /** Hosts of a targeting (relative dates against `now`); with `scope`, only hosts inside it match. */
+  findTargets(filter: { search?: string; hostIds?: number[]; hostgroupId?: number }, now?: Date, scope?: HostScope): Promise<TargetHost[]>;
 }
 
 /** Validates and normalises arguments against the action's DDL; throws AppError 422 naming input and rule. */
@@ -53,6 +56,8 @@ export interface JobServiceDeps {
   proxies: JobProxyClient;
   catalog: { findAction(namespace: string, action: string): Promise<CatalogAction> };
   validateArguments: ValidateArguments;
+  /** Job creation, replay and cancel are audited (audit/audit.service.ts). */
+  audit: { record(entry: AuditEntry): Promise<void> };
   clock: () => Date;
   logger: Logger;
   config: {
@@ -122,11 +127,61 @@ export function createJobInvocationService(deps: JobServiceDeps) {
   let retentionTimer: NodeJS.Timeout | undefined;
 
   /**
-   * The one place authorization will go (issue 8: CASL rules by namespace and hostgroup). Until then
-   * every authenticated user may do everything.
+   * The hosts a targeting names that the user may see (view_hosts), checked against what the user
+   * may run (create_jobs for this agent and action, with its host conditions). Throws
+   * PERMISSION_DENIED naming how many hosts are refused and why; resolves the hosts otherwise.
+   * Replays and scheduled runs come through here too, with the owner's permissions of that moment.
    */
-  function authorize(_user: CurrentUser, _verb: 'create' | 'view' | 'cancel', _subject: { namespace?: string; jobId?: number }): void {
-    // TODO(#8): check the user's abilities here and throw PERMISSION_DENIED.
+  async function authorizeRun(user: CurrentUser, namespace: string, action: string, targeting: Targeting): Promise<TargetHost[]> {
+    const what = `${namespace}.${action}`;
+    requirePermission(user, 'create_jobs', `running ${what}`);
+    if (!coversAction(user, 'create_jobs', namespace, action)) {
+      throw new AppError('PERMISSION_DENIED', `access denied: none of your create_jobs filters allows ${what}`, { details: { missing_permissions: ['create_jobs'], namespace, action } });
+    }
+    const targets = await resolveTargets(targeting, hostScope(user, 'view_hosts'));
+    const unseen = targeting.host_ids ? new Set(targeting.host_ids).size - targets.length : 0;
+    const runScope = hostScope(user, 'create_jobs', { namespace, action });
+    let refused: TargetHost[] = [];
+    if (!runScope.all && targets.length > 0) {
+      const allowed = new Set((await deps.inventory.findTargets({ hostIds: targets.map((t) => t.id) }, clock(), runScope)).map((t) => t.id));
+      refused = targets.filter((t) => !allowed.has(t.id));
+    }
+    if (unseen > 0 || refused.length > 0) {
+      const total = targets.length + unseen;
+      const reasons: string[] = [];
+      if (refused.length > 0) {
+        const names = refused.slice(0, 10).map((t) => t.name).join(', ');
+        reasons.push(`${refused.length} ${refused.length === 1 ? 'is' : 'are'} outside the hostgroups, organizations and locations your create_jobs filters allow for ${what} (${names}${refused.length > 10 ? ', ...' : ''})`);
+      }
+      if (unseen > 0) reasons.push(`${unseen} ${unseen === 1 ? 'does' : 'do'} not exist or ${unseen === 1 ? 'is' : 'are'} not visible to you`);
+      throw new AppError('PERMISSION_DENIED', `access denied: you may not run ${what} on ${refused.length + unseen} of ${total} target hosts: ${reasons.join('; ')}`, {
+        details: { missing_permissions: ['create_jobs'], namespace, action, hosts_refused: refused.length + unseen, hosts_total: total, refused_hosts: refused.slice(0, 10).map((t) => t.name) },
+      });
+    }
+    return targets;
+  }
+
+  /**
+   * The job if the user may see it: view_jobs for its agent and action, and every host of it
+   * inside what those filters reach. A job out of scope is NOT_FOUND, as if it did not exist.
+   */
+  async function loadVisibleJob(user: CurrentUser, id: number): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity }> {
+    requirePermission(user, 'view_jobs', 'showing jobs');
+    const loaded = await loadJob(id);
+    if (!(await reaches(user, 'view_jobs', id, loaded.action))) throw new AppError('NOT_FOUND', `job ${id} not found`);
+    return loaded;
+  }
+
+  /** Whether the permission's filters for the job's agent/action reach every host of the job. */
+  async function reaches(user: CurrentUser, permission: 'view_jobs' | 'cancel_jobs', jobId: number, action: RemoteActionEntity): Promise<boolean> {
+    const scope = hostScope(user, permission, { namespace: action.namespace, action: action.action });
+    if (scope.all) return true;
+    if (scope.anyOf.length === 0) return false;
+    return (await repo.countHostsOutside(jobId, hostScopeSql(scope, hostColumns('sh')))) === 0;
+  }
+
+  async function auditJob(user: CurrentUser, verb: 'create' | 'replay' | 'cancel', job: Job, changes: Record<string, unknown>): Promise<void> {
+    await deps.audit.record({ user, action: verb, object: { type: 'JobInvocation', id: job.id, name: job.description }, changes, ...auditContext(user) });
   }
 
   async function loadJob(id: number): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity }> {
@@ -212,10 +267,10 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     return { hosts, proxyIds: [...used].sort((a, b) => a - b), counts };
   }
 
-  async function resolveTargets(targeting: Targeting): Promise<TargetHost[]> {
-    if (targeting.host_ids) return deps.inventory.findTargets({ hostIds: targeting.host_ids });
-    if (targeting.hostgroup_id !== undefined) return deps.inventory.findTargets({ hostgroupId: targeting.hostgroup_id });
-    return deps.inventory.findTargets({ search: targeting.search ?? '' });
+  async function resolveTargets(targeting: Targeting, scope: HostScope): Promise<TargetHost[]> {
+    if (targeting.host_ids) return deps.inventory.findTargets({ hostIds: targeting.host_ids }, clock(), scope);
+    if (targeting.hostgroup_id !== undefined) return deps.inventory.findTargets({ hostgroupId: targeting.hostgroup_id }, clock(), scope);
+    return deps.inventory.findTargets({ search: targeting.search ?? '' }, clock(), scope);
   }
 
   async function storeAndDispatch(input: {
@@ -223,14 +278,15 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     action: { id: number; entity?: RemoteActionEntity };
     ddl: DdlAction__Output;
     targeting: Targeting;
+    /** The targeting's hosts, already resolved and authorized (authorizeRun). */
+    targets: TargetHost[];
     parentId: number | null;
     description: string;
     concurrencyLevel: number | null;
     batchSize: number | null;
     timeoutS: number;
   }): Promise<Job> {
-    const targets = await resolveTargets(input.targeting);
-    const plan = await planHosts(targets);
+    const plan = await planHosts(input.targets);
     const now = clock();
     const factNames = factNamesOfSearch(input.targeting.search);
     const jobId = await repo.createJob({
@@ -273,30 +329,37 @@ export function createJobInvocationService(deps: JobServiceDeps) {
   }
 
   return {
-    authorize,
+    authorizeRun,
 
     async create(user: CurrentUser, body: CreateJobRequest['job']): Promise<Job> {
-      authorize(user, 'create', { namespace: body.namespace });
+      requirePermission(user, 'create_jobs', `running ${body.namespace}.${body.action}`);
+      if (!coversAction(user, 'create_jobs', body.namespace, body.action)) {
+        throw new AppError('PERMISSION_DENIED', `access denied: none of your create_jobs filters allows ${body.namespace}.${body.action}`, { details: { missing_permissions: ['create_jobs'], namespace: body.namespace, action: body.action } });
+      }
       const catalog = await deps.catalog.findAction(body.namespace, body.action);
       const args = deps.validateArguments(catalog.action, body.arguments ?? {});
+      const targets = await authorizeRun(user, body.namespace, body.action, body.targeting);
       const canonical = canonicalJson(args);
       const stored = await repo.findOrCreateRemoteAction({ namespace: body.namespace, action: body.action, arguments: canonical, hash: remoteActionHash(body.namespace, body.action, args), now: clock() });
-      return storeAndDispatch({
+      const job = await storeAndDispatch({
         user,
         action: { id: stored.id, entity: stored },
         ddl: catalog.action,
         targeting: body.targeting,
+        targets,
         parentId: null,
         description: body.description ?? `${body.namespace} ${body.action}`,
         concurrencyLevel: body.concurrency_level ?? null,
         batchSize: body.batch_size ?? null,
         timeoutS: body.timeout ?? (catalog.timeout || deps.config.default_timeout_s),
       });
+      await auditJob(user, 'create', job, { namespace: job.namespace, action: job.action, arguments: job.arguments, targeting: body.targeting, total_hosts: job.total_hosts });
+      return job;
     },
 
     /** The job; with `wait`, held until its version passes `since` (or it is final, or time runs out). */
     async get(user: CurrentUser, id: number, poll: { since?: number; wait?: number; signal?: AbortSignal } = {}): Promise<JobStatus> {
-      authorize(user, 'view', { jobId: id });
+      await loadVisibleJob(user, id);
       if (poll.wait && poll.wait > 0) await waitFor(id, (row) => row.version > (poll.since ?? 0), poll.wait, poll.signal);
       const { job, action } = await loadJob(id);
       const [succeeded, failed] = await Promise.all([repo.hostNames(id, ['succeeded'], MAX_NAMES), repo.hostNames(id, FAILED_STATES, MAX_NAMES)]);
@@ -304,8 +367,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     },
 
     async hosts(user: CurrentUser, id: number, query: { states?: HostState[]; search?: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: JobHost[] }> {
-      authorize(user, 'view', { jobId: id });
-      const { job } = await loadJob(id);
+      const { job } = await loadVisibleJob(user, id);
       const ddl = JSON.parse(job.ddl) as DdlAction__Output;
       const page = await repo.listHosts(id, query);
       return { total: page.total, subtotal: page.subtotal, results: page.results.map((r) => toJobHost(r, ddl)) };
@@ -313,7 +375,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
 
     /** Per-host events after a cursor; with `wait`, held until there is one. */
     async events(user: CurrentUser, id: number, query: { after: number; wait?: number; limit?: number; signal?: AbortSignal }): Promise<JobEventsPage> {
-      authorize(user, 'view', { jobId: id });
+      await loadVisibleJob(user, id);
       if (query.wait && query.wait > 0) await waitFor(id, (row) => row.lastEventSeq > query.after, query.wait, query.signal);
       const { job } = await loadJob(id);
       const ddl = JSON.parse(job.ddl) as DdlAction__Output;
@@ -323,7 +385,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     },
 
     async list(user: CurrentUser, params: JobListParams): Promise<{ total: number; subtotal: number; results: Job[] }> {
-      authorize(user, 'view', {});
+      requirePermission(user, 'view_jobs', 'listing jobs');
+      const visibility = jobScopeSql(actionScope(user, 'view_jobs'), { job: 'job', action: 'ra' });
       const terms = parseJobSearch(params.search);
       const hostgroupIds = new Map<JobSearchTerm, number[]>();
       for (const t of terms.filter((x) => x.field === 'hostgroup' || x.field === 'hostgroup_id')) {
@@ -332,13 +395,15 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         hostgroupIds.set(t, await hostgroupSubtree(id));
       }
       const scope = params.hostgroupId !== undefined ? await hostgroupSubtree(params.hostgroupId) : undefined;
-      const page = await repo.listJobs({ terms, hostgroupIds, from: params.from, to: params.to, hostId: params.hostId, scopeHostgroupIds: scope, factName: params.factName, page: params.page, perPage: params.perPage });
+      const page = await repo.listJobs({ terms, hostgroupIds, from: params.from, to: params.to, hostId: params.hostId, scopeHostgroupIds: scope, factName: params.factName, page: params.page, perPage: params.perPage, visibility });
       return { total: page.total, subtotal: page.subtotal, results: page.results.map((r) => toJob(r.job, r.action)) };
     },
 
+    /** Stored remote actions with at least one job the user may see; counts cover only those jobs. */
     async actions(user: CurrentUser, query: { page: number; perPage: number; namespace?: string; action?: string }): Promise<{ total: number; results: RemoteAction[] }> {
-      authorize(user, 'view', {});
-      const page = await repo.listActions(query.page, query.perPage, { namespace: query.namespace, action: query.action });
+      requirePermission(user, 'view_jobs', 'listing remote actions');
+      const visibility = jobScopeSql(actionScope(user, 'view_jobs'), { job: 'job', action: 'ra' });
+      const page = await repo.listActions(query.page, query.perPage, { namespace: query.namespace, action: query.action }, visibility);
       return {
         total: page.total,
         results: page.results.map((r) => ({
@@ -355,8 +420,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
 
     /** A new job with the same remote action (and DDL) as its parent, on a new targeting. */
     async replay(user: CurrentUser, id: number, body: ReplayJobRequest): Promise<Job> {
-      const { job, action } = await loadJob(id);
-      authorize(user, 'create', { namespace: action.namespace });
+      const { job, action } = await loadVisibleJob(user, id);
       let targeting: Targeting;
       if (body.targeting) targeting = body.targeting;
       else {
@@ -364,30 +428,39 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         const ids = await repo.hostIds(id, body.hosts === 'all' || !body.hosts ? 'all' : REPLAY_STATES[body.hosts]);
         targeting = { host_ids: ids };
       }
-      return storeAndDispatch({
+      const targets = await authorizeRun(user, action.namespace, action.action, targeting);
+      const replayed = await storeAndDispatch({
         user,
         action: { id: action.id, entity: action },
         ddl: JSON.parse(job.ddl) as DdlAction__Output,
         targeting,
+        targets,
         parentId: job.id,
         description: body.description ?? job.description,
         concurrencyLevel: job.concurrencyLevel,
         batchSize: job.batchSize,
         timeoutS: job.timeoutS,
       });
+      await auditJob(user, 'replay', replayed, { replay_of: job.id, namespace: action.namespace, action: action.action, targeting: body.targeting ?? { hosts: body.hosts ?? 'all' }, total_hosts: replayed.total_hosts });
+      return replayed;
     },
 
     /** Nothing new is sent; running hosts are cancelled on the proxy; the rest end cancelled. */
     async cancel(user: CurrentUser, id: number): Promise<Job> {
-      authorize(user, 'cancel', { jobId: id });
-      const { job } = await loadJob(id);
+      const { job, action } = await loadVisibleJob(user, id);
+      requirePermission(user, 'cancel_jobs', 'cancelling jobs');
+      if (!(await reaches(user, 'cancel_jobs', id, action))) {
+        throw new AppError('PERMISSION_DENIED', `access denied: job ${id} has hosts outside what your cancel_jobs filters allow for ${action.namespace}.${action.action}`, { details: { missing_permissions: ['cancel_jobs'], namespace: action.namespace, action: action.action } });
+      }
       if (FINAL_JOB_STATES.includes(job.state)) throw new AppError('FAILED_PRECONDITION', `job ${id} is already ${job.state}`);
       await repo.updateJob(id, { cancelRequested: true }, clock());
       waiters.notify(id);
       // The instance running the job cancels at once; another one sees the flag on its next tick.
       await dispatcher.cancel(id);
       const after = await loadJob(id);
-      return toJob(after.job, after.action);
+      const cancelled = toJob(after.job, after.action);
+      await auditJob(user, 'cancel', cancelled, { state_before: job.state });
+      return cancelled;
     },
 
     purgeOldHosts,

@@ -1,6 +1,7 @@
 import type { Namespace } from '@common/jobs';
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
+import { coversAction, requirePermission, type CurrentUser } from '../auth/abilities';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -78,16 +79,22 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
   }
 
   return {
-    async list(filter: { smartProxyId?: number } = {}): Promise<Namespace[]> {
+    /**
+     * The namespaces the user may run something of (create_jobs), each with only the actions
+     * the user's filters allow; a namespace the user may not use is not listed at all.
+     */
+    async list(user: CurrentUser, filter: { smartProxyId?: number } = {}): Promise<Namespace[]> {
+      requirePermission(user, 'create_jobs', 'listing namespaces');
       const merged = await collect(filter.smartProxyId);
       return [...merged.values()]
+        .filter(({ agent }) => coversAction(user, 'create_jobs', agent.metadata!.name))
         .map(({ agent, proxyIds }) => ({
           name: agent.metadata!.name,
           description: agent.metadata?.description ?? '',
           version: agent.metadata?.version ?? '',
           timeout: agent.metadata?.timeout ?? 0,
           smart_proxy_ids: proxyIds.sort((a, b) => a - b),
-          actions: agent.actions.map((a) => ({ name: a.name, description: a.description, display: a.display, inputs: a.inputs, outputs: a.outputs, aggregates: a.aggregates })),
+          actions: agent.actions.filter((a) => coversAction(user, 'create_jobs', agent.metadata!.name, a.name)).map((a) => ({ name: a.name, description: a.description, display: a.display, inputs: a.inputs, outputs: a.outputs, aggregates: a.aggregates })),
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
     },

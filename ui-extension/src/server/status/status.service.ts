@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { hasPermission, hostScope, type CurrentUser, type HostScope } from '../auth/abilities';
 import type { Config } from '../config';
 
 export interface ProxyReachability {
@@ -13,7 +14,8 @@ export interface SystemStatus {
   result: 'ok' | 'degraded';
   version: string;
   database: { kind: Config['database']['type']; reachable: boolean; error?: string; latency_ms?: number };
-  smart_proxies: ProxyReachability[];
+  /** Only for an authenticated caller with view_smart_proxies, and only the proxies in their scope. */
+  smart_proxies?: ProxyReachability[];
 }
 
 const PING_TIMEOUT_MS = 2000;
@@ -25,6 +27,8 @@ export function createStatusService(deps: {
   version: string;
   /** Reachability of every registered proxy; empty until proxies are registered. */
   proxyReachability: () => Promise<ProxyReachability[]>;
+  /** Ids of the proxies in a view_smart_proxies scope. */
+  proxyIdsIn: (scope: HostScope) => Promise<number[]>;
 }) {
   async function pingDatabase(): Promise<SystemStatus['database']> {
     const started = Date.now();
@@ -40,10 +44,20 @@ export function createStatusService(deps: {
   }
 
   return {
-    async status(): Promise<SystemStatus> {
+    /**
+     * Anyone may ask (a health check); `result` counts every proxy, but which proxies exist is
+     * shown only to a caller allowed to see them.
+     */
+    async status(user?: CurrentUser): Promise<SystemStatus> {
       const [database, proxies] = await Promise.all([pingDatabase(), deps.proxyReachability().catch(() => [])]);
       const degraded = !database.reachable || proxies.some((p) => !p.reachable);
-      return { result: degraded ? 'degraded' : 'ok', version: deps.version, database, smart_proxies: proxies };
+      const body: SystemStatus = { result: degraded ? 'degraded' : 'ok', version: deps.version, database };
+      if (user && hasPermission(user, 'view_smart_proxies')) {
+        const scope = hostScope(user, 'view_smart_proxies');
+        const visible = scope.all ? undefined : new Set(await deps.proxyIdsIn(scope));
+        body.smart_proxies = visible ? proxies.filter((p) => visible.has(p.id)) : proxies;
+      }
+      return body;
     },
   };
 }

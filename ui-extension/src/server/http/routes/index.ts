@@ -9,6 +9,9 @@ import { createTaxonomyRoutes } from './taxonomies.routes';
 import { createActionRoutes } from './actions.routes';
 import { createJobRoutes } from './jobs.routes';
 import { createNamespaceRoutes } from './namespaces.routes';
+import { createAuditRoutes } from './audits.routes';
+import { createRoleRoutes } from './roles.routes';
+import { createUserRoutes } from './users.routes';
 
 /**
  * Routes behind authentication, mounted at /api/v2. Each feature adds its router here.
@@ -18,5 +21,6 @@ export function createAuthenticatedRoutes(services: Services): Router {
   router.use(createHostRoutes(services.inventory), createHostgroupRoutes(services.inventory), createFactRoutes(services.inventory));
   router.use(createSmartProxyRoutes(services.inventory, services.proxySync), createTaxonomyRoutes(services.inventory), createInventoryRoutes(services.inventory));
   router.use(createJobRoutes(services.jobs), createActionRoutes(services.jobs), createNamespaceRoutes(services.namespaces));
+  router.use(createUserRoutes(services.userManagement), createRoleRoutes(services.userManagement), createAuditRoutes(services.audit));
   return router;
 }

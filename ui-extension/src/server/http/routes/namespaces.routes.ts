@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { NamespaceService } from '../../namespaces/namespace.service';
+import { currentUser } from '../request-context';
 import { parseInput } from '../validate';
 
 const namespacesQuery = z.object({ smart_proxy_id: z.coerce.number().int('must be a whole number').positive('must be positive').optional() });
@@ -10,7 +11,7 @@ export function createNamespaceRoutes(namespaces: NamespaceService): Router {
   const router = Router();
   router.get('/remote_execution/namespaces', async (req, res) => {
     const query = parseInput(namespacesQuery, req.query, 'query');
-    const results = await namespaces.list({ smartProxyId: query.smart_proxy_id });
+    const results = await namespaces.list(currentUser(req), { smartProxyId: query.smart_proxy_id });
     res.json({ total: results.length, subtotal: results.length, page: 1, per_page: results.length, search: null, sort: { by: 'name', order: 'asc' }, results });
   });
   return router;

@@ -1,0 +1,424 @@
+/**
+ * Every authorization rule of the ui-extension, in one place (STYLE.md §1): the permissions, the
+ * built-in roles, what a filter's search may say, and how a user's filters become CASL rules.
+ * Services ask the helpers at the bottom; repositories turn the scopes into SQL (auth/scope-sql.ts).
+ *
+ * Foreman's model (app/models/role.rb, filter.rb): a user has roles; a role has filters; a filter
+ * grants permissions, narrowed by a search. Here the search may name the agent (`namespace`), the
+ * `action`, the hostgroup (always with every descendant), the organization and the location, e.g.
+ * `namespace = package and action = status and hostgroup = web`. A user's own organizations and
+ * locations narrow every host-scoped rule further, as Foreman's taxonomies do. Administrators pass
+ * every check.
+ */
+import { AbilityBuilder, createMongoAbility, subject as asSubject, type MongoAbility, type MongoQuery } from '@casl/ability';
+import { AppError } from '../errors';
+import { parseSearch, type SearchNode } from '../search/parser';
+import type { CurrentUser, Permission, PermissionRule } from './current-user';
+
+export type { CurrentUser, Permission, PermissionRule } from './current-user';
+
+/** The condition keys a filter search may use; `host` keys narrow hosts, `action` keys narrow what runs. */
+type ConditionKind = 'host' | 'action';
+
+export interface PermissionInfo {
+  /** Stable, as Foreman's `permission_ids` refer to them; never renumber. */
+  id: number;
+  name: Permission;
+  resource_type: string;
+  description: string;
+  /** Which kinds of conditions a filter with this permission may carry. */
+  conditions: readonly ConditionKind[];
+}
+
+export const PERMISSIONS: readonly PermissionInfo[] = [
+  { id: 1, name: 'view_hosts', resource_type: 'Host', description: 'See hosts, their facts, and search them', conditions: ['host'] },
+  { id: 2, name: 'view_jobs', resource_type: 'JobInvocation', description: 'See jobs whose every host is in scope, with their results', conditions: ['host', 'action'] },
+  { id: 3, name: 'create_jobs', resource_type: 'JobInvocation', description: 'Run (and replay) an action on hosts', conditions: ['host', 'action'] },
+  { id: 4, name: 'cancel_jobs', resource_type: 'JobInvocation', description: 'Cancel a running job', conditions: ['host', 'action'] },
+  { id: 5, name: 'manage_schedules', resource_type: 'Schedule', description: 'Create, change and delete schedules', conditions: ['host', 'action'] },
+  { id: 6, name: 'view_smart_proxies', resource_type: 'SmartProxy', description: 'See smart proxies (with a host condition: those serving a host in scope)', conditions: ['host'] },
+  { id: 7, name: 'manage_users', resource_type: 'User', description: 'Manage users, roles and filters, and other users\' tokens', conditions: [] },
+  { id: 8, name: 'view_audit_logs', resource_type: 'Audit', description: 'See every audit entry (without it, only one\'s own)', conditions: [] },
+  { id: 9, name: 'manage_inventory', resource_type: 'Inventory', description: 'Import inventories and refresh smart proxies', conditions: [] },
+];
+
+const PERMISSION_BY_NAME = new Map(PERMISSIONS.map((p) => [p.name, p]));
+const PERMISSION_BY_ID = new Map(PERMISSIONS.map((p) => [p.id, p]));
+
+export function permissionByName(name: string): PermissionInfo | undefined {
+  return PERMISSION_BY_NAME.get(name as Permission);
+}
+
+export function permissionById(id: number): PermissionInfo | undefined {
+  return PERMISSION_BY_ID.get(id);
+}
+
+export interface BuiltinRole {
+  name: string;
+  description: string;
+  filters: ReadonlyArray<{ permissions: readonly Permission[]; search: string | null }>;
+}
+
+const VIEW: Permission[] = ['view_hosts', 'view_jobs', 'view_smart_proxies'];
+const OPERATE: Permission[] = [...VIEW, 'create_jobs', 'cancel_jobs'];
+
+/**
+ * The built-in roles, written to the database at every start (auth.service `ensureBuiltinRoles`)
+ * and locked there: to narrow one, clone it and edit the clone's filters. Manager is the Operator
+ * plus schedules; only Admin (and the admin flag) manages users, sees every audit entry and
+ * changes the inventory, because those reach beyond any organization.
+ */
+export const BUILTIN_ROLES: readonly BuiltinRole[] = [
+  { name: 'Viewer', description: 'Sees hosts, jobs and smart proxies', filters: [{ permissions: VIEW, search: null }] },
+  { name: 'Operator', description: 'Viewer, and runs and cancels jobs', filters: [{ permissions: OPERATE, search: null }] },
+  { name: 'Manager', description: 'Operator, and manages schedules', filters: [{ permissions: [...OPERATE, 'manage_schedules'], search: null }] },
+  { name: 'Admin', description: 'Every permission (the admin flag also ignores taxonomies)', filters: [{ permissions: PERMISSIONS.map((p) => p.name), search: null }] },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Filter searches
+
+/** What a filter search says, before names are resolved to ids. */
+export interface FilterConditions {
+  namespaces?: string[];
+  actions?: string[];
+  hostgroups?: Array<{ title: string } | { id: number }>;
+  organizations?: Array<{ name: string } | { id: number }>;
+  locations?: Array<{ name: string } | { id: number }>;
+}
+
+type ConditionKey = keyof FilterConditions;
+
+/** Filter search keys -> condition, kind and whether the value is an id. Hostgroups always include descendants. */
+const FILTER_KEYS: Record<string, { key: ConditionKey; kind: ConditionKind; id: boolean }> = {
+  namespace: { key: 'namespaces', kind: 'action', id: false },
+  agent: { key: 'namespaces', kind: 'action', id: false },
+  action: { key: 'actions', kind: 'action', id: false },
+  hostgroup: { key: 'hostgroups', kind: 'host', id: false },
+  hostgroup_title: { key: 'hostgroups', kind: 'host', id: false },
+  hostgroup_fullname: { key: 'hostgroups', kind: 'host', id: false },
+  parent_hostgroup: { key: 'hostgroups', kind: 'host', id: false },
+  hostgroup_id: { key: 'hostgroups', kind: 'host', id: true },
+  organization: { key: 'organizations', kind: 'host', id: false },
+  organization_id: { key: 'organizations', kind: 'host', id: true },
+  location: { key: 'locations', kind: 'host', id: false },
+  location_id: { key: 'locations', kind: 'host', id: true },
+};
+
+export const FILTER_SEARCH_KEYS = Object.keys(FILTER_KEYS);
+
+function filterError(message: string, rule: string): AppError {
+  return new AppError('INVALID_ARGUMENT', `search: ${message}`, { details: { fields: [{ field: 'search', rule }] } });
+}
+
+function conjuncts(node: SearchNode): SearchNode[] {
+  return node.type === 'and' ? [...conjuncts(node.left), ...conjuncts(node.right)] : [node];
+}
+
+/**
+ * Parses a filter's search: terms `key = value` or `key ^ (a, b)` joined by `and`, each key once.
+ * `or`, `not` and other operators are refused, because a filter that cannot be read exactly must
+ * not grant anything. Throws INVALID_ARGUMENT naming the term and the rule.
+ */
+export function parseFilterSearch(search: string | null | undefined, permissions: readonly Permission[]): FilterConditions {
+  const text = (search ?? '').trim();
+  if (text === '') return {};
+  const ast = parseSearch(text);
+  if (!ast) return {};
+  const out: FilterConditions = {};
+  const seen = new Set<ConditionKey>();
+  for (const term of conjuncts(ast)) {
+    if (term.type !== 'condition' && term.type !== 'list') {
+      throw filterError(`a filter is a list of 'key = value' or 'key ^ (a, b)' terms joined by 'and'; got ${term.type === 'text' ? `'${term.value}'` : `'${term.type}'`}`, 'key = value terms joined by and');
+    }
+    const spec = FILTER_KEYS[term.key.toLowerCase()];
+    if (!spec) throw filterError(`unknown key '${term.key}'; a filter may use ${FILTER_SEARCH_KEYS.join(', ')}`, `one of ${FILTER_SEARCH_KEYS.join(', ')}`);
+    if (term.operator !== '=' && term.operator !== '^') throw filterError(`operator '${term.operator}' cannot be used in a filter (${term.key}); use = or ^`, 'operator = or ^');
+    for (const p of permissions) {
+      if (!permissionByName(p)?.conditions.includes(spec.kind)) {
+        throw filterError(`'${term.key}' does not apply to ${p}; ${p} takes ${permissionByName(p)?.conditions.length ? `${permissionByName(p)!.conditions.join(' and ')} conditions` : 'no conditions'}`, `${term.key} applies to ${p}`);
+      }
+    }
+    if (seen.has(spec.key)) throw filterError(`'${term.key}' is given twice; name several values once with ^ (a, b)`, 'each key once');
+    seen.add(spec.key);
+    const values = (term.type === 'condition' ? [term.value] : term.values).map((v) => v.trim());
+    if (values.some((v) => v === '')) throw filterError(`'${term.key}' has an empty value`, 'non-empty values');
+    if (spec.id) {
+      const ids = values.map(Number);
+      if (ids.some((n) => !Number.isInteger(n) || n <= 0)) throw filterError(`'${term.key}' takes ids (whole numbers), got ${values.join(', ')}`, `${term.key} is an id`);
+      (out as Record<string, unknown>)[spec.key] = ids.map((id) => ({ id }));
+    } else if (spec.key === 'hostgroups') {
+      out.hostgroups = values.map((title) => ({ title }));
+    } else if (spec.key === 'organizations' || spec.key === 'locations') {
+      out[spec.key] = values.map((name) => ({ name }));
+    } else {
+      out[spec.key] = values;
+    }
+  }
+  return out;
+}
+
+/** Names and titles resolved by the loader; looked up case-insensitively like the database does. */
+export interface TaxonomyLookup {
+  hostgroups: ReadonlyArray<{ id: number; title: string }>;
+  organizations: ReadonlyArray<{ id: number; name: string }>;
+  locations: ReadonlyArray<{ id: number; name: string }>;
+}
+
+/** A hostgroup and all below it, by title prefix (titles are full paths such as `web/eu`). */
+export function hostgroupSubtreeIds(roots: ReadonlyArray<{ id: number; title: string }>, all: ReadonlyArray<{ id: number; title: string }>): number[] {
+  const out = new Set<number>();
+  for (const root of roots) {
+    const prefix = `${root.title.toLowerCase()}/`;
+    for (const g of all) if (g.id === root.id || g.title.toLowerCase().startsWith(prefix)) out.add(g.id);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+function intersect(a: readonly number[] | undefined, b: readonly number[] | undefined): readonly number[] | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const set = new Set(b);
+  return a.filter((x) => set.has(x));
+}
+
+/**
+ * A user's filters as rules. Names that no longer resolve resolve to nothing (the rule then
+ * covers no host), and the user's own organizations/locations (empty: unrestricted) narrow every
+ * host-scoped rule.
+ */
+export function rulesFromFilters(
+  filters: ReadonlyArray<{ permissions: readonly Permission[]; search: string | null }>,
+  lookup: TaxonomyLookup,
+  user: { organizationIds: readonly number[]; locationIds: readonly number[] },
+): PermissionRule[] {
+  const lower = (s: string) => s.toLowerCase();
+  const byTitle = new Map(lookup.hostgroups.map((g) => [lower(g.title), g]));
+  const byId = new Map(lookup.hostgroups.map((g) => [g.id, g]));
+  const named = (rows: ReadonlyArray<{ id: number; name: string }>, refs: Array<{ name: string } | { id: number }>): number[] => {
+    const names = new Map(rows.map((r) => [lower(r.name), r.id]));
+    const ids = new Set(rows.map((r) => r.id));
+    return refs.flatMap((ref) => ('id' in ref ? (ids.has(ref.id) ? [ref.id] : []) : names.has(lower(ref.name)) ? [names.get(lower(ref.name))!] : []));
+  };
+  const userOrgs = user.organizationIds.length > 0 ? user.organizationIds : undefined;
+  const userLocs = user.locationIds.length > 0 ? user.locationIds : undefined;
+  const rules: PermissionRule[] = [];
+  for (const filter of filters) {
+    let conditions: FilterConditions;
+    try {
+      conditions = parseFilterSearch(filter.search, filter.permissions);
+    } catch {
+      // Stored before a rule change made it invalid: it grants nothing rather than too much.
+      continue;
+    }
+    const hostgroupIds = conditions.hostgroups
+      ? hostgroupSubtreeIds(conditions.hostgroups.flatMap((ref) => {
+        const g = 'id' in ref ? byId.get(ref.id) : byTitle.get(lower(ref.title));
+        return g ? [g] : [];
+      }), lookup.hostgroups)
+      : undefined;
+    const organizationIds = conditions.organizations ? named(lookup.organizations, conditions.organizations) : undefined;
+    const locationIds = conditions.locations ? named(lookup.locations, conditions.locations) : undefined;
+    for (const permission of filter.permissions) {
+      const info = permissionByName(permission);
+      if (!info) continue;
+      const rule: PermissionRule = { permission };
+      if (info.conditions.includes('action')) {
+        if (conditions.namespaces) rule.namespaces = conditions.namespaces;
+        if (conditions.actions) rule.actions = conditions.actions;
+      }
+      if (info.conditions.includes('host')) {
+        if (hostgroupIds) rule.hostgroupIds = hostgroupIds;
+        const orgs = intersect(organizationIds, userOrgs);
+        const locs = intersect(locationIds, userLocs);
+        if (orgs) rule.organizationIds = orgs;
+        if (locs) rule.locationIds = locs;
+      }
+      rules.push(rule);
+    }
+  }
+  return rules;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CASL
+
+export type AbilityAction = 'view' | 'create' | 'cancel' | 'manage';
+export type AbilitySubject = 'Host' | 'Job' | 'SmartProxy' | 'Schedule' | 'User' | 'Role' | 'Audit' | 'Inventory';
+export type AppAbility = MongoAbility<[AbilityAction, AbilitySubject]>;
+
+/** How each permission reads as CASL `can(action, subject, conditions)`. */
+export const PERMISSION_ABILITIES: Record<Permission, ReadonlyArray<[AbilityAction, AbilitySubject]>> = {
+  view_hosts: [['view', 'Host']],
+  view_jobs: [['view', 'Job']],
+  create_jobs: [['create', 'Job']],
+  cancel_jobs: [['cancel', 'Job']],
+  manage_schedules: [['manage', 'Schedule']],
+  view_smart_proxies: [['view', 'SmartProxy']],
+  manage_users: [['manage', 'User'], ['manage', 'Role']],
+  view_audit_logs: [['view', 'Audit']],
+  manage_inventory: [['manage', 'Inventory']],
+};
+
+/** The attributes CASL conditions test; a host row, optionally with the action it would run. */
+export interface AbilityAttributes {
+  namespace?: string;
+  action?: string;
+  hostgroup_id?: number | null;
+  organization_id?: number | null;
+  location_id?: number | null;
+}
+
+function conditionsOf(rule: PermissionRule): MongoQuery<AbilityAttributes> | undefined {
+  const c: Record<string, unknown> = {};
+  if (rule.namespaces) c.namespace = { $in: [...rule.namespaces] };
+  if (rule.actions) c.action = { $in: [...rule.actions] };
+  if (rule.hostgroupIds) c.hostgroup_id = { $in: [...rule.hostgroupIds] };
+  if (rule.organizationIds) c.organization_id = { $in: [...rule.organizationIds] };
+  if (rule.locationIds) c.location_id = { $in: [...rule.locationIds] };
+  return Object.keys(c).length > 0 ? (c as MongoQuery<AbilityAttributes>) : undefined;
+}
+
+const abilities = new WeakMap<CurrentUser, AppAbility>();
+
+/** The user's CASL ability (memoized per user object). Only `can` rules: nothing is granted by absence of a `cannot`. */
+export function abilityFor(user: CurrentUser): AppAbility {
+  const cached = abilities.get(user);
+  if (cached) return cached;
+  const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
+  if (user.admin) {
+    for (const pairs of Object.values(PERMISSION_ABILITIES)) for (const [action, subject] of pairs) can(action, subject);
+  } else {
+    for (const rule of user.rules ?? []) {
+      const conditions = conditionsOf(rule);
+      for (const [action, subject] of PERMISSION_ABILITIES[rule.permission] ?? []) {
+        if (conditions) can(action, subject, conditions as never);
+        else can(action, subject);
+      }
+    }
+  }
+  const ability = build();
+  abilities.set(user, ability);
+  return ability;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Questions the services ask
+
+/** Host conditions of one rule; every listed condition must hold. No field means any. */
+export interface HostCondition {
+  hostgroupIds?: readonly number[];
+  organizationIds?: readonly number[];
+  locationIds?: readonly number[];
+}
+
+/** The hosts a permission reaches: all of them, or those matching any of the conditions (none when empty). */
+export type HostScope = { all: true } | { all: false; anyOf: HostCondition[] };
+
+/** Per rule: the agents/actions it covers and the hosts it reaches, for scopes that vary by job. */
+export interface ActionScopeRule {
+  namespaces?: readonly string[];
+  actions?: readonly string[];
+  host: HostCondition | 'all';
+}
+export type ActionScope = { all: true } | { all: false; anyOf: ActionScopeRule[] };
+
+function abilityPair(permission: Permission): [AbilityAction, AbilitySubject] {
+  return PERMISSION_ABILITIES[permission][0];
+}
+
+/** The rules CASL holds for a permission, read back as plain conditions. */
+function rulesOf(user: CurrentUser, permission: Permission): Array<{ conditions: AbilityAttributesQuery | undefined }> {
+  const [action, subject] = abilityPair(permission);
+  return abilityFor(user).rulesFor(action, subject).map((rule) => {
+    // abilities.ts never writes `cannot`; an inverted rule would need subtraction the scopes do not do.
+    if (rule.inverted) throw new Error(`inverted rule for ${permission}: scopes only handle can rules`);
+    return { conditions: rule.conditions as AbilityAttributesQuery | undefined };
+  });
+}
+
+type InList = { $in: Array<string | number> };
+type AbilityAttributesQuery = Partial<Record<keyof AbilityAttributes, InList>>;
+
+const listOf = <T extends string | number>(q: InList | undefined): T[] | undefined => (q ? (q.$in as T[]) : undefined);
+
+function hostConditionOf(c: AbilityAttributesQuery | undefined): HostCondition | 'all' {
+  const condition: HostCondition = {};
+  const hg = listOf<number>(c?.hostgroup_id);
+  const org = listOf<number>(c?.organization_id);
+  const loc = listOf<number>(c?.location_id);
+  if (hg) condition.hostgroupIds = hg;
+  if (org) condition.organizationIds = org;
+  if (loc) condition.locationIds = loc;
+  return Object.keys(condition).length === 0 ? 'all' : condition;
+}
+
+function matchesAction(c: AbilityAttributesQuery | undefined, target: { namespace?: string; action?: string }): boolean {
+  const ns = listOf<string>(c?.namespace);
+  const ac = listOf<string>(c?.action);
+  if (ns && (target.namespace === undefined || !ns.includes(target.namespace))) return false;
+  if (ac && (target.action === undefined || !ac.includes(target.action))) return false;
+  return true;
+}
+
+/** Whether the user holds the permission at all (under any conditions). */
+export function hasPermission(user: CurrentUser, permission: Permission): boolean {
+  const [action, subject] = abilityPair(permission);
+  return abilityFor(user).can(action, subject);
+}
+
+/**
+ * The hosts a permission reaches, for one agent/action when the permission has action conditions
+ * (rules for other actions are left out). Administrators and rules without host conditions reach all.
+ */
+export function hostScope(user: CurrentUser, permission: Permission, target: { namespace?: string; action?: string } = {}): HostScope {
+  if (user.admin) return { all: true };
+  const anyOf: HostCondition[] = [];
+  for (const rule of rulesOf(user, permission)) {
+    if (!matchesAction(rule.conditions, target)) continue;
+    const host = hostConditionOf(rule.conditions);
+    if (host === 'all') return { all: true };
+    anyOf.push(host);
+  }
+  return { all: false, anyOf };
+}
+
+/** A permission's rules with their agent/action and host conditions, for listings across many jobs. */
+export function actionScope(user: CurrentUser, permission: Permission): ActionScope {
+  if (user.admin) return { all: true };
+  const anyOf: ActionScopeRule[] = [];
+  for (const rule of rulesOf(user, permission)) {
+    const entry: ActionScopeRule = { host: hostConditionOf(rule.conditions) };
+    const ns = listOf<string>(rule.conditions?.namespace);
+    const ac = listOf<string>(rule.conditions?.action);
+    if (ns) entry.namespaces = ns;
+    if (ac) entry.actions = ac;
+    if (!ns && !ac && entry.host === 'all') return { all: true };
+    anyOf.push(entry);
+  }
+  return { all: false, anyOf };
+}
+
+/** Whether any rule of the permission covers this agent/action (on some hosts). */
+export function coversAction(user: CurrentUser, permission: Permission, namespace: string, action?: string): boolean {
+  if (user.admin) return true;
+  return rulesOf(user, permission).some((rule) => {
+    const ns = listOf<string>(rule.conditions?.namespace);
+    const ac = listOf<string>(rule.conditions?.action);
+    return (!ns || ns.includes(namespace)) && (action === undefined || !ac || ac.includes(action));
+  });
+}
+
+/** Whether the user may do `permission` on one host (a row with its ids), CASL evaluating the conditions. */
+export function allowsHost(user: CurrentUser, permission: Permission, host: AbilityAttributes): boolean {
+  const [action, subject] = abilityPair(permission);
+  // CASL's subject helper tags the object with its type; a copy keeps the caller's row untouched.
+  return abilityFor(user).can(action, asSubject(subject, { ...host }) as never);
+}
+
+/** Throws PERMISSION_DENIED naming the missing permission unless the user holds it. */
+export function requirePermission(user: CurrentUser, permission: Permission, doing: string): void {
+  if (!hasPermission(user, permission)) {
+    throw new AppError('PERMISSION_DENIED', `access denied: ${doing} needs the ${permission} permission`, { details: { missing_permissions: [permission] } });
+  }
+}

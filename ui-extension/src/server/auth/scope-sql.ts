@@ -1,0 +1,99 @@
+/**
+ * Authorization scopes (abilities.ts) as SQL conditions that repositories append to the queries
+ * they already build, so a listing or a search never reads a row the caller may not see. Pure
+ * string building: identifiers come from the callers (code), every id and name is a `?` parameter.
+ *
+ * Every condition is two-valued: a NULL column (a host without hostgroup, a job host whose host was
+ * deleted) fails a condition instead of turning it into SQL NULL, which `NOT (...)` would let through.
+ */
+import type { ActionScope, ActionScopeRule, HostCondition, HostScope } from './abilities';
+
+export interface Sql {
+  sql: string;
+  params: unknown[];
+}
+
+export interface HostColumns {
+  hostgroup: string;
+  organization: string;
+  location: string;
+}
+
+/** `h.hostgroup_id`, `h.organization_id`, `h.location_id` for a host table aliased `alias`. */
+export const hostColumns = (alias: string): HostColumns => ({ hostgroup: `${alias}.hostgroup_id`, organization: `${alias}.organization_id`, location: `${alias}.location_id` });
+
+const TRUE: Sql = { sql: '1=1', params: [] };
+const FALSE: Sql = { sql: '1=0', params: [] };
+
+function inList(column: string, values: readonly unknown[]): Sql {
+  if (values.length === 0) return FALSE;
+  return { sql: `(${column} IS NOT NULL AND ${column} IN (${values.map(() => '?').join(', ')}))`, params: [...values] };
+}
+
+function and(parts: Sql[]): Sql {
+  const real = parts.filter((p) => p !== TRUE);
+  if (real.length === 0) return TRUE;
+  if (real.includes(FALSE)) return FALSE;
+  return real.length === 1 ? real[0] : { sql: `(${real.map((p) => p.sql).join(' AND ')})`, params: real.flatMap((p) => p.params) };
+}
+
+function or(parts: Sql[]): Sql {
+  const real = parts.filter((p) => p !== FALSE);
+  if (real.length === 0) return FALSE;
+  if (real.includes(TRUE)) return TRUE;
+  return real.length === 1 ? real[0] : { sql: `(${real.map((p) => p.sql).join(' OR ')})`, params: real.flatMap((p) => p.params) };
+}
+
+function hostConditionSql(c: HostCondition | 'all', columns: HostColumns): Sql {
+  if (c === 'all') return TRUE;
+  return and([
+    c.hostgroupIds ? inList(columns.hostgroup, c.hostgroupIds) : TRUE,
+    c.organizationIds ? inList(columns.organization, c.organizationIds) : TRUE,
+    c.locationIds ? inList(columns.location, c.locationIds) : TRUE,
+  ]);
+}
+
+/** The hosts of a scope, as a condition on the given host columns; `1=1` for all, `1=0` for none. */
+export function hostScopeSql(scope: HostScope, columns: HostColumns): Sql {
+  if (scope.all) return TRUE;
+  return or(scope.anyOf.map((c) => hostConditionSql(c, columns)));
+}
+
+export function isEverything(sql: Sql): boolean {
+  return sql === TRUE;
+}
+
+/**
+ * Jobs the scope reaches: one of its rules covers the job's agent and action, and no host of the
+ * job lies outside the hosts those rules reach (hosts as they are now; a job host whose host was
+ * deleted counts as outside). `job` is the job row alias and `ra` its remote action's.
+ */
+export function jobScopeSql(scope: ActionScope, aliases: { job: string; action: string }): Sql {
+  if (scope.all) return TRUE;
+  const covers = (r: ActionScopeRule): Sql => and([
+    r.namespaces ? inList(`${aliases.action}.namespace`, r.namespaces) : TRUE,
+    r.actions ? inList(`${aliases.action}.action`, r.actions) : TRUE,
+  ]);
+  const anyRule = or(scope.anyOf.map(covers));
+  if (anyRule === FALSE) return FALSE;
+  const reach = or(scope.anyOf.map((r) => and([covers(r), hostConditionSql(r.host, hostColumns('sh'))])));
+  if (reach === TRUE) return anyRule;
+  const outside = {
+    sql: `NOT EXISTS (SELECT 1 FROM job_invocation_hosts sjh LEFT JOIN hosts sh ON sh.id = sjh.host_id WHERE sjh.job_invocation_id = ${aliases.job}.id AND NOT ${reach.sql})`,
+    params: reach.params,
+  };
+  return and([anyRule, outside]);
+}
+
+/** Rewrites `?` placeholders to TypeORM named parameters (`:prefix0`, ...), for query builders. */
+export function named(sql: Sql, prefix: string): { sql: string; params: Record<string, unknown> } {
+  let i = 0;
+  const params: Record<string, unknown> = {};
+  const text = sql.sql.replace(/\?/g, () => {
+    const name = `${prefix}${i}`;
+    params[name] = sql.params[i];
+    i += 1;
+    return `:${name}`;
+  });
+  return { sql: text, params };
+}
