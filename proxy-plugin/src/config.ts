@@ -28,6 +28,11 @@ const stringList = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
   z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'names may only hold letters, digits, _ and -')).min(1, 'must name at least one'),
 );
+/** Certificate names (CN or DNS SAN) of the clients a proxy trusts. */
+const nameList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+  z.array(z.string().regex(/^[A-Za-z0-9*.-]+$/, 'names may only hold letters, digits, dots and -')),
+);
 /** Identities and collectives become NATS subject tokens (choria-protocol.md §18). */
 const subjectToken = z.string().min(1, 'must not be empty').regex(/^[^\s*>]+$/, 'must not contain spaces, * or >');
 
@@ -54,10 +59,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'name', env: 'PROXY_PLUGIN_NAME', schema: z.string().min(1).default('rex-proxy'), description: 'Name of this proxy, shown by GetInfo (usually the Puppet master it serves).' },
   { path: 'grpc.host', env: 'PROXY_PLUGIN_GRPC_HOST', schema: z.string().min(1).default('127.0.0.1'), description: 'Address the gRPC server binds to.' },
   { path: 'grpc.port', env: 'PROXY_PLUGIN_GRPC_PORT', schema: port.default(50051), description: 'Port of the gRPC server; 0 picks a free port (logged as "proxy listening").' },
-  { path: 'grpc.tls.cert_file', env: 'PROXY_PLUGIN_GRPC_TLS_CERT_FILE', schema: optionalPath, description: 'Server certificate (PEM); with key_file, serve TLS instead of plain text.' },
+  { path: 'grpc.plaintext', env: 'PROXY_PLUGIN_GRPC_PLAINTEXT', schema: booleanFlag.default(false), description: 'Serve plain text instead of mutual TLS; only with a loopback grpc.host (development, the all-in-one start).' },
+  { path: 'grpc.tls.cert_file', env: 'PROXY_PLUGIN_GRPC_TLS_CERT_FILE', schema: optionalPath, description: 'Server certificate (PEM); required unless grpc.plaintext.' },
   { path: 'grpc.tls.key_file', env: 'PROXY_PLUGIN_GRPC_TLS_KEY_FILE', schema: optionalPath, description: 'Private key of the server certificate (PEM).', secret: true },
-  { path: 'grpc.tls.client_ca_file', env: 'PROXY_PLUGIN_GRPC_TLS_CLIENT_CA_FILE', schema: optionalPath, description: 'CA bundle (PEM); when set, clients must present a certificate it signed (mTLS).' },
+  { path: 'grpc.tls.client_ca_file', env: 'PROXY_PLUGIN_GRPC_TLS_CLIENT_CA_FILE', schema: optionalPath, description: 'CA bundle (PEM) that signed the clients\' certificates; a client without one is refused in the handshake.' },
+  { path: 'grpc.tls.trusted_clients', env: 'PROXY_PLUGIN_GRPC_TLS_TRUSTED_CLIENTS', schema: nameList.default([]), description: 'Names (certificate CN or DNS SAN) of the clients allowed to call; any other certificate gets PERMISSION_DENIED.' },
   { path: 'transport', env: 'PROXY_PLUGIN_TRANSPORT', schema: z.enum(['choria', 'mcollective', 'demo']).default('choria'), description: 'choria (NATS), mcollective (STOMP) or demo (in-process fleet, never a real broker).' },
+  { path: 'nats.tls.ca_file', env: 'PROXY_PLUGIN_NATS_TLS_CA_FILE', schema: optionalPath, description: 'CA bundle (PEM) of the NATS server; setting the NATS TLS files connects with TLS.' },
+  { path: 'nats.tls.cert_file', env: 'PROXY_PLUGIN_NATS_TLS_CERT_FILE', schema: optionalPath, description: 'Client certificate (PEM) for brokers that require one (Choria uses the signing certificate).' },
+  { path: 'nats.tls.key_file', env: 'PROXY_PLUGIN_NATS_TLS_KEY_FILE', schema: optionalPath, description: 'Private key (PEM) of the NATS client certificate.', secret: true },
   { path: 'nats.url', env: 'PROXY_PLUGIN_NATS_URL', schema: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must be a URL such as nats://127.0.0.1:4222').default('nats://127.0.0.1:4222'), description: 'Choria broker (NATS) URL.', secret: true },
   { path: 'collectives', env: 'PROXY_PLUGIN_COLLECTIVES', schema: stringList.default(['mcollective']), description: 'Collectives this proxy may address (comma separated in the env var).' },
   { path: 'main_collective', env: 'PROXY_PLUGIN_MAIN_COLLECTIVE', schema: subjectToken.default('mcollective'), description: 'Collective used when a request names none; must be one of collectives.' },
@@ -83,6 +93,10 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'discovery.timeout_ms', env: 'PROXY_PLUGIN_DISCOVERY_TIMEOUT_MS', schema: positiveInt.default(2000), description: 'Milliseconds to wait for discovery replies when a request names no timeout.' },
   { path: 'executions.retention_s', env: 'PROXY_PLUGIN_EXECUTION_RETENTION_S', schema: nonNegativeInt.default(600), description: 'Seconds the events of a finished execution stay available to GetResults.' },
   { path: 'executions.max_retained', env: 'PROXY_PLUGIN_EXECUTION_MAX_RETAINED', schema: positiveInt.default(200), description: 'Finished executions kept in memory at most; the oldest go first.' },
+  { path: 'policy.directory', env: 'PROXY_PLUGIN_POLICY_DIRECTORY', schema: z.string().default(''), description: 'Folder of Choria action policy files (<agent>.policy, groups); empty turns the proxy\'s own policy check off.' },
+  { path: 'policy.enable_default', env: 'PROXY_PLUGIN_POLICY_ENABLE_DEFAULT', schema: booleanFlag.default(false), description: 'Use <default_name>.policy for agents without a policy file of their own.' },
+  { path: 'policy.default_name', env: 'PROXY_PLUGIN_POLICY_DEFAULT_NAME', schema: z.string().regex(/^[\w.-]+$/, 'must be a file name without extension').default('default'), description: 'Name of the default policy file, without .policy.' },
+  { path: 'policy.allow_unconfigured', env: 'PROXY_PLUGIN_POLICY_ALLOW_UNCONFIGURED', schema: booleanFlag.default(false), description: 'Decision inside a policy file that has no "policy default" line.' },
   { path: 'audit.file', env: 'PROXY_PLUGIN_AUDIT_FILE', schema: z.string().default(''), description: 'Audit log file (one JSON line per request, mode 0600); empty writes to stdout.' },
   { path: 'demo.node_count', env: 'PROXY_PLUGIN_DEMO_NODE_COUNT', schema: positiveInt.default(30), description: 'Virtual nodes of the demo transport.' },
   { path: 'demo.name_prefix', env: 'PROXY_PLUGIN_DEMO_NAME_PREFIX', schema: subjectToken.default('demo-node'), description: 'Identity prefix of the demo nodes.' },
@@ -91,9 +105,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
 
 export interface Config {
   name: string;
-  grpc: { host: string; port: number; tls: { cert_file?: string; key_file?: string; client_ca_file?: string } };
+  grpc: { host: string; port: number; plaintext: boolean; tls: { cert_file?: string; key_file?: string; client_ca_file?: string; trusted_clients: string[] } };
   transport: 'choria' | 'mcollective' | 'demo';
-  nats: { url: string };
+  nats: { url: string; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
   collectives: string[];
   main_collective: string;
   identity: { callerid: string; senderid: string };
@@ -112,6 +126,7 @@ export interface Config {
   };
   discovery: { timeout_ms: number };
   executions: { retention_s: number; max_retained: number };
+  policy: { directory: string; enable_default: boolean; default_name: string; allow_unconfigured: boolean };
   audit: { file: string };
   demo: { node_count: number; name_prefix: string };
   log: { level: string };
@@ -186,7 +201,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   problems.push(...crossKeyProblems(result));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = result as unknown as Config;
-  config.grpc.tls ??= {};
+  config.grpc.tls = { ...dropEmpty(config.grpc.tls ?? {}), trusted_clients: config.grpc.tls?.trusted_clients ?? [] };
+  config.nats.tls = dropEmpty(config.nats.tls ?? {});
   return deepFreeze(config);
 }
 
@@ -210,11 +226,30 @@ function crossKeyProblems(result: Record<string, unknown>): string[] {
   const tlsCert = getPath(result, 'grpc.tls.cert_file') as string | undefined;
   const tlsKey = getPath(result, 'grpc.tls.key_file') as string | undefined;
   const tlsCa = getPath(result, 'grpc.tls.client_ca_file') as string | undefined;
-  if (Boolean(tlsCert) !== Boolean(tlsKey)) problems.push('grpc.tls.cert_file / grpc.tls.key_file: set both to serve TLS, or neither');
-  if (tlsCa && !tlsCert) problems.push('grpc.tls.client_ca_file: mTLS needs grpc.tls.cert_file and grpc.tls.key_file as well');
+  const trusted = (getPath(result, 'grpc.tls.trusted_clients') as string[] | undefined) ?? [];
+  const host = getPath(result, 'grpc.host') as string | undefined;
+  if (getPath(result, 'grpc.plaintext') === true) {
+    // Plain text means anyone who reaches the port may run actions as this proxy: loopback only.
+    if (host && !isLoopbackHost(host)) problems.push(`grpc.plaintext (env PROXY_PLUGIN_GRPC_PLAINTEXT): plain text is only allowed on a loopback grpc.host (127.0.0.1, ::1, localhost), not ${host}; configure grpc.tls.* instead`);
+    if (tlsCert || tlsKey || tlsCa) problems.push('grpc.plaintext / grpc.tls.*: choose one: plain text on loopback, or mutual TLS');
+  } else {
+    for (const [key, env, value] of [['cert_file', 'CERT_FILE', tlsCert], ['key_file', 'KEY_FILE', tlsKey], ['client_ca_file', 'CLIENT_CA_FILE', tlsCa]] as const) {
+      if (!value) problems.push(`grpc.tls.${key} (env PROXY_PLUGIN_GRPC_TLS_${env}): required for mutual TLS; or set grpc.plaintext: true with a loopback grpc.host for development`);
+    }
+    if (trusted.length === 0) problems.push('grpc.tls.trusted_clients (env PROXY_PLUGIN_GRPC_TLS_TRUSTED_CLIENTS): name at least one client certificate (CN or DNS name) allowed to call this proxy');
+  }
   for (const [key, file] of [['grpc.tls.cert_file', tlsCert], ['grpc.tls.key_file', tlsKey], ['grpc.tls.client_ca_file', tlsCa]] as const) {
     if (file && !fs.existsSync(file)) problems.push(`${key}: file ${file} does not exist`);
   }
+  const natsCert = getPath(result, 'nats.tls.cert_file') as string | undefined;
+  const natsKey = getPath(result, 'nats.tls.key_file') as string | undefined;
+  if (Boolean(natsCert) !== Boolean(natsKey)) problems.push('nats.tls.cert_file / nats.tls.key_file: set both for a client certificate, or neither');
+  for (const key of ['ca_file', 'cert_file', 'key_file']) {
+    const file = getPath(result, `nats.tls.${key}`) as string | undefined;
+    if (file && !fs.existsSync(file)) problems.push(`nats.tls.${key}: file ${file} does not exist`);
+  }
+  const policyDir = getPath(result, 'policy.directory') as string | undefined;
+  if (policyDir && !fs.existsSync(policyDir)) problems.push(`policy.directory (env PROXY_PLUGIN_POLICY_DIRECTORY): folder ${policyDir} does not exist`);
   const ddlDir = getPath(result, 'ddl.directory') as string | undefined;
   if (ddlDir && !fs.existsSync(ddlDir)) problems.push(`ddl.directory (env PROXY_PLUGIN_DDL_DIRECTORY): folder ${ddlDir} does not exist`);
   return problems;
@@ -238,6 +273,17 @@ function mcollectiveProblems(result: Record<string, unknown>): string[] {
     problems.push('mcollective.tls.cert_file / mcollective.tls.key_file: set both for a client certificate, or neither');
   }
   return problems;
+}
+
+/** YAML files write unset paths as "" (as config.example.yaml does). */
+function dropEmpty<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== '' && v !== undefined)) as T;
+}
+
+/** Whether a bind address or host name only reaches this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 function deepFreeze<T>(value: T): T {

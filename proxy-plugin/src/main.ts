@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 
+import { createActionPolicy } from '@proxy/actions/action-policy';
 import { createAuditLog } from '@proxy/actions/audit';
 import { createDdlRegistry, loadDdlDirectories, loadDdlDirectory } from '@proxy/actions/ddl-registry';
 import { createExecutionRegistry } from '@proxy/actions/executions';
@@ -42,6 +43,7 @@ function createBroker(config: Readonly<Config>, logger: Logger): BrokerClient {
         mainCollective: config.main_collective,
         callerid: config.identity.callerid,
         senderid: config.identity.senderid,
+        tls: config.nats.tls.ca_file || config.nats.tls.cert_file ? { caFile: config.nats.tls.ca_file, certFile: config.nats.tls.cert_file, keyFile: config.nats.tls.key_file } : undefined,
         security:
           config.security.mode === 'x509'
             ? { mode: 'x509', certPem: fs.readFileSync(config.security.cert_file as string, 'utf8'), keyPem: fs.readFileSync(config.security.key_file as string, 'utf8') }
@@ -104,10 +106,15 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
   const ddls = createDdlRegistry(loaded.agents);
   const broker = createBroker(config, logger);
   const audit = createAuditLog({ file: config.audit.file, sender: config.identity.senderid });
+  const policy = config.policy.directory
+    ? createActionPolicy({ directory: config.policy.directory, enableDefault: config.policy.enable_default, defaultName: config.policy.default_name, allowUnconfigured: config.policy.allow_unconfigured })
+    : undefined;
+  if (!policy) log.warn({}, 'action policy off (policy.directory is empty): the ui-extension\'s permissions alone decide what runs');
   const executions = createExecutionRegistry({
     broker,
     ddls,
     audit,
+    policy,
     logger,
     callerid: config.identity.callerid,
     collectives: config.collectives,
@@ -134,7 +141,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
     nodes,
     logger,
   });
-  log.info({ port: server.port, host: config.grpc.host, transport: config.transport, agents: ddls.list().length, tls: Boolean(config.grpc.tls.cert_file) }, 'proxy listening');
+  log.info({ port: server.port, host: config.grpc.host, transport: config.transport, agents: ddls.list().length, tls: !config.grpc.plaintext, trustedClients: config.grpc.tls.trusted_clients }, 'proxy listening');
 
   const stopping = new AbortController();
   const connected = connectInBackground(broker, log, stopping.signal).then(() =>

@@ -41,10 +41,11 @@ export async function runGrpcPingBench(options: { nodes: number; runs?: number; 
       PROXY_PLUGIN_SECURITY_MODE: 'insecure',
       PROXY_PLUGIN_AUDIT_FILE: '/dev/null',
       PROXY_PLUGIN_LOG_LEVEL: 'silent',
+      PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
     },
   });
   const proxy = await runProxy(config, createLogger({ level: 'silent' }));
-  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger() });
+  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
   const url = `127.0.0.1:${proxy.port}`;
   const runsMs: number[] = [];
   let replies = 0;

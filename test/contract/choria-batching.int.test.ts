@@ -17,7 +17,7 @@ describe('proxy-plugin on Choria over NATS', () => {
   const collective = `rexbatch${newRequestId().slice(0, 8)}`;
   let fleet: ChoriaFleet;
   let proxy: RunningProxy;
-  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger() });
+  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
   let url: string;
 
   beforeAll(async () => {
@@ -26,7 +26,7 @@ describe('proxy-plugin on Choria over NATS', () => {
       env: {
         PROXY_PLUGIN_NAME: 'batch-proxy', PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_TRANSPORT: 'choria',
         PROXY_PLUGIN_NATS_URL: NATS_URL, PROXY_PLUGIN_COLLECTIVES: collective, PROXY_PLUGIN_MAIN_COLLECTIVE: collective,
-        PROXY_PLUGIN_SECURITY_MODE: 'insecure', PROXY_PLUGIN_AUDIT_FILE: '/dev/null', PROXY_PLUGIN_LOG_LEVEL: 'silent',
+        PROXY_PLUGIN_SECURITY_MODE: 'insecure', PROXY_PLUGIN_AUDIT_FILE: '/dev/null', PROXY_PLUGIN_LOG_LEVEL: 'silent', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
       },
     });
     proxy = await runProxy(config, createLogger({ level: 'silent' }));

@@ -50,7 +50,7 @@ async function startHarness(nodes: Record<string, FakeNode>, mode: 'auto' | 'man
   });
   const nodesInventory = createNodeInventory({ broker, ddls, collectives, mainCollective: 'mcollective', defaultDiscoveryTimeoutMs: 1000 });
   const server = await startProxyServer(
-    { grpc: { host: '127.0.0.1', port: 0, tls: {} } },
+    { grpc: { host: '127.0.0.1', port: 0, plaintext: true, tls: { trusted_clients: [] } } },
     {
       manifest: { name: 'mco-rex-proxy', version: packageVersion(), capabilities: ['remote_execution', 'choria'] },
       name: 'puppet1.example.net',

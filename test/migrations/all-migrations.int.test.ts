@@ -1,6 +1,10 @@
 import { MIGRATIONS } from '@migrations/index';
 import { openTestDataSource, testDatabases } from '@test/support/databases';
 
+// The integration project's testTimeout does not reach jest-circus (it runs with the 5 s default);
+// MariaDB DDL for every table, down and up again, takes longer than that on a loaded machine.
+jest.setTimeout(60_000);
+
 describe.each(testDatabases())('all migrations on $kind', (db) => {
   it('run up, down to nothing and up again with rows seeded in between', async () => {
     const scratch = await openTestDataSource(db, { migrate: false });

@@ -30,10 +30,10 @@ function problemsOf(fn: () => unknown): string[] {
 
 describe(loadConfig.name, () => {
   it('uses the defaults when nothing is configured and the transport needs no certificates', () => {
-    const config = loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo' } });
+    const config = loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true' } });
     expect(config).toMatchObject({
       name: 'rex-proxy',
-      grpc: { host: '127.0.0.1', port: 50051, tls: {} },
+      grpc: { host: '127.0.0.1', port: 50051, plaintext: true, tls: { trusted_clients: [] } },
       transport: 'demo',
       collectives: ['mcollective'],
       main_collective: 'mcollective',
@@ -48,7 +48,7 @@ describe(loadConfig.name, () => {
 
   it('lets env vars win over the file and the file over the defaults', () => {
     const file = tempFile('c.yaml', 'name: from-file\ntransport: demo\ngrpc:\n  port: 6000\ndemo:\n  node_count: 5\n');
-    const config = loadConfig({ env: { PROXY_PLUGIN_CONFIG_FILE: file, PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_COLLECTIVES: 'mcollective, dev' } });
+    const config = loadConfig({ env: { PROXY_PLUGIN_CONFIG_FILE: file, PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_COLLECTIVES: 'mcollective, dev', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true' } });
     expect(config.name).toBe('from-file');
     expect(config.grpc.port).toBe(0);
     expect(config.demo.node_count).toBe(5);
@@ -69,18 +69,39 @@ describe(loadConfig.name, () => {
   });
 
   it('requires cert, key and CA paths when x509 talks to a real broker', () => {
-    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'choria' } }));
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'choria', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true' } }));
     expect(problems.map((p) => p.split(' ')[0])).toEqual(['security.cert_file', 'security.key_file', 'security.ca_file']);
   });
 
   it('accepts choria without certificates when insecure mode is chosen explicitly', () => {
-    expect(loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'choria', PROXY_PLUGIN_SECURITY_MODE: 'insecure' } }).security.mode).toBe('insecure');
+    expect(loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'choria', PROXY_PLUGIN_SECURITY_MODE: 'insecure', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true' } }).security.mode).toBe('insecure');
+  });
+
+  it('refuses to start without mutual TLS when plain text is not chosen, naming every missing key', () => {
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo' } }));
+    expect(problems.map((p) => p.split(' ')[0])).toEqual(['grpc.tls.cert_file', 'grpc.tls.key_file', 'grpc.tls.client_ca_file', 'grpc.tls.trusted_clients']);
   });
 
   it('refuses half a TLS setup when only the server certificate is given', () => {
     const cert = tempFile('cert.pem', 'x');
     const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_TLS_CERT_FILE: cert } }));
-    expect(problems.join('\n')).toContain('grpc.tls.cert_file / grpc.tls.key_file');
+    expect(problems.map((p) => p.split(' ')[0])).toEqual(['grpc.tls.key_file', 'grpc.tls.client_ca_file', 'grpc.tls.trusted_clients']);
+  });
+
+  it('accepts mutual TLS when certificate, key, client CA and trusted clients are all given', () => {
+    const file = tempFile('tls.pem', 'x');
+    const config = loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_TLS_CERT_FILE: file, PROXY_PLUGIN_GRPC_TLS_KEY_FILE: file, PROXY_PLUGIN_GRPC_TLS_CLIENT_CA_FILE: file, PROXY_PLUGIN_GRPC_TLS_TRUSTED_CLIENTS: 'foreman.example.com, rex-ui' } });
+    expect(config.grpc).toMatchObject({ plaintext: false, tls: { trusted_clients: ['foreman.example.com', 'rex-ui'] } });
+  });
+
+  it('refuses plain text when the gRPC server would listen beyond loopback', () => {
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_GRPC_HOST: '0.0.0.0' } }));
+    expect(problems.join('\n')).toMatch(/grpc\.plaintext .*only allowed on a loopback grpc\.host.*not 0\.0\.0\.0/);
+  });
+
+  it('refuses a policy directory that does not exist', () => {
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_POLICY_DIRECTORY: '/nonexistent/policies' } }));
+    expect(problems.join('\n')).toContain('policy.directory');
   });
 
   it('requires the psk, but no certificates, when the transport is mcollective', () => {
@@ -129,7 +150,7 @@ describe(loadConfig.name, () => {
   });
 
   it('never shows a secret value when it is invalid', () => {
-    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_NATS_URL: 'http://user:pw@host' } }));
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_NATS_URL: 'http://user:pw@host' } }));
     expect(problems.join('\n')).not.toContain('pw@');
   });
 });
@@ -147,7 +168,7 @@ describe('config.example.yaml', () => {
   });
 
   it('loads when used as the config file with the demo transport', () => {
-    const config = loadConfig({ env: { PROXY_PLUGIN_CONFIG_FILE: EXAMPLE, PROXY_PLUGIN_TRANSPORT: 'demo' }, overrides: { 'ddl.directory': path.resolve(__dirname, '../../proxy-plugin/ddl') } });
+    const config = loadConfig({ env: { PROXY_PLUGIN_CONFIG_FILE: EXAMPLE, PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true' }, overrides: { 'ddl.directory': path.resolve(__dirname, '../../proxy-plugin/ddl') } });
     expect(config.name).toBe('rex-proxy');
   });
 });

@@ -22,7 +22,7 @@ describe(runProxy.name, () => {
 
   beforeAll(async () => {
     const config = loadConfig({
-      env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_NAME: 'puppet-demo', PROXY_PLUGIN_DEMO_NODE_COUNT: '12', PROXY_PLUGIN_AUDIT_FILE: auditFile },
+      env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_NAME: 'puppet-demo', PROXY_PLUGIN_DEMO_NODE_COUNT: '12', PROXY_PLUGIN_AUDIT_FILE: auditFile, PROXY_PLUGIN_GRPC_PLAINTEXT: 'true' },
     });
     proxy = await runProxy(config, createLogger({ level: 'info', destination: { write: (line) => lines.push(JSON.parse(line)) } }));
     client = new (loadProxyProto().rex.proxy.v1.ProxyService)(`127.0.0.1:${proxy.port}`, grpc.credentials.createInsecure());

@@ -9,6 +9,7 @@ import type { BrokerClient, NodeReply, RequestFilter } from '@proxy/broker/broke
 import { AppError, isAppError } from '@proxy/errors';
 import type { Logger } from '@proxy/logger';
 
+import type { ActionPolicy } from './action-policy';
 import type { AuditLog } from './audit';
 import type { DdlRegistry } from './ddl-registry';
 import { checkCollective } from './nodes';
@@ -115,6 +116,8 @@ export interface ExecutionRegistryDeps {
   broker: BrokerClient;
   ddls: DdlRegistry;
   audit: AuditLog;
+  /** The proxy's action policy (action-policy.ts); without one, the ui-extension's permissions alone decide. */
+  policy?: ActionPolicy;
   logger: Logger;
   /** callerid sent to the broker, e.g. choria=rex.mcollective. */
   callerid: string;
@@ -288,6 +291,13 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
     } catch (error) {
       if (isAppError(error)) refuse(input, error, resolved);
       throw error;
+    }
+    if (deps.policy) {
+      const callerid = `user=${input.caller}`;
+      const decision = deps.policy.check(callerid, input.agent, input.action);
+      if (!decision.allowed) {
+        refuse(input, new AppError('PERMISSION_DENIED', `action policy: ${decision.reason}`, { details: { input: 'caller', rule: 'action policy' } }), resolved);
+      }
     }
     const existing = executions.get(input.executionId);
     if (existing && !existing.isFinished()) {

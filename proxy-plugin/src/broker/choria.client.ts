@@ -48,6 +48,8 @@ export interface ChoriaClientOptions {
   /** This proxy's identity, sent as senderid and mc_sender. */
   senderid: string;
   security: SecurityOptions;
+  /** TLS to the broker (Choria deployments use mutual TLS with the signing certificate); files in PEM. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
   logger?: ChoriaClientLogger;
   /** Publishes between two yields to the event loop, so replies are read while a large fan-out runs. */
   publishBatch?: number;
@@ -271,6 +273,8 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
           maxReconnectAttempts: -1,
           reconnectTimeWait: 500,
           pingInterval: 10_000,
+          // Only the file names go to the client; it reads them, and nothing of them is logged.
+          ...(options.tls ? { tls: { ...(options.tls.caFile ? { caFile: options.tls.caFile } : {}), ...(options.tls.certFile ? { certFile: options.tls.certFile, keyFile: options.tls.keyFile } : {}) } } : {}),
         });
       } catch (cause) {
         throw new Error(`broker unreachable: ${displayUrl}: ${(cause as Error).message}`, { cause });

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 
 import { loadProxyProto } from '@protos/load';
-import type { Config } from '@proxy/config';
+import { isLoopbackHost, type Config } from '@proxy/config';
+import type { Logger } from '@proxy/logger';
 
 import { createProxyHandlers, type ProxyHandlerDeps } from './proxy.handlers';
 
@@ -12,23 +14,73 @@ export interface ProxyServer {
   close(graceMs?: number): Promise<void>;
 }
 
+type GrpcConfig = Pick<Config, 'grpc'>['grpc'];
+
 const DEFAULT_GRACE_MS = 5000;
 
-function credentials(tls: Config['grpc']['tls']): grpc.ServerCredentials {
-  if (!tls.cert_file || !tls.key_file) return grpc.ServerCredentials.createInsecure();
+/**
+ * Mutual TLS, or plain text on loopback when configured explicitly; anything else refuses to start.
+ * main.ts validates the same through config.ts; this guards callers that build the config by hand.
+ */
+function credentials(config: GrpcConfig): grpc.ServerCredentials {
+  const { tls } = config;
+  if (config.plaintext) {
+    if (!isLoopbackHost(config.host)) throw new Error(`plain-text gRPC is only allowed on a loopback address, not ${config.host}`);
+    return grpc.ServerCredentials.createInsecure();
+  }
+  if (!tls.cert_file || !tls.key_file || !tls.client_ca_file || tls.trusted_clients.length === 0) {
+    throw new Error('gRPC needs mutual TLS: grpc.tls.cert_file, key_file, client_ca_file and trusted_clients (or grpc.plaintext on loopback)');
+  }
   const keyCert = { cert_chain: fs.readFileSync(tls.cert_file), private_key: fs.readFileSync(tls.key_file) };
-  const clientCa = tls.client_ca_file ? fs.readFileSync(tls.client_ca_file) : null;
-  // With a client CA, a client without a certificate it signed is refused during the handshake.
-  return grpc.ServerCredentials.createSsl(clientCa, [keyCert], clientCa !== null);
+  // With checkClientCertificate, a client without a certificate the CA signed fails the handshake.
+  return grpc.ServerCredentials.createSsl(fs.readFileSync(tls.client_ca_file), [keyCert], true);
+}
+
+/** The names a client certificate carries: its CN and every DNS subject alternative name. */
+export function certificateNames(cert: PeerCertificate | undefined): string[] {
+  if (!cert) return [];
+  const names = new Set<string>();
+  const cn = cert.subject?.CN;
+  for (const value of Array.isArray(cn) ? cn : cn ? [cn] : []) names.add(String(value).toLowerCase());
+  for (const entry of (cert.subjectaltname ?? '').split(',')) {
+    const m = /^\s*DNS:(.+)$/.exec(entry);
+    if (m) names.add(m[1].trim().toLowerCase());
+  }
+  return [...names];
+}
+
+/**
+ * Refuses every call whose client certificate names no trusted client, before the handler runs.
+ * The CA proves who the client is; this list says who may use this proxy (as the smart proxy's
+ * `trusted_hosts`, theforeman/smart-proxy `lib/proxy/helpers.rb`).
+ */
+function trustedClientsInterceptor(trusted: readonly string[], logger: Logger): grpc.ServerInterceptor {
+  const allowed = new Set(trusted.map((t) => t.toLowerCase()));
+  const log = logger.child({ component: 'grpc-auth' });
+  return (method, call) => {
+    const listener = new grpc.ServerListenerBuilder()
+      .withOnReceiveMetadata((metadata, next) => {
+        const names = certificateNames(call.getAuthContext().sslPeerCertificate);
+        if (names.some((n) => allowed.has(n))) {
+          next(metadata);
+          return;
+        }
+        log.warn({ method: method.path, client: names, peer: call.getPeer() }, 'call refused: client certificate not trusted');
+        call.sendStatus({ code: grpc.status.PERMISSION_DENIED, details: `client certificate ${names.length > 0 ? names.join(', ') : '(none)'} is not in this proxy's grpc.tls.trusted_clients`, metadata: new grpc.Metadata() });
+      })
+      .build();
+    return new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder().withStart((next) => next(listener)).build());
+  };
 }
 
 /** Serves rex.proxy.v1.ProxyService on config.grpc.host:port (port 0 picks a free one). */
 export async function startProxyServer(config: Pick<Config, 'grpc'>, deps: ProxyHandlerDeps): Promise<ProxyServer> {
-  const server = new grpc.Server();
+  const creds = credentials(config.grpc);
+  const server = new grpc.Server(config.grpc.plaintext ? {} : { interceptors: [trustedClientsInterceptor(config.grpc.tls.trusted_clients, deps.logger)] });
   server.addService(loadProxyProto().rex.proxy.v1.ProxyService.service, createProxyHandlers(deps));
   const address = `${config.grpc.host}:${config.grpc.port}`;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, credentials(config.grpc.tls), (error, bound) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`, { cause: error })) : resolve(bound)));
+    server.bindAsync(address, creds, (error, bound) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`, { cause: error })) : resolve(bound)));
   });
   return {
     port,

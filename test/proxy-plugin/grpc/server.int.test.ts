@@ -1,54 +1,29 @@
 /**
- * TLS and mTLS of the proxy's gRPC server, with a throwaway CA made by openssl for each run.
+ * Mutual TLS of the proxy's gRPC server, with real TLS handshakes against a throwaway PKI: only a
+ * client certificate signed by the configured CA and named in grpc.tls.trusted_clients may call.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 
 import { loadProxyProto } from '@protos/load';
 import { createDdlRegistry } from '@proxy/actions/ddl-registry';
 import { createExecutionRegistry } from '@proxy/actions/executions';
 import { createNodeInventory } from '@proxy/actions/nodes';
+import type { Config } from '@proxy/config';
 import { startProxyServer, type ProxyServer } from '@proxy/grpc/server';
 import { silentLogger } from '@proxy/logger';
 import { createFakeBroker } from '@test/fakes/fake-broker.client';
+import { makePki, type TestPki } from '@test/support/pki';
 
-interface Pki {
-  dir: string;
-  ca: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-}
+jest.setTimeout(30_000);
 
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-function makePki(): Pki {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-tls-'));
-  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=rex test CA');
-  const issue = (name: string, extensions: string): void => {
-    openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    fs.writeFileSync(path.join(dir, `${name}.ext`), extensions);
-    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
-  };
-  issue('localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  issue('ui-extension', 'extendedKeyUsage=clientAuth\n');
-  const at = (file: string): string => path.join(dir, file);
-  return { dir, ca: at('ca.pem'), serverCert: at('localhost.pem'), serverKey: at('localhost.key'), clientCert: at('ui-extension.pem'), clientKey: at('ui-extension.key') };
-}
-
-async function startTlsServer(tls: { cert_file?: string; key_file?: string; client_ca_file?: string }): Promise<ProxyServer> {
+function startServer(grpcConfig: Partial<Config['grpc']> & { tls: Config['grpc']['tls'] }): Promise<ProxyServer> {
   const broker = createFakeBroker();
   const ddls = createDdlRegistry([]);
   const logger = silentLogger();
   const collectives = ['mcollective'];
   return startProxyServer(
-    { grpc: { host: '127.0.0.1', port: 0, tls } },
+    { grpc: { host: '127.0.0.1', port: 0, plaintext: false, ...grpcConfig } },
     {
       manifest: { name: 'mco-rex-proxy', version: '0.0.0-test', capabilities: ['remote_execution'] },
       name: 'tls-proxy',
@@ -82,44 +57,62 @@ function getInfo(port: number, credentials: grpc.ChannelCredentials): Promise<{ 
 }
 
 describe(startProxyServer.name, () => {
-  const pki = makePki();
+  let pki: TestPki;
+  let server: ProxyServer;
   const read = (file: string): Buffer => fs.readFileSync(file);
+  const client = (cert: { cert: string; key: string }) => grpc.credentials.createSsl(read(pki.ca), read(cert.key), read(cert.cert));
 
-  it('serves TLS when a server certificate and key are configured', async () => {
-    const server = await startTlsServer({ cert_file: pki.serverCert, key_file: pki.serverKey });
-    try {
-      await expect(getInfo(server.port, grpc.credentials.createSsl(read(pki.ca)))).resolves.toMatchObject({ name: 'tls-proxy' });
-    } finally {
-      await server.close(500);
-    }
+  beforeAll(async () => {
+    pki = makePki();
+    const serverCert = pki.issue('localhost', { dns: ['localhost'], ip: ['127.0.0.1'], usage: 'server' });
+    server = await startServer({ tls: { cert_file: serverCert.cert, key_file: serverCert.key, client_ca_file: pki.ca, trusted_clients: ['foreman.example.com', 'rex-ui.example.com'] } });
   });
 
-  it('accepts a client certificate signed by the client CA when mTLS is configured', async () => {
-    const server = await startTlsServer({ cert_file: pki.serverCert, key_file: pki.serverKey, client_ca_file: pki.ca });
-    try {
-      const credentials = grpc.credentials.createSsl(read(pki.ca), read(pki.clientKey), read(pki.clientCert));
-      await expect(getInfo(server.port, credentials)).resolves.toMatchObject({ name: 'tls-proxy' });
-    } finally {
-      await server.close(500);
-    }
+  afterAll(async () => {
+    await server?.close(500);
+    pki?.cleanup();
   });
 
-  it('refuses a client without a certificate when mTLS is configured', async () => {
-    const server = await startTlsServer({ cert_file: pki.serverCert, key_file: pki.serverKey, client_ca_file: pki.ca });
-    try {
-      await expect(getInfo(server.port, grpc.credentials.createSsl(read(pki.ca)))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
-    } finally {
-      await server.close(500);
-    }
+  it('answers a client whose certificate the CA signed and whose CN is trusted', async () => {
+    await expect(getInfo(server.port, client(pki.issue('foreman.example.com', { usage: 'client' })))).resolves.toMatchObject({ name: 'tls-proxy' });
   });
 
-  it('binds a free port when port 0 is configured', async () => {
-    const server = await startTlsServer({});
+  it('answers a client whose DNS subject alternative name is trusted when its CN is not', async () => {
+    await expect(getInfo(server.port, client(pki.issue('ui-instance-7', { dns: ['rex-ui.example.com'], usage: 'client' })))).resolves.toMatchObject({ name: 'tls-proxy' });
+  });
+
+  it('refuses in the TLS handshake a client without a certificate', async () => {
+    await expect(getInfo(server.port, grpc.credentials.createSsl(read(pki.ca)))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+  });
+
+  it('refuses in the TLS handshake a client whose certificate another CA signed, even with a trusted name', async () => {
+    await expect(getInfo(server.port, client(pki.issue('foreman.example.com', { usage: 'client', signer: 'other' })))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+  });
+
+  it('refuses with PERMISSION_DENIED a client the CA signed whose name is not trusted', async () => {
+    await expect(getInfo(server.port, client(pki.issue('intruder.example.com', { usage: 'client' })))).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      details: expect.stringContaining('intruder.example.com is not in this proxy'),
+    });
+  });
+
+  it('refuses to start with TLS but no client CA or trusted clients', async () => {
+    const serverCert = pki.issue('localhost', { dns: ['localhost'], usage: 'server' });
+    await expect(startServer({ tls: { cert_file: serverCert.cert, key_file: serverCert.key, trusted_clients: ['foreman.example.com'] } })).rejects.toThrow(/mutual TLS/);
+    await expect(startServer({ tls: { cert_file: serverCert.cert, key_file: serverCert.key, client_ca_file: pki.ca, trusted_clients: [] } })).rejects.toThrow(/mutual TLS/);
+  });
+
+  it('refuses to serve plain text on an address beyond loopback', async () => {
+    await expect(startServer({ host: '0.0.0.0', plaintext: true, tls: { trusted_clients: [] } })).rejects.toThrow(/only allowed on a loopback address/);
+  });
+
+  it('serves plain text on loopback, on a free port, when configured explicitly', async () => {
+    const plain = await startServer({ plaintext: true, tls: { trusted_clients: [] } });
     try {
-      expect(server.port).toBeGreaterThan(0);
-      await expect(getInfo(server.port, grpc.credentials.createInsecure())).resolves.toMatchObject({ name: 'tls-proxy' });
+      expect(plain.port).toBeGreaterThan(0);
+      await expect(getInfo(plain.port, grpc.credentials.createInsecure())).resolves.toMatchObject({ name: 'tls-proxy' });
     } finally {
-      await server.close(500);
+      await plain.close(500);
     }
   });
 });

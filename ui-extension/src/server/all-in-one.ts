@@ -45,6 +45,8 @@ function startDemoProxy(proxy: (typeof DEMO_PROXIES)[number], logLevel: string):
       ...process.env,
       PROXY_PLUGIN_NAME: proxy.name,
       PROXY_PLUGIN_GRPC_HOST: '127.0.0.1',
+      // Plain text on loopback only: the demo proxies and the ui-extension share this machine.
+      PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
       PROXY_PLUGIN_GRPC_PORT: String(proxy.port),
       PROXY_PLUGIN_TRANSPORT: 'demo',
       PROXY_PLUGIN_DEMO_NODE_COUNT: String(DEMO_NODES_PER_PROXY),
@@ -55,7 +57,7 @@ function startDemoProxy(proxy: (typeof DEMO_PROXIES)[number], logLevel: string):
 }
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit({ overrides: { 'demo.seed': true } });
+  const config = loadConfigOrExit({ overrides: { 'demo.seed': true, 'proxies.plaintext': true } });
   const logger = createLogger({ level: config.log.level });
   const children = DEMO_PROXIES.map((p) => startDemoProxy(p, config.log.level));
   const stopChildren = () => children.forEach((c) => c.exitCode === null && c.kill('SIGTERM'));

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
@@ -47,7 +48,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         throw new AppError('FAILED_PRECONDITION', `the database has ${pending.length} pending migration(s) (${pending.join(', ')}); run \`npm run db:migrate\` first`);
       }
     }
-    const proxyClient = createProxyClients({ deadlineMs: config.proxies.deadline_ms, logger: logger.child({ component: 'proxy-client' }) });
+    const { tls } = config.proxies;
+    const proxyClient = createProxyClients({
+      deadlineMs: config.proxies.deadline_ms,
+      logger: logger.child({ component: 'proxy-client' }),
+      tls: tls.ca_file && tls.cert_file && tls.key_file ? { ca: fs.readFileSync(tls.ca_file), cert: fs.readFileSync(tls.cert_file), key: fs.readFileSync(tls.key_file) } : undefined,
+      plaintextLoopback: config.proxies.plaintext,
+    });
+    if (!tls.cert_file) logger.warn({ plaintextLoopback: config.proxies.plaintext }, 'no proxy client certificate (proxies.tls.*): only loopback proxies with proxies.plaintext can be reached');
     const services = buildServices({
       config,
       dataSource,

@@ -1,8 +1,10 @@
 /**
  * The only gRPC client of the ui-extension (STYLE.md §2): one channel per proxy URL, a deadline on
  * every unary call, and gRPC errors turned into AppError naming the proxy (`fromGrpcError`).
+ * Channels are mutual TLS with this instance's client certificate; plain text only to a proxy on a
+ * loopback address, and only when the configuration says so (the all-in-one start).
  */
-import { credentials, Metadata, status as GrpcCode, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status as GrpcCode, type ChannelCredentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { loadProxyProto } from '@protos/load';
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
 import type { CancelResponse__Output } from '@protos/generated/rex/proxy/v1/CancelResponse';
@@ -57,10 +59,22 @@ export interface ProxyClients {
   close(): void;
 }
 
+export interface ProxyClientTls {
+  /** PEM of the CA that signed the proxies' server certificates. */
+  ca: Buffer;
+  /** PEM of this instance's client certificate; its name must be in each proxy's trusted list. */
+  cert: Buffer;
+  key: Buffer;
+}
+
 export interface ProxyClientOptions {
   /** Deadline of unary calls and of ListNodes, in milliseconds. */
   deadlineMs: number;
   logger: Logger;
+  /** Client certificate for mutual TLS; without it only loopback proxies can be reached, in plain text. */
+  tls?: ProxyClientTls;
+  /** Allow plain text to proxies on 127.0.0.0/8, ::1 or localhost; never to any other address. */
+  plaintextLoopback?: boolean;
   /** The caller's request id, sent as `x-request-id` so proxy logs can be correlated. */
   requestId?: () => string | undefined;
 }
@@ -68,15 +82,38 @@ export interface ProxyClientOptions {
 /** Generous: 10,000 nodes with facts in one ListNodes stream are well below this. */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/** The host of a proxy URL (`127.0.0.1:50051`, `dns:///proxy.example.com:50051`, `[::1]:50051`). */
+export function proxyHost(url: string): string {
+  let rest = url.replace(/^(dns|ipv4|ipv6|grpcs?|https?):/i, '');
+  // `//authority/host:port` names a DNS server first; `//host:port` and `///host:port` do not.
+  if (rest.startsWith('//')) rest = rest.slice(2).includes('/') ? rest.slice(2).slice(rest.slice(2).indexOf('/') + 1) : rest.slice(2);
+  const bracketed = /^\[([^\]]+)\]/.exec(rest);
+  if (bracketed) return bracketed[1].toLowerCase();
+  const hostPort = rest.split('/')[0];
+  const colon = hostPort.lastIndexOf(':');
+  return (colon > 0 && hostPort.indexOf(':') === colon ? hostPort.slice(0, colon) : hostPort).toLowerCase();
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 export function createProxyClients(options: ProxyClientOptions): ProxyClients {
   const proto = loadProxyProto();
   const channels = new Map<string, ProxyServiceClient>();
 
+  const tls = options.tls ? credentials.createSsl(options.tls.ca, options.tls.key, options.tls.cert) : undefined;
+
+  function channelCredentials(url: string): ChannelCredentials {
+    if (options.plaintextLoopback && isLoopbackHost(proxyHost(url))) return credentials.createInsecure();
+    if (tls) return tls;
+    throw new AppError('FAILED_PRECONDITION', `smart proxy ${url}: no client certificate is configured for mutual TLS (proxies.tls.*); plain text is allowed only to proxies on a loopback address with proxies.plaintext`);
+  }
+
   function client(url: string): ProxyServiceClient {
     let c = channels.get(url);
     if (!c) {
-      // TODO(#8): mTLS to proxies; the proxy side already accepts server TLS and client CAs.
-      c = new proto.rex.proxy.v1.ProxyService(url, credentials.createInsecure(), {
+      c = new proto.rex.proxy.v1.ProxyService(url, channelCredentials(url), {
         'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
         'grpc.keepalive_time_ms': 30_000,
       });
@@ -98,6 +135,17 @@ export function createProxyClients(options: ProxyClientOptions): ProxyClients {
     return new Promise((resolve, reject) => {
       call(client(url), (error, value) => (error ? reject(fromGrpcError(error, url)) : resolve(value as T)));
     });
+  }
+
+  /** Runs `open` with the proxy's client, turning a refused channel into a rejected promise. */
+  function withClient<T>(url: string, open: (c: ProxyServiceClient) => Promise<T>): Promise<T> {
+    let c: ProxyServiceClient;
+    try {
+      c = client(url);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return open(c);
   }
 
   function consume(url: string, stream: ClientReadableStream<ExecuteEvent__Output>, onEvent: (e: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void> {
@@ -130,19 +178,19 @@ export function createProxyClients(options: ProxyClientOptions): ProxyClients {
     cancel: (url, executionId) => unary(url, (c, done) => c.Cancel({ execution_id: executionId }, metadata(), { deadline: deadline() }, done)),
 
     listNodes(url) {
-      return new Promise((resolve, reject) => {
+      return withClient(url, (c) => new Promise((resolve, reject) => {
         const nodes: Node__Output[] = [];
-        const stream = client(url).ListNodes({}, metadata(), { deadline: deadline() });
+        const stream = c.ListNodes({}, metadata(), { deadline: deadline() });
         stream.on('data', (node: Node__Output) => nodes.push(node));
         stream.on('error', (error: ServiceError) => reject(fromGrpcError(error, url)));
         stream.on('end', () => resolve(nodes));
-      });
+      }));
     },
 
     // Executions run as long as their hosts take; their bound is the job timeout, enforced by the
     // proxy and by the job supervisor, so the stream itself has no deadline.
-    execute: (url, request, onEvent, signal) => consume(url, client(url).Execute(request, metadata()), onEvent, signal),
-    getResults: (url, request, onEvent, signal) => consume(url, client(url).GetResults(request, metadata()), onEvent, signal),
+    execute: (url, request, onEvent, signal) => withClient(url, (c) => consume(url, c.Execute(request, metadata()), onEvent, signal)),
+    getResults: (url, request, onEvent, signal) => withClient(url, (c) => consume(url, c.GetResults(request, metadata()), onEvent, signal)),
 
     close() {
       for (const c of channels.values()) c.close();
