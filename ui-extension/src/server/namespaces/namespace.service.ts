@@ -1,7 +1,7 @@
 import type { Namespace } from '@common/jobs';
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
-import { coversAction, requirePermission, type CurrentUser } from '../auth/abilities';
+import { coversAction, hostScope, requirePermission, type CurrentUser, type HostScope } from '../auth/abilities';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -16,7 +16,8 @@ export interface NamespaceProxy {
 }
 
 export interface NamespaceServiceDeps {
-  smartProxies: { list(): Promise<NamespaceProxy[]> };
+  /** `listIn` gives the proxies of a view_smart_proxies scope; without it a limited user sees no proxy ids. */
+  smartProxies: { list(): Promise<NamespaceProxy[]>; listIn?(scope: HostScope): Promise<Array<{ id: number }>> };
   proxies: { listAgents(url: string): Promise<AgentDdl__Output[]> };
   clock: () => Date;
   logger: Logger;
@@ -86,6 +87,9 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
     async list(user: CurrentUser, filter: { smartProxyId?: number } = {}): Promise<Namespace[]> {
       requirePermission(user, 'create_jobs', 'listing namespaces');
       const merged = await collect(filter.smartProxyId);
+      // Which proxies offer an agent is shown only for proxies the user may see.
+      const proxyScope = hostScope(user, 'view_smart_proxies');
+      const visibleProxies = proxyScope.all ? undefined : new Set((await deps.smartProxies.listIn?.(proxyScope) ?? []).map((p) => p.id));
       return [...merged.values()]
         .filter(({ agent }) => coversAction(user, 'create_jobs', agent.metadata!.name))
         .map(({ agent, proxyIds }) => ({
@@ -93,7 +97,7 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
           description: agent.metadata?.description ?? '',
           version: agent.metadata?.version ?? '',
           timeout: agent.metadata?.timeout ?? 0,
-          smart_proxy_ids: proxyIds.sort((a, b) => a - b),
+          smart_proxy_ids: proxyIds.filter((id) => !visibleProxies || visibleProxies.has(id)).sort((a, b) => a - b),
           actions: agent.actions.filter((a) => coversAction(user, 'create_jobs', agent.metadata!.name, a.name)).map((a) => ({ name: a.name, description: a.description, display: a.display, inputs: a.inputs, outputs: a.outputs, aggregates: a.aggregates })),
         }))
         .sort((a, b) => a.name.localeCompare(b.name));

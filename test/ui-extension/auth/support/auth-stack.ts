@@ -1,0 +1,219 @@
+/**
+ * The real app (createApp over buildServices) on a scratch database with two organizations, two
+ * smart proxies and a small fleet per proxy on the real NATS (in-process proxy cores), plus the
+ * users the authorization tests act as, all set up through the API as admin:
+ *
+ *   host          hostgroup  organization  proxy
+ *   <P>a-00001    web        OrgA          proxy-a
+ *   <P>a-00002    web/eu     OrgA          proxy-a
+ *   <P>a-00003    db         OrgA          proxy-a
+ *   <P>b-00001    web        OrgB          proxy-b
+ *   <P>b-00002    db         OrgB          proxy-b
+ *   <P>b-00003    (none)     OrgB          proxy-b
+ *
+ *   viewer    built-in Viewer
+ *   operator  role "Web operator": view hosts and proxies on hostgroup web; view, run and cancel
+ *             jobs of package.status on hostgroup web (and nothing else)
+ *   manager   built-in Manager, organization OrgA
+ *   admin     the admin flag
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import type { Express } from 'express';
+import type { JobStatus } from '@common/jobs';
+import { createChoriaClient } from '@proxy/broker/choria.client';
+import type { BrokerClient } from '@proxy/broker/broker-client';
+import { createDdlRegistry, loadDdlDirectory } from '@proxy/actions/ddl-registry';
+import { createNodeInventory } from '@proxy/actions/nodes';
+import { loadConfig } from '@server/config';
+import { createApp } from '@server/http/app';
+import { createHostRepository } from '@server/inventory/host.repository';
+import { createHostgroupRepository } from '@server/inventory/hostgroup.repository';
+import { createSmartProxyRepository } from '@server/inventory/smart-proxy.repository';
+import { createTaxonomyRepository } from '@server/inventory/taxonomy.repository';
+import { validateJobArguments } from '@server/jobs/ddl-arguments';
+import { silentLogger } from '@server/logger';
+import { buildServices, type Services } from '@server/services';
+import { startChoriaFleet, type ChoriaFleet } from '@test/fleet/choria-fleet';
+import { openTestDataSource, type OpenTestDataSource, type TestDatabase } from '@test/support/databases';
+import { createInProcessProxies, createProxyCore, DDL_DIRECTORY, type InProcessProxy } from '../../jobs/support/in-process-proxy';
+
+const NATS_URL = 'nats://127.0.0.1:4222';
+export const PASSWORD = 'auth-test-password';
+export const PERSONAS = ['anonymous', 'viewer', 'operator', 'manager', 'admin'] as const;
+export type Persona = (typeof PERSONAS)[number];
+
+export interface SeededJob {
+  id: number;
+  /** Unique text in the job's description, to find it (or its absence) in any response. */
+  marker: string;
+}
+
+export interface AuthStack {
+  prefix: string;
+  db: OpenTestDataSource;
+  app: Express;
+  url: string;
+  services: Services;
+  hosts: Record<'webA' | 'webEuA' | 'dbA' | 'webB' | 'dbB' | 'loneB', { id: number; name: string }>;
+  hostgroups: Record<'web' | 'webEu' | 'db', number>;
+  proxies: Record<'a' | 'b', { id: number; name: string; url: string }>;
+  organizations: Record<'a' | 'b', number>;
+  users: Record<Exclude<Persona, 'anonymous'>, number>;
+  roles: { webOperator: number };
+  /** Jobs made by admin before the tests: status on webA, a secret status on dbB, status on webB, ping on webA. */
+  jobs: { webStatus: SeededJob; dbSecret: SeededJob; webBStatus: SeededJob; webPing: SeededJob };
+  /** The secret package argument of jobs.dbSecret. */
+  secretPackage: string;
+  as(persona: Persona): {
+    get(path: string): request.Test;
+    post(path: string, body?: unknown): request.Test;
+    put(path: string, body?: unknown): request.Test;
+    delete(path: string): request.Test;
+  };
+  waitFinal(jobId: number): Promise<JobStatus>;
+  close(): Promise<void>;
+}
+
+export async function startAuthStack(database: TestDatabase): Promise<AuthStack> {
+  const prefix = `auth${randomBytes(3).toString('hex')}-`;
+  const db = await openTestDataSource(database);
+  const fleets: ChoriaFleet[] = [];
+  const brokers: BrokerClient[] = [];
+  const cores = new Map<string, InProcessProxy>();
+  const nodeLists = new Map<string, ReturnType<typeof createNodeInventory>>();
+  const ddls = createDdlRegistry(loadDdlDirectory(DDL_DIRECTORY).agents);
+  let server: Server | undefined;
+  let services: Services | undefined;
+  const close = async () => {
+    await services?.jobs.stop();
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server!.close(() => resolve());
+        server!.closeAllConnections();
+      });
+    }
+    for (const core of cores.values()) await core.registry.shutdown();
+    for (const b of brokers) await b.close();
+    for (const f of fleets) await f.stop();
+    await db.close();
+  };
+  try {
+    // One fleet and one collective per proxy, so each proxy's node list is exactly its hosts.
+    const proxyUrl = (p: 'a' | 'b') => `grpc://${prefix}proxy-${p}.test:1`;
+    for (const p of ['a', 'b'] as const) {
+      const collective = `${prefix.replace(/-$/, '')}${p}`;
+      fleets.push(await startChoriaFleet({ natsUrl: NATS_URL, count: 3, collective, identityPrefix: `${prefix}${p}-`, seed: prefix, failureRate: 0 }));
+      const broker = createChoriaClient({ natsUrl: NATS_URL, collectives: [collective], mainCollective: collective, callerid: 'choria=rex.mcollective', senderid: `${prefix}proxy-${p}`, security: { mode: 'insecure' } });
+      await broker.connect();
+      brokers.push(broker);
+      cores.set(proxyUrl(p), { url: proxyUrl(p), broker, registry: createProxyCore(broker, `proxy-${p}`, collective) });
+      nodeLists.set(proxyUrl(p), createNodeInventory({ broker, ddls, collectives: [collective], mainCollective: collective, defaultDiscoveryTimeoutMs: 1000 }));
+    }
+
+    const now = new Date();
+    const taxonomies = createTaxonomyRepository(db.dataSource.manager);
+    const organizations = { a: (await taxonomies.ensure('organization', `${prefix}OrgA`, now)).row.id, b: (await taxonomies.ensure('organization', `${prefix}OrgB`, now)).row.id };
+    const groups = createHostgroupRepository(db.dataSource.manager);
+    const hostgroups = { web: (await groups.ensure('web', now)).row.id, webEu: (await groups.ensure('web/eu', now)).row.id, db: (await groups.ensure('db', now)).row.id };
+    const proxyRepo = createSmartProxyRepository(db.dataSource.manager);
+    const proxies = {
+      a: { ...(await proxyRepo.upsertByName({ name: `${prefix}proxy-a`, url: proxyUrl('a'), capabilities: ['remote_execution'] }, now)).row },
+      b: { ...(await proxyRepo.upsertByName({ name: `${prefix}proxy-b`, url: proxyUrl('b'), capabilities: ['remote_execution'] }, now)).row },
+    };
+    const layout = [
+      ['webA', 'a-00001', hostgroups.web, 'a'],
+      ['webEuA', 'a-00002', hostgroups.webEu, 'a'],
+      ['dbA', 'a-00003', hostgroups.db, 'a'],
+      ['webB', 'b-00001', hostgroups.web, 'b'],
+      ['dbB', 'b-00002', hostgroups.db, 'b'],
+      ['loneB', 'b-00003', null, 'b'],
+    ] as const;
+    const stored = await createHostRepository(db.dataSource.manager).insertHosts(layout.map(([, suffix, hostgroupId, p]) => ({
+      name: `${prefix}${suffix}`, hostgroupId, smartProxyId: proxies[p].id, organizationId: organizations[p], locationId: null, lastSeenAt: now, missingSince: null,
+    })), now);
+    const idOf = new Map(stored.map((h) => [h.name, h.id]));
+    const hosts = Object.fromEntries(layout.map(([key, suffix]) => [key, { id: idOf.get(`${prefix}${suffix}`)!, name: `${prefix}${suffix}` }])) as AuthStack['hosts'];
+
+    const logger = silentLogger();
+    const config = loadConfig({ env: {}, overrides: { 'admin.password': PASSWORD, 'admin.password_file': '/dev/null' } });
+    services = buildServices({
+      config,
+      dataSource: db.dataSource,
+      logger,
+      clock: () => new Date(),
+      proxyClient: createInProcessProxies(cores),
+      validateArguments: validateJobArguments,
+      listNodes: async (url) => {
+        const list = nodeLists.get(url);
+        if (!list) throw new Error(`connect ECONNREFUSED ${url}`);
+        return (await list.list('', 1000)).map((n) => ({ identity: n.identity, facts: n.facts, classes: n.classes, agents: n.agents }));
+      },
+    });
+    await services.auth.ensureAdmin({ password: PASSWORD, passwordFile: '/dev/null' });
+    services.jobs.start();
+    const app = createApp({ services, logger });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const login = (persona: Persona): string | undefined => (persona === 'anonymous' ? undefined : persona === 'admin' ? 'admin' : `${prefix}${persona}`);
+    const as = (persona: Persona) => {
+      const auth = (t: request.Test) => {
+        const user = login(persona);
+        return user ? t.auth(user, PASSWORD) : t;
+      };
+      return {
+        get: (path: string) => auth(request(url).get(path)),
+        post: (path: string, body?: unknown) => auth(request(url).post(path)).send(body as object),
+        put: (path: string, body?: unknown) => auth(request(url).put(path)).send(body as object),
+        delete: (path: string) => auth(request(url).delete(path)),
+      };
+    };
+    const admin = as('admin');
+    const roleId = async (name: string) => ((await admin.get(`/api/v2/roles/${encodeURIComponent(name)}`).expect(200)).body as { id: number }).id;
+
+    const webOperator = (await admin.post('/api/v2/roles', { role: { name: `${prefix}Web operator`, description: 'package.status on web' } }).expect(201)).body as { id: number };
+    await admin.post('/api/v2/filters', { filter: { role_id: webOperator.id, permissions: ['view_hosts', 'view_smart_proxies'], search: 'hostgroup = web' } }).expect(201);
+    await admin.post('/api/v2/filters', { filter: { role_id: webOperator.id, permissions: ['view_jobs', 'create_jobs', 'cancel_jobs'], search: 'namespace = package and action = status and hostgroup = web' } }).expect(201);
+
+    const createUser = async (persona: 'viewer' | 'operator' | 'manager', roleIds: number[], organizationIds: number[] = []) =>
+      ((await admin.post('/api/v2/users', { user: { login: login(persona), password: PASSWORD, role_ids: roleIds, organization_ids: organizationIds } }).expect(201)).body as { id: number }).id;
+    const users = {
+      viewer: await createUser('viewer', [await roleId('Viewer')]),
+      operator: await createUser('operator', [webOperator.id]),
+      manager: await createUser('manager', [await roleId('Manager')], [organizations.a]),
+      admin: ((await admin.get('/api/v2/current_user').expect(200)).body as { id: number }).id,
+    };
+
+    const waitFinal = async (jobId: number): Promise<JobStatus> => {
+      const until = Date.now() + 30_000;
+      for (;;) {
+        const job = (await admin.get(`/api/v2/remote_execution/jobs/${jobId}?wait=5`).expect(200)).body as JobStatus;
+        if (['succeeded', 'failed', 'cancelled'].includes(job.state)) return job;
+        if (Date.now() > until) throw new Error(`job ${jobId} still ${job.state}`);
+      }
+    };
+    const secretPackage = `${prefix}secret-pkg`;
+    const seedJob = async (key: string, namespace: string, action: string, args: Record<string, unknown>, hostId: number): Promise<SeededJob> => {
+      const marker = `${prefix}job-${key}`;
+      const job = (await admin.post('/api/v2/remote_execution/jobs', { job: { namespace, action, arguments: args, targeting: { host_ids: [hostId] }, description: marker, timeout: 5 } }).expect(201)).body as { id: number };
+      await waitFinal(job.id);
+      return { id: job.id, marker };
+    };
+    const jobs = {
+      webStatus: await seedJob('web-status', 'package', 'status', { package: 'nginx' }, hosts.webA.id),
+      dbSecret: await seedJob('db-secret', 'package', 'status', { package: secretPackage }, hosts.dbB.id),
+      webBStatus: await seedJob('webb-status', 'package', 'status', { package: 'nginx' }, hosts.webB.id),
+      webPing: await seedJob('web-ping', 'rpcutil', 'ping', {}, hosts.webA.id),
+    };
+
+    return { prefix, db, app, url, services, hosts, hostgroups, proxies, organizations, users, roles: { webOperator: webOperator.id }, jobs, secretPackage, as, waitFinal, close };
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+}
