@@ -5,7 +5,7 @@
  *
  *   host          hostgroup  organization  proxy
  *   <P>a-00001    web        OrgA          proxy-a
- *   <P>a-00002    web/eu     OrgA          proxy-a
+ *   <P>a-00002    web/eu     OrgA          proxy-a   (never answers)
  *   <P>a-00003    db         OrgA          proxy-a
  *   <P>b-00001    web        OrgB          proxy-b
  *   <P>b-00002    db         OrgB          proxy-b
@@ -105,7 +105,8 @@ export async function startAuthStack(database: TestDatabase): Promise<AuthStack>
     const proxyUrl = (p: 'a' | 'b') => `grpc://${prefix}proxy-${p}.test:1`;
     for (const p of ['a', 'b'] as const) {
       const collective = `${prefix.replace(/-$/, '')}${p}`;
-      fleets.push(await startChoriaFleet({ natsUrl: NATS_URL, count: 3, collective, identityPrefix: `${prefix}${p}-`, seed: prefix, failureRate: 0 }));
+      // <P>a-00002 never answers, so a job on it stays running until cancelled or timed out.
+      fleets.push(await startChoriaFleet({ natsUrl: NATS_URL, count: 3, collective, identityPrefix: `${prefix}${p}-`, seed: prefix, failureRate: 0, silentIdentities: [`${prefix}a-00002`] }));
       const broker = createChoriaClient({ natsUrl: NATS_URL, collectives: [collective], mainCollective: collective, callerid: 'choria=rex.mcollective', senderid: `${prefix}proxy-${p}`, security: { mode: 'insecure' } });
       await broker.connect();
       brokers.push(broker);
