@@ -86,7 +86,7 @@ export function tokenView(t: PersonalAccessTokenEntity, now: Date): TokenView {
   };
 }
 
-type Verification = { ok: true; userId: number; tokenId?: number } | { ok: false; reason: string; userId?: number };
+type Verification = { ok: true; userId: number; tokenId?: number; expiresAt?: number } | { ok: false; reason: string; userId?: number };
 
 interface Verified {
   userId: number;
@@ -148,7 +148,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     if (token.revoked) return { ok: false, reason: 'token revoked', userId: user.id };
     if (token.expiresAt && token.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'token expired', userId: user.id };
     if (user.disabled) return { ok: false, reason: 'user disabled', userId: user.id };
-    return { ok: true, userId: user.id, tokenId: token.id };
+    return { ok: true, userId: user.id, tokenId: token.id, expiresAt: token.expiresAt?.getTime() };
   }
 
   async function verifyPasswordOf(login: string, password: string): Promise<Verification> {
@@ -201,7 +201,8 @@ export function createAuthService(deps: AuthServiceDeps) {
     }
     verdict.succeeded();
     if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
-    verified.set(key, { userId: user.id, tokenId: outcome.tokenId, expires: now.getTime() + VERIFIED_TTL_MS });
+    // A token about to expire is remembered only until it does.
+    verified.set(key, { userId: user.id, tokenId: outcome.tokenId, expires: Math.min(now.getTime() + VERIFIED_TTL_MS, outcome.expiresAt ?? Infinity) });
     if (outcome.tokenId !== undefined && (touched.get(outcome.tokenId) ?? 0) + TOKEN_TOUCH_MS <= now.getTime()) {
       touched.set(outcome.tokenId, now.getTime());
       if (touched.size > VERIFIED_MAX) touched.delete(touched.keys().next().value as number);

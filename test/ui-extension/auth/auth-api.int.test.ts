@@ -1,0 +1,211 @@
+/**
+ * Authentication and account management over HTTP on both databases: brute-force limits per user
+ * and per address, personal access tokens (shown once, stored hashed, revocable, expiring), users,
+ * roles and filters with Foreman's envelopes, and the login and change audit trail.
+ */
+import type { Express } from 'express';
+import request from 'supertest';
+import { loadConfig } from '@server/config';
+import { createApp } from '@server/http/app';
+import { silentLogger } from '@server/logger';
+import { buildServices, type Services } from '@server/services';
+import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+
+jest.setTimeout(120_000);
+
+const ADMIN_PASSWORD = 'admin-password-1';
+
+describe.each(testDatabases())('authentication API on $kind', (database) => {
+  let db: OpenTestDataSource;
+  let app: Express;
+  let services: Services;
+  let address = 0;
+  /** Each test calls from its own client address (X-Forwarded-For behind a trusted proxy), so per-address limits stay apart. */
+  let from: string;
+  const call = (method: 'get' | 'post' | 'put' | 'delete', path: string, auth?: [string, string]) => {
+    const t = request(app)[method](path).set('X-Forwarded-For', from);
+    return auth ? t.auth(auth[0], auth[1]) : t;
+  };
+  const admin: [string, string] = ['admin', ADMIN_PASSWORD];
+
+  async function makeUser(login: string, password: string, extra: Record<string, unknown> = {}): Promise<number> {
+    return ((await call('post', '/api/v2/users', admin).send({ user: { login, password, ...extra } }).expect(201)).body as { id: number }).id;
+  }
+
+  beforeAll(async () => {
+    db = await openTestDataSource(database);
+    const config = loadConfig({ env: {}, overrides: { 'admin.password': ADMIN_PASSWORD, 'admin.password_file': '/dev/null' } });
+    services = buildServices({ config, dataSource: db.dataSource, logger: silentLogger(), clock: () => new Date() });
+    await services.auth.ensureAdmin({ password: ADMIN_PASSWORD, passwordFile: '/dev/null' });
+    app = createApp({ services, logger: silentLogger(), trustProxy: true });
+  });
+
+  beforeEach(() => {
+    address += 1;
+    from = `198.51.100.${address}`;
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('answers 429 to the 11th failed login for one user within a minute, even with the right password then', async () => {
+    await makeUser('brute', 'right-password');
+    for (let i = 1; i <= 10; i++) {
+      from = `203.0.113.${i}`;
+      const res = await call('get', '/api/v2/current_user', ['brute', `guess-${i}`]);
+      expect(res.status).toBe(401);
+    }
+    from = '203.0.113.99';
+    const blocked = await call('get', '/api/v2/current_user', ['brute', 'guess-11']).expect(429);
+    expect(blocked.body.error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/too many failed logins for this user; try again in \d+ s/) });
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    await call('get', '/api/v2/current_user', ['brute', 'right-password']).expect(429);
+    const audit = (await call('get', `/api/v2/audits?search=${encodeURIComponent('user = brute')}&per_page=100`, admin).expect(200)).body as { results: Array<{ action: string; remote_address: string }> };
+    expect(audit.results.filter((a) => a.action === 'login_failed')).toHaveLength(10);
+    expect(audit.results.filter((a) => a.action === 'login_blocked')).toHaveLength(1);
+    expect(audit.results.map((a) => a.remote_address)).toContain('203.0.113.1');
+  });
+
+  it('answers 429 to an address after 30 failed logins across many users, and not to other addresses', async () => {
+    await makeUser('bystander-user', 'bystander-password');
+    for (let i = 1; i <= 30; i++) await call('get', '/api/v2/current_user', [`nobody-${i}`, 'x']).expect(401);
+    await call('get', '/api/v2/current_user', ['bystander-user', 'bystander-password']).expect(429);
+    from = '198.51.100.250';
+    await call('get', '/api/v2/current_user', ['bystander-user', 'bystander-password']).expect(200);
+  });
+
+  it('shows a personal access token once, stores only its hash, accepts it as the Basic password until revoked', async () => {
+    const id = await makeUser('scripter', 'scripter-password');
+    const created = await call('post', `/api/v2/users/${id}/personal_access_tokens`, ['scripter', 'scripter-password']).send({ personal_access_token: { name: 'ci' } }).expect(201);
+    const token = created.body.token_value as string;
+    expect(token).toMatch(/^rex_pat_[A-Za-z0-9_-]{43}$/);
+    expect(created.body).toMatchObject({ name: 'ci', user_id: id, active: true, revoked: false, expires_at: null });
+
+    const listed = await call('get', `/api/v2/users/${id}/personal_access_tokens`, ['scripter', 'scripter-password']).expect(200);
+    expect(JSON.stringify(listed.body)).not.toContain(token);
+    expect(listed.body.results).toEqual([expect.not.objectContaining({ token_value: expect.anything() })]);
+    const stored = (await db.dataSource.query('SELECT token_hash FROM personal_access_tokens WHERE user_id = ?', [id])) as Array<{ token_hash: string }>;
+    expect(stored[0].token_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored[0].token_hash).not.toContain(token);
+
+    await call('get', '/api/v2/current_user', ['scripter', token]).expect(200);
+    await call('get', '/api/v2/current_user', ['admin', token]).expect(401);
+    await expect(services.auth.login('scripter', token, { method: 'session' })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    const last = (await call('get', `/api/v2/users/${id}/personal_access_tokens/${created.body.id}`, admin).expect(200)).body as { last_used_at: string | null };
+    expect(last.last_used_at).not.toBeNull();
+
+    const revoked = await call('delete', `/api/v2/users/${id}/personal_access_tokens/${created.body.id}`, ['scripter', token]).expect(200);
+    expect(revoked.body).toMatchObject({ revoked: true, active: false });
+    await call('get', '/api/v2/current_user', ['scripter', token]).expect(401);
+  });
+
+  it('stops accepting a token when it expires, even one verified moments before', async () => {
+    const id = await makeUser('shortlived', 'shortlived-password');
+    const expires = new Date(Date.now() + 1500).toISOString();
+    const token = (await call('post', `/api/v2/users/${id}/personal_access_tokens`, admin).send({ personal_access_token: { name: 'brief', expires_at: expires } }).expect(201)).body.token_value as string;
+    await call('get', '/api/v2/current_user', ['shortlived', token]).expect(200);
+    await new Promise((r) => setTimeout(r, 1700));
+    await call('get', '/api/v2/current_user', ['shortlived', token]).expect(401);
+    const past = await call('post', `/api/v2/users/${id}/personal_access_tokens`, admin).send({ personal_access_token: { name: 'old', expires_at: '2001-01-01T00:00:00Z' } }).expect(400);
+    expect(past.body.error.message).toBe('expires_at: must be in the future');
+  });
+
+  it("refuses one user's access to another user's tokens without manage_users", async () => {
+    const a = await makeUser('tok-a', 'tok-a-password');
+    await makeUser('tok-b', 'tok-b-password');
+    const res = await call('get', `/api/v2/users/${a}/personal_access_tokens`, ['tok-b', 'tok-b-password']).expect(403);
+    expect(res.body.error.message).toBe("access denied: listing another user's tokens needs the manage_users permission");
+  });
+
+  it('creates users with roles and taxonomies, and answers bad input with 400 naming the field and rule', async () => {
+    const viewer = ((await call('get', '/api/v2/roles/Viewer', admin).expect(200)).body as { id: number; locked: boolean });
+    expect(viewer.locked).toBe(true);
+    const made = await call('post', '/api/v2/users', admin).send({ user: { login: 'newbie', password: 'newbie-password', mail: 'newbie@example.com', role_ids: [viewer.id] } }).expect(201);
+    expect(made.body).toMatchObject({ login: 'newbie', mail: 'newbie@example.com', admin: false, disabled: false, roles: [{ id: viewer.id, name: 'Viewer' }], organizations: [], locations: [] });
+    expect(JSON.stringify(made.body)).not.toMatch(/password|\$2[aby]\$/);
+
+    const short = await call('post', '/api/v2/users', admin).send({ user: { login: 'x', password: 'short' } }).expect(400);
+    expect(short.body.error.message).toBe('invalid body: user.password: must be at least 8 characters');
+    const dup = await call('post', '/api/v2/users', admin).send({ user: { login: 'newbie', password: 'another-password' } }).expect(409);
+    expect(dup.body.error.message).toBe("login: 'newbie' is already taken");
+    const badRole = await call('post', '/api/v2/users', admin).send({ user: { login: 'other', password: 'other-password', role_ids: [99999] } }).expect(400);
+    expect(badRole.body.error).toMatchObject({ message: 'role_ids: no role with id 99999', details: { fields: [{ field: 'role_ids', rule: 'existing role ids' }] } });
+  });
+
+  it('lets users change their own password only with the current one, and never their roles', async () => {
+    const id = await makeUser('selfish', 'selfish-password');
+    const missing = await call('put', `/api/v2/users/${id}`, ['selfish', 'selfish-password']).send({ user: { password: 'new-password-1' } }).expect(400);
+    expect(missing.body.error.message).toBe('current_password: is required to change your own password');
+    await call('put', `/api/v2/users/${id}`, ['selfish', 'selfish-password']).send({ user: { password: 'new-password-1', current_password: 'wrong-password' } }).expect(400);
+    await call('put', `/api/v2/users/${id}`, ['selfish', 'selfish-password']).send({ user: { password: 'new-password-1', current_password: 'selfish-password' } }).expect(200);
+    await call('get', '/api/v2/current_user', ['selfish', 'selfish-password']).expect(401);
+    await call('get', '/api/v2/current_user', ['selfish', 'new-password-1']).expect(200);
+    await call('put', `/api/v2/users/${id}`, ['selfish', 'new-password-1']).send({ user: { role_ids: [1] } }).expect(403);
+    await call('put', `/api/v2/users/${id}`, ['selfish', 'new-password-1']).send({ user: { admin: true } }).expect(403);
+  });
+
+  it('keeps administrators to administrators even for a user manager', async () => {
+    const adminRole = ((await call('get', '/api/v2/roles/Admin', admin).expect(200)).body as { id: number }).id;
+    await makeUser('usermgr', 'usermgr-password', { role_ids: [adminRole] });
+    await call('get', '/api/v2/users', ['usermgr', 'usermgr-password']).expect(200);
+    await call('post', '/api/v2/users', ['usermgr', 'usermgr-password']).send({ user: { login: 'sneaky', password: 'sneaky-password', admin: true } }).expect(403);
+    await call('put', '/api/v2/users/admin', ['usermgr', 'usermgr-password']).send({ user: { password: 'taken-over-1' } }).expect(403);
+    await call('delete', '/api/v2/users/admin', ['usermgr', 'usermgr-password']).expect(403);
+  });
+
+  it('refuses a disabled user, by password and by token', async () => {
+    const id = await makeUser('leaver', 'leaver-password');
+    const token = (await call('post', `/api/v2/users/${id}/personal_access_tokens`, ['leaver', 'leaver-password']).send({ personal_access_token: { name: 't' } }).expect(201)).body.token_value as string;
+    await call('put', `/api/v2/users/${id}`, admin).send({ user: { disabled: true } }).expect(200);
+    await call('get', '/api/v2/current_user', ['leaver', 'leaver-password']).expect(401);
+    await call('get', '/api/v2/current_user', ['leaver', token]).expect(401);
+  });
+
+  it('locks built-in roles and validates filter searches, naming the key and the rule', async () => {
+    const viewer = ((await call('get', '/api/v2/roles/Viewer', admin).expect(200)).body as { id: number });
+    const locked = await call('put', `/api/v2/roles/${viewer.id}`, admin).send({ role: { description: 'mine now' } }).expect(400);
+    expect(locked.body.error.message).toBe(`role Viewer is built in and locked; clone it (POST /api/v2/roles/${viewer.id}/clone) and change the clone`);
+    await call('post', '/api/v2/filters', admin).send({ filter: { role_id: viewer.id, permissions: ['view_hosts'] } }).expect(400);
+
+    const clone = (await call('post', `/api/v2/roles/${viewer.id}/clone`, admin).send({ role: { name: 'Viewer copy' } }).expect(201)).body as { id: number; builtin: boolean; cloned_from_id: number; filters: unknown[] };
+    expect(clone).toMatchObject({ builtin: false, cloned_from_id: viewer.id });
+    expect(clone.filters).toHaveLength(1);
+    const bad = async (search: string, permissions: string[] = ['view_hosts']) => (await call('post', '/api/v2/filters', admin).send({ filter: { role_id: clone.id, permissions, search } }).expect(400)).body.error.message as string;
+    expect(await bad('hostgroup = nowhere')).toBe("search: no hostgroup 'nowhere'");
+    expect(await bad('colour = blue')).toMatch(/^search: unknown key 'colour'; a filter may use namespace, agent, action, hostgroup/);
+    expect(await bad('namespace = package')).toBe("search: 'namespace' does not apply to view_hosts; view_hosts takes host conditions");
+    expect(await bad('hostgroup = web or hostgroup = db')).toMatch(/^search: a filter is a list of 'key = value' or 'key \^ \(a, b\)' terms joined by 'and'/);
+    expect(await bad('hostgroup ~ we')).toBe("search: operator '~' cannot be used in a filter (hostgroup); use = or ^");
+    const unknownPermission = await call('post', '/api/v2/filters', admin).send({ filter: { role_id: clone.id, permissions: ['fly'] } }).expect(400);
+    expect(unknownPermission.body.error.message).toMatch(/^permissions: unknown permission 'fly'; valid are view_hosts, view_jobs/);
+    const ok = await call('post', '/api/v2/filters', admin).send({ filter: { role_id: clone.id, permission_ids: [3], search: 'namespace = rpcutil and action ^ (ping, inventory)' } }).expect(201);
+    expect(ok.body).toMatchObject({ unlimited: false, role: { id: clone.id, name: 'Viewer copy' }, permissions: [{ id: 3, name: 'create_jobs', resource_type: 'JobInvocation' }] });
+  });
+
+  it('shows each user their own audit entries, and all of them with view_audit_logs, without secrets', async () => {
+    const id = await makeUser('watched', 'watched-password');
+    await call('put', `/api/v2/users/${id}`, admin).send({ user: { password: 'rotated-password-1' } }).expect(200);
+    await call('get', '/api/v2/current_user', ['watched', 'rotated-password-1']).expect(200);
+    const own = (await call('get', '/api/v2/audits?per_page=1000', ['watched', 'rotated-password-1']).expect(200)).body as { total: number; results: Array<{ user_name: string; action: string }> };
+    expect(own.results.length).toBeGreaterThan(0);
+    expect(own.results.every((a) => a.user_name === 'watched')).toBe(true);
+    const all = (await call('get', `/api/v2/audits?search=${encodeURIComponent(`type = User and auditable_id = ${id}`)}`, admin).expect(200)).body as { results: Array<{ action: string; user_name: string; audited_changes: Record<string, unknown> | null }> };
+    expect(all.results.map((a) => `${a.user_name} ${a.action}`)).toEqual(expect.arrayContaining(['admin update', 'admin create', 'watched login']));
+    const update = all.results.find((a) => a.action === 'update')!;
+    expect(update.audited_changes).toEqual({ password: '[FILTERED]' });
+    expect(JSON.stringify(all)).not.toContain('rotated-password-1');
+    const bad = await call('get', `/api/v2/audits?search=${encodeURIComponent('colour = blue')}`, admin).expect(400);
+    expect(bad.body.error.message).toMatch(/^search: unknown field 'colour'/);
+  });
+
+  it('tells each user what they may do', async () => {
+    const me = (await call('get', '/api/v2/current_user', admin).expect(200)).body as { login: string; admin: boolean; permissions: string[] };
+    expect(me).toMatchObject({ login: 'admin', admin: true });
+    expect(me.permissions).toContain('manage_users');
+    await makeUser('nobody-special', 'nobody-password');
+    const plain = (await call('get', '/api/v2/current_user', ['nobody-special', 'nobody-password']).expect(200)).body as { permissions: string[] };
+    expect(plain.permissions).toEqual([]);
+    await call('get', '/api/v2/hosts', ['nobody-special', 'nobody-password']).expect(403);
+  });
+});
