@@ -16,7 +16,7 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     // Action arguments can carry secrets; a logged object must never leak them by accident.
     redact: {
-      paths: ['password', '*.password', 'token', '*.token', 'secret', '*.secret', 'passphrase', '*.passphrase', 'arguments', '*.arguments', 'key_pem', '*.key_pem'],
+      paths: ['password', 'token', 'secret', 'passphrase', 'arguments', 'key_pem', 'keyPem', 'private_key', 'psk'].flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
       censor: '[REDACTED]',
     },
   };
