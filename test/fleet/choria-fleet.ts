@@ -39,6 +39,8 @@ export interface ChoriaFleetOptions {
   /** Accept `insecure` signatures (default true); signed requests are always verified. */
   allowInsecure?: boolean;
   extraFacts?: Record<string, unknown>;
+  /** TLS to the broker (PEM files), for brokers that require it. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
 }
 
 export interface ChoriaFleetStats {
@@ -117,7 +119,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     return undefined;
   };
 
-  const nc: NatsConnection = await connect({ servers: options.natsUrl, name: 'rex-choria-fleet', maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const nc: NatsConnection = await connect({ servers: options.natsUrl, name: 'rex-choria-fleet', maxReconnectAttempts: -1, reconnectTimeWait: 500, ...(options.tls ? { tls: options.tls } : {}) });
 
   function decode(data: Uint8Array): DecodedRequest | undefined {
     stats.received++;

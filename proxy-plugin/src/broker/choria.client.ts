@@ -50,6 +50,8 @@ export interface ChoriaClientOptions {
   security: SecurityOptions;
   /** TLS to the broker (Choria deployments use mutual TLS with the signing certificate); files in PEM. */
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** How long one connection attempt may take, handshake included (nats.js default: 20 s). */
+  connectTimeoutMs?: number;
   logger?: ChoriaClientLogger;
   /** Publishes between two yields to the event loop, so replies are read while a large fan-out runs. */
   publishBatch?: number;
@@ -273,6 +275,7 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
           maxReconnectAttempts: -1,
           reconnectTimeWait: 500,
           pingInterval: 10_000,
+          ...(options.connectTimeoutMs ? { timeout: options.connectTimeoutMs } : {}),
           // Only the file names go to the client; it reads them, and nothing of them is logged.
           ...(options.tls ? { tls: { ...(options.tls.caFile ? { caFile: options.tls.caFile } : {}), ...(options.tls.certFile ? { certFile: options.tls.certFile, keyFile: options.tls.keyFile } : {}) } } : {}),
         });
