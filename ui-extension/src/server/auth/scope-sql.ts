@@ -76,6 +76,8 @@ export function jobScopeSql(scope: ActionScope, aliases: { job: string; action: 
   ]);
   const anyRule = or(scope.anyOf.map(covers));
   if (anyRule === FALSE) return FALSE;
+  // Without host conditions the rule that admits the job's agent admits every host of it.
+  if (scope.anyOf.every((r) => r.host === 'all')) return anyRule;
   const reach = or(scope.anyOf.map((r) => and([covers(r), hostConditionSql(r.host, hostColumns('sh'))])));
   if (reach === TRUE) return anyRule;
   const outside = {
