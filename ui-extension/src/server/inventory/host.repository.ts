@@ -191,10 +191,13 @@ export function createHostRepository(db: Db): HostRepository {
       const where = { sql: `${compiled.sql} AND ${visible.sql}`, params: [...compiled.params, ...visible.params] };
       const dir = sort.order === 'desc' ? 'DESC' : 'ASC';
       // Walking the name index and stopping after LIMIT matches costs at most one pass over the
-      // hosts; MariaDB otherwise sorts every match first (0.2 s for 30k of 100k hosts).
-      const hint = dialect === 'mysql' && sort.by === 'name' ? ' FORCE INDEX (uq_hosts_name)' : '';
+      // hosts; MariaDB otherwise sorts every match first (0.2 s for 30k of 100k hosts). A scope's
+      // constant hostgroup list tempts it to start from the hostgroup subquery instead and sort
+      // (0.15-0.3 s); STRAIGHT_JOIN keeps `hosts` first, in name order.
+      const forced = dialect === 'mysql' && sort.by === 'name';
+      const hint = forced ? ' FORCE INDEX (uq_hosts_name)' : '';
       const rows = (await db.query(
-        `SELECT ${HOST_COLUMNS} FROM hosts h${hint} ${HOST_JOINS} WHERE ${where.sql} ORDER BY ${SORT_COLUMN[sort.by]} ${dir}${UNIQUE_SORTS.has(sort.by) ? '' : `, h.id ${dir}`} LIMIT ? OFFSET ?`,
+        `SELECT ${forced ? 'STRAIGHT_JOIN ' : ''}${HOST_COLUMNS} FROM hosts h${hint} ${HOST_JOINS} WHERE ${where.sql} ORDER BY ${SORT_COLUMN[sort.by]} ${dir}${UNIQUE_SORTS.has(sort.by) ? '' : `, h.id ${dir}`} LIMIT ? OFFSET ?`,
         [...where.params, perPage, (page - 1) * perPage],
       )) as Raw[];
       return rows.map(toHostRow);
