@@ -15,7 +15,7 @@ jest.setTimeout(120_000);
 describe.each(testDatabases())('host scopes on $kind', (database) => {
   let db: OpenTestDataSource;
   const hosts: Array<{ id: number; hostgroup_id: number | null; organization_id: number | null; location_id: number | null }> = [];
-  let groupIds: number[] = [];
+  const groupIds: number[] = [];
   let orgIds: number[] = [];
   let locIds: number[] = [];
 
