@@ -61,7 +61,7 @@ export async function runMcollectiveJobBench(options: McollectiveJobBenchOptions
   const auditFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rex-mco-bench-')), 'audit.log');
   const proxy = await startMcollectiveProxy(fleet, { name: 'bench-mco-proxy', auditFile });
   const url = `127.0.0.1:${proxy.port}`;
-  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger() });
+  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
   const db = await openTestDataSource(database);
   let proxyStopped = false;
   try {

@@ -67,7 +67,7 @@ describe('a job on an MCollective proxy', () => {
     fleet = await startMcollectiveFleet({ count: 10 });
     proxy = await startMcollectiveProxy(fleet, { name: PROXY_NAME, auditFile });
     url = `127.0.0.1:${proxy.port}`;
-    clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger() });
+    clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
     await waitBrokerConnected(clients, url);
   }, 180_000);
 

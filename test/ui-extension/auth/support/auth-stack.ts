@@ -1,6 +1,6 @@
 /**
  * The real app (createApp over buildServices) on a scratch database with two organizations, two
- * smart proxies and a small fleet per proxy on the real NATS (in-process proxy cores), plus the
+ * smart proxies (real proxy-plugins over gRPC) and a small fleet per proxy on the real NATS, plus the
  * users the authorization tests act as, all set up through the API as admin:
  *
  *   host          hostgroup  organization  proxy
@@ -23,10 +23,6 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { JobStatus } from '@common/jobs';
-import { createChoriaClient } from '@proxy/broker/choria.client';
-import type { BrokerClient } from '@proxy/broker/broker-client';
-import { createDdlRegistry, loadDdlDirectory } from '@proxy/actions/ddl-registry';
-import { createNodeInventory } from '@proxy/actions/nodes';
 import { loadConfig } from '@server/config';
 import { createApp } from '@server/http/app';
 import { createHostRepository } from '@server/inventory/host.repository';
@@ -37,8 +33,9 @@ import { validateJobArguments } from '@server/jobs/ddl-arguments';
 import { silentLogger } from '@server/logger';
 import { buildServices, type Services } from '@server/services';
 import { startChoriaFleet, type ChoriaFleet } from '@test/fleet/choria-fleet';
+import { waitBrokerConnected } from '@test/fleet/mcollective/mcollective-proxy';
 import { openTestDataSource, type OpenTestDataSource, type TestDatabase } from '@test/support/databases';
-import { createInProcessProxies, createProxyCore, DDL_DIRECTORY, type InProcessProxy } from '../../jobs/support/in-process-proxy';
+import { createTestProxyClient, startTestProxy, type TestProxy } from '../../jobs/support/grpc-proxies';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 export const PASSWORD = 'auth-test-password';
@@ -81,10 +78,8 @@ export async function startAuthStack(database: TestDatabase): Promise<AuthStack>
   const prefix = `auth${randomBytes(3).toString('hex')}-`;
   const db = await openTestDataSource(database);
   const fleets: ChoriaFleet[] = [];
-  const brokers: BrokerClient[] = [];
-  const cores = new Map<string, InProcessProxy>();
-  const nodeLists = new Map<string, ReturnType<typeof createNodeInventory>>();
-  const ddls = createDdlRegistry(loadDdlDirectory(DDL_DIRECTORY).agents);
+  const running: TestProxy[] = [];
+  const proxyClient = createTestProxyClient();
   let server: Server | undefined;
   let services: Services | undefined;
   const close = async () => {
@@ -95,24 +90,24 @@ export async function startAuthStack(database: TestDatabase): Promise<AuthStack>
         server!.closeAllConnections();
       });
     }
-    for (const core of cores.values()) await core.registry.shutdown();
-    for (const b of brokers) await b.close();
+    proxyClient.close();
+    for (const p of running) await p.stop();
     for (const f of fleets) await f.stop();
     await db.close();
   };
   try {
     // One fleet and one collective per proxy, so each proxy's node list is exactly its hosts.
-    const proxyUrl = (p: 'a' | 'b') => `grpc://${prefix}proxy-${p}.test:1`;
+    const urls: Record<'a' | 'b', string> = { a: '', b: '' };
     for (const p of ['a', 'b'] as const) {
       const collective = `${prefix.replace(/-$/, '')}${p}`;
       // <P>a-00002 never answers, so a job on it stays running until cancelled or timed out.
       fleets.push(await startChoriaFleet({ natsUrl: NATS_URL, count: 3, collective, identityPrefix: `${prefix}${p}-`, seed: prefix, failureRate: 0, silentIdentities: [`${prefix}a-00002`] }));
-      const broker = createChoriaClient({ natsUrl: NATS_URL, collectives: [collective], mainCollective: collective, callerid: 'choria=rex.mcollective', senderid: `${prefix}proxy-${p}`, security: { mode: 'insecure' } });
-      await broker.connect();
-      brokers.push(broker);
-      cores.set(proxyUrl(p), { url: proxyUrl(p), broker, registry: createProxyCore(broker, `proxy-${p}`, collective) });
-      nodeLists.set(proxyUrl(p), createNodeInventory({ broker, ddls, collectives: [collective], mainCollective: collective, defaultDiscoveryTimeoutMs: 1000 }));
+      const proxy = await startTestProxy({ name: `${prefix}proxy-${p}`, natsUrl: NATS_URL, collective });
+      running.push(proxy);
+      urls[p] = proxy.url;
+      await waitBrokerConnected(proxyClient, proxy.url);
     }
+    const proxyUrl = (p: 'a' | 'b') => urls[p];
 
     const now = new Date();
     const taxonomies = createTaxonomyRepository(db.dataSource.manager);
@@ -145,13 +140,9 @@ export async function startAuthStack(database: TestDatabase): Promise<AuthStack>
       dataSource: db.dataSource,
       logger,
       clock: () => new Date(),
-      proxyClient: createInProcessProxies(cores),
+      proxyClient,
       validateArguments: validateJobArguments,
-      listNodes: async (url) => {
-        const list = nodeLists.get(url);
-        if (!list) throw new Error(`connect ECONNREFUSED ${url}`);
-        return (await list.list('', 1000)).map((n) => ({ identity: n.identity, facts: n.facts, classes: n.classes, agents: n.agents }));
-      },
+      listNodes: async (url) => (await proxyClient.listNodes(url)).map((n) => ({ identity: n.identity, facts: n.facts, classes: n.classes, agents: n.agents })),
     });
     await services.auth.ensureAdmin({ password: PASSWORD, passwordFile: '/dev/null' });
     services.jobs.start();

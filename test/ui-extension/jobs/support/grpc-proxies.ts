@@ -54,6 +54,8 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
       'security.mode': 'insecure',
       'grpc.host': '127.0.0.1',
       'grpc.port': 0,
+      // Plain text on loopback, as the all-in-one start; mutual TLS has its own tests (contract/proxy-mtls).
+      'grpc.plaintext': true,
       'ddl.directory': DDL_DIRECTORY,
       'audit.file': path.join(auditDir, 'audit.log'),
       'executions.max_retained': 1000,
@@ -79,7 +81,7 @@ export async function unreachableProxyUrl(): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
-/** The ui-extension's production gRPC client, as server.ts creates it. */
+/** The ui-extension's production gRPC client, as server.ts creates it for the all-in-one start (plain text to loopback proxies). */
 export function createTestProxyClient(deadlineMs = 10_000): ProxyClients {
-  return createProxyClients({ deadlineMs, logger: silentLogger() });
+  return createProxyClients({ deadlineMs, logger: silentLogger(), plaintextLoopback: true });
 }
