@@ -105,7 +105,7 @@ describe(loadConfig.name, () => {
   });
 
   it('requires the psk, but no certificates, when the transport is mcollective', () => {
-    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'mcollective', PROXY_PLUGIN_MCOLLECTIVE_DDL_DIRECTORIES: os.tmpdir() } }));
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'mcollective', PROXY_PLUGIN_MCOLLECTIVE_DDL_DIRECTORIES: os.tmpdir(), PROXY_PLUGIN_GRPC_PLAINTEXT: 'true' } }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^mcollective\.psk \(env PROXY_PLUGIN_MCOLLECTIVE_PSK\): required/);
   });
@@ -113,7 +113,7 @@ describe(loadConfig.name, () => {
   it('loads the MCollective settings with their defaults when psk and DDL folders are given', () => {
     const dirs = [fs.mkdtempSync(path.join(os.tmpdir(), 'ddl-a-')), fs.mkdtempSync(path.join(os.tmpdir(), 'ddl-b-'))];
     const config = loadConfig({
-      env: { PROXY_PLUGIN_TRANSPORT: 'mcollective', PROXY_PLUGIN_MCOLLECTIVE_PSK: 's3cret', PROXY_PLUGIN_MCOLLECTIVE_DDL_DIRECTORIES: dirs.join(','), PROXY_PLUGIN_MCOLLECTIVE_TLS: 'true' },
+      env: { PROXY_PLUGIN_TRANSPORT: 'mcollective', PROXY_PLUGIN_MCOLLECTIVE_PSK: 's3cret', PROXY_PLUGIN_MCOLLECTIVE_DDL_DIRECTORIES: dirs.join(','), PROXY_PLUGIN_MCOLLECTIVE_TLS: 'true', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true' },
     });
     expect(config.mcollective).toEqual({
       host: '127.0.0.1',
