@@ -28,6 +28,21 @@ describe(loadConfig.name, () => {
     expect(config.log.level).toBe('debug');
   });
 
+  it('refuses half of the proxy mTLS settings, naming the missing keys', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rex-config-')), 'client.pem');
+    fs.writeFileSync(file, 'x');
+    expect(() => loadConfig({ env: { UI_EXTENSION_PROXY_TLS_CERT_FILE: file } })).toThrow(/proxies\.tls\.ca_file, proxies\.tls\.key_file \(env UI_EXTENSION_PROXY_TLS_CA_FILE, UI_EXTENSION_PROXY_TLS_KEY_FILE\): mTLS to proxies needs/);
+    const config = loadConfig({ env: { UI_EXTENSION_PROXY_TLS_CERT_FILE: file, UI_EXTENSION_PROXY_TLS_KEY_FILE: file, UI_EXTENSION_PROXY_TLS_CA_FILE: file } });
+    expect(config.proxies).toMatchObject({ plaintext: false, tls: { cert_file: file, key_file: file, ca_file: file } });
+  });
+
+  it('keeps plain text to proxies off and the login limits at 10 per user, 30 per address and a minute by default', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.proxies.plaintext).toBe(false);
+    expect(config.proxies.tls).toEqual({});
+    expect(config.auth).toEqual({ max_failed_logins_per_user: 10, max_failed_logins_per_address: 30, failed_login_window_s: 60 });
+  });
+
   it('names the key and the env var when a port is not a number', () => {
     expect(() => loadConfig({ env: { UI_EXTENSION_PORT: 'abc' } })).toThrow(/http\.port \(from UI_EXTENSION_PORT\)/);
   });
