@@ -13,6 +13,8 @@
  */
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 
+import { acceptsUndef, checkPuppetValue, parsePuppetType, type PuppetType } from './puppet-types';
+
 /** The part of a DDL input the rules need. */
 export interface DdlInputRule {
   name: string;
@@ -27,6 +29,13 @@ export interface DdlInputRule {
   list?: string[];
   /** Undefined when the DDL declares none. */
   default?: unknown;
+  /**
+   * A Puppet Task parameter's type expression: when set it is the only rule checked (the other
+   * fields are form hints), and a parameter whose type accepts undef may be left out.
+   */
+  puppetType?: string;
+  /** Sensitive values are kept out of problem messages. */
+  sensitive?: boolean;
 }
 
 /** The first rule broken: `input` is '' when the arguments as a whole are wrong. */
@@ -167,6 +176,17 @@ function ruleProblem(input: DdlInputRule, value: unknown): [string, string] | un
   return regex.test(value) ? undefined : ['regex', `must match ${input.validation}`];
 }
 
+const puppetTypeCache = new Map<string, ReturnType<typeof parsePuppetType>>();
+
+function puppetTypeOf(text: string): ReturnType<typeof parsePuppetType> {
+  let parsed = puppetTypeCache.get(text);
+  if (!parsed) {
+    parsed = parsePuppetType(text);
+    puppetTypeCache.set(text, parsed);
+  }
+  return parsed;
+}
+
 /**
  * Validates the arguments of one action against its inputs (in DDL order) and returns them with
  * DDL defaults applied, or the first problem found. `where` names the action in messages
@@ -187,6 +207,15 @@ export function validateDdlArguments(inputs: readonly DdlInputRule[], args: unkn
   const data: Record<string, unknown> = {};
   for (const input of inputs) {
     const value = given[input.name];
+    if (input.puppetType) {
+      const parsed = puppetTypeOf(input.puppetType);
+      if (!parsed.ok) return fail(input.name, 'puppet_type', `parameter ${input.name} of ${where} cannot be checked: ${parsed.message}`);
+      const problem = puppetProblem(input, parsed.type, value, where);
+      if (problem) return fail(input.name, 'puppet_type', problem);
+      if (value !== undefined && value !== null) data[input.name] = value;
+      else if (input.default !== undefined && input.default !== null) data[input.name] = input.default;
+      continue;
+    }
     if (value === undefined || value === null) {
       if (input.default !== undefined && input.default !== null) data[input.name] = input.default;
       else if (!input.optional) return fail(input.name, 'required', `input ${input.name} of ${where} is required`);
@@ -200,4 +229,17 @@ export function validateDdlArguments(inputs: readonly DdlInputRule[], args: unkn
     data[input.name] = value;
   }
   return { ok: true, data };
+}
+
+/** A task parameter's problem: missing though its type needs a value, or a value of another type. */
+function puppetProblem(input: DdlInputRule, type: PuppetType, value: unknown, where: string): string | undefined {
+  const typeText = input.puppetType as string;
+  if (value === undefined || value === null) {
+    const hasDefault = input.default !== undefined && input.default !== null;
+    return hasDefault || acceptsUndef(type) ? undefined : `parameter ${input.name} of ${where} is required (type ${typeText})`;
+  }
+  const mismatch = checkPuppetValue(type, value, { conceal: input.sensitive === true });
+  if (!mismatch) return undefined;
+  const at = mismatch.path ? ` at ${mismatch.path}` : '';
+  return `parameter ${input.name} of ${where} must be a value of type ${typeText}${at}: ${mismatch.message}`;
 }

@@ -27,6 +27,11 @@ export interface DdlInput {
    * Sensitive inputs are masked in audits and logs.
    */
   'sensitive'?: (boolean);
+  /**
+   * Puppet type expression of a Puppet Task parameter (e.g. "Optional[String[1]]"); when set, it is
+   * the rule values are checked against (protos/puppet-types.ts) and type/validation are only hints.
+   */
+  'puppet_type'?: (string);
 }
 
 export interface DdlInput__Output {
@@ -55,4 +60,9 @@ export interface DdlInput__Output {
    * Sensitive inputs are masked in audits and logs.
    */
   'sensitive': (boolean);
+  /**
+   * Puppet type expression of a Puppet Task parameter (e.g. "Optional[String[1]]"); when set, it is
+   * the rule values are checked against (protos/puppet-types.ts) and type/validation are only hints.
+   */
+  'puppet_type': (string);
 }
