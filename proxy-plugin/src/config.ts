@@ -100,6 +100,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'audit.file', env: 'PROXY_PLUGIN_AUDIT_FILE', schema: z.string().default(''), description: 'Audit log file (one JSON line per request, mode 0600); empty writes to stdout.' },
   { path: 'demo.node_count', env: 'PROXY_PLUGIN_DEMO_NODE_COUNT', schema: positiveInt.default(30), description: 'Virtual nodes of the demo transport.' },
   { path: 'demo.name_prefix', env: 'PROXY_PLUGIN_DEMO_NAME_PREFIX', schema: subjectToken.default('demo-node'), description: 'Identity prefix of the demo nodes.' },
+  { path: 'tasks.puppet_server_url', env: 'PROXY_PLUGIN_TASKS_PUPPET_SERVER_URL', schema: z.union([z.literal(''), z.string().regex(/^https:\/\/[^\s/]+(:\d+)?\/?$/, 'must be a URL such as https://puppet:8140')]).default(''), description: 'Puppet Server whose task API (/puppet/v3/tasks) the proxy reads; empty turns Puppet Tasks off.' },
+  { path: 'tasks.environment', env: 'PROXY_PLUGIN_TASKS_ENVIRONMENT', schema: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be a Puppet environment name such as production').default('production'), description: 'Puppet environment the tasks come from.' },
+  { path: 'tasks.ca_file', env: 'PROXY_PLUGIN_TASKS_CA_FILE', schema: optionalPath, description: "CA bundle (PEM) of the Puppet Server's CA (the CA file the agents use); required with puppet_server_url." },
+  { path: 'tasks.cert_file', env: 'PROXY_PLUGIN_TASKS_CERT_FILE', schema: optionalPath, description: "The proxy's client certificate (PEM), signed by the Puppet CA; required with puppet_server_url." },
+  { path: 'tasks.key_file', env: 'PROXY_PLUGIN_TASKS_KEY_FILE', schema: optionalPath, description: 'Private key of that certificate (PEM).', secret: true },
+  { path: 'tasks.cache_ttl_s', env: 'PROXY_PLUGIN_TASKS_CACHE_TTL_S', schema: nonNegativeInt.default(60), description: 'Seconds the task list and metadata are reused before the Puppet Server is asked again.' },
+  { path: 'tasks.timeout_s', env: 'PROXY_PLUGIN_TASKS_TIMEOUT_S', schema: positiveInt.default(3600), description: 'Seconds a task may run when a job names no timeout (the tasks namespace timeout).' },
+  { path: 'tasks.status_interval_ms', env: 'PROXY_PLUGIN_TASKS_STATUS_INTERVAL_MS', schema: positiveInt.default(2000), description: 'Milliseconds between bolt_tasks#task_status polls of running tasks.' },
+  { path: 'tasks.request_timeout_ms', env: 'PROXY_PLUGIN_TASKS_REQUEST_TIMEOUT_MS', schema: positiveInt.default(10000), description: 'Milliseconds one Puppet Server request may take.' },
   { path: 'log.level', env: 'PROXY_PLUGIN_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), description: 'Log level.' },
 ];
 
@@ -129,6 +138,17 @@ export interface Config {
   policy: { directory: string; enable_default: boolean; default_name: string; allow_unconfigured: boolean };
   audit: { file: string };
   demo: { node_count: number; name_prefix: string };
+  tasks: {
+    puppet_server_url: string;
+    environment: string;
+    ca_file?: string;
+    cert_file?: string;
+    key_file?: string;
+    cache_ttl_s: number;
+    timeout_s: number;
+    status_interval_ms: number;
+    request_timeout_ms: number;
+  };
   log: { level: string };
 }
 
@@ -250,6 +270,13 @@ function crossKeyProblems(result: Record<string, unknown>): string[] {
   }
   const policyDir = getPath(result, 'policy.directory') as string | undefined;
   if (policyDir && !fs.existsSync(policyDir)) problems.push(`policy.directory (env PROXY_PLUGIN_POLICY_DIRECTORY): folder ${policyDir} does not exist`);
+  if (getPath(result, 'tasks.puppet_server_url')) {
+    for (const [key, env] of [['ca_file', 'CA_FILE'], ['cert_file', 'CERT_FILE'], ['key_file', 'KEY_FILE']] as const) {
+      const file = getPath(result, `tasks.${key}`) as string | undefined;
+      if (!file) problems.push(`tasks.${key} (env PROXY_PLUGIN_TASKS_${env}): required when tasks.puppet_server_url is set (the Puppet Server authenticates the proxy by its certificate)`);
+      else if (!fs.existsSync(file)) problems.push(`tasks.${key} (env PROXY_PLUGIN_TASKS_${env}): file ${file} does not exist`);
+    }
+  }
   const ddlDir = getPath(result, 'ddl.directory') as string | undefined;
   if (ddlDir && !fs.existsSync(ddlDir)) problems.push(`ddl.directory (env PROXY_PLUGIN_DDL_DIRECTORY): folder ${ddlDir} does not exist`);
   return problems;

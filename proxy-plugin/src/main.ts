@@ -17,6 +17,7 @@ import { ConfigError, loadConfig, type Config } from '@proxy/config';
 import { startProxyServer } from '@proxy/grpc/server';
 import { createLogger, type Logger } from '@proxy/logger';
 import { pluginManifest } from '@proxy/plugin';
+import { createPuppetTasks } from '@proxy/tasks/puppet-tasks';
 
 export interface RunningProxy {
   port: number;
@@ -105,6 +106,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
   for (const problem of loaded.problems) log.warn({ problem }, 'DDL skipped');
   const ddls = createDdlRegistry(loaded.agents);
   const broker = createBroker(config, logger);
+  const tasks = createPuppetTasks(config.tasks, { registry: ddls, broker, logger });
   const audit = createAuditLog({ file: config.audit.file, sender: config.identity.senderid });
   const policy = config.policy.directory
     ? createActionPolicy({ directory: config.policy.directory, enableDefault: config.policy.enable_default, defaultName: config.policy.default_name, allowUnconfigured: config.policy.allow_unconfigured })
@@ -122,6 +124,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
     defaultDiscoveryTimeoutMs: config.discovery.timeout_ms,
     retentionMs: config.executions.retention_s * 1000,
     maxRetained: config.executions.max_retained,
+    runners: tasks?.runners,
   });
   const nodes = createNodeInventory({
     broker,
@@ -131,7 +134,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
     defaultDiscoveryTimeoutMs: config.discovery.timeout_ms,
   });
   const server = await startProxyServer(config, {
-    manifest: pluginManifest({ transport: config.transport }),
+    manifest: pluginManifest({ transport: config.transport, tasks: tasks !== undefined }),
     name: config.name,
     transport: config.transport,
     collectives: config.collectives,
@@ -140,7 +143,11 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
     executions,
     nodes,
     logger,
+    beforeListAgents: tasks ? () => tasks.catalog.refreshIfStale() : undefined,
+    beforeExecute: tasks?.beforeExecute,
   });
+  // The first ListAgents should not wait for the Puppet Server.
+  if (tasks) void tasks.catalog.refreshIfStale();
   log.info({ port: server.port, host: config.grpc.host, transport: config.transport, agents: ddls.list().length, tls: !config.grpc.plaintext, trustedClients: config.grpc.tls.trusted_clients }, 'proxy listening');
 
   const stopping = new AbortController();
@@ -162,6 +169,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
       await Promise.all([executions.shutdown(), server.close()]);
       await connected.catch(() => undefined);
       await broker.close();
+      tasks?.close();
       await audit.close();
       log.info({}, 'proxy stopped');
     },

@@ -19,11 +19,14 @@ export function packageVersion(): string {
   throw new Error(`package.json not found above ${__dirname}`);
 }
 
+/** Advertised when a Puppet Server is configured: the proxy serves the `tasks` namespace. */
+export const PUPPET_TASKS_CAPABILITY = 'puppet_tasks';
+
 /**
  * Capabilities follow the transport: the ui-extension routes a host to a proxy only when the
- * proxy can reach that host's broker. `puppet_tasks` is not advertised until the proxy serves
- * the Puppet Server task API (ARCHITECTURE.md, tasks/).
+ * proxy can reach that host's broker. `puppet_tasks` says the proxy reads the Puppet Server task
+ * API (proxy-plugin/src/tasks) and runs tasks through bolt_tasks.
  */
-export function pluginManifest(options: { transport: 'choria' | 'mcollective' | 'demo' }): PluginManifest {
-  return { name: PLUGIN_NAME, version: packageVersion(), capabilities: ['remote_execution', options.transport] };
+export function pluginManifest(options: { transport: 'choria' | 'mcollective' | 'demo'; tasks?: boolean }): PluginManifest {
+  return { name: PLUGIN_NAME, version: packageVersion(), capabilities: ['remote_execution', options.transport, ...(options.tasks ? [PUPPET_TASKS_CAPABILITY] : [])] };
 }

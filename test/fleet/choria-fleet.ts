@@ -5,6 +5,7 @@
  * dispatch, and publish the reply to the `reply-to` inside the payload. Failures are dropped silently
  * and counted.
  */
+import path from 'node:path';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 
 import {
@@ -16,6 +17,7 @@ import {
   type SecureRequestV1,
   type TransportV1,
 } from '@proxy/broker/choria/protocol';
+import { createTaskFileFetcher } from '@proxy/broker/fleet/agents/bolt-tasks.agent';
 import { buildNodeProfiles } from '@proxy/broker/fleet/node-profiles';
 import { createVirtualNode, VIRTUAL_AGENTS, type NodeOutcome, type VirtualNode, type VirtualNodeOptions } from '@proxy/broker/fleet/virtual-node';
 
@@ -41,6 +43,14 @@ export interface ChoriaFleetOptions {
   extraFacts?: Record<string, unknown>;
   /** TLS to the broker (PEM files), for brokers that require it. */
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /**
+   * Puppet Tasks: every node hosts bolt_tasks and fetches task files from this Puppet Server with
+   * the node certificate (one certificate of the server's CA for the whole fleet); each node keeps
+   * its cache and spool under `directory/<identity>`.
+   */
+  tasks?: { puppetServerUrl: string; caFile: string; certFile: string; keyFile: string; directory: string };
+  /** Seconds a simulated Puppet run takes on every node. */
+  puppetRunSeconds?: number;
 }
 
 export interface ChoriaFleetStats {
@@ -82,6 +92,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
   const profiles =
     options.nodes ??
     buildNodeProfiles({ count: options.count, identityPrefix: options.identityPrefix ?? 'node-', domain: options.domain, seed, extraFacts: options.extraFacts });
+  const fetcher = options.tasks ? createTaskFileFetcher(options.tasks) : undefined;
   const nodes = new Map<string, VirtualNode>();
   for (const profile of profiles) {
     nodes.set(
@@ -91,8 +102,10 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
         latencyMs: options.latencyMs,
         failureRate: options.failureRate,
         seed,
+        puppetRunSeconds: options.puppetRunSeconds,
         ...profile,
         silent: profile.silent || silent.has(profile.identity),
+        tasks: fetcher && options.tasks ? { fetch: fetcher.fetch, directory: path.join(options.tasks.directory, profile.identity) } : profile.tasks,
       }),
     );
   }
@@ -249,6 +262,8 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     subscribeMs,
     async stop() {
       if (!nc.isClosed()) await nc.drain();
+      for (const node of nodes.values()) node.close();
+      fetcher?.close();
     },
   };
 }

@@ -149,6 +149,16 @@ describe(loadConfig.name, () => {
     expect(text).toContain('mcollective.tls.cert_file / mcollective.tls.key_file');
   });
 
+  it('requires the Puppet CA, certificate and key when a Puppet Server is configured for tasks', () => {
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_TASKS_PUPPET_SERVER_URL: 'https://puppet:8140' } }));
+    expect(problems.map((p) => p.split(' ')[0])).toEqual(['tasks.ca_file', 'tasks.cert_file', 'tasks.key_file']);
+  });
+
+  it('refuses a Puppet Server URL that is not https when tasks are configured', () => {
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_TASKS_PUPPET_SERVER_URL: 'http://puppet:8140' } }));
+    expect(problems.join('\n')).toContain('tasks.puppet_server_url');
+  });
+
   it('never shows a secret value when it is invalid', () => {
     const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_NATS_URL: 'http://user:pw@host' } }));
     expect(problems.join('\n')).not.toContain('pw@');

@@ -9,4 +9,8 @@ describe(pluginManifest.name, () => {
     expect(pluginManifest({ transport: 'demo' })).toEqual({ name: 'mco-rex-proxy', version, capabilities: ['remote_execution', 'demo'] });
     expect(packageVersion()).toBe(version);
   });
+
+  it('adds puppet_tasks when the proxy serves Puppet Tasks', () => {
+    expect(pluginManifest({ transport: 'choria', tasks: true }).capabilities).toEqual(['remote_execution', 'choria', 'puppet_tasks']);
+  });
 });

@@ -54,6 +54,33 @@ export function maskArguments(spec: ActionSpec | undefined, args: Record<string,
   return masked;
 }
 
+/**
+ * The text forms of the sensitive argument values, so that a reply echoing one (a task printing
+ * its token) can be masked before it leaves the proxy. Very short values are left alone: masking
+ * every "1" in a reply would say more about the secret than it hides.
+ */
+export function secretTexts(spec: ActionSpec | undefined, args: Record<string, unknown>): string[] {
+  const texts = new Set<string>();
+  for (const [name, value] of Object.entries(args)) {
+    const sensitive = spec?.inputs.get(name)?.sensitive === true || SENSITIVE_INPUT_NAME.test(name);
+    if (!sensitive || value === undefined || value === null) continue;
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (text.length >= 4) texts.add(text);
+  }
+  return [...texts].sort((a, b) => b.length - a.length);
+}
+
+/** `json` (a JSON text) with every occurrence of a secret, raw or JSON-escaped, replaced by the mask. */
+export function maskSecretsInJson(json: string, secrets: readonly string[]): string {
+  let out = json;
+  for (const secret of secrets) {
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    out = out.split(escaped).join(MASK);
+    if (escaped !== secret) out = out.split(secret).join(MASK);
+  }
+  return out;
+}
+
 export function auditLine(entry: AuditRecord, nowMs: number, sender: string): string {
   return JSON.stringify({
     timestamp: new Date(nowMs).toISOString(),

@@ -12,7 +12,8 @@ import type { DdlInputRule } from '@protos/ddl-validation';
 
 import { parseRubyDdl } from './ruby-ddl';
 
-export type DdlSource = 'ddl_directory' | 'fleet';
+/** Where an agent's DDL came from; `puppet_server` is the `tasks` namespace (proxy-plugin/src/tasks). */
+export type DdlSource = 'ddl_directory' | 'fleet' | 'puppet_server';
 
 /**
  * A DDL input: the shared rule shape (protos/ddl-validation.ts; type in lower case, a `null`
@@ -227,6 +228,8 @@ export interface DdlRegistry {
    * reviewed, while the fleet only reports what some node runs.
    */
   addFleetAgents(agents: readonly (FleetAgent | AgentSpec)[]): number;
+  /** Puts (or replaces) an agent built by the proxy itself, such as the Puppet Tasks namespace. */
+  setAgent(spec: AgentSpec): void;
 }
 
 /** Agents by name; starts with the directory DDLs, grows with what the fleet reports. */
@@ -247,6 +250,9 @@ export function createDdlRegistry(initial: readonly AgentSpec[]): DdlRegistry {
         added++;
       }
       return added;
+    },
+    setAgent(spec) {
+      agents.set(spec.metadata.name, spec);
     },
   };
 }
@@ -303,6 +309,7 @@ export function toAgentDdl(spec: AgentSpec): AgentDdl {
         list: input.list ?? [],
         default_json: jsonOrEmpty(input.default),
         sensitive: input.sensitive,
+        puppet_type: input.puppetType ?? '',
       })),
       outputs: action.outputs.map((output) => ({
         name: output.name,

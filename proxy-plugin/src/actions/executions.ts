@@ -10,7 +10,7 @@ import { AppError, isAppError } from '@proxy/errors';
 import type { Logger } from '@proxy/logger';
 
 import type { ActionPolicy } from './action-policy';
-import type { AuditLog } from './audit';
+import { maskSecretsInJson, secretTexts, type AuditLog } from './audit';
 import type { DdlRegistry } from './ddl-registry';
 import { checkCollective } from './nodes';
 import { resolveAction, validateArguments, type ResolvedAction } from './validate-arguments';
@@ -112,6 +112,32 @@ export interface ExecutionRegistry {
 
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
+/** One batch of hosts handed to a runner: the validated data and where replies go. */
+export interface RunnerCall {
+  executionId: string;
+  action: string;
+  data: Record<string, unknown>;
+  identities: string[];
+  collective: string;
+  callerid: string;
+  timeoutSeconds: number;
+  signal: AbortSignal;
+  /** At most one final reply per identity; identities never replied to end no_response. */
+  onReply: (reply: NodeReply) => void;
+}
+
+/**
+ * Runs the actions of an agent that is not a single broker request, e.g. the Puppet Tasks namespace
+ * (download, run_no_wait, then task_status until done). The execution keeps its batching, cancel,
+ * counters, events and audit; the runner only replaces "send one directed request".
+ */
+export interface ActionRunner {
+  /** The broker agent the nodes must have, for discovery (`bolt_tasks` for tasks). */
+  brokerAgent: string;
+  /** Resolves when every identity of the batch has its final reply, or the run gave up (timeout, abort). */
+  run(call: RunnerCall): Promise<{ requestIds: string[] }>;
+}
+
 export interface ExecutionRegistryDeps {
   broker: BrokerClient;
   ddls: DdlRegistry;
@@ -130,6 +156,8 @@ export interface ExecutionRegistryDeps {
   maxRetained: number;
   now?: () => number;
   sleep?: Sleep;
+  /** Agents run by a runner instead of one directed request, by agent name. */
+  runners?: Readonly<Record<string, ActionRunner>>;
 }
 
 /** Choria nodes refuse requests whose TTL has passed; 60 s is the Go client's default. */
@@ -354,6 +382,11 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
       });
     };
 
+    // A reply that echoes a sensitive argument (a task printing its token) is masked here, before
+    // any event, stream or log sees it.
+    const secrets = secretTexts(resolved.action, data);
+    const runner = deps.runners?.[input.agent];
+
     const onReply = (reply: NodeReply): void => {
       if (final.has(reply.identity)) return;
       const unexpected = !expected.has(reply.identity);
@@ -367,8 +400,8 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
       }
       hostResult(reply.identity, hostState, {
         statuscode: reply.statuscode,
-        statusmsg: reply.statusmsg,
-        dataJson: JSON.stringify(reply.data ?? {}),
+        statusmsg: secrets.length > 0 ? maskSecretsInJson(reply.statusmsg, secrets) : reply.statusmsg,
+        dataJson: secrets.length > 0 ? maskSecretsInJson(JSON.stringify(reply.data ?? {}), secrets) : JSON.stringify(reply.data ?? {}),
         receivedAtMs: reply.receivedAtMs,
         unexpected,
       });
@@ -393,7 +426,8 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
       } else {
         const filter = input.filter ?? { fact: [], cf_class: [], identity: [], agent: [], compound: '' };
         // Nodes without the agent would answer discovery but never the request.
-        const withAgent = filter.agent.includes(input.agent) ? filter : { ...filter, agent: [...filter.agent, input.agent] };
+        const brokerAgent = runner?.brokerAgent ?? input.agent;
+        const withAgent = filter.agent.includes(brokerAgent) ? filter : { ...filter, agent: [...filter.agent, brokerAgent] };
         const discoveryTimeoutMs = input.discoveryTimeoutMs || deps.defaultDiscoveryTimeoutMs;
         targets = [...new Set((await untilAborted(deps.broker.discover(withAgent, collective, discoveryTimeoutMs), signal)) ?? [])];
       }
@@ -418,8 +452,13 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
         const batch = targets.slice(offset, offset + batchSize);
         batchSentAtMs = now();
         sentCount = offset + batch.length;
-        const result = await deps.broker.callDirected({ request, identities: batch, onReply, signal, timeoutMs: timeoutSeconds * 1000 });
-        requestIds.push(result.requestId);
+        if (runner) {
+          const result = await runner.run({ executionId: execution.id, action: input.action, data, identities: batch, collective, callerid: deps.callerid, timeoutSeconds, signal, onReply });
+          requestIds.push(...result.requestIds);
+        } else {
+          const result = await deps.broker.callDirected({ request, identities: batch, onReply, signal, timeoutMs: timeoutSeconds * 1000 });
+          requestIds.push(result.requestId);
+        }
         for (const identity of batch) endSilent(identity, batchSentAtMs);
       }
       if (signal.aborted) state = 'CANCELLED';

@@ -33,6 +33,10 @@ export interface ProxyHandlerDeps {
   executions: ExecutionRegistry;
   nodes: NodeInventory;
   logger: Logger;
+  /** Runs before ListAgents answers, e.g. to refresh the Puppet Tasks catalog when stale; must not throw. */
+  beforeListAgents?: () => Promise<void>;
+  /** Runs before an Execute is validated, e.g. to fetch a task's metadata; a failure fails the call. */
+  beforeExecute?: (agent: string, action: string) => Promise<void>;
 }
 
 const TRANSPORTS = { choria: 'TRANSPORT_CHORIA', mcollective: 'TRANSPORT_MCOLLECTIVE', demo: 'TRANSPORT_DEMO' } as const;
@@ -205,9 +209,11 @@ export function createProxyHandlers(deps: ProxyHandlerDeps): ProxyServiceHandler
     },
 
     ListAgents(call, callback) {
-      const { log } = callLog('ListAgents', call.metadata);
+      const { requestId, log } = callLog('ListAgents', call.metadata);
       log.debug({}, 'call received');
-      callback(null, { agents: deps.ddls.list().map(toAgentDdl) });
+      const answer = (): void => callback(null, { agents: deps.ddls.list().map(toAgentDdl) });
+      if (!deps.beforeListAgents) return answer();
+      deps.beforeListAgents().then(answer, (error: unknown) => failUnary(callback, error, requestId, log));
     },
 
     ListNodes(call) {
@@ -236,18 +242,22 @@ export function createProxyHandlers(deps: ProxyHandlerDeps): ProxyServiceHandler
 
     Execute(call) {
       const { requestId, log } = callLog('Execute', call.metadata);
-      let execution: Execution;
-      try {
-        execution = deps.executions.execute(toExecuteInput(call.request, parseArguments(call.request.arguments_json)));
-      } catch (error) {
-        failStream(call, error, requestId, log);
-        return;
-      }
-      log.info(
-        { executionId: execution.id, agent: call.request.agent, action: call.request.action, identities: call.request.identities.length, caller: call.request.caller },
-        'execution started',
-      );
-      void streamEvents(call, execution, 0, true);
+      const start = (): void => {
+        let execution: Execution;
+        try {
+          execution = deps.executions.execute(toExecuteInput(call.request, parseArguments(call.request.arguments_json)));
+        } catch (error) {
+          failStream(call, error, requestId, log);
+          return;
+        }
+        log.info(
+          { executionId: execution.id, agent: call.request.agent, action: call.request.action, identities: call.request.identities.length, caller: call.request.caller },
+          'execution started',
+        );
+        void streamEvents(call, execution, 0, true);
+      };
+      if (!deps.beforeExecute) return start();
+      deps.beforeExecute(call.request.agent, call.request.action).then(start, (error: unknown) => failStream(call, error, requestId, log));
     },
 
     Cancel(call, callback) {

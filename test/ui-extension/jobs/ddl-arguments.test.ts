@@ -34,6 +34,7 @@ const action: DdlAction__Output = {
     list: input.list ?? [],
     default_json: input.default === null || input.default === undefined ? '' : JSON.stringify(input.default),
     sensitive: false,
+    puppet_type: '',
   })),
   outputs: [],
   aggregates: [],
@@ -88,5 +89,36 @@ describe('validateJobArguments', () => {
   it('refuses with 422 when a named validator fails', () => {
     const error = failure(() => validateJobArguments(action, { package: 'nginx; rm -rf /' }));
     expect(error.details).toEqual({ input: 'package', rule: 'shellsafe' });
+  });
+
+  describe('Puppet Task parameters', () => {
+    const input = (name: string, puppetType: string, sensitive = false) => ({
+      name, prompt: name, description: '', type: 'string', optional: false, validation: '', maxlength: 0, list: [], default_json: '', sensitive, puppet_type: puppetType,
+    });
+    const task: DdlAction__Output = {
+      name: 'rextest::package',
+      description: '',
+      display: 'always',
+      inputs: [input('name', 'Pattern[/\\A[a-z0-9.+-]+\\z/]'), input('version', 'Optional[String[1]]'), input('token', 'String[8]', true)],
+      outputs: [],
+      aggregates: [],
+    };
+
+    it('refuses with 422 naming the parameter and its type when a value breaks the Pattern', () => {
+      const error = failure(() => validateJobArguments(task, { name: 'Bad Name', token: 'longenough' }));
+      expect(error.httpStatus).toBe(422);
+      expect(error.details).toEqual({ input: 'name', rule: 'puppet_type' });
+      expect(error.message).toBe("parameter name of rextest::package must be a value of type Pattern[/\\A[a-z0-9.+-]+\\z/]: expects a match for Pattern[/\\A[a-z0-9.+-]+\\z/], got 'Bad Name'");
+    });
+
+    it('lets an Optional parameter be left out when the rest is valid', () => {
+      expect(validateJobArguments(task, { name: 'nginx', token: 'longenough' })).toEqual({ name: 'nginx', token: 'longenough' });
+    });
+
+    it('keeps a sensitive value out of the message when it breaks its type', () => {
+      const error = failure(() => validateJobArguments(task, { name: 'nginx', token: 'short' }));
+      expect(error.details).toEqual({ input: 'token', rule: 'puppet_type' });
+      expect(error.message).not.toContain('short');
+    });
   });
 });

@@ -5,6 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
+import boltTasksDdl from '../../../ddl/bolt_tasks.json';
 import packageDdl from '../../../ddl/package.json';
 import puppetDdl from '../../../ddl/puppet.json';
 import rpcutilDdl from '../../../ddl/rpcutil.json';
@@ -37,6 +38,7 @@ export const NODE_DDLS: Readonly<Record<string, NodeDdl>> = {
   package: packageDdl as unknown as NodeDdl,
   service: serviceDdl as unknown as NodeDdl,
   puppet: puppetDdl as unknown as NodeDdl,
+  bolt_tasks: boltTasksDdl as unknown as NodeDdl,
 };
 
 /** Characters the mcollective `shellsafe` validator refuses. */
@@ -94,7 +96,9 @@ function validationError(name: string, input: NodeDdlInput, value: string): stri
   if (named) return named(value) ? undefined : `${name} does not pass the ${input.validation} validator`;
   if (/^[a-z_]+$/.test(input.validation)) return undefined;
   try {
-    return new RegExp(input.validation).test(value) ? undefined : `${name} should match ${input.validation}`;
+    // Ruby's \A, \z and \Z anchors (bolt_tasks uses them) are plain letters to JavaScript.
+    const source = input.validation.replace(/\\A/g, '^').replace(/\\z/g, '$').replace(/\\Z/g, '(?=\\n?$)');
+    return new RegExp(source).test(value) ? undefined : `${name} should match ${input.validation}`;
   } catch {
     return undefined;
   }

@@ -4,7 +4,8 @@
  * the NATS fleet (test/fleet) and the in-process demo bus both hand it decoded requests.
  */
 import { DISCOVERY_REPLY_BODY, encodeMcorpcReply, type WireFilter } from '../choria/protocol';
-import { type ActionResult, type NodeState, type VirtualAgent } from './agents/agent';
+import { type ActionResult, type NodeState, type RequestContext, type VirtualAgent } from './agents/agent';
+import { boltTasksAgent, stopNodeTasks, type NodeTasks } from './agents/bolt-tasks.agent';
 import { packageAgent } from './agents/package.agent';
 import { puppetAgent } from './agents/puppet.agent';
 import { rpcutilAgent } from './agents/rpcutil.agent';
@@ -17,10 +18,14 @@ const AGENTS: Readonly<Record<string, VirtualAgent>> = {
   package: packageAgent,
   service: serviceAgent,
   puppet: puppetAgent,
+  bolt_tasks: boltTasksAgent,
 };
 
 /** Every agent a virtual node can host; `discovery` is built in and always present. */
 export const VIRTUAL_AGENTS = Object.keys(AGENTS);
+
+/** bolt_tasks needs a Puppet Server, so only nodes given `tasks` host it by default. */
+const DEFAULT_AGENTS = VIRTUAL_AGENTS.filter((agent) => agent !== 'bolt_tasks');
 
 /** Agents whose actions the failure rate applies to: discovery and rpcutil must stay truthful. */
 export const DEFAULT_FAILING_AGENTS = ['package', 'service', 'puppet'];
@@ -45,6 +50,10 @@ export interface VirtualNodeOptions {
   silent?: boolean;
   seed?: string | number;
   now?: () => number;
+  /** Puppet Tasks: how this node fetches task files, and its folder for cache and spool. */
+  tasks?: { fetch(pathAndQuery: string): Promise<Buffer>; directory: string };
+  /** Seconds a simulated Puppet run takes (status shows `applying` meanwhile); default 0. */
+  puppetRunSeconds?: number;
 }
 
 /** The parts of a decoded choria:request:1 a node acts on. */
@@ -77,6 +86,10 @@ export interface VirtualNode {
    * not `replied`.
    */
   handle(request: NodeRequest, reply: (message: string) => void): NodeOutcome;
+  /** The node's Puppet Tasks state (downloads, runs), when it has a Puppet Server. */
+  readonly tasks?: NodeTasks;
+  /** Ends what the node still runs (task processes). */
+  close(): void;
 }
 
 /**
@@ -105,7 +118,9 @@ function splitVersion(text: string): { version: string; release: string; arch: s
     : { version: text, release: '1', arch: 'amd64' };
 }
 
-function runAction(agent: VirtualAgent, mcorpcBody: string, state: NodeState, failing: boolean): ActionResult & { action: string } {
+type Answer = ActionResult & { action: string };
+
+function runAction(agent: VirtualAgent, mcorpcBody: string, state: NodeState, failing: boolean, request: RequestContext): Answer | Promise<Answer> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(mcorpcBody);
@@ -126,17 +141,27 @@ function runAction(agent: VirtualAgent, mcorpcBody: string, state: NodeState, fa
     const code = seededFraction(state.identity, `failure:${action}`) < 0.5 ? 1 : 5;
     return { action, statuscode: code, statusmsg: code === 1 ? `Simulated failure of ${agent.name}#${action}` : 'Simulated unknown error', data: {} };
   }
-  const result = agent.handle(action, checked.data, state);
   // Ruby nodes pre-populate every declared output with its default, so clients see the full shape.
-  const data2: Record<string, unknown> = {};
-  for (const [name, output] of Object.entries(ddlAction.output)) data2[name] = output.default ?? null;
-  return { action, statuscode: result.statuscode, statusmsg: result.statusmsg, data: { ...data2, ...result.data } };
+  const shape = (result: ActionResult): Answer => {
+    const data2: Record<string, unknown> = {};
+    for (const [name, output] of Object.entries(ddlAction.output)) data2[name] = output.default ?? null;
+    return { action, statuscode: result.statuscode, statusmsg: result.statusmsg, data: { ...data2, ...result.data } };
+  };
+  let result: ActionResult | Promise<ActionResult>;
+  try {
+    result = agent.handle(action, checked.data, state, request);
+  } catch (error) {
+    return { action, statuscode: 5, statusmsg: `Unknown error: ${(error as Error).message}`, data: {} };
+  }
+  if (!(result instanceof Promise)) return shape(result);
+  return result.then(shape, (error: unknown) => ({ action, statuscode: 5, statusmsg: `Unknown error: ${(error as Error).message}`, data: {} }));
 }
 
 export function createVirtualNode(options: VirtualNodeOptions): VirtualNode {
   const seed = options.seed ?? 0;
   const now = options.now ?? Date.now;
-  const agents = (options.agents ?? VIRTUAL_AGENTS).filter((a) => AGENTS[a]);
+  const agents = (options.agents ?? (options.tasks ? VIRTUAL_AGENTS : DEFAULT_AGENTS)).filter((a) => AGENTS[a]);
+  const tasks: NodeTasks | undefined = options.tasks ? { fetch: options.tasks.fetch, directory: options.tasks.directory, runs: new Map(), downloads: 0 } : undefined;
   const collectives = options.collectives ?? ['mcollective'];
   const failingAgents = new Set(options.failingAgents ?? DEFAULT_FAILING_AGENTS);
   const failing = seededFraction(seed, options.identity) < (options.failureRate ?? 0);
@@ -154,8 +179,10 @@ export function createVirtualNode(options: VirtualNodeOptions): VirtualNode {
       enabled: true,
       disableMessage: '',
       lastRunSeconds: Math.floor(now() / 1000) - 60 - Math.floor(seededFraction(seed, `${options.identity}:lastrun`) * 1800),
-      applying: false,
+      runs: 0,
     },
+    tasks,
+    puppetRunSeconds: options.puppetRunSeconds ?? 0,
     random: (key) => seededFraction(seed, `${options.identity}:${key}`),
     nowMs: now,
   };
@@ -172,6 +199,8 @@ export function createVirtualNode(options: VirtualNodeOptions): VirtualNode {
     agents: state.agents,
     collectives,
     failing,
+    tasks,
+    close: () => stopNodeTasks(tasks),
     handle(request, reply) {
       if (options.silent) return 'silent';
       if (!collectives.includes(request.collective)) return 'unknown_collective';
@@ -186,8 +215,9 @@ export function createVirtualNode(options: VirtualNodeOptions): VirtualNode {
       }
       const agent = agents.includes(request.agent) ? AGENTS[request.agent] : undefined;
       if (!agent) return 'unknown_agent';
-      const result = runAction(agent, request.body, state, failing && failingAgents.has(agent.name));
-      deliver(reply, encodeMcorpcReply(result));
+      const result = runAction(agent, request.body, state, failing && failingAgents.has(agent.name), { requestid: request.requestid, callerid: request.callerid });
+      if (result instanceof Promise) void result.then((answer) => deliver(reply, encodeMcorpcReply(answer)));
+      else deliver(reply, encodeMcorpcReply(result));
       return 'replied';
     },
   };

@@ -26,6 +26,9 @@ function toRule(input: DdlInput__Output): DdlInputRule {
     maxlength: input.maxlength,
     list: input.list.length > 0 ? input.list : undefined,
     default: defaultValue === null ? undefined : defaultValue,
+    // Puppet Task parameters: the type expression is the rule (protos/puppet-types.ts).
+    puppetType: input.puppet_type ? input.puppet_type : undefined,
+    sensitive: input.sensitive,
   };
 }
 

@@ -7,7 +7,7 @@ export interface AgentDdl {
   'metadata'?: (_rex_proxy_v1_AgentMetadata | null);
   'actions'?: (_rex_proxy_v1_DdlAction)[];
   /**
-   * "ddl_directory" or "fleet".
+   * "ddl_directory", "fleet", or "puppet_server" (the Puppet Tasks namespace `tasks`).
    */
   'source'?: (string);
 }
@@ -16,7 +16,7 @@ export interface AgentDdl__Output {
   'metadata': (_rex_proxy_v1_AgentMetadata__Output | null);
   'actions': (_rex_proxy_v1_DdlAction__Output)[];
   /**
-   * "ddl_directory" or "fleet".
+   * "ddl_directory", "fleet", or "puppet_server" (the Puppet Tasks namespace `tasks`).
    */
   'source': (string);
 }

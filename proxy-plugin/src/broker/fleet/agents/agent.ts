@@ -1,3 +1,5 @@
+import type { NodeTasks } from './bolt-tasks.agent';
+
 /** What every simulated agent sees: the node's mutable state and its clock. */
 export interface NodeState {
   identity: string;
@@ -10,7 +12,20 @@ export interface NodeState {
   packages: Map<string, { version: string; release: string; arch: string; purged?: boolean }>;
   /** name -> running? */
   services: Map<string, boolean>;
-  puppet: { enabled: boolean; disableMessage: string; lastRunSeconds: number; applying: boolean };
+  puppet: {
+    enabled: boolean;
+    disableMessage: string;
+    lastRunSeconds: number;
+    /** Runs started so far (config_version counts them). */
+    runs: number;
+    /** The run being applied, if any. */
+    current?: { endsAtMs: number; noop: boolean; tags: string; environment: string };
+    lastRun?: { noop: boolean; tags: string; environment: string; number: number };
+  };
+  /** Puppet Tasks (bolt_tasks): only nodes given a Puppet Server have them. */
+  tasks?: NodeTasks;
+  /** Seconds a simulated Puppet run takes (the agent shows `applying` meanwhile). */
+  puppetRunSeconds: number;
   /** Deterministic value in [0, 1) derived from the node seed and a key. */
   random(key: string): number;
   nowMs(): number;
@@ -22,9 +37,16 @@ export interface ActionResult {
   data: Record<string, unknown>;
 }
 
+/** Who asked: bolt_tasks uses the request id as the task id and the caller for own_status_only. */
+export interface RequestContext {
+  requestid: string;
+  callerid: string;
+}
+
 export interface VirtualAgent {
   readonly name: string;
-  handle(action: string, data: Record<string, unknown>, node: NodeState): ActionResult;
+  /** A promise when the action waits for something real (a download from the Puppet Server). */
+  handle(action: string, data: Record<string, unknown>, node: NodeState, request: RequestContext): ActionResult | Promise<ActionResult>;
 }
 
 export function ok(data: Record<string, unknown>): ActionResult {

@@ -1,13 +1,36 @@
 import { aborted, ok, type NodeState, type VirtualAgent } from './agent';
 
+/**
+ * The puppet agent of a virtual node. `runonce` starts a simulated run the way the real agent
+ * (choria-plugins/puppet-agent) does: refused while disabled or while a catalog is being applied,
+ * otherwise it signals the idling daemon (or starts a one-off run) and answers at once; the run
+ * then shows as `applying` for `puppetRunSeconds`, after which status and last_run_summary report
+ * it (last run time, noop or not, tags, environment). Time comes from the node's clock, so the
+ * simulation needs no timers.
+ */
+
+/** Ends a run whose simulated duration has passed. */
+function settle(node: NodeState): void {
+  const run = node.puppet.current;
+  if (!run || node.nowMs() < run.endsAtMs) return;
+  node.puppet.current = undefined;
+  node.puppet.lastRunSeconds = Math.floor(run.endsAtMs / 1000);
+  node.puppet.lastRun = { noop: run.noop, tags: run.tags, environment: run.environment, number: node.puppet.runs };
+}
+
+function applying(node: NodeState): boolean {
+  return node.puppet.current !== undefined;
+}
+
 function statusOf(node: NodeState): Record<string, unknown> {
   const now = Math.floor(node.nowMs() / 1000);
-  const state = node.puppet.applying ? 'applying a catalog' : node.puppet.enabled ? 'idling' : 'disabled';
+  const busy = applying(node);
+  const state = busy ? 'applying a catalog' : node.puppet.enabled ? 'idling' : 'disabled';
   return {
-    applying: node.puppet.applying,
-    idling: node.puppet.enabled && !node.puppet.applying,
+    applying: busy,
+    idling: node.puppet.enabled && !busy,
     enabled: node.puppet.enabled,
-    daemon_present: true,
+    daemon_present: node.services.get('puppet') === true,
     lastrun: node.puppet.lastRunSeconds,
     since_lastrun: now - node.puppet.lastRunSeconds,
     status: state,
@@ -16,18 +39,45 @@ function statusOf(node: NodeState): Record<string, unknown> {
   };
 }
 
+function commandLine(data: Record<string, unknown>): string {
+  const flags = ['--onetime', '--no-daemonize'];
+  if (data.noop === true) flags.push('--noop');
+  if (data.noop === false) flags.push('--no-noop');
+  if (typeof data.tags === 'string') flags.push(`--tags ${data.tags}`);
+  if (typeof data.skip_tags === 'string') flags.push(`--skip_tags ${data.skip_tags}`);
+  if (typeof data.environment === 'string') flags.push(`--environment ${data.environment}`);
+  if (typeof data.server === 'string') flags.push(`--server ${data.server}`);
+  if (data.use_cached_catalog === true) flags.push('--use_cached_catalog');
+  if (data.splay === true && data.force !== true) flags.push('--splay');
+  return `puppet agent ${flags.join(' ')}`;
+}
+
 export const puppetAgent: VirtualAgent = {
   name: 'puppet',
   handle(action, data, node) {
+    settle(node);
     const now = Math.floor(node.nowMs() / 1000);
     switch (action) {
       case 'status':
         return ok(statusOf(node));
-      case 'runonce':
+      case 'runonce': {
         if (!node.puppet.enabled) return aborted(`Puppet is disabled: '${node.puppet.disableMessage}'`, { summary: '', initiated_at: 0 });
-        // A run completes instantly in the simulation, so the next status shows it.
-        node.puppet.lastRunSeconds = now;
-        return ok({ summary: `Started a Puppet run using the 'puppet agent --onetime${data.noop ? ' --noop' : ''}' command`, initiated_at: now });
+        if (applying(node)) return aborted('Puppet is currently applying a catalog, cannot run now', { summary: '', initiated_at: 0 });
+        node.puppet.runs += 1;
+        node.puppet.current = {
+          endsAtMs: node.nowMs() + node.puppetRunSeconds * 1000,
+          noop: data.noop === true,
+          tags: typeof data.tags === 'string' ? data.tags : '',
+          environment: typeof data.environment === 'string' ? data.environment : String(node.facts.environment ?? 'production'),
+        };
+        // A run of zero seconds is over as soon as it started.
+        settle(node);
+        // Like the real agent: an idling daemon is woken with a signal, else a one-off run starts.
+        const summary = node.services.get('puppet') === true && data.force !== true && data.noop === undefined && data.tags === undefined
+          ? 'Signalled the running Puppet Daemon'
+          : `Started a Puppet run using the '${commandLine(data)}' command`;
+        return ok({ summary, initiated_at: now });
+      }
       case 'enable':
         if (node.puppet.enabled) return aborted('Puppet is already enabled', { status: 'Puppet is already enabled', enabled: true });
         node.puppet.enabled = true;
@@ -39,25 +89,34 @@ export const puppetAgent: VirtualAgent = {
         node.puppet.disableMessage = typeof data.message === 'string' ? data.message : 'Disabled via MCollective by rex';
         return ok({ status: 'Puppet has been disabled', enabled: false });
       case 'last_run_summary': {
-        const r = node.random('puppet:last_run');
+        const last = node.puppet.lastRun;
+        const r = node.random(`puppet:last_run:${last?.number ?? 0}`);
         const total = 200 + Math.floor(r * 800);
-        const changed = Math.floor(r * 5);
+        const outOfSync = Math.floor(r * 5);
+        // A noop run changes nothing; it only reports what is out of sync.
+        const changed = last?.noop ? 0 : outOfSync;
+        const totalTime = 5 + Math.floor(r * 30);
         return ok({
-          out_of_sync_resources: changed,
+          out_of_sync_resources: outOfSync,
           failed_resources: 0,
           corrected_resources: 0,
           changed_resources: changed,
           total_resources: total,
           config_retrieval_time: 1 + Math.floor(r * 3),
-          total_time: 5 + Math.floor(r * 30),
+          total_time: totalTime,
           logs: data.logs
-            ? [{ time_utc: node.puppet.lastRunSeconds, level: 'notice', source: 'Puppet', msg: `Applied catalog in ${5 + Math.floor(r * 30)} seconds` }]
+            ? [{ time_utc: node.puppet.lastRunSeconds, level: 'notice', source: 'Puppet', msg: `Applied catalog in ${totalTime} seconds` }]
             : [],
           lastrun: node.puppet.lastRunSeconds,
           since_lastrun: now - node.puppet.lastRunSeconds,
-          config_version: String(1700000000 + Math.floor(r * 1e6)),
+          config_version: String(1700000000 + (last?.number ?? 0)),
           type_distribution: { File: Math.floor(total / 2), Package: Math.floor(total / 5), Service: Math.floor(total / 20) },
-          summary: { resources: { total, changed, failed: 0 }, time: { total: 5 + Math.floor(r * 30) } },
+          summary: {
+            resources: { total, changed, failed: 0, out_of_sync: outOfSync },
+            time: { total: totalTime },
+            events: { noop: last?.noop ? outOfSync : 0, success: changed, failure: 0 },
+            environment: last?.environment ?? String(node.facts.environment ?? 'production'),
+          },
         });
       }
       default:
