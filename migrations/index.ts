@@ -2,6 +2,7 @@ import { CreateUsers1763900000000 } from './1763900000000-CreateUsers';
 import { CreateInventory1763900100000 } from './1763900100000-CreateInventory';
 import { CreateJobTables1763900200000 } from './1763900200000-CreateJobTables';
 import { CreateAuthorization1764200000000 } from './1764200000000-CreateAuthorization';
+import { AddJobTargetingPql1764500000000 } from './1764500000000-AddJobTargetingPql';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   CreateInventory1763900100000,
   CreateJobTables1763900200000,
   CreateAuthorization1764200000000,
+  AddJobTargetingPql1764500000000,
 ];

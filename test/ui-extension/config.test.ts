@@ -61,6 +61,20 @@ describe(loadConfig.name, () => {
     expect(problems).toMatch(/database\.url.*required when database\.type is mysql/);
   });
 
+  it('requires the Puppet CA, a client certificate and its key when PuppetDB is reached over https', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ env: { UI_EXTENSION_PUPPETDB_URL: 'https://puppetdb:8081' } });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as ConfigError).problems.map((p) => p.split(' ')[0])).toEqual(['puppetdb.ca_file', 'puppetdb.cert_file', 'puppetdb.key_file']);
+  });
+
+  it('accepts a plain http PuppetDB on loopback without certificates', () => {
+    expect(loadConfig({ env: { UI_EXTENSION_PUPPETDB_URL: 'http://127.0.0.1:8080' } }).puppetdb.url).toBe('http://127.0.0.1:8080');
+  });
+
   it('refuses unknown keys in the file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-config-'));
     const file = path.join(dir, 'c.yaml');

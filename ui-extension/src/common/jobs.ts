@@ -15,17 +15,24 @@ export const FINAL_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'ca
 
 export type HostCounts = Record<HostState, number>;
 
-/** The targeting as the user wrote it. Exactly one of search, host_ids, hostgroup_id. */
+/** The targeting as the user wrote it. Exactly one of search, host_ids, hostgroup_id, pql. */
 export interface Targeting {
   search?: string;
   host_ids?: number[];
   hostgroup_id?: number;
+  /**
+   * A PuppetDB query (PQL) returning certnames, e.g. `inventory[certname] { facts.os.family = "Debian" }`,
+   * or just its condition (`facts.os.family = "Debian"`), which is asked of `inventory`. Needs
+   * PuppetDB in the ui-extension's config; certnames match host names.
+   */
+  pql?: string;
 }
 
 export interface StoredTargeting {
   search: string | null;
   host_ids: number[] | null;
   hostgroup_id: number | null;
+  pql: string | null;
   /** Fact names the search used (`facts.<name>`), for the per-fact history. */
   fact_names: string[];
 }

@@ -48,6 +48,12 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'jobs.default_timeout_s', env: 'UI_EXTENSION_JOBS_DEFAULT_TIMEOUT_S', schema: positiveInt.default(60), description: 'Seconds a host may take to reply when a job names no timeout.' },
   { path: 'jobs.retention_days', env: 'UI_EXTENSION_JOBS_RETENTION_DAYS', schema: positiveInt.default(90), description: 'Host-level job results older than this are purged; job summaries stay.' },
   { path: 'jobs.result_batch_size', env: 'UI_EXTENSION_JOBS_RESULT_BATCH_SIZE', schema: positiveInt.default(500), description: 'Host results written per database statement.' },
+  { path: 'puppetdb.url', env: 'UI_EXTENSION_PUPPETDB_URL', schema: z.union([z.literal(''), z.string().regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be a URL such as https://puppetdb:8081')]).default(''), description: 'PuppetDB for `pql` targeting and the PuppetDB inventory source; empty turns both off.' },
+  { path: 'puppetdb.ca_file', env: 'UI_EXTENSION_PUPPETDB_CA_FILE', schema: z.string().optional(), description: 'CA bundle (PEM) of the Puppet CA; required for an https PuppetDB URL.' },
+  { path: 'puppetdb.cert_file', env: 'UI_EXTENSION_PUPPETDB_CERT_FILE', schema: z.string().optional(), description: 'Client certificate (PEM) signed by the Puppet CA; PuppetDB over https requires one.' },
+  { path: 'puppetdb.key_file', env: 'UI_EXTENSION_PUPPETDB_KEY_FILE', schema: z.string().optional(), description: 'Private key of that certificate (PEM).', secret: true },
+  { path: 'puppetdb.timeout_ms', env: 'UI_EXTENSION_PUPPETDB_TIMEOUT_MS', schema: positiveInt.default(10000), description: 'Milliseconds one PuppetDB query may take.' },
+  { path: 'puppetdb.sync_interval_s', env: 'UI_EXTENSION_PUPPETDB_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(0), description: 'Seconds between inventory syncs from PuppetDB (nodes and facts); 0 turns the schedule off.' },
   { path: 'jobs.long_poll_max_s', env: 'UI_EXTENSION_JOBS_LONG_POLL_MAX_S', schema: positiveInt.default(60), description: 'Longest wait a long-poll request may ask for.' },
 ];
 
@@ -61,6 +67,7 @@ export interface Config {
   proxies: { deadline_ms: number; sync_interval_s: number; plaintext: boolean; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
   auth: { max_failed_logins_per_user: number; max_failed_logins_per_address: number; failed_login_window_s: number };
   jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number };
+  puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number };
 }
 
 export class ConfigError extends Error {
@@ -131,6 +138,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     problems.push('database.url (env UI_EXTENSION_DATABASE_URL): required when database.type is mysql');
   }
   problems.push(...proxyTlsProblems(result));
+  const puppetdbUrl = getPath(result, 'puppetdb.url') as string | undefined;
+  if (puppetdbUrl?.startsWith('https:')) {
+    for (const [key, env] of [['ca_file', 'CA_FILE'], ['cert_file', 'CERT_FILE'], ['key_file', 'KEY_FILE']] as const) {
+      const file = getPath(result, `puppetdb.${key}`) as string | undefined;
+      if (!file) problems.push(`puppetdb.${key} (env UI_EXTENSION_PUPPETDB_${env}): required for an https PuppetDB URL (PuppetDB authenticates clients by certificate)`);
+      else if (!fs.existsSync(file)) problems.push(`puppetdb.${key} (env UI_EXTENSION_PUPPETDB_${env}): file ${file} does not exist`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const config = result as unknown as Config;
   config.proxies.tls = Object.fromEntries(Object.entries(config.proxies.tls ?? {}).filter(([, v]) => v !== '')) as Config['proxies']['tls'];

@@ -9,6 +9,7 @@ import { createApp } from './http/app';
 import type { Logger } from './logger';
 import { validateJobArguments } from './jobs/ddl-arguments';
 import { createProxyClients } from './proxies/proxy-client';
+import { createPuppetDbClient } from './puppetdb/puppetdb.client';
 import { buildServices, type Services } from './services';
 
 export interface StartOptions {
@@ -56,6 +57,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       plaintextLoopback: config.proxies.plaintext,
     });
     if (!tls.cert_file) logger.warn({ plaintextLoopback: config.proxies.plaintext }, 'no proxy client certificate (proxies.tls.*): only loopback proxies with proxies.plaintext can be reached');
+    const puppetdb = config.puppetdb.url
+      ? createPuppetDbClient({ url: config.puppetdb.url, caFile: config.puppetdb.ca_file, certFile: config.puppetdb.cert_file, keyFile: config.puppetdb.key_file, timeoutMs: config.puppetdb.timeout_ms })
+      : undefined;
     const services = buildServices({
       config,
       dataSource,
@@ -65,6 +69,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       listNodes: async (url) => (await proxyClient.listNodes(url)).map((n) => ({ identity: n.identity, facts: n.facts, classes: n.classes, agents: n.agents })),
       validateArguments: validateJobArguments,
       instanceId: config.instance_id,
+      puppetdb,
     });
     const admin = await services.auth.ensureAdmin({ password: config.admin.password, passwordFile: config.admin.password_file });
     if (admin.generatedPassword) {
@@ -75,6 +80,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     services.jobs.start();
     const syncTimer = config.proxies.sync_interval_s > 0
       ? setInterval(() => void services.proxySync.syncAll().catch((err: unknown) => logger.warn({ err }, 'proxy sync failed')), config.proxies.sync_interval_s * 1000).unref()
+      : undefined;
+    const puppetdbTimer = services.puppetdbSync && config.puppetdb.sync_interval_s > 0
+      ? setInterval(() => void services.puppetdbSync?.sync().catch((err: unknown) => logger.warn({ err }, 'PuppetDB sync failed')), config.puppetdb.sync_interval_s * 1000).unref()
       : undefined;
     const app = createApp({ services, logger, trustProxy: config.http.trust_proxy, webRoot: options.webRoot });
     const server: Server = await new Promise((resolve, reject) => {
@@ -91,6 +99,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       services,
       async close() {
         if (syncTimer) clearInterval(syncTimer);
+        if (puppetdbTimer) clearInterval(puppetdbTimer);
+        puppetdb?.close();
         await services.jobs.stop();
         proxyClient.close();
         await new Promise<void>((resolve) => {

@@ -10,13 +10,16 @@ import { createForemanSyncService } from './inventory/foreman-sync.service';
 import { createInventoryStore } from './inventory/inventory.repository';
 import { createInventoryService } from './inventory/inventory.service';
 import { createProxySyncService, type ListNodes } from './inventory/proxy-sync.service';
+import { createPuppetDbSyncService } from './inventory/puppetdb-sync.service';
 import { createHostRepository } from './inventory/host.repository';
 import { createSmartProxyRepository } from './inventory/smart-proxy.repository';
 import { unconfiguredProxyClient, type JobProxyClient } from './jobs/job-dispatcher';
 import { createJobInvocationRepository } from './jobs/job-invocation.repository';
 import { createJobInvocationService, unconfiguredValidator, type ValidateArguments } from './jobs/job-invocation.service';
+import { createPuppetRunService } from './jobs/puppet-run.service';
 import { createNamespaceService, type NamespaceServiceDeps } from './namespaces/namespace.service';
 import type { Logger } from './logger';
+import type { PuppetDbClient } from './puppetdb/puppetdb.client';
 import { createStatusService } from './status/status.service';
 import { packageVersion } from './version';
 
@@ -33,6 +36,8 @@ export interface ServiceContext {
   validateArguments?: ValidateArguments;
   /** Names this instance in job leases; a restart with the same id resumes its running jobs at once. */
   instanceId?: string;
+  /** PuppetDB (puppetdb/puppetdb.client.ts) for `pql` targeting and the PuppetDB sync; absent when not configured. */
+  puppetdb?: PuppetDbClient;
 }
 
 /**
@@ -80,12 +85,15 @@ export function buildServices(ctx: ServiceContext) {
     catalog: namespaces,
     validateArguments: ctx.validateArguments ?? unconfiguredValidator,
     audit,
+    puppetdb: ctx.puppetdb,
     clock: ctx.clock,
     logger: ctx.logger.child({ component: 'jobs' }),
     config: ctx.config.jobs,
     instanceId: ctx.instanceId,
   });
-  return { auth, audit, userManagement, status, inventory, proxySync, foremanSync, namespaces, jobs };
+  const puppetdbSync = ctx.puppetdb ? createPuppetDbSyncService({ store: inventoryStore, puppetdb: ctx.puppetdb, clock: ctx.clock, logger: ctx.logger.child({ component: 'puppetdb-sync' }) }) : undefined;
+  const puppetRun = createPuppetRunService({ jobs, inventory });
+  return { auth, audit, userManagement, status, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -12,6 +12,7 @@ import type { JobInvocationRepository } from './job-invocation.repository';
 import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
 import type { JobWaiters } from './job-waiters';
 import { computeAggregates } from './output-shaping';
+import { maskedInputs } from './sensitive-arguments';
 import { createResultWriter, type ResultWriter, type TrackedHost } from './result-writer';
 
 /** What the dispatcher needs of `proxies/proxy-client.ts` (the only gRPC client). */
@@ -82,6 +83,8 @@ const reasonMax = (text: string) => (text.length > 255 ? `${text.slice(0, 252)}.
 export function createJobDispatcher(options: DispatcherOptions) {
   const { repo, logger } = options;
   const running = new Map<number, RunningJob>();
+  /** Sensitive argument values of the jobs this instance created; never written anywhere. */
+  const secretsByJob = new Map<number, Record<string, unknown>>();
   let ticker: NodeJS.Timeout | undefined;
   let ticking = false;
   let stopped = false;
@@ -121,6 +124,16 @@ export function createJobDispatcher(options: DispatcherOptions) {
       entity.deadlineAt = deadlineAt;
       options.waiters.notify(jobId);
       logger.info({ jobId, hosts: tracked.length }, 'job started');
+    }
+
+    const missing = maskedInputs(action, JSON.parse(entityArguments(entity)) as Record<string, unknown>).filter((name) => !(name in (secretsByJob.get(jobId) ?? {})));
+    if (missing.length > 0) {
+      // Running with the mask would hand the task a wrong value; fail loudly instead.
+      const reason = `the sensitive arguments (${missing.join(', ')}) are held only in the memory of the instance that created the job, and it no longer has them; create the job again`;
+      for (const h of writer.unfinished()) writer.record({ rowId: h.rowId }, { state: 'failed', reason: reasonMax(reason) });
+      await writer.flush();
+      await finish(entity, action, writer, job);
+      return;
     }
 
     const streams = await repo.streamsOf(jobId);
@@ -241,7 +254,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
           execution_id: executionId,
           agent: entityNamespace(entity),
           action: action.name,
-          arguments_json: entityArguments(entity),
+          arguments_json: secretsByJob.has(jobId) ? JSON.stringify({ ...(JSON.parse(entityArguments(entity)) as Record<string, unknown>), ...secretsByJob.get(jobId) }) : entityArguments(entity),
           identities: hosts.map((h) => h.hostName),
           timeout_seconds: entity.timeoutS,
           batch_size: entity.batchSize ?? 0,
@@ -285,6 +298,8 @@ export function createJobDispatcher(options: DispatcherOptions) {
         if (!stopped) logger.error({ err: error, jobId }, 'job dispatch failed');
       } finally {
         running.delete(jobId);
+        // A job this instance stopped (not finished) keeps its secrets for a resume here.
+        if (!stopped) secretsByJob.delete(jobId);
       }
     })();
   }
@@ -333,8 +348,11 @@ export function createJobDispatcher(options: DispatcherOptions) {
   }
 
   return {
-    /** Starts dispatching a job stored as queued (or resumes a running one). */
-    dispatch: start,
+    /** Starts dispatching a job stored as queued (or resumes a running one), with its sensitive values. */
+    dispatch(jobId: number, secrets?: Record<string, unknown>): void {
+      if (secrets && Object.keys(secrets).length > 0) secretsByJob.set(jobId, secrets);
+      start(jobId);
+    },
     /** Begins supervision: lease renewal, take-over of orphaned jobs, deadlines. */
     startSupervisor(intervalMs = Math.max(200, Math.floor(options.leaseMs / 3))): void {
       if (ticker) return;

@@ -41,6 +41,10 @@ export class JobInvocationEntity {
   @Column({ name: 'targeting_host_ids', type: 'text', nullable: true })
   targetingHostIds: string | null;
 
+  /** PuppetDB query (PQL) as given; resolved to hosts through PuppetDB when the job is created. */
+  @Column({ name: 'targeting_pql', type: 'text', nullable: true })
+  targetingPql: string | null;
+
   @Index('idx_job_invocations_targeting_hostgroup')
   @Column({ name: 'targeting_hostgroup_id', type: 'integer', nullable: true })
   targetingHostgroupId: number | null;

@@ -29,6 +29,7 @@ export interface NewJob {
   targetingSearch: string | null;
   targetingHostIds: number[] | null;
   targetingHostgroupId: number | null;
+  targetingPql?: string | null;
   factNames: string[];
   concurrencyLevel: number | null;
   batchSize: number | null;
@@ -257,6 +258,7 @@ export function createJobInvocationRepository(dataSource: DataSource) {
           targetingSearch: job.targetingSearch,
           targetingHostIds: job.targetingHostIds ? JSON.stringify(job.targetingHostIds) : null,
           targetingHostgroupId: job.targetingHostgroupId,
+          targetingPql: job.targetingPql ?? null,
           concurrencyLevel: job.concurrencyLevel,
           batchSize: job.batchSize,
           timeoutS: job.timeoutS,

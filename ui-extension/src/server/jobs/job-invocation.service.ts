@@ -32,6 +32,7 @@ import { createHostSlots } from './host-slots';
 import { emptyCounts, progressOf } from './host-states';
 import { shapeOutput } from './output-shaping';
 import type { RemoteActionEntity } from './remote-action.entity';
+import { maskedInputs, splitSensitiveArguments } from './sensitive-arguments';
 
 /** A host as the inventory resolves a targeting (inventory/host.repository.ts `findTargets`). */
 export interface TargetHost {
@@ -44,6 +45,8 @@ export interface TargetHost {
 export interface JobInventory {
   /** Hosts of a targeting (relative dates against `now`); with `scope`, only hosts inside it match. */
   findTargets(filter: { search?: string; hostIds?: number[]; hostgroupId?: number }, now?: Date, scope?: HostScope): Promise<TargetHost[]>;
+  /** Hosts by name (case-insensitive), for certnames a PuppetDB query returned. */
+  findByNames?(names: string[]): Promise<Array<{ id: number }>>;
 }
 
 /** Validates and normalises arguments against the action's DDL; throws AppError 422 naming input and rule. */
@@ -58,6 +61,8 @@ export interface JobServiceDeps {
   validateArguments: ValidateArguments;
   /** Job creation, replay and cancel are audited (audit/audit.service.ts). */
   audit: { record(entry: AuditEntry): Promise<void> };
+  /** Resolves `pql` targeting; without it such a job is refused (PuppetDB is not configured). */
+  puppetdb?: { certnames(pql: string): Promise<string[]> };
   clock: () => Date;
   logger: Logger;
   config: {
@@ -197,6 +202,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       search: job.targetingSearch,
       host_ids: job.targetingHostIds ? (JSON.parse(job.targetingHostIds) as number[]) : null,
       hostgroup_id: job.targetingHostgroupId,
+      pql: job.targetingPql,
       fact_names: factNames,
     };
   }
@@ -268,6 +274,17 @@ export function createJobInvocationService(deps: JobServiceDeps) {
   }
 
   async function resolveTargets(targeting: Targeting, scope: HostScope): Promise<TargetHost[]> {
+    if (targeting.pql !== undefined) {
+      if (!deps.puppetdb || !deps.inventory.findByNames) {
+        throw new AppError('FAILED_PRECONDITION', 'pql targeting needs PuppetDB; set puppetdb.url (UI_EXTENSION_PUPPETDB_URL)', { details: { fields: [{ field: 'targeting.pql', rule: 'PuppetDB configured' }] } });
+      }
+      const certnames = await deps.puppetdb.certnames(targeting.pql);
+      // Certnames are host names; those the inventory does not know cannot be reached and are left
+      // out, and so are hosts outside the user's scope, as a search leaves them out.
+      const ids = (await deps.inventory.findByNames(certnames)).map((h) => h.id);
+      if (ids.length < certnames.length) logger.info({ certnames: certnames.length, known: ids.length }, 'pql matched hosts the inventory does not know');
+      return ids.length > 0 ? deps.inventory.findTargets({ hostIds: ids }, clock(), scope) : [];
+    }
     if (targeting.host_ids) return deps.inventory.findTargets({ hostIds: targeting.host_ids }, clock(), scope);
     if (targeting.hostgroup_id !== undefined) return deps.inventory.findTargets({ hostgroupId: targeting.hostgroup_id }, clock(), scope);
     return deps.inventory.findTargets({ search: targeting.search ?? '' }, clock(), scope);
@@ -285,6 +302,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     concurrencyLevel: number | null;
     batchSize: number | null;
     timeoutS: number;
+    /** Sensitive argument values, held in memory only (sensitive-arguments.ts). */
+    secrets?: Record<string, unknown>;
   }): Promise<Job> {
     const plan = await planHosts(input.targets);
     const now = clock();
@@ -297,6 +316,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       targetingSearch: input.targeting.search ?? null,
       targetingHostIds: input.targeting.host_ids ?? null,
       targetingHostgroupId: input.targeting.hostgroup_id ?? null,
+      targetingPql: input.targeting.pql ?? null,
       factNames,
       concurrencyLevel: input.concurrencyLevel,
       batchSize: input.batchSize,
@@ -311,7 +331,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     });
     logger.info({ jobId, hosts: plan.hosts.length, skipped: plan.counts.skipped, proxies: plan.proxyIds.length }, 'job created');
     const { job, action } = await loadJob(jobId);
-    dispatcher.dispatch(jobId);
+    dispatcher.dispatch(jobId, input.secrets);
     return toJob(job, action);
   }
 
@@ -337,7 +357,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         throw new AppError('PERMISSION_DENIED', `access denied: none of your create_jobs filters allows ${body.namespace}.${body.action}`, { details: { missing_permissions: ['create_jobs'], namespace: body.namespace, action: body.action } });
       }
       const catalog = await deps.catalog.findAction(body.namespace, body.action);
-      const args = deps.validateArguments(catalog.action, body.arguments ?? {});
+      const validated = deps.validateArguments(catalog.action, body.arguments ?? {});
+      const { stored: args, secrets } = splitSensitiveArguments(catalog.action, validated);
       const targets = await authorizeRun(user, body.namespace, body.action, body.targeting);
       const canonical = canonicalJson(args);
       const stored = await repo.findOrCreateRemoteAction({ namespace: body.namespace, action: body.action, arguments: canonical, hash: remoteActionHash(body.namespace, body.action, args), now: clock() });
@@ -352,6 +373,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         concurrencyLevel: body.concurrency_level ?? null,
         batchSize: body.batch_size ?? null,
         timeoutS: body.timeout ?? (catalog.timeout || deps.config.default_timeout_s),
+        secrets,
       });
       await auditJob(user, 'create', job, { namespace: job.namespace, action: job.action, arguments: job.arguments, targeting: body.targeting, total_hosts: job.total_hosts });
       return job;
@@ -421,6 +443,10 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     /** A new job with the same remote action (and DDL) as its parent, on a new targeting. */
     async replay(user: CurrentUser, id: number, body: ReplayJobRequest): Promise<Job> {
       const { job, action } = await loadVisibleJob(user, id);
+      const masked = maskedInputs(JSON.parse(job.ddl) as DdlAction__Output, JSON.parse(action.arguments) as Record<string, unknown>);
+      if (masked.length > 0) {
+        throw new AppError('FAILED_PRECONDITION', `job ${id} has sensitive arguments (${masked.join(', ')}), which are never stored; create a new job and give them again`, { details: { fields: masked.map((field) => ({ field, rule: 'sensitive, not stored' })) } });
+      }
       let targeting: Targeting;
       if (body.targeting) targeting = body.targeting;
       else {

@@ -12,6 +12,7 @@ import { createNamespaceRoutes } from './namespaces.routes';
 import { createAuditRoutes } from './audits.routes';
 import { createRoleRoutes } from './roles.routes';
 import { createUserRoutes } from './users.routes';
+import { createPuppetRunRoutes } from './puppet-run.routes';
 
 /**
  * Routes behind authentication, mounted at /api/v2. Each feature adds its router here.
@@ -22,5 +23,6 @@ export function createAuthenticatedRoutes(services: Services): Router {
   router.use(createSmartProxyRoutes(services.inventory, services.proxySync), createTaxonomyRoutes(services.inventory), createInventoryRoutes(services.inventory));
   router.use(createJobRoutes(services.jobs), createActionRoutes(services.jobs), createNamespaceRoutes(services.namespaces));
   router.use(createUserRoutes(services.userManagement), createRoleRoutes(services.userManagement), createAuditRoutes(services.audit));
+  router.use(createPuppetRunRoutes(services.puppetRun, services.puppetdbSync));
   return router;
 }

@@ -8,14 +8,16 @@ import { listEnvelope, listQuerySchema, parseInput } from '../validate';
 const id = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be positive');
 const seconds = z.coerce.number({ invalid_type_error: 'must be a number' }).min(0, 'must be at least 0').max(3600, 'must be at most 3600');
 
-const targetingSchema = z
+/** Exported for the routes that create jobs of their own (puppet-run.routes.ts). */
+export const targetingSchema = z
   .object({
     search: z.string().max(10000, 'must be at most 10000 characters').optional(),
     host_ids: z.array(z.number().int('must be whole numbers').positive('must be positive')).min(1, 'must name at least one host').max(100000, 'must be at most 100000 hosts').optional(),
     hostgroup_id: z.number().int('must be a whole number').positive('must be positive').optional(),
+    pql: z.string().min(1, 'must not be empty').max(10000, 'must be at most 10000 characters').optional(),
   })
   .strict()
-  .refine((t) => [t.search, t.host_ids, t.hostgroup_id].filter((v) => v !== undefined).length === 1, { message: 'give exactly one of search, host_ids, hostgroup_id' });
+  .refine((t) => [t.search, t.host_ids, t.hostgroup_id, t.pql].filter((v) => v !== undefined).length === 1, { message: 'give exactly one of search, host_ids, hostgroup_id, pql' });
 
 const createSchema = z.object({
   job: z.object({

@@ -1,0 +1,51 @@
+import type { Job, Targeting } from '@common/jobs';
+import type { CurrentUser } from '../http/request-context';
+
+/** The puppet agent's action a "Run Puppet" job runs (choria-plugins/puppet-agent, puppet#runonce). */
+export const PUPPET_RUN = { namespace: 'puppet', action: 'runonce' } as const;
+
+/** runonce inputs a caller may set (the DDL checks them); `force` skips the agent's splay. */
+export interface PuppetRunOptions {
+  arguments?: Record<string, unknown>;
+  description?: string;
+  concurrency_level?: number;
+  batch_size?: number;
+  timeout?: number;
+}
+
+export interface PuppetRunDeps {
+  jobs: { create(user: CurrentUser, body: { namespace: string; action: string; arguments?: Record<string, unknown>; targeting: Targeting; description?: string; concurrency_level?: number; batch_size?: number; timeout?: number }): Promise<Job> };
+  /** Finds the host as the user sees it (a host outside the user's scope is not found). */
+  inventory: { getHost(user: CurrentUser, idOrName: string): Promise<{ id: number; name: string }> };
+}
+
+/**
+ * On-demand Puppet runs: a normal job of puppet#runonce (validated, stored, dispatched and recorded
+ * like any other), for one host (the host page's "Run Puppet") or for a targeting (the bulk action
+ * and `rex puppet run`). "Run now" means now: `force` is on unless the caller sets it.
+ */
+export function createPuppetRunService(deps: PuppetRunDeps) {
+  function body(targeting: Targeting, options: PuppetRunOptions, description: string) {
+    return {
+      namespace: PUPPET_RUN.namespace,
+      action: PUPPET_RUN.action,
+      arguments: { force: true, ...(options.arguments ?? {}) },
+      targeting,
+      description: options.description ?? description,
+      concurrency_level: options.concurrency_level,
+      batch_size: options.batch_size,
+      timeout: options.timeout,
+    };
+  }
+  return {
+    async runOnHost(user: CurrentUser, idOrName: string, options: PuppetRunOptions = {}): Promise<Job> {
+      const host = await deps.inventory.getHost(user, idOrName);
+      return deps.jobs.create(user, body({ host_ids: [host.id] }, options, `Run Puppet on ${host.name}`));
+    },
+    async run(user: CurrentUser, targeting: Targeting, options: PuppetRunOptions = {}): Promise<Job> {
+      return deps.jobs.create(user, body(targeting, options, 'Run Puppet'));
+    },
+  };
+}
+
+export type PuppetRunService = ReturnType<typeof createPuppetRunService>;

@@ -1,0 +1,118 @@
+/**
+ * PuppetDB's query API (v4, PQL), the only code of the ui-extension that talks to PuppetDB. Over
+ * HTTPS it presents a client certificate of the Puppet CA, which PuppetDB requires; plain HTTP is
+ * for a PuppetDB bound to loopback. Shapes as PuppetDB 7.12 answers them
+ * (shared/research/puppet-server-real.md).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { AppError } from '../errors';
+
+export interface PuppetDbClientOptions {
+  url: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  timeoutMs: number;
+}
+
+export interface PuppetDbNode {
+  certname: string;
+  /** Structured facts as PuppetDB stores them. */
+  facts: Record<string, unknown>;
+}
+
+export interface PuppetDbClient {
+  /** Base URL for display (no credentials). */
+  readonly url: string;
+  /** Runs a PQL query; a query PuppetDB cannot parse is INVALID_ARGUMENT with its message. */
+  query(pql: string): Promise<unknown[]>;
+  /** Certnames a PQL query selects; a bare condition is asked of `inventory`. */
+  certnames(pql: string): Promise<string[]>;
+  /** Every node with its facts (`inventory`). */
+  inventory(): Promise<PuppetDbNode[]>;
+  close(): void;
+}
+
+/** `inventory[certname] { ... }`, `nodes { ... }`, `facts[certname] { ... }`: an entity comes first. */
+const ENTITY_QUERY = /^\s*[a-z_]+\s*(\[[^\]]*\]\s*)?\{/;
+
+/** The query as PuppetDB gets it: a bare condition (`facts.os.family = "Debian"`) asks inventory. */
+export function certnameQuery(pql: string): string {
+  return ENTITY_QUERY.test(pql) ? pql : `inventory[certname] { ${pql} }`;
+}
+
+export function createPuppetDbClient(options: PuppetDbClientOptions): PuppetDbClient {
+  const base = new URL(options.url);
+  const secure = base.protocol === 'https:';
+  const agent = secure
+    ? new https.Agent({
+        ca: options.caFile ? fs.readFileSync(options.caFile) : undefined,
+        cert: options.certFile ? fs.readFileSync(options.certFile) : undefined,
+        key: options.keyFile ? fs.readFileSync(options.keyFile) : undefined,
+        keepAlive: true,
+      })
+    : new http.Agent({ keepAlive: true });
+  const display = base.origin;
+
+  function post(path: string, body: string): Promise<{ status: number; text: string }> {
+    const url = new URL(path, base);
+    const send = secure ? https.request : http.request;
+    return new Promise((resolve, reject) => {
+      const request = send(url, { method: 'POST', agent, timeout: options.timeoutMs, headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', (cause) => reject(new AppError('UNAVAILABLE', `PuppetDB ${display} broke off an answer`, { cause })));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+      request.on('error', (cause) => reject(new AppError('UNAVAILABLE', `PuppetDB ${display} cannot be reached: ${cause.message}`, { cause })));
+      request.end(body);
+    });
+  }
+
+  async function query(pql: string): Promise<unknown[]> {
+    const { status, text } = await post('/pdb/query/v4', JSON.stringify({ query: pql }));
+    if (status === 200) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (cause) {
+        throw new AppError('UNAVAILABLE', `PuppetDB ${display} answered with text that is not JSON`, { cause });
+      }
+      if (!Array.isArray(parsed)) throw new AppError('UNAVAILABLE', `PuppetDB ${display} answered with something that is not a list`);
+      return parsed;
+    }
+    // PuppetDB explains a bad query in plain text: "PQL parse error at line 1, column 41: ...".
+    if (status === 400) throw new AppError('INVALID_ARGUMENT', `PuppetDB refused the query: ${text.trim().slice(0, 500)}`, { httpStatus: 422, details: { fields: [{ field: 'targeting.pql', rule: 'a query PuppetDB accepts' }] } });
+    if (status === 401 || status === 403) throw new AppError('FAILED_PRECONDITION', `PuppetDB ${display} refused this ui-extension's certificate (HTTP ${status})`);
+    throw new AppError('UNAVAILABLE', `PuppetDB ${display} answered HTTP ${status}`);
+  }
+
+  return {
+    url: display,
+    query,
+    async certnames(pql) {
+      const rows = await query(certnameQuery(pql));
+      const names = new Set<string>();
+      for (const row of rows) {
+        const certname = typeof row === 'object' && row !== null ? (row as { certname?: unknown }).certname : undefined;
+        if (typeof certname !== 'string') {
+          throw new AppError('INVALID_ARGUMENT', 'the PQL query must return certnames (e.g. inventory[certname] { ... } or nodes { ... })', { httpStatus: 422, details: { fields: [{ field: 'targeting.pql', rule: 'returns certname' }] } });
+        }
+        names.add(certname);
+      }
+      return [...names].sort();
+    },
+    async inventory() {
+      const rows = await query('inventory[certname, facts] { order by certname }');
+      return rows
+        .filter((row): row is { certname: string; facts: Record<string, unknown> } => typeof (row as { certname?: unknown }).certname === 'string')
+        .map((row) => ({ certname: row.certname, facts: typeof row.facts === 'object' && row.facts !== null ? row.facts : {} }));
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}
