@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: checks the services the suites need (starting any that is installed but stopped) and
-// the Debian packages of the MCollective test fleet (installing them as root when missing), then
+// the Debian packages of the MCollective test fleet and the Puppet suite (installing them as root
+// when missing), then
 // runs the unit and the integration suites and closes with one "N passed, N failed" line.
 // Under CI=true a service or package that cannot be had fails the run; it never skips tests.
 import { spawnSync, execFileSync } from 'node:child_process';
@@ -48,9 +49,11 @@ async function ensureService(service) {
 
 /** The MCollective fleet (test/fleet/mcollective) runs real daemons from these Debian packages. */
 const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server', 'activemq'];
+/** The Puppet suite (test/puppet/) runs a real Puppet Server and PuppetDB with a private PostgreSQL. */
+const PUPPET_PACKAGES = ['puppetserver', 'puppetdb', 'dbconfig-no-thanks', 'postgresql-15'];
 
 function missingPackages() {
-  return MCOLLECTIVE_PACKAGES.filter((name) => {
+  return [...MCOLLECTIVE_PACKAGES, ...PUPPET_PACKAGES].filter((name) => {
     const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
     return result.status !== 0 || !result.stdout.includes('ok installed');
   });
@@ -67,7 +70,7 @@ function ensurePackages() {
     console.error(`[packages] missing ${missing.join(' ')} and not root: apt-get install --no-install-recommends ${missing.join(' ')}`);
     return missing;
   }
-  console.log(`[packages] installing ${missing.join(' ')} for the MCollective test fleet`);
+  console.log(`[packages] installing ${missing.join(' ')} for the MCollective test fleet and the Puppet suite`);
   const policy = '/usr/sbin/policy-rc.d';
   const ownPolicy = !fs.existsSync(policy);
   if (ownPolicy) fs.writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
@@ -110,10 +113,10 @@ if (down.length > 0) {
 const missing = ensurePackages();
 if (missing.length > 0) {
   if (ci) {
-    console.error(`[packages] CI=true and missing: ${missing.join(' ')}. Failing the run instead of skipping the MCollective tests.`);
+    console.error(`[packages] CI=true and missing: ${missing.join(' ')}. Failing the run instead of skipping the MCollective and Puppet tests.`);
     process.exit(1);
   }
-  console.error(`\n!!! [packages] missing: ${missing.join(' ')}. The MCollective integration tests WILL FAIL (see README). !!!\n`);
+  console.error(`\n!!! [packages] missing: ${missing.join(' ')}. The MCollective and Puppet integration tests WILL FAIL (see README). !!!\n`);
 }
 
 // The import boundaries of STYLE.md are lint errors, so lint is part of the test command.
@@ -126,6 +129,6 @@ const passed = unit.passed + integration.passed;
 const failed = unit.failed + integration.failed;
 const skipped = unit.skipped + integration.skipped;
 console.log(`\nlint: ${lint.status === 0 ? 'clean' : 'errors'}`);
-console.log(`unit: ${unit.passed} passed, ${unit.failed} failed; integration (SQLite and MariaDB, NATS, MCollective): ${integration.passed} passed, ${integration.failed} failed`);
+console.log(`unit: ${unit.passed} passed, ${unit.failed} failed; integration (SQLite and MariaDB, NATS, MCollective, Puppet Server and PuppetDB): ${integration.passed} passed, ${integration.failed} failed`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(lint.status !== 0 || unit.status !== 0 || integration.status !== 0 || failed > 0 ? 1 : 0);

@@ -5,6 +5,7 @@ import { createDdlRegistry, loadDdlDirectory } from '@proxy/actions/ddl-registry
 import { createExecutionRegistry, type ExecuteInput, type ExecutionEvent, type ExecutionRegistry, type HostResultEvent, type SummaryEvent } from '@proxy/actions/executions';
 import { AppError } from '@proxy/errors';
 import { silentLogger } from '@proxy/logger';
+import { anAgentSpec, anInput } from '@test/fixtures/agent-ddl';
 import { createFakeBroker, type FakeBroker, type FakeNode } from '@test/fakes/fake-broker.client';
 
 const shipped = loadDdlDirectory(path.resolve(__dirname, '../../../proxy-plugin/ddl')).agents;
@@ -315,5 +316,31 @@ describe(createExecutionRegistry.name, () => {
     expect(summaryOf(execution.events)).toMatchObject({ expected: 10_000, succeeded: 10_000 });
     // Linear work takes a few tens of ms here; an O(n^2) step over 10k hosts would take seconds.
     expect(elapsedMs).toBeLessThan(1500);
+  });
+});
+
+describe('sensitive arguments in replies', () => {
+  it('masks a sensitive value wherever a reply echoes it, before any event holds it', async () => {
+    const secret = 'hunter2-token-value';
+    const broker = createFakeBroker({ nodes: { a: { statusmsg: `failed for ${secret}`, data: { out: `the token is ${secret}`, nested: { again: secret } } } } });
+    const ddls = createDdlRegistry([anAgentSpec({ run: { user: anInput({ type: 'string' }), token: anInput({ type: 'string', sensitive: true }) } })]);
+    const registry = createExecutionRegistry({
+      broker,
+      ddls,
+      audit: { record: () => undefined, close: async () => undefined },
+      logger: silentLogger(),
+      callerid: 'choria=rex.mcollective',
+      collectives: ['mcollective'],
+      mainCollective: 'mcollective',
+      defaultDiscoveryTimeoutMs: 100,
+      retentionMs: 60_000,
+      maxRetained: 10,
+    });
+    const execution = registry.execute(anExecuteInput({ agent: 'test', action: 'run', arguments: { user: 'alice', token: secret }, identities: ['a'] }));
+    await execution.done;
+    const result = execution.events.find((e): e is HostResultEvent => e.kind === 'result')!;
+    expect(JSON.stringify(result)).not.toContain(secret);
+    expect(JSON.parse(result.dataJson)).toEqual({ out: 'the token is ********', nested: { again: '********' } });
+    expect(result.statusmsg).toBe('failed for ********');
   });
 });

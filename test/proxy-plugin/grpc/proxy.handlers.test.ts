@@ -62,7 +62,7 @@ function anExecuteRequest(fields: Partial<ExecuteRequest__Output> = {}): Execute
   };
 }
 
-function handlersWith(nodes: Record<string, FakeNode>) {
+function handlersWith(nodes: Record<string, FakeNode>, hooks: { beforeExecute?: (agent: string, action: string) => Promise<void> } = {}) {
   const broker = createFakeBroker({ nodes });
   const ddls = createDdlRegistry(loadDdlDirectory(path.resolve(__dirname, '../../../proxy-plugin/ddl')).agents);
   const logger = silentLogger();
@@ -89,6 +89,7 @@ function handlersWith(nodes: Record<string, FakeNode>) {
     executions,
     nodes: createNodeInventory({ broker, ddls, collectives, mainCollective: 'mcollective', defaultDiscoveryTimeoutMs: 100 }),
     logger,
+    ...hooks,
   });
   return { handlers, executions, broker };
 }
@@ -119,6 +120,25 @@ describe(createProxyHandlers.name, () => {
     expect(errors).toEqual([expect.objectContaining({ code: GrpcCode.INVALID_ARGUMENT })]);
     expect(stream.written).toEqual([]);
     expect(broker.calls).toEqual([]);
+  });
+
+  it('fails the call with the hook error and sends nothing when preparing the execution fails', async () => {
+    const { handlers, broker } = handlersWith({ a: {} }, { beforeExecute: async () => { throw new AppError('UNAVAILABLE', 'Puppet Server https://puppet:8140 cannot be reached'); } });
+    const stream = new FakeServerStream(anExecuteRequest({ agent: 'tasks', action: 'mod::task' }), 100);
+    const errors = new Promise<unknown>((resolve) => stream.on('error', resolve));
+    handlers.Execute(asCall(stream));
+    expect(await errors).toEqual(expect.objectContaining({ code: GrpcCode.UNAVAILABLE, details: 'Puppet Server https://puppet:8140 cannot be reached' }));
+    expect(broker.calls).toEqual([]);
+  });
+
+  it('validates after the hook so that what the hook loaded takes part', async () => {
+    const seen: string[] = [];
+    const { handlers, executions } = handlersWith({ a: {} }, { beforeExecute: async (agent, action) => { seen.push(`${agent}#${action}`); } });
+    handlers.Execute(asCall(new FakeServerStream(anExecuteRequest({ identities: ['a'] }), 100)));
+    await new Promise((resolve) => setImmediate(resolve));
+    await executions.get('job-1')?.done;
+    expect(seen).toEqual(['rpcutil#ping']);
+    expect(executions.get('job-1')?.isFinished()).toBe(true);
   });
 
   it('keeps the execution running when the client cancels its stream', async () => {

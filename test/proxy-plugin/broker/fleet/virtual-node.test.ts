@@ -178,6 +178,24 @@ describe(createVirtualNode.name, () => {
     expect(pp('runonce')).toMatchObject({ statuscode: 0, data: { initiated_at: NOW_MS / 1000 } });
   });
 
+  it('shows a Puppet run as applying for its duration and refuses another runonce meanwhile', () => {
+    const clock = { now: NOW_MS };
+    const node = aNode({ now: () => clock.now, puppetRunSeconds: 30, services: { puppet: true } });
+    const pp = (action: string, data: Record<string, unknown> = {}): unknown => call(node, aRequest({ agent: 'puppet', time: clock.now / 1000, mcorpc: { action, data } })).reply;
+    expect(pp('runonce', { noop: true })).toMatchObject({ statuscode: 0, data: { summary: expect.stringContaining('--noop'), initiated_at: NOW_MS / 1000 } });
+    expect(pp('status')).toMatchObject({ data: { applying: true, status: 'applying a catalog' } });
+    expect(pp('runonce')).toMatchObject({ statuscode: 1, statusmsg: 'Puppet is currently applying a catalog, cannot run now' });
+    clock.now += 30_000;
+    expect(pp('status')).toMatchObject({ data: { applying: false, lastrun: NOW_MS / 1000 + 30 } });
+    expect(pp('last_run_summary')).toMatchObject({ data: { changed_resources: 0, config_version: '1700000001', summary: { events: { failure: 0 } } } });
+    expect(pp('runonce')).toMatchObject({ statuscode: 0, data: { summary: 'Signalled the running Puppet Daemon' } });
+  });
+
+  it('hosts bolt_tasks only when the node is given a Puppet Server', () => {
+    expect(aNode().agents).not.toContain('bolt_tasks');
+    expect(aNode({ tasks: { fetch: async () => Buffer.alloc(0), directory: '/nonexistent' } }).agents).toContain('bolt_tasks');
+  });
+
   it('never answers when silent', () => {
     expect(call(aNode({ silent: true }), aRequest())).toEqual({ outcome: 'silent' });
   });

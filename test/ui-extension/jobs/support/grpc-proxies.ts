@@ -28,6 +28,8 @@ export interface TestProxy {
   name: string;
   /** `127.0.0.1:<port>`, the URL a smart proxy row holds. */
   url: string;
+  /** The proxy's audit log (one JSON line per request). */
+  auditFile: string;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,8 @@ export interface TestProxyOptions {
   natsUrl: string;
   /** A collective of the test's own, so its discovery never reaches another test's fleet. */
   collective: string;
+  /** More proxy config by dotted path (e.g. the Puppet Tasks keys). */
+  overrides?: Record<string, unknown>;
 }
 
 /** Starts one proxy-plugin on the Choria transport, exactly as `npm start` starts its proxies. */
@@ -59,12 +63,14 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
       'ddl.directory': DDL_DIRECTORY,
       'audit.file': path.join(auditDir, 'audit.log'),
       'executions.max_retained': 1000,
+      ...options.overrides,
     },
   });
   const running: RunningProxy = await runProxy(config, proxySilentLogger());
   return {
     name: options.name,
     url: `127.0.0.1:${running.port}`,
+    auditFile: path.join(auditDir, 'audit.log'),
     async stop() {
       await running.stop();
       fs.rmSync(auditDir, { recursive: true, force: true });

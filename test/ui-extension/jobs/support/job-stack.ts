@@ -16,6 +16,7 @@ import { createSmartProxyRepository } from '@server/inventory/smart-proxy.reposi
 import { silentLogger } from '@server/logger';
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
 import { validateJobArguments } from '@server/jobs/ddl-arguments';
+import type { PuppetDbClient } from '@server/puppetdb/puppetdb.client';
 
 export const ADMIN_PASSWORD = 'jobs-test-password';
 export const AUTH = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
@@ -72,13 +73,15 @@ export interface JobAppOptions {
   dataSource: DataSource;
   proxies: JobProxyClient & { listAgents(url: string): Promise<AgentDdl__Output[]> };
   instanceId?: string;
+  /** PuppetDB for pql targeting and the PuppetDB sync. */
+  puppetdb?: PuppetDbClient;
 }
 
 /** The real app (createApp over buildServices) on the given database, with the jobs feature started. */
 export async function startJobApp(options: JobAppOptions): Promise<JobApp> {
   const logger = silentLogger();
   const config = loadConfig({ env: {}, overrides: { 'admin.password': ADMIN_PASSWORD, 'admin.password_file': '/dev/null' } });
-  const services = buildServices({ config, dataSource: options.dataSource, logger, clock: () => new Date(), proxyClient: options.proxies, validateArguments: validateJobArguments, instanceId: options.instanceId });
+  const services = buildServices({ config, dataSource: options.dataSource, logger, clock: () => new Date(), proxyClient: options.proxies, validateArguments: validateJobArguments, instanceId: options.instanceId, puppetdb: options.puppetdb });
   await services.auth.ensureAdmin({ password: ADMIN_PASSWORD, passwordFile: '/dev/null' });
   services.jobs.start();
   const app = createApp({ services, logger, exposeStack: true });
