@@ -143,7 +143,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
     executions,
     nodes,
     logger,
-    beforeListAgents: tasks ? () => tasks.catalog.refreshIfStale() : undefined,
+    beforeListAgents: tasks?.beforeListAgents,
     beforeExecute: tasks?.beforeExecute,
   });
   // The first ListAgents should not wait for the Puppet Server.

@@ -14,12 +14,20 @@ import { createTaskCatalog, type TaskCatalog } from './task-catalog';
 import { createTaskRunner } from './task-runner';
 import { TASKS_AGENT } from './task-spec';
 
+/** Well inside the ui-extension's default 10 s deadline for ListAgents. */
+const LIST_AGENTS_WAIT_MS = 3000;
+
 export interface PuppetTasks {
   catalog: TaskCatalog;
   /** Runners by agent name, for the execution registry. */
   runners: Record<string, ActionRunner>;
   /** Before an Execute: a task run needs its metadata, fetched now if missing or stale. */
   beforeExecute(agent: string, action: string): Promise<void>;
+  /**
+   * Before ListAgents: refresh a stale catalog, waiting at most a few seconds so that a slow Puppet
+   * Server cannot make the caller's deadline pass; the refresh goes on in the background.
+   */
+  beforeListAgents(): Promise<void>;
   close(): void;
 }
 
@@ -45,6 +53,14 @@ export function createPuppetTasks(config: Config['tasks'], deps: { registry: Ddl
     catalog,
     runners: { [TASKS_AGENT]: runner },
     beforeExecute: (agent, action) => (agent === TASKS_AGENT ? catalog.ensureTask(action) : Promise.resolve()),
+    beforeListAgents: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, LIST_AGENTS_WAIT_MS);
+        void catalog.refreshIfStale().finally(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
     close: () => server.close(),
   };
 }

@@ -26,6 +26,9 @@ export interface TaskRunnerDeps {
   sleep?: Sleep;
 }
 
+/** bolt_tasks' DDL limit on the `files` specification (maxlength of the input). */
+const MAX_FILES_SPEC = 4000;
+
 /** The request TTL on the nodes; each step is its own short request. */
 const STEP_TTL_SECONDS = 60;
 const DEFAULT_REQUEST_TIMEOUT_S = 60;
@@ -73,6 +76,12 @@ export function createTaskRunner(deps: TaskRunnerDeps): ActionRunner {
         return { requestIds };
       }
       const filesJson = JSON.stringify(plan.files);
+      if (filesJson.length > MAX_FILES_SPEC) {
+        // The nodes would refuse the request (invalid data); say why instead.
+        const message = `task ${plan.task} has ${plan.files.length} files whose specification is ${filesJson.length} characters; bolt_tasks accepts at most ${MAX_FILES_SPEC}`;
+        for (const identity of call.identities) call.onReply(failure(identity, 4, message, { kind: 'rex.tasks/too-many-files', msg: message }, now()));
+        return { requestIds };
+      }
       const tag = { executionId: call.executionId, task: plan.task, hosts: call.identities.length };
 
       // 1. download: every node fetches the files from the Puppet Server and checks them.

@@ -7,17 +7,17 @@ import { aTaskDetails, aTaskFile } from '@test/fixtures/puppet-task';
 
 const TASK = aTaskDetails({ name: 'mod::task', metadata: { input_method: 'stdin', supports_noop: true, parameters: { message: { type: 'String' } } }, files: [aTaskFile('task.sh')] });
 
-function catalog(): TaskCatalog {
-  return { environment: 'production', refreshIfStale: async () => undefined, ensureTask: async () => undefined, details: async () => TASK, loadedAt: () => 1 };
+function catalog(task = TASK): TaskCatalog {
+  return { environment: 'production', refreshIfStale: async () => undefined, ensureTask: async () => undefined, details: async () => task, loadedAt: () => 1 };
 }
 
-function setup() {
+function setup(task = TASK) {
   const clock = { now: 0 };
   const broker = createFakeBroker({ mode: 'manual', now: () => clock.now });
   const sleeps: number[] = [];
   const runner = createTaskRunner({
     broker,
-    catalog: catalog(),
+    catalog: catalog(task),
     logger: silentLogger(),
     statusIntervalMs: 500,
     now: () => clock.now,
@@ -91,6 +91,14 @@ describe(createTaskRunner.name, () => {
     await done;
     expect(sleeps.reduce((a, b) => a + b, 0)).toBe(2000);
     expect(replies).toEqual([]);
+  });
+
+  it('fails every node without a request when the file specification is longer than bolt_tasks accepts', async () => {
+    const many = aTaskDetails({ name: 'mod::task', metadata: { files: ['mod/files/'] }, files: [aTaskFile('task.sh'), ...Array.from({ length: 30 }, (_, i) => aTaskFile(`mod/files/data-${i}.txt`))] });
+    const { broker, replies, run } = setup(many);
+    await run(['a', 'b']);
+    expect(broker.calls).toEqual([]);
+    expect(replies.map((r) => [r.identity, r.statuscode, (r.data._error as { kind: string }).kind])).toEqual([['a', 4, 'rex.tasks/too-many-files'], ['b', 4, 'rex.tasks/too-many-files']]);
   });
 
   it('stops polling at once when the execution is cancelled', async () => {
