@@ -115,6 +115,27 @@ function tasksAgent(agents: AgentDdl__Output[]): AgentDdl__Output {
   return agent;
 }
 
+interface AuditLine {
+  execution_id: string;
+  action: string;
+  data: Record<string, unknown>;
+  outcome: { state: string };
+}
+
+function auditLines(): AuditLine[] {
+  return fs.readFileSync(w().proxy.auditFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditLine);
+}
+
+/** The first audit line that matches; the log is written asynchronously, so wait a moment for it. */
+async function auditLine(match: (line: AuditLine, index: number) => boolean): Promise<AuditLine | undefined> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const line = auditLines().find(match);
+    if (line) return line;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
 function fileDownloads(pathPart: string): number {
   return fs.readFileSync(w().server.accessLog, 'utf8').split('\n').filter((line) => line.includes(`GET /puppet/v3/file_content/${pathPart}`)).length;
 }
@@ -302,8 +323,7 @@ describe.each(testDatabases())('Puppet Tasks, Puppet runs and PQL through the ui
     expect((error as AppError).message).toContain(PACKAGE_PATTERN);
     // Nothing was sent to the nodes, and the refusal is in the proxy's audit log.
     expect(w().fleet.stats.received).toBe(before);
-    const audit = fs.readFileSync(w().proxy.auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { execution_id: string; outcome: { state: string } });
-    expect(audit.find((line) => line.execution_id === executionId)?.outcome.state).toBe('rejected');
+    expect((await auditLine((line) => line.execution_id === executionId))?.outcome.state).toBe('rejected');
   });
 
   it('passes _noop to a task that supports it and refuses it for one that does not', async () => {
@@ -329,6 +349,7 @@ describe.each(testDatabases())('Puppet Tasks, Puppet runs and PQL through the ui
 
   it('masks a sensitive parameter in the stored job, the results and the proxy audit, and refuses a replay without it', async () => {
     const token = `tok-${randomBytes(8).toString('hex')}`;
+    const audited = auditLines().length;
     const job = await createJob({ namespace: 'tasks', action: 'rextest::secret', arguments: { user: 'alice', token }, targeting: { search: searchFor(nodes(7, 2)) } });
     expect(job.arguments).toEqual({ user: 'alice', token: '********' });
     const done = await waitFinal(job.id);
@@ -337,6 +358,8 @@ describe.each(testDatabases())('Puppet Tasks, Puppet runs and PQL through the ui
     expect(JSON.stringify(hosts)).not.toContain(token);
     for (const host of hosts) expect(host.data).toMatchObject({ result: { user: 'alice', token_seen: '********' }, stderr: 'token for alice is ********\n' });
     expect((await http().get('/api/v2/remote_execution/actions?namespace=tasks&per_page=100')).text).not.toContain(token);
+    const audit = await auditLine((line, index) => index >= audited && line.action === 'rextest::secret');
+    expect(audit?.data).toEqual({ user: 'alice', token: '********' });
     expect(fs.readFileSync(w().proxy.auditFile, 'utf8')).not.toContain(token);
     const replay = await http().post(`/api/v2/remote_execution/jobs/${job.id}/replay`, { hosts: 'all' });
     expect(replay.status).toBe(400);
