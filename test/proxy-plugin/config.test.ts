@@ -150,12 +150,12 @@ describe(loadConfig.name, () => {
   });
 
   it('requires the Puppet CA, certificate and key when a Puppet Server is configured for tasks', () => {
-    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_TASKS_PUPPET_SERVER_URL: 'https://puppet:8140' } }));
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_TASKS_PUPPET_SERVER_URL: 'https://puppet:8140' } }));
     expect(problems.map((p) => p.split(' ')[0])).toEqual(['tasks.ca_file', 'tasks.cert_file', 'tasks.key_file']);
   });
 
   it('refuses a Puppet Server URL that is not https when tasks are configured', () => {
-    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_TASKS_PUPPET_SERVER_URL: 'http://puppet:8140' } }));
+    const problems = problemsOf(() => loadConfig({ env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_TASKS_PUPPET_SERVER_URL: 'http://puppet:8140' } }));
     expect(problems.join('\n')).toContain('tasks.puppet_server_url');
   });
 

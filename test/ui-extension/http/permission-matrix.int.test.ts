@@ -62,6 +62,8 @@ const ROWS: Record<string, Row> = {
   'GET /api/v2/smart_proxies': { path: () => '/api/v2/smart_proxies', expect: all(200), sees: ({ proxies: p }) => ({ viewer: [p.a.name, p.b.name], operator: [p.a.name, p.b.name], manager: [p.a.name] }) },
   'GET /api/v2/smart_proxies/:id': { path: (s) => `/api/v2/smart_proxies/${s.proxies.b.id}`, expect: { anonymous: 401, viewer: 200, operator: 200, manager: 404, admin: 200 } },
   'POST /api/v2/smart_proxies/:id/refresh': { path: (s) => `/api/v2/smart_proxies/${s.proxies.a.id}/refresh`, expect: adminOnly(200) },
+  // PuppetDB is not configured in this stack: whoever may sync learns that (400).
+  'POST /api/v2/inventory/puppetdb_sync': { path: () => '/api/v2/inventory/puppetdb_sync', expect: adminOnly(400) },
   'POST /api/v2/inventory/import': { path: () => '/api/v2/inventory/import', body: (s) => ({ organizations: [`${s.prefix}OrgA`] }), expect: adminOnly(200) },
 
   'GET /api/v2/remote_execution/jobs': {
@@ -84,6 +86,13 @@ const ROWS: Record<string, Row> = {
   },
   // The job is finished: whoever may cancel it learns that (400); whoever may not, 403.
   'POST /api/v2/remote_execution/jobs/:id/cancel': { path: (s) => `/api/v2/remote_execution/jobs/${jobsOf(s).webStatus.id}/cancel`, expect: { anonymous: 401, viewer: 403, operator: 400, manager: 400, admin: 400 } },
+  // puppet.runonce is outside the Web operator's create_jobs filter (package.status only).
+  'POST /api/v2/hosts/:id/puppet_run': { path: (s) => `/api/v2/hosts/${s.hosts.webA.id}/puppet_run`, body: () => ({}), expect: { anonymous: 401, viewer: 403, operator: 403, manager: 201, admin: 201 } },
+  'POST /api/v2/remote_execution/puppet_run': {
+    path: () => '/api/v2/remote_execution/puppet_run',
+    body: (s) => ({ targeting: { host_ids: [s.hosts.webA.id] }, timeout: 5 }),
+    expect: { anonymous: 401, viewer: 403, operator: 403, manager: 201, admin: 201 },
+  },
   'GET /api/v2/hosts/:id/remote_execution/jobs': { path: (s) => `/api/v2/hosts/${s.hosts.dbB.id}/remote_execution/jobs`, expect: all(200) },
   'GET /api/v2/hostgroups/:id/remote_execution/jobs': { path: (s) => `/api/v2/hostgroups/${s.hostgroups.db}/remote_execution/jobs`, expect: all(200) },
   'GET /api/v2/fact_names/:name/remote_execution/jobs': { path: () => '/api/v2/fact_names/osfamily/remote_execution/jobs', expect: all(200) },

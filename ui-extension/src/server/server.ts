@@ -81,8 +81,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const syncTimer = config.proxies.sync_interval_s > 0
       ? setInterval(() => void services.proxySync.syncAll().catch((err: unknown) => logger.warn({ err }, 'proxy sync failed')), config.proxies.sync_interval_s * 1000).unref()
       : undefined;
-    const puppetdbTimer = services.puppetdbSync && config.puppetdb.sync_interval_s > 0
-      ? setInterval(() => void services.puppetdbSync?.sync().catch((err: unknown) => logger.warn({ err }, 'PuppetDB sync failed')), config.puppetdb.sync_interval_s * 1000).unref()
+    const puppetdbTimer = puppetdb && config.puppetdb.sync_interval_s > 0
+      ? setInterval(() => void services.puppetdbSync.sync().catch((err: unknown) => logger.warn({ err }, 'PuppetDB sync failed')), config.puppetdb.sync_interval_s * 1000).unref()
       : undefined;
     const app = createApp({ services, logger, trustProxy: config.http.trust_proxy, webRoot: options.webRoot });
     const server: Server = await new Promise((resolve, reject) => {

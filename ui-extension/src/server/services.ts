@@ -91,7 +91,7 @@ export function buildServices(ctx: ServiceContext) {
     config: ctx.config.jobs,
     instanceId: ctx.instanceId,
   });
-  const puppetdbSync = ctx.puppetdb ? createPuppetDbSyncService({ store: inventoryStore, puppetdb: ctx.puppetdb, clock: ctx.clock, logger: ctx.logger.child({ component: 'puppetdb-sync' }) }) : undefined;
+  const puppetdbSync = createPuppetDbSyncService({ store: inventoryStore, puppetdb: ctx.puppetdb, clock: ctx.clock, logger: ctx.logger.child({ component: 'puppetdb-sync' }) });
   const puppetRun = createPuppetRunService({ jobs, inventory });
   return { auth, audit, userManagement, status, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun };
 }

@@ -1,3 +1,5 @@
+import { requirePermission, type CurrentUser } from '../auth/abilities';
+import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { PuppetDbNode } from '../puppetdb/puppetdb.client';
 import { writeHosts, type HostWriteSummary } from './host-writer';
@@ -15,7 +17,10 @@ export interface PuppetDbSyncSummary extends HostWriteSummary {
 }
 
 export interface PuppetDbSyncService {
+  /** The scheduled sync (puppetdb.sync_interval_s). */
   sync(): Promise<PuppetDbSyncSummary>;
+  /** The sync an API caller asks for: it rewrites hosts and facts, so it needs manage_inventory. */
+  syncAs(user: CurrentUser): Promise<PuppetDbSyncSummary>;
 }
 
 export function flattenFacts(facts: Record<string, unknown>, prefix = '', out: Record<string, string> = {}): Record<string, string> {
@@ -27,17 +32,26 @@ export function flattenFacts(facts: Record<string, unknown>, prefix = '', out: R
   return out;
 }
 
-export function createPuppetDbSyncService(deps: { store: InventoryStore; puppetdb: { url: string; inventory(): Promise<PuppetDbNode[]> }; clock: () => Date; logger: Logger }): PuppetDbSyncService {
+/** `puppetdb` is absent when none is configured; a sync then fails FAILED_PRECONDITION saying so. */
+export function createPuppetDbSyncService(deps: { store: InventoryStore; puppetdb?: { url: string; inventory(): Promise<PuppetDbNode[]> }; clock: () => Date; logger: Logger }): PuppetDbSyncService {
+  async function sync(): Promise<PuppetDbSyncSummary> {
+    const puppetdb = deps.puppetdb;
+    if (!puppetdb) throw new AppError('FAILED_PRECONDITION', 'PuppetDB is not configured; set puppetdb.url (UI_EXTENSION_PUPPETDB_URL)');
+    const started = Date.now();
+    const nodes = await puppetdb.inventory();
+    const now = deps.clock();
+    const written = await deps.store.transaction((repos) =>
+      writeHosts(repos, nodes.map((node) => ({ name: node.certname, lastSeenAt: now, missingSince: null, facts: flattenFacts(node.facts) })), now),
+    );
+    deps.logger.info({ puppetdb: puppetdb.url, nodes: nodes.length, created: written.created, updated: written.updated, ms: Date.now() - started }, 'PuppetDB inventory synced');
+    return { ...written, puppetdb: puppetdb.url, nodes: nodes.length };
+  }
+
   return {
-    async sync() {
-      const started = Date.now();
-      const nodes = await deps.puppetdb.inventory();
-      const now = deps.clock();
-      const written = await deps.store.transaction((repos) =>
-        writeHosts(repos, nodes.map((node) => ({ name: node.certname, lastSeenAt: now, missingSince: null, facts: flattenFacts(node.facts) })), now),
-      );
-      deps.logger.info({ puppetdb: deps.puppetdb.url, nodes: nodes.length, created: written.created, updated: written.updated, ms: Date.now() - started }, 'PuppetDB inventory synced');
-      return { ...written, puppetdb: deps.puppetdb.url, nodes: nodes.length };
+    sync,
+    async syncAs(user) {
+      requirePermission(user, 'manage_inventory', 'syncing the inventory from PuppetDB');
+      return sync();
     },
   };
 }

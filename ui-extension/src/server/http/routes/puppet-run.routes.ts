@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError } from '../../errors';
 import type { PuppetDbSyncService } from '../../inventory/puppetdb-sync.service';
 import type { PuppetRunService } from '../../jobs/puppet-run.service';
 import { currentUser } from '../request-context';
@@ -24,9 +23,9 @@ const bulkRunSchema = z.object({ targeting: targetingSchema, ...options }).stric
  *   the host page's "Run Puppet";
  * - `POST /api/v2/remote_execution/puppet_run` with `{targeting: {...}, arguments?}`, the bulk form
  *   (and `rex puppet run --search ...`);
- * - `POST /api/v2/inventory/puppetdb_sync` (administrators): pull nodes and facts from PuppetDB.
+ * - `POST /api/v2/inventory/puppetdb_sync` (manage_inventory): pull nodes and facts from PuppetDB.
  */
-export function createPuppetRunRoutes(puppetRun: PuppetRunService, puppetdbSync: PuppetDbSyncService | undefined): Router {
+export function createPuppetRunRoutes(puppetRun: PuppetRunService, puppetdbSync: PuppetDbSyncService): Router {
   const router = Router();
 
   router.post('/hosts/:id/puppet_run', async (req, res) => {
@@ -42,10 +41,7 @@ export function createPuppetRunRoutes(puppetRun: PuppetRunService, puppetdbSync:
   });
 
   router.post('/inventory/puppetdb_sync', async (req, res) => {
-    // It rewrites hosts and facts, so it is an administrator's action like an import.
-    if (!currentUser(req).admin) throw new AppError('PERMISSION_DENIED', 'only administrators may sync the inventory from PuppetDB');
-    if (!puppetdbSync) throw new AppError('FAILED_PRECONDITION', 'PuppetDB is not configured; set puppetdb.url (UI_EXTENSION_PUPPETDB_URL)');
-    res.json(await puppetdbSync.sync());
+    res.json(await puppetdbSync.syncAs(currentUser(req)));
   });
 
   return router;
