@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import { loadConfig } from '@proxy/config';
 import { createLogger } from '@proxy/logger';
+import { waitForAuditLines } from '@test/support/audit-log';
 import { runProxy, type RunningProxy } from '@proxy/main';
 import { silentLogger } from '@server/logger';
 import { createProxyClients, type ProxyClients } from '@server/proxies/proxy-client';
@@ -101,7 +102,9 @@ describe('proxy client to proxy over mutual TLS', () => {
     await expect(run(c, 'package', 'install', nodes, 'alice')).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringContaining('package.policy line 2 denies user=alice package.install') });
     await expect(run(c, 'service', 'status', nodes, 'alice')).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringContaining('no policy file for agent service') });
 
-    const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { caller: string; agent: string; action: string; outcome: { state: string } });
-    expect(audit.filter((l) => l.outcome.state === 'rejected').map((l) => `${l.caller} ${l.agent}.${l.action}`).sort()).toEqual(['alice package.install', 'alice service.status', 'carol package.status']);
+    type Line = { caller: string; agent: string; action: string; outcome: { state: string } };
+    const rejected = (lines: Line[]) => lines.filter((l) => l.outcome.state === 'rejected').map((l) => `${l.caller} ${l.agent}.${l.action}`).sort();
+    const audit = await waitForAuditLines<Line>(auditFile, (lines) => rejected(lines).length >= 3);
+    expect(rejected(audit)).toEqual(['alice package.install', 'alice service.status', 'carol package.status']);
   });
 });

@@ -13,6 +13,7 @@ import { loadProxyProto } from '@protos/load';
 import { loadConfig } from '@proxy/config';
 import { createLogger } from '@proxy/logger';
 import { runProxy, type RunningProxy } from '@proxy/main';
+import { waitForAuditLines } from '@test/support/audit-log';
 
 describe(runProxy.name, () => {
   const lines: Array<Record<string, unknown>> = [];
@@ -63,7 +64,7 @@ describe(runProxy.name, () => {
     });
     expect(events[events.length - 1].summary).toMatchObject({ state: 'EXECUTION_STATE_COMPLETED', expected: 12, succeeded: 12 });
     expect(JSON.parse(events[1].result?.data_json ?? '{}')).toHaveProperty('pong');
-    const audit = fs.readFileSync(auditFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const audit = await waitForAuditLines<{ execution_id?: string }>(auditFile, (lines) => lines.some((line) => line.execution_id === 'main-1'));
     expect(audit.find((line) => line.execution_id === 'main-1')).toMatchObject({ caller: 'admin', agent: 'rpcutil', action: 'ping', targets: { count: 12 } });
   });
 });

@@ -20,6 +20,7 @@ import { createPuppetDbClient, type PuppetDbClient } from '@server/puppetdb/pupp
 import { createPuppetServerClient } from '@proxy/tasks/puppet-server.client';
 import { planTask } from '@proxy/tasks/task-spec';
 import { startChoriaFleet, type ChoriaFleet } from '@test/fleet/choria-fleet';
+import { readAuditLines, waitForAuditLines } from '@test/support/audit-log';
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
 import { createTestProxyClient, startTestProxy, type TestProxy } from '@test/ui-extension/jobs/support/grpc-proxies';
 import { AUTH, seedInventory, startJobApp, type JobApp } from '@test/ui-extension/jobs/support/job-stack';
@@ -123,17 +124,12 @@ interface AuditLine {
 }
 
 function auditLines(): AuditLine[] {
-  return fs.readFileSync(w().proxy.auditFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditLine);
+  return readAuditLines<AuditLine>(w().proxy.auditFile);
 }
 
-/** The first audit line that matches; the log is written asynchronously, so wait a moment for it. */
+/** The first audit line that matches, once it has been written. */
 async function auditLine(match: (line: AuditLine, index: number) => boolean): Promise<AuditLine | undefined> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const line = auditLines().find(match);
-    if (line) return line;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return undefined;
+  return (await waitForAuditLines<AuditLine>(w().proxy.auditFile, (lines) => lines.some(match))).find(match);
 }
 
 function fileDownloads(pathPart: string): number {
