@@ -2,6 +2,7 @@ import { CreateUsers1763900000000 } from './1763900000000-CreateUsers';
 import { CreateInventory1763900100000 } from './1763900100000-CreateInventory';
 import { CreateJobTables1763900200000 } from './1763900200000-CreateJobTables';
 import { CreateAuthorization1764200000000 } from './1764200000000-CreateAuthorization';
+import { CreateSchedules1764300000000 } from './1764300000000-CreateSchedules';
 import { AddJobTargetingPql1764500000000 } from './1764500000000-AddJobTargetingPql';
 
 /**
@@ -13,5 +14,6 @@ export const MIGRATIONS = [
   CreateInventory1763900100000,
   CreateJobTables1763900200000,
   CreateAuthorization1764200000000,
+  CreateSchedules1764300000000,
   AddJobTargetingPql1764500000000,
 ];

@@ -8,7 +8,7 @@ export type HostState = (typeof HOST_STATES)[number];
 /** A host in one of these states never changes again. */
 export const FINAL_HOST_STATES: readonly HostState[] = ['succeeded', 'failed', 'no_response', 'skipped', 'cancelled'];
 
-/** `scheduled` belongs to the scheduler (issue 6); this API creates jobs `queued`. */
+/** A job is `scheduled` while it stands for a future occurrence of a schedule, `queued` once it is due. */
 export const JOB_STATES = ['scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const FINAL_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
@@ -37,8 +37,29 @@ export interface StoredTargeting {
   fact_names: string[];
 }
 
+/** One future run (Foreman's `scheduling`): not before `start_at`; missed if it cannot start by `start_before`. */
+export interface Scheduling {
+  start_at: string;
+  start_before?: string;
+}
+
+/** A recurring run (Foreman's `recurrence`): a five-field cron line read in an IANA time zone. */
+export interface Recurrence {
+  cron_line: string;
+  time_zone: string;
+  max_iterations?: number;
+  end_time?: string;
+}
+
+/** dynamic_query: the search is resolved at each run; static_query: the hosts are resolved when scheduled. */
+export type TargetingType = 'dynamic_query' | 'static_query';
+
 export interface CreateJobRequest {
   job: {
+    /** With scheduling or recurrence (not both) the job is created `scheduled`, with its `schedule_id`. */
+    scheduling?: Scheduling;
+    recurrence?: Recurrence;
+    targeting_type?: TargetingType;
     namespace: string;
     action: string;
     arguments?: Record<string, unknown>;
@@ -93,6 +114,10 @@ export interface Job {
   finished_at: string | null;
   /** When the last change was written (long polls measure their latency against it). */
   updated_at: string;
+  /** The schedule this job is an occurrence of, if any. */
+  schedule_id: number | null;
+  /** The occurrence time this job was scheduled for, if any. */
+  scheduled_at: string | null;
 }
 
 /** `GET jobs/:id`: the job plus who succeeded and who failed (names only; details via /hosts). */

@@ -54,6 +54,11 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'puppetdb.key_file', env: 'UI_EXTENSION_PUPPETDB_KEY_FILE', schema: z.string().optional(), description: 'Private key of that certificate (PEM).', secret: true },
   { path: 'puppetdb.timeout_ms', env: 'UI_EXTENSION_PUPPETDB_TIMEOUT_MS', schema: positiveInt.default(10000), description: 'Milliseconds one PuppetDB query may take.' },
   { path: 'puppetdb.sync_interval_s', env: 'UI_EXTENSION_PUPPETDB_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(0), description: 'Seconds between inventory syncs from PuppetDB (nodes and facts); 0 turns the schedule off.' },
+  { path: 'scheduler.enabled', env: 'UI_EXTENSION_SCHEDULER_ENABLED', schema: boolish.default(true), description: 'Whether this instance fires due schedules (any number of instances may; each occurrence fires once).' },
+  { path: 'scheduler.poll_interval_ms', env: 'UI_EXTENSION_SCHEDULER_POLL_INTERVAL_MS', schema: positiveInt.default(1000), description: 'Longest sleep between looks for due schedules, in milliseconds: how soon a schedule made on another instance is seen.' },
+  { path: 'scheduler.batch_size', env: 'UI_EXTENSION_SCHEDULER_BATCH_SIZE', schema: positiveInt.max(1000, 'must be at most 1000').default(50), description: 'Due schedules claimed and fired per database transaction.' },
+  { path: 'scheduler.workers', env: 'UI_EXTENSION_SCHEDULER_WORKERS', schema: positiveInt.max(16, 'must be at most 16').default(3), description: 'Claim loops side by side on MySQL/MariaDB (SQLite has one writer: always 1).' },
+  { path: 'scheduler.recurring_start_window_s', env: 'UI_EXTENSION_SCHEDULER_RECURRING_START_WINDOW_S', schema: positiveInt.default(900), description: 'A recurring occurrence that cannot start within this many seconds of its time (e.g. the ui-extension was down) is recorded missed.' },
   { path: 'jobs.long_poll_max_s', env: 'UI_EXTENSION_JOBS_LONG_POLL_MAX_S', schema: positiveInt.default(60), description: 'Longest wait a long-poll request may ask for.' },
 ];
 
@@ -68,6 +73,7 @@ export interface Config {
   auth: { max_failed_logins_per_user: number; max_failed_logins_per_address: number; failed_login_window_s: number };
   jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number };
   puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number };
+  scheduler: { enabled: boolean; poll_interval_ms: number; batch_size: number; workers: number; recurring_start_window_s: number };
 }
 
 export class ConfigError extends Error {

@@ -33,7 +33,7 @@ export function createDataSource(database: Config['database']): DataSource {
   }
   const file = database.sqlite_path === ':memory:' ? ':memory:' : path.resolve(database.sqlite_path);
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-  return new DataSource({
+  return serializeTransactions(new DataSource({
     type: 'better-sqlite3',
     database: file,
     entities: ENTITIES,
@@ -46,7 +46,25 @@ export function createDataSource(database: Config['database']): DataSource {
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
     },
-  });
+  }));
+}
+
+/**
+ * TypeORM's better-sqlite3 driver runs every query on one shared connection, and two transactions
+ * started at once both issue BEGIN ("cannot start a transaction within a transaction"). SQLite
+ * has one writer anyway, so transactions of this data source run one after the other. Work inside
+ * a transaction goes through its own manager and does not queue here.
+ */
+function serializeTransactions(dataSource: DataSource): DataSource {
+  const manager = dataSource.manager;
+  const transaction = manager.transaction.bind(manager) as (...args: unknown[]) => Promise<unknown>;
+  let tail: Promise<unknown> = Promise.resolve();
+  manager.transaction = ((...args: unknown[]) => {
+    const run = tail.then(() => transaction(...args));
+    tail = run.catch(() => undefined);
+    return run;
+  }) as typeof manager.transaction;
+  return dataSource;
 }
 
 /** Names of migrations that exist in code but have not run on this database. */

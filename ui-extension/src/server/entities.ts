@@ -12,6 +12,8 @@ import { JobHostEntity } from './jobs/job-host.entity';
 import { JobInvocationEntity } from './jobs/job-invocation.entity';
 import { JobProxyStreamEntity } from './jobs/job-proxy-stream.entity';
 import { RemoteActionEntity } from './jobs/remote-action.entity';
+import { ScheduleRunEntity } from './scheduler/schedule-run.entity';
+import { ScheduleEntity } from './scheduler/schedule.entity';
 
 /**
  * Every TypeORM entity of the ui-extension. Listed explicitly (not globbed) so that jest, tsc
@@ -34,4 +36,6 @@ export const ENTITIES = [
   FilterEntity,
   PersonalAccessTokenEntity,
   AuditEntity,
+  ScheduleEntity,
+  ScheduleRunEntity,
 ];

@@ -78,6 +78,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     }
     if (config.demo.seed && (await services.inventory.seedDemoInventory())) logger.info('demo inventory seeded');
     services.jobs.start();
+    if (config.scheduler.enabled) services.scheduleWaker.start();
     const syncTimer = config.proxies.sync_interval_s > 0
       ? setInterval(() => void services.proxySync.syncAll().catch((err: unknown) => logger.warn({ err }, 'proxy sync failed')), config.proxies.sync_interval_s * 1000).unref()
       : undefined;
@@ -99,6 +100,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       services,
       async close() {
         if (syncTimer) clearInterval(syncTimer);
+        services.schedules.stop();
+        await services.scheduleWaker.stop();
         if (puppetdbTimer) clearInterval(puppetdbTimer);
         puppetdb?.close();
         await services.jobs.stop();

@@ -18,6 +18,10 @@ import { createJobInvocationRepository } from './jobs/job-invocation.repository'
 import { createJobInvocationService, unconfiguredValidator, type ValidateArguments } from './jobs/job-invocation.service';
 import { createPuppetRunService } from './jobs/puppet-run.service';
 import { createNamespaceService, type NamespaceServiceDeps } from './namespaces/namespace.service';
+import { createScheduleRepository } from './scheduler/schedule.repository';
+import { createScheduleService } from './scheduler/schedule.service';
+import { createScheduleWaker } from './scheduler/schedule-waker';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from './logger';
 import type { PuppetDbClient } from './puppetdb/puppetdb.client';
 import { createStatusService } from './status/status.service';
@@ -76,6 +80,8 @@ export function buildServices(ctx: ServiceContext) {
   const smartProxies = createSmartProxyRepository(ctx.dataSource.manager);
   const proxyClient = ctx.proxyClient ?? unconfiguredProxyClient();
   const namespaces = createNamespaceService({ smartProxies, proxies: proxyClient, clock: ctx.clock, logger: ctx.logger.child({ component: 'namespaces' }) });
+  // Job leases and schedule runs name the same instance.
+  const instanceId = ctx.instanceId ?? randomUUID();
   // jobs.start() (supervision, take-over after restart, retention) belongs to server start; jobs.stop() to close.
   const jobs = createJobInvocationService({
     repo: createJobInvocationRepository(ctx.dataSource),
@@ -89,11 +95,26 @@ export function buildServices(ctx: ServiceContext) {
     clock: ctx.clock,
     logger: ctx.logger.child({ component: 'jobs' }),
     config: ctx.config.jobs,
-    instanceId: ctx.instanceId,
+    instanceId,
   });
   const puppetdbSync = createPuppetDbSyncService({ store: inventoryStore, puppetdb: ctx.puppetdb, clock: ctx.clock, logger: ctx.logger.child({ component: 'puppetdb-sync' }) });
   const puppetRun = createPuppetRunService({ jobs, inventory });
-  return { auth, audit, userManagement, status, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun };
+  // scheduleWaker.start() belongs to server start (when scheduler.enabled); stop() to close.
+  let wake = () => undefined as void;
+  const schedules = createScheduleService({
+    repo: createScheduleRepository(ctx.dataSource),
+    jobs,
+    users: auth,
+    audit,
+    clock: ctx.clock,
+    logger: ctx.logger.child({ component: 'scheduler' }),
+    instanceId,
+    config: ctx.config.scheduler,
+    onChange: () => wake(),
+  });
+  const scheduleWaker = createScheduleWaker({ schedules, clock: ctx.clock, logger: ctx.logger.child({ component: 'scheduler' }), pollMs: ctx.config.scheduler.poll_interval_ms });
+  wake = () => scheduleWaker.wake();
+  return { auth, audit, userManagement, status, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -107,6 +107,15 @@ export class JobInvocationEntity {
   @Column({ name: 'hosts_purged_at', type: 'datetime', precision: 3, nullable: true })
   hostsPurgedAt: Date | null;
 
+  /** The schedule this job is an occurrence of (it may since have been deleted). */
+  @Index('idx_job_invocations_schedule')
+  @Column({ name: 'schedule_id', type: 'integer', nullable: true })
+  scheduleId: number | null;
+
+  /** The occurrence time this job stands for (state `scheduled` until then). */
+  @Column({ name: 'scheduled_at', type: 'datetime', precision: 3, nullable: true })
+  scheduledAt: Date | null;
+
   @Index('idx_job_invocations_created_at')
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt: Date;

@@ -1,7 +1,7 @@
 import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { HostCounts, HostState, JobState } from '@common/jobs';
 import { named, type Sql } from '../auth/scope-sql';
-import { JobFactNameEntity } from './job-fact-name.entity';
+import { managerOf, type Tx } from '../db-transaction';
 import { JobHostEntity } from './job-host.entity';
 import { JobInvocationEntity } from './job-invocation.entity';
 import { JobProxyStreamEntity } from './job-proxy-stream.entity';
@@ -39,9 +39,38 @@ export interface NewJob {
   /** Proxies with at least one host to run. */
   smartProxyIds: number[];
   hosts: NewJobHost[];
-  leaseOwner: string;
-  leaseExpiresAt: Date;
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
   now: Date;
+  /** `scheduled` for a job that stands for a future occurrence of a schedule (no hosts yet). */
+  state?: 'queued' | 'scheduled';
+  scheduleId?: number | null;
+  scheduledAt?: Date | null;
+}
+
+/** The fields of a job row that a new job and a launched scheduled job both set. */
+function jobRowFields(job: NewJob): Partial<JobInvocationEntity> {
+  return {
+    remoteActionId: job.remoteActionId,
+    parentId: job.parentId,
+    owner: job.owner,
+    description: job.description,
+    targetingSearch: job.targetingSearch,
+    targetingHostIds: job.targetingHostIds ? JSON.stringify(job.targetingHostIds) : null,
+    targetingHostgroupId: job.targetingHostgroupId,
+    targetingPql: job.targetingPql ?? null,
+    concurrencyLevel: job.concurrencyLevel,
+    batchSize: job.batchSize,
+    timeoutS: job.timeoutS,
+    ddl: job.ddl,
+    totalHosts: job.hosts.length,
+    ...countFields(job.counts),
+    leaseOwner: job.leaseOwner,
+    leaseExpiresAt: job.leaseExpiresAt,
+    scheduleId: job.scheduleId ?? null,
+    scheduledAt: job.scheduledAt ?? null,
+    updatedAt: job.now,
+  };
 }
 
 export interface JobHostQuery {
@@ -122,10 +151,24 @@ export function createJobInvocationRepository(dataSource: DataSource) {
   const streams = dataSource.getRepository(JobProxyStreamEntity);
   const isMysql = dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb';
 
-  async function insertChunks<T>(manager: EntityManager, entity: new () => T, rows: Array<Partial<T>>): Promise<void> {
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await manager.createQueryBuilder().insert().into(entity).values(rows.slice(i, i + INSERT_CHUNK) as never).updateEntity(false).execute();
-    }
+
+
+  /**
+   * Host rows, proxy streams and fact names of new (or newly launched) jobs, several jobs per
+   * statement. Raw multi-row INSERTs: the entity insert builder costs several times more per row.
+   */
+  async function insertJobChildren(m: EntityManager, jobs: Array<{ jobId: number; job: NewJob }>): Promise<void> {
+    const multiRow = async (sql: string, width: number, rows: unknown[][]) => {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const chunk = rows.slice(i, i + INSERT_CHUNK);
+        await m.query(`${sql} VALUES ${chunk.map(() => `(${new Array(width).fill('?').join(', ')})`).join(', ')}`, chunk.flat());
+      }
+    };
+    await multiRow('INSERT INTO job_invocation_hosts (job_invocation_id, host_id, host_name, smart_proxy_id, hostgroup_id, state, reason, finished_at)', 8,
+      jobs.flatMap(({ jobId, job }) => job.hosts.map((h) => [jobId, h.hostId, h.hostName, h.smartProxyId, h.hostgroupId, h.state, h.reason, h.finishedAt ? dbDate(h.finishedAt) : null])));
+    await multiRow("INSERT INTO job_invocation_proxies (job_invocation_id, smart_proxy_id, chunk, last_sequence, state)", 5,
+      jobs.flatMap(({ jobId, job }) => job.smartProxyIds.map((smartProxyId) => [jobId, smartProxyId, 0, 0, 'pending'])));
+    await multiRow('INSERT INTO job_invocation_fact_names (job_invocation_id, fact_name)', 2, jobs.flatMap(({ jobId, job }) => job.factNames.map((factName) => [jobId, factName])));
   }
 
   function applyTerm(qb: SelectQueryBuilder<JobInvocationEntity>, term: JobSearchTerm, i: number, hostgroupIds?: number[]): void {
@@ -244,48 +287,119 @@ export function createJobInvocationRepository(dataSource: DataSource) {
 
     findRemoteAction: (id: number) => actions.findOne({ where: { id } }),
 
-    /** Stores the job, its hosts and its proxy streams in one transaction; resolves the job id. */
-    async createJob(job: NewJob): Promise<number> {
-      return dataSource.transaction(async (m) => {
+    /** The DDL the newest job of a remote action ran with (scheduling from history without a proxy). */
+    async latestDdlOfAction(remoteActionId: number): Promise<string | null> {
+      const rows = (await dataSource.query('SELECT ddl FROM job_invocations WHERE remote_action_id = ? ORDER BY id DESC LIMIT 1', [remoteActionId])) as Array<{ ddl: string }>;
+      return rows[0]?.ddl ?? null;
+    },
+
+    /**
+     * Stores the job, its hosts and its proxy streams in one transaction (or inside `tx`); resolves
+     * the job id.
+     */
+    async createJob(job: NewJob, tx?: Tx): Promise<number> {
+      const run = async (m: EntityManager) => {
         const result = await m.createQueryBuilder().insert().into(JobInvocationEntity).values({
-          remoteActionId: job.remoteActionId,
-          parentId: job.parentId,
-          state: 'queued',
+          ...jobRowFields(job),
+          state: job.state ?? 'queued',
           version: 1,
           lastEventSeq: 0,
-          owner: job.owner,
-          description: job.description,
-          targetingSearch: job.targetingSearch,
-          targetingHostIds: job.targetingHostIds ? JSON.stringify(job.targetingHostIds) : null,
-          targetingHostgroupId: job.targetingHostgroupId,
-          targetingPql: job.targetingPql ?? null,
-          concurrencyLevel: job.concurrencyLevel,
-          batchSize: job.batchSize,
-          timeoutS: job.timeoutS,
-          ddl: job.ddl,
           aggregates: null,
-          totalHosts: job.hosts.length,
-          ...countFields(job.counts),
           cancelRequested: false,
-          leaseOwner: job.leaseOwner,
-          leaseExpiresAt: job.leaseExpiresAt,
           createdAt: job.now,
-          updatedAt: job.now,
         }).execute();
         const jobId = Number(result.identifiers[0]?.id ?? result.raw?.insertId);
-        // Raw multi-row INSERTs: the entity insert builder costs several times more per row at 10k rows.
-        for (let i = 0; i < job.hosts.length; i += INSERT_CHUNK) {
-          const chunk = job.hosts.slice(i, i + INSERT_CHUNK);
-          const params = chunk.flatMap((h) => [jobId, h.hostId, h.hostName, h.smartProxyId, h.hostgroupId, h.state, h.reason, h.finishedAt ? dbDate(h.finishedAt) : null]);
-          await m.query(
-            `INSERT INTO job_invocation_hosts (job_invocation_id, host_id, host_name, smart_proxy_id, hostgroup_id, state, reason, finished_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-            params,
-          );
-        }
-        await insertChunks(m, JobProxyStreamEntity, job.smartProxyIds.map((smartProxyId) => ({ jobInvocationId: jobId, smartProxyId, chunk: 0, lastSequence: 0, state: 'pending' as const })));
-        await insertChunks(m, JobFactNameEntity, job.factNames.map((factName) => ({ jobInvocationId: jobId, factName })));
+        await insertJobChildren(m, [{ jobId, job }]);
         return jobId;
-      });
+      };
+      return tx ? run(managerOf(tx)) : dataSource.transaction(run);
+    },
+
+    /**
+     * Turns `scheduled` jobs into the queued jobs of their occurrences, with their hosts, inside `tx`,
+     * in a few statements whatever their number. The caller holds the rows (`lockJobStates`), so
+     * every one is still `scheduled`; a count that does not match throws and rolls back.
+     */
+    async launchScheduledJobs(tx: Tx, launches: Array<{ jobId: number; job: NewJob }>): Promise<void> {
+      if (launches.length === 0) return;
+      const m = managerOf(tx);
+      const params: unknown[] = [];
+      const caseOf = (column: string, pick: (l: { jobId: number; job: NewJob }) => unknown) => {
+        const parts = launches.map((l) => {
+          params.push(l.jobId, pick(l));
+          return 'WHEN ? THEN ?';
+        });
+        return `${column} = CASE id ${parts.join(' ')} END`;
+      };
+      const first = launches[0].job;
+      const sets = [
+        caseOf('owner', (l) => l.job.owner),
+        caseOf('total_hosts', (l) => l.job.hosts.length),
+        ...(Object.keys(COUNT_COLUMNS) as Array<keyof HostCounts>).map((k) => caseOf(COUNT_COLUMNS[k], (l) => l.job.counts[k])),
+        caseOf('scheduled_at', (l) => (l.job.scheduledAt ? dbDate(l.job.scheduledAt) : null)),
+      ];
+      params.push(first.leaseOwner, first.leaseExpiresAt ? dbDate(first.leaseExpiresAt) : null, dbDate(first.now), ...launches.map((l) => l.jobId));
+      // A structured result: the affected count on both drivers (a plain query gives SQLite's last rowid).
+      const result = await m.queryRunner!.query(
+        `UPDATE job_invocations SET state = 'queued', ${sets.join(', ')}, lease_owner = ?, lease_expires_at = ?, updated_at = ?, version = version + 1 WHERE state = 'scheduled' AND id IN (${launches.map(() => '?').join(',')})`,
+        params,
+        true,
+      );
+      if (result.affected !== launches.length) throw new Error(`launched ${result.affected} of ${launches.length} scheduled jobs: some were no longer scheduled`);
+      await insertJobChildren(m, launches);
+    },
+
+    /** Stores several `scheduled` jobs (no hosts yet) in one statement; resolves their ids in input order. */
+    async createScheduledJobs(tx: Tx, newJobs: NewJob[]): Promise<number[]> {
+      if (newJobs.length === 0) return [];
+      const m = managerOf(tx);
+      const ids: number[] = [];
+      // Ids of a multi-row INSERT are not guaranteed consecutive under every auto-increment mode:
+      // insert one by one when several jobs of one schedule could not be told apart afterwards.
+      for (const job of newJobs) {
+        const result = await m.createQueryBuilder().insert().into(JobInvocationEntity).values({
+          ...jobRowFields(job), state: 'scheduled', version: 1, lastEventSeq: 0, aggregates: null, cancelRequested: false, createdAt: job.now,
+        }).execute();
+        ids.push(Number(result.identifiers[0]?.id ?? result.raw?.insertId));
+      }
+      return ids;
+    },
+
+    /** Re-times several jobs still `scheduled` in one statement. */
+    async retimeScheduledJobs(tx: Tx, jobs: Array<{ jobId: number; at: Date }>, now: Date): Promise<void> {
+      if (jobs.length === 0) return;
+      const params: unknown[] = jobs.flatMap((j) => [j.jobId, dbDate(j.at)]);
+      params.push(dbDate(now), ...jobs.map((j) => j.jobId));
+      await managerOf(tx).query(
+        `UPDATE job_invocations SET scheduled_at = CASE id ${jobs.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = ?, version = version + 1 WHERE state = 'scheduled' AND id IN (${jobs.map(() => '?').join(',')})`,
+        params,
+      );
+    },
+
+    /** Cancels several jobs still `scheduled` in one statement. */
+    async cancelScheduledJobs(tx: Tx, ids: number[], now: Date): Promise<void> {
+      if (ids.length === 0) return;
+      await managerOf(tx).query(
+        `UPDATE job_invocations SET state = 'cancelled', cancel_requested = 1, finished_at = ?, updated_at = ?, version = version + 1 WHERE state = 'scheduled' AND id IN (${ids.map(() => '?').join(',')})`,
+        [dbDate(now), dbDate(now), ...ids],
+      );
+    },
+
+    /** Changes a job that is still `scheduled` (its time, targeting, description); false otherwise. */
+    async updateScheduledJob(tx: Tx, jobId: number, fields: Partial<JobInvocationEntity>, now: Date): Promise<boolean> {
+      const result = await managerOf(tx).createQueryBuilder().update(JobInvocationEntity).set({ ...fields, updatedAt: now, version: () => 'version + 1' } as never)
+        .where('id = :id AND state = :state', { id: jobId, state: 'scheduled' }).execute();
+      return (result.affected ?? 0) > 0;
+    },
+
+    /**
+     * The state of some jobs, locked until `tx` ends (MariaDB; SQLite's writer holds everything), so a
+     * cancel cannot slip between the scheduler reading a pending job and launching it.
+     */
+    async lockJobStates(tx: Tx, ids: number[]): Promise<Map<number, JobState>> {
+      if (ids.length === 0) return new Map();
+      const rows = (await managerOf(tx).query(`SELECT id, state FROM job_invocations WHERE id IN (${ids.map(() => '?').join(',')})${isMysql ? ' FOR UPDATE' : ''}`, ids)) as Array<{ id: number; state: JobState }>;
+      return new Map(rows.map((r) => [Number(r.id), r.state]));
     },
 
     findJob: (id: number) => jobs.findOne({ where: { id } }),

@@ -18,14 +18,15 @@ import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction
 import { actionScope, coversAction, hostScope, requirePermission, type CurrentUser, type HostScope } from '../auth/abilities';
 import { hostColumns, hostScopeSql, jobScopeSql } from '../auth/scope-sql';
 import { auditContext, type AuditEntry } from '../audit/audit.service';
-import { AppError } from '../errors';
+import type { Tx } from '../db-transaction';
+import { AppError, isAppError } from '../errors';
 import type { Logger } from '../logger';
 import { REMOTE_EXECUTION_CAPABILITY, type CatalogAction } from '../namespaces/namespace.service';
 import { canonicalJson, remoteActionHash } from './canonical-arguments';
 import { createJobDispatcher, type JobProxyClient, type SmartProxyRef } from './job-dispatcher';
 import type { JobHostEntity } from './job-host.entity';
 import type { JobInvocationEntity } from './job-invocation.entity';
-import { countsOf, type JobInvocationRepository, type NewJobHost } from './job-invocation.repository';
+import { countsOf, type JobInvocationRepository, type NewJob, type NewJobHost } from './job-invocation.repository';
 import { factNamesOfSearch, parseJobSearch, type JobSearchTerm } from './job-search';
 import { createJobWaiters } from './job-waiters';
 import { createHostSlots } from './host-slots';
@@ -80,6 +81,32 @@ export interface JobServiceDeps {
   /** How often a waiting long poll re-reads the job, to see writes made by another instance. */
   recheckMs?: number;
   retentionIntervalMs?: number;
+}
+
+/** A validated, stored remote action ready to be scheduled. */
+export interface PreparedAction {
+  remoteActionId: number;
+  namespace: string;
+  action: string;
+  arguments: Record<string, unknown>;
+  /** JSON of the action's DDL, stored with the schedule and every job it makes. */
+  ddl: string;
+  timeoutS: number;
+}
+
+/** What a schedule stores about the jobs it makes. */
+export interface ScheduledJobInput {
+  scheduleId: number;
+  scheduledAt: Date;
+  remoteActionId: number;
+  namespace: string;
+  action: string;
+  ddl: string;
+  targeting: Targeting;
+  description: string;
+  concurrencyLevel: number | null;
+  batchSize: number | null;
+  timeoutS: number;
 }
 
 export interface JobListParams {
@@ -232,6 +259,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       started_at: iso(job.startedAt),
       finished_at: iso(job.finishedAt),
       updated_at: job.updatedAt.toISOString(),
+      schedule_id: job.scheduleId,
+      scheduled_at: iso(job.scheduledAt),
     };
   }
 
@@ -255,7 +284,10 @@ export function createJobInvocationService(deps: JobServiceDeps) {
   /** Groups target hosts by proxy; hosts that cannot run are skipped with the reason. */
   async function planHosts(targets: TargetHost[]): Promise<{ hosts: NewJobHost[]; proxyIds: number[]; counts: HostCounts }> {
     const proxyIds = [...new Set(targets.map((t) => t.smart_proxy_id).filter((id): id is number => id !== null))];
-    const proxies = new Map((await deps.smartProxies.findByIds(proxyIds)).map((p) => [p.id, p]));
+    return planHostsWith(targets, new Map((await deps.smartProxies.findByIds(proxyIds)).map((p) => [p.id, p])));
+  }
+
+  function planHostsWith(targets: TargetHost[], proxies: Map<number, SmartProxyRef>): { hosts: NewJobHost[]; proxyIds: number[]; counts: HostCounts } {
     const now = clock();
     const counts = emptyCounts();
     const used = new Set<number>();
@@ -288,6 +320,48 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     if (targeting.host_ids) return deps.inventory.findTargets({ hostIds: targeting.host_ids }, clock(), scope);
     if (targeting.hostgroup_id !== undefined) return deps.inventory.findTargets({ hostgroupId: targeting.hostgroup_id }, clock(), scope);
     return deps.inventory.findTargets({ search: targeting.search ?? '' }, clock(), scope);
+  }
+
+  /** create_jobs for this agent and action, before any host is looked at. */
+  function requireCreate(user: CurrentUser, namespace: string, action: string): void {
+    requirePermission(user, 'create_jobs', `running ${namespace}.${action}`);
+    if (!coversAction(user, 'create_jobs', namespace, action)) {
+      throw new AppError('PERMISSION_DENIED', `access denied: none of your create_jobs filters allows ${namespace}.${action}`, { details: { missing_permissions: ['create_jobs'], namespace, action } });
+    }
+  }
+
+  function jobFields(owner: string, input: ScheduledJobInput) {
+    return {
+      remoteActionId: input.remoteActionId,
+      parentId: null,
+      owner,
+      description: input.description,
+      targetingSearch: input.targeting.search ?? null,
+      targetingHostIds: input.targeting.host_ids ?? null,
+      targetingHostgroupId: input.targeting.hostgroup_id ?? null,
+      targetingPql: input.targeting.pql ?? null,
+      concurrencyLevel: input.concurrencyLevel,
+      batchSize: input.batchSize,
+      timeoutS: input.timeoutS,
+      ddl: input.ddl,
+      scheduleId: input.scheduleId,
+      scheduledAt: input.scheduledAt,
+    };
+  }
+
+  async function createScheduledJobs(tx: Tx, items: Array<{ owner: string; input: ScheduledJobInput }>): Promise<number[]> {
+    const now = clock();
+    return repo.createScheduledJobs(tx, items.map(({ owner, input }) => ({
+      ...jobFields(owner, input),
+      counts: emptyCounts(),
+      smartProxyIds: [],
+      hosts: [],
+      factNames: [],
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      now,
+      state: 'scheduled' as const,
+    })));
   }
 
   async function storeAndDispatch(input: {
@@ -351,7 +425,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
   return {
     authorizeRun,
 
-    async create(user: CurrentUser, body: CreateJobRequest['job']): Promise<Job> {
+    async create(user: CurrentUser, body: Omit<CreateJobRequest['job'], 'scheduling' | 'recurrence' | 'targeting_type'>): Promise<Job> {
       requirePermission(user, 'create_jobs', `running ${body.namespace}.${body.action}`);
       if (!coversAction(user, 'create_jobs', body.namespace, body.action)) {
         throw new AppError('PERMISSION_DENIED', `access denied: none of your create_jobs filters allows ${body.namespace}.${body.action}`, { details: { missing_permissions: ['create_jobs'], namespace: body.namespace, action: body.action } });
@@ -377,6 +451,133 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       });
       await auditJob(user, 'create', job, { namespace: job.namespace, action: job.action, arguments: job.arguments, targeting: body.targeting, total_hosts: job.total_hosts });
       return job;
+    },
+
+    /**
+     * The first half of `create` for a job that runs later: checks the user may run the action,
+     * validates the arguments against the DDL and stores the remote action.
+     */
+    async prepareAction(user: CurrentUser, body: { namespace: string; action: string; arguments?: Record<string, unknown> }): Promise<PreparedAction> {
+      requireCreate(user, body.namespace, body.action);
+      const catalog = await deps.catalog.findAction(body.namespace, body.action);
+      const args = deps.validateArguments(catalog.action, body.arguments ?? {});
+      const stored = await repo.findOrCreateRemoteAction({ namespace: body.namespace, action: body.action, arguments: canonicalJson(args), hash: remoteActionHash(body.namespace, body.action, args), now: clock() });
+      return { remoteActionId: stored.id, namespace: stored.namespace, action: stored.action, arguments: args, ddl: JSON.stringify(catalog.action), timeoutS: catalog.timeout || deps.config.default_timeout_s };
+    },
+
+    /**
+     * A stored remote action (from history) ready to be scheduled. Its DDL comes from the proxies,
+     * or, when none can answer, from the newest job that ran it (as a replay would use).
+     */
+    async prepareStoredAction(user: CurrentUser, remoteActionId: number): Promise<PreparedAction> {
+      const stored = await repo.findRemoteAction(remoteActionId);
+      if (!stored) throw new AppError('NOT_FOUND', `remote action ${remoteActionId} not found`);
+      requireCreate(user, stored.namespace, stored.action);
+      let ddl: string;
+      let timeoutS = deps.config.default_timeout_s;
+      try {
+        const catalog = await deps.catalog.findAction(stored.namespace, stored.action);
+        ddl = JSON.stringify(catalog.action);
+        timeoutS = catalog.timeout || timeoutS;
+      } catch (error) {
+        const fallback = await repo.latestDdlOfAction(stored.id);
+        if (!fallback) throw error;
+        ddl = fallback;
+      }
+      return { remoteActionId: stored.id, namespace: stored.namespace, action: stored.action, arguments: JSON.parse(stored.arguments) as Record<string, unknown>, ddl, timeoutS };
+    },
+
+    /** Stores the `scheduled` jobs that stand for schedules' next occurrences, inside `tx`; ids in order. */
+    createScheduledJobs,
+
+    async createScheduledJob(tx: Tx, owner: string, input: ScheduledJobInput): Promise<number> {
+      return (await createScheduledJobs(tx, [{ owner, input }]))[0];
+    },
+
+    /** Re-times or re-targets a job still `scheduled`; false when it no longer is. */
+    async updateScheduledJob(tx: Tx, jobId: number, owner: string, input: ScheduledJobInput): Promise<boolean> {
+      const f = jobFields(owner, input);
+      return repo.updateScheduledJob(tx, jobId, {
+        description: f.description,
+        targetingSearch: f.targetingSearch,
+        targetingHostIds: f.targetingHostIds ? JSON.stringify(f.targetingHostIds) : null,
+        targetingHostgroupId: f.targetingHostgroupId,
+        targetingPql: f.targetingPql,
+        concurrencyLevel: f.concurrencyLevel,
+        batchSize: f.batchSize,
+        timeoutS: f.timeoutS,
+        scheduledAt: input.scheduledAt,
+      }, clock());
+    },
+
+    /** Moves jobs still `scheduled` to their schedules' new next occurrence. */
+    retimeScheduledJobs: (tx: Tx, jobs: Array<{ jobId: number; at: Date }>) => repo.retimeScheduledJobs(tx, jobs, clock()),
+
+    /** Cancels jobs still `scheduled` (their schedule was deleted, disabled or ran out). */
+    cancelScheduledJobs: (tx: Tx, ids: number[]) => repo.cancelScheduledJobs(tx, ids, clock()),
+
+    /** The states of some jobs, held until `tx` ends, so a cancel cannot slip in before a launch. */
+    lockJobStates: (tx: Tx, ids: number[]) => repo.lockJobStates(tx, ids),
+
+    /**
+     * Launches occurrences inside the scheduler's transaction: checks what each owner may do now,
+     * resolves each targeting now, writes the hosts and queues the jobs (the pending `scheduled` job,
+     * which the caller holds through `lockJobStates`, or a new one when there is none). Work is shared
+     * across the batch: one query per distinct search or hostgroup, one for all host ids, one for the
+     * proxies, a few statements for all writes. Each item answers its job id or the AppError that
+     * refused it (PERMISSION_DENIED when the owner may no longer run it); call `dispatch` for each id
+     * once the transaction committed.
+     */
+    async launchScheduled(tx: Tx, items: Array<{ owner: CurrentUser; pendingJobId: number | null; input: ScheduledJobInput }>): Promise<Array<{ jobId: number } | { error: AppError }>> {
+      const outcome: Array<{ jobId: number } | { error: AppError } | undefined> = new Array(items.length);
+      // The owner's permissions of this moment, through the same check as a job made by hand; items
+      // asking the same (owner, action, targeting) share one resolution.
+      const shared = new Map<string, Promise<TargetHost[]>>();
+      const resolved = await Promise.all(items.map(async (item, i) => {
+        const key = JSON.stringify([item.owner.id, item.input.namespace, item.input.action, item.input.targeting]);
+        let p = shared.get(key);
+        if (!p) shared.set(key, (p = authorizeRun(item.owner, item.input.namespace, item.input.action, item.input.targeting)));
+        try {
+          return await p;
+        } catch (error) {
+          if (!isAppError(error)) throw error;
+          outcome[i] = { error };
+          return null;
+        }
+      }));
+      const proxyIds = [...new Set(resolved.flatMap((targets) => (targets ?? []).map((t) => t.smart_proxy_id).filter((id): id is number => id !== null)))];
+      const proxies = new Map((await deps.smartProxies.findByIds(proxyIds)).map((p) => [p.id, p]));
+      const now = clock();
+      const launches: Array<{ jobId: number; job: NewJob }> = [];
+      for (const [i, item] of items.entries()) {
+        const targets = resolved[i];
+        if (!targets) continue;
+        const plan = planHostsWith(targets, proxies);
+        const job: NewJob = {
+          ...jobFields(item.owner.login, item.input),
+          counts: plan.counts,
+          smartProxyIds: plan.proxyIds,
+          hosts: plan.hosts,
+          factNames: factNamesOfSearch(item.input.targeting.search),
+          leaseOwner: instanceId,
+          leaseExpiresAt: new Date(now.getTime() + leaseMs),
+          now,
+        };
+        if (item.pendingJobId !== null) {
+          launches.push({ jobId: item.pendingJobId, job });
+          outcome[i] = { jobId: item.pendingJobId };
+        } else {
+          outcome[i] = { jobId: await repo.createJob(job, tx) };
+        }
+      }
+      await repo.launchScheduledJobs(tx, launches);
+      return outcome as Array<{ jobId: number } | { error: AppError }>;
+    },
+
+    /** Starts dispatching a queued job (after the transaction that queued it committed). */
+    dispatch(jobId: number): void {
+      logger.info({ jobId }, 'scheduled job queued');
+      dispatcher.dispatch(jobId);
     },
 
     /** The job; with `wait`, held until its version passes `since` (or it is final, or time runs out). */
@@ -479,6 +680,14 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         throw new AppError('PERMISSION_DENIED', `access denied: job ${id} has hosts outside what your cancel_jobs filters allow for ${action.namespace}.${action.action}`, { details: { missing_permissions: ['cancel_jobs'], namespace: action.namespace, action: action.action } });
       }
       if (FINAL_JOB_STATES.includes(job.state)) throw new AppError('FAILED_PRECONDITION', `job ${id} is already ${job.state}`);
+      // A scheduled job has nothing running: it ends here, and its schedule records the occurrence cancelled.
+      if (job.state === 'scheduled' && (await repo.updateJob(id, { state: 'cancelled', cancelRequested: true, finishedAt: clock() }, clock(), ['scheduled']))) {
+        waiters.notify(id);
+        const after = await loadJob(id);
+        const cancelled = toJob(after.job, after.action);
+        await auditJob(user, 'cancel', cancelled, { state_before: job.state });
+        return cancelled;
+      }
       await repo.updateJob(id, { cancelRequested: true }, clock());
       waiters.notify(id);
       // The instance running the job cancels at once; another one sees the flag on its next tick.

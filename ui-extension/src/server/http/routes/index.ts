@@ -13,6 +13,7 @@ import { createAuditRoutes } from './audits.routes';
 import { createRoleRoutes } from './roles.routes';
 import { createUserRoutes } from './users.routes';
 import { createPuppetRunRoutes } from './puppet-run.routes';
+import { createScheduleRoutes } from './schedules.routes';
 
 /**
  * Routes behind authentication, mounted at /api/v2. Each feature adds its router here.
@@ -21,8 +22,9 @@ export function createAuthenticatedRoutes(services: Services): Router {
   const router = Router();
   router.use(createHostRoutes(services.inventory), createHostgroupRoutes(services.inventory), createFactRoutes(services.inventory));
   router.use(createSmartProxyRoutes(services.inventory, services.proxySync), createTaxonomyRoutes(services.inventory), createInventoryRoutes(services.inventory));
-  router.use(createJobRoutes(services.jobs), createActionRoutes(services.jobs), createNamespaceRoutes(services.namespaces));
+  router.use(createJobRoutes(services.jobs, services.schedules), createActionRoutes(services.jobs), createNamespaceRoutes(services.namespaces));
   router.use(createUserRoutes(services.userManagement), createRoleRoutes(services.userManagement), createAuditRoutes(services.audit));
   router.use(createPuppetRunRoutes(services.puppetRun, services.puppetdbSync));
+  router.use(createScheduleRoutes(services.schedules));
   return router;
 }

@@ -2,8 +2,10 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { HOST_STATES, type HostState } from '@common/jobs';
 import type { JobInvocationService } from '../../jobs/job-invocation.service';
+import type { ScheduleService } from '../../scheduler/schedule.service';
 import { currentUser } from '../request-context';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { recurrenceSchema, schedulingSchema, targetingTypeSchema } from './schedule.schemas';
 
 const id = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be positive');
 const seconds = z.coerce.number({ invalid_type_error: 'must be a number' }).min(0, 'must be at least 0').max(3600, 'must be at most 3600');
@@ -29,6 +31,9 @@ const createSchema = z.object({
     concurrency_level: z.number().int('must be a whole number').positive('must be positive').optional(),
     batch_size: z.number().int('must be a whole number').positive('must be positive').optional(),
     timeout: z.number().int('must be a whole number').positive('must be positive').max(86400, 'must be at most 86400').optional(),
+    scheduling: schedulingSchema.optional(),
+    recurrence: recurrenceSchema.optional(),
+    targeting_type: targetingTypeSchema.optional(),
   }),
 });
 
@@ -66,7 +71,7 @@ function closeSignal(res: Response): AbortSignal {
 }
 
 /** `/api/v2/remote_execution/jobs...` and the per-object histories. */
-export function createJobRoutes(jobs: JobInvocationService): Router {
+export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleService): Router {
   const router = Router();
 
   async function history(req: Request, res: Response, scope: { hostId?: number; hostgroupId?: number; factName?: string }): Promise<void> {
@@ -82,7 +87,8 @@ export function createJobRoutes(jobs: JobInvocationService): Router {
 
   router.post('/remote_execution/jobs', async (req, res) => {
     const body = parseInput(createSchema, req.body, 'body');
-    const job = await jobs.create(currentUser(req), body.job);
+    // A future run or a recurring one: the answer is the schedule's first job, state `scheduled`.
+    const job = body.job.scheduling || body.job.recurrence ? await schedules.createFromJobRequest(currentUser(req), body.job) : await jobs.create(currentUser(req), body.job);
     res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`).json(job);
   });
 
