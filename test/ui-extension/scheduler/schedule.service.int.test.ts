@@ -159,13 +159,30 @@ describe.each(testDatabases())('schedule service on $kind', (database) => {
 
   it('refuses a run, with the reason, when its owner no longer exists', async () => {
     const users = createUserRepository(db.dataSource);
-    const bob = await users.create({ login: 'bob', passwordHash: 'x', admin: false, now });
-    const job = await schedules().createFromJobRequest({ id: bob.id, login: 'bob', admin: false }, { ...ping, targeting: { search: 'name ~ sched-' }, scheduling: { start_at: '2026-03-01T10:05:00Z' } });
+    const bob = await users.create({ login: 'bob', passwordHash: 'x', admin: true, now });
+    const owner = (await stack.services.auth.loadCurrentUser(bob.id))!;
+    const job = await schedules().createFromJobRequest(owner, { ...ping, targeting: { search: 'name ~ sched-' }, scheduling: { start_at: '2026-03-01T10:05:00Z' } });
     await db.dataSource.query('DELETE FROM users WHERE id = ?', [bob.id]);
     at('2026-03-01T10:05:00Z');
     expect(await schedules().runDue()).toMatchObject({ fired: 0, refused: 1 });
     const s = await get(job.schedule_id!);
     expect(s.runs).toEqual([expect.objectContaining({ state: 'refused', job_id: null, reason: `the owner bob (user ${bob.id}) no longer exists` })]);
+    expect(await jobCount()).toBe(0);
+  });
+
+  it('refuses a run, with the reason, when its owner lost the permission to run it', async () => {
+    const users = createUserRepository(db.dataSource);
+    const carol = await users.create({ login: 'carol', passwordHash: 'x', admin: true, now });
+    const owner = (await stack.services.auth.loadCurrentUser(carol.id))!;
+    const job = await schedules().createFromJobRequest(owner, { ...ping, targeting: { search: 'name ~ sched-' }, recurrence: { cron_line: '0 * * * *', time_zone: 'UTC' } });
+    // No longer an administrator, and no role: nothing allows create_jobs any more.
+    await db.dataSource.query('UPDATE users SET admin = 0 WHERE id = ?', [carol.id]);
+    at('2026-03-01T11:00:00Z');
+    expect(await schedules().runDue()).toMatchObject({ fired: 0, refused: 1 });
+    const s = await get(job.schedule_id!);
+    expect(s.runs).toEqual([expect.objectContaining({ state: 'refused', job_id: null, reason: expect.stringMatching(/^the owner may no longer run it: access denied: .*create_jobs/) })]);
+    // The schedule goes on: the next occurrence waits, and runs if the permission comes back.
+    expect(s).toMatchObject({ next_run_at: '2026-03-01T12:00:00.000Z', next_job_id: job.id });
     expect(await jobCount()).toBe(0);
   });
 
