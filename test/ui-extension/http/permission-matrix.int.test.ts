@@ -33,7 +33,15 @@ interface Targets {
   doomedFilter: number;
   viewerRole: number;
   adminAuditId: number;
+  /** A schedule of package.status on webA, and one to delete; the stored action of jobs.webStatus. */
+  schedule: number;
+  doomedSchedule: number;
+  storedAction: number;
 }
+
+/** A one-time run a day from now, on webA (inside every persona's view). */
+const tomorrow = () => ({ start_at: new Date(Date.now() + 86_400_000).toISOString() });
+const manageSchedules = (status: number): Statuses => ({ anonymous: 401, viewer: 403, operator: 403, manager: status, admin: status });
 
 const all = (status: number): Statuses => ({ anonymous: 401, viewer: status, operator: status, manager: status, admin: status });
 const adminOnly = (status: number): Statuses => ({ anonymous: 401, viewer: 403, operator: 403, manager: 403, admin: status });
@@ -99,6 +107,19 @@ const ROWS: Record<string, Row> = {
   'GET /api/v2/remote_execution/actions': { path: () => '/api/v2/remote_execution/actions?per_page=100', expect: all(200) },
   'GET /api/v2/remote_execution/namespaces': { path: () => '/api/v2/remote_execution/namespaces', expect: { anonymous: 401, viewer: 403, operator: 200, manager: 200, admin: 200 } },
 
+  'GET /api/v2/remote_execution/schedules': { path: () => '/api/v2/remote_execution/schedules', expect: all(200) },
+  'GET /api/v2/remote_execution/schedules/:id': { path: (_s, t) => `/api/v2/remote_execution/schedules/${t.schedule}`, expect: all(200) },
+  'PUT /api/v2/remote_execution/schedules/:id': { path: (_s, t) => `/api/v2/remote_execution/schedules/${t.schedule}`, body: () => ({ description: 'matrix schedule, changed' }), expect: manageSchedules(200) },
+  'POST /api/v2/remote_execution/schedules/:id/disable': { path: (_s, t) => `/api/v2/remote_execution/schedules/${t.schedule}/disable`, expect: manageSchedules(200) },
+  'POST /api/v2/remote_execution/schedules/:id/enable': { path: (_s, t) => `/api/v2/remote_execution/schedules/${t.schedule}/enable`, expect: manageSchedules(200) },
+  // The Manager deletes it; the Admin, asking next, finds it gone.
+  'DELETE /api/v2/remote_execution/schedules/:id': { path: (_s, t) => `/api/v2/remote_execution/schedules/${t.doomedSchedule}`, expect: { anonymous: 401, viewer: 403, operator: 403, manager: 200, admin: 404 } },
+  'POST /api/v2/remote_execution/actions/:id/schedule': {
+    path: (_s, t) => `/api/v2/remote_execution/actions/${t.storedAction}/schedule`,
+    body: (s) => ({ targeting: { host_ids: [s.hosts.webA.id] }, scheduling: tomorrow(), description: 'matrix schedule' }),
+    expect: manageSchedules(201),
+  },
+
   'GET /api/v2/current_user': { path: () => '/api/v2/current_user', expect: all(200) },
   'GET /api/v2/users': { path: () => '/api/v2/users', expect: adminOnly(200) },
   'POST /api/v2/users': { path: () => '/api/v2/users', body: (s, _t, persona) => ({ user: { login: `${s.prefix}made-by-${persona}`, password: 'a-long-password' } }), expect: adminOnly(201) },
@@ -155,6 +176,7 @@ describe.each(testDatabases())('permission matrix on $kind', (database) => {
     const user = async (name: string) => ((await admin.post('/api/v2/users', { user: { login: `${s.prefix}${name}`, password: 'a-long-password' } }).expect(201)).body as { id: number }).id;
     const role = async (name: string) => ((await admin.post('/api/v2/roles', { role: { name: `${s.prefix}${name}` } }).expect(201)).body as { id: number }).id;
     const filter = async (roleId: number) => ((await admin.post('/api/v2/filters', { filter: { role_id: roleId, permissions: ['view_jobs'], search: 'namespace = rpcutil' } }).expect(201)).body as { id: number }).id;
+    const schedule = async () => ((await admin.post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting: { host_ids: [s.hosts.webA.id] }, description: 'matrix schedule', scheduling: tomorrow() } }).expect(201)).body as { schedule_id: number }).schedule_id;
     const bystander = await user('bystander');
     const matrixRole = await role('matrix-role');
     const audits = (await admin.get(`/api/v2/audits?search=${encodeURIComponent(`type = JobInvocation and auditable_id = ${s.jobs.dbSecret.id}`)}`).expect(200)).body as { results: Array<{ id: number }> };
@@ -168,6 +190,9 @@ describe.each(testDatabases())('permission matrix on $kind', (database) => {
       doomedFilter: await filter(matrixRole),
       viewerRole: ((await admin.get('/api/v2/roles/Viewer').expect(200)).body as { id: number }).id,
       adminAuditId: audits.results[0].id,
+      schedule: await schedule(),
+      doomedSchedule: await schedule(),
+      storedAction: ((await admin.get(`/api/v2/remote_execution/jobs/${s.jobs.webStatus.id}`).expect(200)).body as { remote_action_id: number }).remote_action_id,
     };
   });
 

@@ -85,8 +85,8 @@ describe.each(testDatabases())('a ui-extension killed with SIGKILL while firing,
     db = await openTestDataSource(database);
     proxy = await startDemoProxy(50);
     const seeded = await seedForProxy(db.dataSource, proxy);
-    // Small batches: more commits while firing, so the kill lands between some of them.
-    const env = { UI_EXTENSION_SCHEDULER_BATCH_SIZE: '10' };
+    // Small batches: many commits while firing, so the kill lands between two of them.
+    const env = { UI_EXTENSION_SCHEDULER_BATCH_SIZE: database.kind === 'sqlite' ? '1' : '5' };
     const ids = await createSchedules(seeded, proxy.identities, count);
     // Due as the process comes up (it fires late occurrences without a start_before at once).
     const at = new Date(Date.now() + 1000);

@@ -36,9 +36,17 @@ describe.each(testDatabases())('schedule routes on $kind', (database) => {
 
   // Response bodies are checked field by field with toMatchObject, so they stay loosely typed here.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${url}${path}`, { method, headers: { Authorization: AUTH, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  async function call(method: string, path: string, body?: unknown, auth = AUTH): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${url}${path}`, { method, headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: await res.json() };
+  }
+
+  /** A user with one built-in role, made through the users API; resolves its Basic credentials. */
+  async function userWithRole(login: string, role: string): Promise<string> {
+    const roles = await call('GET', `/roles?search=${encodeURIComponent(`name = ${role}`)}`);
+    const made = await call('POST', '/users', { user: { login, password: `${login}-password`, role_ids: [roles.body.results[0].id] } });
+    expect(made.status).toBe(201);
+    return `Basic ${Buffer.from(`${login}:${login}-password`).toString('base64')}`;
   }
 
   const job = (extra: Record<string, unknown>) => ({ job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'name ~ sched-' }, ...extra } });
@@ -123,6 +131,24 @@ describe.each(testDatabases())('schedule routes on $kind', (database) => {
     expect((await call('GET', `/remote_execution/schedules/${id}`)).status).toBe(404);
     const pending = await call('GET', `/remote_execution/jobs/${created.body.id}`);
     expect(pending.body).toMatchObject({ state: 'cancelled', schedule_id: id });
+  });
+
+  it('lets an Operator read schedules but not make or change them (manage_schedules), and a Manager make them', async () => {
+    const operator = await userWithRole('operator1', 'Operator');
+    const manager = await userWithRole('manager1', 'Manager');
+    const denied = await call('POST', '/remote_execution/jobs', job({ scheduling: { start_at: '2026-03-01T12:00:00Z' } }), operator);
+    expect(denied.status).toBe(403);
+    expect(denied.body.error).toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringMatching(/manage_schedules/) });
+    const made = await call('POST', '/remote_execution/jobs', job({ scheduling: { start_at: '2026-03-01T12:00:00Z' } }), manager);
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ state: 'scheduled', owner: 'manager1' });
+    expect((await call('GET', `/remote_execution/schedules/${made.body.schedule_id}`, undefined, operator)).status).toBe(200);
+    const change = await call('PUT', `/remote_execution/schedules/${made.body.schedule_id}`, { description: 'mine now' }, operator);
+    expect(change.status).toBe(403);
+    expect((await call('POST', `/remote_execution/schedules/${made.body.schedule_id}/disable`, undefined, operator)).status).toBe(403);
+    const audits = await call('GET', `/audits?search=${encodeURIComponent('type = Schedule')}`);
+    expect(audits.status).toBe(200);
+    expect(audits.body.results.some((a: { action: string; user_name: string }) => a.action === 'create' && a.user_name === 'manager1')).toBe(true);
   });
 
   it('answers 404 for an unknown schedule or stored action', async () => {
