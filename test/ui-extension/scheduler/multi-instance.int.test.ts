@@ -87,12 +87,12 @@ describe.each(testDatabases())('a ui-extension killed with SIGKILL while firing,
     const seeded = await seedForProxy(db.dataSource, proxy);
     // Small batches: many commits while firing, so the kill lands between two of them.
     const env = { UI_EXTENSION_SCHEDULER_BATCH_SIZE: database.kind === 'sqlite' ? '1' : '5' };
+    // Made an hour ahead, then the process starts (nothing is due yet), then they all fall due.
     const ids = await createSchedules(seeded, proxy.identities, count);
-    // Due as the process comes up (it fires late occurrences without a start_before at once).
-    const at = new Date(Date.now() + 1000);
-    await dueAt(db.dataSource, at);
     const first = await startUiProcess({ database: db.database, instanceId: 'sched-kill', env });
     processes.push(first);
+    const at = new Date(Date.now() + 2000);
+    await dueAt(db.dataSource, at);
 
     while ((await countRuns(db.dataSource)) === 0 && Date.now() < at.getTime() + 30_000) await new Promise((r) => setTimeout(r, 5));
     expect(await first.kill('SIGKILL')).toBe('SIGKILL');
