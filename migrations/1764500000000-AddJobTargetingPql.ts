@@ -1,14 +1,16 @@
-import { MigrationInterface, QueryRunner, TableColumn } from 'typeorm';
+import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** A job's PuppetDB targeting (`pql`), stored as the user wrote it like the other targetings. */
 export class AddJobTargetingPql1764500000000 implements MigrationInterface {
   name = 'AddJobTargetingPql1764500000000';
 
+  // Plain ALTER TABLE on purpose (as CreateSchedules): TypeORM's addColumn/dropColumn rebuild the
+  // table on SQLite, and dropping the old job_invocations cascades into job_invocation_hosts.
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.addColumn('job_invocations', new TableColumn({ name: 'targeting_pql', type: 'text', isNullable: true }));
+    await queryRunner.query('ALTER TABLE job_invocations ADD COLUMN targeting_pql text NULL');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropColumn('job_invocations', 'targeting_pql');
+    await queryRunner.query('ALTER TABLE job_invocations DROP COLUMN targeting_pql');
   }
 }
