@@ -1,6 +1,7 @@
 /**
  * The job service's time-driven duties on both databases, with a controllable clock: a job past its
- * deadline ends (no job stays running for ever) and retention purges host rows but keeps summaries.
+ * deadline ends (no job stays running for ever) and retention purges host rows but keeps summaries;
+ * and what it refuses to keep for later: sensitive values, which are never stored.
  */
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
 import { createHostRepository } from '@server/inventory/host.repository';
@@ -35,6 +36,8 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
   let ids: SeededInventory;
   let now: Date;
   let service: JobInvocationService;
+  /** Inputs the catalog marks sensitive (as a Puppet task's Sensitive parameters are). */
+  let sensitive: Set<string>;
 
   beforeAll(async () => {
     db = await openTestDataSource(database);
@@ -47,12 +50,13 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
 
   beforeEach(() => {
     now = new Date();
+    sensitive = new Set();
     const smartProxies = createSmartProxyRepository(db.dataSource.manager);
     const proxies = hangingProxy();
     const catalog = {
       findAction: async (namespace: string, action: string) => {
         const ddl = proxyPluginAgents().find((a) => a.metadata?.name === namespace)!.actions.find((a) => a.name === action)!;
-        return { namespace, action: ddl, timeout: 10 };
+        return { namespace, action: { ...ddl, inputs: ddl.inputs.map((i) => ({ ...i, sensitive: sensitive.has(i.name) })) }, timeout: 10 };
       },
     };
     service = createJobInvocationService({
@@ -79,8 +83,10 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
   it('ends unanswered hosts no_response when the job passes its deadline', async () => {
     const job = await service.create(admin, { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('lifecycle')! }, timeout: 1 });
     service.start();
-    // The proxy never answers; move the clock past timeout + grace and let supervision notice.
-    await new Promise((r) => setTimeout(r, 100));
+    // The proxy never answers. Once the job runs (its deadline is set from the clock when it
+    // starts), move the clock past timeout + grace and let supervision notice.
+    for (let i = 0; i < 100 && (await service.get(admin, job.id)).state !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await service.get(admin, job.id)).state).toBe('running');
     now = new Date(now.getTime() + 5_000);
     await service.whenDispatched(job.id);
     const done = await service.get(admin, job.id);
@@ -104,5 +110,24 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
     expect(after.counts).toEqual(before.counts);
     expect((await service.hosts(admin, job.id, { page: 1, perPage: 10 })).total).toBe(0);
     await expect(service.replay(admin, job.id, { hosts: 'failed' })).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+  });
+
+  it('refuses to schedule a sensitive value, which is never stored, and stores nothing', async () => {
+    sensitive.add('fact');
+    await expect(service.prepareAction(admin, { namespace: 'rpcutil', action: 'get_fact', arguments: { fact: 'do-not-keep' } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      httpStatus: 422,
+      message: expect.stringContaining('arguments.fact: a sensitive input cannot be scheduled'),
+      details: { input: 'fact', rule: 'sensitive inputs run only now' },
+    });
+    expect(await db.dataSource.query("SELECT id FROM remote_actions WHERE arguments LIKE '%do-not-keep%'")).toEqual([]);
+  });
+
+  it('refuses to schedule a stored action whose sensitive value was masked when it ran', async () => {
+    sensitive.add('fact');
+    const job = await service.create(admin, { namespace: 'rpcutil', action: 'get_fact', arguments: { fact: 'ran-once' }, targeting: { hostgroup_id: ids.hostgroupIds.get('lifecycle')! }, timeout: 1 });
+    await service.cancel(admin, job.id);
+    await service.whenDispatched(job.id);
+    await expect(service.prepareStoredAction(admin, job.remote_action_id)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', httpStatus: 422, details: { input: 'fact' } });
   });
 });

@@ -409,6 +409,13 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     return toJob(job, action);
   }
 
+  /** A later run takes its arguments from storage, and sensitive values are never stored (sensitive-arguments.ts). */
+  function refuseSensitiveForLater(sensitiveInputs: string[]): void {
+    if (sensitiveInputs.length === 0) return;
+    const input = sensitiveInputs[0];
+    throw new AppError('INVALID_ARGUMENT', `arguments.${input}: a sensitive input cannot be scheduled, because its value is never stored; run the job now instead`, { httpStatus: 422, details: { input, rule: 'sensitive inputs run only now' } });
+  }
+
   async function waitFor(jobId: number, changed: (row: { version: number; lastEventSeq: number; state: string }) => boolean, waitS: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + Math.min(waitS, deps.config.long_poll_max_s) * 1000;
     for (;;) {
@@ -461,6 +468,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       requireCreate(user, body.namespace, body.action);
       const catalog = await deps.catalog.findAction(body.namespace, body.action);
       const args = deps.validateArguments(catalog.action, body.arguments ?? {});
+      refuseSensitiveForLater(Object.keys(splitSensitiveArguments(catalog.action, args).secrets));
       const stored = await repo.findOrCreateRemoteAction({ namespace: body.namespace, action: body.action, arguments: canonicalJson(args), hash: remoteActionHash(body.namespace, body.action, args), now: clock() });
       return { remoteActionId: stored.id, namespace: stored.namespace, action: stored.action, arguments: args, ddl: JSON.stringify(catalog.action), timeoutS: catalog.timeout || deps.config.default_timeout_s };
     },
@@ -484,7 +492,9 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         if (!fallback) throw error;
         ddl = fallback;
       }
-      return { remoteActionId: stored.id, namespace: stored.namespace, action: stored.action, arguments: JSON.parse(stored.arguments) as Record<string, unknown>, ddl, timeoutS };
+      const args = JSON.parse(stored.arguments) as Record<string, unknown>;
+      refuseSensitiveForLater(maskedInputs(JSON.parse(ddl) as DdlAction__Output, args));
+      return { remoteActionId: stored.id, namespace: stored.namespace, action: stored.action, arguments: args, ddl, timeoutS };
     },
 
     /** Stores the `scheduled` jobs that stand for schedules' next occurrences, inside `tx`; ids in order. */
