@@ -1,7 +1,8 @@
 /**
  * The job service's time-driven duties on both databases, with a controllable clock: a job past its
  * deadline ends (no job stays running for ever) and retention purges host rows but keeps summaries;
- * and what it refuses to keep for later: sensitive values, which are never stored.
+ * what it refuses to keep for later: sensitive values, which are never stored; and that a job and
+ * its audit entry are stored together or not at all.
  */
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
 import { createHostRepository } from '@server/inventory/host.repository';
@@ -38,6 +39,8 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
   let service: JobInvocationService;
   /** Inputs the catalog marks sensitive (as a Puppet task's Sensitive parameters are). */
   let sensitive: Set<string>;
+  /** Makes the audit store fail, as a full disk or a lost connection would. */
+  let auditFails: boolean;
 
   beforeAll(async () => {
     db = await openTestDataSource(database);
@@ -51,6 +54,7 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
   beforeEach(() => {
     now = new Date();
     sensitive = new Set();
+    auditFails = false;
     const smartProxies = createSmartProxyRepository(db.dataSource.manager);
     const proxies = hangingProxy();
     const catalog = {
@@ -66,7 +70,10 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
       proxies,
       catalog,
       validateArguments: validateJobArguments,
-      audit: createAuditService({ repo: createAuditRepository(db.dataSource), clock: () => now, logger: silentLogger() }),
+      audit: (() => {
+        const real = createAuditService({ repo: createAuditRepository(db.dataSource), clock: () => now, logger: silentLogger() });
+        return { record: (entry, tx) => (auditFails ? Promise.reject(new Error('audit store unavailable')) : real.record(entry, tx)) };
+      })(),
       clock: () => now,
       logger: silentLogger(),
       config: { global_concurrency: 100, default_timeout_s: 1, retention_days: 30, result_batch_size: 500, long_poll_max_s: 10 },
@@ -129,5 +136,18 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
     await service.cancel(admin, job.id);
     await service.whenDispatched(job.id);
     await expect(service.prepareStoredAction(admin, job.remote_action_id)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', httpStatus: 422, details: { input: 'fact' } });
+  });
+
+  it('stores neither the job nor its hosts when its audit entry cannot be written', async () => {
+    const count = async (table: string) => Number(((await db.dataSource.query(`SELECT COUNT(*) AS n FROM ${table}`)) as Array<{ n: unknown }>)[0].n);
+    const before = { jobs: await count('job_invocations'), hosts: await count('job_invocation_hosts'), audits: await count('audits') };
+    auditFails = true;
+    await expect(service.create(admin, { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('lifecycle')! }, timeout: 1 })).rejects.toThrow('audit store unavailable');
+    expect({ jobs: await count('job_invocations'), hosts: await count('job_invocation_hosts'), audits: await count('audits') }).toEqual(before);
+    auditFails = false;
+    const job = await service.create(admin, { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('lifecycle')! }, timeout: 1 });
+    expect(await db.dataSource.query("SELECT auditable_id FROM audits WHERE auditable_type = 'JobInvocation' AND action = 'create' ORDER BY id DESC LIMIT 1")).toEqual([{ auditable_id: job.id }]);
+    await service.cancel(admin, job.id);
+    await service.whenDispatched(job.id);
   });
 });

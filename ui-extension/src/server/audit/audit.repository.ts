@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { managerOf, type Tx } from '../db-transaction';
 import { compileSearch, type SearchDefinition } from '../search/compiler';
 import { dialectOf } from '../inventory/sql';
 import { AuditEntity } from './audit.entity';
@@ -41,8 +42,10 @@ export function createAuditRepository(dataSource: DataSource) {
   const dialect = dialectOf(dataSource.manager);
   const count = async (sql: string, params: unknown[]): Promise<number> => Number(((await dataSource.query(sql, params)) as Array<{ n: unknown }>)[0].n);
   return {
-    async insert(entry: NewAudit): Promise<number> {
-      const result = await repo.createQueryBuilder().insert().values(entry).updateEntity(false).execute();
+    /** Inside `tx` when given, so the entry commits (or not) with the change it records. */
+    async insert(entry: NewAudit, tx?: Tx): Promise<number> {
+      const builder = tx ? managerOf(tx).createQueryBuilder().insert().into(AuditEntity) : repo.createQueryBuilder().insert();
+      const result = await builder.values(entry).updateEntity(false).execute();
       return Number(result.identifiers[0]?.id ?? (result.raw as { insertId?: number })?.insertId);
     },
 

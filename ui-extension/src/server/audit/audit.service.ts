@@ -1,5 +1,6 @@
 import { AppError } from '../errors';
 import { hasPermission, type CurrentUser } from '../auth/abilities';
+import type { Tx } from '../db-transaction';
 import type { Logger } from '../logger';
 import type { AuditEntity } from './audit.entity';
 import type { AuditRepository } from './audit.repository';
@@ -73,8 +74,11 @@ function toRow(e: AuditEntity): AuditRow {
  */
 export function createAuditService(deps: { repo: AuditRepository; clock: () => Date; logger: Logger }) {
   return {
-    /** Appends one entry; a write failure is logged and rethrown, so a change is never left unaudited silently. */
-    async record(entry: AuditEntry): Promise<void> {
+    /**
+     * Appends one entry; a write failure is logged and rethrown, so a change is never left unaudited
+     * silently. Given the change's transaction, the entry and the change commit together.
+     */
+    async record(entry: AuditEntry, tx?: Tx): Promise<void> {
       try {
         await deps.repo.insert({
           createdAt: deps.clock(),
@@ -87,7 +91,7 @@ export function createAuditService(deps: { repo: AuditRepository; clock: () => D
           auditedChanges: entry.changes ? JSON.stringify(maskSecrets(entry.changes)) : null,
           remoteAddress: clip(entry.source, 100),
           requestUuid: clip(entry.requestId, 128),
-        });
+        }, tx);
       } catch (error) {
         deps.logger.error({ err: error, action: entry.action, type: entry.object.type }, 'audit write failed');
         throw error;

@@ -1,7 +1,7 @@
 import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { HostCounts, HostState, JobState } from '@common/jobs';
 import { named, type Sql } from '../auth/scope-sql';
-import { managerOf, type Tx } from '../db-transaction';
+import { managerOf, toTx, type Tx } from '../db-transaction';
 import { JobHostEntity } from './job-host.entity';
 import { JobInvocationEntity } from './job-invocation.entity';
 import { JobProxyStreamEntity } from './job-proxy-stream.entity';
@@ -297,6 +297,11 @@ export function createJobInvocationRepository(dataSource: DataSource) {
      * Stores the job, its hosts and its proxy streams in one transaction (or inside `tx`); resolves
      * the job id.
      */
+    /** Runs `fn` in one transaction, for services that store a job together with something else (its audit entry). */
+    transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      return dataSource.transaction(async (m) => fn(toTx(m)));
+    },
+
     async createJob(job: NewJob, tx?: Tx): Promise<number> {
       const run = async (m: EntityManager) => {
         const result = await m.createQueryBuilder().insert().into(JobInvocationEntity).values({

@@ -61,7 +61,7 @@ export interface JobServiceDeps {
   catalog: { findAction(namespace: string, action: string): Promise<CatalogAction> };
   validateArguments: ValidateArguments;
   /** Job creation, replay and cancel are audited (audit/audit.service.ts). */
-  audit: { record(entry: AuditEntry): Promise<void> };
+  audit: { record(entry: AuditEntry, tx?: Tx): Promise<void> };
   /** Resolves `pql` targeting; without it such a job is refused (PuppetDB is not configured). */
   puppetdb?: { certnames(pql: string): Promise<string[]> };
   clock: () => Date;
@@ -212,8 +212,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     return (await repo.countHostsOutside(jobId, hostScopeSql(scope, hostColumns('sh')))) === 0;
   }
 
-  async function auditJob(user: CurrentUser, verb: 'create' | 'replay' | 'cancel', job: Job, changes: Record<string, unknown>): Promise<void> {
-    await deps.audit.record({ user, action: verb, object: { type: 'JobInvocation', id: job.id, name: job.description }, changes, ...auditContext(user) });
+  async function auditJob(user: CurrentUser, verb: 'create' | 'replay' | 'cancel', job: { id: number; description: string }, changes: Record<string, unknown>, tx?: Tx): Promise<void> {
+    await deps.audit.record({ user, action: verb, object: { type: 'JobInvocation', id: job.id, name: job.description }, changes, ...auditContext(user) }, tx);
   }
 
   async function loadJob(id: number): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity }> {
@@ -378,30 +378,36 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     timeoutS: number;
     /** Sensitive argument values, held in memory only (sensitive-arguments.ts). */
     secrets?: Record<string, unknown>;
+    /** The audit entry, written in the job's own transaction: no job without its entry, nor the reverse. */
+    audit: { verb: 'create' | 'replay'; changes: (totalHosts: number) => Record<string, unknown> };
   }): Promise<Job> {
     const plan = await planHosts(input.targets);
     const now = clock();
     const factNames = factNamesOfSearch(input.targeting.search);
-    const jobId = await repo.createJob({
-      remoteActionId: input.action.id,
-      parentId: input.parentId,
-      owner: input.user.login,
-      description: input.description,
-      targetingSearch: input.targeting.search ?? null,
-      targetingHostIds: input.targeting.host_ids ?? null,
-      targetingHostgroupId: input.targeting.hostgroup_id ?? null,
-      targetingPql: input.targeting.pql ?? null,
-      factNames,
-      concurrencyLevel: input.concurrencyLevel,
-      batchSize: input.batchSize,
-      timeoutS: input.timeoutS,
-      ddl: JSON.stringify(input.ddl),
-      counts: plan.counts,
-      smartProxyIds: plan.proxyIds,
-      hosts: plan.hosts,
-      leaseOwner: instanceId,
-      leaseExpiresAt: new Date(now.getTime() + leaseMs),
-      now,
+    const jobId = await repo.transaction(async (tx) => {
+      const id = await repo.createJob({
+        remoteActionId: input.action.id,
+        parentId: input.parentId,
+        owner: input.user.login,
+        description: input.description,
+        targetingSearch: input.targeting.search ?? null,
+        targetingHostIds: input.targeting.host_ids ?? null,
+        targetingHostgroupId: input.targeting.hostgroup_id ?? null,
+        targetingPql: input.targeting.pql ?? null,
+        factNames,
+        concurrencyLevel: input.concurrencyLevel,
+        batchSize: input.batchSize,
+        timeoutS: input.timeoutS,
+        ddl: JSON.stringify(input.ddl),
+        counts: plan.counts,
+        smartProxyIds: plan.proxyIds,
+        hosts: plan.hosts,
+        leaseOwner: instanceId,
+        leaseExpiresAt: new Date(now.getTime() + leaseMs),
+        now,
+      }, tx);
+      await auditJob(input.user, input.audit.verb, { id, description: input.description }, input.audit.changes(plan.hosts.length), tx);
+      return id;
     });
     logger.info({ jobId, hosts: plan.hosts.length, skipped: plan.counts.skipped, proxies: plan.proxyIds.length }, 'job created');
     const { job, action } = await loadJob(jobId);
@@ -455,8 +461,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         batchSize: body.batch_size ?? null,
         timeoutS: body.timeout ?? (catalog.timeout || deps.config.default_timeout_s),
         secrets,
+        audit: { verb: 'create', changes: (totalHosts) => ({ namespace: body.namespace, action: body.action, arguments: args, targeting: body.targeting, total_hosts: totalHosts }) },
       });
-      await auditJob(user, 'create', job, { namespace: job.namespace, action: job.action, arguments: job.arguments, targeting: body.targeting, total_hosts: job.total_hosts });
       return job;
     },
 
@@ -677,8 +683,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         concurrencyLevel: job.concurrencyLevel,
         batchSize: job.batchSize,
         timeoutS: job.timeoutS,
+        audit: { verb: 'replay', changes: (totalHosts) => ({ replay_of: job.id, namespace: action.namespace, action: action.action, targeting: body.targeting ?? { hosts: body.hosts ?? 'all' }, total_hosts: totalHosts }) },
       });
-      await auditJob(user, 'replay', replayed, { replay_of: job.id, namespace: action.namespace, action: action.action, targeting: body.targeting ?? { hosts: body.hosts ?? 'all' }, total_hosts: replayed.total_hosts });
       return replayed;
     },
 

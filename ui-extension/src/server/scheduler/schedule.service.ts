@@ -40,7 +40,7 @@ export interface ScheduleServiceDeps {
   /** The owner as they are at firing time (auth.service.ts `loadCurrentUser`); null when gone. */
   users: { loadCurrentUser(userId: number): Promise<CurrentUser | null> };
   /** Creating, changing and deleting schedules is audited (audit/audit.service.ts). */
-  audit: { record(entry: AuditEntry): Promise<void> };
+  audit: { record(entry: AuditEntry, tx?: Tx): Promise<void> };
   clock: () => Date;
   logger: Logger;
   instanceId: string;
@@ -274,8 +274,10 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     return type === 'static_query' ? JSON.stringify(targets.map((t) => t.id)) : null;
   }
 
-  async function audited(user: CurrentUser, verb: 'create' | 'update' | 'destroy' | 'enable' | 'disable', s: { id: number; description: string }, changes: Record<string, unknown>): Promise<void> {
-    await deps.audit.record({ user, action: verb, object: { type: 'Schedule', id: s.id, name: s.description }, changes, ...auditContext(user) });
+  type AuditVerb = 'create' | 'update' | 'destroy' | 'enable' | 'disable';
+  /** Written in the change's own transaction: the change and its audit entry commit together. */
+  async function audited(tx: Tx, user: CurrentUser, verb: AuditVerb, s: { id: number; description: string }, changes: Record<string, unknown>): Promise<void> {
+    await deps.audit.record({ user, action: verb, object: { type: 'Schedule', id: s.id, name: s.description }, changes, ...auditContext(user) }, tx);
   }
 
   /** A schedule the user may see: view_jobs covering its action; otherwise NOT_FOUND, as for a job. */
@@ -338,10 +340,10 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         const jobId = await jobs.createScheduledJob(tx, user.login, jobInput({ ...row, id: scheduleId }, prepared, first));
         await repo.update(tx, scheduleId, { nextJobId: jobId });
       }
+      await audited(tx, user, 'create', { id: scheduleId, description: row.description }, { namespace: prepared.namespace, action: prepared.action, targeting: options.targeting, targeting_type: type, start_at: iso(row.startAt), start_before: iso(row.startBefore), cron_line: row.cronLine, time_zone: row.timeZone, max_iterations: row.maxIterations, end_time: iso(row.endTime) });
       return scheduleId;
     });
     logger.info({ scheduleId: id, owner: user.login, nextRunAt: iso(first), cronLine: row.cronLine, timeZone: row.timeZone }, 'schedule created');
-    await audited(user, 'create', { id, description: row.description }, { namespace: prepared.namespace, action: prepared.action, targeting: options.targeting, targeting_type: type, start_at: iso(row.startAt), start_before: iso(row.startBefore), cron_line: row.cronLine, time_zone: row.timeZone, max_iterations: row.maxIterations, end_time: iso(row.endTime) });
     deps.onChange?.();
     return loadSchedule(id);
   }
@@ -357,7 +359,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
   }
 
   /** Locks a schedule, applies `change`, and settles its pending job; the change returns the new row. */
-  async function change(id: number, apply: (s: ScheduleEntity, now: Date) => Promise<Partial<ScheduleEntity>> | Partial<ScheduleEntity>, message: string): Promise<ScheduleDetail> {
+  async function change(id: number, apply: (s: ScheduleEntity, now: Date) => Promise<Partial<ScheduleEntity>> | Partial<ScheduleEntity>, message: string, audit: { user: CurrentUser; verb: AuditVerb; changes: Record<string, unknown> }): Promise<ScheduleDetail> {
     await repo.transaction(async (tx) => {
       const s = await repo.lock(tx, id);
       if (!s) throw new AppError('NOT_FOUND', `schedule ${id} not found`);
@@ -368,6 +370,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       const pending = s.nextJobId !== null && (await jobs.lockJobStates(tx, [s.nextJobId])).get(s.nextJobId) === 'scheduled' ? s.nextJobId : null;
       const nextJobId = await settlePendingJob(tx, updated, action, pending, updated.enabled ? updated.nextRunAt : null);
       await repo.update(tx, id, { ...fields, nextJobId, updatedAt: now });
+      await audited(tx, audit.user, audit.verb, updated, audit.changes);
     });
     logger.info({ scheduleId: id }, message);
     deps.onChange?.();
@@ -686,24 +689,19 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
           fields.nextRunAt = upcoming({ ...s, ...fields } as ScheduleEntity, now);
         }
         return fields;
-      }, 'schedule updated');
-      await audited(user, 'update', updated, body as Record<string, unknown>);
+      }, 'schedule updated', { user, verb: 'update', changes: body as Record<string, unknown> });
       return updated;
     },
 
     async enable(user: CurrentUser, id: number): Promise<ScheduleDetail> {
       await manageable(user, id);
-      const enabled = await change(id, (s, now) => (s.enabled ? {} : { enabled: true, nextRunAt: upcoming(s, now) }), 'schedule enabled');
-      await audited(user, 'enable', enabled, { enabled: true });
-      return enabled;
+      return change(id, (s, now) => (s.enabled ? {} : { enabled: true, nextRunAt: upcoming(s, now) }), 'schedule enabled', { user, verb: 'enable', changes: { enabled: true } });
     },
 
     /** Stops firing; the pending job is cancelled, and occurrences while disabled are not missed, just skipped. */
     async disable(user: CurrentUser, id: number): Promise<ScheduleDetail> {
       await manageable(user, id);
-      const disabled = await change(id, (s) => (s.enabled ? { enabled: false, nextRunAt: s.cronLine ? null : s.nextRunAt } : {}), 'schedule disabled');
-      await audited(user, 'disable', disabled, { enabled: false });
-      return disabled;
+      return change(id, (s) => (s.enabled ? { enabled: false, nextRunAt: s.cronLine ? null : s.nextRunAt } : {}), 'schedule disabled', { user, verb: 'disable', changes: { enabled: false } });
     },
 
     /** Deletes the schedule and its runs; its jobs stay in the history, a pending one cancelled. */
@@ -715,9 +713,9 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         if (!s) throw new AppError('NOT_FOUND', `schedule ${id} not found`);
         if (s.nextJobId !== null) await jobs.cancelScheduledJobs(tx, [s.nextJobId]);
         await repo.remove(tx, id);
+        await audited(tx, user, 'destroy', before, {});
       });
       logger.info({ scheduleId: id }, 'schedule deleted');
-      await audited(user, 'destroy', before, {});
       return before;
     },
 
