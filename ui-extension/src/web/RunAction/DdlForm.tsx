@@ -46,7 +46,7 @@ export function toArguments(inputs: DdlInputDto[], values: DdlValues): { args: R
     }
     const text = typeof raw === 'string' ? raw : '';
     if (text.trim() === '') {
-      if (!input.optional) problems[input.name] = 'is required';
+      if (!input.optional) problems[input.name] = `${input.prompt || input.name} is required`;
       continue;
     }
     if (NUMERIC.has(type) && /^-?\d+(\.\d+)?$/.test(text.trim())) args[input.name] = Number(text.trim());
@@ -55,7 +55,7 @@ export function toArguments(inputs: DdlInputDto[], values: DdlValues): { args: R
         args[input.name] = JSON.parse(text);
       } catch {
         if (type === 'any') args[input.name] = text;
-        else problems[input.name] = `must be ${type === 'hash' ? 'a JSON object' : 'a JSON array'}`;
+        else problems[input.name] = `${input.name} must be ${type === 'hash' ? 'a JSON object' : 'a JSON array'}`;
       }
     } else args[input.name] = text;
   }
@@ -78,7 +78,7 @@ export function DdlForm({ inputs, values, errors, onChange }: { inputs: DdlInput
           <FormHelperText>
             <HelperText>
               {error ? (
-                <HelperTextItem variant="error" id={`${id}-error`}>{`${input.name}: ${error}`}</HelperTextItem>
+                <HelperTextItem variant="error" id={`${id}-error`}>{error}</HelperTextItem>
               ) : (
                 <HelperTextItem>{hints}</HelperTextItem>
               )}

@@ -87,7 +87,7 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
       }
     } catch (error) {
       const input = error instanceof ApiError ? (error.details?.input as string | undefined) : undefined;
-      if (input && inputs.some((i) => i.name === input)) setErrors({ [input]: error instanceof ApiError ? error.message.replace(new RegExp(`^${input}:\\s*`), '') : String(error) });
+      if (input && inputs.some((i) => i.name === input)) setErrors({ [input]: errorMessage(error) });
       setFailure(error);
       setBusy(false);
     }

@@ -13,7 +13,7 @@ export function ListToolbar(props: { search?: ReactNode; actions?: ReactNode; to
             itemCount={props.total}
             page={props.page}
             perPage={props.perPage}
-            perPageOptions={[20, 50, 100].map((n) => ({ title: String(n), value: n }))}
+            perPageOptions={[10, 20, 50, 100].map((n) => ({ title: String(n), value: n }))}
             onSetPage={(_e, p) => props.onPage(p, props.perPage)}
             onPerPageSelect={(_e, pp) => props.onPage(1, pp)}
             isCompact

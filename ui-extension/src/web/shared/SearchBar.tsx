@@ -37,7 +37,8 @@ export function SearchBar(props: { value: string; onSearch(value: string): void;
   }, [text, open, autocomplete]);
 
   const take = (s: Suggestion) => {
-    setText(s.completed.endsWith(' ') ? s.completed : `${s.completed} `);
+    setText(s.label.endsWith(' ') ? s.label : `${s.label} `);
+    setActive(-1);
     setOpen(true);
   };
   const submit = (value = text) => {
