@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The job page of a 10,000-host job, in a real browser against the real stack (one demo proxy with
  * 10,000 nodes over gRPC): it must open in under 2 s and stay responsive while results stream in,

@@ -8,7 +8,7 @@ import { useLoad } from '../shared/hooks';
 import { ListToolbar } from '../shared/ListToolbar';
 import { useNotify } from '../shared/Notifications';
 import { PageHeader } from '../shared/PageHeader';
-import { deleteSchedule, disableSchedule, enableSchedule, occurrences, type Schedule } from './api';
+import { deleteSchedule, disableSchedule, enableSchedule, occurrences, type Occurrence, type Schedule } from './api';
 
 const DAY = 86_400_000;
 
@@ -18,13 +18,17 @@ export function SchedulesPage() {
   const [to, setTo] = useState(() => toLocalInput(new Date(Date.now() + 7 * DAY)));
   const [page, setPage] = useState({ page: 1, perPage: 50 });
   const [deleting, setDeleting] = useState<Schedule>();
+  // The API lists occurrences of enabled schedules only; a schedule disabled here stays on screen
+  // (switched off) so that it can be enabled again without searching for it.
+  const [disabled, setDisabled] = useState<Occurrence[]>([]);
   const notify = useNotify();
   const list = useLoad(() => occurrences({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), page: page.page, per_page: page.perPage }), [from, to, page]);
 
-  const act = async (what: string, call: () => Promise<unknown>) => {
+  const act = async (what: string, call: () => Promise<unknown>, after?: () => void) => {
     try {
       await call();
       notify('success', what);
+      after?.();
       list.reload();
     } catch (error) {
       notify('danger', `${what}: failed`, errorMessage(error));
@@ -56,7 +60,7 @@ export function SchedulesPage() {
             <Tr><Th>At</Th><Th>Action</Th><Th>Arguments</Th><Th>Target</Th><Th>Recurrence</Th><Th>Owner</Th><Th>Enabled</Th><Th screenReaderText="Delete" /></Tr>
           </Thead>
           <Tbody>
-            {(list.data?.results ?? []).map((o) => {
+            {[...(list.data?.results ?? []).filter((o) => !disabled.some((d) => d.schedule_id === o.schedule_id)), ...disabled].map((o) => {
               const s = o.schedule;
               return (
                 <Tr key={`${o.schedule_id}-${o.at}`}>
@@ -67,7 +71,7 @@ export function SchedulesPage() {
                   <Td dataLabel="Recurrence">{s.cron_line ? `${s.cron_line} (${s.time_zone})` : 'once'}</Td>
                   <Td dataLabel="Owner">{s.owner}</Td>
                   <Td dataLabel="Enabled">
-                    <Switch id={`schedule-${o.schedule_id}-${o.at}`} aria-label={`Schedule ${s.id} enabled`} isChecked={s.enabled} onChange={(_e, on) => act(`Schedule ${s.id} ${on ? 'enabled' : 'disabled'}`, () => (on ? enableSchedule(s.id) : disableSchedule(s.id)))} />
+                    <Switch id={`schedule-${o.schedule_id}-${o.at}`} aria-label={`Schedule ${s.id} enabled`} isChecked={s.enabled} onChange={(_e, on) => act(`Schedule ${s.id} ${on ? 'enabled' : 'disabled'}`, () => (on ? enableSchedule(s.id) : disableSchedule(s.id)), () => setDisabled((d) => (on ? d.filter((x) => x.schedule_id !== s.id) : [...d, ...(list.data?.results ?? []).filter((x) => x.schedule_id === s.id).map((x) => ({ ...x, schedule: { ...x.schedule, enabled: false } }))])))} />
                   </Td>
                   <Td isActionCell><Button variant="link" isDanger onClick={() => setDeleting(s)}>Delete</Button></Td>
                 </Tr>
@@ -82,7 +86,7 @@ export function SchedulesPage() {
           <ModalHeader title={`Delete schedule ${deleting.id}?`} labelId="delete-schedule-title" titleIconVariant="warning" />
           <ModalBody>{deleting.namespace}.{deleting.action} will not run again. Jobs it already ran stay in the history.</ModalBody>
           <ModalFooter>
-            <Button variant="danger" onClick={() => { const s = deleting; setDeleting(undefined); void act(`Schedule ${s.id} deleted`, () => deleteSchedule(s.id)); }}>Delete</Button>
+            <Button variant="danger" onClick={() => { const s = deleting; setDeleting(undefined); void act(`Schedule ${s.id} deleted`, () => deleteSchedule(s.id), () => setDisabled((d) => d.filter((x) => x.schedule_id !== s.id))); }}>Delete</Button>
             <Button variant="link" onClick={() => setDeleting(undefined)}>Cancel</Button>
           </ModalFooter>
         </Modal>
