@@ -45,7 +45,8 @@ describe('web UI: schedules', () => {
     await row.getByText('package=openssl').waitFor();
     await screenshot(page, 'schedules');
 
-    await row.getByRole('switch').uncheck();
+    // By keyboard: focus the switch and press Space.
+    await row.getByRole('switch').press('Space');
     await page.getByText(/Schedule \d+ disabled/).waitFor();
     expect(await row.getByRole('switch').isChecked()).toBe(false);
 
