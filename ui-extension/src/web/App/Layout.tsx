@@ -68,7 +68,7 @@ function UserMenu() {
 
 /** Foreman's page structure: masthead (organization, location, user), vertical navigation, content. */
 export function Layout({ children }: { children: ReactNode }) {
-  const { path } = useRouter();
+  const { path, navigate } = useRouter();
   const masthead = (
     <Masthead>
       <MastheadMain>
@@ -102,8 +102,8 @@ export function Layout({ children }: { children: ReactNode }) {
         <Nav aria-label="Main navigation">
           <NavList>
             {NAV.map((n) => (
-              <NavItem key={n.to} isActive={path === n.to || path.startsWith(`${n.to}/`)}>
-                <Link to={n.to}>{n.label}</Link>
+              <NavItem key={n.to} to={n.to} isActive={path === n.to || path.startsWith(`${n.to}/`)} onClick={(e) => { e.preventDefault(); navigate(n.to); }}>
+                {n.label}
               </NavItem>
             ))}
           </NavList>
