@@ -10,7 +10,8 @@ import { useLoad } from '../shared/hooks';
 import { useNotify } from '../shared/Notifications';
 import { useRouter } from '../shared/router';
 import { actionHistory, createJob, namespaces, type CreateJobBody } from './api';
-import { DdlForm, initialValues, toArguments, type DdlValues } from './DdlForm';
+import { DdlForm } from './DdlForm';
+import { initialValues, toArguments, type DdlValues } from './ddl-values';
 
 export interface RunActionPreset {
   namespace?: string;
