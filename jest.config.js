@@ -20,8 +20,8 @@ const common = { rootDir: __dirname, transform: { '^.+\\.tsx?$': swc }, moduleNa
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$', '/node_modules/'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int.test.ts'], testTimeout: 60000 },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int.test.ts'], setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'] },
     // Real browser (Debian's chromium) against the real stack; builds the web UI first.
-    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'], globalSetup: '<rootDir>/test/e2e/support/global-setup.ts', testTimeout: 120000 },
+    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'], globalSetup: '<rootDir>/test/e2e/support/global-setup.ts', setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'] },
   ],
 };
