@@ -47,6 +47,8 @@ export async function startStack(options: { proxies: DemoProxySpec[]; database?:
           name: p.name,
           'grpc.host': '127.0.0.1',
           'grpc.port': 0,
+          // Plain text on loopback, as the all-in-one start; mutual TLS has its own tests.
+          'grpc.plaintext': true,
           transport: 'demo',
           'demo.node_count': p.nodes,
           'demo.name_prefix': p.prefix,
@@ -68,10 +70,11 @@ export async function startStack(options: { proxies: DemoProxySpec[]; database?:
         'admin.password': ADMIN_PASSWORD,
         'admin.password_file': path.join(dir, 'initial-admin-password'),
         'proxies.sync_interval_s': 0,
+        'proxies.plaintext': true,
       },
     });
     server = await startServer({ config, logger: silentLogger(), migrate: true, webRoot: WEB_ROOT });
-    const admin = { id: 1, login: 'admin', admin: true };
+    const admin = { id: 1, login: 'admin', admin: true, rules: [] };
     await server.services.inventory.importInventory(admin, {
       organizations: ['Demo Org'],
       locations: ['Amsterdam'],
@@ -80,7 +83,7 @@ export async function startStack(options: { proxies: DemoProxySpec[]; database?:
       hosts: [],
     });
     await server.services.proxySync.syncAll();
-    const registered = await Promise.all(options.proxies.map((p) => server!.services.inventory.getSmartProxy(p.name)));
+    const registered = await Promise.all(options.proxies.map((p) => server!.services.inventory.getSmartProxy(admin, p.name)));
     const s = server;
     const d = db;
     return {
