@@ -37,11 +37,11 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** Logs in through the login page with the keyboard. */
-export async function logIn(page: Page): Promise<void> {
+/** Logs in through the login page with the keyboard (as admin unless told otherwise). */
+export async function logIn(page: Page, login = 'admin', password = ADMIN_PASSWORD): Promise<void> {
   await page.goto('/');
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByLabel('Username').fill(login);
+  await page.getByLabel('Password').fill(password);
   await page.getByLabel('Password').press('Enter');
   await page.getByRole('heading', { name: 'Hosts', level: 1 }).waitFor();
 }

@@ -57,6 +57,11 @@ export interface DdlInputDto {
   list: string[];
   default_json: string;
   sensitive?: boolean;
+  /**
+   * The Puppet type of a Puppet Task parameter (`Optional[String[1]]`); when set, values are checked
+   * against it and `type`/`validation` are only hints. '' (or absent) for MCollective/Choria DDLs.
+   */
+  puppet_type?: string;
 }
 
 export interface DdlOutputDto {

@@ -4,6 +4,7 @@ import {
 import { BarsIcon, UserIcon } from '@patternfly/react-icons';
 import { useState, type ReactNode } from 'react';
 import { useLoad } from '../shared/hooks';
+import { errorMessage } from '../shared/http';
 import { Link, useRouter } from '../shared/router';
 import { useSession, useTaxonomy } from '../shared/session';
 import { locations, organizations } from './api';
@@ -35,6 +36,7 @@ function TaxonomyPicker({ kind }: { kind: 'organization' | 'location' }) {
     >
       <DropdownList>
         <DropdownItem onClick={() => setTaxonomy({ ...taxonomy, [kind]: null })}>{any}</DropdownItem>
+        {list.error !== undefined && <DropdownItem isDisabled description={errorMessage(list.error)}>Cannot list {kind}s</DropdownItem>}
         {(list.data?.results ?? []).map((t) => (
           <DropdownItem key={t.id} onClick={() => setTaxonomy({ ...taxonomy, [kind]: t.name })}>
             {t.name}

@@ -2,6 +2,7 @@ import { Button, Card, CardBody, DescriptionList, DescriptionListDescription, De
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
 import { JobHistory } from '../Jobs/JobHistory';
+import { PuppetRunModal } from '../PuppetRun/PuppetRunModal';
 import { RunActionModal } from '../RunAction/RunActionModal';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { formatTime, relativeTime } from '../shared/format';
@@ -35,18 +36,24 @@ function Facts({ hostId }: { hostId: number }) {
   );
 }
 
-/** A host: details, facts, its job history, and the Remote management button. */
+/** A host: details, facts, its job history, the Remote management button and the Run Puppet quick action. */
 export function HostPage({ id }: { id: string }) {
   const host = useLoad(() => getHost(id), [id]);
   const [tab, setTab] = useState<string | number>('details');
   const [running, setRunning] = useState(false);
+  const [puppetRun, setPuppetRun] = useState(false);
   const h = host.data;
   return (
     <>
       <PageHeader
         title={h?.name ?? id}
         crumbs={[{ to: '/hosts', label: 'Hosts' }]}
-        actions={<Button variant="primary" onClick={() => setRunning(true)} isDisabled={!h}>Remote management</Button>}
+        actions={
+          <div style={{ display: 'flex', gap: 8 }}>
+            <Button variant="secondary" onClick={() => setPuppetRun(true)} isDisabled={!h}>Run Puppet</Button>
+            <Button variant="primary" onClick={() => setRunning(true)} isDisabled={!h}>Remote management</Button>
+          </div>
+        }
       />
       <PageSection>
         <ErrorAlert error={host.error} title="Cannot load the host" />
@@ -77,6 +84,7 @@ export function HostPage({ id }: { id: string }) {
           </Tabs>
         )}
       </PageSection>
+      {puppetRun && h && <PuppetRunModal target={{ hostId: h.id, label: h.name }} onClose={() => setPuppetRun(false)} />}
       {running && h && <RunActionModal targeting={{ host_ids: [h.id] }} targetLabel={h.name} smartProxyId={h.smart_proxy_id ?? undefined} onClose={() => setRunning(false)} />}
     </>
   );

@@ -2,6 +2,7 @@ import { Alert, Button, PageSection } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useMemo, useState } from 'react';
 import type { Targeting } from '@common/jobs';
+import { PuppetRunModal } from '../PuppetRun/PuppetRunModal';
 import { RunActionModal } from '../RunAction/RunActionModal';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { relativeTime } from '../shared/format';
@@ -15,7 +16,7 @@ import { autocompleteHosts, listHosts } from './api';
 
 /**
  * Hosts: Foreman's search bar with auto-completion, server paging, checkboxes with "select all N
- * matching", and the bulk action "Run remote action" for the selection or the whole search.
+ * matching", and the bulk actions "Run remote action" and "Run Puppet" for the selection or the whole search.
  */
 export function HostsPage() {
   const { search: params, navigate } = useRouter();
@@ -27,6 +28,7 @@ export function HostsPage() {
   const [selected, setSelected] = useState<Map<number, string>>(new Map());
   const [allMatching, setAllMatching] = useState(false);
   const [running, setRunning] = useState(false);
+  const [puppetRun, setPuppetRun] = useState(false);
 
   const go = (next: { search?: string; page?: number; perPage?: number }) => {
     const q = new URLSearchParams();
@@ -79,9 +81,14 @@ export function HostsPage() {
           id="hosts-toolbar"
           search={<SearchBar value={search} onSearch={setSearch} autocomplete={autocompleteHosts} placeholder="Filter hosts, e.g. hostgroup_title = base/web" ariaLabel="Search hosts" />}
           actions={
-            <Button variant="primary" isDisabled={count === 0} onClick={() => setRunning(true)}>
-              Run remote action{count > 0 ? ` (${count})` : ''}
-            </Button>
+            <div style={{ display: 'flex', gap: 8 }}>
+              <Button variant="primary" isDisabled={count === 0} onClick={() => setRunning(true)}>
+                Run remote action{count > 0 ? ` (${count})` : ''}
+              </Button>
+              <Button variant="secondary" isDisabled={count === 0} onClick={() => setPuppetRun(true)}>
+                Run Puppet{count > 0 ? ` (${count})` : ''}
+              </Button>
+            </div>
           }
           total={subtotal}
           page={page}
@@ -129,6 +136,7 @@ export function HostsPage() {
         </Table>
       </PageSection>
       {running && <RunActionModal targeting={targeting} targetLabel={targetLabel} onClose={() => setRunning(false)} />}
+      {puppetRun && <PuppetRunModal target={{ targeting, label: targetLabel }} onClose={() => setPuppetRun(false)} />}
     </>
   );
 }

@@ -8,7 +8,7 @@ import type { ListEnvelope } from '../shared/http';
 import { RunActionModal } from '../RunAction/RunActionModal';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { formatTime, formatValue, targetingText } from '../shared/format';
-import { errorMessage } from '../shared/http';
+import { ApiError, errorMessage } from '../shared/http';
 import { ListToolbar } from '../shared/ListToolbar';
 import { useNotify } from '../shared/Notifications';
 import { PageHeader } from '../shared/PageHeader';
@@ -67,15 +67,24 @@ function Aggregates({ aggregates }: { aggregates: AggregateResult[] }) {
 }
 
 function HostOutput({ host }: { host: JobHost }) {
-  if (host.output.length === 0 && !host.statusmsg && !host.reason) return <span>No output.</span>;
+  // The DDL's display rule hid the outputs (puppet#runonce shows them only for failures, as mco
+  // does): the full reply is still one click away here, under the agent's own key names.
+  const hidden = host.output.length === 0 && host.data ? Object.entries(host.data) : [];
+  if (host.output.length === 0 && hidden.length === 0 && !host.statusmsg && !host.reason) return <span>No output.</span>;
   return (
-    <DescriptionList isCompact isHorizontal>
+    <DescriptionList isCompact isHorizontal aria-label={`Reply of ${host.host_name}`}>
       {host.reason && <DescriptionListGroup><DescriptionListTerm>Reason</DescriptionListTerm><DescriptionListDescription>{host.reason}</DescriptionListDescription></DescriptionListGroup>}
       {host.statusmsg && <DescriptionListGroup><DescriptionListTerm>Status</DescriptionListTerm><DescriptionListDescription>{host.statuscode ?? ''} {host.statusmsg}</DescriptionListDescription></DescriptionListGroup>}
       {host.output.map((o) => (
         <DescriptionListGroup key={o.name}>
           <DescriptionListTerm>{o.display_as || o.name}</DescriptionListTerm>
           <DescriptionListDescription className="rex-mono">{typeof o.value === 'object' && o.value !== null ? JSON.stringify(o.value, null, 2) : formatValue(o.value)}</DescriptionListDescription>
+        </DescriptionListGroup>
+      ))}
+      {hidden.map(([name, value]) => (
+        <DescriptionListGroup key={name}>
+          <DescriptionListTerm>{name}</DescriptionListTerm>
+          <DescriptionListDescription className="rex-mono">{typeof value === 'object' && value !== null ? JSON.stringify(value, null, 2) : formatValue(value)}</DescriptionListDescription>
         </DescriptionListGroup>
       ))}
     </DescriptionList>
@@ -126,6 +135,8 @@ export function JobPage({ id }: { id: number }) {
         } catch (error) {
           if (controller.signal.aborted) return;
           setJobError(error);
+          // A refusal or a missing job (403, 404, ...) will not change by asking again: show it and stop.
+          if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429) return;
           failures += 1;
           // Back off after a failure (server restarting, network); a success resets it.
           await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** Math.min(failures, 5))));
@@ -281,7 +292,7 @@ export function JobPage({ id }: { id: number }) {
       {replaying && job && <ReplayModal job={job} onClose={() => setReplaying(false)} />}
       {scheduling && job && (
         <RunActionModal
-          targeting={job.targeting.search !== null ? { search: job.targeting.search } : job.targeting.host_ids ? { host_ids: job.targeting.host_ids } : { hostgroup_id: job.targeting.hostgroup_id ?? undefined }}
+          targeting={job.targeting.pql !== null ? { pql: job.targeting.pql } : job.targeting.search !== null ? { search: job.targeting.search } : job.targeting.host_ids ? { host_ids: job.targeting.host_ids } : { hostgroup_id: job.targeting.hostgroup_id ?? undefined }}
           targetLabel={targetingText(job.targeting)}
           preset={{ namespace: job.namespace, action: job.action, arguments: job.arguments, description: job.description, schedule: true }}
           onClose={() => setScheduling(false)}

@@ -7,6 +7,8 @@ import type { NamespaceAction } from '@common/jobs';
 import type { DdlInputDto, DdlOutputDto } from '@common/inventory';
 import { JobHistory } from '../Jobs/JobHistory';
 import { RunActionModal } from '../RunAction/RunActionModal';
+import { TASKS_NAMESPACE } from '../RunAction/task-metadata';
+import { TaskMetadataView } from '../RunAction/TaskMetadataView';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { formatTime, relativeTime } from '../shared/format';
 import { useLoad } from '../shared/hooks';
@@ -29,7 +31,7 @@ function ActionDoc({ action }: { action: NamespaceAction }) {
           <Tbody>
             {inputs.map((i) => (
               <Tr key={i.name}>
-                <Td className="rex-mono">{i.name}</Td><Td>{i.type}{i.list.length > 0 ? ` (${i.list.join(', ')})` : ''}</Td><Td>{i.optional ? 'no' : 'yes'}</Td>
+                <Td className="rex-mono">{i.name}</Td><Td className={i.puppet_type ? 'rex-mono' : undefined}>{i.puppet_type || i.type}{i.list.length > 0 ? ` (${i.list.join(', ')})` : ''}</Td><Td>{i.optional ? 'no' : 'yes'}</Td>
                 <Td className="rex-mono">{i.validation || '—'}{i.maxlength ? `, ≤ ${i.maxlength} chars` : ''}</Td><Td className="rex-mono">{i.default_json || '—'}</Td><Td>{i.description}</Td>
               </Tr>
             ))}
@@ -125,7 +127,7 @@ export function ProxyCommandCenterPage({ id }: { id: string }) {
                   <CardTitle>{ns.name} <Label isCompact>v{ns.version}</Label></CardTitle>
                   <CardBody>
                     <Content component="p">{ns.description} · timeout {ns.timeout}s</Content>
-                    {ns.actions.map((a) => <ActionDoc key={a.name} action={a} />)}
+                    {ns.actions.map((a) => (ns.name === TASKS_NAMESPACE ? <TaskMetadataView key={a.name} action={a} expanded={false} /> : <ActionDoc key={a.name} action={a} />))}
                   </CardBody>
                 </Card>
               ))}

@@ -13,7 +13,7 @@ export function DdlForm({ inputs, values, errors, onChange }: { inputs: DdlInput
         const error = errors[input.name];
         const set = (v: string | boolean) => onChange({ ...values, [input.name]: v });
         const label = input.prompt || input.name;
-        const hints = [input.description, `type ${type}`, input.validation && `validation ${input.validation}`, input.maxlength ? `at most ${input.maxlength} characters` : '', input.default_json && `default ${input.default_json}`].filter(Boolean).join(' · ');
+        const hints = [input.description, input.puppet_type ? `Puppet type ${input.puppet_type}` : `type ${type}`, !input.puppet_type && input.validation && `validation ${input.validation}`, input.maxlength ? `at most ${input.maxlength} characters` : '', input.default_json && `default ${input.default_json}`].filter(Boolean).join(' · ');
         const helper = (
           <FormHelperText>
             <HelperText>

@@ -11,6 +11,8 @@ import { useNotify } from '../shared/Notifications';
 import { useRouter } from '../shared/router';
 import { actionHistory, createJob, namespaces, type CreateJobBody } from './api';
 import { DdlForm } from './DdlForm';
+import { TASKS_NAMESPACE } from './task-metadata';
+import { TaskMetadataView } from './TaskMetadataView';
 import { initialValues, toArguments, type DdlValues } from './ddl-values';
 
 export interface RunActionPreset {
@@ -119,8 +121,9 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
           )}
           {act && (
             <>
-              {act.description && <Content component="p">{act.description}</Content>}
+              {namespace === TASKS_NAMESPACE ? <TaskMetadataView action={act} /> : act.description && <Content component="p">{act.description}</Content>}
               <DdlForm inputs={inputs} values={values} errors={errors} onChange={setValues} />
+              {history.error !== undefined && <Alert variant="warning" isInline title="Cannot reload arguments from history">{errorMessage(history.error)}</Alert>}
               {(history.data?.results.length ?? 0) > 0 && (
                 <ExpandableSection toggleText={`Reload arguments from history (${history.data?.results.length})`} isExpanded={historyOpen} onToggle={(_e, v) => setHistoryOpen(v)}>
                   {history.data?.results.map((h) => (

@@ -8,7 +8,8 @@ import { useLoad } from '../shared/hooks';
 import { ListToolbar } from '../shared/ListToolbar';
 import { useNotify } from '../shared/Notifications';
 import { PageHeader } from '../shared/PageHeader';
-import { deleteSchedule, disableSchedule, enableSchedule, occurrences, type Occurrence, type Schedule } from './api';
+import type { Schedule, ScheduleOccurrence } from '@common/schedules';
+import { deleteSchedule, disableSchedule, enableSchedule, occurrences } from './api';
 
 const DAY = 86_400_000;
 
@@ -20,7 +21,7 @@ export function SchedulesPage() {
   const [deleting, setDeleting] = useState<Schedule>();
   // The API lists occurrences of enabled schedules only; a schedule disabled here stays on screen
   // (switched off) so that it can be enabled again without searching for it.
-  const [disabled, setDisabled] = useState<Occurrence[]>([]);
+  const [disabled, setDisabled] = useState<ScheduleOccurrence[]>([]);
   const notify = useNotify();
   const list = useLoad(() => occurrences({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), page: page.page, per_page: page.perPage }), [from, to, page]);
 
@@ -66,8 +67,8 @@ export function SchedulesPage() {
                 <Tr key={`${o.schedule_id}-${o.at}`}>
                   <Td dataLabel="At" className="rex-nowrap">{formatTime(o.at)}</Td>
                   <Td dataLabel="Action">{s.description || `${s.namespace}.${s.action}`}</Td>
-                  <Td dataLabel="Arguments" className="rex-mono">{Object.entries(s.arguments ?? {}).map(([k, v]) => `${k}=${formatValue(v)}`).join(', ') || '—'}</Td>
-                  <Td dataLabel="Target">{targetingText({ search: s.targeting?.search ?? null, host_ids: s.targeting?.host_ids ?? null, hostgroup_id: s.targeting?.hostgroup_id ?? null })}</Td>
+                  <Td dataLabel="Arguments" className="rex-mono">{Object.entries(s.arguments).map(([k, v]) => `${k}=${formatValue(v)}`).join(', ') || '—'}</Td>
+                  <Td dataLabel="Target">{targetingText(s.targeting)}</Td>
                   <Td dataLabel="Recurrence">{s.cron_line ? `${s.cron_line} (${s.time_zone})` : 'once'}</Td>
                   <Td dataLabel="Owner">{s.owner}</Td>
                   <Td dataLabel="Enabled">

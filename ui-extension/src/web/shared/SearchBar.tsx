@@ -1,6 +1,7 @@
 import { Button, Menu, MenuContent, MenuItem, MenuList, TextInputGroup, TextInputGroupMain, TextInputGroupUtilities } from '@patternfly/react-core';
 import { SearchIcon, TimesIcon } from '@patternfly/react-icons';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { errorMessage } from './http';
 
 export interface Suggestion {
   completed: string;
@@ -19,6 +20,7 @@ export function SearchBar(props: { value: string; onSearch(value: string): void;
   const [suggestions, setSuggestions] = useState<Suggestion[]>([]);
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(-1);
+  const [failure, setFailure] = useState<string>();
   const request = useRef(0);
   const { autocomplete } = props;
 
@@ -29,8 +31,9 @@ export function SearchBar(props: { value: string; onSearch(value: string): void;
     const n = ++request.current;
     const timer = window.setTimeout(() => {
       autocomplete(text).then(
-        (s) => n === request.current && (setSuggestions(s.slice(0, 12)), setActive(-1)),
-        () => n === request.current && setSuggestions([]),
+        (s) => n === request.current && (setSuggestions(s.slice(0, 12)), setActive(-1), setFailure(undefined)),
+        // Shown under the field (the search itself still works): a refusal or an outage is not hidden.
+        (error: unknown) => n === request.current && (setSuggestions([]), setFailure(errorMessage(error))),
       );
     }, 150);
     return () => window.clearTimeout(timer);
@@ -92,6 +95,11 @@ export function SearchBar(props: { value: string; onSearch(value: string): void;
             </TextInputGroupUtilities>
           )}
         </TextInputGroup>
+        {open && failure !== undefined && suggestions.length === 0 && (
+          <div role="status" className="rex-search-failure" style={{ position: 'absolute', top: '100%', left: 0, right: 0, zIndex: 600, padding: '4px 8px', background: 'var(--pf-t--global--background--color--primary--default)', color: 'var(--pf-t--global--text--color--status--danger--default)' }}>
+            No suggestions: {failure}
+          </div>
+        )}
         {open && suggestions.length > 0 && (
           <Menu style={{ position: 'absolute', top: '100%', left: 0, right: 0, zIndex: 600 }} isScrollable onSelect={(_e, i) => take(suggestions[Number(i)])}>
             <MenuContent maxMenuHeight="320px">

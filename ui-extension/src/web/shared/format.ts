@@ -1,3 +1,5 @@
+import type { StoredTargeting } from '@common/jobs';
+
 /** Dates as Foreman shows them: local time, to the second. */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
@@ -23,7 +25,9 @@ export function formatValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function targetingText(t: { search: string | null; host_ids: number[] | null; hostgroup_id: number | null }): string {
+/** A stored targeting in a few words (jobs, schedules). */
+export function targetingText(t: Pick<StoredTargeting, 'search' | 'host_ids' | 'hostgroup_id' | 'pql'>): string {
+  if (t.pql !== null) return `PuppetDB: ${t.pql}`;
   if (t.search !== null) return t.search === '' ? 'all hosts' : `search: ${t.search}`;
   if (t.host_ids) return `${t.host_ids.length} selected host${t.host_ids.length === 1 ? '' : 's'}`;
   if (t.hostgroup_id !== null) return `hostgroup #${t.hostgroup_id}`;
