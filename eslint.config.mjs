@@ -1,22 +1,23 @@
 // ESLint flat config. Boundaries follow docs STYLE.md §2.
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
   {
     ignores: ['dist/', 'node_modules/', 'protos/generated/', 'var/', 'coverage/'],
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.{ts,tsx,mts}'],
     extends: [tseslint.configs.recommended],
     plugins: { import: importPlugin },
     settings: {
-      'import/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx', '.mts'] },
       // Resolves the tsconfig.json `paths` aliases (@protos/*, @proxy/*, @server/*, ...)
       // so the zones below also see aliased imports.
       'import/resolver': {
-        typescript: { alwaysTryTypes: true, project: './tsconfig.json' },
-        node: { extensions: ['.ts', '.js', '.json'] },
+        typescript: { alwaysTryTypes: true, project: ['./tsconfig.json', './tsconfig.web.json'], noWarnOnMultipleProjects: true },
+        node: { extensions: ['.ts', '.tsx', '.js', '.json'] },
       },
     },
     rules: {
@@ -68,9 +69,18 @@ export default tseslint.config(
     },
   },
   {
+    // The web UI: React's rules of hooks (the web code is typechecked by tsconfig.web.json).
+    files: ['ui-extension/src/web/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
+    },
+  },
+  {
     // Named exports only (STYLE.md §2), except tool config files that require a default export.
-    files: ['**/*.{ts,js,mjs,cjs}'],
-    ignores: ['eslint.config.mjs', 'jest.config.js'],
+    files: ['**/*.{ts,tsx,mts,js,mjs,cjs}'],
+    ignores: ['eslint.config.mjs', 'jest.config.js', 'vite.config.mts', 'test/e2e/support/global-setup.ts'],
     plugins: { import: importPlugin },
     rules: {
       'import/no-default-export': 'error',

@@ -3,6 +3,7 @@ import { CreateInventory1763900100000 } from './1763900100000-CreateInventory';
 import { CreateJobTables1763900200000 } from './1763900200000-CreateJobTables';
 import { CreateAuthorization1764200000000 } from './1764200000000-CreateAuthorization';
 import { CreateSchedules1764300000000 } from './1764300000000-CreateSchedules';
+import { CreateUserSessions1764400000000 } from './1764400000000-CreateUserSessions';
 import { AddJobTargetingPql1764500000000 } from './1764500000000-AddJobTargetingPql';
 
 /**
@@ -15,5 +16,6 @@ export const MIGRATIONS = [
   CreateJobTables1763900200000,
   CreateAuthorization1764200000000,
   CreateSchedules1764300000000,
+  CreateUserSessions1764400000000,
   AddJobTargetingPql1764500000000,
 ];

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: checks the services the suites need (starting any that is installed but stopped) and
 // the Debian packages of the MCollective test fleet and the Puppet suite (installing them as root
-// when missing), then
-// runs the unit and the integration suites and closes with one "N passed, N failed" line.
+// when missing), then runs the unit, integration and browser suites and closes with one
+// "N passed, N failed" line.
 // Under CI=true a service or package that cannot be had fails the run; it never skips tests.
 import { spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -119,16 +119,28 @@ if (missing.length > 0) {
   console.error(`\n!!! [packages] missing: ${missing.join(' ')}. The MCollective and Puppet integration tests WILL FAIL (see README). !!!\n`);
 }
 
+// The browser suites drive Debian's chromium; without it they fail (never skip), loudly.
+const CHROMIUM = process.env.REX_CHROMIUM || '/usr/bin/chromium';
+if (!fs.existsSync(CHROMIUM)) {
+  if (ci) {
+    console.error(`[browser] CI=true and chromium is missing (${CHROMIUM}); .ci/run installs it. Failing the run instead of skipping tests.`);
+    process.exit(1);
+  }
+  console.error(`\n!!! [browser] chromium is missing (${CHROMIUM}): the browser tests WILL FAIL; apt-get install -y chromium !!!\n`);
+}
+
 // The import boundaries of STYLE.md are lint errors, so lint is part of the test command.
 const lint = spawnSync(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.'], { cwd: root, stdio: 'inherit' });
 if (lint.status !== 0) console.error('[lint] eslint reported errors');
 const unit = runJest('unit', []);
 // --forceExit: a lingering socket in one suite must not hang CI after every test has reported.
 const integration = runJest('integration', ['--runInBand', '--forceExit', '--verbose']);
-const passed = unit.passed + integration.passed;
-const failed = unit.failed + integration.failed;
-const skipped = unit.skipped + integration.skipped;
+// The browser project builds the web UI first (its globalSetup), then runs test/e2e.
+const browser = runJest('browser', ['--runInBand', '--forceExit', '--verbose']);
+const passed = unit.passed + integration.passed + browser.passed;
+const failed = unit.failed + integration.failed + browser.failed;
+const skipped = unit.skipped + integration.skipped + browser.skipped;
 console.log(`\nlint: ${lint.status === 0 ? 'clean' : 'errors'}`);
-console.log(`unit: ${unit.passed} passed, ${unit.failed} failed; integration (SQLite and MariaDB, NATS, MCollective, Puppet Server and PuppetDB): ${integration.passed} passed, ${integration.failed} failed`);
+console.log(`unit: ${unit.passed} passed, ${unit.failed} failed; integration (SQLite and MariaDB, NATS, MCollective, Puppet Server and PuppetDB): ${integration.passed} passed, ${integration.failed} failed; browser (chromium): ${browser.passed} passed, ${browser.failed} failed`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(lint.status !== 0 || unit.status !== 0 || integration.status !== 0 || failed > 0 ? 1 : 0);
+process.exit(lint.status !== 0 || unit.status !== 0 || integration.status !== 0 || browser.status !== 0 || failed > 0 ? 1 : 0);

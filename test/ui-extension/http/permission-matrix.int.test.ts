@@ -8,7 +8,7 @@
  */
 import { listRoutes } from '@test/support/routes';
 import { testDatabases } from '@test/support/databases';
-import { PERSONAS, startAuthStack, type AuthStack, type Persona } from '../auth/support/auth-stack';
+import { PASSWORD, PERSONAS, startAuthStack, type AuthStack, type Persona } from '../auth/support/auth-stack';
 
 jest.setTimeout(180_000);
 
@@ -53,6 +53,16 @@ const ROWS: Record<string, Row> = {
     expect: { anonymous: 200, viewer: 200, operator: 200, manager: 200, admin: 200 },
     sees: ({ proxies: p }) => ({ viewer: [p.b.name], operator: [p.a.name, p.b.name], manager: [p.a.name], admin: [p.b.name] }),
   },
+
+  // The web UI's login: each persona logs in with its own password (anonymous with a wrong one).
+  'POST /api/v2/session': {
+    path: () => '/api/v2/session',
+    body: (s, _t, persona) => ({ login: persona === 'anonymous' ? `${s.prefix}nobody` : persona === 'admin' ? 'admin' : `${s.prefix}${persona}`, password: persona === 'anonymous' ? 'not-the-password' : PASSWORD }),
+    expect: { anonymous: 401, viewer: 200, operator: 200, manager: 200, admin: 200 },
+  },
+  // These speak only of the session cookie: HTTP Basic credentials open no session.
+  'GET /api/v2/session': { path: () => '/api/v2/session', expect: { anonymous: 401, viewer: 401, operator: 401, manager: 401, admin: 401 } },
+  'DELETE /api/v2/session': { path: () => '/api/v2/session', expect: { anonymous: 401, viewer: 401, operator: 401, manager: 401, admin: 401 } },
 
   'GET /api/v2/hosts': {
     path: () => '/api/v2/hosts?per_page=100',
@@ -102,6 +112,12 @@ const ROWS: Record<string, Row> = {
     expect: { anonymous: 401, viewer: 403, operator: 403, manager: 201, admin: 201 },
   },
   'GET /api/v2/hosts/:id/remote_execution/jobs': { path: (s) => `/api/v2/hosts/${s.hosts.dbB.id}/remote_execution/jobs`, expect: all(200) },
+  // The proxy command center's history: jobs with a stream to proxy-a, each caller's visible ones only.
+  'GET /api/v2/smart_proxies/:id/remote_execution/jobs': {
+    path: (s) => `/api/v2/smart_proxies/${s.proxies.a.id}/remote_execution/jobs?per_page=100`,
+    expect: all(200),
+    sees: ({ jobs: j }) => ({ viewer: [j.webStatus.marker, j.webPing.marker], operator: [j.webStatus.marker], manager: [j.webStatus.marker, j.webPing.marker], admin: [j.webPing.marker] }),
+  },
   'GET /api/v2/hostgroups/:id/remote_execution/jobs': { path: (s) => `/api/v2/hostgroups/${s.hostgroups.db}/remote_execution/jobs`, expect: all(200) },
   'GET /api/v2/fact_names/:name/remote_execution/jobs': { path: () => '/api/v2/fact_names/osfamily/remote_execution/jobs', expect: all(200) },
   'GET /api/v2/remote_execution/actions': { path: () => '/api/v2/remote_execution/actions?per_page=100', expect: all(200) },

@@ -215,6 +215,24 @@ describe.each(testDatabases())('jobs on $kind', (database) => {
     expect(await ids(`/api/v2/remote_execution/jobs?to=${encodeURIComponent('2000-01-01T00:00:00Z')}`)).toEqual([]);
   });
 
+  it('lists on a smart proxy only the jobs that sent work to it', async () => {
+    const onA = (await http(app).post('/api/v2/remote_execution/jobs', { job: { ...serviceStatus, targeting: { host_ids: [host(3)] }, timeout: 2 } }).expect(201)).body as Job;
+    const onB = (await http(app).post('/api/v2/remote_execution/jobs', { job: { ...serviceStatus, targeting: { host_ids: [host(183)] }, timeout: 2 } }).expect(201)).body as Job;
+    await waitFinal(app, onA.id);
+    await waitFinal(app, onB.id);
+    const ids = async (path: string) => ((await http(app).get(path).expect(200)).body.results as Job[]).map((j) => j.id);
+    const a = (await http(app).get('/api/v2/smart_proxies/proxy-a').expect(200)).body as { id: number };
+    const b = (await http(app).get('/api/v2/smart_proxies/proxy-b').expect(200)).body as { id: number };
+    const historyA = await ids(`/api/v2/smart_proxies/${a.id}/remote_execution/jobs?per_page=1000`);
+    const historyB = await ids(`/api/v2/smart_proxies/${b.id}/remote_execution/jobs?per_page=1000`);
+    expect(historyA).toContain(onA.id);
+    expect(historyA).not.toContain(onB.id);
+    expect(historyB).toContain(onB.id);
+    expect(historyB).not.toContain(onA.id);
+    expect(await ids(`/api/v2/smart_proxies/${a.id}/remote_execution/jobs?search=${encodeURIComponent('state = running')}`)).toEqual([]);
+    await http(app).get('/api/v2/smart_proxies/abc/remote_execution/jobs').expect(400);
+  });
+
   it('lists namespaces from the reachable capable proxies only', async () => {
     const res = await http(app).get('/api/v2/remote_execution/namespaces').expect(200);
     const service = res.body.results.find((n: { name: string }) => n.name === 'service');

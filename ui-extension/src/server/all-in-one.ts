@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createLogger } from './logger';
 import { exitOnSignal, loadConfigOrExit } from './process-lifecycle';
 import { startServer } from './server';
+import { builtWebRoot } from './web-root';
 
 /** Must match the URLs of the demo smart proxies in ui-extension/demo/inventory.yaml. */
 const DEMO_PROXIES = [
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   process.once('exit', stopChildren);
   await Promise.all(DEMO_PROXIES.map((p) => waitForPort(p.port, 30_000)));
 
-  const server = await startServer({ config, logger, migrate: true });
+  const server = await startServer({ config, logger, migrate: true, webRoot: builtWebRoot() });
   const synced = await server.services.proxySync.syncAll();
   logger.info({ synced }, 'demo proxies synced');
   process.stdout.write(`\n  mco-rex is running: ${server.url}  (API: ${server.url}/api/v2/status)\n  Log in as admin (password above on first start, or in ${config.admin.password_file}).\n\n`);

@@ -26,6 +26,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'http.host', env: 'UI_EXTENSION_HTTP_HOST', schema: z.string().min(1).default('127.0.0.1'), description: 'Address the API and web UI listen on.' },
   { path: 'http.port', env: 'UI_EXTENSION_PORT', schema: port.default(3000), description: 'Port of the API and web UI; 0 picks a free port.' },
   { path: 'http.trust_proxy', env: 'UI_EXTENSION_TRUST_PROXY', schema: boolish.default(false), description: 'Trust X-Forwarded-* headers (behind a reverse proxy).' },
+  { path: 'http.session_idle_timeout_s', env: 'UI_EXTENSION_SESSION_IDLE_TIMEOUT_S', schema: positiveInt.default(28800), description: 'Seconds a web UI session stays valid without use; logging out ends it at once.' },
+  { path: 'http.secure_cookies', env: 'UI_EXTENSION_SECURE_COOKIES', schema: boolish.default(false), description: 'Mark the session cookie Secure (the UI is served over HTTPS, directly or behind a proxy).' },
   { path: 'database.type', env: 'UI_EXTENSION_DATABASE_TYPE', schema: z.enum(['sqlite', 'mysql']).default('sqlite'), description: 'sqlite (embedded default) or mysql (MySQL/MariaDB, production).' },
   { path: 'database.url', env: 'UI_EXTENSION_DATABASE_URL', schema: z.string().url('must be a URL such as mysql://user:pass@host:3306/db').optional(), description: 'MySQL/MariaDB URL; required when database.type is mysql.', secret: true },
   { path: 'database.sqlite_path', env: 'UI_EXTENSION_SQLITE_PATH', schema: z.string().min(1).default('var/mco-rex.sqlite'), description: 'SQLite file, relative to the working directory.' },
@@ -63,7 +65,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
 ];
 
 export interface Config {
-  http: { host: string; port: number; trust_proxy: boolean };
+  http: { host: string; port: number; trust_proxy: boolean; session_idle_timeout_s: number; secure_cookies: boolean };
   database: { type: 'sqlite' | 'mysql'; url?: string; sqlite_path: string; pool_size: number };
   log: { level: string };
   admin: { password?: string; password_file: string };

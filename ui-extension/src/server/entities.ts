@@ -2,6 +2,7 @@ import { AuditEntity } from './audit/audit.entity';
 import { PersonalAccessTokenEntity } from './auth/personal-access-token.entity';
 import { FilterEntity, RoleEntity } from './auth/role.entity';
 import { UserEntity } from './auth/user.entity';
+import { UserSessionEntity } from './auth/user-session.entity';
 import { FactEntity } from './inventory/fact.entity';
 import { HostEntity } from './inventory/host.entity';
 import { HostgroupEntity } from './inventory/hostgroup.entity';
@@ -21,6 +22,7 @@ import { ScheduleEntity } from './scheduler/schedule.entity';
  */
 export const ENTITIES = [
   UserEntity,
+  UserSessionEntity,
   OrganizationEntity,
   LocationEntity,
   HostgroupEntity,

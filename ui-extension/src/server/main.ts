@@ -1,12 +1,13 @@
 import { createLogger } from './logger';
 import { exitOnSignal, loadConfigOrExit } from './process-lifecycle';
 import { startServer } from './server';
+import { builtWebRoot } from './web-root';
 
 /** Production entry point: configuration from file and env, migrations must already have run. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.log.level });
-  const server = await startServer({ config, logger, migrate: false });
+  const server = await startServer({ config, logger, migrate: false, webRoot: builtWebRoot() });
   exitOnSignal(logger, () => server.close());
 }
 

@@ -12,11 +12,15 @@ import { createProxyClients } from './proxies/proxy-client';
 import { createPuppetDbClient } from './puppetdb/puppetdb.client';
 import { buildServices, type Services } from './services';
 
+/** Expired sessions are refused on read; this only keeps the table small. */
+const SESSION_PURGE_MS = 3_600_000;
+
 export interface StartOptions {
   config: Readonly<Config>;
   logger: Logger;
   /** Run pending migrations first (the all-in-one start); otherwise refuse to start with any pending. */
   migrate: boolean;
+  /** Folder of the built web UI (index.html, assets/); without it only the API is served. */
   webRoot?: string;
   clock?: () => Date;
 }
@@ -85,14 +89,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const puppetdbTimer = puppetdb && config.puppetdb.sync_interval_s > 0
       ? setInterval(() => void services.puppetdbSync.sync().catch((err: unknown) => logger.warn({ err }, 'PuppetDB sync failed')), config.puppetdb.sync_interval_s * 1000).unref()
       : undefined;
-    const app = createApp({ services, logger, trustProxy: config.http.trust_proxy, webRoot: options.webRoot });
+    const sessionPurge = setInterval(() => void services.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed')), SESSION_PURGE_MS).unref();
+    const app = createApp({ services, logger, trustProxy: config.http.trust_proxy, webRoot: options.webRoot, secureCookies: config.http.secure_cookies });
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.host, () => resolve(s));
       s.once('error', reject);
     });
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.http.host}:${port}`;
-    logger.info({ url, database: config.database.type }, 'ui-extension listening');
+    logger.info({ url, database: config.database.type, webUi: options.webRoot ?? null }, 'ui-extension listening');
+    if (!options.webRoot) logger.warn('the web UI is not built (npm run build); serving the API only');
     return {
       url,
       port,
@@ -104,6 +110,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         await services.scheduleWaker.stop();
         if (puppetdbTimer) clearInterval(puppetdbTimer);
         puppetdb?.close();
+        clearInterval(sessionPurge);
         await services.jobs.stop();
         proxyClient.close();
         await new Promise<void>((resolve) => {

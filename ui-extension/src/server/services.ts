@@ -4,6 +4,8 @@ import { createAuditService } from './audit/audit.service';
 import { createAuthService } from './auth/auth.service';
 import { createUserManagementService } from './auth/user-management.service';
 import { createUserStore } from './auth/user.repository';
+import { createSessionRepository } from './auth/session.repository';
+import { createSessionService } from './auth/session.service';
 import type { Config } from './config';
 import { AppError } from './errors';
 import { createForemanSyncService } from './inventory/foreman-sync.service';
@@ -53,6 +55,13 @@ export function buildServices(ctx: ServiceContext) {
   const users = createUserStore(ctx.dataSource);
   const auth = createAuthService({ users, audit, logger: ctx.logger.child({ component: 'auth' }), clock: ctx.clock, config: ctx.config.auth });
   const userManagement = createUserManagementService({ users, auth, audit, clock: ctx.clock, logger: ctx.logger.child({ component: 'users' }) });
+  const sessions = createSessionService({
+    sessions: createSessionRepository(ctx.dataSource),
+    loadUser: (id) => auth.loadCurrentUser(id),
+    clock: ctx.clock,
+    idleTimeoutS: ctx.config.http.session_idle_timeout_s,
+    logger: ctx.logger.child({ component: 'sessions' }),
+  });
   const status = createStatusService({
     dataSource: ctx.dataSource,
     databaseKind: ctx.config.database.type,
@@ -114,7 +123,7 @@ export function buildServices(ctx: ServiceContext) {
   });
   const scheduleWaker = createScheduleWaker({ schedules, clock: ctx.clock, logger: ctx.logger.child({ component: 'scheduler' }), pollMs: ctx.config.scheduler.poll_interval_ms });
   wake = () => scheduleWaker.wake();
-  return { auth, audit, userManagement, status, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker };
+  return { auth, sessions, audit, userManagement, status, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker };
 }
 
 export type Services = ReturnType<typeof buildServices>;

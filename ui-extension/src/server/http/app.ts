@@ -1,3 +1,4 @@
+import path from 'node:path';
 import express, { type Express } from 'express';
 import { createAuthenticator } from '../auth/passport';
 import { AppError } from '../errors';
@@ -6,6 +7,7 @@ import type { Services } from '../services';
 import { errorHandler } from './error-handler';
 import { requestContext } from './request-context';
 import { createAuthenticatedRoutes } from './routes/index';
+import { createSessionRoutes } from './routes/session.routes';
 import { createStatusRoutes } from './routes/status.routes';
 
 export interface AppOptions {
@@ -15,6 +17,8 @@ export interface AppOptions {
   exposeStack?: boolean;
   /** Folder of the built web UI; served at / when present. */
   webRoot?: string;
+  /** Mark the session cookie Secure. */
+  secureCookies?: boolean;
 }
 
 /** The express app. Middleware order matters: context, parsing, auth, routes, 404, errors. */
@@ -24,13 +28,27 @@ export function createApp(options: AppOptions): Express {
   app.set('trust proxy', options.trustProxy ?? false);
   app.use(requestContext(options.logger.child({ component: 'http' })));
   app.use(express.json({ limit: '5mb' }));
-  const auth = createAuthenticator(options.services.auth);
+  const auth = createAuthenticator(options.services.auth, options.services.sessions, { secureCookie: options.secureCookies ?? false });
   app.use(auth.initialize());
 
+  // The session routes read the cookie themselves (a stale cookie must not block a new login);
+  // everything after them is identified by the cookie first, then by HTTP Basic.
+  app.use('/api/v2', createSessionRoutes(options.services.sessions, auth), auth.sessionUser);
   app.use('/api/v2', auth.optionalUser, createStatusRoutes(options.services.status));
   app.use('/api/v2', auth.requireUser, createAuthenticatedRoutes(options.services));
   app.use('/api', (req, _res, next) => next(new AppError('NOT_FOUND', `no API route for ${req.method} ${req.originalUrl}`)));
-  if (options.webRoot) app.use(express.static(options.webRoot));
+  if (options.webRoot) {
+    const root = options.webRoot;
+    // Vite names built assets by content hash, so they may be cached for good; index.html may not.
+    app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }));
+    app.use(express.static(root, { index: false }));
+    // Every other GET is a client-side route of the single page (/hosts/7, /jobs/12): send the page.
+    app.use((req, res, next) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(path.join(root, 'index.html'), (error) => error && next(error));
+    });
+  }
 
   app.use(errorHandler({ exposeStack: options.exposeStack ?? false }));
   return app;

@@ -91,6 +91,8 @@ export interface JobListQuery {
   /** Jobs that targeted one of these hostgroups or ran on a host in one of them. */
   scopeHostgroupIds?: number[];
   factName?: string;
+  /** Jobs with a stream to this smart proxy. */
+  smartProxyId?: number;
   page: number;
   perPage: number;
   /** The jobs the caller may see (auth/scope-sql.ts `jobScopeSql` over `job` and `ra`); all when absent. */
@@ -502,6 +504,7 @@ export function createJobInvocationRepository(dataSource: DataSource) {
         qb.andWhere('(job.targeting_hostgroup_id IN (:...hgs) OR EXISTS (SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.hostgroup_id IN (:...hgs)))', { hgs: ids });
       }
       if (query.factName !== undefined) qb.andWhere('EXISTS (SELECT 1 FROM job_invocation_fact_names jf WHERE jf.job_invocation_id = job.id AND jf.fact_name = :fact)', { fact: query.factName });
+      if (query.smartProxyId !== undefined) qb.andWhere('EXISTS (SELECT 1 FROM job_invocation_proxies jp WHERE jp.job_invocation_id = job.id AND jp.smart_proxy_id = :sp)', { sp: query.smartProxyId });
       const subtotal = await qb.clone().getCount();
       const list = await qb.orderBy('job.id', 'DESC').skip((query.page - 1) * query.perPage).take(query.perPage).getMany();
       const byId = await actionsByIds([...new Set(list.map((j) => j.remoteActionId))]);

@@ -118,6 +118,8 @@ export interface JobListParams {
   hostId?: number;
   hostgroupId?: number;
   factName?: string;
+  /** Jobs that sent work to this smart proxy (the proxy command center's history). */
+  smartProxyId?: number;
 }
 
 const MAX_EVENTS = 1000;
@@ -634,7 +636,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         hostgroupIds.set(t, await hostgroupSubtree(id));
       }
       const scope = params.hostgroupId !== undefined ? await hostgroupSubtree(params.hostgroupId) : undefined;
-      const page = await repo.listJobs({ terms, hostgroupIds, from: params.from, to: params.to, hostId: params.hostId, scopeHostgroupIds: scope, factName: params.factName, page: params.page, perPage: params.perPage, visibility });
+      const page = await repo.listJobs({ terms, hostgroupIds, from: params.from, to: params.to, hostId: params.hostId, scopeHostgroupIds: scope, factName: params.factName, smartProxyId: params.smartProxyId, page: params.page, perPage: params.perPage, visibility });
       return { total: page.total, subtotal: page.subtotal, results: page.results.map((r) => toJob(r.job, r.action)) };
     },
 

@@ -74,7 +74,7 @@ function closeSignal(res: Response): AbortSignal {
 export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleService): Router {
   const router = Router();
 
-  async function history(req: Request, res: Response, scope: { hostId?: number; hostgroupId?: number; factName?: string }): Promise<void> {
+  async function history(req: Request, res: Response, scope: { hostId?: number; hostgroupId?: number; factName?: string; smartProxyId?: number }): Promise<void> {
     const query = parseInput(historyQuery, req.query, 'query');
     const page = await jobs.list(currentUser(req), { search: query.search, from: query.from, to: query.to, page: query.page, perPage: query.per_page, ...scope });
     res.json(listEnvelope(query, page, { by: 'id', order: 'desc' }));
@@ -83,6 +83,7 @@ export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleS
   router.get('/remote_execution/jobs', (req, res) => history(req, res, {}));
   router.get('/hosts/:id/remote_execution/jobs', (req, res) => history(req, res, { hostId: parseInput(id, req.params.id, 'id') }));
   router.get('/hostgroups/:id/remote_execution/jobs', (req, res) => history(req, res, { hostgroupId: parseInput(id, req.params.id, 'id') }));
+  router.get('/smart_proxies/:id/remote_execution/jobs', (req, res) => history(req, res, { smartProxyId: parseInput(id, req.params.id, 'id') }));
   router.get('/fact_names/:name/remote_execution/jobs', (req, res) => history(req, res, { factName: String(req.params.name) }));
 
   router.post('/remote_execution/jobs', async (req, res) => {
