@@ -10,9 +10,9 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { portForLaterListen } from '@test/support/ports';
 
 const HERE = __dirname;
 export const TEST_MODULES_DIR = path.join(HERE, 'modules');
@@ -40,14 +40,8 @@ export interface PuppetDbHandle {
   stop(): Promise<void>;
 }
 
-/** A port nothing listens on right now (the scripts refuse a busy one). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A port nothing listens on now and no outgoing connection will take while the JVM starts. */
+export const freePort = portForLaterListen;
 
 function run(script: string, args: string[], env: Record<string, string>): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
@@ -64,6 +58,22 @@ function run(script: string, args: string[], env: Record<string, string>): Promi
       resolve(vars);
     });
   });
+}
+
+/** A start that fails half-way (PostgreSQL up, PuppetDB not) must not leave what it started behind. */
+async function runOrCleanUp(script: string, args: string[], env: Record<string, string>, stop: string[] | undefined): Promise<Record<string, string>> {
+  try {
+    return await run(script, args, env);
+  } catch (error) {
+    if (stop) {
+      try {
+        execFileSync('bash', [path.join(HERE, stop[0]), ...stop.slice(1)], { stdio: 'ignore' });
+      } catch {
+        // The start error below says what went wrong; a failing clean-up must not hide it.
+      }
+    }
+    throw error;
+  }
 }
 
 function running(pidFile: string, dir: string): boolean {
@@ -92,7 +102,7 @@ export async function startPuppetServer(options: { certnames?: string[] } = {}):
   const port = alreadyRunning && fs.existsSync(portFile) ? fs.readFileSync(portFile, 'utf8').trim() : String(await freePort());
   const env = { PS_PORT: port, PS_MODULES: fs.readdirSync(TEST_MODULES_DIR).map((m) => path.join(TEST_MODULES_DIR, m)).join(' ') };
   const certnames = options.certnames ?? [];
-  const vars = await run('start-puppetserver.sh', [dir, ...(certnames.length ? certnames : ['rex-proxy.example.com'])], env);
+  const vars = await runOrCleanUp('start-puppetserver.sh', [dir, ...(certnames.length ? certnames : ['rex-proxy.example.com'])], env, alreadyRunning ? undefined : ['stop-puppetserver.sh', dir, ...(reuse ? [] : ['--clean'])]);
   fs.writeFileSync(portFile, port);
   const ownsServer = !alreadyRunning;
   const stopScript = (): void => {
@@ -131,7 +141,7 @@ export async function startPuppetDb(server: PuppetServerHandle): Promise<PuppetD
     ? fs.readFileSync(portsFile, 'utf8').trim().split(',')
     : [String(await freePort()), String(await freePort()), String(await freePort())];
   const env = { PDB_PORT: httpPort, PDB_SSL_PORT: sslPort, PDB_PG_PORT: pgPort, PS_PORT: fs.readFileSync(path.join(server.dir, 'rex-test-port'), 'utf8').trim() };
-  const vars = await run('start-puppetdb.sh', [dir, server.dir], env);
+  const vars = await runOrCleanUp('start-puppetdb.sh', [dir, server.dir], env, alreadyRunning ? undefined : ['stop-puppetdb.sh', dir, ...(reuse ? [] : ['--clean'])]);
   fs.writeFileSync(portsFile, [httpPort, sslPort, pgPort].join(','));
   const owns = !alreadyRunning;
   const stopScript = (): void => {

@@ -175,7 +175,7 @@ EOF
   for ((i = 0; i < WAIT_S * 2; i++)); do
     [[ $(head -c1 "$DIR/run/restart" 2>/dev/null) == 1 ]] && break
     kill -0 "$(cat "$DIR/run/puppetserver.pid")" 2>/dev/null ||
-      { tail -20 "$DIR/log/stdout.log" "$DIR/log/puppetserver.log" >&2; die "puppetserver exited"; }
+      { tail -n 20 "$DIR/log/stdout.log" "$DIR/log/puppetserver.log" >&2; die "puppetserver exited"; }
     sleep 0.5
   done
   [[ $(head -c1 "$DIR/run/restart" 2>/dev/null) == 1 ]] || die "not ready after ${WAIT_S}s; see $DIR/log"

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { portForLaterListen } from '@test/support/ports';
 
 export const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server', 'activemq'] as const;
 /** Where Debian's mcollective-common installs rpcutil.ddl and the other core agent DDLs. */
@@ -64,16 +65,8 @@ export function requireMcollectivePackages(): void {
   if (missing.length > 0) throw new Error(`installing ${missing.join(' ')} did not succeed`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** The broker binds its ports seconds later: pick them where no outgoing connection lands meanwhile. */
+const freePort = portForLaterListen;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

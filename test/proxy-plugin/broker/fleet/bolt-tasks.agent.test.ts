@@ -10,11 +10,18 @@ const SCRIPT = Buffer.from('#!/bin/sh\necho \'{"ok": true}\'\n');
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const REQUEST = { requestid: 'a'.repeat(32), callerid: 'choria=rex.mcollective' };
 
+const scratchDirs: string[] = [];
+afterAll(() => {
+  for (const dir of scratchDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** A node whose Puppet Server is a map of paths to bodies (the real one is in test/puppet). */
 function aNode(served: Record<string, Buffer>): { node: NodeState; tasks: NodeTasks; fetched: string[] } {
   const fetched: string[] = [];
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-bolt-'));
+  scratchDirs.push(directory);
   const tasks: NodeTasks = {
-    directory: fs.mkdtempSync(path.join(os.tmpdir(), 'rex-bolt-')),
+    directory,
     runs: new Map(),
     downloads: 0,
     fetch: async (pathAndQuery) => {
