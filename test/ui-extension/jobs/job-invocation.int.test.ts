@@ -11,6 +11,7 @@ import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@tes
 import type { Job, JobEventsPage, JobStatus } from '@common/jobs';
 import { createDataSource } from '@server/data-source';
 import type { ProxyClients } from '@server/proxies/proxy-client';
+import { startUiProcess, type UiProcess } from '@test/ui-extension/scheduler/support/multi-instance';
 import { createTestProxyClient, startTestProxy, unreachableProxyUrl, type TestProxy } from './support/grpc-proxies';
 import { AUTH, seedInventory, startJobApp, type JobApp, type SeedHost, type SeededInventory } from './support/job-stack';
 
@@ -75,14 +76,15 @@ async function stopFixture(f: Fixture | undefined): Promise<void> {
   await f.fleet.stop();
 }
 
-function http(app: JobApp) {
+/** The app in this process (JobApp) or a ui-extension process: anything with a URL. */
+function http(app: { url: string }) {
   return {
     get: (path: string) => request(app.url).get(path).set('Authorization', AUTH),
     post: (path: string, body: unknown) => request(app.url).post(path).set('Authorization', AUTH).send(body as object),
   };
 }
 
-async function waitFinal(app: JobApp, id: number, timeoutMs = 30_000): Promise<JobStatus> {
+async function waitFinal(app: { url: string }, id: number, timeoutMs = 30_000): Promise<JobStatus> {
   const until = Date.now() + timeoutMs;
   let since = 0;
   for (;;) {
@@ -94,7 +96,7 @@ async function waitFinal(app: JobApp, id: number, timeoutMs = 30_000): Promise<J
   }
 }
 
-async function allEvents(app: JobApp, id: number): Promise<JobEventsPage['events']> {
+async function allEvents(app: { url: string }, id: number): Promise<JobEventsPage['events']> {
   const events: JobEventsPage['events'] = [];
   let after = 0;
   for (;;) {
@@ -362,6 +364,40 @@ describe.each(testDatabases())('long polling and restarts on $kind', (database) 
       expect((fixture.fleet.stats.byAgent.service ?? 0) - askedBefore).toBe(200);
     } finally {
       await second.close();
+    }
+  });
+
+  it('loses and duplicates no result when the ui-extension process is killed with SIGKILL and restarted mid-job', async () => {
+    // The server entry point as its own OS process, reaching the proxies over gRPC from the inventory.
+    const askedBefore = fixture.fleet.stats.byAgent.service ?? 0;
+    const processes: UiProcess[] = [];
+    try {
+      const first = await startUiProcess({ database: db.database, instanceId: 'sigkilled' });
+      processes.push(first);
+      const job = (await http(first).post('/api/v2/remote_execution/jobs', { job: { ...serviceStatus, targeting: { search: `name ~ ${fixture.prefix}00` }, timeout: 2, concurrency_level: 20 } }).expect(201)).body as Job;
+      expect(job.total_hosts).toBe(200);
+      let atKill = job as Job;
+      for (let n = 0; n < 400 && atKill.counts.succeeded < 40; n++) {
+        await new Promise((r) => setTimeout(r, 25));
+        atKill = (await http(first).get(`/api/v2/remote_execution/jobs/${job.id}`).expect(200)).body as JobStatus;
+      }
+      expect(await first.kill('SIGKILL')).toBe('SIGKILL');
+      expect(atKill.state).toBe('running');
+      expect(atKill.counts.succeeded).toBeGreaterThanOrEqual(40);
+      expect(atKill.counts.pending + atKill.counts.running).toBeGreaterThan(100);
+      // Restarted under the same instance id, as systemd would: it takes its job leases back at once.
+      const second = await startUiProcess({ database: db.database, instanceId: 'sigkilled' });
+      processes.push(second);
+      const done = await waitFinal(second, job.id, 60_000);
+      expect(done.counts).toEqual({ pending: 0, running: 0, succeeded: 192, failed: 0, no_response: 8, skipped: 0, cancelled: 0 });
+      const events = await allEvents(second, job.id);
+      expect(events).toHaveLength(200);
+      expect(new Set(events.map((e) => e.host_id)).size).toBe(200);
+      expect(events.map((e) => e.sequence)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      // Each node was asked once: the restarted process re-attached to the proxies' streams.
+      expect((fixture.fleet.stats.byAgent.service ?? 0) - askedBefore).toBe(200);
+    } finally {
+      await Promise.all(processes.map((p) => p.kill('SIGTERM')));
     }
   });
 });
