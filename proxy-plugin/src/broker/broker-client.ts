@@ -3,6 +3,7 @@
  * STOMP, or the in-process demo fleet. Vocabulary is Choria's (agent, action, reply).
  * Only the files in this folder talk to a broker (STYLE.md §2).
  */
+import { flattenFacts } from '@protos/facts';
 
 /** Choria fact filter: `{fact, operator, value}` with operators ==, !=, =~, <=, >=, <, >. */
 export interface FactFilter {
@@ -94,4 +95,33 @@ export interface BrokerClient {
    * tokenize), or undefined when it can. Checked before anything is sent; optional.
    */
   checkFilter?(filter: RequestFilter): string | undefined;
+}
+
+/**
+ * A BrokerClient's inventory as Choria and MCollective both answer it: discover the nodes that run
+ * rpcutil, then ask each for `rpcutil#inventory` (facts, classes, agents, collectives).
+ */
+export async function inventoryByRpcutil(client: Pick<BrokerClient, 'discover' | 'callDirected'>, collective: string, timeoutMs: number, callerid: string, ttlSeconds: number): Promise<DiscoveredNode[]> {
+  const identities = await client.discover({ fact: [], cf_class: [], identity: [], agent: ['rpcutil'], compound: '' }, collective, timeoutMs);
+  const nodes: DiscoveredNode[] = [];
+  if (identities.length === 0) return nodes;
+  const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+  await client.callDirected({
+    request: { agent: 'rpcutil', action: 'inventory', data: {}, collective, callerid, ttlSeconds },
+    identities,
+    signal: new AbortController().signal,
+    timeoutMs,
+    onReply: (reply) => {
+      if (reply.statuscode !== 0) return;
+      const data = reply.data;
+      nodes.push({
+        identity: reply.identity,
+        facts: flattenFacts(typeof data.facts === 'object' && data.facts !== null ? (data.facts as Record<string, unknown>) : {}),
+        classes: asStrings(data.classes),
+        agents: asStrings(data.agents),
+        collectives: asStrings(data.collectives),
+      });
+    },
+  });
+  return nodes;
 }

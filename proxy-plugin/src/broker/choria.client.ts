@@ -12,6 +12,7 @@ import type {
   NodeReply,
   RequestFilter,
 } from './broker-client';
+import { inventoryByRpcutil } from './broker-client';
 import {
   broadcastSubject,
   createRequestSigner,
@@ -76,17 +77,6 @@ function redactUrl(url: string): string {
   } catch {
     return url.replace(/\/\/[^@/]*@/, '//');
   }
-}
-
-/** Nested facts become flat `a::b` keys; scalars become strings; lists and nulls become JSON. */
-export function flattenFacts(facts: Record<string, unknown>, prefix = '', out: Record<string, string> = {}): Record<string, string> {
-  for (const [key, value] of Object.entries(facts)) {
-    const name = prefix ? `${prefix}::${key}` : key;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) flattenFacts(value as Record<string, unknown>, name, out);
-    else if (typeof value === 'string') out[name] = value;
-    else out[name] = JSON.stringify(value);
-  }
-  return out;
 }
 
 export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
@@ -237,29 +227,8 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
     return { requestId, silent: [...pending], publishedAtMs };
   }
 
-  async function inventory(collective: string, timeoutMs: number): Promise<DiscoveredNode[]> {
-    const identities = await discover({ fact: [], cf_class: [], identity: [], agent: ['rpcutil'], compound: '' }, collective, timeoutMs);
-    const nodes: DiscoveredNode[] = [];
-    if (identities.length === 0) return nodes;
-    await callDirected({
-      request: { agent: 'rpcutil', action: 'inventory', data: {}, collective, callerid: options.callerid, ttlSeconds: DEFAULT_TTL_SECONDS },
-      identities,
-      signal: new AbortController().signal,
-      timeoutMs,
-      onReply: (reply) => {
-        if (reply.statuscode !== 0) return;
-        const data = reply.data;
-        const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
-        nodes.push({
-          identity: reply.identity,
-          facts: flattenFacts(typeof data.facts === 'object' && data.facts !== null ? (data.facts as Record<string, unknown>) : {}),
-          classes: asStrings(data.classes),
-          agents: asStrings(data.agents),
-          collectives: asStrings(data.collectives),
-        });
-      },
-    });
-    return nodes;
+  function inventory(collective: string, timeoutMs: number): Promise<DiscoveredNode[]> {
+    return inventoryByRpcutil({ discover, callDirected }, collective, timeoutMs, options.callerid, DEFAULT_TTL_SECONDS);
   }
 
   return {

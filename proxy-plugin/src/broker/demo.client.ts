@@ -4,7 +4,7 @@
  * `.demo` domain so that it is recognisable as demo data wherever it shows up.
  */
 import type { BrokerClient, DirectedCall, DirectedCallResult, DiscoveredNode, RequestFilter } from './broker-client';
-import { flattenFacts } from './choria.client';
+import { flattenFacts } from '@protos/facts';
 import { encodeMcorpcRequest, MIN_TTL_SECONDS, newRequestId, toWireFilter, unixSeconds, type WireFilter } from './choria/protocol';
 import { buildNodeProfiles } from './fleet/node-profiles';
 import { createVirtualNode, type NodeRequest, type VirtualNode } from './fleet/virtual-node';

@@ -10,8 +10,7 @@ import tls from 'node:tls';
 import { Client, type IMessage } from '@stomp/stompjs';
 import { TCPWrapper } from '@stomp/tcp-wrapper';
 
-import type { BrokerClient, DirectedCall, DirectedCallResult, DiscoveredNode, NodeReply, RequestFilter } from './broker-client';
-import { flattenFacts } from './choria.client';
+import { inventoryByRpcutil, type BrokerClient, type DirectedCall, type DirectedCallResult, type DiscoveredNode, type NodeReply, type RequestFilter } from './broker-client';
 import { CompoundFilterError, parseCompoundFilter } from './mcollective/compound-filter';
 import { createConnectorConventions, type ConnectorFlavour } from './mcollective/connector';
 import {
@@ -261,29 +260,8 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
     return { requestId: requestid, silent: [...waiting], publishedAtMs };
   }
 
-  async function inventory(collective: string, timeoutMs: number): Promise<DiscoveredNode[]> {
-    const identities = await discover({ fact: [], cf_class: [], identity: [], agent: ['rpcutil'], compound: '' }, collective, timeoutMs);
-    const nodes: DiscoveredNode[] = [];
-    if (identities.length === 0) return nodes;
-    await callDirected({
-      request: { agent: 'rpcutil', action: 'inventory', data: {}, collective, callerid: options.callerid, ttlSeconds: DEFAULT_TTL_SECONDS },
-      identities,
-      signal: new AbortController().signal,
-      timeoutMs,
-      onReply: (reply) => {
-        if (reply.statuscode !== 0) return;
-        const data = reply.data;
-        const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
-        nodes.push({
-          identity: reply.identity,
-          facts: flattenFacts(typeof data.facts === 'object' && data.facts !== null ? (data.facts as Record<string, unknown>) : {}),
-          classes: asStrings(data.classes),
-          agents: asStrings(data.agents),
-          collectives: asStrings(data.collectives),
-        });
-      },
-    });
-    return nodes;
+  function inventory(collective: string, timeoutMs: number): Promise<DiscoveredNode[]> {
+    return inventoryByRpcutil({ discover, callDirected }, collective, timeoutMs, options.callerid, DEFAULT_TTL_SECONDS);
   }
 
   function connect(): Promise<void> {

@@ -1,4 +1,5 @@
-import { createChoriaClient, flattenFacts } from '@proxy/broker/choria.client';
+import { flattenFacts } from '@protos/facts';
+import { createChoriaClient } from '@proxy/broker/choria.client';
 
 describe(flattenFacts.name, () => {
   it('joins nested keys with :: and turns values into strings when flattening', () => {

@@ -1,4 +1,5 @@
 import { requirePermission, type CurrentUser } from '../auth/abilities';
+import { flattenFacts } from '@protos/facts';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { PuppetDbNode } from '../puppetdb/puppetdb.client';
@@ -21,15 +22,6 @@ export interface PuppetDbSyncService {
   sync(): Promise<PuppetDbSyncSummary>;
   /** The sync an API caller asks for: it rewrites hosts and facts, so it needs manage_inventory. */
   syncAs(user: CurrentUser): Promise<PuppetDbSyncSummary>;
-}
-
-export function flattenFacts(facts: Record<string, unknown>, prefix = '', out: Record<string, string> = {}): Record<string, string> {
-  for (const [key, value] of Object.entries(facts)) {
-    const name = prefix ? `${prefix}::${key}` : key;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) flattenFacts(value as Record<string, unknown>, name, out);
-    else out[name] = typeof value === 'string' ? value : JSON.stringify(value);
-  }
-  return out;
 }
 
 /** `puppetdb` is absent when none is configured; a sync then fails FAILED_PRECONDITION saying so. */
