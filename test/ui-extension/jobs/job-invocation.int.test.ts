@@ -107,6 +107,13 @@ async function allEvents(app: { url: string }, id: number): Promise<JobEventsPag
   }
 }
 
+/** An app that a restart test can kill mid-job and close: in this process, or as its own process. */
+interface KillableApp {
+  url: string;
+  kill(): Promise<void>;
+  close(): Promise<void>;
+}
+
 const serviceStatus = { namespace: 'service', action: 'status', arguments: { service: 'sshd' } };
 
 describe.each(testDatabases())('jobs on $kind', (database) => {
@@ -335,45 +342,17 @@ describe.each(testDatabases())('long polling and restarts on $kind', (database) 
     }
   });
 
-  it('loses and duplicates no result when the ui-extension is killed and restarted mid-job', async () => {
-    const proxies = fixture.client;
+  /**
+   * Runs a 200-host job, kills the app once some results are stored and others are in flight,
+   * starts it again under the same instance id (as a service manager would: it takes its job leases
+   * back at once) and checks that no result was lost or stored twice.
+   */
+  async function expectNoLossAcrossKill(start: () => Promise<KillableApp>): Promise<void> {
     // Counted per agent: the proxies' own discovery of their fleet may land at any moment.
     const askedBefore = fixture.fleet.stats.byAgent.service ?? 0;
-    const first = await startJobApp({ dataSource: db.dataSource, proxies, instanceId: 'restarting' });
-    const job = (await http(first).post('/api/v2/remote_execution/jobs', { job: { ...serviceStatus, targeting: { search: `name ~ ${fixture.prefix}00` }, timeout: 2, concurrency_level: 20 } }).expect(201)).body as Job;
-    expect(job.total_hosts).toBe(200);
-    // Kill once some results are stored and others are still in flight.
-    let atCrash = job as Job;
-    for (let n = 0; n < 200 && atCrash.counts.succeeded < 40; n++) {
-      await new Promise((r) => setTimeout(r, 50));
-      atCrash = (await http(first).get(`/api/v2/remote_execution/jobs/${job.id}`).expect(200)).body as JobStatus;
-    }
-    await first.crash();
-    expect(atCrash.state).toBe('running');
-    expect(atCrash.counts.succeeded).toBeGreaterThanOrEqual(40);
-    expect(atCrash.counts.pending + atCrash.counts.running).toBeGreaterThan(100);
-    const second = await startJobApp({ dataSource: db.dataSource, proxies, instanceId: 'restarting' });
+    const started: KillableApp[] = [await start()];
     try {
-      const done = await waitFinal(second, job.id, 60_000);
-      expect(done.counts).toEqual({ pending: 0, running: 0, succeeded: 192, failed: 0, no_response: 8, skipped: 0, cancelled: 0 });
-      const events = await allEvents(second, job.id);
-      expect(events).toHaveLength(200);
-      expect(new Set(events.map((e) => e.host_id)).size).toBe(200);
-      expect(events.map((e) => e.sequence)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
-      // Each node was asked once: the restart re-attached instead of sending again.
-      expect((fixture.fleet.stats.byAgent.service ?? 0) - askedBefore).toBe(200);
-    } finally {
-      await second.close();
-    }
-  });
-
-  it('loses and duplicates no result when the ui-extension process is killed with SIGKILL and restarted mid-job', async () => {
-    // The server entry point as its own OS process, reaching the proxies over gRPC from the inventory.
-    const askedBefore = fixture.fleet.stats.byAgent.service ?? 0;
-    const processes: UiProcess[] = [];
-    try {
-      const first = await startUiProcess({ database: db.database, instanceId: 'sigkilled' });
-      processes.push(first);
+      const first = started[0];
       const job = (await http(first).post('/api/v2/remote_execution/jobs', { job: { ...serviceStatus, targeting: { search: `name ~ ${fixture.prefix}00` }, timeout: 2, concurrency_level: 20 } }).expect(201)).body as Job;
       expect(job.total_hosts).toBe(200);
       let atKill = job as Job;
@@ -381,23 +360,51 @@ describe.each(testDatabases())('long polling and restarts on $kind', (database) 
         await new Promise((r) => setTimeout(r, 25));
         atKill = (await http(first).get(`/api/v2/remote_execution/jobs/${job.id}`).expect(200)).body as JobStatus;
       }
-      expect(await first.kill('SIGKILL')).toBe('SIGKILL');
+      await first.kill();
       expect(atKill.state).toBe('running');
       expect(atKill.counts.succeeded).toBeGreaterThanOrEqual(40);
       expect(atKill.counts.pending + atKill.counts.running).toBeGreaterThan(100);
-      // Restarted under the same instance id, as systemd would: it takes its job leases back at once.
-      const second = await startUiProcess({ database: db.database, instanceId: 'sigkilled' });
-      processes.push(second);
+      const second = await start();
+      started.push(second);
       const done = await waitFinal(second, job.id, 60_000);
       expect(done.counts).toEqual({ pending: 0, running: 0, succeeded: 192, failed: 0, no_response: 8, skipped: 0, cancelled: 0 });
       const events = await allEvents(second, job.id);
       expect(events).toHaveLength(200);
       expect(new Set(events.map((e) => e.host_id)).size).toBe(200);
       expect(events.map((e) => e.sequence)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
-      // Each node was asked once: the restarted process re-attached to the proxies' streams.
+      // Each node was asked once: the restarted app re-attached to the proxies' streams instead of sending again.
       expect((fixture.fleet.stats.byAgent.service ?? 0) - askedBefore).toBe(200);
     } finally {
-      await Promise.all(processes.map((p) => p.kill('SIGTERM')));
+      for (const app of started) await app.close();
     }
+  }
+
+  it('loses and duplicates no result when the ui-extension is killed and restarted mid-job', async () => {
+    // In this process: the crash stops all writes and leaves its leases behind.
+    await expectNoLossAcrossKill(async () => {
+      const app = await startJobApp({ dataSource: db.dataSource, proxies: fixture.client, instanceId: 'restarting' });
+      let stopped = false;
+      const stop = async () => {
+        if (!stopped) await app.crash();
+        stopped = true;
+      };
+      return { url: app.url, kill: stop, close: stop };
+    });
+  });
+
+  it('loses and duplicates no result when the ui-extension process is killed with SIGKILL and restarted mid-job', async () => {
+    // The server entry point as its own OS process, reaching the proxies over gRPC from the inventory.
+    await expectNoLossAcrossKill(async () => {
+      const child: UiProcess = await startUiProcess({ database: db.database, instanceId: 'sigkilled' });
+      return {
+        url: child.url,
+        kill: async () => {
+          expect(await child.kill('SIGKILL')).toBe('SIGKILL');
+        },
+        close: async () => {
+          await child.kill('SIGTERM');
+        },
+      };
+    });
   });
 });
