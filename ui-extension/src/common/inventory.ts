@@ -18,6 +18,7 @@ export interface HostDto {
   last_seen_at: string | null;
   missing_since: string | null;
   created_at: string | null;
+  updated_at: string | null;
 }
 
 export interface HostgroupDto {

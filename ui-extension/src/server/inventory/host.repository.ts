@@ -1,3 +1,4 @@
+import type { HostDto } from '@common/inventory';
 import type { HostScope } from '../auth/abilities';
 import { hostColumns, hostScopeSql } from '../auth/scope-sql';
 import { compileSearch, likePattern, sqlDateTime, type CompiledSearch } from '../search/compiler';
@@ -13,24 +14,8 @@ export interface TargetHost {
   hostgroup_id: number | null;
 }
 
-/** A host as the API shows it (Foreman's field names). */
-export interface HostRow {
-  id: number;
-  name: string;
-  hostgroup_id: number | null;
-  hostgroup_name: string | null;
-  hostgroup_title: string | null;
-  smart_proxy_id: number | null;
-  smart_proxy_name: string | null;
-  organization_id: number | null;
-  organization_name: string | null;
-  location_id: number | null;
-  location_name: string | null;
-  last_seen_at: string | null;
-  missing_since: string | null;
-  created_at: string | null;
-  updated_at: string | null;
-}
+/** A host as the API shows it (Foreman's field names): the REST shape the web UI reads. */
+export type HostRow = HostDto;
 
 /** The stored state of a host that a sync compares against before writing. */
 export interface StoredHost {

@@ -1,17 +1,10 @@
+import type { HostgroupDto } from '@common/inventory';
 import { compileSearch, type SearchDefinition } from '../search/compiler';
 import { HostgroupEntity } from './hostgroup.entity';
 import { dialectOf, type Db } from './sql';
 
-/** A hostgroup as the API shows it (Foreman's field names). */
-export interface HostgroupRow {
-  id: number;
-  name: string;
-  title: string;
-  parent_id: number | null;
-  ancestry: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/** A hostgroup as the API shows it (Foreman's field names): the REST shape the web UI reads. */
+export type HostgroupRow = HostgroupDto;
 
 const HOSTGROUP_SEARCH: SearchDefinition = {
   idColumn: 'g.id',

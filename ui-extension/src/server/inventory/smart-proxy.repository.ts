@@ -1,24 +1,12 @@
+import type { SmartProxyDto } from '@common/inventory';
 import type { HostScope } from '../auth/abilities';
 import { hostColumns, hostScopeSql, type Sql } from '../auth/scope-sql';
 import { compileSearch, sqlDateTime, type SearchDefinition } from '../search/compiler';
 import { SmartProxyEntity } from './smart-proxy.entity';
 import { dialectOf, placeholders, type Db } from './sql';
 
-/** A proxy as the API and the jobs dispatcher see it (Foreman's field names). */
-export interface SmartProxyRow {
-  id: number;
-  name: string;
-  url: string;
-  features: string[];
-  capabilities: string[];
-  transport: string | null;
-  status: string;
-  last_seen_at: string | null;
-  demo: boolean;
-  version: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/** A proxy as the API and the jobs dispatcher see it (Foreman's field names): the REST shape the web UI reads. */
+export type SmartProxyRow = SmartProxyDto;
 
 export interface SmartProxyWrite {
   name: string;
