@@ -54,6 +54,9 @@ const ROWS: Record<string, Row> = {
     sees: ({ proxies: p }) => ({ viewer: [p.b.name], operator: [p.a.name, p.b.name], manager: [p.a.name], admin: [p.b.name] }),
   },
 
+  // Describes routes, never data: open like /status.
+  'GET /api/v2/openapi.json': { path: () => '/api/v2/openapi.json', expect: { anonymous: 200, viewer: 200, operator: 200, manager: 200, admin: 200 } },
+
   // The web UI's login: each persona logs in with its own password (anonymous with a wrong one).
   'POST /api/v2/session': {
     path: () => '/api/v2/session',

@@ -7,6 +7,7 @@ import type { Services } from '../services';
 import { errorHandler } from './error-handler';
 import { requestContext } from './request-context';
 import { createAuthenticatedRoutes } from './routes/index';
+import { createOpenApiRoutes } from './routes/openapi.routes';
 import { createSessionRoutes } from './routes/session.routes';
 import { createStatusRoutes } from './routes/status.routes';
 
@@ -34,7 +35,7 @@ export function createApp(options: AppOptions): Express {
   // The session routes read the cookie themselves (a stale cookie must not block a new login);
   // everything after them is identified by the cookie first, then by HTTP Basic.
   app.use('/api/v2', createSessionRoutes(options.services.sessions, auth), auth.sessionUser);
-  app.use('/api/v2', auth.optionalUser, createStatusRoutes(options.services.status));
+  app.use('/api/v2', auth.optionalUser, createStatusRoutes(options.services.status), createOpenApiRoutes());
   app.use('/api/v2', auth.requireUser, createAuthenticatedRoutes(options.services));
   app.use('/api', (req, _res, next) => next(new AppError('NOT_FOUND', `no API route for ${req.method} ${req.originalUrl}`)));
   if (options.webRoot) {

@@ -31,7 +31,8 @@ const factValue = z.union([z.string(), z.number(), z.boolean()]).transform(Strin
 const title = z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters')
   .refine((t) => !t.split('/').some((part) => part.trim() === ''), 'must be names separated by single slashes, e.g. base/web');
 
-const documentSchema = z.object({
+/** The inventory document; exported so the API document describes the import body with it. */
+export const inventoryDocumentSchema = z.object({
   organizations: z.array(named(191)).default([]),
   locations: z.array(named(191)).default([]),
   hostgroups: z.array(z.union([title, z.object({ title }).strict().transform((o) => o.title)])).default([]),
@@ -54,7 +55,7 @@ const documentSchema = z.object({
   }).strict()).default([]),
 }).strict();
 
-export type InventoryDocument = z.output<typeof documentSchema>;
+export type InventoryDocument = z.output<typeof inventoryDocumentSchema>;
 
 /** Names already stored, so a file may refer to them without listing them again. */
 export interface KnownNames {
@@ -93,7 +94,7 @@ const lower = (s: string): string => s.toLowerCase();
  * case-insensitively, as the database does. Throws INVALID_ARGUMENT naming every bad path.
  */
 export function validateInventory(raw: unknown, known: KnownNames): InventoryDocument {
-  const parsed = documentSchema.safeParse(raw ?? {});
+  const parsed = inventoryDocumentSchema.safeParse(raw ?? {});
   if (!parsed.success) throw reject(parsed.error.issues.map((i) => ({ path: formatPath(i.path), rule: i.message })));
   const doc = parsed.data;
   const problems: Array<{ path: string; rule: string }> = [];

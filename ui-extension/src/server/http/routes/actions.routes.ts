@@ -2,15 +2,20 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { JobInvocationService } from '../../jobs/job-invocation.service';
 import { currentUser } from '../request-context';
+import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
 
 const actionsQuery = listQuerySchema.extend({ namespace: z.string().max(100).optional(), action: z.string().max(100).optional() });
 
+export const actionRouteSpecs = defineRoutes({
+  list: { method: 'get', path: '/remote_execution/actions', tag: 'actions', summary: 'List stored remote actions with how often they ran', permission: 'view_jobs', query: actionsQuery },
+});
+
 /** `GET /api/v2/remote_execution/actions`: stored remote actions with how often they ran. */
 export function createActionRoutes(jobs: JobInvocationService): Router {
   const router = Router();
-  router.get('/remote_execution/actions', async (req, res) => {
-    const query = parseInput(actionsQuery, req.query, 'query');
+  mount(router, actionRouteSpecs.list, async (req, res) => {
+    const query = parseInput(actionRouteSpecs.list.query, req.query, 'query');
     const page = await jobs.actions(currentUser(req), { page: query.page, perPage: query.per_page, namespace: query.namespace, action: query.action });
     res.json(listEnvelope(query, { total: page.total, subtotal: page.total, results: page.results }, { by: 'id', order: 'desc' }));
   });

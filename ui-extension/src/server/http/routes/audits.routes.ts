@@ -2,9 +2,15 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AuditService } from '../../audit/audit.service';
 import { currentUser } from '../request-context';
+import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
 
 const auditId = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be positive');
+
+export const auditRouteSpecs = defineRoutes({
+  list: { method: 'get', path: '/audits', tag: 'audits', summary: 'List audit entries, newest first (one\'s own; all with view_audit_logs)', permission: 'authenticated', query: listQuerySchema },
+  show: { method: 'get', path: '/audits/:id', tag: 'audits', summary: 'Show an audit entry', permission: 'authenticated', params: { id: auditId } },
+});
 
 /**
  * `GET /api/v2/audits?search=` with Foreman's search keys (user, action, type, auditable_id,
@@ -13,12 +19,12 @@ const auditId = z.coerce.number({ invalid_type_error: 'must be a number' }).int(
  */
 export function createAuditRoutes(audit: AuditService): Router {
   const router = Router();
-  router.get('/audits', async (req, res) => {
-    const query = parseInput(listQuerySchema, req.query, 'query');
+  mount(router, auditRouteSpecs.list, async (req, res) => {
+    const query = parseInput(auditRouteSpecs.list.query, req.query, 'query');
     res.json(listEnvelope(query, await audit.list(currentUser(req), { search: query.search, page: query.page, perPage: query.per_page }), { by: 'id', order: 'desc' }));
   });
-  router.get('/audits/:id', async (req, res) => {
-    res.json(await audit.get(currentUser(req), parseInput(auditId, req.params.id, 'id')));
+  mount(router, auditRouteSpecs.show, async (req, res) => {
+    res.json(await audit.get(currentUser(req), parseInput(auditRouteSpecs.show.params.id, req.params.id, 'id')));
   });
   return router;
 }

@@ -1,13 +1,18 @@
 import { Router } from 'express';
 import type { InventoryService } from '../../inventory/inventory.service';
 import { currentUser } from '../request-context';
+import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+
+export const factRouteSpecs = defineRoutes({
+  list: { method: 'get', path: '/fact_names', tag: 'facts', summary: 'List fact names (search: a substring or a pattern with *)', permission: 'authenticated', query: listQuerySchema },
+});
 
 /** `GET /api/v2/fact_names?search=<substring or pattern*>`, for completion of `facts.<name>`. */
 export function createFactRoutes(inventory: InventoryService): Router {
   const router = Router();
-  router.get('/fact_names', async (req, res) => {
-    const query = parseInput(listQuerySchema, req.query, 'query');
+  mount(router, factRouteSpecs.list, async (req, res) => {
+    const query = parseInput(factRouteSpecs.list.query, req.query, 'query');
     const page = await inventory.listFactNames(currentUser(req), { search: query.search, page: query.page, perPage: query.per_page });
     res.json(listEnvelope(query, page, { by: 'name', order: 'asc' }));
   });

@@ -3,10 +3,18 @@ import { z } from 'zod';
 import { HOST_SORTABLE, type HostSort } from '../../inventory/host.repository';
 import type { InventoryService } from '../../inventory/inventory.service';
 import { currentUser } from '../request-context';
+import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput, parseOrder } from '../validate';
 
 const idOrName = z.string().min(1, 'is required').max(255, 'must be at most 255 characters');
 const autocompleteQuery = z.object({ search: z.string().max(10000, 'must be at most 10000 characters').optional().default('') });
+
+export const hostRouteSpecs = defineRoutes({
+  list: { method: 'get', path: '/hosts', tag: 'hosts', summary: 'List hosts (Foreman search, order, page, per_page)', permission: 'view_hosts', query: listQuerySchema },
+  autocomplete: { method: 'get', path: '/hosts/auto_complete_search', tag: 'hosts', summary: 'Completions of a partial host search, as Foreman\'s search bar expects', permission: 'view_hosts', query: autocompleteQuery },
+  show: { method: 'get', path: '/hosts/:id', tag: 'hosts', summary: 'Show a host by id or name', permission: 'view_hosts', params: { id: idOrName } },
+  facts: { method: 'get', path: '/hosts/:id/facts', tag: 'hosts', summary: 'List a host\'s facts', permission: 'view_hosts', params: { id: idOrName }, query: listQuerySchema },
+});
 
 /**
  * `GET /api/v2/hosts` (Foreman's search/order/page/per_page), `/hosts/:id` (id or name),
@@ -15,26 +23,27 @@ const autocompleteQuery = z.object({ search: z.string().max(10000, 'must be at m
  */
 export function createHostRoutes(inventory: InventoryService): Router {
   const router = Router();
+  const specs = hostRouteSpecs;
 
-  router.get('/hosts', async (req, res) => {
-    const query = parseInput(listQuerySchema, req.query, 'query');
+  mount(router, specs.list, async (req, res) => {
+    const query = parseInput(specs.list.query, req.query, 'query');
     const sort = parseOrder(query.order, HOST_SORTABLE, 'name') as HostSort;
     const page = await inventory.listHosts(currentUser(req), { search: query.search, page: query.page, perPage: query.per_page, sort });
     res.json(listEnvelope(query, page, sort));
   });
 
-  router.get('/hosts/auto_complete_search', async (req, res) => {
-    const query = parseInput(autocompleteQuery, req.query, 'query');
+  mount(router, specs.autocomplete, async (req, res) => {
+    const query = parseInput(specs.autocomplete.query, req.query, 'query');
     res.json(await inventory.autocompleteHosts(currentUser(req), query.search));
   });
 
-  router.get('/hosts/:id', async (req, res) => {
-    res.json(await inventory.getHost(currentUser(req), parseInput(idOrName, req.params.id, 'id')));
+  mount(router, specs.show, async (req, res) => {
+    res.json(await inventory.getHost(currentUser(req), parseInput(specs.show.params.id, req.params.id, 'id')));
   });
 
-  router.get('/hosts/:id/facts', async (req, res) => {
-    const query = parseInput(listQuerySchema, req.query, 'query');
-    const page = await inventory.hostFacts(currentUser(req), parseInput(idOrName, req.params.id, 'id'), { search: query.search, page: query.page, perPage: query.per_page });
+  mount(router, specs.facts, async (req, res) => {
+    const query = parseInput(specs.facts.query, req.query, 'query');
+    const page = await inventory.hostFacts(currentUser(req), parseInput(specs.facts.params.id, req.params.id, 'id'), { search: query.search, page: query.page, perPage: query.per_page });
     res.json(listEnvelope(query, page, { by: 'name', order: 'asc' }));
   });
 

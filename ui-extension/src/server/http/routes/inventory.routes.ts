@@ -1,6 +1,15 @@
 import express, { Router } from 'express';
+import { inventoryDocumentSchema } from '../../inventory/inventory-file';
 import type { InventoryService } from '../../inventory/inventory.service';
 import { currentUser } from '../request-context';
+import { defineRoutes, mount } from '../route-spec';
+
+export const inventoryRouteSpecs = defineRoutes({
+  import: {
+    method: 'post', path: '/inventory/import', tag: 'inventory', summary: 'Import an inventory document (JSON, or YAML with a YAML content type)', permission: 'manage_inventory',
+    body: inventoryDocumentSchema, bodyMediaTypes: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
+  },
+});
 
 /**
  * `POST /api/v2/inventory/import` (administrators): a JSON body is the inventory document itself;
@@ -9,7 +18,7 @@ import { currentUser } from '../request-context';
  */
 export function createInventoryRoutes(inventory: InventoryService): Router {
   const router = Router();
-  router.post('/inventory/import', express.text({ type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], limit: '50mb' }), async (req, res) => {
+  mount(router, inventoryRouteSpecs.import, express.text({ type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], limit: '50mb' }), async (req, res) => {
     const user = currentUser(req);
     const summary = typeof req.body === 'string' ? await inventory.importInventoryText(user, req.body) : await inventory.importInventory(user, req.body);
     res.json(summary);

@@ -4,6 +4,7 @@ import { HOST_STATES, type HostState } from '@common/jobs';
 import type { JobInvocationService } from '../../jobs/job-invocation.service';
 import type { ScheduleService } from '../../scheduler/schedule.service';
 import { currentUser } from '../request-context';
+import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
 import { recurrenceSchema, schedulingSchema, targetingTypeSchema } from './schedule.schemas';
 
@@ -61,6 +62,22 @@ const historyQuery = listQuerySchema.extend({
   to: z.coerce.date({ invalid_type_error: 'must be an ISO 8601 date' }).optional(),
 });
 
+const factName = z.string().min(1, 'is required').max(255, 'must be at most 255 characters');
+
+export const jobRouteSpecs = defineRoutes({
+  list: { method: 'get', path: '/remote_execution/jobs', tag: 'jobs', summary: 'Job history, newest first (search by namespace, action, arguments, targeting, user...)', permission: 'view_jobs', query: historyQuery },
+  hostHistory: { method: 'get', path: '/hosts/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs that ran on a host', permission: 'view_jobs', params: { id }, query: historyQuery },
+  hostgroupHistory: { method: 'get', path: '/hostgroups/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs that ran on a hostgroup\'s hosts', permission: 'view_jobs', params: { id }, query: historyQuery },
+  smartProxyHistory: { method: 'get', path: '/smart_proxies/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs with a stream to a smart proxy', permission: 'view_jobs', params: { id }, query: historyQuery },
+  factHistory: { method: 'get', path: '/fact_names/:name/remote_execution/jobs', tag: 'jobs', summary: 'Jobs whose targeting names a fact', permission: 'view_jobs', params: { name: factName }, query: historyQuery },
+  create: { method: 'post', path: '/remote_execution/jobs', tag: 'jobs', summary: 'Run an action on the targeted hosts now, later (scheduling) or repeatedly (recurrence)', permission: 'create_jobs', body: createSchema, status: 201 },
+  show: { method: 'get', path: '/remote_execution/jobs/:id', tag: 'jobs', summary: 'A job with its counts; wait=N long-polls until its version passes since', permission: 'view_jobs', params: { id }, query: statusQuery },
+  hosts: { method: 'get', path: '/remote_execution/jobs/:id/hosts', tag: 'jobs', summary: 'A job\'s hosts with their states and outputs', permission: 'view_jobs', params: { id }, query: hostsQuery },
+  events: { method: 'get', path: '/remote_execution/jobs/:id/events', tag: 'jobs', summary: 'A job\'s host events after a sequence number; wait=N long-polls', permission: 'view_jobs', params: { id }, query: eventsQuery },
+  replay: { method: 'post', path: '/remote_execution/jobs/:id/replay', tag: 'jobs', summary: 'Run a job\'s action again, on new targeting or on its failed hosts', permission: 'create_jobs', params: { id }, body: replaySchema, bodyOptional: true, status: 201 },
+  cancel: { method: 'post', path: '/remote_execution/jobs/:id/cancel', tag: 'jobs', summary: 'Cancel a running job', permission: 'cancel_jobs', params: { id } },
+});
+
 /** Aborts when the client goes away, so a long poll stops waiting for nobody. */
 function closeSignal(res: Response): AbortSignal {
   const controller = new AbortController();
@@ -73,54 +90,55 @@ function closeSignal(res: Response): AbortSignal {
 /** `/api/v2/remote_execution/jobs...` and the per-object histories. */
 export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleService): Router {
   const router = Router();
+  const specs = jobRouteSpecs;
 
   async function history(req: Request, res: Response, scope: { hostId?: number; hostgroupId?: number; factName?: string; smartProxyId?: number }): Promise<void> {
-    const query = parseInput(historyQuery, req.query, 'query');
+    const query = parseInput(specs.list.query, req.query, 'query');
     const page = await jobs.list(currentUser(req), { search: query.search, from: query.from, to: query.to, page: query.page, perPage: query.per_page, ...scope });
     res.json(listEnvelope(query, page, { by: 'id', order: 'desc' }));
   }
 
-  router.get('/remote_execution/jobs', (req, res) => history(req, res, {}));
-  router.get('/hosts/:id/remote_execution/jobs', (req, res) => history(req, res, { hostId: parseInput(id, req.params.id, 'id') }));
-  router.get('/hostgroups/:id/remote_execution/jobs', (req, res) => history(req, res, { hostgroupId: parseInput(id, req.params.id, 'id') }));
-  router.get('/smart_proxies/:id/remote_execution/jobs', (req, res) => history(req, res, { smartProxyId: parseInput(id, req.params.id, 'id') }));
-  router.get('/fact_names/:name/remote_execution/jobs', (req, res) => history(req, res, { factName: String(req.params.name) }));
+  mount(router, specs.list, (req, res) => history(req, res, {}));
+  mount(router, specs.hostHistory, (req, res) => history(req, res, { hostId: parseInput(specs.hostHistory.params.id, req.params.id, 'id') }));
+  mount(router, specs.hostgroupHistory, (req, res) => history(req, res, { hostgroupId: parseInput(specs.hostgroupHistory.params.id, req.params.id, 'id') }));
+  mount(router, specs.smartProxyHistory, (req, res) => history(req, res, { smartProxyId: parseInput(specs.smartProxyHistory.params.id, req.params.id, 'id') }));
+  mount(router, specs.factHistory, (req, res) => history(req, res, { factName: parseInput(specs.factHistory.params.name, req.params.name, 'name') }));
 
-  router.post('/remote_execution/jobs', async (req, res) => {
-    const body = parseInput(createSchema, req.body, 'body');
+  mount(router, specs.create, async (req, res) => {
+    const body = parseInput(specs.create.body, req.body, 'body');
     // A future run or a recurring one: the answer is the schedule's first job, state `scheduled`.
     const job = body.job.scheduling || body.job.recurrence ? await schedules.createFromJobRequest(currentUser(req), body.job) : await jobs.create(currentUser(req), body.job);
     res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`).json(job);
   });
 
-  router.get('/remote_execution/jobs/:id', async (req, res) => {
-    const jobId = parseInput(id, req.params.id, 'id');
-    const query = parseInput(statusQuery, req.query, 'query');
+  mount(router, specs.show, async (req, res) => {
+    const jobId = parseInput(specs.show.params.id, req.params.id, 'id');
+    const query = parseInput(specs.show.query, req.query, 'query');
     res.json(await jobs.get(currentUser(req), jobId, { wait: query.wait, since: query.since, signal: closeSignal(res) }));
   });
 
-  router.get('/remote_execution/jobs/:id/hosts', async (req, res) => {
-    const jobId = parseInput(id, req.params.id, 'id');
-    const query = parseInput(hostsQuery, req.query, 'query');
+  mount(router, specs.hosts, async (req, res) => {
+    const jobId = parseInput(specs.hosts.params.id, req.params.id, 'id');
+    const query = parseInput(specs.hosts.query, req.query, 'query');
     const page = await jobs.hosts(currentUser(req), jobId, { states: query.state, search: query.search || undefined, page: query.page, perPage: query.per_page });
     res.json(listEnvelope(query, page, { by: 'host_name', order: 'asc' }));
   });
 
-  router.get('/remote_execution/jobs/:id/events', async (req, res) => {
-    const jobId = parseInput(id, req.params.id, 'id');
-    const query = parseInput(eventsQuery, req.query, 'query');
+  mount(router, specs.events, async (req, res) => {
+    const jobId = parseInput(specs.events.params.id, req.params.id, 'id');
+    const query = parseInput(specs.events.query, req.query, 'query');
     res.json(await jobs.events(currentUser(req), jobId, { after: query.after, wait: query.wait, limit: query.limit, signal: closeSignal(res) }));
   });
 
-  router.post('/remote_execution/jobs/:id/replay', async (req, res) => {
-    const jobId = parseInput(id, req.params.id, 'id');
-    const body = parseInput(replaySchema, req.body ?? {}, 'body');
+  mount(router, specs.replay, async (req, res) => {
+    const jobId = parseInput(specs.replay.params.id, req.params.id, 'id');
+    const body = parseInput(specs.replay.body, req.body ?? {}, 'body');
     const job = await jobs.replay(currentUser(req), jobId, body);
     res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`).json(job);
   });
 
-  router.post('/remote_execution/jobs/:id/cancel', async (req, res) => {
-    const jobId = parseInput(id, req.params.id, 'id');
+  mount(router, specs.cancel, async (req, res) => {
+    const jobId = parseInput(specs.cancel.params.id, req.params.id, 'id');
     res.json(await jobs.cancel(currentUser(req), jobId));
   });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { PuppetDbSyncService } from '../../inventory/puppetdb-sync.service';
 import type { PuppetRunService } from '../../jobs/puppet-run.service';
 import { currentUser } from '../request-context';
+import { defineRoutes, mount } from '../route-spec';
 import { parseInput } from '../validate';
 import { targetingSchema } from './jobs.routes';
 
@@ -17,6 +18,12 @@ const options = {
 const hostRunSchema = z.object(options).strict();
 const bulkRunSchema = z.object({ targeting: targetingSchema, ...options }).strict();
 
+export const puppetRunRouteSpecs = defineRoutes({
+  host: { method: 'post', path: '/hosts/:id/puppet_run', tag: 'puppet', summary: 'Run Puppet once on a host (a puppet#runonce job)', permission: 'create_jobs', params: { id: idOrName }, body: hostRunSchema, bodyOptional: true, status: 201 },
+  bulk: { method: 'post', path: '/remote_execution/puppet_run', tag: 'puppet', summary: 'Run Puppet once on the targeted hosts (a puppet#runonce job)', permission: 'create_jobs', body: bulkRunSchema, status: 201 },
+  puppetdbSync: { method: 'post', path: '/inventory/puppetdb_sync', tag: 'inventory', summary: 'Pull nodes and facts from PuppetDB', permission: 'manage_inventory' },
+});
+
 /**
  * On-demand Puppet runs, each a normal puppet#runonce job (201 with the job, Location to follow it):
  * - `POST /api/v2/hosts/:id/puppet_run` (id or name; body optional: `{arguments: {noop, tags, ...}}`),
@@ -27,20 +34,21 @@ const bulkRunSchema = z.object({ targeting: targetingSchema, ...options }).stric
  */
 export function createPuppetRunRoutes(puppetRun: PuppetRunService, puppetdbSync: PuppetDbSyncService): Router {
   const router = Router();
+  const specs = puppetRunRouteSpecs;
 
-  router.post('/hosts/:id/puppet_run', async (req, res) => {
-    const body = parseInput(hostRunSchema, req.body ?? {}, 'body');
-    const job = await puppetRun.runOnHost(currentUser(req), parseInput(idOrName, req.params.id, 'id'), body);
+  mount(router, specs.host, async (req, res) => {
+    const body = parseInput(specs.host.body, req.body ?? {}, 'body');
+    const job = await puppetRun.runOnHost(currentUser(req), parseInput(specs.host.params.id, req.params.id, 'id'), body);
     res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`).json(job);
   });
 
-  router.post('/remote_execution/puppet_run', async (req, res) => {
-    const { targeting, ...rest } = parseInput(bulkRunSchema, req.body, 'body');
+  mount(router, specs.bulk, async (req, res) => {
+    const { targeting, ...rest } = parseInput(specs.bulk.body, req.body, 'body');
     const job = await puppetRun.run(currentUser(req), targeting, rest);
     res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`).json(job);
   });
 
-  router.post('/inventory/puppetdb_sync', async (req, res) => {
+  mount(router, specs.puppetdbSync, async (req, res) => {
     res.json(await puppetdbSync.syncAs(currentUser(req)));
   });
 

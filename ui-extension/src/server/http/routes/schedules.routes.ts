@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ScheduleService } from '../../scheduler/schedule.service';
 import { currentUser } from '../request-context';
+import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
 import { targetingSchema } from './jobs.routes';
 import { recurrenceSchema, schedulingSchema, targetingTypeSchema } from './schedule.schemas';
@@ -27,44 +28,55 @@ const occurrencesQuery = listQuerySchema.extend({
   per_page: listQuerySchema.shape.per_page.removeDefault().default(1000),
 });
 
+export const scheduleRouteSpecs = defineRoutes({
+  scheduleAction: { method: 'post', path: '/remote_execution/actions/:id/schedule', tag: 'schedules', summary: 'Schedule a stored remote action (from history) on a targeting', permission: 'manage_schedules', params: { id }, body: scheduleActionSchema, status: 201 },
+  list: { method: 'get', path: '/remote_execution/schedules', tag: 'schedules', summary: 'Upcoming occurrences of the schedules between from and to', permission: 'view_jobs', query: occurrencesQuery },
+  show: { method: 'get', path: '/remote_execution/schedules/:id', tag: 'schedules', summary: 'Show a schedule', permission: 'view_jobs', params: { id } },
+  update: { method: 'put', path: '/remote_execution/schedules/:id', tag: 'schedules', summary: 'Change a schedule\'s timing, targeting or options', permission: 'manage_schedules', params: { id }, body: updateSchema, bodyOptional: true },
+  enable: { method: 'post', path: '/remote_execution/schedules/:id/enable', tag: 'schedules', summary: 'Enable a schedule', permission: 'manage_schedules', params: { id } },
+  disable: { method: 'post', path: '/remote_execution/schedules/:id/disable', tag: 'schedules', summary: 'Disable a schedule (its future runs do not start)', permission: 'manage_schedules', params: { id } },
+  delete: { method: 'delete', path: '/remote_execution/schedules/:id', tag: 'schedules', summary: 'Delete a schedule', permission: 'manage_schedules', params: { id } },
+});
+
 /** `/api/v2/remote_execution/schedules...` and scheduling a stored action from history. */
 export function createScheduleRoutes(schedules: ScheduleService): Router {
   const router = Router();
+  const specs = scheduleRouteSpecs;
 
-  router.post('/remote_execution/actions/:id/schedule', async (req, res) => {
-    const actionId = parseInput(id, req.params.id, 'id');
-    const body = parseInput(scheduleActionSchema, req.body ?? {}, 'body');
+  mount(router, specs.scheduleAction, async (req, res) => {
+    const actionId = parseInput(specs.scheduleAction.params.id, req.params.id, 'id');
+    const body = parseInput(specs.scheduleAction.body, req.body ?? {}, 'body');
     const schedule = await schedules.scheduleAction(currentUser(req), actionId, body);
     res.status(201).location(`/api/v2/remote_execution/schedules/${schedule.id}`).json(schedule);
   });
 
-  router.get('/remote_execution/schedules', async (req, res) => {
-    const query = parseInput(occurrencesQuery, req.query, 'query');
+  mount(router, specs.list, async (req, res) => {
+    const query = parseInput(specs.list.query, req.query, 'query');
     const { results } = await schedules.occurrences(currentUser(req), { from: query.from, to: query.to });
     const page = results.slice((query.page - 1) * query.per_page, query.page * query.per_page);
     res.json(listEnvelope(query, { total: results.length, subtotal: results.length, results: page }, { by: 'at', order: 'asc' }));
   });
 
-  router.get('/remote_execution/schedules/:id', async (req, res) => {
-    res.json(await schedules.get(currentUser(req), parseInput(id, req.params.id, 'id')));
+  mount(router, specs.show, async (req, res) => {
+    res.json(await schedules.get(currentUser(req), parseInput(specs.show.params.id, req.params.id, 'id')));
   });
 
-  router.put('/remote_execution/schedules/:id', async (req, res) => {
-    const scheduleId = parseInput(id, req.params.id, 'id');
-    const body = parseInput(updateSchema, req.body ?? {}, 'body');
+  mount(router, specs.update, async (req, res) => {
+    const scheduleId = parseInput(specs.update.params.id, req.params.id, 'id');
+    const body = parseInput(specs.update.body, req.body ?? {}, 'body');
     res.json(await schedules.update(currentUser(req), scheduleId, body));
   });
 
-  router.post('/remote_execution/schedules/:id/enable', async (req, res) => {
-    res.json(await schedules.enable(currentUser(req), parseInput(id, req.params.id, 'id')));
+  mount(router, specs.enable, async (req, res) => {
+    res.json(await schedules.enable(currentUser(req), parseInput(specs.enable.params.id, req.params.id, 'id')));
   });
 
-  router.post('/remote_execution/schedules/:id/disable', async (req, res) => {
-    res.json(await schedules.disable(currentUser(req), parseInput(id, req.params.id, 'id')));
+  mount(router, specs.disable, async (req, res) => {
+    res.json(await schedules.disable(currentUser(req), parseInput(specs.disable.params.id, req.params.id, 'id')));
   });
 
-  router.delete('/remote_execution/schedules/:id', async (req, res) => {
-    res.json(await schedules.remove(currentUser(req), parseInput(id, req.params.id, 'id')));
+  mount(router, specs.delete, async (req, res) => {
+    res.json(await schedules.remove(currentUser(req), parseInput(specs.delete.params.id, req.params.id, 'id')));
   });
 
   return router;

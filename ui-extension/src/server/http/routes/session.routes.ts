@@ -5,11 +5,18 @@ import { CSRF_HEADER } from '@common/session';
 import { readCookie, SESSION_COOKIE, type Authenticator } from '../../auth/passport';
 import type { SessionService } from '../../auth/session.service';
 import { AppError } from '../../errors';
+import { defineRoutes, mount } from '../route-spec';
 import { parseInput } from '../validate';
 
 const loginSchema = z.object({
   login: z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).min(1, 'is required').max(100, 'must be at most 100 characters'),
   password: z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).min(1, 'is required').max(1024, 'must be at most 1024 characters'),
+});
+
+export const sessionRouteSpecs = defineRoutes({
+  login: { method: 'post', path: '/session', tag: 'session', summary: 'Log in (the web UI): opens a cookie session and answers the CSRF token', permission: 'public', body: loginSchema },
+  show: { method: 'get', path: '/session', tag: 'session', summary: 'The session of the cookie, with its CSRF token', permission: 'session' },
+  logout: { method: 'delete', path: '/session', tag: 'session', summary: 'Log out (needs the CSRF token header)', permission: 'session', status: 204 },
 });
 
 /**
@@ -20,8 +27,8 @@ const loginSchema = z.object({
 export function createSessionRoutes(sessions: SessionService, auth: Authenticator): Router {
   const router = Router();
 
-  router.post('/session', async (req, res) => {
-    parseInput(loginSchema, req.body ?? {}, 'body');
+  mount(router, sessionRouteSpecs.login, async (req, res) => {
+    parseInput(sessionRouteSpecs.login.body, req.body ?? {}, 'body');
     const user = await auth.checkLogin(req, res);
     const opened = await sessions.open(user, req.ip ?? null);
     auth.setSessionCookie(res, opened.token, opened.expiresAt);
@@ -29,7 +36,7 @@ export function createSessionRoutes(sessions: SessionService, auth: Authenticato
     res.json(body);
   });
 
-  router.get('/session', async (req, res) => {
+  mount(router, sessionRouteSpecs.show, async (req, res) => {
     const token = readCookie(req, SESSION_COOKIE);
     const session = token === undefined ? null : await sessions.resolve(token);
     if (!session) throw new AppError('UNAUTHENTICATED', 'not logged in: no valid session cookie');
@@ -37,7 +44,7 @@ export function createSessionRoutes(sessions: SessionService, auth: Authenticato
     res.json(body);
   });
 
-  router.delete('/session', async (req, res) => {
+  mount(router, sessionRouteSpecs.logout, async (req, res) => {
     const token = readCookie(req, SESSION_COOKIE);
     const session = token === undefined ? null : await sessions.resolve(token);
     if (!session || token === undefined) throw new AppError('UNAUTHENTICATED', 'not logged in: no valid session cookie');

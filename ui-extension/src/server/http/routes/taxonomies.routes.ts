@@ -1,14 +1,20 @@
 import { Router } from 'express';
 import type { InventoryService } from '../../inventory/inventory.service';
 import { currentUser } from '../request-context';
+import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+
+export const taxonomyRouteSpecs = defineRoutes({
+  organizations: { method: 'get', path: '/organizations', tag: 'taxonomies', summary: 'List organizations (search: a name substring)', permission: 'authenticated', query: listQuerySchema },
+  locations: { method: 'get', path: '/locations', tag: 'taxonomies', summary: 'List locations (search: a name substring)', permission: 'authenticated', query: listQuerySchema },
+});
 
 /** `GET /api/v2/organizations` and `/api/v2/locations`; `search` matches a name substring. */
 export function createTaxonomyRoutes(inventory: InventoryService): Router {
   const router = Router();
-  for (const [path, kind] of [['/organizations', 'organization'], ['/locations', 'location']] as const) {
-    router.get(path, async (req, res) => {
-      const query = parseInput(listQuerySchema, req.query, 'query');
+  for (const [spec, kind] of [[taxonomyRouteSpecs.organizations, 'organization'], [taxonomyRouteSpecs.locations, 'location']] as const) {
+    mount(router, spec, async (req, res) => {
+      const query = parseInput(spec.query, req.query, 'query');
       const page = await inventory.listTaxonomies(currentUser(req), kind, { search: query.search, page: query.page, perPage: query.per_page });
       res.json(listEnvelope(query, page, { by: 'name', order: 'asc' }));
     });

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { UserManagementService } from '../../auth/user-management.service';
 import { currentUser } from '../request-context';
+import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
 
 const idOrLogin = z.string().min(1, 'is required').max(100, 'must be at most 100 characters');
@@ -32,6 +33,19 @@ const createToken = z.object({
   }).strict(),
 });
 
+export const userRouteSpecs = defineRoutes({
+  currentUser: { method: 'get', path: '/current_user', tag: 'users', summary: 'The calling user with roles and permissions', permission: 'authenticated' },
+  list: { method: 'get', path: '/users', tag: 'users', summary: 'List users', permission: 'manage_users', query: listQuerySchema },
+  create: { method: 'post', path: '/users', tag: 'users', summary: 'Create a user', permission: 'manage_users', body: createUser, status: 201 },
+  show: { method: 'get', path: '/users/:id', tag: 'users', summary: 'Show a user by id or login', permission: 'manage_users', params: { id: idOrLogin } },
+  update: { method: 'put', path: '/users/:id', tag: 'users', summary: 'Change a user (anyone may change parts of their own account)', permission: 'manage_users', params: { id: idOrLogin }, body: updateUser },
+  delete: { method: 'delete', path: '/users/:id', tag: 'users', summary: 'Delete a user', permission: 'manage_users', params: { id: idOrLogin } },
+  listTokens: { method: 'get', path: '/users/:user_id/personal_access_tokens', tag: 'tokens', summary: 'List a user\'s personal access tokens (one\'s own, or anyone\'s with manage_users)', permission: 'authenticated', params: { user_id: idOrLogin }, query: listQuerySchema },
+  createToken: { method: 'post', path: '/users/:user_id/personal_access_tokens', tag: 'tokens', summary: 'Create a personal access token; its secret is in this answer only', permission: 'authenticated', params: { user_id: idOrLogin }, body: createToken, status: 201 },
+  showToken: { method: 'get', path: '/users/:user_id/personal_access_tokens/:id', tag: 'tokens', summary: 'Show a personal access token (never its secret)', permission: 'authenticated', params: { user_id: idOrLogin, id: tokenId } },
+  revokeToken: { method: 'delete', path: '/users/:user_id/personal_access_tokens/:id', tag: 'tokens', summary: 'Revoke a personal access token', permission: 'authenticated', params: { user_id: idOrLogin, id: tokenId } },
+});
+
 /**
  * `/api/v2/current_user`, `/api/v2/users` (manage_users; anyone may read and edit parts of their own
  * account) and `/api/v2/users/:user_id/personal_access_tokens` (one's own, or anyone's with
@@ -39,52 +53,53 @@ const createToken = z.object({
  */
 export function createUserRoutes(users: UserManagementService): Router {
   const router = Router();
+  const specs = userRouteSpecs;
 
-  router.get('/current_user', async (req, res) => {
+  mount(router, specs.currentUser, async (req, res) => {
     res.json(await users.currentUser(currentUser(req)));
   });
 
-  router.get('/users', async (req, res) => {
-    const query = parseInput(listQuerySchema, req.query, 'query');
+  mount(router, specs.list, async (req, res) => {
+    const query = parseInput(specs.list.query, req.query, 'query');
     res.json(listEnvelope(query, await users.listUsers(currentUser(req), { search: query.search, page: query.page, perPage: query.per_page }), { by: 'login', order: 'asc' }));
   });
 
-  router.post('/users', async (req, res) => {
-    const body = parseInput(createUser, req.body, 'body');
+  mount(router, specs.create, async (req, res) => {
+    const body = parseInput(specs.create.body, req.body, 'body');
     const created = await users.createUser(currentUser(req), body.user);
     res.status(201).location(`/api/v2/users/${created.id}`).json(created);
   });
 
-  router.get('/users/:id', async (req, res) => {
-    res.json(await users.getUser(currentUser(req), parseInput(idOrLogin, req.params.id, 'id')));
+  mount(router, specs.show, async (req, res) => {
+    res.json(await users.getUser(currentUser(req), parseInput(specs.show.params.id, req.params.id, 'id')));
   });
 
-  router.put('/users/:id', async (req, res) => {
-    const body = parseInput(updateUser, req.body, 'body');
-    res.json(await users.updateUser(currentUser(req), parseInput(idOrLogin, req.params.id, 'id'), body.user));
+  mount(router, specs.update, async (req, res) => {
+    const body = parseInput(specs.update.body, req.body, 'body');
+    res.json(await users.updateUser(currentUser(req), parseInput(specs.update.params.id, req.params.id, 'id'), body.user));
   });
 
-  router.delete('/users/:id', async (req, res) => {
-    res.json(await users.deleteUser(currentUser(req), parseInput(idOrLogin, req.params.id, 'id')));
+  mount(router, specs.delete, async (req, res) => {
+    res.json(await users.deleteUser(currentUser(req), parseInput(specs.delete.params.id, req.params.id, 'id')));
   });
 
-  router.get('/users/:user_id/personal_access_tokens', async (req, res) => {
-    const query = parseInput(listQuerySchema, req.query, 'query');
-    res.json(listEnvelope(query, await users.listTokens(currentUser(req), parseInput(idOrLogin, req.params.user_id, 'user_id')), { by: 'id', order: 'asc' }));
+  mount(router, specs.listTokens, async (req, res) => {
+    const query = parseInput(specs.listTokens.query, req.query, 'query');
+    res.json(listEnvelope(query, await users.listTokens(currentUser(req), parseInput(specs.listTokens.params.user_id, req.params.user_id, 'user_id')), { by: 'id', order: 'asc' }));
   });
 
-  router.post('/users/:user_id/personal_access_tokens', async (req, res) => {
-    const body = parseInput(createToken, req.body, 'body');
-    const created = await users.createToken(currentUser(req), parseInput(idOrLogin, req.params.user_id, 'user_id'), body.personal_access_token);
+  mount(router, specs.createToken, async (req, res) => {
+    const body = parseInput(specs.createToken.body, req.body, 'body');
+    const created = await users.createToken(currentUser(req), parseInput(specs.createToken.params.user_id, req.params.user_id, 'user_id'), body.personal_access_token);
     res.status(201).json(created);
   });
 
-  router.get('/users/:user_id/personal_access_tokens/:id', async (req, res) => {
-    res.json(await users.getToken(currentUser(req), parseInput(idOrLogin, req.params.user_id, 'user_id'), parseInput(tokenId, req.params.id, 'id')));
+  mount(router, specs.showToken, async (req, res) => {
+    res.json(await users.getToken(currentUser(req), parseInput(specs.showToken.params.user_id, req.params.user_id, 'user_id'), parseInput(specs.showToken.params.id, req.params.id, 'id')));
   });
 
-  router.delete('/users/:user_id/personal_access_tokens/:id', async (req, res) => {
-    res.json(await users.revokeToken(currentUser(req), parseInput(idOrLogin, req.params.user_id, 'user_id'), parseInput(tokenId, req.params.id, 'id')));
+  mount(router, specs.revokeToken, async (req, res) => {
+    res.json(await users.revokeToken(currentUser(req), parseInput(specs.revokeToken.params.user_id, req.params.user_id, 'user_id'), parseInput(specs.revokeToken.params.id, req.params.id, 'id')));
   });
 
   return router;

@@ -1,0 +1,47 @@
+import type { RequestHandler, Router } from 'express';
+import type { z } from 'zod';
+import type { Permission } from '../auth/abilities';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
+
+/**
+ * Who may call a route: a permission (CASL then narrows the answer to the caller's scope),
+ * `authenticated` (any identified user; the service scopes the answer), `public` (no identity
+ * needed) or `session` (the web UI's cookie session itself).
+ */
+export type RouteAccess = Permission | 'admin' | 'authenticated' | 'public' | 'session';
+
+/**
+ * One API route, declared once: the router mounts it and the OpenAPI document describes it from
+ * this declaration, and the handler validates with these very schemas through `parseInput`, so the
+ * document cannot drift from what the server accepts.
+ */
+export interface RouteSpec {
+  method: HttpMethod;
+  /** Express pattern under /api/v2, e.g. `/hosts/:id`. */
+  path: string;
+  summary: string;
+  /** Groups routes in the document (and names the CLI's command group). */
+  tag: string;
+  permission: RouteAccess;
+  /** One schema per path parameter. */
+  params?: Record<string, z.ZodTypeAny>;
+  query?: z.ZodTypeAny;
+  body?: z.ZodTypeAny;
+  /** The body may be left out (the handler reads `{}`). */
+  bodyOptional?: boolean;
+  /** Media types accepted besides application/json (e.g. YAML for the inventory import). */
+  bodyMediaTypes?: string[];
+  /** Status of a success, 200 unless said. */
+  status?: number;
+}
+
+/** Declares a feature's routes; the keys become the operation ids (`<tag>_<key>`). */
+export function defineRoutes<T extends Record<string, RouteSpec>>(specs: T): T {
+  return specs;
+}
+
+/** Mounts a declared route on a router with its handler (and any route-level middleware before it). */
+export function mount(router: Router, spec: RouteSpec, ...handlers: RequestHandler[]): void {
+  router[spec.method](spec.path, ...handlers);
+}
