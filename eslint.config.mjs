@@ -62,6 +62,11 @@ export default tseslint.config(
               from: './ui-extension/src/web',
               message: 'server must not import web code; share via ui-extension/src/common (STYLE.md §2).',
             },
+            {
+              target: './ui-extension/src/cli',
+              from: ['./ui-extension/src/server', './ui-extension/src/web'],
+              message: 'the rex CLI is an API client: it uses ui-extension/src/common and HTTP only (STYLE.md §2).',
+            },
             // test/** is not a target: tests may import anything.
           ],
         },

@@ -198,7 +198,8 @@ export function createJobInvocationRepository(dataSource: DataSource) {
         qb.andWhere(cmp('job.targeting_search'), { [p]: value });
         return;
       case 'text':
-        qb.andWhere(new Brackets((w) => w.where(`job.description LIKE :${p}`, { [p]: `%${term.value}%` }).orWhere(`job.targeting_search LIKE :${p}`)));
+        // `rex history search nginx` finds a job by its action, arguments or target alike.
+        qb.andWhere(new Brackets((w) => w.where(`job.description LIKE :${p}`, { [p]: `%${term.value}%` }).orWhere(`job.targeting_search LIKE :${p}`).orWhere(`ra.namespace LIKE :${p}`).orWhere(`ra.action LIKE :${p}`).orWhere(`ra.arguments LIKE :${p}`)));
         return;
       case 'host':
         qb.andWhere(exists(`SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.host_name ${like ? 'LIKE' : '='} :${p}`), { [p]: value });

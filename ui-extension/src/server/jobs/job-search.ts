@@ -16,7 +16,7 @@ const TOKEN = /\s*(?:([a-z_.]+)\s*(!=|!~|=|~)\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+
 
 /**
  * Parses a Foreman-style search: terms `field op value` joined by `and` (Foreman's default), and bare
- * words that match the description or the targeting text. `or` and parentheses are not supported
+ * words that match the description, the targeting text, the namespace, the action or the arguments. `or` and parentheses are not supported
  * and are refused rather than silently read as `and`.
  */
 export function parseJobSearch(search: string): JobSearchTerm[] {

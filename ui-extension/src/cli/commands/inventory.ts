@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import type { HostDto, HostgroupDto, SmartProxyDto } from '@common/inventory';
+import type { Context } from '../context';
+import { printJson, writeLine } from '../output';
+import { enc, listQuery, runList, runRecord, withListOptions, type ListOptions } from './common';
+import { historyColumns, type JobListRow } from './jobs';
+
+const hostColumns = [
+  ['id', (h: HostDto) => h.id],
+  ['name', (h: HostDto) => h.name],
+  ['hostgroup', (h: HostDto) => h.hostgroup_title],
+  ['smart proxy', (h: HostDto) => h.smart_proxy_name],
+  ['organization', (h: HostDto) => h.organization_name],
+  ['location', (h: HostDto) => h.location_name],
+  ['last seen', (h: HostDto) => h.last_seen_at],
+] as const;
+
+function historyCommand(ctx: Context, parent: Command, what: string, path: (id: string) => string): void {
+  withListOptions(parent.command('jobs').argument('<id>', `${what} id${what === 'fact' ? '' : ' or name'}`).description(`Jobs that ran on this ${what}`)).action(async (id: string, opts: ListOptions, cmd: Command) => {
+    await runList<JobListRow>(ctx, cmd, path(id), listQuery(opts), historyColumns);
+  });
+}
+
+/** hosts, hostgroups, facts, smart-proxy, organizations, locations, inventory. */
+export function registerInventoryCommands(program: Command, ctx: Context): void {
+  const hosts = program.command('hosts').alias('host').description('Hosts and their facts');
+  withListOptions(hosts.command('list').description('List hosts'), { order: true }).action(async (opts: ListOptions, cmd: Command) => {
+    await runList(ctx, cmd, '/hosts', listQuery(opts), hostColumns);
+  });
+  hosts.command('show').argument('<host>', 'id or name').description('Show a host').action(async (host: string, _opts: unknown, cmd: Command) => {
+    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).get<HostDto>(`/hosts/${enc(host)}`), (h) => hostColumns.map(([k, v]) => [k, v(h)]));
+  });
+  withListOptions(hosts.command('facts').argument('<host>', 'id or name').description('List a host\'s facts')).action(async (host: string, opts: ListOptions, cmd: Command) => {
+    await runList<{ name: string; value: string }>(ctx, cmd, `/hosts/${enc(host)}/facts`, listQuery(opts), [['name', (f) => f.name], ['value', (f) => f.value]]);
+  });
+  hosts.command('complete').argument('[search]', 'a partial search', '').description('Completions of a partial host search').action(async (search: string, _opts: unknown, cmd: Command) => {
+    const items = await (await ctx.api(cmd)).get<Array<{ completed: string; part: string }>>('/hosts/auto_complete_search', { search });
+    if (ctx.json(cmd)) return printJson(ctx.io, items);
+    for (const item of items) writeLine(ctx.io.out, `${item.completed}${item.part}`);
+  });
+  historyCommand(ctx, hosts, 'host', (id) => `/hosts/${enc(id)}/remote_execution/jobs`);
+
+  const hostgroups = program.command('hostgroups').alias('hostgroup').description('Hostgroups');
+  const hostgroupColumns = [['id', (g: HostgroupDto) => g.id], ['title', (g: HostgroupDto) => g.title], ['name', (g: HostgroupDto) => g.name], ['parent id', (g: HostgroupDto) => g.parent_id]] as const;
+  withListOptions(hostgroups.command('list').description('List hostgroups')).action(async (opts: ListOptions, cmd: Command) => {
+    await runList(ctx, cmd, '/hostgroups', listQuery(opts), hostgroupColumns);
+  });
+  hostgroups.command('show').argument('<hostgroup>', 'id or title').description('Show a hostgroup').action(async (id: string, _opts: unknown, cmd: Command) => {
+    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).get<HostgroupDto>(`/hostgroups/${enc(id)}`), (g) => hostgroupColumns.map(([k, v]) => [k, v(g)]));
+  });
+  historyCommand(ctx, hostgroups, 'hostgroup', (id) => `/hostgroups/${enc(id)}/remote_execution/jobs`);
+
+  const facts = program.command('facts').alias('fact').description('Fact names');
+  withListOptions(facts.command('list').description('List fact names (search: a substring or a pattern with *)')).action(async (opts: ListOptions, cmd: Command) => {
+    await runList<{ name: string }>(ctx, cmd, '/fact_names', listQuery(opts), [['name', (f) => f.name]]);
+  });
+  historyCommand(ctx, facts, 'fact', (name) => `/fact_names/${enc(name)}/remote_execution/jobs`);
+
+  const proxies = program.command('smart-proxy').alias('proxy').description('Smart proxies (one proxy-plugin per Puppet master)');
+  const proxyColumns = [['id', (p: SmartProxyDto) => p.id], ['name', (p: SmartProxyDto) => p.name], ['url', (p: SmartProxyDto) => p.url], ['transport', (p: SmartProxyDto) => p.transport], ['status', (p: SmartProxyDto) => p.status], ['capabilities', (p: SmartProxyDto) => p.capabilities]] as const;
+  withListOptions(proxies.command('list').description('List smart proxies')).action(async (opts: ListOptions, cmd: Command) => {
+    await runList(ctx, cmd, '/smart_proxies', listQuery(opts), proxyColumns);
+  });
+  proxies.command('show').argument('<proxy>', 'id or name').description('Show a smart proxy').action(async (id: string, _opts: unknown, cmd: Command) => {
+    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).get<SmartProxyDto>(`/smart_proxies/${enc(id)}`), (p) => proxyColumns.map(([k, v]) => [k, v(p)]));
+  });
+  proxies.command('refresh').argument('<proxy>', 'id or name').description('Ask the proxy again for its capabilities and agents').action(async (id: string, _opts: unknown, cmd: Command) => {
+    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).post<Record<string, unknown>>(`/smart_proxies/${enc(id)}/refresh`), (r) => Object.entries(r));
+  });
+  historyCommand(ctx, proxies, 'smart proxy', (id) => `/smart_proxies/${enc(id)}/remote_execution/jobs`);
+
+  for (const [name, path] of [['organizations', '/organizations'], ['locations', '/locations']] as const) {
+    const group = program.command(name).description(`${name[0].toUpperCase()}${name.slice(1)}`);
+    withListOptions(group.command('list').description(`List ${name}`)).action(async (opts: ListOptions, cmd: Command) => {
+      await runList<{ id: number; name: string }>(ctx, cmd, path, listQuery(opts), [['id', (t) => t.id], ['name', (t) => t.name]]);
+    });
+  }
+
+  const inventory = program.command('inventory').description('Inventory import and PuppetDB sync');
+  inventory.command('import').argument('<file>', 'inventory document, YAML or JSON (- for standard input)').description('Import an inventory document').action(async (file: string, _opts: unknown, cmd: Command) => {
+    const text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+    const api = await ctx.api(cmd);
+    await runRecord(ctx, cmd, () => api.send<Record<string, unknown>>('POST', '/inventory/import', text, 'application/yaml'), (r) => Object.entries(r));
+  });
+  inventory.command('puppetdb-sync').description('Pull nodes and facts from PuppetDB').action(async (_opts: unknown, cmd: Command) => {
+    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).post<Record<string, unknown>>('/inventory/puppetdb_sync'), (r) => Object.entries(r));
+  });
+}

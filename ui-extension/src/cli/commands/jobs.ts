@@ -1,0 +1,468 @@
+import { Option, type Command } from 'commander';
+import type { DdlInputDto } from '@common/inventory';
+import type { Job, JobEventsPage, JobHost, JobStatus, Namespace, RemoteAction, Targeting } from '@common/jobs';
+import type { ApiClient } from '../api-client';
+import type { Context } from '../context';
+import { CliError, EXIT } from '../exit-codes';
+import { jobExitCode, waitForJob } from '../job-wait';
+import { printJson, printRecord, printTable, writeLine, type Column } from '../output';
+import { done, enc, listQuery, positiveInt, runList, runRecord, withListOptions, type ListOptions } from './common';
+
+export type JobListRow = Job;
+
+export const historyColumns: ReadonlyArray<Column<Job>> = [
+  ['id', (j) => j.id],
+  ['state', (j) => j.state],
+  ['action', (j) => `${j.namespace}#${j.action}`],
+  ['arguments', (j) => (Object.keys(j.arguments).length === 0 ? '' : Object.entries(j.arguments).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' '))],
+  ['target', (j) => targetingText(j)],
+  ['hosts', (j) => `${j.counts.succeeded}/${j.total_hosts}`],
+  ['owner', (j) => j.owner],
+  ['created', (j) => j.created_at],
+];
+
+function targetingText(job: Job): string {
+  const t = job.targeting;
+  if (t.search !== null) return `search: ${t.search}`;
+  if (t.hostgroup_id !== null) return `hostgroup: ${t.hostgroup_id}`;
+  if (t.host_ids !== null) return `hosts: ${t.host_ids.length}`;
+  if (t.pql !== null) return `pql: ${t.pql}`;
+  return '';
+}
+
+interface TargetOptions {
+  search?: string;
+  hostgroup?: string;
+  hosts?: string;
+  pql?: string;
+}
+
+function withTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('-s, --search <query>', 'hosts matching a Foreman search, e.g. "hostgroup = web and facts.osfamily = Debian"')
+    .option('-g, --hostgroup <hostgroup>', 'hosts of a hostgroup (id or title) and its children')
+    .option('-H, --hosts <names>', 'comma-separated host names or ids')
+    .option('--pql <query>', 'hosts of a PuppetDB query');
+}
+
+/** The targeting of --search | --hostgroup | --hosts | --pql (exactly one), names resolved to ids. */
+async function targeting(api: ApiClient, opts: TargetOptions, required: boolean): Promise<Targeting | undefined> {
+  const given = (['search', 'hostgroup', 'hosts', 'pql'] as const).filter((k) => opts[k] !== undefined);
+  if (given.length === 0) {
+    if (required) throw new CliError(EXIT.USAGE, 'targeting: give one of --search, --hostgroup, --hosts, --pql');
+    return undefined;
+  }
+  if (given.length > 1) throw new CliError(EXIT.USAGE, `targeting: give only one of --search, --hostgroup, --hosts, --pql (got ${given.map((g) => `--${g}`).join(', ')})`);
+  if (opts.search !== undefined) return { search: opts.search };
+  if (opts.pql !== undefined) return { pql: opts.pql };
+  if (opts.hostgroup !== undefined) {
+    const id = /^\d+$/.test(opts.hostgroup) ? Number(opts.hostgroup) : (await api.get<{ id: number }>(`/hostgroups/${enc(opts.hostgroup)}`)).id;
+    return { hostgroup_id: id };
+  }
+  const names = opts.hosts!.split(',').map((h) => h.trim()).filter(Boolean);
+  if (names.length === 0) throw new CliError(EXIT.USAGE, '--hosts: name at least one host');
+  const ids: number[] = [];
+  for (const name of names) ids.push(/^\d+$/.test(name) ? Number(name) : (await api.get<{ id: number }>(`/hosts/${enc(name)}`)).id);
+  return { host_ids: ids };
+}
+
+/** One `key=value` typed by the action's DDL: numbers, booleans, lists and hashes are JSON. */
+function argumentValue(key: string, raw: string, input: DdlInputDto | undefined): unknown {
+  const type = input?.type ?? 'string';
+  const json = () => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      throw new CliError(EXIT.USAGE, `argument ${key}: must be JSON for a ${type} input (got ${JSON.stringify(raw)})`);
+    }
+  };
+  switch (type) {
+    case 'integer':
+    case 'number':
+    case 'float':
+      if (raw.trim() === '' || Number.isNaN(Number(raw))) throw new CliError(EXIT.USAGE, `argument ${key}: must be a number (got ${JSON.stringify(raw)})`);
+      return Number(raw);
+    case 'boolean':
+      if (!['true', 'false', 'yes', 'no', '1', '0'].includes(raw.toLowerCase())) throw new CliError(EXIT.USAGE, `argument ${key}: must be true or false (got ${JSON.stringify(raw)})`);
+      return ['true', 'yes', '1'].includes(raw.toLowerCase());
+    case 'array':
+    case 'hash':
+      return json();
+    default:
+      return raw;
+  }
+}
+
+async function parseArguments(api: ApiClient, namespace: string, action: string, pairs: string[]): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  if (pairs.length === 0) return out;
+  // Typed by the DDL when the caller may read it; otherwise the values go as text and the API,
+  // which checks them against the DDL anyway, says what is wrong.
+  let inputs: DdlInputDto[] = [];
+  try {
+    const namespaces = await api.get<{ results: Namespace[] }>('/remote_execution/namespaces');
+    inputs = (namespaces.results.find((n) => n.name === namespace)?.actions.find((a) => a.name === action)?.inputs ?? []) as DdlInputDto[];
+  } catch (error) {
+    if ((error as CliError).exitCode !== EXIT.USAGE) throw error;
+  }
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new CliError(EXIT.USAGE, `argument ${JSON.stringify(pair)}: must be key=value`);
+    const key = pair.slice(0, eq);
+    out[key] = argumentValue(key, pair.slice(eq + 1), inputs.find((i) => i.name === key));
+  }
+  return out;
+}
+
+/** `rex job show` in the style of `puppet job show`. */
+function printJobShow(ctx: Context, job: JobStatus): void {
+  const duration = job.started_at && job.finished_at ? `${((Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000).toFixed(1)} sec` : '';
+  printRecord(ctx.io, [
+    ['Job ID', job.id],
+    ['Status', job.state],
+    ['Action', `${job.namespace}#${job.action}`],
+    ['Arguments', Object.keys(job.arguments).length ? JSON.stringify(job.arguments) : '(none)'],
+    ['Targeting', targetingText(job)],
+    ['Description', job.description],
+    ['User', job.owner],
+    ['Created', job.created_at],
+    ['Start Time', job.started_at ?? ''],
+    ['Finish Time', job.finished_at ?? ''],
+    ['Duration', duration],
+    ['Concurrency', job.concurrency_level ?? 'unlimited'],
+    ['Batch size', job.batch_size ?? 'all'],
+    ['Hosts', job.total_hosts],
+    ['Progress', `${job.progress}%`],
+  ]);
+  const c = job.counts;
+  const line = '-'.repeat(40);
+  if (job.succeeded_hosts.length > 0) {
+    writeLine(ctx.io.out, `\nSUCCEEDED (${c.succeeded}/${job.total_hosts})\n${line}`);
+    for (const h of job.succeeded_hosts) writeLine(ctx.io.out, h);
+  }
+  if (job.failed_hosts.length > 0) {
+    writeLine(ctx.io.out, `\nFAILED (${job.failed_hosts.length}/${job.total_hosts})\n${line}`);
+    for (const h of job.failed_hosts) writeLine(ctx.io.out, h);
+  }
+  const waiting = c.pending + c.running;
+  if (waiting > 0) writeLine(ctx.io.out, `\nIN PROGRESS (${waiting}/${job.total_hosts}): ${c.running} running, ${c.pending} pending`);
+  if (job.aggregates && job.aggregates.length > 0) {
+    writeLine(ctx.io.out, `\nSUMMARY\n${line}`);
+    for (const a of job.aggregates) writeLine(ctx.io.out, `${a.function}(${a.output}): ${JSON.stringify(a.value)}`);
+  }
+}
+
+/** After a job was created: wait for it (--wait) or say how to follow it. Returns the exit status. */
+async function afterCreate(ctx: Context, cmd: Command, api: ApiClient, job: Job, wait: boolean): Promise<number> {
+  if (!wait || job.state === 'scheduled') {
+    if (ctx.json(cmd)) printJson(ctx.io, job);
+    else writeLine(ctx.io.out, job.state === 'scheduled' ? `Job ${job.id} scheduled (schedule ${job.schedule_id}).` : `Job ${job.id} ${job.state} on ${job.total_hosts} hosts. Follow it with: rex job wait ${job.id}`);
+    return EXIT.OK;
+  }
+  if (!ctx.json(cmd)) writeLine(ctx.io.out, `Job ${job.id} ${job.state} on ${job.total_hosts} hosts.`);
+  const final = await waitForJob(api, ctx.io, job.id, { lines: !ctx.json(cmd) });
+  if (ctx.json(cmd)) printJson(ctx.io, final);
+  return jobExitCode(final);
+}
+
+interface RunOptions extends TargetOptions {
+  at?: string;
+  cron?: string;
+  tz?: string;
+  maxIterations?: string;
+  endTime?: string;
+  static?: boolean;
+  batchSize?: string;
+  concurrency?: string;
+  timeout?: string;
+  description?: string;
+  wait?: boolean;
+}
+
+/** job, history, actions, namespace, puppet, schedule. Each action returns its exit status. */
+export function registerJobCommands(program: Command, ctx: Context, setExit: (code: number) => void): void {
+  const job = program.command('job').alias('jobs').description('Run actions on hosts and follow jobs');
+
+  withTargetOptions(job.command('run'))
+    .description('Run an action on hosts: rex job run package status package=nginx --hostgroup web --wait')
+    .argument('<namespace>', 'agent, e.g. package')
+    .argument('<action>', 'action, e.g. status')
+    .argument('[arguments...]', 'inputs as key=value')
+    .addOption(new Option('--at <time>', 'run once at this time (ISO 8601, e.g. 2026-12-01T02:00:00Z)').conflicts('cron'))
+    .option('--cron <line>', 'run repeatedly on this five-field cron line')
+    .option('--tz <zone>', 'IANA time zone of --cron (e.g. Europe/Berlin)')
+    .option('--max-iterations <n>', 'with --cron: stop after n runs')
+    .option('--end-time <time>', 'with --cron: no runs after this time')
+    .option('--static', 'with --at/--cron: resolve the hosts now, not at each run')
+    .option('--batch-size <n>', 'hosts per broker batch')
+    .option('--concurrency <n>', 'hosts in flight at once')
+    .option('--timeout <seconds>', 'seconds each host may take')
+    .option('-d, --description <text>', 'description')
+    .option('-w, --wait', 'follow the job to its end; exit 0 only if every host succeeded')
+    .action(async (namespace: string, action: string, args: string[], opts: RunOptions, cmd: Command) => {
+      if (opts.tz !== undefined && opts.cron === undefined) throw new CliError(EXIT.USAGE, '--tz: only with --cron');
+      if (opts.cron !== undefined && opts.tz === undefined) throw new CliError(EXIT.USAGE, '--cron: needs --tz (the time zone the cron line is read in)');
+      const api = await ctx.api(cmd);
+      const body = {
+        job: {
+          namespace,
+          action,
+          arguments: await parseArguments(api, namespace, action, args),
+          targeting: (await targeting(api, opts, true))!,
+          description: opts.description,
+          batch_size: positiveInt('--batch-size', opts.batchSize),
+          concurrency_level: positiveInt('--concurrency', opts.concurrency),
+          timeout: positiveInt('--timeout', opts.timeout),
+          scheduling: opts.at !== undefined ? { start_at: opts.at } : undefined,
+          recurrence: opts.cron !== undefined ? { cron_line: opts.cron, time_zone: opts.tz, max_iterations: positiveInt('--max-iterations', opts.maxIterations), end_time: opts.endTime } : undefined,
+          targeting_type: opts.static ? 'static_query' : undefined,
+        },
+      };
+      setExit(await afterCreate(ctx, cmd, api, await api.post<Job>('/remote_execution/jobs', body), opts.wait === true));
+    });
+
+  job.command('show').argument('<id>', 'job id').description('Show a job: state, timing and hosts by result').action(async (id: string, _opts: unknown, cmd: Command) => {
+    const status = await (await ctx.api(cmd)).get<JobStatus>(`/remote_execution/jobs/${enc(id)}`);
+    if (ctx.json(cmd)) printJson(ctx.io, status);
+    else printJobShow(ctx, status);
+  });
+
+  withListOptions(job.command('list').description('List jobs, newest first'))
+    .option('--from <time>', 'created at or after (ISO 8601)')
+    .option('--to <time>', 'created at or before (ISO 8601)')
+    .action(async (opts: ListOptions & { from?: string; to?: string }, cmd: Command) => {
+      await runList(ctx, cmd, '/remote_execution/jobs', { ...listQuery(opts), from: opts.from, to: opts.to }, historyColumns);
+    });
+
+  withListOptions(job.command('hosts').argument('<id>', 'job id').description('A job\'s hosts with their states and outputs'))
+    .option('--state <states>', 'comma-separated host states, e.g. failed,no_response')
+    .action(async (id: string, opts: ListOptions & { state?: string }, cmd: Command) => {
+      await runList<JobHost>(ctx, cmd, `/remote_execution/jobs/${enc(id)}/hosts`, { ...listQuery(opts), state: opts.state }, [
+        ['host', (h) => h.host_name],
+        ['state', (h) => h.state],
+        ['message', (h) => h.reason ?? h.statusmsg],
+        ['output', (h) => h.output.map((o) => `${o.display_as}: ${typeof o.value === 'string' ? o.value : JSON.stringify(o.value)}`).join('; ')],
+      ]);
+    });
+
+  job.command('events').argument('<id>', 'job id').description('Hosts that finished, after a sequence number')
+    .option('--after <sequence>', 'events after this sequence', '0')
+    .option('--limit <n>', 'at most n events')
+    .option('--poll <seconds>', 'long-poll up to this many seconds for the next event')
+    .action(async (id: string, opts: { after: string; limit?: string; poll?: string }, cmd: Command) => {
+      const page = await (await ctx.api(cmd)).get<JobEventsPage>(`/remote_execution/jobs/${enc(id)}/events`, { after: opts.after, limit: opts.limit, wait: opts.poll });
+      if (ctx.json(cmd)) return printJson(ctx.io, page);
+      printTable(ctx.io, page.events, [['seq', (e) => e.sequence], ['host', (e) => e.host_name], ['state', (e) => e.state], ['finished', (e) => e.finished_at]]);
+    });
+
+  job.command('wait').argument('<id>', 'job id').description('Follow a job to its end; exit 0 only if every host succeeded').action(async (id: string, _opts: unknown, cmd: Command) => {
+    const jobId = positiveInt('job id', id)!;
+    const final = await waitForJob(await ctx.api(cmd), ctx.io, jobId, { lines: !ctx.json(cmd) });
+    if (ctx.json(cmd)) printJson(ctx.io, final);
+    setExit(jobExitCode(final));
+  });
+
+  withTargetOptions(job.command('replay').argument('<id>', 'job id').description('Run a job\'s action again: on its failed hosts, all its hosts, or a new targeting'))
+    .option('--failed', 'only the hosts that did not succeed')
+    .option('--all', 'all the job\'s hosts (the default without targeting)')
+    .option('-d, --description <text>', 'description')
+    .option('-w, --wait', 'follow the new job to its end')
+    .action(async (id: string, opts: TargetOptions & { failed?: boolean; all?: boolean; description?: string; wait?: boolean }, cmd: Command) => {
+      const api = await ctx.api(cmd);
+      const target = await targeting(api, opts, false);
+      if (target && (opts.failed || opts.all)) throw new CliError(EXIT.USAGE, '--failed/--all: not with a new targeting');
+      const body = target ? { targeting: target, description: opts.description } : { hosts: opts.failed ? 'failed' : 'all', description: opts.description };
+      setExit(await afterCreate(ctx, cmd, api, await api.post<Job>(`/remote_execution/jobs/${enc(id)}/replay`, body), opts.wait === true));
+    });
+
+  job.command('cancel').argument('<id>', 'job id').description('Cancel a running job').action(async (id: string, _opts: unknown, cmd: Command) => {
+    const body = await (await ctx.api(cmd)).post<Job>(`/remote_execution/jobs/${enc(id)}/cancel`);
+    done(ctx, cmd, body, `Job ${body.id} ${body.state}.`);
+  });
+
+  const history = program.command('history').description('Past jobs');
+  withListOptions(history.command('search').argument('[text]', 'words found in the namespace, action, arguments, targeting or description; or a search such as "namespace = package and state = failed"', '').description('Find past jobs to run again (rex job replay ID)'))
+    .action(async (text: string, opts: ListOptions, cmd: Command) => {
+      await runList(ctx, cmd, '/remote_execution/jobs', { ...listQuery(opts), search: [text, opts.search].filter((s) => s && s !== '').join(' and ') }, historyColumns);
+    });
+
+  const actions = program.command('actions').alias('action').description('Stored remote actions (namespace, action, arguments)');
+  withListOptions(actions.command('list').description('List stored actions with how often they ran'))
+    .option('--namespace <name>', 'only this namespace')
+    .option('--action <name>', 'only this action')
+    .action(async (opts: ListOptions & { namespace?: string; action?: string }, cmd: Command) => {
+      await runList<RemoteAction>(ctx, cmd, '/remote_execution/actions', { ...listQuery(opts), namespace: opts.namespace, action: opts.action }, [
+        ['id', (a) => a.id],
+        ['action', (a) => `${a.namespace}#${a.action}`],
+        ['arguments', (a) => JSON.stringify(a.arguments)],
+        ['runs', (a) => a.run_count],
+        ['last run', (a) => a.last_run_at],
+      ]);
+    });
+  withScheduleOptions(withTargetOptions(actions.command('schedule').argument('<id>', 'stored action id').description('Schedule a stored action on a targeting'))).action(async (id: string, opts: ScheduleOptions, cmd: Command) => {
+    const api = await ctx.api(cmd);
+    const body = { targeting: (await targeting(api, opts, true))!, ...scheduleBody(opts) };
+    const schedule = await api.post<{ id: number }>(`/remote_execution/actions/${enc(id)}/schedule`, body);
+    done(ctx, cmd, schedule, `Schedule ${schedule.id} created.`);
+  });
+
+  registerNamespaceCommands(program, ctx);
+  registerScheduleCommands(program, ctx);
+
+  const puppet = program.command('puppet').description('Puppet runs');
+  withTargetOptions(puppet.command('run').description('Run Puppet once on a host or on the targeted hosts'))
+    .argument('[host]', 'one host (id or name); or use --search, --hostgroup, --hosts, --pql')
+    .option('--noop', 'no-op run')
+    .option('--tags <tags>', 'comma-separated tags')
+    .option('-w, --wait', 'follow the job to its end')
+    .action(async (host: string | undefined, opts: TargetOptions & { noop?: boolean; tags?: string; wait?: boolean }, cmd: Command) => {
+      const api = await ctx.api(cmd);
+      const args: Record<string, unknown> = {};
+      if (opts.noop) args.noop = true;
+      if (opts.tags) args.tags = opts.tags;
+      const target = await targeting(api, opts, host === undefined);
+      if (host !== undefined && target) throw new CliError(EXIT.USAGE, 'puppet run: give a host or a targeting option, not both');
+      const created = host !== undefined ? await api.post<Job>(`/hosts/${enc(host)}/puppet_run`, { arguments: args }) : await api.post<Job>('/remote_execution/puppet_run', { targeting: target, arguments: args });
+      setExit(await afterCreate(ctx, cmd, api, created, opts.wait === true));
+    });
+}
+
+interface ScheduleOptions extends TargetOptions {
+  at?: string;
+  cron?: string;
+  tz?: string;
+  maxIterations?: string;
+  endTime?: string;
+  static?: boolean;
+  description?: string;
+}
+
+function withScheduleOptions(cmd: Command): Command {
+  return cmd
+    .option('--at <time>', 'run once at this time (ISO 8601)')
+    .option('--cron <line>', 'run on this five-field cron line')
+    .option('--tz <zone>', 'IANA time zone of --cron')
+    .option('--max-iterations <n>', 'with --cron: stop after n runs')
+    .option('--end-time <time>', 'with --cron: no runs after this time')
+    .option('--static', 'resolve the hosts now, not at each run')
+    .option('-d, --description <text>', 'description');
+}
+
+function scheduleBody(opts: ScheduleOptions): Record<string, unknown> {
+  return {
+    scheduling: opts.at !== undefined ? { start_at: opts.at } : undefined,
+    recurrence: opts.cron !== undefined || opts.tz !== undefined ? { cron_line: opts.cron, time_zone: opts.tz, max_iterations: positiveInt('--max-iterations', opts.maxIterations), end_time: opts.endTime } : undefined,
+    targeting_type: opts.static ? 'static_query' : undefined,
+    description: opts.description,
+  };
+}
+
+interface Schedule {
+  id: number;
+  enabled?: boolean;
+  [key: string]: unknown;
+}
+
+function registerScheduleCommands(program: Command, ctx: Context): void {
+  const schedule = program.command('schedule').alias('schedules').description('Scheduled and recurring jobs');
+  schedule.command('list').description('Upcoming runs of the schedules')
+    .option('--from <time>', 'from this time (ISO 8601 with offset)')
+    .option('--to <time>', 'up to this time (ISO 8601 with offset)')
+    .option('--page <n>', 'page number')
+    .option('--per-page <n>', 'results per page')
+    .action(async (opts: { from?: string; to?: string; page?: string; perPage?: string }, cmd: Command) => {
+      await runList<Record<string, unknown>>(ctx, cmd, '/remote_execution/schedules', { from: opts.from, to: opts.to, page: opts.page, per_page: opts.perPage }, [
+        ['schedule', (o) => o.schedule_id],
+        ['at', (o) => o.at],
+        ['action', (o) => (o.namespace ? `${String(o.namespace)}#${String(o.action)}` : '')],
+        ['job', (o) => o.job_id],
+        ['description', (o) => o.description],
+      ]);
+    });
+  schedule.command('show').argument('<id>', 'schedule id').description('Show a schedule').action(async (id: string, _opts: unknown, cmd: Command) => {
+    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).get<Schedule>(`/remote_execution/schedules/${enc(id)}`), (s) => Object.entries(s));
+  });
+  withScheduleOptions(withTargetOptions(schedule.command('create').description('Schedule an action: rex schedule create package update package=nginx --hostgroup web --cron "0 2 * * 6" --tz UTC')))
+    .argument('<namespace>', 'agent')
+    .argument('<action>', 'action')
+    .argument('[arguments...]', 'inputs as key=value')
+    .action(async (namespace: string, action: string, args: string[], opts: ScheduleOptions, cmd: Command) => {
+      if (opts.at === undefined && opts.cron === undefined) throw new CliError(EXIT.USAGE, 'schedule create: give --at TIME or --cron LINE --tz ZONE');
+      const api = await ctx.api(cmd);
+      const body = { job: { namespace, action, arguments: await parseArguments(api, namespace, action, args), targeting: (await targeting(api, opts, true))!, ...scheduleBody(opts) } };
+      const created = await api.post<Job>('/remote_execution/jobs', body);
+      done(ctx, cmd, created, `Schedule ${created.schedule_id} created; its first job is ${created.id}.`);
+    });
+  withScheduleOptions(withTargetOptions(schedule.command('update').argument('<id>', 'schedule id').description('Change a schedule\'s timing, targeting or description'))).action(async (id: string, opts: ScheduleOptions, cmd: Command) => {
+    const api = await ctx.api(cmd);
+    const body = { targeting: await targeting(api, opts, false), ...scheduleBody(opts) };
+    const updated = await api.put<Schedule>(`/remote_execution/schedules/${enc(id)}`, body);
+    done(ctx, cmd, updated, `Schedule ${updated.id} updated.`);
+  });
+  for (const [verb, method, description] of [['enable', 'post', 'Enable a schedule'], ['disable', 'post', 'Disable a schedule: its future runs do not start'], ['delete', 'delete', 'Delete a schedule']] as const) {
+    schedule.command(verb).argument('<id>', 'schedule id').description(description).action(async (id: string, _opts: unknown, cmd: Command) => {
+      const api = await ctx.api(cmd);
+      const body = method === 'delete' ? await api.delete<Schedule>(`/remote_execution/schedules/${enc(id)}`) : await api.post<Schedule>(`/remote_execution/schedules/${enc(id)}/${verb}`);
+      done(ctx, cmd, body, `Schedule ${id} ${verb === 'delete' ? 'deleted' : `${verb}d`}.`);
+    });
+  }
+}
+
+function registerNamespaceCommands(program: Command, ctx: Context): void {
+  const namespace = program.command('namespace').alias('namespaces').description('Agents and their actions (DDL) from the reachable proxies');
+  const fetchAll = async (cmd: Command, proxy?: string) => (await ctx.api(cmd)).get<{ results: Namespace[] }>('/remote_execution/namespaces', { smart_proxy_id: proxy });
+  namespace.command('list').option('--smart-proxy-id <id>', 'only the agents of this proxy').description('List agents and their actions').action(async (opts: { smartProxyId?: string }, cmd: Command) => {
+    const body = await fetchAll(cmd, opts.smartProxyId);
+    if (ctx.json(cmd)) return printJson(ctx.io, body);
+    printTable(ctx.io, body.results, [['namespace', (n) => n.name], ['version', (n) => n.version], ['actions', (n) => n.actions.map((a) => a.name)], ['description', (n) => n.description]]);
+  });
+  namespace.command('describe').argument('<agent>', 'namespace, e.g. package').description('An agent\'s DDL, like mco plugin doc').action(async (agent: string, _opts: unknown, cmd: Command) => {
+    const found = (await fetchAll(cmd)).results.find((n) => n.name === agent);
+    if (!found) throw new CliError(EXIT.USAGE, `namespace ${agent}: not offered by any reachable proxy (rex namespace list shows those that are)`);
+    if (ctx.json(cmd)) return printJson(ctx.io, found);
+    const out = (line = '') => writeLine(ctx.io.out, line);
+    out(`${found.name}`);
+    out('='.repeat(found.name.length));
+    out();
+    out(found.description);
+    out();
+    out(`      Version: ${found.version}`);
+    out(`      Timeout: ${found.timeout}`);
+    out();
+    out('ACTIONS:');
+    out('========');
+    out(`   ${found.actions.map((a) => a.name).join(', ')}`);
+    for (const action of found.actions) {
+      out();
+      out(`   ${action.name} action:`);
+      out(`   ${'-'.repeat(action.name.length + 8)}`);
+      out(`       ${action.description}`);
+      out();
+      out('       INPUT:');
+      const inputs = action.inputs as DdlInputDto[];
+      if (inputs.length === 0) out('           This action does not have any inputs');
+      for (const input of inputs) {
+        out(`           ${input.name}:`);
+        out(`              Description: ${input.description}`);
+        out(`                   Prompt: ${input.prompt}`);
+        out(`                     Type: ${input.type}${input.puppet_type ? ` (${input.puppet_type})` : ''}`);
+        out(`                 Optional: ${input.optional}`);
+        if (input.validation) out(`               Validation: ${input.validation}`);
+        if (input.maxlength) out(`                   Length: ${input.maxlength}`);
+        if (input.list.length > 0) out(`                  Options: ${input.list.join(', ')}`);
+        if (input.default_json) out(`                  Default: ${input.default_json}`);
+        if (input.sensitive) out('                Sensitive: true');
+        out();
+      }
+      out('       OUTPUT:');
+      const outputs = action.outputs as Array<{ name: string; description: string; display_as: string; default_json: string }>;
+      for (const output of outputs) {
+        out(`           ${output.name}:`);
+        out(`              Description: ${output.description}`);
+        out(`               Display As: ${output.display_as}`);
+        if (output.default_json) out(`            Default Value: ${output.default_json}`);
+        out();
+      }
+    }
+  });
+}

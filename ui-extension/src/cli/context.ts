@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { createApiClient, type ApiClient } from './api-client';
+import { loadCliConfig, type CliConfig } from './config';
+import { CliError, EXIT } from './exit-codes';
+import type { Io } from './output';
+
+/** Global options, on the program; they may stand before or after the command. */
+export interface GlobalOptions {
+  url?: string;
+  user?: string;
+  token?: string;
+  config?: string;
+  askPassword?: boolean;
+  json?: boolean;
+}
+
+/** What every command gets: its output streams, the API (lazily configured) and `--json`. */
+export interface Context {
+  io: Io;
+  api(cmd: Command): Promise<ApiClient>;
+  config(cmd: Command): CliConfig;
+  json(cmd: Command): boolean;
+}
+
+export function createContext(io: Io, version: string): Context {
+  let client: ApiClient | undefined;
+  const config = (cmd: Command) => {
+    const opts = cmd.optsWithGlobals<GlobalOptions>();
+    return loadCliConfig({ url: opts.url, user: opts.user, token: opts.token, config: opts.config }, io.env);
+  };
+  return {
+    io,
+    config,
+    json: (cmd) => cmd.optsWithGlobals<GlobalOptions>().json === true,
+    async api(cmd) {
+      if (client) return client;
+      const cfg = config(cmd);
+      let secret = cfg.secret;
+      if (cmd.optsWithGlobals<GlobalOptions>().askPassword) {
+        if (cfg.user === undefined) throw new CliError(EXIT.USAGE, '--ask-password needs a user: --user, REX_USER or user in the config file');
+        secret = await io.askSecret(`Password for ${cfg.user} at ${cfg.url}: `);
+      }
+      if (cfg.user !== undefined && secret === undefined) throw new CliError(EXIT.USAGE, `user ${cfg.user} has no token: set --token, REX_TOKEN or token in ${cfg.file}, or use --ask-password`);
+      client = createApiClient({ url: cfg.url, user: cfg.user, secret, userAgent: `rex-cli/${version}` });
+      return client;
+    },
+  };
+}

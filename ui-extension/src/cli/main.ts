@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import readline from 'node:readline';
+import { Writable } from 'node:stream';
+import { runCli } from './program';
+import { readVersion } from './version';
+
+/** Reads a line from the terminal without echoing it. */
+function askSecret(prompt: string): Promise<string> {
+  process.stderr.write(prompt);
+  const muted = new Writable({ write: (_chunk, _enc, callback) => callback() });
+  const rl = readline.createInterface({ input: process.stdin, output: muted, terminal: process.stdin.isTTY === true });
+  return new Promise((resolve) => {
+    rl.question('', (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+void runCli(process.argv.slice(2), { out: process.stdout, err: process.stderr, env: process.env, askSecret }, readVersion()).then((code) => {
+  process.exitCode = code;
+});
