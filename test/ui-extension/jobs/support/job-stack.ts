@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '@server/config';
 import { createApp } from '@server/http/app';
@@ -63,6 +64,8 @@ export async function seedInventory(dataSource: DataSource, seed: { hostgroups: 
 
 export interface JobApp {
   url: string;
+  /** The express app, for listRoutes. */
+  app: Express;
   service: JobInvocationService;
   close(): Promise<void>;
   /** Stops like a crash: no more writes, leases left behind, HTTP closed. */
@@ -96,5 +99,5 @@ export async function startJobApp(options: JobAppOptions): Promise<JobApp> {
       server.closeAllConnections();
     });
   };
-  return { url, service: services.jobs, close: stop, crash: stop };
+  return { url, app, service: services.jobs, close: stop, crash: stop };
 }

@@ -75,12 +75,12 @@ export function registerUserCommands(program: Command, ctx: Context): void {
   const userOption = (cmd: Command) => cmd.option('-u, --for-user <user>', 'whose tokens (id or login); yourself by default');
   const owner = async (cmd: Command, forUser: string | undefined) => forUser ?? String((await (await ctx.api(cmd)).get<{ login: string }>('/current_user')).login);
   withListOptions(userOption(tokens.command('list').description('List personal access tokens'))).action(async (opts: ListOptions & { forUser?: string }, cmd: Command) => {
-    await runList<Row>(ctx, cmd, `/users/${enc(await owner(cmd, opts.forUser))}/personal_access_tokens`, listQuery(opts), [['id', (t) => t.id], ['name', (t) => t.name], ['expires', (t) => t.expires_at], ['last used', (t) => t.last_used_at], ['revoked', (t) => t.revoked_at ?? t.revoked]]);
+    await runList<Row>(ctx, cmd, `/users/${enc(await owner(cmd, opts.forUser))}/personal_access_tokens`, listQuery(opts), [['id', (t) => t.id], ['name', (t) => t.name], ['expires', (t) => t.expires_at], ['last used', (t) => t.last_used_at], ['active', (t) => t.active]]);
   });
   userOption(tokens.command('create').argument('<name>', 'a name for the token').option('--expires-at <time>', 'expiry (ISO 8601)').description('Create a token; its secret is shown this once')).action(async (name: string, opts: { forUser?: string; expiresAt?: string }, cmd: Command) => {
     const created = await (await ctx.api(cmd)).post<Row>(`/users/${enc(await owner(cmd, opts.forUser))}/personal_access_tokens`, { personal_access_token: { name, expires_at: opts.expiresAt } });
     if (ctx.json(cmd)) return printJson(ctx.io, created);
-    writeLine(ctx.io.out, `Token ${String(created.id)} created. Its secret (shown only now): ${String(created.token)}`);
+    writeLine(ctx.io.out, `Token ${String(created.id)} created. Its secret (shown only now): ${String(created.token_value)}`);
     writeLine(ctx.io.out, 'Use it with REX_TOKEN, --token, or token: in the config file.');
   });
   userOption(tokens.command('show').argument('<id>', 'token id').description('Show a token (never its secret)')).action(async (id: string, opts: { forUser?: string }, cmd: Command) => {
