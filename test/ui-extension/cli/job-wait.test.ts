@@ -1,0 +1,42 @@
+import type { JobStatus } from '@common/jobs';
+import { jobExitCode, ProgressBar, summaryLine } from '../../../ui-extension/src/cli/job-wait';
+
+const job = (state: JobStatus['state'], counts: Partial<JobStatus['counts']>, total: number): JobStatus =>
+  ({ state, total_hosts: total, counts: { pending: 0, running: 0, succeeded: 0, failed: 0, no_response: 0, skipped: 0, cancelled: 0, ...counts } }) as JobStatus;
+
+describe(summaryLine.name, () => {
+  it('says how many succeeded and failed when only failures happened', () => {
+    expect(summaryLine(job('failed', { succeeded: 81, failed: 3 }, 84))).toBe('Job finished. 81/84 hosts succeeded, 3 failed.');
+  });
+
+  it('breaks the failures down when hosts also did not respond or were skipped', () => {
+    expect(summaryLine(job('failed', { succeeded: 170, failed: 2, no_response: 8, skipped: 20 }, 200))).toBe('Job finished. 170/200 hosts succeeded, 30 failed (2 failed, 8 no response, 20 skipped).');
+  });
+
+  it('says cancelled when the job was cancelled', () => {
+    expect(summaryLine(job('cancelled', { succeeded: 1, cancelled: 3 }, 4))).toBe('Job cancelled. 1/4 hosts succeeded, 3 failed (3 cancelled).');
+  });
+});
+
+describe(jobExitCode.name, () => {
+  it('is 0 only when the job succeeded', () => {
+    expect(jobExitCode(job('succeeded', { succeeded: 2 }, 2))).toBe(0);
+    expect(jobExitCode(job('failed', { succeeded: 1, no_response: 1 }, 2))).toBe(1);
+    expect(jobExitCode(job('cancelled', {}, 2))).toBe(1);
+  });
+});
+
+describe(ProgressBar.name, () => {
+  it('redraws in place and lifts itself around printed lines', () => {
+    let written = '';
+    const bar = new ProgressBar({ write: (s: string) => ((written += s), true), columns: 60 } as never);
+    bar.update(50, 200, 'running');
+    expect(written).toBe('\r\x1b[K[#####---------------]  25% 50/200 hosts running');
+    written = '';
+    bar.around(() => (written += 'Finished on web-01: succeeded\n'));
+    expect(written).toBe('\r\x1b[KFinished on web-01: succeeded\n[#####---------------]  25% 50/200 hosts running');
+    written = '';
+    bar.finish();
+    expect(written).toBe('\r\x1b[K');
+  });
+});
