@@ -21,7 +21,7 @@ import { ROUTE_COMMANDS } from '../../../ui-extension/src/cli/command-table';
 import { allCommands, buildProgram } from '../../../ui-extension/src/cli/program';
 import { createContext } from '../../../ui-extension/src/cli/context';
 import { createTestProxyClient, startTestProxy, unreachableProxyUrl, type TestProxy } from '../jobs/support/grpc-proxies';
-import { AUTH, seedInventory, startJobApp, type JobApp, type SeededInventory } from '../jobs/support/job-stack';
+import { ADMIN_PASSWORD, AUTH, seedInventory, startJobApp, type JobApp, type SeededInventory } from '../jobs/support/job-stack';
 import type { ProxyClients } from '@server/proxies/proxy-client';
 import { rexBinDir, runRex, type RexResult } from './support/rex-process';
 
@@ -178,6 +178,17 @@ describe('rex CLI against the real app', () => {
     const flagged = await runRex(['hosts', 'list', '--config', file, '--token', 'wrong'], {});
     expect(flagged.code).toBe(2);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('asks for the password on --ask-password and never takes it from the command line', async () => {
+    const asked = await runRex(['--json', '--user', 'admin', '--ask-password', 'users', 'current'], { REX_URL: app.url }, { input: `${ADMIN_PASSWORD}\n` });
+    expect(asked.code).toBe(0);
+    expect(JSON.parse(asked.stdout)).toMatchObject({ login: 'admin' });
+    expect(asked.stderr).toContain(`Password for admin at ${app.url}: `);
+    expect(asked.stderr).not.toContain(ADMIN_PASSWORD);
+    const noOption = await runRex(['users', 'current', '--password', ADMIN_PASSWORD], { REX_URL: app.url, REX_USER: 'admin' });
+    expect(noOption.code).toBe(2);
+    expect(noOption.stderr).toContain("unknown option '--password'");
   });
 
   it('finds past jobs by arguments with history search and replays the failed hosts of one', async () => {

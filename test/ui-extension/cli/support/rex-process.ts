@@ -32,13 +32,14 @@ export interface RexResult {
   stderr: string;
 }
 
-export function runRex(args: string[], env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<RexResult> {
+export function runRex(args: string[], env: Record<string, string>, options: { timeoutMs?: number; input?: string } = {}): Promise<RexResult> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-home-'));
-  const child = spawn(process.execPath, [...rexCommand(), ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...rexCommand(), ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: home, ...env }, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (options.input !== undefined) child.stdin!.end(options.input);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
   return new Promise((resolve) => {
     child.on('close', (code) => {
