@@ -3,7 +3,8 @@
  * with a real proxy-plugin gRPC server whose Choria client talks to the virtual Choria fleet on the
  * local NATS: job run --wait (lines and exit status), --json against the API, validation errors
  * (exit 2 with the API's message), an unreachable server (exit 3), history search and replay,
- * the completion scripts run by bash, and the route -> command table against openapi.json.
+ * the completion scripts run by bash and zsh (Debian package zsh), and the route -> command table
+ * against openapi.json.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -271,10 +272,21 @@ describe('rex CLI against the real app', () => {
       expect(await bashComplete(['rex', 'job', 'run', 'service', 'status', 'serv'])).toEqual(['service=']);
     });
 
-    it('prints a zsh script wired to the same command', async () => {
-      const zsh = await rex('completion', 'zsh');
-      expect(zsh.stdout).toContain('#compdef rex');
-      expect(zsh.stdout).toContain('rex __complete -- "${(@)words[2,CURRENT]}"');
+    it('offers hostgroups and fact names through the zsh script too', async () => {
+      const zshScript = path.join(binDir, '_rex');
+      fs.writeFileSync(zshScript, (await rex('completion', 'zsh')).stdout);
+      // compadd and compdef are the completion system's; stand-ins print what the script adds, so
+      // this runs the script's own code (word slicing, the __complete call, the = handling).
+      const complete = async (words: string[]) => {
+        const quoted = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+        const program = `compdef() { :; }\ncompadd() { while [[ $1 == -* && $1 != -- ]]; do [[ $1 == -S ]] && shift; shift; done; [[ $1 == -- ]] && shift; print -l -- "$@"; }\nsource '${zshScript}'\nwords=(${quoted})\nCURRENT=${words.length}\n_rex`;
+        const { stdout } = await run('zsh', ['-f', '-c', program], { env: { PATH: `${binDir}:${process.env.PATH ?? ''}`, HOME: binDir, ...env } });
+        return stdout.split('\n').filter(Boolean);
+      };
+      expect((await complete(['rex', 'job', 'run', 'rpcutil', 'ping', '--hostgroup', prefix])).sort()).toEqual([`${prefix}db`, web()]);
+      const fact = `${prefix.replace(/-/g, '_')}marker`;
+      expect(await complete(['rex', 'job', 'run', 'rpcutil', 'ping', '--search', `facts.${fact.slice(0, 8)}`])).toEqual([`facts.${fact}`]);
+      expect(await complete(['rex', 'job', 'run', 'service', 'status', 'serv'])).toEqual(['service=']);
     });
   });
 
