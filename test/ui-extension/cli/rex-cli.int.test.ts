@@ -242,10 +242,10 @@ describe('rex CLI against the real app', () => {
     afterAll(() => fs.rmSync(binDir, { recursive: true, force: true }));
 
     /** Runs bash with the generated script, as a shell would on TAB after `words`. */
-    async function bashComplete(words: string[]): Promise<string[]> {
+    async function bashComplete(words: string[], shellEnv: Record<string, string> = env): Promise<string[]> {
       const quoted = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
       const program = `source '${script}'\nCOMP_WORDS=(${quoted})\nCOMP_CWORD=${words.length - 1}\n_rex_complete\nprintf '%s\\n' "\${COMPREPLY[@]}"`;
-      const { stdout } = await run('bash', ['-c', program], { env: { PATH: `${binDir}:${process.env.PATH ?? ''}`, HOME: binDir, ...env } });
+      const { stdout } = await run('bash', ['-c', program], { env: { PATH: `${binDir}:${process.env.PATH ?? ''}`, HOME: binDir, ...shellEnv } });
       return stdout.split('\n').filter(Boolean);
     }
 
@@ -257,6 +257,8 @@ describe('rex CLI against the real app', () => {
 
     it('offers hostgroup titles from the server after --hostgroup', async () => {
       expect((await bashComplete(['rex', 'job', 'run', 'rpcutil', 'ping', '--hostgroup', prefix])).sort()).toEqual([`${prefix}db`, web()]);
+      // The server and token typed on the line are the ones asked.
+      expect(await bashComplete(['rex', '--url', app.url, '--user', 'admin', '--token', env.REX_TOKEN, 'hostgroups', 'show', `${prefix}d`], {})).toEqual([`${prefix}db`]);
     });
 
     it('offers fact names from the server in a search', async () => {

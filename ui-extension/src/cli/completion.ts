@@ -46,6 +46,8 @@ function findOption(cmd: Command | null, flag: string): Option | undefined {
   return undefined;
 }
 
+const CONNECTION_OPTIONS = ['--url', '--user', '--token', '--config'];
+
 const startsWith = (prefix: string) => (value: string) => value.startsWith(prefix);
 
 /**
@@ -61,6 +63,8 @@ export async function complete(program: Command, ctx: Context, words: string[]):
   let pendingOption: Option | undefined;
   for (const word of before) {
     if (pendingOption) {
+      // `rex --url X --token Y job run <TAB>` completes from that server (never a password prompt).
+      if (CONNECTION_OPTIONS.includes(pendingOption.long ?? '')) program.setOptionValue(pendingOption.attributeName(), word);
       pendingOption = undefined;
       continue;
     }
