@@ -219,6 +219,31 @@ describe('rex CLI against the real app', () => {
     expect(failedOnly.stdout.trim().split('\n').pop()).toBe('Job finished. 0/2 hosts succeeded, 2 failed (2 no response).');
   });
 
+  it('creates, disables, enables, shows and deletes a schedule', async () => {
+    const created = await rex('--json', 'schedule', 'create', 'rpcutil', 'ping', '--hostgroup', `${prefix}db`, '--cron', '0 2 * * 6', '--tz', 'Europe/Berlin', '--description', `${prefix}weekly`);
+    expect(created.code).toBe(0);
+    const job = JSON.parse(created.stdout) as JobStatus;
+    expect(job).toMatchObject({ state: 'scheduled', namespace: 'rpcutil', action: 'ping' });
+    const id = String(job.schedule_id);
+    expect((await rex('schedule', 'disable', id)).stdout.trim()).toBe(`Schedule ${id} disabled.`);
+    expect(JSON.parse((await rex('schedule', 'show', id, '--json')).stdout)).toMatchObject({ id: job.schedule_id, enabled: false });
+    expect((await rex('schedule', 'enable', id)).code).toBe(0);
+    const shown = JSON.parse((await rex('schedule', 'show', id, '--json')).stdout) as Record<string, unknown>;
+    expect(shown).toEqual((await api(`/api/v2/remote_execution/schedules/${id}`).expect(200)).body);
+    expect(shown).toMatchObject({ enabled: true });
+    expect((await rex('schedule', 'delete', id)).code).toBe(0);
+    const gone = await rex('schedule', 'show', id);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toMatch(/HTTP 404/);
+  });
+
+  it('exits 2 with the API\'s message for a time zone that does not exist', async () => {
+    const result = await rex('schedule', 'create', 'rpcutil', 'ping', '--hostgroup', `${prefix}db`, '--cron', '0 2 * * 6', '--tz', 'Mars/Olympus');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/time_zone/);
+    expect(result.stderr).toMatch(/HTTP 422/);
+  });
+
   it('describes an agent like mco plugin doc', async () => {
     const result = await rex('namespace', 'describe', 'service');
     expect(result.code).toBe(0);
