@@ -244,6 +244,23 @@ describe('rex CLI against the real app', () => {
     expect(result.stderr).toMatch(/HTTP 422/);
   });
 
+  it('creates a user with a prompted password, gives it a token that works, and revokes the token', async () => {
+    const login = `${prefix}ops`;
+    const created = await runRex(['--json', 'users', 'create', login, '--firstname', 'Op'], env, { input: 'a-long-password\n' });
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ login, firstname: 'Op' });
+    const token = JSON.parse((await rex('--json', 'tokens', 'create', 'laptop', '--for-user', login)).stdout) as { id: number; token_value: string };
+    const asUser = { REX_URL: app.url, REX_USER: login, REX_TOKEN: token.token_value };
+    const me = await runRex(['--json', 'users', 'current'], asUser);
+    expect(JSON.parse(me.stdout)).toMatchObject({ login });
+    const listed = await runRex(['tokens', 'list'], asUser);
+    expect(listed.stdout).toMatch(new RegExp(`^${token.id} +laptop `, 'm'));
+    expect((await runRex(['tokens', 'revoke', String(token.id)], asUser)).stdout.trim()).toBe(`Token ${token.id} revoked.`);
+    const refused = await runRex(['users', 'current'], asUser);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/HTTP 401/);
+  });
+
   it('describes an agent like mco plugin doc', async () => {
     const result = await rex('namespace', 'describe', 'service');
     expect(result.code).toBe(0);
