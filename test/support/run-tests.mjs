@@ -129,6 +129,16 @@ if (!fs.existsSync(CHROMIUM)) {
   console.error(`\n!!! [browser] chromium is missing (${CHROMIUM}): the browser tests WILL FAIL; apt-get install -y chromium !!!\n`);
 }
 
+// The CLI tests run `rex` inside a private tmux server and source its zsh completion script.
+const TOOLS = ['tmux', 'zsh'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+if (TOOLS.length > 0) {
+  if (ci) {
+    console.error(`[cli] CI=true and missing: ${TOOLS.join(' ')}; .ci/run installs them. Failing the run instead of skipping tests.`);
+    process.exit(1);
+  }
+  console.error(`\n!!! [cli] missing ${TOOLS.join(' ')}: the CLI tests WILL FAIL; apt-get install -y ${TOOLS.join(' ')} !!!\n`);
+}
+
 // The import boundaries of STYLE.md are lint errors, so lint is part of the test command.
 const lint = spawnSync(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.'], { cwd: root, stdio: 'inherit' });
 if (lint.status !== 0) console.error('[lint] eslint reported errors');
