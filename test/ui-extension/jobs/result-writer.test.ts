@@ -113,4 +113,40 @@ describe(createResultWriter.name, () => {
     writer.record({ rowId: 1 }, { state: 'succeeded' });
     await expect(writer.flush()).rejects.toThrow('disk full');
   });
+
+  it('reports a failed background write through onFailed and the next flush, never as an unhandled rejection, when the store throws', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const failures: Error[] = [];
+      const lost = Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' });
+      const writer = createResultWriter({
+        jobId: 7,
+        hosts: hosts(3),
+        counts: { ...emptyCounts(), pending: 3 },
+        lastEventSeq: 0,
+        // A fake store (unit test): the database dropping the connection on every write.
+        store: { commitResultBatch: async () => { throw lost; } },
+        clock: () => new Date('2026-11-23T10:00:00Z'),
+        logger: silentLogger(),
+        batchSize: 2,
+        flushMs: 50,
+        onCommitted: () => undefined,
+        onFailed: (error) => failures.push(error),
+      });
+      writer.record({ rowId: 1 }, { state: 'succeeded' });
+      writer.record({ rowId: 2 }, { state: 'succeeded' });
+      await jest.advanceTimersByTimeAsync(100);
+      // Let the rejection tracker run: an unhandled rejection is reported after the microtask queue drains.
+      jest.useRealTimers();
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 10));
+      expect(failures).toEqual([lost]);
+      expect(unhandled).toEqual([]);
+      await expect(writer.flush()).rejects.toBe(lost);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

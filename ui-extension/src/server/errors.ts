@@ -57,3 +57,19 @@ export function isAppError(error: unknown): error is AppError {
 export function toHttpStatus(code: ErrorCode): number {
   return HTTP_STATUS[code];
 }
+
+/**
+ * Driver error codes of a database that cannot be reached or dropped the connection (mysql2, node
+ * net, SQLite busy): a retry may succeed, so they answer 503 and a running job resumes later.
+ */
+const DATABASE_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'SQLITE_BUSY', 'EPIPE', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN']);
+
+/** True when the error (or the driver error TypeORM wraps) says the database is unreachable. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (isAppError(error)) return false;
+  const err = error as { code?: unknown; driverError?: { code?: unknown }; message?: unknown } | undefined;
+  const code = err?.code ?? err?.driverError?.code;
+  if (typeof code === 'string' && DATABASE_UNAVAILABLE_CODES.has(code)) return true;
+  // mysql2 refuses work on a pool connection that already died with a plain Error.
+  return typeof err?.message === 'string' && /Can't add new command when connection is in closed state|Pool is closed/.test(err.message);
+}

@@ -184,7 +184,10 @@ export function createAuthService(deps: AuthServiceDeps) {
     const key = cacheKey(`${method}\0${loginName}`, secret);
     const hit = verified.get(key);
     if (hit && hit.expires > now.getTime()) {
-      const user = await loadCurrentUser(hit.userId);
+      const user = await loadCurrentUser(hit.userId).catch((error: unknown) => {
+        verdict.succeeded();
+        throw error;
+      });
       if (user) {
         verdict.succeeded();
         return user;
@@ -193,8 +196,17 @@ export function createAuthService(deps: AuthServiceDeps) {
     }
 
     const isToken = method === 'api' && secret.startsWith(TOKEN_PREFIX);
-    const outcome = isToken ? await verifyToken(loginName, secret, now) : await verifyPasswordOf(loginName, secret);
-    const user = outcome.ok ? await loadCurrentUser(outcome.userId) : null;
+    let outcome: Verification;
+    let user: CurrentUser | null;
+    try {
+      outcome = isToken ? await verifyToken(loginName, secret, now) : await verifyPasswordOf(loginName, secret);
+      user = outcome.ok ? await loadCurrentUser(outcome.userId) : null;
+    } catch (error) {
+      // The credentials were never checked (the database is down, say): not a failed guess, so the
+      // attempt must not count towards a lockout. The error itself answers (503 for the database).
+      verdict.succeeded();
+      throw error;
+    }
     if (!outcome.ok || !user) {
       await auditLogin('login_failed', { id: outcome.userId ?? null, login: loginName }, { method: isToken ? 'token' : method === 'session' ? 'session' : 'password', reason: outcome.ok ? 'user unavailable' : outcome.reason }, ctx);
       throw new AppError('UNAUTHENTICATED', 'unable to authenticate: wrong login, password or token');

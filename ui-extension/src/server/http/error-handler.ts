@@ -1,14 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, isAppError } from '../errors';
-
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'SQLITE_BUSY', 'EPIPE']);
+import { AppError, isAppError, isDatabaseUnavailable } from '../errors';
 
 /** Database or network failures that a retry may fix become UNAVAILABLE (503), not INTERNAL. */
 function classify(error: unknown): AppError | undefined {
   if (isAppError(error)) return error;
-  const err = error as { code?: string; type?: string; status?: number; driverError?: { code?: string } } | undefined;
-  const code = err?.code ?? err?.driverError?.code;
-  if (code && UNAVAILABLE_CODES.has(code)) return new AppError('UNAVAILABLE', 'the database is unavailable; retry later', { cause: error });
+  const err = error as { type?: string } | undefined;
+  if (isDatabaseUnavailable(error)) return new AppError('UNAVAILABLE', 'the database is unavailable; retry later', { cause: error });
   // body-parser: malformed JSON or too large a body.
   if (err?.type === 'entity.parse.failed') return new AppError('INVALID_ARGUMENT', 'request body: is not valid JSON', { cause: error });
   if (err?.type === 'entity.too.large') return new AppError('INVALID_ARGUMENT', 'request body: is too large', { cause: error, httpStatus: 413 });

@@ -3,7 +3,7 @@ import type { CancelResponse__Output } from '@protos/generated/rex/proxy/v1/Canc
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
-import { AppError, isAppError } from '../errors';
+import { AppError, isAppError, isDatabaseUnavailable } from '../errors';
 import type { Logger } from '../logger';
 import type { HostSlots } from './host-slots';
 import { emptyCounts, finalJobState } from './host-states';
@@ -52,6 +52,7 @@ export interface DispatcherOptions {
   graceMs: number;
   /** Re-attach attempts after a result stream broke mid-way. */
   reattachAttempts?: number;
+  /** First wait before a re-attach; it doubles per attempt up to REATTACH_BACKOFF_MAX_MS. */
   reattachBackoffMs?: number;
 }
 
@@ -69,8 +70,19 @@ interface RunningJob {
   live: Map<number, { url: string; executionId: string }>;
   cancelled: boolean;
   timedOut: boolean;
+  /**
+   * The database went away mid-job: this run stops writing and lets go of the job; the supervisor's
+   * next claim (this instance or another) resumes it from the stored rows and proxy cursors.
+   */
+  lost: boolean;
   done: Promise<void>;
 }
+
+/**
+ * Longest wait between two re-attach attempts: the gRPC channel's own reconnect backoff is capped at
+ * 5 s (proxy-client.ts), so a proxy back within that time is reached by the next attempt.
+ */
+const REATTACH_BACKOFF_MAX_MS = 5000;
 
 const reasonMax = (text: string) => (text.length > 255 ? `${text.slice(0, 252)}...` : text);
 
@@ -110,6 +122,9 @@ export function createJobDispatcher(options: DispatcherOptions) {
       batchSize: options.resultBatchSize,
       flushMs: options.flushMs,
       onCommitted: () => options.waiters.notify(jobId),
+      onFailed: (error) => {
+        if (isDatabaseUnavailable(error)) abandon(jobId, job);
+      },
     });
     job.writer = writer;
     job.cancelled = job.cancelled || entity.cancelRequested;
@@ -139,8 +154,11 @@ export function createJobDispatcher(options: DispatcherOptions) {
     const streams = await repo.streamsOf(jobId);
     const refs = await options.smartProxies.findByIds(streams.map((s) => s.smartProxyId));
     const byId = new Map(refs.map((r) => [r.id, r]));
-    await Promise.all(streams.filter((s) => s.state !== 'done' && s.state !== 'failed').map((s) => runProxy(entity, action, s, byId.get(s.smartProxyId), writer, job)));
-    if (stopped) return;
+    // Settled, not all: a job that is let go must not leave the running map while a stream still unwinds.
+    const outcomes = await Promise.allSettled(streams.filter((s) => s.state !== 'done' && s.state !== 'failed').map((s) => runProxy(entity, action, s, byId.get(s.smartProxyId), writer, job)));
+    const broken = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (broken) throw broken.reason;
+    if (stopped || job.lost) return;
 
     // Whatever is still open now will never get an answer.
     const outcome: { state: HostState; reason: string } = job.cancelled
@@ -172,7 +190,10 @@ export function createJobDispatcher(options: DispatcherOptions) {
       await repo.updateStream(jobId, proxyId, { state: 'failed' });
       return;
     }
+    // Whether the current execution sent anything yet: until it did, the proxy may never have got it.
+    let heard = false;
     const onEvent = (event: ExecuteEvent__Output) => {
+      heard = true;
       const cursor = { smartProxyId: proxyId, sequence: Number(event.sequence) };
       const r = event.result;
       if (event.event === 'result' && r) {
@@ -192,14 +213,20 @@ export function createJobDispatcher(options: DispatcherOptions) {
     };
 
     /** Follows one execution to its end, re-attaching after a broken stream; false when it gave up. */
-    const follow = async (executionId: string, first: (() => Promise<void>) | undefined): Promise<{ ok: true } | { ok: false; reason: string }> => {
+    const follow = async (executionId: string, first: (() => Promise<void>) | undefined, resend?: () => Promise<void>): Promise<{ ok: true } | { ok: false; reason: string }> => {
       const attempts = options.reattachAttempts ?? 3;
       let lastError: unknown;
+      heard = false;
       for (let attempt = 0; attempt <= attempts; attempt++) {
         if (job.abort.signal.aborted) return { ok: true };
         try {
           if (attempt === 0 && first) await first();
-          else {
+          else if (resend && !heard) {
+            // Nothing came back: the request most likely never reached the proxy (a channel still
+            // reconnecting after the proxy restarted). Sending it again is safe: a proxy that does run
+            // it refuses the id (ALREADY_EXISTS) and we follow that execution instead.
+            await resend();
+          } else {
             await writer.flush();
             const [s] = (await repo.streamsOf(jobId)).filter((x) => x.smartProxyId === proxyId);
             await options.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: s?.lastSequence ?? 0, follow: true }, onEvent, job.abort.signal);
@@ -208,14 +235,19 @@ export function createJobDispatcher(options: DispatcherOptions) {
         } catch (error) {
           lastError = error;
           if (job.abort.signal.aborted) return { ok: true };
+          if (isAppError(error) && error.code === 'ALREADY_EXISTS' && resend && !heard) {
+            heard = true;
+            continue;
+          }
           // The proxy refused the request itself: retrying cannot help.
           if (isAppError(error) && error.code !== 'UNAVAILABLE' && error.code !== 'DEADLINE_EXCEEDED') break;
           logger.warn({ jobId, proxy: proxy.name, attempt, err: error }, 'result stream broke; re-attaching');
-          await new Promise((r) => setTimeout(r, (options.reattachBackoffMs ?? 250) * (attempt + 1)));
+          await new Promise((r) => setTimeout(r, Math.min(REATTACH_BACKOFF_MAX_MS, (options.reattachBackoffMs ?? 250) * 2 ** attempt)));
         }
       }
       const message = lastError instanceof Error ? lastError.message : String(lastError);
-      return { ok: false, reason: `smart proxy ${proxy.name} failed: ${message}` };
+      // Results it streamed before are kept; only the hosts still open get this reason.
+      return { ok: false, reason: heard ? `smart proxy ${proxy.name} lost before these hosts answered: ${message}` : `smart proxy ${proxy.name} failed: ${message}` };
     };
 
     let chunk = stream.chunk;
@@ -225,7 +257,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
       const open = writer.unfinished(proxyId).filter((h) => h.state === 'running');
       const res = await follow(stream.executionId, () => options.proxies.getResults(proxy.url, { execution_id: stream.executionId!, after_sequence: stream.lastSequence, follow: true }, onEvent, job.abort.signal));
       job.live.delete(proxyId);
-      if (stopped) return;
+      if (stopped || job.lost) return;
       await writer.flush();
       if (!res.ok) failOpen(open.filter((h) => writer.host(h.rowId)?.state === 'running'), reasonMax(res.reason));
       // Hosts the finished execution covered but never reported stay open; they cannot answer any more.
@@ -260,9 +292,10 @@ export function createJobDispatcher(options: DispatcherOptions) {
           batch_size: entity.batchSize ?? 0,
           caller: entity.owner,
         };
-        const res = await follow(executionId, () => options.proxies.execute(proxy.url, request, onEvent, job.abort.signal));
+        const send = () => options.proxies.execute(proxy.url, request, onEvent, job.abort.signal);
+        const res = await follow(executionId, send, send);
         job.live.delete(proxyId);
-        if (stopped) return;
+        if (stopped || job.lost) return;
         await writer.flush();
         const open = hosts.filter((h) => { const s = writer.host(h.rowId)?.state; return s === 'running' || s === 'pending'; });
         if (!res.ok) failOpen(open, res.reason);
@@ -271,7 +304,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
         options.slots.release(granted);
       }
     }
-    if (stopped) return;
+    if (stopped || job.lost) return;
     if (job.cancelled) for (const h of writer.unfinished(proxyId)) writer.record({ rowId: h.rowId }, { state: 'cancelled', reason: 'job cancelled' });
     await writer.flush();
     await repo.updateStream(jobId, proxyId, { state: 'done' });
@@ -284,7 +317,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
 
   function start(jobId: number): void {
     if (running.has(jobId) || stopped) return;
-    const job: RunningJob = { abort: new AbortController(), live: new Map(), cancelled: false, timedOut: false, done: Promise.resolve() };
+    const job: RunningJob = { abort: new AbortController(), live: new Map(), cancelled: false, timedOut: false, lost: false, done: Promise.resolve() };
     running.set(jobId, job);
     job.done = (async () => {
       try {
@@ -295,13 +328,29 @@ export function createJobDispatcher(options: DispatcherOptions) {
         }
         await runJob(jobId, job);
       } catch (error) {
-        if (!stopped) logger.error({ err: error, jobId }, 'job dispatch failed');
+        if (isDatabaseUnavailable(error) || job.lost) abandon(jobId, job);
+        else if (!stopped) logger.error({ err: error, jobId }, 'job dispatch failed');
       } finally {
         running.delete(jobId);
-        // A job this instance stopped (not finished) keeps its secrets for a resume here.
-        if (!stopped) secretsByJob.delete(jobId);
+        // A job this instance stopped or let go (not finished) keeps its secrets for a resume here.
+        if (!stopped && !job.lost) secretsByJob.delete(jobId);
       }
     })();
+  }
+
+  /**
+   * Lets go of a job after the database failed under it: queued results are dropped (their cursors
+   * were not stored either, so the proxy sends them again), streams are cut, the lease stays. The
+   * supervisor claims the job again once the database answers (our own lease counts as orphaned
+   * when we no longer run the job) and re-attaches after the stored sequences: nothing lost, and a
+   * result that did reach the database is not applied twice (a final host takes no new state).
+   */
+  function abandon(jobId: number, job: RunningJob): void {
+    if (job.lost) return;
+    job.lost = true;
+    job.writer?.discard();
+    job.abort.abort();
+    logger.warn({ jobId }, 'database unavailable; the job resumes from its stored results once it is back');
   }
 
   async function tick(): Promise<void> {

@@ -64,6 +64,11 @@ export interface ResultWriterOptions {
   flushMs: number;
   /** Called after each committed batch, e.g. to wake long polls. */
   onCommitted: (version: number) => void;
+  /**
+   * Called once when a write fails (the database went away, say). The writer then holds a batch the
+   * database may or may not have: the owner must drop it and resume from the stored rows.
+   */
+  onFailed?: (error: Error) => void;
 }
 
 /**
@@ -96,13 +101,13 @@ export function createResultWriter(options: ResultWriterOptions) {
   function schedule(): void {
     if (discarded) return;
     if (queuedSize() >= options.batchSize) {
-      void flush();
+      background();
       return;
     }
     if (!timer) {
       timer = setTimeout(() => {
         timer = undefined;
-        void flush();
+        background();
       }, options.flushMs);
     }
   }
@@ -143,6 +148,12 @@ export function createResultWriter(options: ResultWriterOptions) {
     else pendingFrom.set(rowId, [from]);
   }
 
+  // A flush nobody awaits: its failure is kept in `failure` and reported through onFailed and the next
+  // awaited flush, never as an unhandled rejection (which would end the process).
+  function background(): void {
+    flush().catch(() => undefined);
+  }
+
   function flush(): Promise<void> {
     if (timer) {
       clearTimeout(timer);
@@ -150,7 +161,7 @@ export function createResultWriter(options: ResultWriterOptions) {
     }
     chain = chain.then(async () => {
       for (;;) {
-        if (discarded) return;
+        if (discarded || failure) return;
         const batch = take();
         if (!batch) return;
         try {
@@ -158,7 +169,8 @@ export function createResultWriter(options: ResultWriterOptions) {
           options.onCommitted(version);
         } catch (error) {
           failure = error as Error;
-          options.logger.error({ err: error, jobId: options.jobId }, 'writing host results failed');
+          options.logger.warn({ err: error, jobId: options.jobId }, 'writing host results failed');
+          options.onFailed?.(failure);
           throw error;
         }
       }

@@ -116,6 +116,10 @@ export function createProxyClients(options: ProxyClientOptions): ProxyClients {
       c = new proto.rex.proxy.v1.ProxyService(url, channelCredentials(url), {
         'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
         'grpc.keepalive_time_ms': 30_000,
+        // grpc-js backs off up to 120 s between connection attempts by default: a proxy restarted
+        // after a crash would be unusable for minutes. 5 s keeps a dead proxy cheap to probe.
+        'grpc.initial_reconnect_backoff_ms': 500,
+        'grpc.max_reconnect_backoff_ms': 5000,
       });
       channels.set(url, c);
     }
