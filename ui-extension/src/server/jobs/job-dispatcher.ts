@@ -214,7 +214,8 @@ export function createJobDispatcher(options: DispatcherOptions) {
 
     /** Follows one execution to its end, re-attaching after a broken stream; false when it gave up. */
     const follow = async (executionId: string, first: (() => Promise<void>) | undefined, resend?: () => Promise<void>): Promise<{ ok: true } | { ok: false; reason: string }> => {
-      const attempts = options.reattachAttempts ?? 3;
+      // 250 ms doubling to 5 s: the attempts span 7.75 s, longer than the channel's capped reconnect backoff.
+      const attempts = options.reattachAttempts ?? 5;
       let lastError: unknown;
       heard = false;
       for (let attempt = 0; attempt <= attempts; attempt++) {
@@ -241,6 +242,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
           }
           // The proxy refused the request itself: retrying cannot help.
           if (isAppError(error) && error.code !== 'UNAVAILABLE' && error.code !== 'DEADLINE_EXCEEDED') break;
+          if (attempt === attempts) break;
           logger.warn({ jobId, proxy: proxy.name, attempt, err: error }, 'result stream broke; re-attaching');
           await new Promise((r) => setTimeout(r, Math.min(REATTACH_BACKOFF_MAX_MS, (options.reattachBackoffMs ?? 250) * 2 ** attempt)));
         }

@@ -1,0 +1,147 @@
+/**
+ * A proxy-plugin process killed with SIGKILL in the middle of a 2,000-host job (1,000 hosts on each of
+ * two proxies), with every part real and in its own process: a private nats-server, the Choria test
+ * fleet, two proxy-plugins and a ui-extension on MariaDB. The job must still finish; the killed
+ * proxy's unanswered hosts end failed with a reason saying the proxy was lost; the results it had
+ * streamed stay; the other proxy's hosts all succeed; the proxy, restarted on its port, serves the
+ * next job. Figures go to stdout and docs/RELIABILITY.md.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
+import { portForLaterListen } from '@test/support/ports';
+import { seedInventory } from '@test/ui-extension/jobs/support/job-stack';
+import {
+  api,
+  fleetIdentities,
+  hostStates,
+  killAll,
+  seedAdmin,
+  sleep,
+  startFleetProcess,
+  startPrivateNats,
+  startProxyProcess,
+  startUiProcess,
+  waitForJobFinal,
+  type Proc,
+  type UiProc,
+} from './support/processes';
+
+jest.setTimeout(300_000);
+
+const HOSTS = 2000;
+const PREFIX = 'pk-';
+const COLLECTIVE = 'faultpk';
+
+describe('a proxy-plugin killed with SIGKILL during a 2,000-host job', () => {
+  let db: OpenTestDataSource | undefined;
+  let storeDir: string | undefined;
+
+  afterAll(async () => {
+    await killAll();
+    await db?.close();
+    if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  it('finishes the job, keeps what the proxy streamed, fails the rest as proxy lost, and runs the next job on the restarted proxy', async () => {
+    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-nats-'));
+    const natsPort = await portForLaterListen();
+    await startPrivateNats(natsPort, storeDir);
+    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    // 500 ms per reply and batches of 100: each proxy needs about 10 rounds, so the kill lands mid-job.
+    await startFleetProcess({ natsUrl, count: HOSTS, prefix: PREFIX, collective: COLLECTIVE, latencyMs: 500 });
+    const [portA, portB] = [await portForLaterListen(), await portForLaterListen()];
+    let proxyA: Proc = await startProxyProcess({ name: 'pk-a', natsUrl, port: portA, collective: COLLECTIVE });
+    await startProxyProcess({ name: 'pk-b', natsUrl, port: portB, collective: COLLECTIVE });
+
+    db = await openTestDataSource('mysql');
+    const identities = fleetIdentities(PREFIX, HOSTS);
+    const onA = new Set(identities.slice(0, HOSTS / 2));
+    const seeded = await seedInventory(db.dataSource, {
+      hostgroups: ['pk'],
+      proxies: [
+        { name: 'pk-a', url: `127.0.0.1:${portA}`, capabilities: ['remote_execution', 'choria'] },
+        { name: 'pk-b', url: `127.0.0.1:${portB}`, capabilities: ['remote_execution', 'choria'] },
+      ],
+      hosts: identities.map((name) => ({ name, hostgroup: 'pk', proxy: onA.has(name) ? 'pk-a' : 'pk-b' })),
+    });
+    await seedAdmin(db.dataSource);
+    const ui: UiProc = await startUiProcess({ database: db.database, instanceId: 'pk-ui' });
+    const proxyAId = seeded.proxyIds.get('pk-a')!;
+
+    const created = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = pk' }, batch_size: 100 } });
+    expect(created.status).toBe(201);
+    const jobId = (created.body as { id: number }).id;
+
+    // Kill proxy A once a good share of its hosts (but not all) have answered and been stored.
+    const doneOnA = async () => Number(((await db!.dataSource.query(
+      "SELECT COUNT(*) AS n FROM job_invocation_hosts h WHERE h.job_invocation_id = ? AND h.smart_proxy_id = ? AND h.state NOT IN ('pending', 'running')",
+      [jobId, proxyAId])) as Array<{ n: number | string }>)[0].n);
+    const waitUntil = Date.now() + 120_000;
+    while ((await doneOnA()) < 300 && Date.now() < waitUntil) await sleep(50);
+    expect(await proxyA.kill('SIGKILL')).toBe('SIGKILL');
+    const killedAt = Date.now();
+    // What was stored when the proxy died: every one of these must survive unchanged.
+    const storedAtKill = (await db.dataSource.query(
+      "SELECT h.id, h.state, h.statuscode FROM job_invocation_hosts h WHERE h.job_invocation_id = ? AND h.smart_proxy_id = ? AND h.state NOT IN ('pending', 'running')",
+      [jobId, proxyAId])) as Array<{ id: number; state: string; statuscode: number | null }>;
+    expect(storedAtKill.length).toBeGreaterThanOrEqual(300);
+    expect(storedAtKill.length).toBeLessThan(HOSTS / 2);
+
+    expect(await waitForJobFinal(db.dataSource, jobId, 120_000)).toBe('failed');
+    const finishedAfterKillMs = Date.now() - killedAt;
+    const rows = (await db.dataSource.query(
+      'SELECT h.id, h.state, h.statuscode, h.reason, h.smart_proxy_id AS proxy FROM job_invocation_hosts h WHERE h.job_invocation_id = ?',
+      [jobId])) as Array<{ id: number; state: string; statuscode: number | null; reason: string | null; proxy: number }>;
+    expect(rows).toHaveLength(HOSTS);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    // Kept: every result stored before the kill is still there, unchanged.
+    for (const before of storedAtKill) expect(byId.get(before.id)).toMatchObject({ state: before.state, statuscode: before.statuscode });
+    const aRows = rows.filter((r) => r.proxy === proxyAId);
+    const bRows = rows.filter((r) => r.proxy !== proxyAId);
+    // The other proxy was not disturbed.
+    expect(bRows.filter((r) => r.state !== 'succeeded')).toEqual([]);
+    const aSucceeded = aRows.filter((r) => r.state === 'succeeded');
+    const aLost = aRows.filter((r) => r.state !== 'succeeded');
+    expect(aSucceeded.length).toBeGreaterThanOrEqual(storedAtKill.length);
+    expect(aLost.length).toBeGreaterThan(0);
+    // Every unanswered host of the dead proxy: failed, and the reason names the proxy and says it was lost.
+    for (const r of aLost) {
+      expect(r.state).toBe('failed');
+      expect(r.reason).toMatch(/^smart proxy pk-a lost before these hosts answered: /);
+    }
+    // No host is left open, and no host has two results (one row per host, counted once).
+    const [job] = (await db.dataSource.query('SELECT count_succeeded, count_failed, count_pending, count_running FROM job_invocations WHERE id = ?', [jobId])) as Array<Record<string, number>>;
+    expect(Object.fromEntries(Object.entries(job).map(([k, v]) => [k, Number(v)]))).toEqual({ count_succeeded: bRows.length + aSucceeded.length, count_failed: aLost.length, count_pending: 0, count_running: 0 });
+
+    // The proxy comes back on its port; the next job (on its hosts only) succeeds through it.
+    const restartedAt = Date.now();
+    proxyA = await startProxyProcess({ name: 'pk-a', natsUrl, port: portA, collective: COLLECTIVE });
+    const readyMs = Date.now() - restartedAt;
+    const next = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { host_ids: identities.slice(0, 50).map((name) => seeded.hostIds.get(name)!) } } });
+    expect(next.status).toBe(201);
+    const nextId = (next.body as { id: number }).id;
+    const nextState = await waitForJobFinal(db.dataSource, nextId, 60_000);
+    if (nextState !== 'succeeded') process.stdout.write(`next job ${nextState}: ${JSON.stringify(await db.dataSource.query('SELECT state, reason, COUNT(*) AS n FROM job_invocation_hosts WHERE job_invocation_id = ? GROUP BY state, reason', [nextId]))}\n${ui.lines.slice(-30).join('\n')}\n`);
+    expect(nextState).toBe('succeeded');
+    expect(await hostStates(db.dataSource, nextId)).toEqual({ succeeded: 50 });
+    const nextJobMs = Date.now() - restartedAt - readyMs;
+
+    const figures = {
+      hosts: HOSTS,
+      storedOnKilledProxyAtKill: storedAtKill.length,
+      keptOnKilledProxy: aSucceeded.length,
+      failedAsProxyLost: aLost.length,
+      otherProxySucceeded: bRows.length,
+      resultsLost: storedAtKill.filter((b) => byId.get(b.id)?.state !== b.state).length,
+      duplicates: rows.length - new Set(rows.map((r) => r.id)).size,
+      jobFinalAfterKillMs: finishedAfterKillMs,
+      restartedProxyReadyMs: readyMs,
+      nextJobOnRestartedProxyMs: nextJobMs,
+    };
+    process.stdout.write(`proxy SIGKILL figures: ${JSON.stringify(figures)}\n`);
+    expect(figures.resultsLost).toBe(0);
+    expect(figures.duplicates).toBe(0);
+  });
+});
