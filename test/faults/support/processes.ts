@@ -214,7 +214,7 @@ export async function startPrivateNats(port: number, storeDir: string): Promise<
 
 export interface PrivateMariaDb {
   port: number;
-  /** `mysql://root@127.0.0.1:<port>/test`, for openTestDataSource. */
+  /** `mysql://root@127.0.0.1:<port>/mysql`, for openTestDataSource (which makes its own database). */
   url: string;
   /** (Re)starts mariadbd on the same data dir and port; resolves once it accepts connections. */
   start(): Promise<Proc>;
@@ -237,7 +237,7 @@ export function createPrivateMariaDb(port: number): PrivateMariaDb {
   let current: Proc | undefined;
   const db: PrivateMariaDb = {
     port,
-    url: `mysql://root@127.0.0.1:${port}/test`,
+    url: `mysql://root@127.0.0.1:${port}/mysql`,
     async start() {
       current = startProcess(`mariadbd ${port}`, '/usr/sbin/mariadbd', [
         '--no-defaults', `--datadir=${datadir}`, '--user=root', `--port=${port}`, '--bind-address=127.0.0.1',
