@@ -16,18 +16,22 @@ import { createMcollectiveClient } from '@proxy/broker/mcollective.client';
 import { ConfigError, loadConfig, type Config } from '@proxy/config';
 import { startProxyServer } from '@proxy/grpc/server';
 import { createLogger, type Logger } from '@proxy/logger';
+import { createProxyMetrics, startMetricsServer, type MetricsServer, type ProxyMetrics } from '@proxy/metrics/metrics';
 import { pluginManifest } from '@proxy/plugin';
 import { createPuppetTasks } from '@proxy/tasks/puppet-tasks';
 
 export interface RunningProxy {
   port: number;
+  /** Port of the metrics listener, when metrics.enabled. */
+  metricsPort?: number;
   stop(): Promise<void>;
 }
 
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30_000;
 
-function createBroker(config: Readonly<Config>, logger: Logger): BrokerClient {
+function createBroker(config: Readonly<Config>, logger: Logger, metrics: ProxyMetrics): BrokerClient {
+  const connectionEvents = { onReconnect: () => metrics.brokerReconnected(), onDisconnect: () => metrics.brokerDisconnected() };
   switch (config.transport) {
     case 'demo':
       return createDemoClient({
@@ -50,6 +54,7 @@ function createBroker(config: Readonly<Config>, logger: Logger): BrokerClient {
             ? { mode: 'x509', certPem: fs.readFileSync(config.security.cert_file as string, 'utf8'), keyPem: fs.readFileSync(config.security.key_file as string, 'utf8') }
             : { mode: 'insecure' },
         logger: logger.child({ component: 'broker' }),
+        ...connectionEvents,
       });
     case 'mcollective': {
       const { mcollective } = config;
@@ -68,6 +73,7 @@ function createBroker(config: Readonly<Config>, logger: Logger): BrokerClient {
         callerid: config.identity.callerid,
         senderid: config.identity.senderid,
         logger: logger.child({ component: 'broker' }),
+        ...connectionEvents,
       });
     }
   }
@@ -105,7 +111,9 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
   const loaded = loadDdls(config);
   for (const problem of loaded.problems) log.warn({ problem }, 'DDL skipped');
   const ddls = createDdlRegistry(loaded.agents);
-  const broker = createBroker(config, logger);
+  const metrics = createProxyMetrics({ transport: config.transport });
+  const broker = createBroker(config, logger, metrics);
+  metrics.attachBroker(broker);
   const tasks = createPuppetTasks(config.tasks, { registry: ddls, broker, logger });
   const audit = createAuditLog({ file: config.audit.file, sender: config.identity.senderid });
   const policy = config.policy.directory
@@ -125,6 +133,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
     retentionMs: config.executions.retention_s * 1000,
     maxRetained: config.executions.max_retained,
     runners: tasks?.runners,
+    metrics,
   });
   const nodes = createNodeInventory({
     broker,
@@ -146,6 +155,16 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
     beforeListAgents: tasks?.beforeListAgents,
     beforeExecute: tasks?.beforeExecute,
   });
+  let metricsServer: MetricsServer | undefined;
+  if (config.metrics.enabled) {
+    try {
+      metricsServer = await startMetricsServer(config.metrics, metrics, logger);
+    } catch (error) {
+      await server.close(0);
+      throw error;
+    }
+    log.info({ port: metricsServer.port, host: config.metrics.host, token: config.metrics.bearer_token !== '' }, 'metrics listening');
+  }
   // The first ListAgents should not wait for the Puppet Server.
   if (tasks) void tasks.catalog.refreshIfStale();
   log.info({ port: server.port, host: config.grpc.host, transport: config.transport, agents: ddls.list().length, tls: !config.grpc.plaintext, trustedClients: config.grpc.tls.trusted_clients }, 'proxy listening');
@@ -163,8 +182,10 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
 
   return {
     port: server.port,
+    metricsPort: metricsServer?.port,
     async stop() {
       stopping.abort();
+      await metricsServer?.close();
       // Cancelling first lets every open stream end with a summary instead of being cut off.
       await Promise.all([executions.shutdown(), server.close()]);
       await connected.catch(() => undefined);

@@ -158,6 +158,19 @@ export interface ExecutionRegistryDeps {
   sleep?: Sleep;
   /** Agents run by a runner instead of one directed request, by agent name. */
   runners?: Readonly<Record<string, ActionRunner>>;
+  /** Counters for /metrics (metrics/metrics.ts); absent in unit tests. */
+  metrics?: ExecutionMetrics;
+}
+
+/** What the execution registry reports to /metrics. */
+export interface ExecutionMetrics {
+  executionStarted(): void;
+  /** Once per started execution: its final state, or CRASHED when it ended on a bug. */
+  executionEnded(state: ExecutionState | 'CRASHED'): void;
+  /** A request refused before anything was sent, by status name. */
+  executionRefused(code: string): void;
+  /** One expected host's final result; with the reply latency (request sent to reply received) for replies. */
+  hostResult(state: HostState, replyLatencySeconds?: number): void;
 }
 
 /** Choria nodes refuse requests whose TTL has passed; 60 s is the Go client's default. */
@@ -289,6 +302,7 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
   }
 
   function refuse(input: ExecuteInput, error: AppError, resolved?: ResolvedAction): never {
+    deps.metrics?.executionRefused(error.code);
     deps.audit.record({
       executionId: input.executionId,
       requestIds: [],
@@ -338,13 +352,18 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
     // Re-inserting moves a re-run of a finished id to the end of the eviction order.
     executions.delete(input.executionId);
     executions.set(input.executionId, execution);
-    void run(execution, input, resolved, data).catch((error: unknown) => {
-      log.error({ err: error, executionId: input.executionId }, 'execution crashed');
-    });
+    deps.metrics?.executionStarted();
+    void run(execution, input, resolved, data).then(
+      (state) => deps.metrics?.executionEnded(state),
+      (error: unknown) => {
+        deps.metrics?.executionEnded('CRASHED');
+        log.error({ err: error, executionId: input.executionId }, 'execution crashed');
+      },
+    );
     return execution;
   }
 
-  async function run(execution: RunningExecution, input: ExecuteInput, resolved: ResolvedAction, data: Record<string, unknown>): Promise<void> {
+  async function run(execution: RunningExecution, input: ExecuteInput, resolved: ResolvedAction, data: Record<string, unknown>): Promise<ExecutionState> {
     const startedAtMs = now();
     const signal = execution.controller.signal;
     const collective = input.collective || deps.mainCollective;
@@ -368,6 +387,7 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
 
     const hostResult = (identity: string, hostState: HostState, fields: Partial<HostResultEvent> & { unexpected: boolean }): void => {
       final.add(identity);
+      if (!fields.unexpected) deps.metrics?.hostResult(hostState, fields.receivedAtMs ? (fields.receivedAtMs - (fields.sentAtMs ?? batchSentAtMs)) / 1000 : undefined);
       execution.append({
         kind: 'result',
         sequence: execution.nextSequence(),
@@ -504,6 +524,7 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
       },
       durationMs,
     });
+    return state;
   }
 
   function get(id: string): Execution | undefined {

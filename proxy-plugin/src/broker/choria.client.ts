@@ -56,6 +56,9 @@ export interface ChoriaClientOptions {
   logger?: ChoriaClientLogger;
   /** Publishes between two yields to the event loop, so replies are read while a large fan-out runs. */
   publishBatch?: number;
+  /** Connection events for /metrics (metrics/metrics.ts): after a lost connection came back, and when it was lost. */
+  onReconnect?: () => void;
+  onDisconnect?: () => void;
 }
 
 const DEFAULT_TTL_SECONDS = 60;
@@ -97,9 +100,11 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
       if (status.type === Events.Disconnect) {
         connected = false;
         log.warn({ url: displayUrl }, 'nats disconnected');
+        options.onDisconnect?.();
       } else if (status.type === Events.Reconnect) {
         connected = true;
         log.info({ url: displayUrl }, 'nats reconnected');
+        options.onReconnect?.();
       }
     }
   }

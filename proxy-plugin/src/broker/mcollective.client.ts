@@ -65,6 +65,9 @@ export interface McollectiveClientOptions {
   publishBatch?: number;
   /** Milliseconds between reconnect attempts once connected; 0 disables reconnecting. */
   reconnectDelayMs?: number;
+  /** Connection events for /metrics (metrics/metrics.ts): after a lost connection came back, and when it was lost. */
+  onReconnect?: () => void;
+  onDisconnect?: () => void;
 }
 
 /** Counters for operators and tests; replies refused by the psk check are the ones to watch. */
@@ -295,6 +298,7 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
             resolve();
           } else {
             log.info({ url: displayUrl }, 'stomp reconnected');
+            options.onReconnect?.();
           }
         },
         onStompError: (frame) => {
@@ -303,7 +307,10 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
           fail(frame.headers.message ?? 'the broker sent an ERROR frame');
         },
         onWebSocketClose: () => {
-          if (connected) log.warn({ url: displayUrl }, 'stomp disconnected');
+          if (connected) {
+            log.warn({ url: displayUrl }, 'stomp disconnected');
+            options.onDisconnect?.();
+          }
           connected = false;
           fail('connection closed');
         },

@@ -61,6 +61,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'scheduler.batch_size', env: 'UI_EXTENSION_SCHEDULER_BATCH_SIZE', schema: positiveInt.max(1000, 'must be at most 1000').default(50), description: 'Due schedules claimed and fired per database transaction.' },
   { path: 'scheduler.workers', env: 'UI_EXTENSION_SCHEDULER_WORKERS', schema: positiveInt.max(16, 'must be at most 16').default(3), description: 'Claim loops side by side on MySQL/MariaDB (SQLite has one writer: always 1).' },
   { path: 'scheduler.recurring_start_window_s', env: 'UI_EXTENSION_SCHEDULER_RECURRING_START_WINDOW_S', schema: positiveInt.default(900), description: 'A recurring occurrence that cannot start within this many seconds of its time (e.g. the ui-extension was down) is recorded missed.' },
+  { path: 'metrics.enabled', env: 'UI_EXTENSION_METRICS_ENABLED', schema: boolish.default(true), description: 'Serve Prometheus metrics at GET /metrics on the HTTP port.' },
+  { path: 'metrics.bearer_token', env: 'UI_EXTENSION_METRICS_BEARER_TOKEN', schema: z.union([z.literal(''), z.string().min(16, 'must be at least 16 characters')]).default(''), description: 'When set, GET /metrics requires "Authorization: Bearer <token>" (Prometheus `authorization.credentials`); empty leaves it open, like most exporters.', secret: true },
   { path: 'jobs.long_poll_max_s', env: 'UI_EXTENSION_JOBS_LONG_POLL_MAX_S', schema: positiveInt.default(60), description: 'Longest wait a long-poll request may ask for.' },
 ];
 
@@ -76,6 +78,7 @@ export interface Config {
   jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number };
   puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number };
   scheduler: { enabled: boolean; poll_interval_ms: number; batch_size: number; workers: number; recurring_start_window_s: number };
+  metrics: { enabled: boolean; bearer_token: string };
 }
 
 export class ConfigError extends Error {

@@ -81,3 +81,33 @@ export async function pendingMigrations(dataSource: DataSource): Promise<string[
     await runner.release();
   }
 }
+
+/** Connections of the MySQL pool: open in all, handed out, and requests queued for one. */
+export interface PoolStats {
+  size: number;
+  open: number;
+  inUse: number;
+  waiting: number;
+}
+
+interface Mysql2PoolInternals {
+  config?: { connectionLimit?: number };
+  _allConnections?: { length: number };
+  _freeConnections?: { length: number };
+  _connectionQueue?: { length: number };
+}
+
+/**
+ * The mysql2 pool behind TypeORM's MySQL driver, read for /metrics. mysql2 has no public counters,
+ * only events (acquire/release), and a connection that dies while handed out never fires release,
+ * so counting events drifts; the pool's own queues (stable across mysql2 2.x and 3.x) do not.
+ * Undefined on SQLite (one shared connection, no pool) and before the pool exists.
+ */
+export function databasePoolStats(dataSource: DataSource): PoolStats | undefined {
+  if (dataSource.options.type !== 'mysql' || !dataSource.isInitialized) return undefined;
+  const pool = (dataSource.driver as unknown as { pool?: Mysql2PoolInternals }).pool;
+  if (!pool?._allConnections || !pool._freeConnections || !pool._connectionQueue) return undefined;
+  const open = pool._allConnections.length;
+  const idle = pool._freeConnections.length;
+  return { size: pool.config?.connectionLimit ?? open, open, inUse: open - idle, waiting: pool._connectionQueue.length };
+}

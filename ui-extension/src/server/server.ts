@@ -8,7 +8,7 @@ import { AppError } from './errors';
 import { createApp } from './http/app';
 import type { Logger } from './logger';
 import { validateJobArguments } from './jobs/ddl-arguments';
-import { createProxyClients } from './proxies/proxy-client';
+import { createProxyClients, isLoopbackHost } from './proxies/proxy-client';
 import { createPuppetDbClient } from './puppetdb/puppetdb.client';
 import { buildServices, type Services } from './services';
 
@@ -90,7 +90,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       ? setInterval(() => void services.puppetdbSync.sync().catch((err: unknown) => logger.warn({ err }, 'PuppetDB sync failed')), config.puppetdb.sync_interval_s * 1000).unref()
       : undefined;
     const sessionPurge = setInterval(() => void services.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed')), SESSION_PURGE_MS).unref();
-    const app = createApp({ services, logger, trustProxy: config.http.trust_proxy, webRoot: options.webRoot, secureCookies: config.http.secure_cookies });
+    const app = createApp({ services, logger, trustProxy: config.http.trust_proxy, webRoot: options.webRoot, secureCookies: config.http.secure_cookies, metrics: config.metrics });
+    if (config.metrics.enabled && !config.metrics.bearer_token && !isLoopbackHost(config.http.host)) {
+      logger.warn({ host: config.http.host }, 'GET /metrics is open to anyone who reaches the HTTP port; set metrics.bearer_token or firewall the port');
+    }
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.host, () => resolve(s));
       s.once('error', reject);

@@ -23,6 +23,8 @@ import { createNamespaceService, type NamespaceServiceDeps } from './namespaces/
 import { createScheduleRepository } from './scheduler/schedule.repository';
 import { createScheduleService } from './scheduler/schedule.service';
 import { createScheduleWaker } from './scheduler/schedule-waker';
+import { databasePoolStats } from './data-source';
+import { createServerMetrics } from './metrics/metrics';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from './logger';
 import type { PuppetDbClient } from './puppetdb/puppetdb.client';
@@ -51,6 +53,8 @@ export interface ServiceContext {
  * Features add their services here; routes receive them through `Services`.
  */
 export function buildServices(ctx: ServiceContext) {
+  // One registry per app: /metrics reports this instance (several may share a process in tests).
+  const metrics = createServerMetrics({ logger: ctx.logger });
   const audit = createAuditService({ repo: createAuditRepository(ctx.dataSource), clock: ctx.clock, logger: ctx.logger.child({ component: 'audit' }) });
   const users = createUserStore(ctx.dataSource);
   const auth = createAuthService({ users, audit, logger: ctx.logger.child({ component: 'auth' }), clock: ctx.clock, config: ctx.config.auth });
@@ -105,6 +109,7 @@ export function buildServices(ctx: ServiceContext) {
     logger: ctx.logger.child({ component: 'jobs' }),
     config: ctx.config.jobs,
     instanceId,
+    metrics,
   });
   const puppetdbSync = createPuppetDbSyncService({ store: inventoryStore, puppetdb: ctx.puppetdb, clock: ctx.clock, logger: ctx.logger.child({ component: 'puppetdb-sync' }) });
   const puppetRun = createPuppetRunService({ jobs, inventory });
@@ -120,10 +125,13 @@ export function buildServices(ctx: ServiceContext) {
     instanceId,
     config: ctx.config.scheduler,
     onChange: () => wake(),
+    onFired: (lag) => metrics.schedulerLag(lag),
   });
   const scheduleWaker = createScheduleWaker({ schedules, clock: ctx.clock, logger: ctx.logger.child({ component: 'scheduler' }), pollMs: ctx.config.scheduler.poll_interval_ms });
   wake = () => scheduleWaker.wake();
-  return { auth, sessions, audit, userManagement, status, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker };
+  const jobRepo = createJobInvocationRepository(ctx.dataSource);
+  metrics.attach({ jobsByState: () => jobRepo.countByState(), pool: () => databasePoolStats(ctx.dataSource), longPollsWaiting: () => jobs.waiters.size() });
+  return { auth, sessions, audit, userManagement, status, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -7,6 +7,7 @@ import type { Services } from '../services';
 import { errorHandler } from './error-handler';
 import { requestContext } from './request-context';
 import { createAuthenticatedRoutes } from './routes/index';
+import { createMetricsRoutes, requestTiming } from './routes/metrics.routes';
 import { createOpenApiRoutes } from './routes/openapi.routes';
 import { createSessionRoutes } from './routes/session.routes';
 import { createStatusRoutes } from './routes/status.routes';
@@ -20,6 +21,8 @@ export interface AppOptions {
   webRoot?: string;
   /** Mark the session cookie Secure. */
   secureCookies?: boolean;
+  /** GET /metrics (config metrics.*); on and open when not given. */
+  metrics?: { enabled: boolean; bearer_token: string };
 }
 
 /** The express app. Middleware order matters: context, parsing, auth, routes, 404, errors. */
@@ -28,6 +31,12 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? false);
   app.use(requestContext(options.logger.child({ component: 'http' })));
+  const metricsConfig = options.metrics ?? { enabled: true, bearer_token: '' };
+  if (metricsConfig.enabled) {
+    app.use(requestTiming(options.services.metrics));
+    // Before body parsing and user authentication: a scrape needs neither.
+    app.use(createMetricsRoutes(options.services.metrics, { bearerToken: metricsConfig.bearer_token }));
+  }
   app.use(express.json({ limit: '5mb' }));
   const auth = createAuthenticator(options.services.auth, options.services.sessions, { secureCookie: options.secureCookies ?? false });
   app.use(auth.initialize());

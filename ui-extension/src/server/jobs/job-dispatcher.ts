@@ -34,6 +34,15 @@ export interface SmartProxyLookup {
   findByIds(ids: number[]): Promise<SmartProxyRef[]>;
 }
 
+/** What the dispatcher reports to /metrics (metrics/metrics.ts); optional, as in unit tests. */
+export interface JobMetrics {
+  /** Final host states just committed. */
+  hostResultsStored(states: readonly HostState[]): void;
+  /** Time from the proxy receiving a reply to this instance receiving it, in seconds. */
+  proxyStreamLatency(proxy: string, seconds: number): void;
+  proxyStreamError(proxy: string, code: string): void;
+}
+
 export interface DispatcherOptions {
   repo: JobInvocationRepository;
   proxies: JobProxyClient;
@@ -54,6 +63,7 @@ export interface DispatcherOptions {
   reattachAttempts?: number;
   /** First wait before a re-attach; it doubles per attempt up to REATTACH_BACKOFF_MAX_MS. */
   reattachBackoffMs?: number;
+  metrics?: JobMetrics;
 }
 
 const PROTO_STATE: Record<string, HostState> = {
@@ -121,7 +131,10 @@ export function createJobDispatcher(options: DispatcherOptions) {
       logger,
       batchSize: options.resultBatchSize,
       flushMs: options.flushMs,
-      onCommitted: () => options.waiters.notify(jobId),
+      onCommitted: (_version, batch) => {
+        options.waiters.notify(jobId);
+        if (batch.results.length > 0) options.metrics?.hostResultsStored(batch.results.map((r) => r.state));
+      },
       onFailed: (error) => {
         if (isDatabaseUnavailable(error)) abandon(jobId, job);
       },
@@ -198,6 +211,9 @@ export function createJobDispatcher(options: DispatcherOptions) {
       const r = event.result;
       if (event.event === 'result' && r) {
         const received = Number(r.received_at_ms);
+        // Measured on the wall clock, as received_at_ms is (the injected clock is the jobs' own time, which tests move);
+        // proxy and ui-extension clocks differ by their NTP error, and negative values count as 0.
+        if (received > 0) options.metrics?.proxyStreamLatency(proxy.name, (Date.now() - received) / 1000);
         const accepted = writer.record({ smartProxyId: proxyId, identity: r.identity }, {
           state: PROTO_STATE[r.state] ?? 'failed',
           statuscode: r.state === 'HOST_STATE_NO_RESPONSE' || r.state === 'HOST_STATE_CANCELLED' ? null : r.statuscode,
@@ -240,6 +256,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
             heard = true;
             continue;
           }
+          options.metrics?.proxyStreamError(proxy.name, isAppError(error) ? error.code : 'INTERNAL');
           // The proxy refused the request itself: retrying cannot help.
           if (isAppError(error) && error.code !== 'UNAVAILABLE' && error.code !== 'DEADLINE_EXCEEDED') break;
           if (attempt === attempts) break;

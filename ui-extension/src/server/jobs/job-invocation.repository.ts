@@ -575,6 +575,12 @@ export function createJobInvocationRepository(dataSource: DataSource) {
       return { jobs: old.length, hosts: deleted };
     },
 
+    /** Jobs per state over the whole table (the /metrics gauge); uses idx_job_invocations_state. */
+    async countByState(): Promise<Array<{ state: JobState; count: number }>> {
+      const rows = await jobs.createQueryBuilder('job').select('job.state', 'state').addSelect('COUNT(*)', 'count').groupBy('job.state').getRawMany<{ state: JobState; count: string | number }>();
+      return rows.map((r) => ({ state: r.state, count: Number(r.count) }));
+    },
+
     isMysql,
   };
 }

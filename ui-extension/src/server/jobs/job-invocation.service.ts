@@ -23,7 +23,7 @@ import { AppError, isAppError } from '../errors';
 import type { Logger } from '../logger';
 import { REMOTE_EXECUTION_CAPABILITY, type CatalogAction } from '../namespaces/namespace.service';
 import { canonicalJson, remoteActionHash } from './canonical-arguments';
-import { createJobDispatcher, type JobProxyClient, type SmartProxyRef } from './job-dispatcher';
+import { createJobDispatcher, type JobMetrics, type JobProxyClient, type SmartProxyRef } from './job-dispatcher';
 import type { JobHostEntity } from './job-host.entity';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import { countsOf, type JobInvocationRepository, type NewJob, type NewJobHost } from './job-invocation.repository';
@@ -81,6 +81,8 @@ export interface JobServiceDeps {
   /** How often a waiting long poll re-reads the job, to see writes made by another instance. */
   recheckMs?: number;
   retentionIntervalMs?: number;
+  /** Host results, proxy stream latency and errors for /metrics (metrics/metrics.ts). */
+  metrics?: JobMetrics;
 }
 
 /** A validated, stored remote action ready to be scheduled. */
@@ -157,6 +159,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     flushMs: deps.flushMs ?? 50,
     leaseMs,
     graceMs: deps.graceMs ?? 30_000,
+    metrics: deps.metrics,
   });
   let retentionTimer: NodeJS.Timeout | undefined;
 

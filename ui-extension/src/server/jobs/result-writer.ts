@@ -63,7 +63,7 @@ export interface ResultWriterOptions {
   /** Longest a result waits in memory before it is written. */
   flushMs: number;
   /** Called after each committed batch, e.g. to wake long polls. */
-  onCommitted: (version: number) => void;
+  onCommitted: (version: number, batch: ResultBatch) => void;
   /**
    * Called once when a write fails (the database went away, say). The writer then holds a batch the
    * database may or may not have: the owner must drop it and resume from the stored rows.
@@ -166,7 +166,7 @@ export function createResultWriter(options: ResultWriterOptions) {
         if (!batch) return;
         try {
           const version = await options.store.commitResultBatch(batch);
-          options.onCommitted(version);
+          options.onCommitted(version, batch);
         } catch (error) {
           failure = error as Error;
           options.logger.warn({ err: error, jobId: options.jobId }, 'writing host results failed');

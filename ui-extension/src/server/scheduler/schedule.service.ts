@@ -54,6 +54,8 @@ export interface ScheduleServiceDeps {
   };
   /** Called after a change that may move the next due time (the waker re-arms). */
   onChange?: () => void;
+  /** Scheduler lag for /metrics: seconds from an occurrence's due time to its firing (committed). */
+  onFired?: (lagSeconds: number) => void;
 }
 
 /** What one `runDue` pass did. */
@@ -475,7 +477,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
    * statements: the jobs are queued with their hosts, the runs recorded, and each schedule moved to
    * its next occurrence with its pending job, all or nothing.
    */
-  async function fireBatch(tx: Tx, due: ScheduleEntity[], launched: number[], stats: FireStats): Promise<void> {
+  async function fireBatch(tx: Tx, due: ScheduleEntity[], launched: number[], stats: FireStats, lags: number[]): Promise<void> {
     const now = clock();
     const states = await jobs.lockJobStates(tx, due.map((s) => s.nextJobId).filter((id): id is number => id !== null));
     const actions = await actionsFor(due.map((s) => s.remoteActionId));
@@ -506,6 +508,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         f.fired = true;
         f.consumedPending = result.jobId === f.pendingJobId;
         run(f.s, f.latest, 'fired', result.jobId, null);
+        lags.push((now.getTime() - f.latest.getTime()) / 1000);
         stats.fired += 1;
         return;
       }
@@ -552,12 +555,13 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     let batchSize = deps.config.batch_size;
     while (!stopping) {
       const launched: number[] = [];
+      const lags: number[] = [];
       let claimed = 0;
       try {
         claimed = await repo.transaction(async (tx) => {
           const due = await repo.claimDue(tx, clock(), batchSize);
           if (due.length === 0) return 0;
-          await fireBatch(tx, due, launched, stats);
+          await fireBatch(tx, due, launched, stats, lags);
           return due.length;
         });
       } catch (error) {
@@ -578,6 +582,8 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       }
       stats.claimed += claimed;
       launchedAll.push(...launched);
+      // Only occurrences whose transaction committed count: a rolled-back batch is fired again.
+      for (const lag of lags) deps.onFired?.(lag);
       if (claimed === 0) return;
     }
   }

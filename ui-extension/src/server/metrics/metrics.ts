@@ -1,0 +1,128 @@
+/**
+ * Prometheus metrics of one ui-extension instance (issue #12). The only importer of prom-client on
+ * this side (STYLE.md §2). Counters and histograms are fed where things happen (the job dispatcher,
+ * the scheduler, the HTTP layer) through the small interfaces those modules declare; gauges are read
+ * at scrape time from their owners (the database for jobs by state, the pool, the long-poll waiters).
+ * Each instance has its own registry, so two apps in one test process never share a series.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { JOB_STATES, type HostState, type JobState } from '@common/jobs';
+import type { PoolStats } from '../data-source';
+import type { Logger } from '../logger';
+
+/** What the job dispatcher reports (jobs/job-dispatcher.ts `JobMetrics`). */
+export interface JobMetricsSink {
+  hostResultsStored(states: readonly HostState[]): void;
+  proxyStreamLatency(proxy: string, seconds: number): void;
+  proxyStreamError(proxy: string, code: string): void;
+}
+
+/** Read at scrape time; each may be missing (SQLite has no pool). */
+export interface MetricsSources {
+  jobsByState(): Promise<Array<{ state: JobState; count: number }>>;
+  pool(): PoolStats | undefined;
+  longPollsWaiting(): number;
+}
+
+export interface ServerMetrics extends JobMetricsSink {
+  /** fired time - due time of one schedule occurrence, in seconds. */
+  schedulerLag(seconds: number): void;
+  httpRequest(method: string, route: string, status: number, seconds: number): void;
+  /** Wires the gauges to their owners once the services exist. */
+  attach(sources: MetricsSources): void;
+  /** The exposition text and its content type. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+/** Proxy streams deliver within milliseconds on a LAN; the upper buckets catch a backed-up writer. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** The waker polls every second by default; anything past a minute means nobody fired schedules. */
+const LAG_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900];
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export function createServerMetrics(options: { logger: Logger }): ServerMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+  let sources: MetricsSources | undefined;
+  const log = options.logger.child({ component: 'metrics' });
+
+  const databaseUp = new Gauge({ name: 'rex_database_up', help: 'Whether the last scrape could read the database (1) or not (0).', registers });
+  new Gauge({
+    name: 'rex_jobs',
+    help: 'Jobs by state, over the whole shared database: every instance reports the same numbers (aggregate with max, not sum).',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      if (!sources) return;
+      try {
+        const rows = await sources.jobsByState();
+        for (const state of JOB_STATES) this.set({ state }, 0);
+        for (const row of rows) this.set({ state: row.state }, row.count);
+        databaseUp.set(1);
+      } catch (error) {
+        // A scrape during a database outage still answers, with rex_database_up 0 to alert on.
+        this.reset();
+        databaseUp.set(0);
+        log.warn({ err: error }, 'metrics: counting jobs by state failed');
+      }
+    },
+  });
+  const hostResults = new Counter({ name: 'rex_host_results_total', help: 'Host results stored by this instance, by final host state.', labelNames: ['state'], registers });
+  const streamLatency = new Histogram({
+    name: 'rex_proxy_stream_latency_seconds',
+    help: 'Time from a smart proxy receiving a host reply to this instance receiving it on the result stream, by proxy.',
+    labelNames: ['proxy'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const streamErrors = new Counter({ name: 'rex_proxy_stream_errors_total', help: 'Result streams to a smart proxy that broke or were refused, by proxy and gRPC status name.', labelNames: ['proxy', 'code'], registers });
+  const schedulerLag = new Histogram({ name: 'rex_scheduler_lag_seconds', help: 'How late schedule occurrences fired here: fired time minus due time.', buckets: LAG_BUCKETS, registers });
+  const httpDuration = new Histogram({ name: 'rex_http_request_duration_seconds', help: 'API request duration by method, route pattern and status class.', labelNames: ['method', 'route', 'status'], buckets: HTTP_BUCKETS, registers });
+  new Gauge({
+    name: 'rex_db_pool_connections',
+    help: 'MySQL/MariaDB pool connections of this instance: in_use, idle, waiting (requests queued for one) and size (the configured limit). Absent on SQLite.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const stats = sources?.pool();
+      if (!stats) return;
+      this.set({ state: 'in_use' }, stats.inUse);
+      this.set({ state: 'idle' }, stats.open - stats.inUse);
+      this.set({ state: 'waiting' }, stats.waiting);
+      this.set({ state: 'size' }, stats.size);
+    },
+  });
+  new Gauge({
+    name: 'rex_long_polls_waiting',
+    help: 'Long-poll requests waiting on this instance.',
+    registers,
+    collect() {
+      if (sources) this.set(sources.longPollsWaiting());
+    },
+  });
+
+  return {
+    hostResultsStored(states) {
+      for (const state of states) hostResults.inc({ state });
+    },
+    proxyStreamLatency(proxy, seconds) {
+      streamLatency.observe({ proxy }, Math.max(0, seconds));
+    },
+    proxyStreamError(proxy, code) {
+      streamErrors.inc({ proxy, code });
+    },
+    schedulerLag(seconds) {
+      schedulerLag.observe(Math.max(0, seconds));
+    },
+    httpRequest(method, route, status, seconds) {
+      httpDuration.observe({ method, route, status: `${Math.floor(status / 100)}xx` }, seconds);
+    },
+    attach(s) {
+      sources = s;
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
