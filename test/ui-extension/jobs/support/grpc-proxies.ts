@@ -30,6 +30,8 @@ export interface TestProxy {
   url: string;
   /** The proxy's audit log (one JSON line per request). */
   auditFile: string;
+  /** Port of the proxy's metrics listener, when the overrides turn `metrics.enabled` on. */
+  metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
     name: options.name,
     url: `127.0.0.1:${running.port}`,
     auditFile: path.join(auditDir, 'audit.log'),
+    metricsPort: running.metricsPort,
     async stop() {
       await running.stop();
       fs.rmSync(auditDir, { recursive: true, force: true });
