@@ -108,6 +108,14 @@ export function createAuthService(deps: AuthServiceDeps) {
     windowMs: config.failed_login_window_s * 1000,
   });
   const verified = new Map<string, Verified>();
+  /**
+   * Checks in progress by credential key: parallel requests with the same login and secret share
+   * one check (and one failure slot of the throttle) instead of each holding a slot while bcrypt
+   * runs, which locked a busy API user out after 10 parallel requests with the right password.
+   */
+  const inFlight = new Map<string, Promise<CurrentUser | null>>();
+  /** Errors thrown before the credentials could be checked (see login). */
+  const unchecked = new WeakSet<object>();
   const touched = new Map<number, number>();
   /** Lockouts already audited, so a flood of refused attempts writes one entry per lockout. */
   const auditedLockouts = new Map<string, number>();
@@ -184,17 +192,40 @@ export function createAuthService(deps: AuthServiceDeps) {
     const key = cacheKey(`${method}\0${loginName}`, secret);
     const hit = verified.get(key);
     if (hit && hit.expires > now.getTime()) {
-      const user = await loadCurrentUser(hit.userId).catch((error: unknown) => {
-        verdict.succeeded();
-        throw error;
-      });
-      if (user) {
-        verdict.succeeded();
-        return user;
-      }
+      // Verified moments ago: no password check runs, so this attempt needs no failure slot.
+      verdict.succeeded();
+      const user = await loadCurrentUser(hit.userId);
+      if (user) return user;
       verified.delete(key);
     }
+    const running = inFlight.get(key);
+    if (running) {
+      // The same credentials are being checked: that attempt holds the one slot they cost.
+      verdict.succeeded();
+      const user = await running;
+      if (!user) throw new AppError('UNAUTHENTICATED', 'unable to authenticate: wrong login, password or token');
+      return user;
+    }
+    const check = checkCredentials(loginName, secret, key, method, now, ctx);
+    inFlight.set(key, check);
+    let user: CurrentUser | null;
+    try {
+      user = await check;
+    } catch (error) {
+      // The credentials were never checked (the database is down, say): not a failed guess, so the
+      // attempt must not count towards a lockout. The error itself answers (503 for the database).
+      if (typeof error === 'object' && error !== null && unchecked.has(error)) verdict.succeeded();
+      throw error;
+    } finally {
+      inFlight.delete(key);
+    }
+    if (!user) throw new AppError('UNAUTHENTICATED', 'unable to authenticate: wrong login, password or token');
+    verdict.succeeded();
+    return user;
+  }
 
+  /** Verifies a password or token, audits the outcome and caches success; null when refused. */
+  async function checkCredentials(loginName: string, secret: string, key: string, method: string, now: Date, ctx: LoginContext): Promise<CurrentUser | null> {
     const isToken = method === 'api' && secret.startsWith(TOKEN_PREFIX);
     let outcome: Verification;
     let user: CurrentUser | null;
@@ -202,16 +233,13 @@ export function createAuthService(deps: AuthServiceDeps) {
       outcome = isToken ? await verifyToken(loginName, secret, now) : await verifyPasswordOf(loginName, secret);
       user = outcome.ok ? await loadCurrentUser(outcome.userId) : null;
     } catch (error) {
-      // The credentials were never checked (the database is down, say): not a failed guess, so the
-      // attempt must not count towards a lockout. The error itself answers (503 for the database).
-      verdict.succeeded();
+      if (typeof error === 'object' && error !== null) unchecked.add(error);
       throw error;
     }
     if (!outcome.ok || !user) {
       await auditLogin('login_failed', { id: outcome.userId ?? null, login: loginName }, { method: isToken ? 'token' : method === 'session' ? 'session' : 'password', reason: outcome.ok ? 'user unavailable' : outcome.reason }, ctx);
-      throw new AppError('UNAUTHENTICATED', 'unable to authenticate: wrong login, password or token');
+      return null;
     }
-    verdict.succeeded();
     if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
     // A token about to expire is remembered only until it does.
     verified.set(key, { userId: user.id, tokenId: outcome.tokenId, expires: Math.min(now.getTime() + VERIFIED_TTL_MS, outcome.expiresAt ?? Infinity) });
