@@ -63,6 +63,14 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Busy CPU seconds of the whole machine so far (all cores), from /proc/stat. */
+function machineBusySeconds(): number {
+  const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+  const busy = fields.slice(0, 8).reduce((a, b) => a + b, 0) - fields[3] - fields[4];
+  return busy / 100;
+}
+
 async function timed(fn: () => Promise<Response>, expect: number): Promise<Sample & { body?: unknown }> {
   const started = performance.now();
   try {
@@ -112,6 +120,8 @@ describe('load: 200 long polls on one job and 50 job submissions per second for 
 
     const memBefore = memoryOf(ui.child.pid!);
     const cpuBefore = cpuSecondsOf(ui.child.pid!);
+    const busyBefore = machineBusySeconds();
+    const ownBefore = process.cpuUsage();
     const rssTimeline: number[] = [];
     const sampler = setInterval(() => rssTimeline.push(memoryOf(ui.child.pid!).rssMb), 250);
 
@@ -127,6 +137,8 @@ describe('load: 200 long polls on one job and 50 job submissions per second for 
     const pollSamples: Sample[] = [];
     const pollErrors: Sample[] = [];
     const finalSeen: string[] = [];
+    /** Wall-clock ms at which each client received the final state, to compare with finished_at. */
+    const finalSeenAt: number[] = [];
     const poller = async () => {
       let since = 0;
       for (;;) {
@@ -139,12 +151,21 @@ describe('load: 200 long polls on one job and 50 job submissions per second for 
         const job = s.body as JobStatus;
         if (['succeeded', 'failed', 'cancelled'].includes(job.state)) {
           finalSeen.push(job.state);
+          finalSeenAt.push(Date.now());
           return;
         }
         since = job.version;
       }
     };
     const pollers = Array.from({ length: POLLERS }, poller);
+
+    // Plain reads while all this goes on: a job's status without waiting, 10 a second.
+    const readSamples: Sample[] = [];
+    const readErrors: Sample[] = [];
+    const reads: Array<Promise<void>> = [];
+    const reader = setInterval(() => {
+      reads.push(timed(() => fetch(`${base}/api/v2/remote_execution/jobs/${longId}`, { headers: AUTH }), 200).then((s) => void (s.detail === undefined ? readSamples : readErrors).push(s)));
+    }, 100);
 
     // 50 submissions per second, open loop: each fires on time whether or not earlier ones answered.
     const submitSamples: Sample[] = [];
@@ -169,7 +190,9 @@ describe('load: 200 long polls on one job and 50 job submissions per second for 
       await new Promise((r) => setTimeout(r, 5));
     }
     const submittedInS = (performance.now() - started) / 1000;
+    clearInterval(reader);
     await Promise.all(inFlight);
+    await Promise.all(reads);
     const answeredInS = (performance.now() - started) / 1000;
     expect(performance.now()).toBeGreaterThanOrEqual(loadEnds - 1000);
 
@@ -186,6 +209,9 @@ describe('load: 200 long polls on one job and 50 job submissions per second for 
     clearInterval(sampler);
     const memAfter = memoryOf(ui.child.pid!);
     const cpuUsed = cpuSecondsOf(ui.child.pid!) - cpuBefore;
+    const ownUsage = process.cpuUsage(ownBefore);
+    const testProcessCpu = (ownUsage.user + ownUsage.system) / 1e6;
+    const wallS = (performance.now() - started) / 1000;
 
     const states = (await db.dataSource.query(`SELECT state, COUNT(*) AS n FROM job_invocations WHERE id <> ? AND id > ? GROUP BY state`, [longId, longId])) as Array<{ state: string; n: string | number }>;
     const hostStates = (await db.dataSource.query(`SELECT h.state, COUNT(*) AS n FROM job_invocation_hosts h WHERE h.job_invocation_id > ? GROUP BY h.state`, [longId])) as Array<{ state: string; n: string | number }>;
@@ -193,10 +219,26 @@ describe('load: 200 long polls on one job and 50 job submissions per second for 
 
     const figures = {
       measured_at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, loadavg_1m_after: Number(os.loadavg()[0].toFixed(2)) },
+      machine: {
+        cpus: os.cpus().length,
+        loadavg_1m_after: Number(os.loadavg()[0].toFixed(2)),
+        wall_s: Number(wallS.toFixed(1)),
+        // What the CPUs did meanwhile: this test process (fleet, proxy, clients), the server, and
+        // everything else (MariaDB, NATS, other engineers' test runs).
+        cpu_s: { test_process: Number(testProcessCpu.toFixed(1)), server: Number(cpuUsed.toFixed(1)), everything_else: Number((machineBusySeconds() - busyBefore - testProcessCpu - cpuUsed).toFixed(1)) },
+      },
       load: { pollers: POLLERS, long_poll_wait_s: LONG_POLL_WAIT_S, submissions_per_s: SUBMIT_PER_S, duration_s: DURATION_S, hosts_per_job: HOSTS_PER_JOB },
       submissions: { sent: total, created: submitSamples.length, errors: submitErrors.length, submitted_in_s: Number(submittedInS.toFixed(1)), answered_in_s: Number(answeredInS.toFixed(1)), all_final_in_s: Number(allFinalInS.toFixed(1)), latency: summary(submitSamples) },
-      long_polls: { answers: pollSamples.length, errors: pollErrors.length, clients_that_saw_final: finalSeen.length, long_job_state: longJob.state, long_job_counts: longJob.counts },
+      status_reads: { errors: readErrors.length, latency: summary(readSamples) },
+      long_polls: {
+        answers: pollSamples.length,
+        errors: pollErrors.length,
+        clients_that_saw_final: finalSeen.length,
+        // From the job's finished_at (stored by the server) to each waiting client receiving it.
+        wake_after_final_ms: longJob.finished_at ? summary(finalSeenAt.map((t) => ({ ms: t - Date.parse(longJob.finished_at!), status: 200 }))) : null,
+        long_job_state: longJob.state,
+        long_job_counts: longJob.counts,
+      },
       jobs_by_state: Object.fromEntries(states.map((r) => [r.state, Number(r.n)])),
       hosts_by_state: Object.fromEntries(hostStates.map((r) => [r.state, Number(r.n)])),
       server: {
@@ -214,6 +256,7 @@ describe('load: 200 long polls on one job and 50 job submissions per second for 
 
     expect(submitErrors.slice(0, 5)).toEqual([]);
     expect(pollErrors.slice(0, 5)).toEqual([]);
+    expect(readErrors.slice(0, 5)).toEqual([]);
     expect(submitSamples).toHaveLength(total);
     expect(open).toBe(0);
     expect(figures.jobs_by_state).toEqual({ succeeded: total });

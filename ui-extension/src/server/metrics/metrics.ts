@@ -47,7 +47,27 @@ export function createServerMetrics(options: { logger: Logger }): ServerMetrics 
   let sources: MetricsSources | undefined;
   const log = options.logger.child({ component: 'metrics' });
 
-  const databaseUp = new Gauge({ name: 'rex_database_up', help: 'Whether the last scrape could read the database (1) or not (0).', registers });
+  // prom-client collects all metrics of a scrape at once: the two gauges below share one query.
+  type JobsRead = { ok: true; rows: Array<{ state: JobState; count: number }> } | { ok: false; error: unknown };
+  let jobsRead: Promise<JobsRead> | undefined;
+  const readJobs = (s: MetricsSources): Promise<JobsRead> =>
+    (jobsRead ??= s.jobsByState().then(
+      (rows): JobsRead => ({ ok: true, rows }),
+      (error: unknown): JobsRead => {
+        log.warn({ err: error }, 'metrics: counting jobs by state failed');
+        return { ok: false, error };
+      },
+    ).finally(() => {
+      jobsRead = undefined;
+    }));
+  new Gauge({
+    name: 'rex_database_up',
+    help: 'Whether this scrape could read the database (1) or not (0).',
+    registers,
+    async collect() {
+      if (sources) this.set((await readJobs(sources)).ok ? 1 : 0);
+    },
+  });
   new Gauge({
     name: 'rex_jobs',
     help: 'Jobs by state, over the whole shared database: every instance reports the same numbers (aggregate with max, not sum).',
@@ -55,17 +75,12 @@ export function createServerMetrics(options: { logger: Logger }): ServerMetrics 
     registers,
     async collect() {
       if (!sources) return;
-      try {
-        const rows = await sources.jobsByState();
-        for (const state of JOB_STATES) this.set({ state }, 0);
-        for (const row of rows) this.set({ state: row.state }, row.count);
-        databaseUp.set(1);
-      } catch (error) {
-        // A scrape during a database outage still answers, with rex_database_up 0 to alert on.
-        this.reset();
-        databaseUp.set(0);
-        log.warn({ err: error }, 'metrics: counting jobs by state failed');
-      }
+      const read = await readJobs(sources);
+      // During a database outage the scrape still answers, without stale counts (rex_database_up 0).
+      this.reset();
+      if (!read.ok) return;
+      for (const state of JOB_STATES) this.set({ state }, 0);
+      for (const row of read.rows) this.set({ state: row.state }, row.count);
     },
   });
   const hostResults = new Counter({ name: 'rex_host_results_total', help: 'Host results stored by this instance, by final host state.', labelNames: ['state'], registers });

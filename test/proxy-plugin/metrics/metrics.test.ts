@@ -1,0 +1,44 @@
+/**
+ * The proxy's metrics registry (a unit test: the hooks are called directly; the integration test
+ * drives them through a real execution and a real NATS restart). The broker is a one-line fake
+ * whose connected flag the test sets.
+ */
+import { createProxyMetrics } from '@proxy/metrics/metrics';
+
+const line = (text: string, prefix: string) => text.split('\n').find((l) => l.startsWith(prefix));
+
+describe(createProxyMetrics.name, () => {
+  it('starts the broker counters at 0 and reads the connection state at scrape time', async () => {
+    const metrics = createProxyMetrics({ transport: 'mcollective' });
+    let connected = true;
+    metrics.attachBroker({ isConnected: () => connected });
+    let body = (await metrics.render()).body;
+    expect(line(body, 'rex_proxy_broker_reconnects_total{transport="mcollective"}')).toBe('rex_proxy_broker_reconnects_total{transport="mcollective"} 0');
+    expect(line(body, 'rex_proxy_broker_connected{transport="mcollective"}')).toBe('rex_proxy_broker_connected{transport="mcollective"} 1');
+    connected = false;
+    metrics.brokerDisconnected();
+    metrics.brokerReconnected();
+    body = (await metrics.render()).body;
+    expect(line(body, 'rex_proxy_broker_connected{transport="mcollective"}')).toBe('rex_proxy_broker_connected{transport="mcollective"} 0');
+    expect(line(body, 'rex_proxy_broker_disconnects_total{transport="mcollective"}')).toBe('rex_proxy_broker_disconnects_total{transport="mcollective"} 1');
+    expect(line(body, 'rex_proxy_broker_reconnects_total{transport="mcollective"}')).toBe('rex_proxy_broker_reconnects_total{transport="mcollective"} 1');
+  });
+
+  it('tracks running executions, their final states, refusals, host results and reply latency', async () => {
+    const metrics = createProxyMetrics({ transport: 'choria' });
+    metrics.executionStarted();
+    metrics.executionStarted();
+    metrics.hostResult('SUCCEEDED', 0.2);
+    metrics.hostResult('NO_RESPONSE');
+    metrics.executionEnded('COMPLETED');
+    metrics.executionRefused('PERMISSION_DENIED');
+    const body = (await metrics.render()).body;
+    expect(line(body, 'rex_proxy_executions_running ')).toBe('rex_proxy_executions_running 1');
+    expect(line(body, 'rex_proxy_executions_total{state="completed"}')).toBe('rex_proxy_executions_total{state="completed"} 1');
+    expect(line(body, 'rex_proxy_executions_total{state="rejected_permission_denied"}')).toBe('rex_proxy_executions_total{state="rejected_permission_denied"} 1');
+    expect(line(body, 'rex_proxy_host_results_total{state="succeeded"}')).toBe('rex_proxy_host_results_total{state="succeeded"} 1');
+    expect(line(body, 'rex_proxy_host_results_total{state="no_response"}')).toBe('rex_proxy_host_results_total{state="no_response"} 1');
+    // Only replies have a latency.
+    expect(line(body, 'rex_proxy_reply_latency_seconds_count')).toBe('rex_proxy_reply_latency_seconds_count 1');
+  });
+});
