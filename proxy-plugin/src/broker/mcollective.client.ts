@@ -284,8 +284,11 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
         connectHeaders: { login: options.user, passcode: options.password, host: options.vhost },
         heartbeatIncoming: HEARTBEAT_MS,
         heartbeatOutgoing: HEARTBEAT_MS,
-        // Retries before the first connect are the caller's (main.ts backs off); afterwards ours.
-        reconnectDelay: 0,
+        // Retries before the first connect are the caller's (main.ts backs off): a failure before it
+        // deactivates this client (fail below). Afterwards stompjs reconnects by itself. The delay
+        // must be set here: stompjs copies it when it activates and again on each connect, before
+        // onConnect runs, so setting it in onConnect never took effect (a lost connection stayed lost).
+        reconnectDelay: options.reconnectDelayMs ?? 1000,
         connectionTimeout: CONNECT_TIMEOUT_MS,
         debug: () => undefined,
         onConnect: () => {
@@ -293,7 +296,6 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
           subscribeReplies(c);
           if (!settled) {
             settled = true;
-            c.reconnectDelay = options.reconnectDelayMs ?? 1000;
             log.info({ url: displayUrl, collectives: options.collectives }, 'stomp connected');
             resolve();
           } else {
