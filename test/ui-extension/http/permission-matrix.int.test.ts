@@ -56,6 +56,9 @@ const ROWS: Record<string, Row> = {
 
   // Describes routes, never data: open like /status.
   'GET /api/v2/openapi.json': { path: () => '/api/v2/openapi.json', expect: { anonymous: 200, viewer: 200, operator: 200, manager: 200, admin: 200 } },
+  // Prometheus metrics: counts, never data. Guarded by its own bearer token (metrics.bearer_token),
+  // never a user's; this app sets none, so it is open (metrics.int.test.ts checks the token).
+  'GET /metrics': { path: () => '/metrics', expect: { anonymous: 200, viewer: 200, operator: 200, manager: 200, admin: 200 } },
 
   // The web UI's login: each persona logs in with its own password (anonymous with a wrong one).
   'POST /api/v2/session': {
