@@ -8,7 +8,7 @@
  * job ends with every host in its expected final state (nothing lost), every long-poll client sees
  * the long job's final state, and the server's peak RSS stays under a generous bound. Latencies are
  * recorded, not asserted (they depend on the other tenants); the test prints its figures and writes
- * them to test-results/load.json (docs/RELIABILITY-load.md keeps a measured run).
+ * them to test-results/load.json (docs/RELIABILITY.md keeps the measured runs).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
