@@ -18,6 +18,12 @@ function askSecret(prompt: string): Promise<string> {
   });
 }
 
+// `rex job show 1 | head`: the reader went away, which is no error of ours; stop quietly as other CLIs do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 void runCli(process.argv.slice(2), { out: process.stdout, err: process.stderr, env: process.env, askSecret }, readVersion()).then((code) => {
   process.exitCode = code;
 });
