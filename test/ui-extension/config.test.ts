@@ -43,6 +43,12 @@ describe(loadConfig.name, () => {
     expect(config.auth).toEqual({ max_failed_logins_per_user: 10, max_failed_logins_per_address: 30, failed_login_window_s: 60 });
   });
 
+  it('caps a job at 50000 hosts by default, set by UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB and refused when not positive', () => {
+    expect(loadConfig({ env: {} }).jobs.max_hosts_per_job).toBe(50000);
+    expect(loadConfig({ env: { UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB: '2000' } }).jobs.max_hosts_per_job).toBe(2000);
+    expect(() => loadConfig({ env: { UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB: '0' } })).toThrow(/jobs\.max_hosts_per_job \(from UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB\)/);
+  });
+
   it('names the key and the env var when a port is not a number', () => {
     expect(() => loadConfig({ env: { UI_EXTENSION_PORT: 'abc' } })).toThrow(/http\.port \(from UI_EXTENSION_PORT\)/);
   });

@@ -76,7 +76,7 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
       })(),
       clock: () => now,
       logger: silentLogger(),
-      config: { global_concurrency: 100, default_timeout_s: 1, retention_days: 30, result_batch_size: 500, long_poll_max_s: 10 },
+      config: { global_concurrency: 100, default_timeout_s: 1, retention_days: 30, result_batch_size: 500, long_poll_max_s: 10, max_hosts_per_job: 1000 },
       instanceId: 'lifecycle',
       leaseMs: 600,
       graceMs: 0,

@@ -4,13 +4,116 @@ import { AppError } from '../errors';
 /**
  * Parses request input with a zod schema. A failure is an INVALID_ARGUMENT naming every field and
  * the rule it broke, e.g. `per_page: must be at most 1000`.
+ *
+ * Keys that no object of the schema declares are refused first, at any depth, with a 422 naming
+ * each one (`job.colour`): zod would silently drop them, and a misspelt optional field
+ * (`job.timout`) would then run with the default the caller meant to change. Objects declared
+ * `.passthrough()` or with a catchall, and `z.record`s, accept any key. Query strings are the
+ * exception: Foreman clients add parameters of their own (`thin`, `organization_id`, cache
+ * busters), which Foreman ignores, so this API ignores them too.
  */
 export function parseInput<S extends z.ZodTypeAny>(schema: S, input: unknown, where = 'request'): z.output<S> {
+  if (where !== 'query') {
+    const unknown = unknownFields(schema, input);
+    if (unknown.length > 0) {
+      const fields = unknown.map((u) => ({ field: u.path, rule: u.known.length > 0 ? `is not a known field; known fields here: ${u.known.join(', ')}` : 'is not a known field; this object takes no fields' }));
+      throw new AppError('INVALID_ARGUMENT', `invalid ${where}: unknown ${fields.length === 1 ? 'field' : 'fields'} ${fields.map((f) => f.field).join(', ')} (${fields.map((f) => `${f.field}: ${f.rule}`).join('; ')})`, {
+        httpStatus: 422,
+        details: { fields, unknown_fields: fields.map((f) => f.field) },
+      });
+    }
+  }
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const fields = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || where, rule: issue.message }));
   const message = fields.map((f) => `${f.field}: ${f.rule}`).join('; ');
   throw new AppError('INVALID_ARGUMENT', `invalid ${where}: ${message}`, { details: { fields } });
+}
+
+interface UnknownField {
+  /** Dotted path as zod writes it (`job.targeting.colour`, `items.0.x`). */
+  path: string;
+  /** The keys the object at that place declares, for the hint. */
+  known: string[];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Every key of `input` that the schema has no place for, walking the schema and the value side by
+ * side. Only shapes are compared here; types and rules are zod's job afterwards, so a value of the
+ * wrong type simply ends the walk on that branch.
+ */
+export function unknownFields(schema: z.ZodTypeAny, input: unknown, prefix: string[] = []): UnknownField[] {
+  const def = schema._def as { typeName?: string } & Record<string, unknown>;
+  switch (def.typeName) {
+    case z.ZodFirstPartyTypeKind.ZodObject: {
+      if (!isPlainObject(input)) return [];
+      const object = schema as z.AnyZodObject;
+      const shape = object.shape as Record<string, z.ZodTypeAny>;
+      const open = object._def.unknownKeys === 'passthrough' || !(object._def.catchall instanceof z.ZodNever);
+      const known = Object.keys(shape);
+      const out: UnknownField[] = [];
+      for (const [key, value] of Object.entries(input)) {
+        const field = shape[key];
+        if (field) out.push(...unknownFields(field, value, [...prefix, key]));
+        else if (open) out.push(...unknownFields(object._def.catchall as z.ZodTypeAny, value, [...prefix, key]));
+        else out.push({ path: [...prefix, key].join('.'), known });
+      }
+      return out;
+    }
+    case z.ZodFirstPartyTypeKind.ZodOptional:
+    case z.ZodFirstPartyTypeKind.ZodNullable:
+    case z.ZodFirstPartyTypeKind.ZodDefault:
+    case z.ZodFirstPartyTypeKind.ZodCatch:
+    case z.ZodFirstPartyTypeKind.ZodReadonly:
+      return unknownFields(def.innerType as z.ZodTypeAny, input, prefix);
+    case z.ZodFirstPartyTypeKind.ZodBranded:
+      return unknownFields(def.type as z.ZodTypeAny, input, prefix);
+    case z.ZodFirstPartyTypeKind.ZodEffects: {
+      // A preprocess step changes the value before the inner schema sees it: nothing to compare.
+      if ((def.effect as { type: string }).type === 'preprocess') return [];
+      return unknownFields(def.schema as z.ZodTypeAny, input, prefix);
+    }
+    case z.ZodFirstPartyTypeKind.ZodPipeline:
+      return unknownFields(def.in as z.ZodTypeAny, input, prefix);
+    case z.ZodFirstPartyTypeKind.ZodLazy:
+      return unknownFields((def.getter as () => z.ZodTypeAny)(), input, prefix);
+    case z.ZodFirstPartyTypeKind.ZodArray:
+      return Array.isArray(input) ? input.flatMap((item, i) => unknownFields(def.type as z.ZodTypeAny, item, [...prefix, String(i)])) : [];
+    case z.ZodFirstPartyTypeKind.ZodTuple: {
+      if (!Array.isArray(input)) return [];
+      const items = def.items as z.ZodTypeAny[];
+      const rest = def.rest as z.ZodTypeAny | null;
+      return input.flatMap((item, i) => {
+        const itemSchema = items[i] ?? rest;
+        return itemSchema ? unknownFields(itemSchema, item, [...prefix, String(i)]) : [];
+      });
+    }
+    case z.ZodFirstPartyTypeKind.ZodRecord:
+      return isPlainObject(input) ? Object.entries(input).flatMap(([key, value]) => unknownFields(def.valueType as z.ZodTypeAny, value, [...prefix, key])) : [];
+    case z.ZodFirstPartyTypeKind.ZodUnion:
+    case z.ZodFirstPartyTypeKind.ZodDiscriminatedUnion: {
+      // The option that fits best decides: no unknown key if any option knows them all.
+      const options = [...(def.options as Iterable<z.ZodTypeAny>)];
+      let best: UnknownField[] | undefined;
+      for (const option of options) {
+        const found = unknownFields(option, input, prefix);
+        if (best === undefined || found.length < best.length) best = found;
+        if (found.length === 0) break;
+      }
+      return best ?? [];
+    }
+    case z.ZodFirstPartyTypeKind.ZodIntersection: {
+      // A key either side declares is known.
+      const right = new Set(unknownFields(def.right as z.ZodTypeAny, input, prefix).map((u) => u.path));
+      return unknownFields(def.left as z.ZodTypeAny, input, prefix).filter((u) => right.has(u.path));
+    }
+    default:
+      return [];
+  }
 }
 
 /** Foreman list parameters: search, order, page (from 1) and per_page. */

@@ -72,6 +72,8 @@ export interface JobServiceDeps {
     retention_days: number;
     result_batch_size: number;
     long_poll_max_s: number;
+    /** Most hosts one job may target (jobs.max_hosts_per_job). */
+    max_hosts_per_job: number;
   };
   /** This instance in job leases; a restarted instance with the same id resumes its jobs at once. */
   instanceId?: string;
@@ -163,6 +165,16 @@ export function createJobInvocationService(deps: JobServiceDeps) {
   });
   let retentionTimer: NodeJS.Timeout | undefined;
 
+  /** One job's hosts are written in one transaction and streamed in one go: their number is capped. */
+  function refuseOverHostLimit(hosts: number): void {
+    const limit = deps.config.max_hosts_per_job;
+    if (hosts <= limit) return;
+    throw new AppError('INVALID_ARGUMENT', `targeting: matches ${hosts} hosts, more than the ${limit} one job may target (jobs.max_hosts_per_job); split the job or narrow the targeting`, {
+      httpStatus: 422,
+      details: { fields: [{ field: 'targeting', rule: `at most ${limit} hosts` }], limit, hosts },
+    });
+  }
+
   /**
    * The hosts a targeting names that the user may see (view_hosts), checked against what the user
    * may run (create_jobs for this agent and action, with its host conditions). Throws
@@ -175,7 +187,9 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     if (!coversAction(user, 'create_jobs', namespace, action)) {
       throw new AppError('PERMISSION_DENIED', `access denied: none of your create_jobs filters allows ${what}`, { details: { missing_permissions: ['create_jobs'], namespace, action } });
     }
+    if (targeting.host_ids) refuseOverHostLimit(new Set(targeting.host_ids).size);
     const targets = await resolveTargets(targeting, hostScope(user, 'view_hosts'));
+    refuseOverHostLimit(targets.length);
     const unseen = targeting.host_ids ? new Set(targeting.host_ids).size - targets.length : 0;
     const runScope = hostScope(user, 'create_jobs', { namespace, action });
     let refused: TargetHost[] = [];
