@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { createDataSource, pendingMigrations } from './data-source';
 import { AppError } from './errors';
-import { createApp } from './http/app';
+import { answerClientErrors, createApp } from './http/app';
 import type { Logger } from './logger';
 import { validateJobArguments } from './jobs/ddl-arguments';
 import { createProxyClients, isLoopbackHost } from './proxies/proxy-client';
@@ -98,6 +98,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       const s = app.listen(config.http.port, config.http.host, () => resolve(s));
       s.once('error', reject);
     });
+    answerClientErrors(server);
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.http.host}:${port}`;
     logger.info({ url, database: config.database.type, webUi: options.webRoot ?? null }, 'ui-extension listening');

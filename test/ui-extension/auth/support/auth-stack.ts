@@ -24,7 +24,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { JobStatus } from '@common/jobs';
 import { loadConfig } from '@server/config';
-import { createApp } from '@server/http/app';
+import { answerClientErrors, createApp } from '@server/http/app';
 import { createHostRepository } from '@server/inventory/host.repository';
 import { createHostgroupRepository } from '@server/inventory/hostgroup.repository';
 import { createSmartProxyRepository } from '@server/inventory/smart-proxy.repository';
@@ -74,7 +74,12 @@ export interface AuthStack {
   close(): Promise<void>;
 }
 
-export async function startAuthStack(database: TestDatabase): Promise<AuthStack> {
+export interface AuthStackOptions {
+  /** More ui-extension config by dotted path (e.g. a shorter long-poll limit for the fuzz test). */
+  config?: Record<string, unknown>;
+}
+
+export async function startAuthStack(database: TestDatabase, options: AuthStackOptions = {}): Promise<AuthStack> {
   const prefix = `auth${randomBytes(3).toString('hex')}-`;
   const db = await openTestDataSource(database);
   const fleets: ChoriaFleet[] = [];
@@ -134,7 +139,7 @@ export async function startAuthStack(database: TestDatabase): Promise<AuthStack>
     const hosts = Object.fromEntries(layout.map(([key, suffix]) => [key, { id: idOf.get(`${prefix}${suffix}`)!, name: `${prefix}${suffix}` }])) as AuthStack['hosts'];
 
     const logger = silentLogger();
-    const config = loadConfig({ env: {}, overrides: { 'admin.password': PASSWORD, 'admin.password_file': '/dev/null' } });
+    const config = loadConfig({ env: {}, overrides: { 'admin.password': PASSWORD, 'admin.password_file': '/dev/null', ...options.config } });
     services = buildServices({
       config,
       dataSource: db.dataSource,
@@ -150,6 +155,7 @@ export async function startAuthStack(database: TestDatabase): Promise<AuthStack>
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
+    answerClientErrors(server);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
     const login = (persona: Persona): string | undefined => (persona === 'anonymous' ? undefined : persona === 'admin' ? 'admin' : `${prefix}${persona}`);

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type Server } from 'node:http';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import express, { type Express } from 'express';
 import { createAuthenticator } from '../auth/passport';
 import { AppError } from '../errors';
@@ -62,4 +65,22 @@ export function createApp(options: AppOptions): Express {
 
   app.use(errorHandler({ exposeStack: options.exposeStack ?? false }));
   return app;
+}
+
+/**
+ * Requests node's HTTP parser refuses before express sees them (request line and headers over
+ * 16 KiB, e.g. a search pasted into the URL; malformed HTTP) get the API's JSON error body too,
+ * instead of node's bare status line. Call on the server `app.listen` returns.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const message = status === 431 ? 'request: the request line and headers exceed the 16 KiB limit; send a shorter URL (a long search belongs in fewer terms)' : 'request: is not valid HTTP';
+    const body = JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message, requestId: randomUUID() } });
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
 }

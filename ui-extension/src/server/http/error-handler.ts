@@ -9,6 +9,14 @@ function classify(error: unknown): AppError | undefined {
   // body-parser: malformed JSON or too large a body.
   if (err?.type === 'entity.parse.failed') return new AppError('INVALID_ARGUMENT', 'request body: is not valid JSON', { cause: error });
   if (err?.type === 'entity.too.large') return new AppError('INVALID_ARGUMENT', 'request body: is too large', { cause: error, httpStatus: 413 });
+  // The router decodes path parameters; a broken percent-encoding (`/hosts/%zz`) is the caller's.
+  if (error instanceof URIError) return new AppError('INVALID_ARGUMENT', 'request path: is not valid percent-encoding', { cause: error });
+  // Other refusals of express and body-parser (unsupported charset or encoding, aborted body)
+  // carry their own 4xx status and a message meant for the caller.
+  const status = typeof err?.status === 'number' ? err.status : undefined;
+  if (status !== undefined && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
+    return new AppError('INVALID_ARGUMENT', `request: ${(error as Error).message}`, { cause: error, httpStatus: status });
+  }
   return undefined;
 }
 

@@ -57,7 +57,8 @@ export function unknownFields(schema: z.ZodTypeAny, input: unknown, prefix: stri
       const known = Object.keys(shape);
       const out: UnknownField[] = [];
       for (const [key, value] of Object.entries(input)) {
-        const field = shape[key];
+        // Own keys only: a body may carry `__proto__` or `constructor`, which every object inherits.
+        const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
         if (field) out.push(...unknownFields(field, value, [...prefix, key]));
         else if (open) out.push(...unknownFields(object._def.catchall as z.ZodTypeAny, value, [...prefix, key]));
         else out.push({ path: [...prefix, key].join('.'), known });

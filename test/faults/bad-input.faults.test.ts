@@ -1,0 +1,352 @@
+/**
+ * Bad input (issue #12): fast-check generates malformed path parameters, query strings, Foreman
+ * searches and JSON bodies for EVERY route of the API (enumerated from the express router, as the
+ * permission matrix does), sent one at a time to the real app on a port, mostly as admin (so the
+ * input, not the permissions, is what gets refused) and partly as the other personas.
+ *
+ * For every answer: never a 5xx; a refusal (4xx) carries Foreman's JSON `{"error": {code, message}}`
+ * and left the database exactly as it was; a success (2xx) is a real one (the created object can be
+ * read back, a deleted one is gone, a list is a list).
+ *
+ * What "the database as it was" compares, per database:
+ *  - SQLite: `total_changes()` of the one connection the app and this test share (pool size 1): the
+ *    number of rows any INSERT, UPDATE or DELETE touched since the connection opened. Stricter than
+ *    comparing contents: a write of identical values counts too.
+ *  - MariaDB: `CHECKSUM TABLE` of every table of the scratch database (row contents, computed live),
+ *    and a CRC of every row of `audits`, before and after.
+ *  - Both leave out login audit rows, which authentication writes on purpose (LOGIN_AUDITS).
+ * A success may write, and may leave a job running: after each one the test cancels any job it
+ * made, waits until the job is final and the database quiet, and takes a new baseline.
+ *
+ * Runs on SQLite (the larger share) and MariaDB; the figures are printed and recorded in
+ * docs/RELIABILITY-input.md. FUZZ_SEED=<n> replays a run.
+ */
+import fc from 'fast-check';
+import request from 'supertest';
+import { listRoutes } from '@test/support/routes';
+import { testDatabases, type TestDatabase } from '@test/support/databases';
+import { PASSWORD, startAuthStack, type AuthStack, type Persona } from '../ui-extension/auth/support/auth-stack';
+import { bodyFor, pathGarbage, queryString, type Json, type WireBody } from './support/fuzz-requests';
+
+jest.setTimeout(240_000);
+
+const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
+/** Requests per database: together more than 5,000, the larger share on SQLite. */
+const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+const RUNS: Record<TestDatabase['kind'], number> = { sqlite: Math.round(4000 * SCALE), mysql: Math.round(1200 * SCALE) };
+
+/** Objects the generated requests act on, made through the API before the run. */
+interface Pools {
+  ids: Record<string, Array<number | string>>;
+  /** Objects a DELETE or PUT may hit without breaking the personas the run acts as. */
+  expendable: Record<string, number[]>;
+  roleForFilters: number;
+  bystander: number;
+  storedAction: number;
+}
+
+interface GeneratedRequest {
+  route: string;
+  method: string;
+  path: string;
+  persona: Persona;
+  body: WireBody | undefined;
+}
+
+const tomorrow = () => new Date(Date.now() + 86_400_000).toISOString();
+
+/** A valid body per route that takes one; the generator mutates it (and sometimes sends it as is). */
+function templates(s: AuthStack, p: Pools): Record<string, Json> {
+  return {
+    'POST /api/v2/session': { login: 'admin', password: PASSWORD },
+    'POST /api/v2/remote_execution/jobs': { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting: { host_ids: [s.hosts.webA.id] }, timeout: 5 } },
+    'POST /api/v2/remote_execution/jobs/:id/replay': { hosts: 'all' },
+    'POST /api/v2/hosts/:id/puppet_run': { arguments: { noop: true } },
+    'POST /api/v2/remote_execution/puppet_run': { targeting: { host_ids: [s.hosts.webA.id] }, timeout: 5 },
+    'PUT /api/v2/remote_execution/schedules/:id': { description: 'fuzz schedule' },
+    'POST /api/v2/remote_execution/actions/:id/schedule': { targeting: { host_ids: [s.hosts.webA.id] }, scheduling: { start_at: tomorrow() }, description: 'fuzz schedule' },
+    'POST /api/v2/users': { user: { login: `${s.prefix}fuzz-user`, password: 'a-long-password' } },
+    'PUT /api/v2/users/:id': { user: { firstname: 'Fuzz' } },
+    'POST /api/v2/users/:user_id/personal_access_tokens': { personal_access_token: { name: 'fuzz' } },
+    'POST /api/v2/roles': { role: { name: `${s.prefix}fuzz-role` } },
+    'PUT /api/v2/roles/:id': { role: { description: 'fuzz' } },
+    'POST /api/v2/roles/:id/clone': { role: { name: `${s.prefix}fuzz-clone` } },
+    'POST /api/v2/filters': { filter: { role_id: p.roleForFilters, permissions: ['view_hosts'], search: 'hostgroup = db' } },
+    'PUT /api/v2/filters/:id': { filter: { search: 'hostgroup = web' } },
+    'POST /api/v2/inventory/import': { organizations: [`${s.prefix}fuzz-org`] },
+  };
+}
+
+/** Which pool a path parameter draws real values from. */
+function poolOf(route: string, param: string): string {
+  const [method, path] = route.split(' ');
+  const segment = path.split('/').slice(0, path.split('/').indexOf(`:${param}`)).pop() ?? '';
+  const name = param === 'user_id' ? 'users' : param === 'name' ? 'fact_names' : segment;
+  const writes = method !== 'GET';
+  // Users, roles and filters the personas rely on are never the target of a change.
+  if (writes && ['users', 'roles', 'filters', 'personal_access_tokens', 'schedules'].includes(name) && !(name === 'users' && param === 'user_id')) return `expendable:${name}`;
+  return name;
+}
+
+function requestArbitrary(routes: string[], s: AuthStack, p: Pools): fc.Arbitrary<GeneratedRequest> {
+  const bodies = templates(s, p);
+  const perRoute = routes.map((route) => {
+    const [method, pattern] = route.split(' ');
+    const params = [...pattern.matchAll(/:(\w+)/g)].map((m) => m[1]);
+    const paramArbs = params.map((param) => {
+      const key = poolOf(route, param);
+      const real = key.startsWith('expendable:') ? p.expendable[key.slice('expendable:'.length)] : p.ids[key];
+      return real && real.length > 0 ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...real.map(String)) }, { weight: 2, arbitrary: pathGarbage }) : pathGarbage;
+    });
+    const hasBody = method === 'POST' || method === 'PUT';
+    return fc
+      .record({
+        values: fc.tuple(...paramArbs),
+        query: fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: method === 'GET' ? 4 : 1, arbitrary: queryString }),
+        persona: fc.oneof({ weight: 12, arbitrary: fc.constant<Persona>('admin') }, { weight: 4, arbitrary: fc.constantFrom<Persona>('viewer', 'operator', 'manager') }, { weight: 1, arbitrary: fc.constant<Persona>('anonymous') }),
+        body: hasBody ? bodyFor(bodies[route]).map((b) => b as WireBody | undefined) : fc.constant(undefined),
+      })
+      .map(({ values, query, persona, body }): GeneratedRequest => {
+        let i = 0;
+        const path = pattern.replace(/:(\w+)/g, () => values[i++]);
+        return { route, method, path: query ? `${path}?${query}` : path, persona, body };
+      });
+  });
+  // Now and then a path no route has, under the API.
+  const noRoute = fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), pathGarbage).map(([method, tail]): GeneratedRequest => ({ route: 'no route', method, path: `/api/v2/${tail}`, persona: 'admin', body: undefined }));
+  // Logging in runs bcrypt (about 100 ms) per attempt: fewer of those.
+  const weighted = perRoute.map((arbitrary, i) => ({ weight: routes[i] === 'POST /api/v2/session' ? 1 : 4, arbitrary }));
+  return fc.oneof(...weighted, { weight: 2, arbitrary: noRoute });
+}
+
+/** Loads pools of real ids and makes the objects the run may change or delete. */
+async function makePools(s: AuthStack): Promise<Pools> {
+  const admin = s.as('admin');
+  const created = async (path: string, body: unknown): Promise<{ id: number } & Record<string, unknown>> => (await admin.post(path, body).expect(201)).body as { id: number };
+  const users = [];
+  for (let i = 0; i < 4; i++) users.push((await created('/api/v2/users', { user: { login: `${s.prefix}expendable-${i}`, password: 'a-long-password' } })).id);
+  const bystander = users[0];
+  const roles = [];
+  for (let i = 0; i < 4; i++) roles.push((await created('/api/v2/roles', { role: { name: `${s.prefix}expendable-role-${i}` } })).id);
+  const filters = [];
+  for (let i = 0; i < 4; i++) filters.push((await created('/api/v2/filters', { filter: { role_id: roles[0], permissions: ['view_jobs'], search: 'namespace = rpcutil' } })).id);
+  const tokens = [];
+  for (let i = 0; i < 3; i++) tokens.push((await created(`/api/v2/users/${bystander}/personal_access_tokens`, { personal_access_token: { name: `t${i}` } })).id);
+  const schedules = [];
+  for (let i = 0; i < 3; i++) {
+    const job = (await admin.post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting: { host_ids: [s.hosts.webA.id] }, scheduling: { start_at: tomorrow() } } }).expect(201)).body as { schedule_id: number };
+    schedules.push(job.schedule_id);
+  }
+  const storedAction = ((await admin.get(`/api/v2/remote_execution/jobs/${s.jobs.webStatus.id}`).expect(200)).body as { remote_action_id: number }).remote_action_id;
+  const roleIds = ((await admin.get('/api/v2/roles?per_page=100').expect(200)).body as { results: Array<{ id: number }> }).results.map((r) => r.id);
+  const audits = ((await admin.get('/api/v2/audits?per_page=20').expect(200)).body as { results: Array<{ id: number }> }).results.map((a) => a.id);
+  return {
+    ids: {
+      hosts: Object.values(s.hosts).map((h) => h.id),
+      hostgroups: Object.values(s.hostgroups),
+      smart_proxies: [s.proxies.a.id, s.proxies.b.id],
+      jobs: Object.values(s.jobs).map((j) => j.id),
+      schedules,
+      actions: [storedAction],
+      users: [...Object.values(s.users), bystander],
+      roles: roleIds,
+      filters,
+      audits,
+      personal_access_tokens: tokens,
+      fact_names: ['osfamily', 'kernel'],
+    },
+    expendable: { users: users.slice(1), roles: roles.slice(1), filters, personal_access_tokens: tokens, schedules },
+    roleForFilters: roles[0],
+    bystander,
+    storedAction,
+  };
+}
+
+/**
+ * Logins are audited on purpose (`login`, `login_failed`, `login_blocked` rows in `audits`): the
+ * first request of a persona, or a wrong password sent to POST /session, writes one such row even
+ * when the request is then refused. Those rows are the one write a refusal may cause; the
+ * fingerprint leaves them out and covers everything else.
+ */
+const LOGIN_AUDITS = "action IN ('login', 'login_failed', 'login_blocked')";
+
+/** A fingerprint of the whole database that any write changes (see the header for what it compares). */
+function databaseFingerprint(s: AuthStack): () => Promise<string> {
+  const ds = s.db.dataSource;
+  if (s.db.kind === 'sqlite') {
+    // Each login audit is one single-row INSERT, so it adds exactly 1 to total_changes().
+    return async () => {
+      const [row] = (await ds.query(`SELECT total_changes() AS n, (SELECT COUNT(*) FROM audits WHERE ${LOGIN_AUDITS}) AS logins`)) as Array<{ n: number; logins: number }>;
+      return String(row.n - row.logins);
+    };
+  }
+  let tables: string[] | undefined;
+  let auditRow: string | undefined;
+  return async () => {
+    if (!tables || !auditRow) {
+      tables = ((await ds.query('SHOW TABLES')) as Array<Record<string, string>>).map((row) => Object.values(row)[0]).filter((t) => t !== 'audits');
+      const columns = ((await ds.query("SELECT column_name AS c FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'audits' ORDER BY ordinal_position")) as Array<{ c: string }>).map((r) => `\`${r.c}\``);
+      // CONCAT_WS skips NULLs, so each value is tagged with whether it is NULL.
+      auditRow = `CONCAT_WS('|', ${columns.map((c) => `ISNULL(${c}), ${c}`).join(', ')})`;
+    }
+    const rows = (await ds.query(`CHECKSUM TABLE ${tables.map((t) => `\`${t}\``).join(', ')}`)) as Array<{ Table: string; Checksum: string | number | null }>;
+    const [audits] = (await ds.query(`SELECT COUNT(*) AS n, BIT_XOR(CRC32(${auditRow})) AS x FROM audits WHERE NOT (${LOGIN_AUDITS})`)) as Array<{ n: number | string; x: number | string }>;
+    return `${rows.map((r) => `${r.Table}=${r.Checksum}`).join(';')};audits=${audits.n}/${audits.x}`;
+  };
+}
+
+/** Waits until two fingerprints 150 ms apart agree: no job or reply still writing. */
+async function settle(fingerprint: () => Promise<string>): Promise<string> {
+  let last = await fingerprint();
+  const until = Date.now() + 15_000;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const now = await fingerprint();
+    if (now === last) return now;
+    if (Date.now() > until) throw new Error('the database kept changing for 15 s after a request');
+    last = now;
+  }
+}
+
+function send(s: AuthStack, r: GeneratedRequest): request.Test {
+  const agent = request(s.url);
+  const method = r.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'patch';
+  let test = agent[method](r.path).timeout({ response: 20_000 });
+  if (r.persona !== 'anonymous') test = test.auth(r.persona === 'admin' ? 'admin' : `${s.prefix}${r.persona}`, PASSWORD);
+  if (r.body && r.body.kind !== 'none') test = test.set('Content-Type', r.body.contentType).send(r.body.text);
+  // Text answers (a refusal must be JSON, so keep whatever came) instead of supertest's parsing.
+  return test.buffer(true).parse((res, done) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => (text += chunk));
+    res.on('end', () => done(null, text));
+  });
+}
+
+/** What is wrong with a refusal, if anything. */
+function refusalProblem(status: number, contentType: string | undefined, text: string): string | undefined {
+  if (!contentType?.startsWith('application/json')) return `content type ${contentType ?? 'none'}, not JSON`;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return 'a body that is not JSON';
+  }
+  const error = (body as { error?: { code?: unknown; message?: unknown } }).error;
+  if (!error || typeof error.code !== 'string' || typeof error.message !== 'string' || error.message === '') return `no {"error": {code, message}} body: ${text.slice(0, 200)}`;
+  if (status >= 500) return `${status} ${error.code}: ${error.message}`;
+  return undefined;
+}
+
+/** Checks a success is real: lists are lists, made things can be read, deleted things are gone. Answers jobs it made, to stop them. */
+async function successProblem(s: AuthStack, r: GeneratedRequest, status: number, contentType: string | undefined, text: string): Promise<{ problem?: string; jobs: number[] }> {
+  const admin = s.as('admin');
+  if (status === 204) return text === '' ? { jobs: [] } : { problem: '204 with a body', jobs: [] };
+  if (!contentType?.startsWith('application/json')) return { problem: `${status} with content type ${contentType ?? 'none'}`, jobs: [] };
+  const body = JSON.parse(text) as Record<string, unknown>;
+  const path = r.path.split('?')[0];
+  const jobs: number[] = [];
+  if (/\/(jobs|replay|puppet_run)$/.test(path) && r.method === 'POST' && typeof body.id === 'number') jobs.push(body.id);
+  if (r.method === 'GET') {
+    if ('results' in body && (!Array.isArray(body.results) || typeof body.total !== 'number')) return { problem: 'a list without results[] and total', jobs };
+    return { jobs };
+  }
+  if (r.method === 'DELETE') {
+    const after = await admin.get(path);
+    // Foreman's DELETE of a personal access token revokes it: it stays listed, inactive.
+    if (/\/personal_access_tokens\/[^/]+$/.test(path)) return after.status === 200 && (after.body as { revoked?: boolean; active?: boolean }).revoked === true && (after.body as { active?: boolean }).active === false ? { jobs } : { problem: `revoked, yet GET ${path} answers ${after.status} ${JSON.stringify(after.body)}`, jobs };
+    return after.status === 404 ? { jobs } : { problem: `deleted, yet GET ${path} answers ${after.status}`, jobs };
+  }
+  if (status === 201) {
+    if (typeof body.id !== 'number') return { problem: '201 without an id', jobs };
+    const readBack = jobs.length > 0 || /\/schedule$/.test(path)
+      ? `/api/v2/remote_execution/jobs/${body.id}`
+      : /\/personal_access_tokens$/.test(path) ? `${path}/${body.id}`
+      : /\/clone$/.test(path) ? `/api/v2/roles/${body.id}`
+      : `${path}/${body.id}`;
+    const after = await admin.get(readBack);
+    if (after.status !== 200) return { problem: `created ${body.id}, yet GET ${readBack} answers ${after.status}`, jobs };
+    return { jobs };
+  }
+  if (r.method === 'PUT') {
+    const after = await admin.get(path);
+    return after.status === 200 ? { jobs } : { problem: `updated, yet GET ${path} answers ${after.status}`, jobs };
+  }
+  return typeof body === 'object' && body !== null ? { jobs } : { problem: `${status} with a body that is not an object`, jobs };
+}
+
+/** Cancels a job a generated request made and waits until it is final (a scheduled one is only cancelled). */
+async function stopJob(s: AuthStack, job: number): Promise<void> {
+  const admin = s.as('admin');
+  await admin.post(`/api/v2/remote_execution/jobs/${job}/cancel`);
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const state = ((await admin.get(`/api/v2/remote_execution/jobs/${job}?wait=1`).expect(200)).body as { state: string }).state;
+    if (['succeeded', 'failed', 'cancelled', 'scheduled'].includes(state)) return;
+    if (Date.now() > until) throw new Error(`job ${job} made by a generated request is still ${state} 30 s after cancel`);
+  }
+}
+
+describe.each(testDatabases())('bad input on $kind', (database) => {
+  let s: AuthStack;
+  let pools: Pools;
+
+  beforeAll(async () => {
+    // Long polls answer within a second; the login throttle (its own tests) would otherwise lock
+    // the loopback address out after 30 generated wrong passwords.
+    s = await startAuthStack(database, { config: { 'jobs.long_poll_max_s': 1, 'auth.max_failed_logins_per_address': 1_000_000, 'auth.max_failed_logins_per_user': 1_000_000 } });
+    pools = await makePools(s);
+  });
+
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('never answers 5xx, refuses with a JSON error and no database change, and succeeds for real, on generated input to every route', async () => {
+    const routes = listRoutes(s.app);
+    expect(routes.length).toBeGreaterThan(50);
+    const fingerprint = databaseFingerprint(s);
+    const samples = fc.sample(requestArbitrary(routes, s, pools), { numRuns: RUNS[database.kind], seed: SEED });
+    const byStatus: Record<number, number> = {};
+    const byBody: Record<string, number> = {};
+    const routesHit = new Set<string>();
+    const refusedRoutes = new Set<string>();
+    const failures: string[] = [];
+    let refusedWrites = 0;
+    const started = Date.now();
+    let baseline = await settle(fingerprint);
+    for (const r of samples) {
+      const res = await send(s, r);
+      const text = res.body as string;
+      const contentType = res.headers['content-type'] as string | undefined;
+      byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
+      if (r.body) byBody[r.body.kind] = (byBody[r.body.kind] ?? 0) + 1;
+      routesHit.add(r.route);
+      const where = `${r.persona} ${r.method} ${r.path.slice(0, 300)}${r.body ? ` ${r.body.contentType} ${r.body.text.slice(0, 300)}` : ''}`;
+      if (res.status >= 400) {
+        refusedRoutes.add(r.route);
+        const problem = refusalProblem(res.status, contentType, text);
+        if (problem) failures.push(`${res.status} for ${where}: ${problem}`);
+        const after = await fingerprint();
+        if (r.method !== 'GET') refusedWrites += 1;
+        if (after !== baseline) {
+          failures.push(`${res.status} for ${where}: the database changed`);
+          baseline = await settle(fingerprint);
+        }
+      } else if (res.status >= 200 && res.status < 300) {
+        const { problem, jobs } = await successProblem(s, r, res.status, contentType, text);
+        if (problem) failures.push(`${res.status} for ${where}: ${problem}`);
+        for (const job of jobs) await stopJob(s, job);
+        baseline = await settle(fingerprint);
+      } else {
+        failures.push(`${res.status} for ${where}: neither a success nor a refusal`);
+      }
+      if (failures.length >= 20) break;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    // The figures for docs/RELIABILITY-input.md.
+    console.log(JSON.stringify({ database: database.kind, seed: SEED, requests: samples.length, seconds, routes: routes.length, routes_hit: routesHit.size, routes_refusing: refusedRoutes.size, refused_writes_checked: refusedWrites, by_status: byStatus, bodies: byBody }));
+    expect(failures).toEqual([]);
+    expect([...routes, 'no route'].filter((route) => !routesHit.has(route))).toEqual([]);
+  });
+});
