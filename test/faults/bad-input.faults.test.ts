@@ -26,14 +26,15 @@ import request from 'supertest';
 import { listRoutes } from '@test/support/routes';
 import { testDatabases, type TestDatabase } from '@test/support/databases';
 import { PASSWORD, startAuthStack, type AuthStack, type Persona } from '../ui-extension/auth/support/auth-stack';
+import { databaseFingerprint, settle } from './support/database-fingerprint';
 import { bodyFor, pathGarbage, queryString, type Json, type WireBody } from './support/fuzz-requests';
 
-jest.setTimeout(240_000);
+jest.setTimeout(300_000);
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
 /** Requests per database: together more than 5,000, the larger share on SQLite. */
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
-const RUNS: Record<TestDatabase['kind'], number> = { sqlite: Math.round(4000 * SCALE), mysql: Math.round(1200 * SCALE) };
+const RUNS: Record<TestDatabase['kind'], number> = { sqlite: Math.round(3800 * SCALE), mysql: Math.round(1200 * SCALE) };
 
 /** Objects the generated requests act on, made through the API before the run. */
 interface Pools {
@@ -162,52 +163,6 @@ async function makePools(s: AuthStack): Promise<Pools> {
   };
 }
 
-/**
- * Logins are audited on purpose (`login`, `login_failed`, `login_blocked` rows in `audits`): the
- * first request of a persona, or a wrong password sent to POST /session, writes one such row even
- * when the request is then refused. Those rows are the one write a refusal may cause; the
- * fingerprint leaves them out and covers everything else.
- */
-const LOGIN_AUDITS = "action IN ('login', 'login_failed', 'login_blocked')";
-
-/** A fingerprint of the whole database that any write changes (see the header for what it compares). */
-function databaseFingerprint(s: AuthStack): () => Promise<string> {
-  const ds = s.db.dataSource;
-  if (s.db.kind === 'sqlite') {
-    // Each login audit is one single-row INSERT, so it adds exactly 1 to total_changes().
-    return async () => {
-      const [row] = (await ds.query(`SELECT total_changes() AS n, (SELECT COUNT(*) FROM audits WHERE ${LOGIN_AUDITS}) AS logins`)) as Array<{ n: number; logins: number }>;
-      return String(row.n - row.logins);
-    };
-  }
-  let tables: string[] | undefined;
-  let auditRow: string | undefined;
-  return async () => {
-    if (!tables || !auditRow) {
-      tables = ((await ds.query('SHOW TABLES')) as Array<Record<string, string>>).map((row) => Object.values(row)[0]).filter((t) => t !== 'audits');
-      const columns = ((await ds.query("SELECT column_name AS c FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'audits' ORDER BY ordinal_position")) as Array<{ c: string }>).map((r) => `\`${r.c}\``);
-      // CONCAT_WS skips NULLs, so each value is tagged with whether it is NULL.
-      auditRow = `CONCAT_WS('|', ${columns.map((c) => `ISNULL(${c}), ${c}`).join(', ')})`;
-    }
-    const rows = (await ds.query(`CHECKSUM TABLE ${tables.map((t) => `\`${t}\``).join(', ')}`)) as Array<{ Table: string; Checksum: string | number | null }>;
-    const [audits] = (await ds.query(`SELECT COUNT(*) AS n, BIT_XOR(CRC32(${auditRow})) AS x FROM audits WHERE NOT (${LOGIN_AUDITS})`)) as Array<{ n: number | string; x: number | string }>;
-    return `${rows.map((r) => `${r.Table}=${r.Checksum}`).join(';')};audits=${audits.n}/${audits.x}`;
-  };
-}
-
-/** Waits until two fingerprints 150 ms apart agree: no job or reply still writing. */
-async function settle(fingerprint: () => Promise<string>): Promise<string> {
-  let last = await fingerprint();
-  const until = Date.now() + 15_000;
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    const now = await fingerprint();
-    if (now === last) return now;
-    if (Date.now() > until) throw new Error('the database kept changing for 15 s after a request');
-    last = now;
-  }
-}
-
 function send(s: AuthStack, r: GeneratedRequest): request.Test {
   const agent = request(s.url);
   const method = r.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'patch';
@@ -313,6 +268,7 @@ describe.each(testDatabases())('bad input on $kind', (database) => {
     const refusedRoutes = new Set<string>();
     const failures: string[] = [];
     let refusedWrites = 0;
+    let readsThatWrote = 0;
     const started = Date.now();
     let baseline = await settle(fingerprint);
     for (const r of samples) {
@@ -337,7 +293,16 @@ describe.each(testDatabases())('bad input on $kind', (database) => {
         const { problem, jobs } = await successProblem(s, r, res.status, contentType, text);
         if (problem) failures.push(`${res.status} for ${where}: ${problem}`);
         for (const job of jobs) await stopJob(s, job);
-        baseline = await settle(fingerprint);
+        if (r.method === 'GET') {
+          // A read may write (a first login's audit is left out already); count it, do not fail.
+          const after = await fingerprint();
+          if (after !== baseline) {
+            readsThatWrote += 1;
+            baseline = await settle(fingerprint);
+          }
+        } else {
+          baseline = await settle(fingerprint);
+        }
       } else {
         failures.push(`${res.status} for ${where}: neither a success nor a refusal`);
       }
@@ -345,7 +310,7 @@ describe.each(testDatabases())('bad input on $kind', (database) => {
     }
     const seconds = (Date.now() - started) / 1000;
     // The figures for docs/RELIABILITY-input.md.
-    console.log(JSON.stringify({ database: database.kind, seed: SEED, requests: samples.length, seconds, routes: routes.length, routes_hit: routesHit.size, routes_refusing: refusedRoutes.size, refused_writes_checked: refusedWrites, by_status: byStatus, bodies: byBody }));
+    console.log(JSON.stringify({ database: database.kind, seed: SEED, requests: samples.length, seconds, routes: routes.length, routes_hit: routesHit.size, routes_refusing: refusedRoutes.size, refused_writes_checked: refusedWrites, successful_reads_that_wrote: readsThatWrote, by_status: byStatus, bodies: byBody }));
     expect(failures).toEqual([]);
     expect([...routes, 'no route'].filter((route) => !routesHit.has(route))).toEqual([]);
   });

@@ -57,6 +57,9 @@ export interface AuthStack {
   hosts: Record<'webA' | 'webEuA' | 'dbA' | 'webB' | 'dbB' | 'loneB', { id: number; name: string }>;
   hostgroups: Record<'web' | 'webEu' | 'db', number>;
   proxies: Record<'a' | 'b', { id: number; name: string; url: string }>;
+  /** Each proxy's collective on NATS (its fleet's), and its audit log. */
+  collectives: Record<'a' | 'b', string>;
+  proxyAuditFiles: Record<'a' | 'b', string>;
   organizations: Record<'a' | 'b', number>;
   users: Record<Exclude<Persona, 'anonymous'>, number>;
   roles: { webOperator: number };
@@ -77,6 +80,8 @@ export interface AuthStack {
 export interface AuthStackOptions {
   /** More ui-extension config by dotted path (e.g. a shorter long-poll limit for the fuzz test). */
   config?: Record<string, unknown>;
+  /** More proxy-plugin config by dotted path, for both proxies (e.g. a DDL directory of its own). */
+  proxyConfig?: Record<string, unknown>;
 }
 
 export async function startAuthStack(database: TestDatabase, options: AuthStackOptions = {}): Promise<AuthStack> {
@@ -103,13 +108,17 @@ export async function startAuthStack(database: TestDatabase, options: AuthStackO
   try {
     // One fleet and one collective per proxy, so each proxy's node list is exactly its hosts.
     const urls: Record<'a' | 'b', string> = { a: '', b: '' };
+    const collectives: Record<'a' | 'b', string> = { a: '', b: '' };
+    const proxyAuditFiles: Record<'a' | 'b', string> = { a: '', b: '' };
     for (const p of ['a', 'b'] as const) {
       const collective = `${prefix.replace(/-$/, '')}${p}`;
       // <P>a-00002 never answers, so a job on it stays running until cancelled or timed out.
       fleets.push(await startChoriaFleet({ natsUrl: NATS_URL, count: 3, collective, identityPrefix: `${prefix}${p}-`, seed: prefix, failureRate: 0, silentIdentities: [`${prefix}a-00002`] }));
-      const proxy = await startTestProxy({ name: `${prefix}proxy-${p}`, natsUrl: NATS_URL, collective });
+      const proxy = await startTestProxy({ name: `${prefix}proxy-${p}`, natsUrl: NATS_URL, collective, overrides: options.proxyConfig });
       running.push(proxy);
       urls[p] = proxy.url;
+      collectives[p] = collective;
+      proxyAuditFiles[p] = proxy.auditFile;
       await waitBrokerConnected(proxyClient, proxy.url);
     }
     const proxyUrl = (p: 'a' | 'b') => urls[p];
@@ -209,7 +218,7 @@ export async function startAuthStack(database: TestDatabase, options: AuthStackO
       webPing: await seedJob('web-ping', 'rpcutil', 'ping', {}, hosts.webA.id),
     };
 
-    return { prefix, db, app, url, services, hosts, hostgroups, proxies, organizations, users, roles: { webOperator: webOperator.id }, jobs, secretPackage, as, waitFinal, close };
+    return { prefix, db, app, url, services, hosts, hostgroups, proxies, collectives, proxyAuditFiles, organizations, users, roles: { webOperator: webOperator.id }, jobs, secretPackage, as, waitFinal, close };
   } catch (error) {
     await close().catch(() => undefined);
     throw error;

@@ -1,0 +1,57 @@
+/**
+ * A fingerprint of a test stack's database that any write changes, to prove a refused request
+ * wrote nothing:
+ *  - SQLite: `total_changes()` of the one connection the app and the test share (pool size 1): the
+ *    number of rows any INSERT, UPDATE or DELETE touched since the connection opened. Stricter than
+ *    comparing contents: a write of identical values counts too.
+ *  - MariaDB: `CHECKSUM TABLE` of every table of the scratch database (row contents, computed
+ *    live), and a CRC of every row of `audits`.
+ */
+import type { AuthStack } from '../../ui-extension/auth/support/auth-stack';
+
+/**
+ * Logins are audited on purpose (`login`, `login_failed`, `login_blocked` rows in `audits`): the
+ * first request of a persona, or a wrong password sent to POST /session, writes one such row even
+ * when the request is then refused. Those rows are the one write a refusal may cause; the
+ * fingerprint leaves them out and covers everything else.
+ */
+const LOGIN_AUDITS = "action IN ('login', 'login_failed', 'login_blocked')";
+
+/** A fingerprint of the whole database that any write changes (see the file header for what it compares). */
+export function databaseFingerprint(s: AuthStack): () => Promise<string> {
+  const ds = s.db.dataSource;
+  if (s.db.kind === 'sqlite') {
+    // Each login audit is one single-row INSERT, so it adds exactly 1 to total_changes().
+    return async () => {
+      const [row] = (await ds.query(`SELECT total_changes() AS n, (SELECT COUNT(*) FROM audits WHERE ${LOGIN_AUDITS}) AS logins`)) as Array<{ n: number; logins: number }>;
+      return String(row.n - row.logins);
+    };
+  }
+  let tables: string[] | undefined;
+  let auditRow: string | undefined;
+  return async () => {
+    if (!tables || !auditRow) {
+      tables = ((await ds.query('SHOW TABLES')) as Array<Record<string, string>>).map((row) => Object.values(row)[0]).filter((t) => t !== 'audits');
+      const columns = ((await ds.query("SELECT column_name AS c FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'audits' ORDER BY ordinal_position")) as Array<{ c: string }>).map((r) => `\`${r.c}\``);
+      // CONCAT_WS skips NULLs, so each value is tagged with whether it is NULL.
+      auditRow = `CONCAT_WS('|', ${columns.map((c) => `ISNULL(${c}), ${c}`).join(', ')})`;
+    }
+    const rows = (await ds.query(`CHECKSUM TABLE ${tables.map((t) => `\`${t}\``).join(', ')}`)) as Array<{ Table: string; Checksum: string | number | null }>;
+    const [audits] = (await ds.query(`SELECT COUNT(*) AS n, BIT_XOR(CRC32(${auditRow})) AS x FROM audits WHERE NOT (${LOGIN_AUDITS})`)) as Array<{ n: number | string; x: number | string }>;
+    return `${rows.map((r) => `${r.Table}=${r.Checksum}`).join(';')};audits=${audits.n}/${audits.x}`;
+  };
+}
+
+/** Waits until two fingerprints 100 ms apart agree: no job or reply still writing. */
+export async function settle(fingerprint: () => Promise<string>): Promise<string> {
+  let last = await fingerprint();
+  const until = Date.now() + 15_000;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = await fingerprint();
+    if (now === last) return now;
+    if (Date.now() > until) throw new Error('the database kept changing for 15 s after a request');
+    last = now;
+  }
+}
+
