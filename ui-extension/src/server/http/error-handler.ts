@@ -4,7 +4,7 @@ import { AppError, isAppError, isDatabaseUnavailable } from '../errors';
 /** Database or network failures that a retry may fix become UNAVAILABLE (503), not INTERNAL. */
 function classify(error: unknown): AppError | undefined {
   if (isAppError(error)) return error;
-  const err = error as { type?: string } | undefined;
+  const err = error as { type?: string; status?: unknown; expose?: boolean } | undefined;
   if (isDatabaseUnavailable(error)) return new AppError('UNAVAILABLE', 'the database is unavailable; retry later', { cause: error });
   // body-parser: malformed JSON or too large a body.
   if (err?.type === 'entity.parse.failed') return new AppError('INVALID_ARGUMENT', 'request body: is not valid JSON', { cause: error });
@@ -14,7 +14,7 @@ function classify(error: unknown): AppError | undefined {
   // Other refusals of express and body-parser (unsupported charset or encoding, aborted body)
   // carry their own 4xx status and a message meant for the caller.
   const status = typeof err?.status === 'number' ? err.status : undefined;
-  if (status !== undefined && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
+  if (status !== undefined && status >= 400 && status < 500 && err?.expose) {
     return new AppError('INVALID_ARGUMENT', `request: ${(error as Error).message}`, { cause: error, httpStatus: status });
   }
   return undefined;
