@@ -19,7 +19,7 @@
  * made, waits until the job is final and the database quiet, and takes a new baseline.
  *
  * Runs on SQLite (the larger share) and MariaDB; the figures are printed and recorded in
- * docs/RELIABILITY-input.md. FUZZ_SEED=<n> replays a run.
+ * docs/RELIABILITY-input.md. FUZZ_SEED=<n> replays a run (the seed is printed with the figures).
  */
 import fc from 'fast-check';
 import request from 'supertest';
@@ -32,8 +32,9 @@ import { bodyFor, pathGarbage, queryString, type Json, type WireBody } from './s
 jest.setTimeout(300_000);
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
-/** Requests per database: together more than 5,000, the larger share on SQLite. */
+/** FUZZ_SCALE multiplies the request counts (e.g. 0.1 while working on the test). */
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+/** Requests per database: 5,000 together, the larger share on SQLite. */
 const RUNS: Record<TestDatabase['kind'], number> = { sqlite: Math.round(3800 * SCALE), mysql: Math.round(1200 * SCALE) };
 
 /** Objects the generated requests act on, made through the API before the run. */
