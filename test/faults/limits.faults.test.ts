@@ -79,6 +79,25 @@ describe.each(testDatabases())('limits on $kind', (database) => {
     expect(final).toMatchObject({ state: 'succeeded', total_hosts: MAX_HOSTS });
   });
 
+  // The three below answered 500 (or a bare status line) until the fuzz test found them.
+  it('answers 431 with the JSON error body when the request line and headers are over 16 KiB', async () => {
+    const res = await request(s.url).get(`/api/v2/hosts?search=${'x'.repeat(20_000)}`).auth('admin', PASSWORD);
+    expect({ status: res.status, contentType: res.headers['content-type'] }).toEqual({ status: 431, contentType: 'application/json; charset=utf-8' });
+    expect(res.body.error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^request: the request line and headers exceed the 16 KiB limit/) });
+  });
+
+  it('answers 400 naming the path when a path parameter is not valid percent-encoding', async () => {
+    for (const path of ['/api/v2/hosts/%zz', '/api/v2/remote_execution/jobs/%E0%A4%A', '/api/v2/users/%/personal_access_tokens/1']) {
+      const res = await request(s.url).get(path).auth('admin', PASSWORD);
+      expect({ path, status: res.status, error: res.body.error?.message }).toEqual({ path, status: 400, error: 'request path: is not valid percent-encoding' });
+    }
+  });
+
+  it('answers 422 naming __proto__ and constructor as unknown fields, and writes nothing', async () => {
+    const error = await refused('post', '/api/v2/roles', '{"role":{"name":"x","__proto__":{"admin":true},"constructor":{}}}', 422);
+    expect(error.details?.unknown_fields).toEqual(['role.__proto__', 'role.constructor']);
+  });
+
   it('answers 422 naming every unknown field of a job, at any depth, and writes nothing', async () => {
     const body = { ...job({ timout: 30, targeting: { host_ids: [s.hosts.webA.id], colour: 'red' } }), extra: true };
     const error = await refused('post', '/api/v2/remote_execution/jobs', body, 422);
