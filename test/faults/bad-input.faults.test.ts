@@ -19,7 +19,7 @@
  * made, waits until the job is final and the database quiet, and takes a new baseline.
  *
  * Runs on SQLite (the larger share) and MariaDB; the figures are printed and recorded in
- * docs/RELIABILITY-input.md. FUZZ_SEED=<n> replays a run (the seed is printed with the figures).
+ * docs/RELIABILITY.md (Bad input). FUZZ_SEED=<n> replays a run (the seed is printed with the figures).
  */
 import fc from 'fast-check';
 import request from 'supertest';
@@ -319,7 +319,7 @@ describe.each(testDatabases())('bad input on $kind', (database) => {
       if (failures.length >= 20) break;
     }
     const seconds = (Date.now() - started) / 1000;
-    // The figures for docs/RELIABILITY-input.md.
+    // The figures for docs/RELIABILITY.md (Bad input).
     console.log(JSON.stringify({ database: database.kind, seed: SEED, requests: samples.length, seconds, routes: routes.length, routes_hit: routesHit.size, routes_refusing: refusedRoutes.size, refused_writes_checked: refusedWrites, successful_reads_that_wrote: readsThatWrote, by_status: byStatus, bodies: byBody, slowest }));
     expect(failures).toEqual([]);
     expect([...routes, 'no route'].filter((route) => !routesHit.has(route))).toEqual([]);
