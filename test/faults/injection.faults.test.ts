@@ -127,8 +127,7 @@ const HOSTILE_SEARCHES = [
   `description ~ "'; DELETE FROM job_invocations; --"`,
   `login = "admin' --"`,
 ];
-// Not /remote_execution/actions: it takes no search (it filters by namespace and action only).
-const SEARCHABLE = ['/api/v2/hosts', '/api/v2/hostgroups', '/api/v2/fact_names', '/api/v2/remote_execution/jobs', '/api/v2/audits', '/api/v2/users', '/api/v2/roles', '/api/v2/filters', '/api/v2/smart_proxies'];
+const SEARCHABLE = ['/api/v2/hosts', '/api/v2/hostgroups', '/api/v2/fact_names', '/api/v2/remote_execution/jobs', '/api/v2/remote_execution/actions', '/api/v2/audits', '/api/v2/users', '/api/v2/roles', '/api/v2/filters', '/api/v2/smart_proxies'];
 
 function collect(stream: grpc.ClientReadableStream<ExecuteEvent__Output>): Promise<ExecuteEvent__Output[]> {
   return new Promise((resolve, reject) => {

@@ -188,6 +188,19 @@ describe.each(testDatabases())('jobs on $kind', (database) => {
     expect(b.remote_action_id).toBe(a.remote_action_id);
   });
 
+  it('finds stored actions by a search over namespace, action and arguments, with total and subtotal', async () => {
+    const vim = (await http(app).post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'vim-tiny' }, targeting: { host_ids: [host(3)] } } }).expect(201)).body as Job;
+    const all = (await http(app).get('/api/v2/remote_execution/actions?per_page=1000').expect(200)).body;
+    const byWord = (await http(app).get('/api/v2/remote_execution/actions?search=vim-tiny').expect(200)).body;
+    expect(byWord).toMatchObject({ total: all.total, subtotal: 1, search: 'vim-tiny', results: [expect.objectContaining({ id: vim.remote_action_id, namespace: 'package', action: 'status' })] });
+    const byField = (await http(app).get('/api/v2/remote_execution/actions?search=namespace = package and action = status and vim-tiny').expect(200)).body;
+    expect(byField.results.map((a: { id: number }) => a.id)).toEqual([vim.remote_action_id]);
+    const none = (await http(app).get('/api/v2/remote_execution/actions?search=namespace != package and vim-tiny').expect(200)).body;
+    expect(none).toMatchObject({ subtotal: 0, results: [] });
+    const refused = await http(app).get('/api/v2/remote_execution/actions?search=hostgroup = web').expect(400);
+    expect(refused.body.error.message).toContain("field 'hostgroup' cannot be used on remote actions; valid fields are id, namespace, action");
+  });
+
   it('answers 422 naming the input and the rule when an argument breaks the DDL', async () => {
     const res = await http(app).post('/api/v2/remote_execution/jobs', { job: { namespace: 'service', action: 'status', arguments: { service: 'sshd; rm -rf /' }, targeting: { hostgroup_id: group('web') } } }).expect(422);
     expect(res.body.error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { input: 'service' } });

@@ -5,7 +5,7 @@ import { managerOf, toTx, type Tx } from '../db-transaction';
 import { JobHostEntity } from './job-host.entity';
 import { JobInvocationEntity } from './job-invocation.entity';
 import { JobProxyStreamEntity } from './job-proxy-stream.entity';
-import type { JobSearchTerm } from './job-search';
+import type { ActionSearchTerm, JobSearchTerm } from './job-search';
 import { RemoteActionEntity } from './remote-action.entity';
 import type { ResultBatch, ResultBatchStore, TrackedHost } from './result-writer';
 
@@ -513,15 +513,29 @@ export function createJobInvocationRepository(dataSource: DataSource) {
     },
 
     /** Remote actions with their run counts; with `visibility`, only actions and runs of jobs it admits. */
-    async listActions(page: number, perPage: number, search?: { namespace?: string; action?: string }, visibility?: Sql): Promise<{ total: number; results: Array<{ action: RemoteActionEntity; runCount: number; lastRunAt: Date | null }> }> {
+    async listActions(page: number, perPage: number, search: { namespace?: string; action?: string; terms?: ActionSearchTerm[] } = {}, visibility?: Sql): Promise<{ total: number; subtotal: number; results: Array<{ action: RemoteActionEntity; runCount: number; lastRunAt: Date | null }> }> {
       const qb = actions.createQueryBuilder('ra');
-      if (search?.namespace) qb.andWhere('ra.namespace = :ns', { ns: search.namespace });
-      if (search?.action) qb.andWhere('ra.action = :ac', { ac: search.action });
       const visible = visibility ? named(visibility, 'vis') : undefined;
       if (visible) qb.andWhere(`EXISTS (SELECT 1 FROM job_invocations job WHERE job.remote_action_id = ra.id AND ${visible.sql})`, visible.params);
       const total = await qb.clone().getCount();
+      if (search.namespace) qb.andWhere('ra.namespace = :ns', { ns: search.namespace });
+      if (search.action) qb.andWhere('ra.action = :ac', { ac: search.action });
+      (search.terms ?? []).forEach((term, i) => {
+        const p = `a${i}`;
+        const like = term.op === '~' || term.op === '!~';
+        const negate = term.op === '!=' || term.op === '!~';
+        const cmp = (column: string) => `${column} ${like ? (negate ? 'NOT LIKE' : 'LIKE') : negate ? '<>' : '='} :${p}`;
+        if (term.field === 'text') {
+          qb.andWhere(new Brackets((w) => w.where(`ra.namespace LIKE :${p}`, { [p]: `%${term.value}%` }).orWhere(`ra.action LIKE :${p}`).orWhere(`ra.arguments LIKE :${p}`)));
+        } else if (term.field === 'id') {
+          qb.andWhere(cmp('ra.id'), { [p]: Number(term.value) });
+        } else {
+          qb.andWhere(cmp(`ra.${term.field}`), { [p]: like ? `%${term.value}%` : term.value });
+        }
+      });
+      const subtotal = search.namespace || search.action || search.terms?.length ? await qb.clone().getCount() : total;
       const list = await qb.orderBy('ra.id', 'DESC').skip((page - 1) * perPage).take(perPage).getMany();
-      if (list.length === 0) return { total, results: [] };
+      if (list.length === 0) return { total, subtotal, results: [] };
       const statsQuery = jobs.createQueryBuilder('job').innerJoin(RemoteActionEntity, 'ra', 'ra.id = job.remote_action_id').select('job.remote_action_id', 'id').addSelect('COUNT(*)', 'n').addSelect('MAX(job.created_at)', 'last')
         .where('job.remote_action_id IN (:...ids)', { ids: list.map((a) => a.id) });
       if (visible) statsQuery.andWhere(visible.sql, visible.params);
@@ -529,6 +543,7 @@ export function createJobInvocationRepository(dataSource: DataSource) {
       const byId = new Map(stats.map((s) => [Number(s.id), s]));
       return {
         total,
+        subtotal,
         results: list.map((action) => {
           const s = byId.get(action.id);
           const last = s?.last ? (s.last instanceof Date ? s.last : new Date(`${String(s.last).replace(' ', 'T')}Z`)) : null;

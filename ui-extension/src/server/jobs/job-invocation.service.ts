@@ -27,7 +27,7 @@ import { createJobDispatcher, type JobMetrics, type JobProxyClient, type SmartPr
 import type { JobHostEntity } from './job-host.entity';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import { countsOf, type JobInvocationRepository, type NewJob, type NewJobHost } from './job-invocation.repository';
-import { factNamesOfSearch, parseJobSearch, type JobSearchTerm } from './job-search';
+import { factNamesOfSearch, parseActionSearch, parseJobSearch, type JobSearchTerm } from './job-search';
 import { createJobWaiters } from './job-waiters';
 import { createHostSlots } from './host-slots';
 import { emptyCounts, progressOf } from './host-states';
@@ -658,12 +658,14 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     },
 
     /** Stored remote actions with at least one job the user may see; counts cover only those jobs. */
-    async actions(user: CurrentUser, query: { page: number; perPage: number; namespace?: string; action?: string }): Promise<{ total: number; results: RemoteAction[] }> {
+    async actions(user: CurrentUser, query: { page: number; perPage: number; namespace?: string; action?: string; search?: string }): Promise<{ total: number; subtotal: number; results: RemoteAction[] }> {
       requirePermission(user, 'view_jobs', 'listing remote actions');
       const visibility = jobScopeSql(actionScope(user, 'view_jobs'), { job: 'job', action: 'ra' });
-      const page = await repo.listActions(query.page, query.perPage, { namespace: query.namespace, action: query.action }, visibility);
+      const terms = parseActionSearch(query.search ?? '');
+      const page = await repo.listActions(query.page, query.perPage, { namespace: query.namespace, action: query.action, terms }, visibility);
       return {
         total: page.total,
+        subtotal: page.subtotal,
         results: page.results.map((r) => ({
           id: r.action.id,
           namespace: r.action.namespace,

@@ -49,6 +49,21 @@ export function parseJobSearch(search: string): JobSearchTerm[] {
   return terms;
 }
 
+/** The fields `GET /api/v2/remote_execution/actions?search=` understands; bare words match namespace, action and arguments. */
+export const ACTION_SEARCH_FIELDS = ['id', 'namespace', 'action'] as const;
+export type ActionSearchTerm = JobSearchTerm & { field: (typeof ACTION_SEARCH_FIELDS)[number] | 'text' };
+
+/** Parses a search over stored remote actions: the job search's syntax, with the fields an action has. */
+export function parseActionSearch(search: string): ActionSearchTerm[] {
+  const terms = parseJobSearch(search);
+  for (const term of terms) {
+    if (term.field !== 'text' && !(ACTION_SEARCH_FIELDS as readonly string[]).includes(term.field)) {
+      throw new AppError('INVALID_ARGUMENT', `search: field '${term.field}' cannot be used on remote actions; valid fields are ${ACTION_SEARCH_FIELDS.join(', ')} (bare words match namespace, action and arguments)`, { details: { fields: [{ field: 'search', rule: `unknown field ${term.field}` }] } });
+    }
+  }
+  return terms as ActionSearchTerm[];
+}
+
 /** Fact names a host search refers to (`facts.osfamily = RedHat`, `fact.kernel ~ 5`), for the history. */
 export function factNamesOfSearch(search: string | null | undefined): string[] {
   if (!search) return [];

@@ -8,7 +8,7 @@ import { listEnvelope, listQuerySchema, parseInput } from '../validate';
 const actionsQuery = listQuerySchema.extend({ namespace: z.string().max(100).optional(), action: z.string().max(100).optional() });
 
 export const actionRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/remote_execution/actions', tag: 'actions', summary: 'List stored remote actions with how often they ran', permission: 'view_jobs', query: actionsQuery },
+  list: { method: 'get', path: '/remote_execution/actions', tag: 'actions', summary: 'List stored remote actions with how often they ran (search: namespace, action, id; bare words match arguments too)', permission: 'view_jobs', query: actionsQuery },
 });
 
 /** `GET /api/v2/remote_execution/actions`: stored remote actions with how often they ran. */
@@ -16,8 +16,8 @@ export function createActionRoutes(jobs: JobInvocationService): Router {
   const router = Router();
   mount(router, actionRouteSpecs.list, async (req, res) => {
     const query = parseInput(actionRouteSpecs.list.query, req.query, 'query');
-    const page = await jobs.actions(currentUser(req), { page: query.page, perPage: query.per_page, namespace: query.namespace, action: query.action });
-    res.json(listEnvelope(query, { total: page.total, subtotal: page.total, results: page.results }, { by: 'id', order: 'desc' }));
+    const page = await jobs.actions(currentUser(req), { page: query.page, perPage: query.per_page, namespace: query.namespace, action: query.action, search: query.search });
+    res.json(listEnvelope(query, page, { by: 'id', order: 'desc' }));
   });
   return router;
 }
