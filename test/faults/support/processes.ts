@@ -17,6 +17,7 @@ import { silentLogger } from '@server/logger';
 import { createProxyClients } from '@server/proxies/proxy-client';
 import { buildServices } from '@server/services';
 import type { Config } from '@server/config';
+import { uiProcessEnv } from '@test/support/ui-process-env';
 import { ADMIN_PASSWORD } from '@test/ui-extension/jobs/support/job-stack';
 
 export { ADMIN_PASSWORD };
@@ -137,21 +138,7 @@ export interface UiProc extends Proc {
 
 /** A ui-extension process on the given database, on an ephemeral port; resolves once it listens. */
 export async function startUiProcess(options: { database: Config['database']; instanceId: string; env?: Record<string, string> }): Promise<UiProc> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-ui-'));
-  const proc = startProcess(`ui ${options.instanceId}`, process.execPath, ['-r', REGISTER, path.join(ROOT, 'ui-extension', 'src', 'server', 'main.ts')], {
-    UI_EXTENSION_DATABASE_TYPE: options.database.type,
-    ...(options.database.url ? { UI_EXTENSION_DATABASE_URL: options.database.url } : {}),
-    UI_EXTENSION_SQLITE_PATH: options.database.sqlite_path,
-    UI_EXTENSION_HTTP_HOST: '127.0.0.1',
-    UI_EXTENSION_PORT: '0',
-    UI_EXTENSION_INSTANCE_ID: options.instanceId,
-    UI_EXTENSION_LOG_LEVEL: 'info',
-    UI_EXTENSION_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    UI_EXTENSION_ADMIN_PASSWORD_FILE: path.join(dir, 'admin-password'),
-    UI_EXTENSION_PROXY_SYNC_INTERVAL_S: '0',
-    UI_EXTENSION_PROXY_PLAINTEXT: 'true',
-    ...options.env,
-  });
+  const proc = startProcess(`ui ${options.instanceId}`, process.execPath, ['-r', REGISTER, path.join(ROOT, 'ui-extension', 'src', 'server', 'main.ts')], uiProcessEnv(options));
   const line = await proc.waitForLine(hasMsg('ui-extension listening'), 90_000);
   const { url } = JSON.parse(line) as { url: string };
   return Object.assign(proc, { url, instanceId: options.instanceId });

@@ -19,6 +19,7 @@ import { validateJobArguments } from '@server/jobs/ddl-arguments';
 import { silentLogger } from '@server/logger';
 import { createProxyClients, type ProxyClients } from '@server/proxies/proxy-client';
 import { buildServices, type Services } from '@server/services';
+import { uiProcessEnv } from '@test/support/ui-process-env';
 import { ADMIN_PASSWORD, seedInventory } from '@test/ui-extension/jobs/support/job-stack';
 
 const ROOT = [path.resolve(__dirname, '../../../..'), path.resolve(__dirname, '../../../../..')].find((dir) => fs.existsSync(path.join(dir, 'package.json')))!;
@@ -40,26 +41,10 @@ export function startUiProcess(options: { database: Config['database']; instance
   const args = COMPILED
     ? [path.join(ROOT, 'dist', 'ui-extension', 'src', 'server', 'main.js')]
     : ['-r', path.join(ROOT, 'test', 'support', 'ts-register.cjs'), path.join(ROOT, 'ui-extension', 'src', 'server', 'main.ts')];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-ui-'));
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH ?? '',
-      UI_EXTENSION_DATABASE_TYPE: options.database.type,
-      ...(options.database.url ? { UI_EXTENSION_DATABASE_URL: options.database.url } : {}),
-      UI_EXTENSION_SQLITE_PATH: options.database.sqlite_path,
-      UI_EXTENSION_HTTP_HOST: '127.0.0.1',
-      UI_EXTENSION_PORT: '0',
-      UI_EXTENSION_INSTANCE_ID: options.instanceId,
-      UI_EXTENSION_LOG_LEVEL: 'info',
-      UI_EXTENSION_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      UI_EXTENSION_ADMIN_PASSWORD_FILE: path.join(dir, 'admin-password'),
-      UI_EXTENSION_PROXY_SYNC_INTERVAL_S: '0',
-      // The demo proxy listens on loopback in plain text, as in the all-in-one start.
-      UI_EXTENSION_PROXY_PLAINTEXT: 'true',
-      ...options.env,
-    },
+    env: { PATH: process.env.PATH ?? '', ...uiProcessEnv(options) },
   });
   const stderr: string[] = [];
   readline.createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
