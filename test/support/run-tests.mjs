@@ -51,9 +51,15 @@ async function ensureService(service) {
 const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server', 'activemq'];
 /** The Puppet suite (test/puppet/) runs a real Puppet Server and PuppetDB with a private PostgreSQL. */
 const PUPPET_PACKAGES = ['puppetserver', 'puppetdb', 'dbconfig-no-thanks', 'postgresql-15'];
+/**
+ * Tools other suites drive: chromium (browser tests, through playwright-core, which cannot download
+ * browsers here), tmux and zsh (the CLI's progress bar and zsh completion), openssl (the TLS tests
+ * make their certificates with it) and systemd (`systemd-analyze verify` on contrib/systemd).
+ */
+const TOOL_PACKAGES = ['chromium', 'tmux', 'zsh', 'openssl', 'systemd'];
 
 function missingPackages() {
-  return [...MCOLLECTIVE_PACKAGES, ...PUPPET_PACKAGES].filter((name) => {
+  return [...MCOLLECTIVE_PACKAGES, ...PUPPET_PACKAGES, ...TOOL_PACKAGES].filter((name) => {
     const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
     return result.status !== 0 || !result.stdout.includes('ok installed');
   });
@@ -67,16 +73,22 @@ function ensurePackages() {
   let missing = missingPackages();
   if (missing.length === 0) return [];
   if (process.getuid?.() !== 0) {
-    console.error(`[packages] missing ${missing.join(' ')} and not root: apt-get install --no-install-recommends ${missing.join(' ')}`);
+    console.error(`[packages] missing ${missing.join(' ')} and not root: sudo apt-get install --no-install-recommends ${missing.join(' ')}`);
     return missing;
   }
-  console.log(`[packages] installing ${missing.join(' ')} for the MCollective test fleet and the Puppet suite`);
+  console.log(`[packages] installing ${missing.join(' ')} (the MCollective test fleet, the Puppet suite, the browser and CLI tests)`);
   const policy = '/usr/sbin/policy-rc.d';
   const ownPolicy = !fs.existsSync(policy);
   if (ownPolicy) fs.writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   try {
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    // The services' packages without recommends (they would pull in more daemons); the tools with
+    // them, as a desktop install has them (chromium's fonts, for the browser tests' screenshots).
+    const services = missing.filter((name) => !TOOL_PACKAGES.includes(name));
+    const tools = missing.filter((name) => TOOL_PACKAGES.includes(name));
+    if (services.length > 0) spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...services], { stdio: 'inherit', env });
+    if (tools.length > 0) spawnSync('apt-get', ['install', '-y', '-qq', ...tools], { stdio: 'inherit', env });
   } finally {
     if (ownPolicy) fs.rmSync(policy, { force: true });
   }
@@ -113,10 +125,10 @@ if (down.length > 0) {
 const missing = ensurePackages();
 if (missing.length > 0) {
   if (ci) {
-    console.error(`[packages] CI=true and missing: ${missing.join(' ')}. Failing the run instead of skipping the MCollective and Puppet tests.`);
+    console.error(`[packages] CI=true and missing: ${missing.join(' ')}. Failing the run instead of skipping the tests that need them.`);
     process.exit(1);
   }
-  console.error(`\n!!! [packages] missing: ${missing.join(' ')}. The MCollective and Puppet integration tests WILL FAIL (see README). !!!\n`);
+  console.error(`\n!!! [packages] missing: ${missing.join(' ')}. The tests that need them (MCollective, Puppet, browser, CLI) WILL FAIL (see README). !!!\n`);
 }
 
 // The browser suites drive Debian's chromium; without it they fail (never skip), loudly.
