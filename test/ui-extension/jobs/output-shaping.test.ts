@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { computeAggregates, shapeOutput } from '@server/jobs/output-shaping';
 
 const outputs = [
@@ -52,6 +54,22 @@ describe(computeAggregates.name, () => {
 
   it('averages the numeric values only when the function is average', () => {
     expect(computeAggregates({ aggregates: [agg('average', 'n')] }, [{ n: 2 }, { n: 4 }, { n: 'nope' }])[0].value).toBe(3);
+  });
+
+  it('counts true and false under the DDL labels when the function is boolean_summary', () => {
+    // puppet#status as shipped in proxy-plugin/ddl/puppet.json (the real Choria DDL).
+    const puppet = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../proxy-plugin/ddl/puppet.json'), 'utf8')) as { actions: Array<{ action: string; aggregate: Array<{ function: string; args: unknown[] }> }> };
+    const status = puppet.actions.find((a) => a.action === 'status')!;
+    const aggregates = status.aggregate.map((a) => ({ function: a.function, output: String(a.args[0]), args_json: JSON.stringify(a.args.slice(1)) }));
+    const replies = [{ enabled: true, applying: false, daemon_present: false, idling: false, status: 'stopped' }, { enabled: false, applying: false, daemon_present: true, idling: true, status: 'idling' }, { enabled: true, applying: true, daemon_present: true, idling: false, status: 'applying' }];
+    const byOutput = Object.fromEntries(computeAggregates({ aggregates }, replies).map((r) => [r.output, r.value]));
+    expect(byOutput.enabled).toEqual({ enabled: 2, disabled: 1 });
+    expect(byOutput.applying).toEqual({ true: 1, false: 2 });
+    expect(byOutput.daemon_present).toEqual({ running: 2, stopped: 1 });
+  });
+
+  it('names true and false themselves when a boolean_summary has no labels, and skips non-booleans', () => {
+    expect(computeAggregates({ aggregates: [agg('boolean_summary', 'ok')] }, [{ ok: true }, { ok: 'false' }, { ok: 3 }])[0].value).toEqual({ true: 1, false: 1 });
   });
 
   it('is null when no reply carried the output', () => {

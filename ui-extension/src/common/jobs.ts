@@ -84,7 +84,7 @@ export interface ReplayJobRequest {
 export interface AggregateResult {
   function: string;
   output: string;
-  /** summary: value -> count; sum/average: a number (null when no host returned the output). */
+  /** summary and boolean_summary: value (or label) -> count; sum/average: a number (null when no host returned the output). */
   value: Record<string, number> | number | null;
 }
 

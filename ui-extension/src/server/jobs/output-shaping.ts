@@ -32,19 +32,57 @@ function summaryKey(value: unknown): string {
 }
 
 /**
+ * The labels of a `boolean_summary` (Choria's puppet and other agents: `["enabled", {"true":
+ * "enabled", "false": "disabled"}]`); without a map, `true` and `false` name themselves.
+ */
+function booleanLabels(argsJson: string): { true: string; false: string } {
+  let options: unknown;
+  try {
+    options = argsJson ? JSON.parse(argsJson) : [];
+  } catch {
+    options = [];
+  }
+  const map = Array.isArray(options) && typeof options[0] === 'object' && options[0] !== null ? (options[0] as Record<string, unknown>) : {};
+  const label = (key: 'true' | 'false') => (typeof map[key] === 'string' && map[key] !== '' ? (map[key] as string) : key);
+  return { true: label('true'), false: label('false') };
+}
+
+/** The booleans an agent may send: JSON booleans, and the strings MCollective's Ruby agents sometimes use. */
+function toBoolean(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  return undefined;
+}
+
+/**
  * The DDL's aggregate functions over the replies with statuscode 0 (MCollective's aggregate plugins
  * only see successful replies). summary counts each distinct value (array elements each count);
- * sum and average take numeric values and skip the rest.
+ * boolean_summary counts true and false under the DDL's labels, skipping other values; sum and
+ * average take numeric values and skip the rest. These are every function of MCollective 2.12's
+ * aggregate plugins and of the DDLs shipped in proxy-plugin/ddl.
  */
 export function computeAggregates(action: Pick<DdlAction__Output, 'aggregates'>, replies: Iterable<Record<string, unknown>>): AggregateResult[] {
-  const states = action.aggregates.map((a) => ({ fn: a.function, output: a.output, summary: {} as Record<string, number>, sum: 0, n: 0 }));
+  const states = action.aggregates.map((a) => ({
+    fn: a.function,
+    output: a.output,
+    labels: a.function === 'boolean_summary' ? booleanLabels(a.args_json) : undefined,
+    summary: {} as Record<string, number>,
+    sum: 0,
+    n: 0,
+  }));
   if (states.length === 0) return [];
+  const count = (summary: Record<string, number>, key: string) => {
+    summary[key] = (summary[key] ?? 0) + 1;
+  };
   for (const data of replies) {
     for (const s of states) {
       const value = data[s.output];
       if (value === undefined || value === null) continue;
       if (s.fn === 'summary') {
-        for (const v of Array.isArray(value) ? value : [value]) s.summary[summaryKey(v)] = (s.summary[summaryKey(v)] ?? 0) + 1;
+        for (const v of Array.isArray(value) ? value : [value]) count(s.summary, summaryKey(v));
+      } else if (s.labels) {
+        const b = toBoolean(value);
+        if (b !== undefined) count(s.summary, b ? s.labels.true : s.labels.false);
       } else {
         const n = toNumber(value);
         if (n === undefined) continue;
@@ -54,7 +92,7 @@ export function computeAggregates(action: Pick<DdlAction__Output, 'aggregates'>,
     }
   }
   return states.map((s) => {
-    if (s.fn === 'summary') return { function: s.fn, output: s.output, value: s.summary };
+    if (s.fn === 'summary' || s.fn === 'boolean_summary') return { function: s.fn, output: s.output, value: s.summary };
     if (s.fn === 'sum') return { function: s.fn, output: s.output, value: s.n === 0 ? null : s.sum };
     if (s.fn === 'average') return { function: s.fn, output: s.output, value: s.n === 0 ? null : s.sum / s.n };
     // Unknown aggregate plugins (custom Ruby ones) cannot run here; say so instead of guessing.
