@@ -84,6 +84,11 @@ describe(compileSearch.name, () => {
     expect(compile('null? name').sql).toBe('1=0');
   });
 
+  it('compiles has like set? when the key is a fact, and refuses a bare fact name naming the valid keys', () => {
+    expect(compile('has facts.osfamily', 'sqlite')).toEqual(compile('set? facts.osfamily', 'sqlite'));
+    expect(() => compile('has osfamily')).toThrow(/unknown field 'osfamily' at position 5; valid fields are .*facts\.<name>/);
+  });
+
   it('resolves relative and absolute dates when the key is last_seen', () => {
     expect(compile('last_seen > "2 hours ago"').params).toEqual(['2025-06-15 10:00:00.001']);
     expect(compile('last_seen < 2025-01-31').params).toEqual(['2025-01-31 00:00:00.000']);

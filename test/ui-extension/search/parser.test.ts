@@ -45,6 +45,9 @@ describe(parseSearch.name, () => {
     ['name ^ a', '[name ^ (a)]'],
     ['set? last_seen', '[set? last_seen]'],
     ['null? hostgroup', '[null? hostgroup]'],
+    // scoped_search's other spelling of set?
+    ['has facts.osfamily', '[set? facts.osfamily]'],
+    ['HAS hostgroup', '[set? hostgroup]'],
   ])('parses the operator when the search is %s', (input, expected) => {
     expect(show(parseSearch(input))).toBe(expected);
   });
@@ -54,6 +57,10 @@ describe(parseSearch.name, () => {
     'puppetmaster', 'smart_proxy', 'organization', 'location', 'last_seen',
   ])('keeps the key %s as written when parsing a condition', (key) => {
     expect(show(parseSearch(`${key} = x`))).toBe(`[${key} = x]`);
+  });
+
+  it('searches the word has as free text when it is quoted', () => {
+    expect(show(parseSearch('"has"'))).toBe("'has'");
   });
 
   it('binds not tighter than and, and and tighter than or', () => {

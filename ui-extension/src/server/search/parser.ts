@@ -8,11 +8,12 @@ import { AppError } from '../errors';
  *   or        := and (('or' | '||') and)*
  *   and       := not (('and' | '&&')? not)*      juxtaposition means `and`, as in scoped_search
  *   not       := ('not' | '!') not | primary
- *   primary   := '(' or ')' | ('set?' | 'null?') KEY | KEY OP value | KEY ('^' | '!^') list | value
+ *   primary   := '(' or ')' | ('set?' | 'has' | 'null?') KEY | KEY OP value | KEY ('^' | '!^') list | value
  *   list      := '(' value (',' value)* ')' | value
  *
- * A bare value is free text; the compiler decides which fields it searches. Positions are 1-based
- * character columns of the input, so an error can point at them.
+ * A bare value is free text; the compiler decides which fields it searches. `has` is scoped_search's
+ * other spelling of `set?` (a keyword there too, so the word itself is searched quoted: `"has"`).
+ * Positions are 1-based character columns of the input, so an error can point at them.
  */
 
 export type ComparisonOperator = '=' | '!=' | '~' | '!~' | '>' | '<' | '>=' | '<=';
@@ -107,6 +108,7 @@ export function tokenize(input: string, options: { lenient?: boolean } = {}): To
     const lower = word.toLowerCase();
     if (lower === 'and' || lower === 'or' || lower === 'not') tokens.push({ kind: lower, text: lower, position });
     else if (lower === 'set?' || lower === 'null?') tokens.push({ kind: 'presence', text: lower, position });
+    else if (lower === 'has') tokens.push({ kind: 'presence', text: 'set?', position });
     else tokens.push({ kind: 'word', text: word, position });
     i = j;
   }
