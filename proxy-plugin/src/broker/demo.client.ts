@@ -26,7 +26,9 @@ export const DEMO_FACT = 'rex_demo';
 
 export function createDemoClient(options: DemoClientOptions): BrokerClient {
   const collective = options.collective ?? 'mcollective';
-  const domain = `${options.name}.demo`;
+  // A proxy already named like a demo host (`puppet-a.demo`) keeps its name as the domain, so
+  // nodes read node-a00001.puppet-a.demo rather than ...puppet-a.demo.demo.
+  const domain = options.name.endsWith('.demo') ? options.name : `${options.name}.demo`;
   let nodes: Map<string, VirtualNode> | undefined;
 
   function bus(): Map<string, VirtualNode> {

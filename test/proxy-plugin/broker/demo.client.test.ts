@@ -27,6 +27,12 @@ function call(client: BrokerClient, identities: string[], agent: string, action:
 }
 
 describe(createDemoClient.name, () => {
+  it('does not double the demo domain when the proxy name already ends in .demo', async () => {
+    const client = createDemoClient({ name: 'puppet-a.demo', nodeCount: 2, identityPrefix: 'node-a', seed: 3 });
+    await client.connect();
+    expect((await client.inventory(COLLECTIVE, 1000)).map((n) => n.identity)).toEqual(['node-a00001.puppet-a.demo', 'node-a00002.puppet-a.demo']);
+  });
+
   it('labels every node as demo and gives it realistic facts when asked for inventory', async () => {
     const nodes = await (await aConnectedClient()).inventory(COLLECTIVE, 1000);
     expect(nodes).toHaveLength(24);
