@@ -94,7 +94,7 @@ export function createProxyMonitor(deps: ProxyMonitorDeps): ProxyMonitor {
     }
   }
 
-  async function checkOne(proxy: { id: number; name: string; url: string }): Promise<void> {
+  async function attempt(proxy: { id: number; name: string; url: string }): Promise<ProxyHealthView> {
     const before = views.get(proxy.id);
     const view: ProxyHealthView = before ? { ...before, name: proxy.name, url: proxy.url } : { ...proxy, status: 'unknown', lastContactAt: null, checkedAt: null, reason: null, failures: 0 };
     try {
@@ -115,6 +115,19 @@ export function createProxyMonitor(deps: ProxyMonitorDeps): ProxyMonitor {
     else if (changed && view.status === 'online' && before) logger.info({ proxy: proxy.name }, 'smart proxy online');
     // After stop() the database may be closing; the next start stores the state anyway.
     if (!closed) await persist(view, changed);
+    return view;
+  }
+
+  /**
+   * A failed check is asked again at once, up to health.proxy_failures in a row: one late answer
+   * is not an outage, and a real one is known within interval + failures x timeout, not after
+   * several intervals.
+   */
+  async function checkOne(proxy: { id: number; name: string; url: string }): Promise<void> {
+    for (;;) {
+      const view = await attempt(proxy);
+      if (view.failures === 0 || view.status === 'offline' || closed) return;
+    }
   }
 
   async function checkAllOnce(): Promise<void> {
