@@ -26,6 +26,10 @@ describe.each(testDatabases())(`${NAME} on $kind`, (database) => {
     expect(await db.dataSource.query('SELECT id, probed_by, probed_at FROM health_probes')).toEqual([{ id: 1, probed_by: null, probed_at: null }]);
     await db.dataSource.query("UPDATE health_probes SET probed_by = 'instance-ü', probed_at = '2026-01-01 00:00:00.123' WHERE id = 1");
     expect(await db.dataSource.query('SELECT probed_by FROM health_probes')).toEqual([{ probed_by: 'instance-ü' }]);
+    if (database.kind === 'mysql') {
+      // The table states its character set itself (STYLE.md §8), whatever the server's default.
+      expect(await db.dataSource.query("SELECT CHARACTER_SET_NAME AS cs FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'health_probes' AND COLUMN_NAME = 'probed_by'")).toEqual([{ cs: 'utf8mb4' }]);
+    }
     await db.dataSource.query("INSERT INTO users (login, password_hash, admin, created_at, updated_at) VALUES ('keep', 'x', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')");
     while ((await db.dataSource.query(`SELECT name FROM migrations WHERE name = '${NAME}'`)).length > 0) {
       await db.dataSource.undoLastMigration({ transaction: 'each' });
