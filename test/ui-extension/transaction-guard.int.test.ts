@@ -65,6 +65,16 @@ describe.each(testDatabases())(`${guardDataSource.name} on $kind`, (database) =>
     expect(await reopened(db, (other) => count(other, "tag = 'doomed'"))).toBe(0);
   });
 
+  it('commits a transaction opened inside a transaction together with it', async () => {
+    await db.dataSource.transaction(async (m) => {
+      await m.query("INSERT INTO guard_rows (tag) VALUES ('outer')");
+      await db.dataSource.transaction(async (inner) => inner.query("INSERT INTO guard_rows (tag) VALUES ('inner')"));
+      await m.query("INSERT INTO guard_rows (tag) VALUES ('outer')");
+    });
+    expect(await reopened(db, (other) => count(other, "tag = 'outer'"))).toBe(2);
+    expect(await reopened(db, (other) => count(other, "tag = 'inner'"))).toBe(1);
+  });
+
   if (database.kind === 'sqlite') {
     it('commits every write acknowledged after a COMMIT failed with SQLITE_FULL', async () => {
       const disk = mountSmallFilesystem(4);

@@ -32,14 +32,18 @@ function notify(dataSource: DataSource, outcome: 'committed' | 'failed', error?:
 
 type TransactionFn = (...args: unknown[]) => Promise<unknown>;
 
-/** Reports every top-level transaction's outcome to the observers (both drivers). */
-function reportTransactions(dataSource: DataSource): void {
+/**
+ * Reports every transaction's outcome to the observers (both drivers). A nested one (`nested()`
+ * true when it starts: a SAVEPOINT on SQLite's one connection) has not committed anything yet.
+ */
+function reportTransactions(dataSource: DataSource, nested: () => boolean = () => false): void {
   const manager = dataSource.manager;
   const transaction = manager.transaction.bind(manager) as TransactionFn;
   manager.transaction = (async (...args: unknown[]) => {
+    const inner = nested();
     try {
       const result = await transaction(...args);
-      notify(dataSource, 'committed');
+      if (!inner) notify(dataSource, 'committed');
       return result;
     } catch (error) {
       if (isDatabaseUnavailable(error)) notify(dataSource, 'failed', error);
@@ -81,7 +85,7 @@ export function guardDataSource(dataSource: DataSource): DataSource {
   if (dataSource.options.type === 'better-sqlite3') {
     const lock = createConnectionLock();
     guardSqliteConnection(dataSource, lock);
-    reportTransactions(dataSource);
+    reportTransactions(dataSource, () => lock.held());
     reportStatements(dataSource, (runner) => lockStatements(dataSource, runner, lock));
   } else {
     reportTransactions(dataSource);
@@ -179,7 +183,12 @@ function guardSqliteConnection(dataSource: DataSource, lock: ConnectionLock): vo
   const manager = dataSource.manager;
   const runner = () => dataSource.driver.createQueryRunner('master') as unknown as SqliteRunnerState;
   const transaction = manager.transaction.bind(manager) as TransactionFn;
-  manager.transaction = ((...args: unknown[]) => lock.run(async () => {
+  manager.transaction = ((...args: unknown[]) => {
+    // Nested inside the flow's own transaction: TypeORM makes it a SAVEPOINT; nothing to settle.
+    if (lock.held()) return transaction(...args);
+    return lock.run(() => settledTransaction(args));
+  }) as typeof manager.transaction;
+  const settledTransaction = async (args: unknown[]) => {
     settleConnection(dataSource, runner());
     try {
       return await transaction(...args);
@@ -191,7 +200,7 @@ function guardSqliteConnection(dataSource: DataSource, lock: ConnectionLock): vo
         // The transaction's own outcome (result or error) is what this caller gets.
       }
     }
-  })) as typeof manager.transaction;
+  };
   // Entity persistence starts its own transaction on the shared runner; give it ours instead.
   for (const method of ['save', 'remove', 'softRemove', 'recover'] as const) {
     const original = (manager[method] as TransactionFn).bind(manager);
