@@ -148,15 +148,19 @@ describe('the SQLite disk full for 8 s during a job', () => {
     const lastReady = samples.filter((s) => s.what === 'readyz').slice(-3);
     expect(lastReady.map((s) => s.status)).toEqual([200, 200, 200]);
 
+    const readyAgain = samples.find((s) => s.what === 'readyz' && s.phase === 'freed' && s.status === 200);
+
     // Every acknowledged job ends (the big one resumed from the proxy), then the process dies hard.
     const finalDeadline = Date.now() + 120_000;
-    for (const id of acknowledged) {
+    let bigJobFinalAt = 0;
+    for (const id of [bigJob, ...[...acknowledged].filter((j) => j !== bigJob)]) {
       for (;;) {
         const r = await readJob(id);
         if (r.status === 200 && FINAL.includes((r.body as JobView).state)) break;
         if (Date.now() > finalDeadline) throw new Error(`job ${id} not final: ${JSON.stringify(r.body)}`);
         await sleep(200);
       }
+      if (id === bigJob) bigJobFinalAt = Date.now();
     }
     const beforeRestart = new Map(shown);
     await ui.kill('SIGKILL');
@@ -196,6 +200,8 @@ describe('the SQLite disk full for 8 s during a job', () => {
       readyzWhileFull: `${ready503.length}/${readyWhileFull.length} answered 503`,
       firstRefusalAfterFullMs: firstRefusal - fullAt,
       firstAcceptedAfterFreeMs: firstAccepted!.at - freedAt,
+      readyAgainAfterFreeMs: readyAgain ? readyAgain.at - freedAt : null,
+      bigJobFinalAfterFreeMs: bigJobFinalAt - freedAt,
       acknowledgedJobs: acknowledged.size,
       acknowledgedLostAfterRestart: lost,
       jobsShowingFewerResultsAfterRestart: fewerResults,
