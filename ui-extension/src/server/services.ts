@@ -70,7 +70,9 @@ export function buildServices(ctx: ServiceContext) {
     logger: ctx.logger.child({ component: 'sessions' }),
   });
   const inventoryStore = createInventoryStore(ctx.dataSource);
-  const inventory = createInventoryService({ store: inventoryStore, clock: ctx.clock, logger: ctx.logger.child({ component: 'inventory' }), proxyHealth: { isDown: (id) => proxyMonitor.isDown(id), get: (id) => proxyMonitor.get(id), all: () => proxyMonitor.all() } });
+  // The proxy monitor is built below (it needs smartProxies and proxyClient); read at call time.
+  const liveProxies: ProxyHealth = { isDown: (id) => proxyMonitor.isDown(id), get: (id) => proxyMonitor.get(id), all: () => proxyMonitor.all() };
+  const inventory = createInventoryService({ store: inventoryStore, clock: ctx.clock, logger: ctx.logger.child({ component: 'inventory' }), proxyHealth: liveProxies });
   const proxySync = createProxySyncService({
     store: inventoryStore,
     listNodes: ctx.listNodes ?? (async () => { throw new AppError('FAILED_PRECONDITION', 'no proxy client is configured to list nodes'); }),
@@ -146,7 +148,7 @@ export function buildServices(ctx: ServiceContext) {
   wake = () => scheduleWaker.wake();
   const jobRepo = createJobInvocationRepository(ctx.dataSource);
   metrics.attach({ jobsByState: () => jobRepo.countByState(), pool: () => databasePoolStats(ctx.dataSource), longPollsWaiting: () => jobs.waiters.size() });
-  return { auth, sessions, audit, userManagement, status, databaseHealth, proxyHealth: proxyMonitor as ProxyHealth, proxyMonitor, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics };
+  return { auth, sessions, audit, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics };
 }
 
 export type Services = ReturnType<typeof buildServices>;
