@@ -338,9 +338,10 @@ describe('rex CLI against the real app', () => {
     it('documents exactly the routes the app mounts in openapi.json', async () => {
       const doc = JSON.parse((await rex('api', 'openapi')).stdout) as { paths: Record<string, Record<string, unknown>> };
       const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{([^}]+)\}/g, ':$1')}`)).sort();
-      // The document describes the REST API; GET /metrics is Prometheus' scrape endpoint beside it, not part of it.
+      // The document describes the REST API; GET /metrics (Prometheus' scrape) and the load
+      // balancer's /livez and /readyz sit beside it, not in it.
       expect(documented).toEqual(listRoutes(app.app).filter((route) => route.split(' ')[1].startsWith('/api/v2/')));
-      expect(listRoutes(app.app).filter((route) => !route.split(' ')[1].startsWith('/api/v2/'))).toEqual(['GET /metrics']);
+      expect(listRoutes(app.app).filter((route) => !route.split(' ')[1].startsWith('/api/v2/'))).toEqual(['GET /livez', 'GET /metrics', 'GET /readyz']);
     });
 
     it('has a CLI command for every route in openapi.json', async () => {

@@ -59,6 +59,9 @@ const ROWS: Record<string, Row> = {
   // Prometheus metrics: counts, never data. Guarded by its own bearer token (metrics.bearer_token),
   // never a user's; this app sets none, so it is open (metrics.int.test.ts checks the token).
   'GET /metrics': { path: () => '/metrics', expect: { anonymous: 200, viewer: 200, operator: 200, manager: 200, admin: 200 } },
+  // Load balancer checks (issue #27): no login, and nothing but readiness in the body.
+  'GET /livez': { path: () => '/livez', expect: { anonymous: 200, viewer: 200, operator: 200, manager: 200, admin: 200 } },
+  'GET /readyz': { path: () => '/readyz', expect: { anonymous: 200, viewer: 200, operator: 200, manager: 200, admin: 200 } },
 
   // The web UI's login: each persona logs in with its own password (anonymous with a wrong one).
   'POST /api/v2/session': {

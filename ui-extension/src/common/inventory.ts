@@ -38,8 +38,14 @@ export interface SmartProxyDto {
   features: string[];
   capabilities: string[];
   transport: string | null;
+  /** `online`, `offline` or `unknown`: this instance's live check when it has made one, else the stored one. */
   status: string;
+  /** The last contact with the proxy (seconds old while it answers). */
   last_seen_at: string | null;
+  /** When this instance last checked the proxy; null before its first check. */
+  status_checked_at: string | null;
+  /** Why the last check failed; null while it answers. */
+  status_reason: string | null;
   demo: boolean;
   version: string | null;
   created_at: string;

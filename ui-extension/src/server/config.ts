@@ -63,6 +63,10 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'scheduler.recurring_start_window_s', env: 'UI_EXTENSION_SCHEDULER_RECURRING_START_WINDOW_S', schema: positiveInt.default(900), description: 'A recurring occurrence that cannot start within this many seconds of its time (e.g. the ui-extension was down) is recorded missed.' },
   { path: 'metrics.enabled', env: 'UI_EXTENSION_METRICS_ENABLED', schema: boolish.default(true), description: 'Serve Prometheus metrics at GET /metrics on the HTTP port.' },
   { path: 'metrics.bearer_token', env: 'UI_EXTENSION_METRICS_BEARER_TOKEN', schema: z.union([z.literal(''), z.string().min(16, 'must be at least 16 characters')]).default(''), description: 'When set, GET /metrics requires "Authorization: Bearer <token>" (Prometheus `authorization.credentials`); empty leaves it open, like most exporters.', secret: true },
+  { path: 'health.database_interval_ms', env: 'UI_EXTENSION_HEALTH_DATABASE_INTERVAL_MS', schema: positiveInt.default(2000), description: 'Milliseconds between the background database checks behind /readyz and /api/v2/status (a ping and a one-row write probe); requests only read their outcome.' },
+  { path: 'health.proxy_interval_ms', env: 'UI_EXTENSION_HEALTH_PROXY_INTERVAL_MS', schema: positiveInt.default(2000), description: 'Milliseconds between the background GetInfo calls to each smart proxy behind its live status.' },
+  { path: 'health.timeout_ms', env: 'UI_EXTENSION_HEALTH_TIMEOUT_MS', schema: positiveInt.default(2000), description: 'Deadline of each background check (database ping, write probe, a proxy\'s GetInfo), in milliseconds.' },
+  { path: 'health.proxy_failures', env: 'UI_EXTENSION_HEALTH_PROXY_FAILURES', schema: positiveInt.default(2), description: 'Failed GetInfo calls in a row (a failed one is repeated at once) before a smart proxy is offline: one late answer is not an outage.' },
   { path: 'jobs.long_poll_max_s', env: 'UI_EXTENSION_JOBS_LONG_POLL_MAX_S', schema: positiveInt.default(60), description: 'Longest wait a long-poll request may ask for.' },
   { path: 'jobs.max_hosts_per_job', env: 'UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB', schema: positiveInt.default(50000), description: 'Most hosts one job may target; a larger targeting is refused with 422 naming this limit.' },
 ];
@@ -80,6 +84,7 @@ export interface Config {
   puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number };
   scheduler: { enabled: boolean; poll_interval_ms: number; batch_size: number; workers: number; recurring_start_window_s: number };
   metrics: { enabled: boolean; bearer_token: string };
+  health: { database_interval_ms: number; proxy_interval_ms: number; timeout_ms: number; proxy_failures: number };
 }
 
 export class ConfigError extends Error {

@@ -5,16 +5,19 @@ import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '@migrations/index';
 import type { Config } from './config';
 import { ENTITIES } from './entities';
+import { guardDataSource } from './transaction-guard';
 
 export type DatabaseKind = Config['database']['type'];
 
 /**
  * The TypeORM data source on MySQL/MariaDB (production) or SQLite (embedded default).
  * synchronize is off everywhere: the schema only changes through migrations (STYLE.md §8).
+ * transaction-guard.ts owns its transaction boundary: a failed write is never followed by a 2xx
+ * that was not committed.
  */
 export function createDataSource(database: Config['database']): DataSource {
   if (database.type === 'mysql') {
-    return new DataSource({
+    return guardDataSource(new DataSource({
       type: 'mysql',
       url: database.url,
       entities: ENTITIES,
@@ -29,11 +32,11 @@ export function createDataSource(database: Config['database']): DataSource {
       bigNumberStrings: false,
       // Fail fast when the database is down instead of queueing requests for ever.
       extra: { connectTimeout: 5000 },
-    });
+    }));
   }
   const file = database.sqlite_path === ':memory:' ? ':memory:' : path.resolve(database.sqlite_path);
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-  return serializeTransactions(new DataSource({
+  return guardDataSource(new DataSource({
     type: 'better-sqlite3',
     database: file,
     entities: ENTITIES,
@@ -47,24 +50,6 @@ export function createDataSource(database: Config['database']): DataSource {
       db.pragma('foreign_keys = ON');
     },
   }));
-}
-
-/**
- * TypeORM's better-sqlite3 driver runs every query on one shared connection, and two transactions
- * started at once both issue BEGIN ("cannot start a transaction within a transaction"). SQLite
- * has one writer anyway, so transactions of this data source run one after the other. Work inside
- * a transaction goes through its own manager and does not queue here.
- */
-function serializeTransactions(dataSource: DataSource): DataSource {
-  const manager = dataSource.manager;
-  const transaction = manager.transaction.bind(manager) as (...args: unknown[]) => Promise<unknown>;
-  let tail: Promise<unknown> = Promise.resolve();
-  manager.transaction = ((...args: unknown[]) => {
-    const run = tail.then(() => transaction(...args));
-    tail = run.catch(() => undefined);
-    return run;
-  }) as typeof manager.transaction;
-  return dataSource;
 }
 
 /** Names of migrations that exist in code but have not run on this database. */

@@ -58,18 +58,62 @@ export function toHttpStatus(code: ErrorCode): number {
   return HTTP_STATUS[code];
 }
 
-/**
- * Driver error codes of a database that cannot be reached or dropped the connection (mysql2, node
- * net, SQLite busy): a retry may succeed, so they answer 503 and a running job resumes later.
- */
-const DATABASE_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'SQLITE_BUSY', 'EPIPE', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN']);
+interface DriverErrorFields {
+  code?: unknown;
+  errno?: unknown;
+  message?: unknown;
+  driverError?: { code?: unknown; errno?: unknown; message?: unknown };
+}
 
-/** True when the error (or the driver error TypeORM wraps) says the database is unreachable. */
+/** The driver's code, errno and message, whether TypeORM wrapped the error or not. */
+function driverFields(error: unknown): { code?: string; errno?: number; message: string } {
+  const err = error as DriverErrorFields | undefined;
+  const code = err?.code ?? err?.driverError?.code;
+  const errno = err?.errno ?? err?.driverError?.errno;
+  const message = err?.message ?? err?.driverError?.message;
+  return { code: typeof code === 'string' ? code : undefined, errno: typeof errno === 'number' ? errno : undefined, message: typeof message === 'string' ? message : '' };
+}
+
+/**
+ * A database out of disk space: SQLite's SQLITE_FULL (it also says so when the file system answers
+ * ENOSPC), node's ENOSPC, and MariaDB's "table is full" (1114 ER_RECORD_FILE_FULL), "disk full"
+ * (1021 ER_DISK_FULL) and OS error 28 (ENOSPC) inside another error's message ("Errcode: 28",
+ * "errno: 28"). Retrying helps only once space is freed: they answer 507, and a running job resumes
+ * from the proxy like after an outage (isDatabaseUnavailable is true for them too).
+ */
+const DATABASE_FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', 'ER_RECORD_FILE_FULL', 'ER_DISK_FULL']);
+const DATABASE_FULL_ERRNOS = new Set([1021, 1114]);
+
+export function isDatabaseFull(error: unknown): boolean {
+  if (isAppError(error)) return false;
+  const { code, errno, message } = driverFields(error);
+  if (code !== undefined && DATABASE_FULL_CODES.has(code)) return true;
+  if (errno !== undefined && DATABASE_FULL_ERRNOS.has(errno)) return true;
+  return /\b(Errcode|errno): 28\b|No space left on device/.test(message);
+}
+
+/**
+ * Thrown (as a driver error, so isDatabaseUnavailable sees it) when the SQLite connection is inside a
+ * transaction nobody owns and even ROLLBACK cannot end it: every write on it would be acknowledged
+ * and never committed, so none is let through (data-source-guard.ts).
+ */
+export const DATABASE_CONNECTION_STUCK = 'DATABASE_CONNECTION_STUCK';
+
+/**
+ * Driver error codes of a database that cannot be reached, dropped the connection or cannot write
+ * now (mysql2, node net, SQLite busy, I/O error, read-only file, disk full): a retry may succeed, so
+ * they answer 503 (507 for a full disk) and a running job resumes later.
+ */
+const DATABASE_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'SQLITE_BUSY', 'EPIPE', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_SERVER_SHUTDOWN', 'SQLITE_CANTOPEN', DATABASE_CONNECTION_STUCK]);
+/** better-sqlite3 reports extended result codes (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED, ...). */
+const DATABASE_UNAVAILABLE_PREFIXES = ['SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_BUSY'];
+
+/** True when the error (or the driver error TypeORM wraps) says the database is unreachable or cannot write now. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (isAppError(error)) return false;
-  const err = error as { code?: unknown; driverError?: { code?: unknown }; message?: unknown } | undefined;
-  const code = err?.code ?? err?.driverError?.code;
-  if (typeof code === 'string' && DATABASE_UNAVAILABLE_CODES.has(code)) return true;
+  if (isDatabaseFull(error)) return true;
+  const { code, message } = driverFields(error);
+  if (code !== undefined && (DATABASE_UNAVAILABLE_CODES.has(code) || DATABASE_UNAVAILABLE_PREFIXES.some((p) => code.startsWith(p)))) return true;
   // mysql2 refuses work on a pool connection that already died with a plain Error.
-  return typeof err?.message === 'string' && /Can't add new command when connection is in closed state|Pool is closed/.test(err.message);
+  return /Can't add new command when connection is in closed state|Pool is closed/.test(message);
 }

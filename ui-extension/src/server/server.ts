@@ -81,6 +81,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       process.stdout.write(`\n  Initial admin password: ${admin.generatedPassword}\n  (also written to ${config.admin.password_file}, mode 0600)\n\n`);
     }
     if (config.demo.seed && (await services.inventory.seedDemoInventory())) logger.info('demo inventory seeded');
+    // The first database check runs before the port opens: /readyz never answers from no data.
+    // Proxies are checked in the background from now on (`unknown` until their first answer).
+    await services.databaseHealth.check();
+    services.databaseHealth.start();
+    services.proxyMonitor.start();
     services.jobs.start();
     if (config.scheduler.enabled) services.scheduleWaker.start();
     const syncTimer = config.proxies.sync_interval_s > 0
@@ -116,6 +121,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         puppetdb?.close();
         clearInterval(sessionPurge);
         await services.jobs.stop();
+        await services.proxyMonitor.stop();
+        await services.databaseHealth.stop();
         proxyClient.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -23,11 +23,14 @@ import { createNamespaceService, type NamespaceServiceDeps } from './namespaces/
 import { createScheduleRepository } from './scheduler/schedule.repository';
 import { createScheduleService } from './scheduler/schedule.service';
 import { createScheduleWaker } from './scheduler/schedule-waker';
+import { createProxyMonitor, type ProxyHealth } from './proxies/proxy-monitor';
 import { databasePoolStats } from './data-source';
 import { createServerMetrics } from './metrics/metrics';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from './logger';
 import type { PuppetDbClient } from './puppetdb/puppetdb.client';
+import { createDatabaseHealth } from './status/database-health';
+import { createHealthProbeRepository } from './status/health-probe.repository';
 import { createStatusService } from './status/status.service';
 import { packageVersion } from './version';
 
@@ -39,7 +42,7 @@ export interface ServiceContext {
   /** Lists a proxy's nodes (the proxy client provides it); without it a proxy sync fails FAILED_PRECONDITION. */
   listNodes?: ListNodes;
   /** The proxy client's job calls (proxies/proxy-client.ts); without it job hosts fail UNAVAILABLE. */
-  proxyClient?: JobProxyClient & NamespaceServiceDeps['proxies'] & { getInfo?(url: string): Promise<unknown> };
+  proxyClient?: JobProxyClient & NamespaceServiceDeps['proxies'] & { getInfo?(url: string, options?: { deadlineMs?: number }): Promise<unknown> };
   /** Checks job arguments against the DDL (422 naming input and rule); without it jobs cannot be created. */
   validateArguments?: ValidateArguments;
   /** Names this instance in job leases; a restart with the same id resumes its running jobs at once. */
@@ -66,23 +69,10 @@ export function buildServices(ctx: ServiceContext) {
     idleTimeoutS: ctx.config.http.session_idle_timeout_s,
     logger: ctx.logger.child({ component: 'sessions' }),
   });
-  const status = createStatusService({
-    dataSource: ctx.dataSource,
-    databaseKind: ctx.config.database.type,
-    version: packageVersion(),
-    // Called per status request, after the lines below have built smartProxies and proxyClient.
-    proxyReachability: async () => Promise.all((await smartProxies.list()).map(async (p) => {
-      try {
-        await (proxyClient.getInfo ? proxyClient.getInfo(p.url) : proxyClient.listAgents(p.url));
-        return { id: p.id, name: p.name, url: p.url, reachable: true };
-      } catch (error) {
-        return { id: p.id, name: p.name, url: p.url, reachable: false, error: (error as Error).message };
-      }
-    })),
-    proxyIdsIn: async (scope) => (await smartProxies.listIn(scope)).map((p) => p.id),
-  });
   const inventoryStore = createInventoryStore(ctx.dataSource);
-  const inventory = createInventoryService({ store: inventoryStore, clock: ctx.clock, logger: ctx.logger.child({ component: 'inventory' }) });
+  // The proxy monitor is built below (it needs smartProxies and proxyClient); read at call time.
+  const liveProxies: ProxyHealth = { isDown: (id) => proxyMonitor.isDown(id), get: (id) => proxyMonitor.get(id), all: () => proxyMonitor.all() };
+  const inventory = createInventoryService({ store: inventoryStore, clock: ctx.clock, logger: ctx.logger.child({ component: 'inventory' }), proxyHealth: liveProxies });
   const proxySync = createProxySyncService({
     store: inventoryStore,
     listNodes: ctx.listNodes ?? (async () => { throw new AppError('FAILED_PRECONDITION', 'no proxy client is configured to list nodes'); }),
@@ -95,6 +85,33 @@ export function buildServices(ctx: ServiceContext) {
   const namespaces = createNamespaceService({ smartProxies, proxies: proxyClient, clock: ctx.clock, logger: ctx.logger.child({ component: 'namespaces' }) });
   // Job leases and schedule runs name the same instance.
   const instanceId = ctx.instanceId ?? randomUUID();
+  // databaseHealth.start() and proxyMonitor.start() belong to server start; stop() to close.
+  const databaseHealth = createDatabaseHealth({
+    dataSource: ctx.dataSource,
+    probes: createHealthProbeRepository(ctx.dataSource),
+    instanceId,
+    clock: ctx.clock,
+    logger: ctx.logger.child({ component: 'health' }),
+    intervalMs: ctx.config.health.database_interval_ms,
+    timeoutMs: ctx.config.health.timeout_ms,
+  });
+  const proxyMonitor = createProxyMonitor({
+    listProxies: async () => (await smartProxies.list()).map(({ id, name, url }) => ({ id, name, url })),
+    getInfo: (url, deadlineMs) => (proxyClient.getInfo ? proxyClient.getInfo(url, { deadlineMs }) : proxyClient.listAgents(url)),
+    persist: (id, state, at) => smartProxies.setStatus(id, state, at),
+    clock: ctx.clock,
+    logger: ctx.logger.child({ component: 'proxy-monitor' }),
+    intervalMs: ctx.config.health.proxy_interval_ms,
+    timeoutMs: ctx.config.health.timeout_ms,
+    failuresBeforeOffline: ctx.config.health.proxy_failures,
+  });
+  const status = createStatusService({
+    databaseKind: ctx.config.database.type,
+    version: packageVersion(),
+    database: databaseHealth,
+    proxies: proxyMonitor,
+    proxiesIn: (scope) => smartProxies.listIn(scope),
+  });
   // jobs.start() (supervision, take-over after restart, retention) belongs to server start; jobs.stop() to close.
   const jobs = createJobInvocationService({
     repo: createJobInvocationRepository(ctx.dataSource),
@@ -131,7 +148,7 @@ export function buildServices(ctx: ServiceContext) {
   wake = () => scheduleWaker.wake();
   const jobRepo = createJobInvocationRepository(ctx.dataSource);
   metrics.attach({ jobsByState: () => jobRepo.countByState(), pool: () => databasePoolStats(ctx.dataSource), longPollsWaiting: () => jobs.waiters.size() });
-  return { auth, sessions, audit, userManagement, status, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics };
+  return { auth, sessions, audit, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics };
 }
 
 export type Services = ReturnType<typeof buildServices>;

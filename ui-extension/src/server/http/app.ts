@@ -13,7 +13,7 @@ import { createAuthenticatedRoutes } from './routes/index';
 import { createMetricsRoutes, requestTiming } from './routes/metrics.routes';
 import { createOpenApiRoutes } from './routes/openapi.routes';
 import { createSessionRoutes } from './routes/session.routes';
-import { createStatusRoutes } from './routes/status.routes';
+import { createHealthRoutes, createStatusRoutes } from './routes/status.routes';
 
 export interface AppOptions {
   services: Services;
@@ -40,6 +40,8 @@ export function createApp(options: AppOptions): Express {
     // Before body parsing and user authentication: a scrape needs neither.
     app.use(createMetricsRoutes(options.services.metrics, { bearerToken: metricsConfig.bearer_token }));
   }
+  // Load balancer checks: before body parsing and authentication, which they need neither of.
+  app.use(createHealthRoutes(options.services.status));
   app.use(express.json({ limit: '5mb' }));
   const auth = createAuthenticator(options.services.auth, options.services.sessions, { secureCookie: options.secureCookies ?? false });
   app.use(auth.initialize());

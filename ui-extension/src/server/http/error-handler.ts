@@ -1,10 +1,17 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, isAppError, isDatabaseUnavailable } from '../errors';
+import { AppError, isAppError, isDatabaseFull, isDatabaseUnavailable } from '../errors';
 
-/** Database or network failures that a retry may fix become UNAVAILABLE (503), not INTERNAL. */
+/**
+ * A full disk is RESOURCE_EXHAUSTED (google/rpc/code.proto names "the entire file system is out of
+ * space" as its case) answered 507 Insufficient Storage, so a client and an operator see the cause;
+ * other database or network failures that a retry may fix become UNAVAILABLE (503), not INTERNAL.
+ */
+export const DATABASE_FULL_MESSAGE = 'the database is out of disk space and this write failed; retry once space is freed';
+
 function classify(error: unknown): AppError | undefined {
   if (isAppError(error)) return error;
   const err = error as { type?: string; status?: unknown; expose?: boolean } | undefined;
+  if (isDatabaseFull(error)) return new AppError('RESOURCE_EXHAUSTED', DATABASE_FULL_MESSAGE, { cause: error, httpStatus: 507 });
   if (isDatabaseUnavailable(error)) return new AppError('UNAVAILABLE', 'the database is unavailable; retry later', { cause: error });
   // body-parser: malformed JSON or too large a body.
   if (err?.type === 'entity.parse.failed') return new AppError('INVALID_ARGUMENT', 'request body: is not valid JSON', { cause: error });

@@ -10,7 +10,8 @@ import { writeHosts, type HostWriteSummary } from './host-writer';
 import type { HostgroupRow } from './hostgroup.repository';
 import { readInventoryText, validateInventory, type InventoryDocument } from './inventory-file';
 import type { InventoryRepositories, InventoryStore } from './inventory.repository';
-import type { SmartProxyRow } from './smart-proxy.repository';
+import type { ProxyHealth } from '../proxies/proxy-monitor';
+import { withLiveStatus, type SmartProxyRow } from './smart-proxy.repository';
 import type { TaxonomyKind, TaxonomyRow } from './taxonomy.repository';
 
 /**
@@ -75,6 +76,8 @@ export interface InventoryServiceDeps {
   store: InventoryStore;
   clock: () => Date;
   logger: Logger;
+  /** The proxy monitor's live view, shown over the stored status of each smart proxy. */
+  proxyHealth?: ProxyHealth;
 }
 
 /** Writes a validated document; shared by the file import, the demo seed and the Foreman sync. */
@@ -186,12 +189,15 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
       return group;
     },
 
-    listSmartProxies: (user, params) => store.smartProxies.search({ ...params, now: deps.clock(), scope: proxiesOf(user, 'listing smart proxies') }),
+    async listSmartProxies(user, params) {
+      const page = await store.smartProxies.search({ ...params, now: deps.clock(), scope: proxiesOf(user, 'listing smart proxies') });
+      return { ...page, results: page.results.map((p) => withLiveStatus(p, deps.proxyHealth)) };
+    },
 
     async getSmartProxy(user, idOrName) {
       const proxy = await store.smartProxies.findByIdOrName(idOrName, proxiesOf(user, 'showing a smart proxy'));
       if (!proxy) throw new AppError('NOT_FOUND', `smart proxy not found by id or name '${idOrName}'`);
-      return proxy;
+      return withLiveStatus(proxy, deps.proxyHealth);
     },
 
     listFactNames(user, params) {

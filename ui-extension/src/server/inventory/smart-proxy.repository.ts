@@ -2,6 +2,7 @@ import type { SmartProxyDto } from '@common/inventory';
 import type { HostScope } from '../auth/abilities';
 import { hostColumns, hostScopeSql, type Sql } from '../auth/scope-sql';
 import { compileSearch, sqlDateTime, type SearchDefinition } from '../search/compiler';
+import type { ProxyHealth } from '../proxies/proxy-monitor';
 import { SmartProxyEntity } from './smart-proxy.entity';
 import { dialectOf, placeholders, type Db } from './sql';
 
@@ -41,10 +42,31 @@ function toRow(e: SmartProxyEntity): SmartProxyRow {
     transport: e.transport,
     status: e.status,
     last_seen_at: e.lastSeenAt ? e.lastSeenAt.toISOString() : null,
+    status_checked_at: null,
+    status_reason: null,
     demo: e.demo,
     version: e.version,
     created_at: e.createdAt.toISOString(),
     updated_at: e.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * The row with this instance's live view of the proxy (proxies/proxy-monitor.ts) over the stored
+ * status, which changes only when a monitor or a sync writes it: the status is seconds old, and
+ * the last contact is the newer of the stored and the live one.
+ */
+export function withLiveStatus(row: SmartProxyRow, health: ProxyHealth | undefined): SmartProxyRow {
+  const live = health?.get(row.id);
+  if (!live?.checkedAt) return row;
+  const stored = row.last_seen_at ? Date.parse(row.last_seen_at) : 0;
+  const contact = Math.max(stored, live.lastContactAt?.getTime() ?? 0);
+  return {
+    ...row,
+    status: live.status,
+    last_seen_at: contact > 0 ? new Date(contact).toISOString() : null,
+    status_checked_at: live.checkedAt.toISOString(),
+    status_reason: live.status === 'online' ? null : live.reason,
   };
 }
 

@@ -50,7 +50,8 @@ export function fromGrpcError(error: unknown, proxyUrl: string): AppError {
 }
 
 export interface ProxyClients {
-  getInfo(url: string): Promise<ProxyInfo__Output>;
+  /** `deadlineMs` overrides proxies.deadline_ms (the health monitor's short checks). */
+  getInfo(url: string, options?: { deadlineMs?: number }): Promise<ProxyInfo__Output>;
   listAgents(url: string): Promise<AgentDdl__Output[]>;
   listNodes(url: string): Promise<Node__Output[]>;
   execute(url: string, request: ExecuteRequest, onEvent: (event: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void>;
@@ -177,7 +178,7 @@ export function createProxyClients(options: ProxyClientOptions): ProxyClients {
   }
 
   return {
-    getInfo: (url) => unary(url, (c, done) => c.GetInfo({}, metadata(), { deadline: deadline() }, done)),
+    getInfo: (url, call) => unary(url, (c, done) => c.GetInfo({}, metadata(), { deadline: call?.deadlineMs ? new Date(Date.now() + call.deadlineMs) : deadline() }, done)),
     listAgents: (url) => unary(url, (c, done) => c.ListAgents({}, metadata(), { deadline: deadline() }, (error, value) => done(error, value?.agents ?? []))),
     cancel: (url, executionId) => unary(url, (c, done) => c.Cancel({ execution_id: executionId }, metadata(), { deadline: deadline() }, done)),
 

@@ -1,61 +1,95 @@
-import type { DataSource } from 'typeorm';
 import { hasPermission, hostScope, type CurrentUser, type HostScope } from '../auth/abilities';
 import type { Config } from '../config';
+import { withLiveStatus, type SmartProxyRow } from '../inventory/smart-proxy.repository';
+import type { ProxyHealth, ProxyLiveStatus } from '../proxies/proxy-monitor';
+import type { DatabaseHealth, DatabaseHealthView } from './database-health';
 
 export interface ProxyReachability {
   id: number;
   name: string;
   url: string;
+  /** True when the last background check reached it. */
   reachable: boolean;
+  status: ProxyLiveStatus;
+  last_contact_at: string | null;
+  checked_at: string | null;
   error?: string;
 }
 
 export interface SystemStatus {
   result: 'ok' | 'degraded';
   version: string;
-  database: { kind: Config['database']['type']; reachable: boolean; error?: string; latency_ms?: number };
+  database: { kind: Config['database']['type']; reachable: boolean; writable: boolean; error?: string; latency_ms?: number; checked_at: string | null; writes_failing_since?: string };
   /** Only for an authenticated caller with view_smart_proxies, and only the proxies in their scope. */
   smart_proxies?: ProxyReachability[];
 }
 
-const PING_TIMEOUT_MS = 2000;
+/** `GET /readyz`: whether a load balancer should send this instance traffic, and why not. */
+export interface Readiness {
+  status: 'ready' | 'not_ready';
+  database: Pick<DatabaseHealthView, 'reachable' | 'writable' | 'reason' | 'checked_at'>;
+}
 
-/** `GET /api/v2/status`: what a health check or an operator needs to know at a glance. */
+/**
+ * `GET /api/v2/status` and `GET /readyz`: what a health check or an operator needs to know at a
+ * glance. Both read the background monitors (status/database-health.ts, proxies/proxy-monitor.ts)
+ * and never wait on the database or a proxy, so they answer in milliseconds whatever hangs.
+ */
 export function createStatusService(deps: {
-  dataSource: DataSource;
   databaseKind: Config['database']['type'];
   version: string;
-  /** Reachability of every registered proxy; empty until proxies are registered. */
-  proxyReachability: () => Promise<ProxyReachability[]>;
-  /** Ids of the proxies in a view_smart_proxies scope. */
-  proxyIdsIn: (scope: HostScope) => Promise<number[]>;
+  database: Pick<DatabaseHealth, 'view' | 'ready'>;
+  proxies: ProxyHealth;
+  /** The stored proxies in a view_smart_proxies scope (a registered proxy not checked yet is listed too). */
+  proxiesIn: (scope: HostScope) => Promise<SmartProxyRow[]>;
 }) {
-  async function pingDatabase(): Promise<SystemStatus['database']> {
-    const started = Date.now();
-    try {
-      await Promise.race([
-        deps.dataSource.query('SELECT 1'),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS).unref()),
-      ]);
-      return { kind: deps.databaseKind, reachable: true, latency_ms: Date.now() - started };
-    } catch (error) {
-      return { kind: deps.databaseKind, reachable: false, error: (error as Error).message };
-    }
+  function reachability(stored: SmartProxyRow): ProxyReachability {
+    const p = withLiveStatus(stored, deps.proxies);
+    return {
+      id: p.id,
+      name: p.name,
+      url: p.url,
+      reachable: p.status === 'online',
+      status: p.status as ProxyLiveStatus,
+      last_contact_at: p.last_seen_at,
+      checked_at: p.status_checked_at,
+      ...(p.status_reason ? { error: p.status_reason } : {}),
+    };
   }
 
   return {
+    /** True when this instance should get traffic: the database answers and takes writes. */
+    ready: () => deps.database.ready(),
+
+    readiness(): Readiness {
+      const { reachable, writable, reason, checked_at } = deps.database.view();
+      return { status: deps.database.ready() ? 'ready' : 'not_ready', database: { reachable, writable, ...(reason ? { reason } : {}), checked_at } };
+    },
+
     /**
      * Anyone may ask (a health check); `result` counts every proxy, but which proxies exist is
-     * shown only to a caller allowed to see them.
+     * shown only to a caller allowed to see them. The database's failure is named by its kind
+     * only (describeDatabaseFailure), never by a driver message that may carry its address.
      */
     async status(user?: CurrentUser): Promise<SystemStatus> {
-      const [database, proxies] = await Promise.all([pingDatabase(), deps.proxyReachability().catch(() => [])]);
-      const degraded = !database.reachable || proxies.some((p) => !p.reachable);
-      const body: SystemStatus = { result: degraded ? 'degraded' : 'ok', version: deps.version, database };
+      const db = deps.database.view();
+      // From memory only: an anonymous health check touches neither the database nor a proxy.
+      const degraded = !deps.database.ready() || deps.proxies.all().some((p) => p.status === 'offline');
+      const body: SystemStatus = {
+        result: degraded ? 'degraded' : 'ok',
+        version: deps.version,
+        database: {
+          kind: deps.databaseKind,
+          reachable: db.reachable,
+          writable: db.writable,
+          ...(db.reason ? { error: db.reason } : {}),
+          ...(db.latency_ms !== undefined ? { latency_ms: db.latency_ms } : {}),
+          checked_at: db.checked_at,
+          ...(db.writes_failing_since ? { writes_failing_since: db.writes_failing_since } : {}),
+        },
+      };
       if (user && hasPermission(user, 'view_smart_proxies')) {
-        const scope = hostScope(user, 'view_smart_proxies');
-        const visible = scope.all ? undefined : new Set(await deps.proxyIdsIn(scope));
-        body.smart_proxies = visible ? proxies.filter((p) => visible.has(p.id)) : proxies;
+        body.smart_proxies = (await deps.proxiesIn(hostScope(user, 'view_smart_proxies'))).map(reachability);
       }
       return body;
     },
