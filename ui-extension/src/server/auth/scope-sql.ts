@@ -59,6 +59,24 @@ export function hostScopeSql(scope: HostScope, columns: HostColumns): Sql {
   return or(scope.anyOf.map((c) => hostConditionSql(c, columns)));
 }
 
+/** The host column that refers to each kind of reference a host has. */
+const REFERENCE_COLUMN = { hostgroup: 'hostgroup_id', organization: 'organization_id', location: 'location_id' } as const;
+const RULE_IDS = { hostgroup: 'hostgroupIds', organization: 'organizationIds', location: 'locationIds' } as const;
+
+/**
+ * Hostgroups, organizations or locations a host scope reaches (rule 5 in abilities.ts), as a
+ * condition on their id column: those a rule of the scope names (a hostgroup rule includes every
+ * descendant), and those holding a host inside the scope (an EXISTS probe on the hosts' index of
+ * that column).
+ */
+export function referenceScopeSql(scope: HostScope, kind: keyof typeof REFERENCE_COLUMN, idColumn: string): Sql {
+  if (scope.all) return TRUE;
+  const named = [...new Set(scope.anyOf.flatMap((c) => c[RULE_IDS[kind]] ?? []))];
+  const inside = hostScopeSql(scope, hostColumns('rh'));
+  const holding: Sql = inside === FALSE ? FALSE : { sql: `EXISTS (SELECT 1 FROM hosts rh WHERE rh.${REFERENCE_COLUMN[kind]} = ${idColumn} AND ${inside.sql})`, params: inside.params };
+  return or([named.length > 0 ? inList(idColumn, named) : FALSE, holding]);
+}
+
 export function isEverything(sql: Sql): boolean {
   return sql === TRUE;
 }
