@@ -529,6 +529,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
      * or, when none can answer, from the newest job that ran it (as a replay would use).
      */
     async prepareStoredAction(user: CurrentUser, remoteActionId: number): Promise<PreparedAction> {
+      requirePermission(user, 'create_jobs', 'scheduling a stored action');
       const stored = await repo.findRemoteAction(remoteActionId);
       // An action the user may not see (its arguments may be secret) is as missing as an unknown one.
       if (!stored || !(await actionVisible(user, remoteActionId))) throw new AppError('NOT_FOUND', `remote action ${remoteActionId} not found`);
