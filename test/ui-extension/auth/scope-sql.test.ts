@@ -22,12 +22,13 @@ describe(jobScopeSql.name, () => {
     expect(jobScopeSql({ all: false, anyOf: [{ namespaces: ['package'], host: 'all' }] }, aliases, 7)).toEqual({ sql: '(ra.namespace IS NOT NULL AND ra.namespace IN (?))', params: ['package'] });
   });
 
-  it('admits a job with host rows none outside the rules for its agent, an unrestricted rule, or the owner', () => {
+  it('admits a job with host rows none outside the rules for its agent, by an unrestricted rule, or without host rows by its owner', () => {
     const sql = jobScopeSql({ all: false, anyOf: [{ namespaces: ['package'], host: { hostgroupIds: [1] } }, { namespaces: ['rpcutil'], host: 'all' }] }, aliases, 7);
     const pkg = '(ra.namespace IS NOT NULL AND ra.namespace IN (?))';
     const rpc = '(ra.namespace IS NOT NULL AND ra.namespace IN (?))';
-    expect(sql.sql).toBe(`((${pkg} OR ${rpc}) AND (${rpc} OR job.owner_id = ? OR (EXISTS (SELECT 1 FROM job_invocation_hosts ajh WHERE ajh.job_invocation_id = job.id) AND NOT EXISTS (SELECT 1 FROM job_invocation_hosts sjh LEFT JOIN hosts sh ON sh.id = sjh.host_id WHERE sjh.job_invocation_id = job.id AND NOT ((${pkg} AND (sh.hostgroup_id IS NOT NULL AND sh.hostgroup_id IN (?))) OR ${rpc})))))`);
-    expect(sql.params).toEqual(['package', 'rpcutil', 'rpcutil', 7, 'package', 1, 'rpcutil']);
+    const rows = 'SELECT 1 FROM job_invocation_hosts ajh WHERE ajh.job_invocation_id = job.id';
+    expect(sql.sql).toBe(`((${pkg} OR ${rpc}) AND (${rpc} OR (EXISTS (${rows}) AND NOT EXISTS (SELECT 1 FROM job_invocation_hosts sjh LEFT JOIN hosts sh ON sh.id = sjh.host_id WHERE sjh.job_invocation_id = job.id AND NOT ((${pkg} AND (sh.hostgroup_id IS NOT NULL AND sh.hostgroup_id IN (?))) OR ${rpc}))) OR (NOT EXISTS (${rows}) AND job.owner_id = ?)))`);
+    expect(sql.params).toEqual(['package', 'rpcutil', 'rpcutil', 'package', 1, 'rpcutil', 7]);
   });
 
   it('never admits a job without host rows through the mere absence of rows outside the scope', () => {

@@ -63,6 +63,20 @@ describe.each(testDatabases())('jobs without host rows on $kind', (database) => 
     expect(await state(job.id)).toBe('cancelled');
   });
 
+  it('keeps a job with host rows to the hosts rule, for its owner too, once they are out of its scope', async () => {
+    const marker = `${s.prefix}owned-db`;
+    const job = (await s.as('outOfScope').post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting: { host_ids: [s.hosts.dbA.id] }, description: marker, timeout: 5 } }).expect(201)).body as Job;
+    await s.waitFinal(job.id);
+    expect(await listed('outOfScope', marker)).toEqual([job.id]);
+    await admin().put(`/api/v2/users/${s.users.outOfScope}`, { user: { role_ids: [s.roles.webTeam] } }).expect(200);
+    try {
+      expect(await listed('outOfScope', marker)).toEqual([]);
+      expect((await s.as('outOfScope').get(`/api/v2/remote_execution/jobs/${job.id}`)).status).toBe(404);
+    } finally {
+      await admin().put(`/api/v2/users/${s.users.outOfScope}`, { user: { role_ids: [s.roles.dbTeam] } }).expect(200);
+    }
+  });
+
   it('hides a job that matched no host, with its targeting and arguments, from users limited to some hosts', async () => {
     const marker = `${s.prefix}nohost`;
     const job = (await admin().post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: s.secretPackage }, targeting: { search: `name = ${s.prefix}nowhere` }, description: marker, timeout: 5 } }).expect(201)).body as Job;
@@ -83,7 +97,10 @@ describe.each(testDatabases())('jobs without host rows on $kind', (database) => 
     await createJobInvocationRepository(s.db.dataSource).purgeHostsFinishedBefore(new Date(Date.now() + 60_000), new Date());
     expect(await reach('outOfScope', s.jobs.webStatus.id)).toEqual([404, 404, 404, 404, 404]);
     expect(await reach('outOfScope', mine.id)).toEqual([404, 404, 404, 404, 404]);
-    expect(await listed('outOfScope', s.prefix)).toEqual([]);
+    // Of everything purged it still lists only its own job (from the test before).
+    const others = [...Object.values(s.jobs).map((j) => j.id), mine.id];
+    expect((await listed('outOfScope', s.prefix)).filter((id) => others.includes(id))).toEqual([]);
+    expect(await listed('outOfScope', `${s.prefix}owned-db`)).toHaveLength(1);
     // Its owner keeps it; the job is final, so cancelling it says so.
     expect(await reach('inScope', mine.id)).toEqual([200, 200, 200, 201, 400]);
   });

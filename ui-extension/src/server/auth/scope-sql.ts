@@ -87,7 +87,7 @@ export function isEverything(sql: Sql): boolean {
  *  - the job has host rows and none lies outside the hosts those rules reach (hosts as they are
  *    now; a job host whose host was deleted counts as outside), or
  *  - one rule covering its action reaches every host (no host condition), or
- *  - the job is the caller's own (`ownerId`, the caller's user id).
+ *  - the job has no host rows and is the caller's own (`ownerId`, the caller's user id).
  * A job without host rows (scheduled and not yet launched, purged by retention, or matching no
  * host) therefore reaches only its owner and unrestricted rules, never everyone through the vacuous
  * absence of rows. One condition on the job row, for listings (one query) and single jobs alike;
@@ -107,13 +107,14 @@ export function jobScopeSql(scope: ActionScope, aliases: { job: string; action: 
   const reach = or(scope.anyOf.map((r) => and([covers(r), hostConditionSql(r.host, hostColumns('sh'))])));
   if (reach === TRUE) return anyRule;
   const everywhere = or(scope.anyOf.filter((r) => r.host === 'all').map(covers));
-  const owned: Sql = ownerId === null ? FALSE : { sql: `${aliases.job}.owner_id = ?`, params: [ownerId] };
-  const hasHosts: Sql = { sql: `EXISTS (SELECT 1 FROM job_invocation_hosts ajh WHERE ajh.job_invocation_id = ${aliases.job}.id)`, params: [] };
+  const rows = `SELECT 1 FROM job_invocation_hosts ajh WHERE ajh.job_invocation_id = ${aliases.job}.id`;
   const noneOutside: Sql = {
     sql: `NOT EXISTS (SELECT 1 FROM job_invocation_hosts sjh LEFT JOIN hosts sh ON sh.id = sjh.host_id WHERE sjh.job_invocation_id = ${aliases.job}.id AND NOT ${reach.sql})`,
     params: reach.params,
   };
-  return and([anyRule, or([everywhere, owned, and([hasHosts, noneOutside])])]);
+  const byHosts = and([{ sql: `EXISTS (${rows})`, params: [] }, noneOutside]);
+  const byOwner: Sql = ownerId === null ? FALSE : { sql: `(NOT EXISTS (${rows}) AND ${aliases.job}.owner_id = ?)`, params: [ownerId] };
+  return and([anyRule, or([everywhere, byHosts, byOwner])]);
 }
 
 /** Rewrites `?` placeholders to TypeORM named parameters (`:prefix0`, ...), for query builders. */
