@@ -6,6 +6,8 @@ import { CreateSchedules1764300000000 } from './1764300000000-CreateSchedules';
 import { CreateUserSessions1764400000000 } from './1764400000000-CreateUserSessions';
 import { AddJobTargetingPql1764500000000 } from './1764500000000-AddJobTargetingPql';
 import { CreateHealthProbes1765300000000 } from './1765300000000-CreateHealthProbes';
+import { AddJobOwnerId1765400000000 } from './1765400000000-AddJobOwnerId';
+import { BackfillJobOwnerId1765400100000 } from './1765400100000-BackfillJobOwnerId';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -20,4 +22,6 @@ export const MIGRATIONS = [
   CreateUserSessions1764400000000,
   AddJobTargetingPql1764500000000,
   CreateHealthProbes1765300000000,
+  AddJobOwnerId1765400000000,
+  BackfillJobOwnerId1765400100000,
 ];

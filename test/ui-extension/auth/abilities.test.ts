@@ -9,7 +9,9 @@ import {
   hostScope,
   parseFilterSearch,
   PERMISSIONS,
+  ruleWithin,
   rulesFromFilters,
+  uncoveredRules,
   type CurrentUser,
   type TaxonomyLookup,
 } from '@server/auth/abilities';
@@ -146,6 +148,13 @@ describe(allowsHost.name, () => {
 });
 
 describe(abilityFor.name, () => {
+  it('keeps manage_schedules from granting manage_others_schedules through CASL\'s manage wildcard', () => {
+    const own = user([{ permission: 'manage_schedules' }]);
+    expect(hasPermission(own, 'manage_schedules')).toBe(true);
+    expect(hasPermission(own, 'manage_others_schedules')).toBe(false);
+    expect(hasPermission(user([{ permission: 'manage_others_schedules' }]), 'manage_schedules')).toBe(false);
+  });
+
   it('maps permissions to CASL actions and subjects', () => {
     const ability = abilityFor(user([{ permission: 'manage_users' }, { permission: 'view_hosts', hostgroupIds: [1] }]));
     expect(ability.can('manage', 'User')).toBe(true);
@@ -153,5 +162,36 @@ describe(abilityFor.name, () => {
     expect(ability.can('view', 'Host')).toBe(true);
     expect(ability.can('create', 'Job')).toBe(false);
     expect(hasPermission(user([{ permission: 'view_hosts', hostgroupIds: [] }]), 'view_hosts')).toBe(true);
+  });
+});
+
+describe(ruleWithin.name, () => {
+  it('holds a rule inside one of the same permission whose every condition is absent or wider', () => {
+    expect(ruleWithin({ permission: 'view_hosts', hostgroupIds: [2] }, { permission: 'view_hosts', hostgroupIds: [1, 2] })).toBe(true);
+    expect(ruleWithin({ permission: 'view_hosts', hostgroupIds: [2] }, { permission: 'view_hosts' })).toBe(true);
+    expect(ruleWithin({ permission: 'create_jobs', namespaces: ['package'], actions: ['status'], organizationIds: [10] }, { permission: 'create_jobs', namespaces: ['package'], organizationIds: [10, 11] })).toBe(true);
+  });
+
+  it('refuses another permission, a missing condition or a wider list', () => {
+    expect(ruleWithin({ permission: 'view_jobs' }, { permission: 'view_hosts' })).toBe(false);
+    expect(ruleWithin({ permission: 'view_hosts' }, { permission: 'view_hosts', hostgroupIds: [1] })).toBe(false);
+    expect(ruleWithin({ permission: 'view_hosts', hostgroupIds: [1, 5] }, { permission: 'view_hosts', hostgroupIds: [1, 2] })).toBe(false);
+    expect(ruleWithin({ permission: 'create_jobs', namespaces: ['package'] }, { permission: 'create_jobs', namespaces: ['package'], actions: ['status'] })).toBe(false);
+    expect(ruleWithin({ permission: 'view_hosts', hostgroupIds: [1] }, { permission: 'view_hosts', hostgroupIds: [1], locationIds: [20] })).toBe(false);
+  });
+});
+
+describe(uncoveredRules.name, () => {
+  const granted = [{ permission: 'view_hosts' as const, hostgroupIds: [1] }, { permission: 'manage_inventory' as const }];
+
+  it('answers the granted rules no rule of the actor holds, and none for an administrator', () => {
+    expect(uncoveredRules(user([{ permission: 'view_hosts', hostgroupIds: [1, 2] }]), granted)).toEqual([{ permission: 'manage_inventory' }]);
+    expect(uncoveredRules(user([], true), granted)).toEqual([]);
+    expect(uncoveredRules(user(undefined), [])).toEqual([]);
+  });
+
+  it('refuses a grant that only two of the actor\'s rules cover together', () => {
+    const actor = user([{ permission: 'view_hosts', hostgroupIds: [1] }, { permission: 'view_hosts', hostgroupIds: [2] }]);
+    expect(uncoveredRules(actor, [{ permission: 'view_hosts', hostgroupIds: [1, 2] }])).toHaveLength(1);
   });
 });

@@ -16,18 +16,28 @@ describe(hostScopeSql.name, () => {
 });
 
 describe(jobScopeSql.name, () => {
+  const aliases = { job: 'job', action: 'ra' };
+
   it('needs no host check when every matching rule reaches all hosts', () => {
-    expect(jobScopeSql({ all: false, anyOf: [{ namespaces: ['package'], host: 'all' }] }, { job: 'job', action: 'ra' })).toEqual({ sql: '(ra.namespace IS NOT NULL AND ra.namespace IN (?))', params: ['package'] });
+    expect(jobScopeSql({ all: false, anyOf: [{ namespaces: ['package'], host: 'all' }] }, aliases, 7)).toEqual({ sql: '(ra.namespace IS NOT NULL AND ra.namespace IN (?))', params: ['package'] });
   });
 
-  it('refuses jobs with any host outside the rules that cover their agent', () => {
-    const sql = jobScopeSql({ all: false, anyOf: [{ namespaces: ['package'], host: { hostgroupIds: [1] } }] }, { job: 'job', action: 'ra' });
-    expect(sql.sql).toBe('((ra.namespace IS NOT NULL AND ra.namespace IN (?)) AND NOT EXISTS (SELECT 1 FROM job_invocation_hosts sjh LEFT JOIN hosts sh ON sh.id = sjh.host_id WHERE sjh.job_invocation_id = job.id AND NOT ((ra.namespace IS NOT NULL AND ra.namespace IN (?)) AND (sh.hostgroup_id IS NOT NULL AND sh.hostgroup_id IN (?)))))');
-    expect(sql.params).toEqual(['package', 'package', 1]);
+  it('admits a job with host rows none outside the rules for its agent, by an unrestricted rule, or without host rows by its owner', () => {
+    const sql = jobScopeSql({ all: false, anyOf: [{ namespaces: ['package'], host: { hostgroupIds: [1] } }, { namespaces: ['rpcutil'], host: 'all' }] }, aliases, 7);
+    const pkg = '(ra.namespace IS NOT NULL AND ra.namespace IN (?))';
+    const rpc = '(ra.namespace IS NOT NULL AND ra.namespace IN (?))';
+    const rows = 'SELECT 1 FROM job_invocation_hosts ajh WHERE ajh.job_invocation_id = job.id';
+    expect(sql.sql).toBe(`((${pkg} OR ${rpc}) AND (${rpc} OR (EXISTS (${rows}) AND NOT EXISTS (SELECT 1 FROM job_invocation_hosts sjh LEFT JOIN hosts sh ON sh.id = sjh.host_id WHERE sjh.job_invocation_id = job.id AND NOT ((${pkg} AND (sh.hostgroup_id IS NOT NULL AND sh.hostgroup_id IN (?))) OR ${rpc}))) OR (NOT EXISTS (${rows}) AND job.owner_id = ?)))`);
+    expect(sql.params).toEqual(['package', 'rpcutil', 'rpcutil', 'package', 1, 'rpcutil', 7]);
+  });
+
+  it('never admits a job without host rows through the mere absence of rows outside the scope', () => {
+    const sql = jobScopeSql({ all: false, anyOf: [{ host: { hostgroupIds: [1] } }] }, aliases, null);
+    expect(sql.sql).toMatch(/^\(EXISTS \(SELECT 1 FROM job_invocation_hosts ajh WHERE ajh.job_invocation_id = job.id\) AND NOT EXISTS /);
   });
 
   it('is 1=0 without rules', () => {
-    expect(jobScopeSql({ all: false, anyOf: [] }, { job: 'job', action: 'ra' }).sql).toBe('1=0');
+    expect(jobScopeSql({ all: false, anyOf: [] }, aliases, 7).sql).toBe('1=0');
   });
 });
 

@@ -16,6 +16,13 @@
  *             jobs of package.status on hostgroup web (and nothing else)
  *   manager   built-in Manager, organization OrgA
  *   admin     the admin flag
+ *
+ * and the limited users the authorization matrix (http/permission-matrix.ts) compares:
+ *
+ *   inScope      role "Web team": view hosts and proxies on hostgroup web; view, run and cancel jobs,
+ *                manage its own and others' schedules, on hostgroup web (any agent)
+ *   outOfScope   role "Db team": the same on hostgroup db
+ *   userManager  role "User managers": manage_users and nothing else
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -39,7 +46,7 @@ import { createTestProxyClient, startTestProxy, type TestProxy } from '../../job
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 export const PASSWORD = 'auth-test-password';
-export const PERSONAS = ['anonymous', 'viewer', 'operator', 'manager', 'admin'] as const;
+export const PERSONAS = ['anonymous', 'viewer', 'operator', 'manager', 'admin', 'inScope', 'outOfScope', 'userManager'] as const;
 export type Persona = (typeof PERSONAS)[number];
 
 export interface SeededJob {
@@ -62,7 +69,7 @@ export interface AuthStack {
   proxyAuditFiles: Record<'a' | 'b', string>;
   organizations: Record<'a' | 'b', number>;
   users: Record<Exclude<Persona, 'anonymous'>, number>;
-  roles: { webOperator: number };
+  roles: { webOperator: number; webTeam: number; dbTeam: number; userManagers: number };
   /** Jobs made by admin before the tests: status on webA, a secret status on dbB, status on webB, ping on webA. */
   jobs: { webStatus: SeededJob; dbSecret: SeededJob; webBStatus: SeededJob; webPing: SeededJob };
   /** The secret package argument of jobs.dbSecret. */
@@ -187,12 +194,26 @@ export async function startAuthStack(database: TestDatabase, options: AuthStackO
     await admin.post('/api/v2/filters', { filter: { role_id: webOperator.id, permissions: ['view_hosts', 'view_smart_proxies'], search: 'hostgroup = web' } }).expect(201);
     await admin.post('/api/v2/filters', { filter: { role_id: webOperator.id, permissions: ['view_jobs', 'create_jobs', 'cancel_jobs'], search: 'namespace = package and action = status and hostgroup = web' } }).expect(201);
 
-    const createUser = async (persona: 'viewer' | 'operator' | 'manager', roleIds: number[], organizationIds: number[] = []) =>
+    const team = async (name: string, hostgroup: string) => {
+      const role = (await admin.post('/api/v2/roles', { role: { name: `${prefix}${name}` } }).expect(201)).body as { id: number };
+      await admin.post('/api/v2/filters', { filter: { role_id: role.id, permissions: ['view_hosts', 'view_smart_proxies'], search: `hostgroup = ${hostgroup}` } }).expect(201);
+      await admin.post('/api/v2/filters', { filter: { role_id: role.id, permissions: ['view_jobs', 'create_jobs', 'cancel_jobs', 'manage_schedules', 'manage_others_schedules'], search: `hostgroup = ${hostgroup}` } }).expect(201);
+      return role.id;
+    };
+    const webTeam = await team('Web team', 'web');
+    const dbTeam = await team('Db team', 'db');
+    const userManagers = (await admin.post('/api/v2/roles', { role: { name: `${prefix}User managers` } }).expect(201)).body as { id: number };
+    await admin.post('/api/v2/filters', { filter: { role_id: userManagers.id, permissions: ['manage_users'] } }).expect(201);
+
+    const createUser = async (persona: Exclude<Persona, 'anonymous' | 'admin'>, roleIds: number[], organizationIds: number[] = []) =>
       ((await admin.post('/api/v2/users', { user: { login: login(persona), password: PASSWORD, role_ids: roleIds, organization_ids: organizationIds } }).expect(201)).body as { id: number }).id;
     const users = {
       viewer: await createUser('viewer', [await roleId('Viewer')]),
       operator: await createUser('operator', [webOperator.id]),
       manager: await createUser('manager', [await roleId('Manager')], [organizations.a]),
+      inScope: await createUser('inScope', [webTeam]),
+      outOfScope: await createUser('outOfScope', [dbTeam]),
+      userManager: await createUser('userManager', [userManagers.id]),
       admin: ((await admin.get('/api/v2/current_user').expect(200)).body as { id: number }).id,
     };
 
@@ -218,7 +239,7 @@ export async function startAuthStack(database: TestDatabase, options: AuthStackO
       webPing: await seedJob('web-ping', 'rpcutil', 'ping', {}, hosts.webA.id),
     };
 
-    return { prefix, db, app, url, services, hosts, hostgroups, proxies, collectives, proxyAuditFiles, organizations, users, roles: { webOperator: webOperator.id }, jobs, secretPackage, as, waitFinal, close };
+    return { prefix, db, app, url, services, hosts, hostgroups, proxies, collectives, proxyAuditFiles, organizations, users, roles: { webOperator: webOperator.id, webTeam, dbTeam, userManagers: userManagers.id }, jobs, secretPackage, as, waitFinal, close };
   } catch (error) {
     await close().catch(() => undefined);
     throw error;

@@ -2,6 +2,7 @@
  * Every authorization rule of the ui-extension, in one place (STYLE.md §1): the permissions, the
  * built-in roles, what a filter's search may say, and how a user's filters become CASL rules.
  * Services ask the helpers at the bottom; repositories turn the scopes into SQL (auth/scope-sql.ts).
+ * docs/SECURITY.md states the same rules for operators, with the matrix of who may call what.
  *
  * Foreman's model (app/models/role.rb, filter.rb): a user has roles; a role has filters; a filter
  * grants permissions, narrowed by a search. Here the search may name the agent (`namespace`), the
@@ -9,6 +10,43 @@
  * `namespace = package and action = status and hostgroup = web`. A user's own organizations and
  * locations narrow every host-scoped rule further, as Foreman's taxonomies do. Administrators pass
  * every check.
+ *
+ * The rules the services enforce on top of the permissions:
+ *
+ * 1. Administrators only for administrators. Only an administrator creates an administrator,
+ *    sets the admin flag, or touches an administrator's account in any way: its password, roles,
+ *    taxonomies, state, login, deletion and its personal access tokens (list, show, create, revoke).
+ *
+ * 2. Grant only what you hold (Foreman's `escalate_roles`, without the permission that lifts it:
+ *    whoever held it could give itself everything, which is what the admin flag already means).
+ *    A non-administrator with manage_users may give a user (itself included) roles and taxonomies
+ *    only when every rule the user then has lies inside one rule the giver has (`uncoveredRules`):
+ *    the same permission, and for each condition (agents, actions, hostgroups, organizations,
+ *    locations) the giver's rule has none or a list that holds all of the granted one's. Taking an
+ *    organization away from a user widens its rules, so it is checked the same way. A filter written
+ *    on any role (created, changed, or copied by a clone) must lie inside the writer's rules, read
+ *    as it would apply to a user without taxonomies (the widest it can reach).
+ *
+ * 3. Manage only users and roles you cover. A non-administrator changes, deletes or resets the
+ *    password of another user, or lists, shows, creates or revokes its tokens, only when that user's
+ *    rules all lie inside its own: logging in as that user, or acting as it through a token, gains
+ *    nothing. It renames, deletes or removes filters from a role only when it covers every filter of
+ *    that role. Reading users, roles and filters needs manage_users alone: they hold no secret.
+ *
+ * 4. Jobs and schedules follow their whole targeting and their owner. A job with host rows is
+ *    reached by a permission's rules for its agent and action when they reach every one of its hosts
+ *    (`jobScopeSql`); a job without any (scheduled and not yet launched, purged by retention, or
+ *    matching no host) only by its owner and by rules for its action without host conditions. A
+ *    schedule is read by its owner, or by view_jobs rules for its action that reach every host of its
+ *    targeting resolved in full (not through the reader's view). Changing, enabling, disabling or
+ *    deleting one needs create_jobs and manage_schedules for its action with every host of its
+ *    targeting, resolved in full, inside their scopes (an outside host refuses, it is never dropped),
+ *    and ownership or manage_others_schedules for its action and hosts likewise. An owner may always
+ *    disable or delete its own schedule with manage_schedules for its action: stopping reaches no host.
+ *
+ * 5. Reference lists follow the hosts. Hostgroups, organizations and locations are listed, shown
+ *    and completed when the caller's view_hosts rules name them or reach a host in them; fact names
+ *    when a host the caller sees has the fact.
  */
 import { AbilityBuilder, createMongoAbility, subject as asSubject, type MongoAbility, type MongoQuery } from '@casl/ability';
 import { AppError } from '../errors';
@@ -40,6 +78,7 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
   { id: 7, name: 'manage_users', resource_type: 'User', description: 'Manage users, roles and filters, and other users\' tokens', conditions: [] },
   { id: 8, name: 'view_audit_logs', resource_type: 'Audit', description: 'See every audit entry (without it, only one\'s own)', conditions: [] },
   { id: 9, name: 'manage_inventory', resource_type: 'Inventory', description: 'Import inventories and refresh smart proxies', conditions: [] },
+  { id: 10, name: 'manage_others_schedules', resource_type: 'Schedule', description: 'Change and delete schedules other users own (with manage_schedules and create_jobs for their action and hosts)', conditions: ['host', 'action'] },
 ];
 
 const PERMISSION_BY_NAME = new Map(PERMISSIONS.map((p) => [p.name, p]));
@@ -65,8 +104,8 @@ const OPERATE: Permission[] = [...VIEW, 'create_jobs', 'cancel_jobs'];
 /**
  * The built-in roles, written to the database at every start (auth.service `ensureBuiltinRoles`)
  * and locked there: to narrow one, clone it and edit the clone's filters. Manager is the Operator
- * plus schedules; only Admin (and the admin flag) manages users, sees every audit entry and
- * changes the inventory, because those reach beyond any organization.
+ * plus its own schedules; only Admin (and the admin flag) manages users and others' schedules, sees
+ * every audit entry and changes the inventory, because those reach beyond any organization.
  */
 export const BUILTIN_ROLES: readonly BuiltinRole[] = [
   { name: 'Viewer', description: 'Sees hosts, jobs and smart proxies', filters: [{ permissions: VIEW, search: null }] },
@@ -244,7 +283,9 @@ export function rulesFromFilters(
 // CASL
 
 export type AbilityAction = 'view' | 'create' | 'cancel' | 'manage';
-export type AbilitySubject = 'Host' | 'Job' | 'SmartProxy' | 'Schedule' | 'User' | 'Role' | 'Audit' | 'Inventory';
+// `manage` is CASL's wildcard action (any action on the subject), so each permission that uses it
+// needs a subject of its own: manage_others_schedules reads as ('manage', 'OthersSchedule').
+export type AbilitySubject = 'Host' | 'Job' | 'SmartProxy' | 'Schedule' | 'OthersSchedule' | 'User' | 'Role' | 'Audit' | 'Inventory';
 export type AppAbility = MongoAbility<[AbilityAction, AbilitySubject]>;
 
 /** How each permission reads as CASL `can(action, subject, conditions)`. */
@@ -254,6 +295,7 @@ export const PERMISSION_ABILITIES: Record<Permission, ReadonlyArray<[AbilityActi
   create_jobs: [['create', 'Job']],
   cancel_jobs: [['cancel', 'Job']],
   manage_schedules: [['manage', 'Schedule']],
+  manage_others_schedules: [['manage', 'OthersSchedule']],
   view_smart_proxies: [['view', 'SmartProxy']],
   manage_users: [['manage', 'User'], ['manage', 'Role']],
   view_audit_logs: [['view', 'Audit']],
@@ -421,4 +463,42 @@ export function requirePermission(user: CurrentUser, permission: Permission, doi
   if (!hasPermission(user, permission)) {
     throw new AppError('PERMISSION_DENIED', `access denied: ${doing} needs the ${permission} permission`, { details: { missing_permissions: [permission] } });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Granting (rule 2 of the header)
+
+const within = <T>(inner: readonly T[] | undefined, outer: readonly T[] | undefined): boolean =>
+  outer === undefined || (inner !== undefined && inner.every((x) => outer.includes(x)));
+
+/** Whether `inner` reaches nothing `outer` does not: same permission, each condition no wider. */
+export function ruleWithin(inner: PermissionRule, outer: PermissionRule): boolean {
+  return inner.permission === outer.permission
+    && within(inner.namespaces, outer.namespaces)
+    && within(inner.actions, outer.actions)
+    && within(inner.hostgroupIds, outer.hostgroupIds)
+    && within(inner.organizationIds, outer.organizationIds)
+    && within(inner.locationIds, outer.locationIds);
+}
+
+/**
+ * The granted rules that lie inside none of the actor's rules (none for an administrator). Each
+ * granted rule must fit in one rule of the actor: a grant spread over two of the actor's rules is
+ * refused, which can only err towards refusing.
+ */
+export function uncoveredRules(actor: CurrentUser, granted: readonly PermissionRule[]): PermissionRule[] {
+  if (actor.admin) return [];
+  const own = actor.rules ?? [];
+  return granted.filter((g) => !own.some((a) => ruleWithin(g, a)));
+}
+
+/** `view_hosts on hostgroups 3, 4`: how a refusal names what was not covered. */
+export function describeRule(rule: PermissionRule): string {
+  const parts: string[] = [];
+  if (rule.namespaces) parts.push(`namespaces ${rule.namespaces.join(', ')}`);
+  if (rule.actions) parts.push(`actions ${rule.actions.join(', ')}`);
+  if (rule.hostgroupIds) parts.push(`hostgroup ids ${rule.hostgroupIds.join(', ') || '(none)'}`);
+  if (rule.organizationIds) parts.push(`organization ids ${rule.organizationIds.join(', ') || '(none)'}`);
+  if (rule.locationIds) parts.push(`location ids ${rule.locationIds.join(', ') || '(none)'}`);
+  return parts.length === 0 ? `${rule.permission} everywhere` : `${rule.permission} on ${parts.join(' and ')}`;
 }

@@ -5,6 +5,7 @@ export type Permission =
   | 'create_jobs'
   | 'cancel_jobs'
   | 'manage_schedules'
+  | 'manage_others_schedules'
   | 'view_smart_proxies'
   | 'manage_users'
   | 'view_audit_logs'

@@ -59,16 +59,42 @@ export function hostScopeSql(scope: HostScope, columns: HostColumns): Sql {
   return or(scope.anyOf.map((c) => hostConditionSql(c, columns)));
 }
 
+/** The host column that refers to each kind of reference a host has. */
+const REFERENCE_COLUMN = { hostgroup: 'hostgroup_id', organization: 'organization_id', location: 'location_id' } as const;
+const RULE_IDS = { hostgroup: 'hostgroupIds', organization: 'organizationIds', location: 'locationIds' } as const;
+
+/**
+ * Hostgroups, organizations or locations a host scope reaches (rule 5 in abilities.ts), as a
+ * condition on their id column: those a rule of the scope names (a hostgroup rule includes every
+ * descendant), and those holding a host inside the scope (an EXISTS probe on the hosts' index of
+ * that column).
+ */
+export function referenceScopeSql(scope: HostScope, kind: keyof typeof REFERENCE_COLUMN, idColumn: string): Sql {
+  if (scope.all) return TRUE;
+  const named = [...new Set(scope.anyOf.flatMap((c) => c[RULE_IDS[kind]] ?? []))];
+  const inside = hostScopeSql(scope, hostColumns('rh'));
+  const holding: Sql = inside === FALSE ? FALSE : { sql: `EXISTS (SELECT 1 FROM hosts rh WHERE rh.${REFERENCE_COLUMN[kind]} = ${idColumn} AND ${inside.sql})`, params: inside.params };
+  return or([named.length > 0 ? inList(idColumn, named) : FALSE, holding]);
+}
+
 export function isEverything(sql: Sql): boolean {
   return sql === TRUE;
 }
 
 /**
- * Jobs the scope reaches: one of its rules covers the job's agent and action, and no host of the
- * job lies outside the hosts those rules reach (hosts as they are now; a job host whose host was
- * deleted counts as outside). `job` is the job row alias and `ra` its remote action's.
+ * Jobs the scope reaches (rule 4 in abilities.ts): one of its rules covers the job's agent and
+ * action, and either
+ *  - the job has host rows and none lies outside the hosts those rules reach (hosts as they are
+ *    now; a job host whose host was deleted counts as outside), or
+ *  - one rule covering its action reaches every host (no host condition), or
+ *  - the job has no host rows and is the caller's own (`ownerId`, the caller's user id).
+ * A job without host rows (scheduled and not yet launched, purged by retention, or matching no
+ * host) therefore reaches only its owner and unrestricted rules, never everyone through the vacuous
+ * absence of rows. One condition on the job row, for listings (one query) and single jobs alike;
+ * the row checks are EXISTS probes on the job's own index range. `job` is the job row alias and
+ * `ra` its remote action's.
  */
-export function jobScopeSql(scope: ActionScope, aliases: { job: string; action: string }): Sql {
+export function jobScopeSql(scope: ActionScope, aliases: { job: string; action: string }, ownerId: number | null): Sql {
   if (scope.all) return TRUE;
   const covers = (r: ActionScopeRule): Sql => and([
     r.namespaces ? inList(`${aliases.action}.namespace`, r.namespaces) : TRUE,
@@ -80,11 +106,15 @@ export function jobScopeSql(scope: ActionScope, aliases: { job: string; action: 
   if (scope.anyOf.every((r) => r.host === 'all')) return anyRule;
   const reach = or(scope.anyOf.map((r) => and([covers(r), hostConditionSql(r.host, hostColumns('sh'))])));
   if (reach === TRUE) return anyRule;
-  const outside = {
+  const everywhere = or(scope.anyOf.filter((r) => r.host === 'all').map(covers));
+  const rows = `SELECT 1 FROM job_invocation_hosts ajh WHERE ajh.job_invocation_id = ${aliases.job}.id`;
+  const noneOutside: Sql = {
     sql: `NOT EXISTS (SELECT 1 FROM job_invocation_hosts sjh LEFT JOIN hosts sh ON sh.id = sjh.host_id WHERE sjh.job_invocation_id = ${aliases.job}.id AND NOT ${reach.sql})`,
     params: reach.params,
   };
-  return and([anyRule, outside]);
+  const byHosts = and([{ sql: `EXISTS (${rows})`, params: [] }, noneOutside]);
+  const byOwner: Sql = ownerId === null ? FALSE : { sql: `(NOT EXISTS (${rows}) AND ${aliases.job}.owner_id = ?)`, params: [ownerId] };
+  return and([anyRule, or([everywhere, byHosts, byOwner])]);
 }
 
 /** Rewrites `?` placeholders to TypeORM named parameters (`:prefix0`, ...), for query builders. */

@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import { hasPermission, parseFilterSearch, permissionById, permissionByName, PERMISSIONS, requirePermission, type FilterConditions, type PermissionInfo } from './abilities';
 import { tokenView, type AuthService, type TokenView } from './auth.service';
 import type { CurrentUser, Permission } from './current-user';
+import { createGrantChecks } from './grant-checks';
 import type { RoleEntity } from './role.entity';
 import type { UserEntity } from './user.entity';
 import type { StoredFilter, UserRepository, UserStore } from './user.repository';
@@ -85,11 +86,14 @@ const SELF_FIELDS: ReadonlyArray<keyof UserInput> = ['password', 'current_passwo
 
 /**
  * Users, roles, filters and personal access tokens through the API, with Foreman's rules: managing
- * others needs manage_users; only administrators grant or touch the admin flag; built-in roles are
- * locked; users change their own password only with the current one. Every change is audited.
+ * others needs manage_users; only administrators grant or touch the admin flag or an administrator's
+ * account; a non-administrator grants only what it holds and manages only users and roles it covers
+ * (rules 1-3 in abilities.ts); built-in roles are locked; users change their own password only with
+ * the current one. Every change is audited.
  */
 export function createUserManagementService(deps: { users: UserStore; auth: AuthService; audit: AuditService; clock: () => Date; logger: Logger }) {
   const { users, auth, audit, clock } = deps;
+  const { requireManageable, requireGrantable, requireFiltersCovered, requireRoleCovered } = createGrantChecks(users);
 
   async function viewsOf(rows: UserEntity[], repo: UserRepository = users): Promise<UserView[]> {
     const ids = rows.map((u) => u.id);
@@ -254,6 +258,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
       const passwordHash = await auth.hashPassword(input.password);
       const created = await users.transaction(async (repo) => {
         await checkAssignments(repo, input);
+        await requireGrantable(actor, repo, null, input);
         const user = await repo.create({ login: input.login, passwordHash, admin: input.admin ?? false, mail: input.mail, firstname: input.firstname, lastname: input.lastname, disabled: input.disabled, now: clock() });
         await writeAssignments(repo, user.id, input);
         return (await viewsOf([user], repo))[0];
@@ -270,6 +275,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
       if ((user.admin || input.admin !== undefined) && !actor.admin) {
         throw new AppError('PERMISSION_DENIED', 'access denied: only administrators may change administrators or the admin flag', { details: { missing_permissions: ['admin'] } });
       }
+      await requireManageable(actor, user, 'change');
       if (self && input.password !== undefined) {
         if (!input.current_password) throw invalid('current_password', 'required', 'is required to change your own password');
         if (!(await auth.passwordMatches(user.id, input.current_password))) throw invalid('current_password', 'matches', 'does not match your current password');
@@ -281,6 +287,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
       const passwordHash = input.password !== undefined ? await auth.hashPassword(input.password) : undefined;
       const updated = await users.transaction(async (repo) => {
         await checkAssignments(repo, input);
+        await requireGrantable(actor, repo, user.id, input);
         await repo.update(user.id, {
           ...(input.login !== undefined ? { login: input.login } : {}),
           ...(passwordHash !== undefined ? { passwordHash } : {}),
@@ -303,6 +310,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
       const user = await findUser(idOrLogin);
       if (user.id === actor.id) throw new AppError('FAILED_PRECONDITION', 'you cannot delete yourself');
       if (user.admin && !actor.admin) throw new AppError('PERMISSION_DENIED', 'access denied: only administrators may delete administrators', { details: { missing_permissions: ['admin'] } });
+      await requireManageable(actor, user, 'delete');
       const [view] = await viewsOf([user]);
       await users.delete(user.id);
       auth.forgetUser(user.id);
@@ -335,6 +343,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
       requirePermission(actor, 'manage_users', 'changing roles');
       const role = await findRole(idOrName);
       unlocked(role);
+      await requireRoleCovered(actor, role, 'changing');
       if (input.name !== undefined && input.name !== role.name && (await users.findRole(input.name))) {
         throw new AppError('ALREADY_EXISTS', `name: a role named '${input.name}' exists`, { details: { fields: [{ field: 'name', rule: 'unique' }] } });
       }
@@ -347,6 +356,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
       requirePermission(actor, 'manage_users', 'deleting roles');
       const role = await findRole(idOrName);
       unlocked(role);
+      await requireRoleCovered(actor, role, 'deleting');
       const [view] = await roleViews([role]);
       await users.deleteRole(role.id);
       await auditChange(actor, 'destroy', { type: 'Role', id: role.id, name: role.name });
@@ -357,6 +367,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
     async cloneRole(actor: CurrentUser, idOrName: string, input: { name: string; description?: string | null }): Promise<RoleView> {
       requirePermission(actor, 'manage_users', 'cloning roles');
       const source = await findRole(idOrName);
+      await requireRoleCovered(actor, source, 'cloning');
       if (await users.findRole(input.name)) throw new AppError('ALREADY_EXISTS', `name: a role named '${input.name}' exists`, { details: { fields: [{ field: 'name', rule: 'unique' }] } });
       const role = await users.transaction(async (repo) => {
         const now = clock();
@@ -393,6 +404,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
       if (!permissions) throw invalid('permissions', 'required', 'give permission_ids or permissions');
       const search = (input.search ?? '').trim() === '' ? null : (input.search as string).trim();
       await checkSearch(search, permissions);
+      await requireFiltersCovered(actor, [{ permissions, search }], `the new filter on role ${role.name}`);
       const filter = await users.createFilter({ roleId: role.id, permissions, search, now: clock() });
       await auditChange(actor, 'create', { type: 'Filter', id: filter.id, name: role.name }, { role: role.name, permissions, search });
       return filterView(filter);
@@ -408,6 +420,8 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
       const permissions = permissionsOf(input) ?? filter.permissions;
       const search = input.search === undefined ? filter.search : (input.search ?? '').trim() === '' ? null : (input.search as string).trim();
       await checkSearch(search, permissions);
+      await requireFiltersCovered(actor, [filter], `filter ${id} on role ${role.name}`);
+      await requireFiltersCovered(actor, [{ permissions, search }], `the changed filter ${id} on role ${role.name}`);
       await users.updateFilter(id, { permissions, search }, clock());
       await auditChange(actor, 'update', { type: 'Filter', id, name: role.name }, { permissions, search });
       return filterView((await users.findFilter(id))!);
@@ -419,6 +433,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
       if (!filter) throw new AppError('NOT_FOUND', `filter ${id} not found`);
       const role = (await users.findRole(filter.roleId))!;
       unlocked(role);
+      await requireFiltersCovered(actor, [filter], `filter ${id} on role ${role.name}`);
       const view = await filterView(filter);
       await users.deleteFilter(id);
       await auditChange(actor, 'destroy', { type: 'Filter', id, name: role.name }, { permissions: filter.permissions, search: filter.search });
@@ -430,6 +445,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
     async listTokens(actor: CurrentUser, userIdOrLogin: string): Promise<Page<TokenView>> {
       const user = await findUser(userIdOrLogin);
       if (user.id !== actor.id) requirePermission(actor, 'manage_users', "listing another user's tokens");
+      await requireManageable(actor, user, 'list the tokens of');
       const now = clock();
       const rows = (await users.tokensOfUser(user.id)).map((t) => tokenView(t, now));
       return { total: rows.length, subtotal: rows.length, results: rows };
@@ -438,6 +454,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
     async getToken(actor: CurrentUser, userIdOrLogin: string, id: number): Promise<TokenView> {
       const user = await findUser(userIdOrLogin);
       if (user.id !== actor.id) requirePermission(actor, 'manage_users', "showing another user's tokens");
+      await requireManageable(actor, user, 'show the tokens of');
       const token = await users.findToken(user.id, id);
       if (!token) throw new AppError('NOT_FOUND', `personal access token ${id} of user ${user.login} not found`);
       return tokenView(token, clock());
@@ -447,6 +464,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
     async createToken(actor: CurrentUser, userIdOrLogin: string, input: { name: string; expires_at?: Date | null }): Promise<TokenView> {
       const user = await findUser(userIdOrLogin);
       if (user.id !== actor.id) requirePermission(actor, 'manage_users', 'creating a token for another user');
+      await requireManageable(actor, user, 'create a token for');
       const now = clock();
       if (input.expires_at && input.expires_at.getTime() <= now.getTime()) throw invalid('expires_at', 'in the future', 'must be in the future');
       const { secret, hash } = auth.newTokenSecret();
@@ -459,6 +477,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
     async revokeToken(actor: CurrentUser, userIdOrLogin: string, id: number): Promise<TokenView> {
       const user = await findUser(userIdOrLogin);
       if (user.id !== actor.id) requirePermission(actor, 'manage_users', "revoking another user's tokens");
+      await requireManageable(actor, user, 'revoke the tokens of');
       const token = await users.findToken(user.id, id);
       if (!token) throw new AppError('NOT_FOUND', `personal access token ${id} of user ${user.login} not found`);
       const now = clock();

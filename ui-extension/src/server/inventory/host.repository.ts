@@ -115,7 +115,8 @@ export interface HostRepository {
   findByIdOrName(idOrName: string, scope?: HostScope): Promise<HostRow | null>;
   countAll(): Promise<number>;
   facts(hostId: number, params: { search: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: Array<{ name: string; value: string }> }>;
-  factNames(params: { search: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: Array<{ name: string }> }>;
+  /** Fact names (with `scope`, only those a host inside it has). */
+  factNames(params: { search: string; page: number; perPage: number }, scope?: HostScope): Promise<{ total: number; subtotal: number; results: Array<{ name: string }> }>;
   /** Distinct values of a fact starting with `prefix`, for auto-completion. */
   factValues(name: string, prefix: string, limit: number, scope?: HostScope): Promise<string[]>;
   hostNames(prefix: string, limit: number, scope?: HostScope): Promise<string[]>;
@@ -233,15 +234,24 @@ export function createHostRepository(db: Db): HostRepository {
       return { total, subtotal, results: rows.map((r) => ({ name: String(r.name), value: String(r.value) })) };
     },
 
-    async factNames({ search, page, perPage }) {
-      const filter = search.trim() === '' ? '' : ` WHERE name LIKE ? ESCAPE '!'`;
-      const params = search.trim() === '' ? [] : [likePattern(search.trim())];
+    async factNames({ search, page, perPage }, scope) {
       // DISTINCT over the leading column of idx_facts_name_value is a loose index scan on MariaDB.
+      // In a scope, the facts of the hosts inside it are read through the (host_id, name) key, as
+      // factValues does.
+      const visible = scoped(scope);
+      const only = scope && !scope.all ? { sql: `host_id IN (SELECT h.id FROM hosts h WHERE ${visible.sql})`, params: visible.params } : { sql: '', params: [] };
+      const named = search.trim() === '' ? { sql: '', params: [] as unknown[] } : { sql: "name LIKE ? ESCAPE '!'", params: [likePattern(search.trim())] };
+      const where = (...parts: Array<{ sql: string; params: unknown[] }>) => {
+        const used = parts.filter((p) => p.sql !== '');
+        return { sql: used.length === 0 ? '' : ` WHERE ${used.map((p) => p.sql).join(' AND ')}`, params: used.flatMap((p) => p.params) };
+      };
+      const all = where(only);
+      const matching = where(named, only);
       const [total, subtotal] = await Promise.all([
-        count('SELECT COUNT(*) AS n FROM (SELECT DISTINCT name FROM facts) x'),
-        count(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT name FROM facts${filter}) x`, params),
+        count(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT name FROM facts${all.sql}) x`, all.params),
+        count(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT name FROM facts${matching.sql}) x`, matching.params),
       ]);
-      const rows = (await db.query(`SELECT DISTINCT name FROM facts${filter} ORDER BY name LIMIT ? OFFSET ?`, [...params, perPage, (page - 1) * perPage])) as Raw[];
+      const rows = (await db.query(`SELECT DISTINCT name FROM facts${matching.sql} ORDER BY name LIMIT ? OFFSET ?`, [...matching.params, perPage, (page - 1) * perPage])) as Raw[];
       return { total, subtotal, results: rows.map((r) => ({ name: String(r.name) })) };
     },
 

@@ -1,4 +1,6 @@
 import type { HostgroupDto } from '@common/inventory';
+import type { HostScope } from '../auth/abilities';
+import { referenceScopeSql } from '../auth/scope-sql';
 import { compileSearch, type SearchDefinition } from '../search/compiler';
 import { HostgroupEntity } from './hostgroup.entity';
 import { dialectOf, type Db } from './sql';
@@ -22,10 +24,14 @@ function toRow(e: HostgroupEntity): HostgroupRow {
   return { id: e.id, name: e.name, title: e.title, parent_id: e.parentId, ancestry: e.ancestry, created_at: e.createdAt.toISOString(), updated_at: e.updatedAt.toISOString() };
 }
 
+/**
+ * With `scope` (a caller's view_hosts scope), only the hostgroups it reaches: those its rules name
+ * and those holding a host in it (auth/scope-sql.ts referenceScopeSql); without, all of them.
+ */
 export interface HostgroupRepository {
-  all(): Promise<HostgroupRow[]>;
-  search(params: { search: string; page: number; perPage: number; now: Date }): Promise<{ total: number; subtotal: number; results: HostgroupRow[] }>;
-  findByIdOrTitle(idOrTitle: string): Promise<HostgroupRow | null>;
+  all(scope?: HostScope): Promise<HostgroupRow[]>;
+  search(params: { search: string; page: number; perPage: number; now: Date; scope?: HostScope }): Promise<{ total: number; subtotal: number; results: HostgroupRow[] }>;
+  findByIdOrTitle(idOrTitle: string, scope?: HostScope): Promise<HostgroupRow | null>;
   /** Creates the group at `title` (its parent must exist) unless it exists; returns it. */
   ensure(title: string, now: Date): Promise<{ row: HostgroupRow; created: boolean }>;
 }
@@ -33,21 +39,29 @@ export interface HostgroupRepository {
 export function createHostgroupRepository(db: Db): HostgroupRepository {
   const repo = db.getRepository(HostgroupEntity);
   const dialect = dialectOf(db);
+  const visible = (scope: HostScope | undefined) => referenceScopeSql(scope ?? { all: true }, 'hostgroup', 'g.id');
+  const count = async (sql: string, params: unknown[]) => Number(((await db.query(sql, params)) as Array<{ n: unknown }>)[0].n);
+  const byIds = async (ids: number[]) => (ids.length === 0 ? [] : (await repo.createQueryBuilder('g').where('g.id IN (:...ids)', { ids }).orderBy('g.title').getMany()).map(toRow));
   return {
-    all: async () => (await repo.find({ order: { title: 'ASC' } })).map(toRow),
-
-    async search({ search, page, perPage, now }) {
-      const where = compileSearch(search, HOSTGROUP_SEARCH, { dialect, now });
-      const total = await repo.count();
-      const subtotal = Number(((await db.query(`SELECT COUNT(*) AS n FROM hostgroups g WHERE ${where.sql}`, where.params)) as Array<{ n: unknown }>)[0].n);
-      const ids = ((await db.query(`SELECT g.id FROM hostgroups g WHERE ${where.sql} ORDER BY g.title LIMIT ? OFFSET ?`, [...where.params, perPage, (page - 1) * perPage])) as Array<{ id: unknown }>).map((r) => Number(r.id));
-      const entities = ids.length === 0 ? [] : await repo.createQueryBuilder('g').where('g.id IN (:...ids)', { ids }).orderBy('g.title').getMany();
-      return { total, subtotal, results: entities.map(toRow) };
+    async all(scope) {
+      if (!scope || scope.all) return (await repo.find({ order: { title: 'ASC' } })).map(toRow);
+      const inScope = visible(scope);
+      return byIds(((await db.query(`SELECT g.id FROM hostgroups g WHERE ${inScope.sql}`, inScope.params)) as Array<{ id: unknown }>).map((r) => Number(r.id)));
     },
 
-    async findByIdOrTitle(idOrTitle) {
-      const entity = /^\d+$/.test(idOrTitle) ? await repo.findOne({ where: { id: Number(idOrTitle) } }) : await repo.findOne({ where: { title: idOrTitle } });
-      return entity ? toRow(entity) : null;
+    async search({ search, page, perPage, now, scope }) {
+      const where = compileSearch(search, HOSTGROUP_SEARCH, { dialect, now });
+      const inScope = visible(scope);
+      const total = await count(`SELECT COUNT(*) AS n FROM hostgroups g WHERE ${inScope.sql}`, inScope.params);
+      const subtotal = await count(`SELECT COUNT(*) AS n FROM hostgroups g WHERE ${where.sql} AND ${inScope.sql}`, [...where.params, ...inScope.params]);
+      const ids = ((await db.query(`SELECT g.id FROM hostgroups g WHERE ${where.sql} AND ${inScope.sql} ORDER BY g.title LIMIT ? OFFSET ?`, [...where.params, ...inScope.params, perPage, (page - 1) * perPage])) as Array<{ id: unknown }>).map((r) => Number(r.id));
+      return { total, subtotal, results: await byIds(ids) };
+    },
+
+    async findByIdOrTitle(idOrTitle, scope) {
+      const inScope = visible(scope);
+      const rows = (await db.query(`SELECT g.id FROM hostgroups g WHERE ${/^\d+$/.test(idOrTitle) ? 'g.id' : 'g.title'} = ? AND ${inScope.sql}`, [/^\d+$/.test(idOrTitle) ? Number(idOrTitle) : idOrTitle, ...inScope.params])) as Array<{ id: unknown }>;
+      return (await byIds(rows.map((r) => Number(r.id))))[0] ?? null;
     },
 
     async ensure(title, now) {

@@ -175,16 +175,14 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
       return store.hosts.facts(host.id, params);
     },
 
-    // Hostgroups, fact names and taxonomies are the vocabulary of searches, not hosts; anyone who
-    // may search hosts may read them.
+    // Hostgroups, fact names and taxonomies are the vocabulary of searches; each caller sees the
+    // part of it that its hosts use (rule 5 in auth/abilities.ts): one outside is NOT_FOUND.
     listHostgroups(user, params) {
-      hostsOf(user, 'listing hostgroups');
-      return store.hostgroups.search({ ...params, now: deps.clock() });
+      return store.hostgroups.search({ ...params, now: deps.clock(), scope: hostsOf(user, 'listing hostgroups') });
     },
 
     async getHostgroup(user, idOrTitle) {
-      hostsOf(user, 'showing a hostgroup');
-      const group = await store.hostgroups.findByIdOrTitle(idOrTitle);
+      const group = await store.hostgroups.findByIdOrTitle(idOrTitle, hostsOf(user, 'showing a hostgroup'));
       if (!group) throw new AppError('NOT_FOUND', `hostgroup not found by id or title '${idOrTitle}'`);
       return group;
     },
@@ -201,13 +199,11 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
     },
 
     listFactNames(user, params) {
-      hostsOf(user, 'listing fact names');
-      return store.hosts.factNames(params);
+      return store.hosts.factNames(params, hostsOf(user, 'listing fact names'));
     },
 
     listTaxonomies(user, kind, params) {
-      hostsOf(user, `listing ${kind}s`);
-      return store.taxonomies.list(kind, params);
+      return store.taxonomies.list(kind, params, hostsOf(user, `listing ${kind}s`));
     },
 
     autocompleteHosts(user, partial) {
@@ -215,16 +211,16 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
       const proxyScope = hostScope(user, 'view_smart_proxies');
       return autocompleteSearch(partial, {
         definition: HOST_SEARCH,
-        dynamicKeys: async (_prefix, partialName, limit) => (await store.hosts.factNames({ search: `${partialName.replace(/\*/g, '')}*`, page: 1, perPage: limit })).results.map((r) => r.name),
+        dynamicKeys: async (_prefix, partialName, limit) => (await store.hosts.factNames({ search: `${partialName.replace(/\*/g, '')}*`, page: 1, perPage: limit }, scope)).results.map((r) => r.name),
         async values(rawKey, prefix, limit) {
           const k = rawKey.toLowerCase();
           const starts = (items: string[]) => items.filter((v) => v.toLowerCase().startsWith(prefix.toLowerCase())).slice(0, limit);
           if (k.startsWith('facts.')) return store.hosts.factValues(rawKey.slice('facts.'.length), prefix, limit, scope);
           if (k === 'name') return store.hosts.hostNames(prefix, limit, scope);
-          if (k === 'hostgroup') return starts([...new Set((await store.hostgroups.all()).map((g) => g.name))]);
-          if (k === 'hostgroup_fullname' || k === 'hostgroup_title' || k === 'parent_hostgroup') return starts((await store.hostgroups.all()).map((g) => g.title));
+          if (k === 'hostgroup') return starts([...new Set((await store.hostgroups.all(scope)).map((g) => g.name))]);
+          if (k === 'hostgroup_fullname' || k === 'hostgroup_title' || k === 'parent_hostgroup') return starts((await store.hostgroups.all(scope)).map((g) => g.title));
           if (k === 'puppetmaster' || k === 'smart_proxy') return starts((await store.smartProxies.listIn(proxyScope)).map((p) => p.name));
-          if (k === 'organization' || k === 'location') return starts((await store.taxonomies.all(k)).map((t) => t.name));
+          if (k === 'organization' || k === 'location') return starts((await store.taxonomies.all(k, scope)).map((t) => t.name));
           if (k === 'last_seen') return starts(['10 minutes ago', '1 hour ago', '1 day ago', 'today', 'yesterday']);
           return [];
         },

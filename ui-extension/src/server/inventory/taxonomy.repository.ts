@@ -1,3 +1,5 @@
+import type { HostScope } from '../auth/abilities';
+import { named, referenceScopeSql } from '../auth/scope-sql';
 import { LocationEntity, OrganizationEntity } from './taxonomy.entity';
 import type { Db } from './sql';
 
@@ -10,9 +12,13 @@ export interface TaxonomyRow {
 
 export type TaxonomyKind = 'organization' | 'location';
 
+/**
+ * With `scope` (a caller's view_hosts scope), only the organizations or locations it reaches: those
+ * its rules name and those holding a host in it (auth/scope-sql.ts referenceScopeSql).
+ */
 export interface TaxonomyRepository {
-  list(kind: TaxonomyKind, params: { search: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: TaxonomyRow[] }>;
-  all(kind: TaxonomyKind): Promise<TaxonomyRow[]>;
+  list(kind: TaxonomyKind, params: { search: string; page: number; perPage: number }, scope?: HostScope): Promise<{ total: number; subtotal: number; results: TaxonomyRow[] }>;
+  all(kind: TaxonomyKind, scope?: HostScope): Promise<TaxonomyRow[]>;
   ensure(kind: TaxonomyKind, name: string, now: Date): Promise<{ row: TaxonomyRow; created: boolean }>;
 }
 
@@ -20,17 +26,21 @@ const toRow = (e: OrganizationEntity | LocationEntity): TaxonomyRow => ({ id: e.
 
 export function createTaxonomyRepository(db: Db): TaxonomyRepository {
   const repoOf = (kind: TaxonomyKind) => db.getRepository(kind === 'organization' ? OrganizationEntity : LocationEntity);
+  const scoped = (kind: TaxonomyKind, scope: HostScope | undefined) => {
+    const qb = repoOf(kind).createQueryBuilder('t');
+    const inScope = named(referenceScopeSql(scope ?? { all: true }, kind, 't.id'), 'tx');
+    return qb.where(inScope.sql, inScope.params);
+  };
   return {
-    async list(kind, { search, page, perPage }) {
-      const repo = repoOf(kind);
-      const total = await repo.count();
-      const qb = repo.createQueryBuilder('t').orderBy('t.name');
+    async list(kind, { search, page, perPage }, scope) {
+      const qb = scoped(kind, scope);
+      const total = await qb.clone().getCount();
       // Taxonomies are few; a name substring is all their search needs.
-      if (search.trim() !== '') qb.where("t.name LIKE :pattern ESCAPE '!'", { pattern: `%${search.trim().replace(/[!%_]/g, (c) => `!${c}`)}%` });
-      const [entities, subtotal] = await qb.skip((page - 1) * perPage).take(perPage).getManyAndCount();
+      if (search.trim() !== '') qb.andWhere("t.name LIKE :pattern ESCAPE '!'", { pattern: `%${search.trim().replace(/[!%_]/g, (c) => `!${c}`)}%` });
+      const [entities, subtotal] = await qb.orderBy('t.name').skip((page - 1) * perPage).take(perPage).getManyAndCount();
       return { total, subtotal, results: entities.map(toRow) };
     },
-    all: async (kind) => (await repoOf(kind).find({ order: { name: 'ASC' } })).map(toRow),
+    all: async (kind, scope) => (await scoped(kind, scope).orderBy('t.name').getMany()).map(toRow),
     async ensure(kind, name, now) {
       const repo = repoOf(kind);
       const existing = await repo.findOne({ where: { name } });

@@ -31,6 +31,10 @@ export class JobInvocationEntity {
   @Column({ name: 'owner', type: 'varchar', length: 100 })
   owner: string;
 
+  /** The owner's user id (null when the owner was deleted before it was recorded): what scoping compares. */
+  @Column({ name: 'owner_id', type: 'integer', nullable: true })
+  ownerId: number | null;
+
   @Column({ name: 'description', type: 'varchar', length: 255, default: '' })
   description: string;
 

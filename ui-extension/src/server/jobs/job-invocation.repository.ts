@@ -25,6 +25,8 @@ export interface NewJob {
   remoteActionId: number;
   parentId: number | null;
   owner: string;
+  /** The owner's user id; jobs without host rows are scoped by it (auth/scope-sql.ts jobScopeSql). */
+  ownerId: number | null;
   description: string;
   targetingSearch: string | null;
   targetingHostIds: number[] | null;
@@ -54,6 +56,7 @@ function jobRowFields(job: NewJob): Partial<JobInvocationEntity> {
     remoteActionId: job.remoteActionId,
     parentId: job.parentId,
     owner: job.owner,
+    ownerId: job.ownerId,
     description: job.description,
     targetingSearch: job.targetingSearch,
     targetingHostIds: job.targetingHostIds ? JSON.stringify(job.targetingHostIds) : null,
@@ -342,6 +345,7 @@ export function createJobInvocationRepository(dataSource: DataSource) {
       const first = launches[0].job;
       const sets = [
         caseOf('owner', (l) => l.job.owner),
+        caseOf('owner_id', (l) => l.job.ownerId),
         caseOf('total_hosts', (l) => l.job.hosts.length),
         ...(Object.keys(COUNT_COLUMNS) as Array<keyof HostCounts>).map((k) => caseOf(COUNT_COLUMNS[k], (l) => l.job.counts[k])),
         caseOf('scheduled_at', (l) => (l.job.scheduledAt ? dbDate(l.job.scheduledAt) : null)),
@@ -412,10 +416,16 @@ export function createJobInvocationRepository(dataSource: DataSource) {
 
     findJob: (id: number) => jobs.findOne({ where: { id } }),
 
-    /** Hosts of a job that fail `inside`, a condition on the host row aliased `sh` (a deleted host fails it). */
-    async countHostsOutside(jobId: number, inside: Sql): Promise<number> {
-      const rows = (await dataSource.query(`SELECT COUNT(*) AS n FROM job_invocation_hosts sjh LEFT JOIN hosts sh ON sh.id = sjh.host_id WHERE sjh.job_invocation_id = ? AND NOT ${inside.sql}`, [jobId, ...inside.params])) as Array<{ n: unknown }>;
-      return Number(rows[0].n);
+    /** Whether some job of the remote action passes `scope` (as `jobInScope`). */
+    async remoteActionInScope(remoteActionId: number, scope: Sql): Promise<boolean> {
+      const rows = (await dataSource.query(`SELECT COUNT(*) AS n FROM remote_actions ra WHERE ra.id = ? AND EXISTS (SELECT 1 FROM job_invocations job WHERE job.remote_action_id = ra.id AND ${scope.sql})`, [remoteActionId, ...scope.params])) as Array<{ n: unknown }>;
+      return Number(rows[0].n) > 0;
+    },
+
+    /** Whether the job passes `scope`, a condition on the job row `job` and its remote action `ra` (scope-sql.ts jobScopeSql). */
+    async jobInScope(jobId: number, scope: Sql): Promise<boolean> {
+      const rows = (await dataSource.query(`SELECT COUNT(*) AS n FROM job_invocations job INNER JOIN remote_actions ra ON ra.id = job.remote_action_id WHERE job.id = ? AND ${scope.sql}`, [jobId, ...scope.params])) as Array<{ n: unknown }>;
+      return Number(rows[0].n) > 0;
     },
 
     actionsByIds,

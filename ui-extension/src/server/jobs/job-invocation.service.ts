@@ -16,7 +16,7 @@ import type {
 import { FINAL_JOB_STATES } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import { actionScope, coversAction, hostScope, requirePermission, type CurrentUser, type HostScope } from '../auth/abilities';
-import { hostColumns, hostScopeSql, jobScopeSql } from '../auth/scope-sql';
+import { jobScopeSql } from '../auth/scope-sql';
 import { auditContext, type AuditEntry } from '../audit/audit.service';
 import type { Tx } from '../db-transaction';
 import { AppError, isAppError } from '../errors';
@@ -101,6 +101,8 @@ export interface PreparedAction {
 /** What a schedule stores about the jobs it makes. */
 export interface ScheduledJobInput {
   scheduleId: number;
+  /** The schedule's owner, who owns its jobs. */
+  ownerId: number;
   scheduledAt: Date;
   remoteActionId: number;
   namespace: string;
@@ -214,21 +216,19 @@ export function createJobInvocationService(deps: JobServiceDeps) {
 
   /**
    * The job if the user may see it: view_jobs for its agent and action, and every host of it
-   * inside what those filters reach. A job out of scope is NOT_FOUND, as if it did not exist.
+   * inside what those filters reach (a job without host rows: the owner's, or unrestricted rules').
+   * A job out of scope is NOT_FOUND, as if it did not exist.
    */
   async function loadVisibleJob(user: CurrentUser, id: number): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity }> {
     requirePermission(user, 'view_jobs', 'showing jobs');
     const loaded = await loadJob(id);
-    if (!(await reaches(user, 'view_jobs', id, loaded.action))) throw new AppError('NOT_FOUND', `job ${id} not found`);
+    if (!(await reaches(user, 'view_jobs', id))) throw new AppError('NOT_FOUND', `job ${id} not found`);
     return loaded;
   }
 
-  /** Whether the permission's filters for the job's agent/action reach every host of the job. */
-  async function reaches(user: CurrentUser, permission: 'view_jobs' | 'cancel_jobs', jobId: number, action: RemoteActionEntity): Promise<boolean> {
-    const scope = hostScope(user, permission, { namespace: action.namespace, action: action.action });
-    if (scope.all) return true;
-    if (scope.anyOf.length === 0) return false;
-    return (await repo.countHostsOutside(jobId, hostScopeSql(scope, hostColumns('sh')))) === 0;
+  /** Whether the permission reaches the job: the very condition its listing applies (auth/scope-sql.ts jobScopeSql). */
+  async function reaches(user: CurrentUser, permission: 'view_jobs' | 'cancel_jobs', jobId: number): Promise<boolean> {
+    return repo.jobInScope(jobId, jobScopeSql(actionScope(user, permission), { job: 'job', action: 'ra' }, user.id));
   }
 
   async function auditJob(user: CurrentUser, verb: 'create' | 'replay' | 'cancel', job: { id: number; description: string }, changes: Record<string, unknown>, tx?: Tx): Promise<void> {
@@ -341,6 +341,11 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     return deps.inventory.findTargets({ search: targeting.search ?? '' }, clock(), scope);
   }
 
+  /** Whether the user may see a stored remote action: it ran in a job the user may see (as the actions listing shows it). */
+  function actionVisible(user: CurrentUser, remoteActionId: number): Promise<boolean> {
+    return repo.remoteActionInScope(remoteActionId, jobScopeSql(actionScope(user, 'view_jobs'), { job: 'job', action: 'ra' }, user.id));
+  }
+
   /** create_jobs for this agent and action, before any host is looked at. */
   function requireCreate(user: CurrentUser, namespace: string, action: string): void {
     requirePermission(user, 'create_jobs', `running ${namespace}.${action}`);
@@ -354,6 +359,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       remoteActionId: input.remoteActionId,
       parentId: null,
       owner,
+      ownerId: input.ownerId,
       description: input.description,
       targetingSearch: input.targeting.search ?? null,
       targetingHostIds: input.targeting.host_ids ?? null,
@@ -408,6 +414,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         remoteActionId: input.action.id,
         parentId: input.parentId,
         owner: input.user.login,
+        ownerId: input.user.id,
         description: input.description,
         targetingSearch: input.targeting.search ?? null,
         targetingHostIds: input.targeting.host_ids ?? null,
@@ -457,6 +464,25 @@ export function createJobInvocationService(deps: JobServiceDeps) {
   return {
     authorizeRun,
 
+    /**
+     * Every host a targeting names, resolved in full (not through anyone's view), for the checks
+     * that must refuse an out-of-scope host instead of leaving it out (scheduler/schedule-access.ts).
+     * Host ids that name no host are counted in `unknown`.
+     */
+    async resolveInFull(targeting: Targeting): Promise<{ hosts: TargetHost[]; unknown: number }> {
+      const hosts = await resolveTargets(targeting, { all: true });
+      return { hosts, unknown: targeting.host_ids ? new Set(targeting.host_ids).size - hosts.length : 0 };
+    },
+
+    /** The ids among `ids` of hosts inside `scope`. */
+    async hostIdsInside(ids: number[], scope: HostScope): Promise<Set<number>> {
+      if (scope.all) return new Set(ids);
+      if (ids.length === 0) return new Set();
+      return new Set((await deps.inventory.findTargets({ hostIds: ids }, clock(), scope)).map((t) => t.id));
+    },
+
+    actionVisible,
+
     async create(user: CurrentUser, body: Omit<CreateJobRequest['job'], 'scheduling' | 'recurrence' | 'targeting_type'>): Promise<Job> {
       requirePermission(user, 'create_jobs', `running ${body.namespace}.${body.action}`);
       if (!coversAction(user, 'create_jobs', body.namespace, body.action)) {
@@ -503,8 +529,10 @@ export function createJobInvocationService(deps: JobServiceDeps) {
      * or, when none can answer, from the newest job that ran it (as a replay would use).
      */
     async prepareStoredAction(user: CurrentUser, remoteActionId: number): Promise<PreparedAction> {
+      requirePermission(user, 'create_jobs', 'scheduling a stored action');
       const stored = await repo.findRemoteAction(remoteActionId);
-      if (!stored) throw new AppError('NOT_FOUND', `remote action ${remoteActionId} not found`);
+      // An action the user may not see (its arguments may be secret) is as missing as an unknown one.
+      if (!stored || !(await actionVisible(user, remoteActionId))) throw new AppError('NOT_FOUND', `remote action ${remoteActionId} not found`);
       requireCreate(user, stored.namespace, stored.action);
       let ddl: string;
       let timeoutS = deps.config.default_timeout_s;
@@ -644,7 +672,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
 
     async list(user: CurrentUser, params: JobListParams): Promise<{ total: number; subtotal: number; results: Job[] }> {
       requirePermission(user, 'view_jobs', 'listing jobs');
-      const visibility = jobScopeSql(actionScope(user, 'view_jobs'), { job: 'job', action: 'ra' });
+      const visibility = jobScopeSql(actionScope(user, 'view_jobs'), { job: 'job', action: 'ra' }, user.id);
       const terms = parseJobSearch(params.search);
       const hostgroupIds = new Map<JobSearchTerm, number[]>();
       for (const t of terms.filter((x) => x.field === 'hostgroup' || x.field === 'hostgroup_id')) {
@@ -660,7 +688,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     /** Stored remote actions with at least one job the user may see; counts cover only those jobs. */
     async actions(user: CurrentUser, query: { page: number; perPage: number; namespace?: string; action?: string; search?: string }): Promise<{ total: number; subtotal: number; results: RemoteAction[] }> {
       requirePermission(user, 'view_jobs', 'listing remote actions');
-      const visibility = jobScopeSql(actionScope(user, 'view_jobs'), { job: 'job', action: 'ra' });
+      const visibility = jobScopeSql(actionScope(user, 'view_jobs'), { job: 'job', action: 'ra' }, user.id);
       const terms = parseActionSearch(query.search ?? '');
       const page = await repo.listActions(query.page, query.perPage, { namespace: query.namespace, action: query.action, terms }, visibility);
       return {
@@ -713,7 +741,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     async cancel(user: CurrentUser, id: number): Promise<Job> {
       const { job, action } = await loadVisibleJob(user, id);
       requirePermission(user, 'cancel_jobs', 'cancelling jobs');
-      if (!(await reaches(user, 'cancel_jobs', id, action))) {
+      if (!(await reaches(user, 'cancel_jobs', id))) {
         throw new AppError('PERMISSION_DENIED', `access denied: job ${id} has hosts outside what your cancel_jobs filters allow for ${action.namespace}.${action.action}`, { details: { missing_permissions: ['cancel_jobs'], namespace: action.namespace, action: action.action } });
       }
       if (FINAL_JOB_STATES.includes(job.state)) throw new AppError('FAILED_PRECONDITION', `job ${id} is already ${job.state}`);

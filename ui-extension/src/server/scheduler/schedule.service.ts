@@ -9,6 +9,7 @@ import { factNamesOfSearch } from '../jobs/job-search';
 import type { RemoteActionEntity } from '../jobs/remote-action.entity';
 import type { Logger } from '../logger';
 import { cronLineProblem, nextOccurrence, occurrencesBetween, timeZoneProblem, type Recurrence } from './recurrence';
+import { createScheduleAccess, type ScheduleManagement, type ScheduleSubject } from './schedule-access';
 import type { NewScheduleRun, ScheduleRepository } from './schedule.repository';
 import type { ScheduleEntity } from './schedule.entity';
 
@@ -36,7 +37,7 @@ type Timing =
 
 export interface ScheduleServiceDeps {
   repo: ScheduleRepository;
-  jobs: Pick<JobInvocationService, 'prepareAction' | 'prepareStoredAction' | 'authorizeRun' | 'createScheduledJob' | 'createScheduledJobs' | 'updateScheduledJob' | 'retimeScheduledJobs' | 'cancelScheduledJobs' | 'lockJobStates' | 'launchScheduled' | 'dispatch' | 'get'>;
+  jobs: Pick<JobInvocationService, 'prepareAction' | 'prepareStoredAction' | 'authorizeRun' | 'resolveInFull' | 'hostIdsInside' | 'createScheduledJob' | 'createScheduledJobs' | 'updateScheduledJob' | 'retimeScheduledJobs' | 'cancelScheduledJobs' | 'lockJobStates' | 'launchScheduled' | 'dispatch' | 'get'>;
   /** The owner as they are at firing time (auth.service.ts `loadCurrentUser`); null when gone. */
   users: { loadCurrentUser(userId: number): Promise<CurrentUser | null> };
   /** Creating, changing and deleting schedules is audited (audit/audit.service.ts). */
@@ -165,6 +166,7 @@ function runTargeting(s: ScheduleEntity): Targeting {
 function jobInput(s: ScheduleEntity, action: { namespace: string; action: string }, at: Date): ScheduledJobInput {
   return {
     scheduleId: s.id,
+    ownerId: s.ownerId,
     scheduledAt: at,
     remoteActionId: s.remoteActionId,
     namespace: action.namespace,
@@ -200,6 +202,7 @@ function isUnavailable(error: unknown): boolean {
  */
 export function createScheduleService(deps: ScheduleServiceDeps) {
   const { repo, jobs, clock, logger } = deps;
+  const access = createScheduleAccess({ jobs });
   const workers = repo.isMysql ? Math.max(1, deps.config.workers) : 1;
   let stopping = false;
 
@@ -268,12 +271,18 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
   }
 
   /**
-   * The user may run the action on the targeting now (the same check as a job made by hand), and,
-   * for static_query, the hosts it resolves to now, which every run will use.
+   * The user may run the action on the targeting now (the same check as a job made by hand), and
+   * every host of the targeting resolved in full lies in its scope (schedule-access.ts); for
+   * static_query, the hosts it resolves to now, which every run will use.
    */
-  async function authorizedHostIds(user: CurrentUser, action: { namespace: string; action: string }, type: TargetingType, targeting: Targeting): Promise<string | null> {
-    const targets = await jobs.authorizeRun(user, action.namespace, action.action, targeting);
-    return type === 'static_query' ? JSON.stringify(targets.map((t) => t.id)) : null;
+  async function authorizedHostIds(user: CurrentUser, ownerId: number, action: { namespace: string; action: string }, type: TargetingType, targeting: Targeting): Promise<string | null> {
+    await jobs.authorizeRun(user, action.namespace, action.action, targeting);
+    const hosts = await access.requireNewTargeting(user, { ownerId, namespace: action.namespace, action: action.action }, targeting);
+    return type === 'static_query' ? JSON.stringify(hosts.map((t) => t.id)) : null;
+  }
+
+  function subjectOf(s: ScheduleEntity, action: RemoteActionEntity): ScheduleSubject {
+    return { id: s.id, ownerId: s.ownerId, owner: s.owner, namespace: action.namespace, action: action.action, targeting: runTargeting(s) };
   }
 
   type AuditVerb = 'create' | 'update' | 'destroy' | 'enable' | 'disable';
@@ -282,22 +291,19 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     await deps.audit.record({ user, action: verb, object: { type: 'Schedule', id: s.id, name: s.description }, changes, ...auditContext(user) }, tx);
   }
 
-  /** A schedule the user may see: view_jobs covering its action; otherwise NOT_FOUND, as for a job. */
+  /** A schedule the user may see (schedule-access.ts `canRead`); otherwise NOT_FOUND, as for a job. */
   async function visible(user: CurrentUser, id: number): Promise<{ s: ScheduleEntity; action: RemoteActionEntity }> {
     requirePermission(user, 'view_jobs', 'showing schedules');
     const s = await loadSchedule(id);
     const action = await actionOf(s.remoteActionId);
-    if (!coversAction(user, 'view_jobs', action.namespace, action.action)) throw new AppError('NOT_FOUND', `schedule ${id} not found`);
+    if (!(await access.canRead(user, subjectOf(s, action)))) throw new AppError('NOT_FOUND', `schedule ${id} not found`);
     return { s, action };
   }
 
-  /** manage_schedules, and create_jobs for the schedule's action (a schedule runs it). */
-  async function manageable(user: CurrentUser, id: number): Promise<{ s: ScheduleEntity; action: RemoteActionEntity }> {
+  /** A schedule the user may see and change or stop (schedule-access.ts `requireManage`). */
+  async function manageable(user: CurrentUser, id: number, how: ScheduleManagement): Promise<{ s: ScheduleEntity; action: RemoteActionEntity }> {
     const found = await visible(user, id);
-    requirePermission(user, 'manage_schedules', 'changing schedules');
-    if (!coversAction(user, 'manage_schedules', found.action.namespace, found.action.action)) {
-      throw new AppError('PERMISSION_DENIED', `access denied: none of your manage_schedules filters allows ${found.action.namespace}.${found.action.action}`, { details: { missing_permissions: ['manage_schedules'] } });
-    }
+    await access.requireManage(user, subjectOf(found.s, found.action), how);
     return found;
   }
 
@@ -308,7 +314,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     if (!coversAction(user, 'manage_schedules', prepared.namespace, prepared.action)) {
       throw new AppError('PERMISSION_DENIED', `access denied: none of your manage_schedules filters allows ${prepared.namespace}.${prepared.action}`, { details: { missing_permissions: ['manage_schedules'] } });
     }
-    const fixedHosts = await authorizedHostIds(user, prepared, type, options.targeting);
+    const fixedHosts = await authorizedHostIds(user, user.id, prepared, type, options.targeting);
     const now = clock();
     const fields = timingFields(timing, now);
     const first = timing.kind === 'once' ? timing.startAt : nextOf({ ...fields }, 0, now);
@@ -641,9 +647,15 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       const rows = await repo.listUpcoming(to);
       const actions = await repo.actionsByIds([...new Set(rows.map((r) => r.remoteActionId))]);
       const entries: Array<{ at: Date; s: ScheduleEntity }> = [];
+      // Schedules with the same action, targeting and ownership read the same: one check each.
+      const readable = new Map<string, Promise<boolean>>();
       for (const s of rows) {
         const action = actions.get(s.remoteActionId);
         if (!action || !coversAction(user, 'view_jobs', action.namespace, action.action)) continue;
+        const subject = subjectOf(s, action);
+        const key = JSON.stringify([s.ownerId === user.id, subject.namespace, subject.action, subject.targeting]);
+        if (!readable.has(key)) readable.set(key, access.canRead(user, subject));
+        if (!(await readable.get(key))) continue;
         const first = s.nextRunAt!;
         if (!s.cronLine || !s.timeZone) {
           if (first.getTime() >= from.getTime() && first.getTime() <= to.getTime()) entries.push({ at: first, s });
@@ -668,9 +680,13 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
 
     /** Changes targeting, timing or job options; the pending job follows. */
     async update(user: CurrentUser, id: number, body: ScheduleUpdate): Promise<ScheduleDetail> {
-      const { action } = await manageable(user, id);
+      const { s: current, action } = await manageable(user, id, 'change');
       const timing = body.scheduling || body.recurrence ? parseTiming(body, clock()) : null;
       const targetingChange = body.targeting !== undefined || body.targeting_type !== undefined;
+      // A re-targeting is checked as a new schedule's, for whoever asks, before anything is locked.
+      const newTargeting = body.targeting ?? targetingOf(current);
+      const newType = body.targeting_type ?? current.targetingType;
+      const staticHostIds = targetingChange ? await authorizedHostIds(user, current.ownerId, action, newType, newTargeting) : null;
       const updated = await change(id, async (s, now) => {
         const fields: Partial<ScheduleEntity> = {};
         if (body.description !== undefined) fields.description = body.description;
@@ -678,14 +694,12 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         if (body.batch_size !== undefined) fields.batchSize = body.batch_size;
         if (body.timeout !== undefined) fields.timeoutS = body.timeout;
         if (targetingChange) {
-          const targeting = body.targeting ?? targetingOf(s);
-          const type = body.targeting_type ?? s.targetingType;
-          fields.targetingSearch = targeting.search ?? null;
-          fields.targetingHostIds = targeting.host_ids ? JSON.stringify(targeting.host_ids) : null;
-          fields.targetingHostgroupId = targeting.hostgroup_id ?? null;
-          fields.targetingPql = targeting.pql ?? null;
-          fields.targetingType = type;
-          fields.staticHostIds = await authorizedHostIds(user, action, type, targeting);
+          fields.targetingSearch = newTargeting.search ?? null;
+          fields.targetingHostIds = newTargeting.host_ids ? JSON.stringify(newTargeting.host_ids) : null;
+          fields.targetingHostgroupId = newTargeting.hostgroup_id ?? null;
+          fields.targetingPql = newTargeting.pql ?? null;
+          fields.targetingType = newType;
+          fields.staticHostIds = staticHostIds;
         }
         if (timing) {
           Object.assign(fields, timingFields(timing, now));
@@ -700,19 +714,19 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     },
 
     async enable(user: CurrentUser, id: number): Promise<ScheduleDetail> {
-      await manageable(user, id);
+      await manageable(user, id, 'change');
       return change(id, (s, now) => (s.enabled ? {} : { enabled: true, nextRunAt: upcoming(s, now) }), 'schedule enabled', { user, verb: 'enable', changes: { enabled: true } });
     },
 
     /** Stops firing; the pending job is cancelled, and occurrences while disabled are not missed, just skipped. */
     async disable(user: CurrentUser, id: number): Promise<ScheduleDetail> {
-      await manageable(user, id);
+      await manageable(user, id, 'stop');
       return change(id, (s) => (s.enabled ? { enabled: false, nextRunAt: s.cronLine ? null : s.nextRunAt } : {}), 'schedule disabled', { user, verb: 'disable', changes: { enabled: false } });
     },
 
     /** Deletes the schedule and its runs; its jobs stay in the history, a pending one cancelled. */
     async remove(user: CurrentUser, id: number): Promise<ScheduleDetail> {
-      await manageable(user, id);
+      await manageable(user, id, 'stop');
       const before = await detail(id);
       await repo.transaction(async (tx) => {
         const s = await repo.lock(tx, id);

@@ -1,0 +1,125 @@
+/**
+ * Schedules no longer bypass host scope (issue #24, finding 2; rule 4 in auth/abilities.ts). A
+ * schedule fires as its owner, so whoever reads or changes it needs its whole targeting, resolved
+ * in full, in scope, and changing another user's schedule needs manage_others_schedules; a
+ * re-targeting reaching out of scope is refused, not narrowed; scheduling a stored action needs
+ * seeing it. Run against the real app, proxies and fleet of the auth stack.
+ */
+import type { Job } from '@common/jobs';
+import type { ScheduleDetail } from '@common/schedules';
+import { testDatabases } from '@test/support/databases';
+import { startAuthStack, type AuthStack } from '../auth/support/auth-stack';
+
+jest.setTimeout(180_000);
+
+const tomorrow = () => ({ start_at: new Date(Date.now() + 86_400_000).toISOString() });
+const PASSWORD = 'schedule-access-password';
+
+describe.each(testDatabases())('schedule access on $kind', (database) => {
+  let s: AuthStack;
+  /** A user with manage_schedules (and create/view jobs) on hostgroup web but not manage_others_schedules. */
+  let ownOnly: ReturnType<AuthStack['as']>;
+
+  const admin = () => s.as('admin');
+  const inScope = () => s.as('inScope');
+  const scheduleOf = async (targeting: object, description: string): Promise<number> =>
+    ((await admin().post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting, description, scheduling: tomorrow() } }).expect(201)).body as { schedule_id: number }).schedule_id;
+  const stored = async (id: number) => (await admin().get(`/api/v2/remote_execution/schedules/${id}`).expect(200)).body as ScheduleDetail;
+
+  beforeAll(async () => {
+    s = await startAuthStack(database);
+    const role = (await admin().post('/api/v2/roles', { role: { name: `${s.prefix}own schedules` } }).expect(201)).body as { id: number };
+    await admin().post('/api/v2/filters', { filter: { role_id: role.id, permissions: ['view_hosts', 'view_jobs', 'create_jobs', 'manage_schedules'], search: 'hostgroup = web' } }).expect(201);
+    await admin().post('/api/v2/users', { user: { login: `${s.prefix}own-only`, password: PASSWORD, role_ids: [role.id] } }).expect(201);
+    const as = s.as('anonymous');
+    const login = `${s.prefix}own-only`;
+    ownOnly = {
+      get: (path: string) => as.get(path).auth(login, PASSWORD),
+      post: (path: string, body?: unknown) => as.post(path, body).auth(login, PASSWORD),
+      put: (path: string, body?: unknown) => as.put(path, body).auth(login, PASSWORD),
+      delete: (path: string) => as.delete(path).auth(login, PASSWORD),
+    };
+  });
+
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it("refuses every change to another user's schedule without manage_others_schedules, even on its own hosts, and leaves it as it was", async () => {
+    const id = await scheduleOf({ host_ids: [s.hosts.webA.id] }, 'admin on webA');
+    const before = await stored(id);
+    const answers = [
+      await ownOnly.put(`/api/v2/remote_execution/schedules/${id}`, { scheduling: { start_at: new Date(Date.now() + 3_600_000).toISOString() } }),
+      await ownOnly.put(`/api/v2/remote_execution/schedules/${id}`, { targeting: { host_ids: [s.hosts.webA.id] } }),
+      await ownOnly.post(`/api/v2/remote_execution/schedules/${id}/disable`),
+      await ownOnly.post(`/api/v2/remote_execution/schedules/${id}/enable`),
+      await ownOnly.delete(`/api/v2/remote_execution/schedules/${id}`),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([403, 403, 403, 403, 403]);
+    expect(answers[2].body.error.message).toBe(`access denied: changing schedule ${id} of admin needs the manage_others_schedules permission`);
+    expect(await stored(id)).toEqual(before);
+  });
+
+  it('lets the owner change, disable and delete its own schedule', async () => {
+    const made = (await ownOnly.post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting: { host_ids: [s.hosts.webA.id] }, scheduling: tomorrow() } }).expect(201)).body as Job;
+    expect(made.state).toBe('scheduled');
+    await ownOnly.get(`/api/v2/remote_execution/jobs/${made.id}`).expect(200);
+    await ownOnly.put(`/api/v2/remote_execution/schedules/${made.schedule_id}`, { description: 'mine' }).expect(200);
+    await ownOnly.post(`/api/v2/remote_execution/schedules/${made.schedule_id}/disable`).expect(200);
+    await ownOnly.delete(`/api/v2/remote_execution/schedules/${made.schedule_id}`).expect(200);
+  });
+
+  it("refuses managing another's schedule whose targeting, resolved in full, reaches beyond its scope, though it sees part of it", async () => {
+    const id = await scheduleOf({ search: `name ^ (${s.hosts.webA.name}, ${s.hosts.dbA.name})` }, 'admin on webA and dbA');
+    const before = await stored(id);
+    // The Web team sees only webA of it: it may not read the schedule at all.
+    await inScope().get(`/api/v2/remote_execution/schedules/${id}`).expect(404);
+    for (const res of [await inScope().post(`/api/v2/remote_execution/schedules/${id}/disable`), await inScope().delete(`/api/v2/remote_execution/schedules/${id}`)]) expect(res.status).toBe(404);
+    // A viewer of everything that manages only web schedules reads it and may not change it.
+    const viewerRole = ((await admin().get('/api/v2/roles/Viewer').expect(200)).body as { id: number }).id;
+    await admin().put(`/api/v2/users/${s.users.inScope}`, { user: { role_ids: [s.roles.webTeam, viewerRole] } }).expect(200);
+    try {
+      await inScope().get(`/api/v2/remote_execution/schedules/${id}`).expect(200);
+      const res = await inScope().post(`/api/v2/remote_execution/schedules/${id}/disable`).expect(403);
+      expect(res.body.error.message).toBe(`access denied: 1 of 2 hosts of the targeting of schedule ${id} (resolved in full, not through your view) are outside what your create_jobs, manage_schedules, manage_others_schedules filters allow for package.status (${s.hosts.dbA.name})`);
+      expect(res.body.error.details).toMatchObject({ hosts_refused: 1, hosts_total: 2 });
+    } finally {
+      await admin().put(`/api/v2/users/${s.users.inScope}`, { user: { role_ids: [s.roles.webTeam] } }).expect(200);
+    }
+    expect(await stored(id)).toEqual(before);
+  });
+
+  it('refuses a re-targeting that reaches out of scope instead of silently narrowing it, and keeps the old targeting', async () => {
+    const id = await scheduleOf({ host_ids: [s.hosts.webA.id] }, 'admin on webA, to re-target');
+    await inScope().get(`/api/v2/remote_execution/schedules/${id}`).expect(200);
+    const wide = { search: `name ~ ${s.prefix}` };
+    for (const targeting_type of ['dynamic_query', 'static_query']) {
+      const res = await inScope().put(`/api/v2/remote_execution/schedules/${id}`, { targeting: wide, targeting_type }).expect(403);
+      expect(res.body.error.message).toMatch(new RegExp(`^access denied: 3 of 6 hosts of the targeting \\(resolved in full, not through your view\\) are outside what your create_jobs, manage_schedules, manage_others_schedules filters allow for package.status$`));
+    }
+    const after = await stored(id);
+    expect(after.targeting).toMatchObject({ host_ids: [s.hosts.webA.id], search: null });
+    expect(after.static_host_ids).toBeNull();
+    // Inside its scope the same user may re-target the admin's schedule (it holds manage_others_schedules).
+    const moved = (await inScope().put(`/api/v2/remote_execution/schedules/${id}`, { targeting: { hostgroup_id: s.hostgroups.web }, targeting_type: 'static_query' }).expect(200)).body as ScheduleDetail;
+    expect(moved.static_host_ids?.sort()).toEqual([s.hosts.webA.id, s.hosts.webEuA.id, s.hosts.webB.id].sort());
+  });
+
+  it('hides a schedule on hosts out of scope from reading by id and from the occurrences listing', async () => {
+    const id = await scheduleOf({ host_ids: [s.hosts.dbB.id] }, `${s.prefix}admin on dbB`);
+    await inScope().get(`/api/v2/remote_execution/schedules/${id}`).expect(404);
+    await s.as('outOfScope').get(`/api/v2/remote_execution/schedules/${id}`).expect(200);
+    const listed = async (persona: 'inScope' | 'outOfScope') => ((await s.as(persona).get('/api/v2/remote_execution/schedules?to=' + encodeURIComponent(new Date(Date.now() + 3 * 86_400_000).toISOString())).expect(200)).body as { results: Array<{ schedule_id: number }> }).results.map((r) => r.schedule_id);
+    expect(await listed('inScope')).not.toContain(id);
+    expect(await listed('outOfScope')).toContain(id);
+  });
+
+  it('refuses to schedule a stored action the caller may not see, as if it did not exist', async () => {
+    const secretAction = ((await admin().get(`/api/v2/remote_execution/jobs/${s.jobs.dbSecret.id}`).expect(200)).body as { remote_action_id: number }).remote_action_id;
+    const res = await inScope().post(`/api/v2/remote_execution/actions/${secretAction}/schedule`, { targeting: { host_ids: [s.hosts.webA.id] }, scheduling: tomorrow() }).expect(404);
+    expect(res.body.error.message).toBe(`remote action ${secretAction} not found`);
+    expect(JSON.stringify(res.body)).not.toContain(s.secretPackage);
+    const visibleAction = ((await admin().get(`/api/v2/remote_execution/jobs/${s.jobs.webStatus.id}`).expect(200)).body as { remote_action_id: number }).remote_action_id;
+    await inScope().post(`/api/v2/remote_execution/actions/${visibleAction}/schedule`, { targeting: { host_ids: [s.hosts.webA.id] }, scheduling: tomorrow() }).expect(201);
+  });
+});

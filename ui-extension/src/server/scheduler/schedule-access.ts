@@ -1,0 +1,123 @@
+import type { Targeting } from '@common/jobs';
+import { coversAction, hostScope, requirePermission, type CurrentUser, type HostScope, type Permission } from '../auth/abilities';
+import { AppError } from '../errors';
+import type { JobInvocationService, TargetHost } from '../jobs/job-invocation.service';
+
+/** A schedule as its access rules see it: whose it is, what it runs, on which targeting. */
+export interface ScheduleSubject {
+  id: number;
+  ownerId: number;
+  owner: string;
+  namespace: string;
+  action: string;
+  /** The targeting its runs use (a static query's fixed hosts). */
+  targeting: Targeting;
+}
+
+/** `change` makes a schedule run (update, enable); `stop` only keeps it from running (disable, delete). */
+export type ScheduleManagement = 'change' | 'stop';
+
+export interface ScheduleAccessDeps {
+  jobs: Pick<JobInvocationService, 'resolveInFull' | 'hostIdsInside'>;
+}
+
+function denied(message: string, details: Record<string, unknown>): AppError {
+  return new AppError('PERMISSION_DENIED', `access denied: ${message}`, { details });
+}
+
+/**
+ * Who may read and manage a schedule (rule 4 in auth/abilities.ts). A schedule fires as its owner,
+ * so whoever changes it must be allowed everything its creation needs, on every host of its
+ * targeting resolved in full: a host outside the caller's scope refuses the change, it is never
+ * silently left out (the owner's run would still reach it).
+ */
+export function createScheduleAccess(deps: ScheduleAccessDeps) {
+  /** The hosts of a targeting resolved in full that lie outside any of the scopes (unknown host ids count as outside). */
+  async function outsideOf({ hosts, unknown }: { hosts: TargetHost[]; unknown: number }, scopes: HostScope[]): Promise<{ total: number; outside: TargetHost[]; unknown: number }> {
+    let inside = new Set(hosts.map((h) => h.id));
+    for (const scope of scopes) {
+      if (scope.all) continue;
+      const allowed = await deps.jobs.hostIdsInside([...inside], scope);
+      inside = new Set([...inside].filter((id) => allowed.has(id)));
+    }
+    return { total: hosts.length + unknown, outside: hosts.filter((h) => !inside.has(h.id)), unknown };
+  }
+
+  function requireAction(user: CurrentUser, permission: Permission, s: Pick<ScheduleSubject, 'namespace' | 'action'>, doing: string): void {
+    requirePermission(user, permission, doing);
+    if (!coversAction(user, permission, s.namespace, s.action)) {
+      throw denied(`none of your ${permission} filters allows ${s.namespace}.${s.action}`, { missing_permissions: [permission], namespace: s.namespace, action: s.action });
+    }
+  }
+
+  /**
+   * Every host of `targeting`, resolved in full, inside the scopes of `permissions` for the action;
+   * PERMISSION_DENIED otherwise, naming how many and, of those the user may see, which. Resolves the hosts.
+   */
+  async function requireTargetingInScope(user: CurrentUser, permissions: Permission[], s: Pick<ScheduleSubject, 'namespace' | 'action'>, targeting: Targeting, what: string): Promise<TargetHost[]> {
+    const scopes = permissions.map((p) => hostScope(user, p, { namespace: s.namespace, action: s.action }));
+    const resolved = await deps.jobs.resolveInFull(targeting);
+    if (scopes.every((scope) => scope.all)) return resolved.hosts;
+    const { total, outside, unknown } = await outsideOf(resolved, scopes);
+    if (outside.length + unknown === 0) return resolved.hosts;
+    // Only hosts the user may see are named; the others are counted.
+    const seen = await deps.jobs.hostIdsInside(outside.map((h) => h.id), hostScope(user, 'view_hosts'));
+    const named = outside.filter((h) => seen.has(h.id)).slice(0, 10).map((h) => h.name);
+    throw denied(
+      `${outside.length + unknown} of ${total} hosts of ${what} (resolved in full, not through your view) are outside what your ${permissions.join(', ')} filters allow for ${s.namespace}.${s.action}${named.length > 0 ? ` (${named.join(', ')}${outside.length > named.length ? ', ...' : ''})` : ''}`,
+      { missing_permissions: permissions, namespace: s.namespace, action: s.action, hosts_refused: outside.length + unknown, hosts_total: total, refused_hosts: named },
+    );
+  }
+
+  /** What a user needs to make a schedule of this action run on hosts: create_jobs and manage_schedules, and manage_others_schedules when it is not theirs. */
+  function changePermissions(user: CurrentUser, ownerId: number): Permission[] {
+    return user.id === ownerId ? ['create_jobs', 'manage_schedules'] : ['create_jobs', 'manage_schedules', 'manage_others_schedules'];
+  }
+
+  return {
+    /**
+     * Whether the user may read the schedule: view_jobs for its action, and it is the user's own or
+     * those rules reach every host of its targeting resolved in full. A failed resolution (PuppetDB
+     * down) reads as not reached.
+     */
+    async canRead(user: CurrentUser, s: ScheduleSubject): Promise<boolean> {
+      if (!coversAction(user, 'view_jobs', s.namespace, s.action)) return false;
+      if (user.admin || s.ownerId === user.id) return true;
+      const scope = hostScope(user, 'view_jobs', { namespace: s.namespace, action: s.action });
+      if (scope.all) return true;
+      try {
+        const { outside, unknown } = await outsideOf(await deps.jobs.resolveInFull(s.targeting), [scope]);
+        return outside.length + unknown === 0;
+      } catch {
+        return false;
+      }
+    },
+
+    /**
+     * Throws PERMISSION_DENIED unless the user may change (`change`) or stop (`stop`) the schedule:
+     * its owner stops it with manage_schedules for its action alone; anything else needs
+     * create_jobs, manage_schedules and, on another user's schedule, manage_others_schedules for
+     * its action, each reaching every host of its targeting resolved in full.
+     */
+    async requireManage(user: CurrentUser, s: ScheduleSubject, how: ScheduleManagement): Promise<void> {
+      requireAction(user, 'manage_schedules', s, 'changing schedules');
+      if (how === 'stop' && s.ownerId === user.id) return;
+      requireAction(user, 'create_jobs', s, 'changing schedules');
+      if (s.ownerId !== user.id) {
+        requirePermission(user, 'manage_others_schedules', `changing schedule ${s.id} of ${s.owner}`);
+        requireAction(user, 'manage_others_schedules', s, `changing schedule ${s.id} of ${s.owner}`);
+      }
+      await requireTargetingInScope(user, changePermissions(user, s.ownerId), s, s.targeting, `the targeting of schedule ${s.id}`);
+    },
+
+    /**
+     * A new targeting (a schedule made, or re-targeted) checked as `requireManage` checks the
+     * current one; resolves its hosts in full (a static query's fixed hosts).
+     */
+    requireNewTargeting(user: CurrentUser, s: Omit<ScheduleSubject, 'id' | 'owner' | 'targeting'>, targeting: Targeting): Promise<TargetHost[]> {
+      return requireTargetingInScope(user, changePermissions(user, s.ownerId), s, targeting, 'the targeting');
+    },
+  };
+}
+
+export type ScheduleAccess = ReturnType<typeof createScheduleAccess>;
