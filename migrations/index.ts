@@ -5,6 +5,8 @@ import { CreateAuthorization1764200000000 } from './1764200000000-CreateAuthoriz
 import { CreateSchedules1764300000000 } from './1764300000000-CreateSchedules';
 import { CreateUserSessions1764400000000 } from './1764400000000-CreateUserSessions';
 import { AddJobTargetingPql1764500000000 } from './1764500000000-AddJobTargetingPql';
+import { CreateLoginThrottle1765100000000 } from './1765100000000-CreateLoginThrottle';
+import { AddUserSessionCredentialStamp1765100100000 } from './1765100100000-AddUserSessionCredentialStamp';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -18,4 +20,6 @@ export const MIGRATIONS = [
   CreateSchedules1764300000000,
   CreateUserSessions1764400000000,
   AddJobTargetingPql1764500000000,
+  CreateLoginThrottle1765100000000,
+  AddUserSessionCredentialStamp1765100100000,
 ];

@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import type { AuditService } from '../audit/audit.service';
+import { createLoginFailureAudit } from '../audit/login-failure-audit';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { BUILTIN_ROLES, rulesFromFilters, type TaxonomyLookup } from './abilities';
 import type { CurrentUser } from './current-user';
-import { createLoginThrottle, type LoginThrottle } from './login-throttle';
+import { createLoginThrottle, memoryLoginLimiters, type LoginThrottle, type LoginThrottleLimits, type ThrottleVerdict } from './login-throttle';
 import type { PersonalAccessTokenEntity } from './personal-access-token.entity';
+import type { UserEntity } from './user.entity';
 import type { UserStore } from './user.repository';
 
 /** bcrypt cost: ~100 ms per check here, slow enough for offline guessing, fast enough for a login. */
@@ -16,8 +18,10 @@ const BCRYPT_COST = 11;
 /**
  * HTTP Basic sends the password with every API call; checking bcrypt each time would cost
  * ~100 ms of CPU per request. A verified (login, secret) pair is remembered by its SHA-256 for a
- * short while, so scripts stay fast. A password change, a revoked token, or a disabled or deleted
- * user clears the entries here at once; other instances forget them within the TTL.
+ * short while, so scripts stay fast. A reuse reads the user row (it builds the user from it anyway)
+ * and needs the user enabled and, for a password, the same password hash as when verified, so a
+ * password change or a disabled user counts on every instance at once. A revoked token or a deleted
+ * user clears the entries here at once; other instances forget a revoked token within the TTL.
  */
 const VERIFIED_TTL_MS = 60_000;
 const VERIFIED_MAX = 1000;
@@ -27,8 +31,13 @@ const TOKEN_TOUCH_MS = 60_000;
 export const TOKEN_PREFIX = 'rex_pat_';
 const DUMMY_HASH = '$2a$11$abcdefghijklmnopqrstuu0123456789abcdefghijklmnopqrstu';
 
+/** The throttle's limits from the `auth.*` configuration. */
+export function throttleLimits(config: AuthServiceConfig): LoginThrottleLimits {
+  return { maxFailuresPerLoginAndAddress: config.max_failed_logins_per_user, maxUnknownLoginFailuresPerAddress: config.max_failed_logins_per_address, windowS: config.failed_login_window_s };
+}
+
 export interface LoginContext {
-  /** The client address, for the per-address limit and the audit trail. */
+  /** The client address, for the throttle and the audit trail. */
   source?: string;
   requestId?: string;
   /**
@@ -39,7 +48,9 @@ export interface LoginContext {
 }
 
 export interface AuthServiceConfig {
+  /** Failures for one login name from one address per window (the key keeps its old name). */
   max_failed_logins_per_user: number;
+  /** Failures with unknown login names from one address per window. */
   max_failed_logins_per_address: number;
   failed_login_window_s: number;
 }
@@ -50,6 +61,10 @@ export interface AuthServiceDeps {
   logger: Logger;
   clock: () => Date;
   config?: AuthServiceConfig;
+  /** The brute-force limits; in process memory when absent (unit tests), in the database otherwise (services.ts). */
+  throttle?: LoginThrottle;
+  /** Ends the sessions opened with an old password (session.service.ts), keeping `keepSessionId`. */
+  onPasswordChanged?: (userId: number, keepSessionId: string | undefined) => Promise<void>;
 }
 
 /** A personal access token as the API shows it (Foreman's fields); the secret only at creation. */
@@ -72,6 +87,14 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * What a session or a cached verification remembers of the password it was checked against: a
+ * digest of the stored bcrypt hash. A new password (new salt) changes it, on every instance at once.
+ */
+export function credentialStamp(user: Pick<UserEntity, 'passwordHash'>): string {
+  return sha256(`credential\0${user.passwordHash}`);
+}
+
 export function tokenView(t: PersonalAccessTokenEntity, now: Date): TokenView {
   return {
     id: t.id,
@@ -86,27 +109,34 @@ export function tokenView(t: PersonalAccessTokenEntity, now: Date): TokenView {
   };
 }
 
-type Verification = { ok: true; userId: number; tokenId?: number; expiresAt?: number } | { ok: false; reason: string; userId?: number };
+type TokenCheck = { ok: true; user: UserEntity; tokenId: number; expiresAt?: number } | { ok: false; reason: string; userId?: number };
 
 interface Verified {
   userId: number;
   tokenId?: number;
+  /** For a password: the credential stamp it was verified against; a reuse needs the same one. */
+  stamp?: string;
   expires: number;
+}
+
+const unauthenticated = () => new AppError('UNAUTHENTICATED', 'unable to authenticate: wrong login, password or token');
+
+function throttled(verdict: ThrottleVerdict): AppError {
+  const what = verdict.by === 'login_address' ? 'for this login from your address' : 'from your address';
+  return new AppError('RESOURCE_EXHAUSTED', `too many failed logins ${what}; try again in ${verdict.retryAfterS} s`, { details: { retry_after_s: verdict.retryAfterS } });
 }
 
 /**
  * Authentication: the one verify path for HTTP Basic (password or personal access token) and the
- * web UI's session login, with brute-force limits and a login audit entry, and `loadCurrentUser`,
- * which builds everything the permission checks need from the user's roles and taxonomies.
+ * web UI's session login, with the brute-force limits of login-throttle.ts and the login audit, and
+ * `loadCurrentUser`, which builds everything the permission checks need from the user's roles and
+ * taxonomies.
  */
 export function createAuthService(deps: AuthServiceDeps) {
   const { users, audit, logger, clock } = deps;
   const config = deps.config ?? DEFAULT_AUTH_CONFIG;
-  const throttle: LoginThrottle = createLoginThrottle({
-    maxFailuresPerUser: config.max_failed_logins_per_user,
-    maxFailuresPerAddress: config.max_failed_logins_per_address,
-    windowMs: config.failed_login_window_s * 1000,
-  });
+  const throttle: LoginThrottle = deps.throttle ?? createLoginThrottle(memoryLoginLimiters(throttleLimits(config)));
+  const failures = createLoginFailureAudit({ audit, clock, logger });
   const verified = new Map<string, Verified>();
   /**
    * Checks in progress by credential key: parallel requests with the same login and secret share
@@ -114,11 +144,14 @@ export function createAuthService(deps: AuthServiceDeps) {
    * runs, which locked a busy API user out after 10 parallel requests with the right password.
    */
   const inFlight = new Map<string, Promise<CurrentUser | null>>();
-  /** Errors thrown before the credentials could be checked (see login). */
-  const unchecked = new WeakSet<object>();
   const touched = new Map<number, number>();
-  /** Lockouts already audited, so a flood of refused attempts writes one entry per lockout. */
-  const auditedLockouts = new Map<string, number>();
+  /** The credential stamp each user object was verified with, for the session it opens. */
+  const stampOfVerified = new WeakMap<CurrentUser, string>();
+  /**
+   * How long a bcrypt check takes here lately. An unknown login refused by the address limit waits
+   * as long before its answer, so that timing does not tell it from a known login checked and refused.
+   */
+  let bcryptMs = 100;
 
   const cacheKey = (login: string, secret: string): string => createHash('sha256').update(login).update('\0').update(secret).digest('hex');
 
@@ -126,9 +159,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     for (const [key, value] of verified) if (predicate(value)) verified.delete(key);
   }
 
-  async function loadCurrentUser(userId: number): Promise<CurrentUser | null> {
-    const user = await users.findById(userId);
-    if (!user || user.disabled) return null;
+  async function currentUserOf(user: UserEntity): Promise<CurrentUser> {
     if (user.admin) return { id: user.id, login: user.login, admin: true, rules: [] };
     const [filters, orgs, locs] = await Promise.all([
       users.filtersOfUser(user.id),
@@ -144,112 +175,142 @@ export function createAuthService(deps: AuthServiceDeps) {
     return { id: user.id, login: user.login, admin: false, rules };
   }
 
-  async function auditLogin(action: 'login' | 'login_failed' | 'login_blocked', user: { id: number | null; login: string }, changes: Record<string, unknown>, ctx: LoginContext): Promise<void> {
-    await audit.record({ user, action, object: { type: 'User', id: user.id, name: user.login }, changes, source: ctx.source ?? null, requestId: ctx.requestId ?? null });
+  async function loadCurrentUser(userId: number): Promise<CurrentUser | null> {
+    const user = await users.findById(userId);
+    return user && !user.disabled ? currentUserOf(user) : null;
   }
 
-  /** Checks a personal access token; returns the user id or why it failed. */
-  async function verifyToken(login: string, secret: string, now: Date): Promise<Verification> {
+  async function timedCompare(secret: string, hash: string): Promise<boolean> {
+    const started = performance.now();
+    const ok = await bcrypt.compare(secret, hash);
+    bcryptMs = 0.8 * bcryptMs + 0.2 * (performance.now() - started);
+    return ok;
+  }
+
+  const methodName = (method: 'api' | 'session', isToken: boolean) => (isToken ? 'token' : method === 'session' ? 'session' : 'password');
+
+  function failed(action: 'login_failed' | 'login_blocked', login: string, userId: number | null, method: string, reason: string, ctx: LoginContext): Promise<void> {
+    return failures.record({ action, login, userId, address: ctx.source ?? null, method, reason, requestId: ctx.requestId ?? null });
+  }
+
+  async function succeeded(user: CurrentUser, method: string, ctx: LoginContext): Promise<void> {
+    await audit.record({ user: { id: user.id, login: user.login }, action: 'login', object: { type: 'User', id: user.id, name: user.login }, changes: { method }, source: ctx.source ?? null, requestId: ctx.requestId ?? null });
+  }
+
+  function remember(key: string, entry: Verified): void {
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+    verified.set(key, entry);
+  }
+
+  /**
+   * A verification of moments ago, if it still holds: the user is enabled and, for a password, still
+   * has the password it was verified against. The user row is read anyway to build the user, so a
+   * password changed on another instance ends the reuse here at no extra cost.
+   */
+  async function reuse(hit: Verified): Promise<CurrentUser | null> {
+    const row = await users.findById(hit.userId);
+    if (!row || row.disabled || (hit.stamp !== undefined && hit.stamp !== credentialStamp(row))) return null;
+    const user = await currentUserOf(row);
+    if (hit.stamp) stampOfVerified.set(user, hit.stamp);
+    return user;
+  }
+
+  /** A personal access token: never throttled (see login-throttle.ts), every failure audited. */
+  async function checkToken(loginName: string, secret: string, key: string, now: Date, ctx: LoginContext): Promise<CurrentUser | null> {
+    const outcome = await verifyToken(loginName, secret, now);
+    if (!outcome.ok) {
+      await failed('login_failed', loginName, outcome.userId ?? null, 'token', outcome.reason, ctx);
+      return null;
+    }
+    const user = await currentUserOf(outcome.user);
+    // A token about to expire is remembered only until it does.
+    remember(key, { userId: user.id, tokenId: outcome.tokenId, expires: Math.min(now.getTime() + VERIFIED_TTL_MS, outcome.expiresAt ?? Infinity) });
+    if ((touched.get(outcome.tokenId) ?? 0) + TOKEN_TOUCH_MS <= now.getTime()) {
+      touched.set(outcome.tokenId, now.getTime());
+      if (touched.size > VERIFIED_MAX) touched.delete(touched.keys().next().value as number);
+      await users.touchToken(outcome.tokenId, now);
+    }
+    await succeeded(user, 'token', ctx);
+    return user;
+  }
+
+  async function verifyToken(login: string, secret: string, now: Date): Promise<TokenCheck> {
     const token = await users.findTokenByHash(sha256(secret));
     const user = token ? await users.findById(token.userId) : null;
     if (!token || !user || user.login !== login) return { ok: false, reason: 'unknown token' };
     if (token.revoked) return { ok: false, reason: 'token revoked', userId: user.id };
     if (token.expiresAt && token.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'token expired', userId: user.id };
     if (user.disabled) return { ok: false, reason: 'user disabled', userId: user.id };
-    return { ok: true, userId: user.id, tokenId: token.id, expiresAt: token.expiresAt?.getTime() };
-  }
-
-  async function verifyPasswordOf(login: string, password: string): Promise<Verification> {
-    const user = await users.findByLogin(login);
-    // Compare against a dummy hash when the user is unknown so timing does not reveal logins.
-    const ok = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user) return { ok: false, reason: 'unknown user' };
-    if (!ok) return { ok: false, reason: 'wrong password', userId: user.id };
-    if (user.disabled) return { ok: false, reason: 'user disabled', userId: user.id };
-    return { ok: true, userId: user.id };
+    return { ok: true, user, tokenId: token.id, expiresAt: token.expiresAt?.getTime() };
   }
 
   /**
-   * The one login path: refuses with RESOURCE_EXHAUSTED (429) once the user or the address has too
-   * many recent failures, with UNAUTHENTICATED (401) when the credentials are wrong, and audits
-   * the outcome. Resolves the user with their permissions.
+   * A password through the throttle. Answers 429 when the login's limit from this address is spent,
+   * or the address's limit for unknown logins and the login is unknown or the password wrong (the
+   * same answer either way, so it does not tell which logins exist); a right password of a known
+   * user passes the address limit. Every failure and refusal is audited, counted per minute.
+   */
+  async function checkPassword(loginName: string, secret: string, key: string, method: 'api' | 'session', now: Date, ctx: LoginContext): Promise<CurrentUser | null> {
+    const name = methodName(method, false);
+    const address = ctx.source ?? 'unknown';
+    // A failure to read (the database is down) happens before anything is counted: not a guess.
+    const row = await users.findByLogin(loginName);
+    const attempt = await throttle.begin(loginName, address, row !== null);
+    if (attempt.blocked) {
+      if (attempt.by === 'address') await new Promise((resolve) => setTimeout(resolve, bcryptMs));
+      await failed('login_blocked', loginName, row?.id ?? null, name, `${attempt.by} limit`, ctx);
+      logger.warn({ login: loginName.slice(0, 100), source: ctx.source, by: attempt.by }, 'login attempt refused by the throttle');
+      throw throttled(attempt);
+    }
+    // Compare against a dummy hash when the user is unknown so timing does not reveal logins.
+    const ok = await timedCompare(secret, row?.passwordHash ?? DUMMY_HASH);
+    if (row && ok && !row.disabled) {
+      await attempt.succeeded();
+      const user = await currentUserOf(row);
+      const stamp = credentialStamp(row);
+      stampOfVerified.set(user, stamp);
+      remember(key, { userId: user.id, stamp, expires: now.getTime() + VERIFIED_TTL_MS });
+      await succeeded(user, name, ctx);
+      return user;
+    }
+    await failed('login_failed', loginName, row?.id ?? null, name, !row ? 'unknown user' : !ok ? 'wrong password' : 'user disabled', ctx);
+    const addressSpent = row ? await throttle.addressVerdict(address) : undefined;
+    if (addressSpent) throw throttled(addressSpent);
+    return null;
+  }
+
+  /**
+   * The one login path: UNAUTHENTICATED (401) when the credentials are wrong, RESOURCE_EXHAUSTED
+   * (429) when a limit refuses the attempt. Resolves the user with their permissions.
    */
   async function login(loginName: string, secret: string, ctx: LoginContext = {}): Promise<CurrentUser> {
     const now = clock();
     const method = ctx.method ?? 'api';
-    const verdict = throttle.begin(loginName, ctx.source, now.getTime());
-    if (verdict.blocked) {
-      const lockKey = `${verdict.by}:${verdict.by === 'user' ? loginName.toLowerCase() : ctx.source}`;
-      if ((auditedLockouts.get(lockKey) ?? 0) < now.getTime()) {
-        auditedLockouts.set(lockKey, now.getTime() + verdict.retryAfterS * 1000);
-        if (auditedLockouts.size > VERIFIED_MAX) auditedLockouts.delete(auditedLockouts.keys().next().value as string);
-        logger.warn({ login: loginName.slice(0, 100), source: ctx.source, by: verdict.by }, 'login attempts blocked after repeated failures');
-        await auditLogin('login_blocked', { id: null, login: loginName }, { method, limited_by: verdict.by, retry_after_s: verdict.retryAfterS }, ctx);
-      }
-      throw new AppError('RESOURCE_EXHAUSTED', `too many failed logins for this ${verdict.by === 'user' ? 'user' : 'address'}; try again in ${verdict.retryAfterS} s`, { details: { retry_after_s: verdict.retryAfterS } });
-    }
-
+    const isToken = method === 'api' && secret.startsWith(TOKEN_PREFIX);
     const key = cacheKey(`${method}\0${loginName}`, secret);
     const hit = verified.get(key);
     if (hit && hit.expires > now.getTime()) {
-      // Verified moments ago: no password check runs, so this attempt needs no failure slot.
-      verdict.succeeded();
-      const user = await loadCurrentUser(hit.userId);
+      // Verified moments ago: no password check runs, so the throttle has nothing to count.
+      const user = await reuse(hit);
       if (user) return user;
       verified.delete(key);
     }
     const running = inFlight.get(key);
     if (running) {
       // The same credentials are being checked: that attempt holds the one slot they cost.
-      verdict.succeeded();
       const user = await running;
-      if (!user) throw new AppError('UNAUTHENTICATED', 'unable to authenticate: wrong login, password or token');
+      if (!user) throw unauthenticated();
       return user;
     }
-    const check = checkCredentials(loginName, secret, key, method, now, ctx);
+    const check = isToken ? checkToken(loginName, secret, key, now, ctx) : checkPassword(loginName, secret, key, method, now, ctx);
     inFlight.set(key, check);
-    let user: CurrentUser | null;
     try {
-      user = await check;
-    } catch (error) {
-      // The credentials were never checked (the database is down, say): not a failed guess, so the
-      // attempt must not count towards a lockout. The error itself answers (503 for the database).
-      if (typeof error === 'object' && error !== null && unchecked.has(error)) verdict.succeeded();
-      throw error;
+      const user = await check;
+      if (!user) throw unauthenticated();
+      return user;
     } finally {
       inFlight.delete(key);
     }
-    if (!user) throw new AppError('UNAUTHENTICATED', 'unable to authenticate: wrong login, password or token');
-    verdict.succeeded();
-    return user;
-  }
-
-  /** Verifies a password or token, audits the outcome and caches success; null when refused. */
-  async function checkCredentials(loginName: string, secret: string, key: string, method: string, now: Date, ctx: LoginContext): Promise<CurrentUser | null> {
-    const isToken = method === 'api' && secret.startsWith(TOKEN_PREFIX);
-    let outcome: Verification;
-    let user: CurrentUser | null;
-    try {
-      outcome = isToken ? await verifyToken(loginName, secret, now) : await verifyPasswordOf(loginName, secret);
-      user = outcome.ok ? await loadCurrentUser(outcome.userId) : null;
-    } catch (error) {
-      if (typeof error === 'object' && error !== null) unchecked.add(error);
-      throw error;
-    }
-    if (!outcome.ok || !user) {
-      await auditLogin('login_failed', { id: outcome.userId ?? null, login: loginName }, { method: isToken ? 'token' : method === 'session' ? 'session' : 'password', reason: outcome.ok ? 'user unavailable' : outcome.reason }, ctx);
-      return null;
-    }
-    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
-    // A token about to expire is remembered only until it does.
-    verified.set(key, { userId: user.id, tokenId: outcome.tokenId, expires: Math.min(now.getTime() + VERIFIED_TTL_MS, outcome.expiresAt ?? Infinity) });
-    if (outcome.tokenId !== undefined && (touched.get(outcome.tokenId) ?? 0) + TOKEN_TOUCH_MS <= now.getTime()) {
-      touched.set(outcome.tokenId, now.getTime());
-      if (touched.size > VERIFIED_MAX) touched.delete(touched.keys().next().value as number);
-      await users.touchToken(outcome.tokenId, now);
-    }
-    await auditLogin('login', { id: user.id, login: user.login }, { method: isToken ? 'token' : method === 'session' ? 'session' : 'password' }, ctx);
-    return user;
   }
 
   async function ensureBuiltinRoles(): Promise<void> {
@@ -289,16 +350,60 @@ export function createAuthService(deps: AuthServiceDeps) {
       }
     },
 
-    /** Whether the stored password of a user matches (re-authentication before a password change). */
-    async passwordMatches(userId: number, password: string): Promise<boolean> {
+    /**
+     * Whether the stored password of a user matches (re-authentication before a password change),
+     * through the same throttle as a login from the caller's address, every failure audited:
+     * RESOURCE_EXHAUSTED (429) once that login's limit from there is spent, so a stolen session
+     * cannot guess the password it would need to take the account over.
+     */
+    async passwordMatches(userId: number, password: string, caller: { source?: string; requestId?: string }): Promise<boolean> {
       const user = await users.findById(userId);
-      return bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH).then((ok) => ok && user !== null);
+      if (!user) return false;
+      const ctx: LoginContext = { source: caller.source, requestId: caller.requestId };
+      const attempt = await throttle.begin(user.login, caller.source ?? 'unknown', true);
+      if (attempt.blocked) {
+        await failed('login_blocked', user.login, user.id, 'current_password', `${attempt.by} limit`, ctx);
+        throw throttled(attempt);
+      }
+      if (await timedCompare(password, user.passwordHash)) {
+        await attempt.succeeded();
+        return true;
+      }
+      await failed('login_failed', user.login, user.id, 'current_password', 'wrong password', ctx);
+      return false;
     },
 
     /** Forgets cached verifications of a user (password change, disabled, deleted, roles do not matter). */
     forgetUser(userId: number): void {
       forget((v) => v.userId === userId);
     },
+
+    /**
+     * After a user's password was changed or reset: forgets its cached verifications here (other
+     * instances see the new hash on their next reuse) and ends every session opened with the old
+     * password except `keepSessionId` (the one that changed its own password).
+     */
+    async passwordChanged(userId: number, keepSessionId?: string): Promise<void> {
+      forget((v) => v.userId === userId);
+      await deps.onPasswordChanged?.(userId, keepSessionId);
+    },
+
+    /** The user of a session with the stamp of its current password; null when disabled or gone. */
+    async loadSessionUser(userId: number): Promise<{ user: CurrentUser; credentialStamp: string } | null> {
+      const row = await users.findById(userId);
+      return row && !row.disabled ? { user: await currentUserOf(row), credentialStamp: credentialStamp(row) } : null;
+    },
+
+    /** The credential stamp a user object returned by `login` was verified with (for its session). */
+    verifiedStamp(user: CurrentUser): string | undefined {
+      return stampOfVerified.get(user);
+    },
+
+    /** Writes the counted login failures of finished minutes (`all`: every one; tests and shutdown). */
+    flushLoginFailures: (all = false) => failures.flush(all),
+
+    /** Writes every counted login failure and stops its timer (the server's close). */
+    close: () => failures.close(),
 
     /** Forgets cached verifications of a token (revoked). */
     forgetToken(tokenId: number): void {
