@@ -153,6 +153,8 @@ export function createLoginFailureAudit(options: LoginFailureAuditOptions) {
       }
       const opened: Group = { minute, action: failure.action, method: failure.method, address: failure.address, login: own ? login : null, userId: own ? failure.userId : null, pending: 0, reasons: {}, firstAt: null, lastAt: null };
       groups.set(key, opened);
+      // One log line per group too: a storm must not flood the journal either.
+      if (failure.action === 'login_blocked') logger.warn({ login: opened.login, source: failure.address, method: failure.method, reason: failure.reason }, 'login attempts refused by the throttle');
       if (groups.size > maxGroups) void flush(true).catch(() => undefined);
       await audit.record(entryFor(opened, 1, { [failure.reason]: 1 }, own ? {} : { other_logins: true }, failure.requestId));
     },

@@ -259,7 +259,6 @@ export function createAuthService(deps: AuthServiceDeps) {
     if (attempt.blocked) {
       if (attempt.by === 'address') await new Promise((resolve) => setTimeout(resolve, bcryptMs));
       await failed('login_blocked', loginName, row?.id ?? null, name, `${attempt.by} limit`, ctx);
-      logger.warn({ login: loginName.slice(0, 100), source: ctx.source, by: attempt.by }, 'login attempt refused by the throttle');
       throw throttled(attempt);
     }
     // Compare against a dummy hash when the user is unknown so timing does not reveal logins.
