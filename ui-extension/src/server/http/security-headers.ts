@@ -3,10 +3,10 @@ import helmet from 'helmet';
 
 /**
  * The Content-Security-Policy of the web UI and the API. Vite builds the UI into same-origin module
- * scripts and stylesheets with no inline script (dist/web/index.html), so scripts and styles come
- * only from 'self'. React sets `style` through the CSSOM, which style-src does not govern, and the
- * login e2e test fails on any CSP violation a real browser reports. PatternFly's stylesheets embed
- * their icons and fonts as data: URLs.
+ * scripts and one stylesheet, with no inline script or style in dist/web/index.html, and PatternFly's
+ * fonts and backgrounds into files under /assets: everything comes from 'self', no 'unsafe-inline'.
+ * React sets `style` through the CSSOM, which style-src does not govern. The login e2e test fails on
+ * any CSP violation the real browser reports.
  */
 export const CONTENT_SECURITY_POLICY = {
   'default-src': ["'self'"],
@@ -14,8 +14,8 @@ export const CONTENT_SECURITY_POLICY = {
   'script-src': ["'self'"],
   'script-src-attr': ["'none'"],
   'style-src': ["'self'"],
-  'img-src': ["'self'", 'data:'],
-  'font-src': ["'self'", 'data:'],
+  'img-src': ["'self'"],
+  'font-src': ["'self'"],
   'connect-src': ["'self'"],
   'object-src': ["'none'"],
   'form-action': ["'self'"],
