@@ -147,6 +147,9 @@ interface SqliteDriverInternals {
 /**
  * The throttle on the database of `dataSource`, through the connections TypeORM holds: its mysql2
  * pool on MySQL/MariaDB, its better-sqlite3 handle on SQLite. The table comes from the migrations.
+ * On SQLite the handle is the one every query shares, so a count made while another request holds
+ * a transaction open joins it (better-sqlite3 nests it as a savepoint) and goes if that one rolls
+ * back; SQLite serves a single instance, and a lost count only gives one more guess.
  */
 export function createDatabaseLoginThrottle(dataSource: DataSource, limits: LoginThrottleLimits): LoginThrottle {
   let stores: { pairs: RateLimiterMySQL | RateLimiterSQLite; addresses: RateLimiterMySQL | RateLimiterSQLite } | undefined;
