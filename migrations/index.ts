@@ -5,6 +5,8 @@ import { CreateAuthorization1764200000000 } from './1764200000000-CreateAuthoriz
 import { CreateSchedules1764300000000 } from './1764300000000-CreateSchedules';
 import { CreateUserSessions1764400000000 } from './1764400000000-CreateUserSessions';
 import { AddJobTargetingPql1764500000000 } from './1764500000000-AddJobTargetingPql';
+import { CreateLoginThrottle1765100000000 } from './1765100000000-CreateLoginThrottle';
+import { AddUserSessionCredentialStamp1765100100000 } from './1765100100000-AddUserSessionCredentialStamp';
 import { CreateHealthProbes1765300000000 } from './1765300000000-CreateHealthProbes';
 import { AddJobOwnerId1765400000000 } from './1765400000000-AddJobOwnerId';
 import { BackfillJobOwnerId1765400100000 } from './1765400100000-BackfillJobOwnerId';
@@ -21,6 +23,8 @@ export const MIGRATIONS = [
   CreateSchedules1764300000000,
   CreateUserSessions1764400000000,
   AddJobTargetingPql1764500000000,
+  CreateLoginThrottle1765100000000,
+  AddUserSessionCredentialStamp1765100100000,
   CreateHealthProbes1765300000000,
   AddJobOwnerId1765400000000,
   BackfillJobOwnerId1765400100000,

@@ -1,6 +1,7 @@
 /**
- * Authentication and account management over HTTP on both databases: brute-force limits per user
- * and per address, personal access tokens (shown once, stored hashed, revocable, expiring), users,
+ * Authentication and account management over HTTP on both databases: brute-force limits per login
+ * and address and per address for unknown logins (never for tokens, never keeping a right password
+ * out from elsewhere), failures audited with counts, personal access tokens (shown once, stored hashed, revocable, expiring), users,
  * roles and filters with Foreman's envelopes, and the login and change audit trail.
  */
 import type { Express } from 'express';
@@ -49,22 +50,31 @@ describe.each(testDatabases())('authentication API on $kind', (database) => {
     await db?.close();
   });
 
-  it('answers 429 to the 11th failed login for one user within a minute, even with the right password then', async () => {
+  type AuditPage = { results: Array<{ action: string; remote_address: string | null; user_name: string | null; audited_changes: { count?: number; method?: string; reasons?: Record<string, number> } | null }> };
+  /** The failed and refused logins of a login name in the audit trail, with everything counted so far written. */
+  async function failureCounts(login: string): Promise<{ failed: number; blocked: number; rows: AuditPage['results'] }> {
+    await services.auth.flushLoginFailures(true);
+    const page = (await call('get', `/api/v2/audits?search=${encodeURIComponent(`user = ${login} and (action = login_failed or action = login_blocked)`)}&per_page=1000`, admin).expect(200)).body as AuditPage;
+    const sum = (action: string) => page.results.filter((a) => a.action === action).reduce((n, a) => n + (a.audited_changes?.count ?? 0), 0);
+    return { failed: sum('login_failed'), blocked: sum('login_blocked'), rows: page.results };
+  }
+
+  it('answers 429 to the 11th failed login of one user from one address, even with the right password, and 200 to the right password from another address', async () => {
     await makeUser('brute', 'right-password');
-    for (let i = 1; i <= 10; i++) {
-      from = `203.0.113.${i}`;
-      const res = await call('get', '/api/v2/current_user', ['brute', `guess-${i}`]);
-      expect(res.status).toBe(401);
-    }
-    from = '203.0.113.99';
+    from = '203.0.113.1';
+    for (let i = 1; i <= 10; i++) await call('get', '/api/v2/current_user', ['brute', `guess-${i}`]).expect(401);
     const blocked = await call('get', '/api/v2/current_user', ['brute', 'guess-11']).expect(429);
-    expect(blocked.body.error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/too many failed logins for this user; try again in \d+ s/) });
+    expect(blocked.body.error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/^too many failed logins for this login from your address; try again in \d+ s$/) });
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     await call('get', '/api/v2/current_user', ['brute', 'right-password']).expect(429);
-    const audit = (await call('get', `/api/v2/audits?search=${encodeURIComponent('user = brute')}&per_page=100`, admin).expect(200)).body as { results: Array<{ action: string; remote_address: string }> };
-    expect(audit.results.filter((a) => a.action === 'login_failed')).toHaveLength(10);
-    expect(audit.results.filter((a) => a.action === 'login_blocked')).toHaveLength(1);
-    expect(audit.results.map((a) => a.remote_address)).toContain('203.0.113.1');
+    // The weapon of before: 10 wrong passwords a minute from anywhere kept the user out everywhere.
+    from = '203.0.113.99';
+    await call('get', '/api/v2/current_user', ['brute', 'right-password']).expect(200);
+    const counted = await failureCounts('brute');
+    expect(counted).toMatchObject({ failed: 10, blocked: 2 });
+    expect(counted.rows.map((a) => a.remote_address)).toEqual(expect.arrayContaining(['203.0.113.1']));
+    // One entry at once and one with the rest of the minute, not one per attempt.
+    expect(counted.rows.filter((a) => a.action === 'login_failed').length).toBeLessThanOrEqual(2);
   });
 
   it('answers every one of 60 parallel requests of one user with the right password, before and after its credentials are cached', async () => {
@@ -79,12 +89,56 @@ describe.each(testDatabases())('authentication API on $kind', (database) => {
     await call('get', '/api/v2/current_user', ['busy', 'wrong-11']).expect(429);
   });
 
-  it('answers 429 to an address after 30 failed logins across many users, and not to other addresses', async () => {
+  it("refuses unknown logins from an address after 30 failures, but lets a known user's right password from it through", async () => {
     await makeUser('bystander-user', 'bystander-password');
     for (let i = 1; i <= 30; i++) await call('get', '/api/v2/current_user', [`nobody-${i}`, 'x']).expect(401);
-    await call('get', '/api/v2/current_user', ['bystander-user', 'bystander-password']).expect(429);
-    from = '198.51.100.250';
+    const unknown = await call('get', '/api/v2/current_user', ['nobody-31', 'x']).expect(429);
+    expect(unknown.body.error.message).toMatch(/^too many failed logins from your address; try again in \d+ s$/);
     await call('get', '/api/v2/current_user', ['bystander-user', 'bystander-password']).expect(200);
+    // A known login's wrong password gets the same answer as an unknown login: no way to tell them apart.
+    const wrong = await call('get', '/api/v2/current_user', ['bystander-user', 'not-it']).expect(429);
+    expect(wrong.body.error.message).toMatch(/^too many failed logins from your address; try again in \d+ s$/);
+    from = '198.51.100.250';
+    await call('get', '/api/v2/current_user', ['nobody-32', 'x']).expect(401);
+  });
+
+  it('accepts a valid personal access token from an address whose password attempts are refused', async () => {
+    const id = await makeUser('tokened', 'tokened-password');
+    const token = (await call('post', `/api/v2/users/${id}/personal_access_tokens`, admin).send({ personal_access_token: { name: 'ci' } }).expect(201)).body.token_value as string;
+    // Wrong tokens are not throttled either, and each is audited (sent first, before the made-up
+    // names below fill this address's quota of login names with entries of their own).
+    for (let i = 0; i < 3; i++) await call('get', '/api/v2/current_user', ['tokened', `rex_pat_made-up-${i}`]).expect(401);
+    for (let i = 1; i <= 10; i++) await call('get', '/api/v2/current_user', ['tokened', `guess-${i}`]).expect(401);
+    for (let i = 1; i <= 31; i++) await call('get', '/api/v2/current_user', [`ghost-${i}`, 'x']);
+    await call('get', '/api/v2/current_user', ['tokened', 'guess-11']).expect(429);
+    await call('get', '/api/v2/current_user', ['tokened', token]).expect(200);
+    const counted = await failureCounts('tokened');
+    expect(counted.rows.filter((a) => a.audited_changes?.method === 'token').reduce((n, a) => n + (a.audited_changes?.count ?? 0), 0)).toBe(3);
+  });
+
+  it('puts the current-password check of a password change through the same throttle, audited', async () => {
+    const id = await makeUser('forgetful', 'forgetful-password');
+    for (let i = 1; i <= 10; i++) {
+      await call('put', `/api/v2/users/${id}`, ['forgetful', 'forgetful-password']).send({ user: { password: 'new-password-1', current_password: `guess-${i}` } }).expect(400);
+    }
+    const refused = await call('put', `/api/v2/users/${id}`, ['forgetful', 'forgetful-password']).send({ user: { password: 'new-password-1', current_password: 'forgetful-password' } }).expect(429);
+    expect(refused.body.error.message).toMatch(/^too many failed logins for this login from your address/);
+    const counted = await failureCounts('forgetful');
+    expect(counted).toMatchObject({ failed: 10, blocked: 1 });
+    expect(counted.rows.every((a) => a.audited_changes?.method === 'current_password')).toBe(true);
+    // From another address the right current password still changes it.
+    from = '198.51.100.251';
+    await call('put', `/api/v2/users/${id}`, ['forgetful', 'forgetful-password']).send({ user: { password: 'new-password-1', current_password: 'forgetful-password' } }).expect(200);
+  });
+
+  it('stops accepting an old password cached by another instance as soon as it is changed', async () => {
+    // A second instance on the same database: its own services, so its own cache of verified credentials.
+    const other = createApp({ services: buildServices({ config: loadConfig({ env: {} }), dataSource: db.dataSource, logger: silentLogger(), clock: () => new Date() }), logger: silentLogger(), trustProxy: true });
+    const id = await makeUser('rotator', 'rotator-password');
+    await request(other).get('/api/v2/current_user').set('X-Forwarded-For', from).auth('rotator', 'rotator-password').expect(200);
+    await call('put', `/api/v2/users/${id}`, admin).send({ user: { password: 'rotated-password-2' } }).expect(200);
+    await request(other).get('/api/v2/current_user').set('X-Forwarded-For', from).auth('rotator', 'rotator-password').expect(401);
+    await request(other).get('/api/v2/current_user').set('X-Forwarded-For', from).auth('rotator', 'rotated-password-2').expect(200);
   });
 
   it('shows a personal access token once, stores only its hash, accepts it as the Basic password until revoked', async () => {

@@ -1,8 +1,9 @@
 /**
  * The web UI's login over HTTP on SQLite and MariaDB: passport-local through `auth.login` (rate
  * limit and audit), the session cookie, CSRF, the full current user behind a cookie (roles and
- * filters count as for HTTP Basic), and sessions shared by two ui-extension instances on one
- * database. HTTP Basic must stay as it was.
+ * filters count as for HTTP Basic), sessions shared by two ui-extension instances on one
+ * database, ended by a password change or reset on every instance, and ended at their absolute
+ * lifetime however busy. HTTP Basic must stay as it was.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,10 +17,11 @@ const PASSWORD = 'session-test-password';
 const USER_PASSWORD = 'a-long-user-password';
 const BASIC = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 
-function configFor(database: OpenTestDataSource['database'], dir: string) {
+function configFor(database: OpenTestDataSource['database'], dir: string, more: Record<string, unknown> = {}) {
   return loadConfig({
     env: {},
     overrides: {
+      ...more,
       'http.port': 0,
       'database.type': database.type,
       'database.url': database.url,
@@ -163,7 +165,7 @@ describe.each(testDatabases())('browser sessions on $kind', (db) => {
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(res.headers.get('set-cookie')).toBeNull();
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^too many failed logins for this user; try again in \d+ s$/);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^too many failed logins for this login from your address; try again in \d+ s$/);
   });
 
   it('audits a session login and a refused one with the method session', async () => {
@@ -210,5 +212,89 @@ describe.each(testDatabases())('browser sessions on $kind', (db) => {
     const rows = (await scratch.dataSource.query('SELECT id FROM user_sessions')) as Array<{ id: string }>;
     expect(rows.map((r) => r.id)).not.toContain(token);
     expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.id))).toBe(true);
+  });
+  async function changeOwnPassword(server: RunningServer, session: Login, userId: number, current: string, next: string): Promise<Response> {
+    return fetch(`${server.url}/api/v2/users/${userId}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', cookie: session.cookie, 'x-csrf-token': session.csrf },
+      body: JSON.stringify({ user: { password: next, current_password: current } }),
+    });
+  }
+
+  it('ends every other session of a user on every instance when they change their own password, keeping the one they changed it in', async () => {
+    const userId = await createUser('rotating-self', [await roleId('Viewer')]);
+    const here = await loggedIn(a, 'rotating-self', USER_PASSWORD);
+    const elsewhere = await loggedIn(b, 'rotating-self', USER_PASSWORD);
+    expect((await fetch(`${b.url}/api/v2/hosts`, { headers: { cookie: elsewhere.cookie } })).status).toBe(200);
+    expect((await changeOwnPassword(a, here, userId, USER_PASSWORD, 'a-brand-new-password')).status).toBe(200);
+    expect((await fetch(`${b.url}/api/v2/hosts`, { headers: { cookie: elsewhere.cookie } })).status).toBe(401);
+    expect((await fetch(`${a.url}/api/v2/session`, { headers: { cookie: elsewhere.cookie } })).status).toBe(401);
+    expect((await fetch(`${b.url}/api/v2/hosts`, { headers: { cookie: here.cookie } })).status).toBe(200);
+    expect((await fetch(`${a.url}/api/v2/session`, { headers: { cookie: here.cookie } })).status).toBe(200);
+    const rows = (await scratch.dataSource.query('SELECT COUNT(*) AS n FROM user_sessions WHERE user_id = ?', [userId])) as Array<{ n: number | string }>;
+    expect(Number(rows[0].n)).toBe(1);
+  });
+
+  it('ends every session of a user when an administrator resets the password', async () => {
+    const userId = await createUser('reset-by-admin', [await roleId('Viewer')]);
+    const first = await loggedIn(a, 'reset-by-admin', USER_PASSWORD);
+    const second = await loggedIn(b, 'reset-by-admin', USER_PASSWORD);
+    const put = await fetch(`${b.url}/api/v2/users/${userId}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: BASIC }, body: JSON.stringify({ user: { password: 'reset-password-1' } }) });
+    expect(put.status).toBe(200);
+    for (const session of [first, second]) {
+      for (const server of [a, b]) expect((await fetch(`${server.url}/api/v2/hosts`, { headers: { cookie: session.cookie } })).status).toBe(401);
+    }
+    expect((await login(a, 'reset-password-1', 'reset-by-admin')).status).toBe(200);
+  });
+
+  it('refuses a session opened with a password the user no longer has, even when the change bypassed the API', async () => {
+    await createUser('changed-in-sql', []);
+    const session = await loggedIn(a, 'changed-in-sql', USER_PASSWORD);
+    await scratch.dataSource.query("UPDATE users SET password_hash = ? WHERE login = 'changed-in-sql'", ['$2a$11$abcdefghijklmnopqrstuu0123456789abcdefghijklmnopqrstv']);
+    expect((await fetch(`${b.url}/api/v2/session`, { headers: { cookie: session.cookie } })).status).toBe(401);
+  });
+
+  it('marks the cookie Secure when a trusted proxy says the request came over TLS, and not when an untrusted peer says so', async () => {
+    expect((await loggedIn(a)).setCookie).not.toMatch(/;\s*Secure/i);
+    // X-Forwarded-Proto from a peer that is not a trusted proxy (a's trust_proxy is empty) does not count.
+    const spoofed = await fetch(`${a.url}/api/v2/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ login: 'admin', password: PASSWORD }) });
+    expect(spoofed.headers.get('set-cookie')).not.toMatch(/;\s*Secure/i);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-session-'));
+    const behindProxy = await startServer({ config: configFor(scratch.database, dir, { 'http.trust_proxy': 'loopback' }), logger: silentLogger(), migrate: false });
+    try {
+      const viaProxy = await fetch(`${behindProxy.url}/api/v2/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ login: 'admin', password: PASSWORD }) });
+      expect(viaProxy.status).toBe(200);
+      expect(viaProxy.headers.get('set-cookie')).toMatch(/;\s*Secure/i);
+      const plain = await fetch(`${behindProxy.url}/api/v2/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'admin', password: PASSWORD }) });
+      expect(plain.headers.get('set-cookie')).not.toMatch(/;\s*Secure/i);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
+  it('ends a session at its absolute lifetime however busy it is, and never sets a cookie expiring later', async () => {
+    let now = new Date('2026-05-01T08:00:00Z');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-session-'));
+    const clocked = await startServer({
+      config: configFor(scratch.database, dir, { 'http.session_idle_timeout_s': 1800, 'http.session_max_lifetime_s': 3600 }),
+      logger: silentLogger(),
+      migrate: false,
+      clock: () => now,
+    });
+    try {
+      const session = await loggedIn(clocked);
+      const expires = new Date(/Expires=([^;]+)/i.exec(session.setCookie)![1]);
+      expect(expires.getTime()).toBeLessThanOrEqual(now.getTime() + 1800_000);
+      // Busy: a request every 20 minutes, well inside the 30-minute idle timeout.
+      for (let minutes = 20; minutes < 60; minutes += 20) {
+        now = new Date(now.getTime() + 20 * 60_000);
+        expect([minutes, (await fetch(`${clocked.url}/api/v2/hosts`, { headers: { cookie: session.cookie } })).status]).toEqual([minutes, 200]);
+      }
+      now = new Date(Date.parse('2026-05-01T09:00:00Z'));
+      expect((await fetch(`${clocked.url}/api/v2/hosts`, { headers: { cookie: session.cookie } })).status).toBe(401);
+      expect((await fetch(`${clocked.url}/api/v2/session`, { headers: { cookie: session.cookie } })).status).toBe(401);
+    } finally {
+      await clocked.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
@@ -22,12 +23,44 @@ const port = z.coerce.number({ invalid_type_error: 'must be a port number' }).in
 const positiveInt = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be greater than 0');
 const boolish = z.preprocess((v) => (typeof v === 'string' ? ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()) : v), z.boolean());
 
+/** Express's names for address ranges (proxy-addr): 127.0.0.0/8 and ::1, 169.254.0.0/16 and fe80::/10, private ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const version = net.isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+}
+
+/**
+ * The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto count: a YAML list, or a
+ * comma-separated string in the env var. `false` (the old default) means none. The old `true` is
+ * refused: it trusted the header from anyone, so any client could pick the address the login
+ * throttle counts against.
+ */
+const trustedProxies = z.preprocess(
+  (v) => {
+    if (v === false || v === null) return [];
+    if (typeof v !== 'string') return v;
+    const text = v.trim();
+    if (['', 'false', 'no', 'off', '0'].includes(text.toLowerCase())) return [];
+    if (['true', 'yes', 'on', '1'].includes(text.toLowerCase())) return true;
+    return text.split(',').map((part) => part.trim()).filter(Boolean);
+  },
+  z.array(z.string().refine(isProxyAddress, (entry) => ({ message: `${JSON.stringify(entry)} is not an IP address, a CIDR such as 10.0.0.0/24, or one of ${PROXY_RANGE_NAMES.join(', ')}` })), {
+    invalid_type_error: 'must list the addresses or CIDRs of your reverse proxies (e.g. [10.0.0.5, 10.1.0.0/16] or "loopback"), or be false; true is no longer accepted, because it let any client choose the address the login throttle counts against',
+  }),
+);
+
 export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'http.host', env: 'UI_EXTENSION_HTTP_HOST', schema: z.string().min(1).default('127.0.0.1'), description: 'Address the API and web UI listen on.' },
   { path: 'http.port', env: 'UI_EXTENSION_PORT', schema: port.default(3000), description: 'Port of the API and web UI; 0 picks a free port.' },
-  { path: 'http.trust_proxy', env: 'UI_EXTENSION_TRUST_PROXY', schema: boolish.default(false), description: 'Trust X-Forwarded-* headers (behind a reverse proxy).' },
+  { path: 'http.trust_proxy', env: 'UI_EXTENSION_TRUST_PROXY', schema: trustedProxies.default([]), description: 'Addresses or CIDRs of the reverse proxies (load balancers) whose X-Forwarded-For and X-Forwarded-Proto count, or loopback/linklocal/uniquelocal; empty trusts none. The env var takes a comma-separated list.' },
   { path: 'http.session_idle_timeout_s', env: 'UI_EXTENSION_SESSION_IDLE_TIMEOUT_S', schema: positiveInt.default(28800), description: 'Seconds a web UI session stays valid without use; logging out ends it at once.' },
-  { path: 'http.secure_cookies', env: 'UI_EXTENSION_SECURE_COOKIES', schema: boolish.default(false), description: 'Mark the session cookie Secure (the UI is served over HTTPS, directly or behind a proxy).' },
+  { path: 'http.session_max_lifetime_s', env: 'UI_EXTENSION_SESSION_MAX_LIFETIME_S', schema: positiveInt.default(43200), description: 'Seconds after its login a web UI session ends however busy it is.' },
+  { path: 'http.secure_cookies', env: 'UI_EXTENSION_SECURE_COOKIES', schema: boolish.default(false), description: 'Mark the session cookie Secure on every response; it is Secure anyway for a request over TLS or from a trusted proxy with X-Forwarded-Proto: https.' },
   { path: 'database.type', env: 'UI_EXTENSION_DATABASE_TYPE', schema: z.enum(['sqlite', 'mysql']).default('sqlite'), description: 'sqlite (embedded default) or mysql (MySQL/MariaDB, production).' },
   { path: 'database.url', env: 'UI_EXTENSION_DATABASE_URL', schema: z.string().url('must be a URL such as mysql://user:pass@host:3306/db').optional(), description: 'MySQL/MariaDB URL; required when database.type is mysql.', secret: true },
   { path: 'database.sqlite_path', env: 'UI_EXTENSION_SQLITE_PATH', schema: z.string().min(1).default('var/mco-rex.sqlite'), description: 'SQLite file, relative to the working directory.' },
@@ -43,9 +76,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'proxies.tls.key_file', env: 'UI_EXTENSION_PROXY_TLS_KEY_FILE', schema: z.string().optional(), description: 'Private key (PEM) of the client certificate.', secret: true },
   { path: 'proxies.plaintext', env: 'UI_EXTENSION_PROXY_PLAINTEXT', schema: boolish.default(false), description: 'Allow plain-text gRPC to proxies on a loopback address (the all-in-one start); never to any other address.' },
   { path: 'proxies.sync_interval_s', env: 'UI_EXTENSION_PROXY_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(300), description: 'Seconds between inventory syncs from the proxies; 0 turns the schedule off.' },
-  { path: 'auth.max_failed_logins_per_user', env: 'UI_EXTENSION_AUTH_MAX_FAILED_LOGINS_PER_USER', schema: positiveInt.default(10), description: 'Failed logins for one login name within the window; the next attempt answers 429.' },
-  { path: 'auth.max_failed_logins_per_address', env: 'UI_EXTENSION_AUTH_MAX_FAILED_LOGINS_PER_ADDRESS', schema: positiveInt.default(30), description: 'Failed logins from one client address within the window; the next attempt answers 429.' },
-  { path: 'auth.failed_login_window_s', env: 'UI_EXTENSION_AUTH_FAILED_LOGIN_WINDOW_S', schema: positiveInt.default(60), description: 'Seconds over which failed logins are counted.' },
+  { path: 'auth.max_failed_logins_per_user', env: 'UI_EXTENSION_AUTH_MAX_FAILED_LOGINS_PER_USER', schema: positiveInt.default(10), description: 'Failed logins for one login name from one client address within the window; the next attempt of that login from that address answers 429 (other addresses are not affected).' },
+  { path: 'auth.max_failed_logins_per_address', env: 'UI_EXTENSION_AUTH_MAX_FAILED_LOGINS_PER_ADDRESS', schema: positiveInt.default(30), description: 'Failed logins with login names that do not exist from one client address within the window; further unknown names (and wrong passwords) from it answer 429. A right password always passes it.' },
+  { path: 'auth.failed_login_window_s', env: 'UI_EXTENSION_AUTH_FAILED_LOGIN_WINDOW_S', schema: positiveInt.default(60), description: 'Seconds over which failed logins are counted (every instance on the database counts into the same limits).' },
   { path: 'jobs.global_concurrency', env: 'UI_EXTENSION_JOBS_GLOBAL_CONCURRENCY', schema: positiveInt.default(20000), description: 'Hosts in flight across all jobs at once.' },
   { path: 'jobs.default_timeout_s', env: 'UI_EXTENSION_JOBS_DEFAULT_TIMEOUT_S', schema: positiveInt.default(60), description: 'Seconds a host may take to reply when a job names no timeout.' },
   { path: 'jobs.retention_days', env: 'UI_EXTENSION_JOBS_RETENTION_DAYS', schema: positiveInt.default(90), description: 'Host-level job results older than this are purged; job summaries stay.' },
@@ -72,7 +105,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
 ];
 
 export interface Config {
-  http: { host: string; port: number; trust_proxy: boolean; session_idle_timeout_s: number; secure_cookies: boolean };
+  http: { host: string; port: number; trust_proxy: string[]; session_idle_timeout_s: number; session_max_lifetime_s: number; secure_cookies: boolean };
   database: { type: 'sqlite' | 'mysql'; url?: string; sqlite_path: string; pool_size: number };
   log: { level: string };
   admin: { password?: string; password_file: string };

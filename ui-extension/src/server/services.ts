@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { createAuditRepository } from './audit/audit.repository';
 import { createAuditService } from './audit/audit.service';
-import { createAuthService } from './auth/auth.service';
+import { createAuthService, throttleLimits } from './auth/auth.service';
+import { createDatabaseLoginThrottle } from './auth/login-throttle';
 import { createUserManagementService } from './auth/user-management.service';
 import { createUserStore } from './auth/user.repository';
 import { createSessionRepository } from './auth/session.repository';
@@ -60,13 +61,25 @@ export function buildServices(ctx: ServiceContext) {
   const metrics = createServerMetrics({ logger: ctx.logger });
   const audit = createAuditService({ repo: createAuditRepository(ctx.dataSource), clock: ctx.clock, logger: ctx.logger.child({ component: 'audit' }) });
   const users = createUserStore(ctx.dataSource);
-  const auth = createAuthService({ users, audit, logger: ctx.logger.child({ component: 'auth' }), clock: ctx.clock, config: ctx.config.auth });
+  const auth = createAuthService({
+    users,
+    audit,
+    logger: ctx.logger.child({ component: 'auth' }),
+    clock: ctx.clock,
+    config: ctx.config.auth,
+    // In the database, so every instance behind the balancer counts into the same limits.
+    throttle: createDatabaseLoginThrottle(ctx.dataSource, throttleLimits(ctx.config.auth)),
+    // Called only after wiring is done, when `sessions` below exists.
+    onPasswordChanged: (userId, keepSessionId) => sessions.passwordChanged(userId, keepSessionId),
+  });
   const userManagement = createUserManagementService({ users, auth, audit, clock: ctx.clock, logger: ctx.logger.child({ component: 'users' }) });
   const sessions = createSessionService({
     sessions: createSessionRepository(ctx.dataSource),
-    loadUser: (id) => auth.loadCurrentUser(id),
+    loadUser: (id) => auth.loadSessionUser(id),
+    verifiedStamp: (user) => auth.verifiedStamp(user),
     clock: ctx.clock,
     idleTimeoutS: ctx.config.http.session_idle_timeout_s,
+    maxLifetimeS: ctx.config.http.session_max_lifetime_s,
     logger: ctx.logger.child({ component: 'sessions' }),
   });
   const inventoryStore = createInventoryStore(ctx.dataSource);

@@ -44,4 +44,6 @@ export interface CurrentUser {
   source?: string;
   /** The request id, for the audit trail. */
   requestId?: string;
+  /** The browser session the request came with (its id, the SHA-256 of the cookie token); absent for HTTP Basic. */
+  sessionId?: string;
 }

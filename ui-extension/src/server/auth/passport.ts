@@ -31,7 +31,10 @@ export function readCookie(req: Request, name: string): string | undefined {
 }
 
 export interface AuthenticatorOptions {
-  /** Mark the cookie Secure (the UI is served over HTTPS, directly or behind a proxy). */
+  /**
+   * Mark the cookie Secure on every response. Without it the cookie is Secure whenever the request
+   * came over TLS or from a trusted proxy saying so (X-Forwarded-Proto: https): `req.secure`.
+   */
   secureCookie: boolean;
 }
 
@@ -76,7 +79,7 @@ export function createAuthenticator(auth: AuthService, sessions: SessionService,
       if (unsafeWithoutCsrf(req, session)) {
         throw new AppError('PERMISSION_DENIED', `${CSRF_HEADER}: a request with the session cookie that changes something must carry the session's CSRF token in this header`);
       }
-      req.currentUser = { ...session.user, source: req.ip, requestId: req.requestId };
+      req.currentUser = { ...session.user, source: req.ip, requestId: req.requestId, sessionId: session.id };
     })().then(() => next(), next);
   }
 
@@ -118,12 +121,15 @@ export function createAuthenticator(auth: AuthService, sessions: SessionService,
     });
   }
 
+  // A cookie sent over HTTPS must never travel in clear text afterwards, whatever the configuration.
+  const secure = (res: Response) => options.secureCookie || res.req.secure;
+
   function setSessionCookie(res: Response, token: string, expiresAt: Date): void {
-    res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: options.secureCookie, path: '/', expires: expiresAt });
+    res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: secure(res), path: '/', expires: expiresAt });
   }
 
   function clearSessionCookie(res: Response): void {
-    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: options.secureCookie, path: '/' });
+    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: secure(res), path: '/' });
   }
 
   return { initialize: () => authenticator.initialize(), sessionUser, requireUser, optionalUser, checkLogin, setSessionCookie, clearSessionCookie, unsafeWithoutCsrf };

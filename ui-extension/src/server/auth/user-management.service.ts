@@ -278,7 +278,8 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
       await requireManageable(actor, user, 'change');
       if (self && input.password !== undefined) {
         if (!input.current_password) throw invalid('current_password', 'required', 'is required to change your own password');
-        if (!(await auth.passwordMatches(user.id, input.current_password))) throw invalid('current_password', 'matches', 'does not match your current password');
+        // Throttled and audited like a login from the caller's address (429 once that limit is spent).
+        if (!(await auth.passwordMatches(user.id, input.current_password, actor))) throw invalid('current_password', 'matches', 'does not match your current password');
       }
       if (self && (input.admin === false || input.disabled === true)) throw new AppError('FAILED_PRECONDITION', 'you cannot remove your own admin flag or disable yourself; ask another administrator');
       if (input.login !== undefined && input.login !== user.login && (await users.findByLogin(input.login))) {
@@ -301,6 +302,8 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
         return (await viewsOf([(await repo.findById(user.id))!], repo))[0];
       });
       auth.forgetUser(user.id);
+      // A new password ends every session opened with the old one; users keep the one they changed it in.
+      if (passwordHash !== undefined) await auth.passwordChanged(user.id, self ? actor.sessionId : undefined);
       await auditChange(actor, 'update', { type: 'User', id: user.id, name: updated.login }, changesOf(input));
       return updated;
     },

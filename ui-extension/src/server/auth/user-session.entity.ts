@@ -15,6 +15,10 @@ export class UserSessionEntity {
   @Column({ name: 'source_address', type: 'varchar', length: 64, nullable: true })
   sourceAddress: string | null;
 
+  /** Digest of the password hash the session was opened with (auth.service `credentialStamp`). */
+  @Column({ name: 'credential_stamp', type: 'varchar', length: 64, nullable: true })
+  credentialStamp: string | null;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt: Date;
 

@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { errorHandler } from './error-handler';
 import { requestContext } from './request-context';
+import { securityHeaders } from './security-headers';
 import { createAuthenticatedRoutes } from './routes/index';
 import { createMetricsRoutes, requestTiming } from './routes/metrics.routes';
 import { createOpenApiRoutes } from './routes/openapi.routes';
@@ -18,11 +19,15 @@ import { createHealthRoutes, createStatusRoutes } from './routes/status.routes';
 export interface AppOptions {
   services: Services;
   logger: Logger;
-  trustProxy?: boolean;
+  /**
+   * Reverse proxies whose X-Forwarded-For/-Proto count (http.trust_proxy): addresses, CIDRs or
+   * express's range names. `true` trusts anyone, for tests only: config.ts refuses it.
+   */
+  trustProxy?: readonly string[] | boolean;
   exposeStack?: boolean;
   /** Folder of the built web UI; served at / when present. */
   webRoot?: string;
-  /** Mark the session cookie Secure. */
+  /** Mark the session cookie Secure on every response (it is anyway over TLS or a trusted proxy's https). */
   secureCookies?: boolean;
   /** GET /metrics (config metrics.*); on and open when not given. */
   metrics?: { enabled: boolean; bearer_token: string };
@@ -32,8 +37,12 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', options.trustProxy ?? false);
+  // Only the listed proxies' X-Forwarded-For decides req.ip (the login throttle's address) and
+  // X-Forwarded-Proto req.secure (the Secure cookie, HSTS).
+  const trustProxy = options.trustProxy ?? false;
+  app.set('trust proxy', typeof trustProxy === 'boolean' ? trustProxy : [...trustProxy]);
   app.use(requestContext(options.logger.child({ component: 'http' })));
+  app.use(securityHeaders());
   const metricsConfig = options.metrics ?? { enabled: true, bearer_token: '' };
   if (metricsConfig.enabled) {
     app.use(requestTiming(options.services.metrics));
