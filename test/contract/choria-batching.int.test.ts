@@ -10,6 +10,7 @@ import { loadConfig } from '@proxy/config';
 import { createLogger } from '@proxy/logger';
 import { newRequestId } from '@proxy/broker/choria/protocol';
 import { startChoriaFleet, type ChoriaFleet } from '@test/fleet/choria-fleet';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 
@@ -17,7 +18,7 @@ describe('proxy-plugin on Choria over NATS', () => {
   const collective = `rexbatch${newRequestId().slice(0, 8)}`;
   let fleet: ChoriaFleet;
   let proxy: RunningProxy;
-  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
+  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
   let url: string;
 
   beforeAll(async () => {
@@ -26,7 +27,7 @@ describe('proxy-plugin on Choria over NATS', () => {
       env: {
         PROXY_PLUGIN_NAME: 'batch-proxy', PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_TRANSPORT: 'choria',
         PROXY_PLUGIN_NATS_URL: NATS_URL, PROXY_PLUGIN_COLLECTIVES: collective, PROXY_PLUGIN_MAIN_COLLECTIVE: collective,
-        PROXY_PLUGIN_SECURITY_MODE: 'insecure', PROXY_PLUGIN_AUDIT_FILE: '/dev/null', PROXY_PLUGIN_LOG_LEVEL: 'silent', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
+        PROXY_PLUGIN_SECURITY_MODE: 'insecure', PROXY_PLUGIN_AUDIT_FILE: '/dev/null', PROXY_PLUGIN_LOG_LEVEL: 'silent', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
       },
     });
     proxy = await runProxy(config, createLogger({ level: 'silent' }));

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '@server/config';
 import { ADMIN_PASSWORD } from '@test/ui-extension/jobs/support/job-stack';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 export function uiProcessEnv(options: { database: Config['database']; instanceId: string; env?: Record<string, string> }): Record<string, string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-ui-'));
@@ -23,6 +24,7 @@ export function uiProcessEnv(options: { database: Config['database']; instanceId
     UI_EXTENSION_ADMIN_PASSWORD_FILE: path.join(dir, 'admin-password'),
     UI_EXTENSION_PROXY_SYNC_INTERVAL_S: '0',
     UI_EXTENSION_PROXY_PLAINTEXT: 'true',
+    UI_EXTENSION_PROXY_CALLER_SECRET: TEST_PROXY_SECRET,
     ...options.env,
   };
 }

@@ -19,6 +19,7 @@ import { buildServices } from '@server/services';
 import type { Config } from '@server/config';
 import { uiProcessEnv } from '@test/support/ui-process-env';
 import { ADMIN_PASSWORD } from '@test/ui-extension/jobs/support/job-stack';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 export { ADMIN_PASSWORD };
 
@@ -110,7 +111,7 @@ export async function startProxyProcess(options: { name: string; natsUrl: string
     PROXY_PLUGIN_SECURITY_MODE: 'insecure',
     PROXY_PLUGIN_GRPC_HOST: '127.0.0.1',
     PROXY_PLUGIN_GRPC_PORT: String(options.port),
-    PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
+    PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
     PROXY_PLUGIN_DDL_DIRECTORY: DDL_DIRECTORY,
     PROXY_PLUGIN_AUDIT_FILE: path.join(dir, 'audit.log'),
     PROXY_PLUGIN_LOG_LEVEL: 'info',
@@ -147,7 +148,7 @@ export async function startUiProcess(options: { database: Config['database']; in
 /** Creates the admin once, before any ui-extension process starts (two starting together would race). */
 export async function seedAdmin(dataSource: DataSource): Promise<void> {
   const config = loadConfig({ env: {}, overrides: { 'admin.password': ADMIN_PASSWORD, 'admin.password_file': '/dev/null' } });
-  const proxyClient = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
+  const proxyClient = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
   try {
     const services = buildServices({ config, dataSource, logger: silentLogger(), clock: () => new Date(), proxyClient, instanceId: 'fault-seeder' });
     await services.auth.ensureAdmin({ password: ADMIN_PASSWORD, passwordFile: '/dev/null' });
