@@ -55,7 +55,7 @@ export async function runGrpcPingBench(options: { nodes: number; runs?: number; 
     for (let run = 0; run < total; run++) {
       let got = 0;
       const started = performance.now();
-      await clients.execute(url, { execution_id: `bench-${run}-${newRequestId()}`, agent: 'rpcutil', action: 'ping', arguments_json: '{}', identities: fleet.identities, timeout_seconds: 10, collective }, (event) => {
+      await clients.execute(url, { execution_id: `bench-${run}-${newRequestId()}`, agent: 'rpcutil', action: 'ping', arguments_json: '{}', identities: fleet.identities, timeout_seconds: 10, collective, caller: 'bench' }, (event) => {
         if (event.result && event.result.state === 'HOST_STATE_SUCCEEDED') got++;
       });
       const elapsed = performance.now() - started;

@@ -42,7 +42,7 @@ describe('proxy-plugin on Choria over NATS', () => {
 
   async function execute(request: Record<string, unknown>): Promise<ExecuteEvent__Output[]> {
     const events: ExecuteEvent__Output[] = [];
-    await clients.execute(url, { execution_id: newRequestId(), agent: 'rpcutil', action: 'ping', arguments_json: '{}', collective, ...request }, (e) => events.push(e));
+    await clients.execute(url, { execution_id: newRequestId(), agent: 'rpcutil', action: 'ping', arguments_json: '{}', collective, caller: 'admin', ...request }, (e) => events.push(e));
     return events;
   }
 
@@ -71,7 +71,7 @@ describe('proxy-plugin on Choria over NATS', () => {
   it('cancels a running execution: unsent hosts end CANCELLED', async () => {
     const executionId = newRequestId();
     const events: ExecuteEvent__Output[] = [];
-    const running = clients.execute(url, { execution_id: executionId, agent: 'rpcutil', action: 'ping', arguments_json: '{}', collective, identities: fleet.identities, batch_size: 2, batch_sleep_ms: 500, timeout_seconds: 5 }, (e) => events.push(e));
+    const running = clients.execute(url, { execution_id: executionId, agent: 'rpcutil', action: 'ping', arguments_json: '{}', collective, caller: 'admin', identities: fleet.identities, batch_size: 2, batch_sleep_ms: 500, timeout_seconds: 5 }, (e) => events.push(e));
     await new Promise((r) => setTimeout(r, 300));
     const cancelled = await clients.cancel(url, executionId);
     await running;
