@@ -7,6 +7,7 @@ import { createAuthenticator } from '../auth/passport';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
+import { refuseDeepJson } from './body-limits';
 import { errorHandler } from './error-handler';
 import { requestContext } from './request-context';
 import { createAuthenticatedRoutes } from './routes/index';
@@ -40,7 +41,7 @@ export function createApp(options: AppOptions): Express {
     // Before body parsing and user authentication: a scrape needs neither.
     app.use(createMetricsRoutes(options.services.metrics, { bearerToken: metricsConfig.bearer_token }));
   }
-  app.use(express.json({ limit: '5mb' }));
+  app.use(express.json({ limit: '5mb', verify: refuseDeepJson }));
   const auth = createAuthenticator(options.services.auth, options.services.sessions, { secureCookie: options.secureCookies ?? false });
   app.use(auth.initialize());
 
