@@ -117,6 +117,16 @@ export function unknownFields(schema: z.ZodTypeAny, input: unknown, prefix: stri
   }
 }
 
+/**
+ * A record id in a path or query parameter: decimal digits only. z.coerce.number would read `0x10`
+ * as 16, `1e1` as 10, ` 7` as 7 and an empty string as 0, so a request could act on another record
+ * than the one it names. `0` parses (and fails positive); `007` does not.
+ */
+export const decimalId = z.preprocess(
+  (value) => (typeof value === 'string' && /^(0|[1-9]\d{0,15})$/.test(value) ? Number(value) : value),
+  z.number({ invalid_type_error: 'must be a decimal number such as 42 (digits only, no sign, no leading zero)' }).int('must be a whole number').positive('must be positive').max(Number.MAX_SAFE_INTEGER, 'is too large'),
+);
+
 /** Foreman list parameters: search, order, page (from 1) and per_page. */
 export const listQuerySchema = z.object({
   search: z.string().max(10000, 'must be at most 10000 characters').optional().default(''),

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { hasPermission, hostScope, type CurrentUser, type HostScope } from '../auth/abilities';
 import type { Config } from '../config';
+import { publicDatabaseError } from './database-error';
 
 export interface ProxyReachability {
   id: number;
@@ -39,7 +40,7 @@ export function createStatusService(deps: {
       ]);
       return { kind: deps.databaseKind, reachable: true, latency_ms: Date.now() - started };
     } catch (error) {
-      return { kind: deps.databaseKind, reachable: false, error: (error as Error).message };
+      return { kind: deps.databaseKind, reachable: false, error: publicDatabaseError(error) };
     }
   }
 
