@@ -63,13 +63,15 @@ export interface OpenTestDataSource {
  * named database (`rex_test_<random>`) so parallel test files never share tables; SQLite gets a
  * temp file (not :memory:, because some code opens a second connection to the same database).
  */
-export async function openTestDataSource(kind: TestDatabaseKind | TestDatabase, options: { migrate?: boolean } = {}): Promise<OpenTestDataSource> {
+export async function openTestDataSource(kind: TestDatabaseKind | TestDatabase, options: { migrate?: boolean; characterSet?: 'utf8mb4' | 'latin1' } = {}): Promise<OpenTestDataSource> {
   const k = typeof kind === 'string' ? kind : kind.kind;
   const migrate = options.migrate ?? true;
   if (k === 'mysql') {
     const serverUrl = (typeof kind === 'object' && kind.url) || mysqlTestUrl();
     const name = `rex_test_${randomBytes(6).toString('hex')}`;
-    await onMysqlServer(serverUrl, `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    // latin1 is what a server started with --character-set-server=latin1 gives a new database.
+    const charset = options.characterSet === 'latin1' ? 'latin1 COLLATE latin1_swedish_ci' : 'utf8mb4 COLLATE utf8mb4_unicode_ci';
+    await onMysqlServer(serverUrl, `CREATE DATABASE \`${name}\` CHARACTER SET ${charset}`);
     const database: Config['database'] = { type: 'mysql', url: withDatabaseName(serverUrl, name), sqlite_path: ':memory:', pool_size: 5 };
     const dataSource = createDataSource(database);
     try {
