@@ -36,7 +36,10 @@ function configFor(database: OpenTestDataSource['database'], dir: string) {
 
 interface Answer {
   status: number;
+  /** The first 2,000 characters of the answer. */
   text: string;
+  /** The whole answer's length. */
+  length: number;
   ms: number;
   error?: { code: string; message: string; details?: { fields?: Array<{ field: string; rule: string }> } };
 }
@@ -51,7 +54,7 @@ async function send(base: string, method: string, url: string, body?: string, co
   } catch {
     error = undefined;
   }
-  return { status: res.status, text: text.slice(0, 2000), ms: Date.now() - started, error };
+  return { status: res.status, text: text.slice(0, 2000), length: text.length, ms: Date.now() - started, error };
 }
 
 const deepJson = (levels: number, inner = '1') => `${'['.repeat(levels)}${inner}${']'.repeat(levels)}`;
@@ -110,6 +113,16 @@ describe.each(testDatabases())('hostile input on $kind', (database) => {
     expect(answer.ms).toBeLessThan(10_000);
   });
 
+  it('answers a body of one key of 4 MB, or of 200,000 unknown keys, with a refusal of a few kilobytes', async () => {
+    const hugeKey = await send(server.url, 'POST', '/api/v2/remote_execution/jobs', JSON.stringify({ job: { [`k${'x'.repeat(4_000_000)}`]: 1 } }));
+    expect(hugeKey.status).toBe(422);
+    expect(hugeKey.error?.message).toMatch(/^invalid body: unknown field job\.kx{95}… \(/);
+    const manyKeys = await send(server.url, 'POST', '/api/v2/roles', JSON.stringify({ role: Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`k${i}`, i])) }));
+    expect(manyKeys.status).toBe(422);
+    expect(manyKeys.error?.message).toMatch(/; and 199980 more\)$/);
+    for (const answer of [hugeKey, manyKeys]) expect(answer.length).toBeLessThan(6000);
+  });
+
   it('still takes brackets inside strings as text, not as nesting', async () => {
     const answer = await send(server.url, 'POST', '/api/v2/roles', JSON.stringify({ role: { name: `brackets ${'['.repeat(40)}`, description: `"\\"${'{'.repeat(40)}` } }));
     expect(answer.status).toBe(201);
@@ -122,6 +135,7 @@ describe.each(testDatabases())('hostile input on $kind', (database) => {
     ['block nesting 40 levels deep within the indentation limit', () => Array.from({ length: 40 }, (_, i) => `${' '.repeat(i * 2)}k${i}:`).join('\n') + ' 1\n', /nests deeper than 32 levels/],
     ['a billion laughs', billionLaughs, /expands aliases more than 100 times/],
     ['a key of a million characters', () => `${'k'.repeat(1_000_000)}: 1\n`, /cannot be read as YAML or JSON/],
+    ['a quoted key of a million characters', () => `{"${'k'.repeat(1_000_000)}": 1}\n`, /^invalid inventory: inventory: Unrecognized key\(s\) in object: 'k{160,}…$/],
   ])('refuses an inventory import of %s with 400, the process serving on', async (_what, text, message) => {
     const answer = await send(server.url, 'POST', '/api/v2/inventory/import', text(), 'application/yaml');
     expect(answer.status).toBe(400);

@@ -70,8 +70,11 @@ function formatPath(path: Array<string | number>): string {
   return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`), '') || 'inventory';
 }
 
+/** Rules quote what they refuse (`Unrecognized key(s) in object: '...'`); a key of megabytes must not come back whole. */
+const cut = (text: string, max = 200): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+
 function reject(problems: Array<{ path: string; rule: string }>): AppError {
-  const shown = problems.slice(0, 20);
+  const shown = problems.slice(0, 20).map((p) => ({ path: cut(p.path), rule: cut(p.rule) }));
   const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
   return new AppError('INVALID_ARGUMENT', `invalid inventory: ${shown.map((p) => `${p.path}: ${p.rule}`).join('; ')}${more}`, {
     details: { fields: shown.map((p) => ({ field: p.path, rule: p.rule })) },
