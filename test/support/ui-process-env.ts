@@ -1,7 +1,8 @@
 /**
  * The environment of a ui-extension process started by a test (the scheduler's exactly-once tests
  * and the fault suite): configured only by env vars, on loopback, an ephemeral port, the test
- * admin's password, no proxy sync timer, and plain-text gRPC to loopback proxies (as `npm start`).
+ * admin's password, no proxy sync timer, and plain-text gRPC to loopback proxies with the tests'
+ * caller secret (as `npm start` does with its own).
  */
 import fs from 'node:fs';
 import os from 'node:os';
