@@ -215,9 +215,10 @@ export interface PrivateMariaDb {
 /**
  * A private MariaDB server: mariadb-install-db into a temp data dir, then mariadbd on its own port
  * and socket (never the system one). Grants are skipped: it listens on loopback only and lives for one
- * test file.
+ * test file. `characterSet: 'latin1'` starts it as a server whose default character set is latin1
+ * (what an older or differently packaged MariaDB gives every database created without one).
  */
-export function createPrivateMariaDb(port: number): PrivateMariaDb {
+export function createPrivateMariaDb(port: number, options: { characterSet?: 'latin1' } = {}): PrivateMariaDb {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-mariadb-'));
   const datadir = path.join(dir, 'data');
   const install = spawnSync('/usr/bin/mariadb-install-db', ['--no-defaults', `--datadir=${datadir}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8', timeout: 120_000 });
@@ -231,6 +232,7 @@ export function createPrivateMariaDb(port: number): PrivateMariaDb {
         '--no-defaults', `--datadir=${datadir}`, '--user=root', `--port=${port}`, '--bind-address=127.0.0.1',
         `--socket=${path.join(dir, 'mysqld.sock')}`, `--pid-file=${path.join(dir, 'mysqld.pid')}`, '--skip-grant-tables',
         '--innodb-buffer-pool-size=64M', '--innodb-log-file-size=48M', '--skip-log-bin', '--max-connections=200',
+        ...(options.characterSet === 'latin1' ? ['--character-set-server=latin1', '--collation-server=latin1_swedish_ci'] : []),
       ], {});
       await current.waitForLine((line) => line.includes('ready for connections'), 60_000);
       return current;

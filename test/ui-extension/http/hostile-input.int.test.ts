@@ -134,8 +134,9 @@ describe.each(testDatabases())('hostile input on $kind', (database) => {
     ['block nesting 200 levels deep', () => Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1\n', /indents a line more than 128 columns/],
     ['block nesting 40 levels deep within the indentation limit', () => Array.from({ length: 40 }, (_, i) => `${' '.repeat(i * 2)}k${i}:`).join('\n') + ' 1\n', /nests deeper than 32 levels/],
     ['a billion laughs', billionLaughs, /expands aliases more than 100 times/],
-    ['a key of a million characters', () => `${'k'.repeat(1_000_000)}: 1\n`, /cannot be read as YAML or JSON/],
-    ['a quoted key of a million characters', () => `{"${'k'.repeat(1_000_000)}": 1}\n`, /^invalid inventory: inventory: Unrecognized key\(s\) in object: 'k{160,}…$/],
+    ['a key of a million characters', () => `${'k'.repeat(1_000_000)}: 1\n`, /holds a key, value or comment longer than 65536 characters/],
+    ['a quoted value of 4 MB', () => `organizations: ["${'v'.repeat(4_000_000)}"]\n`, /holds a key, value or comment longer than 65536 characters/],
+    ['an unknown key of 60,000 characters, quoted back cut short', () => `{"${'k'.repeat(60_000)}": 1}\n`, /^invalid inventory: inventory: Unrecognized key\(s\) in object: 'k{160,}…$/],
   ])('refuses an inventory import of %s with 400, the process serving on', async (_what, text, message) => {
     const answer = await send(server.url, 'POST', '/api/v2/inventory/import', text(), 'application/yaml');
     expect(answer.status).toBe(400);

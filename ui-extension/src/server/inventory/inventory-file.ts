@@ -96,6 +96,12 @@ export const INVENTORY_LIMITS = {
   indentColumns: 128,
   /** Alias expansions (the yaml library counts nested ones): billion-laughs files exceed it at once. */
   aliases: 100,
+  /**
+   * Longest key, value or comment. Reading a quoted scalar costs about 35 bytes per character (one
+   * of 16 MB peaks near 600 MB); the longest field stored is 255 characters (fact values beyond are
+   * cut), so 64 KiB refuses nothing real.
+   */
+  tokenChars: 65_536,
 } as const;
 
 function tooDeep(what: string): AppError {
@@ -103,15 +109,19 @@ function tooDeep(what: string): AppError {
 }
 
 /**
- * Refuses text nested too deep before the parser builds anything: the yaml library's lexer is a
- * generator that holds no tree, so it measures flow nesting (`[`, `{`) and the indentation of each
- * line's content (compact `- - -` items count as indentation) in constant memory.
+ * Refuses text nested too deep, or with a key or value too long, before the parser builds anything:
+ * the yaml library's lexer is a generator that holds no tree, so it measures flow nesting (`[`,
+ * `{`), the indentation of each line's content (compact `- - -` items count as indentation) and the
+ * length of every token in constant memory.
  */
-function checkNesting(text: string): void {
+function checkShape(text: string): void {
   let flow = 0;
   let lineStart = true;
   let indent = 0;
   for (const token of new YAML.Lexer().lex(text)) {
+    if (token.length > INVENTORY_LIMITS.tokenChars) {
+      throw new AppError('INVALID_ARGUMENT', `invalid inventory: holds a key, value or comment longer than ${INVENTORY_LIMITS.tokenChars} characters`, { details: { fields: [{ field: 'inventory', rule: `keys and values of at most ${INVENTORY_LIMITS.tokenChars} characters` }] } });
+    }
     if (token === '[' || token === '{') {
       flow += 1;
       if (flow > INVENTORY_LIMITS.depth) throw tooDeep(`nests flow collections ([ or {) deeper than ${INVENTORY_LIMITS.depth} levels`);
@@ -152,7 +162,7 @@ function depthOf(value: unknown): number {
 
 /** Reads YAML or JSON text (JSON is YAML, so one parser reads both and reports the line). */
 export function readInventoryText(text: string): unknown {
-  checkNesting(text);
+  checkShape(text);
   let value: unknown;
   try {
     value = YAML.parse(text, { maxAliasCount: INVENTORY_LIMITS.aliases });
