@@ -399,8 +399,15 @@ async function detonate(base: string, bomb: (typeof BOMBS)[number]): Promise<{ s
   return { status: res.status, ms: Date.now() - started, code };
 }
 
-/** Peak resident memory of a process so far (VmHWM), in MB. */
-const peakMb = (pid: number): number => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+/** Peak resident memory of a process so far (VmHWM), in MB; undefined once it is gone. */
+function peakMb(pid: number): number | undefined {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Math.round(Number(kb) / 1024);
+  } catch {
+    return undefined;
+  }
+}
 
 describe('bad input on a MariaDB whose default character set is latin1', () => {
   let mariadb: PrivateMariaDb | undefined;
