@@ -206,12 +206,17 @@ export type ParentMessage = { type: 'listening'; port: number } | { type: 'faile
 /** Resolves once the message is handed over, so that an exit right after it does not drop it. */
 function tellParent(message: ParentMessage): Promise<void> {
   return new Promise((resolve) => {
-    if (!process.send) resolve();
+    if (!process.send || !process.connected) resolve();
     else process.send(message, undefined, {}, () => resolve());
   });
 }
 
 async function main(): Promise<void> {
+  // Started with an IPC channel (the all-in-one start): the channel closes when the parent ends,
+  // however it ends (SIGKILL and crashes included), and a proxy must not outlive it holding its
+  // port. Watched from the start: a parent gone while this one still starts ends it too.
+  let onParentGone = (): void => process.exit(1);
+  if (process.channel) process.once('disconnect', () => onParentGone());
   let config: Readonly<Config>;
   try {
     config = loadConfig();
@@ -248,9 +253,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
-  // Started with an IPC channel (the all-in-one start): the channel closes when the parent ends,
-  // however it ends (SIGKILL and crashes included), and a proxy must not outlive it holding its port.
-  if (process.channel) process.once('disconnect', () => shutdown('parent exited'));
+  onParentGone = () => shutdown('parent exited');
+  if (process.channel && !process.connected) onParentGone();
 }
 
 if (require.main === module) {
