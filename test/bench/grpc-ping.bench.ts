@@ -42,7 +42,8 @@ export async function runGrpcPingBench(options: { nodes: number; runs?: number; 
       PROXY_PLUGIN_SECURITY_MODE: 'insecure',
       PROXY_PLUGIN_AUDIT_FILE: '/dev/null',
       PROXY_PLUGIN_LOG_LEVEL: 'silent',
-      PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
+      PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
+      PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
     },
   });
   const proxy = await runProxy(config, createLogger({ level: 'silent' }));

@@ -14,7 +14,8 @@ export async function startMcollectiveProxy(fleet: McollectiveFleet, options: { 
     env: {
       PROXY_PLUGIN_NAME: options.name,
       PROXY_PLUGIN_GRPC_PORT: '0',
-      PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
+      PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
+      PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
       PROXY_PLUGIN_TRANSPORT: 'mcollective',
       PROXY_PLUGIN_MCOLLECTIVE_HOST: fleet.host,
       PROXY_PLUGIN_MCOLLECTIVE_PORT: String(fleet.stompPort),
