@@ -7,6 +7,7 @@ import { CreateUserSessions1764400000000 } from './1764400000000-CreateUserSessi
 import { AddJobTargetingPql1764500000000 } from './1764500000000-AddJobTargetingPql';
 import { CreateLoginThrottle1765100000000 } from './1765100000000-CreateLoginThrottle';
 import { AddUserSessionCredentialStamp1765100100000 } from './1765100100000-AddUserSessionCredentialStamp';
+import { ConvertTablesToUtf8mb41765200000000 } from './1765200000000-ConvertTablesToUtf8mb4';
 import { CreateHealthProbes1765300000000 } from './1765300000000-CreateHealthProbes';
 import { AddJobOwnerId1765400000000 } from './1765400000000-AddJobOwnerId';
 import { BackfillJobOwnerId1765400100000 } from './1765400100000-BackfillJobOwnerId';
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   AddJobTargetingPql1764500000000,
   CreateLoginThrottle1765100000000,
   AddUserSessionCredentialStamp1765100100000,
+  ConvertTablesToUtf8mb41765200000000,
   CreateHealthProbes1765300000000,
   AddJobOwnerId1765400000000,
   BackfillJobOwnerId1765400100000,

@@ -33,6 +33,14 @@ const nameList = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
   z.array(z.string().regex(/^[A-Za-z0-9*.-]+$/, 'names may only hold letters, digits, dots and -')),
 );
+/**
+ * A shared secret that travels in a gRPC header: printable ASCII without spaces, and long enough
+ * that guessing it over the network is hopeless (`openssl rand -base64 32` gives 44 characters).
+ */
+export const callerSecret = z.union([
+  z.literal(''),
+  z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').regex(/^[\x21-\x7e]+$/, 'may only hold printable ASCII without spaces (it travels in a gRPC header)'),
+]);
 /** Identities and collectives become NATS subject tokens (choria-protocol.md §18). */
 const subjectToken = z.string().min(1, 'must not be empty').regex(/^[^\s*>]+$/, 'must not contain spaces, * or >');
 
@@ -59,7 +67,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'name', env: 'PROXY_PLUGIN_NAME', schema: z.string().min(1).default('rex-proxy'), description: 'Name of this proxy, shown by GetInfo (usually the Puppet master it serves).' },
   { path: 'grpc.host', env: 'PROXY_PLUGIN_GRPC_HOST', schema: z.string().min(1).default('127.0.0.1'), description: 'Address the gRPC server binds to.' },
   { path: 'grpc.port', env: 'PROXY_PLUGIN_GRPC_PORT', schema: port.default(50051), description: 'Port of the gRPC server; 0 picks a free port (logged as "proxy listening").' },
-  { path: 'grpc.plaintext', env: 'PROXY_PLUGIN_GRPC_PLAINTEXT', schema: booleanFlag.default(false), description: 'Serve plain text instead of mutual TLS; only with a loopback grpc.host (development, the all-in-one start).' },
+  { path: 'grpc.plaintext', env: 'PROXY_PLUGIN_GRPC_PLAINTEXT', schema: booleanFlag.default(false), description: 'Serve plain text instead of mutual TLS; only with a loopback grpc.host and a grpc.caller_secret (a ui-extension on the same machine, the all-in-one start).' },
+  { path: 'grpc.caller_secret', env: 'PROXY_PLUGIN_GRPC_CALLER_SECRET', schema: callerSecret.default(''), description: 'Secret every call must carry as "authorization: Bearer <secret>" (the ui-extension\'s proxies.caller_secret); required with grpc.plaintext, optional on top of mutual TLS.', secret: true },
   { path: 'grpc.tls.cert_file', env: 'PROXY_PLUGIN_GRPC_TLS_CERT_FILE', schema: optionalPath, description: 'Server certificate (PEM); required unless grpc.plaintext.' },
   { path: 'grpc.tls.key_file', env: 'PROXY_PLUGIN_GRPC_TLS_KEY_FILE', schema: optionalPath, description: 'Private key of the server certificate (PEM).', secret: true },
   { path: 'grpc.tls.client_ca_file', env: 'PROXY_PLUGIN_GRPC_TLS_CLIENT_CA_FILE', schema: optionalPath, description: 'CA bundle (PEM) that signed the clients\' certificates; a client without one is refused in the handshake.' },
@@ -93,7 +102,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'discovery.timeout_ms', env: 'PROXY_PLUGIN_DISCOVERY_TIMEOUT_MS', schema: positiveInt.default(2000), description: 'Milliseconds to wait for discovery replies when a request names no timeout.' },
   { path: 'executions.retention_s', env: 'PROXY_PLUGIN_EXECUTION_RETENTION_S', schema: nonNegativeInt.default(600), description: 'Seconds the events of a finished execution stay available to GetResults.' },
   { path: 'executions.max_retained', env: 'PROXY_PLUGIN_EXECUTION_MAX_RETAINED', schema: positiveInt.default(200), description: 'Finished executions kept in memory at most; the oldest go first.' },
-  { path: 'policy.directory', env: 'PROXY_PLUGIN_POLICY_DIRECTORY', schema: z.string().default(''), description: 'Folder of Choria action policy files (<agent>.policy, groups); empty turns the proxy\'s own policy check off.' },
+  { path: 'policy.directory', env: 'PROXY_PLUGIN_POLICY_DIRECTORY', schema: z.string().default(''), description: 'Folder of Choria action policy files (<agent>.policy, groups); empty applies the built-in policy: callers user=<ui-extension login>, actions whose DDL this proxy serves.' },
   { path: 'policy.enable_default', env: 'PROXY_PLUGIN_POLICY_ENABLE_DEFAULT', schema: booleanFlag.default(false), description: 'Use <default_name>.policy for agents without a policy file of their own.' },
   { path: 'policy.default_name', env: 'PROXY_PLUGIN_POLICY_DEFAULT_NAME', schema: z.string().regex(/^[\w.-]+$/, 'must be a file name without extension').default('default'), description: 'Name of the default policy file, without .policy.' },
   { path: 'policy.allow_unconfigured', env: 'PROXY_PLUGIN_POLICY_ALLOW_UNCONFIGURED', schema: booleanFlag.default(false), description: 'Decision inside a policy file that has no "policy default" line.' },
@@ -118,7 +127,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
 
 export interface Config {
   name: string;
-  grpc: { host: string; port: number; plaintext: boolean; tls: { cert_file?: string; key_file?: string; client_ca_file?: string; trusted_clients: string[] } };
+  /** caller_secret: '' (or left out by a config built by hand) when unset. */
+  grpc: { host: string; port: number; plaintext: boolean; caller_secret?: string; tls: { cert_file?: string; key_file?: string; client_ca_file?: string; trusted_clients: string[] } };
   transport: 'choria' | 'mcollective' | 'demo';
   nats: { url: string; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
   collectives: string[];
@@ -257,6 +267,9 @@ function crossKeyProblems(result: Record<string, unknown>): string[] {
     // Plain text means anyone who reaches the port may run actions as this proxy: loopback only.
     if (host && !isLoopbackHost(host)) problems.push(`grpc.plaintext (env PROXY_PLUGIN_GRPC_PLAINTEXT): plain text is only allowed on a loopback grpc.host (127.0.0.1, ::1, localhost), not ${host}; configure grpc.tls.* instead`);
     if (tlsCert || tlsKey || tlsCa) problems.push('grpc.plaintext / grpc.tls.*: choose one: plain text on loopback, or mutual TLS');
+    // Loopback is not a boundary: every local user and process (a web app tricked into making
+    // requests included) reaches the port. There is deliberately no flag to go without.
+    if (!getPath(result, 'grpc.caller_secret')) problems.push('grpc.caller_secret (env PROXY_PLUGIN_GRPC_CALLER_SECRET): required with grpc.plaintext, or any process on this machine could run actions through this proxy; set 32+ random characters (e.g. `openssl rand -base64 32`) and give the ui-extension the same value as proxies.caller_secret');
   } else {
     for (const [key, env, value] of [['cert_file', 'CERT_FILE', tlsCert], ['key_file', 'KEY_FILE', tlsKey], ['client_ca_file', 'CLIENT_CA_FILE', tlsCa]] as const) {
       if (!value) problems.push(`grpc.tls.${key} (env PROXY_PLUGIN_GRPC_TLS_${env}): required for mutual TLS; or set grpc.plaintext: true with a loopback grpc.host for development`);

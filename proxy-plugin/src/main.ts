@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 
-import { createActionPolicy } from '@proxy/actions/action-policy';
+import { createActionPolicy, createBuiltInPolicy } from '@proxy/actions/action-policy';
 import { createAuditLog } from '@proxy/actions/audit';
 import { createDdlRegistry, loadDdlDirectories, loadDdlDirectory } from '@proxy/actions/ddl-registry';
 import { createExecutionRegistry } from '@proxy/actions/executions';
@@ -118,8 +118,8 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
   const audit = createAuditLog({ file: config.audit.file, sender: config.identity.senderid });
   const policy = config.policy.directory
     ? createActionPolicy({ directory: config.policy.directory, enableDefault: config.policy.enable_default, defaultName: config.policy.default_name, allowUnconfigured: config.policy.allow_unconfigured })
-    : undefined;
-  if (!policy) log.warn({}, 'action policy off (policy.directory is empty): the ui-extension\'s permissions alone decide what runs');
+    : createBuiltInPolicy(ddls);
+  log.info({ policy: config.policy.directory || 'built-in' }, config.policy.directory ? 'action policy from policy files' : 'built-in action policy: ui-extension users, actions with a DDL on this proxy');
   const executions = createExecutionRegistry({
     broker,
     ddls,
@@ -167,7 +167,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
   }
   // The first ListAgents should not wait for the Puppet Server.
   if (tasks) void tasks.catalog.refreshIfStale();
-  log.info({ port: server.port, host: config.grpc.host, transport: config.transport, agents: ddls.list().length, tls: !config.grpc.plaintext, trustedClients: config.grpc.tls.trusted_clients }, 'proxy listening');
+  log.info({ port: server.port, host: config.grpc.host, transport: config.transport, agents: ddls.list().length, tls: !config.grpc.plaintext, trustedClients: config.grpc.tls.trusted_clients, callerSecret: Boolean(config.grpc.caller_secret) }, 'proxy listening');
 
   const stopping = new AbortController();
   const connected = connectInBackground(broker, log, stopping.signal).then(() =>
@@ -197,13 +197,33 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
   };
 }
 
+/**
+ * What a proxy started by a parent with an IPC channel (the all-in-one start) tells it: that it
+ * listens, or why it could not. The parent then knows its own child holds the port, not an orphan.
+ */
+export type ParentMessage = { type: 'listening'; port: number } | { type: 'failed'; message: string };
+
+/** Resolves once the message is handed over, so that an exit right after it does not drop it. */
+function tellParent(message: ParentMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
+}
+
 async function main(): Promise<void> {
+  // Started with an IPC channel (the all-in-one start): the channel closes when the parent ends,
+  // however it ends (SIGKILL and crashes included), and a proxy must not outlive it holding its
+  // port. Watched from the start: a parent gone while this one still starts ends it too.
+  let onParentGone = (): void => process.exit(1);
+  if (process.channel) process.once('disconnect', () => onParentGone());
   let config: Readonly<Config>;
   try {
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
+      await tellParent({ type: 'failed', message: error.message });
       process.exit(1);
     }
     throw error;
@@ -214,8 +234,10 @@ async function main(): Promise<void> {
     proxy = await runProxy(config, logger);
   } catch (error) {
     logger.fatal({ err: error }, 'proxy failed to start');
+    await tellParent({ type: 'failed', message: (error as Error).message });
     process.exit(1);
   }
+  await tellParent({ type: 'listening', port: proxy.port });
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
@@ -231,6 +253,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  onParentGone = () => shutdown('parent exited');
+  if (process.channel && !process.connected) onParentGone();
 }
 
 if (require.main === module) {

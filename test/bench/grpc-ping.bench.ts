@@ -12,6 +12,7 @@ import { newRequestId } from '@proxy/broker/choria/protocol';
 import { canRunFleetInWorker, startFleetInWorker } from '@test/fleet/fleet-worker';
 import { startChoriaFleet } from '@test/fleet/choria-fleet';
 import { median } from './choria-ping.bench';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 export interface GrpcPingBenchResult {
   name: string;
@@ -42,10 +43,11 @@ export async function runGrpcPingBench(options: { nodes: number; runs?: number; 
       PROXY_PLUGIN_AUDIT_FILE: '/dev/null',
       PROXY_PLUGIN_LOG_LEVEL: 'silent',
       PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
+      PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
     },
   });
   const proxy = await runProxy(config, createLogger({ level: 'silent' }));
-  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
+  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
   const url = `127.0.0.1:${proxy.port}`;
   const runsMs: number[] = [];
   let replies = 0;
@@ -54,7 +56,7 @@ export async function runGrpcPingBench(options: { nodes: number; runs?: number; 
     for (let run = 0; run < total; run++) {
       let got = 0;
       const started = performance.now();
-      await clients.execute(url, { execution_id: `bench-${run}-${newRequestId()}`, agent: 'rpcutil', action: 'ping', arguments_json: '{}', identities: fleet.identities, timeout_seconds: 10, collective }, (event) => {
+      await clients.execute(url, { execution_id: `bench-${run}-${newRequestId()}`, agent: 'rpcutil', action: 'ping', arguments_json: '{}', identities: fleet.identities, timeout_seconds: 10, collective, caller: 'bench' }, (event) => {
         if (event.result && event.result.state === 'HOST_STATE_SUCCEEDED') got++;
       });
       const elapsed = performance.now() - started;

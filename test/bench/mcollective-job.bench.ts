@@ -17,6 +17,7 @@ import { startMcollectiveFleet } from '@test/fleet/mcollective/mcollective-fleet
 import { startMcollectiveProxy, waitBrokerConnected } from '@test/fleet/mcollective/mcollective-proxy';
 import { openTestDataSource, type TestDatabaseKind } from '@test/support/databases';
 import { AUTH, seedInventory, startJobApp } from '@test/ui-extension/jobs/support/job-stack';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 export interface McollectiveJobBenchOptions {
   nodes: number;
@@ -61,7 +62,7 @@ export async function runMcollectiveJobBench(options: McollectiveJobBenchOptions
   const auditFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rex-mco-bench-')), 'audit.log');
   const proxy = await startMcollectiveProxy(fleet, { name: 'bench-mco-proxy', auditFile });
   const url = `127.0.0.1:${proxy.port}`;
-  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
+  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
   const db = await openTestDataSource(database);
   let proxyStopped = false;
   try {

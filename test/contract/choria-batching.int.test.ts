@@ -10,6 +10,7 @@ import { loadConfig } from '@proxy/config';
 import { createLogger } from '@proxy/logger';
 import { newRequestId } from '@proxy/broker/choria/protocol';
 import { startChoriaFleet, type ChoriaFleet } from '@test/fleet/choria-fleet';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 
@@ -17,7 +18,7 @@ describe('proxy-plugin on Choria over NATS', () => {
   const collective = `rexbatch${newRequestId().slice(0, 8)}`;
   let fleet: ChoriaFleet;
   let proxy: RunningProxy;
-  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
+  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
   let url: string;
 
   beforeAll(async () => {
@@ -26,7 +27,7 @@ describe('proxy-plugin on Choria over NATS', () => {
       env: {
         PROXY_PLUGIN_NAME: 'batch-proxy', PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_TRANSPORT: 'choria',
         PROXY_PLUGIN_NATS_URL: NATS_URL, PROXY_PLUGIN_COLLECTIVES: collective, PROXY_PLUGIN_MAIN_COLLECTIVE: collective,
-        PROXY_PLUGIN_SECURITY_MODE: 'insecure', PROXY_PLUGIN_AUDIT_FILE: '/dev/null', PROXY_PLUGIN_LOG_LEVEL: 'silent', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
+        PROXY_PLUGIN_SECURITY_MODE: 'insecure', PROXY_PLUGIN_AUDIT_FILE: '/dev/null', PROXY_PLUGIN_LOG_LEVEL: 'silent', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
       },
     });
     proxy = await runProxy(config, createLogger({ level: 'silent' }));
@@ -41,7 +42,7 @@ describe('proxy-plugin on Choria over NATS', () => {
 
   async function execute(request: Record<string, unknown>): Promise<ExecuteEvent__Output[]> {
     const events: ExecuteEvent__Output[] = [];
-    await clients.execute(url, { execution_id: newRequestId(), agent: 'rpcutil', action: 'ping', arguments_json: '{}', collective, ...request }, (e) => events.push(e));
+    await clients.execute(url, { execution_id: newRequestId(), agent: 'rpcutil', action: 'ping', arguments_json: '{}', collective, caller: 'admin', ...request }, (e) => events.push(e));
     return events;
   }
 
@@ -70,7 +71,7 @@ describe('proxy-plugin on Choria over NATS', () => {
   it('cancels a running execution: unsent hosts end CANCELLED', async () => {
     const executionId = newRequestId();
     const events: ExecuteEvent__Output[] = [];
-    const running = clients.execute(url, { execution_id: executionId, agent: 'rpcutil', action: 'ping', arguments_json: '{}', collective, identities: fleet.identities, batch_size: 2, batch_sleep_ms: 500, timeout_seconds: 5 }, (e) => events.push(e));
+    const running = clients.execute(url, { execution_id: executionId, agent: 'rpcutil', action: 'ping', arguments_json: '{}', collective, caller: 'admin', identities: fleet.identities, batch_size: 2, batch_sleep_ms: 500, timeout_seconds: 5 }, (e) => events.push(e));
     await new Promise((r) => setTimeout(r, 300));
     const cancelled = await clients.cancel(url, executionId);
     await running;

@@ -11,6 +11,7 @@ import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/Execut
 import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
 import type { ProxyServiceClient } from '@protos/generated/rex/proxy/v1/ProxyService';
 import { loadProxyProto } from '@protos/load';
+import { createBuiltInPolicy } from '@proxy/actions/action-policy';
 import type { AuditLog } from '@proxy/actions/audit';
 import { createDdlRegistry, loadDdlDirectory } from '@proxy/actions/ddl-registry';
 import { createExecutionRegistry } from '@proxy/actions/executions';
@@ -19,10 +20,14 @@ import { ERROR_DETAILS_KEY } from '@proxy/grpc/grpc-status';
 import { startProxyServer, type ProxyServer } from '@proxy/grpc/server';
 import { createLogger } from '@proxy/logger';
 import { packageVersion } from '@proxy/plugin';
+import { createProxyClients } from '@server/proxies/proxy-client';
+import { silentLogger } from '@server/logger';
 import { createFakeBroker, type FakeBroker, type FakeNode } from '@test/fakes/fake-broker.client';
+import { TEST_PROXY_SECRET, withCallerSecret } from '@test/support/proxy-secret';
 
 interface Harness {
   server: ProxyServer;
+  /** Sends the caller secret on every call, as the ui-extension does. */
   client: ProxyServiceClient;
   broker: FakeBroker;
   logLines: Array<Record<string, unknown>>;
@@ -40,6 +45,8 @@ async function startHarness(nodes: Record<string, FakeNode>, mode: 'auto' | 'man
     broker,
     ddls,
     audit: noAudit,
+    // As main.ts wires it when policy.directory is empty.
+    policy: createBuiltInPolicy(ddls),
     logger,
     callerid: 'choria=rex.mcollective',
     collectives,
@@ -50,7 +57,7 @@ async function startHarness(nodes: Record<string, FakeNode>, mode: 'auto' | 'man
   });
   const nodesInventory = createNodeInventory({ broker, ddls, collectives, mainCollective: 'mcollective', defaultDiscoveryTimeoutMs: 1000 });
   const server = await startProxyServer(
-    { grpc: { host: '127.0.0.1', port: 0, plaintext: true, tls: { trusted_clients: [] } } },
+    { grpc: { host: '127.0.0.1', port: 0, plaintext: true, caller_secret: TEST_PROXY_SECRET, tls: { trusted_clients: [] } } },
     {
       manifest: { name: 'mco-rex-proxy', version: packageVersion(), capabilities: ['remote_execution', 'choria'] },
       name: 'puppet1.example.net',
@@ -64,7 +71,7 @@ async function startHarness(nodes: Record<string, FakeNode>, mode: 'auto' | 'man
     },
   );
   const proto = loadProxyProto();
-  const client = new proto.rex.proxy.v1.ProxyService(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+  const client = new proto.rex.proxy.v1.ProxyService(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure(), { interceptors: [withCallerSecret()] });
   return { server, client, broker, logLines };
 }
 
@@ -190,6 +197,75 @@ describe('proxy gRPC contract', () => {
     metadata.set('x-request-id', 'req-contract-42');
     await new Promise((resolve, reject) => harness.client.GetInfo({}, metadata, deadline(), (error, value) => (error ? reject(error) : resolve(value))));
     expect(harness.logLines.some((line) => line.requestId === 'req-contract-42' && line.method === 'GetInfo')).toBe(true);
+  });
+});
+
+describe('proxy gRPC contract: who may call', () => {
+  let harness: Harness;
+  const url = () => `127.0.0.1:${harness.server.port}`;
+
+  beforeAll(async () => {
+    harness = await startHarness({ web1: {}, web2: {}, db1: {} });
+  });
+
+  afterAll(async () => {
+    await stopHarness(harness);
+  });
+
+  it('answers the ui-extension proxy client that sends the caller secret', async () => {
+    const clients = createProxyClients({ deadlineMs: 5000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
+    try {
+      await expect(clients.getInfo(url())).resolves.toMatchObject({ name: 'puppet1.example.net' });
+    } finally {
+      clients.close();
+    }
+  });
+
+  it.each([
+    ['without a secret', undefined, 'no caller secret'],
+    ['with a wrong secret', `${TEST_PROXY_SECRET.slice(0, -1)}X`, 'wrong caller secret'],
+  ])('refuses a call %s with UNAUTHENTICATED before anything runs, and logs it without the secret', async (_what, callerSecret, reason) => {
+    const clients = createProxyClients({ deadlineMs: 5000, logger: silentLogger(), plaintextLoopback: true, callerSecret });
+    const brokerCalls = harness.broker.calls.length;
+    try {
+      for (const call of [() => clients.getInfo(url()), () => clients.listAgents(url()), () => clients.listNodes(url()), () => clients.cancel(url(), 'job-x'), () => clients.execute(url(), anExecuteRequest({ execution_id: 'job-unauth' }), () => undefined)]) {
+        await expect(call()).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringContaining('caller secret') });
+      }
+    } finally {
+      clients.close();
+    }
+    expect(harness.broker.calls.length).toBe(brokerCalls);
+    const refusals = harness.logLines.filter((line) => line.msg === 'call refused: caller not authenticated' && line.reason === reason);
+    expect(refusals.map((line) => line.method)).toEqual(expect.arrayContaining(['/rex.proxy.v1.ProxyService/GetInfo', '/rex.proxy.v1.ProxyService/Execute']));
+    expect(refusals.every((line) => typeof line.peer === 'string' && (line.peer as string).startsWith('127.0.0.1:'))).toBe(true);
+    expect(JSON.stringify(harness.logLines)).not.toContain(TEST_PROXY_SECRET.slice(0, 20));
+  });
+
+  it('refuses with INVALID_ARGUMENT an execution with neither identities nor a filter, before the broker', async () => {
+    const brokerCalls = harness.broker.calls.length;
+    for (const fields of [{ identities: [] }, { identities: [], filter: { fact: [], cf_class: [], identity: [], agent: [], compound: '  ' } }]) {
+      const error = await failureOf(collect(harness.client.Execute(anExecuteRequest({ execution_id: 'job-everything', ...fields }), deadline())));
+      expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(error.details).toContain('set all_nodes');
+      expect(JSON.parse(String(error.metadata.get(ERROR_DETAILS_KEY)[0]))).toEqual({ input: 'identities', rule: 'target required' });
+    }
+    expect(harness.broker.calls.length).toBe(brokerCalls);
+  });
+
+  it('runs on every node discovered when the request says all_nodes', async () => {
+    const events = await collect(harness.client.Execute(anExecuteRequest({ execution_id: 'job-all', identities: [], all_nodes: true }), deadline()));
+    expect(events[0].started?.expected_identities).toEqual(expect.arrayContaining(['web1', 'web2', 'db1']));
+    expect(events.at(-1)?.summary).toMatchObject({ state: 'EXECUTION_STATE_COMPLETED', expected: 3, succeeded: 3 });
+  });
+
+  it('refuses with PERMISSION_DENIED a caller that is not a ui-extension user, by the built-in policy', async () => {
+    const brokerCalls = harness.broker.calls.length;
+    for (const caller of ['', 'root cause', 'choria=rex.mcollective', 'a'.repeat(101)]) {
+      const error = await failureOf(collect(harness.client.Execute(anExecuteRequest({ execution_id: `job-caller-${caller.length}`, caller }), deadline())));
+      expect(error.code).toBe(grpc.status.PERMISSION_DENIED);
+      expect(error.details).toContain('built-in policy');
+    }
+    expect(harness.broker.calls.length).toBe(brokerCalls);
   });
 });
 

@@ -18,6 +18,7 @@ import { startMcollectiveFleet, type McollectiveFleet } from '@test/fleet/mcolle
 import { startMcollectiveProxy, waitBrokerConnected } from '@test/fleet/mcollective/mcollective-proxy';
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
 import { AUTH, seedInventory, startJobApp, type JobApp } from '@test/ui-extension/jobs/support/job-stack';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 
 const PROXY_NAME = 'puppet-mco.mco.test';
@@ -67,7 +68,7 @@ describe('a job on an MCollective proxy', () => {
     fleet = await startMcollectiveFleet({ count: 10 });
     proxy = await startMcollectiveProxy(fleet, { name: PROXY_NAME, auditFile });
     url = `127.0.0.1:${proxy.port}`;
-    clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
+    clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
     await waitBrokerConnected(clients, url);
   }, 180_000);
 

@@ -26,6 +26,7 @@ import { testDatabases } from '@test/support/databases';
 import { PASSWORD, startAuthStack, type AuthStack } from '../ui-extension/auth/support/auth-stack';
 import { DDL_DIRECTORY } from '../ui-extension/jobs/support/grpc-proxies';
 import { databaseFingerprint, settle } from './support/database-fingerprint';
+import { withCallerSecret } from '@test/support/proxy-secret';
 
 jest.setTimeout(180_000);
 
@@ -154,7 +155,7 @@ describe.each(testDatabases())('injection on $kind', (database) => {
     s = await startAuthStack(database, { proxyConfig: { 'ddl.directory': ddlDir } });
     fingerprint = databaseFingerprint(s);
     const proto = loadProxyProto();
-    client = new proto.rex.proxy.v1.ProxyService(s.proxies.a.url, grpc.credentials.createInsecure());
+    client = new proto.rex.proxy.v1.ProxyService(s.proxies.a.url, grpc.credentials.createInsecure(), { interceptors: [withCallerSecret()] });
     nats = await connect({ servers: NATS_URL, name: 'injection-watch' });
     nats.subscribe(`${s.collectives.a}.>`, { callback: (_err, msg) => published.push(msg.subject) });
     await nats.flush();

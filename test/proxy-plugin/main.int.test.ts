@@ -14,6 +14,7 @@ import { loadConfig } from '@proxy/config';
 import { createLogger } from '@proxy/logger';
 import { runProxy, type RunningProxy } from '@proxy/main';
 import { waitForAuditLines } from '@test/support/audit-log';
+import { TEST_PROXY_SECRET, withCallerSecret } from '@test/support/proxy-secret';
 
 describe(runProxy.name, () => {
   const lines: Array<Record<string, unknown>> = [];
@@ -23,10 +24,10 @@ describe(runProxy.name, () => {
 
   beforeAll(async () => {
     const config = loadConfig({
-      env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_NAME: 'puppet-demo', PROXY_PLUGIN_DEMO_NODE_COUNT: '12', PROXY_PLUGIN_AUDIT_FILE: auditFile, PROXY_PLUGIN_GRPC_PLAINTEXT: 'true' },
+      env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_NAME: 'puppet-demo', PROXY_PLUGIN_DEMO_NODE_COUNT: '12', PROXY_PLUGIN_AUDIT_FILE: auditFile, PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET },
     });
     proxy = await runProxy(config, createLogger({ level: 'info', destination: { write: (line) => lines.push(JSON.parse(line)) } }));
-    client = new (loadProxyProto().rex.proxy.v1.ProxyService)(`127.0.0.1:${proxy.port}`, grpc.credentials.createInsecure());
+    client = new (loadProxyProto().rex.proxy.v1.ProxyService)(`127.0.0.1:${proxy.port}`, grpc.credentials.createInsecure(), { interceptors: [withCallerSecret()] });
   });
 
   afterAll(async () => {
@@ -66,5 +67,17 @@ describe(runProxy.name, () => {
     expect(JSON.parse(events[1].result?.data_json ?? '{}')).toHaveProperty('pong');
     const audit = await waitForAuditLines<{ execution_id?: string }>(auditFile, (lines) => lines.some((line) => line.execution_id === 'main-1'));
     expect(audit.find((line) => line.execution_id === 'main-1')).toMatchObject({ caller: 'admin', agent: 'rpcutil', action: 'ping', targets: { count: 12 } });
+  });
+
+  it('applies the built-in action policy when no policy directory is set, refusing and auditing a caller that is not a ui-extension user', async () => {
+    expect(lines.some((line) => line.msg === 'built-in action policy: ui-extension users, actions with a DDL on this proxy')).toBe(true);
+    const error = await new Promise<grpc.ServiceError>((resolve, reject) => {
+      const stream = client.Execute({ execution_id: 'main-policy', agent: 'rpcutil', action: 'ping', arguments_json: '{}', identities: ['demo-node00001'], caller: 'mallory; rm -rf /' });
+      stream.on('data', () => reject(new Error('expected the call to be refused')));
+      stream.on('error', resolve);
+    });
+    expect(error).toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: expect.stringContaining('built-in policy: caller "user=mallory; rm -rf /" is not user=<ui-extension login>') });
+    const audit = await waitForAuditLines<{ execution_id?: string; outcome?: { state: string } }>(auditFile, (found) => found.some((line) => line.execution_id === 'main-policy'));
+    expect(audit.find((line) => line.execution_id === 'main-policy')?.outcome).toMatchObject({ state: 'rejected' });
   });
 });

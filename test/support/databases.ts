@@ -14,7 +14,14 @@ export interface TestDatabase {
   kind: TestDatabaseKind;
   /** For the MySQL kind, the server URL without a scratch database chosen yet. */
   url?: string;
+  /**
+   * Character set of the scratch database: utf8mb4 (the default), latin1, or none stated so that
+   * it takes the server's default (a server started with --character-set-server=latin1).
+   */
+  characterSet?: ScratchCharacterSet;
 }
+
+export type ScratchCharacterSet = 'utf8mb4' | 'latin1' | 'server-default';
 
 /** Test code may read the environment directly; only the server's config.ts may not. */
 const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/test';
@@ -63,13 +70,16 @@ export interface OpenTestDataSource {
  * named database (`rex_test_<random>`) so parallel test files never share tables; SQLite gets a
  * temp file (not :memory:, because some code opens a second connection to the same database).
  */
-export async function openTestDataSource(kind: TestDatabaseKind | TestDatabase, options: { migrate?: boolean } = {}): Promise<OpenTestDataSource> {
+export async function openTestDataSource(kind: TestDatabaseKind | TestDatabase, options: { migrate?: boolean; characterSet?: ScratchCharacterSet } = {}): Promise<OpenTestDataSource> {
   const k = typeof kind === 'string' ? kind : kind.kind;
   const migrate = options.migrate ?? true;
   if (k === 'mysql') {
     const serverUrl = (typeof kind === 'object' && kind.url) || mysqlTestUrl();
     const name = `rex_test_${randomBytes(6).toString('hex')}`;
-    await onMysqlServer(serverUrl, `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    // latin1 is what a server started with --character-set-server=latin1 gives a new database.
+    const characterSet = options.characterSet ?? (typeof kind === 'object' ? kind.characterSet : undefined) ?? 'utf8mb4';
+    const clause = { utf8mb4: ' CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', latin1: ' CHARACTER SET latin1 COLLATE latin1_swedish_ci', 'server-default': '' }[characterSet];
+    await onMysqlServer(serverUrl, `CREATE DATABASE \`${name}\`${clause}`);
     const database: Config['database'] = { type: 'mysql', url: withDatabaseName(serverUrl, name), sqlite_path: ':memory:', pool_size: 5 };
     const dataSource = createDataSource(database);
     try {

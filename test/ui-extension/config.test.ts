@@ -43,6 +43,23 @@ describe(loadConfig.name, () => {
     expect(config.auth).toEqual({ max_failed_logins_per_user: 10, max_failed_logins_per_address: 30, failed_login_window_s: 60 });
   });
 
+  it('refuses plain text to proxies without a caller secret, naming the key and its env var', () => {
+    expect(() => loadConfig({ env: { UI_EXTENSION_PROXY_PLAINTEXT: 'true' } })).toThrow(/proxies\.caller_secret \(env UI_EXTENSION_PROXY_CALLER_SECRET\): required with proxies\.plaintext/);
+    const secret = 'a-caller-secret-of-at-least-32-characters';
+    expect(loadConfig({ env: { UI_EXTENSION_PROXY_PLAINTEXT: 'true', UI_EXTENSION_PROXY_CALLER_SECRET: secret } }).proxies).toMatchObject({ plaintext: true, caller_secret: secret });
+  });
+
+  it('refuses a short caller secret without printing it', () => {
+    let message = '';
+    try {
+      loadConfig({ env: { UI_EXTENSION_PROXY_CALLER_SECRET: 'short-s3cret' } });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/proxies\.caller_secret \(from UI_EXTENSION_PROXY_CALLER_SECRET\): must be at least 32 characters.*\[secret\]/);
+    expect(message).not.toContain('short-s3cret');
+  });
+
   it('caps a job at 50000 hosts by default, set by UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB and refused when not positive', () => {
     expect(loadConfig({ env: {} }).jobs.max_hosts_per_job).toBe(50000);
     expect(loadConfig({ env: { UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB: '2000' } }).jobs.max_hosts_per_job).toBe(2000);

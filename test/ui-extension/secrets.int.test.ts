@@ -16,6 +16,9 @@ import { createLogger } from '@server/logger';
 import { startServer } from '@server/server';
 import { openTestDataSource, testDatabases } from '@test/support/databases';
 import { makePki, type TestPki } from '@test/support/pki';
+import { withCallerSecret } from '@test/support/proxy-secret';
+
+const CALLER_SECRET = 'caller-Secret-of-the-proxy-0123456789abcdef';
 
 jest.setTimeout(90_000);
 
@@ -109,7 +112,7 @@ describe('secrets at startup', () => {
     expect(() => loadConfig({ env: { UI_EXTENSION_DATABASE_URL: 'not a url with pw-Secret-9' } })).not.toThrow(/pw-Secret-9/);
   });
 
-  it('keeps broker credentials and private keys out of the proxy log and its GetInfo', async () => {
+  it('keeps broker credentials, the caller secret and private keys out of the proxy log and its GetInfo', async () => {
     const pki = makePki();
     const log = captured();
     const serverCert = pki.issue('localhost', { dns: ['localhost'], usage: 'server' });
@@ -120,16 +123,18 @@ describe('secrets at startup', () => {
         // Nothing listens on port 1: the proxy retries in the background and logs each attempt.
         PROXY_PLUGIN_NATS_URL: 'nats://natsuser:nats-Secret-pw@127.0.0.1:1',
         PROXY_PLUGIN_GRPC_TLS_CERT_FILE: serverCert.cert, PROXY_PLUGIN_GRPC_TLS_KEY_FILE: serverCert.key, PROXY_PLUGIN_GRPC_TLS_CLIENT_CA_FILE: pki.ca, PROXY_PLUGIN_GRPC_TLS_TRUSTED_CLIENTS: 'foreman.example.com',
+        PROXY_PLUGIN_GRPC_CALLER_SECRET: CALLER_SECRET,
       },
     }), createProxyLogger({ level: 'trace', destination: log.destination }));
-    const rpc = new (loadProxyProto().rex.proxy.v1.ProxyService)(`localhost:${proxy.port}`, grpc.credentials.createSsl(fs.readFileSync(pki.ca), fs.readFileSync(client.key), fs.readFileSync(client.cert)));
+    const rpc = new (loadProxyProto().rex.proxy.v1.ProxyService)(`localhost:${proxy.port}`, grpc.credentials.createSsl(fs.readFileSync(pki.ca), fs.readFileSync(client.key), fs.readFileSync(client.cert)), { interceptors: [withCallerSecret(CALLER_SECRET)] });
     try {
       const info = await new Promise<{ broker_url: string }>((resolve, reject) => rpc.GetInfo({}, (e, v) => (e ? reject(e) : resolve(v as { broker_url: string }))));
       expect(info.broker_url).toBe('nats://127.0.0.1:1');
       await new Promise((r) => setTimeout(r, 300));
       const text = log.lines.join('\n');
       expect(text).toContain('broker unreachable');
-      for (const secret of ['nats-Secret-pw', fs.readFileSync(serverCert.key, 'utf8').split('\n')[1]]) expect(text).not.toContain(secret);
+      expect(text).toContain('"callerSecret":true');
+      for (const secret of ['nats-Secret-pw', CALLER_SECRET, fs.readFileSync(serverCert.key, 'utf8').split('\n')[1]]) expect(text).not.toContain(secret);
     } finally {
       rpc.close();
       await proxy.stop();

@@ -20,6 +20,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import type { DdlRegistry } from './ddl-registry';
+
 export interface ActionPolicyOptions {
   directory: string;
   enableDefault: boolean;
@@ -143,6 +145,30 @@ export function createActionPolicy(options: ActionPolicyOptions): ActionPolicy {
       }
       const allowed = policy.defaultAllow ?? options.allowUnconfigured;
       return { allowed, reason: `${file}: no rule matches ${callerid} ${agent}.${action}; the default is ${allowed ? 'allow' : 'deny'}` };
+    },
+  };
+}
+
+/**
+ * The ui-extension names the user a job runs for as `caller`, and its logins follow one rule
+ * (ui-extension users.routes.ts): letters, digits and . @ + - _, at most 100.
+ */
+const UI_EXTENSION_CALLER = /^user=[\w.@+-]{1,100}$/;
+
+/**
+ * The policy when `policy.directory` is empty: exactly what the ui-extension sends, and nothing
+ * else. The caller is a ui-extension user (`user=<login>`), and the action is one whose DDL this
+ * proxy serves (from its DDL directory, the fleet or the Puppet Server): the actions ListAgents
+ * offers, which are the only ones the ui-extension lets its users choose. The ui-extension's
+ * permissions decide which user may run which of them; policy files narrow it further per user.
+ */
+export function createBuiltInPolicy(ddls: Pick<DdlRegistry, 'get'>): ActionPolicy {
+  return {
+    check(callerid, agent, action) {
+      if (!UI_EXTENSION_CALLER.test(callerid)) return { allowed: false, reason: `built-in policy: caller ${JSON.stringify(callerid)} is not user=<ui-extension login>` };
+      const spec = ddls.get(agent);
+      if (!spec?.actions.has(action)) return { allowed: false, reason: `built-in policy: ${agent}.${action} has no DDL on this proxy` };
+      return { allowed: true, reason: `built-in policy allows ${callerid} ${agent}.${action}` };
     },
   };
 }

@@ -79,6 +79,8 @@ export interface ExecuteInput {
   collective: string;
   /** 0 means the proxy's default. */
   discoveryTimeoutMs: number;
+  /** Must be true when identities and filter are both empty: that targets every node. */
+  allNodes?: boolean;
 }
 
 export interface Execution {
@@ -219,6 +221,20 @@ function checkIdentities(identities: readonly string[]): void {
   }
 }
 
+/** Whether a filter selects anything: an empty one discovers every node, like no filter. */
+function isEmptyFilter(filter: RequestFilter | undefined): boolean {
+  return !filter || (filter.fact.length === 0 && filter.cf_class.length === 0 && filter.identity.length === 0 && filter.agent.length === 0 && filter.compound.trim() === '');
+}
+
+/** A forgotten targeting must not become the whole fleet: that has to be asked for by name. */
+function checkTargeting(input: ExecuteInput): void {
+  if (input.identities.length === 0 && isEmptyFilter(input.filter) && !input.allNodes) {
+    throw new AppError('INVALID_ARGUMENT', 'no target: identities and filter are both empty; set all_nodes to run on every node of the collective', {
+      details: { input: 'identities', rule: 'target required' },
+    });
+  }
+}
+
 /** Filters only matter in discovery mode; directed requests carry none of the caller's. */
 function checkFilter(broker: BrokerClient, input: ExecuteInput): void {
   if (input.identities.length > 0 || !input.filter || !broker.checkFilter) return;
@@ -325,6 +341,7 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
     let resolved: ResolvedAction | undefined;
     let data: Record<string, unknown>;
     try {
+      checkTargeting(input);
       checkIdentities(input.identities);
       checkCollective(input.collective, deps.collectives);
       checkFilter(deps.broker, input);

@@ -121,6 +121,7 @@ function toExecuteInput(request: ExecuteRequest__Output, args: unknown) {
     caller: request.caller,
     collective: request.collective,
     discoveryTimeoutMs: request.discovery_timeout_ms,
+    allNodes: request.all_nodes,
   };
 }
 

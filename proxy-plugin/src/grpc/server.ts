@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
@@ -19,13 +20,14 @@ type GrpcConfig = Pick<Config, 'grpc'>['grpc'];
 const DEFAULT_GRACE_MS = 5000;
 
 /**
- * Mutual TLS, or plain text on loopback when configured explicitly; anything else refuses to start.
+ * Mutual TLS, or plain text on loopback with a caller secret; anything else refuses to start.
  * main.ts validates the same through config.ts; this guards callers that build the config by hand.
  */
 function credentials(config: GrpcConfig): grpc.ServerCredentials {
   const { tls } = config;
   if (config.plaintext) {
     if (!isLoopbackHost(config.host)) throw new Error(`plain-text gRPC is only allowed on a loopback address, not ${config.host}`);
+    if (!config.caller_secret) throw new Error('plain-text gRPC needs grpc.caller_secret: without it any local process could run actions through this proxy');
     return grpc.ServerCredentials.createInsecure();
   }
   if (!tls.cert_file || !tls.key_file || !tls.client_ca_file || tls.trusted_clients.length === 0) {
@@ -73,10 +75,42 @@ function trustedClientsInterceptor(trusted: readonly string[], logger: Logger): 
   };
 }
 
+/** The metadata key of the caller secret; `Bearer` as in HTTP (RFC 6750), so grpcurl -H works. */
+export const CALLER_SECRET_METADATA = 'authorization';
+
+/**
+ * Refuses every call that does not carry `authorization: Bearer <grpc.caller_secret>`, before the
+ * handler runs, and takes the header off so nothing downstream can log it. The comparison is on
+ * SHA-256 digests with timingSafeEqual: constant time whatever the length of the guess.
+ */
+function callerSecretInterceptor(secret: string, logger: Logger): grpc.ServerInterceptor {
+  const expected = createHash('sha256').update(secret).digest();
+  const log = logger.child({ component: 'grpc-auth' });
+  return (method, call) => {
+    const listener = new grpc.ServerListenerBuilder()
+      .withOnReceiveMetadata((metadata, next) => {
+        const given = metadata.get(CALLER_SECRET_METADATA)[0];
+        const token = typeof given === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(given)?.[1] : undefined;
+        metadata.remove(CALLER_SECRET_METADATA);
+        if (token !== undefined && timingSafeEqual(createHash('sha256').update(token).digest(), expected)) {
+          next(metadata);
+          return;
+        }
+        log.warn({ method: method.path, peer: call.getPeer(), reason: token === undefined ? 'no caller secret' : 'wrong caller secret' }, 'call refused: caller not authenticated');
+        call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: 'this proxy requires its caller secret: send "authorization: Bearer <secret>" with the value of its grpc.caller_secret (the ui-extension\'s proxies.caller_secret)', metadata: new grpc.Metadata() });
+      })
+      .build();
+    return new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder().withStart((next) => next(listener)).build());
+  };
+}
+
 /** Serves rex.proxy.v1.ProxyService on config.grpc.host:port (port 0 picks a free one). */
 export async function startProxyServer(config: Pick<Config, 'grpc'>, deps: ProxyHandlerDeps): Promise<ProxyServer> {
   const creds = credentials(config.grpc);
-  const server = new grpc.Server(config.grpc.plaintext ? {} : { interceptors: [trustedClientsInterceptor(config.grpc.tls.trusted_clients, deps.logger)] });
+  const interceptors: grpc.ServerInterceptor[] = [];
+  if (!config.grpc.plaintext) interceptors.push(trustedClientsInterceptor(config.grpc.tls.trusted_clients, deps.logger));
+  if (config.grpc.caller_secret) interceptors.push(callerSecretInterceptor(config.grpc.caller_secret, deps.logger));
+  const server = new grpc.Server({ interceptors });
   server.addService(loadProxyProto().rex.proxy.v1.ProxyService.service, createProxyHandlers(deps));
   const address = `${config.grpc.host}:${config.grpc.port}`;
   const port = await new Promise<number>((resolve, reject) => {

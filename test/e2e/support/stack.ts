@@ -14,6 +14,7 @@ import { loadConfig } from '@server/config';
 import { silentLogger } from '@server/logger';
 import { startServer, type RunningServer } from '@server/server';
 import { openTestDataSource, type OpenTestDataSource, type TestDatabaseKind } from '@test/support/databases';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 export const ADMIN_PASSWORD = 'browser-test-password';
 /** Where `npm run build` (vite) writes the web UI; the browser project's global setup builds it. */
@@ -49,6 +50,7 @@ export async function startStack(options: { proxies: DemoProxySpec[]; database?:
           'grpc.port': 0,
           // Plain text on loopback, as the all-in-one start; mutual TLS has its own tests.
           'grpc.plaintext': true,
+          'grpc.caller_secret': TEST_PROXY_SECRET,
           transport: 'demo',
           'demo.node_count': p.nodes,
           'demo.name_prefix': p.prefix,
@@ -71,6 +73,7 @@ export async function startStack(options: { proxies: DemoProxySpec[]; database?:
         'admin.password_file': path.join(dir, 'initial-admin-password'),
         'proxies.sync_interval_s': 0,
         'proxies.plaintext': true,
+        'proxies.caller_secret': TEST_PROXY_SECRET,
       },
     });
     server = await startServer({ config, logger: silentLogger(), migrate: true, webRoot: WEB_ROOT });

@@ -5,8 +5,15 @@
  */
 import fc from 'fast-check';
 
+/**
+ * Text beyond Latin-1 (4-byte emoji, CJK, Greek, right-to-left, combining marks, a family emoji of
+ * joined code points): on a table left in latin1 each of these failed to store and answered 500.
+ */
+export const BEYOND_LATIN1 = ['café 💩', '日本語のテキスト', '东京 🏯', 'Ελληνικά', 'עברית', 'ℌ𝔢𝔩𝔩𝔬', 'é́ ñ̃', '👩‍👩‍👧‍👦', '한국어', `${'💩'.repeat(60)}`] as const;
+
 /** Strings an attacker or a careless paste sends: SQL, shell, traversal, encodings, extremes. */
 export const HOSTILE_STRINGS = [
+  ...BEYOND_LATIN1,
   "' OR '1'='1",
   "'; DROP TABLE hosts; --",
   '" OR ""="',
@@ -53,7 +60,7 @@ export const anyText: fc.Arbitrary<string> = fc.oneof(
 /** Fields and operators of the Foreman search languages here (hosts, jobs, audits, ...). */
 const SEARCH_FIELDS = ['name', 'id', 'hostgroup', 'hostgroup_title', 'parent_hostgroup', 'smart_proxy', 'organization', 'location', 'last_seen', 'facts.osfamily', 'namespace', 'action', 'state', 'owner', 'description', 'type', 'auditable_id', 'login', 'colour', ''];
 const SEARCH_OPERATORS = ['=', '!=', '~', '!~', '^', '!^', '<', '>', '<=', '>=', 'in', 'not in', 'IN', '==', ''];
-const searchValue = fc.oneof(anyText, fc.constantFrom('web', 'base/web', '"quoted value"', "'single'", '(a, b)', '"unterminated', '2026-01-01', '3 days ago', '*', '%web%'));
+const searchValue = fc.oneof(anyText, fc.constantFrom(...BEYOND_LATIN1), fc.constantFrom('web', 'base/web', '"quoted value"', "'single'", '(a, b)', '"unterminated', '2026-01-01', '3 days ago', '*', '%web%'));
 const searchTerm = fc.tuple(fc.constantFrom(...SEARCH_FIELDS), fc.constantFrom(...SEARCH_OPERATORS), searchValue).map(([f, o, v]) => `${f} ${o} ${v}`.trim());
 
 /** Foreman search strings: well-formed, half-formed and hostile. */
@@ -181,3 +188,44 @@ export function bodyFor(template: Json | undefined): fc.Arbitrary<WireBody> {
 }
 
 export type { Json };
+
+/** A request made to exhaust memory or stack: the refusal it must get is a 4xx, and the process lives on. */
+export interface Bomb {
+  name: string;
+  method: 'POST';
+  path: string;
+  contentType: string;
+  body: () => string;
+}
+
+/** Billion laughs: nine levels of ten aliases each, a billion strings once expanded. */
+function billionLaughs(): string {
+  const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  return `${lines.join('\n')}\norganizations: *i\n`;
+}
+
+const YAML_IMPORT = { method: 'POST', path: '/api/v2/inventory/import', contentType: 'application/yaml' } as const;
+const JSON_JOB = { method: 'POST', path: '/api/v2/remote_execution/jobs', contentType: 'application/json' } as const;
+
+/**
+ * YAML and JSON bombs (issue 24): the first one is what killed the ui-extension (out of memory,
+ * 3 of 3 tries) before bodies were bounded in depth.
+ */
+export const BOMBS: readonly Bomb[] = [
+  { name: 'YAML: 2 MB of [', ...YAML_IMPORT, body: () => `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}` },
+  { name: 'YAML: 2 MB of {a: ', ...YAML_IMPORT, body: () => `${'{a: '.repeat(500_000)}1${'}'.repeat(500_000)}` },
+  { name: 'YAML: 500,000 compact nested sequences', ...YAML_IMPORT, body: () => `organizations:\n${'- '.repeat(500_000)}x\n` },
+  { name: 'YAML: block mappings 2,000 levels deep', ...YAML_IMPORT, body: () => Array.from({ length: 2000 }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1\n' },
+  { name: 'YAML: billion laughs', ...YAML_IMPORT, body: billionLaughs },
+  { name: 'YAML: aliases of aliases of a large map', ...YAML_IMPORT, body: () => `base: &b {${Array.from({ length: 5000 }, (_, i) => `k${i}: v`).join(', ')}}\nhosts: [${Array(200).fill('{name: x, facts: *b}').join(', ')}]\n` },
+  { name: 'YAML: a key of 4 MB', ...YAML_IMPORT, body: () => `"${'k'.repeat(4_000_000)}": 1\n` },
+  { name: 'YAML: a quoted value of 15 MB', ...YAML_IMPORT, body: () => `organizations: ["${'v'.repeat(15_000_000)}"]\n` },
+  { name: 'YAML: 17 MB, over the limit', ...YAML_IMPORT, body: () => `organizations:\n${'  - org\n'.repeat(2_200_000)}` },
+  { name: 'JSON: 5 MB of [', ...JSON_JOB, body: () => `${'['.repeat(2_500_000)}${']'.repeat(2_500_000)}` },
+  { name: 'JSON: 100,000 levels of objects in the arguments', ...JSON_JOB, body: () => `{"job":{"namespace":"rpcutil","action":"ping","arguments":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}}` },
+  { name: 'JSON: 200,000 unknown keys', ...JSON_JOB, body: () => JSON.stringify({ job: Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`k${i}`, i])) }) },
+  { name: 'JSON: a key of 4 MB', ...JSON_JOB, body: () => JSON.stringify({ job: { [`k${'x'.repeat(4_000_000)}`]: 1 } }) },
+  { name: 'JSON: 500,000 host ids', ...JSON_JOB, body: () => JSON.stringify({ job: { namespace: 'rpcutil', action: 'ping', targeting: { host_ids: Array.from({ length: 500_000 }, (_, i) => i + 1) } } }) },
+  { name: 'JSON: 6 MB, over the limit', ...JSON_JOB, body: () => JSON.stringify({ job: { description: 'x'.repeat(6_000_000) } }) },
+];

@@ -19,6 +19,7 @@ import { buildServices } from '@server/services';
 import type { Config } from '@server/config';
 import { uiProcessEnv } from '@test/support/ui-process-env';
 import { ADMIN_PASSWORD } from '@test/ui-extension/jobs/support/job-stack';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 export { ADMIN_PASSWORD };
 
@@ -111,6 +112,7 @@ export async function startProxyProcess(options: { name: string; natsUrl: string
     PROXY_PLUGIN_GRPC_HOST: '127.0.0.1',
     PROXY_PLUGIN_GRPC_PORT: String(options.port),
     PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
+    PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
     PROXY_PLUGIN_DDL_DIRECTORY: DDL_DIRECTORY,
     PROXY_PLUGIN_AUDIT_FILE: path.join(dir, 'audit.log'),
     PROXY_PLUGIN_LOG_LEVEL: 'info',
@@ -147,7 +149,7 @@ export async function startUiProcess(options: { database: Config['database']; in
 /** Creates the admin once, before any ui-extension process starts (two starting together would race). */
 export async function seedAdmin(dataSource: DataSource): Promise<void> {
   const config = loadConfig({ env: {}, overrides: { 'admin.password': ADMIN_PASSWORD, 'admin.password_file': '/dev/null' } });
-  const proxyClient = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
+  const proxyClient = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
   try {
     const services = buildServices({ config, dataSource, logger: silentLogger(), clock: () => new Date(), proxyClient, instanceId: 'fault-seeder' });
     await services.auth.ensureAdmin({ password: ADMIN_PASSWORD, passwordFile: '/dev/null' });
@@ -214,9 +216,10 @@ export interface PrivateMariaDb {
 /**
  * A private MariaDB server: mariadb-install-db into a temp data dir, then mariadbd on its own port
  * and socket (never the system one). Grants are skipped: it listens on loopback only and lives for one
- * test file.
+ * test file. `characterSet: 'latin1'` starts it as a server whose default character set is latin1
+ * (what an older or differently packaged MariaDB gives every database created without one).
  */
-export function createPrivateMariaDb(port: number): PrivateMariaDb {
+export function createPrivateMariaDb(port: number, options: { characterSet?: 'latin1' } = {}): PrivateMariaDb {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-mariadb-'));
   const datadir = path.join(dir, 'data');
   const install = spawnSync('/usr/bin/mariadb-install-db', ['--no-defaults', `--datadir=${datadir}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8', timeout: 120_000 });
@@ -230,6 +233,7 @@ export function createPrivateMariaDb(port: number): PrivateMariaDb {
         '--no-defaults', `--datadir=${datadir}`, '--user=root', `--port=${port}`, '--bind-address=127.0.0.1',
         `--socket=${path.join(dir, 'mysqld.sock')}`, `--pid-file=${path.join(dir, 'mysqld.pid')}`, '--skip-grant-tables',
         '--innodb-buffer-pool-size=64M', '--innodb-log-file-size=48M', '--skip-log-bin', '--max-connections=200',
+        ...(options.characterSet === 'latin1' ? ['--character-set-server=latin1', '--collation-server=latin1_swedish_ci'] : []),
       ], {});
       await current.waitForLine((line) => line.includes('ready for connections'), 60_000);
       return current;

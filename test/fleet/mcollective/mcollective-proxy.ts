@@ -7,6 +7,7 @@ import { createLogger } from '@proxy/logger';
 import { runProxy, type RunningProxy } from '@proxy/main';
 
 import { DEBIAN_AGENT_DDL_DIRECTORY, FLEET_AGENT_DIRECTORY, type McollectiveFleet } from './mcollective-fleet';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 export async function startMcollectiveProxy(fleet: McollectiveFleet, options: { name: string; auditFile: string }): Promise<RunningProxy> {
   const config = loadConfig({
@@ -14,6 +15,7 @@ export async function startMcollectiveProxy(fleet: McollectiveFleet, options: { 
       PROXY_PLUGIN_NAME: options.name,
       PROXY_PLUGIN_GRPC_PORT: '0',
       PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
+      PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
       PROXY_PLUGIN_TRANSPORT: 'mcollective',
       PROXY_PLUGIN_MCOLLECTIVE_HOST: fleet.host,
       PROXY_PLUGIN_MCOLLECTIVE_PORT: String(fleet.stompPort),

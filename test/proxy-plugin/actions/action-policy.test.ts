@@ -1,4 +1,7 @@
-import { createActionPolicy, parsePolicy } from '@proxy/actions/action-policy';
+import path from 'node:path';
+
+import { createActionPolicy, createBuiltInPolicy, parsePolicy } from '@proxy/actions/action-policy';
+import { createDdlRegistry, loadDdlDirectory } from '@proxy/actions/ddl-registry';
 
 /** Policy files in memory, keyed by name inside the policy folder. */
 function policyWith(files: Record<string, string>, options: { enableDefault?: boolean; allowUnconfigured?: boolean } = {}) {
@@ -64,5 +67,26 @@ describe(createActionPolicy.name, () => {
 describe(parsePolicy.name, () => {
   it('skips comments and blank lines and reads the default', () => {
     expect(parsePolicy('# comment\n\npolicy default allow\nallow\t*\t*\t*\t*\n')).toEqual({ defaultAllow: true, rules: [{ allow: true, callers: ['*'], actions: ['*'], nodeConditions: false, line: 4 }] });
+  });
+});
+
+describe(createBuiltInPolicy.name, () => {
+  const ddls = createDdlRegistry(loadDdlDirectory(path.resolve(__dirname, '../../../proxy-plugin/ddl')).agents);
+  ddls.addFleetAgents([{ agent: 'reported_only' }]);
+  const policy = createBuiltInPolicy(ddls);
+
+  it('allows a ui-extension user every action whose DDL the proxy serves', () => {
+    expect(policy.check('user=alice', 'package', 'install')).toEqual({ allowed: true, reason: 'built-in policy allows user=alice package.install' });
+    expect(policy.check('user=ops.team+1@example.com', 'rpcutil', 'ping').allowed).toBe(true);
+  });
+
+  it.each(['user=', 'user=a b', 'user=x;reboot', 'choria=rex.mcollective', 'alice', `user=${'a'.repeat(101)}`])('denies the caller %s, which the ui-extension never sends', (callerid) => {
+    expect(policy.check(callerid, 'rpcutil', 'ping')).toEqual({ allowed: false, reason: expect.stringContaining('is not user=<ui-extension login>') });
+  });
+
+  it('denies an action without a DDL on this proxy: an unknown one, or an agent the fleet only reported', () => {
+    expect(policy.check('user=alice', 'package', 'format_disk')).toEqual({ allowed: false, reason: 'built-in policy: package.format_disk has no DDL on this proxy' });
+    expect(policy.check('user=alice', 'reported_only', 'run').allowed).toBe(false);
+    expect(policy.check('user=alice', 'nope', 'run').allowed).toBe(false);
   });
 });

@@ -254,6 +254,23 @@ describe(createExecutionRegistry.name, () => {
     expect(summaryOf(execution.events)).toMatchObject({ expected: 2, succeeded: 2 });
   });
 
+  it.each([
+    ['no filter', undefined],
+    ['an empty filter', { fact: [], cf_class: [], identity: [], agent: [], compound: ' ' }],
+  ])('refuses with INVALID_ARGUMENT and audits an execution with no identities and %s, unless it says all_nodes', async (_what, filter) => {
+    const { registry, broker, audits } = setup({ nodes: nodes('a', 'b') });
+    expect(() => registry.execute(anExecuteInput({ executionId: 'everything', identities: [], filter }))).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('set all_nodes'), details: { input: 'identities', rule: 'target required' } }),
+    );
+    expect(broker.discoveries).toEqual([]);
+    expect(broker.calls).toEqual([]);
+    expect(audits).toEqual([expect.objectContaining({ executionId: 'everything', outcome: expect.objectContaining({ state: 'rejected' }) })]);
+
+    const execution = registry.execute(anExecuteInput({ executionId: 'everything-meant', identities: [], filter, allNodes: true }));
+    await execution.done;
+    expect(summaryOf(execution.events)).toMatchObject({ expected: 2, succeeded: 2 });
+  });
+
   it('passes the DDL input types with the request so a typed transport can encode them', async () => {
     const { registry, broker } = setup({ nodes: nodes('a') });
     await registry.execute(anExecuteInput({ agent: 'bolt_tasks', action: 'download', identities: ['a'], arguments: { task: 'mymod', files: '[{"f":1}]' } })).done;

@@ -11,6 +11,7 @@ import { runProxy } from '@proxy/main';
 import { startChoriaFleet, type ChoriaFleet } from '@test/fleet/choria-fleet';
 import { startNatsServer, type TestNatsServer } from '@test/support/nats-server';
 import { makePki, type TestPki } from '@test/support/pki';
+import { TEST_PROXY_SECRET, withCallerSecret } from '@test/support/proxy-secret';
 
 jest.setTimeout(60_000);
 
@@ -70,12 +71,12 @@ describe('Choria client over NATS with TLS', () => {
   it('connects a whole proxy to the TLS broker from its nats.tls configuration', async () => {
     const proxy = await runProxy(loadConfig({
       env: {
-        PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_TRANSPORT: 'choria', PROXY_PLUGIN_SECURITY_MODE: 'insecure', PROXY_PLUGIN_AUDIT_FILE: '/dev/null',
+        PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET, PROXY_PLUGIN_TRANSPORT: 'choria', PROXY_PLUGIN_SECURITY_MODE: 'insecure', PROXY_PLUGIN_AUDIT_FILE: '/dev/null',
         PROXY_PLUGIN_COLLECTIVES: 'tlstest', PROXY_PLUGIN_MAIN_COLLECTIVE: 'tlstest', PROXY_PLUGIN_NATS_URL: nats.url,
         PROXY_PLUGIN_NATS_TLS_CA_FILE: pki.ca, PROXY_PLUGIN_NATS_TLS_CERT_FILE: client.cert, PROXY_PLUGIN_NATS_TLS_KEY_FILE: client.key,
       },
     }), createLogger({ level: 'silent' }));
-    const rpc = new (loadProxyProto().rex.proxy.v1.ProxyService)(`127.0.0.1:${proxy.port}`, grpc.credentials.createInsecure());
+    const rpc = new (loadProxyProto().rex.proxy.v1.ProxyService)(`127.0.0.1:${proxy.port}`, grpc.credentials.createInsecure(), { interceptors: [withCallerSecret()] });
     try {
       // The proxy connects to its broker in the background; wait until GetInfo says it has.
       for (let i = 0; ; i++) {

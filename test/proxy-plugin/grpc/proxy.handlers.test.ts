@@ -58,6 +58,7 @@ function anExecuteRequest(fields: Partial<ExecuteRequest__Output> = {}): Execute
     caller: 'admin',
     collective: '',
     discovery_timeout_ms: 0,
+    all_nodes: false,
     ...fields,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Mutual TLS of the proxy's gRPC server, with real TLS handshakes against a throwaway PKI: only a
  * client certificate signed by the configured CA and named in grpc.tls.trusted_clients may call.
+ * And the caller secret: plain text only with one, and then every call must carry it.
  */
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
@@ -49,10 +50,14 @@ function startServer(grpcConfig: Partial<Config['grpc']> & { tls: Config['grpc']
   );
 }
 
-function getInfo(port: number, credentials: grpc.ChannelCredentials): Promise<{ name: string }> {
+const SECRET = 'a-caller-secret-of-at-least-32-characters';
+
+function getInfo(port: number, credentials: grpc.ChannelCredentials, authorization?: string): Promise<{ name: string }> {
   const client = new (loadProxyProto().rex.proxy.v1.ProxyService)(`localhost:${port}`, credentials);
+  const metadata = new grpc.Metadata();
+  if (authorization !== undefined) metadata.set('authorization', authorization);
   return new Promise<{ name: string }>((resolve, reject) =>
-    client.GetInfo({}, { deadline: Date.now() + 5000 }, (error, value) => (error ? reject(error) : resolve(value as { name: string }))),
+    client.GetInfo({}, metadata, { deadline: Date.now() + 5000 }, (error, value) => (error ? reject(error) : resolve(value as { name: string }))),
   ).finally(() => client.close());
 }
 
@@ -106,13 +111,44 @@ describe(startProxyServer.name, () => {
     await expect(startServer({ host: '0.0.0.0', plaintext: true, tls: { trusted_clients: [] } })).rejects.toThrow(/only allowed on a loopback address/);
   });
 
-  it('serves plain text on loopback, on a free port, when configured explicitly', async () => {
-    const plain = await startServer({ plaintext: true, tls: { trusted_clients: [] } });
+  it('refuses to serve plain text without a caller secret, even on loopback', async () => {
+    await expect(startServer({ plaintext: true, tls: { trusted_clients: [] } })).rejects.toThrow(/plain-text gRPC needs grpc.caller_secret/);
+  });
+
+  it('serves plain text on loopback, on a free port, to a caller that sends the secret', async () => {
+    const plain = await startServer({ plaintext: true, caller_secret: SECRET, tls: { trusted_clients: [] } });
     try {
       expect(plain.port).toBeGreaterThan(0);
-      await expect(getInfo(plain.port, grpc.credentials.createInsecure())).resolves.toMatchObject({ name: 'tls-proxy' });
+      await expect(getInfo(plain.port, grpc.credentials.createInsecure(), `Bearer ${SECRET}`)).resolves.toMatchObject({ name: 'tls-proxy' });
     } finally {
       await plain.close(500);
+    }
+  });
+
+  it.each([
+    ['no authorization header', undefined],
+    ['a wrong secret', 'Bearer a-caller-secret-of-at-least-32-characterz'],
+    ['a prefix of the secret', `Bearer ${SECRET.slice(0, -1)}`],
+    ['the secret without Bearer', SECRET],
+    ['an empty bearer', 'Bearer '],
+  ])('refuses a plain-text call with UNAUTHENTICATED when it carries %s', async (_what, authorization) => {
+    const plain = await startServer({ plaintext: true, caller_secret: SECRET, tls: { trusted_clients: [] } });
+    try {
+      await expect(getInfo(plain.port, grpc.credentials.createInsecure(), authorization)).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED, details: expect.stringContaining('grpc.caller_secret') });
+    } finally {
+      await plain.close(500);
+    }
+  });
+
+  it('asks a trusted client certificate for the secret too when mutual TLS has one', async () => {
+    const serverCert = pki.issue('localhost', { dns: ['localhost'], ip: ['127.0.0.1'], usage: 'server' });
+    const both = await startServer({ caller_secret: SECRET, tls: { cert_file: serverCert.cert, key_file: serverCert.key, client_ca_file: pki.ca, trusted_clients: ['foreman.example.com'] } });
+    try {
+      const trusted = () => client(pki.issue('foreman.example.com', { usage: 'client' }));
+      await expect(getInfo(both.port, trusted())).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+      await expect(getInfo(both.port, trusted(), `Bearer ${SECRET}`)).resolves.toMatchObject({ name: 'tls-proxy' });
+    } finally {
+      await both.close(500);
     }
   });
 });

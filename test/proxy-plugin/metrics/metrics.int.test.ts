@@ -14,6 +14,7 @@ import { runProxy, type RunningProxy } from '@proxy/main';
 import { startNatsServer, type TestNatsServer } from '@test/support/nats-server';
 import { DEBIAN_AGENT_DDL_DIRECTORY, FLEET_AGENT_DIRECTORY, startMcollectiveFleet, type McollectiveFleet } from '@test/fleet/mcollective/mcollective-fleet';
 import { DDL_DIRECTORY } from '@test/ui-extension/jobs/support/grpc-proxies';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 jest.setTimeout(60_000);
 
@@ -64,6 +65,7 @@ describe('proxy metrics listener', () => {
         'grpc.host': '127.0.0.1',
         'grpc.port': 0,
         'grpc.plaintext': true,
+          'grpc.caller_secret': TEST_PROXY_SECRET,
         'ddl.directory': DDL_DIRECTORY,
         'audit.file': auditFile,
         'metrics.enabled': true,
@@ -87,7 +89,7 @@ describe('proxy metrics listener', () => {
 
   it('is off by default: no listener, no port', async () => {
     nats = await startNatsServer([]);
-    proxy = await runProxy(loadConfig({ env: {}, overrides: { transport: 'choria', 'nats.url': nats.url, 'security.mode': 'insecure', 'grpc.port': 0, 'grpc.plaintext': true, 'ddl.directory': DDL_DIRECTORY, 'audit.file': auditFile } }), silentLogger());
+    proxy = await runProxy(loadConfig({ env: {}, overrides: { transport: 'choria', 'nats.url': nats.url, 'security.mode': 'insecure', 'grpc.port': 0, 'grpc.plaintext': true, 'grpc.caller_secret': TEST_PROXY_SECRET, 'ddl.directory': DDL_DIRECTORY, 'audit.file': auditFile } }), silentLogger());
     expect(proxy.metricsPort).toBeUndefined();
   });
 });
@@ -141,6 +143,7 @@ describe('proxy metrics listener on the mcollective transport', () => {
         transport: 'mcollective',
         'grpc.port': 0,
         'grpc.plaintext': true,
+          'grpc.caller_secret': TEST_PROXY_SECRET,
         'mcollective.host': '127.0.0.1',
         'mcollective.port': relay.port,
         'mcollective.connector': fleet.connector,

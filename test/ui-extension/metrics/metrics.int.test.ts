@@ -16,6 +16,7 @@ import { startChoriaFleet, type ChoriaFleet } from '@test/fleet/choria-fleet';
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
 import { startTestProxy, unreachableProxyUrl, type TestProxy } from '../jobs/support/grpc-proxies';
 import { seedInventory, type SeededInventory } from '../jobs/support/job-stack';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 jest.setTimeout(120_000);
 
@@ -93,6 +94,7 @@ describe.each(testDatabases())('GET /metrics on $kind', (database) => {
         'admin.password_file': path.join(dir, 'pw'),
         'proxies.sync_interval_s': 0,
         'proxies.plaintext': true,
+        'proxies.caller_secret': TEST_PROXY_SECRET,
         'metrics.bearer_token': TOKEN,
         'scheduler.poll_interval_ms': 200,
       },

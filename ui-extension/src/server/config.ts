@@ -21,6 +21,11 @@ export interface KeySpec {
 
 const port = z.coerce.number({ invalid_type_error: 'must be a port number' }).int('must be a whole number').min(0, 'must be 0..65535').max(65535, 'must be 0..65535');
 const positiveInt = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be greater than 0');
+/** A shared secret that travels in a gRPC header (the proxy-plugin's grpc.caller_secret has the same rule). */
+const callerSecret = z.union([
+  z.literal(''),
+  z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').regex(/^[\x21-\x7e]+$/, 'may only hold printable ASCII without spaces (it travels in a gRPC header)'),
+]);
 const boolish = z.preprocess((v) => (typeof v === 'string' ? ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()) : v), z.boolean());
 
 /** Express's names for address ranges (proxy-addr): 127.0.0.0/8 and ::1, 169.254.0.0/16 and fe80::/10, private ranges. */
@@ -69,12 +74,14 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'admin.password', env: 'UI_EXTENSION_ADMIN_PASSWORD', schema: z.string().min(8, 'must be at least 8 characters').optional(), description: 'Password of the admin user created on first start; random when unset.', secret: true },
   { path: 'admin.password_file', env: 'UI_EXTENSION_ADMIN_PASSWORD_FILE', schema: z.string().min(1).default('var/initial-admin-password'), description: 'Where the first start writes the generated admin password (mode 0600).' },
   { path: 'demo.seed', env: 'UI_EXTENSION_DEMO_SEED', schema: boolish.default(false), description: 'Seed the demo inventory on first start (the all-in-one start turns it on).' },
+  { path: 'demo.inventory_file', env: 'UI_EXTENSION_DEMO_INVENTORY_FILE', schema: z.string().default(''), description: 'Inventory the demo seed imports; the all-in-one start runs a demo proxy on the port of each of its demo smart proxies. Empty: ui-extension/demo/inventory.yaml.' },
   { path: 'instance_id', env: 'UI_EXTENSION_INSTANCE_ID', schema: z.string().regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores').optional(), description: 'Names this instance in job leases; a restart with the same id resumes its running jobs at once. Random when unset.' },
   { path: 'proxies.deadline_ms', env: 'UI_EXTENSION_PROXY_DEADLINE_MS', schema: positiveInt.default(10000), description: 'Deadline of unary gRPC calls to proxies, in milliseconds.' },
   { path: 'proxies.tls.ca_file', env: 'UI_EXTENSION_PROXY_TLS_CA_FILE', schema: z.string().optional(), description: 'CA bundle (PEM) that signed the proxies\' server certificates.' },
   { path: 'proxies.tls.cert_file', env: 'UI_EXTENSION_PROXY_TLS_CERT_FILE', schema: z.string().optional(), description: 'Client certificate (PEM) this ui-extension presents to proxies (mTLS); its name must be in each proxy\'s trusted list.' },
   { path: 'proxies.tls.key_file', env: 'UI_EXTENSION_PROXY_TLS_KEY_FILE', schema: z.string().optional(), description: 'Private key (PEM) of the client certificate.', secret: true },
-  { path: 'proxies.plaintext', env: 'UI_EXTENSION_PROXY_PLAINTEXT', schema: boolish.default(false), description: 'Allow plain-text gRPC to proxies on a loopback address (the all-in-one start); never to any other address.' },
+  { path: 'proxies.plaintext', env: 'UI_EXTENSION_PROXY_PLAINTEXT', schema: boolish.default(false), description: 'Allow plain-text gRPC to proxies on a loopback address (the all-in-one start); never to any other address. Needs proxies.caller_secret.' },
+  { path: 'proxies.caller_secret', env: 'UI_EXTENSION_PROXY_CALLER_SECRET', schema: callerSecret.default(''), description: 'Secret sent to every proxy as "authorization: Bearer <secret>"; each proxy checks it against its grpc.caller_secret. Required with proxies.plaintext; over mutual TLS it is sent too, and checked by the proxies that set one.', secret: true },
   { path: 'proxies.sync_interval_s', env: 'UI_EXTENSION_PROXY_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(300), description: 'Seconds between inventory syncs from the proxies; 0 turns the schedule off.' },
   { path: 'auth.max_failed_logins_per_user', env: 'UI_EXTENSION_AUTH_MAX_FAILED_LOGINS_PER_USER', schema: positiveInt.default(10), description: 'Failed logins for one login name from one client address within the window; the next attempt of that login from that address answers 429 (other addresses are not affected).' },
   { path: 'auth.max_failed_logins_per_address', env: 'UI_EXTENSION_AUTH_MAX_FAILED_LOGINS_PER_ADDRESS', schema: positiveInt.default(30), description: 'Failed logins with login names that do not exist from one client address within the window; further unknown names (and wrong passwords) from it answer 429. A right password always passes it.' },
@@ -109,9 +116,10 @@ export interface Config {
   database: { type: 'sqlite' | 'mysql'; url?: string; sqlite_path: string; pool_size: number };
   log: { level: string };
   admin: { password?: string; password_file: string };
-  demo: { seed: boolean };
+  demo: { seed: boolean; inventory_file: string };
   instance_id?: string;
-  proxies: { deadline_ms: number; sync_interval_s: number; plaintext: boolean; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
+  /** caller_secret is '' when unset. */
+  proxies: { deadline_ms: number; sync_interval_s: number; plaintext: boolean; caller_secret: string; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
   auth: { max_failed_logins_per_user: number; max_failed_logins_per_address: number; failed_login_window_s: number };
   jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number; max_hosts_per_job: number };
   puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number };
@@ -202,7 +210,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   return deepFreeze(config);
 }
 
-/** The proxy client's certificate, key and CA come together (mTLS) or not at all. */
+/** The proxy client's certificate, key and CA come together (mTLS) or not at all; plain text needs the caller secret. */
 function proxyTlsProblems(result: Record<string, unknown>): string[] {
   const problems: string[] = [];
   const files = { ca_file: 'CA_FILE', cert_file: 'CERT_FILE', key_file: 'KEY_FILE' } as const;
@@ -214,6 +222,10 @@ function proxyTlsProblems(result: Record<string, unknown>): string[] {
   for (const k of set) {
     const file = getPath(result, `proxies.tls.${k}`) as string;
     if (!fs.existsSync(file)) problems.push(`proxies.tls.${k} (env UI_EXTENSION_PROXY_TLS_${files[k]}): file ${file} does not exist`);
+  }
+  // A plain-text proxy refuses calls without its secret (there is no way to run one without).
+  if (getPath(result, 'proxies.plaintext') === true && !getPath(result, 'proxies.caller_secret')) {
+    problems.push('proxies.caller_secret (env UI_EXTENSION_PROXY_CALLER_SECRET): required with proxies.plaintext; use the value of the proxies\' grpc.caller_secret (32+ random characters, e.g. `openssl rand -base64 32`)');
   }
   return problems;
 }

@@ -59,6 +59,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       logger: logger.child({ component: 'proxy-client' }),
       tls: tls.ca_file && tls.cert_file && tls.key_file ? { ca: fs.readFileSync(tls.ca_file), cert: fs.readFileSync(tls.cert_file), key: fs.readFileSync(tls.key_file) } : undefined,
       plaintextLoopback: config.proxies.plaintext,
+      callerSecret: config.proxies.caller_secret || undefined,
     });
     if (!tls.cert_file) logger.warn({ plaintextLoopback: config.proxies.plaintext }, 'no proxy client certificate (proxies.tls.*): only loopback proxies with proxies.plaintext can be reached');
     const puppetdb = config.puppetdb.url
@@ -80,7 +81,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       // Printed once, on purpose to stdout and not the JSON log, so the operator sees it.
       process.stdout.write(`\n  Initial admin password: ${admin.generatedPassword}\n  (also written to ${config.admin.password_file}, mode 0600)\n\n`);
     }
-    if (config.demo.seed && (await services.inventory.seedDemoInventory())) logger.info('demo inventory seeded');
+    if (config.demo.seed && (await services.inventory.seedDemoInventory(config.demo.inventory_file || undefined))) logger.info('demo inventory seeded');
     // The first database check runs before the port opens: /readyz never answers from no data.
     // Proxies are checked in the background from now on (`unknown` until their first answer).
     await services.databaseHealth.check();

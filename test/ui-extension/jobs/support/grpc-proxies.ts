@@ -15,6 +15,7 @@ import { runProxy, type RunningProxy } from '@proxy/main';
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
 import { silentLogger } from '@server/logger';
 import { createProxyClients, type ProxyClients } from '@server/proxies/proxy-client';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 /** From the sources, or from the checkout npm runs in when compiled (dist has no DDL copies). */
 export const DDL_DIRECTORY = [path.resolve(__dirname, '../../../../proxy-plugin/ddl'), path.resolve(process.cwd(), 'proxy-plugin/ddl')].find((dir) => fs.existsSync(dir)) ?? 'proxy-plugin/ddl';
@@ -62,6 +63,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
       'grpc.port': 0,
       // Plain text on loopback, as the all-in-one start; mutual TLS has its own tests (contract/proxy-mtls).
       'grpc.plaintext': true,
+          'grpc.caller_secret': TEST_PROXY_SECRET,
       'ddl.directory': DDL_DIRECTORY,
       'audit.file': path.join(auditDir, 'audit.log'),
       'executions.max_retained': 1000,
@@ -92,5 +94,5 @@ export async function unreachableProxyUrl(): Promise<string> {
 
 /** The ui-extension's production gRPC client, as server.ts creates it for the all-in-one start (plain text to loopback proxies). */
 export function createTestProxyClient(deadlineMs = 10_000): ProxyClients {
-  return createProxyClients({ deadlineMs, logger: silentLogger(), plaintextLoopback: true });
+  return createProxyClients({ deadlineMs, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
 }

@@ -21,6 +21,7 @@ import { createProxyClients, type ProxyClients } from '@server/proxies/proxy-cli
 import { buildServices, type Services } from '@server/services';
 import { uiProcessEnv } from '@test/support/ui-process-env';
 import { ADMIN_PASSWORD, seedInventory } from '@test/ui-extension/jobs/support/job-stack';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 const ROOT = [path.resolve(__dirname, '../../../..'), path.resolve(__dirname, '../../../../..')].find((dir) => fs.existsSync(path.join(dir, 'package.json')))!;
 const COMPILED = __filename.endsWith('.js');
@@ -86,11 +87,11 @@ export interface DemoProxy {
 export async function startDemoProxy(nodes: number, name = 'sched-demo', prefix = 'sched-'): Promise<DemoProxy> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-proxy-'));
   const config = loadProxyConfig({
-    env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_HOST: '127.0.0.1', PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_NAME: name, PROXY_PLUGIN_DEMO_NODE_COUNT: String(nodes), PROXY_PLUGIN_DEMO_NAME_PREFIX: prefix, PROXY_PLUGIN_AUDIT_FILE: path.join(dir, 'audit.log'), PROXY_PLUGIN_LOG_LEVEL: 'warn' },
+    env: { PROXY_PLUGIN_TRANSPORT: 'demo', PROXY_PLUGIN_GRPC_HOST: '127.0.0.1', PROXY_PLUGIN_GRPC_PORT: '0', PROXY_PLUGIN_GRPC_PLAINTEXT: 'true', PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET, PROXY_PLUGIN_NAME: name, PROXY_PLUGIN_DEMO_NODE_COUNT: String(nodes), PROXY_PLUGIN_DEMO_NAME_PREFIX: prefix, PROXY_PLUGIN_AUDIT_FILE: path.join(dir, 'audit.log'), PROXY_PLUGIN_LOG_LEVEL: 'warn' },
   });
   const proxy = await runProxy(config, createProxyLogger({ level: 'warn', destination: { write: () => undefined } }));
   const url = `127.0.0.1:${proxy.port}`;
-  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true });
+  const clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
   let identities: string[] = [];
   for (let attempt = 0; attempt < 50 && identities.length < nodes; attempt++) {
     identities = (await clients.listNodes(url)).map((n) => n.identity).sort();

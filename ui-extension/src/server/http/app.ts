@@ -7,6 +7,7 @@ import { createAuthenticator } from '../auth/passport';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
+import { refuseDeepJson } from './body-limits';
 import { errorHandler } from './error-handler';
 import { requestContext } from './request-context';
 import { securityHeaders } from './security-headers';
@@ -51,7 +52,7 @@ export function createApp(options: AppOptions): Express {
   }
   // Load balancer checks: before body parsing and authentication, which they need neither of.
   app.use(createHealthRoutes(options.services.status));
-  app.use(express.json({ limit: '5mb' }));
+  app.use(express.json({ limit: '5mb', verify: refuseDeepJson }));
   const auth = createAuthenticator(options.services.auth, options.services.sessions, { secureCookie: options.secureCookies ?? false });
   app.use(auth.initialize());
 

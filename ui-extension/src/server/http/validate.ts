@@ -2,6 +2,15 @@ import { z } from 'zod';
 import { AppError } from '../errors';
 
 /**
+ * A refusal names at most MAX_FIELDS_SHOWN fields, each cut to FIELD_NAME_SHOWN characters: a body
+ * of a million bad keys, or of one key of megabytes, must not come back as an answer as large.
+ */
+const MAX_FIELDS_SHOWN = 20;
+const FIELD_NAME_SHOWN = 100;
+const shortened = (name: string): string => (name.length > FIELD_NAME_SHOWN ? `${name.slice(0, FIELD_NAME_SHOWN)}…` : name);
+const andMore = (shown: number, total: number): string => (total > shown ? `; and ${total - shown} more` : '');
+
+/**
  * Parses request input with a zod schema. A failure is an INVALID_ARGUMENT naming every field and
  * the rule it broke, e.g. `per_page: must be at most 1000`.
  *
@@ -16,8 +25,8 @@ export function parseInput<S extends z.ZodTypeAny>(schema: S, input: unknown, wh
   if (where !== 'query') {
     const unknown = unknownFields(schema, input);
     if (unknown.length > 0) {
-      const fields = unknown.map((u) => ({ field: u.path, rule: u.known.length > 0 ? `is not a known field; known fields here: ${u.known.join(', ')}` : 'is not a known field; this object takes no fields' }));
-      throw new AppError('INVALID_ARGUMENT', `invalid ${where}: unknown ${fields.length === 1 ? 'field' : 'fields'} ${fields.map((f) => f.field).join(', ')} (${fields.map((f) => `${f.field}: ${f.rule}`).join('; ')})`, {
+      const fields = unknown.slice(0, MAX_FIELDS_SHOWN).map((u) => ({ field: shortened(u.path), rule: u.known.length > 0 ? `is not a known field; known fields here: ${u.known.join(', ')}` : 'is not a known field; this object takes no fields' }));
+      throw new AppError('INVALID_ARGUMENT', `invalid ${where}: unknown ${fields.length === 1 ? 'field' : 'fields'} ${fields.map((f) => f.field).join(', ')} (${fields.map((f) => `${f.field}: ${f.rule}`).join('; ')}${andMore(fields.length, unknown.length)})`, {
         httpStatus: 422,
         details: { fields, unknown_fields: fields.map((f) => f.field) },
       });
@@ -25,8 +34,9 @@ export function parseInput<S extends z.ZodTypeAny>(schema: S, input: unknown, wh
   }
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const fields = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || where, rule: issue.message }));
-  const message = fields.map((f) => `${f.field}: ${f.rule}`).join('; ');
+  const { issues } = parsed.error;
+  const fields = issues.slice(0, MAX_FIELDS_SHOWN).map((issue) => ({ field: shortened(issue.path.join('.')) || where, rule: issue.message }));
+  const message = fields.map((f) => `${f.field}: ${f.rule}`).join('; ') + andMore(fields.length, issues.length);
   throw new AppError('INVALID_ARGUMENT', `invalid ${where}: ${message}`, { details: { fields } });
 }
 
@@ -59,8 +69,9 @@ export function unknownFields(schema: z.ZodTypeAny, input: unknown, prefix: stri
       for (const [key, value] of Object.entries(input)) {
         // Own keys only: a body may carry `__proto__` or `constructor`, which every object inherits.
         const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
-        if (field) out.push(...unknownFields(field, value, [...prefix, key]));
-        else if (open) out.push(...unknownFields(object._def.catchall as z.ZodTypeAny, value, [...prefix, key]));
+        // A loop, not push(...found): spreading 200,000 unknown keys as arguments overflows the stack.
+        const found = field ? unknownFields(field, value, [...prefix, key]) : open ? unknownFields(object._def.catchall as z.ZodTypeAny, value, [...prefix, key]) : undefined;
+        if (found) for (const f of found) out.push(f);
         else out.push({ path: [...prefix, key].join('.'), known });
       }
       return out;
@@ -116,6 +127,16 @@ export function unknownFields(schema: z.ZodTypeAny, input: unknown, prefix: stri
       return [];
   }
 }
+
+/**
+ * A record id in a path or query parameter: decimal digits only. z.coerce.number would read `0x10`
+ * as 16, `1e1` as 10, ` 7` as 7 and an empty string as 0, so a request could act on another record
+ * than the one it names. `0` parses (and fails positive); `007` does not.
+ */
+export const decimalId = z.preprocess(
+  (value) => (typeof value === 'string' && /^(0|[1-9]\d{0,15})$/.test(value) ? Number(value) : value),
+  z.number({ invalid_type_error: 'must be a decimal number such as 42 (digits only, no sign, no leading zero)' }).int('must be a whole number').positive('must be positive').max(Number.MAX_SAFE_INTEGER, 'is too large'),
+);
 
 /** Foreman list parameters: search, order, page (from 1) and per_page. */
 export const listQuerySchema = z.object({

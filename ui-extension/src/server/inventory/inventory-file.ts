@@ -70,21 +70,110 @@ function formatPath(path: Array<string | number>): string {
   return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`), '') || 'inventory';
 }
 
+/** Rules quote what they refuse (`Unrecognized key(s) in object: '...'`); a key of megabytes must not come back whole. */
+const cut = (text: string, max = 200): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+
 function reject(problems: Array<{ path: string; rule: string }>): AppError {
-  const shown = problems.slice(0, 20);
+  const shown = problems.slice(0, 20).map((p) => ({ path: cut(p.path), rule: cut(p.rule) }));
   const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
   return new AppError('INVALID_ARGUMENT', `invalid inventory: ${shown.map((p) => `${p.path}: ${p.rule}`).join('; ')}${more}`, {
     details: { fields: shown.map((p) => ({ field: p.path, rule: p.rule })) },
   });
 }
 
+/**
+ * Bounds on an inventory file. Reading YAML costs about 50 bytes of memory per byte of text (a
+ * 12 MB file of 10,000 hosts with 40 facts each peaks near 600 MB, a 37 MB one near 1.7 GB), so the
+ * size is capped well below what kills the process; nesting and aliases are capped because a few
+ * kilobytes of either can take all memory (issue 24: 2 MB of `[` ran the process out of memory).
+ */
+export const INVENTORY_LIMITS = {
+  /** Largest YAML body the import route reads (express.text `limit`). */
+  bytes: '16mb',
+  /** An inventory nests 4 levels (hosts[i].facts.name); 32 leaves room and stops a bomb. */
+  depth: 32,
+  /** Indentation a line may have; a real file has under 10. Block nesting is bounded by it. */
+  indentColumns: 128,
+  /** Alias expansions (the yaml library counts nested ones): billion-laughs files exceed it at once. */
+  aliases: 100,
+  /**
+   * Longest key, value or comment. Reading a quoted scalar costs about 35 bytes per character (one
+   * of 16 MB peaks near 600 MB); the longest field stored is 255 characters (fact values beyond are
+   * cut), so 64 KiB refuses nothing real.
+   */
+  tokenChars: 65_536,
+} as const;
+
+function tooDeep(what: string): AppError {
+  return new AppError('INVALID_ARGUMENT', `invalid inventory: ${what}`, { details: { fields: [{ field: 'inventory', rule: `at most ${INVENTORY_LIMITS.depth} levels deep` }] } });
+}
+
+/**
+ * Refuses text nested too deep, or with a key or value too long, before the parser builds anything:
+ * the yaml library's lexer is a generator that holds no tree, so it measures flow nesting (`[`,
+ * `{`), the indentation of each line's content (compact `- - -` items count as indentation) and the
+ * length of every token in constant memory.
+ */
+function checkShape(text: string): void {
+  let flow = 0;
+  let lineStart = true;
+  let indent = 0;
+  for (const token of new YAML.Lexer().lex(text)) {
+    if (token.length > INVENTORY_LIMITS.tokenChars) {
+      throw new AppError('INVALID_ARGUMENT', `invalid inventory: holds a key, value or comment longer than ${INVENTORY_LIMITS.tokenChars} characters`, { details: { fields: [{ field: 'inventory', rule: `keys and values of at most ${INVENTORY_LIMITS.tokenChars} characters` }] } });
+    }
+    if (token === '[' || token === '{') {
+      flow += 1;
+      if (flow > INVENTORY_LIMITS.depth) throw tooDeep(`nests flow collections ([ or {) deeper than ${INVENTORY_LIMITS.depth} levels`);
+    } else if (token === ']' || token === '}') {
+      flow -= 1;
+    } else if (lineStart && /^[ \t]+$/.test(token)) {
+      indent += token.length;
+    } else if (lineStart && (token === '-' || token === '?' || token === ':')) {
+      indent += 1;
+      if (indent > INVENTORY_LIMITS.indentColumns) throw tooDeep(`indents a line more than ${INVENTORY_LIMITS.indentColumns} columns`);
+    } else if (lineStart && token !== '\x02' && token !== '\ufeff') {
+      // Content or a scalar marker (\x1f) ends the indentation, and so does a comment, which is not
+      // held against it; a document marker does not.
+      lineStart = false;
+      if (!token.startsWith('#') && indent > INVENTORY_LIMITS.indentColumns) throw tooDeep(`indents a line more than ${INVENTORY_LIMITS.indentColumns} columns`);
+    }
+    // A newline, or a block scalar's text (which ends with its last newline), starts a line.
+    if (token.endsWith('\n')) {
+      lineStart = true;
+      indent = 0;
+    }
+  }
+}
+
+/** The nesting depth of a parsed value, without recursion (a walk of a deep value must not overflow the stack). */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > INVENTORY_LIMITS.depth) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Reads YAML or JSON text (JSON is YAML, so one parser reads both and reports the line). */
 export function readInventoryText(text: string): unknown {
+  checkShape(text);
+  let value: unknown;
   try {
-    return YAML.parse(text);
+    value = YAML.parse(text, { maxAliasCount: INVENTORY_LIMITS.aliases });
   } catch (error) {
-    throw new AppError('INVALID_ARGUMENT', `invalid inventory: cannot be read as YAML or JSON: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    const message = (error as Error).message.split('\n')[0];
+    // The library says "Excessive alias count indicates a resource exhaustion attack".
+    const rule = /alias count/i.test(message) ? `expands aliases more than ${INVENTORY_LIMITS.aliases} times` : `cannot be read as YAML or JSON: ${message}`;
+    throw new AppError('INVALID_ARGUMENT', `invalid inventory: ${rule}`, { cause: error });
   }
+  if (depthOf(value) > INVENTORY_LIMITS.depth) throw tooDeep(`nests deeper than ${INVENTORY_LIMITS.depth} levels`);
+  return value;
 }
 
 const lower = (s: string): string => s.toLowerCase();

@@ -2,7 +2,8 @@
  * The only gRPC client of the ui-extension (STYLE.md §2): one channel per proxy URL, a deadline on
  * every unary call, and gRPC errors turned into AppError naming the proxy (`fromGrpcError`).
  * Channels are mutual TLS with this instance's client certificate; plain text only to a proxy on a
- * loopback address, and only when the configuration says so (the all-in-one start).
+ * loopback address, and only when the configuration says so (the all-in-one start). Every call
+ * carries the caller secret when one is configured: a plain-text proxy refuses calls without it.
  */
 import { credentials, Metadata, status as GrpcCode, type ChannelCredentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { loadProxyProto } from '@protos/load';
@@ -76,6 +77,8 @@ export interface ProxyClientOptions {
   tls?: ProxyClientTls;
   /** Allow plain text to proxies on 127.0.0.0/8, ::1 or localhost; never to any other address. */
   plaintextLoopback?: boolean;
+  /** Sent as `authorization: Bearer <secret>` on every call; proxies check it (their grpc.caller_secret). */
+  callerSecret?: string;
   /** The caller's request id, sent as `x-request-id` so proxy logs can be correlated. */
   requestId?: () => string | undefined;
 }
@@ -129,6 +132,7 @@ export function createProxyClients(options: ProxyClientOptions): ProxyClients {
 
   function metadata(): Metadata {
     const md = new Metadata();
+    if (options.callerSecret) md.set('authorization', `Bearer ${options.callerSecret}`);
     const id = options.requestId?.();
     if (id) md.set('x-request-id', id);
     return md;

@@ -19,6 +19,8 @@ export interface ExecuteRequest {
   'identities'?: (string)[];
   /**
    * Used when identities is empty: discover with this filter, then run on what was discovered.
+   * With neither identities nor a filter the request is refused (INVALID_ARGUMENT) unless
+   * all_nodes says it means every node of the collective.
    */
   'filter'?: (_rex_proxy_v1_Filter | null);
   /**
@@ -36,6 +38,11 @@ export interface ExecuteRequest {
   'caller'?: (string);
   'collective'?: (string);
   'discovery_timeout_ms'?: (number);
+  /**
+   * True to run on every node the collective discovers. Required when identities and filter are
+   * both empty, so that a forgotten targeting can never reach the whole fleet.
+   */
+  'all_nodes'?: (boolean);
 }
 
 export interface ExecuteRequest__Output {
@@ -55,6 +62,8 @@ export interface ExecuteRequest__Output {
   'identities': (string)[];
   /**
    * Used when identities is empty: discover with this filter, then run on what was discovered.
+   * With neither identities nor a filter the request is refused (INVALID_ARGUMENT) unless
+   * all_nodes says it means every node of the collective.
    */
   'filter': (_rex_proxy_v1_Filter__Output | null);
   /**
@@ -72,4 +81,9 @@ export interface ExecuteRequest__Output {
   'caller': (string);
   'collective': (string);
   'discovery_timeout_ms': (number);
+  /**
+   * True to run on every node the collective discovers. Required when identities and filter are
+   * both empty, so that a forgotten targeting can never reach the whole fleet.
+   */
+  'all_nodes': (boolean);
 }

@@ -1,11 +1,10 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { AuditService } from '../../audit/audit.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
-import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
 
-const auditId = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be positive');
+const auditId = decimalId;
 
 export const auditRouteSpecs = defineRoutes({
   list: { method: 'get', path: '/audits', tag: 'audits', summary: 'List audit entries, newest first (one\'s own; all with view_audit_logs)', permission: 'authenticated', query: listQuerySchema },

@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { inventoryDocumentSchema } from '../../inventory/inventory-file';
+import { INVENTORY_LIMITS, inventoryDocumentSchema } from '../../inventory/inventory-file';
 import type { InventoryService } from '../../inventory/inventory.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
@@ -18,7 +18,7 @@ export const inventoryRouteSpecs = defineRoutes({
  */
 export function createInventoryRoutes(inventory: InventoryService): Router {
   const router = Router();
-  mount(router, inventoryRouteSpecs.import, express.text({ type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], limit: '50mb' }), async (req, res) => {
+  mount(router, inventoryRouteSpecs.import, express.text({ type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], limit: INVENTORY_LIMITS.bytes }), async (req, res) => {
     const user = currentUser(req);
     const summary = typeof req.body === 'string' ? await inventory.importInventoryText(user, req.body) : await inventory.importInventory(user, req.body);
     res.json(summary);

@@ -5,10 +5,10 @@ import type { JobInvocationService } from '../../jobs/job-invocation.service';
 import type { ScheduleService } from '../../scheduler/schedule.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
-import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
 import { recurrenceSchema, schedulingSchema, targetingTypeSchema } from './schedule.schemas';
 
-const id = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be positive');
+const id = decimalId;
 const seconds = z.coerce.number({ invalid_type_error: 'must be a number' }).min(0, 'must be at least 0').max(3600, 'must be at most 3600');
 
 /** Exported for the routes that create jobs of their own (puppet-run.routes.ts). */

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import type { NamespaceService } from '../../namespaces/namespace.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
-import { parseInput } from '../validate';
+import { decimalId, parseInput } from '../validate';
 
-const namespacesQuery = z.object({ smart_proxy_id: z.coerce.number().int('must be a whole number').positive('must be positive').optional() });
+const namespacesQuery = z.object({ smart_proxy_id: decimalId.optional() });
 
 export const namespaceRouteSpecs = defineRoutes({
   list: { method: 'get', path: '/remote_execution/namespaces', tag: 'namespaces', summary: 'List agents and their actions with the DDL, from reachable proxies', permission: 'create_jobs', query: namespacesQuery },

@@ -4,10 +4,10 @@ import { FILTER_SEARCH_KEYS } from '../../auth/abilities';
 import type { UserManagementService } from '../../auth/user-management.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
-import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
 
 const idOrName = z.string().min(1, 'is required').max(100, 'must be at most 100 characters');
-const filterId = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be positive');
+const filterId = decimalId;
 const roleName = z.string().min(1, 'is required').max(100, 'must be at most 100 characters');
 const description = z.string().max(255, 'must be at most 255 characters').nullable().optional();
 
@@ -23,7 +23,7 @@ const filterFields = {
 };
 const createFilter = z.object({ filter: z.object(filterFields).strict() });
 const updateFilter = z.object({ filter: z.object(filterFields).partial().strict() });
-const filtersQuery = listQuerySchema.extend({ role_id: z.coerce.number({ invalid_type_error: 'must be a number' }).int().positive().optional() });
+const filtersQuery = listQuerySchema.extend({ role_id: decimalId.optional() });
 
 export const roleRouteSpecs = defineRoutes({
   permissions: { method: 'get', path: '/permissions', tag: 'roles', summary: 'The permissions a filter may grant, and the search keys of filters', permission: 'authenticated' },

@@ -3,11 +3,11 @@ import { z } from 'zod';
 import type { ScheduleService } from '../../scheduler/schedule.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
-import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
 import { targetingSchema } from './jobs.routes';
 import { recurrenceSchema, schedulingSchema, targetingTypeSchema } from './schedule.schemas';
 
-const id = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be positive');
+const id = decimalId;
 const instant = z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-03-29T00:00:00Z' }).transform((s) => new Date(s));
 
 const jobOptions = {

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import type { UserManagementService } from '../../auth/user-management.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
-import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
 
 const idOrLogin = z.string().min(1, 'is required').max(100, 'must be at most 100 characters');
-const tokenId = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be positive');
+const tokenId = decimalId;
 const ids = (what: string) => z.array(z.number({ invalid_type_error: `must be ${what} ids` }).int('must be whole numbers').positive('must be positive')).max(1000, 'must list at most 1000');
 const optionalText = (max: number) => z.string().max(max, `must be at most ${max} characters`).nullable().optional();
 
