@@ -13,6 +13,7 @@ import { createDataSource } from '@server/data-source';
 import { silentLogger } from '@server/logger';
 import { startServer, type RunningServer } from '@server/server';
 import { describeDatabaseFailure } from '@server/status/database-health';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 import { mysqlTestUrl, openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
 import { ADMIN_PASSWORD, AUTH, seedInventory } from '@test/ui-extension/jobs/support/job-stack';
 
@@ -31,6 +32,7 @@ function configFor(database: OpenTestDataSource['database'], overrides: Record<s
       'admin.password_file': path.join(dir, 'initial-admin-password'),
       'proxies.sync_interval_s': 0,
       'proxies.plaintext': true,
+      'proxies.caller_secret': TEST_PROXY_SECRET,
       'health.database_interval_ms': 200,
       'health.proxy_interval_ms': 300,
       'health.timeout_ms': 500,
