@@ -28,7 +28,7 @@ interface Started {
 }
 
 /** The demo inventory with its two demo proxies moved to free ports, and a private SQLite file. */
-async function startAllInOne(ports?: [number, number]): Promise<Started> {
+async function startAllInOne(ports?: [number, number], env: Record<string, string> = {}): Promise<Started> {
   const chosen: [number, number] = ports ?? [await portForLaterListen(), await portForLaterListen()];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-all-in-one-'));
   const inventory = fs.readFileSync(path.join(ROOT, 'ui-extension', 'demo', 'inventory.yaml'), 'utf8').replace('127.0.0.1:50051', `127.0.0.1:${chosen[0]}`).replace('127.0.0.1:50052', `127.0.0.1:${chosen[1]}`);
@@ -40,6 +40,7 @@ async function startAllInOne(ports?: [number, number]): Promise<Started> {
     UI_EXTENSION_ADMIN_PASSWORD: PASSWORD,
     UI_EXTENSION_ADMIN_PASSWORD_FILE: path.join(dir, 'pw'),
     UI_EXTENSION_LOG_LEVEL: 'info',
+    ...env,
   });
   return { proc, dir, ports: chosen };
 }
@@ -125,11 +126,45 @@ describe('the all-in-one start', () => {
       expect(output).toContain(`mco-rex failed to start: demo proxy puppet-a.demo did not start on 127.0.0.1:${ports[0]}`);
       expect(output).toContain('EADDRINUSE');
       expect(output).toContain('demo.inventory_file, env UI_EXTENSION_DEMO_INVENTORY_FILE');
+      expect(output).toContain('demo.proxy_ports: auto, env UI_EXTENSION_DEMO_PROXY_PORTS=auto');
       expect(output).not.toContain('mco-rex is running');
       // The other demo proxy had started (or was starting): it must not live on as an orphan.
       await waitUntil(`nothing left listening on ${ports[1]}`, async () => !(await listening(ports[1])), 20_000);
     } finally {
       await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it('starts beside another checkout when its demo proxies take free ports (demo.proxy_ports: auto), printing them and pointing the demo smart proxies at them', async () => {
+    // Both ports of its inventory are held, as by another checkout's `npm start`.
+    const ports: [number, number] = [await portForLaterListen(), await portForLaterListen()];
+    const sockets: net.Socket[] = [];
+    const held = await Promise.all(ports.map((port) => new Promise<net.Server>((resolve) => {
+      // Accepts and keeps connections as a live process would (the proxy monitor of the starting
+      // instance tries the stored URLs before they are moved); they are cut when the test ends.
+      const server = net.createServer((socket) => sockets.push(socket));
+      server.listen(port, '127.0.0.1', () => resolve(server));
+    })));
+    try {
+      const { proc, dir } = await startAllInOne(ports, { UI_EXTENSION_DEMO_PROXY_PORTS: 'auto' });
+      dirs.push(dir);
+      const running = await proc.waitForLine((line) => line.includes('mco-rex is running'), 150_000);
+      const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(running)![1];
+      const printed = await proc.waitForLine((line) => line.includes('Demo proxies:'), 10_000);
+      const chosen = [...printed.matchAll(/(puppet-[ab]\.demo) on 127\.0\.0\.1:(\d+)/g)].map((m) => [m[1], Number(m[2])] as const);
+      expect(chosen.map(([name]) => name)).toEqual(['puppet-a.demo', 'puppet-b.demo']);
+      for (const [, port] of chosen) expect(ports).not.toContain(port);
+
+      const auth = { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
+      const proxies = (await (await fetch(`${url}/api/v2/smart_proxies`, { headers: auth })).json()) as { results: Array<{ name: string; url: string }> };
+      expect(proxies.results.map((p) => [p.name, p.url])).toEqual(chosen.map(([name, port]) => [name, `127.0.0.1:${port}`]));
+      // The sync reached both proxies on their new ports: the 60 demo nodes are hosts.
+      const hosts = (await (await fetch(`${url}/api/v2/hosts?per_page=1`, { headers: auth })).json()) as { total: number };
+      expect(hosts.total).toBe(60);
+      await proc.kill('SIGKILL');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      for (const server of held) await new Promise((resolve) => server.close(resolve));
     }
   });
 });

@@ -37,6 +37,7 @@ interface DemoProxy {
 type ProxyMessage = { type: 'listening'; port: number } | { type: 'failed'; message: string };
 
 const INVENTORY_SETTING = 'demo.inventory_file, env UI_EXTENSION_DEMO_INVENTORY_FILE';
+const PORTS_SETTING = 'demo.proxy_ports: auto, env UI_EXTENSION_DEMO_PROXY_PORTS=auto';
 
 /** The demo smart proxies of the demo inventory; their URLs say which loopback port each one gets. */
 function demoProxies(file: string): DemoProxy[] {
@@ -56,8 +57,8 @@ function proxyMain(): string {
 interface DemoChild {
   proxy: DemoProxy;
   child: ChildProcess;
-  /** Resolves once the child itself listens on its port; rejects with a message naming the port and the setting. */
-  ready: Promise<void>;
+  /** Resolves with the port once the child itself listens; rejects with a message naming the port and the settings. */
+  ready: Promise<number>;
 }
 
 function startDemoProxy(proxy: DemoProxy, secret: string, logLevel: string, inventoryFile: string): DemoChild {
@@ -80,18 +81,18 @@ function startDemoProxy(proxy: DemoProxy, secret: string, logLevel: string, inve
       PROXY_PLUGIN_LOG_LEVEL: logLevel,
     },
   });
-  const ready = new Promise<void>((resolve, reject) => {
+  const ready = new Promise<number>((resolve, reject) => {
     let reason: string | undefined;
     const fail = (why: string) => {
       clearTimeout(timer);
-      reject(new Error(`demo proxy ${proxy.name} did not start on 127.0.0.1:${proxy.port}: ${why}. If another process holds the port (a demo proxy left over from an earlier start, say: \`ss -ltnp 'sport = :${proxy.port}'\` shows it), stop it, or give ${proxy.name} another port: its url in ${inventoryFile} (${INVENTORY_SETTING})`));
+      reject(new Error(`demo proxy ${proxy.name} did not start on 127.0.0.1:${proxy.port}: ${why}. If another process holds the port (a demo proxy left over from an earlier start, or another checkout's: \`ss -ltnp 'sport = :${proxy.port}'\` shows it), stop it, or let the demo proxies take free ports (${PORTS_SETTING}), or give ${proxy.name} another port: its url in ${inventoryFile} (${INVENTORY_SETTING})`));
     };
     const timer = setTimeout(() => fail(`no answer within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
     child.on('message', (message: ProxyMessage) => {
       if (message.type === 'failed') reason = message.message;
       if (message.type === 'listening') {
         clearTimeout(timer);
-        resolve();
+        resolve(message.port);
       }
     });
     child.once('exit', (code, signal) => fail(reason ?? `it exited (${signal ?? `code ${code}`})`));
@@ -118,7 +119,10 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit({ overrides: { 'demo.seed': true, 'proxies.plaintext': true, 'proxies.caller_secret': secret } });
   const logger = createLogger({ level: config.log.level });
   const inventoryFile = path.resolve(config.demo.inventory_file || demoInventoryFile());
-  const children = demoProxies(inventoryFile).map((p) => startDemoProxy(p, secret, config.log.level, inventoryFile));
+  // auto: port 0, so the system picks a free one; each proxy reports which, and the demo smart
+  // proxies are pointed at them below (a second checkout on one machine starts beside the first).
+  const auto = config.demo.proxy_ports === 'auto';
+  const children = demoProxies(inventoryFile).map((p) => startDemoProxy(auto ? { ...p, port: 0 } : p, secret, config.log.level, inventoryFile));
   let stopping = false;
   // 'exit' covers process.exit and an uncaught error; a SIGKILL skips it, and then the closed IPC
   // channel ends the children.
@@ -126,20 +130,25 @@ async function main(): Promise<void> {
     stopping = true;
     stopAll(children);
   });
-  await Promise.all(children.map((c) => c.ready));
-  for (const { proxy, child } of children) logger.info({ proxy: proxy.name, port: proxy.port, pid: child.pid }, 'demo proxy started');
+  const ports = await Promise.all(children.map((c) => c.ready));
+  children.forEach((c, i) => {
+    c.proxy.port = ports[i];
+    logger.info({ proxy: c.proxy.name, port: c.proxy.port, pid: c.child.pid }, 'demo proxy started');
+  });
   watchChildren(children, logger, () => stopping);
 
   let server;
   try {
     server = await startServer({ config, logger, migrate: true, webRoot: builtWebRoot() });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`${(error as Error).message}: another process holds port ${config.http.port}; stop it, or choose another port with http.port (env UI_EXTENSION_PORT)`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`${(error as Error).message}: another process holds port ${config.http.port}; stop it, or choose another port with http.port (env UI_EXTENSION_PORT; 0 takes a free one)`, { cause: error });
     throw error;
   }
+  if (auto) await server.services.inventory.pointDemoProxies(children.map(({ proxy }) => ({ name: proxy.name, url: `127.0.0.1:${proxy.port}` })));
   const synced = await server.services.proxySync.syncAll();
   logger.info({ synced }, 'demo proxies synced');
-  process.stdout.write(`\n  mco-rex is running: ${server.url}  (API: ${server.url}/api/v2/status)\n  Log in as admin (password above on first start, or in ${config.admin.password_file}).\n\n`);
+  const proxyPorts = children.map(({ proxy }) => `${proxy.name} on 127.0.0.1:${proxy.port}`).join(', ');
+  process.stdout.write(`\n  mco-rex is running: ${server.url}  (API: ${server.url}/api/v2/status)\n  Demo proxies: ${proxyPorts}\n  Log in as admin (password above on first start, or in ${config.admin.password_file}).\n\n`);
 
   const running = server;
   exitOnSignal(logger, async () => {

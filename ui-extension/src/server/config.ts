@@ -74,6 +74,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'admin.password', env: 'UI_EXTENSION_ADMIN_PASSWORD', schema: z.string().min(8, 'must be at least 8 characters').optional(), description: 'Password of the admin user created on first start; random when unset.', secret: true },
   { path: 'admin.password_file', env: 'UI_EXTENSION_ADMIN_PASSWORD_FILE', schema: z.string().min(1).default('var/initial-admin-password'), description: 'Where the first start writes the generated admin password (mode 0600).' },
   { path: 'demo.seed', env: 'UI_EXTENSION_DEMO_SEED', schema: boolish.default(false), description: 'Seed the demo inventory on first start (the all-in-one start turns it on).' },
+  { path: 'demo.proxy_ports', env: 'UI_EXTENSION_DEMO_PROXY_PORTS', schema: z.enum(['inventory', 'auto'], { errorMap: () => ({ message: 'must be inventory (the ports of the demo inventory\'s smart proxy URLs) or auto (free ports the system picks)' }) }).default('inventory'), description: 'Ports of the all-in-one start\'s demo proxies: inventory (each demo smart proxy\'s URL in the demo inventory) or auto (free ports, printed at start; for a second checkout on the same machine).' },
   { path: 'demo.inventory_file', env: 'UI_EXTENSION_DEMO_INVENTORY_FILE', schema: z.string().default(''), description: 'Inventory the demo seed imports; the all-in-one start runs a demo proxy on the port of each of its demo smart proxies. Empty: ui-extension/demo/inventory.yaml.' },
   { path: 'instance_id', env: 'UI_EXTENSION_INSTANCE_ID', schema: z.string().regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores').optional(), description: 'Names this instance in job leases; a restart with the same id resumes its running jobs at once. Random when unset.' },
   { path: 'proxies.deadline_ms', env: 'UI_EXTENSION_PROXY_DEADLINE_MS', schema: positiveInt.default(10000), description: 'Deadline of unary gRPC calls to proxies, in milliseconds.' },
@@ -116,7 +117,7 @@ export interface Config {
   database: { type: 'sqlite' | 'mysql'; url?: string; sqlite_path: string; pool_size: number };
   log: { level: string };
   admin: { password?: string; password_file: string };
-  demo: { seed: boolean; inventory_file: string };
+  demo: { seed: boolean; inventory_file: string; proxy_ports: 'inventory' | 'auto' };
   instance_id?: string;
   /** caller_secret is '' when unset. */
   proxies: { deadline_ms: number; sync_interval_s: number; plaintext: boolean; caller_secret: string; tls: { ca_file?: string; cert_file?: string; key_file?: string } };

@@ -70,6 +70,12 @@ export interface InventoryService {
   importInventoryText(user: CurrentUser, text: string): Promise<ImportSummary>;
   /** Imports the demo inventory when no host exists yet; returns whether it did. */
   seedDemoInventory(file?: string): Promise<boolean>;
+  /**
+   * Points the demo smart proxies at the URLs their demo proxies listen on now (the all-in-one
+   * start with `demo.proxy_ports: auto` takes free ports, which differ at every start). Proxies that
+   * are not demo proxies are never touched.
+   */
+  pointDemoProxies(urls: ReadonlyArray<{ name: string; url: string }>): Promise<void>;
 }
 
 export interface InventoryServiceDeps {
@@ -244,6 +250,16 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
       const text = fs.readFileSync(file, 'utf8');
       await importDocument(readInventoryText(text), 'demo seed');
       return true;
+    },
+
+    async pointDemoProxies(urls) {
+      const stored = new Map((await store.smartProxies.findByNames(urls.map((u) => u.name))).map((p) => [p.name, p]));
+      for (const { name, url } of urls) {
+        const proxy = stored.get(name);
+        if (!proxy?.demo || proxy.url === url) continue;
+        await store.smartProxies.upsertByName({ name, url }, deps.clock());
+        deps.logger.info({ proxy: name, url }, 'demo smart proxy moved to its new port');
+      }
     },
   };
 }
