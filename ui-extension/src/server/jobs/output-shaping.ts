@@ -22,8 +22,10 @@ export function shapeOutput(action: Pick<DdlAction__Output, 'display' | 'outputs
   return [...declared.filter((o) => o.value !== undefined), ...extra];
 }
 
+type Addend = { integer: bigint } | { float: number };
+
 /** A reply value as a number to add: its exact text decides integer (bigint) or float. */
-function toAddend(value: unknown): { integer: bigint } | { float: number } | undefined {
+function toAddend(value: unknown): Addend | undefined {
   const text = numberText(value) ?? (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? value.trim() : undefined);
   if (text === undefined) return undefined;
   if (INTEGER_LITERAL.test(text)) return { integer: BigInt(text) };
@@ -32,7 +34,7 @@ function toAddend(value: unknown): { integer: bigint } | { float: number } | und
 }
 
 /** An aggregate number as JSON writes it: integers exact at any size, floats keep their `.0`. */
-function aggregateNumber(value: { integer: bigint } | { float: number }): number | JsonNumber {
+function aggregateNumber(value: Addend): number | JsonNumber {
   if ('integer' in value) {
     const n = Number(value.integer);
     return Number.isSafeInteger(n) ? n : new JsonNumber(value.integer.toString());
@@ -114,14 +116,16 @@ export function computeAggregates(action: Pick<DdlAction__Output, 'aggregates'>,
   }
   return states.map((s) => {
     if (s.fn === 'summary' || s.fn === 'boolean_summary') return { function: s.fn, output: s.output, value: s.summary };
-    const sum = s.anyFloat ? { float: Number(s.integerSum) + s.floatSum } : { integer: s.integerSum };
+    const sum: Addend = s.anyFloat ? { float: Number(s.integerSum) + s.floatSum } : { integer: s.integerSum };
     // JsonNumbers where a JS number would print differently; stored and served with stringifyExact.
     if (s.fn === 'sum') return { function: s.fn, output: s.output, value: s.n === 0 ? null : (aggregateNumber(sum) as number) };
     if (s.fn === 'average') {
       if (s.n === 0) return { function: s.fn, output: s.output, value: null };
       // Integers that divide evenly stay an integer; otherwise the mean is a float (Ruby's average
       // plugin would divide integers with truncation: 3 / 2 = 1, which no one reading a mean expects).
-      const mean = 'integer' in sum && sum.integer % BigInt(s.n) === 0n ? { integer: sum.integer / BigInt(s.n) } : { float: ('integer' in sum ? Number(sum.integer) : sum.float) / s.n };
+      let mean: Addend;
+      if ('integer' in sum) mean = sum.integer % BigInt(s.n) === 0n ? { integer: sum.integer / BigInt(s.n) } : { float: Number(sum.integer) / s.n };
+      else mean = { float: sum.float / s.n };
       return { function: s.fn, output: s.output, value: aggregateNumber(mean) as number };
     }
     // Unknown aggregate plugins (custom Ruby ones) cannot run here; say so instead of guessing.
