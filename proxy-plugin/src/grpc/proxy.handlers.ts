@@ -33,8 +33,8 @@ export interface ProxyHandlerDeps {
   executions: ExecutionRegistry;
   nodes: NodeInventory;
   logger: Logger;
-  /** Runs before ListAgents answers, e.g. to refresh the Puppet Tasks catalog when stale; must not throw. */
-  beforeListAgents?: () => Promise<void>;
+  /** Runs before ListAgents answers, e.g. to refresh the Puppet Tasks catalog when stale (or now, on `refresh`); must not throw. */
+  beforeListAgents?: (refresh: boolean) => Promise<void>;
   /** Runs before an Execute is validated, e.g. to fetch a task's metadata; a failure fails the call. */
   beforeExecute?: (agent: string, action: string) => Promise<void>;
 }
@@ -213,7 +213,7 @@ export function createProxyHandlers(deps: ProxyHandlerDeps): ProxyServiceHandler
       log.debug({}, 'call received');
       const answer = (): void => callback(null, { agents: deps.ddls.list().map(toAgentDdl) });
       if (!deps.beforeListAgents) return answer();
-      deps.beforeListAgents().then(answer, (error: unknown) => failUnary(callback, error, requestId, log));
+      deps.beforeListAgents(call.request.refresh === true).then(answer, (error: unknown) => failUnary(callback, error, requestId, log));
     },
 
     ListNodes(call) {
