@@ -20,7 +20,7 @@
  */
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 
-import { isAnyNumber, isIntegerNumber, numberText } from './json-numbers';
+import { isAnyNumber, isIntegerNumber, JsonNumber, numberText } from './json-numbers';
 import { acceptsUndef, checkPuppetValue, parsePuppetType, type PuppetType } from './puppet-types';
 
 /** The part of a DDL input the rules need. */
@@ -216,6 +216,15 @@ function typeProblem(type: string, value: unknown): string | undefined {
 
 const TYPE_NAMES: Readonly<Record<string, string>> = { string: 'a string', integer: 'an integer', float: 'a float', number: 'a number', boolean: 'a boolean', hash: 'a JSON object', array: 'a JSON array', list: 'one of the listed values' };
 
+/**
+ * A DDL default as its input's type: a whole-number default of a float input (`:default => 1.0`
+ * reaches here as 1 through JS) is the Float 1.0, so the node gets what its DDL says.
+ */
+function typedDefault(input: DdlInputRule): unknown {
+  if (input.type.toLowerCase() === 'float' && isIntegerNumber(input.default)) return new JsonNumber(`${numberText(input.default)}.0`);
+  return input.default;
+}
+
 function characterCount(value: string): number {
   let count = 0;
   for (const _ of value) count++;
@@ -293,7 +302,7 @@ export function validateDdlArguments(inputs: readonly DdlInputRule[], args: unkn
       continue;
     }
     if (value === undefined) {
-      if (input.default !== undefined && input.default !== null) data[input.name] = input.default;
+      if (input.default !== undefined && input.default !== null) data[input.name] = typedDefault(input);
       else if (!input.optional) return fail(input.name, 'required', `input ${input.name} of ${where} is required`);
       continue;
     }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 
+import { parseExact } from '@protos/json-numbers';
 import type { ExecuteEvent } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { ExecuteRequest__Output } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
 import type { Filter__Output } from '@protos/generated/rex/proxy/v1/Filter';
@@ -101,7 +102,8 @@ function toRequestFilter(filter: Filter__Output | null): RequestFilter | undefin
 function parseArguments(json: string): unknown {
   if (json.trim() === '') return {};
   try {
-    return JSON.parse(json);
+    // Exact numbers: the DDL types tell `5.0` from `5` (docs/USAGE.md "Input types").
+    return parseExact(json);
   } catch (cause) {
     throw new AppError('INVALID_ARGUMENT', `arguments_json is not valid JSON: ${(cause as Error).message}`, { cause, details: { input: 'arguments_json', rule: 'json' } });
   }

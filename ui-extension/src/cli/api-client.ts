@@ -1,3 +1,5 @@
+import { stringify } from 'lossless-json';
+
 import { CliError, EXIT } from './exit-codes';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -70,8 +72,9 @@ export function createApiClient(options: { url: string; user?: string; secret?: 
   return {
     baseUrl: base,
     get: (path, query, opts) => call('GET', `${path}${queryString(query)}`, { signal: opts?.signal }),
-    post: (path, body) => call('POST', path, { body: JSON.stringify(body ?? {}), contentType: 'application/json' }),
-    put: (path, body) => call('PUT', path, { body: JSON.stringify(body ?? {}), contentType: 'application/json' }),
+    // lossless-json's stringify: typed arguments hold numbers as their text (`2.0` stays a float).
+    post: (path, body) => call('POST', path, { body: stringify(body ?? {}), contentType: 'application/json' }),
+    put: (path, body) => call('PUT', path, { body: stringify(body ?? {}), contentType: 'application/json' }),
     delete: (path) => call('DELETE', path),
     send: (verb, path, body, contentType) => call(verb, path, { body, contentType }),
   };

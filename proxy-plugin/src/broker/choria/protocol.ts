@@ -242,7 +242,8 @@ export function encodeRequest(input: EncodeRequestInput, signer: RequestSigner):
 }
 
 export function encodeMcorpcRequest(body: McorpcRequestBody): string {
-  return JSON.stringify({ agent: body.agent, action: body.action, data: body.data ?? {} });
+  // Exact numbers: a Ruby node reads `2.0` as a Float and `2` as an Integer.
+  return stringifyExact({ agent: body.agent, action: body.action, data: body.data ?? {} });
 }
 
 function parseJson(text: string, what: string): unknown {

@@ -11,6 +11,8 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 
+import { isIntegerNumber, isJsonNumber } from '@protos/json-numbers';
+
 import type { FactFilter, RequestFilter } from '../broker-client';
 import { parseCompoundFilter, type CompoundCallstack } from './compound-filter';
 import { MarshalFormatError, readMarshal, type RubyValue } from './marshal-reader';
@@ -79,7 +81,13 @@ export interface RpcBodyInput {
   inputTypes?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A JSON value as the Ruby value `mco rpc` would send: a number written with a fraction or an
+ * exponent (`2.0`, `1e3`) is a Float, one without is an Integer; a JS number (not parsed exactly)
+ * is a Float when the DDL says float or when it is not whole.
+ */
 function rubyValue(value: unknown, type: string | undefined): unknown {
+  if (isJsonNumber(value)) return isIntegerNumber(value) ? Number(value.value) : rubyFloat(Number(value.value));
   if (typeof value === 'number' && (type === 'float' || (type === 'number' && !Number.isInteger(value)))) return rubyFloat(value);
   if (Array.isArray(value)) return value.map((v) => rubyValue(v, undefined));
   if (value !== null && typeof value === 'object') {

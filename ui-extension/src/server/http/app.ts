@@ -8,6 +8,7 @@ import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { errorHandler } from './error-handler';
+import { keepRawBody } from './exact-json';
 import { requestContext } from './request-context';
 import { createAuthenticatedRoutes } from './routes/index';
 import { createMetricsRoutes, requestTiming } from './routes/metrics.routes';
@@ -42,7 +43,8 @@ export function createApp(options: AppOptions): Express {
   }
   // Load balancer checks: before body parsing and authentication, which they need neither of.
   app.use(createHealthRoutes(options.services.status));
-  app.use(express.json({ limit: '5mb' }));
+  // keepRawBody: job arguments are read again with exact numbers (http/exact-json.ts).
+  app.use(express.json({ limit: '5mb', verify: keepRawBody }));
   const auth = createAuthenticator(options.services.auth, options.services.sessions, { secureCookie: options.secureCookies ?? false });
   app.use(auth.initialize());
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HOST_STATES, type HostState } from '@common/jobs';
 import type { JobInvocationService } from '../../jobs/job-invocation.service';
 import type { ScheduleService } from '../../scheduler/schedule.service';
-import { sendExactJson } from '../exact-json';
+import { exactBodyField, sendExactJson } from '../exact-json';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
@@ -107,6 +107,8 @@ export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleS
 
   mount(router, specs.create, async (req, res) => {
     const body = parseInput(specs.create.body, req.body, 'body');
+    // Typed inputs as written: `5.0` is no integer, `2` no float (docs/USAGE.md "Input types").
+    if (body.job.arguments !== undefined) body.job.arguments = exactBodyField(req, ['job', 'arguments']) as Record<string, unknown>;
     // A future run or a recurring one: the answer is the schedule's first job, state `scheduled`.
     const job = body.job.scheduling || body.job.recurrence ? await schedules.createFromJobRequest(currentUser(req), body.job) : await jobs.create(currentUser(req), body.job);
     res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`);
