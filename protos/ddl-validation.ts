@@ -286,7 +286,8 @@ export function validateDdlArguments(inputs: readonly DdlInputRule[], args: unkn
   const known = inputs.map((input) => input.name);
   for (const name of Object.keys(given)) {
     if (!known.includes(name)) {
-      return fail(name, 'unknown_input', `input ${name} is not an input of ${where}${known.length ? `; inputs are ${known.join(', ')}` : ', which takes none'}`);
+      // MCollective passes an undeclared input to the agent unchecked; a typo would go unnoticed.
+      return fail(name, 'unknown_input', `input ${name} is not an input of ${where}${known.length ? `; inputs are ${known.join(', ')}` : ', which takes none'} (rule unknown_input: stricter than MCollective, which would pass it on unchecked)`);
     }
   }
   const data: Record<string, unknown> = {};

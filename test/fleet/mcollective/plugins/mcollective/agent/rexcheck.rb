@@ -53,6 +53,10 @@ module MCollective
         reply[:flags] = [true, false]
       end
 
+      action "typed" do
+        reply[:received] = request.data.reject { |k, _| k == :process_results }.map { |k, v| [k, "#{v.class}:#{v.inspect}"] }.to_h
+      end
+
       action "delay" do
         seconds = request[:seconds]
         reply.fail!("seconds must be between 0 and 15", 4) unless (0..15).cover?(seconds)
