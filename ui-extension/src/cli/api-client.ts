@@ -1,4 +1,4 @@
-import { stringify } from 'lossless-json';
+import { LosslessNumber, parse, stringify } from 'lossless-json';
 
 import { CliError, EXIT } from './exit-codes';
 
@@ -25,6 +25,15 @@ export interface ApiClient {
   /** A raw body with its own content type (the YAML inventory import). */
   send<T>(method: string, path: string, body: string, contentType: string): Promise<T>;
   readonly baseUrl: string;
+}
+
+/**
+ * A number of an API answer: a plain JS number when that prints back the same text (ids, counts),
+ * else its exact text (reply data such as 0.0, 1.0e+20 or 2^70), so `--json` prints what came.
+ */
+function exactWhereNeeded(text: string): unknown {
+  const n = Number(text);
+  return String(n) === text ? n : new LosslessNumber(text);
 }
 
 /** The query string, leaving out unset values. */
@@ -56,7 +65,7 @@ export function createApiClient(options: { url: string; user?: string; secret?: 
     let body: unknown = undefined;
     if (text !== '') {
       try {
-        body = JSON.parse(text);
+        body = parse(text, null, exactWhereNeeded);
       } catch {
         if (!res.ok) throw new ApiError(res.status, 'UNKNOWN', text.slice(0, 500));
         throw new CliError(EXIT.SERVER, `${method} ${path}: the server answered something that is not JSON (HTTP ${res.status})`);
