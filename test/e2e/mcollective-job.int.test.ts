@@ -158,7 +158,6 @@ describe('a job on an MCollective proxy', () => {
     // Figures for the report: replies and typed fields compared, over every case.
     const totals = { replies: 0, fields: 0 };
     afterAll(() => {
-      // eslint-disable-next-line no-console
       console.log(`${database.kind}: ${COMPARED.length} actions, ${totals.replies} replies, ${totals.fields} typed fields equal to mco rpc --json`);
     });
 

@@ -165,7 +165,6 @@ describe('typed inputs: mco-rex against MCollective 2.12', () => {
     clients?.close();
     await proxy?.stop();
     fs.rmSync(ddlDir, { recursive: true, force: true });
-    // eslint-disable-next-line no-console
     console.log(`typed inputs: ${tally.cases} cases, ${tally.agree} agree with MCollective, ${tally.stricter} refused by a documented stricter rule`);
   });
 

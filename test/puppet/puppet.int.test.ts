@@ -326,6 +326,17 @@ describe.each(testDatabases())('Puppet Tasks, Puppet runs and PQL through the ui
     expect(res.body.error.message).toContain(PACKAGE_PATTERN);
   });
 
+  it("refuses 3.0 for an Integer parameter, as Puppet's types do, and runs 3", async () => {
+    // Raw JSON: supertest's .send would write 3.0 as 3.
+    const post = (seconds: string) =>
+      request(app.url).post('/api/v2/remote_execution/jobs').set('Authorization', AUTH).set('Content-Type', 'application/json')
+        .send(`{"job":{"namespace":"tasks","action":"rextest::sleep","arguments":{"seconds":${seconds}},"targeting":{"search":${JSON.stringify(searchFor(nodes(4, 1)))}}}}`);
+    const refused = await post('3.0');
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.message).toBe('parameter seconds of rextest::sleep must be a value of type Integer[0, 86400]: expects an Integer value, got Float 3.0');
+    expect((await post('0')).status).toBe(201);
+  });
+
   it('refuses a bad Pattern value at the proxy too when it is sent there directly over gRPC', async () => {
     const executionId = `direct-${randomBytes(4).toString('hex')}`;
     const before = w().fleet.stats.received;
