@@ -8,11 +8,19 @@
  * both may import (STYLE.md §2), so the rules are written once, here, and cannot drift apart.
  *
  * Pure: no exceptions and no error types; each end turns a {@link DdlProblem} into its own error.
- * Checks unknown inputs, required inputs, types, `validation`, `maxlength` and list values, the way
- * a Choria client (and a Go node) would, then applies DDL defaults to missing inputs.
+ * Checks unknown inputs, required inputs, types, `validation`, `maxlength` and list values the way
+ * MCollective's own validator does (mcollective/ddl/base.rb validate_input_argument and the
+ * validator plugins), then applies DDL defaults to missing inputs. The rules, and where mco-rex is
+ * deliberately stricter, are written down in docs/USAGE.md "Input types"; a table-driven test runs
+ * them against the Ruby validator (test/protos/ddl-validation.int.test.ts).
+ *
+ * Numbers are read exactly (protos/json-numbers.ts): an integer input takes `5`, not `5.0` or `5e0`
+ * (Ruby's `is_a?(Integer)`), a float input takes `2.0`, not `2` (`is_a?(Float)`). JS numbers from
+ * callers that did not parse exactly are read as integers when whole.
  */
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 
+import { isAnyNumber, isIntegerNumber, JsonNumber, numberText } from './json-numbers';
 import { acceptsUndef, checkPuppetValue, parsePuppetType, type PuppetType } from './puppet-types';
 
 /** The part of a DDL input the rules need. */
@@ -99,18 +107,41 @@ const NAMED_VALIDATORS: Readonly<Record<string, NamedValidator>> = {
 const regexCache = new Map<string, RegExp | Error>();
 
 /**
- * DDL regexes are written for Ruby or Go, whose `\A`, `\z` and `\Z` anchors JavaScript lacks.
- * Without the `m` flag JavaScript's `^` and `$` anchor the whole string, which is what they mean.
+ * A DDL regex (Ruby syntax) as a JavaScript RegExp with Ruby's meaning for the values it sees:
+ * `\A`, `\z` and `\Z` become their JavaScript forms, `\h` a hex digit, and `.` outside a class
+ * any character but a newline (Ruby's `.` matches `\r`, JavaScript's does not). `^` and `$` stay:
+ * without the `m` flag they anchor the whole value, which is Ruby's meaning for a value without a
+ * newline; a value with one is refused before (see ANCHORED).
  */
 function compileDdlRegex(source: string): RegExp | Error {
   let compiled = regexCache.get(source);
   if (compiled === undefined) {
-    const translated = source
-      .replace(/(?<!\\)((?:\\\\)*)\\A/g, '$1^')
-      .replace(/(?<!\\)((?:\\\\)*)\\z/g, '$1$')
-      .replace(/(?<!\\)((?:\\\\)*)\\Z/g, '$1(?=\\n?$)');
+    let out = '';
+    let inClass = 0;
+    for (let i = 0; i < source.length; i++) {
+      const c = source[i];
+      if (c === '\\' && i + 1 < source.length) {
+        const next = source[++i];
+        if (inClass === 0 && next === 'A') out += '^';
+        else if (inClass === 0 && next === 'z') out += '$';
+        else if (inClass === 0 && next === 'Z') out += '(?=\\n?$)';
+        else if (next === 'h') out += inClass > 0 ? '0-9a-fA-F' : '[0-9a-fA-F]';
+        else if (next === 'H' && inClass === 0) out += '[^0-9a-fA-F]';
+        else out += c + next;
+      } else if (c === '[') {
+        inClass++;
+        out += c;
+      } else if (c === ']' && inClass > 0) {
+        inClass--;
+        out += c;
+      } else if (c === '.' && inClass === 0) {
+        out += '[^\\n]';
+      } else {
+        out += c;
+      }
+    }
     try {
-      compiled = new RegExp(translated);
+      compiled = new RegExp(out);
     } catch (error) {
       compiled = error as Error;
     }
@@ -119,27 +150,79 @@ function compileDdlRegex(source: string): RegExp | Error {
   return compiled;
 }
 
+/** `^` or `$` outside a class and not escaped: Ruby anchors them at every line of the value. */
+function hasLineAnchor(source: string): boolean {
+  let inClass = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (c === '[') inClass++;
+    else if (c === ']' && inClass > 0) inClass--;
+    else if (inClass === 0 && (c === '^' || c === '$')) return true;
+  }
+  return false;
+}
+
+/**
+ * Integers outside ±(2^53-1) are refused (stricter than MCollective, whose Integer has no limit):
+ * Go Choria nodes read every JSON number as a double and would change them, and the MCollective
+ * encoder writes numbers through one too.
+ */
+const SAFE_INTEGER_TEXT_MAX_DIGITS = 16;
+
+function unsafeInteger(value: unknown): boolean {
+  const text = numberText(value);
+  if (text === undefined || !isIntegerNumber(value)) return false;
+  const digits = text.replace(/^-/, '');
+  return digits.length >= SAFE_INTEGER_TEXT_MAX_DIGITS && !Number.isSafeInteger(Number(text));
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  const text = numberText(value);
+  if (text !== undefined) return `${isIntegerNumber(value) ? 'the integer' : 'the float'} ${text}`;
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'boolean') return `the boolean ${value}`;
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
 function typeProblem(type: string, value: unknown): string | undefined {
+  // MCollective validates a nil it is given like any value, and no type takes it.
+  if (value === null) return `must be ${TYPE_NAMES[type] ?? 'a value'}, not null (leave the input out for its default)`;
   switch (type) {
     case 'string':
-      return typeof value === 'string' ? undefined : 'must be a string';
+      return typeof value === 'string' ? undefined : `must be a string, not ${describeValue(value)}`;
     case 'integer':
-      return Number.isInteger(value) ? undefined : 'must be an integer';
-    // JSON cannot tell 1.0 from 1, and Go decodes both as float64, so any number is a float.
+      if (!isIntegerNumber(value)) return isAnyNumber(value) ? `must be an integer, not ${describeValue(value)} (MCollective refuses a Float for an integer input)` : `must be an integer, not ${describeValue(value)}`;
+      return unsafeInteger(value) ? 'must be an integer between -(2^53-1) and 2^53-1 (stricter than MCollective: Choria nodes read numbers as doubles)' : undefined;
     case 'float':
+      if (!isAnyNumber(value)) return `must be a float, not ${describeValue(value)}`;
+      return isIntegerNumber(value) ? `must be a float, not ${describeValue(value)} (MCollective refuses an Integer for a float input; write ${numberText(value)}.0)` : undefined;
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a number';
+      if (!isAnyNumber(value)) return `must be a number, not ${describeValue(value)}`;
+      return unsafeInteger(value) ? 'must be a number; integers between -(2^53-1) and 2^53-1 only (stricter than MCollective: Choria nodes read numbers as doubles)' : undefined;
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : 'must be a boolean (true or false)';
+      return typeof value === 'boolean' ? undefined : `must be a boolean (true or false), not ${describeValue(value)}`;
     case 'hash':
-      return typeof value === 'object' && value !== null && !Array.isArray(value) ? undefined : 'must be a JSON object';
+      return typeof value === 'object' && !Array.isArray(value) && !isAnyNumber(value) ? undefined : 'must be a JSON object';
     case 'array':
       return Array.isArray(value) ? undefined : 'must be a JSON array';
     case 'list':
-      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? undefined : 'must be one of the listed values';
+      return typeof value === 'string' || isAnyNumber(value) || typeof value === 'boolean' ? undefined : 'must be one of the listed values';
     default:
       return undefined;
   }
+}
+
+const TYPE_NAMES: Readonly<Record<string, string>> = { string: 'a string', integer: 'an integer', float: 'a float', number: 'a number', boolean: 'a boolean', hash: 'a JSON object', array: 'a JSON array', list: 'one of the listed values' };
+
+/**
+ * A DDL default as its input's type: a whole-number default of a float input (`:default => 1.0`
+ * reaches here as 1 through JS) is the Float 1.0, so the node gets what its DDL says.
+ */
+function typedDefault(input: DdlInputRule): unknown {
+  if (input.type.toLowerCase() === 'float' && isIntegerNumber(input.default)) return new JsonNumber(`${numberText(input.default)}.0`);
+  return input.default;
 }
 
 function characterCount(value: string): number {
@@ -153,7 +236,7 @@ function ruleProblem(input: DdlInputRule, value: unknown): [string, string] | un
   const type = input.type.toLowerCase();
   const typeError = typeProblem(type, value);
   if (typeError) return ['type', typeError];
-  if (type === 'list' && input.list && !input.list.includes(String(value))) {
+  if (type === 'list' && input.list && !input.list.includes(numberText(value) ?? String(value))) {
     return ['list', `must be one of ${input.list.join(', ')}`];
   }
   if (typeof value === 'string' && input.maxlength !== undefined && input.maxlength > 0) {
@@ -168,11 +251,13 @@ function ruleProblem(input: DdlInputRule, value: unknown): [string, string] | un
     return problem ? [input.validation, problem] : undefined;
   }
   if (typeof value !== 'string') return undefined;
-  // Go Choria skips the regex of a string input with maxlength 0 (choria-protocol.md §19.11); the
-  // node would accept the value, so refusing it here would only be stricter than Choria.
-  if (type === 'string' && input.maxlength === 0) return undefined;
+  // MCollective checks the regex whatever maxlength says (Go Choria skips it at maxlength 0,
+  // choria-protocol.md §19.11; checking it is stricter than Go Choria only).
   const regex = compileDdlRegex(input.validation);
   if (regex instanceof Error) return ['regex', `cannot be checked: the DDL regex ${input.validation} is invalid`];
+  if (/[\n]/.test(value) && hasLineAnchor(input.validation)) {
+    return ['regex_newline', `must not contain a line break, because its regex ${input.validation} anchors with ^ or $, which Ruby applies to each line: MCollective would check one line only (stricter than MCollective; a DDL that wants several lines anchors with \\A and \\z)`];
+  }
   return regex.test(value) ? undefined : ['regex', `must match ${input.validation}`];
 }
 
@@ -201,7 +286,8 @@ export function validateDdlArguments(inputs: readonly DdlInputRule[], args: unkn
   const known = inputs.map((input) => input.name);
   for (const name of Object.keys(given)) {
     if (!known.includes(name)) {
-      return fail(name, 'unknown_input', `input ${name} is not an input of ${where}${known.length ? `; inputs are ${known.join(', ')}` : ', which takes none'}`);
+      // MCollective passes an undeclared input to the agent unchecked; a typo would go unnoticed.
+      return fail(name, 'unknown_input', `input ${name} is not an input of ${where}${known.length ? `; inputs are ${known.join(', ')}` : ', which takes none'} (rule unknown_input: stricter than MCollective, which would pass it on unchecked)`);
     }
   }
   const data: Record<string, unknown> = {};
@@ -216,8 +302,8 @@ export function validateDdlArguments(inputs: readonly DdlInputRule[], args: unkn
       else if (input.default !== undefined && input.default !== null) data[input.name] = input.default;
       continue;
     }
-    if (value === undefined || value === null) {
-      if (input.default !== undefined && input.default !== null) data[input.name] = input.default;
+    if (value === undefined) {
+      if (input.default !== undefined && input.default !== null) data[input.name] = typedDefault(input);
       else if (!input.optional) return fail(input.name, 'required', `input ${input.name} of ${where} is required`);
       continue;
     }

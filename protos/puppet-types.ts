@@ -14,10 +14,13 @@
  * accepts no value, as Puppet's own checker does with an unresolved type reference; an omitted
  * optional parameter of such a type is still fine.
  *
- * JSON cannot tell 1.0 from 1, so Float accepts any number (Puppet would refuse an Integer).
+ * Numbers are read exactly (json-numbers.ts), so Integer and Float hold as in Puppet: `3.0` is a
+ * Float and no Integer, `3` an Integer and no Float; Numeric takes both. A plain JS number (from a
+ * caller that did not parse exactly) is an Integer when whole.
  * Regexes are Ruby regexes: `^` and `$` anchor lines, `\A`, `\z` and `\Z` the whole string, and a
  * Pattern matches when any of its regexes finds a match anywhere in the string.
  */
+import { isIntegerNumber, isJsonNumber, numberText } from './json-numbers';
 
 export type PuppetType =
   | { kind: 'Any' }
@@ -496,7 +499,15 @@ export function toJsRegExp(source: string): RegExp | undefined {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !isJsonNumber(value);
+}
+
+/** A number's value and Puppet type: JSON text without fraction or exponent is an Integer. */
+function numeric(value: unknown): { n: number; integer: boolean; text: string } | undefined {
+  const text = numberText(value);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? { n, integer: isIntegerNumber(value), text } : undefined;
 }
 
 function isUndef(value: unknown): boolean {
@@ -505,7 +516,7 @@ function isUndef(value: unknown): boolean {
 
 function isData(value: unknown): boolean {
   if (isUndef(value) || typeof value === 'string' || typeof value === 'boolean') return true;
-  if (typeof value === 'number') return Number.isFinite(value);
+  if (numberText(value) !== undefined) return numeric(value) !== undefined;
   if (Array.isArray(value)) return value.every(isData);
   if (isPlainObject(value)) return Object.values(value).every(isData);
   return false;
@@ -525,7 +536,8 @@ function describeValue(value: unknown, conceal: boolean): string {
   if (isUndef(value)) return 'undef';
   if (typeof value === 'string') return !conceal && value.length <= 40 ? `${quote(value)}` : `a String of ${characters(value)} characters`;
   if (typeof value === 'boolean') return conceal ? 'a Boolean' : String(value);
-  if (typeof value === 'number') return conceal ? (Number.isInteger(value) ? 'an Integer' : 'a Float') : Number.isInteger(value) ? `Integer ${value}` : `Float ${value}`;
+  const number = numeric(value);
+  if (number) return conceal ? (number.integer ? 'an Integer' : 'a Float') : `${number.integer ? 'Integer' : 'Float'} ${number.text}`;
   if (Array.isArray(value)) return `an Array of ${value.length}`;
   if (isPlainObject(value)) return `a Hash of ${Object.keys(value).length}`;
   return typeof value;
@@ -595,19 +607,23 @@ function check(type: PuppetType, value: unknown, path: string, conceal: boolean)
       return isData(value) ? undefined : expects('a Data value');
     case 'ScalarData':
     case 'Scalar':
-      return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) ? undefined : expects(`${ARTICLE(type.kind)} ${type.kind} value`);
+      return typeof value === 'string' || typeof value === 'boolean' || numeric(value) ? undefined : expects(`${ARTICLE(type.kind)} ${type.kind} value`);
     case 'Undef':
       return isUndef(value) ? undefined : expects('undef');
     case 'Boolean':
       return typeof value === 'boolean' ? undefined : expects('a Boolean value');
     case 'Numeric':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : expects('a Numeric value');
-    case 'Integer':
-      if (!Number.isInteger(value)) return expects('an Integer value');
-      return within(value as number, type.min, type.max) ? undefined : expects(`an Integer ${rangeText(type.min, type.max)}`);
-    case 'Float':
-      if (typeof value !== 'number' || !Number.isFinite(value)) return expects('a Float value');
-      return within(value, type.min, type.max) ? undefined : expects(`a Float ${rangeText(type.min, type.max)}`);
+      return numeric(value) ? undefined : expects('a Numeric value');
+    case 'Integer': {
+      const number = numeric(value);
+      if (!number?.integer) return expects('an Integer value');
+      return within(number.n, type.min, type.max) ? undefined : expects(`an Integer ${rangeText(type.min, type.max)}`);
+    }
+    case 'Float': {
+      const number = numeric(value);
+      if (!number || number.integer) return expects('a Float value');
+      return within(number.n, type.min, type.max) ? undefined : expects(`a Float ${rangeText(type.min, type.max)}`);
+    }
     case 'String': {
       if (typeof value !== 'string') return expects('a String value');
       const length = characters(value);

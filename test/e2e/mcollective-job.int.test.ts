@@ -3,7 +3,8 @@
  * database) reaches the real proxy-plugin (runProxy: config -> MCollective client -> gRPC server)
  * through the ui-extension's gRPC proxy client; the proxy runs the action on 10 real mcollectived
  * daemons. Every host's stored result must equal what the real `mco rpc --json` reports for the
- * same action on the same hosts.
+ * same action on the same hosts: statuscode, statusmsg and every field of the data with its JSON
+ * type and exact text (issue 26: a Time, a Range, a Symbol, 2^70, 2^53+1 and 0.0 included).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import path from 'node:path';
 
 import type { JobHost, JobStatus } from '@common/jobs';
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
+import { INTEGER_LITERAL, isJsonNumber, parseExact } from '@protos/json-numbers';
 import type { RunningProxy } from '@proxy/main';
 import { silentLogger } from '@server/logger';
 import { createProxyClients, type ProxyClients } from '@server/proxies/proxy-client';
@@ -37,7 +39,8 @@ async function runJob(app: JobApp, body: Record<string, unknown>): Promise<{ job
   while (!['succeeded', 'failed', 'cancelled'].includes(job.state)) {
     job = (await (await fetch(`${app.url}/api/v2/remote_execution/jobs/${job.id}?wait=20&since=${job.version}`, { headers: { Authorization: AUTH } })).json()) as JobStatus;
   }
-  const page = (await (await fetch(`${app.url}/api/v2/remote_execution/jobs/${job.id}/hosts?per_page=100`, { headers: { Authorization: AUTH } })).json()) as { results: JobHost[] };
+  // Read exactly, as a client that cares about numbers would: res.json() would round them.
+  const page = parseExact(await (await fetch(`${app.url}/api/v2/remote_execution/jobs/${job.id}/hosts?per_page=100`, { headers: { Authorization: AUTH } })).text()) as { results: JobHost[] };
   return { job, hosts: page.results };
 }
 
@@ -46,16 +49,59 @@ async function mcoRpc(fleet: McollectiveFleet, agent: string, action: string, ar
   const run = await fleet.mco(['rpc', agent, action, ...Object.entries(args).map(([k, v]) => `${k}=${v}`), ...identities.flatMap((id) => ['-I', id]), '--json', '--np']);
   // Application#halt_code: 0 all ok, 2 some host answered with a failure; anything else is an error.
   if (run.code !== 0 && run.code !== 2) throw new Error(`mco rpc exited ${run.code}: ${run.stderr}`);
-  return JSON.parse(run.stdout) as McoResult[];
+  return parseExact(run.stdout) as McoResult[];
 }
 
-function byHost(hosts: JobHost[]) {
-  return Object.fromEntries(hosts.map((h) => [h.host_name, { statuscode: h.statuscode, statusmsg: h.statusmsg, data: h.data }]));
+/**
+ * A value with the JSON type of every leaf spelled out, so that 0.0 and 0, or 2^53+1 and 2^53, or
+ * "1" and 1, are different; `fields` counts the leaves compared.
+ */
+function typed(value: unknown, fields: { count: number }): unknown {
+  if (Array.isArray(value)) return value.map((v) => typed(v, fields));
+  if (value !== null && typeof value === 'object' && !isJsonNumber(value)) {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, typed(v, fields)]));
+  }
+  fields.count++;
+  if (isJsonNumber(value)) return `${INTEGER_LITERAL.test(value.value) ? 'integer' : 'float'} ${value.value}`;
+  if (typeof value === 'number') return `unexact number ${value}`;
+  return `${value === null ? 'null' : typeof value} ${JSON.stringify(value)}`;
 }
 
-function byMcoSender(results: McoResult[]) {
-  return Object.fromEntries(results.map((r) => [r.sender, { statuscode: r.statuscode, statusmsg: r.statusmsg, data: r.data }]));
+function byHost(hosts: JobHost[], fields: { count: number }) {
+  return Object.fromEntries(hosts.map((h) => [h.host_name, typed({ statuscode: h.statuscode, statusmsg: h.statusmsg, data: h.data }, fields)]));
 }
+
+function byMcoSender(results: McoResult[], fields: { count: number }) {
+  return Object.fromEntries(results.map((r) => [r.sender, typed({ statuscode: r.statuscode, statusmsg: r.statusmsg, data: r.data }, fields)]));
+}
+
+interface CompareCase {
+  agent: string;
+  action: string;
+  /** As `mco rpc` takes them on its command line. */
+  mco: Record<string, string>;
+  /** The same inputs as the API takes them. */
+  api: Record<string, unknown>;
+  state: 'succeeded' | 'failed';
+}
+
+/** Every action whose replies do not change between two runs (no clock or counter in them). */
+const COMPARED: CompareCase[] = [
+  { agent: 'rpcutil', action: 'collective_info', mco: {}, api: {}, state: 'succeeded' },
+  { agent: 'rpcutil', action: 'inventory', mco: {}, api: {}, state: 'succeeded' },
+  { agent: 'rpcutil', action: 'get_fact', mco: { fact: 'osfamily' }, api: { fact: 'osfamily' }, state: 'succeeded' },
+  { agent: 'rpcutil', action: 'get_facts', mco: { facts: 'osfamily,hostgroup' }, api: { facts: 'osfamily,hostgroup' }, state: 'succeeded' },
+  { agent: 'rpcutil', action: 'agent_inventory', mco: {}, api: {}, state: 'succeeded' },
+  { agent: 'rpcutil', action: 'get_config_item', mco: { item: 'identity' }, api: { item: 'identity' }, state: 'succeeded' },
+  { agent: 'rpcutil', action: 'get_data', mco: { source: 'agent', query: 'rexcheck' }, api: { source: 'agent', query: 'rexcheck' }, state: 'succeeded' },
+  { agent: 'rexcheck', action: 'echo', mco: { message: 'same as mco' }, api: { message: 'same as mco' }, state: 'succeeded' },
+  { agent: 'rexcheck', action: 'echo', mco: { message: 'loud', shout: 'true' }, api: { message: 'loud', shout: true }, state: 'succeeded' },
+  { agent: 'rexcheck', action: 'multiply', mco: { value: '6', factor: '2.5' }, api: { value: 6, factor: 2.5 }, state: 'succeeded' },
+  { agent: 'rexcheck', action: 'types', mco: {}, api: {}, state: 'succeeded' },
+  { agent: 'rexcheck', action: 'delay', mco: { seconds: '0' }, api: { seconds: 0 }, state: 'succeeded' },
+  { agent: 'rexcheck', action: 'reject', mco: { reason: 'invalid' }, api: { reason: 'invalid' }, state: 'failed' },
+  { agent: 'rexcheck', action: 'reject', mco: { reason: 'aborted' }, api: { reason: 'aborted' }, state: 'failed' },
+];
 
 describe('a job on an MCollective proxy', () => {
   let fleet: McollectiveFleet;
@@ -110,26 +156,40 @@ describe('a job on an MCollective proxy', () => {
       await db?.close();
     });
 
-    it('stores the per-host results mco rpc --json reports when running rexcheck echo', async () => {
-      const { job, hosts } = await runJob(app, { namespace: 'rexcheck', action: 'echo', arguments: { message: 'same as mco' }, targeting: { hostgroup_id: hostgroupId }, timeout: 20 });
-      expect(job.state).toBe('succeeded');
+    // Figures for the report: replies and typed fields compared, over every case.
+    const totals = { replies: 0, fields: 0 };
+    afterAll(() => {
+      console.log(`${database.kind}: ${COMPARED.length} actions, ${totals.replies} replies, ${totals.fields} typed fields equal to mco rpc --json`);
+    });
+
+    it.each(COMPARED.map((c) => [`${c.agent}#${c.action} ${JSON.stringify(c.mco)}`, c] as const))('stores what mco rpc --json prints, field by field with types, for %s', async (_name, c) => {
+      const { job, hosts } = await runJob(app, { namespace: c.agent, action: c.action, arguments: c.api, targeting: { hostgroup_id: hostgroupId }, timeout: 20 });
+      expect(job.state).toBe(c.state);
       expect(hosts).toHaveLength(10);
-      const mco = await mcoRpc(fleet, 'rexcheck', 'echo', { message: 'same as mco' }, fleet.identities);
+      const mco = await mcoRpc(fleet, c.agent, c.action, c.mco, fleet.identities);
       expect(mco).toHaveLength(10);
-      expect(byHost(hosts)).toEqual(byMcoSender(mco));
+      const ours = { count: 0 };
+      const theirs = { count: 0 };
+      expect(byHost(hosts, ours)).toEqual(byMcoSender(mco, theirs));
+      expect(ours.count).toBe(theirs.count);
+      totals.replies += hosts.length;
+      totals.fields += ours.count;
     });
 
-    it('stores the per-host results mco rpc --json reports when running rpcutil get_fact', async () => {
-      const { job, hosts } = await runJob(app, { namespace: 'rpcutil', action: 'get_fact', arguments: { fact: 'osfamily' }, targeting: { hostgroup_id: hostgroupId }, timeout: 20 });
-      expect(job.state).toBe('succeeded');
-      expect(byHost(hosts)).toEqual(byMcoSender(await mcoRpc(fleet, 'rpcutil', 'get_fact', { fact: 'osfamily' }, fleet.identities)));
-    });
-
-    it('stores the failures mco rpc --json reports when the action fails on every host', async () => {
-      const { job, hosts } = await runJob(app, { namespace: 'rexcheck', action: 'reject', arguments: { reason: 'invalid' }, targeting: { hostgroup_id: hostgroupId }, timeout: 20 });
-      expect(job.state).toBe('failed');
-      expect(hosts.every((h) => h.state === 'failed' && h.statuscode === 4)).toBe(true);
-      expect(byHost(hosts)).toEqual(byMcoSender(await mcoRpc(fleet, 'rexcheck', 'reject', { reason: 'invalid' }, fleet.identities)));
+    it('stores a Time, a Range, a Symbol, 2^70, 2^53+1 and 0.0 as mco rpc --json prints them', async () => {
+      const { hosts } = await runJob(app, { namespace: 'rexcheck', action: 'types', arguments: {}, targeting: { hostgroup_id: hostgroupId }, timeout: 20 });
+      const data = typed(hosts[0].data, { count: 0 }) as Record<string, unknown>;
+      expect(data).toMatchObject({
+        time_utc: 'string "1970-01-01 00:00:00 UTC"',
+        time_local: 'string "2023-11-15 03:43:20 +0530"',
+        range: 'string "1..3"',
+        symbol: 'string "rexcheck"',
+        big: 'integer 1180591620717411303424',
+        exact: 'integer 9007199254740993',
+        zero: 'float 0.0',
+        negative_zero: 'float -0.0',
+        exponent: 'float 1.0e+20',
+      });
     });
   });
 

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { JsonNumber } from '@protos/json-numbers';
 
 import {
   acceptsUndef,
@@ -81,7 +82,14 @@ describe(checkPuppetValue.name, () => {
     ['Integer[1, 10]', 10, true],
     ['Integer[1, 10]', 11, false],
     ['Integer', 1.5, false],
-    ['Float', 1, true],
+    // Puppet: 1 =~ Float is false, and 3.0 =~ Integer is false (issue 26).
+    ['Float', 1, false],
+    ['Float', new JsonNumber('1.0'), true],
+    ['Integer', new JsonNumber('3.0'), false],
+    ['Integer', new JsonNumber('3'), true],
+    ['Numeric', new JsonNumber('3.0'), true],
+    ['Integer[0, 5]', new JsonNumber('5'), true],
+    ['Float[0.5]', new JsonNumber('5e-1'), true],
     ['Float[0, 1]', 1.5, false],
     ['Numeric', '1', false],
     ['Boolean', false, true],

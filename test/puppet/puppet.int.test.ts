@@ -274,29 +274,48 @@ describe.each(testDatabases())('Puppet Tasks, Puppet runs and PQL through the ui
     }
   });
 
-  it('fails on every node, caching nothing, when a task file no longer matches the sha256 its metadata gives', async () => {
+  it('runs the new file at once, downloaded again by the nodes that cached the old one, when a task file changed on the Puppet Server', async () => {
     const script = path.join(w().server.modulesDir, 'rextest', 'tasks', 'echo.sh');
     const original = fs.readFileSync(script);
-    const cachedSha = sha256(moduleFile('tasks', 'echo.sh'));
-    // The proxy read the metadata (and this sha256) when it started; the file changes afterwards,
-    // keeping its size, so that only the sha256 tells the nodes.
-    const changed = original.toString('utf8').replace('Input from', 'INPUT FROM');
-    expect(changed.length).toBe(original.length);
+    const targets = nodes(0, 3);
+    // The nodes cache the current file, and the proxy its metadata (its TTL is an hour).
+    const first = await waitFinal((await createJob({ namespace: 'tasks', action: 'rextest::echo', arguments: { message: 'hello' }, targeting: { search: searchFor(targets) } })).id);
+    expect(first.state).toBe('succeeded');
+    // Different on each database's run, so that no node holds the changed file in its cache yet.
+    const changed = original.toString('utf8').replace('"task": "%s"}', `"task": "%s", "version": "${database.kind}"}`);
     expect(changed).not.toBe(original.toString('utf8'));
     fs.writeFileSync(script, changed);
     try {
-      const targets = nodes(0, 3);
+      const downloadsBefore = fileDownloads('tasks/rextest/echo.sh');
       const job = await createJob({ namespace: 'tasks', action: 'rextest::echo', arguments: { message: 'hello' }, targeting: { search: searchFor(targets) } });
       const done = await waitFinal(job.id);
-      expect(done.state).toBe('failed');
-      expect(done.counts.failed).toBe(3);
+      expect(done.state).toBe('succeeded');
       for (const host of await hostsOf(job.id)) {
-        expect(host.statusmsg).toBe(`Could not download task rextest::echo: echo.sh has sha256 ${sha256(script)}, the specification says ${cachedSha}`);
-        expect(host.data).toMatchObject({ _error: { kind: 'choria.tasks/download-failed' } });
-        expect(fs.existsSync(path.join(w().fleetDir, host.host_name, 'cache', sha256(script)))).toBe(false);
+        expect(host.data).toMatchObject({ result: { message: 'hello', version: database.kind }, exitcode: 0 });
+        expect(fs.existsSync(path.join(w().fleetDir, host.host_name, 'cache', sha256(script)))).toBe(true);
       }
+      expect(fileDownloads('tasks/rextest/echo.sh') - downloadsBefore).toBe(3);
     } finally {
       fs.writeFileSync(script, original);
+    }
+  });
+
+  it('lists a task added on the Puppet Server at once when the proxy is refreshed', async () => {
+    const task = `fresh_${database.kind}`;
+    const tasksDir = path.join(w().server.modulesDir, 'rextest', 'tasks');
+    const names = async () => ((await http().get('/api/v2/remote_execution/namespaces')).body.results as Namespace[]).find((n) => n.name === 'tasks')?.actions.map((a) => a.name) ?? [];
+    expect(await names()).not.toContain(`rextest::${task}`);
+    fs.writeFileSync(path.join(tasksDir, `${task}.json`), JSON.stringify({ description: 'Added while the proxy runs', parameters: { count: { type: 'Integer' } } }));
+    fs.writeFileSync(path.join(tasksDir, `${task}.sh`), '#!/bin/sh\necho "{}"\n', { mode: 0o755 });
+    try {
+      // The proxy's list is cached for an hour (tasks.cache_ttl_s) and the ui-extension's for 30 s.
+      expect(await names()).not.toContain(`rextest::${task}`);
+      const refreshed = await http().post('/api/v2/smart_proxies/puppet-proxy/refresh', {});
+      expect(refreshed.status).toBe(200);
+      expect(await names()).toContain(`rextest::${task}`);
+    } finally {
+      fs.rmSync(path.join(tasksDir, `${task}.json`), { force: true });
+      fs.rmSync(path.join(tasksDir, `${task}.sh`), { force: true });
     }
   });
 
@@ -305,6 +324,17 @@ describe.each(testDatabases())('Puppet Tasks, Puppet runs and PQL through the ui
     expect(res.status).toBe(422);
     expect(res.body.error.message).toContain('parameter name of rextest::package');
     expect(res.body.error.message).toContain(PACKAGE_PATTERN);
+  });
+
+  it("refuses 3.0 for an Integer parameter, as Puppet's types do, and runs 3", async () => {
+    // Raw JSON: supertest's .send would write 3.0 as 3.
+    const post = (seconds: string) =>
+      request(app.url).post('/api/v2/remote_execution/jobs').set('Authorization', AUTH).set('Content-Type', 'application/json')
+        .send(`{"job":{"namespace":"tasks","action":"rextest::sleep","arguments":{"seconds":${seconds}},"targeting":{"search":${JSON.stringify(searchFor(nodes(4, 1)))}}}}`);
+    const refused = await post('3.0');
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.message).toBe('parameter seconds of rextest::sleep must be a value of type Integer[0, 86400]: expects an Integer value, got Float 3.0');
+    expect((await post('0')).status).toBe(201);
   });
 
   it('refuses a bad Pattern value at the proxy too when it is sent there directly over gRPC', async () => {

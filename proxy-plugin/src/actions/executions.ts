@@ -438,7 +438,7 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
       hostResult(reply.identity, hostState, {
         statuscode: reply.statuscode,
         statusmsg: secrets.length > 0 ? maskSecretsInJson(reply.statusmsg, secrets) : reply.statusmsg,
-        dataJson: secrets.length > 0 ? maskSecretsInJson(JSON.stringify(reply.data ?? {}), secrets) : JSON.stringify(reply.data ?? {}),
+        dataJson: secrets.length > 0 ? maskSecretsInJson(reply.dataJson ?? JSON.stringify(reply.data ?? {}), secrets) : (reply.dataJson ?? JSON.stringify(reply.data ?? {})),
         receivedAtMs: reply.receivedAtMs,
         unexpected,
       });

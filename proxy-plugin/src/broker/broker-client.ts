@@ -28,6 +28,11 @@ export interface NodeReply {
   statuscode: number;
   statusmsg: string;
   data: Record<string, unknown>;
+  /**
+   * The data as the node sent it, as exact JSON text (`mco rpc --json`'s form for MCollective, the
+   * node's own JSON for Choria): what is stored and served. Without it, `data` is written as JSON.
+   */
+  dataJson?: string;
   receivedAtMs: number;
 }
 

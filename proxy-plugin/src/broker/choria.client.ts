@@ -192,7 +192,7 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
           identity = decoded.senderid;
           if (!pending.has(identity)) return;
           const body = decodeMcorpcReply(decoded.message);
-          reply = { identity, statuscode: body.statuscode, statusmsg: body.statusmsg, data: body.data, receivedAtMs: Date.now() };
+          reply = { identity, statuscode: body.statuscode, statusmsg: body.statusmsg, data: body.data, dataJson: body.dataJson, receivedAtMs: Date.now() };
         } catch (cause) {
           log.warn({ err: cause, requestId }, 'reply dropped');
           return;

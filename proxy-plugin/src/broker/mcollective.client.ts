@@ -224,7 +224,7 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
       let reply: NodeReply;
       try {
         const rpc = decodeRpcReply(decoded.body);
-        reply = { identity: decoded.senderid, statuscode: rpc.statuscode, statusmsg: rpc.statusmsg, data: rpc.data, receivedAtMs: Date.now() };
+        reply = { identity: decoded.senderid, statuscode: rpc.statuscode, statusmsg: rpc.statusmsg, data: rpc.data, dataJson: rpc.dataJson, receivedAtMs: Date.now() };
       } catch (cause) {
         log.warn({ err: cause, requestId: requestid, identity: decoded.senderid }, 'reply dropped');
         return;

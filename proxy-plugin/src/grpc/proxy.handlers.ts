@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 
+import { parseExact } from '@protos/json-numbers';
 import type { ExecuteEvent } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { ExecuteRequest__Output } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
 import type { Filter__Output } from '@protos/generated/rex/proxy/v1/Filter';
@@ -33,8 +34,8 @@ export interface ProxyHandlerDeps {
   executions: ExecutionRegistry;
   nodes: NodeInventory;
   logger: Logger;
-  /** Runs before ListAgents answers, e.g. to refresh the Puppet Tasks catalog when stale; must not throw. */
-  beforeListAgents?: () => Promise<void>;
+  /** Runs before ListAgents answers, e.g. to refresh the Puppet Tasks catalog when stale (or now, on `refresh`); must not throw. */
+  beforeListAgents?: (refresh: boolean) => Promise<void>;
   /** Runs before an Execute is validated, e.g. to fetch a task's metadata; a failure fails the call. */
   beforeExecute?: (agent: string, action: string) => Promise<void>;
 }
@@ -101,7 +102,8 @@ function toRequestFilter(filter: Filter__Output | null): RequestFilter | undefin
 function parseArguments(json: string): unknown {
   if (json.trim() === '') return {};
   try {
-    return JSON.parse(json);
+    // Exact numbers: the DDL types tell `5.0` from `5` (docs/USAGE.md "Input types").
+    return parseExact(json);
   } catch (cause) {
     throw new AppError('INVALID_ARGUMENT', `arguments_json is not valid JSON: ${(cause as Error).message}`, { cause, details: { input: 'arguments_json', rule: 'json' } });
   }
@@ -214,7 +216,7 @@ export function createProxyHandlers(deps: ProxyHandlerDeps): ProxyServiceHandler
       log.debug({}, 'call received');
       const answer = (): void => callback(null, { agents: deps.ddls.list().map(toAgentDdl) });
       if (!deps.beforeListAgents) return answer();
-      deps.beforeListAgents().then(answer, (error: unknown) => failUnary(callback, error, requestId, log));
+      deps.beforeListAgents(call.request.refresh === true).then(answer, (error: unknown) => failUnary(callback, error, requestId, log));
     },
 
     ListNodes(call) {

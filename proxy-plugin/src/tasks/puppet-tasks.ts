@@ -16,18 +16,21 @@ import { TASKS_AGENT } from './task-spec';
 
 /** Well inside the ui-extension's default 10 s deadline for ListAgents. */
 const LIST_AGENTS_WAIT_MS = 3000;
+/** A proxy refresh waits longer for the whole catalog, still inside that deadline. */
+const REFRESH_WAIT_MS = 8000;
 
 export interface PuppetTasks {
   catalog: TaskCatalog;
   /** Runners by agent name, for the execution registry. */
   runners: Record<string, ActionRunner>;
-  /** Before an Execute: a task run needs its metadata, fetched now if missing or stale. */
+  /** Before an Execute: a task run reads its metadata and file sha256s from the Puppet Server now. */
   beforeExecute(agent: string, action: string): Promise<void>;
   /**
-   * Before ListAgents: refresh a stale catalog, waiting at most a few seconds so that a slow Puppet
-   * Server cannot make the caller's deadline pass; the refresh goes on in the background.
+   * Before ListAgents: refresh a stale catalog (every time when `refresh`, as a proxy refresh asks),
+   * waiting at most a few seconds so that a slow Puppet Server cannot make the caller's deadline
+   * pass; the refresh goes on in the background.
    */
-  beforeListAgents(): Promise<void>;
+  beforeListAgents(refresh?: boolean): Promise<void>;
   close(): void;
 }
 
@@ -53,10 +56,10 @@ export function createPuppetTasks(config: Config['tasks'], deps: { registry: Ddl
     catalog,
     runners: { [TASKS_AGENT]: runner },
     beforeExecute: (agent, action) => (agent === TASKS_AGENT ? catalog.ensureTask(action) : Promise.resolve()),
-    beforeListAgents: () =>
+    beforeListAgents: (refresh = false) =>
       new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, LIST_AGENTS_WAIT_MS);
-        void catalog.refreshIfStale().finally(() => {
+        const timer = setTimeout(resolve, refresh ? REFRESH_WAIT_MS : LIST_AGENTS_WAIT_MS);
+        void (refresh ? catalog.refreshNow() : catalog.refreshIfStale()).finally(() => {
           clearTimeout(timer);
           resolve();
         });

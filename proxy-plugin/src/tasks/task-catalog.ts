@@ -1,8 +1,14 @@
 /**
- * The tasks of one Puppet environment, cached for a TTL: the list and every task's metadata are
- * read from the Puppet Server, turned into the `tasks` namespace and put in the DDL registry, so
- * ListAgents, validation and audits treat tasks like any agent. When the server cannot be reached
- * the last good copy is kept (and logged): a Puppet Server restart must not make tasks vanish.
+ * The tasks of one Puppet environment: the list and every task's metadata are read from the Puppet
+ * Server, turned into the `tasks` namespace and put in the DDL registry, so ListAgents, validation
+ * and audits treat tasks like any agent.
+ *
+ * Freshness (issue 26, docs/USAGE.md "Task freshness"): a run never trusts the cache. Before each
+ * run the task's metadata and file sha256s are read again (one request; Puppet Server 7 answers the
+ * task API without ETag or Last-Modified, so there is nothing cheaper to ask), and the run uses what
+ * the server serves then, or is refused when the server cannot say. The list itself is cached for a
+ * TTL for ListAgents, and a proxy refresh reads it again at once. When the server cannot be reached
+ * for the list, the last good copy is kept (and logged): a restart must not make tasks vanish.
  */
 import type { DdlRegistry } from '@proxy/actions/ddl-registry';
 import { AppError, isAppError } from '@proxy/errors';
@@ -15,13 +21,17 @@ export interface TaskCatalog {
   readonly environment: string;
   /** Reads the list and metadata again when they are older than the TTL; never throws. */
   refreshIfStale(): Promise<void>;
+  /** Reads the list and every task's metadata again now (a proxy refresh); never throws. */
+  refreshNow(): Promise<void>;
   /**
-   * Makes sure `name` is known and fresh before a run; a task that is not in the list yet (just
-   * deployed) triggers a refresh. Throws UNAVAILABLE when the server cannot be reached and nothing
-   * is cached; an unknown task is left to the registry lookup, which names the known ones.
+   * Before a run: reads the task's metadata and files from the Puppet Server now, so the run (its
+   * validation and the sha256s the nodes check) uses what the server serves at this moment. Throws
+   * UNAVAILABLE (or the server's own error) when it cannot be read: running the cached copy could
+   * run an old file. A task the server does not know is dropped and left to the registry lookup,
+   * which names the known ones.
    */
   ensureTask(name: string): Promise<void>;
-  /** The cached metadata and files of a task; fetched when missing. */
+  /** The metadata and files of a task as last read (by ensureTask just before a run); fetched when missing. */
   details(name: string): Promise<TaskDetails>;
   /** When the list was last read (ms since the epoch), 0 before the first success. */
   loadedAt(): number;
@@ -39,9 +49,6 @@ export interface TaskCatalogDeps {
   /** Task metadata requests in flight at once during a refresh. */
   concurrency?: number;
 }
-
-/** An unknown task refreshes at most this often, so a typo cannot hammer the Puppet Server. */
-const UNKNOWN_TASK_REFRESH_MS = 2000;
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -61,7 +68,6 @@ export function createTaskCatalog(deps: TaskCatalogDeps): TaskCatalog {
   const log = deps.logger.child({ component: 'tasks' });
   let tasks = new Map<string, { details: TaskDetails; listed?: TaskListEntry }>();
   let loaded = 0;
-  let attempted = 0;
   let inflight: Promise<void> | undefined;
 
   function publish(): void {
@@ -76,7 +82,6 @@ export function createTaskCatalog(deps: TaskCatalogDeps): TaskCatalog {
   }
 
   async function load(): Promise<void> {
-    attempted = now();
     const listed = await deps.server.listTasks(deps.environment);
     const fetched = await mapLimit(listed, deps.concurrency ?? 4, async (entry) => {
       try {
@@ -117,19 +122,31 @@ export function createTaskCatalog(deps: TaskCatalogDeps): TaskCatalog {
         log.warn({ err: error, server: deps.server.url, cachedTasks: tasks.size }, 'task catalog refresh failed; keeping the last good copy');
       }
     },
-    async ensureTask(name) {
-      const unknownAndDue = !tasks.has(name) && now() - attempted >= UNKNOWN_TASK_REFRESH_MS;
-      if (!stale() && !unknownAndDue) return;
+    async refreshNow() {
       try {
         await refresh();
       } catch (error) {
-        if (tasks.has(name)) {
-          log.warn({ err: error, task: name }, 'task catalog refresh failed; running the cached task');
+        log.warn({ err: error, server: deps.server.url, cachedTasks: tasks.size }, 'task catalog refresh failed; keeping the last good copy');
+      }
+    },
+    async ensureTask(name) {
+      let details: TaskDetails;
+      try {
+        details = await deps.server.getTask(name, deps.environment);
+      } catch (error) {
+        if (isAppError(error) && (error.code === 'NOT_FOUND' || error.code === 'INVALID_ARGUMENT')) {
+          if (tasks.delete(name)) publish();
           return;
         }
-        if (isAppError(error)) throw error;
-        throw new AppError('UNAVAILABLE', `Puppet Server ${deps.server.url} cannot be reached`, { cause: error });
+        if (isAppError(error) && error.code !== 'UNAVAILABLE') throw error;
+        const reason = isAppError(error) ? error.message : `Puppet Server ${deps.server.url} cannot be reached`;
+        throw new AppError('UNAVAILABLE', `task ${name} was not run: its current files could not be read (${reason}); the cached copy is not run because it may be an old one`, { cause: error });
       }
+      const cached = tasks.get(name);
+      if (cached && JSON.stringify(cached.details) === JSON.stringify(details)) return;
+      if (cached) log.info({ task: name, sha256: details.files.map((f) => `${f.filename}:${f.sha256}`) }, 'task changed on the Puppet Server; running the new one');
+      tasks.set(name, { details, listed: cached?.listed });
+      publish();
     },
     async details(name) {
       const cached = tasks.get(name);

@@ -7,6 +7,7 @@
  * reply: the task's result (stdout as JSON or as `_output`, exit code, `_error`), or why it could
  * not download or start.
  */
+import { stringifyExact } from '@protos/json-numbers';
 import type { BrokerClient, NodeReply, RpcRequest } from '@proxy/broker/broker-client';
 import { realSleep, type ActionRunner, type RunnerCall, type Sleep } from '@proxy/actions/executions';
 import type { Logger } from '@proxy/logger';
@@ -96,7 +97,8 @@ export function createTaskRunner(deps: TaskRunnerDeps): ActionRunner {
       if (downloaded.length === 0 || call.signal.aborted) return { requestIds };
 
       // 2. run_no_wait: the task starts in the background; its id is this request's id.
-      const input = JSON.stringify(taskInput(plan, call.data));
+      // Exact numbers: Puppet tells an Integer 3 from a Float 3.0.
+      const input = stringifyExact(taskInput(plan, call.data));
       const start = await step(call, 'run_no_wait', { task: plan.task, files: filesJson, input, input_method: plan.inputMethod }, downloaded, Math.min(requestTimeoutMs, left()));
       requestIds.push(start.requestId);
       const running = new Map<string, string>();

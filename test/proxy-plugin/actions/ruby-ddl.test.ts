@@ -12,7 +12,7 @@ describe(parseRubyDdl.name, () => {
   it('reads the rexcheck test agent into the JSON DDL shape the registry takes', () => {
     const ddl = parseRubyDdl(fs.readFileSync(path.resolve(__dirname, '../../fleet/mcollective/plugins/mcollective/agent/rexcheck.ddl'), 'utf8'));
     const spec = parseAgentDdl(ddl, 'ddl_directory');
-    expect([...spec.actions.keys()]).toEqual(['echo', 'multiply', 'uptime', 'reject', 'delay']);
+    expect([...spec.actions.keys()]).toEqual(['echo', 'multiply', 'uptime', 'reject', 'delay', 'types', 'typed']);
     const echo = spec.actions.get('echo')!;
     expect(echo.display).toBe('always');
     expect(echo.inputs.get('message')).toMatchObject({ type: 'string', optional: false, validation: '^[\\w .,:@+-]*$', maxlength: 200 });

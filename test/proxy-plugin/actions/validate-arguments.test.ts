@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createDdlRegistry, loadDdlDirectory } from '@proxy/actions/ddl-registry';
 import { resolveAction, validateArguments } from '@proxy/actions/validate-arguments';
 import { AppError } from '@proxy/errors';
+import { parseExact, stringifyExact } from '@protos/json-numbers';
 import { anAgentSpec, anInput } from '@test/fixtures/agent-ddl';
 
 const shipped = loadDdlDirectory(path.resolve(__dirname, '../../../proxy-plugin/ddl'));
@@ -94,8 +95,44 @@ describe(validateArguments.name, () => {
     expect(error.details).toEqual({ input: 'value', rule: 'required' });
   });
 
-  it('skips the regex when maxlength is 0, as Go Choria does', () => {
-    expect(check(anInput({ type: 'string', validation: '^[a-z]+$', maxlength: 0 }), { value: 'UPPER' })).toEqual({ value: 'UPPER' });
+  it('checks the regex when maxlength is 0, as MCollective does (Go Choria would skip it)', () => {
+    expect(failure(() => check(anInput({ type: 'string', validation: '^[a-z]+$', maxlength: 0 }), { value: 'UPPER' })).details).toEqual({ input: 'value', rule: 'regex' });
+  });
+
+  describe('with arguments read exactly (issue 26)', () => {
+    const exact = (text: string) => parseExact(text);
+
+    it.each([
+      ['integer', '{"value":5.0}', 'the float 5.0'],
+      ['integer', '{"value":5e0}', 'the float 5e0'],
+      ['float', '{"value":2}', 'the integer 2'],
+      ['integer', '{"value":9007199254740993}', 'between -(2^53-1) and 2^53-1'],
+      ['string', '{"value":null}', 'not null'],
+    ])('refuses a %s input given %s, naming what it got', (type, args, words) => {
+      const error = failure(() => check(anInput({ type, optional: true, validation: '.*', maxlength: 10 }), exact(args)));
+      expect(error.details).toEqual({ input: 'value', rule: 'type' });
+      expect(error.message).toContain(words);
+    });
+
+    it.each([
+      ['integer', '{"value":5}', '5'],
+      ['float', '{"value":2.0}', '2.0'],
+      ['float', '{"value":1e-3}', '1e-3'],
+      ['number', '{"value":2.0}', '2.0'],
+      ['number', '{"value":-7}', '-7'],
+    ])('accepts a %s input given %s and keeps the number as written', (type, args, text) => {
+      expect(stringifyExact(check(anInput({ type }), exact(args)).value)).toBe(text);
+    });
+
+    it('refuses a line break against a regex anchored with ^ and $, naming the stricter rule', () => {
+      const error = failure(() => check(anInput({ type: 'string', validation: '^[a-z]+$', maxlength: 20 }), { value: 'abc\nrm -rf' }));
+      expect(error.details).toEqual({ input: 'value', rule: 'regex_newline' });
+      expect(error.message).toContain('stricter than MCollective');
+    });
+
+    it('reads . in a DDL regex as Ruby does: any character but a newline, \\r included', () => {
+      expect(check(anInput({ type: 'string', validation: '^a.b$', maxlength: 20 }), { value: 'a\rb' })).toEqual({ value: 'a\rb' });
+    });
   });
 
   it('accepts any value when the type is any', () => {

@@ -8,7 +8,7 @@ import { aTaskDetails, aTaskFile } from '@test/fixtures/puppet-task';
 const TASK = aTaskDetails({ name: 'mod::task', metadata: { input_method: 'stdin', supports_noop: true, parameters: { message: { type: 'String' } } }, files: [aTaskFile('task.sh')] });
 
 function catalog(task = TASK): TaskCatalog {
-  return { environment: 'production', refreshIfStale: async () => undefined, ensureTask: async () => undefined, details: async () => task, loadedAt: () => 1 };
+  return { environment: 'production', refreshIfStale: async () => undefined, refreshNow: async () => undefined, ensureTask: async () => undefined, details: async () => task, loadedAt: () => 1 };
 }
 
 function setup(task = TASK) {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseExact, stringifyExact } from '@protos/json-numbers';
 import { computeAggregates, shapeOutput } from '@server/jobs/output-shaping';
 
 const outputs = [
@@ -74,5 +75,28 @@ describe(computeAggregates.name, () => {
 
   it('is null when no reply carried the output', () => {
     expect(computeAggregates({ aggregates: [agg('average', 'n')] }, [{}])[0].value).toBeNull();
+  });
+
+  describe('with replies read exactly (issue 26)', () => {
+    const replies = (...texts: string[]) => texts.map((t) => parseExact(t) as Record<string, unknown>);
+    const value = (fn: string, data: Array<Record<string, unknown>>) => stringifyExact(computeAggregates({ aggregates: [agg(fn, 'n')] }, data)[0].value);
+
+    it('adds integers past 2^53 exactly when the function is sum', () => {
+      expect(value('sum', replies('{"n":9007199254740993}', '{"n":1180591620717411303424}'))).toBe('1180600627916666044417');
+    });
+
+    it('keeps a sum of floats a float when it is whole', () => {
+      expect(value('sum', replies('{"n":1.5}', '{"n":1.5}', '{"n":0.0}'))).toBe('3.0');
+    });
+
+    it('counts 0.0 and 0 apart when the function is summary, as Ruby keys them', () => {
+      expect(JSON.parse(value('summary', replies('{"n":0.0}', '{"n":0}', '{"n":0.0}')))).toEqual({ '0.0': 2, '0': 1 });
+    });
+
+    it('averages integers to an integer when they divide evenly and to a float otherwise', () => {
+      expect(value('average', replies('{"n":2}', '{"n":4}'))).toBe('3');
+      expect(value('average', replies('{"n":1}', '{"n":2}'))).toBe('1.5');
+      expect(value('average', replies('{"n":2.0}', '{"n":4.0}'))).toBe('3.0');
+    });
   });
 });

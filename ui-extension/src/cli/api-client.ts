@@ -1,3 +1,5 @@
+import { LosslessNumber, parse, stringify } from 'lossless-json';
+
 import { CliError, EXIT } from './exit-codes';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -23,6 +25,15 @@ export interface ApiClient {
   /** A raw body with its own content type (the YAML inventory import). */
   send<T>(method: string, path: string, body: string, contentType: string): Promise<T>;
   readonly baseUrl: string;
+}
+
+/**
+ * A number of an API answer: a plain JS number when that prints back the same text (ids, counts),
+ * else its exact text (reply data such as 0.0, 1.0e+20 or 2^70), so `--json` prints what came.
+ */
+function exactWhereNeeded(text: string): unknown {
+  const n = Number(text);
+  return String(n) === text ? n : new LosslessNumber(text);
 }
 
 /** The query string, leaving out unset values. */
@@ -54,7 +65,7 @@ export function createApiClient(options: { url: string; user?: string; secret?: 
     let body: unknown = undefined;
     if (text !== '') {
       try {
-        body = JSON.parse(text);
+        body = parse(text, null, exactWhereNeeded);
       } catch {
         if (!res.ok) throw new ApiError(res.status, 'UNKNOWN', text.slice(0, 500));
         throw new CliError(EXIT.SERVER, `${method} ${path}: the server answered something that is not JSON (HTTP ${res.status})`);
@@ -70,8 +81,9 @@ export function createApiClient(options: { url: string; user?: string; secret?: 
   return {
     baseUrl: base,
     get: (path, query, opts) => call('GET', `${path}${queryString(query)}`, { signal: opts?.signal }),
-    post: (path, body) => call('POST', path, { body: JSON.stringify(body ?? {}), contentType: 'application/json' }),
-    put: (path, body) => call('PUT', path, { body: JSON.stringify(body ?? {}), contentType: 'application/json' }),
+    // lossless-json's stringify: typed arguments hold numbers as their text (`2.0` stays a float).
+    post: (path, body) => call('POST', path, { body: stringify(body ?? {}), contentType: 'application/json' }),
+    put: (path, body) => call('PUT', path, { body: stringify(body ?? {}), contentType: 'application/json' }),
     delete: (path) => call('DELETE', path),
     send: (verb, path, body, contentType) => call(verb, path, { body, contentType }),
   };

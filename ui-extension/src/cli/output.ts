@@ -1,5 +1,7 @@
 import type { Writable } from 'node:stream';
 
+import { isLosslessNumber, stringify } from 'lossless-json';
+
 /** Where a command writes: stdout for results, stderr for progress and errors. */
 export interface Io {
   out: Writable & { isTTY?: boolean; columns?: number };
@@ -15,7 +17,8 @@ export function writeLine(stream: Writable, text = ''): void {
 
 /** The API's JSON as it came (pretty-printed): `--json` output parses back to the API's answer. */
 export function printJson(io: Io, value: unknown): void {
-  writeLine(io.out, JSON.stringify(value, null, 2));
+  // lossless-json: reply data keeps the numbers the API sent (0.0, 2^70; api-client.ts).
+  writeLine(io.out, stringify(value, null, 2) ?? 'null');
 }
 
 export type Column<T> = readonly [header: string, value: (row: T) => unknown];
@@ -23,7 +26,8 @@ export type Column<T> = readonly [header: string, value: (row: T) => unknown];
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (Array.isArray(value)) return value.map(cell).join(',');
-  if (typeof value === 'object') return JSON.stringify(value);
+  if (isLosslessNumber(value)) return value.value;
+  if (typeof value === 'object') return stringify(value) ?? '';
   return String(value);
 }
 

@@ -89,6 +89,11 @@ export function buildServices(ctx: ServiceContext) {
   const proxySync = createProxySyncService({
     store: inventoryStore,
     listNodes: ctx.listNodes ?? (async () => { throw new AppError('FAILED_PRECONDITION', 'no proxy client is configured to list nodes'); }),
+    // `namespaces` and `proxyClient` are defined below; read at call time.
+    refreshAgents: async (url) => {
+      await proxyClient.listAgents(url, { refresh: true });
+      namespaces.invalidate();
+    },
     clock: ctx.clock,
     logger: ctx.logger.child({ component: 'proxy-sync' }),
   });

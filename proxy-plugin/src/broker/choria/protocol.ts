@@ -7,6 +7,7 @@
 import { createHash, createPrivateKey, createPublicKey, KeyObject, randomUUID, sign, verify, X509Certificate } from 'node:crypto';
 
 import type { FactFilter, RequestFilter } from '../broker-client';
+import { isIntegerNumber, parseExact, stringifyExact, toPlainNumbers } from '@protos/json-numbers';
 
 export const TRANSPORT_PROTOCOL = 'choria:transport:1';
 export const SECURE_REQUEST_PROTOCOL = 'choria:secure:request:1';
@@ -97,6 +98,8 @@ export interface McorpcReplyBody {
   statuscode: number;
   statusmsg: string;
   data: Record<string, unknown>;
+  /** The data with every number as the node wrote it (decodeMcorpcReply sets it). */
+  dataJson?: string;
 }
 
 export type SecurityOptions = { mode: 'insecure' } | { mode: 'x509'; certPem: string; keyPem: string };
@@ -239,7 +242,8 @@ export function encodeRequest(input: EncodeRequestInput, signer: RequestSigner):
 }
 
 export function encodeMcorpcRequest(body: McorpcRequestBody): string {
-  return JSON.stringify({ agent: body.agent, action: body.action, data: body.data ?? {} });
+  // Exact numbers: a Ruby node reads `2.0` as a Float and `2` as an Integer.
+  return stringifyExact({ agent: body.agent, action: body.action, data: body.data ?? {} });
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -395,17 +399,23 @@ export function decodeReply(payload: Uint8Array | string): DecodedReply {
 
 /**
  * Tolerates Ruby nodes (no `action`) and Go agents that set data to nil, which serialises as the JSON
- * string "{}" rather than an object.
+ * string "{}" rather than an object. The data's numbers keep their text (`dataJson`): a node's 0.0
+ * or 2^70 is stored as sent (issue 26).
  */
 export function decodeMcorpcReply(message: string): McorpcReplyBody {
-  const body = parseJson(message, 'mcorpc reply');
-  if (!isObject(body) || typeof body.statuscode !== 'number') throw new ProtocolError('not an mcorpc reply');
+  let body: unknown;
+  try {
+    body = parseExact(message);
+  } catch (cause) {
+    throw new ProtocolError(`mcorpc reply is not JSON: ${(cause as Error).message}`);
+  }
+  if (!isObject(body) || !isIntegerNumber(body.statuscode)) throw new ProtocolError('not an mcorpc reply');
   let data: Record<string, unknown> = {};
   if (isObject(body.data)) data = body.data;
   else if (typeof body.data === 'string') {
     const inner = (() => {
       try {
-        return JSON.parse(body.data as string) as unknown;
+        return parseExact(body.data as string);
       } catch {
         return undefined;
       }
@@ -414,9 +424,10 @@ export function decodeMcorpcReply(message: string): McorpcReplyBody {
   }
   return {
     action: typeof body.action === 'string' ? body.action : undefined,
-    statuscode: body.statuscode,
+    statuscode: Number(body.statuscode),
     statusmsg: typeof body.statusmsg === 'string' ? body.statusmsg : '',
-    data,
+    data: toPlainNumbers(data) as Record<string, unknown>,
+    dataJson: stringifyExact(data),
   };
 }
 

@@ -11,9 +11,13 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 
+import { isIntegerNumber, isJsonNumber } from '@protos/json-numbers';
+
 import type { FactFilter, RequestFilter } from '../broker-client';
 import { parseCompoundFilter, type CompoundCallstack } from './compound-filter';
-import { marshalDump, marshalLoad, rubyFloat, symbolHash, toPlain } from './ruby-marshal';
+import { MarshalFormatError, readMarshal, type RubyValue } from './marshal-reader';
+import { rubyToJson, rubyToS } from './ruby-json';
+import { marshalDump, marshalLoad, rubyFloat, symbolHash } from './ruby-marshal';
 
 /** The discovery agent's request and reply bodies (mc discovery method). */
 export const DISCOVERY_AGENT = 'discovery';
@@ -77,7 +81,13 @@ export interface RpcBodyInput {
   inputTypes?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A JSON value as the Ruby value `mco rpc` would send: a number written with a fraction or an
+ * exponent (`2.0`, `1e3`) is a Float, one without is an Integer; a JS number (not parsed exactly)
+ * is a Float when the DDL says float or when it is not whole.
+ */
 function rubyValue(value: unknown, type: string | undefined): unknown {
+  if (isJsonNumber(value)) return isIntegerNumber(value) ? Number(value.value) : rubyFloat(Number(value.value));
   if (typeof value === 'number' && (type === 'float' || (type === 'number' && !Number.isInteger(value)))) return rubyFloat(value);
   if (Array.isArray(value)) return value.map((v) => rubyValue(v, undefined));
   if (value !== null && typeof value === 'object') {
@@ -177,13 +187,23 @@ function loadBody(body: Uint8Array, what: string): unknown {
   }
 }
 
+/** A reply body keeps its Ruby types (exact Integers, Floats, Time, ...): see marshal-reader.ts. */
+function loadReplyBody(body: Uint8Array): RubyValue {
+  try {
+    return readMarshal(body);
+  } catch (cause) {
+    if (cause instanceof MarshalFormatError) throw new McollectiveProtocolError(`reply body is not Ruby Marshal data: ${cause.message}`);
+    throw cause;
+  }
+}
+
 export interface DecodedReply {
   senderid: string;
   requestid: string;
   senderagent: string;
   msgtime: number;
-  /** `pong` from discovery, or the SimpleRPC reply Hash (still Ruby-shaped; see decodeRpcReply). */
-  body: unknown;
+  /** `pong` from discovery, or the SimpleRPC reply Hash, as Ruby values (see decodeRpcReply). */
+  body: RubyValue;
 }
 
 /** Decodes a reply and checks its psk hash; throws McollectiveProtocolError when either fails. */
@@ -194,25 +214,37 @@ export function decodeReply(payload: Uint8Array, psk: string): DecodedReply {
     requestid: asText(envelope.requestid),
     senderagent: asText(envelope.senderagent),
     msgtime: Number(envelope.msgtime),
-    body: loadBody(body, 'reply'),
+    body: loadReplyBody(body),
   };
 }
 
 export interface RpcReply {
   statuscode: number;
   statusmsg: string;
+  /** The data as JS values (numbers as doubles), for the proxy's own use (inventory, tasks). */
   data: Record<string, unknown>;
+  /** The data as `mco rpc --json` prints it, exact: what is stored and served (ruby-json.ts). */
+  dataJson: string;
 }
 
-/** The SimpleRPC reply `{:statuscode, :statusmsg, :data}` as plain JSON-friendly values. */
-export function decodeRpcReply(body: unknown): RpcReply {
-  if (!isRecord(body) || typeof body.statuscode !== 'number') throw new McollectiveProtocolError('reply body is not a SimpleRPC reply');
-  const data = toPlain(body.data);
-  return { statuscode: body.statuscode, statusmsg: asText(body.statusmsg), data: isRecord(data) ? data : {} };
+function member(hash: Extract<RubyValue, { kind: 'hash' }>, name: string): RubyValue | undefined {
+  return hash.entries.find(([key]) => key !== null && typeof key === 'object' && (key.kind === 'symbol' || key.kind === 'string') && rubyToS(key) === name)?.[1];
 }
 
-export function isDiscoveryReply(body: unknown): boolean {
-  return asText(body) === DISCOVERY_REPLY;
+/** The SimpleRPC reply `{:statuscode, :statusmsg, :data}`: its data as exact JSON text and as JS values. */
+export function decodeRpcReply(body: RubyValue): RpcReply {
+  const statuscode = body !== null && typeof body === 'object' && body.kind === 'hash' ? member(body, 'statuscode') : undefined;
+  if (body === null || typeof body !== 'object' || body.kind !== 'hash' || statuscode === null || typeof statuscode !== 'object' || statuscode?.kind !== 'integer') {
+    throw new McollectiveProtocolError('reply body is not a SimpleRPC reply');
+  }
+  const data = member(body, 'data');
+  const dataJson = data !== null && typeof data === 'object' && data.kind === 'hash' ? rubyToJson(data) : '{}';
+  const statusmsg = member(body, 'statusmsg');
+  return { statuscode: Number(statuscode.value), statusmsg: statusmsg === undefined ? '' : rubyToS(statusmsg), data: JSON.parse(dataJson) as Record<string, unknown>, dataJson };
+}
+
+export function isDiscoveryReply(body: RubyValue): boolean {
+  return body !== null && typeof body === 'object' && body.kind === 'string' && rubyToS(body) === DISCOVERY_REPLY;
 }
 
 /* ---- the node side: what mcollectived does, for test doubles of a node (never used by the proxy) ---- */
@@ -262,7 +294,7 @@ export function encodeReply(input: EncodeReplyInput): Uint8Array {
   );
 }
 
-export function encodeRpcReplyBody(reply: RpcReply): Uint8Array {
+export function encodeRpcReplyBody(reply: Omit<RpcReply, 'dataJson'>): Uint8Array {
   return marshalDump(symbolHash({ statuscode: reply.statuscode, statusmsg: reply.statusmsg, data: symbolHash(reply.data) }));
 }
 

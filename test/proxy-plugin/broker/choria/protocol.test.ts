@@ -157,6 +157,7 @@ describe('choria protocol v1', () => {
         statuscode: 0,
         statusmsg: 'OK',
         data: { output: '', epoch: '0', arch: 'amd64', ensure: '1.22.1-9', version: '1.22.1', provider: 'apt', name: 'nginx', release: '9' },
+        dataJson: '{"output":"","epoch":"0","arch":"amd64","ensure":"1.22.1-9","version":"1.22.1","provider":"apt","name":"nginx","release":"9"}',
       });
     });
 
@@ -181,7 +182,18 @@ describe('choria protocol v1', () => {
         statuscode: 0,
         statusmsg: 'OK',
         data: {},
+        dataJson: '{}',
       });
+    });
+
+    it('keeps every number of the data as the node wrote it when it is a float, past 2^53 or past 2^64', () => {
+      const reply = decodeMcorpcReply('{"statuscode":0,"statusmsg":"OK","data":{"zero":0.0,"exact":9007199254740993,"huge":1180591620717411303424,"e":1.5e3,"list":[1.0,-0.0]}}');
+      expect(reply.dataJson).toBe('{"zero":0.0,"exact":9007199254740993,"huge":1180591620717411303424,"e":1.5e3,"list":[1.0,-0.0]}');
+      expect(reply.data).toEqual({ zero: 0, exact: 9007199254740992, huge: 2 ** 70, e: 1500, list: [1, -0] });
+    });
+
+    it('keeps the numbers exact when a node sends its data as a JSON string', () => {
+      expect(decodeMcorpcReply('{"statuscode":1,"statusmsg":"x","data":"{\\"n\\":2.50}"}').dataJson).toBe('{"n":2.50}');
     });
   });
 });

@@ -39,10 +39,13 @@ describe(decodeReply.name, () => {
     const reply = decodeReply(vector, 'vectorpsk');
     expect(reply).toMatchObject({ senderid: 'web-01.mco.test', requestid: '0123456789abcdef0123456789abcdef', senderagent: 'rpcutil' });
     expect(Number.isInteger(reply.msgtime) && reply.msgtime > 2 ** 30).toBe(true);
+    // A Struct is written as its to_s, as the json gem (and so `mco rpc --json`) writes it.
+    const times = '#<struct Process::Tms utime=0.08, stime=0.09, cutime=0, cstime=0>';
     expect(decodeRpcReply(reply.body)).toEqual({
       statuscode: 0,
       statusmsg: 'OK',
-      data: { pong: 1796034033, times: { utime: 0.08, stime: 0.09, cutime: 0, cstime: 0 }, name: 'café', list: ['a', 'b'], ratio: 1.5, none: null, facts: { osfamily: 'Debian' } },
+      data: { pong: 1796034033, times, name: 'café', list: ['a', 'b'], ratio: 1.5, none: null, facts: { osfamily: 'Debian' } },
+      dataJson: `{"pong":1796034033,"times":"${times}","name":"café","list":["a","b"],"ratio":1.5,"none":null,"facts":{"osfamily":"Debian"}}`,
     });
   });
 
@@ -114,6 +117,6 @@ describe(encodeReply.name, () => {
   it('round-trips through decodeReply when the hash is the psk hash of the body', () => {
     const body = encodeRpcReplyBody({ statuscode: 1, statusmsg: 'aborted', data: { reason: 'x' } });
     const payload = encodeReply({ senderid: 'n1', requestid: 'r'.repeat(32), senderagent: 'rexcheck', msgtime: 5, body, hash: pskHash(body, 'k') });
-    expect(decodeRpcReply(decodeReply(payload, 'k').body)).toEqual({ statuscode: 1, statusmsg: 'aborted', data: { reason: 'x' } });
+    expect(decodeRpcReply(decodeReply(payload, 'k').body)).toEqual({ statuscode: 1, statusmsg: 'aborted', data: { reason: 'x' }, dataJson: '{"reason":"x"}' });
   });
 });

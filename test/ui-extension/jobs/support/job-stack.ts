@@ -74,17 +74,24 @@ export interface JobApp {
 
 export interface JobAppOptions {
   dataSource: DataSource;
-  proxies: JobProxyClient & { listAgents(url: string): Promise<AgentDdl__Output[]> };
+  proxies: JobProxyClient & { listAgents(url: string, options?: { refresh?: boolean }): Promise<AgentDdl__Output[]>; listNodes?(url: string): Promise<Array<{ identity: string; facts: Record<string, string>; classes: string[]; agents: string[] }>> };
   instanceId?: string;
   /** PuppetDB for pql targeting and the PuppetDB sync. */
   puppetdb?: PuppetDbClient;
+}
+
+/** As server.ts wires it: a proxy refresh lists the proxy's nodes through the same client. */
+function listNodesOf(proxies: JobAppOptions['proxies']) {
+  const { listNodes } = proxies;
+  if (!listNodes) return undefined;
+  return async (url: string) => (await listNodes.call(proxies, url)).map((n) => ({ identity: n.identity, facts: n.facts, classes: n.classes, agents: n.agents }));
 }
 
 /** The real app (createApp over buildServices) on the given database, with the jobs feature started. */
 export async function startJobApp(options: JobAppOptions): Promise<JobApp> {
   const logger = silentLogger();
   const config = loadConfig({ env: {}, overrides: { 'admin.password': ADMIN_PASSWORD, 'admin.password_file': '/dev/null' } });
-  const services = buildServices({ config, dataSource: options.dataSource, logger, clock: () => new Date(), proxyClient: options.proxies, validateArguments: validateJobArguments, instanceId: options.instanceId, puppetdb: options.puppetdb });
+  const services = buildServices({ config, dataSource: options.dataSource, logger, clock: () => new Date(), proxyClient: options.proxies, validateArguments: validateJobArguments, instanceId: options.instanceId, puppetdb: options.puppetdb, listNodes: listNodesOf(options.proxies) });
   await services.auth.ensureAdmin({ password: ADMIN_PASSWORD, passwordFile: '/dev/null' });
   services.jobs.start();
   const app = createApp({ services, logger, exposeStack: true });

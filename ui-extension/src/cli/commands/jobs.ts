@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { splitKeyValue, typeInputText } from '@common/input-typing';
 import type { DdlInputDto } from '@common/inventory';
 import type { Job, JobEventsPage, JobHost, JobStatus, Namespace, RemoteAction, Targeting } from '@common/jobs';
 import type { ApiClient } from '../api-client';
@@ -66,31 +67,11 @@ async function targeting(api: ApiClient, opts: TargetOptions, required: boolean)
   return { host_ids: ids };
 }
 
-/** One `key=value` typed by the action's DDL: numbers, booleans, lists and hashes are JSON. */
+/** One `key=value` typed by the action's DDL exactly as `mco rpc` types it (common/input-typing.ts). */
 function argumentValue(key: string, raw: string, input: DdlInputDto | undefined): unknown {
-  const type = input?.type ?? 'string';
-  const json = () => {
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      throw new CliError(EXIT.USAGE, `argument ${key}: must be JSON for a ${type} input (got ${JSON.stringify(raw)})`);
-    }
-  };
-  switch (type) {
-    case 'integer':
-    case 'number':
-    case 'float':
-      if (raw.trim() === '' || Number.isNaN(Number(raw))) throw new CliError(EXIT.USAGE, `argument ${key}: must be a number (got ${JSON.stringify(raw)})`);
-      return Number(raw);
-    case 'boolean':
-      if (!['true', 'false', 'yes', 'no', '1', '0'].includes(raw.toLowerCase())) throw new CliError(EXIT.USAGE, `argument ${key}: must be true or false (got ${JSON.stringify(raw)})`);
-      return ['true', 'yes', '1'].includes(raw.toLowerCase());
-    case 'array':
-    case 'hash':
-      return json();
-    default:
-      return raw;
-  }
+  const typed = typeInputText(input?.type ?? 'string', raw);
+  if (!typed.ok) throw new CliError(EXIT.USAGE, `argument ${key}: ${typed.message}`);
+  return typed.value;
 }
 
 async function parseArguments(api: ApiClient, namespace: string, action: string, pairs: string[]): Promise<Record<string, unknown>> {
@@ -106,10 +87,9 @@ async function parseArguments(api: ApiClient, namespace: string, action: string,
     if ((error as CliError).exitCode !== EXIT.USAGE) throw error;
   }
   for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new CliError(EXIT.USAGE, `argument ${JSON.stringify(pair)}: must be key=value`);
-    const key = pair.slice(0, eq);
-    out[key] = argumentValue(key, pair.slice(eq + 1), inputs.find((i) => i.name === key));
+    const split = splitKeyValue(pair);
+    if (!split) throw new CliError(EXIT.USAGE, `argument ${JSON.stringify(pair)}: must be key=value with a key and a value, as mco rpc takes them`);
+    out[split.key] = argumentValue(split.key, split.value, inputs.find((i) => i.name === split.key));
   }
   return out;
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { refuseDeepJson } from './body-limits';
 import { errorHandler } from './error-handler';
+import { keepRawBody } from './exact-json';
 import { requestContext } from './request-context';
 import { securityHeaders } from './security-headers';
 import { createAuthenticatedRoutes } from './routes/index';
@@ -52,7 +53,15 @@ export function createApp(options: AppOptions): Express {
   }
   // Load balancer checks: before body parsing and authentication, which they need neither of.
   app.use(createHealthRoutes(options.services.status));
-  app.use(express.json({ limit: '5mb', verify: refuseDeepJson }));
+  // refuseDeepJson: a body nested past the limit is refused before it is parsed (body-limits.ts);
+  // keepRawBody: job arguments are read again with exact numbers (exact-json.ts).
+  app.use(express.json({
+    limit: '5mb',
+    verify: (req, res, body) => {
+      refuseDeepJson(req, res, body);
+      keepRawBody(req, res, body);
+    },
+  }));
   const auth = createAuthenticator(options.services.auth, options.services.sessions, { secureCookie: options.secureCookies ?? false });
   app.use(auth.initialize());
 

@@ -37,6 +37,11 @@ export interface ProxySyncService {
 export interface ProxySyncDeps {
   store: InventoryStore;
   listNodes: ListNodes;
+  /**
+   * Asks a proxy to read its catalogs again (its Puppet Tasks) and forgets the cached agent lists:
+   * part of a refresh, so a task changed on the Puppet Server shows at once. Optional for tests.
+   */
+  refreshAgents?: (proxyUrl: string) => Promise<void>;
   clock: () => Date;
   logger: Logger;
   /** Fact naming a new host's hostgroup by title (`base/web`); unknown titles are ignored. */
@@ -93,6 +98,14 @@ export function createProxySyncService(deps: ProxySyncDeps): ProxySyncService {
       requirePermission(user, 'manage_inventory', 'refreshing a smart proxy');
       const proxy = await store.smartProxies.findByIdOrName(idOrName, hostScope(user, 'view_smart_proxies'));
       if (!proxy) throw new AppError('NOT_FOUND', `smart proxy not found by id or name '${idOrName}'`);
+      if (deps.refreshAgents) {
+        try {
+          await deps.refreshAgents(proxy.url);
+        } catch (error) {
+          // The node sync below says whether the proxy answers; a catalog that could not be read again stays as it was.
+          log.warn({ proxy: proxy.name, err: error }, 'proxy catalog refresh failed');
+        }
+      }
       return sync(proxy);
     },
 

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
 
+import { isJsonNumber } from '@protos/json-numbers';
+
 /**
  * JSON with object keys sorted at every depth, so `{a:1,b:2}` and `{b:2,a:1}` are the same stored
  * action. Array order is kept: it is meaningful for list inputs.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  // A number as the user wrote it: `2.0` for a float input must reach the node as a Float.
+  if (isJsonNumber(value)) return value.value;
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)

@@ -3,6 +3,7 @@ import type { CancelResponse__Output } from '@protos/generated/rex/proxy/v1/Canc
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
+import { parseExact, stringifyExact } from '@protos/json-numbers';
 import { AppError, isAppError, isDatabaseUnavailable } from '../errors';
 import type { Logger } from '../logger';
 import type { HostSlots } from './host-slots';
@@ -185,9 +186,9 @@ export function createJobDispatcher(options: DispatcherOptions) {
   async function finish(entity: JobInvocationEntity, action: DdlAction__Output, writer: ResultWriter, job: RunningJob): Promise<void> {
     const counts = writer.counts();
     const state = finalJobState(counts, job.cancelled) ?? 'failed';
-    const aggregates = action.aggregates?.length ? computeAggregates(action, (await repo.succeededData(entity.id)).map((d) => JSON.parse(d) as Record<string, unknown>)) : [];
+    const aggregates = action.aggregates?.length ? computeAggregates(action, (await repo.succeededData(entity.id)).map((d) => parseExact(d) as Record<string, unknown>)) : [];
     const now = options.clock();
-    await repo.updateJob(entity.id, { state, finishedAt: now, aggregates: JSON.stringify(aggregates), leaseOwner: null, leaseExpiresAt: null }, now, ['queued', 'running']);
+    await repo.updateJob(entity.id, { state, finishedAt: now, aggregates: stringifyExact(aggregates), leaseOwner: null, leaseExpiresAt: null }, now, ['queued', 'running']);
     options.waiters.notify(entity.id);
     logger.info({ jobId: entity.id, state, counts }, 'job finished');
   }

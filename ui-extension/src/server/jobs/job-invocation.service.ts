@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type {
+  AggregateResult,
   CreateJobRequest,
   HostCounts,
   HostState,
@@ -15,6 +16,7 @@ import type {
 } from '@common/jobs';
 import { FINAL_JOB_STATES } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
+import { parseExact } from '@protos/json-numbers';
 import { actionScope, coversAction, hostScope, requirePermission, type CurrentUser, type HostScope } from '../auth/abilities';
 import { jobScopeSql } from '../auth/scope-sql';
 import { auditContext, type AuditEntry } from '../audit/audit.service';
@@ -266,14 +268,14 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       parent_id: job.parentId,
       namespace: action.namespace,
       action: action.action,
-      arguments: JSON.parse(action.arguments) as Record<string, unknown>,
+      arguments: parseExact(action.arguments) as Record<string, unknown>,
       targeting: storedTargeting(job),
       description: job.description,
       owner: job.owner,
       concurrency_level: job.concurrencyLevel,
       batch_size: job.batchSize,
       timeout: job.timeoutS,
-      aggregates: job.aggregates ? JSON.parse(job.aggregates) : null,
+      aggregates: job.aggregates ? (parseExact(job.aggregates) as AggregateResult[]) : null,
       created_at: job.createdAt.toISOString(),
       started_at: iso(job.startedAt),
       finished_at: iso(job.finishedAt),
@@ -284,7 +286,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
   }
 
   function toJobHost(row: JobHostEntity, ddl: DdlAction__Output): JobHost {
-    const data = row.data ? (JSON.parse(row.data) as Record<string, unknown>) : null;
+    // Exact numbers (issue 26): the routes write them back as the node sent them (http/exact-json.ts).
+    const data = row.data ? (parseExact(row.data) as Record<string, unknown>) : null;
     return {
       host_id: row.hostId,
       host_name: row.hostName,
@@ -698,7 +701,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
           id: r.action.id,
           namespace: r.action.namespace,
           action: r.action.action,
-          arguments: JSON.parse(r.action.arguments) as Record<string, unknown>,
+          arguments: parseExact(r.action.arguments) as Record<string, unknown>,
           run_count: r.runCount,
           last_run_at: iso(r.lastRunAt),
           created_at: r.action.createdAt.toISOString(),

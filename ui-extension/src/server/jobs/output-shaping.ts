@@ -1,5 +1,6 @@
 import type { AggregateResult, ShapedOutput } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
+import { INTEGER_LITERAL, JsonNumber, numberText, stringifyExact } from '@protos/json-numbers';
 
 /**
  * The DDL outputs to show for one host, as MCollective's `rpcclient` prints them: `display` says
@@ -21,14 +22,29 @@ export function shapeOutput(action: Pick<DdlAction__Output, 'display' | 'outputs
   return [...declared.filter((o) => o.value !== undefined), ...extra];
 }
 
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return undefined;
+type Addend = { integer: bigint } | { float: number };
+
+/** A reply value as a number to add: its exact text decides integer (bigint) or float. */
+function toAddend(value: unknown): Addend | undefined {
+  const text = numberText(value) ?? (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? value.trim() : undefined);
+  if (text === undefined) return undefined;
+  if (INTEGER_LITERAL.test(text)) return { integer: BigInt(text) };
+  const n = Number(text);
+  return Number.isFinite(n) ? { float: n } : undefined;
+}
+
+/** An aggregate number as JSON writes it: integers exact at any size, floats keep their `.0`. */
+function aggregateNumber(value: Addend): number | JsonNumber {
+  if ('integer' in value) {
+    const n = Number(value.integer);
+    return Number.isSafeInteger(n) ? n : new JsonNumber(value.integer.toString());
+  }
+  return Number.isInteger(value.float) && Number.isFinite(value.float) && Math.abs(value.float) < 1e21 ? new JsonNumber(`${value.float}.0`) : value.float;
 }
 
 function summaryKey(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  return numberText(value) ?? stringifyExact(value);
 }
 
 /**
@@ -58,7 +74,7 @@ function toBoolean(value: unknown): boolean | undefined {
  * The DDL's aggregate functions over the replies with statuscode 0 (MCollective's aggregate plugins
  * only see successful replies). summary counts each distinct value (array elements each count);
  * boolean_summary counts true and false under the DDL's labels, skipping other values; sum and
- * average take numeric values and skip the rest. These are every function of MCollective 2.12's
+ * average take numeric values and skip the rest, reading each reply's numbers exactly as stored. These are every function of MCollective 2.12's
  * aggregate plugins and of the DDLs shipped in proxy-plugin/ddl.
  */
 export function computeAggregates(action: Pick<DdlAction__Output, 'aggregates'>, replies: Iterable<Record<string, unknown>>): AggregateResult[] {
@@ -67,7 +83,10 @@ export function computeAggregates(action: Pick<DdlAction__Output, 'aggregates'>,
     output: a.output,
     labels: a.function === 'boolean_summary' ? booleanLabels(a.args_json) : undefined,
     summary: {} as Record<string, number>,
-    sum: 0,
+    // Integers add up exactly (Ruby's Integer has no limit); one float makes the sum a float, as in Ruby.
+    integerSum: 0n,
+    floatSum: 0,
+    anyFloat: false,
     n: 0,
   }));
   if (states.length === 0) return [];
@@ -84,17 +103,31 @@ export function computeAggregates(action: Pick<DdlAction__Output, 'aggregates'>,
         const b = toBoolean(value);
         if (b !== undefined) count(s.summary, b ? s.labels.true : s.labels.false);
       } else {
-        const n = toNumber(value);
-        if (n === undefined) continue;
-        s.sum += n;
+        const addend = toAddend(value);
+        if (addend === undefined) continue;
+        if ('integer' in addend) s.integerSum += addend.integer;
+        else {
+          s.floatSum += addend.float;
+          s.anyFloat = true;
+        }
         s.n += 1;
       }
     }
   }
   return states.map((s) => {
     if (s.fn === 'summary' || s.fn === 'boolean_summary') return { function: s.fn, output: s.output, value: s.summary };
-    if (s.fn === 'sum') return { function: s.fn, output: s.output, value: s.n === 0 ? null : s.sum };
-    if (s.fn === 'average') return { function: s.fn, output: s.output, value: s.n === 0 ? null : s.sum / s.n };
+    const sum: Addend = s.anyFloat ? { float: Number(s.integerSum) + s.floatSum } : { integer: s.integerSum };
+    // JsonNumbers where a JS number would print differently; stored and served with stringifyExact.
+    if (s.fn === 'sum') return { function: s.fn, output: s.output, value: s.n === 0 ? null : (aggregateNumber(sum) as number) };
+    if (s.fn === 'average') {
+      if (s.n === 0) return { function: s.fn, output: s.output, value: null };
+      // Integers that divide evenly stay an integer; otherwise the mean is a float (Ruby's average
+      // plugin would divide integers with truncation: 3 / 2 = 1, which no one reading a mean expects).
+      let mean: Addend;
+      if ('integer' in sum) mean = sum.integer % BigInt(s.n) === 0n ? { integer: sum.integer / BigInt(s.n) } : { float: Number(sum.integer) / s.n };
+      else mean = { float: sum.float / s.n };
+      return { function: s.fn, output: s.output, value: aggregateNumber(mean) as number };
+    }
     // Unknown aggregate plugins (custom Ruby ones) cannot run here; say so instead of guessing.
     return { function: s.fn, output: s.output, value: null };
   });

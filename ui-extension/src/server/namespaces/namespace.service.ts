@@ -18,7 +18,8 @@ export interface NamespaceProxy {
 export interface NamespaceServiceDeps {
   /** `listIn` gives the proxies of a view_smart_proxies scope; without it a limited user sees no proxy ids. */
   smartProxies: { list(): Promise<NamespaceProxy[]>; listIn?(scope: HostScope): Promise<Array<{ id: number }>> };
-  proxies: { listAgents(url: string): Promise<AgentDdl__Output[]> };
+  /** `refresh`: the proxy reads its catalogs again first (a proxy refresh). */
+  proxies: { listAgents(url: string, options?: { refresh?: boolean }): Promise<AgentDdl__Output[]> };
   clock: () => Date;
   logger: Logger;
   /** How long one proxy's agent list is reused; DDLs change only when a proxy is redeployed. */

@@ -53,7 +53,8 @@ export function fromGrpcError(error: unknown, proxyUrl: string): AppError {
 export interface ProxyClients {
   /** `deadlineMs` overrides proxies.deadline_ms (the health monitor's short checks). */
   getInfo(url: string, options?: { deadlineMs?: number }): Promise<ProxyInfo__Output>;
-  listAgents(url: string): Promise<AgentDdl__Output[]>;
+  /** `refresh` asks the proxy to read its catalogs (Puppet Tasks) again first, as a proxy refresh does. */
+  listAgents(url: string, options?: { refresh?: boolean }): Promise<AgentDdl__Output[]>;
   listNodes(url: string): Promise<Node__Output[]>;
   execute(url: string, request: ExecuteRequest, onEvent: (event: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void>;
   getResults(url: string, request: { execution_id: string; after_sequence: number; follow: boolean }, onEvent: (event: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void>;
@@ -183,7 +184,7 @@ export function createProxyClients(options: ProxyClientOptions): ProxyClients {
 
   return {
     getInfo: (url, call) => unary(url, (c, done) => c.GetInfo({}, metadata(), { deadline: call?.deadlineMs ? new Date(Date.now() + call.deadlineMs) : deadline() }, done)),
-    listAgents: (url) => unary(url, (c, done) => c.ListAgents({}, metadata(), { deadline: deadline() }, (error, value) => done(error, value?.agents ?? []))),
+    listAgents: (url, options) => unary(url, (c, done) => c.ListAgents({ refresh: options?.refresh === true }, metadata(), { deadline: deadline() }, (error, value) => done(error, value?.agents ?? []))),
     cancel: (url, executionId) => unary(url, (c, done) => c.Cancel({ execution_id: executionId }, metadata(), { deadline: deadline() }, done)),
 
     listNodes(url) {

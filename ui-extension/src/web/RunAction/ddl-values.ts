@@ -1,3 +1,5 @@
+import { parse } from 'lossless-json';
+import { typeInputText } from '@common/input-typing';
 import type { DdlInputDto } from '@common/inventory';
 
 /** Form values by input name: text for text-like inputs, boolean for checkboxes. */
@@ -29,9 +31,10 @@ export function initialValues(inputs: DdlInputDto[], args: Record<string, unknow
 }
 
 /**
- * Turns form values into job arguments by the DDL types. Optional inputs left empty are left out
- * (the DDL default applies on the server). Text that does not parse is sent as text, so the
- * server's DDL check answers with its own message; only required-but-empty is caught here.
+ * Turns form values into job arguments by the DDL types, numbers by `mco rpc`'s rules and kept
+ * exact (send them with lossless-json's stringify). Optional inputs left empty are left out (the
+ * DDL default applies on the server). Number text `mco rpc` would not read is a problem here; other
+ * text is sent as text, so the server's DDL check answers with its own message.
  */
 export function toArguments(inputs: DdlInputDto[], values: DdlValues): { args: Record<string, unknown>; problems: Record<string, string> } {
   const args: Record<string, unknown> = {};
@@ -48,10 +51,15 @@ export function toArguments(inputs: DdlInputDto[], values: DdlValues): { args: R
       if (!input.optional) problems[input.name] = `${input.prompt || input.name} is required`;
       continue;
     }
-    if (NUMERIC.has(type) && /^-?\d+(\.\d+)?$/.test(text.trim())) args[input.name] = Number(text.trim());
-    else if (JSONISH.has(type)) {
+    if (NUMERIC.has(type)) {
+      // The same rules as `mco rpc` and `rex job run` (common/input-typing.ts): `2` is an integer
+      // and `2.0` a float, so a float input typed `2` is refused by the server's DDL check.
+      const typed = typeInputText(type, text.trim());
+      if (typed.ok) args[input.name] = typed.value;
+      else problems[input.name] = `${input.prompt || input.name}: ${typed.message}`;
+    } else if (JSONISH.has(type)) {
       try {
-        args[input.name] = JSON.parse(text);
+        args[input.name] = parse(text);
       } catch {
         if (type === 'any') args[input.name] = text;
         else problems[input.name] = `${input.name} must be ${type === 'hash' ? 'a JSON object' : 'a JSON array'}`;

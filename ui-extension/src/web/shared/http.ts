@@ -1,3 +1,4 @@
+import { stringify } from 'lossless-json';
 import { CSRF_HEADER } from '@common/session';
 
 /** An error answered by the API: the message is the API's own, safe to show as it is. */
@@ -56,7 +57,8 @@ export async function api<T>(method: string, path: string, options: { query?: Qu
     res = await fetch(withQuery(`/api/v2${path}`, options.query), {
       method,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      // lossless-json: typed job arguments keep `2.0` a float (common/input-typing.ts).
+      body: options.body === undefined ? undefined : stringify(options.body),
       credentials: 'same-origin',
       signal: options.signal,
     });

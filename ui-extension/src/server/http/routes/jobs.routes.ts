@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { HOST_STATES, type HostState } from '@common/jobs';
 import type { JobInvocationService } from '../../jobs/job-invocation.service';
 import type { ScheduleService } from '../../scheduler/schedule.service';
+import { exactBodyField, sendExactJson } from '../exact-json';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
@@ -95,7 +96,7 @@ export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleS
   async function history(req: Request, res: Response, scope: { hostId?: number; hostgroupId?: number; factName?: string; smartProxyId?: number }): Promise<void> {
     const query = parseInput(specs.list.query, req.query, 'query');
     const page = await jobs.list(currentUser(req), { search: query.search, from: query.from, to: query.to, page: query.page, perPage: query.per_page, ...scope });
-    res.json(listEnvelope(query, page, { by: 'id', order: 'desc' }));
+    sendExactJson(res, listEnvelope(query, page, { by: 'id', order: 'desc' }));
   }
 
   mount(router, specs.list, (req, res) => history(req, res, {}));
@@ -106,40 +107,44 @@ export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleS
 
   mount(router, specs.create, async (req, res) => {
     const body = parseInput(specs.create.body, req.body, 'body');
+    // Typed inputs as written: `5.0` is no integer, `2` no float (docs/USAGE.md "Input types").
+    if (body.job.arguments !== undefined) body.job.arguments = exactBodyField(req, ['job', 'arguments']) as Record<string, unknown>;
     // A future run or a recurring one: the answer is the schedule's first job, state `scheduled`.
     const job = body.job.scheduling || body.job.recurrence ? await schedules.createFromJobRequest(currentUser(req), body.job) : await jobs.create(currentUser(req), body.job);
-    res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`).json(job);
+    res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`);
+    sendExactJson(res, job);
   });
 
   mount(router, specs.show, async (req, res) => {
     const jobId = parseInput(specs.show.params.id, req.params.id, 'id');
     const query = parseInput(specs.show.query, req.query, 'query');
-    res.json(await jobs.get(currentUser(req), jobId, { wait: query.wait, since: query.since, signal: closeSignal(res) }));
+    sendExactJson(res, await jobs.get(currentUser(req), jobId, { wait: query.wait, since: query.since, signal: closeSignal(res) }));
   });
 
   mount(router, specs.hosts, async (req, res) => {
     const jobId = parseInput(specs.hosts.params.id, req.params.id, 'id');
     const query = parseInput(specs.hosts.query, req.query, 'query');
     const page = await jobs.hosts(currentUser(req), jobId, { states: query.state, search: query.search || undefined, page: query.page, perPage: query.per_page });
-    res.json(listEnvelope(query, page, { by: 'host_name', order: 'asc' }));
+    sendExactJson(res, listEnvelope(query, page, { by: 'host_name', order: 'asc' }));
   });
 
   mount(router, specs.events, async (req, res) => {
     const jobId = parseInput(specs.events.params.id, req.params.id, 'id');
     const query = parseInput(specs.events.query, req.query, 'query');
-    res.json(await jobs.events(currentUser(req), jobId, { after: query.after, wait: query.wait, limit: query.limit, signal: closeSignal(res) }));
+    sendExactJson(res, await jobs.events(currentUser(req), jobId, { after: query.after, wait: query.wait, limit: query.limit, signal: closeSignal(res) }));
   });
 
   mount(router, specs.replay, async (req, res) => {
     const jobId = parseInput(specs.replay.params.id, req.params.id, 'id');
     const body = parseInput(specs.replay.body, req.body ?? {}, 'body');
     const job = await jobs.replay(currentUser(req), jobId, body);
-    res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`).json(job);
+    res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`);
+    sendExactJson(res, job);
   });
 
   mount(router, specs.cancel, async (req, res) => {
     const jobId = parseInput(specs.cancel.params.id, req.params.id, 'id');
-    res.json(await jobs.cancel(currentUser(req), jobId));
+    sendExactJson(res, await jobs.cancel(currentUser(req), jobId));
   });
 
   return router;
