@@ -8,6 +8,8 @@ import { AddJobTargetingPql1764500000000 } from './1764500000000-AddJobTargeting
 import { CreateHealthProbes1765300000000 } from './1765300000000-CreateHealthProbes';
 import { AddJobOwnerId1765400000000 } from './1765400000000-AddJobOwnerId';
 import { BackfillJobOwnerId1765400100000 } from './1765400100000-BackfillJobOwnerId';
+import { CreateJobFactValues1765600000000 } from './1765600000000-CreateJobFactValues';
+import { AddJobHostNameIndex1765600100000 } from './1765600100000-AddJobHostNameIndex';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -24,4 +26,6 @@ export const MIGRATIONS = [
   CreateHealthProbes1765300000000,
   AddJobOwnerId1765400000000,
   BackfillJobOwnerId1765400100000,
+  CreateJobFactValues1765600000000,
+  AddJobHostNameIndex1765600100000,
 ];

@@ -7,7 +7,7 @@ import { CONFIG_KEYS, ConfigError, loadConfig } from '@server/config';
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'ui-extension', 'config.example.yaml');
 
 function leafPaths(obj: unknown, prefix = ''): string[] {
-  if (!obj || typeof obj !== 'object') return [prefix];
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return [prefix];
   return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
 }
 

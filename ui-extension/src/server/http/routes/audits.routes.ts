@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { AUDIT_SEARCH } from '../../audit/audit.repository';
 import type { AuditService } from '../../audit/audit.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
@@ -8,7 +9,7 @@ import { listEnvelope, listQuerySchema, parseInput } from '../validate';
 const auditId = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be positive');
 
 export const auditRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/audits', tag: 'audits', summary: 'List audit entries, newest first (one\'s own; all with view_audit_logs)', permission: 'authenticated', query: listQuerySchema },
+  list: { method: 'get', path: '/audits', tag: 'audits', summary: 'List audit entries, newest first (one\'s own; all with view_audit_logs)', permission: 'authenticated', query: listQuerySchema, search: AUDIT_SEARCH },
   show: { method: 'get', path: '/audits/:id', tag: 'audits', summary: 'Show an audit entry', permission: 'authenticated', params: { id: auditId } },
 });
 
