@@ -12,7 +12,7 @@ const autocompleteQuery = z.object({ search: z.string().max(10000, 'must be at m
 
 export const hostRouteSpecs = defineRoutes({
   list: { method: 'get', path: '/hosts', tag: 'hosts', summary: 'List hosts (Foreman search, order, page, per_page)', permission: 'view_hosts', query: listQuerySchema, search: HOST_SEARCH },
-  autocomplete: { method: 'get', path: '/hosts/auto_complete_search', tag: 'hosts', summary: 'Completions of a partial host search, as Foreman\'s search bar expects', permission: 'view_hosts', query: autocompleteQuery, search: HOST_SEARCH },
+  autocomplete: { method: 'get', path: '/hosts/auto_complete_search', tag: 'hosts', summary: 'Completions of a partial host search, as Foreman\'s search bar expects', permission: 'view_hosts', query: autocompleteQuery },
   show: { method: 'get', path: '/hosts/:id', tag: 'hosts', summary: 'Show a host by id or name', permission: 'view_hosts', params: { id: idOrName } },
   facts: { method: 'get', path: '/hosts/:id/facts', tag: 'hosts', summary: 'List a host\'s facts (search: name, value; a bare word is a name substring or pattern)', permission: 'view_hosts', params: { id: idOrName }, query: listQuerySchema, search: HOST_FACT_SEARCH },
 });
