@@ -44,7 +44,7 @@ describe.each(testDatabases())('job searches on the demo data on $kind', (databa
     });
     hosts = (await page<Host>('/api/v2/hosts?per_page=1000')).results;
     web = hosts.find((h) => h.hostgroup_title === 'base/web' && h.smart_proxy_name !== null)!;
-    osfamilyOfWeb = ((await page<{ name: string; value: string }>(`/api/v2/hosts/${web.id}/facts?search=${q('name = osfamily')}`)).results[0]).value;
+    osfamilyOfWeb = (await page<{ name: string; value: string }>(`/api/v2/hosts/${web.id}/facts?per_page=1000`)).results.find((f) => f.name === 'osfamily')!.value;
     ping = await run({ namespace: 'rpcutil', action: 'ping', targeting: { search: 'facts.rex_demo = true' }, description: 'demo ping' });
     nginx = await run({ namespace: 'service', action: 'status', arguments: { service: 'nginx' }, targeting: { search: 'facts.rex_demo = true' } });
     const baseDb = ((await stack.get(`/api/v2/hostgroups/${q('base/db')}`).expect(200)).body as { id: number }).id;
