@@ -16,13 +16,15 @@ export class CreateJobFactValues1765600000000 implements MigrationInterface {
       name,
       type: 'varchar',
       length: String(length),
-      isPrimary: true,
       ...(mysql ? { charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci' } : { collation: 'NOCASE' }),
     });
     await queryRunner.createTable(new Table({
       name: 'job_invocation_fact_values',
+      // A surrogate key: values the facts table tells apart (its collation is the server's) may be
+      // equal under this one, and must not make a job's creation fail.
       columns: [
-        { name: 'job_invocation_id', type: 'integer', isPrimary: true },
+        { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+        { name: 'job_invocation_id', type: 'integer' },
         text('fact_name', 191),
         text('value', 255),
         { name: 'host_count', type: 'integer' },

