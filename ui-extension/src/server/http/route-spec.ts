@@ -56,7 +56,8 @@ export function declaresQueryKey(schema: z.ZodTypeAny | undefined, key: string):
  */
 function refuseUndeclaredSearch(spec: RouteSpec): RequestHandler {
   return (req, _res, next) => {
-    if (req.query.search === undefined) return next();
+    // An empty `search=` asks nothing (clients send it blank), so it is let through.
+    if (req.query.search === undefined || req.query.search === '') return next();
     next(new AppError('INVALID_ARGUMENT', `search: ${spec.method.toUpperCase()} ${spec.path} takes no search`, { details: { fields: [{ field: 'search', rule: 'not accepted here' }] } }));
   };
 }
