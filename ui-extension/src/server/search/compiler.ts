@@ -267,7 +267,8 @@ function resolveKey(key: string, definition: SearchDefinition, position: number)
     if (keyValue && name !== '') {
       if (keyValue.names && !keyValue.names.some((n) => n.toLowerCase() === name.toLowerCase())) {
         const hint = keyValue.namesHint ? `; ${keyValue.namesHint}` : '';
-        throw invalid(`'${prefix}.${name}' at position ${position} cannot be searched here: only ${keyValue.names.map((n) => `${prefix}.${n}`).join(', ') || `no ${prefix}`} are recorded${hint}`, `one of ${keyValue.names.map((n) => `${prefix}.${n}`).join(', ')}`, position);
+        const recorded = keyValue.names.map((n) => `${prefix}.${n}`).join(', ');
+        throw invalid(`'${prefix}.${name}' at position ${position} cannot be searched here: ${recorded ? `only ${recorded} are recorded` : `no ${prefix} are recorded`}${hint}`, recorded ? `one of ${recorded}` : `no ${prefix}`, position);
       }
       return { keyValue, name };
     }
