@@ -36,6 +36,8 @@ export class CreateJobFactValues1765600000000 implements MigrationInterface {
       indices: [new TableIndex({ name: 'idx_job_invocation_fact_values_name_value', columnNames: ['fact_name', 'value', 'job_invocation_id'] })],
       ...(mysql ? { engine: 'InnoDB' } : {}),
     }));
+    // The Table API states no table character set: without this the table takes the database's default.
+    if (mysql) await queryRunner.query('ALTER TABLE job_invocation_fact_values CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
