@@ -20,6 +20,8 @@ import { openTestDataSource, type OpenTestDataSource, type TestDatabase } from '
 
 export const DEMO_PASSWORD = 'demo-stack-password';
 /** The demo inventory's proxies and the node prefixes `npm start` gives them. */
+/** The secret the ui-extension proves itself with to proxies over plain text on loopback (32+ characters). */
+const CALLER_SECRET = 'demo-stack-caller-secret-0123456789abcdef';
 const DEMO_PROXIES = [
   { name: 'puppet-a.demo', prefix: 'node-a' },
   { name: 'puppet-b.demo', prefix: 'node-b' },
@@ -58,6 +60,7 @@ export async function startDemoStack(database: TestDatabase, options: DemoStackO
           'grpc.host': '127.0.0.1',
           'grpc.port': 0,
           'grpc.plaintext': true,
+          'grpc.caller_secret': CALLER_SECRET,
           transport: 'demo',
           'demo.node_count': options.nodes ?? 12,
           'demo.name_prefix': p.prefix,
@@ -78,6 +81,7 @@ export async function startDemoStack(database: TestDatabase, options: DemoStackO
           'admin.password_file': path.join(dir, 'initial-admin-password'),
           'proxies.sync_interval_s': 0,
           'proxies.plaintext': true,
+          'proxies.caller_secret': CALLER_SECRET,
           ...options.config,
         },
       }),
