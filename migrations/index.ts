@@ -9,8 +9,11 @@ import { CreateLoginThrottle1765100000000 } from './1765100000000-CreateLoginThr
 import { AddUserSessionCredentialStamp1765100100000 } from './1765100100000-AddUserSessionCredentialStamp';
 import { ConvertTablesToUtf8mb41765200000000 } from './1765200000000-ConvertTablesToUtf8mb4';
 import { CreateHealthProbes1765300000000 } from './1765300000000-CreateHealthProbes';
+import { ConvertHealthProbesToUtf8mb41765300100000 } from './1765300100000-ConvertHealthProbesToUtf8mb4';
 import { AddJobOwnerId1765400000000 } from './1765400000000-AddJobOwnerId';
 import { BackfillJobOwnerId1765400100000 } from './1765400100000-BackfillJobOwnerId';
+import { CreateJobFactValues1765600000000 } from './1765600000000-CreateJobFactValues';
+import { AddJobHostNameIndex1765600100000 } from './1765600100000-AddJobHostNameIndex';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -28,6 +31,9 @@ export const MIGRATIONS = [
   AddUserSessionCredentialStamp1765100100000,
   ConvertTablesToUtf8mb41765200000000,
   CreateHealthProbes1765300000000,
+  ConvertHealthProbesToUtf8mb41765300100000,
   AddJobOwnerId1765400000000,
   BackfillJobOwnerId1765400100000,
+  CreateJobFactValues1765600000000,
+  AddJobHostNameIndex1765600100000,
 ];

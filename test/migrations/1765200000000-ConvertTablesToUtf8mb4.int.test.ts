@@ -62,13 +62,17 @@ describe.each(testDatabases())(`${NAME} on $kind, on a database whose default ch
     if (database.kind === 'mysql') expect(await withRunner(tablesNotUtf8mb4)).toEqual([]);
   });
 
+  /** Migrations whose table the very next migration converts (1765300100000-ConvertHealthProbesToUtf8mb4). */
+  const FIXED_BY_NEXT = new Set(['CreateHealthProbes1765300000000']);
+
   it('keeps every later migration utf8mb4 even where the database default went back to latin1 (a dump restored elsewhere)', async () => {
     const from = MIGRATIONS.findIndex((m) => m.name === NAME);
     await withRunner(async (runner) => {
       for (const [i, Migration] of MIGRATIONS.entries()) {
         if (i > from && database.kind === 'mysql') await runner.query('ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci');
         await new Migration().up(runner);
-        if (i >= from && database.kind === 'mysql') expect({ migration: Migration.name, tables: await tablesNotUtf8mb4(runner) }).toEqual({ migration: Migration.name, tables: [] });
+        // A released migration that missed the rule is fixed by the one after it, never edited.
+        if (i >= from && database.kind === 'mysql' && !FIXED_BY_NEXT.has(Migration.name)) expect({ migration: Migration.name, tables: await tablesNotUtf8mb4(runner) }).toEqual({ migration: Migration.name, tables: [] });
       }
       // What a migration that creates a table does (STYLE.md §8): createTable, then useUtf8mb4.
       if (database.kind === 'mysql') await runner.query('ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci');

@@ -144,8 +144,12 @@ export const MATRIX: Record<string, MatrixCase[]> = {
     { on: "the administrator's finished job on webA", expect: [401, 400, 404, 403, 400], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/cancel` },
     { on: "the administrator's scheduled job on webA (no host rows)", expect: [401, 404, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.t.pendingJobs[c.p]}/cancel` },
   ],
-  'GET /api/v2/hosts/:id/remote_execution/jobs': [{ on: 'host webA (jobs it sees)', expect: [401, 200, 200, 403, 200], path: (c) => `/api/v2/hosts/${c.s.hosts.webA.id}/remote_execution/jobs` }],
-  'GET /api/v2/hostgroups/:id/remote_execution/jobs': [{ on: 'hostgroup web (jobs it sees)', expect: [401, 200, 200, 403, 200], path: (c) => `/api/v2/hostgroups/${c.s.hostgroups.web}/remote_execution/jobs` }],
+  // A host or hostgroup the caller sees neither in the inventory nor in a job it may see is not found, as on /hosts/:id.
+  'GET /api/v2/hosts/:id/remote_execution/jobs': [
+    { on: 'host webA (jobs it sees)', expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/hosts/${c.s.hosts.webA.id}/remote_execution/jobs` },
+    { on: 'host webA by name', expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/hosts/${c.s.hosts.webA.name}/remote_execution/jobs` },
+  ],
+  'GET /api/v2/hostgroups/:id/remote_execution/jobs': [{ on: 'hostgroup web (jobs it sees)', expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/hostgroups/${c.s.hostgroups.web}/remote_execution/jobs` }],
   'GET /api/v2/smart_proxies/:id/remote_execution/jobs': [{ on: 'proxy a (jobs it sees)', expect: [401, 200, 200, 403, 200], path: (c) => `/api/v2/smart_proxies/${c.s.proxies.a.id}/remote_execution/jobs?per_page=100` }],
   'GET /api/v2/fact_names/:name/remote_execution/jobs': [{ on: 'fact osfamily (jobs it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/fact_names/osfamily/remote_execution/jobs' }],
   'GET /api/v2/remote_execution/actions': [{ on: 'stored actions (of jobs it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/actions?per_page=100' }],

@@ -198,7 +198,7 @@ describe.each(testDatabases())('jobs on $kind', (database) => {
     const none = (await http(app).get('/api/v2/remote_execution/actions?search=namespace != package and vim-tiny').expect(200)).body;
     expect(none).toMatchObject({ subtotal: 0, results: [] });
     const refused = await http(app).get('/api/v2/remote_execution/actions?search=hostgroup = web').expect(400);
-    expect(refused.body.error.message).toContain("field 'hostgroup' cannot be used on remote actions; valid fields are id, namespace, action");
+    expect(refused.body.error.message).toBe("search: unknown field 'hostgroup' at position 1; valid fields are id, namespace, action, arguments");
   });
 
   it('answers 422 naming the input and the rule when an argument breaks the DDL', async () => {
@@ -252,7 +252,9 @@ describe.each(testDatabases())('jobs on $kind', (database) => {
     expect(historyB).toContain(onB.id);
     expect(historyB).not.toContain(onA.id);
     expect(await ids(`/api/v2/smart_proxies/${a.id}/remote_execution/jobs?search=${encodeURIComponent('state = running')}`)).toEqual([]);
-    await http(app).get('/api/v2/smart_proxies/abc/remote_execution/jobs').expect(400);
+    expect(await ids('/api/v2/smart_proxies/proxy-a/remote_execution/jobs?per_page=1000')).toEqual(historyA);
+    const unknown = await http(app).get('/api/v2/smart_proxies/abc/remote_execution/jobs').expect(404);
+    expect(unknown.body.error.message).toBe("smart proxy not found by id or name 'abc'");
   });
 
   it('lists namespaces from the reachable capable proxies only', async () => {

@@ -1,5 +1,5 @@
 import { AppError } from '@server/errors';
-import { compileSearch, likePattern, parseDateValue } from '@server/search/compiler';
+import { compileSearch, jsonListField, likePattern, parseDateValue, searchFields, type SearchDefinition } from '@server/search/compiler';
 import { HOST_SEARCH } from '@server/search/host-search';
 
 const NOW = new Date('2025-06-15T12:00:00.000Z');
@@ -24,7 +24,7 @@ describe(compileSearch.name, () => {
     const evil = "x' OR 1=1 --";
     const compiled = compile(`name = "${evil}" or facts.os ~ "${evil}" or hostgroup ^ ("${evil}", b)`);
     expect(compiled.sql).not.toContain(evil);
-    expect(compiled.params).toEqual([evil, 'os', `%${evil}%`, evil, 'b']);
+    expect(compiled.params).toEqual([evil, 'os', `%${evil}%`, evil, 'b', evil, 'b']);
   });
 
   it('searches the name with LIKE when given free text', () => {
@@ -111,6 +111,80 @@ describe(compileSearch.name, () => {
 
   it('rejects a value that is not a date when the key is last_seen', () => {
     expect(errorOf('last_seen > soon').message).toContain("'soon' is not a date at position 1");
+  });
+
+  it('matches a hostgroup by its title too when the value is a path, which no name can be', () => {
+    expect(compile('hostgroup = base/db')).toEqual({
+      sql: '(h.hostgroup_id IS NOT NULL AND h.hostgroup_id IN (SELECT t.id FROM hostgroups t WHERE t.name = ? OR t.title = ?))',
+      params: ['base/db', 'base/db'],
+    });
+  });
+
+  it('names the operator as typed when a negated operator is refused', () => {
+    expect(errorOf('last_seen !~ x').message).toBe("search: operator '!~' cannot be used with last_seen at position 1; use one of = != ^ !^ > < >= <=");
+  });
+});
+
+describe('search definitions with aliases, fixed values, custom fields and recorded names', () => {
+  const definition: SearchDefinition = {
+    idColumn: 'r.id',
+    fields: {
+      state: { kind: 'column', column: 'r.state', type: 'string', values: ['on', 'off'] },
+      tags: jsonListField('r.tags'),
+      child: { kind: 'custom', type: 'string', operators: ['=', '!=', '~', '!~'], compile: (c) => { const m = c.match('c.name'); return { sql: `EXISTS (SELECT 1 FROM children c WHERE c.parent_id = r.id AND ${m.sql})`, params: m.params }; } },
+    },
+    aliases: { status: 'state' },
+    keyValues: { attrs: { table: 'attrs', ownerColumn: 'row_id', nameColumn: 'name', valueColumn: 'value', names: ['colour'], namesHint: 'see attrs.recorded' } },
+    freeText: ['child'],
+  };
+  const run = (search: string) => compileSearch(search, definition, { dialect: 'sqlite', now: NOW });
+  const refused = (search: string) => {
+    try {
+      run(search);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error(`no error for ${search}`);
+  };
+
+  it('compiles an alias as its field when Foreman\'s other name is used', () => {
+    expect(run('status = on')).toEqual(run('state = on'));
+  });
+
+  it('refuses a value a fixed-value field never holds, naming the values', () => {
+    expect(refused('state = of')).toBe("search: 'of' is not a value of state at position 1; use one of on, off");
+  });
+
+  it('matches values case-insensitively when a fixed-value field is compared', () => {
+    expect(run('state = ON').params).toEqual(['ON']);
+  });
+
+  it('matches a JSON list element when = is used, and the stored text when ~ is used', () => {
+    expect(run('tags = web')).toEqual({ sql: "r.tags LIKE ? ESCAPE '!'", params: ['%"web"%'] });
+    expect(run('tags ^ (a_b, c)')).toEqual({ sql: "(r.tags LIKE ? ESCAPE '!' OR r.tags LIKE ? ESCAPE '!')", params: ['%"a!_b"%', '%"c"%'] });
+    expect(run('tags ~ we')).toEqual({ sql: "r.tags LIKE ? ESCAPE '!'", params: ['%we%'] });
+  });
+
+  it('wraps a custom field in NOT when its operator is negated', () => {
+    expect(run('child != x')).toEqual({ sql: 'NOT (EXISTS (SELECT 1 FROM children c WHERE c.parent_id = r.id AND c.name = ?))', params: ['x'] });
+  });
+
+  it('refuses set? on a custom field without a presence condition', () => {
+    expect(refused('set? child')).toBe("search: 'set?' cannot be used with child at position 6; compare it with an operator instead");
+  });
+
+  it('refuses a dynamic key whose name is not recorded, with the hint', () => {
+    expect(refused('attrs.size = 3')).toBe("search: 'attrs.size' at position 1 cannot be searched here: only attrs.colour are recorded; see attrs.recorded");
+    expect(run('attrs.COLOUR = red').params).toEqual(['COLOUR', 'red']);
+  });
+
+  it('lists fields with operators, aliases and values when documented', () => {
+    expect(searchFields(definition)).toEqual([
+      { key: 'state', operators: ['=', '!=', '^', '!^'], aliases: ['status'], values: ['on', 'off'] },
+      { key: 'tags', operators: ['=', '!=', '~', '!~', '^', '!^'], aliases: [] },
+      { key: 'child', operators: ['=', '!=', '~', '!~'], aliases: [] },
+      { key: 'attrs.<name>', operators: ['=', '!=', '~', '!~', '^', '!^', '>', '<', '>=', '<='], aliases: [] },
+    ]);
   });
 });
 

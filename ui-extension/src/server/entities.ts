@@ -9,6 +9,7 @@ import { HostgroupEntity } from './inventory/hostgroup.entity';
 import { SmartProxyEntity } from './inventory/smart-proxy.entity';
 import { LocationEntity, OrganizationEntity } from './inventory/taxonomy.entity';
 import { JobFactNameEntity } from './jobs/job-fact-name.entity';
+import { JobFactValueEntity } from './jobs/job-fact-value.entity';
 import { JobHostEntity } from './jobs/job-host.entity';
 import { JobInvocationEntity } from './jobs/job-invocation.entity';
 import { JobProxyStreamEntity } from './jobs/job-proxy-stream.entity';
@@ -34,6 +35,7 @@ export const ENTITIES = [
   JobHostEntity,
   JobProxyStreamEntity,
   JobFactNameEntity,
+  JobFactValueEntity,
   RoleEntity,
   FilterEntity,
   PersonalAccessTokenEntity,

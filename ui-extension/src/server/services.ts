@@ -19,6 +19,7 @@ import { createSmartProxyRepository } from './inventory/smart-proxy.repository';
 import { unconfiguredProxyClient, type JobProxyClient } from './jobs/job-dispatcher';
 import { createJobInvocationRepository } from './jobs/job-invocation.repository';
 import { createJobInvocationService, unconfiguredValidator, type ValidateArguments } from './jobs/job-invocation.service';
+import { createHistorySubjects } from './jobs/job-history';
 import { createPuppetRunService } from './jobs/puppet-run.service';
 import { createNamespaceService, type NamespaceServiceDeps } from './namespaces/namespace.service';
 import { createScheduleRepository } from './scheduler/schedule.repository';
@@ -132,8 +133,9 @@ export function buildServices(ctx: ServiceContext) {
   });
   // jobs.start() (supervision, take-over after restart, retention) belongs to server start; jobs.stop() to close.
   const jobs = createJobInvocationService({
-    repo: createJobInvocationRepository(ctx.dataSource),
+    repo: createJobInvocationRepository(ctx.dataSource, { recordedFacts: ctx.config.jobs.recorded_facts }),
     inventory: createHostRepository(ctx.dataSource.manager),
+    subjects: createHistorySubjects(inventoryStore),
     smartProxies,
     proxies: proxyClient,
     catalog: namespaces,

@@ -12,8 +12,9 @@ export interface ListOptions {
 }
 
 /** Foreman's list parameters on a command. */
-export function withListOptions(cmd: Command, options: { order?: boolean } = {}): Command {
-  cmd.option('-s, --search <query>', 'Foreman search, e.g. "name ~ web"').option('--page <n>', 'page number, from 1').option('--per-page <n>', 'results per page (at most 1000)');
+export function withListOptions(cmd: Command, options: { order?: boolean; search?: boolean } = {}): Command {
+  if (options.search !== false) cmd.option('-s, --search <query>', 'Foreman search, e.g. "name ~ web" (docs/API.md lists each list\'s fields)');
+  cmd.option('--page <n>', 'page number, from 1').option('--per-page <n>', 'results per page (at most 1000)');
   if (options.order) cmd.option('--order <field>', 'sort field, optionally followed by ASC or DESC');
   return cmd;
 }

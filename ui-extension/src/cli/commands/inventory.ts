@@ -16,10 +16,15 @@ const hostColumns = [
   ['last seen', (h: HostDto) => h.last_seen_at],
 ] as const;
 
-function historyCommand(ctx: Context, parent: Command, what: string, path: (id: string) => string): void {
-  withListOptions(parent.command('jobs').argument('<id>', `${what} id${what === 'fact' ? '' : ' or name'}`).description(`Jobs that ran on this ${what}`)).action(async (id: string, opts: ListOptions, cmd: Command) => {
-    await runList<JobListRow>(ctx, cmd, path(id), listQuery(opts), historyColumns);
-  });
+const HISTORY_ADDRESS: Record<string, string> = { host: 'host id or name', hostgroup: 'hostgroup id or title', fact: 'fact name', 'smart proxy': 'smart proxy id or name' };
+
+function historyCommand(ctx: Context, parent: Command, what: string, path: (id: string) => string): Command {
+  return withListOptions(parent.command('jobs').argument('<id>', HISTORY_ADDRESS[what]).description(`Jobs that ran on this ${what}`))
+    .option('--from <time>', 'ran (or will run) at or after this time (ISO 8601)')
+    .option('--to <time>', 'ran (or will run) at or before this time (ISO 8601)')
+    .action(async (id: string, opts: ListOptions & { from?: string; to?: string; value?: string }, cmd: Command) => {
+      await runList<JobListRow>(ctx, cmd, path(id), { ...listQuery(opts), from: opts.from, to: opts.to, value: opts.value }, historyColumns);
+    });
 }
 
 /** hosts, hostgroups, facts, smart-proxy, organizations, locations, inventory. */
@@ -55,7 +60,8 @@ export function registerInventoryCommands(program: Command, ctx: Context): void 
   withListOptions(facts.command('list').description('List fact names (search: a substring or a pattern with *)')).action(async (opts: ListOptions, cmd: Command) => {
     await runList<{ name: string }>(ctx, cmd, '/fact_names', listQuery(opts), [['name', (f) => f.name]]);
   });
-  historyCommand(ctx, facts, 'fact', (name) => `/fact_names/${enc(name)}/remote_execution/jobs`);
+  historyCommand(ctx, facts, 'fact', (name) => `/fact_names/${enc(name)}/remote_execution/jobs`)
+    .option('--value <value>', 'jobs that ran on hosts whose fact had this value when they ran (jobs.recorded_facts); without it, jobs whose targeting named the fact');
 
   const proxies = program.command('smart-proxy').alias('proxy').description('Smart proxies (one proxy-plugin per Puppet master)');
   const proxyColumns = [['id', (p: SmartProxyDto) => p.id], ['name', (p: SmartProxyDto) => p.name], ['url', (p: SmartProxyDto) => p.url], ['transport', (p: SmartProxyDto) => p.transport], ['status', (p: SmartProxyDto) => p.status], ['capabilities', (p: SmartProxyDto) => p.capabilities]] as const;

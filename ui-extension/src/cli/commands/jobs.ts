@@ -208,8 +208,8 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
   });
 
   withListOptions(job.command('list').description('List jobs, newest first'))
-    .option('--from <time>', 'created at or after (ISO 8601)')
-    .option('--to <time>', 'created at or before (ISO 8601)')
+    .option('--from <time>', 'ran (or will run) at or after this time (ISO 8601)')
+    .option('--to <time>', 'ran (or will run) at or before this time (ISO 8601)')
     .action(async (opts: ListOptions & { from?: string; to?: string }, cmd: Command) => {
       await runList(ctx, cmd, '/remote_execution/jobs', { ...listQuery(opts), from: opts.from, to: opts.to }, historyColumns);
     });

@@ -74,7 +74,7 @@ export function registerUserCommands(program: Command, ctx: Context): void {
   const tokens = program.command('tokens').alias('token').description('Personal access tokens (the CLI logs in with one)');
   const userOption = (cmd: Command) => cmd.option('-u, --for-user <user>', 'whose tokens (id or login); yourself by default');
   const owner = async (cmd: Command, forUser: string | undefined) => forUser ?? String((await (await ctx.api(cmd)).get<{ login: string }>('/current_user')).login);
-  withListOptions(userOption(tokens.command('list').description('List personal access tokens'))).action(async (opts: ListOptions & { forUser?: string }, cmd: Command) => {
+  withListOptions(userOption(tokens.command('list').description('List personal access tokens')), { search: false }).action(async (opts: ListOptions & { forUser?: string }, cmd: Command) => {
     await runList<Row>(ctx, cmd, `/users/${enc(await owner(cmd, opts.forUser))}/personal_access_tokens`, listQuery(opts), [['id', (t) => t.id], ['name', (t) => t.name], ['expires', (t) => t.expires_at], ['last used', (t) => t.last_used_at], ['active', (t) => t.active]]);
   });
   userOption(tokens.command('create').argument('<name>', 'a name for the token').option('--expires-at <time>', 'expiry (ISO 8601)').description('Create a token; its secret is shown this once')).action(async (name: string, opts: { forUser?: string; expiresAt?: string }, cmd: Command) => {

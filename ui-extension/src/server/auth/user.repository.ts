@@ -1,5 +1,5 @@
 import { DataSource, type EntityManager } from 'typeorm';
-import { compileSearch, type SearchDefinition } from '../search/compiler';
+import { compileSearch, jsonListField, type SearchDefinition } from '../search/compiler';
 import { dialectOf, placeholders } from '../inventory/sql';
 import type { Permission } from './current-user';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
@@ -8,7 +8,8 @@ import { UserEntity } from './user.entity';
 
 export type TaxonomyKind = 'organization' | 'location';
 
-const USER_SEARCH: SearchDefinition = {
+/** `GET /api/v2/users?search=`, over `users u`. */
+export const USER_SEARCH: SearchDefinition = {
   idColumn: 'u.id',
   fields: {
     id: { kind: 'column', column: 'u.id', type: 'number' },
@@ -20,7 +21,8 @@ const USER_SEARCH: SearchDefinition = {
   freeText: ['login'],
 };
 
-const ROLE_SEARCH: SearchDefinition = {
+/** `GET /api/v2/roles?search=`, over `roles r`. */
+export const ROLE_SEARCH: SearchDefinition = {
   idColumn: 'r.id',
   fields: {
     id: { kind: 'column', column: 'r.id', type: 'number' },
@@ -30,14 +32,15 @@ const ROLE_SEARCH: SearchDefinition = {
   freeText: ['name'],
 };
 
-const FILTER_SEARCH: SearchDefinition = {
+/** `GET /api/v2/filters?search=` and `/roles/:id/filters`, over `filters f`. */
+export const FILTER_SEARCH: SearchDefinition = {
   idColumn: 'f.id',
   fields: {
     id: { kind: 'column', column: 'f.id', type: 'number' },
     role_id: { kind: 'column', column: 'f.role_id', type: 'number' },
     role: { kind: 'lookup', column: 'f.role_id', table: 'roles', idColumn: 'id', match: 'name' },
-    // Permissions are stored as JSON text; `permission ~ create_jobs` is a substring match on it.
-    permission: { kind: 'column', column: 'f.permissions', type: 'string' },
+    // Permissions are stored as a JSON list: `permission = create_jobs` holds it, `~` a substring.
+    permission: jsonListField('f.permissions'),
     search: { kind: 'column', column: 'f.search', type: 'string', nullable: true },
   },
   freeText: ['search'],

@@ -1,5 +1,6 @@
 import { zodToJsonSchema } from 'zod-to-json-schema';
 import type { z } from 'zod';
+import { searchFields, type SearchDefinition } from '../search/compiler';
 import type { CatalogEntry } from './routes/catalog';
 
 type JsonSchema = Record<string, unknown>;
@@ -34,6 +35,16 @@ export function toOpenApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 }
 
+/** The `search` parameter's description and its fields (`x-search-fields`), from the route's search definition. */
+function searchParameter(definition: SearchDefinition): JsonSchema {
+  const fields = searchFields(definition);
+  const keys = fields.map((f) => f.key).join(', ');
+  return {
+    description: `Foreman search (and, or, not, parentheses; = != ~ !~ ^ !^ < > <= >=; set? null?). Fields: ${keys}. A bare word matches ${definition.freeText.join(', ')}. An unknown field, operator or value answers 400 naming its position. See docs/API.md.`,
+    'x-search-fields': fields,
+  };
+}
+
 /**
  * The OpenAPI 3 document of the declared routes: parameters and bodies are the JSON Schemas of
  * the zod schemas the handlers validate with, so the document and the checks cannot disagree.
@@ -49,7 +60,8 @@ export function buildOpenApiDocument(catalog: readonly CatalogEntry[], info: { v
       const query = toJsonSchema(spec.query);
       const required = new Set((query.required as string[] | undefined) ?? []);
       for (const [name, schema] of Object.entries((query.properties as Record<string, JsonSchema> | undefined) ?? {})) {
-        parameters.push({ name, in: 'query', required: required.has(name) && !('default' in schema), schema });
+        const searched = name === 'search' && spec.search ? searchParameter(spec.search) : {};
+        parameters.push({ name, in: 'query', required: required.has(name) && !('default' in schema), schema, ...searched });
       }
     }
     const operation: JsonSchema = {

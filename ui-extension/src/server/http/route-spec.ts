@@ -1,6 +1,8 @@
 import type { RequestHandler, Router } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Permission } from '../auth/abilities';
+import { AppError } from '../errors';
+import type { SearchDefinition } from '../search/compiler';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
 
@@ -34,6 +36,30 @@ export interface RouteSpec {
   bodyMediaTypes?: string[];
   /** Status of a success, 200 unless said. */
   status?: number;
+  /**
+   * The fields `search=` understands (search/compiler.ts), for a route whose query takes one: the
+   * OpenAPI document lists them, and a test checks each against docs/API.md and real data.
+   */
+  search?: SearchDefinition;
+}
+
+/** Whether a query schema declares a key (through refinements and transforms). */
+export function declaresQueryKey(schema: z.ZodTypeAny | undefined, key: string): boolean {
+  let current = schema;
+  while (current instanceof z.ZodEffects) current = current.innerType() as z.ZodTypeAny;
+  return current instanceof z.ZodObject && Object.hasOwn(current.shape as object, key);
+}
+
+/**
+ * Query strings may carry parameters a route ignores (validate.ts), except `search`: a search a
+ * list silently ignored would answer "everything" to a question it never read.
+ */
+function refuseUndeclaredSearch(spec: RouteSpec): RequestHandler {
+  return (req, _res, next) => {
+    // An empty `search=` asks nothing (clients send it blank), so it is let through.
+    if (req.query.search === undefined || req.query.search === '') return next();
+    next(new AppError('INVALID_ARGUMENT', `search: ${spec.method.toUpperCase()} ${spec.path} takes no search`, { details: { fields: [{ field: 'search', rule: 'not accepted here' }] } }));
+  };
 }
 
 /** Declares a feature's routes; the keys become the operation ids (`<tag>_<key>`). */
@@ -43,5 +69,6 @@ export function defineRoutes<T extends Record<string, RouteSpec>>(specs: T): T {
 
 /** Mounts a declared route on a router with its handler (and any route-level middleware before it). */
 export function mount(router: Router, spec: RouteSpec, ...handlers: RequestHandler[]): void {
-  router[spec.method](spec.path, ...handlers);
+  if (spec.method === 'get' && !declaresQueryKey(spec.query, 'search')) router.get(spec.path, refuseUndeclaredSearch(spec), ...handlers);
+  else router[spec.method](spec.path, ...handlers);
 }

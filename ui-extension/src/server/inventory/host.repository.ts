@@ -1,7 +1,7 @@
 import type { HostDto } from '@common/inventory';
 import type { HostScope } from '../auth/abilities';
 import { hostColumns, hostScopeSql } from '../auth/scope-sql';
-import { compileSearch, likePattern, sqlDateTime, type CompiledSearch } from '../search/compiler';
+import { compileSearch, sqlDateTime, type CompiledSearch, type SearchDefinition } from '../search/compiler';
 import { HOST_SEARCH } from '../search/host-search';
 import { FACT_VALUE_MAX } from './fact.entity';
 import { chunks, dialectOf, insertRows, isoOrNull, placeholders, readDate, upsertRows, type Db } from './sql';
@@ -16,6 +16,23 @@ export interface TargetHost {
 
 /** A host as the API shows it (Foreman's field names): the REST shape the web UI reads. */
 export type HostRow = HostDto;
+
+/** `GET /api/v2/hosts/:id/facts?search=`, over one host's `facts`; a bare word is a name substring (or `os*`). */
+export const HOST_FACT_SEARCH: SearchDefinition = {
+  idColumn: 'host_id',
+  fields: {
+    name: { kind: 'column', column: 'name', type: 'string' },
+    value: { kind: 'column', column: 'value', type: 'string' },
+  },
+  freeText: ['name'],
+};
+
+/** `GET /api/v2/fact_names?search=`, over the distinct fact names; a bare word is a substring (or `os*`). */
+export const FACT_NAME_SEARCH: SearchDefinition = {
+  idColumn: 'name',
+  fields: { name: { kind: 'column', column: 'name', type: 'string' } },
+  freeText: ['name'],
+};
 
 /** The stored state of a host that a sync compares against before writing. */
 export interface StoredHost {
@@ -117,6 +134,8 @@ export interface HostRepository {
   facts(hostId: number, params: { search: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: Array<{ name: string; value: string }> }>;
   /** Fact names (with `scope`, only those a host inside it has). */
   factNames(params: { search: string; page: number; perPage: number }, scope?: HostScope): Promise<{ total: number; subtotal: number; results: Array<{ name: string }> }>;
+  /** Whether some host (inside `scope` when given) has a fact of this name. */
+  hasFactName(name: string, scope?: HostScope): Promise<boolean>;
   /** Distinct values of a fact starting with `prefix`, for auto-completion. */
   factValues(name: string, prefix: string, limit: number, scope?: HostScope): Promise<string[]>;
   hostNames(prefix: string, limit: number, scope?: HostScope): Promise<string[]>;
@@ -224,8 +243,9 @@ export function createHostRepository(db: Db): HostRepository {
     countAll: () => count('SELECT COUNT(*) AS n FROM hosts'),
 
     async facts(hostId, { search, page, perPage }) {
-      const filter = search.trim() === '' ? '' : ` AND name LIKE ? ESCAPE '!'`;
-      const params = search.trim() === '' ? [hostId] : [hostId, likePattern(search.trim())];
+      const compiled = compileSearch(search, HOST_FACT_SEARCH, { dialect, now: new Date() });
+      const filter = search.trim() === '' ? '' : ` AND ${compiled.sql}`;
+      const params = search.trim() === '' ? [hostId] : [hostId, ...compiled.params];
       const [total, subtotal] = await Promise.all([
         count('SELECT COUNT(*) AS n FROM facts WHERE host_id = ?', [hostId]),
         count(`SELECT COUNT(*) AS n FROM facts WHERE host_id = ?${filter}`, params),
@@ -240,7 +260,7 @@ export function createHostRepository(db: Db): HostRepository {
       // factValues does.
       const visible = scoped(scope);
       const only = scope && !scope.all ? { sql: `host_id IN (SELECT h.id FROM hosts h WHERE ${visible.sql})`, params: visible.params } : { sql: '', params: [] };
-      const named = search.trim() === '' ? { sql: '', params: [] as unknown[] } : { sql: "name LIKE ? ESCAPE '!'", params: [likePattern(search.trim())] };
+      const named = search.trim() === '' ? { sql: '', params: [] as unknown[] } : compileSearch(search, FACT_NAME_SEARCH, { dialect, now: new Date() });
       const where = (...parts: Array<{ sql: string; params: unknown[] }>) => {
         const used = parts.filter((p) => p.sql !== '');
         return { sql: used.length === 0 ? '' : ` WHERE ${used.map((p) => p.sql).join(' AND ')}`, params: used.flatMap((p) => p.params) };
@@ -253,6 +273,13 @@ export function createHostRepository(db: Db): HostRepository {
       ]);
       const rows = (await db.query(`SELECT DISTINCT name FROM facts${matching.sql} ORDER BY name LIMIT ? OFFSET ?`, [...matching.params, perPage, (page - 1) * perPage])) as Raw[];
       return { total, subtotal, results: rows.map((r) => ({ name: String(r.name) })) };
+    },
+
+    async hasFactName(name, scope) {
+      const visible = scoped(scope);
+      const only = scope && !scope.all ? ` AND host_id IN (SELECT h.id FROM hosts h WHERE ${visible.sql})` : '';
+      const rows = (await db.query(`SELECT 1 AS found FROM facts WHERE name = ?${only} LIMIT 1`, [name, ...(only ? visible.params : [])])) as Raw[];
+      return rows.length > 0;
     },
 
     async factValues(name, prefix, limit, scope) {

@@ -8,7 +8,8 @@ import { dialectOf, type Db } from './sql';
 /** A hostgroup as the API shows it (Foreman's field names): the REST shape the web UI reads. */
 export type HostgroupRow = HostgroupDto;
 
-const HOSTGROUP_SEARCH: SearchDefinition = {
+/** `GET /api/v2/hostgroups?search=`, over `hostgroups g`. */
+export const HOSTGROUP_SEARCH: SearchDefinition = {
   idColumn: 'g.id',
   fields: {
     name: { kind: 'column', column: 'g.name', type: 'string' },

@@ -1,7 +1,7 @@
 import type { SmartProxyDto } from '@common/inventory';
 import type { HostScope } from '../auth/abilities';
 import { hostColumns, hostScopeSql, type Sql } from '../auth/scope-sql';
-import { compileSearch, sqlDateTime, type SearchDefinition } from '../search/compiler';
+import { compileSearch, jsonListField, sqlDateTime, type SearchDefinition } from '../search/compiler';
 import type { ProxyHealth } from '../proxies/proxy-monitor';
 import { SmartProxyEntity } from './smart-proxy.entity';
 import { dialectOf, placeholders, type Db } from './sql';
@@ -19,15 +19,17 @@ export interface SmartProxyWrite {
   version?: string | null;
 }
 
-const SMART_PROXY_SEARCH: SearchDefinition = {
+/** `GET /api/v2/smart_proxies?search=`, over `smart_proxies sp`. */
+export const SMART_PROXY_SEARCH: SearchDefinition = {
   idColumn: 'sp.id',
   fields: {
     name: { kind: 'column', column: 'sp.name', type: 'string' },
     url: { kind: 'column', column: 'sp.url', type: 'string' },
-    status: { kind: 'column', column: 'sp.status', type: 'string' },
+    // The status last written by the proxy monitor or a sync (the API shows the live one over it).
+    status: { kind: 'column', column: 'sp.status', type: 'string', values: ['online', 'offline', 'unknown'] },
     transport: { kind: 'column', column: 'sp.transport', type: 'string', nullable: true },
-    // Features are stored as JSON text; `feature ~ Puppet` is a substring match on it.
-    feature: { kind: 'column', column: 'sp.features', type: 'string' },
+    // Features are stored as a JSON list: `feature = Puppet` holds it, `feature ~ Pup` a substring.
+    feature: jsonListField('sp.features'),
   },
   freeText: ['name'],
 };

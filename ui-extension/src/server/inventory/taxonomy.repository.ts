@@ -1,7 +1,18 @@
 import type { HostScope } from '../auth/abilities';
 import { named, referenceScopeSql } from '../auth/scope-sql';
+import { compileSearch, type SearchDefinition } from '../search/compiler';
 import { LocationEntity, OrganizationEntity } from './taxonomy.entity';
-import type { Db } from './sql';
+import { dialectOf, type Db } from './sql';
+
+/** `GET /api/v2/organizations?search=` and `/locations`, over `organizations t` or `locations t`. */
+export const TAXONOMY_SEARCH: SearchDefinition = {
+  idColumn: 't.id',
+  fields: {
+    id: { kind: 'column', column: 't.id', type: 'number' },
+    name: { kind: 'column', column: 't.name', type: 'string' },
+  },
+  freeText: ['name'],
+};
 
 export interface TaxonomyRow {
   id: number;
@@ -35,8 +46,9 @@ export function createTaxonomyRepository(db: Db): TaxonomyRepository {
     async list(kind, { search, page, perPage }, scope) {
       const qb = scoped(kind, scope);
       const total = await qb.clone().getCount();
-      // Taxonomies are few; a name substring is all their search needs.
-      if (search.trim() !== '') qb.andWhere("t.name LIKE :pattern ESCAPE '!'", { pattern: `%${search.trim().replace(/[!%_]/g, (c) => `!${c}`)}%` });
+      // A bare word is a name substring, as before; `name = Acme` and the rest of the syntax work too.
+      const where = named(compileSearch(search, TAXONOMY_SEARCH, { dialect: dialectOf(db), now: new Date() }), 'q');
+      qb.andWhere(where.sql, where.params);
       const [entities, subtotal] = await qb.orderBy('t.name').skip((page - 1) * perPage).take(perPage).getManyAndCount();
       return { total, subtotal, results: entities.map(toRow) };
     },

@@ -6,6 +6,7 @@ import type { HostState } from '@common/jobs';
 @Index('uq_job_invocation_hosts_job_host', ['jobInvocationId', 'hostId'], { unique: true })
 @Index('idx_job_invocation_hosts_job_state', ['jobInvocationId', 'state'])
 @Index('idx_job_invocation_hosts_job_event', ['jobInvocationId', 'eventSeq'])
+@Index('idx_job_invocation_hosts_job_name', ['jobInvocationId', 'hostName'])
 export class JobHostEntity {
   @PrimaryGeneratedColumn({ name: 'id' })
   id: number;

@@ -1,11 +1,10 @@
-import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { Brackets, type DataSource, type EntityManager } from 'typeorm';
 import type { HostCounts, HostState, JobState } from '@common/jobs';
 import { named, type Sql } from '../auth/scope-sql';
 import { managerOf, toTx, type Tx } from '../db-transaction';
 import { JobHostEntity } from './job-host.entity';
 import { JobInvocationEntity } from './job-invocation.entity';
 import { JobProxyStreamEntity } from './job-proxy-stream.entity';
-import type { ActionSearchTerm, JobSearchTerm } from './job-search';
 import { RemoteActionEntity } from './remote-action.entity';
 import type { ResultBatch, ResultBatchStore, TrackedHost } from './result-writer';
 
@@ -78,28 +77,38 @@ function jobRowFields(job: NewJob): Partial<JobInvocationEntity> {
 
 export interface JobHostQuery {
   states?: HostState[];
-  /** Host name contains. */
-  search?: string;
+  /** The compiled search over `job_invocation_hosts jh` (job-search.ts JOB_HOST_SEARCH). */
+  search?: Sql;
   page: number;
   perPage: number;
 }
 
 export interface JobListQuery {
-  terms: JobSearchTerm[];
-  /** The `hostgroup` terms resolved to hostgroup ids including descendants. */
-  hostgroupIds?: Map<JobSearchTerm, number[]>;
+  /** The compiled search over `job` and `ra` (job-search.ts jobSearchDefinition). */
+  search?: Sql;
+  /**
+   * Whose history this is (a host's, a hostgroup's, a proxy's, a fact's), as a condition like the
+   * search: unlike the search it narrows the total too, which then counts that history.
+   */
+  scope?: Sql;
+  /** The time a job ran or will run: started_at, else its scheduled time, else its creation. */
   from?: Date;
   to?: Date;
-  hostId?: number;
-  /** Jobs that targeted one of these hostgroups or ran on a host in one of them. */
-  scopeHostgroupIds?: number[];
-  factName?: string;
-  /** Jobs with a stream to this smart proxy. */
-  smartProxyId?: number;
   page: number;
   perPage: number;
   /** The jobs the caller may see (auth/scope-sql.ts `jobScopeSql` over `job` and `ra`); all when absent. */
   visibility?: Sql;
+}
+
+/** When a job ran, or will run when it has not started yet: what `from` and `to` compare. */
+export const JOB_RUN_TIME = 'COALESCE(job.started_at, job.scheduled_at, job.created_at)';
+
+export interface JobRepositoryOptions {
+  /**
+   * Facts whose values the job's hosts had are recorded per job when its hosts are written
+   * (jobs.recorded_facts): `facts.osfamily = Debian` then finds the jobs that ran on Debian hosts.
+   */
+  recordedFacts?: readonly string[];
 }
 
 export interface JobVersionRow {
@@ -149,14 +158,13 @@ function countFields(counts: HostCounts): Partial<JobInvocationEntity> {
 }
 
 /** The only code that touches the job tables (STYLE.md §2). Bulk paths use multi-row SQL. */
-export function createJobInvocationRepository(dataSource: DataSource) {
+export function createJobInvocationRepository(dataSource: DataSource, options: JobRepositoryOptions = {}) {
   const jobs = dataSource.getRepository(JobInvocationEntity);
   const hosts = dataSource.getRepository(JobHostEntity);
   const actions = dataSource.getRepository(RemoteActionEntity);
   const streams = dataSource.getRepository(JobProxyStreamEntity);
   const isMysql = dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb';
-
-
+  const recordedFacts = [...new Set(options.recordedFacts ?? [])];
 
   /**
    * Host rows, proxy streams and fact names of new (or newly launched) jobs, several jobs per
@@ -174,51 +182,28 @@ export function createJobInvocationRepository(dataSource: DataSource) {
     await multiRow("INSERT INTO job_invocation_proxies (job_invocation_id, smart_proxy_id, chunk, last_sequence, state)", 5,
       jobs.flatMap(({ jobId, job }) => job.smartProxyIds.map((smartProxyId) => [jobId, smartProxyId, 0, 0, 'pending'])));
     await multiRow('INSERT INTO job_invocation_fact_names (job_invocation_id, fact_name)', 2, jobs.flatMap(({ jobId, job }) => job.factNames.map((factName) => [jobId, factName])));
+    await recordFactValues(m, jobs.map((j) => j.jobId));
   }
 
-  function applyTerm(qb: SelectQueryBuilder<JobInvocationEntity>, term: JobSearchTerm, i: number, hostgroupIds?: number[]): void {
-    const p = `t${i}`;
-    const like = term.op === '~' || term.op === '!~';
-    const negate = term.op === '!=' || term.op === '!~';
-    const value = like ? `%${term.value}%` : term.value;
-    const cmp = (column: string) => `${column} ${like ? (negate ? 'NOT LIKE' : 'LIKE') : negate ? '<>' : '='} :${p}`;
-    const exists = (sql: string) => `${negate ? 'NOT ' : ''}EXISTS (${sql})`;
-    switch (term.field) {
-      case 'id':
-      case 'parent_id':
-        qb.andWhere(cmp(term.field === 'id' ? 'job.id' : 'job.parent_id'), { [p]: Number(term.value) });
-        return;
-      case 'namespace':
-      case 'action':
-        qb.andWhere(cmp(`ra.${term.field}`), { [p]: value });
-        return;
-      case 'state':
-      case 'owner':
-      case 'description':
-        qb.andWhere(cmp(`job.${term.field}`), { [p]: value });
-        return;
-      case 'targeting':
-        qb.andWhere(cmp('job.targeting_search'), { [p]: value });
-        return;
-      case 'text':
-        // `rex history search nginx` finds a job by its action, arguments or target alike.
-        qb.andWhere(new Brackets((w) => w.where(`job.description LIKE :${p}`, { [p]: `%${term.value}%` }).orWhere(`job.targeting_search LIKE :${p}`).orWhere(`ra.namespace LIKE :${p}`).orWhere(`ra.action LIKE :${p}`).orWhere(`ra.arguments LIKE :${p}`)));
-        return;
-      case 'host':
-        qb.andWhere(exists(`SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.host_name ${like ? 'LIKE' : '='} :${p}`), { [p]: value });
-        return;
-      case 'host_id':
-        qb.andWhere(exists(`SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.host_id = :${p}`), { [p]: Number(term.value) });
-        return;
-      case 'fact':
-        qb.andWhere(exists(`SELECT 1 FROM job_invocation_fact_names jf WHERE jf.job_invocation_id = job.id AND jf.fact_name ${like ? 'LIKE' : '='} :${p}`), { [p]: value });
-        return;
-      case 'hostgroup':
-      case 'hostgroup_id': {
-        const ids = hostgroupIds && hostgroupIds.length > 0 ? hostgroupIds : [-1];
-        const sql = `(job.targeting_hostgroup_id IN (:...${p}) OR EXISTS (SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.hostgroup_id IN (:...${p})))`;
-        qb.andWhere(negate ? `NOT ${sql}` : sql, { [p]: ids });
-        return;
+  /**
+   * The values the recorded facts had on the jobs' hosts, now that their host rows are written: one
+   * row per job, fact and value with its number of hosts (a few rows a job, whatever its size).
+   * Hosts skipped at creation (no capable proxy) never ran, so their values are left out. Read, then
+   * written: InnoDB's INSERT ... SELECT would lock every fact row it reads (4x slower at 10,000 hosts).
+   */
+  async function recordFactValues(m: EntityManager, jobIds: number[]): Promise<void> {
+    if (recordedFacts.length === 0 || jobIds.length === 0) return;
+    for (let i = 0; i < jobIds.length; i += INSERT_CHUNK) {
+      const ids = jobIds.slice(i, i + INSERT_CHUNK);
+      const values = (await m.query(
+        `SELECT jh.job_invocation_id AS job_id, f.name, f.value, COUNT(*) AS hosts FROM job_invocation_hosts jh INNER JOIN facts f ON f.host_id = jh.host_id
+         WHERE jh.job_invocation_id IN (${ids.map(() => '?').join(', ')}) AND jh.state <> 'skipped' AND f.name IN (${recordedFacts.map(() => '?').join(', ')})
+         GROUP BY jh.job_invocation_id, f.name, f.value`,
+        [...ids, ...recordedFacts],
+      )) as Array<{ job_id: unknown; name: string; value: string; hosts: unknown }>;
+      for (let j = 0; j < values.length; j += INSERT_CHUNK) {
+        const chunk = values.slice(j, j + INSERT_CHUNK);
+        await m.query(`INSERT INTO job_invocation_fact_values (job_invocation_id, fact_name, value, host_count) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`, chunk.flatMap((v) => [Number(v.job_id), v.name, v.value, Number(v.hosts)]));
       }
     }
   }
@@ -239,25 +224,33 @@ export function createJobInvocationRepository(dataSource: DataSource) {
         if (batch.results.length > 0) {
           // One UPDATE ... CASE per batch (limits.md: per-row statements cost 10x more).
           const params: unknown[] = [];
-          const caseOf = (column: string, pick: (r: ResultBatch['results'][number]) => unknown) => {
+          const caseOf = (pick: (r: ResultBatch['results'][number]) => unknown) => {
             const parts = batch.results.map((r) => {
               params.push(r.rowId, pick(r));
               return 'WHEN ? THEN ?';
             });
-            return `${column} = CASE id ${parts.join(' ')} END`;
+            return `CASE id ${parts.join(' ')} END`;
           };
+          const finished = (r: ResultBatch['results'][number]) => dbDate(r.finishedAt);
+          // A host's start is when it was sent (its running mark, written at flush time); its end is
+          // when the reply arrived, on the proxy's clock. A reply that beat the flush, or a proxy clock
+          // behind ours, would put the end before the start: the start then moves to the end. A host
+          // never sent (cancelled or failed while pending) keeps no start. started_at comes first
+          // because MySQL evaluates SET left to right: it must read the old values, as SQLite does.
+          const startedAt = `started_at = CASE WHEN started_at IS NOT NULL AND started_at > ${caseOf(finished)} THEN ${caseOf(finished)} ELSE started_at END`;
           const sets = [
-            caseOf('state', (r) => r.state),
-            caseOf('reason', (r) => r.reason),
-            caseOf('statuscode', (r) => r.statuscode),
-            caseOf('statusmsg', (r) => r.statusmsg),
-            caseOf('data', (r) => r.data),
-            caseOf('finished_at', (r) => dbDate(r.finishedAt)),
-            caseOf('event_seq', (r) => r.eventSeq),
-            caseOf('proxy_sequence', (r) => r.proxySequence),
+            startedAt,
+            `state = ${caseOf((r) => r.state)}`,
+            `reason = ${caseOf((r) => r.reason)}`,
+            `statuscode = ${caseOf((r) => r.statuscode)}`,
+            `statusmsg = ${caseOf((r) => r.statusmsg)}`,
+            `data = ${caseOf((r) => r.data)}`,
+            `finished_at = ${caseOf(finished)}`,
+            `event_seq = ${caseOf((r) => r.eventSeq)}`,
+            `proxy_sequence = ${caseOf((r) => r.proxySequence)}`,
           ];
-          params.push(now, ...batch.results.map((r) => r.rowId));
-          await m.query(`UPDATE job_invocation_hosts SET ${sets.join(', ')}, started_at = COALESCE(started_at, ?) WHERE id IN (${batch.results.map(() => '?').join(',')})`, params);
+          params.push(...batch.results.map((r) => r.rowId));
+          await m.query(`UPDATE job_invocation_hosts SET ${sets.join(', ')} WHERE id IN (${batch.results.map(() => '?').join(',')})`, params);
         }
         for (const s of batch.streams) {
           await m.query('UPDATE job_invocation_proxies SET last_sequence = ? WHERE job_invocation_id = ? AND smart_proxy_id = ? AND last_sequence < ?', [s.lastSequence, batch.jobId, s.smartProxyId, s.lastSequence]);
@@ -466,13 +459,21 @@ export function createJobInvocationRepository(dataSource: DataSource) {
       await streams.update({ jobInvocationId: jobId, smartProxyId }, fields);
     },
 
+    /**
+     * One page of a job's hosts in name order. The page walks (job, host_name) and stops after
+     * `perPage` matches; a rare match (`output ~ ...`) reads the job's rows until it has them.
+     */
     async listHosts(jobId: number, query: JobHostQuery): Promise<{ total: number; subtotal: number; results: JobHostEntity[] }> {
-      const qb = hosts.createQueryBuilder('h').where('h.job_invocation_id = :jobId', { jobId });
+      const qb = hosts.createQueryBuilder('jh').where('jh.job_invocation_id = :jobId', { jobId });
       const total = await qb.clone().getCount();
-      if (query.states && query.states.length > 0) qb.andWhere('h.state IN (:...states)', { states: query.states });
-      if (query.search) qb.andWhere('h.host_name LIKE :search', { search: `%${query.search}%` });
-      const subtotal = await qb.clone().getCount();
-      const results = await qb.orderBy('h.host_name', 'ASC').skip((query.page - 1) * query.perPage).take(query.perPage).getMany();
+      if (query.states && query.states.length > 0) qb.andWhere('jh.state IN (:...states)', { states: query.states });
+      if (query.search) {
+        const search = named(query.search, 'q');
+        qb.andWhere(search.sql, search.params);
+      }
+      const filtered = (query.states && query.states.length > 0) || query.search !== undefined;
+      const subtotal = filtered ? await qb.clone().getCount() : total;
+      const results = await qb.orderBy('jh.host_name', 'ASC').skip((query.page - 1) * query.perPage).take(query.perPage).getMany();
       return { total, subtotal, results };
     },
 
@@ -500,50 +501,40 @@ export function createJobInvocationRepository(dataSource: DataSource) {
 
     async listJobs(query: JobListQuery): Promise<{ total: number; subtotal: number; results: Array<{ job: JobInvocationEntity; action: RemoteActionEntity }> }> {
       const base = jobs.createQueryBuilder('job').innerJoin(RemoteActionEntity, 'ra', 'ra.id = job.remote_action_id');
-      if (query.visibility) {
-        const visible = named(query.visibility, 'vis');
-        base.andWhere(visible.sql, visible.params);
+      const conditions: Array<[Sql | undefined, string]> = [[query.visibility, 'vis'], [query.scope, 'scope']];
+      for (const [sql, prefix] of conditions) {
+        if (!sql) continue;
+        const cond = named(sql, prefix);
+        base.andWhere(cond.sql, cond.params);
       }
       const total = await base.clone().getCount();
       const qb = base.clone();
-      query.terms.forEach((t, i) => applyTerm(qb, t, i, query.hostgroupIds?.get(t)));
-      if (query.from) qb.andWhere('job.created_at >= :from', { from: dbDate(query.from) });
-      if (query.to) qb.andWhere('job.created_at <= :to', { to: dbDate(query.to) });
-      if (query.hostId !== undefined) qb.andWhere('EXISTS (SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.host_id = :hostId)', { hostId: query.hostId });
-      if (query.scopeHostgroupIds) {
-        const ids = query.scopeHostgroupIds.length > 0 ? query.scopeHostgroupIds : [-1];
-        qb.andWhere('(job.targeting_hostgroup_id IN (:...hgs) OR EXISTS (SELECT 1 FROM job_invocation_hosts jh WHERE jh.job_invocation_id = job.id AND jh.hostgroup_id IN (:...hgs)))', { hgs: ids });
+      if (query.search) {
+        const search = named(query.search, 'q');
+        qb.andWhere(search.sql, search.params);
       }
-      if (query.factName !== undefined) qb.andWhere('EXISTS (SELECT 1 FROM job_invocation_fact_names jf WHERE jf.job_invocation_id = job.id AND jf.fact_name = :fact)', { fact: query.factName });
-      if (query.smartProxyId !== undefined) qb.andWhere('EXISTS (SELECT 1 FROM job_invocation_proxies jp WHERE jp.job_invocation_id = job.id AND jp.smart_proxy_id = :sp)', { sp: query.smartProxyId });
-      const subtotal = await qb.clone().getCount();
+      if (query.from) qb.andWhere(`${JOB_RUN_TIME} >= :from`, { from: dbDate(query.from) });
+      if (query.to) qb.andWhere(`${JOB_RUN_TIME} <= :to`, { to: dbDate(query.to) });
+      const filtered = query.search !== undefined || query.from !== undefined || query.to !== undefined;
+      const subtotal = filtered ? await qb.clone().getCount() : total;
       const list = await qb.orderBy('job.id', 'DESC').skip((query.page - 1) * query.perPage).take(query.perPage).getMany();
       const byId = await actionsByIds([...new Set(list.map((j) => j.remoteActionId))]);
       return { total, subtotal, results: list.map((job) => ({ job, action: byId.get(job.remoteActionId)! })) };
     },
 
     /** Remote actions with their run counts; with `visibility`, only actions and runs of jobs it admits. */
-    async listActions(page: number, perPage: number, search: { namespace?: string; action?: string; terms?: ActionSearchTerm[] } = {}, visibility?: Sql): Promise<{ total: number; subtotal: number; results: Array<{ action: RemoteActionEntity; runCount: number; lastRunAt: Date | null }> }> {
+    async listActions(page: number, perPage: number, search: { namespace?: string; action?: string; search?: Sql } = {}, visibility?: Sql): Promise<{ total: number; subtotal: number; results: Array<{ action: RemoteActionEntity; runCount: number; lastRunAt: Date | null }> }> {
       const qb = actions.createQueryBuilder('ra');
       const visible = visibility ? named(visibility, 'vis') : undefined;
       if (visible) qb.andWhere(`EXISTS (SELECT 1 FROM job_invocations job WHERE job.remote_action_id = ra.id AND ${visible.sql})`, visible.params);
       const total = await qb.clone().getCount();
       if (search.namespace) qb.andWhere('ra.namespace = :ns', { ns: search.namespace });
       if (search.action) qb.andWhere('ra.action = :ac', { ac: search.action });
-      (search.terms ?? []).forEach((term, i) => {
-        const p = `a${i}`;
-        const like = term.op === '~' || term.op === '!~';
-        const negate = term.op === '!=' || term.op === '!~';
-        const cmp = (column: string) => `${column} ${like ? (negate ? 'NOT LIKE' : 'LIKE') : negate ? '<>' : '='} :${p}`;
-        if (term.field === 'text') {
-          qb.andWhere(new Brackets((w) => w.where(`ra.namespace LIKE :${p}`, { [p]: `%${term.value}%` }).orWhere(`ra.action LIKE :${p}`).orWhere(`ra.arguments LIKE :${p}`)));
-        } else if (term.field === 'id') {
-          qb.andWhere(cmp('ra.id'), { [p]: Number(term.value) });
-        } else {
-          qb.andWhere(cmp(`ra.${term.field}`), { [p]: like ? `%${term.value}%` : term.value });
-        }
-      });
-      const subtotal = search.namespace || search.action || search.terms?.length ? await qb.clone().getCount() : total;
+      if (search.search) {
+        const cond = named(search.search, 'q');
+        qb.andWhere(cond.sql, cond.params);
+      }
+      const subtotal = search.namespace || search.action || search.search ? await qb.clone().getCount() : total;
       const list = await qb.orderBy('ra.id', 'DESC').skip((page - 1) * perPage).take(perPage).getMany();
       if (list.length === 0) return { total, subtotal, results: [] };
       const statsQuery = jobs.createQueryBuilder('job').innerJoin(RemoteActionEntity, 'ra', 'ra.id = job.remote_action_id').select('job.remote_action_id', 'id').addSelect('COUNT(*)', 'n').addSelect('MAX(job.created_at)', 'last')

@@ -29,7 +29,9 @@ import { createJobDispatcher, type JobMetrics, type JobProxyClient, type SmartPr
 import type { JobHostEntity } from './job-host.entity';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import { countsOf, type JobInvocationRepository, type NewJob, type NewJobHost } from './job-invocation.repository';
-import { factNamesOfSearch, parseActionSearch, parseJobSearch, type JobSearchTerm } from './job-search';
+import { ACTION_SEARCH, factNamesOfSearch, JOB_HOST_SEARCH, jobSearchDefinition } from './job-search';
+import { historyScope, type HistoryOf, type HistorySubjects } from './job-history';
+import { compileSearch } from '../search/compiler';
 import { createJobWaiters } from './job-waiters';
 import { createHostSlots } from './host-slots';
 import { emptyCounts, progressOf } from './host-states';
@@ -76,6 +78,8 @@ export interface JobServiceDeps {
     long_poll_max_s: number;
     /** Most hosts one job may target (jobs.max_hosts_per_job). */
     max_hosts_per_job: number;
+    /** Facts whose values are recorded with each job (jobs.recorded_facts), for `facts.<name>` in job searches. */
+    recorded_facts?: readonly string[];
   };
   /** This instance in job leases; a restarted instance with the same id resumes its jobs at once. */
   instanceId?: string;
@@ -87,6 +91,8 @@ export interface JobServiceDeps {
   retentionIntervalMs?: number;
   /** Host results, proxy stream latency and errors for /metrics (metrics/metrics.ts). */
   metrics?: JobMetrics;
+  /** Hosts, hostgroups, proxies and facts a history is asked for, by id or name (job-history.ts). */
+  subjects?: HistorySubjects;
 }
 
 /** A validated, stored remote action ready to be scheduled. */
@@ -119,15 +125,13 @@ export interface ScheduledJobInput {
 
 export interface JobListParams {
   search: string;
+  /** The time a job ran or will run (started, else scheduled, else created) at or after this. */
   from?: Date;
   to?: Date;
   page: number;
   perPage: number;
-  hostId?: number;
-  hostgroupId?: number;
-  factName?: string;
-  /** Jobs that sent work to this smart proxy (the proxy command center's history). */
-  smartProxyId?: number;
+  /** Whose history: a host, hostgroup, smart proxy or fact, by id or name (job-history.ts). */
+  of?: HistoryOf;
 }
 
 const MAX_EVENTS = 1000;
@@ -658,7 +662,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     async hosts(user: CurrentUser, id: number, query: { states?: HostState[]; search?: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: JobHost[] }> {
       const { job } = await loadVisibleJob(user, id);
       const ddl = JSON.parse(job.ddl) as DdlAction__Output;
-      const page = await repo.listHosts(id, query);
+      const search = query.search && query.search.trim() !== '' ? compileSearch(query.search, JOB_HOST_SEARCH, { dialect: dialect(), now: clock() }) : undefined;
+      const page = await repo.listHosts(id, { states: query.states, search, page: query.page, perPage: query.perPage });
       return { total: page.total, subtotal: page.subtotal, results: page.results.map((r) => toJobHost(r, ddl)) };
     },
 
@@ -676,15 +681,13 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     async list(user: CurrentUser, params: JobListParams): Promise<{ total: number; subtotal: number; results: Job[] }> {
       requirePermission(user, 'view_jobs', 'listing jobs');
       const visibility = jobScopeSql(actionScope(user, 'view_jobs'), { job: 'job', action: 'ra' }, user.id);
-      const terms = parseJobSearch(params.search);
-      const hostgroupIds = new Map<JobSearchTerm, number[]>();
-      for (const t of terms.filter((x) => x.field === 'hostgroup' || x.field === 'hostgroup_id')) {
-        const id = Number(t.value);
-        if (!Number.isInteger(id)) throw new AppError('INVALID_ARGUMENT', `search: ${t.field} takes a hostgroup id, got '${t.value}'`, { details: { fields: [{ field: 'search', rule: `${t.field} is a number` }] } });
-        hostgroupIds.set(t, await hostgroupSubtree(id));
-      }
-      const scope = params.hostgroupId !== undefined ? await hostgroupSubtree(params.hostgroupId) : undefined;
-      const page = await repo.listJobs({ terms, hostgroupIds, from: params.from, to: params.to, hostId: params.hostId, scopeHostgroupIds: scope, factName: params.factName, smartProxyId: params.smartProxyId, page: params.page, perPage: params.perPage, visibility });
+      const options = { dialect: dialect(), now: clock() };
+      const definition = jobSearchDefinition(deps.config.recorded_facts ?? []);
+      const search = params.search.trim() !== '' ? compileSearch(params.search, definition, options) : undefined;
+      const history = params.of ? await historyScope(user, params.of, { definition, options, subjects: deps.subjects }) : undefined;
+      const page = await repo.listJobs({ search, scope: history?.scope, from: params.from, to: params.to, page: params.page, perPage: params.perPage, visibility });
+      // Nothing of that name to see and no job of it visible: the same 404 as for a name that does not exist.
+      if (history && !history.visible && page.total === 0) throw new AppError('NOT_FOUND', history.notFound);
       return { total: page.total, subtotal: page.subtotal, results: page.results.map((r) => toJob(r.job, r.action)) };
     },
 
@@ -692,8 +695,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     async actions(user: CurrentUser, query: { page: number; perPage: number; namespace?: string; action?: string; search?: string }): Promise<{ total: number; subtotal: number; results: RemoteAction[] }> {
       requirePermission(user, 'view_jobs', 'listing remote actions');
       const visibility = jobScopeSql(actionScope(user, 'view_jobs'), { job: 'job', action: 'ra' }, user.id);
-      const terms = parseActionSearch(query.search ?? '');
-      const page = await repo.listActions(query.page, query.perPage, { namespace: query.namespace, action: query.action, terms }, visibility);
+      const search = query.search && query.search.trim() !== '' ? compileSearch(query.search, ACTION_SEARCH, { dialect: dialect(), now: clock() }) : undefined;
+      const page = await repo.listActions(query.page, query.perPage, { namespace: query.namespace, action: query.action, search }, visibility);
       return {
         total: page.total,
         subtotal: page.subtotal,
@@ -799,10 +802,9 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     return result;
   }
 
-  /** A hostgroup and its descendants, as the hostgroups of the hosts the inventory resolves for it. */
-  async function hostgroupSubtree(id: number): Promise<number[]> {
-    const hosts = await deps.inventory.findTargets({ hostgroupId: id });
-    return [...new Set([id, ...hosts.map((h) => h.hostgroup_id).filter((x): x is number => x !== null)])];
+  /** The SQL dialect searches compile to, that of the job tables. */
+  function dialect(): 'mysql' | 'sqlite' {
+    return repo.isMysql ? 'mysql' : 'sqlite';
   }
 }
 

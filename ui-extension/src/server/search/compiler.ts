@@ -14,15 +14,47 @@ import { parseSearch, type SearchNode, type SearchOperator } from './parser';
 export type ValueType = 'string' | 'number' | 'datetime';
 
 export type FieldDefinition =
-  /** A column of the searched table. */
-  | { kind: 'column'; column: string; type: ValueType; nullable?: boolean }
-  /** A foreign key whose target row is matched on one of its columns (`hostgroup = web`). */
-  | { kind: 'lookup'; column: string; table: string; idColumn: string; match: string; type?: ValueType }
+  /**
+   * A column of the searched table. `values` lists the only values it holds (a state, say): `=`,
+   * `!=`, `^` and `!^` with any other value answer 400 naming them, instead of matching nothing.
+   */
+  | { kind: 'column'; column: string; type: ValueType; nullable?: boolean; values?: readonly string[] }
+  /**
+   * A foreign key whose target row is matched on one of its columns (`hostgroup = web`); with
+   * several, on any of them (a hostgroup's name or its title).
+   */
+  | { kind: 'lookup'; column: string; table: string; idColumn: string; match: string | readonly string[]; type?: ValueType }
   /**
    * A foreign key into a tree with full-path titles (`base/web`): matches the named node and all
    * its descendants (`parent_hostgroup = base`).
    */
-  | { kind: 'subtree'; column: string; table: string; idColumn: string; pathColumn: string; separator: string };
+  | { kind: 'subtree'; column: string; table: string; idColumn: string; pathColumn: string; separator: string }
+  /**
+   * A condition the definition writes itself, for what one column cannot say: a semi-join over
+   * related rows, several columns at once. `compile` gets a positive operator (negations wrap it in
+   * NOT) and must put every user value into params; `match` compares an expression the usual way.
+   * Without `presence`, `set?`/`null?` on the field answer 400.
+   */
+  | {
+      kind: 'custom';
+      type: ValueType;
+      operators: readonly SearchOperator[];
+      values?: readonly string[];
+      compile(context: CustomContext): Sql;
+      /** A two-valued condition true when the field has a value (for `set?` and `null?`). */
+      presence?: Sql;
+    };
+
+/** What a custom field's `compile` gets. */
+export interface CustomContext {
+  operator: '=' | '~' | '^' | '>' | '<' | '>=' | '<=';
+  values: string[];
+  dialect: SqlDialect;
+  now: Date;
+  position: number;
+  /** `expr <operator> <values>` as any column of the field's type compiles; `nullable` keeps it two-valued. */
+  match(expr: string, options?: { nullable?: boolean; type?: ValueType }): Sql;
+}
 
 /** Name/value rows owned by the searched row (`facts.osfamily = RedHat`). */
 export interface KeyValueDefinition {
@@ -36,12 +68,20 @@ export interface KeyValueDefinition {
    * whole table (2.5 s at 3M facts); the named index keeps a condition's rows contiguous.
    */
   mysqlIndex?: string;
+  /**
+   * The only names stored (matched case-insensitively); another answers 400 with `namesHint`,
+   * since rows for it cannot exist and an empty answer would look like a real one.
+   */
+  names?: readonly string[];
+  namesHint?: string;
 }
 
 export interface SearchDefinition {
   /** SQL expression of the searched row's id, e.g. `h.id`. */
   idColumn: string;
   fields: Record<string, FieldDefinition>;
+  /** Other names of fields, Foreman's or older ones (`user` for `owner`); not listed as valid keys. */
+  aliases?: Record<string, string>;
   /** Prefixes of dynamic keys: `facts` makes `facts.<name>` a key. */
   keyValues?: Record<string, KeyValueDefinition>;
   /** Fields a bare word searches with `~`, as Foreman's free text. */
@@ -66,6 +106,11 @@ const STRING_OPERATORS: SearchOperator[] = ['=', '!=', '~', '!~', '^', '!^', '>'
 const ORDERED_OPERATORS: SearchOperator[] = ['=', '!=', '^', '!^', '>', '<', '>=', '<='];
 const LOOKUP_OPERATORS: SearchOperator[] = ['=', '!=', '~', '!~', '^', '!^'];
 const SUBTREE_OPERATORS: SearchOperator[] = ['=', '!=', '^', '!^'];
+/** For fields with a fixed set of values: a state is equal to one or not. */
+const ENUM_OPERATORS: SearchOperator[] = ['=', '!=', '^', '!^'];
+
+/** The operator sets the built-in field kinds use, for custom fields that behave like one of them. */
+export const SEARCH_OPERATORS = { string: STRING_OPERATORS, ordered: ORDERED_OPERATORS, lookup: LOOKUP_OPERATORS, subtree: SUBTREE_OPERATORS, enum: ENUM_OPERATORS } as const;
 const NEGATIONS: Partial<Record<SearchOperator, SearchOperator>> = { '!=': '=', '!~': '~', '!^': '^' };
 
 function invalid(message: string, rule: string, position?: number): AppError {
@@ -129,7 +174,7 @@ export function parseDateValue(value: string, now: Date): { start: Date; end: Da
   return null;
 }
 
-interface Sql {
+export interface Sql {
   sql: string;
   params: unknown[];
 }
@@ -196,7 +241,7 @@ function valueComparison(expr: string, operator: SearchOperator, values: string[
   return comparison(expr, operator, values, 'string', options, position);
 }
 
-function allowed(key: string, operator: string, operators: SearchOperator[], position: number): void {
+function allowed(key: string, operator: string, operators: readonly SearchOperator[], position: number): void {
   if (!operators.includes(operator as SearchOperator)) {
     throw invalid(`operator '${operator}' cannot be used with ${key} at position ${position}; use one of ${operators.join(' ')}`, `operator for ${key}`, position);
   }
@@ -211,15 +256,33 @@ export function compileSearch(search: string | SearchNode | null, definition: Se
 
 function resolveKey(key: string, definition: SearchDefinition, position: number): { field: FieldDefinition; name: string } | { keyValue: KeyValueDefinition; name: string } {
   const lower = key.toLowerCase();
-  const field = definition.fields[lower];
-  if (field) return { field, name: lower };
+  const canonical = definition.aliases?.[lower] ?? lower;
+  const field = definition.fields[canonical];
+  if (field) return { field, name: canonical };
   const dot = key.indexOf('.');
   if (dot > 0) {
-    const keyValue = definition.keyValues?.[key.slice(0, dot).toLowerCase()];
+    const prefix = key.slice(0, dot).toLowerCase();
+    const keyValue = definition.keyValues?.[prefix];
     const name = key.slice(dot + 1);
-    if (keyValue && name !== '') return { keyValue, name };
+    if (keyValue && name !== '') {
+      if (keyValue.names && !keyValue.names.some((n) => n.toLowerCase() === name.toLowerCase())) {
+        const hint = keyValue.namesHint ? `; ${keyValue.namesHint}` : '';
+        const recorded = keyValue.names.map((n) => `${prefix}.${n}`).join(', ');
+        throw invalid(`'${prefix}.${name}' at position ${position} cannot be searched here: ${recorded ? `only ${recorded} are recorded` : `no ${prefix} are recorded`}${hint}`, recorded ? `one of ${recorded}` : `no ${prefix}`, position);
+      }
+      return { keyValue, name };
+    }
   }
   throw invalid(`unknown field '${key}' at position ${position}; valid fields are ${validKeys(definition).join(', ')}`, `one of ${validKeys(definition).join(', ')}`, position);
+}
+
+/** Refuses a value an enumerated field never holds, naming the ones it does. */
+function checkValues(name: string, allowedValues: readonly string[] | undefined, operator: SearchOperator, values: string[], position: number): void {
+  if (!allowedValues || !['=', '!=', '^', '!^'].includes(operator)) return;
+  const unknown = values.filter((v) => !allowedValues.some((a) => a.toLowerCase() === v.toLowerCase()));
+  if (unknown.length > 0) {
+    throw invalid(`'${unknown[0]}' is not a value of ${name} at position ${position}; use one of ${allowedValues.join(', ')}`, `one of ${allowedValues.join(', ')}`, position);
+  }
 }
 
 function compileNode(node: SearchNode, definition: SearchDefinition, options: CompileOptions): CompiledSearch {
@@ -250,6 +313,10 @@ function compileNode(node: SearchNode, definition: SearchDefinition, options: Co
 
 function compileLeaf(key: string, operator: SearchOperator | 'set?' | 'null?', values: string[], definition: SearchDefinition, options: CompileOptions, position: number): Sql {
   const resolved = resolveKey(key, definition, position);
+  if ('field' in resolved && operator !== 'set?' && operator !== 'null?') {
+    allowed(resolved.name, operator, fieldOperators(resolved.field), position);
+    checkValues(resolved.name, resolved.field.kind === 'column' || resolved.field.kind === 'custom' ? resolved.field.values : undefined, operator, values, position);
+  }
   const negated = operator !== 'set?' && operator !== 'null?' ? NEGATIONS[operator] : undefined;
   if (negated) {
     const positive = compileLeaf(key, negated, values, definition, options, position);
@@ -270,6 +337,10 @@ function compileLeaf(key: string, operator: SearchOperator | 'set?' | 'null?', v
 
   const { field, name } = resolved;
   if (operator === 'set?' || operator === 'null?') {
+    if (field.kind === 'custom') {
+      if (!field.presence) throw invalid(`'${operator}' cannot be used with ${name} at position ${position}; compare it with an operator instead`, `no ${operator} for ${name}`, position);
+      return operator === 'set?' ? field.presence : { sql: `NOT (${field.presence.sql})`, params: field.presence.params };
+    }
     const nullable = field.kind !== 'column' || field.nullable === true;
     if (!nullable) return { sql: operator === 'set?' ? '1=1' : '1=0', params: [] };
     return { sql: `${field.column} IS ${operator === 'set?' ? 'NOT ' : ''}NULL`, params: [] };
@@ -277,21 +348,32 @@ function compileLeaf(key: string, operator: SearchOperator | 'set?' | 'null?', v
 
   switch (field.kind) {
     case 'column': {
-      allowed(name, operator, field.type === 'string' ? STRING_OPERATORS : ORDERED_OPERATORS, position);
       const cmp = comparison(field.column, operator, values, field.type, options, position);
       return field.nullable ? { sql: `(${field.column} IS NOT NULL AND ${cmp.sql})`, params: cmp.params } : cmp;
     }
     case 'lookup': {
-      allowed(name, operator, field.type === 'number' ? ORDERED_OPERATORS : LOOKUP_OPERATORS, position);
-      const cmp = comparison(`t.${field.match}`, operator, values, field.type ?? 'string', options, position);
+      const columns = typeof field.match === 'string' ? [field.match] : field.match;
+      const cmp = join(columns.map((c) => comparison(`t.${c}`, operator, values, field.type ?? 'string', options, position)), ' OR ');
       return { sql: `(${field.column} IS NOT NULL AND ${field.column} IN (SELECT t.${field.idColumn} FROM ${field.table} t WHERE ${cmp.sql}))`, params: cmp.params };
     }
     case 'subtree': {
-      allowed(name, operator, SUBTREE_OPERATORS, position);
       const path = `t.${field.pathColumn}`;
       const each = values.map((v): Sql => ({ sql: `${path} = ? OR ${path} LIKE ? ESCAPE '!'`, params: [v, `${likeLiteral(v)}${field.separator}%`] }));
       const cond = join(each, ' OR ');
       return { sql: `(${field.column} IS NOT NULL AND ${field.column} IN (SELECT t.${field.idColumn} FROM ${field.table} t WHERE ${cond.sql}))`, params: cond.params };
+    }
+    case 'custom': {
+      return field.compile({
+        operator: operator as CustomContext['operator'],
+        values,
+        dialect: options.dialect,
+        now: options.now,
+        position,
+        match(expr, matchOptions = {}) {
+          const cmp = comparison(expr, operator, values, matchOptions.type ?? field.type, options, position);
+          return matchOptions.nullable ? { sql: `(${expr} IS NOT NULL AND ${cmp.sql})`, params: cmp.params } : cmp;
+        },
+      });
     }
   }
 }
@@ -299,14 +381,58 @@ function compileLeaf(key: string, operator: SearchOperator | 'set?' | 'null?', v
 /** The operators a key accepts, for auto-completion; empty for an unknown key. */
 export function operatorsFor(key: string, definition: SearchDefinition): string[] {
   const lower = key.toLowerCase();
-  const field = definition.fields[lower];
+  const field = definition.fields[definition.aliases?.[lower] ?? lower];
   if (!field) {
     const dot = key.indexOf('.');
     return dot > 0 && definition.keyValues?.[key.slice(0, dot).toLowerCase()] ? [...STRING_OPERATORS] : [];
   }
+  return [...fieldOperators(field)];
+}
+
+function fieldOperators(field: FieldDefinition): readonly SearchOperator[] {
   switch (field.kind) {
-    case 'column': return field.type === 'string' ? [...STRING_OPERATORS] : [...ORDERED_OPERATORS];
-    case 'lookup': return field.type === 'number' ? [...ORDERED_OPERATORS] : [...LOOKUP_OPERATORS];
-    case 'subtree': return [...SUBTREE_OPERATORS];
+    case 'column': return field.values ? ENUM_OPERATORS : field.type === 'string' ? STRING_OPERATORS : ORDERED_OPERATORS;
+    case 'lookup': return field.type === 'number' ? ORDERED_OPERATORS : LOOKUP_OPERATORS;
+    case 'subtree': return SUBTREE_OPERATORS;
+    case 'custom': return field.operators;
   }
+}
+
+/**
+ * A column holding a JSON list of strings (a proxy's features, a filter's permissions): `=` means
+ * the list holds that element, `~` a substring of the stored text. Comparing the whole text would
+ * match nothing for `feature = Puppet`, stored as `["Puppet","Logs"]`.
+ */
+export function jsonListField(column: string): FieldDefinition {
+  return {
+    kind: 'custom',
+    type: 'string',
+    operators: LOOKUP_OPERATORS,
+    compile(c) {
+      if (c.operator === '~') return c.match(column);
+      const each = c.values.map((v): Sql => ({ sql: `${column} LIKE ? ESCAPE '!'`, params: [`%${likeLiteral(JSON.stringify(v))}%`] }));
+      const any = join(each, ' OR ');
+      return each.length === 1 ? each[0] : { sql: `(${any.sql})`, params: any.params };
+    },
+  };
+}
+
+/** One key of a definition as documented: its operators and its other names. */
+export interface SearchFieldDoc {
+  key: string;
+  operators: string[];
+  aliases: string[];
+  /** The only values it holds, when fixed. */
+  values?: string[];
+}
+
+/** The keys of a definition (dynamic ones as `facts.<name>`), for the OpenAPI document and docs/API.md. */
+export function searchFields(definition: SearchDefinition): SearchFieldDoc[] {
+  const aliasesOf = (key: string) => Object.entries(definition.aliases ?? {}).filter(([, to]) => to === key).map(([from]) => from).sort();
+  const fixed = Object.entries(definition.fields).map(([key, field]): SearchFieldDoc => {
+    const values = field.kind === 'column' || field.kind === 'custom' ? field.values : undefined;
+    return { key, operators: [...fieldOperators(field)], aliases: aliasesOf(key), ...(values ? { values: [...values] } : {}) };
+  });
+  const dynamic = Object.keys(definition.keyValues ?? {}).map((prefix): SearchFieldDoc => ({ key: `${prefix}.<name>`, operators: [...STRING_OPERATORS], aliases: [] }));
+  return [...fixed, ...dynamic];
 }

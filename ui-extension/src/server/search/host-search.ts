@@ -2,15 +2,16 @@ import type { SearchDefinition } from './compiler';
 
 /**
  * The host search keys, as Foreman's (app/models/concerns/hostext/search.rb), over `hosts h`.
- * `hostgroup` matches the group's own name, `hostgroup_fullname`/`hostgroup_title` its full path,
- * `parent_hostgroup` the group and every group below it.
+ * `hostgroup` matches the group's own name as in Foreman, and its full path too (`hostgroup =
+ * base/db`: a name never holds a `/`, so that could only match nothing); `hostgroup_fullname` and
+ * `hostgroup_title` the full path only, `parent_hostgroup` the group and every group below it.
  */
 export const HOST_SEARCH: SearchDefinition = {
   idColumn: 'h.id',
   fields: {
     name: { kind: 'column', column: 'h.name', type: 'string' },
     id: { kind: 'column', column: 'h.id', type: 'number' },
-    hostgroup: { kind: 'lookup', column: 'h.hostgroup_id', table: 'hostgroups', idColumn: 'id', match: 'name' },
+    hostgroup: { kind: 'lookup', column: 'h.hostgroup_id', table: 'hostgroups', idColumn: 'id', match: ['name', 'title'] },
     hostgroup_id: { kind: 'column', column: 'h.hostgroup_id', type: 'number', nullable: true },
     hostgroup_fullname: { kind: 'lookup', column: 'h.hostgroup_id', table: 'hostgroups', idColumn: 'id', match: 'title' },
     hostgroup_title: { kind: 'lookup', column: 'h.hostgroup_id', table: 'hostgroups', idColumn: 'id', match: 'title' },

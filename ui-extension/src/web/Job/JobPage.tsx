@@ -248,7 +248,7 @@ export function JobPage({ id }: { id: number }) {
           id="job-hosts-toolbar"
           search={
             <div style={{ display: 'flex', gap: 8, flexWrap: 'wrap', alignItems: 'center' }}>
-              <SearchBar value={search} onSearch={(s) => { setSearch(s); setPage((p) => ({ ...p, page: 1 })); }} placeholder="Host name" ariaLabel="Search job hosts" />
+              <SearchBar value={search} onSearch={(s) => { setSearch(s); setPage((p) => ({ ...p, page: 1 })); }} placeholder={'e.g. state = failed and output ~ "No space"'} ariaLabel="Search job hosts" />
               <ToggleGroup aria-label="Filter by state" isCompact>
                 {HOST_STATES.map((s) => <ToggleGroupItem key={s} text={`${s.replace('_', ' ')} ${job ? job.counts[s] : ''}`} buttonId={`state-${s}`} isSelected={states.includes(s)} onChange={() => toggleState(s)} />)}
               </ToggleGroup>

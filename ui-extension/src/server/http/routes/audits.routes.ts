@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { AUDIT_SEARCH } from '../../audit/audit.repository';
 import type { AuditService } from '../../audit/audit.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
@@ -7,7 +8,7 @@ import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validat
 const auditId = decimalId;
 
 export const auditRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/audits', tag: 'audits', summary: 'List audit entries, newest first (one\'s own; all with view_audit_logs)', permission: 'authenticated', query: listQuerySchema },
+  list: { method: 'get', path: '/audits', tag: 'audits', summary: 'List audit entries, newest first (one\'s own; all with view_audit_logs)', permission: 'authenticated', query: listQuerySchema, search: AUDIT_SEARCH },
   show: { method: 'get', path: '/audits/:id', tag: 'audits', summary: 'Show an audit entry', permission: 'authenticated', params: { id: auditId } },
 });
 

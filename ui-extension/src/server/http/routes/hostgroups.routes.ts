@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { HOSTGROUP_SEARCH } from '../../inventory/hostgroup.repository';
 import type { InventoryService } from '../../inventory/inventory.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
@@ -8,7 +9,7 @@ import { listEnvelope, listQuerySchema, parseInput } from '../validate';
 const idOrTitle = z.string().min(1, 'is required').max(255, 'must be at most 255 characters');
 
 export const hostgroupRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/hostgroups', tag: 'hostgroups', summary: 'List hostgroups (search keys name, title, id, parent_id, parent)', permission: 'authenticated', query: listQuerySchema },
+  list: { method: 'get', path: '/hostgroups', tag: 'hostgroups', summary: 'List hostgroups (search keys name, title, id, parent_id, parent)', permission: 'authenticated', query: listQuerySchema, search: HOSTGROUP_SEARCH },
   show: { method: 'get', path: '/hostgroups/:id', tag: 'hostgroups', summary: 'Show a hostgroup by id or title', permission: 'authenticated', params: { id: idOrTitle } },
 });
 

@@ -1,7 +1,9 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { HOST_STATES, type HostState } from '@common/jobs';
+import type { HistoryOf } from '../../jobs/job-history';
 import type { JobInvocationService } from '../../jobs/job-invocation.service';
+import { JOB_HOST_SEARCH, JOB_SEARCH } from '../../jobs/job-search';
 import type { ScheduleService } from '../../scheduler/schedule.service';
 import { exactBodyField, sendExactJson } from '../exact-json';
 import { currentUser } from '../request-context';
@@ -58,22 +60,28 @@ const hostsQuery = listQuerySchema.extend({
     return states as HostState[];
   }),
 });
+// `from`/`to` bound the time a job ran or will run: started_at, else its scheduled time, else its creation.
 const historyQuery = listQuerySchema.extend({
   from: z.coerce.date({ invalid_type_error: 'must be an ISO 8601 date' }).optional(),
   to: z.coerce.date({ invalid_type_error: 'must be an ISO 8601 date' }).optional(),
 });
+const factHistoryQuery = historyQuery.extend({
+  value: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters').optional(),
+});
 
 const factName = z.string().min(1, 'is required').max(255, 'must be at most 255 characters');
+/** A host or smart proxy by id or name, a hostgroup by id or title: digits alone are an id. */
+const idOrName = z.string().min(1, 'is required').max(255, 'must be at most 255 characters');
 
 export const jobRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/remote_execution/jobs', tag: 'jobs', summary: 'Job history, newest first (search by namespace, action, arguments, targeting, user...)', permission: 'view_jobs', query: historyQuery },
-  hostHistory: { method: 'get', path: '/hosts/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs that ran on a host', permission: 'view_jobs', params: { id }, query: historyQuery },
-  hostgroupHistory: { method: 'get', path: '/hostgroups/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs that ran on a hostgroup\'s hosts', permission: 'view_jobs', params: { id }, query: historyQuery },
-  smartProxyHistory: { method: 'get', path: '/smart_proxies/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs with a stream to a smart proxy', permission: 'view_jobs', params: { id }, query: historyQuery },
-  factHistory: { method: 'get', path: '/fact_names/:name/remote_execution/jobs', tag: 'jobs', summary: 'Jobs whose targeting names a fact', permission: 'view_jobs', params: { name: factName }, query: historyQuery },
+  list: { method: 'get', path: '/remote_execution/jobs', tag: 'jobs', summary: 'Job history, newest first (search by namespace, action, arguments, targeting, user...; from/to: when it ran or will run)', permission: 'view_jobs', query: historyQuery, search: JOB_SEARCH },
+  hostHistory: { method: 'get', path: '/hosts/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs that ran on a host (by id or name)', permission: 'view_jobs', params: { id: idOrName }, query: historyQuery, search: JOB_SEARCH },
+  hostgroupHistory: { method: 'get', path: '/hostgroups/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs that targeted a hostgroup (by id or title) or ran on hosts in it or below it', permission: 'view_jobs', params: { id: idOrName }, query: historyQuery, search: JOB_SEARCH },
+  smartProxyHistory: { method: 'get', path: '/smart_proxies/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs with a stream to a smart proxy (by id or name)', permission: 'view_jobs', params: { id: idOrName }, query: historyQuery, search: JOB_SEARCH },
+  factHistory: { method: 'get', path: '/fact_names/:name/remote_execution/jobs', tag: 'jobs', summary: 'Jobs whose targeting names a fact; with value=, jobs that ran on hosts whose fact had that value when the job ran (jobs.recorded_facts)', permission: 'view_jobs', params: { name: factName }, query: factHistoryQuery, search: JOB_SEARCH },
   create: { method: 'post', path: '/remote_execution/jobs', tag: 'jobs', summary: 'Run an action on the targeted hosts now, later (scheduling) or repeatedly (recurrence)', permission: 'create_jobs', body: createSchema, status: 201 },
   show: { method: 'get', path: '/remote_execution/jobs/:id', tag: 'jobs', summary: 'A job with its counts; wait=N long-polls until its version passes since', permission: 'view_jobs', params: { id }, query: statusQuery },
-  hosts: { method: 'get', path: '/remote_execution/jobs/:id/hosts', tag: 'jobs', summary: 'A job\'s hosts with their states and outputs', permission: 'view_jobs', params: { id }, query: hostsQuery },
+  hosts: { method: 'get', path: '/remote_execution/jobs/:id/hosts', tag: 'jobs', summary: 'A job\'s hosts with their states and outputs (search by name, state, proxy, hostgroup, statuscode, output...)', permission: 'view_jobs', params: { id }, query: hostsQuery, search: JOB_HOST_SEARCH },
   events: { method: 'get', path: '/remote_execution/jobs/:id/events', tag: 'jobs', summary: 'A job\'s host events after a sequence number; wait=N long-polls', permission: 'view_jobs', params: { id }, query: eventsQuery },
   replay: { method: 'post', path: '/remote_execution/jobs/:id/replay', tag: 'jobs', summary: 'Run a job\'s action again, on new targeting or on its failed hosts', permission: 'create_jobs', params: { id }, body: replaySchema, bodyOptional: true, status: 201 },
   cancel: { method: 'post', path: '/remote_execution/jobs/:id/cancel', tag: 'jobs', summary: 'Cancel a running job', permission: 'cancel_jobs', params: { id } },
@@ -93,17 +101,20 @@ export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleS
   const router = Router();
   const specs = jobRouteSpecs;
 
-  async function history(req: Request, res: Response, scope: { hostId?: number; hostgroupId?: number; factName?: string; smartProxyId?: number }): Promise<void> {
+  async function history(req: Request, res: Response, of?: HistoryOf): Promise<void> {
     const query = parseInput(specs.list.query, req.query, 'query');
-    const page = await jobs.list(currentUser(req), { search: query.search, from: query.from, to: query.to, page: query.page, perPage: query.per_page, ...scope });
+    const page = await jobs.list(currentUser(req), { search: query.search, from: query.from, to: query.to, page: query.page, perPage: query.per_page, of });
     sendExactJson(res, listEnvelope(query, page, { by: 'id', order: 'desc' }));
   }
 
-  mount(router, specs.list, (req, res) => history(req, res, {}));
-  mount(router, specs.hostHistory, (req, res) => history(req, res, { hostId: parseInput(specs.hostHistory.params.id, req.params.id, 'id') }));
-  mount(router, specs.hostgroupHistory, (req, res) => history(req, res, { hostgroupId: parseInput(specs.hostgroupHistory.params.id, req.params.id, 'id') }));
-  mount(router, specs.smartProxyHistory, (req, res) => history(req, res, { smartProxyId: parseInput(specs.smartProxyHistory.params.id, req.params.id, 'id') }));
-  mount(router, specs.factHistory, (req, res) => history(req, res, { factName: parseInput(specs.factHistory.params.name, req.params.name, 'name') }));
+  mount(router, specs.list, (req, res) => history(req, res));
+  mount(router, specs.hostHistory, (req, res) => history(req, res, { host: parseInput(specs.hostHistory.params.id, req.params.id, 'id') }));
+  mount(router, specs.hostgroupHistory, (req, res) => history(req, res, { hostgroup: parseInput(specs.hostgroupHistory.params.id, req.params.id, 'id') }));
+  mount(router, specs.smartProxyHistory, (req, res) => history(req, res, { smartProxy: parseInput(specs.smartProxyHistory.params.id, req.params.id, 'id') }));
+  mount(router, specs.factHistory, (req, res) => {
+    const { value } = parseInput(specs.factHistory.query, req.query, 'query');
+    return history(req, res, { fact: parseInput(specs.factHistory.params.name, req.params.name, 'name'), value });
+  });
 
   mount(router, specs.create, async (req, res) => {
     const body = parseInput(specs.create.body, req.body, 'body');

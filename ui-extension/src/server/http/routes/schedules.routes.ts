@@ -21,8 +21,9 @@ const jobOptions = {
 };
 const scheduleActionSchema = z.object({ targeting: targetingSchema, ...jobOptions }).strict();
 const updateSchema = z.object({ targeting: targetingSchema.optional(), ...jobOptions }).strict();
-// A calendar wants every occurrence of its range at once: one page holds up to 1000.
-const occurrencesQuery = listQuerySchema.extend({
+// A calendar wants every occurrence of its range at once: one page holds up to 1000. Occurrences
+// are computed, not stored rows: they are narrowed by from and to, and a `search` is refused.
+const occurrencesQuery = listQuerySchema.omit({ search: true }).extend({
   from: instant.optional(),
   to: instant.optional(),
   per_page: listQuerySchema.shape.per_page.removeDefault().default(1000),
@@ -51,7 +52,7 @@ export function createScheduleRoutes(schedules: ScheduleService): Router {
   });
 
   mount(router, specs.list, async (req, res) => {
-    const query = parseInput(specs.list.query, req.query, 'query');
+    const query = { ...parseInput(specs.list.query, req.query, 'query'), search: '' };
     const { results } = await schedules.occurrences(currentUser(req), { from: query.from, to: query.to });
     const page = results.slice((query.page - 1) * query.per_page, query.page * query.per_page);
     res.json(listEnvelope(query, { total: results.length, subtotal: results.length, results: page }, { by: 'at', order: 'asc' }));

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { InventoryService } from '../../inventory/inventory.service';
 import type { ProxySyncService } from '../../inventory/proxy-sync.service';
+import { SMART_PROXY_SEARCH } from '../../inventory/smart-proxy.repository';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
@@ -9,7 +10,7 @@ import { listEnvelope, listQuerySchema, parseInput } from '../validate';
 const idOrName = z.string().min(1, 'is required').max(191, 'must be at most 191 characters');
 
 export const smartProxyRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/smart_proxies', tag: 'smart_proxies', summary: 'List smart proxies', permission: 'view_smart_proxies', query: listQuerySchema },
+  list: { method: 'get', path: '/smart_proxies', tag: 'smart_proxies', summary: 'List smart proxies', permission: 'view_smart_proxies', query: listQuerySchema, search: SMART_PROXY_SEARCH },
   show: { method: 'get', path: '/smart_proxies/:id', tag: 'smart_proxies', summary: 'Show a smart proxy by id or name', permission: 'view_smart_proxies', params: { id: idOrName } },
   refresh: { method: 'post', path: '/smart_proxies/:id/refresh', tag: 'smart_proxies', summary: 'Ask a smart proxy again for its capabilities and agents', permission: 'manage_inventory', params: { id: idOrName } },
 });

@@ -1,15 +1,16 @@
 import { Router } from 'express';
 import type { InventoryService } from '../../inventory/inventory.service';
+import { TAXONOMY_SEARCH } from '../../inventory/taxonomy.repository';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
 
 export const taxonomyRouteSpecs = defineRoutes({
-  organizations: { method: 'get', path: '/organizations', tag: 'taxonomies', summary: 'List organizations (search: a name substring)', permission: 'authenticated', query: listQuerySchema },
-  locations: { method: 'get', path: '/locations', tag: 'taxonomies', summary: 'List locations (search: a name substring)', permission: 'authenticated', query: listQuerySchema },
+  organizations: { method: 'get', path: '/organizations', tag: 'taxonomies', summary: 'List organizations (search: name, id; a bare word is a name substring)', permission: 'authenticated', query: listQuerySchema, search: TAXONOMY_SEARCH },
+  locations: { method: 'get', path: '/locations', tag: 'taxonomies', summary: 'List locations (search: name, id; a bare word is a name substring)', permission: 'authenticated', query: listQuerySchema, search: TAXONOMY_SEARCH },
 });
 
-/** `GET /api/v2/organizations` and `/api/v2/locations`; `search` matches a name substring. */
+/** `GET /api/v2/organizations` and `/api/v2/locations`, searched by name and id. */
 export function createTaxonomyRoutes(inventory: InventoryService): Router {
   const router = Router();
   for (const [spec, kind] of [[taxonomyRouteSpecs.organizations, 'organization'], [taxonomyRouteSpecs.locations, 'location']] as const) {

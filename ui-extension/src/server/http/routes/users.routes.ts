@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { UserManagementService } from '../../auth/user-management.service';
+import { USER_SEARCH } from '../../auth/user.repository';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
@@ -8,6 +9,8 @@ import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validat
 const idOrLogin = z.string().min(1, 'is required').max(100, 'must be at most 100 characters');
 const tokenId = decimalId;
 const ids = (what: string) => z.array(z.number({ invalid_type_error: `must be ${what} ids` }).int('must be whole numbers').positive('must be positive')).max(1000, 'must list at most 1000');
+// A user holds a handful of tokens: paged here, not searched (a `search` is refused, route-spec.ts).
+const tokensQuery = listQuerySchema.omit({ search: true });
 const optionalText = (max: number) => z.string().max(max, `must be at most ${max} characters`).nullable().optional();
 
 const userFields = {
@@ -35,12 +38,12 @@ const createToken = z.object({
 
 export const userRouteSpecs = defineRoutes({
   currentUser: { method: 'get', path: '/current_user', tag: 'users', summary: 'The calling user with roles and permissions', permission: 'authenticated' },
-  list: { method: 'get', path: '/users', tag: 'users', summary: 'List users', permission: 'manage_users', query: listQuerySchema },
+  list: { method: 'get', path: '/users', tag: 'users', summary: 'List users', permission: 'manage_users', query: listQuerySchema, search: USER_SEARCH },
   create: { method: 'post', path: '/users', tag: 'users', summary: 'Create a user', permission: 'manage_users', body: createUser, status: 201 },
   show: { method: 'get', path: '/users/:id', tag: 'users', summary: 'Show a user by id or login', permission: 'manage_users', params: { id: idOrLogin } },
   update: { method: 'put', path: '/users/:id', tag: 'users', summary: 'Change a user (anyone may change parts of their own account; with manage_users, a user whose every permission the caller holds, granting only what it holds)', permission: 'manage_users', params: { id: idOrLogin }, body: updateUser },
   delete: { method: 'delete', path: '/users/:id', tag: 'users', summary: 'Delete a user', permission: 'manage_users', params: { id: idOrLogin } },
-  listTokens: { method: 'get', path: '/users/:user_id/personal_access_tokens', tag: 'tokens', summary: 'List a user\'s personal access tokens (one\'s own; with manage_users, those of a user whose every permission the caller holds, never an administrator\'s)', permission: 'authenticated', params: { user_id: idOrLogin }, query: listQuerySchema },
+  listTokens: { method: 'get', path: '/users/:user_id/personal_access_tokens', tag: 'tokens', summary: 'List a user\'s personal access tokens (one\'s own; with manage_users, those of a user whose every permission the caller holds, never an administrator\'s)', permission: 'authenticated', params: { user_id: idOrLogin }, query: tokensQuery },
   createToken: { method: 'post', path: '/users/:user_id/personal_access_tokens', tag: 'tokens', summary: 'Create a personal access token; its secret is in this answer only', permission: 'authenticated', params: { user_id: idOrLogin }, body: createToken, status: 201 },
   showToken: { method: 'get', path: '/users/:user_id/personal_access_tokens/:id', tag: 'tokens', summary: 'Show a personal access token (never its secret)', permission: 'authenticated', params: { user_id: idOrLogin, id: tokenId } },
   revokeToken: { method: 'delete', path: '/users/:user_id/personal_access_tokens/:id', tag: 'tokens', summary: 'Revoke a personal access token', permission: 'authenticated', params: { user_id: idOrLogin, id: tokenId } },
@@ -84,8 +87,10 @@ export function createUserRoutes(users: UserManagementService): Router {
   });
 
   mount(router, specs.listTokens, async (req, res) => {
-    const query = parseInput(specs.listTokens.query, req.query, 'query');
-    res.json(listEnvelope(query, await users.listTokens(currentUser(req), parseInput(specs.listTokens.params.user_id, req.params.user_id, 'user_id')), { by: 'id', order: 'asc' }));
+    const query = { ...parseInput(specs.listTokens.query, req.query, 'query'), search: '' };
+    const all = await users.listTokens(currentUser(req), parseInput(specs.listTokens.params.user_id, req.params.user_id, 'user_id'));
+    const results = all.results.slice((query.page - 1) * query.per_page, query.page * query.per_page);
+    res.json(listEnvelope(query, { ...all, results }, { by: 'id', order: 'asc' }));
   });
 
   mount(router, specs.createToken, async (req, res) => {
