@@ -10,6 +10,7 @@ import { AddUserSessionCredentialStamp1765100100000 } from './1765100100000-AddU
 import { CreateHealthProbes1765300000000 } from './1765300000000-CreateHealthProbes';
 import { AddJobOwnerId1765400000000 } from './1765400000000-AddJobOwnerId';
 import { BackfillJobOwnerId1765400100000 } from './1765400100000-BackfillJobOwnerId';
+import { AddFactSource1765700000000 } from './1765700000000-AddFactSource';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   CreateHealthProbes1765300000000,
   AddJobOwnerId1765400000000,
   BackfillJobOwnerId1765400100000,
+  AddFactSource1765700000000,
 ];
