@@ -2,12 +2,13 @@
  * The authorization matrix (permission-matrix.ts) against the real app on both databases: every
  * route of the app has its row, every case answers each persona the status the row says, a
  * refused call changes nothing in the database (a fingerprint of every table, as the fault suite
- * takes it), and no answer names a host, job or secret outside the caller's scope.
+ * takes it) but its audit entry (every 403 counted once in a `denied` entry under its route), and
+ * no answer names a host, job or secret outside the caller's scope.
  */
 import type { Job } from '@common/jobs';
 import { listRoutes } from '@test/support/routes';
 import { testDatabases } from '@test/support/databases';
-import { databaseFingerprint, settle } from '../../faults/support/database-fingerprint';
+import { databaseFingerprint, deniedCount, settle } from '../../faults/support/database-fingerprint';
 import { startAuthStack, type AuthStack } from '../auth/support/auth-stack';
 import { MATRIX, MATRIX_PERSONAS, matrixProblems, type Each, type MatrixPersona, type Targets } from './permission-matrix';
 
@@ -130,10 +131,14 @@ describe.each(testDatabases())('authorization matrix on $kind', (database) => {
       const ctx = { s, t, p };
       const path = c.path(ctx);
       const body = c.body?.(ctx);
+      const login = p === 'admin' ? 'admin' : `${s.prefix}${p}`;
+      const deniedBefore = p === 'anonymous' ? 0 : await deniedCount(s, login, c.route);
       const before = await fingerprint();
       const res = await (method === 'GET' ? client.get(path) : method === 'POST' ? client.post(path, body) : method === 'PUT' ? client.put(path, body) : client.delete(path));
       seen.push(`${p}:${res.status}`);
       if (res.status >= 400 && !c.writesWhenRefused) expect({ p, changed: await fingerprint() !== before }).toEqual({ p, changed: false });
+      // The one write a 403 makes, left out of the fingerprint on purpose: its audit entry, counted once.
+      if (p !== 'anonymous') expect({ p, audited: (await deniedCount(s, login, c.route)) - deniedBefore }).toEqual({ p, audited: res.status === 403 ? 1 : 0 });
       if (c.job && res.status === 201) await s.waitFinal((res.body as Job).id);
       const text = JSON.stringify(res.body);
       expect({ p, leaked: neverSeen(s, p).filter((name) => text.includes(name)) }).toEqual({ p, leaked: [] });

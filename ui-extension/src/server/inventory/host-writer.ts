@@ -40,7 +40,10 @@ export interface HostInput {
 
 export interface HostWriteSummary {
   created: number;
+  /** Hosts with any field changed, their last contact included. */
   updated: number;
+  /** Of those, hosts whose hostgroup, smart proxy, organization or location changed. */
+  reassigned: number;
   unchanged: number;
   facts_written: number;
   facts_deleted: number;
@@ -64,15 +67,18 @@ function merge(stored: StoredHost | undefined, input: HostInput): HostWrite {
   };
 }
 
-function changed(stored: StoredHost, next: HostWrite): boolean {
-  return stored.hostgroupId !== next.hostgroupId || stored.smartProxyId !== next.smartProxyId || stored.organizationId !== next.organizationId
-    || stored.locationId !== next.locationId || !sameDate(stored.lastSeenAt, next.lastSeenAt) || !sameDate(stored.missingSince, next.missingSince);
+function reassigned(stored: StoredHost, next: HostWrite): boolean {
+  return stored.hostgroupId !== next.hostgroupId || stored.smartProxyId !== next.smartProxyId || stored.organizationId !== next.organizationId || stored.locationId !== next.locationId;
 }
 
-/** Whether a write changed anything stored (hosts or facts). */
-export const inventoryChanged = (s: HostWriteSummary): boolean => s.created + s.updated + s.facts_written + s.facts_deleted > 0;
+function changed(stored: StoredHost, next: HostWrite): boolean {
+  return reassigned(stored, next) || !sameDate(stored.lastSeenAt, next.lastSeenAt) || !sameDate(stored.missingSince, next.missingSince);
+}
 
-export const emptyHostWriteSummary = (): HostWriteSummary => ({ created: 0, updated: 0, unchanged: 0, facts_written: 0, facts_deleted: 0, facts_outranked: 0 });
+/** Whether a write changed more than when hosts were last seen: worth an audit entry when nobody asked for it. */
+export const inventoryChanged = (s: HostWriteSummary): boolean => s.created + s.reassigned + s.facts_written + s.facts_deleted > 0;
+
+export const emptyHostWriteSummary = (): HostWriteSummary => ({ created: 0, updated: 0, reassigned: 0, unchanged: 0, facts_written: 0, facts_deleted: 0, facts_outranked: 0 });
 
 /**
  * Writes hosts and their facts with the fewest statements: it reads what is stored for a batch,
@@ -91,7 +97,10 @@ export async function writeHosts(repos: InventoryRepositories, inputs: HostInput
       const existing = stored.get(input.name.toLowerCase());
       const next = merge(existing, input);
       if (!existing) fresh.push(next);
-      else if (changed(existing, next)) updates.push({ ...next, id: existing.id });
+      else if (changed(existing, next)) {
+        updates.push({ ...next, id: existing.id });
+        if (reassigned(existing, next)) summary.reassigned += 1;
+      }
       else summary.unchanged += 1;
     }
     const inserted = await repos.hosts.insertHosts(fresh, now);
