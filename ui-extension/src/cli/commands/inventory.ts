@@ -65,11 +65,11 @@ export function registerInventoryCommands(program: Command, ctx: Context): void 
   proxies.command('show').argument('<proxy>', 'id or name').description('Show a smart proxy').action(async (id: string, _opts: unknown, cmd: Command) => {
     await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).get<SmartProxyDto>(`/smart_proxies/${enc(id)}`), (p) => proxyColumns.map(([k, v]) => [k, v(p)]));
   });
-  proxies.command('create').argument('<name>', 'its name (e.g. the Puppet master\'s)').requiredOption('--url <host:port>', 'its gRPC address').description('Register a smart proxy: it is asked for its features and capabilities, and refused when it cannot be reached').action(async (name: string, opts: { url: string }, cmd: Command) => {
-    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).post<SmartProxyDto>('/smart_proxies', { smart_proxy: { name, url: opts.url } }), (p) => proxyColumns.map(([k, v]) => [k, v(p)]));
+  proxies.command('create').argument('<name>', 'its name (e.g. the Puppet master\'s)').requiredOption('--proxy-url <host:port>', 'its gRPC address (rex\'s own --url names the server)').description('Register a smart proxy: it is asked for its features and capabilities, and refused when it cannot be reached').action(async (name: string, opts: { proxyUrl: string }, cmd: Command) => {
+    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).post<SmartProxyDto>('/smart_proxies', { smart_proxy: { name, url: opts.proxyUrl } }), (p) => proxyColumns.map(([k, v]) => [k, v(p)]));
   });
-  proxies.command('update').argument('<proxy>', 'id or name').option('--name <name>', 'new name').option('--url <host:port>', 'new gRPC address').description('Rename a smart proxy or change its address; it is asked again for its features and capabilities').action(async (id: string, opts: { name?: string; url?: string }, cmd: Command) => {
-    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).put<SmartProxyDto>(`/smart_proxies/${enc(id)}`, { smart_proxy: { name: opts.name, url: opts.url } }), (p) => proxyColumns.map(([k, v]) => [k, v(p)]));
+  proxies.command('update').argument('<proxy>', 'id or name').option('--name <name>', 'new name').option('--proxy-url <host:port>', 'new gRPC address').description('Rename a smart proxy or change its address; it is asked again for its features and capabilities').action(async (id: string, opts: { name?: string; proxyUrl?: string }, cmd: Command) => {
+    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).put<SmartProxyDto>(`/smart_proxies/${enc(id)}`, { smart_proxy: { name: opts.name, url: opts.proxyUrl } }), (p) => proxyColumns.map(([k, v]) => [k, v(p)]));
   });
   proxies.command('refresh').argument('<proxy>', 'id or name').description('Ask the proxy again for its features, capabilities and nodes (its hosts and facts)').action(async (id: string, _opts: unknown, cmd: Command) => {
     await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).post<Record<string, unknown>>(`/smart_proxies/${enc(id)}/refresh`), (r) => Object.entries(r));
