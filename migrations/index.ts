@@ -14,6 +14,7 @@ import { AddJobOwnerId1765400000000 } from './1765400000000-AddJobOwnerId';
 import { BackfillJobOwnerId1765400100000 } from './1765400100000-BackfillJobOwnerId';
 import { CreateJobFactValues1765600000000 } from './1765600000000-CreateJobFactValues';
 import { AddJobHostNameIndex1765600100000 } from './1765600100000-AddJobHostNameIndex';
+import { AddFactSource1765700000000 } from './1765700000000-AddFactSource';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -36,4 +37,5 @@ export const MIGRATIONS = [
   BackfillJobOwnerId1765400100000,
   CreateJobFactValues1765600000000,
   AddJobHostNameIndex1765600100000,
+  AddFactSource1765700000000,
 ];

@@ -334,7 +334,10 @@ describe.each(testDatabases())('Puppet Tasks, Puppet runs and PQL through the ui
     const refused = await post('3.0');
     expect(refused.status).toBe(422);
     expect(refused.body.error.message).toBe('parameter seconds of rextest::sleep must be a value of type Integer[0, 86400]: expects an Integer value, got Float 3.0');
-    expect((await post('0')).status).toBe(201);
+    const ran = await post('0');
+    expect(ran.status).toBe(201);
+    // Finished before the next test counts what reached the nodes.
+    expect((await waitFinal(ran.body.id as number)).state).toBe('succeeded');
   });
 
   it('refuses a bad Pattern value at the proxy too when it is sent there directly over gRPC', async () => {

@@ -10,12 +10,13 @@
 import type { AuthStack } from '../../ui-extension/auth/support/auth-stack';
 
 /**
- * Logins are audited on purpose (`login`, `login_failed`, `login_blocked` rows in `audits`): the
- * first request of a persona, or a wrong password sent to POST /session, writes one such row even
- * when the request is then refused. Those rows are the one write a refusal may cause; the
- * fingerprint leaves them out and covers everything else.
+ * Logins and refusals are audited on purpose (`login`, `login_failed`, `login_blocked` and `denied`
+ * rows in `audits`): the first request of a persona, a wrong password sent to POST /session, and
+ * a 403 write such a row even though the request is refused. Those rows are the one write a
+ * refusal may cause; the fingerprint leaves them out and covers everything else. Whoever relies on
+ * a 403 being audited checks for its row itself (`deniedCount`; the authorization matrix does).
  */
-const LOGIN_AUDITS = "action IN ('login', 'login_failed', 'login_blocked')";
+const LOGIN_AUDITS = "action IN ('login', 'login_failed', 'login_blocked', 'denied')";
 
 /** A fingerprint of the whole database that any write changes (see the file header for what it compares). */
 export function databaseFingerprint(s: AuthStack): () => Promise<string> {
@@ -40,6 +41,16 @@ export function databaseFingerprint(s: AuthStack): () => Promise<string> {
     const [audits] = (await ds.query(`SELECT COUNT(*) AS n, BIT_XOR(CRC32(${auditRow})) AS x FROM audits WHERE NOT (${LOGIN_AUDITS})`)) as Array<{ n: number | string; x: number | string }>;
     return `${rows.map((r) => `${r.Table}=${r.Checksum}`).join(';')};audits=${audits.n}/${audits.x}`;
   };
+}
+
+/**
+ * How many refusals of `login` on `route` (`POST /api/v2/users`) the audit trail counts, the
+ * refusals of this minute still counted in memory written first (`denied` entries carry a count).
+ */
+export async function deniedCount(s: AuthStack, login: string, route: string): Promise<number> {
+  await s.services.denials.flush(true);
+  const rows = (await s.db.dataSource.query("SELECT audited_changes AS c FROM audits WHERE action = 'denied' AND user_login = ? AND auditable_name = ?", [login, route])) as Array<{ c: string }>;
+  return rows.reduce((n, r) => n + Number((JSON.parse(r.c) as { count?: number }).count ?? 0), 0);
 }
 
 /** Waits until two fingerprints 100 ms apart agree: no job or reply still writing. */

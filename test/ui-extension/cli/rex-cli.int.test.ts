@@ -269,6 +269,20 @@ describe('rex CLI against the real app', () => {
     expect(result.stdout).toMatch(/^ {11}service:$/m);
   });
 
+  it('registers a smart proxy with the capabilities it reports, exits 2 with the API\'s reason for one that is down, and renames one', async () => {
+    const created = await rex('smart-proxy', 'create', `${prefix}second`, '--proxy-url', proxy.url);
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(created.stdout).toMatch(/^capabilities: +remote_execution,choria$/m);
+    expect(created.stdout).toMatch(/^features: +Remote Execution,Choria$/m);
+    const down = await unreachableProxyUrl();
+    const refused = await rex('smart-proxy', 'create', `${prefix}down`, '--proxy-url', down);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`rex: smart_proxy.url: the smart proxy at ${down} cannot be reached`);
+    const renamed = await rex('--json', 'smart-proxy', 'update', `${prefix}second`, '--name', `${prefix}renamed`);
+    expect(renamed.code).toBe(0);
+    expect(JSON.parse(renamed.stdout)).toEqual((await api(`/api/v2/smart_proxies/${prefix}renamed`).expect(200)).body);
+  });
+
   describe('completion', () => {
     let binDir: string;
     let script: string;

@@ -124,6 +124,8 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   'GET /api/v2/smart_proxies': [{ on: 'smart proxies (serving a host it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/smart_proxies' }],
   // Both proxies serve web and db hosts, so both limited users see both.
   'GET /api/v2/smart_proxies/:id': [{ on: 'proxy a (serves web and db hosts)', expect: [401, 200, 200, 403, 200], path: (c) => `/api/v2/smart_proxies/${c.s.proxies.a.id}` }],
+  'POST /api/v2/smart_proxies': [{ on: 'a new proxy at proxy b\'s address', expect: [401, 403, 403, 403, 201], path: () => '/api/v2/smart_proxies', body: (c) => ({ smart_proxy: { name: `${c.s.prefix}proxy-by-${c.p}`, url: c.s.proxies.b.url } }) }],
+  'PUT /api/v2/smart_proxies/:id': [{ on: 'proxy b: its address, unchanged', expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/smart_proxies/${c.s.proxies.b.id}`, body: (c) => ({ smart_proxy: { url: c.s.proxies.b.url } }) }],
   'POST /api/v2/smart_proxies/:id/refresh': [{ on: 'proxy a', expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/smart_proxies/${c.s.proxies.a.id}/refresh` }],
   'POST /api/v2/inventory/import': [{ on: 'an organization', expect: [401, 403, 403, 403, 200], path: () => '/api/v2/inventory/import', body: (c) => ({ organizations: [`${c.s.prefix}OrgA`] }) }],
   // PuppetDB is not configured here: whoever may sync learns that (400).

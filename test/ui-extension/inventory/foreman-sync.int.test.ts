@@ -90,7 +90,7 @@ describe.each(testDatabases())('Foreman sync on $kind', (database) => {
   it('imports every host and fact across pages when the token is accepted', async () => {
     const summary = await service().sync({ url: foreman.url, login: 'sync-user', token: TOKEN, perPage: 3 });
     expect(summary).toMatchObject({ foreman_hosts: 7, unknown_proxies: ['puppet-x.example.com'], hostgroups: { created: 3 }, organizations: { created: 1 }, locations: { created: 2 } });
-    expect(summary.hosts).toEqual({ created: 7, updated: 0, unchanged: 0, facts_written: 14, facts_deleted: 0 });
+    expect(summary.hosts).toEqual({ created: 7, updated: 0, reassigned: 0, unchanged: 0, facts_written: 14, facts_deleted: 0, facts_outranked: 0 });
     // 7 hosts in pages of 3, 14 fact rows in pages of 3: every page fetched once.
     expect(foreman.requests.filter((r) => r.startsWith('/api/v2/hosts')).length).toBe(3);
     expect(foreman.requests.filter((r) => r.startsWith('/api/v2/fact_values')).length).toBe(5);
@@ -108,7 +108,7 @@ describe.each(testDatabases())('Foreman sync on $kind', (database) => {
 
   it('changes nothing when synced again', async () => {
     const summary = await service().sync({ url: foreman.url, login: 'sync-user', token: TOKEN, perPage: 100 });
-    expect(summary.hosts).toEqual({ created: 0, updated: 0, unchanged: 7, facts_written: 0, facts_deleted: 0 });
+    expect(summary.hosts).toEqual({ created: 0, updated: 0, reassigned: 0, unchanged: 7, facts_written: 0, facts_deleted: 0, facts_outranked: 0 });
   });
 
   it('fails FAILED_PRECONDITION when Foreman refuses the token', async () => {

@@ -2,9 +2,11 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { createUserRepository } from '@server/auth/user.repository';
 import { loadConfig } from '@server/config';
+import { AppError } from '@server/errors';
 import { createApp } from '@server/http/app';
 import { createInventoryStore, type InventoryStore } from '@server/inventory/inventory.repository';
 import type { ProxyNode } from '@server/inventory/proxy-sync.service';
+import { unconfiguredProxyClient } from '@server/jobs/job-dispatcher';
 import { createLogger } from '@server/logger';
 import { buildServices, type Services } from '@server/services';
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
@@ -107,7 +109,12 @@ describe.each(testDatabases())('inventory on $kind', (database) => {
       if (!listed) throw new Error(`connect ECONNREFUSED ${url}`);
       return listed;
     };
-    services = buildServices({ config, dataSource: db.dataSource, logger, clock: () => NOW, listNodes });
+    // ... and for GetInfo: a proxy that lists nodes answers, one that does not is down, as the real client says it.
+    const getInfo = async (url: string) => {
+      if (!nodes.has(url)) throw new AppError('UNAVAILABLE', `smart proxy ${url}: connect ECONNREFUSED`);
+      return { name: url, version: '1.2.3', transport: 'TRANSPORT_CHORIA', capabilities: ['remote_execution', 'choria'], demo: false };
+    };
+    services = buildServices({ config, dataSource: db.dataSource, logger, clock: () => NOW, listNodes, proxyClient: { ...unconfiguredProxyClient(), getInfo } });
     app = createApp({ services, logger });
     store = createInventoryStore(db.dataSource);
     await services.auth.ensureAdmin({ password: ADMIN.password, passwordFile: '/nonexistent/unused' });
@@ -160,7 +167,7 @@ describe.each(testDatabases())('inventory on $kind', (database) => {
 
   it('lists a host facts by name', async () => {
     const res = await get('/api/v2/hosts/web01.example.com/facts');
-    expect(res.body.results).toEqual([{ name: 'osfamily', value: 'RedHat' }, { name: 'processorcount', value: '4' }, { name: 'role', value: 'web server' }]);
+    expect(res.body.results).toEqual([{ name: 'osfamily', value: 'RedHat', source: 'inventory' }, { name: 'processorcount', value: '4', source: 'inventory' }, { name: 'role', value: 'web server', source: 'inventory' }]);
     expect(res.body).toMatchObject({ total: 3, subtotal: 3 });
   });
 
@@ -215,7 +222,7 @@ describe.each(testDatabases())('inventory on $kind', (database) => {
     const res = await request(app).post('/api/v2/inventory/import').auth(ADMIN.login, ADMIN.password).send(INVENTORY);
     expect(res.body).toEqual({
       organizations: { created: 0 }, locations: { created: 0 }, hostgroups: { created: 0 }, smart_proxies: { created_or_updated: 0 },
-      hosts: { created: 0, updated: 0, unchanged: 12, facts_written: 0, facts_deleted: 0 },
+      hosts: { created: 0, updated: 0, reassigned: 0, unchanged: 12, facts_written: 0, facts_deleted: 0, facts_outranked: 0 },
     });
     expect(await db.dataSource.query('SELECT id, name, updated_at FROM hosts ORDER BY id')).toEqual(before);
     expect(await db.dataSource.query('SELECT host_id, name, value FROM facts ORDER BY host_id, name')).toEqual(factsBefore);
@@ -274,14 +281,18 @@ describe.each(testDatabases())('inventory on $kind', (database) => {
       expect((await get('/api/v2/hosts/db02.example.com')).body.missing_since).toBe(NOW.toISOString());
     });
 
-    it('replaces a synced host facts with what the proxy reports', async () => {
+    it('adds the facts the proxy reports to those of the inventory file, each with its source', async () => {
       const res = await get('/api/v2/hosts/db01.example.com/facts');
-      expect(res.body.results).toEqual([{ name: 'osfamily', value: 'RedHat' }, { name: 'processorcount', value: '32' }, { name: 'rex_hostgroup', value: 'base/web' }]);
+      expect(res.body.results).toEqual([
+        { name: 'osfamily', value: 'RedHat', source: 'inventory' },
+        { name: 'processorcount', value: '32', source: 'inventory' },
+        { name: 'rex_hostgroup', value: 'base/web', source: 'proxy' },
+      ]);
     });
 
     it('writes nothing when the same nodes are synced again', async () => {
       const summary = await services.proxySync.syncProxy('puppet-b.example.com');
-      expect(summary).toMatchObject({ created: 0, updated: 0, unchanged: 3, facts_written: 0, facts_deleted: 0, missing: 0 });
+      expect(summary).toMatchObject({ created: 0, updated: 0, reassigned: 0, unchanged: 3, facts_written: 0, facts_deleted: 0, missing: 0 });
     });
 
     it('reports a proxy that cannot be reached and keeps syncing the others', async () => {
@@ -290,7 +301,7 @@ describe.each(testDatabases())('inventory on $kind', (database) => {
       const results = await services.proxySync.syncAll();
       expect(results).toEqual([
         expect.objectContaining({ smart_proxy_name: 'puppet-a.example.com', nodes: 1 }),
-        { smart_proxy_id: expect.any(Number), smart_proxy_name: 'puppet-b.example.com', error: 'smart proxy puppet-b.example.com (127.0.0.1:50052) did not list its nodes' },
+        { smart_proxy_id: expect.any(Number), smart_proxy_name: 'puppet-b.example.com', error: 'smart proxy puppet-b.example.com (127.0.0.1:50052) did not tell its features: smart proxy 127.0.0.1:50052: connect ECONNREFUSED' },
       ]);
       expect((await store.smartProxies.findByIdOrName('puppet-b.example.com'))?.status).toBe('offline');
     });

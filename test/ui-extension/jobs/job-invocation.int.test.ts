@@ -266,9 +266,17 @@ describe.each(testDatabases())('jobs on $kind', (database) => {
     expect(onlyA.body.results.every((n: { smart_proxy_ids: number[] }) => n.smart_proxy_ids.length === 1)).toBe(true);
   });
 
-  it('answers 422 naming the namespace when no proxy knows it', async () => {
+  it('answers 422 naming the namespace when no proxy knows it, and what each smart proxy lacks', async () => {
     const res = await http(app).post('/api/v2/remote_execution/jobs', { job: { namespace: 'nosuchagent', action: 'x', targeting: { host_ids: [host(1)] } } }).expect(422);
-    expect(res.body.error.details).toEqual({ input: 'namespace', rule: 'known namespace' });
+    expect(res.body.error.details).toMatchObject({ input: 'namespace', rule: 'known namespace' });
+    const lacks = Object.fromEntries((res.body.error.details.smart_proxies as Array<{ name: string; lacks: string }>).map((p) => [p.name, p.lacks]));
+    expect(lacks).toEqual({
+      'proxy-a': expect.stringMatching(/^the agent 'nosuchagent' \(it has .*rpcutil/),
+      'proxy-b': expect.stringMatching(/^the agent 'nosuchagent' \(it has .*rpcutil/),
+      'proxy-puppet-only': expect.stringMatching(/^the remote_execution capability \(it has puppet; refresh it/),
+      'proxy-down': expect.stringMatching(/^an answer \(smart proxy 127\.0\.0\.1:\d+: .*ECONNREFUSED/),
+    });
+    expect(res.body.error.message).toMatch(/^namespace 'nosuchagent' is not known to any reachable smart proxy: smart proxy proxy-a lacks the agent 'nosuchagent'/);
   });
 
   it('pages host results on the server and filters them by state and name', async () => {

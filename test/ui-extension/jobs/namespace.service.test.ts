@@ -1,5 +1,6 @@
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
 import { silentLogger } from '@server/logger';
+import { AppError } from '@server/errors';
 import { createNamespaceService } from '@server/namespaces/namespace.service';
 import type { CurrentUser } from '@server/auth/current-user';
 
@@ -11,7 +12,7 @@ const agent = (name: string, actions: string[]): AgentDdl__Output => ({
   source: 'ddl_directory',
 });
 
-function setup() {
+function setup(options: { visibleProxyIds?: number[] } = {}) {
   let now = 0;
   const calls: string[] = [];
   const proxies = [
@@ -21,11 +22,11 @@ function setup() {
     { id: 4, name: 'down', url: 'grpc://down', capabilities: ['remote_execution'] },
   ];
   const service = createNamespaceService({
-    smartProxies: { list: async () => proxies },
+    smartProxies: { list: async () => proxies, listIn: async () => proxies.filter((p) => options.visibleProxyIds?.includes(p.id)) },
     proxies: {
       listAgents: async (url) => {
         calls.push(url);
-        if (url === 'grpc://down') throw new Error('connection refused');
+        if (url === 'grpc://down') throw new AppError('UNAVAILABLE', 'smart proxy grpc://down: connection refused');
         return url === 'grpc://a' ? [agent('service', ['status', 'restart']), agent('rpcutil', ['ping'])] : [agent('service', ['status'])];
       },
     },
@@ -80,5 +81,30 @@ describe(createNamespaceService.name, () => {
   it('finds an action with the agent timeout', async () => {
     const { service } = setup();
     await expect(service.findAction('service', 'restart')).resolves.toMatchObject({ namespace: 'service', action: { name: 'restart' }, timeout: 20 });
+  });
+
+  it('names, when no proxy knows a namespace, each smart proxy and what it lacks: the capability, the agent, or an answer', async () => {
+    const { service } = setup();
+    const refused = service.findAction('puppet', 'runonce');
+    await expect(refused).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', httpStatus: 422, details: { input: 'namespace', rule: 'known namespace' } });
+    await expect(refused).rejects.toThrow("namespace 'puppet' is not known to any reachable smart proxy: "
+      + "smart proxy a lacks the agent 'puppet' (it has service, rpcutil); "
+      + "smart proxy b lacks the agent 'puppet' (it has service); "
+      + 'smart proxy c lacks the remote_execution capability (it has puppet; refresh it to read them from the proxy: POST /api/v2/smart_proxies/3/refresh); '
+      + 'smart proxy down lacks an answer (smart proxy grpc://down: connection refused)');
+    expect(((await refused.catch((e: AppError) => e)) as AppError).details?.smart_proxies).toEqual([
+      { id: 1, name: 'a', lacks: "the agent 'puppet' (it has service, rpcutil)" },
+      { id: 2, name: 'b', lacks: "the agent 'puppet' (it has service)" },
+      { id: 3, name: 'c', lacks: 'the remote_execution capability (it has puppet; refresh it to read them from the proxy: POST /api/v2/smart_proxies/3/refresh)' },
+      { id: 4, name: 'down', lacks: 'an answer (smart proxy grpc://down: connection refused)' },
+    ]);
+  });
+
+  it('names only the smart proxies the caller may see and counts the others', async () => {
+    const { service } = setup({ visibleProxyIds: [3] });
+    const operator: CurrentUser = { id: 2, login: 'op', admin: false, rules: [{ permission: 'view_smart_proxies', hostgroupIds: [5] }, { permission: 'create_jobs' }] };
+    await expect(service.findAction('puppet', 'runonce', operator)).rejects.toThrow(
+      "namespace 'puppet' is not known to any reachable smart proxy: smart proxy c lacks the remote_execution capability (it has puppet; refresh it to read them from the proxy: POST /api/v2/smart_proxies/3/refresh); 3 smart proxies you may not see",
+    );
   });
 });

@@ -20,6 +20,8 @@ export const ROUTE_COMMANDS: Readonly<Record<string, string | null>> = {
   'GET /api/v2/fact_names': 'facts list',
   'GET /api/v2/smart_proxies': 'smart-proxy list',
   'GET /api/v2/smart_proxies/{id}': 'smart-proxy show',
+  'POST /api/v2/smart_proxies': 'smart-proxy create',
+  'PUT /api/v2/smart_proxies/{id}': 'smart-proxy update',
   'POST /api/v2/smart_proxies/{id}/refresh': 'smart-proxy refresh',
   'GET /api/v2/organizations': 'organizations list',
   'GET /api/v2/locations': 'locations list',

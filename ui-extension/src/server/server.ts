@@ -124,6 +124,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         await services.jobs.stop();
         // The counted login failures of the current minute go to the audit trail before the database closes.
         await services.auth.close().catch((err: unknown) => logger.warn({ err }, 'login failure audit not written'));
+        await services.denials.close().catch((err: unknown) => logger.warn({ err }, 'denial audit not written'));
         await services.proxyMonitor.stop();
         await services.databaseHealth.stop();
         proxyClient.close();

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { createAuditRepository } from './audit/audit.repository';
 import { createAuditService } from './audit/audit.service';
+import { createDenialAudit } from './audit/denial-audit';
 import { createAuthService, throttleLimits } from './auth/auth.service';
 import { createDatabaseLoginThrottle } from './auth/login-throttle';
 import { createUserManagementService } from './auth/user-management.service';
@@ -14,6 +15,8 @@ import { createInventoryStore } from './inventory/inventory.repository';
 import { createInventoryService } from './inventory/inventory.service';
 import { createProxySyncService, type ListNodes } from './inventory/proxy-sync.service';
 import { createPuppetDbSyncService } from './inventory/puppetdb-sync.service';
+import type { GetProxyInfo, ProxyInfoLike } from './inventory/smart-proxy-features';
+import { createSmartProxyRegistration } from './inventory/smart-proxy-registration.service';
 import { createHostRepository } from './inventory/host.repository';
 import { createSmartProxyRepository } from './inventory/smart-proxy.repository';
 import { unconfiguredProxyClient, type JobProxyClient } from './jobs/job-dispatcher';
@@ -44,7 +47,7 @@ export interface ServiceContext {
   /** Lists a proxy's nodes (the proxy client provides it); without it a proxy sync fails FAILED_PRECONDITION. */
   listNodes?: ListNodes;
   /** The proxy client's job calls (proxies/proxy-client.ts); without it job hosts fail UNAVAILABLE. */
-  proxyClient?: JobProxyClient & NamespaceServiceDeps['proxies'] & { getInfo?(url: string, options?: { deadlineMs?: number }): Promise<unknown> };
+  proxyClient?: JobProxyClient & NamespaceServiceDeps['proxies'] & { getInfo?(url: string, options?: { deadlineMs?: number }): Promise<ProxyInfoLike> };
   /** Checks job arguments against the DDL (422 naming input and rule); without it jobs cannot be created. */
   validateArguments?: ValidateArguments;
   /** Names this instance in job leases; a restart with the same id resumes its running jobs at once. */
@@ -61,6 +64,8 @@ export function buildServices(ctx: ServiceContext) {
   // One registry per app: /metrics reports this instance (several may share a process in tests).
   const metrics = createServerMetrics({ logger: ctx.logger });
   const audit = createAuditService({ repo: createAuditRepository(ctx.dataSource), clock: ctx.clock, logger: ctx.logger.child({ component: 'audit' }) });
+  // Refusals (403) are audited by the error handler, counted per minute (audit/denial-audit.ts).
+  const denials = createDenialAudit({ audit, clock: ctx.clock, logger: ctx.logger.child({ component: 'audit' }) });
   const users = createUserStore(ctx.dataSource);
   const auth = createAuthService({
     users,
@@ -86,22 +91,29 @@ export function buildServices(ctx: ServiceContext) {
   const inventoryStore = createInventoryStore(ctx.dataSource);
   // The proxy monitor is built below (it needs smartProxies and proxyClient); read at call time.
   const liveProxies: ProxyHealth = { isDown: (id) => proxyMonitor.isDown(id), get: (id) => proxyMonitor.get(id), all: () => proxyMonitor.all() };
-  const inventory = createInventoryService({ store: inventoryStore, clock: ctx.clock, logger: ctx.logger.child({ component: 'inventory' }), proxyHealth: liveProxies });
+  const inventory = createInventoryService({ store: inventoryStore, audit, clock: ctx.clock, logger: ctx.logger.child({ component: 'inventory' }), proxyHealth: liveProxies });
+  const smartProxies = createSmartProxyRepository(ctx.dataSource.manager);
+  const proxyClient = ctx.proxyClient ?? unconfiguredProxyClient();
+  const namespaces = createNamespaceService({ smartProxies, proxies: proxyClient, clock: ctx.clock, logger: ctx.logger.child({ component: 'namespaces' }) });
+  const getProxyInfo: GetProxyInfo = (url) => (proxyClient.getInfo ? proxyClient.getInfo(url) : Promise.reject(new AppError('FAILED_PRECONDITION', 'no proxy client is configured to ask a proxy for its features')));
   const proxySync = createProxySyncService({
     store: inventoryStore,
     listNodes: ctx.listNodes ?? (async () => { throw new AppError('FAILED_PRECONDITION', 'no proxy client is configured to list nodes'); }),
-    // `namespaces` and `proxyClient` are defined below; read at call time.
+    getInfo: getProxyInfo,
+    // Part of a refresh: the proxy reads its catalogs again (its Puppet Tasks), so a task changed
+    // on the Puppet Server shows at once.
     refreshAgents: async (url) => {
       await proxyClient.listAgents(url, { refresh: true });
       namespaces.invalidate();
     },
+    audit,
     clock: ctx.clock,
     logger: ctx.logger.child({ component: 'proxy-sync' }),
+    // A proxy's agents are cached by id; new capabilities or a new URL must be seen at once.
+    onProxyChanged: () => namespaces.invalidate(),
   });
+  const smartProxyRegistration = createSmartProxyRegistration({ store: inventoryStore, getInfo: getProxyInfo, audit, clock: ctx.clock, logger: ctx.logger.child({ component: 'proxy-sync' }), onProxyChanged: () => namespaces.invalidate() });
   const foremanSync = createForemanSyncService({ store: inventoryStore, clock: ctx.clock, logger: ctx.logger.child({ component: 'foreman-sync' }) });
-  const smartProxies = createSmartProxyRepository(ctx.dataSource.manager);
-  const proxyClient = ctx.proxyClient ?? unconfiguredProxyClient();
-  const namespaces = createNamespaceService({ smartProxies, proxies: proxyClient, clock: ctx.clock, logger: ctx.logger.child({ component: 'namespaces' }) });
   // Job leases and schedule runs name the same instance.
   const instanceId = ctx.instanceId ?? randomUUID();
   // databaseHealth.start() and proxyMonitor.start() belong to server start; stop() to close.
@@ -148,7 +160,7 @@ export function buildServices(ctx: ServiceContext) {
     instanceId,
     metrics,
   });
-  const puppetdbSync = createPuppetDbSyncService({ store: inventoryStore, puppetdb: ctx.puppetdb, clock: ctx.clock, logger: ctx.logger.child({ component: 'puppetdb-sync' }) });
+  const puppetdbSync = createPuppetDbSyncService({ store: inventoryStore, puppetdb: ctx.puppetdb, audit, clock: ctx.clock, logger: ctx.logger.child({ component: 'puppetdb-sync' }) });
   const puppetRun = createPuppetRunService({ jobs, inventory });
   // scheduleWaker.start() belongs to server start (when scheduler.enabled); stop() to close.
   let wake = () => undefined as void;
@@ -168,7 +180,7 @@ export function buildServices(ctx: ServiceContext) {
   wake = () => scheduleWaker.wake();
   const jobRepo = createJobInvocationRepository(ctx.dataSource);
   metrics.attach({ jobsByState: () => jobRepo.countByState(), pool: () => databasePoolStats(ctx.dataSource), longPollsWaiting: () => jobs.waiters.size() });
-  return { auth, sessions, audit, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics };
+  return { auth, sessions, audit, denials, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, smartProxyRegistration, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics };
 }
 
 export type Services = ReturnType<typeof buildServices>;

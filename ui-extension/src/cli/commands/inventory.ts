@@ -37,7 +37,7 @@ export function registerInventoryCommands(program: Command, ctx: Context): void 
     await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).get<HostDto>(`/hosts/${enc(host)}`), (h) => hostColumns.map(([k, v]) => [k, v(h)]));
   });
   withListOptions(hosts.command('facts').argument('<host>', 'id or name').description('List a host\'s facts')).action(async (host: string, opts: ListOptions, cmd: Command) => {
-    await runList<{ name: string; value: string }>(ctx, cmd, `/hosts/${enc(host)}/facts`, listQuery(opts), [['name', (f) => f.name], ['value', (f) => f.value]]);
+    await runList<{ name: string; value: string; source: string | null }>(ctx, cmd, `/hosts/${enc(host)}/facts`, listQuery(opts), [['name', (f) => f.name], ['value', (f) => f.value], ['source', (f) => f.source]]);
   });
   hosts.command('complete').argument('[search]', 'a partial search', '').description('Completions of a partial host search').action(async (search: string, _opts: unknown, cmd: Command) => {
     const items = await (await ctx.api(cmd)).get<Array<{ completed: string; part: string }>>('/hosts/auto_complete_search', { search });
@@ -64,14 +64,20 @@ export function registerInventoryCommands(program: Command, ctx: Context): void 
     .option('--value <value>', 'jobs that ran on hosts whose fact had this value when they ran (jobs.recorded_facts); without it, jobs whose targeting named the fact');
 
   const proxies = program.command('smart-proxy').alias('proxy').description('Smart proxies (one proxy-plugin per Puppet master)');
-  const proxyColumns = [['id', (p: SmartProxyDto) => p.id], ['name', (p: SmartProxyDto) => p.name], ['url', (p: SmartProxyDto) => p.url], ['transport', (p: SmartProxyDto) => p.transport], ['status', (p: SmartProxyDto) => p.status], ['capabilities', (p: SmartProxyDto) => p.capabilities]] as const;
+  const proxyColumns = [['id', (p: SmartProxyDto) => p.id], ['name', (p: SmartProxyDto) => p.name], ['url', (p: SmartProxyDto) => p.url], ['transport', (p: SmartProxyDto) => p.transport], ['status', (p: SmartProxyDto) => p.status], ['features', (p: SmartProxyDto) => p.features], ['capabilities', (p: SmartProxyDto) => p.capabilities]] as const;
   withListOptions(proxies.command('list').description('List smart proxies')).action(async (opts: ListOptions, cmd: Command) => {
     await runList(ctx, cmd, '/smart_proxies', listQuery(opts), proxyColumns);
   });
   proxies.command('show').argument('<proxy>', 'id or name').description('Show a smart proxy').action(async (id: string, _opts: unknown, cmd: Command) => {
     await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).get<SmartProxyDto>(`/smart_proxies/${enc(id)}`), (p) => proxyColumns.map(([k, v]) => [k, v(p)]));
   });
-  proxies.command('refresh').argument('<proxy>', 'id or name').description('Ask the proxy again for its capabilities and agents').action(async (id: string, _opts: unknown, cmd: Command) => {
+  proxies.command('create').argument('<name>', 'its name (e.g. the Puppet master\'s)').requiredOption('--proxy-url <host:port>', 'its gRPC address (rex\'s own --url names the server)').description('Register a smart proxy: it is asked for its features and capabilities, and refused when it cannot be reached').action(async (name: string, opts: { proxyUrl: string }, cmd: Command) => {
+    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).post<SmartProxyDto>('/smart_proxies', { smart_proxy: { name, url: opts.proxyUrl } }), (p) => proxyColumns.map(([k, v]) => [k, v(p)]));
+  });
+  proxies.command('update').argument('<proxy>', 'id or name').option('--name <name>', 'new name').option('--proxy-url <host:port>', 'new gRPC address').description('Rename a smart proxy or change its address; it is asked again for its features and capabilities').action(async (id: string, opts: { name?: string; proxyUrl?: string }, cmd: Command) => {
+    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).put<SmartProxyDto>(`/smart_proxies/${enc(id)}`, { smart_proxy: { name: opts.name, url: opts.proxyUrl } }), (p) => proxyColumns.map(([k, v]) => [k, v(p)]));
+  });
+  proxies.command('refresh').argument('<proxy>', 'id or name').description('Ask the proxy again for its features, capabilities and nodes (its hosts and facts)').action(async (id: string, _opts: unknown, cmd: Command) => {
     await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).post<Record<string, unknown>>(`/smart_proxies/${enc(id)}/refresh`), (r) => Object.entries(r));
   });
   historyCommand(ctx, proxies, 'smart proxy', (id) => `/smart_proxies/${enc(id)}/remote_execution/jobs`);

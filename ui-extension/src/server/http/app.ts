@@ -84,7 +84,7 @@ export function createApp(options: AppOptions): Express {
     });
   }
 
-  app.use(errorHandler({ exposeStack: options.exposeStack ?? false }));
+  app.use(errorHandler({ exposeStack: options.exposeStack ?? false, denials: options.services.denials }));
   return app;
 }
 

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import type { Denial } from '../audit/denial-audit';
 import { AppError, isAppError, isDatabaseFull, isDatabaseUnavailable } from '../errors';
 
 /**
@@ -27,8 +28,32 @@ function classify(error: unknown): AppError | undefined {
   return undefined;
 }
 
+/** A 403 as the denial audit records it: who, which route, which permission or filter refused. */
+function denialOf(req: Request, error: AppError): Denial {
+  const missing = error.details?.missing_permissions;
+  const path = req.originalUrl.split('?')[0];
+  return {
+    user: req.currentUser ? { id: req.currentUser.id, login: req.currentUser.login } : null,
+    address: req.ip ?? null,
+    route: req.routeName ?? `${req.method} ${path}`,
+    path,
+    permissions: Array.isArray(missing) ? missing.map(String) : [],
+    reason: error.message,
+    requestId: req.requestId ?? null,
+  };
+}
+
+export interface ErrorHandlerOptions {
+  exposeStack: boolean;
+  /**
+   * Audits every refusal (403). This is the one place every 403 passes, with the caller and the
+   * route, whether a route's `requirePermission`, a service's filter check or the CSRF check refused.
+   */
+  denials?: { record(denial: Denial): Promise<void> };
+}
+
 /** The last middleware: every error becomes Foreman's `{"error": {...}}` body (STYLE.md §4). */
-export function errorHandler(options: { exposeStack: boolean }) {
+export function errorHandler(options: ErrorHandlerOptions) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const appError = classify(error);
     if (appError) {
@@ -36,9 +61,16 @@ export function errorHandler(options: { exposeStack: boolean }) {
       req.log?.[level]({ code: appError.code, err: appError.cause ?? undefined, status: appError.httpStatus }, appError.message);
       const retryAfter = appError.details?.retry_after_s;
       if (appError.httpStatus === 429 && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
-      res.status(appError.httpStatus).json({
-        error: { code: appError.code, message: appError.message, requestId: req.requestId, ...(appError.details ? { details: appError.details } : {}) },
-      });
+      const send = () => {
+        res.status(appError.httpStatus).json({
+          error: { code: appError.code, message: appError.message, requestId: req.requestId, ...(appError.details ? { details: appError.details } : {}) },
+        });
+      };
+      if (appError.httpStatus !== 403 || !options.denials) return send();
+      // Answered once the audit has it (the first refusal of a minute is one insert; the rest are
+      // counted in memory), so whoever reads the audit after the 403 finds it. A failed audit
+      // write is logged and does not change the answer: the request was refused either way.
+      options.denials.record(denialOf(req, appError)).catch((err: unknown) => req.log?.error({ err }, 'denial audit write failed')).finally(send);
       return;
     }
     req.log?.error({ err: error }, 'internal error');

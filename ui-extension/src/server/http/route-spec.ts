@@ -67,8 +67,25 @@ export function defineRoutes<T extends Record<string, RouteSpec>>(specs: T): T {
   return specs;
 }
 
-/** Mounts a declared route on a router with its handler (and any route-level middleware before it). */
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The declared route that matched, `POST /api/v2/hosts/:id/puppet_run` (set by `mount`). */
+    routeName?: string;
+  }
+}
+
+/**
+ * Mounts a declared route on a router with its handler (and any route-level middleware before it).
+ * The request learns its route's declared name first: the error handler audits a refusal under it,
+ * and by then express has forgotten the path the router was mounted at. A GET that declares no
+ * search refuses one instead of ignoring it.
+ */
 export function mount(router: Router, spec: RouteSpec, ...handlers: RequestHandler[]): void {
-  if (spec.method === 'get' && !declaresQueryKey(spec.query, 'search')) router.get(spec.path, refuseUndeclaredSearch(spec), ...handlers);
-  else router[spec.method](spec.path, ...handlers);
+  const routeName = `${spec.method.toUpperCase()} /api/v2${spec.path}`;
+  const name: RequestHandler = (req, _res, next) => {
+    req.routeName = routeName;
+    next();
+  };
+  if (spec.method === 'get' && !declaresQueryKey(spec.query, 'search')) router.get(spec.path, name, refuseUndeclaredSearch(spec), ...handlers);
+  else router[spec.method](spec.path, name, ...handlers);
 }

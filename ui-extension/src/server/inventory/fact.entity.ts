@@ -19,4 +19,8 @@ export class FactEntity {
 
   @Column({ name: 'value', type: 'varchar', length: FACT_VALUE_MAX })
   value: string;
+
+  /** The inventory source that wrote it (inventory-writer's FactSource); NULL for rows older than sources. */
+  @Column({ name: 'source', type: 'varchar', length: 16, nullable: true })
+  source: string | null;
 }

@@ -120,6 +120,17 @@ export function storedFactValue(value: string): string {
   return value.length > FACT_VALUE_MAX ? value.slice(0, FACT_VALUE_MAX) : value;
 }
 
+export interface HostFact {
+  name: string;
+  value: string;
+  source: string | null;
+}
+
+export interface StoredFact {
+  value: string;
+  source: string | null;
+}
+
 export interface HostRepository {
   /** One page of hosts matching a search, with the unfiltered total and the filtered subtotal. */
   search(params: { search: string; page: number; perPage: number; sort: HostSort; now: Date; scope?: HostScope }): Promise<{ total: number; subtotal: number; results: HostRow[] }>;
@@ -131,7 +142,8 @@ export interface HostRepository {
   findTargets(filter: { search?: string; hostIds?: number[]; hostgroupId?: number }, now?: Date, scope?: HostScope): Promise<TargetHost[]>;
   findByIdOrName(idOrName: string, scope?: HostScope): Promise<HostRow | null>;
   countAll(): Promise<number>;
-  facts(hostId: number, params: { search: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: Array<{ name: string; value: string }> }>;
+  /** A host's facts by name, each with the source that wrote it (null for rows older than sources). */
+  facts(hostId: number, params: { search: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: HostFact[] }>;
   /** Fact names (with `scope`, only those a host inside it has). */
   factNames(params: { search: string; page: number; perPage: number }, scope?: HostScope): Promise<{ total: number; subtotal: number; results: Array<{ name: string }> }>;
   /** Whether some host (inside `scope` when given) has a fact of this name. */
@@ -146,8 +158,10 @@ export interface HostRepository {
   /** Rewrites changed hosts (matched by id) in multi-row upserts. */
   updateHosts(hosts: Array<HostWrite & { id: number }>, now: Date): Promise<void>;
   markMissing(hostIds: number[], since: Date): Promise<void>;
-  factsOfHosts(hostIds: number[]): Promise<Map<number, Map<string, string>>>;
-  upsertFacts(rows: Array<{ hostId: number; name: string; value: string }>): Promise<void>;
+  /** Each host's stored facts with the source that wrote each (null for rows older than sources). */
+  factsOfHosts(hostIds: number[]): Promise<Map<number, Map<string, StoredFact>>>;
+  /** Writes facts; without a source a row is unowned, as rows from before sources (host-writer.ts FACT_SOURCES). */
+  upsertFacts(rows: Array<{ hostId: number; name: string; value: string; source?: string | null }>): Promise<void>;
   deleteFacts(rows: Array<{ hostId: number; name: string }>): Promise<void>;
 }
 
@@ -250,8 +264,8 @@ export function createHostRepository(db: Db): HostRepository {
         count('SELECT COUNT(*) AS n FROM facts WHERE host_id = ?', [hostId]),
         count(`SELECT COUNT(*) AS n FROM facts WHERE host_id = ?${filter}`, params),
       ]);
-      const rows = (await db.query(`SELECT name, value FROM facts WHERE host_id = ?${filter} ORDER BY name LIMIT ? OFFSET ?`, [...params, perPage, (page - 1) * perPage])) as Raw[];
-      return { total, subtotal, results: rows.map((r) => ({ name: String(r.name), value: String(r.value) })) };
+      const rows = (await db.query(`SELECT name, value, source FROM facts WHERE host_id = ?${filter} ORDER BY name LIMIT ? OFFSET ?`, [...params, perPage, (page - 1) * perPage])) as Raw[];
+      return { total, subtotal, results: rows.map((r) => ({ name: String(r.name), value: String(r.value), source: r.source === null || r.source === undefined ? null : String(r.source) })) };
     },
 
     async factNames({ search, page, perPage }, scope) {
@@ -324,20 +338,20 @@ export function createHostRepository(db: Db): HostRepository {
     },
 
     async factsOfHosts(hostIds) {
-      const out = new Map<number, Map<string, string>>();
+      const out = new Map<number, Map<string, StoredFact>>();
       for (const ids of chunks(hostIds, 1000)) {
-        const rows = (await db.query(`SELECT host_id, name, value FROM facts WHERE host_id IN (${placeholders(ids.length)})`, ids)) as Raw[];
+        const rows = (await db.query(`SELECT host_id, name, value, source FROM facts WHERE host_id IN (${placeholders(ids.length)})`, ids)) as Raw[];
         for (const r of rows) {
           const id = Number(r.host_id);
           if (!out.has(id)) out.set(id, new Map());
-          (out.get(id) as Map<string, string>).set(String(r.name), String(r.value));
+          (out.get(id) as Map<string, StoredFact>).set(String(r.name), { value: String(r.value), source: r.source === null || r.source === undefined ? null : String(r.source) });
         }
       }
       return out;
     },
 
     async upsertFacts(rows) {
-      await upsertRows(db, 'facts', ['host_id', 'name', 'value'], rows.map((r) => [r.hostId, r.name, storedFactValue(r.value)]), ['host_id', 'name'], ['value']);
+      await upsertRows(db, 'facts', ['host_id', 'name', 'value', 'source'], rows.map((r) => [r.hostId, r.name, storedFactValue(r.value), r.source ?? null]), ['host_id', 'name'], ['value', 'source']);
     },
 
     async deleteFacts(rows) {

@@ -22,7 +22,8 @@ import { AppError } from '../errors';
  * ```
  *
  * For a host already stored, a field left out keeps its stored value; `facts`, when given,
- * replaces the host's whole fact set.
+ * replaces the facts the inventory wrote before (facts of the other sources stay, and the file's
+ * values win over theirs: host-writer.ts FACT_SOURCES).
  */
 
 const name = (max: number) => z.string({ invalid_type_error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { toTx, type Tx } from '../db-transaction';
 import { createHostRepository, type HostRepository } from './host.repository';
 import { createHostgroupRepository, type HostgroupRepository } from './hostgroup.repository';
 import { createSmartProxyRepository, type SmartProxyRepository } from './smart-proxy.repository';
@@ -11,9 +12,12 @@ export interface InventoryRepositories {
   taxonomies: TaxonomyRepository;
 }
 
-/** The inventory repositories, plus a transaction that hands out the same set bound to it. */
+/**
+ * The inventory repositories, plus a transaction that hands out the same set bound to it, and the
+ * transaction itself for other services' writes that must commit with it (the audit entry).
+ */
 export interface InventoryStore extends InventoryRepositories {
-  transaction<T>(fn: (repos: InventoryRepositories) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (repos: InventoryRepositories, tx: Tx) => Promise<T>): Promise<T>;
 }
 
 export function createInventoryStore(dataSource: DataSource): InventoryStore {
@@ -25,6 +29,6 @@ export function createInventoryStore(dataSource: DataSource): InventoryStore {
   });
   return {
     ...bind(dataSource.manager),
-    transaction: (fn) => dataSource.transaction((manager) => fn(bind(manager))),
+    transaction: (fn) => dataSource.transaction((manager) => fn(bind(manager), toTx(manager))),
   };
 }

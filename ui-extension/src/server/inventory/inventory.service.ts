@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { auditContext, type AuditService } from '../audit/audit.service';
 import { hostScope, requirePermission, type CurrentUser, type HostScope } from '../auth/abilities';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { autocompleteSearch, type SearchSuggestion } from '../search/autocomplete';
 import { HOST_SEARCH } from '../search/host-search';
-import type { HostRow, HostSort, TargetHost } from './host.repository';
-import { writeHosts, type HostWriteSummary } from './host-writer';
+import type { HostFact, HostRow, HostSort, TargetHost } from './host.repository';
+import { emptyHostWriteSummary, writeHosts, type HostWriteSummary } from './host-writer';
 import type { HostgroupRow } from './hostgroup.repository';
 import { readInventoryText, validateInventory, type InventoryDocument } from './inventory-file';
 import type { InventoryRepositories, InventoryStore } from './inventory.repository';
@@ -51,7 +52,7 @@ export interface ImportSummary {
 export interface InventoryService {
   listHosts(user: CurrentUser, params: PageParams & { sort: HostSort }): Promise<Page<HostRow>>;
   getHost(user: CurrentUser, idOrName: string): Promise<HostRow>;
-  hostFacts(user: CurrentUser, idOrName: string, params: PageParams): Promise<Page<{ name: string; value: string }>>;
+  hostFacts(user: CurrentUser, idOrName: string, params: PageParams): Promise<Page<HostFact>>;
   listHostgroups(user: CurrentUser, params: PageParams): Promise<Page<HostgroupRow>>;
   getHostgroup(user: CurrentUser, idOrTitle: string): Promise<HostgroupRow>;
   listSmartProxies(user: CurrentUser, params: PageParams): Promise<Page<SmartProxyRow>>;
@@ -80,6 +81,8 @@ export interface InventoryService {
 
 export interface InventoryServiceDeps {
   store: InventoryStore;
+  /** Every import is audited (who, and the counts of what it created and changed), with its change. */
+  audit: AuditService;
   clock: () => Date;
   logger: Logger;
   /** The proxy monitor's live view, shown over the stored status of each smart proxy. */
@@ -88,7 +91,7 @@ export interface InventoryServiceDeps {
 
 /** Writes a validated document; shared by the file import, the demo seed and the Foreman sync. */
 export async function applyInventory(repos: InventoryRepositories, doc: InventoryDocument, now: Date): Promise<ImportSummary> {
-  const summary: ImportSummary = { organizations: { created: 0 }, locations: { created: 0 }, hostgroups: { created: 0 }, smart_proxies: { created_or_updated: 0 }, hosts: { created: 0, updated: 0, unchanged: 0, facts_written: 0, facts_deleted: 0 } };
+  const summary: ImportSummary = { organizations: { created: 0 }, locations: { created: 0 }, hostgroups: { created: 0 }, smart_proxies: { created_or_updated: 0 }, hosts: emptyHostWriteSummary() };
   const ids = { organization: new Map<string, number>(), location: new Map<string, number>(), hostgroup: new Map<string, number>(), proxy: new Map<string, number>() };
   const key = (s: string) => s.toLowerCase();
 
@@ -124,7 +127,7 @@ export async function applyInventory(repos: InventoryRepositories, doc: Inventor
     organizationId: ref(ids.organization, h.organization),
     locationId: ref(ids.location, h.location),
     facts: h.facts,
-  })), now);
+  })), now, 'inventory');
   return summary;
 }
 
@@ -141,14 +144,18 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
   const { store } = deps;
   const log = deps.logger;
 
-  async function importDocument(raw: unknown, source: string): Promise<ImportSummary> {
+  /** Imports a document for `user` (null: the demo seed); the audit entry commits with the import. */
+  async function importDocument(raw: unknown, user: CurrentUser | null, kind: string): Promise<ImportSummary> {
     const started = Date.now();
-    const summary = await store.transaction(async (repos) => {
+    const summary = await store.transaction(async (repos, tx) => {
       // Validated inside the transaction so references to stored names cannot vanish meanwhile.
       const doc = validateInventory(raw, await knownNames(repos));
-      return applyInventory(repos, doc, deps.clock());
+      const written = await applyInventory(repos, doc, deps.clock());
+      const context = user ? auditContext(user) : { source: kind, requestId: null };
+      await deps.audit.record({ user: user && { id: user.id, login: user.login }, action: 'import', object: { type: 'Inventory', name: kind }, changes: { ...written }, ...context }, tx);
+      return written;
     });
-    log.info({ source, ...summary.hosts, ms: Date.now() - started }, 'inventory imported');
+    log.info({ source: user ? `api:${user.login}` : kind, ...summary.hosts, ms: Date.now() - started }, 'inventory imported');
     return summary;
   }
 
@@ -237,18 +244,18 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
 
     async importInventory(user, raw) {
       requireImporter(user);
-      return importDocument(raw, `api:${user.login}`);
+      return importDocument(raw, user, 'inventory file');
     },
 
     async importInventoryText(user, text) {
       requireImporter(user);
-      return importDocument(readInventoryText(text), `api:${user.login}`);
+      return importDocument(readInventoryText(text), user, 'inventory file');
     },
 
     async seedDemoInventory(file = demoInventoryFile()) {
       if ((await store.hosts.countAll()) > 0) return false;
       const text = fs.readFileSync(file, 'utf8');
-      await importDocument(readInventoryText(text), 'demo seed');
+      await importDocument(readInventoryText(text), null, 'demo seed');
       return true;
     },
 

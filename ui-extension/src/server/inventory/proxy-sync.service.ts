@@ -1,11 +1,13 @@
+import { auditContext, type AuditService } from '../audit/audit.service';
 import { hostScope, requirePermission, type CurrentUser } from '../auth/abilities';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
-import { writeHosts, type HostWriteSummary } from './host-writer';
+import { inventoryChanged, writeHosts, type HostWriteSummary } from './host-writer';
 import type { InventoryStore } from './inventory.repository';
+import { readProxyFeatures, unreachableReason, type GetProxyInfo, type ProxyFeatures } from './smart-proxy-features';
 import type { SmartProxyRow, SmartProxyWrite } from './smart-proxy.repository';
 
-/** A node as a proxy's broker reports it (the lead's proxy client provides `listNodes`). */
+/** A node as a proxy's broker reports it (the proxy client's `listNodes`). */
 export interface ProxyNode {
   identity: string;
   facts: Record<string, string>;
@@ -21,31 +23,40 @@ export interface ProxySyncSummary extends HostWriteSummary {
   nodes: number;
   /** Hosts of this proxy newly marked missing by this sync. */
   missing: number;
+  /** The proxy's features and capabilities as it reported them now (and as they are stored). */
+  features: string[];
+  capabilities: string[];
+  /** Stored fields the proxy's answer changed, each with its old and new value (a repaired capability list shows here). */
+  proxy_changes: Record<string, [unknown, unknown]>;
 }
 
 export interface ProxySyncService {
-  /** Upserts the proxy's nodes as its hosts, with facts, and marks hosts it no longer reports. */
+  /** Reads the proxy's features (GetInfo), then upserts its nodes as its hosts with facts and marks hosts it no longer reports. */
   syncProxy(idOrName: string | number): Promise<ProxySyncSummary>;
-  /** `syncProxy` for an API caller: needs manage_inventory, and the proxy must be one the caller may see. */
+  /** `syncProxy` for an API caller: needs manage_inventory, the proxy must be one the caller may see; audited. */
   refreshAs(user: CurrentUser, idOrName: string): Promise<ProxySyncSummary>;
   /** Syncs every proxy; one failing proxy is logged and reported, and does not stop the others. */
   syncAll(): Promise<Array<ProxySyncSummary | { smart_proxy_id: number; smart_proxy_name: string; error: string }>>;
-  /** Registers a proxy or updates it, by name. */
+  /** Registers a proxy or updates it, by name, as given (no contact: the all-in-one start and tests). */
   registerProxy(proxy: SmartProxyWrite): Promise<SmartProxyRow>;
 }
 
 export interface ProxySyncDeps {
   store: InventoryStore;
   listNodes: ListNodes;
+  getInfo: GetProxyInfo;
   /**
    * Asks a proxy to read its catalogs again (its Puppet Tasks) and forgets the cached agent lists:
    * part of a refresh, so a task changed on the Puppet Server shows at once. Optional for tests.
    */
   refreshAgents?: (proxyUrl: string) => Promise<void>;
+  audit: AuditService;
   clock: () => Date;
   logger: Logger;
   /** Fact naming a new host's hostgroup by title (`base/web`); unknown titles are ignored. */
   hostgroupFact?: string;
+  /** Called after a proxy's stored features or capabilities changed (the namespace cache forgets it). */
+  onProxyChanged?: () => void;
 }
 
 export const DEFAULT_HOSTGROUP_FACT = 'rex_hostgroup';
@@ -55,18 +66,27 @@ export function createProxySyncService(deps: ProxySyncDeps): ProxySyncService {
   const hostgroupFact = deps.hostgroupFact ?? DEFAULT_HOSTGROUP_FACT;
   const log = deps.logger;
 
-  async function sync(proxy: SmartProxyRow): Promise<ProxySyncSummary> {
-    const started = Date.now();
-    let nodes: ProxyNode[];
+  async function ask<T>(proxy: SmartProxyRow, what: string, call: () => Promise<T>): Promise<T> {
     try {
-      nodes = await deps.listNodes(proxy.url);
+      return await call();
     } catch (error) {
       await store.smartProxies.setStatus(proxy.id, 'offline', deps.clock());
-      if (error instanceof AppError) throw error;
-      throw new AppError('UNAVAILABLE', `smart proxy ${proxy.name} (${proxy.url}) did not list its nodes`, { cause: error });
+      throw new AppError('UNAVAILABLE', `smart proxy ${proxy.name} (${proxy.url}) ${what}: ${unreachableReason(error)}`, { cause: error });
     }
+  }
+
+  /**
+   * One refresh: the proxy's features and capabilities (so a proxy imported without them, or
+   * upgraded since, is repaired), then its nodes. Audited when a user asked for it, and otherwise
+   * when it changed something (a quiet periodic sync writes no audit row).
+   */
+  async function sync(proxy: SmartProxyRow, user?: CurrentUser): Promise<ProxySyncSummary> {
+    const started = Date.now();
+    const features: ProxyFeatures = await ask(proxy, 'did not tell its features', () => readProxyFeatures(deps.getInfo, proxy.url));
+    const nodes = await ask(proxy, 'did not list its nodes', () => deps.listNodes(proxy.url));
     const now = deps.clock();
-    const summary = await store.transaction(async (repos) => {
+    const summary = await store.transaction(async (repos, tx) => {
+      const updated = await repos.smartProxies.updateById(proxy.id, features, now);
       const groups = new Map((await repos.hostgroups.all()).map((g) => [g.title.toLowerCase(), g.id]));
       // A broker may report a node twice (two collectives); the last report wins.
       const byName = new Map(nodes.map((n) => [n.identity.toLowerCase(), n]));
@@ -77,13 +97,34 @@ export function createProxySyncService(deps: ProxySyncDeps): ProxySyncService {
         lastSeenAt: now,
         missingSince: null,
         facts: node.facts,
-      })), now);
+      })), now, 'proxy');
       const vanished = (await repos.hosts.findBySmartProxy(proxy.id)).filter((h) => h.missingSince === null && !byName.has(h.name.toLowerCase()));
       await repos.hosts.markMissing(vanished.map((h) => h.id), now);
       await repos.smartProxies.setStatus(proxy.id, 'online', now);
-      return { ...written, smart_proxy_id: proxy.id, smart_proxy_name: proxy.name, nodes: byName.size, missing: vanished.length };
+      const result: ProxySyncSummary = {
+        ...written,
+        smart_proxy_id: proxy.id,
+        smart_proxy_name: proxy.name,
+        nodes: byName.size,
+        missing: vanished.length,
+        features: features.features,
+        capabilities: features.capabilities,
+        proxy_changes: updated?.changes ?? {},
+      };
+      if (user || inventoryChanged(written) || vanished.length > 0 || Object.keys(result.proxy_changes).length > 0) {
+        const { smart_proxy_id: _id, smart_proxy_name: _name, ...changes } = result;
+        await deps.audit.record({
+          user: user ? { id: user.id, login: user.login } : null,
+          action: 'refresh',
+          object: { type: 'SmartProxy', id: proxy.id, name: proxy.name },
+          changes,
+          ...(user ? auditContext(user) : { source: 'scheduler', requestId: null }),
+        }, tx);
+      }
+      return result;
     });
-    log.info({ proxy: proxy.name, nodes: summary.nodes, created: summary.created, updated: summary.updated, missing: summary.missing, ms: Date.now() - started }, 'proxy inventory synced');
+    if (Object.keys(summary.proxy_changes).length > 0) deps.onProxyChanged?.();
+    log.info({ proxy: proxy.name, nodes: summary.nodes, created: summary.created, updated: summary.updated, missing: summary.missing, proxyChanges: Object.keys(summary.proxy_changes), ms: Date.now() - started }, 'proxy inventory synced');
     return summary;
   }
 
@@ -106,7 +147,7 @@ export function createProxySyncService(deps: ProxySyncDeps): ProxySyncService {
           log.warn({ proxy: proxy.name, err: error }, 'proxy catalog refresh failed');
         }
       }
-      return sync(proxy);
+      return sync(proxy, user);
     },
 
     async syncAll() {

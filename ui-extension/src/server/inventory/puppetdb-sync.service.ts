@@ -1,9 +1,10 @@
+import { auditContext, type AuditService } from '../audit/audit.service';
 import { requirePermission, type CurrentUser } from '../auth/abilities';
 import { flattenFacts } from '@protos/facts';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { PuppetDbNode } from '../puppetdb/puppetdb.client';
-import { writeHosts, type HostWriteSummary } from './host-writer';
+import { inventoryChanged, writeHosts, type HostWriteSummary } from './host-writer';
 import type { InventoryStore } from './inventory.repository';
 
 /**
@@ -25,25 +26,39 @@ export interface PuppetDbSyncService {
 }
 
 /** `puppetdb` is absent when none is configured; a sync then fails FAILED_PRECONDITION saying so. */
-export function createPuppetDbSyncService(deps: { store: InventoryStore; puppetdb?: { url: string; inventory(): Promise<PuppetDbNode[]> }; clock: () => Date; logger: Logger }): PuppetDbSyncService {
-  async function sync(): Promise<PuppetDbSyncSummary> {
+export function createPuppetDbSyncService(deps: { store: InventoryStore; puppetdb?: { url: string; inventory(): Promise<PuppetDbNode[]> }; audit: AuditService; clock: () => Date; logger: Logger }): PuppetDbSyncService {
+  /**
+   * A sync asked for by a user is audited always (who asked matters); the scheduled one only when it
+   * changed something, so a quiet schedule does not fill the audit trail.
+   */
+  async function sync(user?: CurrentUser): Promise<PuppetDbSyncSummary> {
     const puppetdb = deps.puppetdb;
     if (!puppetdb) throw new AppError('FAILED_PRECONDITION', 'PuppetDB is not configured; set puppetdb.url (UI_EXTENSION_PUPPETDB_URL)');
     const started = Date.now();
     const nodes = await puppetdb.inventory();
     const now = deps.clock();
-    const written = await deps.store.transaction((repos) =>
-      writeHosts(repos, nodes.map((node) => ({ name: node.certname, lastSeenAt: now, missingSince: null, facts: flattenFacts(node.facts) })), now),
-    );
+    const written = await deps.store.transaction(async (repos, tx) => {
+      const summary = await writeHosts(repos, nodes.map((node) => ({ name: node.certname, lastSeenAt: now, missingSince: null, facts: flattenFacts(node.facts) })), now, 'puppetdb');
+      if (user || inventoryChanged(summary)) {
+        await deps.audit.record({
+          user: user ? { id: user.id, login: user.login } : null,
+          action: 'sync',
+          object: { type: 'Inventory', name: 'puppetdb' },
+          changes: { puppetdb: puppetdb.url, nodes: nodes.length, ...summary },
+          ...(user ? auditContext(user) : { source: 'scheduler', requestId: null }),
+        }, tx);
+      }
+      return summary;
+    });
     deps.logger.info({ puppetdb: puppetdb.url, nodes: nodes.length, created: written.created, updated: written.updated, ms: Date.now() - started }, 'PuppetDB inventory synced');
     return { ...written, puppetdb: puppetdb.url, nodes: nodes.length };
   }
 
   return {
-    sync,
+    sync: () => sync(),
     async syncAs(user) {
       requirePermission(user, 'manage_inventory', 'syncing the inventory from PuppetDB');
-      return sync();
+      return sync(user);
     },
   };
 }

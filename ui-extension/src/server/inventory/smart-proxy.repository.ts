@@ -84,6 +84,13 @@ export interface SmartProxyRepository {
   findByNames(names: string[]): Promise<SmartProxyRow[]>;
   /** Inserts or updates by name; returns the row and whether anything changed. */
   upsertByName(proxy: SmartProxyWrite, now: Date): Promise<{ row: SmartProxyRow; changed: boolean }>;
+  /** Inserts a proxy (its name must be free). */
+  insert(proxy: SmartProxyWrite, now: Date): Promise<SmartProxyRow>;
+  /**
+   * Changes the given fields of a proxy; answers the row and, per changed field, its old and new
+   * value (empty when nothing changed, and then nothing is written). Null when no such proxy.
+   */
+  updateById(id: number, patch: Partial<SmartProxyWrite>, now: Date): Promise<{ row: SmartProxyRow; changes: Record<string, [unknown, unknown]> } | null>;
   setStatus(id: number, status: 'online' | 'offline', now: Date): Promise<void>;
 }
 
@@ -141,24 +148,42 @@ export function createSmartProxyRepository(db: Db): SmartProxyRepository {
 
     async upsertByName(proxy, now) {
       const existing = await repo.findOne({ where: { name: proxy.name } });
-      const next = {
+      if (!existing) return { row: await this.insert(proxy, now), changed: true };
+      const updated = await this.updateById(existing.id, proxy, now);
+      return { row: updated!.row, changed: Object.keys(updated!.changes).length > 0 };
+    },
+
+    async insert(proxy, now) {
+      const saved = await repo.save(repo.create({
+        name: proxy.name,
         url: proxy.url,
-        features: proxy.features ?? existing?.features ?? [],
-        capabilities: proxy.capabilities ?? existing?.capabilities ?? [],
-        transport: proxy.transport !== undefined ? proxy.transport : existing?.transport ?? null,
-        demo: proxy.demo ?? existing?.demo ?? false,
-        version: proxy.version !== undefined ? proxy.version : existing?.version ?? null,
-      };
-      if (existing) {
-        const same = existing.url === next.url && JSON.stringify(existing.features) === JSON.stringify(next.features)
-          && JSON.stringify(existing.capabilities) === JSON.stringify(next.capabilities) && existing.transport === next.transport
-          && existing.demo === next.demo && existing.version === next.version;
-        if (same) return { row: toRow(existing), changed: false };
-        await repo.update({ id: existing.id }, { ...next, updatedAt: now });
-        return { row: toRow((await repo.findOneOrFail({ where: { id: existing.id } }))), changed: true };
+        features: proxy.features ?? [],
+        capabilities: proxy.capabilities ?? [],
+        transport: proxy.transport ?? null,
+        demo: proxy.demo ?? false,
+        version: proxy.version ?? null,
+        status: 'unknown',
+        lastSeenAt: null,
+        createdAt: now,
+        updatedAt: now,
+      }));
+      return toRow(saved);
+    },
+
+    async updateById(id, patch, now) {
+      const existing = await repo.findOne({ where: { id } });
+      if (!existing) return null;
+      const changes: Record<string, [unknown, unknown]> = {};
+      const next: Partial<SmartProxyEntity> = {};
+      for (const key of ['name', 'url', 'features', 'capabilities', 'transport', 'demo', 'version'] as const) {
+        const value = patch[key];
+        if (value === undefined || JSON.stringify(existing[key]) === JSON.stringify(value)) continue;
+        changes[key] = [existing[key], value];
+        (next as Record<string, unknown>)[key] = value;
       }
-      const saved = await repo.save(repo.create({ name: proxy.name, ...next, status: 'unknown', lastSeenAt: null, createdAt: now, updatedAt: now }));
-      return { row: toRow(saved), changed: true };
+      if (Object.keys(changes).length === 0) return { row: toRow(existing), changes };
+      await repo.update({ id }, { ...next, updatedAt: now });
+      return { row: toRow(await repo.findOneOrFail({ where: { id } })), changes };
     },
 
     async setStatus(id, status, now) {

@@ -62,7 +62,8 @@ export interface JobServiceDeps {
   inventory: JobInventory;
   smartProxies: { findByIds(ids: number[]): Promise<SmartProxyRef[]> };
   proxies: JobProxyClient;
-  catalog: { findAction(namespace: string, action: string): Promise<CatalogAction> };
+  /** With `viewer`, an unknown namespace's error names only the smart proxies the viewer may see. */
+  catalog: { findAction(namespace: string, action: string, viewer?: CurrentUser): Promise<CatalogAction> };
   validateArguments: ValidateArguments;
   /** Job creation, replay and cancel are audited (audit/audit.service.ts). */
   audit: { record(entry: AuditEntry, tx?: Tx): Promise<void> };
@@ -495,7 +496,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       if (!coversAction(user, 'create_jobs', body.namespace, body.action)) {
         throw new AppError('PERMISSION_DENIED', `access denied: none of your create_jobs filters allows ${body.namespace}.${body.action}`, { details: { missing_permissions: ['create_jobs'], namespace: body.namespace, action: body.action } });
       }
-      const catalog = await deps.catalog.findAction(body.namespace, body.action);
+      const catalog = await deps.catalog.findAction(body.namespace, body.action, user);
       const validated = deps.validateArguments(catalog.action, body.arguments ?? {});
       const { stored: args, secrets } = splitSensitiveArguments(catalog.action, validated);
       const targets = await authorizeRun(user, body.namespace, body.action, body.targeting);
@@ -524,7 +525,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
      */
     async prepareAction(user: CurrentUser, body: { namespace: string; action: string; arguments?: Record<string, unknown> }): Promise<PreparedAction> {
       requireCreate(user, body.namespace, body.action);
-      const catalog = await deps.catalog.findAction(body.namespace, body.action);
+      const catalog = await deps.catalog.findAction(body.namespace, body.action, user);
       const args = deps.validateArguments(catalog.action, body.arguments ?? {});
       refuseSensitiveForLater(Object.keys(splitSensitiveArguments(catalog.action, args).secrets));
       const stored = await repo.findOrCreateRemoteAction({ namespace: body.namespace, action: body.action, arguments: canonicalJson(args), hash: remoteActionHash(body.namespace, body.action, args), now: clock() });

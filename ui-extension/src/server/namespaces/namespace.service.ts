@@ -2,7 +2,7 @@ import type { Namespace } from '@common/jobs';
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import { coversAction, hostScope, requirePermission, type CurrentUser, type HostScope } from '../auth/abilities';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import type { Logger } from '../logger';
 
 /** The capability a proxy must advertise to run actions (as Foreman's proxy features). */
@@ -41,6 +41,8 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
   const ttlMs = deps.ttlMs ?? 30_000;
   const cache = new Map<number, { at: number; agents: AgentDdl__Output[] }>();
   const inflight = new Map<number, Promise<AgentDdl__Output[] | undefined>>();
+  /** Why each proxy's last agent list failed, to say so when no proxy knows a namespace. */
+  const failures = new Map<number, string>();
 
   async function agentsOf(proxy: NamespaceProxy): Promise<AgentDdl__Output[] | undefined> {
     const hit = cache.get(proxy.id);
@@ -50,11 +52,13 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
     if (!call) {
       call = deps.proxies.listAgents(proxy.url).then(
         (agents) => {
+          failures.delete(proxy.id);
           cache.set(proxy.id, { at: deps.clock().getTime(), agents });
           return agents;
         },
         (error: unknown) => {
           deps.logger.warn({ proxy: proxy.name, err: error }, 'cannot list agents of smart proxy');
+          failures.set(proxy.id, isAppError(error) ? error.message : 'the call failed');
           return undefined;
         },
       ).finally(() => inflight.delete(proxy.id));
@@ -78,6 +82,31 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
       }
     }
     return merged;
+  }
+
+  /** What each smart proxy lacks to run `namespace`; the proxies outside the viewer's sight only counted. */
+  async function whyUnknown(namespace: string, viewer?: CurrentUser): Promise<{ text: string; proxies: Array<{ id: number; name: string; lacks: string }> }> {
+    const all = await deps.smartProxies.list();
+    if (all.length === 0) return { text: 'no smart proxy is registered (register one: POST /api/v2/smart_proxies)', proxies: [] };
+    const scope = viewer ? hostScope(viewer, 'view_smart_proxies') : undefined;
+    const visible = !scope || scope.all ? undefined : new Set((await deps.smartProxies.listIn?.(scope) ?? []).map((p) => p.id));
+    const proxies: Array<{ id: number; name: string; lacks: string }> = [];
+    for (const proxy of all.filter((p) => !visible || visible.has(p.id))) {
+      let lacks: string;
+      if (!proxy.capabilities.includes(REMOTE_EXECUTION_CAPABILITY)) {
+        const has = proxy.capabilities.length > 0 ? `it has ${proxy.capabilities.join(', ')}` : 'it has none stored';
+        lacks = `the ${REMOTE_EXECUTION_CAPABILITY} capability (${has}; refresh it to read them from the proxy: POST /api/v2/smart_proxies/${proxy.id}/refresh)`;
+      } else {
+        // Cached by collect() a moment ago: no second call to the proxy.
+        const agents = await agentsOf(proxy);
+        lacks = agents === undefined ? `an answer (${failures.get(proxy.id) ?? 'it did not list its agents'})` : `the agent '${namespace}' (it has ${agents.map((a) => a.metadata?.name).filter(Boolean).join(', ') || 'none'})`;
+      }
+      proxies.push({ id: proxy.id, name: proxy.name, lacks });
+    }
+    const hidden = all.length - proxies.length;
+    const parts = proxies.map((p) => `smart proxy ${p.name} lacks ${p.lacks}`);
+    if (hidden > 0) parts.push(`${hidden} smart ${hidden === 1 ? 'proxy' : 'proxies'} you may not see`);
+    return { text: parts.join('; '), proxies };
   }
 
   return {
@@ -104,12 +133,17 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
         .sort((a, b) => a.name.localeCompare(b.name));
     },
 
-    /** The DDL of one action, or INVALID_ARGUMENT naming what is unknown. */
-    async findAction(namespace: string, action: string): Promise<CatalogAction> {
+    /**
+     * The DDL of one action, or INVALID_ARGUMENT naming what is unknown. When no proxy knows the
+     * namespace, the error says, per smart proxy, what it lacks (the capability, the agent, or an
+     * answer); for a `viewer`, only of the proxies it may see, the others counted.
+     */
+    async findAction(namespace: string, action: string, viewer?: CurrentUser): Promise<CatalogAction> {
       const merged = await collect();
       const entry = merged.get(namespace);
       if (!entry) {
-        throw new AppError('INVALID_ARGUMENT', `namespace '${namespace}' is not known to any reachable smart proxy`, { httpStatus: 422, details: { input: 'namespace', rule: 'known namespace' } });
+        const why = await whyUnknown(namespace, viewer);
+        throw new AppError('INVALID_ARGUMENT', `namespace '${namespace}' is not known to any reachable smart proxy: ${why.text}`, { httpStatus: 422, details: { input: 'namespace', rule: 'known namespace', smart_proxies: why.proxies } });
       }
       const ddl = entry.agent.actions.find((a) => a.name === action);
       if (!ddl) {

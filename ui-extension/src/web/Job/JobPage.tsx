@@ -1,5 +1,5 @@
 import {
-  Button, Card, CardBody, CardTitle, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, Gallery, PageSection, Progress, ProgressMeasureLocation, Title, ToggleGroup, ToggleGroupItem,
+  Button, Card, CardBody, CardTitle, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, Gallery, PageSection, Title, ToggleGroup, ToggleGroupItem,
 } from '@patternfly/react-core';
 import { ExpandableRowContent, Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useCallback, useEffect, useRef, useState } from 'react';
@@ -12,10 +12,10 @@ import { ApiError, errorMessage } from '../shared/http';
 import { ListToolbar } from '../shared/ListToolbar';
 import { useNotify } from '../shared/Notifications';
 import { PageHeader } from '../shared/PageHeader';
-import { Link } from '../shared/router';
+import { Link, useRouter } from '../shared/router';
 import { SearchBar } from '../shared/SearchBar';
 import { StateLabel } from '../shared/StateLabel';
-import { cancelJob, getJob, jobHosts } from './api';
+import { cancelJob, getJob, jobHosts, replayJob } from './api';
 import { ReplayModal } from './ReplayModal';
 
 /** How long the server may hold one long poll; it answers at once when the job changes. */
@@ -48,7 +48,7 @@ function Aggregates({ aggregates }: { aggregates: AggregateResult[] }) {
                   <tbody>
                     {entries.slice(0, 12).map(([k, n]) => (
                       <tr key={k}>
-                        <td className="rex-mono" style={{ paddingRight: 8, width: '40%' }}>{k}</td>
+                        <td className="rex-mono" style={{ paddingRight: 8, width: '40%' }}>{k === '' ? <em>(empty)</em> : k}</td>
                         <td style={{ width: '45%' }}><div className="rex-bar"><span style={{ width: `${(n / max) * 100}%`, background: 'var(--pf-t--global--color--brand--default)' }} /></div></td>
                         <td style={{ textAlign: 'right' }}>{n}</td>
                       </tr>
@@ -91,17 +91,32 @@ function HostOutput({ host }: { host: JobHost }) {
   );
 }
 
-function summary(host: JobHost): string {
+/** Nothing to show: null, an empty string, an empty list or object (package#status's `output` is ""). */
+function isEmptyValue(value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  if (typeof value === 'string') return value.trim() === '';
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && Object.keys(value).length === 0;
+}
+
+const PREVIEW_CHARS = 160;
+
+/**
+ * The Output column: the outputs that say something, `Label: value` joined, else the status
+ * message. An output with an empty value is left out, so a cell never reads just "Output:".
+ */
+export function outputPreview(host: JobHost): string {
   if (host.reason) return host.reason;
-  const first = host.output[0];
-  if (first) return `${first.display_as || first.name}: ${formatValue(first.value)}`.slice(0, 160);
-  return host.statusmsg ?? '';
+  const said = host.output.filter((o) => !isEmptyValue(o.value)).map((o) => `${o.display_as || o.name}: ${formatValue(o.value)}`);
+  const text = said.length > 0 ? said.join(' · ') : host.statusmsg ?? '';
+  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS - 1)}…` : text;
 }
 
 /**
  * A job, live: the status arrives by long polling (the server answers as soon as the job's version
  * moves; no fixed-interval polling), the per-host table is paged and filtered on the server and
- * reloaded when results arrive, and the page offers Replay, Cancel and Schedule again.
+ * reloaded when results arrive, and the page offers Rerun failed (when hosts failed), Replay,
+ * Cancel and Schedule again.
  */
 export function JobPage({ id }: { id: number }) {
   const [job, setJob] = useState<JobStatus>();
@@ -115,7 +130,9 @@ export function JobPage({ id }: { id: number }) {
   const [replaying, setReplaying] = useState(false);
   const [scheduling, setScheduling] = useState(false);
   const [cancelling, setCancelling] = useState(false);
+  const [rerunning, setRerunning] = useState(false);
   const notify = useNotify();
+  const { navigate } = useRouter();
   const version = job?.version;
 
   // The long-poll loop: one request open at a time, re-armed with the last version seen.
@@ -192,6 +209,21 @@ export function JobPage({ id }: { id: number }) {
     }
   };
 
+  // Replay's `hosts: failed` takes the hosts that failed or did not respond.
+  const rerunnable = job ? job.counts.failed + job.counts.no_response : 0;
+  const rerunFailed = async () => {
+    setRerunning(true);
+    try {
+      const replay = await replayJob(id, { hosts: 'failed' });
+      notify('success', `Rerun of the failed hosts started as job ${replay.id}`);
+      navigate(`/jobs/${replay.id}`);
+    } catch (error) {
+      notify('danger', `The failed hosts of job ${id} were not rerun`, errorMessage(error));
+    } finally {
+      setRerunning(false);
+    }
+  };
+
   const final = job ? (FINAL_JOB_STATES as readonly string[]).includes(job.state) : false;
   return (
     <>
@@ -200,6 +232,7 @@ export function JobPage({ id }: { id: number }) {
         crumbs={[{ to: '/jobs', label: 'Jobs' }]}
         actions={job && (
           <div style={{ display: 'flex', gap: 8 }}>
+            {final && rerunnable > 0 && <Button variant="primary" onClick={rerunFailed} isDisabled={rerunning} isLoading={rerunning}>Rerun failed ({rerunnable})</Button>}
             <Button variant="secondary" onClick={() => setReplaying(true)} isDisabled={!final}>Replay</Button>
             <Button variant="secondary" onClick={() => setScheduling(true)}>Schedule again</Button>
             <Button variant="danger" onClick={cancel} isDisabled={final || cancelling} isLoading={cancelling}>Cancel</Button>
@@ -214,9 +247,9 @@ export function JobPage({ id }: { id: number }) {
               <CardTitle>Status</CardTitle>
               <CardBody>
                 <div style={{ marginBottom: 8 }}><StateLabel state={job.state} /> <span aria-live="polite" data-testid="job-progress-text">{job.progress}% of {job.total_hosts} hosts done</span></div>
-                <Progress value={job.progress} measureLocation={ProgressMeasureLocation.outside} aria-label="Job progress" variant={job.state === 'failed' ? 'danger' : job.state === 'succeeded' ? 'success' : undefined} />
-                <div className="rex-bar" style={{ margin: '8px 0' }} aria-hidden>
-                  {HOST_STATES.map((s) => job.counts[s] > 0 && <span key={s} style={{ width: `${(job.counts[s] / Math.max(1, job.total_hosts)) * 100}%`, background: STATE_COLOURS[s] }} />)}
+                {/* One bar: the share of hosts done, coloured by how they ended (the counts below say which state is which). */}
+                <div className="rex-bar" role="progressbar" aria-label="Job progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={job.progress} aria-valuetext={`${job.progress}% of ${job.total_hosts} hosts done`} style={{ margin: '8px 0' }}>
+                  {HOST_STATES.map((s) => job.counts[s] > 0 && <span key={s} data-bar-state={s} style={{ width: `${(job.counts[s] / Math.max(1, job.total_hosts)) * 100}%`, background: STATE_COLOURS[s] }} />)}
                 </div>
                 <div className="rex-counts" data-testid="job-counts">
                   {HOST_STATES.map((s) => <span key={s} data-count-state={s}><StateLabel state={s} /> {job.counts[s]}</span>)}
@@ -278,7 +311,7 @@ export function JobPage({ id }: { id: number }) {
                   <Td expand={{ rowIndex: i, isExpanded: isOpen, onToggle: () => setExpanded((s) => { const n = new Set(s); if (n.has(h.host_id)) n.delete(h.host_id); else n.add(h.host_id); return n; }) }} />
                   <Td dataLabel="Host"><Link to={`/hosts/${h.host_id}`}>{h.host_name}</Link></Td>
                   <Td dataLabel="State"><StateLabel state={h.state} /></Td>
-                  <Td dataLabel="Output" className="rex-mono">{summary(h)}</Td>
+                  <Td dataLabel="Output" className="rex-mono">{outputPreview(h)}</Td>
                   <Td dataLabel="Finished" className="rex-nowrap">{formatTime(h.finished_at)}</Td>
                 </Tr>
                 <Tr isExpanded={isOpen}>

@@ -21,7 +21,7 @@ import { createScheduleRoutes } from './schedules.routes';
 export function createAuthenticatedRoutes(services: Services): Router {
   const router = Router();
   router.use(createHostRoutes(services.inventory), createHostgroupRoutes(services.inventory), createFactRoutes(services.inventory));
-  router.use(createSmartProxyRoutes(services.inventory, services.proxySync), createTaxonomyRoutes(services.inventory), createInventoryRoutes(services.inventory));
+  router.use(createSmartProxyRoutes(services.inventory, services.proxySync, services.smartProxyRegistration), createTaxonomyRoutes(services.inventory), createInventoryRoutes(services.inventory));
   router.use(createJobRoutes(services.jobs, services.schedules), createActionRoutes(services.jobs), createNamespaceRoutes(services.namespaces));
   router.use(createUserRoutes(services.userManagement), createRoleRoutes(services.userManagement), createAuditRoutes(services.audit));
   router.use(createPuppetRunRoutes(services.puppetRun, services.puppetdbSync));
