@@ -137,6 +137,8 @@ describe.each(testDatabases())('hostile input on $kind', (database) => {
     ['a key of a million characters', () => `${'k'.repeat(1_000_000)}: 1\n`, /holds a key, value or comment longer than 65536 characters/],
     ['a quoted value of 4 MB', () => `organizations: ["${'v'.repeat(4_000_000)}"]\n`, /holds a key, value or comment longer than 65536 characters/],
     ['an unknown key of 60,000 characters, quoted back cut short', () => `{"${'k'.repeat(60_000)}": 1}\n`, /^invalid inventory: inventory: Unrecognized key\(s\) in object: 'k{160,}…$/],
+    ['16 MB of one-character items (8 million nodes: past 4 GB before)', () => `hosts: [${'1,'.repeat(8_000_000)}1]\n`, /^invalid inventory: holds more than 2000000 keys, values and items$/],
+    ['a mapping of 80,000 keys (a minute of blocked event loop before)', () => `${Array.from({ length: 80_000 }, (_, i) => `k${i}: 1`).join('\n')}\n`, /^invalid inventory: inventory: Unrecognized key\(s\) in object: 'k0', 'k1'/],
   ])('refuses an inventory import of %s with 400, the process serving on', async (_what, text, message) => {
     const answer = await send(server.url, 'POST', '/api/v2/inventory/import', text(), 'application/yaml');
     expect(answer.status).toBe(400);
