@@ -123,6 +123,16 @@ describe.each(testDatabases())('hostile input on $kind', (database) => {
     for (const answer of [hugeKey, manyKeys]) expect(answer.length).toBeLessThan(6000);
   });
 
+  it.each([
+    ["1,000 'not's in a host search", 'GET', `/api/v2/hosts?search=${encodeURIComponent(`${'not '.repeat(1000)}name = x`)}`, undefined, /^search: nests parentheses and 'not' more than 50 levels deep/],
+    ["1,100 'or'ed terms in a host search", 'GET', `/api/v2/hosts?search=${encodeURIComponent(Array(1100).fill('x').join(' or '))}`, undefined, /^search: has more than 250 terms/],
+    ["1,000 'not's in an audit search", 'GET', `/api/v2/audits?search=${encodeURIComponent(`${'not '.repeat(1000)}user = x`)}`, undefined, /^search: nests parentheses and 'not' more than 50 levels deep/],
+  ])('refuses a search with %s with 400 naming the search (500 before)', async (_what, method, url, body, message) => {
+    const answer = await send(server.url, method, url, body as string | undefined);
+    expect({ status: answer.status, code: answer.error?.code, field: answer.error?.details?.fields?.[0]?.field }).toEqual({ status: 400, code: 'INVALID_ARGUMENT', field: 'search' });
+    expect(answer.error?.message).toMatch(message);
+  });
+
   it('still takes brackets inside strings as text, not as nesting', async () => {
     const answer = await send(server.url, 'POST', '/api/v2/roles', JSON.stringify({ role: { name: `brackets ${'['.repeat(40)}`, description: `"\\"${'{'.repeat(40)}` } }));
     expect(answer.status).toBe(201);
