@@ -11,8 +11,9 @@ import type { AuditService } from './audit.service';
  * administrator sees a failure as it happens); the others of that minute follow as one entry with
  * their `count` when the minute is over (or when the instance stops). So the counts of all entries
  * add up to the attempts made, whatever the storm. One address gets its own entries for at most
- * `maxLoginsPerAddress` login names a minute; attempts with further names are counted together
- * under no login (`other_logins: true`), so made-up names cannot multiply the rows either.
+ * `maxLoginsPerAddress` unknown login names a minute; attempts with further names are counted
+ * together under no login (`other_logins: true`), so made-up names cannot multiply the rows either.
+ * A login naming a user always keeps its own entries.
  * The minute's remainder lives in this instance's memory until it is written: a crash loses at
  * most that (the first entry of each group is already written).
  */
@@ -138,8 +139,10 @@ export function createLoginFailureAudit(options: LoginFailureAuditOptions) {
       let names = namesByAddress.get(addressKey);
       if (!names) namesByAddress.set(addressKey, (names = new Set()));
       const name = login.toLowerCase();
-      if (!names.has(name) && names.size < maxLogins) names.add(name);
-      const own = names.has(name);
+      // Only made-up names count against the address's limit: real logins are as many as the users
+      // table has, and an attack on one must not hide in `other_logins` behind a spray of fakes.
+      if (failure.userId === null && !names.has(name) && names.size < maxLogins) names.add(name);
+      const own = failure.userId !== null || names.has(name);
       const key = JSON.stringify([minute, failure.action, failure.method, failure.address, own ? name : null]);
       const group = groups.get(key);
       if (group) {
