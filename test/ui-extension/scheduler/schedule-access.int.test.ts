@@ -142,6 +142,17 @@ describe.each(testDatabases())('schedule access on $kind', (database) => {
     expect(await stored(id)).toEqual(before);
     const listed = ((await inScope().get('/api/v2/remote_execution/schedules?to=' + encodeURIComponent(new Date(Date.now() + 3 * 86_400_000).toISOString())).expect(200)).body as { results: Array<{ schedule_id: number }> }).results.map((r) => r.schedule_id);
     expect(listed).not.toContain(id);
+    // A viewer of everything reads it, and still may not make it run with its web-only filters.
+    const viewerRole = ((await admin().get('/api/v2/roles/Viewer').expect(200)).body as { id: number }).id;
+    await admin().put(`/api/v2/users/${s.users.inScope}`, { user: { role_ids: [s.roles.webTeam, viewerRole] } }).expect(200);
+    try {
+      await inScope().get(`/api/v2/remote_execution/schedules/${id}`).expect(200);
+      const res = await inScope().post(`/api/v2/remote_execution/schedules/${id}/enable`).expect(403);
+      expect(res.body.error.message).toBe(`access denied: the targeting of schedule ${id} matches no host now, and its runs reach whatever matches then: only its owner, or a user whose create_jobs, manage_schedules, manage_others_schedules filters reach every host, may change it`);
+    } finally {
+      await admin().put(`/api/v2/users/${s.users.inScope}`, { user: { role_ids: [s.roles.webTeam] } }).expect(200);
+    }
+    expect(await stored(id)).toEqual(before);
     // Its owner still reads and changes it.
     await admin().put(`/api/v2/remote_execution/schedules/${id}`, { description: 'still mine' }).expect(200);
   });

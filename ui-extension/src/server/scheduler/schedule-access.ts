@@ -54,14 +54,17 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
    * Every host of `targeting`, resolved in full, inside the scopes of `permissions` for the action;
    * PERMISSION_DENIED otherwise, naming how many and, of those the user may see, which. Resolves the hosts.
    */
-  async function requireTargetingInScope(user: CurrentUser, permissions: Permission[], s: Pick<ScheduleSubject, 'namespace' | 'action' | 'ownerId'> & { id?: number }, targeting: Targeting, what: string): Promise<TargetHost[]> {
+  async function requireTargetingInScope(user: CurrentUser, permissions: Permission[], s: Pick<ScheduleSubject, 'namespace' | 'action' | 'ownerId'> & { id?: number }, targeting: Targeting, what: string, current = false): Promise<TargetHost[]> {
     const scopes = permissions.map((p) => hostScope(user, p, { namespace: s.namespace, action: s.action }));
     const resolved = await deps.jobs.resolveInFull(targeting);
     if (scopes.every((scope) => scope.all)) return resolved.hosts;
     const { total, outside, unknown } = await outsideOf(resolved, scopes);
-    // A targeting that matches nothing now reaches, at its owner's runs, whatever it matches then:
-    // only its owner (whose runs stay in its own scope) may set or keep it, as for a job without host rows.
-    if (total === 0 && s.ownerId !== user.id) throw notFound(s);
+    // A current targeting that matches nothing now reaches, at its owner's runs, whatever it matches
+    // then: as for a job without host rows, only its owner (whose runs stay in its own scope) may
+    // keep it running. (A new one is static on another user's schedule, so matching nothing is nothing.)
+    if (current && total === 0 && s.ownerId !== user.id) {
+      throw denied(`${what} matches no host now, and its runs reach whatever matches then: only its owner, or a user whose ${permissions.join(', ')} filters reach every host, may change it`, { missing_permissions: permissions, namespace: s.namespace, action: s.action, hosts_total: 0 });
+    }
     if (outside.length + unknown === 0) return resolved.hosts;
     // Only hosts the user may see are named; the others are counted.
     const seen = await deps.jobs.hostIdsInside(outside.map((h) => h.id), hostScope(user, 'view_hosts'));
@@ -70,11 +73,6 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
       `${outside.length + unknown} of ${total} hosts of ${what} (resolved in full, not through your view) are outside what your ${permissions.join(', ')} filters allow for ${s.namespace}.${s.action}${named.length > 0 ? ` (${named.join(', ')}${outside.length > named.length ? ', ...' : ''})` : ''}`,
       { missing_permissions: permissions, namespace: s.namespace, action: s.action, hosts_refused: outside.length + unknown, hosts_total: total, refused_hosts: named },
     );
-  }
-
-  /** How a schedule the caller may not read answers, as schedule.service.ts `visible` does. */
-  function notFound(s: { id?: number }): AppError {
-    return new AppError('NOT_FOUND', s.id === undefined ? 'the targeting matches no host you may reach' : `schedule ${s.id} not found`);
   }
 
   /** What a user needs to make a schedule of this action run on hosts: create_jobs and manage_schedules, and manage_others_schedules when it is not theirs. */
@@ -116,7 +114,7 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
         requirePermission(user, 'manage_others_schedules', `changing schedule ${s.id} of ${s.owner}`);
         requireAction(user, 'manage_others_schedules', s, `changing schedule ${s.id} of ${s.owner}`);
       }
-      await requireTargetingInScope(user, changePermissions(user, s.ownerId), s, s.targeting, `the targeting of schedule ${s.id}`);
+      await requireTargetingInScope(user, changePermissions(user, s.ownerId), s, s.targeting, `the targeting of schedule ${s.id}`, true);
     },
 
     /**
