@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@server/config';
@@ -6,11 +7,11 @@ import { silentLogger } from '@server/logger';
 import { startServer } from '@server/server';
 import { openTestDataSource, testDatabases } from '@test/support/databases';
 
-function configFor(database: { type: 'sqlite' | 'mysql'; url?: string; sqlite_path: string }, dir: string) {
+function configFor(database: { type: 'sqlite' | 'mysql'; url?: string; sqlite_path: string }, dir: string, port = 0) {
   return loadConfig({
     env: {},
     overrides: {
-      'http.port': 0,
+      'http.port': port,
       'database.type': database.type,
       'database.url': database.url,
       'database.sqlite_path': database.sqlite_path,
@@ -21,6 +22,23 @@ function configFor(database: { type: 'sqlite' | 'mysql'; url?: string; sqlite_pa
 }
 
 describe.each(testDatabases())('startServer on $kind', (db) => {
+  it('fails with EADDRINUSE naming the port when another process holds it', async () => {
+    const scratch = await openTestDataSource(db);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-server-'));
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    const port = (taken.address() as net.AddressInfo).port;
+    const config = configFor(scratch.database, dir, port);
+    try {
+      // Before, listen's error reached the callback that resolved the server, and the start died on
+      // "Cannot read properties of null (reading 'port')", the all-in-one's hint never shown.
+      await expect(startServer({ config, logger: silentLogger(), migrate: false })).rejects.toMatchObject({ code: 'EADDRINUSE', message: expect.stringContaining(`127.0.0.1:${port}`) });
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+      await scratch.close();
+    }
+  });
+
   it('refuses to start when migrations are pending, naming the command to run', async () => {
     const scratch = await openTestDataSource(db, { migrate: false });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-server-'));

@@ -222,6 +222,10 @@ export const BOMBS: readonly Bomb[] = [
   { name: 'YAML: a key of 4 MB', ...YAML_IMPORT, body: () => `"${'k'.repeat(4_000_000)}": 1\n` },
   { name: 'YAML: a quoted value of 15 MB', ...YAML_IMPORT, body: () => `organizations: ["${'v'.repeat(15_000_000)}"]\n` },
   { name: 'YAML: 17 MB, over the limit', ...YAML_IMPORT, body: () => `organizations:\n${'  - org\n'.repeat(2_200_000)}` },
+  // Within every other bound: 8 million one-character items took the process past its 4 GB heap.
+  { name: 'YAML: 16 MB of one-character items', ...YAML_IMPORT, body: () => `hosts: [${'1,'.repeat(8_000_000)}1]\n` },
+  // The yaml library's duplicate-key check is quadratic: 1 MB of keys held the event loop for minutes.
+  { name: 'YAML: a mapping of 100,000 keys', ...YAML_IMPORT, body: () => `${Array.from({ length: 100_000 }, (_, i) => `k${i}: 1`).join('\n')}\n` },
   { name: 'JSON: 5 MB of [', ...JSON_JOB, body: () => `${'['.repeat(2_500_000)}${']'.repeat(2_500_000)}` },
   { name: 'JSON: 100,000 levels of objects in the arguments', ...JSON_JOB, body: () => `{"job":{"namespace":"rpcutil","action":"ping","arguments":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}}` },
   { name: 'JSON: 200,000 unknown keys', ...JSON_JOB, body: () => JSON.stringify({ job: Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`k${i}`, i])) }) },

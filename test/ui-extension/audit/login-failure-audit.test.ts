@@ -74,6 +74,19 @@ describe(createLoginFailureAudit.name, () => {
     expect(counted(entries)).toBe(300);
   });
 
+  it("keeps a real user's failures under its own name after made-up names spent the address's limit, so a spray cannot hide an attack on it", async () => {
+    const { audit, entries } = recordingAudit();
+    const failures = createLoginFailureAudit({ audit, clock, logger: silentLogger(), maxLoginsPerAddress: 3 });
+    for (let i = 0; i < 50; i++) await failures.record(failure({ login: `ghost-${i}`, userId: null, reason: 'unknown user' }));
+    for (let i = 0; i < 10; i++) await failures.record(failure());
+    await failures.close();
+    const alice = entries.filter((e) => e.user?.login === 'alice');
+    expect(alice.map((e) => e.changes?.count)).toEqual([1, 9]);
+    expect(alice.every((e) => e.object.id === 7 && e.changes?.other_logins === undefined)).toBe(true);
+    expect(entries.filter((e) => e.user === null).reduce((n, e) => n + Number(e.changes?.count), 0)).toBe(47);
+    expect(counted(entries)).toBe(60);
+  });
+
   it('writes everything still counted when closed', async () => {
     const { audit, entries } = recordingAudit();
     const failures = createLoginFailureAudit({ audit, clock, logger: silentLogger() });

@@ -123,6 +123,16 @@ describe.each(testDatabases())('hostile input on $kind', (database) => {
     for (const answer of [hugeKey, manyKeys]) expect(answer.length).toBeLessThan(6000);
   });
 
+  it.each([
+    ["1,000 'not's in a host search", 'GET', `/api/v2/hosts?search=${encodeURIComponent(`${'not '.repeat(1000)}name = x`)}`, undefined, /^search: nests parentheses and 'not' more than 50 levels deep/],
+    ["1,100 'or'ed terms in a host search", 'GET', `/api/v2/hosts?search=${encodeURIComponent(Array(1100).fill('x').join(' or '))}`, undefined, /^search: has more than 250 terms/],
+    ["1,000 'not's in an audit search", 'GET', `/api/v2/audits?search=${encodeURIComponent(`${'not '.repeat(1000)}user = x`)}`, undefined, /^search: nests parentheses and 'not' more than 50 levels deep/],
+  ])('refuses a search with %s with 400 naming the search (500 before)', async (_what, method, url, body, message) => {
+    const answer = await send(server.url, method, url, body as string | undefined);
+    expect({ status: answer.status, code: answer.error?.code, field: answer.error?.details?.fields?.[0]?.field }).toEqual({ status: 400, code: 'INVALID_ARGUMENT', field: 'search' });
+    expect(answer.error?.message).toMatch(message);
+  });
+
   it('still takes brackets inside strings as text, not as nesting', async () => {
     const answer = await send(server.url, 'POST', '/api/v2/roles', JSON.stringify({ role: { name: `brackets ${'['.repeat(40)}`, description: `"\\"${'{'.repeat(40)}` } }));
     expect(answer.status).toBe(201);
@@ -137,6 +147,8 @@ describe.each(testDatabases())('hostile input on $kind', (database) => {
     ['a key of a million characters', () => `${'k'.repeat(1_000_000)}: 1\n`, /holds a key, value or comment longer than 65536 characters/],
     ['a quoted value of 4 MB', () => `organizations: ["${'v'.repeat(4_000_000)}"]\n`, /holds a key, value or comment longer than 65536 characters/],
     ['an unknown key of 60,000 characters, quoted back cut short', () => `{"${'k'.repeat(60_000)}": 1}\n`, /^invalid inventory: inventory: Unrecognized key\(s\) in object: 'k{160,}…$/],
+    ['16 MB of one-character items (8 million nodes: past 4 GB before)', () => `hosts: [${'1,'.repeat(8_000_000)}1]\n`, /^invalid inventory: holds more than 2000000 keys, values and items$/],
+    ['a mapping of 80,000 keys (a minute of blocked event loop before)', () => `${Array.from({ length: 80_000 }, (_, i) => `k${i}: 1`).join('\n')}\n`, /^invalid inventory: inventory: Unrecognized key\(s\) in object: 'k0', 'k1'/],
   ])('refuses an inventory import of %s with 400, the process serving on', async (_what, text, message) => {
     const answer = await send(server.url, 'POST', '/api/v2/inventory/import', text(), 'application/yaml');
     expect(answer.status).toBe(400);

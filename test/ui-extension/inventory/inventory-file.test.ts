@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { AppError } from '@server/errors';
-import { readInventoryText, validateInventory } from '@server/inventory/inventory-file';
+import { INVENTORY_LIMITS, readInventoryText, validateInventory } from '@server/inventory/inventory-file';
 import { demoInventoryFile } from '@server/inventory/inventory.service';
 
 const NOTHING_KNOWN = { hostgroups: [], smartProxies: [], organizations: [], locations: [] };
@@ -59,5 +59,28 @@ describe(readInventoryText.name, () => {
 
   it('fails INVALID_ARGUMENT when the text is neither', () => {
     expect(() => readInventoryText('a: [1, 2')).toThrow(/invalid inventory: cannot be read as YAML or JSON/);
+  });
+
+  it('refuses a file of more nodes than a real 16 MB inventory has before building any of them', () => {
+    // 4 MB of one-character items: 16 MB of them took the ui-extension past 4 GB and killed it.
+    const text = `hosts: [${'1,'.repeat(2_000_000)}1]\n`;
+    const started = Date.now();
+    expect(() => readInventoryText(text)).toThrow(new AppError('INVALID_ARGUMENT', `invalid inventory: holds more than ${INVENTORY_LIMITS.nodes} keys, values and items`));
+    // Counting tokens costs a pass of the lexer; building them took seconds and gigabytes.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('reads a mapping of 60,000 keys in time linear in its size', () => {
+    // The yaml library's own duplicate-key check compares every key with every other (40,000 keys
+    // blocked the event loop for 16 s, 60,000 for half a minute).
+    const text = `facts:\n${Array.from({ length: 60_000 }, (_, i) => `  k${i}: v`).join('\n')}\n`;
+    const started = Date.now();
+    expect(Object.keys((readInventoryText(text) as { facts: object }).facts)).toHaveLength(60_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('still refuses a key given twice in one mapping, naming its line', () => {
+    expect(() => readInventoryText('hosts:\n  - name: a\n    name: b\n')).toThrow(/^invalid inventory: cannot be read as YAML or JSON: Map keys must be unique at line 3, column 5 \('name'\)$/);
+    expect(readInventoryText('a: {x: 1}\nb: {x: 2}\n')).toEqual({ a: { x: 1 }, b: { x: 2 } });
   });
 });

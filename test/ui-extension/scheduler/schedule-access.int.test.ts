@@ -105,6 +105,58 @@ describe.each(testDatabases())('schedule access on $kind', (database) => {
     expect(moved.static_host_ids?.sort()).toEqual([s.hosts.webA.id, s.hosts.webEuA.id, s.hosts.webB.id].sort());
   });
 
+  it("refuses a dynamic re-targeting of another user's schedule, which its owner's runs would resolve again beyond what was checked, and accepts it frozen as a static query", async () => {
+    const id = await scheduleOf({ host_ids: [s.hosts.webA.id] }, 'admin on webA, to re-target with a time bomb');
+    const before = await stored(id);
+    // Today this matches webA only, inside the Web team's scope; from the day after tomorrow every
+    // host the inventory sync touches matches too, and the schedule fires as the administrator.
+    const later = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const timeBomb = { search: `name = ${s.hosts.webA.name} or last_seen > "${later}"` };
+    for (const body of [{ targeting: timeBomb }, { targeting: timeBomb, targeting_type: 'dynamic_query' }]) {
+      const res = await inScope().put(`/api/v2/remote_execution/schedules/${id}`, body).expect(403);
+      expect(res.body.error.message).toBe(`access denied: schedule ${id} of admin runs as admin; a dynamic query set by anyone else would be resolved again at every run with admin's permissions, beyond the hosts checked now: re-target it with targeting_type static_query (it then runs on exactly the hosts checked now)`);
+      expect(res.body.error.details).toMatchObject({ fields: [{ field: 'targeting_type', rule: "static_query on another user's schedule" }] });
+    }
+    expect(await stored(id)).toEqual(before);
+    // Frozen, the same search runs on the hosts checked now and nothing else.
+    const frozen = (await inScope().put(`/api/v2/remote_execution/schedules/${id}`, { targeting: timeBomb, targeting_type: 'static_query' }).expect(200)).body as ScheduleDetail;
+    expect(frozen).toMatchObject({ targeting_type: 'static_query', static_host_ids: [s.hosts.webA.id] });
+    // A static schedule cannot be turned dynamic by someone else either.
+    await inScope().put(`/api/v2/remote_execution/schedules/${id}`, { targeting_type: 'dynamic_query' }).expect(403);
+    // Its owner, and an administrator, may still make it dynamic: their runs are theirs.
+    await admin().put(`/api/v2/remote_execution/schedules/${id}`, { targeting: timeBomb, targeting_type: 'dynamic_query' }).expect(200);
+  });
+
+  it("hides another user's schedule whose targeting matches no host now from users whose filters reach only some hosts, as a job without host rows", async () => {
+    // Matches nothing today; whatever it matches later, it runs as the administrator.
+    const id = await scheduleOf({ search: `name = ${s.prefix}not-yet-here` }, 'admin on hosts to come');
+    const before = await stored(id);
+    const answers = [
+      await inScope().get(`/api/v2/remote_execution/schedules/${id}`),
+      await inScope().put(`/api/v2/remote_execution/schedules/${id}`, { scheduling: { start_at: new Date(Date.now() + 3_600_000).toISOString() } }),
+      await inScope().post(`/api/v2/remote_execution/schedules/${id}/enable`),
+      await inScope().post(`/api/v2/remote_execution/schedules/${id}/disable`),
+      await inScope().delete(`/api/v2/remote_execution/schedules/${id}`),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([404, 404, 404, 404, 404]);
+    expect(await stored(id)).toEqual(before);
+    const listed = ((await inScope().get('/api/v2/remote_execution/schedules?to=' + encodeURIComponent(new Date(Date.now() + 3 * 86_400_000).toISOString())).expect(200)).body as { results: Array<{ schedule_id: number }> }).results.map((r) => r.schedule_id);
+    expect(listed).not.toContain(id);
+    // A viewer of everything reads it, and still may not make it run with its web-only filters.
+    const viewerRole = ((await admin().get('/api/v2/roles/Viewer').expect(200)).body as { id: number }).id;
+    await admin().put(`/api/v2/users/${s.users.inScope}`, { user: { role_ids: [s.roles.webTeam, viewerRole] } }).expect(200);
+    try {
+      await inScope().get(`/api/v2/remote_execution/schedules/${id}`).expect(200);
+      const res = await inScope().post(`/api/v2/remote_execution/schedules/${id}/enable`).expect(403);
+      expect(res.body.error.message).toBe(`access denied: the targeting of schedule ${id} matches no host now, and its runs reach whatever matches then: only its owner, or a user whose create_jobs, manage_schedules, manage_others_schedules filters reach every host, may change it`);
+    } finally {
+      await admin().put(`/api/v2/users/${s.users.inScope}`, { user: { role_ids: [s.roles.webTeam] } }).expect(200);
+    }
+    expect(await stored(id)).toEqual(before);
+    // Its owner still reads and changes it.
+    await admin().put(`/api/v2/remote_execution/schedules/${id}`, { description: 'still mine' }).expect(200);
+  });
+
   it('hides a schedule on hosts out of scope from reading by id and from the occurrences listing', async () => {
     const id = await scheduleOf({ host_ids: [s.hosts.dbB.id] }, `${s.prefix}admin on dbB`);
     await inScope().get(`/api/v2/remote_execution/schedules/${id}`).expect(404);

@@ -1,5 +1,5 @@
 import { AppError } from '@server/errors';
-import { parseSearch, tokenize, type SearchNode } from '@server/search/parser';
+import { parseSearch, SEARCH_LIMITS, tokenize, type SearchNode } from '@server/search/parser';
 
 /** A compact rendering of the AST so precedence is visible in one string. */
 function show(node: SearchNode | null): string {
@@ -132,6 +132,25 @@ describe(parseSearch.name, () => {
 
   it('rejects a single ampersand', () => {
     expect(errorOf('a = 1 & b = 2').message).toBe("search: unexpected '&' at position 7; expected '&&'");
+  });
+
+  it('refuses parentheses nested deeper than the limit, which overflowed the stack before', () => {
+    const error = errorOf(`${'('.repeat(4990)}name = x${')'.repeat(4990)}`);
+    expect(error.message).toBe(`search: nests parentheses and 'not' more than ${SEARCH_LIMITS.depth} levels deep at position ${SEARCH_LIMITS.depth + 1}; expected at most ${SEARCH_LIMITS.depth} levels`);
+    expect(error.details).toMatchObject({ fields: [{ field: 'search', rule: `at most ${SEARCH_LIMITS.depth} levels deep` }] });
+    expect(show(parseSearch(`${'('.repeat(SEARCH_LIMITS.depth)}name = x${')'.repeat(SEARCH_LIMITS.depth)}`))).toBe('[name = x]');
+  });
+
+  it("refuses 'not' repeated deeper than the limit, which SQLite refused with a 500 before", () => {
+    expect(errorOf(`${'not '.repeat(1000)}name = x`).message).toMatch(/^search: nests parentheses and 'not' more than \d+ levels deep at position \d+/);
+  });
+
+  it('refuses more terms than the limit, naming the list form that has none', () => {
+    const terms = Array.from({ length: 1100 }, (_, i) => `name = h${i}`);
+    const error = errorOf(terms.join(' or '));
+    expect(error.message).toBe(`search: has more than ${SEARCH_LIMITS.terms} terms at position ${terms.slice(0, SEARCH_LIMITS.terms).join(' or ').length + 5}; expected at most ${SEARCH_LIMITS.terms} terms (name many values at once with key ^ (a, b, c))`);
+    expect(parseSearch(terms.slice(0, SEARCH_LIMITS.terms).join(' or '))).not.toBeNull();
+    expect(parseSearch(`name ^ (${terms.map((_, i) => `h${i}`).join(', ')})`)).toMatchObject({ type: 'list' });
   });
 });
 

@@ -11,7 +11,8 @@ async function main(): Promise<void> {
   exitOnSignal(logger, () => server.close());
 }
 
-main().catch((error: Error) => {
-  process.stderr.write(`ui-extension failed to start: ${error.message}\n`);
+main().catch((error: NodeJS.ErrnoException) => {
+  const hint = error.code === 'EADDRINUSE' ? '; another process holds the port: stop it, or choose another with http.port (env UI_EXTENSION_PORT)' : '';
+  process.stderr.write(`ui-extension failed to start: ${error.message}${hint}\n`);
   process.exit(1);
 });

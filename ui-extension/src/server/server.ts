@@ -100,9 +100,28 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (config.metrics.enabled && !config.metrics.bearer_token && !isLoopbackHost(config.http.host)) {
       logger.warn({ host: config.http.host }, 'GET /metrics is open to anyone who reaches the HTTP port; set metrics.bearer_token or firewall the port');
     }
-    const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.http.port, config.http.host, () => resolve(s));
-      s.once('error', reject);
+    /** Everything started above, stopped in the order a running server stops it. */
+    async function stopServices(): Promise<void> {
+      if (syncTimer) clearInterval(syncTimer);
+      services.schedules.stop();
+      await services.scheduleWaker.stop();
+      if (puppetdbTimer) clearInterval(puppetdbTimer);
+      puppetdb?.close();
+      clearInterval(sessionPurge);
+      await services.jobs.stop();
+      // The counted login failures of the current minute go to the audit trail before the database closes.
+      await services.auth.close().catch((err: unknown) => logger.warn({ err }, 'login failure audit not written'));
+      await services.denials.close().catch((err: unknown) => logger.warn({ err }, 'denial audit not written'));
+      await services.proxyMonitor.stop();
+      await services.databaseHealth.stop();
+      proxyClient.close();
+    }
+    const server: Server = await new Promise<Server>((resolve, reject) => {
+      // Express 5 hands a listen error (EADDRINUSE, EACCES) to this callback, not to an 'error' listener.
+      const s = app.listen(config.http.port, config.http.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+    }).catch(async (error: unknown) => {
+      await stopServices();
+      throw error;
     });
     answerClientErrors(server);
     const port = (server.address() as AddressInfo).port;
@@ -115,19 +134,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       dataSource,
       services,
       async close() {
-        if (syncTimer) clearInterval(syncTimer);
-        services.schedules.stop();
-        await services.scheduleWaker.stop();
-        if (puppetdbTimer) clearInterval(puppetdbTimer);
-        puppetdb?.close();
-        clearInterval(sessionPurge);
-        await services.jobs.stop();
-        // The counted login failures of the current minute go to the audit trail before the database closes.
-        await services.auth.close().catch((err: unknown) => logger.warn({ err }, 'login failure audit not written'));
-        await services.denials.close().catch((err: unknown) => logger.warn({ err }, 'denial audit not written'));
-        await services.proxyMonitor.stop();
-        await services.databaseHealth.stop();
-        proxyClient.close();
+        await stopServices();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -23,6 +23,11 @@ export interface CountedEvent {
   bucket: string;
   /** What gets a group of its own while its bucket has room (e.g. the login name, the route). */
   subject: string;
+  /**
+   * The subject always gets a group of its own and does not count against its bucket's cap (a
+   * login naming a real user: an attack on one account must not hide behind a spray of made-up names).
+   */
+  alwaysOwn?: boolean;
   /** Why it happened; each entry counts its events per reason. */
   reason: string;
   requestId: string | null;
@@ -144,8 +149,8 @@ export function createCountedAudit<E extends CountedEvent>(options: CountedAudit
       const bucketKey = `${minute}|${event.bucket}`;
       let subjects = subjectsByBucket.get(bucketKey);
       if (!subjects) subjectsByBucket.set(bucketKey, (subjects = new Set()));
-      if (!subjects.has(event.subject) && subjects.size < options.maxSubjectsPerBucket) subjects.add(event.subject);
-      const own = subjects.has(event.subject);
+      if (!event.alwaysOwn && !subjects.has(event.subject) && subjects.size < options.maxSubjectsPerBucket) subjects.add(event.subject);
+      const own = event.alwaysOwn === true || subjects.has(event.subject);
       const key = JSON.stringify([minute, event.group, own ? event.subject : null]);
       const group = groups.get(key);
       if (group) {

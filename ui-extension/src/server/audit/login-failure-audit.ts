@@ -11,9 +11,10 @@ import { createCountedAudit, type CountedEvent } from './counted-audit';
  * address and login name, by the per-minute counting of counted-audit.ts: the first attempt of a
  * group is written at once with `count: 1`, the others of that minute follow as one entry with
  * their `count`. So the counts of all entries add up to the attempts made, whatever the storm.
- * One address gets its own entries for at most `maxLoginsPerAddress` login names a minute;
+ * One address gets its own entries for at most `maxLoginsPerAddress` unknown login names a minute;
  * attempts with further names are counted together under no login (`other_logins: true`), so
- * made-up names cannot multiply the rows either.
+ * made-up names cannot multiply the rows either. A login naming a user always keeps its own entries
+ * (an attack on a real account must not hide behind a spray of made-up names).
  */
 export interface LoginFailure {
   action: 'login_failed' | 'login_blocked';
@@ -75,6 +76,7 @@ export function createLoginFailureAudit(options: LoginFailureAuditOptions) {
         group: JSON.stringify([failure.action, failure.method, failure.address]),
         bucket: String(failure.address),
         subject: login.toLowerCase(),
+        alwaysOwn: failure.userId !== null,
       });
     },
 

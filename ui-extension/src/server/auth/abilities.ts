@@ -43,6 +43,9 @@
  *    targeting, resolved in full, inside their scopes (an outside host refuses, it is never dropped),
  *    and ownership or manage_others_schedules for its action and hosts likewise. An owner may always
  *    disable or delete its own schedule with manage_schedules for its action: stopping reaches no host.
+ *    A targeting matching no host now proves no scope (another user's such schedule is reached only
+ *    by rules without host conditions), and someone else re-targets a schedule only as a static
+ *    query: a dynamic one is resolved again at every run, as the owner (scheduler/schedule-access.ts).
  *
  * 5. Reference lists follow the hosts. Hostgroups, organizations and locations are listed, shown
  *    and completed when the caller's view_hosts rules name them or reach a host in them; fact names

@@ -1,4 +1,4 @@
-import type { Targeting } from '@common/jobs';
+import type { Targeting, TargetingType } from '@common/jobs';
 import { coversAction, hostScope, requirePermission, type CurrentUser, type HostScope, type Permission } from '../auth/abilities';
 import { AppError } from '../errors';
 import type { JobInvocationService, TargetHost } from '../jobs/job-invocation.service';
@@ -54,11 +54,17 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
    * Every host of `targeting`, resolved in full, inside the scopes of `permissions` for the action;
    * PERMISSION_DENIED otherwise, naming how many and, of those the user may see, which. Resolves the hosts.
    */
-  async function requireTargetingInScope(user: CurrentUser, permissions: Permission[], s: Pick<ScheduleSubject, 'namespace' | 'action'>, targeting: Targeting, what: string): Promise<TargetHost[]> {
+  async function requireTargetingInScope(user: CurrentUser, permissions: Permission[], s: Pick<ScheduleSubject, 'namespace' | 'action' | 'ownerId'> & { id?: number }, targeting: Targeting, what: string, current = false): Promise<TargetHost[]> {
     const scopes = permissions.map((p) => hostScope(user, p, { namespace: s.namespace, action: s.action }));
     const resolved = await deps.jobs.resolveInFull(targeting);
     if (scopes.every((scope) => scope.all)) return resolved.hosts;
     const { total, outside, unknown } = await outsideOf(resolved, scopes);
+    // A current targeting that matches nothing now reaches, at its owner's runs, whatever it matches
+    // then: as for a job without host rows, only its owner (whose runs stay in its own scope) may
+    // keep it running. (A new one is static on another user's schedule, so matching nothing is nothing.)
+    if (current && total === 0 && s.ownerId !== user.id) {
+      throw denied(`${what} matches no host now, and its runs reach whatever matches then: only its owner, or a user whose ${permissions.join(', ')} filters reach every host, may change it`, { missing_permissions: permissions, namespace: s.namespace, action: s.action, hosts_total: 0 });
+    }
     if (outside.length + unknown === 0) return resolved.hosts;
     // Only hosts the user may see are named; the others are counted.
     const seen = await deps.jobs.hostIdsInside(outside.map((h) => h.id), hostScope(user, 'view_hosts'));
@@ -86,8 +92,9 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
       const scope = hostScope(user, 'view_jobs', { namespace: s.namespace, action: s.action });
       if (scope.all) return true;
       try {
-        const { outside, unknown } = await outsideOf(await deps.jobs.resolveInFull(s.targeting), [scope]);
-        return outside.length + unknown === 0;
+        const { total, outside, unknown } = await outsideOf(await deps.jobs.resolveInFull(s.targeting), [scope]);
+        // Matching no host now is no proof of scope: later runs reach whatever matches then.
+        return total > 0 && outside.length + unknown === 0;
       } catch {
         return false;
       }
@@ -107,15 +114,26 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
         requirePermission(user, 'manage_others_schedules', `changing schedule ${s.id} of ${s.owner}`);
         requireAction(user, 'manage_others_schedules', s, `changing schedule ${s.id} of ${s.owner}`);
       }
-      await requireTargetingInScope(user, changePermissions(user, s.ownerId), s, s.targeting, `the targeting of schedule ${s.id}`);
+      await requireTargetingInScope(user, changePermissions(user, s.ownerId), s, s.targeting, `the targeting of schedule ${s.id}`, true);
     },
 
     /**
      * A new targeting (a schedule made, or re-targeted) checked as `requireManage` checks the
-     * current one; resolves its hosts in full (a static query's fixed hosts).
+     * current one; resolves its hosts in full (a static query's fixed hosts). On another user's
+     * schedule it must be a static query unless the caller's filters reach every host: the check
+     * holds for the hosts matched now, while a dynamic query is resolved again at every run with the
+     * owner's permissions (`last_seen > "<tomorrow>"` matches nothing today and the fleet tomorrow).
      */
-    requireNewTargeting(user: CurrentUser, s: Omit<ScheduleSubject, 'id' | 'owner' | 'targeting'>, targeting: Targeting): Promise<TargetHost[]> {
-      return requireTargetingInScope(user, changePermissions(user, s.ownerId), s, targeting, 'the targeting');
+    async requireNewTargeting(user: CurrentUser, s: Omit<ScheduleSubject, 'targeting' | 'id'> & { id?: number }, targeting: Targeting, type: TargetingType): Promise<TargetHost[]> {
+      const permissions = changePermissions(user, s.ownerId);
+      const hosts = await requireTargetingInScope(user, permissions, s, targeting, 'the targeting');
+      const everywhere = permissions.every((p) => hostScope(user, p, { namespace: s.namespace, action: s.action }).all);
+      if (type === 'dynamic_query' && s.ownerId !== user.id && !everywhere) {
+        throw new AppError('PERMISSION_DENIED', `access denied: schedule ${s.id} of ${s.owner} runs as ${s.owner}; a dynamic query set by anyone else would be resolved again at every run with ${s.owner}'s permissions, beyond the hosts checked now: re-target it with targeting_type static_query (it then runs on exactly the hosts checked now)`, {
+          details: { missing_permissions: permissions, fields: [{ field: 'targeting_type', rule: "static_query on another user's schedule" }] },
+        });
+      }
+      return hosts;
     },
   };
 }

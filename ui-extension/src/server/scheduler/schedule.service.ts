@@ -275,9 +275,9 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
    * every host of the targeting resolved in full lies in its scope (schedule-access.ts); for
    * static_query, the hosts it resolves to now, which every run will use.
    */
-  async function authorizedHostIds(user: CurrentUser, ownerId: number, action: { namespace: string; action: string }, type: TargetingType, targeting: Targeting): Promise<string | null> {
+  async function authorizedHostIds(user: CurrentUser, owner: { id?: number; ownerId: number; owner: string }, action: { namespace: string; action: string }, type: TargetingType, targeting: Targeting): Promise<string | null> {
     await jobs.authorizeRun(user, action.namespace, action.action, targeting);
-    const hosts = await access.requireNewTargeting(user, { ownerId, namespace: action.namespace, action: action.action }, targeting);
+    const hosts = await access.requireNewTargeting(user, { ...owner, namespace: action.namespace, action: action.action }, targeting, type);
     return type === 'static_query' ? JSON.stringify(hosts.map((t) => t.id)) : null;
   }
 
@@ -314,7 +314,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     if (!coversAction(user, 'manage_schedules', prepared.namespace, prepared.action)) {
       throw new AppError('PERMISSION_DENIED', `access denied: none of your manage_schedules filters allows ${prepared.namespace}.${prepared.action}`, { details: { missing_permissions: ['manage_schedules'] } });
     }
-    const fixedHosts = await authorizedHostIds(user, user.id, prepared, type, options.targeting);
+    const fixedHosts = await authorizedHostIds(user, { ownerId: user.id, owner: user.login }, prepared, type, options.targeting);
     const now = clock();
     const fields = timingFields(timing, now);
     const first = timing.kind === 'once' ? timing.startAt : nextOf({ ...fields }, 0, now);
@@ -686,7 +686,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       // A re-targeting is checked as a new schedule's, for whoever asks, before anything is locked.
       const newTargeting = body.targeting ?? targetingOf(current);
       const newType = body.targeting_type ?? current.targetingType;
-      const staticHostIds = targetingChange ? await authorizedHostIds(user, current.ownerId, action, newType, newTargeting) : null;
+      const staticHostIds = targetingChange ? await authorizedHostIds(user, { id: current.id, ownerId: current.ownerId, owner: current.owner }, action, newType, newTargeting) : null;
       const updated = await change(id, async (s, now) => {
         const fields: Partial<ScheduleEntity> = {};
         if (body.description !== undefined) fields.description = body.description;

@@ -41,6 +41,14 @@ export interface Token {
   unterminated?: boolean;
 }
 
+/**
+ * Bounds on one search. The parser recurses once per parenthesis or `not`, and ~5,000 of them
+ * overflowed the stack; each term nests the SQL one level deeper, and SQLite refuses expressions
+ * over 1,000 deep (1,000 `not`s or 1,100 `or`ed terms answered 500). Real searches stay far below;
+ * many values of one field go in a list, `name ^ (a, b, c)`, which is one term of any length.
+ */
+export const SEARCH_LIMITS = { depth: 50, terms: 250 } as const;
+
 const OPERATORS = ['!=', '!~', '!^', '>=', '<=', '=', '~', '^', '>', '<'] as const;
 /** Characters that end an unquoted word. `?` is allowed so `set?` and `null?` read as words. */
 const WORD_END = /[\s()=!~^<>,&|"']/;
@@ -128,6 +136,8 @@ function describe(token: Token): string {
 export function parseSearch(input: string): SearchNode | null {
   const tokens = tokenize(input);
   let index = 0;
+  let depth = 0;
+  let terms = 0;
   const peek = (offset = 0): Token => tokens[Math.min(index + offset, tokens.length - 1)];
   const next = (): Token => tokens[index++];
 
@@ -166,10 +176,23 @@ export function parseSearch(input: string): SearchNode | null {
     }
   }
 
+  /** One level deeper for a parenthesis or a `not` at `token`; refused past SEARCH_LIMITS.depth. */
+  function nested<T>(token: Token, parse: () => T): T {
+    if (++depth > SEARCH_LIMITS.depth) {
+      throw new AppError('INVALID_ARGUMENT', `search: nests parentheses and 'not' more than ${SEARCH_LIMITS.depth} levels deep at position ${token.position}; expected at most ${SEARCH_LIMITS.depth} levels`, {
+        details: { fields: [{ field: 'search', rule: `at most ${SEARCH_LIMITS.depth} levels deep` }], position: token.position },
+      });
+    }
+    const node = parse();
+    depth -= 1;
+    return node;
+  }
+
   function parseNot(): SearchNode {
-    if (peek().kind === 'not') {
+    const token = peek();
+    if (token.kind === 'not') {
       next();
-      return { type: 'not', operand: parseNot() };
+      return nested(token, () => ({ type: 'not', operand: parseNot() }));
     }
     return parsePrimary();
   }
@@ -178,11 +201,18 @@ export function parseSearch(input: string): SearchNode | null {
     const token = peek();
     if (token.kind === 'lparen') {
       next();
-      const inner = parseOr();
-      const close = peek();
-      if (close.kind !== 'rparen') throw syntaxError(`found ${describe(close)}`, close.position, "')' or 'and'/'or'");
-      next();
-      return inner;
+      return nested(token, () => {
+        const inner = parseOr();
+        const close = peek();
+        if (close.kind !== 'rparen') throw syntaxError(`found ${describe(close)}`, close.position, "')' or 'and'/'or'");
+        next();
+        return inner;
+      });
+    }
+    if (++terms > SEARCH_LIMITS.terms) {
+      throw new AppError('INVALID_ARGUMENT', `search: has more than ${SEARCH_LIMITS.terms} terms at position ${token.position}; expected at most ${SEARCH_LIMITS.terms} terms (name many values at once with key ^ (a, b, c))`, {
+        details: { fields: [{ field: 'search', rule: `at most ${SEARCH_LIMITS.terms} terms` }], position: token.position },
+      });
     }
     if (token.kind === 'presence') {
       next();
