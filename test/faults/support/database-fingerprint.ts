@@ -1,12 +1,10 @@
 /**
  * A fingerprint of a test stack's database that any write changes, to prove a refused request
- * wrote nothing:
- *  - SQLite: `total_changes()` of the one connection the app and the test share (pool size 1): the
- *    number of rows any INSERT, UPDATE or DELETE touched since the connection opened. Stricter than
- *    comparing contents: a write of identical values counts too.
- *  - MariaDB: `CHECKSUM TABLE` of every table of the scratch database (row contents, computed
- *    live), and a CRC of every row of `audits`.
+ * wrote nothing: the contents of every table (SQLite: every row read and hashed; MariaDB:
+ * `CHECKSUM TABLE`, computed live), and a CRC of every row of `audits`, leaving out the
+ * authentication bookkeeping below.
  */
+import { createHash } from 'node:crypto';
 import type { AuthStack } from '../../ui-extension/auth/support/auth-stack';
 
 /**
@@ -18,21 +16,35 @@ import type { AuthStack } from '../../ui-extension/auth/support/auth-stack';
  */
 const LOGIN_AUDITS = "action IN ('login', 'login_failed', 'login_blocked', 'denied')";
 
+/**
+ * The login throttle's counters (auth/login-throttle.ts): every check of a password counts an
+ * attempt before bcrypt runs and gives it back when it succeeds, so authenticating a request writes
+ * them whatever the request then does (a persona's cached credentials expire after 60 s). That is
+ * authentication, before the route refuses anything; the fingerprint leaves the table out.
+ */
+const AUTH_BOOKKEEPING_TABLES = new Set(['login_throttle']);
+
 /** A fingerprint of the whole database that any write changes (see the file header for what it compares). */
 export function databaseFingerprint(s: AuthStack): () => Promise<string> {
   const ds = s.db.dataSource;
   if (s.db.kind === 'sqlite') {
-    // Each login audit is one single-row INSERT, so it adds exactly 1 to total_changes().
+    let tables: string[] | undefined;
     return async () => {
-      const [row] = (await ds.query(`SELECT total_changes() AS n, (SELECT COUNT(*) FROM audits WHERE ${LOGIN_AUDITS}) AS logins`)) as Array<{ n: number; logins: number }>;
-      return String(row.n - row.logins);
+      tables ??= ((await ds.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")) as Array<{ name: string }>)
+        .map((r) => r.name).filter((t) => !AUTH_BOOKKEEPING_TABLES.has(t));
+      const hash = createHash('sha1');
+      for (const table of tables) {
+        const rows = (await ds.query(`SELECT * FROM "${table}"${table === 'audits' ? ` WHERE NOT (${LOGIN_AUDITS})` : ''} ORDER BY rowid`)) as unknown[];
+        hash.update(`${table}:${JSON.stringify(rows)};`);
+      }
+      return hash.digest('hex');
     };
   }
   let tables: string[] | undefined;
   let auditRow: string | undefined;
   return async () => {
     if (!tables || !auditRow) {
-      tables = ((await ds.query('SHOW TABLES')) as Array<Record<string, string>>).map((row) => Object.values(row)[0]).filter((t) => t !== 'audits');
+      tables = ((await ds.query('SHOW TABLES')) as Array<Record<string, string>>).map((row) => Object.values(row)[0]).filter((t) => t !== 'audits' && !AUTH_BOOKKEEPING_TABLES.has(t));
       const columns = ((await ds.query("SELECT column_name AS c FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'audits' ORDER BY ordinal_position")) as Array<{ c: string }>).map((r) => `\`${r.c}\``);
       // CONCAT_WS skips NULLs, so each value is tagged with whether it is NULL.
       auditRow = `CONCAT_WS('|', ${columns.map((c) => `ISNULL(${c}), ${c}`).join(', ')})`;
