@@ -28,6 +28,7 @@ function TaxonomyPicker({ kind }: { kind: 'organization' | 'location' }) {
   const { taxonomy, setTaxonomy } = useTaxonomy();
   const [open, setOpen] = useState(false);
   const list = useLoad(() => (kind === 'organization' ? organizations() : locations()), [kind]);
+  // The toggle's name holds its visible text (WCAG 2.5.3, axe's label-content-name-mismatch), after what it picks.
   const current = taxonomy[kind];
   const any = kind === 'organization' ? 'Any organization' : 'Any location';
   return (
@@ -36,7 +37,7 @@ function TaxonomyPicker({ kind }: { kind: 'organization' | 'location' }) {
       onOpenChange={setOpen}
       onSelect={() => setOpen(false)}
       toggle={(ref) => (
-        <MenuToggle ref={ref} onClick={() => setOpen((o) => !o)} isExpanded={open} variant="plainText" aria-label={`Current ${kind}`}>
+        <MenuToggle ref={ref} onClick={() => setOpen((o) => !o)} isExpanded={open} variant="plainText" aria-label={`${kind === 'organization' ? 'Organization' : 'Location'}: ${current ?? any}`}>
           {current ?? any}
         </MenuToggle>
       )}
@@ -64,7 +65,7 @@ function UserMenu() {
       onOpenChange={setOpen}
       popperProps={{ position: 'right' }}
       toggle={(ref) => (
-        <MenuToggle ref={ref} onClick={() => setOpen((o) => !o)} isExpanded={open} variant="plainText" icon={<UserIcon />} aria-label="User menu">
+        <MenuToggle ref={ref} onClick={() => setOpen((o) => !o)} isExpanded={open} variant="plainText" icon={<UserIcon />} aria-label={`User menu: ${user.login}`}>
           {user.login}
         </MenuToggle>
       )}

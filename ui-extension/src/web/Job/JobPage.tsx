@@ -129,11 +129,14 @@ export function JobPage({ id }: { id: number }) {
     return () => inFlight.current?.abort();
   }, [loadHosts]);
 
+  // The timer calls the newest loadHosts: one armed before the filter changed must not load the old filter.
+  const latestLoad = useRef(loadHosts);
+  latestLoad.current = loadHosts;
   useEffect(() => {
     if (version === undefined) return;
     const wait = Math.max(0, TABLE_RELOAD_GAP_MS - (Date.now() - lastLoad.current));
     window.clearTimeout(timer.current);
-    timer.current = window.setTimeout(loadHosts, wait);
+    timer.current = window.setTimeout(() => latestLoad.current(), wait);
     return () => window.clearTimeout(timer.current);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version]);
