@@ -68,7 +68,6 @@ export function HostStateDonut(props: { counts: HostCounts; total: number; progr
             icon={<span className="rex-swatch" data-swatch={s} />}
             text={`${TEXT[s]} ${counts[s]}`}
             isSelected={selected.includes(s)}
-            isDisabled={counts[s] === 0 && !selected.includes(s)}
             onChange={() => toggle.current(s)}
           />
         ))}
