@@ -11,7 +11,6 @@ import type { UserEntity } from './user.entity';
 import type { StoredFilter, UserRepository, UserStore } from './user.repository';
 
 type Page<T> = { total: number; subtotal: number; results: T[] };
-type Ref = { id: number; name: string };
 
 /** A user as the API shows it (Foreman's field names); never the password hash. */
 export type UserView = UserDto;

@@ -138,7 +138,6 @@ export function JobPage({ id }: { id: number }) {
     window.clearTimeout(timer.current);
     timer.current = window.setTimeout(() => latestLoad.current(), wait);
     return () => window.clearTimeout(timer.current);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version]);
 
   const cancel = async () => {
