@@ -16,7 +16,7 @@ import { PageHeader } from '../shared/PageHeader';
 import { Link, useRouter } from '../shared/router';
 import { SearchBar } from '../shared/SearchBar';
 import { StateLabel } from '../shared/StateLabel';
-import { TargetingText } from '../shared/Targeting';
+import { TargetingText, useHostgroupTitle } from '../shared/Targeting';
 import { cancelJob, getJob, jobHosts, replayJob } from './api';
 import { hostReason, outputPreview } from './host-summary';
 import { HostStateDonut } from './HostStateDonut';
@@ -80,6 +80,7 @@ export function JobPage({ id }: { id: number }) {
   // The filter is the URL: replaced, not pushed, so Back leaves the job page instead of undoing filters.
   const setFilter = (next: HostFilter) => navigate(`${path}${hostFilterQuery(next)}`, { replace: true });
   const version = job?.version;
+  const hostgroupTitle = useHostgroupTitle(job?.targeting.hostgroup_id ?? null);
 
   // The long-poll loop: one request open at a time, re-armed with the last version seen.
   useEffect(() => {
@@ -285,7 +286,7 @@ export function JobPage({ id }: { id: number }) {
       {scheduling && job && (
         <RunActionModal
           targeting={job.targeting.pql !== null ? { pql: job.targeting.pql } : job.targeting.search !== null ? { search: job.targeting.search } : job.targeting.host_ids ? { host_ids: job.targeting.host_ids } : { hostgroup_id: job.targeting.hostgroup_id ?? undefined }}
-          targetLabel={targetingText(job.targeting)}
+          targetLabel={targetingText(job.targeting, hostgroupTitle)}
           preset={{ namespace: job.namespace, action: job.action, arguments: job.arguments, description: job.description, schedule: true }}
           onClose={() => setScheduling(false)}
         />
