@@ -13,7 +13,7 @@ describe(hostReason.name, () => {
   });
 
   it('prefers the recorded reason of a host that never answered or was never asked', () => {
-    expect(hostReason(host({ state: 'no_response', statuscode: null, statusmsg: null, reason: 'no reply within 20 s' }))).toBe('no reply within 20 s');
+    expect(hostReason(host({ state: 'no_response', statuscode: null, statusmsg: null, reason: 'no reply before the timeout' }))).toBe('no reply before the timeout');
     expect(hostReason(host({ state: 'skipped', statuscode: null, statusmsg: null, reason: 'no smart proxy with remote_execution' }))).toBe('no smart proxy with remote_execution');
   });
 
