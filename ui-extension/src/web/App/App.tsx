@@ -25,6 +25,7 @@ import { UnknownRoute } from '../shared/EmptyStates';
 import { NotificationsProvider } from '../shared/Notifications';
 import { matchPath, RouterProvider, useRouter } from '../shared/router';
 import { SessionContext, TaxonomyContext, type Taxonomy } from '../shared/session';
+import { forgetHostgroupTitles } from '../shared/Targeting';
 import { Layout } from './Layout';
 
 const TAXONOMY_KEY = 'rex.taxonomy';
@@ -81,6 +82,7 @@ function Shell() {
 
   const accept = useCallback((s: SessionResponse | null) => {
     setCsrfToken(s?.csrf_token ?? null);
+    forgetHostgroupTitles();
     setSession(s);
     setPermissions(new Set());
     if (s) currentUser().then((u) => setPermissions(new Set(u.permissions)), () => undefined);

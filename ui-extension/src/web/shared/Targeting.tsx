@@ -12,6 +12,11 @@ import { Link } from './router';
  */
 const titles = new Map<number, Promise<string | null>>();
 
+/** Forgets every title: another user may see other hostgroups (called when the session changes). */
+export function forgetHostgroupTitles(): void {
+  titles.clear();
+}
+
 function hostgroupTitle(id: number): Promise<string | null> {
   let title = titles.get(id);
   if (!title) {
