@@ -67,13 +67,14 @@ describe('web UI: remote management', () => {
     await logIn(page);
     // Five a page, so the hostgroup's hosts span pages and "select all matching" matters.
     await page.goto('/hosts?per_page=5');
-    const search = page.getByRole('combobox', { name: 'Search hosts' });
+    const search = page.getByRole('textbox', { name: 'Search hosts' });
     await search.click();
     await search.pressSequentially('hostgroup_title = base/w');
-    // The suggestion from auto_complete_search completes the value; take it with the keyboard.
-    await page.getByRole('option', { name: /base\/web/ }).waitFor();
+    // The suggestion from auto_complete_search completes the value; take it with the keyboard:
+    // Down moves into the suggestions, Enter takes one and returns to the field, Enter searches.
+    await page.getByRole('menuitem', { name: /base\/web/ }).waitFor();
     await search.press('ArrowDown');
-    await search.press('Enter');
+    await page.keyboard.press('Enter');
     await search.press('Enter');
     await page.waitForURL(/search=hostgroup_title/);
     const matching = (await (await fetch(`${stack.url}/api/v2/hosts?search=${encodeURIComponent('hostgroup_title = base/web')}&per_page=1`, { headers: { authorization: `Basic ${Buffer.from('admin:browser-test-password').toString('base64')}` } })).json()) as { subtotal: number };
@@ -111,7 +112,28 @@ describe('web UI: remote management', () => {
     await screenshot(page, 'command-center-history');
   });
 
-  it('replays a job on another hostgroup', async () => {
+  it('links each proxy name to its command center and counts each hostgroup\'s hosts', async () => {
+    await logIn(page);
+    await page.getByRole('link', { name: 'Smart proxies' }).click();
+    await page.getByRole('row', { name: /puppet-b\.demo/ }).getByRole('link', { name: 'puppet-b.demo', exact: true }).click();
+    await page.getByRole('heading', { name: 'Remote Execution — puppet-b.demo' }).waitFor();
+    // From a host too: its proxy cell links to the same page.
+    await page.goto('/hosts?search=name%20~%20node-a00001');
+    await page.getByRole('row', { name: /node-a00001/ }).getByRole('link', { name: 'puppet-a.demo', exact: true }).click();
+    await page.getByRole('heading', { name: 'Remote Execution — puppet-a.demo' }).waitFor();
+
+    await page.getByRole('link', { name: 'Host groups' }).click();
+    const web = page.getByRole('row', { name: /base\/web/ });
+    const count = Number(await web.locator('td[data-label="Hosts"]').textContent());
+    const listed = (await (await fetch(`${stack.url}/api/v2/hosts?search=${encodeURIComponent('hostgroup_title = base/web')}&per_page=1`, { headers: { authorization: `Basic ${Buffer.from('admin:browser-test-password').toString('base64')}` } })).json()) as { subtotal: number };
+    expect(count).toBe(listed.subtotal);
+    expect(count).toBeGreaterThan(0);
+    await web.getByRole('link', { name: `${count} hosts in base/web` }).click();
+    await page.waitForURL(/search=hostgroup_title/);
+    await screenshot(page, 'hostgroup-hosts');
+  });
+
+  it('reruns a job on another hostgroup', async () => {
     await logIn(page);
     await page.getByRole('link', { name: 'Host groups' }).click();
     await page.getByRole('link', { name: 'base/web', exact: true }).click();
@@ -119,11 +141,11 @@ describe('web UI: remote management', () => {
     await chooseAction('rpcutil', 'ping');
     await page.getByRole('button', { name: 'Run now' }).click();
     const parent = await waitJobDone(Number((await page.getByTestId('job-progress-text').textContent())?.match(/of (\d+)/)?.[1]));
-    await page.getByRole('button', { name: 'Replay' }).click();
-    const dialog = page.getByRole('dialog', { name: /^Replay/ });
+    await page.getByRole('button', { name: 'Rerun', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: /^Rerun/ });
     await dialog.getByLabel('Another host group').check();
     await dialog.getByLabel('Host group', { exact: true }).selectOption({ label: 'base/db' });
-    await dialog.getByRole('button', { name: 'Replay' }).click();
+    await dialog.getByRole('button', { name: 'Rerun', exact: true }).click();
     await page.waitForURL((url) => url.pathname !== `/jobs/${parent}`);
     await page.getByRole('link', { name: `job ${parent}` }).waitFor();
     await page.getByTestId('job-progress-text').filter({ hasText: '100%' }).waitFor({ timeout: 60_000 });

@@ -373,7 +373,7 @@ describe.each(testDatabases())('Puppet Tasks, Puppet runs and PQL through the ui
       expect(host.state).toBe('failed');
       expect(host.data).toMatchObject({ exitcode: 3, stderr: 'something went wrong\n', result: { _output: 'not JSON: failing with 3\n' }, _error: { kind: 'choria.tasks/task-error' } });
     }
-    expect(done.aggregates).toEqual([{ function: 'summary', output: 'exitcode', value: {} }]);
+    expect(done.aggregates).toEqual([{ function: 'summary', output: 'exitcode', display_as: 'Exit Code', value: {} }]);
   });
 
   it('masks a sensitive parameter in the stored job, the results and the proxy audit, and refuses a replay without it', async () => {

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Debian's chromium driven by playwright-core (it cannot download browsers here). A missing
  * chromium fails the suite with the command that installs it; it is never skipped.
@@ -44,4 +45,22 @@ export async function logIn(page: Page, login = 'admin', password = ADMIN_PASSWO
   await page.getByLabel('Password').fill(password);
   await page.getByLabel('Password').press('Enter');
   await page.getByRole('heading', { name: 'Hosts', level: 1 }).waitFor();
+}
+
+/**
+ * Collects the Content-Security-Policy violations the browser reports for a page (the
+ * securitypolicyviolation event and console errors); the suites expect none.
+ */
+export async function trackCspViolations(page: Page): Promise<string[]> {
+  const violations: string[] = [];
+  await page.exposeFunction('reportCspViolation', (text: string) => violations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as unknown as { reportCspViolation(t: string): void }).reportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  return violations;
 }

@@ -163,6 +163,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   // Schedules ----------------------------------------------------------------------------------
   'POST /api/v2/remote_execution/actions/:id/schedule': [{ on: "the administrator's stored action of a job on webA", expect: [401, 201, 404, 403, 201], path: (c) => `/api/v2/remote_execution/actions/${c.t.webAction}/schedule`, body: (c) => ({ targeting: { host_ids: [c.s.hosts.webA.id] }, scheduling: tomorrow(), description: `${c.s.prefix}matrix schedule` }) }],
   'GET /api/v2/remote_execution/schedules': [{ on: 'upcoming occurrences (of schedules it may read)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/schedules' }],
+  'GET /api/v2/remote_execution/schedule_definitions': [{ on: 'schedule definitions (of schedules it may read)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/schedule_definitions' }],
   'GET /api/v2/remote_execution/schedules/:id': [{ on: "the administrator's schedule on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/schedules/${c.t.webSchedule}` }],
   'PUT /api/v2/remote_execution/schedules/:id': [
     { on: "the administrator's schedule on webA: its description", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/schedules/${c.t.webSchedule}`, body: () => ({ description: 'matrix schedule, changed' }) },

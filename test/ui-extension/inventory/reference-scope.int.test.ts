@@ -48,6 +48,16 @@ describe.each(testDatabases())('reference lists on $kind', (database) => {
     await s.as('inScope').get(`/api/v2/hostgroups/${s.hostgroups.webEu}`).expect(200);
   });
 
+  it('counts the hosts of each hostgroup that the user may see, in the list and on one hostgroup', async () => {
+    const counts = async (persona: Persona) => Object.fromEntries(((await s.as(persona).get('/api/v2/hostgroups').expect(200)).body as { results: Array<{ title: string; hosts_count: number }> }).results.map((g) => [g.title, g.hosts_count]));
+    // Own hosts only, not the descendants' (as the hosts link, hostgroup_title = web, lists them).
+    expect(await counts('admin')).toEqual({ db: 2, web: 2, 'web/eu': 1 });
+    expect(await counts('inScope')).toEqual({ web: 2, 'web/eu': 1 });
+    // The manager sees OrgA only: one host of each group there.
+    expect(await counts('manager')).toEqual({ db: 1, web: 1, 'web/eu': 1 });
+    expect((await s.as('manager').get(`/api/v2/hostgroups/${s.hostgroups.web}`).expect(200)).body).toMatchObject({ title: 'web', hosts_count: 1 });
+  });
+
   it('lists only the organizations and locations holding a host the user sees or named by its rules', async () => {
     expect(await names('manager', `/api/v2/organizations?search=${encodeURIComponent(s.prefix)}`)).toEqual([`${s.prefix}OrgA`]);
     expect(await names('admin', `/api/v2/organizations?search=${encodeURIComponent(s.prefix)}`)).toEqual([`${s.prefix}OrgA`, `${s.prefix}OrgB`]);

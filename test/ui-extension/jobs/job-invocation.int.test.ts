@@ -148,7 +148,8 @@ describe.each(testDatabases())('jobs on $kind', (database) => {
     expect(done.counts).toEqual({ pending: 0, running: 0, succeeded: 172, failed: 0, no_response: 8, skipped: 20, cancelled: 0 });
     expect(done.progress).toBe(100);
     expect(done.failed_hosts.sort()).toEqual([...fixture.silent].sort());
-    expect(done.aggregates).toEqual([{ function: 'summary', output: 'status', value: expect.any(Object) }]);
+    // Titled as mco prints it: the DDL's display_as of the output.
+    expect(done.aggregates).toEqual([{ function: 'summary', output: 'status', display_as: 'Service Status', value: expect.any(Object) }]);
 
     const hosts = (await http(app).get(`/api/v2/remote_execution/jobs/${job.id}/hosts?per_page=1000`).expect(200)).body;
     expect(hosts.total).toBe(200);

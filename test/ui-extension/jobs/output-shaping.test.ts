@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseExact, stringifyExact } from '@protos/json-numbers';
-import { computeAggregates, shapeOutput } from '@server/jobs/output-shaping';
+import { computeAggregates, shapeOutput, withDisplayNames } from '@server/jobs/output-shaping';
 
 const outputs = [
   { name: 'status', description: '', display_as: 'Service Status', type: 'string', default_json: '' },
@@ -98,5 +98,18 @@ describe(computeAggregates.name, () => {
       expect(value('average', replies('{"n":1}', '{"n":2}'))).toBe('1.5');
       expect(value('average', replies('{"n":2.0}', '{"n":4.0}'))).toBe('3.0');
     });
+  });
+});
+
+describe(withDisplayNames.name, () => {
+  const ddl = JSON.stringify({ outputs: [{ name: 'status', display_as: 'Service Status' }, { name: 'plain', display_as: '' }] });
+
+  it('names each aggregate by its output\'s display_as, as mco titles it', () => {
+    expect(withDisplayNames([{ function: 'summary', output: 'status', value: { running: 2 } }], ddl)).toEqual([{ function: 'summary', output: 'status', display_as: 'Service Status', value: { running: 2 } }]);
+  });
+
+  it('falls back to the output\'s name without a display_as, or with an unreadable DDL', () => {
+    expect(withDisplayNames([{ function: 'sum', output: 'plain', value: 3 }, { function: 'sum', output: 'gone', value: 1 }], ddl).map((a) => a.display_as)).toEqual(['plain', 'gone']);
+    expect(withDisplayNames([{ function: 'sum', output: 'status', value: 3 }], '{not json').map((a) => a.display_as)).toEqual(['status']);
   });
 });

@@ -43,6 +43,7 @@ export const ROUTE_COMMANDS: Readonly<Record<string, string | null>> = {
   'GET /api/v2/remote_execution/namespaces': 'namespace list',
   'POST /api/v2/remote_execution/actions/{id}/schedule': 'actions schedule',
   'GET /api/v2/remote_execution/schedules': 'schedule list',
+  'GET /api/v2/remote_execution/schedule_definitions': 'schedule definitions',
   'GET /api/v2/remote_execution/schedules/{id}': 'schedule show',
   'PUT /api/v2/remote_execution/schedules/{id}': 'schedule update',
   'POST /api/v2/remote_execution/schedules/{id}/enable': 'schedule enable',

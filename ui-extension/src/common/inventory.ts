@@ -31,6 +31,11 @@ export interface HostgroupDto {
   updated_at: string;
 }
 
+/** `GET /hostgroups` and `/hostgroups/:id`: a hostgroup with the number of its own hosts (not its descendants') the caller may see. */
+export interface HostgroupWithCountDto extends HostgroupDto {
+  hosts_count: number;
+}
+
 export interface SmartProxyDto {
   id: number;
   name: string;

@@ -84,6 +84,8 @@ export interface ReplayJobRequest {
 export interface AggregateResult {
   function: string;
   output: string;
+  /** The output's `display_as` in the DDL (`Service Status`), as mco titles the aggregate; the output's name when the DDL has none. */
+  display_as?: string;
   /** summary and boolean_summary: value (or label) -> count; sum/average: a number (null when no host returned the output). */
   value: Record<string, number> | number | null;
 }
@@ -112,6 +114,11 @@ export interface Job {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /**
+   * When a running job is given up: hosts without a final state by then end no_response (or
+   * cancelled when never asked). Set when the job starts running; null before.
+   */
+  deadline_at: string | null;
   /** When the last change was written (long polls measure their latency against it). */
   updated_at: string;
   /** The schedule this job is an occurrence of, if any. */

@@ -58,6 +58,24 @@ export interface ScheduleDetail extends Schedule {
   runs: ScheduleRun[];
 }
 
+/** Foreman's recurring logic states: active (it will run), disabled (switched off), finished (no occurrence left). */
+export type ScheduleDefinitionState = 'active' | 'disabled' | 'finished';
+
+/**
+ * One entry of `GET schedule_definitions`: a schedule (Foreman's recurring logic, or a one-time
+ * future run) with its state, its next occurrences and how its last one ended.
+ */
+export interface ScheduleDefinition extends Schedule {
+  state: ScheduleDefinitionState;
+  /** The next occurrences, soonest first (at most UPCOMING_SHOWN); [] unless active. */
+  upcoming: string[];
+  /** The latest occurrence that came (ran, missed, refused or failed); null before the first. */
+  last_run: ScheduleRun | null;
+}
+
+/** Occurrences listed in a definition's `upcoming`. */
+export const UPCOMING_SHOWN = 5;
+
 /** One entry of `GET schedules?from=&to=`: an occurrence in the range. */
 export interface ScheduleOccurrence {
   at: string;

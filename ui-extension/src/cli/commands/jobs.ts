@@ -359,6 +359,21 @@ function registerScheduleCommands(program: Command, ctx: Context): void {
         ['description', (o) => o.description],
       ]);
     });
+  schedule.command('definitions').alias('recurring-logics').description('The schedules themselves (Foreman\'s recurring logics): state, cron line, next and last run, iterations')
+    .option('--page <n>', 'page number')
+    .option('--per-page <n>', 'results per page')
+    .action(async (opts: { page?: string; perPage?: string }, cmd: Command) => {
+      await runList<Record<string, unknown>>(ctx, cmd, '/remote_execution/schedule_definitions', { page: opts.page, per_page: opts.perPage }, [
+        ['id', (s) => s.id],
+        ['state', (s) => s.state],
+        ['action', (s) => `${String(s.namespace)}#${String(s.action)}`],
+        ['recurrence', (s) => (s.cron_line ? `${String(s.cron_line)} (${String(s.time_zone)})` : 'once')],
+        ['next run', (s) => s.next_run_at],
+        ['last run', (s) => (s.last_run ? `${String((s.last_run as { at: string }).at)} ${String((s.last_run as { state: string }).state)}` : '')],
+        ['iterations', (s) => (s.max_iterations ? `${String(s.iterations)}/${String(s.max_iterations)}` : s.iterations)],
+        ['description', (s) => s.description],
+      ]);
+    });
   schedule.command('show').argument('<id>', 'schedule id').description('Show a schedule').action(async (id: string, _opts: unknown, cmd: Command) => {
     await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).get<Schedule>(`/remote_execution/schedules/${enc(id)}`), (s) => Object.entries(s));
   });

@@ -1,3 +1,4 @@
+import type { AuditDto } from '@common/users';
 import { AppError } from '../errors';
 import { hasPermission, type CurrentUser } from '../auth/abilities';
 import type { Tx } from '../db-transaction';
@@ -35,19 +36,7 @@ export interface AuditEntry {
 }
 
 /** An audit entry as `GET /api/v2/audits` shows it (Foreman's field names). */
-export interface AuditRow {
-  id: number;
-  created_at: string;
-  user_id: number | null;
-  user_name: string | null;
-  action: string;
-  auditable_type: string;
-  auditable_id: number | null;
-  auditable_name: string | null;
-  audited_changes: Record<string, unknown> | null;
-  remote_address: string | null;
-  request_uuid: string | null;
-}
+export type AuditRow = AuditDto;
 
 const clip = (s: string | null | undefined, n: number): string | null => (s === null || s === undefined ? null : s.slice(0, n));
 

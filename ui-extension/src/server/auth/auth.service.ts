@@ -1,3 +1,4 @@
+import type { TokenDto } from '@common/users';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -44,18 +45,7 @@ export interface AuthServiceDeps {
 }
 
 /** A personal access token as the API shows it (Foreman's fields); the secret only at creation. */
-export interface TokenView {
-  id: number;
-  user_id: number;
-  name: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  active: boolean;
-  revoked: boolean;
-  created_at: string;
-  updated_at: string;
-  token_value?: string;
-}
+export type TokenView = TokenDto;
 
 export const DEFAULT_AUTH_CONFIG: AuthServiceConfig = { max_failed_logins_per_user: 10, max_failed_logins_per_address: 30, failed_login_window_s: 60 };
 

@@ -1,3 +1,4 @@
+import type { FilterDto, RoleDto, UserDto } from '@common/users';
 import { auditContext, type AuditService } from '../audit/audit.service';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
@@ -10,48 +11,13 @@ import type { UserEntity } from './user.entity';
 import type { StoredFilter, UserRepository, UserStore } from './user.repository';
 
 type Page<T> = { total: number; subtotal: number; results: T[] };
-type Ref = { id: number; name: string };
 
 /** A user as the API shows it (Foreman's field names); never the password hash. */
-export interface UserView {
-  id: number;
-  login: string;
-  firstname: string | null;
-  lastname: string | null;
-  mail: string | null;
-  admin: boolean;
-  disabled: boolean;
-  roles: Ref[];
-  organizations: Ref[];
-  locations: Ref[];
-  created_at: string;
-  updated_at: string;
-}
+export type UserView = UserDto;
 
-export interface RoleView {
-  id: number;
-  name: string;
-  description: string | null;
-  builtin: boolean;
-  /** Built-in roles are locked: clone one to change it. */
-  locked: boolean;
-  cloned_from_id: number | null;
-  filters: Array<{ id: number; search: string | null; permissions: string[] }>;
-  users_count: number;
-  created_at: string;
-  updated_at: string;
-}
+export type RoleView = RoleDto;
 
-export interface FilterView {
-  id: number;
-  search: string | null;
-  /** True when the filter has no search: its permissions reach everything. */
-  unlimited: boolean;
-  role: Ref;
-  permissions: Array<Pick<PermissionInfo, 'id' | 'name' | 'resource_type'>>;
-  created_at: string;
-  updated_at: string;
-}
+export type FilterView = FilterDto;
 
 export interface UserInput {
   login?: string;

@@ -1,6 +1,6 @@
 import type { HostgroupDto } from '@common/inventory';
 import type { HostScope } from '../auth/abilities';
-import { referenceScopeSql } from '../auth/scope-sql';
+import { hostColumns, hostScopeSql, referenceScopeSql } from '../auth/scope-sql';
 import { compileSearch, type SearchDefinition } from '../search/compiler';
 import { HostgroupEntity } from './hostgroup.entity';
 import { dialectOf, type Db } from './sql';
@@ -33,6 +33,8 @@ export interface HostgroupRepository {
   all(scope?: HostScope): Promise<HostgroupRow[]>;
   search(params: { search: string; page: number; perPage: number; now: Date; scope?: HostScope }): Promise<{ total: number; subtotal: number; results: HostgroupRow[] }>;
   findByIdOrTitle(idOrTitle: string, scope?: HostScope): Promise<HostgroupRow | null>;
+  /** How many hosts each of `ids` holds itself (not through descendants), counting only hosts inside `scope`. */
+  hostCounts(ids: number[], scope?: HostScope): Promise<Map<number, number>>;
   /** Creates the group at `title` (its parent must exist) unless it exists; returns it. */
   ensure(title: string, now: Date): Promise<{ row: HostgroupRow; created: boolean }>;
 }
@@ -63,6 +65,19 @@ export function createHostgroupRepository(db: Db): HostgroupRepository {
       const inScope = visible(scope);
       const rows = (await db.query(`SELECT g.id FROM hostgroups g WHERE ${/^\d+$/.test(idOrTitle) ? 'g.id' : 'g.title'} = ? AND ${inScope.sql}`, [/^\d+$/.test(idOrTitle) ? Number(idOrTitle) : idOrTitle, ...inScope.params])) as Array<{ id: unknown }>;
       return (await byIds(rows.map((r) => Number(r.id))))[0] ?? null;
+    },
+
+    async hostCounts(ids, scope) {
+      const counts = new Map(ids.map((id) => [id, 0]));
+      if (ids.length === 0) return counts;
+      // One grouped count over the hosts' hostgroup index for a page of groups.
+      const inScope = hostScopeSql(scope ?? { all: true }, hostColumns('h'));
+      const rows = (await db.query(
+        `SELECT h.hostgroup_id AS id, COUNT(*) AS n FROM hosts h WHERE h.hostgroup_id IN (${ids.map(() => '?').join(', ')}) AND ${inScope.sql} GROUP BY h.hostgroup_id`,
+        [...ids, ...inScope.params],
+      )) as Array<{ id: unknown; n: unknown }>;
+      for (const r of rows) counts.set(Number(r.id), Number(r.n));
+      return counts;
     },
 
     async ensure(title, now) {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { HostgroupWithCountDto } from '@common/inventory';
 import path from 'node:path';
 import { auditContext, type AuditService } from '../audit/audit.service';
 import { hostScope, requirePermission, type CurrentUser, type HostScope } from '../auth/abilities';
@@ -53,8 +54,9 @@ export interface InventoryService {
   listHosts(user: CurrentUser, params: PageParams & { sort: HostSort }): Promise<Page<HostRow>>;
   getHost(user: CurrentUser, idOrName: string): Promise<HostRow>;
   hostFacts(user: CurrentUser, idOrName: string, params: PageParams): Promise<Page<HostFact>>;
-  listHostgroups(user: CurrentUser, params: PageParams): Promise<Page<HostgroupRow>>;
-  getHostgroup(user: CurrentUser, idOrTitle: string): Promise<HostgroupRow>;
+  /** Hostgroups with the number of their own hosts the user may see. */
+  listHostgroups(user: CurrentUser, params: PageParams): Promise<Page<HostgroupWithCountDto>>;
+  getHostgroup(user: CurrentUser, idOrTitle: string): Promise<HostgroupWithCountDto>;
   listSmartProxies(user: CurrentUser, params: PageParams): Promise<Page<SmartProxyRow>>;
   getSmartProxy(user: CurrentUser, idOrName: string): Promise<SmartProxyRow>;
   listFactNames(user: CurrentUser, params: PageParams): Promise<Page<{ name: string }>>;
@@ -169,6 +171,11 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
     return hostScope(user, 'view_hosts');
   }
 
+  async function withHostCounts(groups: HostgroupRow[], scope: HostScope): Promise<HostgroupWithCountDto[]> {
+    const counts = await store.hostgroups.hostCounts(groups.map((g) => g.id), scope);
+    return groups.map((g) => ({ ...g, hosts_count: counts.get(g.id) ?? 0 }));
+  }
+
   function proxiesOf(user: CurrentUser, doing: string): HostScope {
     requirePermission(user, 'view_smart_proxies', doing);
     return hostScope(user, 'view_smart_proxies');
@@ -190,14 +197,17 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
 
     // Hostgroups, fact names and taxonomies are the vocabulary of searches; each caller sees the
     // part of it that its hosts use (rule 5 in auth/abilities.ts): one outside is NOT_FOUND.
-    listHostgroups(user, params) {
-      return store.hostgroups.search({ ...params, now: deps.clock(), scope: hostsOf(user, 'listing hostgroups') });
+    async listHostgroups(user, params) {
+      const scope = hostsOf(user, 'listing hostgroups');
+      const page = await store.hostgroups.search({ ...params, now: deps.clock(), scope });
+      return { ...page, results: await withHostCounts(page.results, scope) };
     },
 
     async getHostgroup(user, idOrTitle) {
-      const group = await store.hostgroups.findByIdOrTitle(idOrTitle, hostsOf(user, 'showing a hostgroup'));
+      const scope = hostsOf(user, 'showing a hostgroup');
+      const group = await store.hostgroups.findByIdOrTitle(idOrTitle, scope);
       if (!group) throw new AppError('NOT_FOUND', `hostgroup not found by id or title '${idOrTitle}'`);
-      return group;
+      return (await withHostCounts([group], scope))[0];
     },
 
     async listSmartProxies(user, params) {

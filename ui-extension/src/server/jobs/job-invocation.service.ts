@@ -35,7 +35,7 @@ import { compileSearch } from '../search/compiler';
 import { createJobWaiters } from './job-waiters';
 import { createHostSlots } from './host-slots';
 import { emptyCounts, progressOf } from './host-states';
-import { shapeOutput } from './output-shaping';
+import { shapeOutput, withDisplayNames } from './output-shaping';
 import type { RemoteActionEntity } from './remote-action.entity';
 import { maskedInputs, splitSensitiveArguments } from './sensitive-arguments';
 
@@ -280,10 +280,11 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       concurrency_level: job.concurrencyLevel,
       batch_size: job.batchSize,
       timeout: job.timeoutS,
-      aggregates: job.aggregates ? (parseExact(job.aggregates) as AggregateResult[]) : null,
+      aggregates: job.aggregates ? withDisplayNames(parseExact(job.aggregates) as AggregateResult[], job.ddl) : null,
       created_at: job.createdAt.toISOString(),
       started_at: iso(job.startedAt),
       finished_at: iso(job.finishedAt),
+      deadline_at: iso(job.deadlineAt),
       updated_at: job.updatedAt.toISOString(),
       schedule_id: job.scheduleId,
       scheduled_at: iso(job.scheduledAt),

@@ -132,3 +132,18 @@ export function computeAggregates(action: Pick<DdlAction__Output, 'aggregates'>,
     return { function: s.fn, output: s.output, value: null };
   });
 }
+
+/**
+ * Each aggregate with its output's `display_as` from the job's DDL (stored as JSON with the job),
+ * for titles as mco prints them ("Summary of Service Status"); the output's name when the DDL
+ * gives none. Done when the job is shown, so aggregates stored before the field have it too.
+ */
+export function withDisplayNames(aggregates: AggregateResult[], ddlJson: string | null): AggregateResult[] {
+  let outputs: ReadonlyArray<{ name: string; display_as: string }> = [];
+  try {
+    outputs = ddlJson ? (JSON.parse(ddlJson) as Pick<DdlAction__Output, 'outputs'>).outputs ?? [] : [];
+  } catch {
+    // An unreadable DDL leaves the names as they are.
+  }
+  return aggregates.map((a) => ({ ...a, display_as: outputs.find((o) => o.name === a.output)?.display_as || a.output }));
+}

@@ -43,6 +43,17 @@ export function createScheduleRepository(dataSource: DataSource) {
   const isMysql = dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb';
   const schedules = dataSource.getRepository(ScheduleEntity);
 
+  /** Runs with the state of their jobs now, in one query. */
+  async function withJobStates(runs: ScheduleRunEntity[]): Promise<StoredRun[]> {
+    const jobIds = runs.map((r) => r.jobId).filter((id): id is number => id !== null);
+    const states = new Map<number, JobState>();
+    if (jobIds.length > 0) {
+      const rows = (await dataSource.query(`SELECT id, state FROM job_invocations WHERE id IN (${jobIds.map(() => '?').join(',')})`, jobIds)) as Array<{ id: number; state: JobState }>;
+      for (const r of rows) states.set(Number(r.id), r.state);
+    }
+    return runs.map((run) => ({ run, jobState: run.jobId === null ? null : states.get(run.jobId) ?? null }));
+  }
+
   return {
     isMysql,
 
@@ -133,6 +144,22 @@ export function createScheduleRepository(dataSource: DataSource) {
     listUpcoming: (until: Date) =>
       schedules.createQueryBuilder('s').where('s.enabled = :enabled AND s.next_run_at IS NOT NULL AND s.next_run_at <= :until', { enabled: true, until: dbDate(until) }).orderBy('s.id', 'ASC').getMany(),
 
+    /** Every schedule, oldest first (the definitions list narrows and pages them after the access check). */
+    listAll: () => schedules.find({ order: { id: 'ASC' } }),
+
+    /** The latest run of each schedule that has one, with its job's state now. */
+    async lastRuns(scheduleIds: number[]): Promise<Map<number, StoredRun>> {
+      if (scheduleIds.length === 0) return new Map();
+      // The unique (schedule_id, occurrence_at) index answers both the grouped MAX and the join.
+      const latest = (await dataSource.query(
+        `SELECT r.id AS id FROM schedule_runs r JOIN (SELECT schedule_id AS sid, MAX(occurrence_at) AS latest FROM schedule_runs WHERE schedule_id IN (${scheduleIds.map(() => '?').join(',')}) GROUP BY schedule_id) x ON x.sid = r.schedule_id AND x.latest = r.occurrence_at`,
+        scheduleIds,
+      )) as Array<{ id: unknown }>;
+      if (latest.length === 0) return new Map();
+      const runs = await dataSource.getRepository(ScheduleRunEntity).createQueryBuilder('r').where('r.id IN (:...ids)', { ids: latest.map((r) => Number(r.id)) }).getMany();
+      return new Map((await withJobStates(runs)).map((stored) => [stored.run.scheduleId, stored]));
+    },
+
     /** The earliest next occurrence of any enabled schedule: when the scheduler should look next. */
     async nextDueAt(): Promise<Date | null> {
       const rows = (await dataSource.query('SELECT MIN(next_run_at) AS at FROM schedules WHERE enabled = 1')) as Array<{ at: unknown }>;
@@ -143,13 +170,7 @@ export function createScheduleRepository(dataSource: DataSource) {
     async recentRuns(scheduleId: number, limit: number): Promise<StoredRun[]> {
       const runs = await dataSource.getRepository(ScheduleRunEntity).createQueryBuilder('r').where('r.schedule_id = :scheduleId', { scheduleId })
         .orderBy('r.occurrence_at', 'DESC').limit(limit).getMany();
-      const jobIds = runs.map((r) => r.jobId).filter((id): id is number => id !== null);
-      const states = new Map<number, JobState>();
-      if (jobIds.length > 0) {
-        const rows = (await dataSource.query(`SELECT id, state FROM job_invocations WHERE id IN (${jobIds.map(() => '?').join(',')})`, jobIds)) as Array<{ id: number; state: JobState }>;
-        for (const r of rows) states.set(Number(r.id), r.state);
-      }
-      return runs.map((run) => ({ run, jobState: run.jobId === null ? null : states.get(run.jobId) ?? null }));
+      return withJobStates(runs);
     },
 
     async actionsByIds(ids: number[]): Promise<Map<number, RemoteActionEntity>> {

@@ -1,5 +1,5 @@
 import type { Job, Targeting, TargetingType } from '@common/jobs';
-import type { Schedule, ScheduleDetail, ScheduleOccurrence, ScheduleRun } from '@common/schedules';
+import type { Schedule, ScheduleDetail, ScheduleOccurrence } from '@common/schedules';
 import type { Tx } from '../db-transaction';
 import { AppError } from '../errors';
 import { auditContext, type AuditEntry } from '../audit/audit.service';
@@ -10,6 +10,7 @@ import type { RemoteActionEntity } from '../jobs/remote-action.entity';
 import type { Logger } from '../logger';
 import { cronLineProblem, nextOccurrence, occurrencesBetween, timeZoneProblem, type Recurrence } from './recurrence';
 import { createScheduleAccess, type ScheduleManagement, type ScheduleSubject } from './schedule-access';
+import { listScheduleDefinitions, toScheduleRun } from './schedule-definitions';
 import type { NewScheduleRun, ScheduleRepository } from './schedule.repository';
 import type { ScheduleEntity } from './schedule.entity';
 
@@ -260,13 +261,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     const runs = await repo.recentRuns(id, RECENT_RUNS);
     return {
       ...toSchedule(s, await actionOf(s.remoteActionId)),
-      runs: runs.map(({ run, jobState }): ScheduleRun => ({
-        at: run.occurrenceAt.toISOString(),
-        state: run.state === 'fired' || run.state === 'cancelled' ? jobState ?? (run.state === 'fired' ? 'queued' : 'cancelled') : run.state,
-        job_id: run.jobId,
-        reason: run.reason,
-        recorded_at: run.recordedAt.toISOString(),
-      })),
+      runs: runs.map(toScheduleRun),
     };
   }
 
@@ -677,6 +672,9 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       });
       return { from, to, results };
     },
+
+    /** Every schedule the user may read, with its state, next occurrences and last run (schedule-definitions.ts). */
+    definitions: (user: CurrentUser, page: { page: number; perPage: number }) => listScheduleDefinitions({ repo, access, toSchedule, subjectOf }, user, page),
 
     /** Changes targeting, timing or job options; the pending job follows. */
     async update(user: CurrentUser, id: number, body: ScheduleUpdate): Promise<ScheduleDetail> {

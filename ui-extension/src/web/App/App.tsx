@@ -1,6 +1,13 @@
 import { Bullseye, Spinner } from '@patternfly/react-core';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Fragment, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { CLIENT_ROUTES, type ClientRoute } from '@common/client-routes';
 import type { SessionResponse } from '@common/session';
+import { AccountPage } from '../Admin/AccountPage';
+import { AuditsPage } from '../Admin/AuditsPage';
+import { RolePage } from '../Admin/RolePage';
+import { RolesPage } from '../Admin/RolesPage';
+import { UserPage } from '../Admin/UserPage';
+import { UsersPage } from '../Admin/UsersPage';
 import { FactPage } from '../Facts/FactPage';
 import { HostPage } from '../Host/HostPage';
 import { HostgroupPage } from '../Hostgroups/HostgroupPage';
@@ -8,46 +15,59 @@ import { HostgroupsPage } from '../Hostgroups/HostgroupsPage';
 import { HostsPage } from '../Hosts/HostsPage';
 import { JobPage } from '../Job/JobPage';
 import { JobsPage } from '../Jobs/JobsPage';
-import { currentSession, logout } from '../Login/api';
+import { currentSession, currentUser, logout } from '../Login/api';
 import { LoginPage } from '../Login/LoginPage';
 import { ProxyCommandCenterPage } from '../ProxyCommandCenter/ProxyCommandCenterPage';
 import { SchedulesPage } from '../Schedules/SchedulesPage';
 import { SmartProxiesPage } from '../SmartProxies/SmartProxiesPage';
 import { setCsrfToken, setUnauthenticatedHandler } from '../shared/http';
+import { UnknownRoute } from '../shared/EmptyStates';
 import { NotificationsProvider } from '../shared/Notifications';
 import { matchPath, RouterProvider, useRouter } from '../shared/router';
 import { SessionContext, TaxonomyContext, type Taxonomy } from '../shared/session';
+import { forgetHostgroupTitles } from '../shared/Targeting';
 import { Layout } from './Layout';
 
 const TAXONOMY_KEY = 'rex.taxonomy';
 
+/** Each client route's page; typed by CLIENT_ROUTES, so a route listed there cannot lack its page. */
+const PAGES: Record<ClientRoute, (p: Record<string, string>) => ReactNode> = {
+  '/': () => null,
+  '/hosts': () => <HostsPage />,
+  '/hosts/:id': (p) => <HostPage id={p.id} />,
+  '/hostgroups': () => <HostgroupsPage />,
+  '/hostgroups/:id': (p) => <HostgroupPage id={p.id} />,
+  '/fact_names/:name': (p) => <FactPage name={p.name} />,
+  '/smart_proxies': () => <SmartProxiesPage />,
+  '/smart_proxies/:id/remote_execution': (p) => <ProxyCommandCenterPage id={p.id} />,
+  '/jobs': () => <JobsPage />,
+  '/jobs/:id': (p) => <JobPage id={Number(p.id)} />,
+  '/schedules': () => <SchedulesPage />,
+  '/users': () => <UsersPage />,
+  '/users/:id': (p) => <UserPage id={p.id} />,
+  '/roles': () => <RolesPage />,
+  '/roles/:id': (p) => <RolePage id={p.id} />,
+  '/audits': () => <AuditsPage />,
+  '/account': () => <AccountPage />,
+};
+
 function Routes() {
   const { path, navigate } = useRouter();
-  const routes: Array<[string, (p: Record<string, string>) => React.ReactNode]> = [
-    ['/hosts', () => <HostsPage />],
-    ['/hosts/:id', (p) => <HostPage id={p.id} />],
-    ['/hostgroups', () => <HostgroupsPage />],
-    ['/hostgroups/:id', (p) => <HostgroupPage id={p.id} />],
-    ['/fact_names/:name', (p) => <FactPage name={p.name} />],
-    ['/smart_proxies', () => <SmartProxiesPage />],
-    ['/smart_proxies/:id/remote_execution', (p) => <ProxyCommandCenterPage id={p.id} />],
-    ['/jobs', () => <JobsPage />],
-    ['/jobs/:id', (p) => <JobPage id={Number(p.id)} />],
-    ['/schedules', () => <SchedulesPage />],
-  ];
   useEffect(() => {
     if (path === '/' || path === '') navigate('/hosts', { replace: true });
   }, [path, navigate]);
-  for (const [pattern, render] of routes) {
+  for (const pattern of CLIENT_ROUTES) {
     const params = matchPath(pattern, path);
-    if (params) return <>{render(params)}</>;
+    // Keyed by the path: another object on the same page starts from a fresh state.
+    if (params) return <Fragment key={path}>{PAGES[pattern](params)}</Fragment>;
   }
-  return <p style={{ padding: 24 }}>Page not found: {path}</p>;
+  return <UnknownRoute path={path} />;
 }
 
 function Shell() {
   const [session, setSession] = useState<SessionResponse | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | undefined>();
+  const [permissions, setPermissions] = useState<ReadonlySet<string>>(new Set());
   const [taxonomy, setTaxonomyState] = useState<Taxonomy>(() => {
     try {
       return { organization: null, location: null, ...(JSON.parse(window.localStorage.getItem(TAXONOMY_KEY) ?? '{}') as Partial<Taxonomy>) };
@@ -62,7 +82,10 @@ function Shell() {
 
   const accept = useCallback((s: SessionResponse | null) => {
     setCsrfToken(s?.csrf_token ?? null);
+    forgetHostgroupTitles();
     setSession(s);
+    setPermissions(new Set());
+    if (s) currentUser().then((u) => setPermissions(new Set(u.permissions)), () => undefined);
   }, []);
 
   useEffect(() => {
@@ -76,13 +99,14 @@ function Shell() {
 
   const sessionState = useMemo(() => session && {
     user: session.user,
+    can: (permission: string) => session.user.admin || permissions.has(permission),
     logout: () => {
       logout().finally(() => {
         setNotice(undefined);
         accept(null);
       });
     },
-  }, [session, accept]);
+  }, [session, permissions, accept]);
 
   if (session === undefined) {
     return (

@@ -1,5 +1,5 @@
 import {
-  Dropdown, DropdownItem, DropdownList, Masthead, MastheadBrand, MastheadContent, MastheadLogo, MastheadMain, MastheadToggle, MenuToggle, Nav, NavItem, NavList, Page, PageSidebar, PageSidebarBody, PageToggleButton, SkipToContent, Toolbar, ToolbarContent, ToolbarGroup, ToolbarItem,
+  Dropdown, DropdownItem, DropdownList, Masthead, MastheadBrand, MastheadContent, MastheadLogo, MastheadMain, MastheadToggle, MenuToggle, Nav, NavExpandable, NavItem, NavList, Page, PageSidebar, PageSidebarBody, PageToggleButton, SkipToContent, Toolbar, ToolbarContent, ToolbarGroup, ToolbarItem,
 } from '@patternfly/react-core';
 import { BarsIcon, UserIcon } from '@patternfly/react-icons';
 import { useState, type ReactNode } from 'react';
@@ -17,10 +17,18 @@ const NAV: Array<{ to: string; label: string }> = [
   { to: '/schedules', label: 'Schedules' },
 ];
 
+/** Foreman's Administer menu; an entry shows only to users holding its permission (the API refuses the rest anyway). */
+const ADMIN_NAV: Array<{ to: string; label: string; permission?: string }> = [
+  { to: '/users', label: 'Users', permission: 'manage_users' },
+  { to: '/roles', label: 'Roles', permission: 'manage_users' },
+  { to: '/audits', label: 'Audits' },
+];
+
 function TaxonomyPicker({ kind }: { kind: 'organization' | 'location' }) {
   const { taxonomy, setTaxonomy } = useTaxonomy();
   const [open, setOpen] = useState(false);
   const list = useLoad(() => (kind === 'organization' ? organizations() : locations()), [kind]);
+  // The toggle's name holds its visible text (WCAG 2.5.3, axe's label-content-name-mismatch), after what it picks.
   const current = taxonomy[kind];
   const any = kind === 'organization' ? 'Any organization' : 'Any location';
   return (
@@ -29,7 +37,7 @@ function TaxonomyPicker({ kind }: { kind: 'organization' | 'location' }) {
       onOpenChange={setOpen}
       onSelect={() => setOpen(false)}
       toggle={(ref) => (
-        <MenuToggle ref={ref} onClick={() => setOpen((o) => !o)} isExpanded={open} variant="plainText" aria-label={`Current ${kind}`}>
+        <MenuToggle ref={ref} onClick={() => setOpen((o) => !o)} isExpanded={open} variant="plainText" aria-label={`${kind === 'organization' ? 'Organization' : 'Location'}: ${current ?? any}`}>
           {current ?? any}
         </MenuToggle>
       )}
@@ -49,6 +57,7 @@ function TaxonomyPicker({ kind }: { kind: 'organization' | 'location' }) {
 
 function UserMenu() {
   const { user, logout } = useSession();
+  const { navigate } = useRouter();
   const [open, setOpen] = useState(false);
   return (
     <Dropdown
@@ -56,12 +65,13 @@ function UserMenu() {
       onOpenChange={setOpen}
       popperProps={{ position: 'right' }}
       toggle={(ref) => (
-        <MenuToggle ref={ref} onClick={() => setOpen((o) => !o)} isExpanded={open} variant="plainText" icon={<UserIcon />} aria-label="User menu">
+        <MenuToggle ref={ref} onClick={() => setOpen((o) => !o)} isExpanded={open} variant="plainText" icon={<UserIcon />} aria-label={`User menu: ${user.login}`}>
           {user.login}
         </MenuToggle>
       )}
     >
       <DropdownList>
+        <DropdownItem onClick={() => navigate('/account')}>My account</DropdownItem>
         <DropdownItem onClick={logout}>Log out</DropdownItem>
       </DropdownList>
     </Dropdown>
@@ -71,6 +81,14 @@ function UserMenu() {
 /** Foreman's page structure: masthead (organization, location, user), vertical navigation, content. */
 export function Layout({ children }: { children: ReactNode }) {
   const { path, navigate } = useRouter();
+  const { can } = useSession();
+  const active = (to: string) => path === to || path.startsWith(`${to}/`);
+  const admin = ADMIN_NAV.filter((n) => !n.permission || can(n.permission));
+  const item = (n: { to: string; label: string }) => (
+    <NavItem key={n.to} to={n.to} isActive={active(n.to)} onClick={(e) => { e.preventDefault(); navigate(n.to); }}>
+      {n.label}
+    </NavItem>
+  );
   const masthead = (
     <Masthead>
       <MastheadMain>
@@ -79,7 +97,7 @@ export function Layout({ children }: { children: ReactNode }) {
         </MastheadToggle>
         <MastheadBrand>
           <MastheadLogo component={(props) => <Link to="/hosts" {...props}>{props.children}</Link>}>
-            <span style={{ fontSize: 20, fontWeight: 600, color: 'var(--pf-t--global--text--color--regular)' }}>mco-rex</span>
+            <span className="rex-brand">mco-rex</span>
           </MastheadLogo>
         </MastheadBrand>
       </MastheadMain>
@@ -103,11 +121,10 @@ export function Layout({ children }: { children: ReactNode }) {
       <PageSidebarBody>
         <Nav aria-label="Main navigation">
           <NavList>
-            {NAV.map((n) => (
-              <NavItem key={n.to} to={n.to} isActive={path === n.to || path.startsWith(`${n.to}/`)} onClick={(e) => { e.preventDefault(); navigate(n.to); }}>
-                {n.label}
-              </NavItem>
-            ))}
+            {NAV.map(item)}
+            <NavExpandable title="Administer" groupId="administer" isActive={admin.some((n) => active(n.to))} isExpanded={admin.some((n) => active(n.to))}>
+              {admin.map(item)}
+            </NavExpandable>
           </NavList>
         </Nav>
       </PageSidebarBody>

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { JobHistory } from '../Jobs/JobHistory';
 import { PuppetRunModal } from '../PuppetRun/PuppetRunModal';
 import { RunActionModal } from '../RunAction/RunActionModal';
+import { EmptyTableRow, LoadFailure } from '../shared/EmptyStates';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { formatTime, relativeTime } from '../shared/format';
 import { useLoad } from '../shared/hooks';
@@ -30,6 +31,7 @@ function Facts({ hostId }: { hostId: number }) {
               <Td dataLabel="Value" className="rex-mono">{f.value}</Td>
             </Tr>
           ))}
+          {facts.data && facts.data.results.length === 0 && <EmptyTableRow colSpan={2} filtered={search !== ''} title={search ? 'No facts match this search' : 'No facts'} />}
         </Tbody>
       </Table>
     </>
@@ -56,7 +58,7 @@ export function HostPage({ id }: { id: string }) {
         }
       />
       <PageSection>
-        <ErrorAlert error={host.error} title="Cannot load the host" />
+        {host.error !== undefined && <LoadFailure error={host.error} what={`Host ${id}`} back={{ to: '/hosts', label: 'All hosts' }} title="Cannot load the host" />}
         {h && (
           <Tabs activeKey={tab} onSelect={(_e, k) => setTab(k)} aria-label="Host details" mountOnEnter>
             <Tab eventKey="details" title={<TabTitleText>Details</TabTitleText>}>

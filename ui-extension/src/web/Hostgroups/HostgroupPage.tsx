@@ -2,7 +2,7 @@ import { Button, PageSection, Title } from '@patternfly/react-core';
 import { useState } from 'react';
 import { JobHistory } from '../Jobs/JobHistory';
 import { RunActionModal } from '../RunAction/RunActionModal';
-import { ErrorAlert } from '../shared/ErrorAlert';
+import { LoadFailure } from '../shared/EmptyStates';
 import { useLoad } from '../shared/hooks';
 import { PageHeader } from '../shared/PageHeader';
 import { Link } from '../shared/router';
@@ -18,11 +18,11 @@ export function HostgroupPage({ id }: { id: string }) {
       <PageHeader
         title={g?.title ?? id}
         crumbs={[{ to: '/hostgroups', label: 'Host groups' }]}
-        description={g && <Link to={`/hosts?search=${encodeURIComponent(`hostgroup_title = ${g.title}`)}`}>Show the hosts of {g.title}</Link>}
+        description={g && <Link to={`/hosts?search=${encodeURIComponent(`hostgroup_title = ${g.title}`)}`}>Show the {g.hosts_count} host{g.hosts_count === 1 ? '' : 's'} of {g.title}</Link>}
         actions={<Button onClick={() => setRunning(true)} isDisabled={!g}>Run remote action</Button>}
       />
       <PageSection>
-        <ErrorAlert error={group.error} title="Cannot load the host group" />
+        {group.error !== undefined && <LoadFailure error={group.error} what={`Host group ${id}`} back={{ to: '/hostgroups', label: 'All host groups' }} title="Cannot load the host group" />}
         {g && (
           <>
             <Title headingLevel="h2" size="lg">Jobs run on this host group</Title>

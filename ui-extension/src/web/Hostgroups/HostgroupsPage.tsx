@@ -1,6 +1,7 @@
 import { PageSection } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
+import { EmptyTableRow } from '../shared/EmptyStates';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { useLoad } from '../shared/hooks';
 import { ListToolbar } from '../shared/ListToolbar';
@@ -9,7 +10,7 @@ import { Link } from '../shared/router';
 import { SearchBar } from '../shared/SearchBar';
 import { listHostgroups } from './api';
 
-/** Host groups, each linking to its page (jobs run on it) and to its hosts. */
+/** Host groups, each linking to its page (jobs run on it) and to its hosts, with how many it holds. */
 export function HostgroupsPage() {
   const [search, setSearch] = useState('');
   const [page, setPage] = useState({ page: 1, perPage: 20 });
@@ -26,9 +27,14 @@ export function HostgroupsPage() {
             {(groups.data?.results ?? []).map((g) => (
               <Tr key={g.id}>
                 <Td dataLabel="Title"><Link to={`/hostgroups/${g.id}`}>{g.title}</Link></Td>
-                <Td dataLabel="Hosts"><Link to={`/hosts?search=${encodeURIComponent(`hostgroup_title = ${g.title}`)}`}>Show hosts</Link></Td>
+                <Td dataLabel="Hosts">
+                  {g.hosts_count > 0
+                    ? <Link to={`/hosts?search=${encodeURIComponent(`hostgroup_title = ${g.title}`)}`} aria-label={`${g.hosts_count} hosts in ${g.title}`}>{g.hosts_count}</Link>
+                    : 0}
+                </Td>
               </Tr>
             ))}
+            {groups.data && groups.data.results.length === 0 && <EmptyTableRow colSpan={2} filtered={search !== ''} title={search ? 'No host groups match this search' : 'No host groups'}>{search ? undefined : 'Import an inventory, or sync it from Foreman or PuppetDB.'}</EmptyTableRow>}
           </Tbody>
         </Table>
       </PageSection>

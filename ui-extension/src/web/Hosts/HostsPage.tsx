@@ -4,6 +4,7 @@ import { useMemo, useState } from 'react';
 import type { Targeting } from '@common/jobs';
 import { PuppetRunModal } from '../PuppetRun/PuppetRunModal';
 import { RunActionModal } from '../RunAction/RunActionModal';
+import { EmptyTableRow } from '../shared/EmptyStates';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { relativeTime } from '../shared/format';
 import { useLoad } from '../shared/hooks';
@@ -123,14 +124,16 @@ export function HostsPage() {
                 <Td select={{ rowIndex: i, onSelect: (_e, on) => toggle(h.id, h.name, on), isSelected: allMatching || selected.has(h.id) }} aria-label={`Select ${h.name}`} />
                 <Td dataLabel="Name"><Link to={`/hosts/${h.id}`}>{h.name}</Link></Td>
                 <Td dataLabel="Host group">{h.hostgroup_id ? <Link to={`/hostgroups/${h.hostgroup_id}`}>{h.hostgroup_title}</Link> : '—'}</Td>
-                <Td dataLabel="Smart proxy">{h.smart_proxy_name ?? '—'}</Td>
+                <Td dataLabel="Smart proxy">{h.smart_proxy_id ? <Link to={`/smart_proxies/${h.smart_proxy_id}/remote_execution`}>{h.smart_proxy_name}</Link> : '—'}</Td>
                 <Td dataLabel="Organization">{h.organization_name ?? '—'}</Td>
                 <Td dataLabel="Location">{h.location_name ?? '—'}</Td>
                 <Td dataLabel="Last seen">{relativeTime(h.last_seen_at)}</Td>
               </Tr>
             ))}
-            {!hosts.loading && rows.length === 0 && (
-              <Tr><Td colSpan={7}>No hosts match this search.</Td></Tr>
+            {!hosts.loading && hosts.error === undefined && rows.length === 0 && (
+              <EmptyTableRow colSpan={7} filtered={effective !== ''} title={effective ? 'No hosts match this search' : 'No hosts'}>
+                {effective ? `Nothing matches ${effective}.` : 'Import an inventory, or sync it from Foreman or PuppetDB.'}
+              </EmptyTableRow>
             )}
           </Tbody>
         </Table>

@@ -1,11 +1,12 @@
 import {
-  Button, Card, CardBody, CardTitle, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, Gallery, PageSection, Title, ToggleGroup, ToggleGroupItem,
+  Button, Card, CardBody, CardTitle, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, Gallery, Label, LabelGroup, PageSection, Title,
 } from '@patternfly/react-core';
 import { ExpandableRowContent, Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { FINAL_JOB_STATES, HOST_STATES, type AggregateResult, type HostState, type JobHost, type JobStatus } from '@common/jobs';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { FINAL_JOB_STATES, type JobHost, type JobStatus } from '@common/jobs';
 import type { ListEnvelope } from '../shared/http';
 import { RunActionModal } from '../RunAction/RunActionModal';
+import { EmptyTableRow, LoadFailure } from '../shared/EmptyStates';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { formatTime, formatValue, targetingText } from '../shared/format';
 import { ApiError, errorMessage } from '../shared/http';
@@ -15,56 +16,19 @@ import { PageHeader } from '../shared/PageHeader';
 import { Link, useRouter } from '../shared/router';
 import { SearchBar } from '../shared/SearchBar';
 import { StateLabel } from '../shared/StateLabel';
+import { TargetingText, useHostgroupTitle } from '../shared/Targeting';
 import { cancelJob, getJob, jobHosts, replayJob } from './api';
+import { hostReason, outputPreview } from './host-summary';
+import { HostStateDonut } from './HostStateDonut';
+import { JobAggregates } from './JobAggregates';
+import { hostFilterQuery, readHostFilter, toggleState, type HostFilter } from './job-url';
+import { JobTiming } from './JobTiming';
 import { ReplayModal } from './ReplayModal';
 
 /** How long the server may hold one long poll; it answers at once when the job changes. */
 const LONG_POLL_S = 25;
 /** Host-table reloads triggered by changes are at least this far apart, so 10,000 results arriving do not mean 10,000 reloads. */
 const TABLE_RELOAD_GAP_MS = 750;
-
-const STATE_COLOURS: Record<HostState, string> = {
-  succeeded: 'var(--pf-t--global--color--status--success--default)',
-  failed: 'var(--pf-t--global--color--status--danger--default)',
-  no_response: 'var(--pf-t--global--color--status--warning--default)',
-  running: 'var(--pf-t--global--color--status--info--default)',
-  pending: 'var(--pf-t--global--border--color--default)',
-  skipped: 'var(--pf-t--global--color--nonstatus--gray--default)',
-  cancelled: 'var(--pf-t--global--color--nonstatus--orange--default)',
-};
-
-function Aggregates({ aggregates }: { aggregates: AggregateResult[] }) {
-  return (
-    <Gallery hasGutter minWidths={{ default: '260px' }}>
-      {aggregates.map((a) => {
-        const entries = a.value && typeof a.value === 'object' ? Object.entries(a.value).sort((x, y) => y[1] - x[1]) : [];
-        const max = Math.max(1, ...entries.map((e) => e[1]));
-        return (
-          <Card key={`${a.function}-${a.output}`} isCompact>
-            <CardTitle>{a.function}({a.output})</CardTitle>
-            <CardBody>
-              {entries.length > 0 ? (
-                <table className="rex-aggregate" aria-label={`${a.function} of ${a.output}`} style={{ width: '100%' }}>
-                  <tbody>
-                    {entries.slice(0, 12).map(([k, n]) => (
-                      <tr key={k}>
-                        <td className="rex-mono" style={{ paddingRight: 8, width: '40%' }}>{k === '' ? <em>(empty)</em> : k}</td>
-                        <td style={{ width: '45%' }}><div className="rex-bar"><span style={{ width: `${(n / max) * 100}%`, background: 'var(--pf-t--global--color--brand--default)' }} /></div></td>
-                        <td style={{ textAlign: 'right' }}>{n}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              ) : (
-                <span className="rex-mono">{a.value === null ? 'no value' : formatValue(a.value)}</span>
-              )}
-            </CardBody>
-          </Card>
-        );
-      })}
-    </Gallery>
-  );
-}
 
 function HostOutput({ host }: { host: JobHost }) {
   // The DDL's display rule hid the outputs (puppet#runonce shows them only for failures, as mco
@@ -91,39 +55,17 @@ function HostOutput({ host }: { host: JobHost }) {
   );
 }
 
-/** Nothing to show: null, an empty string, an empty list or object (package#status's `output` is ""). */
-function isEmptyValue(value: unknown): boolean {
-  if (value === null || value === undefined) return true;
-  if (typeof value === 'string') return value.trim() === '';
-  if (Array.isArray(value)) return value.length === 0;
-  return typeof value === 'object' && Object.keys(value).length === 0;
-}
-
-const PREVIEW_CHARS = 160;
-
 /**
- * The Output column: the outputs that say something, `Label: value` joined, else the status
- * message. An output with an empty value is left out, so a cell never reads just "Output:".
- */
-export function outputPreview(host: JobHost): string {
-  if (host.reason) return host.reason;
-  const said = host.output.filter((o) => !isEmptyValue(o.value)).map((o) => `${o.display_as || o.name}: ${formatValue(o.value)}`);
-  const text = said.length > 0 ? said.join(' · ') : host.statusmsg ?? '';
-  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS - 1)}…` : text;
-}
-
-/**
- * A job, live: the status arrives by long polling (the server answers as soon as the job's version
- * moves; no fixed-interval polling), the per-host table is paged and filtered on the server and
- * reloaded when results arrive, and the page offers Rerun failed (when hosts failed), Replay,
- * Cancel and Schedule again.
+ * A job, live, as Foreman's job invocation page: the status arrives by long polling (the server
+ * answers as soon as the job's version moves; no fixed-interval polling); a donut of the hosts'
+ * states whose slices and legend filter the host table; the host table paged and filtered on the
+ * server, with each unsuccessful host's reason in its row, reloaded when results arrive; the
+ * filter lives in the URL, so a link to a job's failed hosts works. The page offers Rerun failed
+ * (when hosts failed), Rerun, Cancel and Schedule again.
  */
 export function JobPage({ id }: { id: number }) {
   const [job, setJob] = useState<JobStatus>();
   const [jobError, setJobError] = useState<unknown>();
-  const [states, setStates] = useState<HostState[]>([]);
-  const [search, setSearch] = useState('');
-  const [page, setPage] = useState({ page: 1, perPage: 20 });
   const [hosts, setHosts] = useState<ListEnvelope<JobHost>>();
   const [hostsError, setHostsError] = useState<unknown>();
   const [expanded, setExpanded] = useState<Set<number>>(new Set());
@@ -132,8 +74,13 @@ export function JobPage({ id }: { id: number }) {
   const [cancelling, setCancelling] = useState(false);
   const [rerunning, setRerunning] = useState(false);
   const notify = useNotify();
-  const { navigate } = useRouter();
+  const { path, search: params, navigate } = useRouter();
+  const query = params.toString();
+  const filter = useMemo(() => readHostFilter(new URLSearchParams(query)), [query]);
+  // The filter is the URL: replaced, not pushed, so Back leaves the job page instead of undoing filters.
+  const setFilter = (next: HostFilter) => navigate(`${path}${hostFilterQuery(next)}`, { replace: true });
   const version = job?.version;
+  const hostgroupTitle = useHostgroupTitle(job?.targeting.hostgroup_id ?? null);
 
   // The long-poll loop: one request open at a time, re-armed with the last version seen.
   useEffect(() => {
@@ -163,7 +110,7 @@ export function JobPage({ id }: { id: number }) {
     return () => controller.abort();
   }, [id]);
 
-  // Host table: reloaded when the query changes, and after the job's version moves (coalesced).
+  // Host table: reloaded when the filter changes, and after the job's version moves (coalesced).
   const inFlight = useRef<AbortController | null>(null);
   const lastLoad = useRef(0);
   const timer = useRef<number | undefined>(undefined);
@@ -172,30 +119,27 @@ export function JobPage({ id }: { id: number }) {
     const controller = new AbortController();
     inFlight.current = controller;
     lastLoad.current = Date.now();
-    jobHosts(id, { state: states.length ? states : undefined, search: search || undefined, page: page.page, per_page: page.perPage }, controller.signal).then(
+    jobHosts(id, { state: filter.states.length ? filter.states : undefined, search: filter.search || undefined, page: filter.page, per_page: filter.perPage }, controller.signal).then(
       (h) => { if (!controller.signal.aborted) { setHosts(h); setHostsError(undefined); } },
       (error: unknown) => { if (!controller.signal.aborted) setHostsError(error); },
     );
-  }, [id, states, search, page]);
+  }, [id, filter]);
 
   useEffect(() => {
     loadHosts();
     return () => inFlight.current?.abort();
   }, [loadHosts]);
 
+  // The timer calls the newest loadHosts: one armed before the filter changed must not load the old filter.
+  const latestLoad = useRef(loadHosts);
+  latestLoad.current = loadHosts;
   useEffect(() => {
     if (version === undefined) return;
     const wait = Math.max(0, TABLE_RELOAD_GAP_MS - (Date.now() - lastLoad.current));
     window.clearTimeout(timer.current);
-    timer.current = window.setTimeout(loadHosts, wait);
+    timer.current = window.setTimeout(() => latestLoad.current(), wait);
     return () => window.clearTimeout(timer.current);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version]);
-
-  const toggleState = (s: HostState) => {
-    setStates((cur) => (cur.includes(s) ? cur.filter((x) => x !== s) : [...cur, s]));
-    setPage((p) => ({ ...p, page: 1 }));
-  };
 
   const cancel = async () => {
     setCancelling(true);
@@ -224,16 +168,27 @@ export function JobPage({ id }: { id: number }) {
     }
   };
 
+  if (!job && jobError !== undefined) {
+    return (
+      <>
+        <PageHeader title={`Job ${id}`} crumbs={[{ to: '/jobs', label: 'Jobs' }]} />
+        <PageSection><LoadFailure error={jobError} what={`Job ${id}`} back={{ to: '/jobs', label: 'All jobs' }} title="Cannot load the job" /></PageSection>
+      </>
+    );
+  }
+
   const final = job ? (FINAL_JOB_STATES as readonly string[]).includes(job.state) : false;
+  const rows = hosts?.results ?? [];
+  const filtered = filter.states.length > 0 || filter.search !== '';
   return (
     <>
       <PageHeader
         title={job ? job.description || `${job.namespace}.${job.action}` : `Job ${id}`}
         crumbs={[{ to: '/jobs', label: 'Jobs' }]}
         actions={job && (
-          <div style={{ display: 'flex', gap: 8 }}>
+          <div className="rex-actions">
             {final && rerunnable > 0 && <Button variant="primary" onClick={rerunFailed} isDisabled={rerunning} isLoading={rerunning}>Rerun failed ({rerunnable})</Button>}
-            <Button variant="secondary" onClick={() => setReplaying(true)} isDisabled={!final}>Replay</Button>
+            <Button variant="secondary" onClick={() => setReplaying(true)} isDisabled={!final}>Rerun</Button>
             <Button variant="secondary" onClick={() => setScheduling(true)}>Schedule again</Button>
             <Button variant="danger" onClick={cancel} isDisabled={final || cancelling} isLoading={cancelling}>Cancel</Button>
           </div>
@@ -244,27 +199,21 @@ export function JobPage({ id }: { id: number }) {
         {job && (
           <Gallery hasGutter minWidths={{ default: '420px' }}>
             <Card isCompact>
-              <CardTitle>Status</CardTitle>
+              <CardTitle component="h2">Status</CardTitle>
               <CardBody>
-                <div style={{ marginBottom: 8 }}><StateLabel state={job.state} /> <span aria-live="polite" data-testid="job-progress-text">{job.progress}% of {job.total_hosts} hosts done</span></div>
-                {/* One bar: the share of hosts done, coloured by how they ended (the counts below say which state is which). */}
-                <div className="rex-bar" role="progressbar" aria-label="Job progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={job.progress} aria-valuetext={`${job.progress}% of ${job.total_hosts} hosts done`} style={{ margin: '8px 0' }}>
-                  {HOST_STATES.map((s) => job.counts[s] > 0 && <span key={s} data-bar-state={s} style={{ width: `${(job.counts[s] / Math.max(1, job.total_hosts)) * 100}%`, background: STATE_COLOURS[s] }} />)}
-                </div>
-                <div className="rex-counts" data-testid="job-counts">
-                  {HOST_STATES.map((s) => <span key={s} data-count-state={s}><StateLabel state={s} /> {job.counts[s]}</span>)}
-                </div>
+                <div className="rex-status-line"><StateLabel state={job.state} /> <span aria-live="polite" data-testid="job-progress-text">{job.progress}% of {job.total_hosts} hosts done</span></div>
+                <HostStateDonut counts={job.counts} total={job.total_hosts} progress={job.progress} selected={filter.states} onToggle={(s) => setFilter(toggleState(filter, s))} />
               </CardBody>
             </Card>
             <Card isCompact>
-              <CardTitle>Details</CardTitle>
+              <CardTitle component="h2">Details</CardTitle>
               <CardBody>
-                <DescriptionList isCompact isHorizontal horizontalTermWidthModifier={{ default: '9ch' }}>
+                <DescriptionList isCompact isHorizontal horizontalTermWidthModifier={{ default: '12ch' }}>
                   <DescriptionListGroup><DescriptionListTerm>Action</DescriptionListTerm><DescriptionListDescription>{job.namespace}.{job.action} <span className="rex-mono">{Object.keys(job.arguments).length ? JSON.stringify(job.arguments) : ''}</span></DescriptionListDescription></DescriptionListGroup>
-                  <DescriptionListGroup><DescriptionListTerm>Target</DescriptionListTerm><DescriptionListDescription>{targetingText(job.targeting)}</DescriptionListDescription></DescriptionListGroup>
+                  <DescriptionListGroup><DescriptionListTerm>Target</DescriptionListTerm><DescriptionListDescription><TargetingText targeting={job.targeting} /></DescriptionListDescription></DescriptionListGroup>
                   <DescriptionListGroup><DescriptionListTerm>Owner</DescriptionListTerm><DescriptionListDescription>{job.owner}</DescriptionListDescription></DescriptionListGroup>
-                  <DescriptionListGroup><DescriptionListTerm>Run</DescriptionListTerm><DescriptionListDescription>{formatTime(job.started_at ?? job.created_at)} → {job.finished_at ? formatTime(job.finished_at) : 'running'}</DescriptionListDescription></DescriptionListGroup>
-                  {job.parent_id && <DescriptionListGroup><DescriptionListTerm>Replay of</DescriptionListTerm><DescriptionListDescription><Link to={`/jobs/${job.parent_id}`}>job {job.parent_id}</Link></DescriptionListDescription></DescriptionListGroup>}
+                  <JobTiming job={job} final={final} />
+                  {job.parent_id && <DescriptionListGroup><DescriptionListTerm>Rerun of</DescriptionListTerm><DescriptionListDescription><Link to={`/jobs/${job.parent_id}`}>job {job.parent_id}</Link></DescriptionListDescription></DescriptionListGroup>}
                 </DescriptionList>
               </CardBody>
             </Card>
@@ -272,25 +221,27 @@ export function JobPage({ id }: { id: number }) {
         )}
         {job?.aggregates && job.aggregates.length > 0 && (
           <>
-            <Title headingLevel="h2" size="lg" style={{ marginTop: 16 }}>Summary</Title>
-            <Aggregates aggregates={job.aggregates} />
+            <Title headingLevel="h2" size="lg" className="rex-section-title">Summary</Title>
+            <JobAggregates aggregates={job.aggregates} />
           </>
         )}
-        <Title headingLevel="h2" size="lg" style={{ marginTop: 16 }}>Hosts</Title>
+        <Title headingLevel="h2" size="lg" className="rex-section-title">Hosts</Title>
         <ListToolbar
           id="job-hosts-toolbar"
           search={
-            <div style={{ display: 'flex', gap: 8, flexWrap: 'wrap', alignItems: 'center' }}>
-              <SearchBar value={search} onSearch={(s) => { setSearch(s); setPage((p) => ({ ...p, page: 1 })); }} placeholder={'e.g. state = failed and output ~ "No space"'} ariaLabel="Search job hosts" />
-              <ToggleGroup aria-label="Filter by state" isCompact>
-                {HOST_STATES.map((s) => <ToggleGroupItem key={s} text={`${s.replace('_', ' ')} ${job ? job.counts[s] : ''}`} buttonId={`state-${s}`} isSelected={states.includes(s)} onChange={() => toggleState(s)} />)}
-              </ToggleGroup>
+            <div className="rex-filters">
+              <SearchBar value={filter.search} onSearch={(s) => setFilter({ ...filter, search: s, page: 1 })} placeholder={'e.g. name ~ web and output ~ "No space"'} ariaLabel="Search job hosts" />
+              {filter.states.length > 0 && (
+                <LabelGroup categoryName="State" isClosable closeBtnAriaLabel="Clear the state filter" onClick={() => setFilter({ ...filter, states: [], page: 1 })} data-testid="job-state-filter">
+                  {filter.states.map((s) => <Label key={s} variant="outline" onClose={() => setFilter(toggleState(filter, s))} closeBtnAriaLabel={`Remove ${s.replace('_', ' ')} from the filter`}>{s.replace('_', ' ')}</Label>)}
+                </LabelGroup>
+              )}
             </div>
           }
           total={hosts?.subtotal ?? 0}
-          page={page.page}
-          perPage={page.perPage}
-          onPage={(p, pp) => setPage({ page: p, perPage: pp })}
+          page={filter.page}
+          perPage={filter.perPage}
+          onPage={(p, pp) => setFilter({ ...filter, page: p, perPage: pp })}
         />
         <ErrorAlert error={hostsError} title="Cannot list the job's hosts" />
         <Table aria-label="Job hosts" variant="compact" data-testid="job-hosts">
@@ -299,11 +250,12 @@ export function JobPage({ id }: { id: number }) {
               <Th screenReaderText="Details" />
               <Th>Host</Th>
               <Th>State</Th>
+              <Th>Reason</Th>
               <Th>Output</Th>
               <Th>Finished</Th>
             </Tr>
           </Thead>
-          {(hosts?.results ?? []).map((h, i) => {
+          {rows.map((h, i) => {
             const isOpen = expanded.has(h.host_id);
             return (
               <Tbody key={h.host_id} isExpanded={isOpen}>
@@ -311,22 +263,30 @@ export function JobPage({ id }: { id: number }) {
                   <Td expand={{ rowIndex: i, isExpanded: isOpen, onToggle: () => setExpanded((s) => { const n = new Set(s); if (n.has(h.host_id)) n.delete(h.host_id); else n.add(h.host_id); return n; }) }} />
                   <Td dataLabel="Host"><Link to={`/hosts/${h.host_id}`}>{h.host_name}</Link></Td>
                   <Td dataLabel="State"><StateLabel state={h.state} /></Td>
+                  <Td dataLabel="Reason" className="rex-reason">{hostReason(h)}</Td>
                   <Td dataLabel="Output" className="rex-mono">{outputPreview(h)}</Td>
                   <Td dataLabel="Finished" className="rex-nowrap">{formatTime(h.finished_at)}</Td>
                 </Tr>
                 <Tr isExpanded={isOpen}>
-                  <Td colSpan={5}><ExpandableRowContent><HostOutput host={h} /></ExpandableRowContent></Td>
+                  <Td colSpan={6}><ExpandableRowContent><HostOutput host={h} /></ExpandableRowContent></Td>
                 </Tr>
               </Tbody>
             );
           })}
+          {hosts && rows.length === 0 && (
+            <Tbody>
+              <EmptyTableRow colSpan={6} filtered={filtered} title={filtered ? 'No hosts match this filter' : 'No hosts'}>
+                {filtered ? <Button variant="link" isInline onClick={() => setFilter({ ...filter, states: [], search: '', page: 1 })}>Clear all filters</Button> : 'This job has no hosts.'}
+              </EmptyTableRow>
+            </Tbody>
+          )}
         </Table>
       </PageSection>
       {replaying && job && <ReplayModal job={job} onClose={() => setReplaying(false)} />}
       {scheduling && job && (
         <RunActionModal
           targeting={job.targeting.pql !== null ? { pql: job.targeting.pql } : job.targeting.search !== null ? { search: job.targeting.search } : job.targeting.host_ids ? { host_ids: job.targeting.host_ids } : { hostgroup_id: job.targeting.hostgroup_id ?? undefined }}
-          targetLabel={targetingText(job.targeting)}
+          targetLabel={targetingText(job.targeting, hostgroupTitle)}
           preset={{ namespace: job.namespace, action: job.action, arguments: job.arguments, description: job.description, schedule: true }}
           onClose={() => setScheduling(false)}
         />

@@ -9,7 +9,10 @@ import { hostgroupChoices, replayJob } from './api';
 
 type Kind = 'all' | 'failed' | 'hostgroup' | 'search';
 
-/** Replay: the same stored action on all hosts again, the failed ones only, another hostgroup or another search. */
+/**
+ * Rerun (Foreman REX's word; the API calls it replay): the same stored action on all hosts again,
+ * the failed ones only, another hostgroup or another search.
+ */
 export function ReplayModal({ job, onClose }: { job: JobStatus; onClose(): void }) {
   const [kind, setKind] = useState<Kind>('failed');
   const [hostgroupId, setHostgroupId] = useState('');
@@ -30,7 +33,7 @@ export function ReplayModal({ job, onClose }: { job: JobStatus; onClose(): void 
     setError(undefined);
     try {
       const replay = await replayJob(job.id, body);
-      notify('success', `Replay started as job ${replay.id}`);
+      notify('success', `Rerun started as job ${replay.id}`);
       onClose();
       navigate(`/jobs/${replay.id}`);
     } catch (err) {
@@ -42,7 +45,7 @@ export function ReplayModal({ job, onClose }: { job: JobStatus; onClose(): void 
   const invalid = (kind === 'hostgroup' && !hostgroupId) || (kind === 'search' && search.trim() === '');
   return (
     <Modal isOpen onClose={onClose} variant="small" aria-labelledby="replay-title">
-      <ModalHeader title={`Replay ${job.namespace}.${job.action}`} labelId="replay-title" />
+      <ModalHeader title={`Rerun ${job.namespace}.${job.action}`} labelId="replay-title" />
       <ModalBody>
         <Form id="replay-form" onSubmit={(e) => { e.preventDefault(); void submit(); }}>
           <FormGroup role="radiogroup" fieldId="replay-kind" label="Run it on">
@@ -64,12 +67,12 @@ export function ReplayModal({ job, onClose }: { job: JobStatus; onClose(): void 
               <TextInput id="replay-search-text" value={search} onChange={(_e, v) => setSearch(v)} />
             </FormGroup>
           )}
-          {error !== undefined && <Alert variant="danger" isInline title="The replay was not started" role="alert">{errorMessage(error)}</Alert>}
+          {error !== undefined && <Alert variant="danger" isInline title="The rerun was not started" role="alert">{errorMessage(error)}</Alert>}
           {groups.error !== undefined && <Alert variant="danger" isInline title="Cannot list host groups">{errorMessage(groups.error)}</Alert>}
         </Form>
       </ModalBody>
       <ModalFooter>
-        <Button type="submit" form="replay-form" isDisabled={invalid || busy} isLoading={busy}>Replay</Button>
+        <Button type="submit" form="replay-form" isDisabled={invalid || busy} isLoading={busy}>Rerun</Button>
         <Button variant="link" onClick={onClose}>Cancel</Button>
       </ModalFooter>
     </Modal>

@@ -23,7 +23,7 @@ export function JobHistory({ scope, label, fixedSearch, refreshKey }: { scope: s
         onPage={(p, pp) => setPage({ page: p, perPage: pp })}
       />
       <ErrorAlert error={jobs.error} title="Cannot list jobs" />
-      <JobsTable jobs={jobs.data?.results ?? []} label={label} />
+      <JobsTable jobs={jobs.data?.results ?? []} label={label} empty={jobs.loading ? 'Loading jobs…' : search ? 'No jobs match this search' : 'No jobs yet'} />
     </>
   );
 }

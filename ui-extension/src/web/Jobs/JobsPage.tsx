@@ -50,7 +50,7 @@ export function JobsPage() {
           onPage={(p, pp) => go({ page: p, perPage: pp })}
         />
         <ErrorAlert error={jobs.error} title="Cannot list jobs" />
-        <JobsTable jobs={jobs.data?.results ?? []} label="Jobs" empty={jobs.loading ? 'Loading…' : 'No jobs match.'} />
+        <JobsTable jobs={jobs.data?.results ?? []} label="Jobs" empty={jobs.loading ? 'Loading jobs…' : search || from || to ? 'No jobs match this search' : 'No jobs yet'} />
       </PageSection>
     </>
   );

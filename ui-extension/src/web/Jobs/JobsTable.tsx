@@ -1,9 +1,11 @@
 import { Progress, ProgressMeasureLocation, ProgressSize } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import type { Job } from '@common/jobs';
-import { formatTime, targetingText } from '../shared/format';
+import { EmptyTableRow } from '../shared/EmptyStates';
+import { formatTime } from '../shared/format';
 import { Link } from '../shared/router';
 import { StateLabel } from '../shared/StateLabel';
+import { TargetingText } from '../shared/Targeting';
 
 /** Jobs as Foreman's job invocation list shows them. */
 export function JobsTable({ jobs, label, empty = 'No jobs.' }: { jobs: Job[]; label: string; empty?: string }) {
@@ -31,12 +33,12 @@ export function JobsTable({ jobs, label, empty = 'No jobs.' }: { jobs: Job[]; la
               <Progress value={j.progress} size={ProgressSize.sm} measureLocation={ProgressMeasureLocation.outside} aria-label={`Job ${j.id} progress`} variant={j.state === 'failed' ? 'danger' : j.state === 'succeeded' ? 'success' : undefined} />
             </Td>
             <Td dataLabel="Hosts">{j.counts.succeeded}/{j.total_hosts}</Td>
-            <Td dataLabel="Target">{targetingText(j.targeting)}</Td>
+            <Td dataLabel="Target"><TargetingText targeting={j.targeting} /></Td>
             <Td dataLabel="Owner">{j.owner}</Td>
             <Td dataLabel="Started" className="rex-nowrap">{formatTime(j.started_at ?? j.created_at)}</Td>
           </Tr>
         ))}
-        {jobs.length === 0 && <Tr><Td colSpan={8}>{empty}</Td></Tr>}
+        {jobs.length === 0 && <EmptyTableRow colSpan={8} title={empty} />}
       </Tbody>
     </Table>
   );

@@ -9,6 +9,7 @@ import { JobHistory } from '../Jobs/JobHistory';
 import { RunActionModal } from '../RunAction/RunActionModal';
 import { TASKS_NAMESPACE } from '../RunAction/task-metadata';
 import { TaskMetadataView } from '../RunAction/TaskMetadataView';
+import { LoadFailure } from '../shared/EmptyStates';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { formatTime, relativeTime } from '../shared/format';
 import { useLoad } from '../shared/hooks';
@@ -90,7 +91,7 @@ export function ProxyCommandCenterPage({ id }: { id: string }) {
         actions={<Button onClick={() => setRunning(true)} isDisabled={!p}>Run action on this proxy's hosts</Button>}
       />
       <PageSection>
-        <ErrorAlert error={proxy.error} title="Cannot load the smart proxy" />
+        {proxy.error !== undefined && <LoadFailure error={proxy.error} what={`Smart proxy ${id}`} back={{ to: '/smart_proxies', label: 'All smart proxies' }} title="Cannot load the smart proxy" />}
         {p && (
           <Tabs activeKey={tab} onSelect={(_e, k) => { setTab(k); setRefreshKey((n) => n + 1); }} aria-label="Command center" mountOnEnter unmountOnExit>
             <Tab eventKey="overview" title={<TabTitleText>Overview</TabTitleText>}>

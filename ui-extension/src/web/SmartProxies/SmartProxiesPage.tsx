@@ -3,6 +3,7 @@ import { EllipsisVIcon } from '@patternfly/react-icons';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
 import type { SmartProxyDto } from '@common/inventory';
+import { EmptyTableRow } from '../shared/EmptyStates';
 import { ErrorAlert } from '../shared/ErrorAlert';
 import { relativeTime } from '../shared/format';
 import { errorMessage } from '../shared/http';
@@ -10,7 +11,7 @@ import { useLoad } from '../shared/hooks';
 import { ListToolbar } from '../shared/ListToolbar';
 import { useNotify } from '../shared/Notifications';
 import { PageHeader } from '../shared/PageHeader';
-import { useRouter } from '../shared/router';
+import { Link, useRouter } from '../shared/router';
 import { SearchBar } from '../shared/SearchBar';
 import { StateLabel } from '../shared/StateLabel';
 import { useSession } from '../shared/session';
@@ -44,7 +45,7 @@ function ProxyActions({ proxy, onRefreshed }: { proxy: SmartProxyDto; onRefreshe
   );
 }
 
-/** Smart proxies, each with Foreman's per-row dropdown; "Remote Execution" opens the command center. */
+/** Smart proxies, each with Foreman's per-row dropdown; the name and "Remote Execution" open the proxy's command center. */
 export function SmartProxiesPage() {
   const [search, setSearch] = useState('');
   const [page, setPage] = useState({ page: 1, perPage: 20 });
@@ -60,7 +61,7 @@ export function SmartProxiesPage() {
           <Tbody>
             {(proxies.data?.results ?? []).map((p) => (
               <Tr key={p.id}>
-                <Td dataLabel="Name">{p.name}</Td>
+                <Td dataLabel="Name">{p.capabilities.includes('remote_execution') ? <Link to={`/smart_proxies/${p.id}/remote_execution`}>{p.name}</Link> : p.name}</Td>
                 <Td dataLabel="URL" className="rex-mono">{p.url}</Td>
                 <Td dataLabel="Features">{p.features.map((f) => <Label key={f} isCompact style={{ marginRight: 4 }}>{f}</Label>)}</Td>
                 <Td dataLabel="Transport">{p.transport ?? '—'}</Td>
@@ -69,6 +70,7 @@ export function SmartProxiesPage() {
                 <Td isActionCell><ProxyActions proxy={p} onRefreshed={proxies.reload} /></Td>
               </Tr>
             ))}
+            {proxies.data && proxies.data.results.length === 0 && <EmptyTableRow colSpan={7} filtered={search !== ''} title={search ? 'No smart proxies match this search' : 'No smart proxies'}>{search ? undefined : 'A proxy registers itself when it starts (rex smart-proxy create adds one by hand).'}</EmptyTableRow>}
           </Tbody>
         </Table>
       </PageSection>

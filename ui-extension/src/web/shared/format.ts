@@ -25,12 +25,12 @@ export function formatValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** A stored targeting in a few words (jobs, schedules). */
-export function targetingText(t: Pick<StoredTargeting, 'search' | 'host_ids' | 'hostgroup_id' | 'pql'>): string {
+/** A stored targeting in a few words (jobs, schedules); a hostgroup by its title when known (shared/Targeting.tsx looks it up). */
+export function targetingText(t: Pick<StoredTargeting, 'search' | 'host_ids' | 'hostgroup_id' | 'pql'>, hostgroupTitle?: string | null): string {
   if (t.pql !== null) return `PuppetDB: ${t.pql}`;
   if (t.search !== null) return t.search === '' ? 'all hosts' : `search: ${t.search}`;
   if (t.host_ids) return `${t.host_ids.length} selected host${t.host_ids.length === 1 ? '' : 's'}`;
-  if (t.hostgroup_id !== null) return `hostgroup #${t.hostgroup_id}`;
+  if (t.hostgroup_id !== null) return hostgroupTitle ? `hostgroup ${hostgroupTitle}` : `hostgroup #${t.hostgroup_id}`;
   return '—';
 }
 
@@ -38,4 +38,16 @@ export function targetingText(t: Pick<StoredTargeting, 'search' | 'host_ids' | '
 export function toLocalInput(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** A duration as operators read it: `45s`, `2m 05s`, `1h 02m 03s` (whole seconds, never negative). */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (h > 0) return `${h}h ${pad(m)}m ${pad(s)}s`;
+  if (m > 0) return `${m}m ${pad(s)}s`;
+  return `${s}s`;
 }

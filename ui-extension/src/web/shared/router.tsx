@@ -1,3 +1,4 @@
+import { Button } from '@patternfly/react-core';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type MouseEvent, type ReactNode } from 'react';
 
 /**
@@ -39,18 +40,7 @@ export function useRouter(): RouterState {
   return value;
 }
 
-/** Matches `/hosts/:id` against a path; the params, or null. */
-export function matchPath(pattern: string, path: string): Record<string, string> | null {
-  const p = pattern.split('/').filter(Boolean);
-  const s = path.split('/').filter(Boolean);
-  if (p.length !== s.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < p.length; i++) {
-    if (p[i].startsWith(':')) params[p[i].slice(1)] = decodeURIComponent(s[i]);
-    else if (p[i] !== s[i]) return null;
-  }
-  return params;
-}
+export { matchPath } from '@common/client-routes';
 
 /** An anchor that navigates inside the single page (a real href, so middle-click and keyboard work). */
 export function Link({ to, children, className, ...rest }: { to: string; children: ReactNode; className?: string; 'aria-label'?: string }) {
@@ -64,5 +54,20 @@ export function Link({ to, children, className, ...rest }: { to: string; childre
     <a href={to} onClick={onClick} className={className} {...rest}>
       {children}
     </a>
+  );
+}
+
+/** A PatternFly button that is a link inside the single page (empty states, toolbars). */
+export function LinkButton({ to, children, variant = 'link', ...rest }: { to: string; children: ReactNode; variant?: 'primary' | 'secondary' | 'link'; 'aria-label'?: string }) {
+  const { navigate } = useRouter();
+  const onClick = (e: MouseEvent) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    navigate(to);
+  };
+  return (
+    <Button component="a" href={to} variant={variant} onClick={onClick} {...rest}>
+      {children}
+    </Button>
   );
 }

@@ -3,6 +3,12 @@ import type { SessionUser } from '@common/session';
 
 export interface SessionState {
   user: SessionUser;
+  /**
+   * Whether the user holds the permission (with any conditions), from `GET /current_user`: pages
+   * hide what it cannot do. The API still decides each request; until the answer came (or if it
+   * failed) nothing is held, and an administrator holds everything.
+   */
+  can(permission: string): boolean;
   logout(): void;
 }
 

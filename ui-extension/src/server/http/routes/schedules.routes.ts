@@ -29,9 +29,13 @@ const occurrencesQuery = listQuerySchema.omit({ search: true }).extend({
   per_page: listQuerySchema.shape.per_page.removeDefault().default(1000),
 });
 
+// Definitions are read in full and narrowed by the access check before paging: no search.
+const definitionsQuery = listQuerySchema.omit({ search: true });
+
 export const scheduleRouteSpecs = defineRoutes({
   scheduleAction: { method: 'post', path: '/remote_execution/actions/:id/schedule', tag: 'schedules', summary: 'Schedule a stored remote action (from history) on a targeting', permission: 'manage_schedules', params: { id }, body: scheduleActionSchema, status: 201 },
   list: { method: 'get', path: '/remote_execution/schedules', tag: 'schedules', summary: 'Upcoming occurrences of the schedules between from and to', permission: 'view_jobs', query: occurrencesQuery },
+  definitions: { method: 'get', path: '/remote_execution/schedule_definitions', tag: 'schedules', summary: 'The schedules themselves (Foreman\'s recurring logics), enabled or not, soonest next run first: state, next occurrences, last run', permission: 'view_jobs', query: definitionsQuery },
   show: { method: 'get', path: '/remote_execution/schedules/:id', tag: 'schedules', summary: 'Show a schedule', permission: 'view_jobs', params: { id } },
   update: { method: 'put', path: '/remote_execution/schedules/:id', tag: 'schedules', summary: 'Change a schedule\'s timing, targeting or options (every host of its targeting in scope; another user\'s needs manage_others_schedules)', permission: 'manage_schedules', params: { id }, body: updateSchema, bodyOptional: true },
   enable: { method: 'post', path: '/remote_execution/schedules/:id/enable', tag: 'schedules', summary: 'Enable a schedule', permission: 'manage_schedules', params: { id } },
@@ -56,6 +60,12 @@ export function createScheduleRoutes(schedules: ScheduleService): Router {
     const { results } = await schedules.occurrences(currentUser(req), { from: query.from, to: query.to });
     const page = results.slice((query.page - 1) * query.per_page, query.page * query.per_page);
     res.json(listEnvelope(query, { total: results.length, subtotal: results.length, results: page }, { by: 'at', order: 'asc' }));
+  });
+
+  mount(router, specs.definitions, async (req, res) => {
+    const query = { ...parseInput(specs.definitions.query, req.query, 'query'), search: '' };
+    const page = await schedules.definitions(currentUser(req), { page: query.page, perPage: query.per_page });
+    res.json(listEnvelope(query, page, { by: 'next_run_at', order: 'asc' }));
   });
 
   mount(router, specs.show, async (req, res) => {

@@ -1,0 +1,32 @@
+import { hostFilterQuery, readHostFilter, toggleState } from '../../../../ui-extension/src/web/Job/job-url';
+
+describe(readHostFilter.name, () => {
+  it('reads the states, search and page of a link to a job\'s failed hosts', () => {
+    expect(readHostFilter(new URLSearchParams('state=failed,no_response&search=name%20~%20web&page=3&per_page=50'))).toEqual({ states: ['failed', 'no_response'], search: 'name ~ web', page: 3, perPage: 50 });
+  });
+
+  it('leaves out unknown states and bad numbers instead of failing', () => {
+    expect(readHostFilter(new URLSearchParams('state=failed,exploded&page=-2&per_page=5000'))).toEqual({ states: ['failed'], search: '', page: 1, perPage: 20 });
+  });
+});
+
+describe(hostFilterQuery.name, () => {
+  it('writes one URL per filter whatever order the states were picked in, with readable commas', () => {
+    const filter = { states: ['no_response', 'failed'] as const, search: '', page: 1, perPage: 20 };
+    expect(hostFilterQuery({ ...filter, states: [...filter.states] })).toBe('?state=failed,no_response');
+  });
+
+  it('writes nothing for the default filter and round-trips any other', () => {
+    expect(hostFilterQuery({ states: [], search: '', page: 1, perPage: 20 })).toBe('');
+    const filter = { states: ['succeeded' as const], search: 'output ~ "No space"', page: 2, perPage: 100 };
+    expect(readHostFilter(new URLSearchParams(hostFilterQuery(filter).slice(1)))).toEqual(filter);
+  });
+});
+
+describe(toggleState.name, () => {
+  it('adds a state, takes it off again, and goes back to the first page', () => {
+    const on = toggleState({ states: ['failed'], search: '', page: 4, perPage: 20 }, 'skipped');
+    expect(on).toEqual({ states: ['failed', 'skipped'], search: '', page: 1, perPage: 20 });
+    expect(toggleState(on, 'failed').states).toEqual(['skipped']);
+  });
+});
