@@ -220,7 +220,10 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
       }
       log.debug({ requestId, agent: request.agent, action: request.action, targets: expected.size }, 'directed request published');
       if (pending.size > 0 && !call.signal.aborted) {
-        timer = setTimeout(finish, call.timeoutMs);
+        // After the timer, one more turn of the event loop before giving up: a process that was
+        // stalled (SIGSTOP, a long pause) runs expired timers before it reads its sockets, and replies
+        // that reached it in time must not be counted missing.
+        timer = setTimeout(() => setImmediate(finish), call.timeoutMs);
         await done;
       }
     } finally {

@@ -52,8 +52,10 @@ export function toProtoEvent(event: ExecutionEvent): ExecuteEvent {
     case 'started':
       return {
         sequence: event.sequence,
-        started: { execution_id: event.executionId, request_id: event.requestId, expected_identities: event.expectedIdentities as string[] },
+        started: { execution_id: event.executionId, request_id: event.requestId, expected_identities: event.expectedIdentities as string[], reports_sent: event.reportsSent },
       };
+    case 'sent':
+      return { sequence: event.sequence, sent: { batch: event.batch, identities: event.identities as string[], sent_at_ms: event.sentAtMs } };
     case 'result':
       return {
         sequence: event.sequence,
@@ -66,6 +68,8 @@ export function toProtoEvent(event: ExecutionEvent): ExecuteEvent {
           sent_at_ms: event.sentAtMs,
           received_at_ms: event.receivedAtMs,
           unexpected: event.unexpected,
+          cause: `HOST_CAUSE_${event.cause}`,
+          reason: event.reason,
         },
       };
     case 'summary':
@@ -121,6 +125,7 @@ function toExecuteInput(request: ExecuteRequest__Output, args: unknown) {
     caller: request.caller,
     collective: request.collective,
     discoveryTimeoutMs: request.discovery_timeout_ms,
+    deadlineMs: Number(request.deadline_unix_ms),
   };
 }
 
