@@ -5,6 +5,7 @@ import { CreateAuthorization1764200000000 } from './1764200000000-CreateAuthoriz
 import { CreateSchedules1764300000000 } from './1764300000000-CreateSchedules';
 import { CreateUserSessions1764400000000 } from './1764400000000-CreateUserSessions';
 import { AddJobTargetingPql1764500000000 } from './1764500000000-AddJobTargetingPql';
+import { AddLateResultsAndWholeReasons1765500000000 } from './1765500000000-AddLateResultsAndWholeReasons';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   CreateSchedules1764300000000,
   CreateUserSessions1764400000000,
   AddJobTargetingPql1764500000000,
+  AddLateResultsAndWholeReasons1765500000000,
 ];

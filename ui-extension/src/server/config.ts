@@ -65,6 +65,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'metrics.bearer_token', env: 'UI_EXTENSION_METRICS_BEARER_TOKEN', schema: z.union([z.literal(''), z.string().min(16, 'must be at least 16 characters')]).default(''), description: 'When set, GET /metrics requires "Authorization: Bearer <token>" (Prometheus `authorization.credentials`); empty leaves it open, like most exporters.', secret: true },
   { path: 'jobs.long_poll_max_s', env: 'UI_EXTENSION_JOBS_LONG_POLL_MAX_S', schema: positiveInt.default(60), description: 'Longest wait a long-poll request may ask for.' },
   { path: 'jobs.max_hosts_per_job', env: 'UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB', schema: positiveInt.default(50000), description: 'Most hosts one job may target; a larger targeting is refused with 422 naming this limit.' },
+  { path: 'jobs.deadline_grace_s', env: 'UI_EXTENSION_JOBS_DEADLINE_GRACE_S', schema: positiveInt.default(30), description: "Seconds past a job's deadline (its whole rollout: every batch and chunk at its timeout) before a proxy that is still not done is cancelled and its hosts recorded by what happened." },
+  { path: 'jobs.late_results_window_s', env: 'UI_EXTENSION_JOBS_LATE_RESULTS_WINDOW_S', schema: z.coerce.number().int().min(0).default(900), description: 'Seconds after a job ended during which the results of a proxy it gave up on are still fetched and stored as late results; 0 turns this off.' },
 ];
 
 export interface Config {
@@ -76,7 +78,7 @@ export interface Config {
   instance_id?: string;
   proxies: { deadline_ms: number; sync_interval_s: number; plaintext: boolean; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
   auth: { max_failed_logins_per_user: number; max_failed_logins_per_address: number; failed_login_window_s: number };
-  jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number; max_hosts_per_job: number };
+  jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number; max_hosts_per_job: number; deadline_grace_s: number; late_results_window_s: number };
   puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number };
   scheduler: { enabled: boolean; poll_interval_ms: number; batch_size: number; workers: number; recurring_start_window_s: number };
   metrics: { enabled: boolean; bearer_token: string };

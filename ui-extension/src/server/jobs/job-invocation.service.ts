@@ -74,6 +74,10 @@ export interface JobServiceDeps {
     long_poll_max_s: number;
     /** Most hosts one job may target (jobs.max_hosts_per_job). */
     max_hosts_per_job: number;
+    /** Seconds past a job's deadline before a proxy still not done is given up (jobs.deadline_grace_s; 30 when absent). */
+    deadline_grace_s?: number;
+    /** Seconds results of a given-up proxy are still fetched as late results (jobs.late_results_window_s; 900 when absent). */
+    late_results_window_s?: number;
   };
   /** This instance in job leases; a restarted instance with the same id resumes its jobs at once. */
   instanceId?: string;
@@ -160,7 +164,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     resultBatchSize: deps.config.result_batch_size,
     flushMs: deps.flushMs ?? 50,
     leaseMs,
-    graceMs: deps.graceMs ?? 30_000,
+    graceMs: deps.graceMs ?? (deps.config.deadline_grace_s ?? 30) * 1000,
+    lateResultsWindowMs: (deps.config.late_results_window_s ?? 900) * 1000,
     metrics: deps.metrics,
   });
   let retentionTimer: NodeJS.Timeout | undefined;
@@ -261,6 +266,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       version: job.version,
       progress: progressOf(counts),
       counts,
+      late_results: job.countLate,
       total_hosts: job.totalHosts,
       remote_action_id: job.remoteActionId,
       parent_id: job.parentId,
@@ -297,6 +303,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       output: shapeOutput(ddl, row.statuscode, data),
       started_at: iso(row.startedAt),
       finished_at: iso(row.finishedAt),
+      late: row.lateAt !== null,
+      late_at: iso(row.lateAt),
     };
   }
 
