@@ -75,6 +75,11 @@ export interface ChoriaFleet {
   stats: ChoriaFleetStats;
   /** Milliseconds it took to set up the subscriptions. */
   subscribeMs: number;
+  /**
+   * What each node saw of directed requests: how many it received and how many it answered. The
+   * fault tests compare it with what the job recorded, host by host.
+   */
+  seen(): { received: Record<string, number>; replied: Record<string, number> };
   stop(): Promise<void>;
 }
 
@@ -176,8 +181,13 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     else stats.silent++;
   }
 
-  function dispatch(node: VirtualNode, decoded: DecodedRequest, body: string): void {
+  const received = new Map<string, number>();
+  const replied = new Map<string, number>();
+  const tally = (map: Map<string, number>, identity: string) => map.set(identity, (map.get(identity) ?? 0) + 1);
+
+  function dispatch(node: VirtualNode, decoded: DecodedRequest, body: string, directed = false): void {
     const { envelope } = decoded.request;
+    if (directed) tally(received, node.identity);
     const replyTo = decoded.transport.headers['reply-to'] as string;
     const federation = decoded.transport.headers.federation;
     const outcome = node.handle(
@@ -193,6 +203,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
       },
       (message) => {
         if (nc.isClosed() || nc.isDraining()) return;
+        if (directed) tally(replied, node.identity);
         nc.publish(
           replyTo,
           encodeReply({ requestid: envelope.requestid, senderid: node.identity, agent: envelope.agent, time: Math.floor(Date.now() / 1000), message, federation }),
@@ -209,7 +220,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
       stats.filtered++;
       return;
     }
-    dispatch(node, decoded, decodeRequestBody(decoded.request.message));
+    dispatch(node, decoded, decodeRequestBody(decoded.request.message), true);
   }
 
   function onBroadcast(data: Uint8Array): void {
@@ -260,6 +271,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     nodes,
     stats,
     subscribeMs,
+    seen: () => ({ received: Object.fromEntries(received), replied: Object.fromEntries(replied) }),
     async stop() {
       if (!nc.isClosed()) await nc.drain();
       for (const node of nodes.values()) node.close();

@@ -328,6 +328,8 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
       finished = true;
       resolveDone();
     };
+    // Like the timer below: a cancel read in the same turn as replies must not count them missing.
+    const finishSoon = (): void => void setImmediate(finish);
 
     pending.set(requestid, { accept: (decoded) => {
       if (finished || !waiting.has(decoded.senderid)) return;
@@ -356,7 +358,7 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
     const unsent: string[] = [];
     try {
       if (call.signal.aborted) return { requestId: requestid, silent: [...waiting], publishedAtMs };
-      call.signal.addEventListener('abort', finish, { once: true });
+      call.signal.addEventListener('abort', finishSoon, { once: true });
       let sent = 0;
       for (const identity of expected) {
         if (call.signal.aborted) break;
@@ -378,12 +380,12 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
         // After the timer, one more turn of the event loop before giving up: a process that was
         // stalled (SIGSTOP, a long pause) runs expired timers before it reads its sockets, and replies
         // that reached it in time must not be counted missing.
-        timer = setTimeout(() => setImmediate(finish), call.timeoutMs);
+        timer = setTimeout(finishSoon, call.timeoutMs);
         await done;
       }
     } finally {
       if (timer) clearTimeout(timer);
-      call.signal.removeEventListener('abort', finish);
+      call.signal.removeEventListener('abort', finishSoon);
       finished = true;
       pending.delete(requestid);
     }
