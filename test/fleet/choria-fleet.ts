@@ -76,10 +76,11 @@ export interface ChoriaFleet {
   /** Milliseconds it took to set up the subscriptions. */
   subscribeMs: number;
   /**
-   * What each node saw of directed requests: how many it received and how many it answered. The
-   * fault tests compare it with what the job recorded, host by host.
+   * What each node saw of directed requests, by `agent#action`: how many it received and how many it
+   * answered. The fault tests compare it with what a job recorded, host by host (a proxy's own
+   * inventory calls, rpcutil#inventory, stay apart).
    */
-  seen(): { received: Record<string, number>; replied: Record<string, number> };
+  seen(): Record<string, { received: Record<string, number>; replied: Record<string, number> }>;
   stop(): Promise<void>;
 }
 
@@ -181,13 +182,25 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     else stats.silent++;
   }
 
-  const received = new Map<string, number>();
-  const replied = new Map<string, number>();
-  const tally = (map: Map<string, number>, identity: string) => map.set(identity, (map.get(identity) ?? 0) + 1);
+  /** `agent#action` -> identity -> count, for directed requests. */
+  const received = new Map<string, Map<string, number>>();
+  const replied = new Map<string, Map<string, number>>();
+  const tally = (maps: Map<string, Map<string, number>>, agentAction: string, identity: string) => {
+    const map = maps.get(agentAction) ?? maps.set(agentAction, new Map()).get(agentAction)!;
+    map.set(identity, (map.get(identity) ?? 0) + 1);
+  };
+  const actionOf = (body: string): string => {
+    try {
+      return String((JSON.parse(body) as { action?: unknown }).action);
+    } catch {
+      return '?';
+    }
+  };
 
   function dispatch(node: VirtualNode, decoded: DecodedRequest, body: string, directed = false): void {
     const { envelope } = decoded.request;
-    if (directed) tally(received, node.identity);
+    const agentAction = directed ? `${envelope.agent}#${actionOf(body)}` : '';
+    if (directed) tally(received, agentAction, node.identity);
     const replyTo = decoded.transport.headers['reply-to'] as string;
     const federation = decoded.transport.headers.federation;
     const outcome = node.handle(
@@ -203,7 +216,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
       },
       (message) => {
         if (nc.isClosed() || nc.isDraining()) return;
-        if (directed) tally(replied, node.identity);
+        if (directed) tally(replied, agentAction, node.identity);
         nc.publish(
           replyTo,
           encodeReply({ requestid: envelope.requestid, senderid: node.identity, agent: envelope.agent, time: Math.floor(Date.now() / 1000), message, federation }),
@@ -271,7 +284,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     nodes,
     stats,
     subscribeMs,
-    seen: () => ({ received: Object.fromEntries(received), replied: Object.fromEntries(replied) }),
+    seen: () => Object.fromEntries([...received.keys()].map((key) => [key, { received: Object.fromEntries(received.get(key)!), replied: Object.fromEntries(replied.get(key) ?? []) }])),
     async stop() {
       if (!nc.isClosed()) await nc.drain();
       for (const node of nodes.values()) node.close();

@@ -21,7 +21,7 @@ const USAGE = `options:
   --reject-insecure       drop requests whose signature is "insecure"
   --stats-every SECONDS   print stats periodically (default 0)
 
-SIGUSR2 prints one "fleet report" line: per identity, directed requests received and answered.`;
+SIGUSR2 prints one "fleet report" line: per agent#action and identity, directed requests received and answered.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
-  process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify({ msg: 'fleet report', at: Date.now(), ...fleet.seen() })}\n`));
+  process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify({ msg: 'fleet report', at: Date.now(), byAction: fleet.seen() })}\n`));
 }
 
 main().catch((err: unknown) => {
