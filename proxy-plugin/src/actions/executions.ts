@@ -491,15 +491,15 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
       while (remaining.length > 0) {
         if (signal.aborted) return false;
         if (deps.broker.awaitReady) {
-          // MCollective: wait for the broker to come back (and the nodes to resubscribe) within the
-          // deadline, or within one reply timeout for a caller that sets none.
-          const until = Number.isFinite(deadlineMs) ? deadlineMs : now() + timeoutSeconds * 1000;
+          // MCollective: wait for the broker to come back (and the nodes to resubscribe) as long as the
+          // batch still gets its whole reply timeout before the deadline; without a deadline, one timeout.
+          const until = Number.isFinite(deadlineMs) ? Math.max(now(), deadlineMs - timeoutSeconds * 1000) : now() + timeoutSeconds * 1000;
           const ready = await deps.broker.awaitReady(remaining, collective, until, signal);
           if (signal.aborted) return false;
           if (!ready) {
             state = 'BROKER_FAILED';
             message = `broker unreachable: ${deps.broker.displayUrl}`;
-            notSent = { state: 'FAILED', reason: `not sent: the broker ${deps.broker.displayUrl} was unreachable until ${Number.isFinite(deadlineMs) ? "the job's deadline" : 'the reply timeout'} passed` };
+            notSent = { state: 'FAILED', reason: `not sent: the broker ${deps.broker.displayUrl} was unreachable ${Number.isFinite(deadlineMs) ? "until less than one reply timeout was left before the job's deadline" : 'for a whole reply timeout'}` };
             log.error({ executionId: execution.id, batch: batchNumber, notSent: targets.length - sent.size }, 'broker unreachable; the rest of the execution is not sent');
             return false;
           }

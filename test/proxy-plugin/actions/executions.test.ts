@@ -221,9 +221,10 @@ describe(createExecutionRegistry.name, () => {
       waits.push({ identities, untilMs });
       return true;
     };
-    const execution = registry.execute(anExecuteInput({ identities: ['a', 'b', 'c'], batchSize: 2, deadlineMs: 40_000 }));
+    const execution = registry.execute(anExecuteInput({ identities: ['a', 'b', 'c'], batchSize: 2, timeoutSeconds: 5, deadlineMs: 40_000 }));
     await execution.done;
-    expect(waits).toEqual([{ identities: ['a', 'b'], untilMs: 40_000 }, { identities: ['c'], untilMs: 40_000 }]);
+    // Each batch must still get its whole 5 s timeout before the deadline.
+    expect(waits).toEqual([{ identities: ['a', 'b'], untilMs: 35_000 }, { identities: ['c'], untilMs: 35_000 }]);
     expect(summaryOf(execution.events)).toMatchObject({ state: 'COMPLETED', succeeded: 3 });
   });
 
@@ -239,7 +240,7 @@ describe(createExecutionRegistry.name, () => {
       ['b', 'SUCCEEDED', 'UNSPECIFIED'],
       ['c', 'FAILED', 'NOT_SENT'],
     ]);
-    expect(results(execution.events)[2].reason).toBe("not sent: the broker nats://fake:4222 was unreachable until the job's deadline passed");
+    expect(results(execution.events)[2].reason).toBe("not sent: the broker nats://fake:4222 was unreachable until less than one reply timeout was left before the job's deadline");
     expect(summaryOf(execution.events)).toMatchObject({ state: 'BROKER_FAILED', failed: 1, succeeded: 2 });
   });
 
