@@ -1,5 +1,5 @@
 import {
-  Button, Card, CardBody, CardTitle, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, Gallery, PageSection, Progress, ProgressMeasureLocation, Title, ToggleGroup, ToggleGroupItem,
+  Button, Card, CardBody, CardTitle, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, Gallery, Label, PageSection, Progress, ProgressMeasureLocation, Title, ToggleGroup, ToggleGroupItem,
 } from '@patternfly/react-core';
 import { ExpandableRowContent, Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useCallback, useEffect, useRef, useState } from 'react';
@@ -70,10 +70,11 @@ function HostOutput({ host }: { host: JobHost }) {
   // The DDL's display rule hid the outputs (puppet#runonce shows them only for failures, as mco
   // does): the full reply is still one click away here, under the agent's own key names.
   const hidden = host.output.length === 0 && host.data ? Object.entries(host.data) : [];
-  if (host.output.length === 0 && hidden.length === 0 && !host.statusmsg && !host.reason) return <span>No output.</span>;
+  if (host.output.length === 0 && hidden.length === 0 && !host.statusmsg && !host.reason && !host.late) return <span>No output.</span>;
   return (
     <DescriptionList isCompact isHorizontal aria-label={`Reply of ${host.host_name}`}>
       {host.reason && <DescriptionListGroup><DescriptionListTerm>Reason</DescriptionListTerm><DescriptionListDescription>{host.reason}</DescriptionListDescription></DescriptionListGroup>}
+      {host.late && <DescriptionListGroup><DescriptionListTerm>Late</DescriptionListTerm><DescriptionListDescription>This reply arrived after the job had ended; recorded {formatTime(host.late_at)}.</DescriptionListDescription></DescriptionListGroup>}
       {host.statusmsg && <DescriptionListGroup><DescriptionListTerm>Status</DescriptionListTerm><DescriptionListDescription>{host.statuscode ?? ''} {host.statusmsg}</DescriptionListDescription></DescriptionListGroup>}
       {host.output.map((o) => (
         <DescriptionListGroup key={o.name}>
@@ -91,10 +92,18 @@ function HostOutput({ host }: { host: JobHost }) {
   );
 }
 
+/** At most `max` characters, cut at a word with an ellipsis; the expanded row shows the whole text. */
+function clip(text: string, max = 160): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), max / 2))}…`;
+}
+
 function summary(host: JobHost): string {
-  if (host.reason) return host.reason;
+  if (host.reason) return clip(host.reason);
   const first = host.output[0];
-  if (first) return `${first.display_as || first.name}: ${formatValue(first.value)}`.slice(0, 160);
+  if (first) return clip(`${first.display_as || first.name}: ${formatValue(first.value)}`);
+  if (host.state === 'running' && !host.started_at) return 'waiting for its batch';
   return host.statusmsg ?? '';
 }
 
@@ -221,6 +230,7 @@ export function JobPage({ id }: { id: number }) {
                 <div className="rex-counts" data-testid="job-counts">
                   {HOST_STATES.map((s) => <span key={s} data-count-state={s}><StateLabel state={s} /> {job.counts[s]}</span>)}
                 </div>
+                {job.late_results > 0 && <div data-testid="job-late-results">{job.late_results} {job.late_results === 1 ? 'result' : 'results'} arrived after the job had ended (late); counted in the states above.</div>}
               </CardBody>
             </Card>
             <Card isCompact>
@@ -277,7 +287,7 @@ export function JobPage({ id }: { id: number }) {
                 <Tr>
                   <Td expand={{ rowIndex: i, isExpanded: isOpen, onToggle: () => setExpanded((s) => { const n = new Set(s); if (n.has(h.host_id)) n.delete(h.host_id); else n.add(h.host_id); return n; }) }} />
                   <Td dataLabel="Host"><Link to={`/hosts/${h.host_id}`}>{h.host_name}</Link></Td>
-                  <Td dataLabel="State"><StateLabel state={h.state} /></Td>
+                  <Td dataLabel="State"><StateLabel state={h.state} />{h.late && <> <Label isCompact color="purple" data-testid="late-result">late</Label></>}</Td>
                   <Td dataLabel="Output" className="rex-mono">{summary(h)}</Td>
                   <Td dataLabel="Finished" className="rex-nowrap">{formatTime(h.finished_at)}</Td>
                 </Tr>
