@@ -167,7 +167,8 @@ export function createJobDispatcher(options: DispatcherOptions) {
       timeout_seconds: entity.timeoutS,
       batch_size: entity.batchSize ?? 0,
       caller: entity.owner,
-      deadline_unix_ms: entity.deadlineAt?.getTime() ?? 0,
+      // The proxy keeps wall-clock time; the injected clock is the jobs' own (tests move it): send what is left of it.
+      deadline_unix_ms: entity.deadlineAt ? Date.now() + Math.max(0, entity.deadlineAt.getTime() - options.clock().getTime()) : 0,
     });
     const deps: ProxyStreamDeps = { repo, proxies: options.proxies, slots: options.slots, logger, metrics: options.metrics, reattachAttempts: options.reattachAttempts, reattachBackoffMs: options.reattachBackoffMs, stopped: () => stopped };
     // Settled, not all: a job that is let go must not leave the running map while a stream still unwinds.
