@@ -112,7 +112,7 @@ describe('a rollout in batches, against its deadline', () => {
     // A short grace and a short cancel deadline keep the test short; the defaults are 30 s and 10 s.
     const { proxy, db, ui } = await stack('rs-proxy', 'faultrs', identities, { UI_EXTENSION_JOBS_DEADLINE_GRACE_S: '2', UI_EXTENSION_PROXY_DEADLINE_MS: '2000' });
 
-    // Ten batches of 100 at a 2 s timeout: the deadline is 22 s after the start.
+    // Ten batches of 100 at a 2 s timeout: the deadline is 30 s after the start (20 s + 10 s spare).
     const created = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = rs-proxy' }, batch_size: BATCH, timeout: 2 } });
     expect(created.status).toBe(201);
     const jobId = (created.body as { id: number }).id;

@@ -327,20 +327,20 @@ async function startActivemq(dir: string, stompPort: number, password: string): 
   const spawnJava = (): ChildProcess => {
     const log = fs.openSync(path.join(amqDir, 'activemq.log'), 'a');
     const child = spawn(
-    'java',
-    [
-      '-Xms64M',
-      '-Xmx256M',
-      `-Dactivemq.home=${ACTIVEMQ_HOME}`,
-      `-Dactivemq.base=${amqDir}`,
-      `-Dactivemq.conf=${amqDir}`,
-      `-Dactivemq.data=${amqDir}/data`,
-      '-jar',
-      path.join(ACTIVEMQ_HOME, 'bin', 'activemq.jar'),
-      'start',
-      `xbean:file:${path.join(amqDir, 'activemq.xml')}`,
-    ],
-    { stdio: ['ignore', log, log], detached: true },
+      'java',
+      [
+        '-Xms64M',
+        '-Xmx256M',
+        `-Dactivemq.home=${ACTIVEMQ_HOME}`,
+        `-Dactivemq.base=${amqDir}`,
+        `-Dactivemq.conf=${amqDir}`,
+        `-Dactivemq.data=${amqDir}/data`,
+        '-jar',
+        path.join(ACTIVEMQ_HOME, 'bin', 'activemq.jar'),
+        'start',
+        `xbean:file:${path.join(amqDir, 'activemq.xml')}`,
+      ],
+      { stdio: ['ignore', log, log], detached: true },
     );
     fs.closeSync(log);
     child.unref();

@@ -129,7 +129,7 @@ describe.each(testDatabases())('job deadline and late results on $kind', (databa
 
   const byName = async (jobId: number) => Object.fromEntries((await service.hosts(admin, jobId, { page: 1, perPage: 10 })).results.map((h) => [h.host_name, h]));
 
-  it('sends every chunk the deadline of the whole rollout: each batch at its full timeout, plus one spare', async () => {
+  it('sends every chunk the deadline of the whole rollout: each batch at its full timeout, plus one spare (at least 10 s)', async () => {
     proxy.script.execute = async (request, emit) => {
       emit({ sequence: 1, event: 'started', started: { execution_id: request.execution_id!, request_id: '', expected_identities: request.identities as string[], reports_sent: true } });
       (request.identities as string[]).forEach((identity, i) => emit(result(i + 2, identity, {})));
@@ -139,12 +139,13 @@ describe.each(testDatabases())('job deadline and late results on $kind', (databa
     await service.whenDispatched(job.id);
     const done = await service.get(admin, job.id);
     expect(done.state).toBe('succeeded');
-    // 4 hosts in chunks of 3 (3 + 1) and batches of 2: 2 + 1 batches of 7 s, and one spare timeout.
-    // The proxy gets it on the wall clock: the test's clock stands still, so each chunk gets 28 s from now.
+    // 4 hosts in chunks of 3 (3 + 1) and batches of 2: 2 + 1 batches of 7 s, and 10 s spare (more than
+    // one 7 s timeout). The proxy gets it on the wall clock: the test's clock stands still, so each
+    // chunk gets 31 s from now.
     expect(new Date(done.started_at!).getTime()).toBe(now.getTime());
     expect(proxy.calls.execute.map((r) => r.identities)).toEqual([['late-1', 'late-2', 'late-3'], ['late-4']]);
-    for (const r of proxy.calls.execute) expect(Number(r.deadline_unix_ms) - Date.now()).toBeGreaterThan(27_000);
-    for (const r of proxy.calls.execute) expect(Number(r.deadline_unix_ms) - Date.now()).toBeLessThanOrEqual(28_000);
+    for (const r of proxy.calls.execute) expect(Number(r.deadline_unix_ms) - Date.now()).toBeGreaterThan(30_000);
+    for (const r of proxy.calls.execute) expect(Number(r.deadline_unix_ms) - Date.now()).toBeLessThanOrEqual(31_000);
   });
 
   it('records asked hosts no_response and hosts never sent cancelled when the proxy does not answer the cancel at the deadline, then stores its replies as late results', async () => {

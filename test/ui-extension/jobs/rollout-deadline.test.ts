@@ -27,6 +27,11 @@ describe(rolloutBudgetMs.name, () => {
 describe(rolloutDeadline.name, () => {
   it('is the start plus the budget plus one spare timeout', () => {
     const start = new Date('2026-01-01T00:00:00Z');
-    expect(rolloutDeadline(start, { hostsPerProxy: [1000], concurrencyLevel: null, batchSize: 100, timeoutS: 4 }).toISOString()).toBe('2026-01-01T00:00:44.000Z');
+    expect(rolloutDeadline(start, { hostsPerProxy: [1000], concurrencyLevel: null, batchSize: 100, timeoutS: 30 }).toISOString()).toBe('2026-01-01T00:05:30.000Z');
+  });
+
+  it('keeps at least 10 s spare with a short timeout, for a proxy that is still being reached', () => {
+    const start = new Date('2026-01-01T00:00:00Z');
+    expect(rolloutDeadline(start, { hostsPerProxy: [1000], concurrencyLevel: null, batchSize: 100, timeoutS: 4 }).toISOString()).toBe('2026-01-01T00:00:50.000Z');
   });
 });

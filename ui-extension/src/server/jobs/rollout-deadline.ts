@@ -45,9 +45,17 @@ export function rolloutBudgetMs(plan: RolloutPlan): number {
 }
 
 /**
- * The rollout's deadline: its budget plus one spare timeout, which absorbs publishing, a broker
- * reconnect between batches and the event loop, so that a rollout on schedule is never cut short.
+ * At least this much spare: a proxy that just restarted is reached only once the gRPC channel's
+ * reconnect backoff (capped at 5 s) lets the dispatcher's re-sends through (its re-attach window is
+ * 7.75 s); a short timeout alone would leave such a chunk no time to run.
+ */
+export const MIN_SPARE_MS = 10_000;
+
+/**
+ * The rollout's deadline: its budget plus one spare timeout (at least MIN_SPARE_MS), which absorbs
+ * reaching the proxy, publishing, a broker reconnect between batches and the event loop, so that a
+ * rollout on schedule is never cut short.
  */
 export function rolloutDeadline(startedAt: Date, plan: RolloutPlan): Date {
-  return new Date(startedAt.getTime() + rolloutBudgetMs(plan) + plan.timeoutS * 1000);
+  return new Date(startedAt.getTime() + rolloutBudgetMs(plan) + Math.max(plan.timeoutS * 1000, MIN_SPARE_MS));
 }
