@@ -1,9 +1,12 @@
 /**
  * Late results: replies a proxy delivers after this side gave up on its stream (the job's deadline
  * passed while the proxy was stalled, or the proxy was unreachable for a while) and the job ended.
- * They are fetched with GetResults after the last event seen, for `windowMs` after the job ended,
- * and stored flagged late (job-invocation.repository.ts `recordLateResults`) instead of dropped:
- * what is recorded is what ran. Followers live in this instance's memory only; a restart ends them.
+ * Once the proxy can be reached again, the execution is cancelled first (the job is over: nothing
+ * more may be sent; a proxy that was only cut off would otherwise go on until the deadline), then its
+ * events after the last one seen are fetched with GetResults, for `windowMs` after the job ended,
+ * and replies are stored flagged late (job-invocation.repository.ts `recordLateResults`) instead of
+ * dropped: what is recorded is what ran. Followers live in this instance's memory only; a restart
+ * ends them.
  */
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import { isAppError } from '../errors';
@@ -29,7 +32,7 @@ export interface LateResultStore {
 }
 
 export interface LateResultOptions {
-  proxies: Pick<JobProxyClient, 'getResults'>;
+  proxies: Pick<JobProxyClient, 'getResults' | 'cancel'>;
   store: LateResultStore;
   clock: () => Date;
   logger: Logger;
@@ -91,9 +94,16 @@ export function createLateResultCollector(options: LateResultOptions) {
       });
     };
     const windowEnd = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, until - Date.now()))]);
+    let cancelled = false;
     try {
       for (let wait = options.retryMs ?? 500; !windowEnd.aborted && follow.hosts.size > 0; wait = Math.min(RETRY_MAX_MS, wait * 2)) {
         try {
+          if (!cancelled) {
+            const outcome = await options.proxies.cancel(follow.url, follow.executionId);
+            cancelled = true;
+            // The proxy no longer has the execution (it restarted, or retention passed): nothing will come.
+            if (!outcome.found) break;
+          }
           await options.proxies.getResults(follow.url, { execution_id: follow.executionId, after_sequence: after, follow: true }, onEvent, windowEnd);
           // The stream ended: the execution is over and every event of it was delivered.
           if (!windowEnd.aborted) break;
