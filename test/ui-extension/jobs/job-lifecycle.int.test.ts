@@ -91,10 +91,10 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
     const job = await service.create(admin, { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('lifecycle')! }, timeout: 1 });
     service.start();
     // The proxy never answers. Once the job runs (its deadline is set from the clock when it
-    // starts), move the clock past timeout + grace and let supervision notice.
+    // starts), move the clock past the deadline (timeout + a spare of at least 10 s) and let supervision notice.
     for (let i = 0; i < 100 && (await service.get(admin, job.id)).state !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
     expect((await service.get(admin, job.id)).state).toBe('running');
-    now = new Date(now.getTime() + 5_000);
+    now = new Date(now.getTime() + 60_000);
     await service.whenDispatched(job.id);
     const done = await service.get(admin, job.id);
     expect(done.state).toBe('failed');

@@ -180,6 +180,8 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     if (outcome.kind === 'lost') {
       breaker.trip(proxyId, `not sent: smart proxy ${proxy.name} failed earlier in this job: ${outcome.message}`);
       deps.logger.warn({ jobId, proxy: proxy.name, err: outcome.message }, 'smart proxy given up for this job');
+      // Best effort now (it most likely fails); the late-results follower cancels again once the proxy answers.
+      if (outcome.heard) deps.proxies.cancel(proxy.url, live.executionId).catch(() => undefined);
     }
     if (outcome.kind === 'aborted' || (outcome.kind === 'lost' && outcome.heard)) {
       const candidates = new Map(hosts.map((h) => writer.host(h.rowId)!).filter((h) => h.state === 'no_response' || h.state === 'cancelled' || h.state === 'failed').map((h) => [h.hostName, h.rowId]));
