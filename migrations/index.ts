@@ -12,6 +12,7 @@ import { CreateHealthProbes1765300000000 } from './1765300000000-CreateHealthPro
 import { ConvertHealthProbesToUtf8mb41765300100000 } from './1765300100000-ConvertHealthProbesToUtf8mb4';
 import { AddJobOwnerId1765400000000 } from './1765400000000-AddJobOwnerId';
 import { BackfillJobOwnerId1765400100000 } from './1765400100000-BackfillJobOwnerId';
+import { AddLateResultsAndWholeReasons1765500000000 } from './1765500000000-AddLateResultsAndWholeReasons';
 import { CreateJobFactValues1765600000000 } from './1765600000000-CreateJobFactValues';
 import { AddJobHostNameIndex1765600100000 } from './1765600100000-AddJobHostNameIndex';
 import { AddFactSource1765700000000 } from './1765700000000-AddFactSource';
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   ConvertHealthProbesToUtf8mb41765300100000,
   AddJobOwnerId1765400000000,
   BackfillJobOwnerId1765400100000,
+  AddLateResultsAndWholeReasons1765500000000,
   CreateJobFactValues1765600000000,
   AddJobHostNameIndex1765600100000,
   AddFactSource1765700000000,

@@ -140,27 +140,41 @@ describe('proxy gRPC contract', () => {
     expect(yumClean?.inputs.find((i) => i.name === 'mode')?.list).toContain('expire-cache');
   });
 
-  it('streams started, the host results and the summary in order when executing', async () => {
+  it('streams started, the batch sent, the host results and the summary in order when executing', async () => {
     const events = await collect(harness.client.Execute(anExecuteRequest(), deadline()));
-    expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
-    expect(events.map((e) => e.event)).toEqual(['started', 'result', 'result', 'result', 'summary']);
-    expect(events[0].started?.expected_identities).toEqual(['web1', 'web2', 'db1']);
-    expect(events.slice(1, 4).map((e) => [e.result?.identity, e.result?.state, e.result?.statuscode])).toEqual([
-      ['web1', 'HOST_STATE_SUCCEEDED', 0],
-      ['web2', 'HOST_STATE_FAILED', 1],
-      ['db1', 'HOST_STATE_NO_RESPONSE', -1],
+    expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(events.map((e) => e.event)).toEqual(['started', 'sent', 'result', 'result', 'result', 'summary']);
+    expect(events[0].started).toMatchObject({ expected_identities: ['web1', 'web2', 'db1'], reports_sent: true });
+    expect(events[1].sent).toMatchObject({ batch: 1, identities: ['web1', 'web2', 'db1'] });
+    expect(events.slice(2, 5).map((e) => [e.result?.identity, e.result?.state, e.result?.statuscode, e.result?.cause])).toEqual([
+      ['web1', 'HOST_STATE_SUCCEEDED', 0, 'HOST_CAUSE_UNSPECIFIED'],
+      ['web2', 'HOST_STATE_FAILED', 1, 'HOST_CAUSE_UNSPECIFIED'],
+      ['db1', 'HOST_STATE_NO_RESPONSE', -1, 'HOST_CAUSE_NO_REPLY'],
     ]);
-    expect(JSON.parse(events[1].result?.data_json ?? '')).toEqual({ identity: 'web1' });
-    expect(events[4].summary).toMatchObject({ state: 'EXECUTION_STATE_COMPLETED', expected: 3, responded: 2, succeeded: 1, failed: 1, no_response: 1 });
+    expect(events[4].result?.reason).toMatch(/^asked; no reply within the \d+ s timeout$/);
+    expect(JSON.parse(events[2].result?.data_json ?? '')).toEqual({ identity: 'web1' });
+    expect(events[5].summary).toMatchObject({ state: 'EXECUTION_STATE_COMPLETED', expected: 3, responded: 2, succeeded: 1, failed: 1, no_response: 1 });
+  });
+
+  it('sends no batch after the deadline it is given, and says which hosts were not sent and why', async () => {
+    const callsBefore = harness.broker.calls.length;
+    const events = await collect(harness.client.Execute(anExecuteRequest({ execution_id: 'job-late', deadline_unix_ms: Date.now() - 1 }), deadline()));
+    expect(events.map((e) => e.event)).toEqual(['started', 'result', 'result', 'result', 'summary']);
+    expect(events.slice(1, 4).map((e) => [e.result?.state, e.result?.cause, e.result?.reason, Number(e.result?.sent_at_ms)])).toEqual(
+      Array(3).fill(['HOST_STATE_CANCELLED', 'HOST_CAUSE_NOT_SENT', "not sent: the job's deadline passed before batch 1 left", 0]),
+    );
+    expect(events[4].summary).toMatchObject({ state: 'EXECUTION_STATE_DEADLINE_PASSED', cancelled: 3 });
+    expect(harness.broker.calls).toHaveLength(callsBefore);
   });
 
   it('streams 5,000 results in arrival order with contiguous sequences when many identities are given', async () => {
     const identities = Array.from({ length: 5000 }, (_, i) => `n${String(i).padStart(5, '0')}`);
     const events = await collect(harness.client.Execute(anExecuteRequest({ execution_id: 'job-5k', identities }), deadline()));
-    expect(events).toHaveLength(5002);
+    expect(events).toHaveLength(5003);
     expect(events.every((e, i) => e.sequence === i + 1)).toBe(true);
-    expect(events.slice(1, -1).map((e) => e.result?.identity)).toEqual(identities);
-    expect(events[5001].summary).toMatchObject({ expected: 5000, succeeded: 5000 });
+    expect(events[1].sent?.identities).toEqual(identities);
+    expect(events.slice(2, -1).map((e) => e.result?.identity)).toEqual(identities);
+    expect(events[5002].summary).toMatchObject({ expected: 5000, succeeded: 5000 });
   });
 
   it('fails with INVALID_ARGUMENT naming the input and the rule when an argument is bad', async () => {
@@ -182,8 +196,8 @@ describe('proxy gRPC contract', () => {
 
   it('replays only the events after a sequence through GetResults when the execution has ended', async () => {
     await collect(harness.client.Execute(anExecuteRequest({ execution_id: 'job-replay' }), deadline()));
-    const events = await collect(harness.client.GetResults({ execution_id: 'job-replay', after_sequence: 2, follow: false }, deadline()));
-    expect(events.map((e) => e.sequence)).toEqual([3, 4, 5]);
+    const events = await collect(harness.client.GetResults({ execution_id: 'job-replay', after_sequence: 3, follow: false }, deadline()));
+    expect(events.map((e) => e.sequence)).toEqual([4, 5, 6]);
     expect(events[2].event).toBe('summary');
   });
 
@@ -280,19 +294,19 @@ describe('proxy gRPC contract while an execution is running', () => {
     await stopHarness(harness);
   });
 
-  it('cancels: unanswered hosts end CANCELLED and the stream ends with a cancelled summary', async () => {
+  it('cancels: unanswered hosts end CANCELLED, asked ones with NO_REPLY, and the stream ends with a cancelled summary', async () => {
     const stream = collect(harness.client.Execute(anExecuteRequest({ identities: ['a', 'b', 'c'] }), deadline()));
     await harness.broker.waitForCalls(1);
     harness.broker.reply('b');
     const response = await new Promise((resolve, reject) => harness.client.Cancel({ execution_id: 'job-1' }, deadline(), (error, value) => (error ? reject(error) : resolve(value))));
     expect(response).toEqual({ found: true, cancelled_hosts: 2 });
     const events = await stream;
-    expect(events.slice(1, 4).map((e) => [e.result?.identity, e.result?.state])).toEqual([
-      ['b', 'HOST_STATE_SUCCEEDED'],
-      ['a', 'HOST_STATE_CANCELLED'],
-      ['c', 'HOST_STATE_CANCELLED'],
+    expect(events.slice(2, 5).map((e) => [e.result?.identity, e.result?.state, e.result?.cause])).toEqual([
+      ['b', 'HOST_STATE_SUCCEEDED', 'HOST_CAUSE_UNSPECIFIED'],
+      ['a', 'HOST_STATE_CANCELLED', 'HOST_CAUSE_NO_REPLY'],
+      ['c', 'HOST_STATE_CANCELLED', 'HOST_CAUSE_NO_REPLY'],
     ]);
-    expect(events[4].summary).toMatchObject({ state: 'EXECUTION_STATE_CANCELLED', cancelled: 2 });
+    expect(events[5].summary).toMatchObject({ state: 'EXECUTION_STATE_CANCELLED', cancelled: 2 });
   });
 
   it('refuses a second Execute with the running id with ALREADY_EXISTS', async () => {
@@ -311,7 +325,7 @@ describe('proxy gRPC contract while an execution is running', () => {
     harness.broker.reply('c');
     harness.broker.reply('a');
     const followed: ExecuteEvent__Output[] = [];
-    const follow = harness.client.GetResults({ execution_id: 'job-1', after_sequence: 1, follow: true }, deadline());
+    const follow = harness.client.GetResults({ execution_id: 'job-1', after_sequence: 2, follow: true }, deadline());
     const followDone = collect(follow);
     follow.on('data', (event: ExecuteEvent__Output) => followed.push(event));
     await new Promise<void>((resolve) => {
@@ -320,8 +334,8 @@ describe('proxy gRPC contract while an execution is running', () => {
     });
     harness.broker.reply('b');
     const events = await followDone;
-    expect(events.map((e) => e.sequence)).toEqual([2, 3, 4, 5]);
+    expect(events.map((e) => e.sequence)).toEqual([3, 4, 5, 6]);
     expect(events.slice(0, 3).map((e) => e.result?.identity)).toEqual(['c', 'a', 'b']);
-    expect((await execute).map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
+    expect((await execute).map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });

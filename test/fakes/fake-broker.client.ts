@@ -15,6 +15,10 @@ export interface FakeNode {
   data?: Record<string, unknown>;
   /** Never replies. */
   silent?: boolean;
+  /** Never replies, and the call reports it refused by security with this reason. */
+  refused?: string;
+  /** The first call that targets it reports it unsent (the connection dropped before its publish). */
+  unsentOnce?: boolean;
   facts?: Record<string, string>;
   agents?: string[];
 }
@@ -61,13 +65,21 @@ export function createFakeBroker(options: FakeBrokerOptions = {}): FakeBroker {
   const callWaiters: Array<{ count: number; resolve: () => void }> = [];
   let counter = 0;
 
+  const unsentDone = new Set<string>();
+
   function settle(recorded: RecordedCall): void {
     if (recorded.settled) return;
     recorded.settled = true;
+    const unsent = recorded.call.identities.filter((identity) => nodes[identity]?.unsentOnce && !unsentDone.has(identity));
+    for (const identity of unsent) unsentDone.add(identity);
+    const silent = recorded.call.identities.filter((identity) => !recorded.replied.has(identity) && !unsent.includes(identity));
+    const refused = silent.filter((identity) => nodes[identity]?.refused).map((identity) => ({ identity, reason: nodes[identity].refused! }));
     recorded.resolve({
       requestId: recorded.requestId,
-      silent: recorded.call.identities.filter((identity) => !recorded.replied.has(identity)),
+      silent,
       publishedAtMs: now(),
+      ...(unsent.length > 0 ? { unsent } : {}),
+      ...(refused.length > 0 ? { refused } : {}),
     });
   }
 
@@ -121,7 +133,8 @@ export function createFakeBroker(options: FakeBrokerOptions = {}): FakeBroker {
           for (const stranger of options.strangers ?? []) deliver(recorded, stranger, nodeReply(stranger));
           for (const identity of call.identities) {
             await Promise.resolve();
-            if (!nodes[identity]?.silent) deliver(recorded, identity, nodeReply(identity));
+            const node = nodes[identity];
+            if (!node?.silent && !node?.refused && !(node?.unsentOnce && !unsentDone.has(identity))) deliver(recorded, identity, nodeReply(identity));
           }
           settle(recorded);
         })();

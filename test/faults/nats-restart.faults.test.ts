@@ -93,7 +93,7 @@ describe('the NATS server restarted during a job', () => {
     expect(Object.keys(states).sort()).toEqual(['no_response', 'succeeded']);
     expect(first).toBe('failed');
     for (const r of rows.filter((x) => x.state === 'no_response')) {
-      expect(r.reason).toBe('no reply before the timeout');
+      expect(r.reason).toBe('asked; no reply within the 3 s timeout');
       expect(r.statuscode).toBeNull();
     }
     // The outage cost at most the batches in flight or sent while it lasted; the rest succeeded.

@@ -4,7 +4,9 @@
  * fleet, two proxy-plugins and a ui-extension on MariaDB. The job must still finish; the killed
  * proxy's unanswered hosts end failed with a reason saying the proxy was lost; the results it had
  * streamed stay; the other proxy's hosts all succeed; the proxy, restarted on its port, serves the
- * next job. Figures go to stdout and docs/RELIABILITY.md.
+ * next job. Each of the killed proxy's unanswered hosts says whether it was asked: the batch in flight
+ * ends no_response (it may have run), the batches never sent end cancelled (they did not run).
+ * Figures go to stdout and docs/RELIABILITY.md.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -44,7 +46,7 @@ describe('a proxy-plugin killed with SIGKILL during a 2,000-host job', () => {
     if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
-  it('finishes the job, keeps what the proxy streamed, fails the rest as proxy lost, and runs the next job on the restarted proxy', async () => {
+  it('finishes the job, keeps what the proxy streamed, records the rest as asked or never sent, and runs the next job on the restarted proxy', async () => {
     storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-nats-'));
     const natsPort = await portForLaterListen();
     await startPrivateNats(natsPort, storeDir);
@@ -92,8 +94,8 @@ describe('a proxy-plugin killed with SIGKILL during a 2,000-host job', () => {
     expect(await waitForJobFinal(db.dataSource, jobId, 120_000)).toBe('failed');
     const finishedAfterKillMs = Date.now() - killedAt;
     const rows = (await db.dataSource.query(
-      'SELECT h.id, h.state, h.statuscode, h.reason, h.smart_proxy_id AS proxy FROM job_invocation_hosts h WHERE h.job_invocation_id = ?',
-      [jobId])) as Array<{ id: number; state: string; statuscode: number | null; reason: string | null; proxy: number }>;
+      'SELECT h.id, h.state, h.statuscode, h.reason, h.smart_proxy_id AS proxy, h.started_at FROM job_invocation_hosts h WHERE h.job_invocation_id = ?',
+      [jobId])) as Array<{ id: number; state: string; statuscode: number | null; reason: string | null; proxy: number; started_at: unknown }>;
     expect(rows).toHaveLength(HOSTS);
     const byId = new Map(rows.map((r) => [r.id, r]));
     // Kept: every result stored before the kill is still there, unchanged.
@@ -106,14 +108,24 @@ describe('a proxy-plugin killed with SIGKILL during a 2,000-host job', () => {
     const aLost = aRows.filter((r) => r.state !== 'succeeded');
     expect(aSucceeded.length).toBeGreaterThanOrEqual(storedAtKill.length);
     expect(aLost.length).toBeGreaterThan(0);
-    // Every unanswered host of the dead proxy: failed, and the reason names the proxy and says it was lost.
-    for (const r of aLost) {
-      expect(r.state).toBe('failed');
-      expect(r.reason).toMatch(/^smart proxy pk-a lost before these hosts answered: /);
+    // Every unanswered host of the dead proxy names the proxy, says it was lost, and whether it was asked:
+    // the batch in flight (at most 100 hosts) no_response, the batches never sent cancelled.
+    const asked = aLost.filter((r) => r.state === 'no_response');
+    const notSent = aLost.filter((r) => r.state === 'cancelled');
+    expect(asked.length + notSent.length).toBe(aLost.length);
+    expect(asked.length).toBeLessThanOrEqual(100);
+    expect(notSent.length).toBeGreaterThan(0);
+    for (const r of asked) {
+      expect(r.started_at).not.toBeNull();
+      expect(r.reason).toMatch(/^asked; smart proxy pk-a was lost before the reply: /);
+    }
+    for (const r of notSent) {
+      expect(r.started_at).toBeNull();
+      expect(r.reason).toMatch(/^not sent: smart proxy pk-a was lost before this host's batch: /);
     }
     // No host is left open, and no host has two results (one row per host, counted once).
-    const [job] = (await db.dataSource.query('SELECT count_succeeded, count_failed, count_pending, count_running FROM job_invocations WHERE id = ?', [jobId])) as Array<Record<string, number>>;
-    expect(Object.fromEntries(Object.entries(job).map(([k, v]) => [k, Number(v)]))).toEqual({ count_succeeded: bRows.length + aSucceeded.length, count_failed: aLost.length, count_pending: 0, count_running: 0 });
+    const [job] = (await db.dataSource.query('SELECT count_succeeded, count_no_response, count_cancelled, count_pending, count_running FROM job_invocations WHERE id = ?', [jobId])) as Array<Record<string, number>>;
+    expect(Object.fromEntries(Object.entries(job).map(([k, v]) => [k, Number(v)]))).toEqual({ count_succeeded: bRows.length + aSucceeded.length, count_no_response: asked.length, count_cancelled: notSent.length, count_pending: 0, count_running: 0 });
 
     // The proxy comes back on its port; the next job (on its hosts only) succeeds through it.
     const restartedAt = Date.now();
@@ -132,7 +144,8 @@ describe('a proxy-plugin killed with SIGKILL during a 2,000-host job', () => {
       hosts: HOSTS,
       storedOnKilledProxyAtKill: storedAtKill.length,
       keptOnKilledProxy: aSucceeded.length,
-      failedAsProxyLost: aLost.length,
+      askedThenLost: asked.length,
+      notSentProxyLost: notSent.length,
       otherProxySucceeded: bRows.length,
       resultsLost: storedAtKill.filter((b) => byId.get(b.id)?.state !== b.state).length,
       duplicates: rows.length - new Set(rows.map((r) => r.id)).size,

@@ -75,6 +75,12 @@ export interface ChoriaFleet {
   stats: ChoriaFleetStats;
   /** Milliseconds it took to set up the subscriptions. */
   subscribeMs: number;
+  /**
+   * What each node saw of directed requests, by `agent#action`: how many it received and how many it
+   * answered. The fault tests compare it with what a job recorded, host by host (a proxy's own
+   * inventory calls, rpcutil#inventory, stay apart).
+   */
+  seen(): Record<string, { received: Record<string, number>; replied: Record<string, number> }>;
   stop(): Promise<void>;
 }
 
@@ -176,8 +182,25 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     else stats.silent++;
   }
 
-  function dispatch(node: VirtualNode, decoded: DecodedRequest, body: string): void {
+  /** `agent#action` -> identity -> count, for directed requests. */
+  const received = new Map<string, Map<string, number>>();
+  const replied = new Map<string, Map<string, number>>();
+  const tally = (maps: Map<string, Map<string, number>>, agentAction: string, identity: string) => {
+    const map = maps.get(agentAction) ?? maps.set(agentAction, new Map()).get(agentAction)!;
+    map.set(identity, (map.get(identity) ?? 0) + 1);
+  };
+  const actionOf = (body: string): string => {
+    try {
+      return String((JSON.parse(body) as { action?: unknown }).action);
+    } catch {
+      return '?';
+    }
+  };
+
+  function dispatch(node: VirtualNode, decoded: DecodedRequest, body: string, directed = false): void {
     const { envelope } = decoded.request;
+    const agentAction = directed ? `${envelope.agent}#${actionOf(body)}` : '';
+    if (directed) tally(received, agentAction, node.identity);
     const replyTo = decoded.transport.headers['reply-to'] as string;
     const federation = decoded.transport.headers.federation;
     const outcome = node.handle(
@@ -193,6 +216,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
       },
       (message) => {
         if (nc.isClosed() || nc.isDraining()) return;
+        if (directed) tally(replied, agentAction, node.identity);
         nc.publish(
           replyTo,
           encodeReply({ requestid: envelope.requestid, senderid: node.identity, agent: envelope.agent, time: Math.floor(Date.now() / 1000), message, federation }),
@@ -209,7 +233,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
       stats.filtered++;
       return;
     }
-    dispatch(node, decoded, decodeRequestBody(decoded.request.message));
+    dispatch(node, decoded, decodeRequestBody(decoded.request.message), true);
   }
 
   function onBroadcast(data: Uint8Array): void {
@@ -260,6 +284,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     nodes,
     stats,
     subscribeMs,
+    seen: () => Object.fromEntries([...received.keys()].map((key) => [key, { received: Object.fromEntries(received.get(key)!), replied: Object.fromEntries(replied.get(key) ?? []) }])),
     async stop() {
       if (!nc.isClosed()) await nc.drain();
       for (const node of nodes.values()) node.close();

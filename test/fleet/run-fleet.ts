@@ -19,7 +19,9 @@ const USAGE = `options:
   --seed S                fixes facts and failing nodes (default 1)
   --subscription MODE     wildcard (one <collective>.node.> subscription) or each (default wildcard)
   --reject-insecure       drop requests whose signature is "insecure"
-  --stats-every SECONDS   print stats periodically (default 0)`;
+  --stats-every SECONDS   print stats periodically (default 0)
+
+SIGUSR2 prints one "fleet report" line: per agent#action and identity, directed requests received and answered.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+  process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify({ msg: 'fleet report', at: Date.now(), byAction: fleet.seen() })}\n`));
 }
 
 main().catch((err: unknown) => {

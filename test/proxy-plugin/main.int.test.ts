@@ -64,7 +64,7 @@ describe(runProxy.name, () => {
       stream.on('error', reject);
     });
     expect(events[events.length - 1].summary).toMatchObject({ state: 'EXECUTION_STATE_COMPLETED', expected: 12, succeeded: 12 });
-    expect(JSON.parse(events[1].result?.data_json ?? '{}')).toHaveProperty('pong');
+    expect(JSON.parse(events.find((e) => e.result)?.result?.data_json ?? '{}')).toHaveProperty('pong');
     const audit = await waitForAuditLines<{ execution_id?: string }>(auditFile, (lines) => lines.some((line) => line.execution_id === 'main-1'));
     expect(audit.find((line) => line.execution_id === 'main-1')).toMatchObject({ caller: 'admin', agent: 'rpcutil', action: 'ping', targets: { count: 12 } });
   });

@@ -16,7 +16,13 @@ import { checkCollective } from './nodes';
 import { resolveAction, validateArguments, type ResolvedAction } from './validate-arguments';
 
 export type HostState = 'SUCCEEDED' | 'FAILED' | 'NO_RESPONSE' | 'CANCELLED';
-export type ExecutionState = 'COMPLETED' | 'CANCELLED' | 'BROKER_FAILED';
+export type ExecutionState = 'COMPLETED' | 'CANCELLED' | 'BROKER_FAILED' | 'DEADLINE_PASSED';
+/**
+ * Why a host ended the way it did (proto HostCause): UNSPECIFIED for a reply; NOT_SENT when its batch
+ * never left (it did not run); NO_REPLY when it was asked and stayed silent (it may have run);
+ * SECURITY when it was asked and its reply, or every node, failed the security check.
+ */
+export type HostCause = 'UNSPECIFIED' | 'NOT_SENT' | 'NO_REPLY' | 'SECURITY';
 
 export interface StartedEvent {
   kind: 'started';
@@ -25,6 +31,18 @@ export interface StartedEvent {
   /** Unknown until the broker client returns it; see the note in the report of issue 4. */
   requestId: string;
   expectedIdentities: readonly string[];
+  /** Always true here: a `sent` event precedes every batch, so a host never named in one was never asked. */
+  reportsSent: boolean;
+}
+
+/** The hosts of one batch, appended just before their requests are published. */
+export interface SentEvent {
+  kind: 'sent';
+  sequence: number;
+  /** 1-based batch number. */
+  batch: number;
+  identities: readonly string[];
+  sentAtMs: number;
 }
 
 export interface HostResultEvent {
@@ -40,6 +58,9 @@ export interface HostResultEvent {
   sentAtMs: number;
   receivedAtMs: number;
   unexpected: boolean;
+  cause: HostCause;
+  /** Why a host without a reply has none, whole; empty for replies. */
+  reason: string;
 }
 
 /** responded, succeeded and failed count expected hosts only; `unexpected` counts the other replies. */
@@ -58,7 +79,7 @@ export interface SummaryEvent {
   message: string;
 }
 
-export type ExecutionEvent = StartedEvent | HostResultEvent | SummaryEvent;
+export type ExecutionEvent = StartedEvent | SentEvent | HostResultEvent | SummaryEvent;
 
 export interface ExecuteInput {
   executionId: string;
@@ -81,6 +102,11 @@ export interface ExecuteInput {
   discoveryTimeoutMs: number;
   /** Must be true when identities and filter are both empty: that targets every node. */
   allNodes?: boolean;
+  /**
+   * The rollout's deadline in Unix ms, from the caller (0: none): no batch leaves after it and no
+   * batch waits for replies beyond it, so the execution is over by then whatever its batches.
+   */
+  deadlineMs?: number;
 }
 
 export interface Execution {
@@ -385,21 +411,29 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
     const signal = execution.controller.signal;
     const collective = input.collective || deps.mainCollective;
     const timeoutSeconds = input.timeoutSeconds > 0 ? input.timeoutSeconds : resolved.agent.metadata.timeout;
+    const deadlineMs = input.deadlineMs && input.deadlineMs > 0 ? input.deadlineMs : Number.POSITIVE_INFINITY;
     const counters: Counters = { responded: 0, succeeded: 0, failed: 0, noResponse: 0, cancelled: 0, unexpected: 0 };
     /** Hosts with a final result; a host never gets two. */
     const final = new Set<string>();
+    /** Hosts whose request was handed to the broker (or to a runner). */
+    const sent = new Set<string>();
+    /** Asked hosts refused by security, with the broker client's words for why. */
+    const refused = new Map<string, string>();
     const requestIds: string[] = [];
     let expected = new Set<string>();
     let targets: string[] = [];
-    let state: ExecutionState = 'COMPLETED';
+    // Set inside the batch helpers too, so its type must not narrow to the initial value.
+    let state = 'COMPLETED' as ExecutionState;
     let message = '';
     let batchSentAtMs = startedAtMs;
     let announced = false;
+    /** What becomes of hosts whose batch never left, once the loop stops early. */
+    let notSent: { state: 'CANCELLED' | 'FAILED'; reason: string } = { state: 'CANCELLED', reason: 'not sent: the execution was cancelled before its batch left' };
     // Every stream starts with `started`, even when discovery fails before any target is known.
     const announce = (): void => {
       if (announced) return;
       announced = true;
-      execution.append({ kind: 'started', sequence: execution.nextSequence(), executionId: execution.id, requestId: '', expectedIdentities: targets });
+      execution.append({ kind: 'started', sequence: execution.nextSequence(), executionId: execution.id, requestId: '', expectedIdentities: targets, reportsSent: true });
     };
 
     const hostResult = (identity: string, hostState: HostState, fields: Partial<HostResultEvent> & { unexpected: boolean }): void => {
@@ -415,6 +449,8 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
         dataJson: '{}',
         sentAtMs: batchSentAtMs,
         receivedAtMs: 0,
+        cause: 'UNSPECIFIED',
+        reason: '',
         ...fields,
       });
     };
@@ -444,18 +480,74 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
       });
     };
 
-    /** `sentAtMs` 0 says the request never left for this host (cancelled or broken off before its batch). */
-    const endSilent = (identity: string, sentAtMs: number): void => {
+    /**
+     * The final event of a host without a reply, by what happened to it: never sent (it did not run),
+     * refused by security, or asked and silent (it may have run). `silence` says why an asked host is silent.
+     */
+    const endSilent = (identity: string, silence: string): void => {
       if (final.has(identity)) return;
-      if (signal.aborted) {
+      if (!sent.has(identity)) {
+        if (notSent.state === 'FAILED') counters.failed++;
+        else counters.cancelled++;
+        hostResult(identity, notSent.state, { statusmsg: notSent.reason, sentAtMs: 0, cause: 'NOT_SENT', reason: notSent.reason, unexpected: false });
+      } else if (refused.has(identity)) {
+        counters.failed++;
+        hostResult(identity, 'FAILED', { statusmsg: 'refused by security', cause: 'SECURITY', reason: refused.get(identity)!, unexpected: false });
+      } else if (signal.aborted) {
         counters.cancelled++;
-        hostResult(identity, 'CANCELLED', { statusmsg: 'cancelled before the host replied', sentAtMs, unexpected: false });
+        hostResult(identity, 'CANCELLED', { statusmsg: 'cancelled before the host replied', cause: 'NO_REPLY', reason: 'asked; the execution was cancelled before the host replied', unexpected: false });
       } else {
         counters.noResponse++;
-        hostResult(identity, 'NO_RESPONSE', { statusmsg: 'no response before the timeout', sentAtMs, unexpected: false });
+        hostResult(identity, 'NO_RESPONSE', { statusmsg: 'no response before the timeout', cause: 'NO_REPLY', reason: silence, unexpected: false });
       }
     };
-    let sentCount = 0;
+
+    /** Sends one batch, again after a reconnect for what the broker could not publish; false when the loop must stop. */
+    const sendBatch = async (batchNumber: number, batch: string[], request: Parameters<BrokerClient['callDirected']>[0]['request']): Promise<boolean> => {
+      let remaining = batch;
+      while (remaining.length > 0) {
+        if (signal.aborted) return false;
+        if (deps.broker.awaitReady) {
+          // MCollective: wait for the broker to come back (and the nodes to resubscribe) as long as the
+          // batch still gets its whole reply timeout before the deadline; without a deadline, one timeout.
+          const until = Number.isFinite(deadlineMs) ? Math.max(now(), deadlineMs - timeoutSeconds * 1000) : now() + timeoutSeconds * 1000;
+          const ready = await deps.broker.awaitReady(remaining, collective, until, signal);
+          if (signal.aborted) return false;
+          if (!ready) {
+            state = 'BROKER_FAILED';
+            message = `broker unreachable: ${deps.broker.displayUrl}`;
+            notSent = { state: 'FAILED', reason: `not sent: the broker ${deps.broker.displayUrl} was unreachable ${Number.isFinite(deadlineMs) ? "until less than one reply timeout was left before the job's deadline" : 'for a whole reply timeout'}` };
+            log.error({ executionId: execution.id, batch: batchNumber, notSent: targets.length - sent.size }, 'broker unreachable; the rest of the execution is not sent');
+            return false;
+          }
+        }
+        if (now() >= deadlineMs) return pastDeadline(batchNumber);
+        batchSentAtMs = now();
+        // Announced before the publish: a proxy stopped in between reports a host asked that was not,
+        // never the reverse (a host that ran while the ui-extension records it as never sent).
+        for (const identity of remaining) sent.add(identity);
+        execution.append({ kind: 'sent', sequence: execution.nextSequence(), batch: batchNumber, identities: remaining, sentAtMs: batchSentAtMs });
+        const waitMs = Math.max(0, Math.min(timeoutSeconds * 1000, deadlineMs - batchSentAtMs));
+        const silence = waitMs < timeoutSeconds * 1000 ? "asked; no reply before the job's deadline" : `asked; no reply within the ${timeoutSeconds} s timeout`;
+        const result = runner
+          ? await runner.run({ executionId: execution.id, action: input.action, data, identities: remaining, collective, callerid: deps.callerid, timeoutSeconds: waitMs / 1000, signal, onReply })
+          : await deps.broker.callDirected({ request, identities: remaining, onReply, signal, timeoutMs: waitMs });
+        requestIds.push(...('requestIds' in result ? result.requestIds : [result.requestId]));
+        const unsent = new Set('unsent' in result ? (result.unsent ?? []) : []);
+        for (const { identity, reason } of 'refused' in result ? (result.refused ?? []) : []) refused.set(identity, reason);
+        for (const identity of unsent) sent.delete(identity);
+        for (const identity of remaining) if (!unsent.has(identity)) endSilent(identity, silence);
+        remaining = remaining.filter((identity) => unsent.has(identity));
+      }
+      return true;
+    };
+
+    const pastDeadline = (batchNumber: number): false => {
+      state = 'DEADLINE_PASSED';
+      notSent = { state: 'CANCELLED', reason: `not sent: the job's deadline passed before batch ${batchNumber} left` };
+      log.warn({ executionId: execution.id, batch: batchNumber, notSent: targets.length - sent.size }, 'deadline passed; the rest of the execution is not sent');
+      return false;
+    };
 
     try {
       if (input.identities.length > 0) {
@@ -481,33 +573,29 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
         ttlSeconds: Math.max(MIN_TTL_SECONDS, timeoutSeconds),
         inputTypes: Object.fromEntries([...resolved.action.inputs.values()].map((spec) => [spec.name, spec.type])),
       };
-      for (let offset = 0; offset < targets.length && !signal.aborted; offset += batchSize) {
+      for (let offset = 0, batchNumber = 1; offset < targets.length && !signal.aborted; offset += batchSize, batchNumber++) {
         if (offset > 0 && input.batchSleepMs > 0) {
-          await sleep(input.batchSleepMs, signal);
+          await sleep(Math.min(input.batchSleepMs, Math.max(0, deadlineMs - now())), signal);
           if (signal.aborted) break;
         }
-        const batch = targets.slice(offset, offset + batchSize);
-        batchSentAtMs = now();
-        sentCount = offset + batch.length;
-        if (runner) {
-          const result = await runner.run({ executionId: execution.id, action: input.action, data, identities: batch, collective, callerid: deps.callerid, timeoutSeconds, signal, onReply });
-          requestIds.push(...result.requestIds);
-        } else {
-          const result = await deps.broker.callDirected({ request, identities: batch, onReply, signal, timeoutMs: timeoutSeconds * 1000 });
-          requestIds.push(result.requestId);
+        if (now() >= deadlineMs) {
+          pastDeadline(batchNumber);
+          break;
         }
-        for (const identity of batch) endSilent(identity, batchSentAtMs);
+        if (!(await sendBatch(batchNumber, targets.slice(offset, offset + batchSize), request))) break;
       }
       if (signal.aborted) state = 'CANCELLED';
     } catch (error) {
       state = 'BROKER_FAILED';
       message = `broker failed: ${(error as Error).message}`;
+      notSent = { state: 'FAILED', reason: `not sent: ${message}` };
       log.error({ err: error, executionId: execution.id }, 'broker failed during an execution');
     }
     announce();
-    // Hosts of batches never sent (cancel) or cut off by a broker failure.
-    for (let index = 0; index < targets.length; index++) endSilent(targets[index], index < sentCount ? batchSentAtMs : 0);
+    // Hosts of batches never sent (cancel, deadline, broker) or cut off by a broker failure.
+    for (const identity of targets) endSilent(identity, state === 'BROKER_FAILED' ? `asked; ${message} before the host replied` : 'asked; no reply before the execution ended');
     if (state === 'CANCELLED') message = 'cancelled';
+    if (state === 'DEADLINE_PASSED') message = `deadline passed; ${targets.length - sent.size} hosts not sent`;
 
     const durationMs = now() - startedAtMs;
     const summary: SummaryEvent = {
@@ -521,7 +609,7 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
     };
     execution.finishedAtMs = now();
     execution.append(summary);
-    log.info({ executionId: execution.id, agent: input.agent, action: input.action, state, expected: targets.length, responded: counters.responded, durationMs }, 'execution finished');
+    log.info({ executionId: execution.id, agent: input.agent, action: input.action, state, expected: targets.length, responded: counters.responded, notSent: targets.length - sent.size, durationMs }, 'execution finished');
     deps.audit.record({
       executionId: execution.id,
       requestIds,

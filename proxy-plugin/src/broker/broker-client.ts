@@ -68,6 +68,16 @@ export interface DirectedCallResult {
   /** Identities that never replied (before the timeout or the abort). */
   silent: string[];
   publishedAtMs: number;
+  /**
+   * Identities whose request was never published (the connection dropped part way): they did not
+   * run and may be sent again once the broker is back. Absent means every one was published.
+   */
+  unsent?: string[];
+  /**
+   * Silent identities refused by security, with why in an operator's words: a reply that failed the
+   * check, or no node at all accepting this client's requests (a psk the nodes do not share).
+   */
+  refused?: Array<{ identity: string; reason: string }>;
 }
 
 export interface DiscoveredNode {
@@ -93,6 +103,13 @@ export interface BrokerClient {
    * timeout passed, or the signal aborted. Choria signs once and sends the same bytes to all.
    */
   callDirected(call: DirectedCall): Promise<DirectedCallResult>;
+  /**
+   * Resolves true once a request to these nodes can be published: the connection is up and, after a
+   * reconnect, the nodes had their chance to subscribe again. False when `untilMs` (Unix ms) passed
+   * or the signal aborted first. Absent when the client needs no wait (nats.js buffers what is
+   * published while it reconnects, and its nodes resubscribe the same way).
+   */
+  awaitReady?(identities: readonly string[], collective: string, untilMs: number, signal: AbortSignal): Promise<boolean>;
   /** Facts, classes and agents of every reachable node (rpcutil inventory or equivalent). */
   inventory(collective: string, timeoutMs: number): Promise<DiscoveredNode[]>;
   /**

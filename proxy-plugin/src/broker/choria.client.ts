@@ -180,6 +180,8 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
       finished = true;
       resolveDone();
     };
+    // Like the timer below: a cancel read in the same turn as replies must not count them missing.
+    const finishSoon = (): void => void setImmediate(finish);
 
     const sub: Subscription = conn.subscribe(replyTo, {
       callback: (err, msg) => {
@@ -210,7 +212,7 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
     const publishedAtMs = Date.now();
     try {
       if (call.signal.aborted) return { requestId, silent: [...pending], publishedAtMs };
-      call.signal.addEventListener('abort', finish, { once: true });
+      call.signal.addEventListener('abort', finishSoon, { once: true });
       let sent = 0;
       // The NATS client keeps SUB before PUB on one connection, so no reply can be missed.
       for (const identity of expected) {
@@ -220,12 +222,15 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
       }
       log.debug({ requestId, agent: request.agent, action: request.action, targets: expected.size }, 'directed request published');
       if (pending.size > 0 && !call.signal.aborted) {
-        timer = setTimeout(finish, call.timeoutMs);
+        // After the timer, one more turn of the event loop before giving up: a process that was
+        // stalled (SIGSTOP, a long pause) runs expired timers before it reads its sockets, and replies
+        // that reached it in time must not be counted missing.
+        timer = setTimeout(finishSoon, call.timeoutMs);
         await done;
       }
     } finally {
       if (timer) clearTimeout(timer);
-      call.signal.removeEventListener('abort', finish);
+      call.signal.removeEventListener('abort', finishSoon);
       finished = true;
       sub.unsubscribe();
     }

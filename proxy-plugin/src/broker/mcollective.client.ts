@@ -22,6 +22,7 @@ import {
   encodeRpcBody,
   isDiscoveryReply,
   newRequestId,
+  PskCheckError,
   toWireFilter,
   type DecodedReply,
 } from './mcollective/protocol';
@@ -73,7 +74,7 @@ export interface McollectiveClientOptions {
 /** Counters for operators and tests; replies refused by the psk check are the ones to watch. */
 export interface McollectiveClientStats {
   repliesAccepted: number;
-  /** Replies that failed the psk check or did not decode: dropped, their host stays silent. */
+  /** Replies that failed the psk check or did not decode: dropped, their host ends refused by security. */
   repliesRejected: number;
   /** Valid replies for no request in flight (late, or for another client on the connection). */
   repliesUnmatched: number;
@@ -87,6 +88,16 @@ const DEFAULT_TTL_SECONDS = 60;
 const DEFAULT_PUBLISH_BATCH = 250;
 const CONNECT_TIMEOUT_MS = 10_000;
 const HEARTBEAT_MS = 10_000;
+/**
+ * After the proxy's own reconnect, how long the daemons may take to reconnect and subscribe again:
+ * MCollective's stomp connectors back off up to max_reconnect_delay (30 s by default) between
+ * attempts, and a request published before a node subscribed is lost for that node.
+ */
+const RESUBSCRIBE_WINDOW_MS = 35_000;
+/** One discovery round of the readiness and psk probes; both end early once they have their answer. */
+const PROBE_ROUND_MS = 1500;
+/** A psk probe's answer holds this long, so the batches of one execution do not each probe again. */
+const PSK_PROBE_TTL_MS = 5000;
 
 const silentLogger: McollectiveClientLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -106,7 +117,20 @@ class TlsWrapper extends TCPWrapper {
   }
 }
 
-type ReplyHandler = (reply: DecodedReply) => void;
+interface ReplyHandler {
+  accept(reply: DecodedReply): void;
+  /** A reply claiming to answer this request failed the psk check. */
+  reject?(senderid: string, why: string): void;
+}
+
+/** The reason of a host whose reply failed the psk check. */
+function pskRejectedReason(identity: string): string {
+  return `refused by security: the reply from ${identity} failed the psk check (the node's plugin.psk differs from this proxy's, or the reply was altered on the way), so the proxy discarded it`;
+}
+
+/** The reason of an asked host when no node at all answered this proxy. */
+const NO_NODE_ACCEPTS_REASON =
+  "refused by the nodes' security (suspected): no node answers this proxy, not even discovery. mcollectived drops, without a reply, every request whose psk hash does not match its plugin.psk (its log says 'Received an invalid signature in message'); check that this proxy's mcollective psk equals the nodes' plugin.psk, or whether every node is down";
 
 export function createMcollectiveClient(options: McollectiveClientOptions): McollectiveClient {
   const log = options.logger ?? silentLogger;
@@ -117,6 +141,10 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
   const counters: McollectiveClientStats = { repliesAccepted: 0, repliesRejected: 0, repliesUnmatched: 0 };
   let client: Client | undefined;
   let connected = false;
+  /** When the connection last came back after a loss (undefined until it has been lost once). */
+  let reconnectedAt: number | undefined;
+  const connectWaiters = new Set<() => void>();
+  let pskProbe: { at: number; answered: boolean } | undefined;
 
   function onMessage(message: IMessage): void {
     if (!conventions.isReply(message.headers)) return;
@@ -125,8 +153,15 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
       reply = decodeReply(message.binaryBody, options.psk);
     } catch (cause) {
       counters.repliesRejected++;
-      // mc_sender is unauthenticated, but it is the best hint at who sent a bad reply.
-      log.warn({ err: cause, mcSender: message.headers.mc_sender }, 'reply rejected');
+      if (cause instanceof PskCheckError) {
+        // The envelope is not covered by the hash: sender and request id are claims, good enough to
+        // say whose answer failed, never to accept it.
+        log.warn({ identity: cause.senderid, requestId: cause.requestid, mcSender: message.headers.mc_sender }, 'reply failed the psk check; discarded');
+        pending.get(cause.requestid)?.reject?.(cause.senderid, cause.message);
+      } else {
+        // mc_sender is unauthenticated, but it is the best hint at who sent a bad reply.
+        log.warn({ err: cause, mcSender: message.headers.mc_sender }, 'reply rejected');
+      }
       return;
     }
     const handler = pending.get(reply.requestid);
@@ -135,7 +170,22 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
       return;
     }
     counters.repliesAccepted++;
-    handler(reply);
+    handler.accept(reply);
+  }
+
+  /** Resolves on the next (re)connect, after `ms`, or on abort, whichever comes first. */
+  function nextConnect(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        connectWaiters.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      connectWaiters.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   function active(): Client {
@@ -175,27 +225,84 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
     return { requestid, payload };
   }
 
-  async function discover(filter: RequestFilter, collective: string, timeoutMs: number): Promise<string[]> {
+  /** Broadcast discovery; waits the whole timeout unless `enough` says the answers so far suffice. */
+  async function discoverUntil(filter: RequestFilter, collective: string, timeoutMs: number, enough?: (found: ReadonlySet<string>) => boolean): Promise<string[]> {
     const c = active();
     const { requestid, payload } = envelope(DISCOVERY_AGENT, encodeDiscoveryBody(), collective, filter, options.callerid, DEFAULT_TTL_SECONDS);
     const found = new Set<string>();
-    pending.set(requestid, (reply) => {
-      if (isDiscoveryReply(reply.body)) found.add(reply.senderid);
+    let stop: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
     });
+    pending.set(requestid, {
+      accept: (reply) => {
+        if (isDiscoveryReply(reply.body)) found.add(reply.senderid);
+        if (enough?.(found)) stop();
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
     try {
       const target = conventions.broadcast(collective, DISCOVERY_AGENT, DEFAULT_TTL_SECONDS, Date.now());
       c.publish({ destination: target.destination, headers: target.headers, binaryBody: payload });
-      // Broadcast discovery cannot know how many nodes exist, so it always waits the whole timeout.
-      await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+      // Broadcast discovery cannot know how many nodes exist, so it waits the whole timeout unless told what is enough.
+      await Promise.race([stopped, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     } finally {
+      if (timer) clearTimeout(timer);
       pending.delete(requestid);
     }
     log.debug({ requestId: requestid, collective, found: found.size }, 'discovery finished');
     return [...found];
   }
 
+  function discover(filter: RequestFilter, collective: string, timeoutMs: number): Promise<string[]> {
+    return discoverUntil(filter, collective, timeoutMs);
+  }
+
+  /**
+   * Waits for the connection, and after a reconnect for these nodes to answer discovery (they
+   * resubscribe on their own backoff), so the next batch does not go to queues nobody reads yet.
+   */
+  async function awaitReady(identities: readonly string[], collective: string, untilMs: number, signal: AbortSignal): Promise<boolean> {
+    while (!(client && connected)) {
+      const left = untilMs - Date.now();
+      if (left <= 0 || signal.aborted) return false;
+      await nextConnect(left, signal);
+    }
+    if (reconnectedAt === undefined || Date.now() - reconnectedAt > RESUBSCRIBE_WINDOW_MS) return true;
+    const until = Math.min(untilMs, reconnectedAt + RESUBSCRIBE_WINDOW_MS);
+    const missing = new Set(identities);
+    while (missing.size > 0 && connected && !signal.aborted && Date.now() < until) {
+      const filter: RequestFilter = { fact: [], cf_class: [], identity: [...missing], agent: [], compound: '' };
+      const round = Math.max(1, Math.min(PROBE_ROUND_MS, until - Date.now()));
+      for (const identity of await discoverUntil(filter, collective, round, (found) => [...missing].every((id) => found.has(id)))) missing.delete(identity);
+    }
+    if (missing.size > 0 && !signal.aborted) log.warn({ url: displayUrl, missing: missing.size, of: identities.length }, 'nodes not back on the broker since its reconnect; sending to them anyway');
+    return client !== undefined && connected;
+  }
+
+  /**
+   * Whether any node answers this proxy at all. A daemon whose psk differs drops the request without
+   * a word, so "every host silent" and "no node answers discovery either" is how a psk mismatch looks
+   * from here. The answer is kept a few seconds for the other batches of the same execution.
+   */
+  async function anyNodeAnswers(collective: string): Promise<boolean> {
+    if (pskProbe && Date.now() - pskProbe.at < PSK_PROBE_TTL_MS) return pskProbe.answered;
+    let found: string[];
+    try {
+      found = await discoverUntil({ fact: [], cf_class: [], identity: [], agent: [], compound: '' }, collective, PROBE_ROUND_MS, (f) => f.size > 0);
+    } catch {
+      // The connection went away meanwhile: that says nothing about the psk.
+      return true;
+    }
+    pskProbe = { at: Date.now(), answered: found.length > 0 };
+    if (!pskProbe.answered) log.error({ url: displayUrl, collective }, 'no node answers this proxy, not even discovery; a psk that differs from the nodes\' plugin.psk is the likely cause');
+    return pskProbe.answered;
+  }
+
   async function callDirected(call: DirectedCall): Promise<DirectedCallResult> {
-    const c = active();
+    // Nothing published: the caller may send these again once the broker is back (awaitReady).
+    if (!client || !connected) return { requestId: '', silent: [], unsent: [...new Set(call.identities)], publishedAtMs: Date.now() };
+    const c = client;
     const { request } = call;
     const collective = request.collective || options.mainCollective;
     const callerid = request.callerid || options.callerid;
@@ -206,6 +313,9 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
     const { requestid, payload } = envelope(request.agent, body, collective, filter, callerid, ttl);
     const expected = new Set(call.identities);
     const waiting = new Set(expected);
+    /** Waiting identities whose reply failed the psk check; a genuine reply later still wins. */
+    const rejected = new Set<string>();
+    let accepted = 0;
 
     let timer: NodeJS.Timeout | undefined;
     // Once finished, late replies are ignored so that `silent` and the delivered replies agree.
@@ -218,8 +328,10 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
       finished = true;
       resolveDone();
     };
+    // Like the timer below: a cancel read in the same turn as replies must not count them missing.
+    const finishSoon = (): void => void setImmediate(finish);
 
-    pending.set(requestid, (decoded) => {
+    pending.set(requestid, { accept: (decoded) => {
       if (finished || !waiting.has(decoded.senderid)) return;
       let reply: NodeReply;
       try {
@@ -230,37 +342,60 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
         return;
       }
       waiting.delete(decoded.senderid);
+      rejected.delete(decoded.senderid);
+      accepted++;
       try {
         call.onReply(reply);
       } catch (cause) {
         log.error({ err: cause, requestId: requestid, identity: decoded.senderid }, 'reply callback failed');
       }
       if (waiting.size === 0) finish();
-    });
+    }, reject: (senderid) => {
+      if (!finished && waiting.has(senderid)) rejected.add(senderid);
+    } });
 
     const publishedAtMs = Date.now();
+    const unsent: string[] = [];
     try {
       if (call.signal.aborted) return { requestId: requestid, silent: [...waiting], publishedAtMs };
-      call.signal.addEventListener('abort', finish, { once: true });
+      call.signal.addEventListener('abort', finishSoon, { once: true });
       let sent = 0;
       for (const identity of expected) {
         if (call.signal.aborted) break;
         const target = conventions.directed(collective, request.agent, identity, ttl, publishedAtMs);
-        c.publish({ destination: target.destination, headers: target.headers, binaryBody: payload });
+        try {
+          c.publish({ destination: target.destination, headers: target.headers, binaryBody: payload });
+        } catch (cause) {
+          // The connection dropped part way: the rest was never published and may go after the reconnect.
+          const list = [...expected];
+          unsent.push(...list.slice(list.indexOf(identity)));
+          log.warn({ err: cause, requestId: requestid, unsent: unsent.length }, 'publishing stopped: the broker connection is gone');
+          break;
+        }
         if (++sent % publishBatch === 0) await yieldToEventLoop();
       }
-      log.debug({ requestId: requestid, agent: request.agent, action: request.action, targets: expected.size }, 'directed request published');
+      for (const identity of unsent) waiting.delete(identity);
+      log.debug({ requestId: requestid, agent: request.agent, action: request.action, targets: expected.size - unsent.length }, 'directed request published');
       if (waiting.size > 0 && !call.signal.aborted) {
-        timer = setTimeout(finish, call.timeoutMs);
+        // After the timer, one more turn of the event loop before giving up: a process that was
+        // stalled (SIGSTOP, a long pause) runs expired timers before it reads its sockets, and replies
+        // that reached it in time must not be counted missing.
+        timer = setTimeout(finishSoon, call.timeoutMs);
         await done;
       }
     } finally {
       if (timer) clearTimeout(timer);
-      call.signal.removeEventListener('abort', finish);
+      call.signal.removeEventListener('abort', finishSoon);
       finished = true;
       pending.delete(requestid);
     }
-    return { requestId: requestid, silent: [...waiting], publishedAtMs };
+    const silent = [...waiting];
+    const refused = silent.filter((identity) => rejected.has(identity)).map((identity) => ({ identity, reason: pskRejectedReason(identity) }));
+    // Every published host silent and none refused by name: ask whether any node answers at all.
+    if (accepted === 0 && refused.length === 0 && silent.length > 0 && !call.signal.aborted && connected && !(await anyNodeAnswers(collective))) {
+      refused.push(...silent.map((identity) => ({ identity, reason: NO_NODE_ACCEPTS_REASON })));
+    }
+    return { requestId: requestid, silent, publishedAtMs, ...(unsent.length > 0 ? { unsent } : {}), ...(refused.length > 0 ? { refused } : {}) };
   }
 
   function inventory(collective: string, timeoutMs: number): Promise<DiscoveredNode[]> {
@@ -294,11 +429,13 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
         onConnect: () => {
           connected = true;
           subscribeReplies(c);
+          for (const wake of [...connectWaiters]) wake();
           if (!settled) {
             settled = true;
             log.info({ url: displayUrl, collectives: options.collectives }, 'stomp connected');
             resolve();
           } else {
+            reconnectedAt = Date.now();
             log.info({ url: displayUrl }, 'stomp reconnected');
             options.onReconnect?.();
           }
@@ -340,6 +477,7 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
     isConnected: () => connected && client !== undefined,
     discover,
     callDirected,
+    awaitReady,
     inventory,
     checkFilter(filter) {
       if (!filter.compound) return undefined;

@@ -53,8 +53,10 @@ export function toProtoEvent(event: ExecutionEvent): ExecuteEvent {
     case 'started':
       return {
         sequence: event.sequence,
-        started: { execution_id: event.executionId, request_id: event.requestId, expected_identities: event.expectedIdentities as string[] },
+        started: { execution_id: event.executionId, request_id: event.requestId, expected_identities: event.expectedIdentities as string[], reports_sent: event.reportsSent },
       };
+    case 'sent':
+      return { sequence: event.sequence, sent: { batch: event.batch, identities: event.identities as string[], sent_at_ms: event.sentAtMs } };
     case 'result':
       return {
         sequence: event.sequence,
@@ -67,6 +69,8 @@ export function toProtoEvent(event: ExecutionEvent): ExecuteEvent {
           sent_at_ms: event.sentAtMs,
           received_at_ms: event.receivedAtMs,
           unexpected: event.unexpected,
+          cause: `HOST_CAUSE_${event.cause}`,
+          reason: event.reason,
         },
       };
     case 'summary':
@@ -124,6 +128,7 @@ function toExecuteInput(request: ExecuteRequest__Output, args: unknown) {
     collective: request.collective,
     discoveryTimeoutMs: request.discovery_timeout_ms,
     allNodes: request.all_nodes,
+    deadlineMs: Number(request.deadline_unix_ms),
   };
 }
 

@@ -170,6 +170,10 @@ export interface McollectiveFleet {
   mco(args: string[], options?: { timeoutMs?: number }): Promise<{ stdout: string; stderr: string; code: number | null; elapsedMs: number }>;
   /** SIGTERMs one daemon and waits until it has exited. */
   stopNode(identity: string): Promise<void>;
+  /** SIGKILLs the broker (RabbitMQ's Erlang VM and its wrapper, or ActiveMQ's JVM), as a crash would. */
+  killBroker(): Promise<void>;
+  /** Starts the broker again on the same port and data, and waits until it answers STOMP. */
+  startBroker(): Promise<void>;
   /** Ms the start took: broker, daemons, first full ping. */
   startMs: { broker: number; daemons: number; total: number };
   stop(): Promise<void>;
@@ -199,6 +203,10 @@ function commonConfig(connector: FleetBroker, port: number, password: string, ps
 interface StartedBroker {
   exited(): number | null;
   stop(): Promise<void>;
+  /** SIGKILLs the broker itself (not the private epmd) and waits until it is gone. */
+  kill(): Promise<void>;
+  /** Starts the broker again with the same configuration and data. */
+  restart(): void;
   /** Pids to SIGKILL if the test process exits without stop(). */
   pids(): number[];
 }
@@ -254,12 +262,26 @@ async function startRabbitmq(dir: string, stompPort: number, password: string): 
   // Our own epmd on a private port, so stopping it never touches anyone else's Erlang nodes.
   const epmd = spawn('epmd', ['-address', '127.0.0.1', '-port', String(epmdPort)], { stdio: 'ignore', detached: true });
   epmd.unref();
-  const rabbitLog = fs.openSync(path.join(rabbitDir, 'log', 'startup.log'), 'w');
-  const wrapper = spawn(path.join(RABBIT_BIN, 'rabbitmq-server'), [], { env: rabbitEnv, stdio: ['ignore', rabbitLog, rabbitLog], detached: true });
-  fs.closeSync(rabbitLog);
-  wrapper.unref();
+  const spawnServer = (): ChildProcess => {
+    const rabbitLog = fs.openSync(path.join(rabbitDir, 'log', 'startup.log'), 'a');
+    const child = spawn(path.join(RABBIT_BIN, 'rabbitmq-server'), [], { env: rabbitEnv, stdio: ['ignore', rabbitLog, rabbitLog], detached: true });
+    fs.closeSync(rabbitLog);
+    child.unref();
+    return child;
+  };
+  const beamPid = () => (fs.existsSync(rabbitPidFile) ? Number(fs.readFileSync(rabbitPidFile, 'utf8').trim()) || undefined : undefined);
+  let wrapper = spawnServer();
   return {
     exited: () => wrapper.exitCode,
+    async kill() {
+      const pids = [beamPid(), wrapper.pid].filter((pid): pid is number => alive(pid));
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      await waitGone(pids, 10_000);
+      fs.rmSync(rabbitPidFile, { force: true });
+    },
+    restart() {
+      wrapper = spawnServer();
+    },
     pids: () => [wrapper.pid, epmd.pid, fs.existsSync(rabbitPidFile) ? Number(fs.readFileSync(rabbitPidFile, 'utf8').trim()) : undefined].filter((pid): pid is number => Boolean(pid)),
     async stop() {
       const beamPid = fs.existsSync(rabbitPidFile) ? Number(fs.readFileSync(rabbitPidFile, 'utf8').trim()) || undefined : undefined;
@@ -302,27 +324,40 @@ async function startActivemq(dir: string, stompPort: number, password: string): 
 </beans>
 `,
   );
-  const log = fs.openSync(path.join(amqDir, 'activemq.log'), 'w');
-  const java = spawn(
-    'java',
-    [
-      '-Xms64M',
-      '-Xmx256M',
-      `-Dactivemq.home=${ACTIVEMQ_HOME}`,
-      `-Dactivemq.base=${amqDir}`,
-      `-Dactivemq.conf=${amqDir}`,
-      `-Dactivemq.data=${amqDir}/data`,
-      '-jar',
-      path.join(ACTIVEMQ_HOME, 'bin', 'activemq.jar'),
-      'start',
-      `xbean:file:${path.join(amqDir, 'activemq.xml')}`,
-    ],
-    { stdio: ['ignore', log, log], detached: true },
-  );
-  fs.closeSync(log);
-  java.unref();
+  const spawnJava = (): ChildProcess => {
+    const log = fs.openSync(path.join(amqDir, 'activemq.log'), 'a');
+    const child = spawn(
+      'java',
+      [
+        '-Xms64M',
+        '-Xmx256M',
+        `-Dactivemq.home=${ACTIVEMQ_HOME}`,
+        `-Dactivemq.base=${amqDir}`,
+        `-Dactivemq.conf=${amqDir}`,
+        `-Dactivemq.data=${amqDir}/data`,
+        '-jar',
+        path.join(ACTIVEMQ_HOME, 'bin', 'activemq.jar'),
+        'start',
+        `xbean:file:${path.join(amqDir, 'activemq.xml')}`,
+      ],
+      { stdio: ['ignore', log, log], detached: true },
+    );
+    fs.closeSync(log);
+    child.unref();
+    return child;
+  };
+  let java = spawnJava();
   return {
     exited: () => java.exitCode,
+    async kill() {
+      if (java.pid && alive(java.pid)) {
+        process.kill(java.pid, 'SIGKILL');
+        await waitGone([java.pid], 10_000);
+      }
+    },
+    restart() {
+      java = spawnJava();
+    },
     pids: () => (java.pid ? [java.pid] : []),
     async stop() {
       // The JVM's shutdown hook stops the broker on TERM.
@@ -456,6 +491,17 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
         await waitGone([daemon.pid], 15_000);
       },
       startMs: { broker: brokerMs, daemons: daemonsMs, total: Date.now() - t0 },
+      async killBroker() {
+        await broker!.kill();
+      },
+      async startBroker() {
+        broker!.restart();
+        const deadline = Date.now() + 120_000;
+        while (!(await stompAnswers(stompPort, password))) {
+          if (Date.now() > deadline) throw new Error(`${connector} did not accept STOMP again within 120 s; see ${dir}/${connector}`);
+          await sleep(250);
+        }
+      },
       stop,
     };
   } catch (error) {

@@ -73,14 +73,15 @@ function summaryOf(events: readonly ExecutionEvent[]): SummaryEvent {
 const nodes = (...names: string[]): Record<string, FakeNode> => Object.fromEntries(names.map((n) => [n, {}]));
 
 describe(createExecutionRegistry.name, () => {
-  it('numbers started, one result per host in arrival order and the summary 1..n when every host replies', async () => {
+  it('numbers started, the batch sent, one result per host in arrival order and the summary 1..n when every host replies', async () => {
     const { registry } = setup({ nodes: nodes('a', 'b', 'c') });
     const execution = registry.execute(anExecuteInput());
     await execution.done;
     const { events } = execution;
-    expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
-    expect(events.map((e) => e.kind)).toEqual(['started', 'result', 'result', 'result', 'summary']);
-    expect(events[0]).toMatchObject({ kind: 'started', executionId: 'job-1', expectedIdentities: ['a', 'b', 'c'] });
+    expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(events.map((e) => e.kind)).toEqual(['started', 'sent', 'result', 'result', 'result', 'summary']);
+    expect(events[0]).toMatchObject({ kind: 'started', executionId: 'job-1', expectedIdentities: ['a', 'b', 'c'], reportsSent: true });
+    expect(events[1]).toMatchObject({ kind: 'sent', batch: 1, identities: ['a', 'b', 'c'], sentAtMs: 10_000 });
     expect(results(events).map((r) => [r.identity, r.state, r.statuscode])).toEqual([
       ['a', 'SUCCEEDED', 0],
       ['b', 'SUCCEEDED', 0],
@@ -163,6 +164,104 @@ describe(createExecutionRegistry.name, () => {
     expect(results(execution.events).map((r) => r.sentAtMs)).toEqual([10_000, 10_000, 0, 0]);
   });
 
+  it('tells asked hosts from hosts never sent when cancelled mid-execution', async () => {
+    const { registry, broker } = setup({ nodes: nodes('a', 'b', 'c', 'd'), mode: 'manual' });
+    const execution = registry.execute(anExecuteInput({ identities: ['a', 'b', 'c', 'd'], batchSize: 2 }));
+    await broker.waitForCalls(1);
+    await registry.cancel('job-1');
+    expect(execution.events.filter((e) => e.kind === 'sent').map((e) => e.kind === 'sent' && e.identities)).toEqual([['a', 'b']]);
+    expect(results(execution.events).map((r) => [r.identity, r.state, r.cause])).toEqual([
+      ['a', 'CANCELLED', 'NO_REPLY'],
+      ['b', 'CANCELLED', 'NO_REPLY'],
+      ['c', 'CANCELLED', 'NOT_SENT'],
+      ['d', 'CANCELLED', 'NOT_SENT'],
+    ]);
+    expect(results(execution.events)[2].reason).toBe('not sent: the execution was cancelled before its batch left');
+  });
+
+  it('sends no batch once the deadline has passed and ends its hosts CANCELLED, not sent, naming the deadline', async () => {
+    const { registry, broker, clock } = setup({ nodes: nodes('a', 'b', 'c', 'd', 'e'), mode: 'manual' });
+    const execution = registry.execute(anExecuteInput({ identities: ['a', 'b', 'c', 'd', 'e'], batchSize: 2, deadlineMs: 15_000 }));
+    await broker.waitForCalls(1);
+    broker.reply('a');
+    clock.now = 15_000;
+    broker.expire();
+    await execution.done;
+    expect(broker.calls.map((c) => c.call.identities)).toEqual([['a', 'b']]);
+    expect(results(execution.events).map((r) => [r.identity, r.state, r.cause])).toEqual([
+      ['a', 'SUCCEEDED', 'UNSPECIFIED'],
+      ['b', 'NO_RESPONSE', 'NO_REPLY'],
+      ['c', 'CANCELLED', 'NOT_SENT'],
+      ['d', 'CANCELLED', 'NOT_SENT'],
+      ['e', 'CANCELLED', 'NOT_SENT'],
+    ]);
+    expect(results(execution.events)[2]).toMatchObject({ reason: "not sent: the job's deadline passed before batch 2 left", sentAtMs: 0 });
+    expect(summaryOf(execution.events)).toMatchObject({ state: 'DEADLINE_PASSED', cancelled: 3, noResponse: 1, succeeded: 1, message: 'deadline passed; 3 hosts not sent' });
+  });
+
+  it('waits for replies no longer than the deadline allows, and says so for a silent host', async () => {
+    const { registry, broker } = setup({ nodes: { a: {}, b: { silent: true } } });
+    const execution = registry.execute(anExecuteInput({ identities: ['a', 'b'], timeoutSeconds: 60, deadlineMs: 12_500 }));
+    await execution.done;
+    expect(broker.calls[0].call.timeoutMs).toBe(2500);
+    expect(results(execution.events).find((r) => r.identity === 'b')).toMatchObject({ state: 'NO_RESPONSE', cause: 'NO_REPLY', reason: "asked; no reply before the job's deadline" });
+  });
+
+  it('names the timeout of an asked host that stayed silent when no deadline cut the wait', async () => {
+    const { registry } = setup({ nodes: { b: { silent: true } } });
+    const execution = registry.execute(anExecuteInput({ identities: ['b'], timeoutSeconds: 7 }));
+    await execution.done;
+    expect(results(execution.events)[0]).toMatchObject({ state: 'NO_RESPONSE', cause: 'NO_REPLY', reason: 'asked; no reply within the 7 s timeout' });
+  });
+
+  it('waits for the broker before each batch and sends the rest once it is ready again', async () => {
+    const { registry, broker } = setup({ nodes: nodes('a', 'b', 'c') });
+    const waits: Array<{ identities: readonly string[]; untilMs: number }> = [];
+    broker.awaitReady = async (identities, _collective, untilMs) => {
+      waits.push({ identities, untilMs });
+      return true;
+    };
+    const execution = registry.execute(anExecuteInput({ identities: ['a', 'b', 'c'], batchSize: 2, timeoutSeconds: 5, deadlineMs: 40_000 }));
+    await execution.done;
+    // Each batch must still get its whole 5 s timeout before the deadline.
+    expect(waits).toEqual([{ identities: ['a', 'b'], untilMs: 35_000 }, { identities: ['c'], untilMs: 35_000 }]);
+    expect(summaryOf(execution.events)).toMatchObject({ state: 'COMPLETED', succeeded: 3 });
+  });
+
+  it('ends the hosts never sent FAILED, naming the broker, when it stays unreachable until the deadline', async () => {
+    const { registry, broker } = setup({ nodes: nodes('a', 'b', 'c') });
+    let readyCalls = 0;
+    broker.awaitReady = async () => ++readyCalls === 1;
+    const execution = registry.execute(anExecuteInput({ identities: ['a', 'b', 'c'], batchSize: 2, deadlineMs: 40_000 }));
+    await execution.done;
+    expect(broker.calls).toHaveLength(1);
+    expect(results(execution.events).map((r) => [r.identity, r.state, r.cause])).toEqual([
+      ['a', 'SUCCEEDED', 'UNSPECIFIED'],
+      ['b', 'SUCCEEDED', 'UNSPECIFIED'],
+      ['c', 'FAILED', 'NOT_SENT'],
+    ]);
+    expect(results(execution.events)[2].reason).toBe("not sent: the broker nats://fake:4222 was unreachable until less than one reply timeout was left before the job's deadline");
+    expect(summaryOf(execution.events)).toMatchObject({ state: 'BROKER_FAILED', failed: 1, succeeded: 2 });
+  });
+
+  it('sends again, after the broker is back, the hosts a dropped connection never published', async () => {
+    const { registry, broker } = setup({ nodes: { a: {}, b: { unsentOnce: true } } });
+    broker.awaitReady = async () => true;
+    const execution = registry.execute(anExecuteInput({ identities: ['a', 'b'] }));
+    await execution.done;
+    expect(broker.calls.map((c) => c.call.identities)).toEqual([['a', 'b'], ['b']]);
+    expect(execution.events.filter((e) => e.kind === 'sent').map((e) => e.kind === 'sent' && e.identities)).toEqual([['a', 'b'], ['b']]);
+    expect(summaryOf(execution.events)).toMatchObject({ succeeded: 2 });
+  });
+
+  it('ends a host whose reply failed the security check FAILED with the reason the broker gave', async () => {
+    const { registry } = setup({ nodes: { a: {}, b: { refused: 'refused by security: the reply from b failed the psk check' } } });
+    const execution = registry.execute(anExecuteInput({ identities: ['a', 'b'] }));
+    await execution.done;
+    expect(results(execution.events).find((r) => r.identity === 'b')).toMatchObject({ state: 'FAILED', cause: 'SECURITY', statuscode: -1, reason: 'refused by security: the reply from b failed the psk check' });
+    expect(summaryOf(execution.events)).toMatchObject({ failed: 1, succeeded: 1, noResponse: 0 });
+  });
+
   it('finishes the execution when a reader throws while being notified', async () => {
     const { registry } = setup({ nodes: nodes('a', 'b', 'c') });
     const execution = registry.execute(anExecuteInput());
@@ -186,13 +285,13 @@ describe(createExecutionRegistry.name, () => {
     broker.reply('a');
     const execution = registry.get('job-1');
     if (!execution) throw new Error('execution not retained');
-    expect(execution.events.slice(2).map((e) => e.sequence)).toEqual([3]);
+    expect(execution.events.slice(3).map((e) => e.sequence)).toEqual([4]);
     const seen: number[] = [];
     const unsubscribe = execution.onChange(() => seen.push(execution.events[execution.events.length - 1].sequence));
     broker.reply('c');
     await execution.done;
     unsubscribe();
-    expect(seen).toEqual([4, 5]);
+    expect(seen).toEqual([5, 6]);
     expect(execution.isFinished()).toBe(true);
   });
 
@@ -293,8 +392,9 @@ describe(createExecutionRegistry.name, () => {
     const { registry } = setup({ nodes: nodes('a', 'b'), failWith: new Error('connection closed') });
     const execution = registry.execute(anExecuteInput({ identities: ['a', 'b'] }));
     await execution.done;
-    expect(execution.events.map((e) => e.kind)).toEqual(['started', 'result', 'result', 'summary']);
-    expect(results(execution.events).every((r) => r.state === 'NO_RESPONSE')).toBe(true);
+    expect(execution.events.map((e) => e.kind)).toEqual(['started', 'sent', 'result', 'result', 'summary']);
+    // The batch was handed to the broker before it failed: the hosts may have been asked.
+    expect(results(execution.events).map((r) => [r.state, r.cause])).toEqual([['NO_RESPONSE', 'NO_REPLY'], ['NO_RESPONSE', 'NO_REPLY']]);
     expect(summaryOf(execution.events)).toMatchObject({ state: 'BROKER_FAILED', noResponse: 2, message: 'broker failed: connection closed' });
   });
 
@@ -329,7 +429,7 @@ describe(createExecutionRegistry.name, () => {
     const execution = registry.execute(anExecuteInput({ identities }));
     await execution.done;
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-    expect(execution.events).toHaveLength(10_002);
+    expect(execution.events).toHaveLength(10_003);
     expect(summaryOf(execution.events)).toMatchObject({ expected: 10_000, succeeded: 10_000 });
     // Linear work takes a few tens of ms here; an O(n^2) step over 10k hosts would take seconds.
     expect(elapsedMs).toBeLessThan(1500);

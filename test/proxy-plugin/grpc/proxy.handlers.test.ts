@@ -59,6 +59,7 @@ function anExecuteRequest(fields: Partial<ExecuteRequest__Output> = {}): Execute
     collective: '',
     discovery_timeout_ms: 0,
     all_nodes: false,
+    deadline_unix_ms: 0,
     ...fields,
   };
 }
@@ -108,7 +109,7 @@ describe(createProxyHandlers.name, () => {
     expect(stream.written).toHaveLength(6);
     expect(stream.ended).toBe(false);
     stream.drain();
-    expect(stream.written.map((e) => Number(e.sequence))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(stream.written.map((e) => Number(e.sequence))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(stream.ended).toBe(true);
   });
 
@@ -148,7 +149,7 @@ describe(createProxyHandlers.name, () => {
     handlers.Execute(asCall(stream));
     stream.emit('cancelled');
     await executions.get('job-1')?.done;
-    expect(executions.get('job-1')?.events).toHaveLength(7);
+    expect(executions.get('job-1')?.events).toHaveLength(8);
     stream.drain();
     expect(stream.written).toHaveLength(1);
   });

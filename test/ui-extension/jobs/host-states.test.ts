@@ -49,6 +49,11 @@ describe(finalJobState.name, () => {
   it('is cancelled when a cancel was requested and hosts ended cancelled', () => {
     expect(finalJobState({ ...emptyCounts(), succeeded: 1, cancelled: 2 }, true)).toBe('cancelled');
   });
+
+  it('is cancelled when a cancel cut off hosts that had been asked (no_response), though none ended cancelled', () => {
+    expect(finalJobState({ ...emptyCounts(), succeeded: 1, no_response: 2 }, true)).toBe('cancelled');
+    expect(finalJobState({ ...emptyCounts(), succeeded: 1, no_response: 2 }, false)).toBe('failed');
+  });
 });
 
 describe(progressOf.name, () => {

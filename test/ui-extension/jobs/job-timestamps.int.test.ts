@@ -112,10 +112,11 @@ describe.each(testDatabases())('the result store keeps each host\'s start before
     const jobId = await repo.createJob(job);
     const rowIds = (await repo.trackedHosts(jobId)).map((h) => h.rowId).sort((a, b) => a - b);
     const flushedAt = new Date(now.getTime() + 50);
-    const result = (rowId: number, state: HostState, finishedAt: Date, eventSeq: number) => ({ rowId, state, reason: null, statuscode: state === 'succeeded' ? 0 : null, statusmsg: null, data: null, finishedAt, eventSeq, proxySequence: null });
-    // Host 1 replied 40 ms before the flush that wrote its running mark; host 2 after it; host 3 was never sent.
-    await repo.commitResultBatch({ jobId, running: [rowIds[0], rowIds[1]], results: [result(rowIds[0], 'succeeded', new Date(now.getTime() + 10), 1), result(rowIds[2], 'cancelled', flushedAt, 2)], counts: emptyCounts(), lastEventSeq: 2, streams: [], now: flushedAt });
-    await repo.commitResultBatch({ jobId, running: [], results: [result(rowIds[1], 'failed', new Date(now.getTime() + 900), 3)], counts: emptyCounts(), lastEventSeq: 3, streams: [], now: new Date(now.getTime() + 950) });
+    const result = (rowId: number, state: HostState, finishedAt: Date, eventSeq: number) => ({ rowId, state, reason: null, statuscode: state === 'succeeded' ? 0 : null, statusmsg: null, data: null, finishedAt, eventSeq, proxySequence: null, sentAt: null });
+    // Hosts 1 and 2 were sent at +50 ms (the proxy's HostsSent); host 1's reply says +10 ms (a proxy
+    // clock behind ours), host 2's +900 ms; host 3 was never sent.
+    await repo.commitResultBatch({ jobId, running: [rowIds[0], rowIds[1]], sent: [{ rowIds: [rowIds[0], rowIds[1]], at: flushedAt }], results: [result(rowIds[0], 'succeeded', new Date(now.getTime() + 10), 1), result(rowIds[2], 'cancelled', flushedAt, 2)], counts: emptyCounts(), lastEventSeq: 2, streams: [], now: flushedAt });
+    await repo.commitResultBatch({ jobId, running: [], sent: [], results: [result(rowIds[1], 'failed', new Date(now.getTime() + 900), 3)], counts: emptyCounts(), lastEventSeq: 3, streams: [], now: new Date(now.getTime() + 950) });
     const stored = await repo.listHosts(jobId, { page: 1, perPage: 10 });
     const times = stored.results.map((h) => [h.hostName, h.startedAt?.toISOString() ?? null, h.finishedAt?.toISOString() ?? null]);
     expect(times).toEqual([

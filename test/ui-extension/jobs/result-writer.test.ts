@@ -4,7 +4,7 @@ import { emptyCounts } from '@server/jobs/host-states';
 import { createResultWriter, type ResultBatch, type TrackedHost } from '@server/jobs/result-writer';
 
 function hosts(n: number, proxy = 1): TrackedHost[] {
-  return Array.from({ length: n }, (_, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: proxy, state: 'pending' as HostState }));
+  return Array.from({ length: n }, (_, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: proxy, state: 'pending' as HostState, asked: false }));
 }
 
 function setup(n: number, batchSize = 500) {
@@ -93,6 +93,47 @@ describe(createResultWriter.name, () => {
     writer.advance({ smartProxyId: 1, sequence: 1 });
     await writer.flush();
     expect(batches).toEqual([expect.objectContaining({ results: [], running: [], streams: [{ smartProxyId: 1, lastSequence: 1 }] })]);
+  });
+
+  it('records a proxy cursor only after every host it handed out is written, so a restart never skips a chunk', async () => {
+    const { writer, batches } = setup(3, 2);
+    writer.markRunning([1, 2, 3]);
+    writer.advance({ smartProxyId: 1, sequence: 5 });
+    await writer.flush();
+    expect(batches.map((b) => [b.running, b.streams])).toEqual([
+      [[1, 2], []],
+      [[3], [{ smartProxyId: 1, lastSequence: 5 }]],
+    ]);
+  });
+
+  it('marks the hosts a proxy says it sent as asked, with the time it sent them, in batches', async () => {
+    const { writer, batches } = setup(4, 2);
+    writer.markRunning([1, 2, 3]);
+    await writer.flush();
+    writer.record({ rowId: 3 }, { state: 'succeeded' });
+    const at = new Date('2026-11-23T10:00:01Z');
+    // h3 is final and h4 was never handed out to a proxy that asked it: only h1 and h2 move.
+    writer.markSent(1, ['h1', 'h2', 'h3', 'unknown'], at);
+    writer.markSent(1, ['h1'], at);
+    writer.advance({ smartProxyId: 1, sequence: 9 }, { reportsSent: true });
+    await writer.flush();
+    // Two rows per batch: the HostsSent rows fill one, the result and the cursor (with its flag) go next.
+    expect(batches.slice(2).map((b) => [b.sent.map((g) => [g.rowIds, g.at.getTime()]), b.results.map((r) => r.rowId), b.streams])).toEqual([
+      [[[[1, 2], at.getTime()]], [], []],
+      [[], [3], [{ smartProxyId: 1, lastSequence: 9, reportsSent: true }]],
+    ]);
+    expect([1, 2, 3, 4].map((rowId) => writer.host(rowId)?.asked)).toEqual([true, true, false, false]);
+  });
+
+  it('counts a host asked once its result carries the time it was sent', async () => {
+    const { writer, batches } = setup(2);
+    writer.markRunning([1, 2]);
+    writer.record({ rowId: 1 }, { state: 'succeeded', sentAt: new Date(5000) });
+    writer.record({ rowId: 2 }, { state: 'cancelled', reason: 'not sent' });
+    await writer.flush();
+    expect(batches.flatMap((b) => b.results).map((r) => r.sentAt?.getTime() ?? null)).toEqual([5000, null]);
+    expect(writer.host(1)?.asked).toBe(true);
+    expect(writer.host(2)?.asked).toBe(false);
   });
 
   it('writes nothing once discarded, as after a crash', async () => {

@@ -39,7 +39,8 @@ const PAGE = 1000;
 
 function describeHost(host: JobHost): string {
   const detail = host.reason ?? host.statusmsg;
-  return detail && host.state !== 'succeeded' ? `${host.state} (${detail})` : host.state;
+  const state = host.late ? `${host.state}, late` : host.state;
+  return detail && host.state !== 'succeeded' ? `${state} (${detail})` : state;
 }
 
 /** "Job finished. 81/84 hosts succeeded, 3 failed." with the kinds of failure when they differ. */

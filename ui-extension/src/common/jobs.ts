@@ -97,6 +97,11 @@ export interface Job {
   /** Percentage of hosts in a final state. */
   progress: number;
   counts: HostCounts;
+  /**
+   * Hosts whose result arrived after the job had ended (its deadline passed, or its proxy was lost,
+   * and the proxy delivered later). They are counted in `counts` by the state their result gave them.
+   */
+  late_results: number;
   total_hosts: number;
   remote_action_id: number;
   parent_id: number | null;
@@ -150,8 +155,12 @@ export interface JobHost {
   data: Record<string, unknown> | null;
   /** The DDL outputs to show for this host, per the action's display policy. */
   output: ShapedOutput[];
+  /** When the proxy sent the request to this host; null while it waits for its batch, or when it was never asked. */
   started_at: string | null;
   finished_at: string | null;
+  /** True when this result arrived after the job had ended; `late_at` says when it was recorded. */
+  late: boolean;
+  late_at: string | null;
 }
 
 /**

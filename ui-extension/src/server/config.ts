@@ -118,6 +118,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     description: 'Facts whose values on a job\'s hosts are recorded with the job when its hosts are written, so `facts.<name> = value` finds the jobs that ran on such hosts; pick facts with few values; [] turns it off (it adds about 1.2 s to a 100,000-host job on MariaDB).',
   },
   { path: 'jobs.max_hosts_per_job', env: 'UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB', schema: positiveInt.default(50000), description: 'Most hosts one job may target; a larger targeting is refused with 422 naming this limit.' },
+  { path: 'jobs.deadline_grace_s', env: 'UI_EXTENSION_JOBS_DEADLINE_GRACE_S', schema: positiveInt.default(30), description: "Seconds past a job's deadline (its whole rollout: every batch and chunk at its timeout) before a proxy that is still not done is cancelled and its hosts recorded by what happened." },
+  { path: 'jobs.late_results_window_s', env: 'UI_EXTENSION_JOBS_LATE_RESULTS_WINDOW_S', schema: z.coerce.number().int().min(0).default(900), description: 'Seconds after a job ended during which the results of a proxy it gave up on are still fetched and stored as late results; 0 turns this off.' },
 ];
 
 export interface Config {
@@ -130,7 +132,7 @@ export interface Config {
   /** caller_secret is '' when unset. */
   proxies: { deadline_ms: number; sync_interval_s: number; plaintext: boolean; caller_secret: string; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
   auth: { max_failed_logins_per_user: number; max_failed_logins_per_address: number; failed_login_window_s: number };
-  jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number; max_hosts_per_job: number; recorded_facts: string[] };
+  jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number; max_hosts_per_job: number; recorded_facts: string[]; deadline_grace_s: number; late_results_window_s: number };
   puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number };
   scheduler: { enabled: boolean; poll_interval_ms: number; batch_size: number; workers: number; recurring_start_window_s: number };
   metrics: { enabled: boolean; bearer_token: string };

@@ -159,6 +159,7 @@ export function buildServices(ctx: ServiceContext) {
     config: ctx.config.jobs,
     instanceId,
     metrics,
+    proxyHealth: liveProxies,
   });
   const puppetdbSync = createPuppetDbSyncService({ store: inventoryStore, puppetdb: ctx.puppetdb, audit, clock: ctx.clock, logger: ctx.logger.child({ component: 'puppetdb-sync' }) });
   const puppetRun = createPuppetRunService({ jobs, inventory });

@@ -165,6 +165,17 @@ function hashMatches(expected: string, given: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/**
+ * A message whose psk hash does not match its body: sent with another psk, or altered on the way.
+ * The envelope is not covered by the hash, so `senderid` and `requestid` are claims, not facts; they
+ * say whose answer to which request failed the check.
+ */
+export class PskCheckError extends McollectiveProtocolError {
+  constructor(message: string, readonly senderid: string, readonly requestid: string) {
+    super(message);
+  }
+}
+
 function loadEnvelope(payload: Uint8Array, psk: string, what: string): { envelope: Record<string, unknown>; body: Uint8Array } {
   let envelope: unknown;
   try {
@@ -174,7 +185,7 @@ function loadEnvelope(payload: Uint8Array, psk: string, what: string): { envelop
   }
   if (!isRecord(envelope) || !(envelope.body instanceof Uint8Array)) throw new McollectiveProtocolError(`${what} is not a psk envelope`);
   if (!hashMatches(pskHash(envelope.body, psk), asText(envelope.hash))) {
-    throw new McollectiveProtocolError(`${what} failed the psk check: its hash does not match its body`);
+    throw new PskCheckError(`${what} failed the psk check: its hash does not match its body`, asText(envelope.senderid), asText(envelope.requestid));
   }
   return { envelope, body: envelope.body };
 }

@@ -2,7 +2,7 @@ import type { JobHost } from '@common/jobs';
 import { hostReason, outputPreview } from '../../../../ui-extension/src/web/Job/host-summary';
 
 const host = (over: Partial<JobHost>): JobHost => ({
-  host_id: 1, host_name: 'web-1', smart_proxy_id: 1, state: 'succeeded', reason: null, statuscode: 0, statusmsg: 'OK', data: {}, output: [], started_at: null, finished_at: null, ...over,
+  host_id: 1, host_name: 'web-1', smart_proxy_id: 1, state: 'succeeded', reason: null, statuscode: 0, statusmsg: 'OK', data: {}, output: [], started_at: null, finished_at: null, late: false, late_at: null, ...over,
 });
 
 describe(hostReason.name, () => {
@@ -19,7 +19,18 @@ describe(hostReason.name, () => {
 
   it('gives no reason for a host that succeeded or is still running', () => {
     expect(hostReason(host({ state: 'succeeded' }))).toBeNull();
-    expect(hostReason(host({ state: 'running', statuscode: null, statusmsg: null }))).toBeNull();
+    expect(hostReason(host({ state: 'running', statuscode: null, statusmsg: null, started_at: '2026-12-06T05:00:00.000Z' }))).toBeNull();
+  });
+
+  it('says a running host that its proxy has not asked yet waits for its batch', () => {
+    expect(hostReason(host({ state: 'running', statuscode: null, statusmsg: null, started_at: null }))).toBe('waiting for its batch');
+  });
+
+  it('cuts a long reason at a word with an ellipsis', () => {
+    const reason = `smart proxy puppet-a lost before these hosts answered: ${'connection reset '.repeat(20)}`;
+    const shown = hostReason(host({ state: 'failed', reason }))!;
+    expect(shown.length).toBeLessThanOrEqual(160);
+    expect(shown.endsWith('reset…')).toBe(true);
   });
 });
 

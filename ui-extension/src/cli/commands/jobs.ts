@@ -113,6 +113,8 @@ function printJobShow(ctx: Context, job: JobStatus): void {
     ['Batch size', job.batch_size ?? 'all'],
     ['Hosts', job.total_hosts],
     ['Progress', `${job.progress}%`],
+    // Replies that arrived after the job ended (its deadline, a lost proxy): counted in their state, too.
+    ...(job.late_results > 0 ? [['Late results', job.late_results] as [string, number]] : []),
   ]);
   const c = job.counts;
   const line = '-'.repeat(40);
@@ -219,7 +221,7 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
     .action(async (id: string, opts: ListOptions & { state?: string }, cmd: Command) => {
       await runList<JobHost>(ctx, cmd, `/remote_execution/jobs/${enc(id)}/hosts`, { ...listQuery(opts), state: opts.state }, [
         ['host', (h) => h.host_name],
-        ['state', (h) => h.state],
+        ['state', (h) => (h.late ? `${h.state} (late)` : h.state)],
         ['message', (h) => h.reason ?? h.statusmsg],
         ['output', (h) => h.output.map((o) => `${o.display_as}: ${typeof o.value === 'string' ? o.value : JSON.stringify(o.value)}`).join('; ')],
       ]);

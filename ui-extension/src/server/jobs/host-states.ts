@@ -46,10 +46,12 @@ export function progressOf(counts: HostCounts): number {
 /**
  * The job's final state once no host is pending or running: succeeded only when every host that was
  * not skipped succeeded (Foreman counts a skipped host as not run, so any skip fails the job, too).
+ * A cancel that stopped anything makes it cancelled: hosts never sent end cancelled, and hosts
+ * asked before the cancel and silent since end no_response (they may have run).
  */
 export function finalJobState(counts: HostCounts, cancelRequested: boolean): JobState | null {
   if (counts.pending > 0 || counts.running > 0) return null;
-  if (cancelRequested && counts.cancelled > 0) return 'cancelled';
+  if (cancelRequested && (counts.cancelled > 0 || counts.no_response > 0)) return 'cancelled';
   const total = totalOf(counts);
   return counts.succeeded === total ? 'succeeded' : 'failed';
 }

@@ -4,17 +4,20 @@ import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
 import { parseExact, stringifyExact } from '@protos/json-numbers';
-import { AppError, isAppError, isDatabaseUnavailable } from '../errors';
+import { AppError, isDatabaseUnavailable } from '../errors';
 import type { Logger } from '../logger';
 import type { HostSlots } from './host-slots';
 import { emptyCounts, finalJobState } from './host-states';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import type { JobInvocationRepository } from './job-invocation.repository';
-import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
+import { runProxyStream, type ProxyStreamDeps, type RunningJob } from './job-proxy-stream';
 import type { JobWaiters } from './job-waiters';
+import { createLateResultCollector } from './late-results';
 import { computeAggregates } from './output-shaping';
+import { createProxyBreaker, type ProxyHealthView } from './proxy-breaker';
 import { maskedInputs } from './sensitive-arguments';
 import { createResultWriter, type ResultWriter, type TrackedHost } from './result-writer';
+import { rolloutDeadline } from './rollout-deadline';
 
 /** What the dispatcher needs of `proxies/proxy-client.ts` (the only gRPC client). */
 export interface JobProxyClient {
@@ -58,8 +61,15 @@ export interface DispatcherOptions {
   flushMs: number;
   /** A lease not renewed for this long is taken over by another instance (or by a restarted one). */
   leaseMs: number;
-  /** Added to a job's timeout before its unanswered hosts end no_response. */
+  /**
+   * Past the job's deadline, how long a proxy that is still not done gets before it is cancelled
+   * and its open hosts are recorded by what happened to them.
+   */
   graceMs: number;
+  /** How long after the job ended the results of a proxy it gave up on are still stored (late); 0: never. */
+  lateResultsWindowMs?: number;
+  /** A background view of proxy health (a monitor); without it each job finds a dead proxy itself. */
+  health?: ProxyHealthView;
   /** Re-attach attempts after a result stream broke mid-way. */
   reattachAttempts?: number;
   /** First wait before a re-attach; it doubles per attempt up to REATTACH_BACKOFF_MAX_MS. */
@@ -67,41 +77,15 @@ export interface DispatcherOptions {
   metrics?: JobMetrics;
 }
 
-const PROTO_STATE: Record<string, HostState> = {
-  HOST_STATE_SUCCEEDED: 'succeeded',
-  HOST_STATE_FAILED: 'failed',
-  HOST_STATE_NO_RESPONSE: 'no_response',
-  HOST_STATE_CANCELLED: 'cancelled',
-};
-
-interface RunningJob {
-  abort: AbortController;
-  writer?: ResultWriter;
-  /** Execution ids and proxy URLs of streams in flight, for cancel. */
-  live: Map<number, { url: string; executionId: string }>;
-  cancelled: boolean;
-  timedOut: boolean;
-  /**
-   * The database went away mid-job: this run stops writing and lets go of the job; the supervisor's
-   * next claim (this instance or another) resumes it from the stored rows and proxy cursors.
-   */
-  lost: boolean;
-  done: Promise<void>;
-}
+/** After a cancel the proxy answered, how long its stream may take to deliver the final events. */
+const CANCEL_DRAIN_MS = 5000;
 
 /**
- * Longest wait between two re-attach attempts: the gRPC channel's own reconnect backoff is capped at
- * 5 s (proxy-client.ts), so a proxy back within that time is reached by the next attempt.
- */
-const REATTACH_BACKOFF_MAX_MS = 5000;
-
-const reasonMax = (text: string) => (text.length > 255 ? `${text.slice(0, 252)}...` : text);
-
-/**
- * Runs jobs: one result stream per proxy (in chunks when a concurrency cap applies), results into the
- * batching writer, final state when every host is final. It also supervises: renews the leases of its
- * jobs, takes over jobs whose instance died (re-attaching with GetResults after the last recorded
- * proxy sequence), and ends jobs past their deadline.
+ * Runs jobs: one result stream per proxy (job-proxy-stream.ts; in chunks when a concurrency cap
+ * applies), results into the batching writer, final state when every host is final. It also
+ * supervises: renews the leases of its jobs, takes over jobs whose instance died (re-attaching with
+ * GetResults after the last recorded proxy sequence), and gives up on proxies still not done a grace
+ * period after the job's deadline (rollout-deadline.ts), cancelling their executions.
  */
 export function createJobDispatcher(options: DispatcherOptions) {
   const { repo, logger } = options;
@@ -111,6 +95,14 @@ export function createJobDispatcher(options: DispatcherOptions) {
   let ticker: NodeJS.Timeout | undefined;
   let ticking = false;
   let stopped = false;
+  const late = createLateResultCollector({
+    proxies: options.proxies,
+    store: repo,
+    clock: options.clock,
+    logger,
+    windowMs: options.lateResultsWindowMs ?? 0,
+    onStored: (jobId) => options.waiters.notify(jobId),
+  });
 
   const leaseUntil = () => new Date(options.clock().getTime() + options.leaseMs);
 
@@ -145,21 +137,19 @@ export function createJobDispatcher(options: DispatcherOptions) {
     const now = options.clock();
     if (entity.state === 'queued') {
       const perProxy = new Map<number | null, number>();
-      for (const h of tracked) perProxy.set(h.smartProxyId, (perProxy.get(h.smartProxyId) ?? 0) + 1);
-      const largest = Math.max(0, ...[...perProxy.values()]);
-      const rounds = entity.concurrencyLevel ? Math.max(1, Math.ceil(largest / entity.concurrencyLevel)) : 1;
-      const deadlineAt = new Date(now.getTime() + rounds * entity.timeoutS * 1000 + options.graceMs);
+      for (const h of tracked) if (h.state === 'pending') perProxy.set(h.smartProxyId, (perProxy.get(h.smartProxyId) ?? 0) + 1);
+      const deadlineAt = rolloutDeadline(now, { hostsPerProxy: [...perProxy.values()], concurrencyLevel: entity.concurrencyLevel, batchSize: entity.batchSize, timeoutS: entity.timeoutS });
       await repo.updateJob(jobId, { state: 'running', startedAt: now, deadlineAt }, now, ['queued']);
       entity.deadlineAt = deadlineAt;
       options.waiters.notify(jobId);
-      logger.info({ jobId, hosts: tracked.length }, 'job started');
+      logger.info({ jobId, hosts: tracked.length, deadlineAt }, 'job started');
     }
 
     const missing = maskedInputs(action, JSON.parse(entityArguments(entity)) as Record<string, unknown>).filter((name) => !(name in (secretsByJob.get(jobId) ?? {})));
     if (missing.length > 0) {
       // Running with the mask would hand the task a wrong value; fail loudly instead.
       const reason = `the sensitive arguments (${missing.join(', ')}) are held only in the memory of the instance that created the job, and it no longer has them; create the job again`;
-      for (const h of writer.unfinished()) writer.record({ rowId: h.rowId }, { state: 'failed', reason: reasonMax(reason) });
+      for (const h of writer.unfinished()) writer.record({ rowId: h.rowId }, { state: 'failed', reason });
       await writer.flush();
       await finish(entity, action, writer, job);
       return;
@@ -168,8 +158,22 @@ export function createJobDispatcher(options: DispatcherOptions) {
     const streams = await repo.streamsOf(jobId);
     const refs = await options.smartProxies.findByIds(streams.map((s) => s.smartProxyId));
     const byId = new Map(refs.map((r) => [r.id, r]));
+    const breaker = createProxyBreaker(options.health);
+    const request = (executionId: string, hosts: TrackedHost[]): ExecuteRequest => ({
+      execution_id: executionId,
+      agent: entityNamespace(entity),
+      action: action.name,
+      arguments_json: secretsByJob.has(jobId) ? stringifyExact({ ...(parseExact(entityArguments(entity)) as Record<string, unknown>), ...secretsByJob.get(jobId) }) : entityArguments(entity),
+      identities: hosts.map((h) => h.hostName),
+      timeout_seconds: entity.timeoutS,
+      batch_size: entity.batchSize ?? 0,
+      caller: entity.owner,
+      // The proxy keeps wall-clock time; the injected clock is the jobs' own (tests move it): send what is left of it.
+      deadline_unix_ms: entity.deadlineAt ? Date.now() + Math.max(0, entity.deadlineAt.getTime() - options.clock().getTime()) : 0,
+    });
+    const deps: ProxyStreamDeps = { repo, proxies: options.proxies, slots: options.slots, logger, metrics: options.metrics, reattachAttempts: options.reattachAttempts, reattachBackoffMs: options.reattachBackoffMs, stopped: () => stopped };
     // Settled, not all: a job that is let go must not leave the running map while a stream still unwinds.
-    const outcomes = await Promise.allSettled(streams.filter((s) => s.state !== 'done' && s.state !== 'failed').map((s) => runProxy(entity, action, s, byId.get(s.smartProxyId), writer, job)));
+    const outcomes = await Promise.allSettled(streams.filter((s) => s.state !== 'done' && s.state !== 'failed').map((s) => runProxyStream(deps, { entity, stream: s, proxy: byId.get(s.smartProxyId), writer, job, breaker, request })));
     const broken = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (broken) throw broken.reason;
     if (stopped || job.lost) return;
@@ -191,143 +195,8 @@ export function createJobDispatcher(options: DispatcherOptions) {
     await repo.updateJob(entity.id, { state, finishedAt: now, aggregates: stringifyExact(aggregates), leaseOwner: null, leaseExpiresAt: null }, now, ['queued', 'running']);
     options.waiters.notify(entity.id);
     logger.info({ jobId: entity.id, state, counts }, 'job finished');
-  }
-
-  async function runProxy(entity: JobInvocationEntity, action: DdlAction__Output, stream: JobProxyStreamEntity, proxy: SmartProxyRef | undefined, writer: ResultWriter, job: RunningJob): Promise<void> {
-    const jobId = entity.id;
-    const proxyId = stream.smartProxyId;
-    const failOpen = (hosts: TrackedHost[], reason: string) => {
-      for (const h of hosts) writer.record({ rowId: h.rowId }, { state: 'failed', reason: reasonMax(reason) });
-    };
-    if (!proxy) {
-      failOpen(writer.unfinished(proxyId), `smart proxy ${proxyId} is no longer registered`);
-      await repo.updateStream(jobId, proxyId, { state: 'failed' });
-      return;
-    }
-    // Whether the current execution sent anything yet: until it did, the proxy may never have got it.
-    let heard = false;
-    const onEvent = (event: ExecuteEvent__Output) => {
-      heard = true;
-      const cursor = { smartProxyId: proxyId, sequence: Number(event.sequence) };
-      const r = event.result;
-      if (event.event === 'result' && r) {
-        const received = Number(r.received_at_ms);
-        // Measured on the wall clock, as received_at_ms is (the injected clock is the jobs' own time, which tests move);
-        // proxy and ui-extension clocks differ by their NTP error, and negative values count as 0.
-        if (received > 0) options.metrics?.proxyStreamLatency(proxy.name, (Date.now() - received) / 1000);
-        const accepted = writer.record({ smartProxyId: proxyId, identity: r.identity }, {
-          state: PROTO_STATE[r.state] ?? 'failed',
-          statuscode: r.state === 'HOST_STATE_NO_RESPONSE' || r.state === 'HOST_STATE_CANCELLED' ? null : r.statuscode,
-          statusmsg: r.statusmsg || null,
-          data: r.data_json || null,
-          reason: r.state === 'HOST_STATE_NO_RESPONSE' ? 'no reply before the timeout' : null,
-          finishedAt: received > 0 ? new Date(received) : undefined,
-        }, cursor);
-        if (!accepted && r.unexpected) logger.debug({ jobId, identity: r.identity }, 'reply from a host outside the job');
-      } else {
-        writer.advance(cursor);
-      }
-    };
-
-    /** Follows one execution to its end, re-attaching after a broken stream; false when it gave up. */
-    const follow = async (executionId: string, first: (() => Promise<void>) | undefined, resend?: () => Promise<void>): Promise<{ ok: true } | { ok: false; reason: string }> => {
-      // 250 ms doubling to 5 s: the attempts span 7.75 s, longer than the channel's capped reconnect backoff.
-      const attempts = options.reattachAttempts ?? 5;
-      let lastError: unknown;
-      heard = false;
-      for (let attempt = 0; attempt <= attempts; attempt++) {
-        if (job.abort.signal.aborted) return { ok: true };
-        try {
-          if (attempt === 0 && first) await first();
-          else if (resend && !heard) {
-            // Nothing came back: the request most likely never reached the proxy (a channel still
-            // reconnecting after the proxy restarted). Sending it again is safe: a proxy that does run
-            // it refuses the id (ALREADY_EXISTS) and we follow that execution instead.
-            await resend();
-          } else {
-            await writer.flush();
-            const [s] = (await repo.streamsOf(jobId)).filter((x) => x.smartProxyId === proxyId);
-            await options.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: s?.lastSequence ?? 0, follow: true }, onEvent, job.abort.signal);
-          }
-          return { ok: true };
-        } catch (error) {
-          lastError = error;
-          if (job.abort.signal.aborted) return { ok: true };
-          if (isAppError(error) && error.code === 'ALREADY_EXISTS' && resend && !heard) {
-            heard = true;
-            continue;
-          }
-          options.metrics?.proxyStreamError(proxy.name, isAppError(error) ? error.code : 'INTERNAL');
-          // The proxy refused the request itself: retrying cannot help.
-          if (isAppError(error) && error.code !== 'UNAVAILABLE' && error.code !== 'DEADLINE_EXCEEDED') break;
-          if (attempt === attempts) break;
-          logger.warn({ jobId, proxy: proxy.name, attempt, err: error }, 'result stream broke; re-attaching');
-          await new Promise((r) => setTimeout(r, Math.min(REATTACH_BACKOFF_MAX_MS, (options.reattachBackoffMs ?? 250) * 2 ** attempt)));
-        }
-      }
-      const message = lastError instanceof Error ? lastError.message : String(lastError);
-      // Results it streamed before are kept; only the hosts still open get this reason.
-      return { ok: false, reason: heard ? `smart proxy ${proxy.name} lost before these hosts answered: ${message}` : `smart proxy ${proxy.name} failed: ${message}` };
-    };
-
-    let chunk = stream.chunk;
-    // A restarted instance finds the stream mid-execution: resume it after the last recorded sequence.
-    if (stream.state === 'running' && stream.executionId) {
-      job.live.set(proxyId, { url: proxy.url, executionId: stream.executionId });
-      const open = writer.unfinished(proxyId).filter((h) => h.state === 'running');
-      const res = await follow(stream.executionId, () => options.proxies.getResults(proxy.url, { execution_id: stream.executionId!, after_sequence: stream.lastSequence, follow: true }, onEvent, job.abort.signal));
-      job.live.delete(proxyId);
-      if (stopped || job.lost) return;
-      await writer.flush();
-      if (!res.ok) failOpen(open.filter((h) => writer.host(h.rowId)?.state === 'running'), reasonMax(res.reason));
-      // Hosts the finished execution covered but never reported stay open; they cannot answer any more.
-      for (const h of open) if (writer.host(h.rowId)?.state === 'running') writer.record({ rowId: h.rowId }, { state: job.cancelled ? 'cancelled' : 'no_response', reason: 'no result from the smart proxy' });
-    }
-
-    for (;;) {
-      if (job.cancelled || job.abort.signal.aborted) break;
-      const pending = writer.unfinished(proxyId).filter((h) => h.state === 'pending');
-      if (pending.length === 0) break;
-      const cap = Math.min(pending.length, entity.concurrencyLevel ?? pending.length);
-      const granted = await options.slots.acquire(cap, job.abort.signal);
-      if (granted === 0) break;
-      const hosts = pending.slice(0, granted);
-      chunk += 1;
-      const executionId = `${jobId}-${proxyId}-${chunk}`;
-      try {
-        // Older cursors must be on disk before the cursor restarts at 0 for the new execution.
-        await writer.flush();
-        await repo.updateStream(jobId, proxyId, { executionId, chunk, lastSequence: 0, state: 'running' });
-        writer.markRunning(hosts.map((h) => h.rowId));
-        job.live.set(proxyId, { url: proxy.url, executionId });
-        // A cancel that arrived between the loop check and here found no stream to cancel.
-        if (job.cancelled) job.abort.abort();
-        const request: ExecuteRequest = {
-          execution_id: executionId,
-          agent: entityNamespace(entity),
-          action: action.name,
-          arguments_json: secretsByJob.has(jobId) ? JSON.stringify({ ...(JSON.parse(entityArguments(entity)) as Record<string, unknown>), ...secretsByJob.get(jobId) }) : entityArguments(entity),
-          identities: hosts.map((h) => h.hostName),
-          timeout_seconds: entity.timeoutS,
-          batch_size: entity.batchSize ?? 0,
-          caller: entity.owner,
-        };
-        const send = () => options.proxies.execute(proxy.url, request, onEvent, job.abort.signal);
-        const res = await follow(executionId, send, send);
-        job.live.delete(proxyId);
-        if (stopped || job.lost) return;
-        await writer.flush();
-        const open = hosts.filter((h) => { const s = writer.host(h.rowId)?.state; return s === 'running' || s === 'pending'; });
-        if (!res.ok) failOpen(open, res.reason);
-        else for (const h of open) writer.record({ rowId: h.rowId }, job.cancelled ? { state: 'cancelled', reason: 'job cancelled' } : { state: 'no_response', reason: job.timedOut ? 'job timed out' : 'no result from the smart proxy' });
-      } finally {
-        options.slots.release(granted);
-      }
-    }
-    if (stopped || job.lost) return;
-    if (job.cancelled) for (const h of writer.unfinished(proxyId)) writer.record({ rowId: h.rowId }, { state: 'cancelled', reason: 'job cancelled' });
-    await writer.flush();
-    await repo.updateStream(jobId, proxyId, { state: 'done' });
+    // Only now: a late result may change a host row, and the writer no longer does.
+    for (const follow of job.late) late.follow(follow);
   }
 
   // The request needs the namespace and arguments, which live on the remote action.
@@ -337,7 +206,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
 
   function start(jobId: number): void {
     if (running.has(jobId) || stopped) return;
-    const job: RunningJob = { abort: new AbortController(), live: new Map(), cancelled: false, timedOut: false, lost: false, done: Promise.resolve() };
+    const job: RunningJob = { abort: new AbortController(), dispatching: new AbortController(), live: new Map(), cancelled: false, timedOut: false, lost: false, late: [], done: Promise.resolve() };
     running.set(jobId, job);
     job.done = (async () => {
       try {
@@ -383,11 +252,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
         const row = await repo.findJob(jobId);
         if (!row) continue;
         if (row.cancelRequested && !job.cancelled) void cancelLocal(jobId);
-        if (row.deadlineAt && row.deadlineAt.getTime() < now.getTime() && !job.timedOut) {
-          logger.warn({ jobId }, 'job past its deadline; unanswered hosts end no_response');
-          job.timedOut = true;
-          job.abort.abort();
-        }
+        if (row.deadlineAt && row.deadlineAt.getTime() + options.graceMs < now.getTime() && !job.timedOut) void expire(jobId, job);
       }
       for (const jobId of await repo.claimOrphanedJobs(options.instanceId, now, leaseUntil(), [...running.keys()])) {
         logger.info({ jobId }, 'taking over an unfinished job');
@@ -400,18 +265,50 @@ export function createJobDispatcher(options: DispatcherOptions) {
     }
   }
 
+  /**
+   * The job's deadline and its grace have passed: nothing new is handed out, and every execution
+   * still in flight is cancelled on its proxy, which then reports each host by what happened
+   * (asked or never sent). A proxy that does not answer the cancel (stopped, unreachable) is given
+   * up: its open hosts are recorded from what it reported so far, and its results are followed as
+   * late results once the job has ended.
+   */
+  async function expire(jobId: number, job: RunningJob): Promise<void> {
+    if (job.timedOut) return;
+    job.timedOut = true;
+    job.dispatching.abort();
+    logger.warn({ jobId, proxies: job.live.size }, 'job past its deadline; cancelling what its proxies still run');
+    await Promise.all([...job.live.values()].map(async (live) => {
+      try {
+        const outcome = await options.proxies.cancel(live.url, live.executionId);
+        if (!outcome.found) {
+          live.detail = `smart proxy ${live.proxyName} no longer knew the execution`;
+          live.abort.abort();
+          return;
+        }
+        live.detail = `cancelled on smart proxy ${live.proxyName} at the deadline`;
+        // Its final events follow on the stream at once; never wait for them longer than this.
+        setTimeout(() => live.abort.abort(), CANCEL_DRAIN_MS).unref();
+      } catch (error) {
+        live.detail = `smart proxy ${live.proxyName} did not answer the cancel: ${error instanceof Error ? error.message : String(error)}`;
+        logger.warn({ jobId, proxy: live.proxyName, executionId: live.executionId, err: error }, 'cancel at the deadline failed; the execution is given up');
+        live.abort.abort();
+      }
+    }));
+  }
+
   async function cancelLocal(jobId: number): Promise<void> {
     const job = running.get(jobId);
     if (!job) return;
     job.cancelled = true;
-    await Promise.all([...job.live.values()].map(({ url, executionId }) => options.proxies.cancel(url, executionId).then(
+    job.dispatching.abort();
+    await Promise.all([...job.live.values()].map((live) => options.proxies.cancel(live.url, live.executionId).then(
       (outcome) => {
         // A proxy that does not know the execution will never end its stream: stop waiting for it.
-        if (!outcome.found) job.abort.abort();
+        if (!outcome.found) live.abort.abort();
       },
       (error: unknown) => {
-        logger.warn({ jobId, executionId, err: error }, 'cancel on the smart proxy failed; the stream is aborted instead');
-        job.abort.abort();
+        logger.warn({ jobId, executionId: live.executionId, err: error }, 'cancel on the smart proxy failed; the stream is aborted instead');
+        live.abort.abort();
       },
     )));
   }
@@ -450,7 +347,10 @@ export function createJobDispatcher(options: DispatcherOptions) {
         job.abort.abort();
       }
       await Promise.all([...running.values()].map((j) => j.done));
+      await late.stop();
     },
+    /** Late-result followers still running (tests). */
+    lateFollowers: () => late.active(),
   };
 }
 

@@ -33,7 +33,8 @@ export class JobHostEntity {
   @Column({ name: 'state', type: 'varchar', length: 16 })
   state: HostState;
 
-  @Column({ name: 'reason', type: 'varchar', length: 255, nullable: true })
+  /** Why the host ended as it did, whole (TEXT since issue 27: a reason is never cut mid-message). */
+  @Column({ name: 'reason', type: 'text', nullable: true })
   reason: string | null;
 
   @Column({ name: 'statuscode', type: 'integer', nullable: true })
@@ -54,8 +55,16 @@ export class JobHostEntity {
   @Column({ name: 'proxy_sequence', type: 'integer', nullable: true })
   proxySequence: number | null;
 
+  /**
+   * When the proxy sent the request to the host (its HostsSent event or its result's sent time); null
+   * while the host waits for its batch, and for a host never asked.
+   */
   @Column({ name: 'started_at', type: 'datetime', precision: 3, nullable: true })
   startedAt: Date | null;
+
+  /** Set when the host's result arrived after its job had ended (a late result); its state is that result's. */
+  @Column({ name: 'late_at', type: 'datetime', precision: 3, nullable: true })
+  lateAt: Date | null;
 
   @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
   finishedAt: Date | null;

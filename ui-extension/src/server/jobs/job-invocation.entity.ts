@@ -93,6 +93,10 @@ export class JobInvocationEntity {
   @Column({ name: 'count_cancelled', type: 'integer', default: 0 })
   countCancelled: number;
 
+  /** Hosts whose result arrived after the job had ended (they are counted in their state, too). */
+  @Column({ name: 'count_late', type: 'integer', default: 0 })
+  countLate: number;
+
   @Column({ name: 'cancel_requested', type: 'boolean', default: false })
   cancelRequested: boolean;
 
@@ -103,7 +107,10 @@ export class JobInvocationEntity {
   @Column({ name: 'lease_expires_at', type: 'datetime', precision: 3, nullable: true })
   leaseExpiresAt: Date | null;
 
-  /** After this, unanswered hosts end no_response: no job stays running for ever. */
+  /**
+   * The rollout's deadline (rollout-deadline.ts), sent to every proxy: no request leaves after it.
+   * The dispatcher gives up on a proxy that is still not done a grace period later.
+   */
   @Column({ name: 'deadline_at', type: 'datetime', precision: 3, nullable: true })
   deadlineAt: Date | null;
 

@@ -26,6 +26,7 @@ import type { Logger } from '../logger';
 import { REMOTE_EXECUTION_CAPABILITY, type CatalogAction } from '../namespaces/namespace.service';
 import { canonicalJson, remoteActionHash } from './canonical-arguments';
 import { createJobDispatcher, type JobMetrics, type JobProxyClient, type SmartProxyRef } from './job-dispatcher';
+import type { ProxyHealthView } from './proxy-breaker';
 import type { JobHostEntity } from './job-host.entity';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import { countsOf, type JobInvocationRepository, type NewJob, type NewJobHost } from './job-invocation.repository';
@@ -81,6 +82,10 @@ export interface JobServiceDeps {
     max_hosts_per_job: number;
     /** Facts whose values are recorded with each job (jobs.recorded_facts), for `facts.<name>` in job searches. */
     recorded_facts?: readonly string[];
+    /** Seconds past a job's deadline before a proxy still not done is given up (jobs.deadline_grace_s; 30 when absent). */
+    deadline_grace_s?: number;
+    /** Seconds results of a given-up proxy are still fetched as late results (jobs.late_results_window_s; 900 when absent). */
+    late_results_window_s?: number;
   };
   /** This instance in job leases; a restarted instance with the same id resumes its jobs at once. */
   instanceId?: string;
@@ -92,6 +97,11 @@ export interface JobServiceDeps {
   retentionIntervalMs?: number;
   /** Host results, proxy stream latency and errors for /metrics (metrics/metrics.ts). */
   metrics?: JobMetrics;
+  /**
+   * The background proxy monitor's view (proxies/proxy-monitor.ts): a proxy it knows is down gets
+   * one attempt per job instead of the whole re-attach window.
+   */
+  proxyHealth?: ProxyHealthView;
   /** Hosts, hostgroups, proxies and facts a history is asked for, by id or name (job-history.ts). */
   subjects?: HistorySubjects;
 }
@@ -169,8 +179,10 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     resultBatchSize: deps.config.result_batch_size,
     flushMs: deps.flushMs ?? 50,
     leaseMs,
-    graceMs: deps.graceMs ?? 30_000,
+    graceMs: deps.graceMs ?? (deps.config.deadline_grace_s ?? 30) * 1000,
+    lateResultsWindowMs: (deps.config.late_results_window_s ?? 900) * 1000,
     metrics: deps.metrics,
+    health: deps.proxyHealth,
   });
   let retentionTimer: NodeJS.Timeout | undefined;
 
@@ -268,6 +280,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       version: job.version,
       progress: progressOf(counts),
       counts,
+      late_results: job.countLate,
       total_hosts: job.totalHosts,
       remote_action_id: job.remoteActionId,
       parent_id: job.parentId,
@@ -306,6 +319,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       output: shapeOutput(ddl, row.statuscode, data),
       started_at: iso(row.startedAt),
       finished_at: iso(row.finishedAt),
+      late: row.lateAt !== null,
+      late_at: iso(row.lateAt),
     };
   }
 

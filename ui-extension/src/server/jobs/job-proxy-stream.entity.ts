@@ -30,4 +30,8 @@ export class JobProxyStreamEntity {
 
   @Column({ name: 'state', type: 'varchar', length: 16 })
   state: ProxyStreamState;
+
+  /** The current execution's proxy reports HostsSent: a running host without started_at was never asked. */
+  @Column({ name: 'reports_sent', type: 'boolean', default: false })
+  reportsSent: boolean;
 }

@@ -8,6 +8,8 @@ export interface TrackedHost {
   hostName: string;
   smartProxyId: number | null;
   state: HostState;
+  /** The proxy said it sent this host's request (HostsSent, or a result with its sent time). */
+  asked: boolean;
 }
 
 /** A host's new final state, as written by one batch. */
@@ -21,18 +23,30 @@ export interface HostResultWrite {
   finishedAt: Date;
   eventSeq: number;
   proxySequence: number | null;
+  /** When the proxy sent the request (kept if started_at is already set); null when unknown or never sent. */
+  sentAt: Date | null;
+}
+
+/** A proxy stream's cursor, with what its `started` event said, written with the results it covers. */
+export interface StreamCursor {
+  smartProxyId: number;
+  lastSequence: number;
+  /** Set once the execution's `started` event said it reports HostsSent. */
+  reportsSent?: boolean;
 }
 
 /** Everything one flush changes, committed in one transaction. */
 export interface ResultBatch {
   jobId: number;
-  /** Hosts that were sent to a proxy: state running, started_at = now. */
+  /** Hosts handed to a proxy: state running (not yet asked: that is `sent`). */
   running: number[];
+  /** Hosts the proxy says it sent (HostsSent): started_at = the time it sent them. */
+  sent: Array<{ rowIds: number[]; at: Date }>;
   results: HostResultWrite[];
   counts: HostCounts;
   lastEventSeq: number;
   /** Proxy stream cursors recorded with the results they cover. */
-  streams: Array<{ smartProxyId: number; lastSequence: number }>;
+  streams: StreamCursor[];
   now: Date;
 }
 
@@ -48,6 +62,8 @@ export interface HostOutcome {
   statusmsg?: string | null;
   data?: string | null;
   finishedAt?: Date;
+  /** When the proxy sent the request, if it says so (its result's sent_at_ms). */
+  sentAt?: Date | null;
 }
 
 export interface ResultWriterOptions {
@@ -89,14 +105,42 @@ export function createResultWriter(options: ResultWriterOptions) {
   let counts = { ...options.counts };
   let eventSeq = options.lastEventSeq;
   let queuedRunning: number[] = [];
+  let queuedSent: Array<{ rowIds: number[]; at: Date }> = [];
   let queuedResults: HostResultWrite[] = [];
-  let queuedCursors = new Map<number, number>();
+  let queuedCursors = new Map<number, StreamCursor>();
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
   let failure: Error | undefined;
   let discarded = false;
 
-  const queuedSize = () => queuedRunning.length + queuedResults.length;
+  const queuedSentRows = () => queuedSent.reduce((n, g) => n + g.rowIds.length, 0);
+  const queuedSize = () => queuedRunning.length + queuedSentRows() + queuedResults.length;
+
+  function queueCursor(cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }): void {
+    const known = queuedCursors.get(cursor.smartProxyId);
+    queuedCursors.set(cursor.smartProxyId, {
+      smartProxyId: cursor.smartProxyId,
+      lastSequence: Math.max(known?.lastSequence ?? 0, cursor.sequence),
+      ...((known?.reportsSent || flags?.reportsSent) ? { reportsSent: true } : {}),
+    });
+  }
+
+  /** Up to `budget` rows of the queued HostsSent groups, oldest first. */
+  function takeSent(budget: number): Array<{ rowIds: number[]; at: Date }> {
+    const taken: Array<{ rowIds: number[]; at: Date }> = [];
+    while (budget > 0 && queuedSent.length > 0) {
+      const group = queuedSent[0];
+      if (group.rowIds.length <= budget) {
+        taken.push(queuedSent.shift()!);
+        budget -= group.rowIds.length;
+      } else {
+        taken.push({ rowIds: group.rowIds.slice(0, budget), at: group.at });
+        group.rowIds = group.rowIds.slice(budget);
+        budget = 0;
+      }
+    }
+    return taken;
+  }
 
   function schedule(): void {
     if (discarded) return;
@@ -115,12 +159,15 @@ export function createResultWriter(options: ResultWriterOptions) {
   function take(): ResultBatch | undefined {
     if (queuedSize() === 0 && queuedCursors.size === 0) return undefined;
     const running = queuedRunning.splice(0, options.batchSize);
-    const results = queuedResults.splice(0, Math.max(0, options.batchSize - running.length));
-    // Cursors only when every queued result went out, or a cursor could pass a result not yet written.
-    const streams = queuedResults.length === 0 ? [...queuedCursors].map(([smartProxyId, lastSequence]) => ({ smartProxyId, lastSequence })) : [];
-    if (queuedResults.length === 0) queuedCursors = new Map();
+    const sent = takeSent(options.batchSize - running.length);
+    const results = queuedResults.splice(0, Math.max(0, options.batchSize - running.length - sent.reduce((n, g) => n + g.rowIds.length, 0)));
+    // Cursors only when every queued change went out, or a cursor could pass an event not yet written
+    // (a HostsSent too: a restart would then take asked hosts for never asked).
+    const drained = queuedResults.length === 0 && queuedRunning.length === 0 && queuedSent.length === 0;
+    const streams = drained ? [...queuedCursors.values()] : [];
+    if (drained) queuedCursors = new Map();
     const lastEventSeq = results.length > 0 ? results[results.length - 1].eventSeq : committedEventSeq;
-    const batch: ResultBatch = { jobId: options.jobId, running, results, counts: countsAfter(running, results), lastEventSeq, streams, now: options.clock() };
+    const batch: ResultBatch = { jobId: options.jobId, running, sent, results, counts: countsAfter(running, results), lastEventSeq, streams, now: options.clock() };
     committedEventSeq = lastEventSeq;
     return batch;
   }
@@ -196,12 +243,29 @@ export function createResultWriter(options: ResultWriterOptions) {
     },
 
     /**
+     * Hosts the proxy says it sent (a HostsSent event): from now on they count as asked, and
+     * started_at says when. Final hosts and hosts already asked are left alone.
+     */
+    markSent(smartProxyId: number, identities: readonly string[], at: Date): void {
+      const moved: number[] = [];
+      for (const identity of identities) {
+        const host = byProxyIdentity.get(key(smartProxyId, identity));
+        if (!host || host.asked || (host.state !== 'running' && host.state !== 'pending')) continue;
+        host.asked = true;
+        moved.push(host.rowId);
+      }
+      if (moved.length === 0) return;
+      queuedSent.push({ rowIds: moved, at });
+      schedule();
+    },
+
+    /**
      * Records a host's final outcome. Returns false when the host is unknown or already final (a
      * duplicate or late result), which is then dropped. `proxySequence` advances that proxy's cursor
      * even for dropped events so that a re-attach does not fetch them again.
      */
     record(target: { rowId: number } | { smartProxyId: number; identity: string }, outcome: HostOutcome, cursor?: { smartProxyId: number; sequence: number }): boolean {
-      if (cursor) queuedCursors.set(cursor.smartProxyId, Math.max(queuedCursors.get(cursor.smartProxyId) ?? 0, cursor.sequence));
+      if (cursor) queueCursor(cursor);
       const host = 'rowId' in target ? byRow.get(target.rowId) : byProxyIdentity.get(key(target.smartProxyId, target.identity));
       if (!host || !canTransition(host.state, outcome.state)) {
         if (cursor) schedule();
@@ -210,6 +274,7 @@ export function createResultWriter(options: ResultWriterOptions) {
       noteFrom(host.rowId, host.state);
       counts = applyTransitions(counts, [{ from: host.state, to: outcome.state }]);
       host.state = outcome.state;
+      if (outcome.sentAt) host.asked = true;
       eventSeq += 1;
       queuedResults.push({
         rowId: host.rowId,
@@ -221,14 +286,15 @@ export function createResultWriter(options: ResultWriterOptions) {
         finishedAt: outcome.finishedAt ?? options.clock(),
         eventSeq,
         proxySequence: cursor?.sequence ?? null,
+        sentAt: outcome.sentAt ?? null,
       });
       schedule();
       return true;
     },
 
-    /** Moves a proxy's cursor past an event that changes no host (started, summary). */
-    advance(cursor: { smartProxyId: number; sequence: number }): void {
-      queuedCursors.set(cursor.smartProxyId, Math.max(queuedCursors.get(cursor.smartProxyId) ?? 0, cursor.sequence));
+    /** Moves a proxy's cursor past an event that changes no host state (started, sent, summary). */
+    advance(cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }): void {
+      queueCursor(cursor, flags);
       schedule();
     },
 
@@ -241,6 +307,7 @@ export function createResultWriter(options: ResultWriterOptions) {
       if (timer) clearTimeout(timer);
       timer = undefined;
       queuedRunning = [];
+      queuedSent = [];
       queuedResults = [];
       queuedCursors = new Map();
     },
@@ -258,6 +325,8 @@ export function createResultWriter(options: ResultWriterOptions) {
       return [...byRow.values()].filter((h) => (smartProxyId === undefined || h.smartProxyId === smartProxyId) && (h.state === 'pending' || h.state === 'running'));
     },
     host: (rowId: number): TrackedHost | undefined => byRow.get(rowId),
+    /** Hosts of one proxy, whatever their state. */
+    hostsOf: (smartProxyId: number): TrackedHost[] => [...byRow.values()].filter((h) => h.smartProxyId === smartProxyId),
   };
 }
 

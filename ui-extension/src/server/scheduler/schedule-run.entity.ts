@@ -26,7 +26,7 @@ export class ScheduleRunEntity {
   @Column({ name: 'job_id', type: 'integer', nullable: true })
   jobId: number | null;
 
-  @Column({ name: 'reason', type: 'varchar', length: 255, nullable: true })
+  @Column({ name: 'reason', type: 'text', nullable: true })
   reason: string | null;
 
   /** The ui-extension instance that recorded it. */

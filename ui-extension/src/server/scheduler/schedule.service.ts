@@ -77,7 +77,6 @@ const CATCH_UP_MAX = 10_000;
 const DAY_MS = 86_400_000;
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-const reasonMax = (text: string) => (text.length > 255 ? `${text.slice(0, 252)}...` : text);
 
 /** A 422 naming the field and the rule, as the DDL argument checks answer. */
 function invalid(field: string, rule: string): AppError {
@@ -484,7 +483,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     const actions = await actionsFor(due.map((s) => s.remoteActionId));
     const runs: NewScheduleRun[] = [];
     const run: RunRecorder = (s, occurrenceAt, state, jobId, reason) =>
-      runs.push({ scheduleId: s.id, occurrenceAt, state, jobId, reason: reason === null ? null : reasonMax(reason), instanceId: deps.instanceId, recordedAt: clock() });
+      runs.push({ scheduleId: s.id, occurrenceAt, state, jobId, reason, instanceId: deps.instanceId, recordedAt: clock() });
     const firings = due.map((s) => {
       const action = actions.get(s.remoteActionId);
       if (!action) throw new AppError('INTERNAL', `schedule ${s.id} refers to a missing remote action ${s.remoteActionId}`);
@@ -601,7 +600,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       const iterations = s.iterations + 1;
       const next = s.cronLine ? nextOf(s, iterations, s.nextRunAt! > now ? s.nextRunAt! : now) : null;
       logger.error({ err: cause, scheduleId: s.id }, 'firing a schedule failed; its occurrence is recorded failed');
-      await repo.insertRuns(tx, [{ scheduleId: s.id, occurrenceAt: s.nextRunAt!, state: 'failed', jobId: null, reason: reasonMax(`internal error while firing: ${(cause as Error)?.message ?? String(cause)}`), instanceId: deps.instanceId, recordedAt: now }]);
+      await repo.insertRuns(tx, [{ scheduleId: s.id, occurrenceAt: s.nextRunAt!, state: 'failed', jobId: null, reason: `internal error while firing: ${(cause as Error)?.message ?? String(cause)}`, instanceId: deps.instanceId, recordedAt: now }]);
       const action = await actionOf(s.remoteActionId);
       const pending = s.nextJobId !== null && (await jobs.lockJobStates(tx, [s.nextJobId])).get(s.nextJobId) === 'scheduled' ? s.nextJobId : null;
       const nextJobId = await settlePendingJob(tx, s, action, pending, next);

@@ -34,10 +34,11 @@ function HostOutput({ host }: { host: JobHost }) {
   // The DDL's display rule hid the outputs (puppet#runonce shows them only for failures, as mco
   // does): the full reply is still one click away here, under the agent's own key names.
   const hidden = host.output.length === 0 && host.data ? Object.entries(host.data) : [];
-  if (host.output.length === 0 && hidden.length === 0 && !host.statusmsg && !host.reason) return <span>No output.</span>;
+  if (host.output.length === 0 && hidden.length === 0 && !host.statusmsg && !host.reason && !host.late) return <span>No output.</span>;
   return (
     <DescriptionList isCompact isHorizontal aria-label={`Reply of ${host.host_name}`}>
       {host.reason && <DescriptionListGroup><DescriptionListTerm>Reason</DescriptionListTerm><DescriptionListDescription>{host.reason}</DescriptionListDescription></DescriptionListGroup>}
+      {host.late && <DescriptionListGroup><DescriptionListTerm>Late</DescriptionListTerm><DescriptionListDescription>This reply arrived after the job had ended; recorded {formatTime(host.late_at)}.</DescriptionListDescription></DescriptionListGroup>}
       {host.statusmsg && <DescriptionListGroup><DescriptionListTerm>Status</DescriptionListTerm><DescriptionListDescription>{host.statuscode ?? ''} {host.statusmsg}</DescriptionListDescription></DescriptionListGroup>}
       {host.output.map((o) => (
         <DescriptionListGroup key={o.name}>
@@ -203,6 +204,7 @@ export function JobPage({ id }: { id: number }) {
               <CardBody>
                 <div className="rex-status-line"><StateLabel state={job.state} /> <span aria-live="polite" data-testid="job-progress-text">{job.progress}% of {job.total_hosts} hosts done</span></div>
                 <HostStateDonut counts={job.counts} total={job.total_hosts} progress={job.progress} selected={filter.states} onToggle={(s) => setFilter(toggleState(filter, s))} />
+                {job.late_results > 0 && <div data-testid="job-late-results">{job.late_results} {job.late_results === 1 ? 'result' : 'results'} arrived after the job had ended (late); counted in the states above.</div>}
               </CardBody>
             </Card>
             <Card isCompact>
@@ -262,7 +264,7 @@ export function JobPage({ id }: { id: number }) {
                 <Tr>
                   <Td expand={{ rowIndex: i, isExpanded: isOpen, onToggle: () => setExpanded((s) => { const n = new Set(s); if (n.has(h.host_id)) n.delete(h.host_id); else n.add(h.host_id); return n; }) }} />
                   <Td dataLabel="Host"><Link to={`/hosts/${h.host_id}`}>{h.host_name}</Link></Td>
-                  <Td dataLabel="State"><StateLabel state={h.state} /></Td>
+                  <Td dataLabel="State"><StateLabel state={h.state} />{h.late && <> <Label isCompact color="purple" data-testid="late-result">late</Label></>}</Td>
                   <Td dataLabel="Reason" className="rex-reason">{hostReason(h)}</Td>
                   <Td dataLabel="Output" className="rex-mono">{outputPreview(h)}</Td>
                   <Td dataLabel="Finished" className="rex-nowrap">{formatTime(h.finished_at)}</Td>

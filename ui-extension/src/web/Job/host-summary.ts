@@ -14,8 +14,11 @@ function isEmptyValue(value: unknown): boolean {
 
 const PREVIEW_CHARS = 160;
 
-function clip(text: string, max = PREVIEW_CHARS): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+/** At most `max` characters, cut at a word with an ellipsis; the expanded row shows the whole text. */
+export function clip(text: string, max = PREVIEW_CHARS): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), max / 2))}…`;
 }
 
 /**
@@ -23,10 +26,12 @@ function clip(text: string, max = PREVIEW_CHARS): string {
  * ...), else the agent's own status message when it refused or failed (`Could not find service
  * nginx`, which mco prints beside the host). Null for a host that succeeded or is still going.
  */
-export function hostReason(host: Pick<JobHost, 'state' | 'reason' | 'statuscode' | 'statusmsg'>): string | null {
+export function hostReason(host: Pick<JobHost, 'state' | 'reason' | 'statuscode' | 'statusmsg' | 'started_at'>): string | null {
+  // Running but not asked yet: its proxy sends it with a later batch (issue #27: started_at is "asked").
+  if (host.state === 'running' && !host.started_at) return 'waiting for its batch';
   if (!UNSUCCESSFUL_STATES.includes(host.state)) return null;
-  if (host.reason) return host.reason;
-  if (host.statusmsg && host.statuscode !== 0) return host.statusmsg;
+  if (host.reason) return clip(host.reason);
+  if (host.statusmsg && host.statuscode !== 0) return clip(host.statusmsg);
   return null;
 }
 

@@ -3,6 +3,7 @@
 import type { ExecutionStarted as _rex_proxy_v1_ExecutionStarted, ExecutionStarted__Output as _rex_proxy_v1_ExecutionStarted__Output } from '../../../rex/proxy/v1/ExecutionStarted';
 import type { HostResult as _rex_proxy_v1_HostResult, HostResult__Output as _rex_proxy_v1_HostResult__Output } from '../../../rex/proxy/v1/HostResult';
 import type { ExecutionSummary as _rex_proxy_v1_ExecutionSummary, ExecutionSummary__Output as _rex_proxy_v1_ExecutionSummary__Output } from '../../../rex/proxy/v1/ExecutionSummary';
+import type { HostsSent as _rex_proxy_v1_HostsSent, HostsSent__Output as _rex_proxy_v1_HostsSent__Output } from '../../../rex/proxy/v1/HostsSent';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ExecuteEvent {
@@ -10,7 +11,8 @@ export interface ExecuteEvent {
   'started'?: (_rex_proxy_v1_ExecutionStarted | null);
   'result'?: (_rex_proxy_v1_HostResult | null);
   'summary'?: (_rex_proxy_v1_ExecutionSummary | null);
-  'event'?: "started"|"result"|"summary";
+  'sent'?: (_rex_proxy_v1_HostsSent | null);
+  'event'?: "started"|"result"|"summary"|"sent";
 }
 
 export interface ExecuteEvent__Output {
@@ -18,5 +20,6 @@ export interface ExecuteEvent__Output {
   'started'?: (_rex_proxy_v1_ExecutionStarted__Output | null);
   'result'?: (_rex_proxy_v1_HostResult__Output | null);
   'summary'?: (_rex_proxy_v1_ExecutionSummary__Output | null);
-  'event'?: "started"|"result"|"summary";
+  'sent'?: (_rex_proxy_v1_HostsSent__Output | null);
+  'event'?: "started"|"result"|"summary"|"sent";
 }

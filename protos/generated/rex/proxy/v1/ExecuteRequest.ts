@@ -1,6 +1,7 @@
 // Original file: protos/rex/proxy/v1/proxy.proto
 
 import type { Filter as _rex_proxy_v1_Filter, Filter__Output as _rex_proxy_v1_Filter__Output } from '../../../rex/proxy/v1/Filter';
+import type { Long } from '@grpc/proto-loader';
 
 export interface ExecuteRequest {
   /**
@@ -43,6 +44,13 @@ export interface ExecuteRequest {
    * both empty, so that a forgotten targeting can never reach the whole fleet.
    */
   'all_nodes'?: (boolean);
+  /**
+   * Numbers 14-19 are free; the rollout fields start at 20.
+   * The rollout's deadline (Unix milliseconds), computed once by the caller for the whole rollout
+   * (every batch, sleep and chunk): no request leaves after it, a batch waits for replies at most
+   * until it, and hosts whose batch did not leave in time end HOST_CAUSE_NOT_SENT. 0 means none.
+   */
+  'deadline_unix_ms'?: (number | string | Long);
 }
 
 export interface ExecuteRequest__Output {
@@ -86,4 +94,11 @@ export interface ExecuteRequest__Output {
    * both empty, so that a forgotten targeting can never reach the whole fleet.
    */
   'all_nodes': (boolean);
+  /**
+   * Numbers 14-19 are free; the rollout fields start at 20.
+   * The rollout's deadline (Unix milliseconds), computed once by the caller for the whole rollout
+   * (every batch, sleep and chunk): no request leaves after it, a batch waits for replies at most
+   * until it, and hosts whose batch did not leave in time end HOST_CAUSE_NOT_SENT. 0 means none.
+   */
+  'deadline_unix_ms': (number);
 }

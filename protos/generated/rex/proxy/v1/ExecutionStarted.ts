@@ -8,6 +8,12 @@ export interface ExecutionStarted {
    */
   'request_id'?: (string);
   'expected_identities'?: (string)[];
+  /**
+   * True when this proxy sends a HostsSent event before each batch leaves: a host not named by
+   * one was never asked. Proxies older than this field leave it false, and then nothing is
+   * known about a host without a result.
+   */
+  'reports_sent'?: (boolean);
 }
 
 export interface ExecutionStarted__Output {
@@ -17,4 +23,10 @@ export interface ExecutionStarted__Output {
    */
   'request_id': (string);
   'expected_identities': (string)[];
+  /**
+   * True when this proxy sends a HostsSent event before each batch leaves: a host not named by
+   * one was never asked. Proxies older than this field leave it false, and then nothing is
+   * known about a host without a result.
+   */
+  'reports_sent': (boolean);
 }

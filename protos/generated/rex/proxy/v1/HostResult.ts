@@ -1,6 +1,7 @@
 // Original file: protos/rex/proxy/v1/proxy.proto
 
 import type { HostState as _rex_proxy_v1_HostState, HostState__Output as _rex_proxy_v1_HostState__Output } from '../../../rex/proxy/v1/HostState';
+import type { HostCause as _rex_proxy_v1_HostCause, HostCause__Output as _rex_proxy_v1_HostCause__Output } from '../../../rex/proxy/v1/HostCause';
 import type { Long } from '@grpc/proto-loader';
 
 export interface HostResult {
@@ -22,6 +23,11 @@ export interface HostResult {
    * True when the host replied but was not among the expected identities.
    */
   'unexpected'?: (boolean);
+  'cause'?: (_rex_proxy_v1_HostCause);
+  /**
+   * For a host without a reply: why, whole, in words an operator can act on.
+   */
+  'reason'?: (string);
 }
 
 export interface HostResult__Output {
@@ -43,4 +49,9 @@ export interface HostResult__Output {
    * True when the host replied but was not among the expected identities.
    */
   'unexpected': (boolean);
+  'cause': (_rex_proxy_v1_HostCause__Output);
+  /**
+   * For a host without a reply: why, whole, in words an operator can act on.
+   */
+  'reason': (string);
 }

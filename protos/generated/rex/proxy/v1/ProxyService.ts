@@ -17,7 +17,8 @@ import type { ProxyInfo as _rex_proxy_v1_ProxyInfo, ProxyInfo__Output as _rex_pr
 export interface ProxyServiceClient extends grpc.Client {
   /**
    * Stop a running execution: nothing new is published and hosts that have not replied end
-   * HOST_STATE_CANCELLED.
+   * HOST_STATE_CANCELLED, with cause HOST_CAUSE_NOT_SENT when their batch never left and
+   * HOST_CAUSE_NO_REPLY when it did. Answers once every host has its final event.
    */
   Cancel(argument: _rex_proxy_v1_CancelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rex_proxy_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
   Cancel(argument: _rex_proxy_v1_CancelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rex_proxy_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
@@ -25,7 +26,8 @@ export interface ProxyServiceClient extends grpc.Client {
   Cancel(argument: _rex_proxy_v1_CancelRequest, callback: grpc.requestCallback<_rex_proxy_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
   /**
    * Stop a running execution: nothing new is published and hosts that have not replied end
-   * HOST_STATE_CANCELLED.
+   * HOST_STATE_CANCELLED, with cause HOST_CAUSE_NOT_SENT when their batch never left and
+   * HOST_CAUSE_NO_REPLY when it did. Answers once every host has its final event.
    */
   cancel(argument: _rex_proxy_v1_CancelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_rex_proxy_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
   cancel(argument: _rex_proxy_v1_CancelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_rex_proxy_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
@@ -34,17 +36,17 @@ export interface ProxyServiceClient extends grpc.Client {
   
   /**
    * Run one action. Events come in arrival order with a growing sequence number: one
-   * ExecutionStarted, then one HostResult per expected host (and per unexpected responder),
-   * then one ExecutionSummary. Invalid arguments fail the call with INVALID_ARGUMENT before
-   * anything is sent to the broker.
+   * ExecutionStarted, then for each batch one HostsSent before its requests leave, one HostResult
+   * per expected host (and per unexpected responder), then one ExecutionSummary. Invalid arguments
+   * fail the call with INVALID_ARGUMENT before anything is sent to the broker.
    */
   Execute(argument: _rex_proxy_v1_ExecuteRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rex_proxy_v1_ExecuteEvent__Output>;
   Execute(argument: _rex_proxy_v1_ExecuteRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_rex_proxy_v1_ExecuteEvent__Output>;
   /**
    * Run one action. Events come in arrival order with a growing sequence number: one
-   * ExecutionStarted, then one HostResult per expected host (and per unexpected responder),
-   * then one ExecutionSummary. Invalid arguments fail the call with INVALID_ARGUMENT before
-   * anything is sent to the broker.
+   * ExecutionStarted, then for each batch one HostsSent before its requests leave, one HostResult
+   * per expected host (and per unexpected responder), then one ExecutionSummary. Invalid arguments
+   * fail the call with INVALID_ARGUMENT before anything is sent to the broker.
    */
   execute(argument: _rex_proxy_v1_ExecuteRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rex_proxy_v1_ExecuteEvent__Output>;
   execute(argument: _rex_proxy_v1_ExecuteRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_rex_proxy_v1_ExecuteEvent__Output>;
@@ -110,15 +112,16 @@ export interface ProxyServiceClient extends grpc.Client {
 export interface ProxyServiceHandlers extends grpc.UntypedServiceImplementation {
   /**
    * Stop a running execution: nothing new is published and hosts that have not replied end
-   * HOST_STATE_CANCELLED.
+   * HOST_STATE_CANCELLED, with cause HOST_CAUSE_NOT_SENT when their batch never left and
+   * HOST_CAUSE_NO_REPLY when it did. Answers once every host has its final event.
    */
   Cancel: grpc.handleUnaryCall<_rex_proxy_v1_CancelRequest__Output, _rex_proxy_v1_CancelResponse>;
   
   /**
    * Run one action. Events come in arrival order with a growing sequence number: one
-   * ExecutionStarted, then one HostResult per expected host (and per unexpected responder),
-   * then one ExecutionSummary. Invalid arguments fail the call with INVALID_ARGUMENT before
-   * anything is sent to the broker.
+   * ExecutionStarted, then for each batch one HostsSent before its requests leave, one HostResult
+   * per expected host (and per unexpected responder), then one ExecutionSummary. Invalid arguments
+   * fail the call with INVALID_ARGUMENT before anything is sent to the broker.
    */
   Execute: grpc.handleServerStreamingCall<_rex_proxy_v1_ExecuteRequest__Output, _rex_proxy_v1_ExecuteEvent>;
   

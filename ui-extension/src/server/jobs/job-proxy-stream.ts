@@ -1,0 +1,265 @@
+/**
+ * One job's work on one proxy: hand its hosts out in chunks (concurrency_level), follow each chunk's
+ * execution to its end (re-attaching after a broken stream), record what every host became, and,
+ * when this side gives up on an execution, record each open host by what happened to it and leave
+ * the execution to the late-results follower. job-dispatcher.ts runs one of these per proxy.
+ */
+import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
+import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
+import { isAppError } from '../errors';
+import type { Logger } from '../logger';
+import type { HostSlots } from './host-slots';
+import { outcomeOfResult, outcomeWithoutResult, type GiveUp } from './host-outcomes';
+import type { JobMetrics, JobProxyClient, SmartProxyRef } from './job-dispatcher';
+import type { JobInvocationEntity } from './job-invocation.entity';
+import type { JobInvocationRepository } from './job-invocation.repository';
+import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
+import type { LateFollow } from './late-results';
+import type { ProxyBreaker } from './proxy-breaker';
+import type { ResultWriter, TrackedHost } from './result-writer';
+
+/** An execution in flight on a proxy: where it runs and how to stop following it. */
+export interface LiveExecution {
+  proxyName: string;
+  url: string;
+  executionId: string;
+  abort: AbortController;
+  /** What became of the cancel sent at the deadline, for the reasons of the hosts left open. */
+  detail?: string;
+}
+
+/** A job this instance runs, as its per-proxy streams see it. */
+export interface RunningJob {
+  /** Everything stops: shutdown, or the database went away (`lost`). */
+  abort: AbortController;
+  /** No new chunk is handed out and no slot is waited for: cancel, or the deadline passed. */
+  dispatching: AbortController;
+  writer?: ResultWriter;
+  /** Executions in flight, by smart proxy id, for cancel. */
+  live: Map<number, LiveExecution>;
+  cancelled: boolean;
+  timedOut: boolean;
+  /**
+   * The database went away mid-job: this run stops writing and lets go of the job; the supervisor's
+   * next claim (this instance or another) resumes it from the stored rows and proxy cursors.
+   */
+  lost: boolean;
+  /** Executions given up on, followed for late results once the job has ended. */
+  late: LateFollow[];
+  done: Promise<void>;
+}
+
+export interface ProxyStreamDeps {
+  repo: JobInvocationRepository;
+  proxies: JobProxyClient;
+  slots: HostSlots;
+  logger: Logger;
+  metrics?: JobMetrics;
+  /** Re-attach attempts after a result stream broke mid-way. */
+  reattachAttempts?: number;
+  /** First wait before a re-attach; it doubles per attempt up to REATTACH_BACKOFF_MAX_MS. */
+  reattachBackoffMs?: number;
+  /** True once the dispatcher is stopping: nothing more is written. */
+  stopped: () => boolean;
+}
+
+export interface ProxyStreamRun {
+  entity: JobInvocationEntity;
+  stream: JobProxyStreamEntity;
+  proxy: SmartProxyRef | undefined;
+  writer: ResultWriter;
+  job: RunningJob;
+  breaker: ProxyBreaker;
+  /** The ExecuteRequest of one chunk (agent, action, arguments with secrets, deadline). */
+  request: (executionId: string, hosts: TrackedHost[]) => ExecuteRequest;
+}
+
+/**
+ * Longest wait between two re-attach attempts: the gRPC channel's own reconnect backoff is capped at
+ * 5 s (proxy-client.ts), so a proxy back within that time is reached by the next attempt.
+ */
+const REATTACH_BACKOFF_MAX_MS = 5000;
+
+type FollowOutcome = { kind: 'ended' } | { kind: 'aborted' } | { kind: 'lost'; message: string; heard: boolean };
+
+const isOpen = (h: TrackedHost | undefined) => h !== undefined && (h.state === 'pending' || h.state === 'running');
+
+export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun): Promise<void> {
+  const { entity, stream, proxy, writer, job, breaker } = run;
+  const jobId = entity.id;
+  const proxyId = stream.smartProxyId;
+  if (!proxy) {
+    for (const h of writer.unfinished(proxyId)) writer.record({ rowId: h.rowId }, { state: 'failed', reason: `smart proxy ${proxyId} is no longer registered` });
+    await deps.repo.updateStream(jobId, proxyId, { state: 'failed' });
+    return;
+  }
+  // Whether the current execution sent anything yet: until it did, the proxy may never have got it.
+  let heard = false;
+  let lastSeen = 0;
+  let reportsSent = stream.reportsSent;
+  const onEvent = (event: ExecuteEvent__Output) => {
+    heard = true;
+    const sequence = Number(event.sequence);
+    lastSeen = Math.max(lastSeen, sequence);
+    const cursor = { smartProxyId: proxyId, sequence };
+    const r = event.result;
+    if (event.event === 'result' && r) {
+      const received = Number(r.received_at_ms);
+      // Measured on the wall clock, as received_at_ms is (the injected clock is the jobs' own time, which tests move);
+      // proxy and ui-extension clocks differ by their NTP error, and negative values count as 0.
+      if (received > 0) deps.metrics?.proxyStreamLatency(proxy.name, (Date.now() - received) / 1000);
+      const accepted = writer.record({ smartProxyId: proxyId, identity: r.identity }, outcomeOfResult(r), cursor);
+      if (!accepted && r.unexpected) deps.logger.debug({ jobId, identity: r.identity }, 'reply from a host outside the job');
+    } else if (event.event === 'sent' && event.sent) {
+      writer.markSent(proxyId, event.sent.identities, new Date(Number(event.sent.sent_at_ms)));
+      writer.advance(cursor);
+    } else if (event.event === 'started' && event.started?.reports_sent) {
+      reportsSent = true;
+      writer.advance(cursor, { reportsSent: true });
+    } else {
+      writer.advance(cursor);
+    }
+  };
+
+  /** Follows one execution to its end, re-attaching after a broken stream. */
+  const follow = async (executionId: string, signal: AbortSignal, first: (() => Promise<void>) | undefined, resend?: () => Promise<void>): Promise<FollowOutcome> => {
+    // 250 ms doubling to 5 s: the attempts span 7.75 s, longer than the channel's capped reconnect backoff.
+    const attempts = breaker.attempts(proxyId, deps.reattachAttempts ?? 5);
+    let lastError: unknown;
+    heard = false;
+    lastSeen = 0;
+    for (let attempt = 0; attempt <= attempts; attempt++) {
+      if (signal.aborted) return { kind: 'aborted' };
+      try {
+        if (attempt === 0 && first) await first();
+        else if (resend && !heard) {
+          // Nothing came back: the request most likely never reached the proxy (a channel still
+          // reconnecting after the proxy restarted). Sending it again is safe: a proxy that does run
+          // it refuses the id (ALREADY_EXISTS) and we follow that execution instead.
+          await resend();
+        } else {
+          await writer.flush();
+          const [s] = (await deps.repo.streamsOf(jobId)).filter((x) => x.smartProxyId === proxyId);
+          await deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: s?.lastSequence ?? 0, follow: true }, onEvent, signal);
+        }
+        // The client resolves an aborted stream as if it ended: only the signal tells them apart.
+        return signal.aborted ? { kind: 'aborted' } : { kind: 'ended' };
+      } catch (error) {
+        lastError = error;
+        if (signal.aborted) return { kind: 'aborted' };
+        if (isAppError(error) && error.code === 'ALREADY_EXISTS' && resend && !heard) {
+          heard = true;
+          continue;
+        }
+        deps.metrics?.proxyStreamError(proxy.name, isAppError(error) ? error.code : 'INTERNAL');
+        // The proxy refused the request itself: retrying cannot help.
+        if (isAppError(error) && error.code !== 'UNAVAILABLE' && error.code !== 'DEADLINE_EXCEEDED') break;
+        if (attempt === attempts) break;
+        deps.logger.warn({ jobId, proxy: proxy.name, attempt, err: error }, 'result stream broke; re-attaching');
+        await sleep(Math.min(REATTACH_BACKOFF_MAX_MS, (deps.reattachBackoffMs ?? 250) * 2 ** attempt), signal);
+      }
+    }
+    return { kind: 'lost', message: lastError instanceof Error ? lastError.message : String(lastError), heard };
+  };
+
+  /**
+   * Records the hosts of an execution left open when this side stopped following it, by what
+   * happened to each, and leaves the execution to the late-results follower when the proxy may
+   * still deliver (it was cut off, not finished).
+   */
+  const settle = (hosts: TrackedHost[], live: LiveExecution, outcome: FollowOutcome): void => {
+    const why: GiveUp = outcome.kind === 'lost'
+      ? { kind: 'lost', proxy: proxy.name, message: outcome.message, heard: outcome.heard }
+      : job.cancelled ? { kind: 'cancelled' }
+        : job.timedOut ? { kind: 'deadline', proxy: proxy.name, detail: live.detail ?? `smart proxy ${proxy.name} had not finished` }
+          : { kind: 'ended', proxy: proxy.name };
+    for (const h of hosts) {
+      const host = writer.host(h.rowId);
+      if (isOpen(host)) writer.record({ rowId: h.rowId }, outcomeWithoutResult(host!, reportsSent, why));
+    }
+    if (outcome.kind === 'lost') {
+      breaker.trip(proxyId, `not sent: smart proxy ${proxy.name} failed earlier in this job: ${outcome.message}`);
+      deps.logger.warn({ jobId, proxy: proxy.name, err: outcome.message }, 'smart proxy given up for this job');
+      // Best effort now (it most likely fails); the late-results follower cancels again once the proxy answers.
+      if (outcome.heard) deps.proxies.cancel(proxy.url, live.executionId).catch(() => undefined);
+    }
+    if (outcome.kind === 'aborted' || (outcome.kind === 'lost' && outcome.heard)) {
+      const candidates = new Map(hosts.map((h) => writer.host(h.rowId)!).filter((h) => h.state === 'no_response' || h.state === 'cancelled' || h.state === 'failed').map((h) => [h.hostName, h.rowId]));
+      job.late.push({ jobId, proxyName: proxy.name, url: proxy.url, executionId: live.executionId, afterSequence: lastSeen, hosts: candidates });
+    }
+  };
+
+  /** Registers an execution as live; the signal ends following it (cancel, deadline, shutdown). */
+  const goLive = (executionId: string): { live: LiveExecution; signal: AbortSignal } => {
+    const live: LiveExecution = { proxyName: proxy.name, url: proxy.url, executionId, abort: new AbortController() };
+    job.live.set(proxyId, live);
+    return { live, signal: AbortSignal.any([job.abort.signal, live.abort.signal]) };
+  };
+
+  let chunk = stream.chunk;
+  // A restarted instance finds the stream mid-execution: resume it after the last recorded sequence.
+  if (stream.state === 'running' && stream.executionId) {
+    const executionId = stream.executionId;
+    const { live, signal } = goLive(executionId);
+    const open = writer.unfinished(proxyId).filter((h) => h.state === 'running');
+    const res = await follow(executionId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: stream.lastSequence, follow: true }, onEvent, signal));
+    job.live.delete(proxyId);
+    if (deps.stopped() || job.lost) return;
+    await writer.flush();
+    settle(open, live, res);
+  }
+
+  for (;;) {
+    if (job.cancelled || job.timedOut || job.abort.signal.aborted || breaker.openReason(proxyId)) break;
+    const pending = writer.unfinished(proxyId).filter((h) => h.state === 'pending');
+    if (pending.length === 0) break;
+    const cap = Math.min(pending.length, entity.concurrencyLevel ?? pending.length);
+    const granted = await deps.slots.acquire(cap, AbortSignal.any([job.abort.signal, job.dispatching.signal]));
+    if (granted === 0) break;
+    const hosts = pending.slice(0, granted);
+    chunk += 1;
+    const executionId = `${jobId}-${proxyId}-${chunk}`;
+    try {
+      // Older cursors must be on disk before the cursor restarts at 0 for the new execution.
+      await writer.flush();
+      reportsSent = false;
+      await deps.repo.updateStream(jobId, proxyId, { executionId, chunk, lastSequence: 0, state: 'running', reportsSent: false });
+      writer.markRunning(hosts.map((h) => h.rowId));
+      const { live, signal } = goLive(executionId);
+      // A cancel or the deadline that came between the loop check and here found no execution to stop.
+      if (job.cancelled || job.timedOut) live.abort.abort();
+      const request = run.request(executionId, hosts);
+      const send = () => deps.proxies.execute(proxy.url, request, onEvent, signal);
+      const res = await follow(executionId, signal, send, send);
+      job.live.delete(proxyId);
+      if (deps.stopped() || job.lost) return;
+      await writer.flush();
+      settle(hosts, live, res);
+    } finally {
+      deps.slots.release(granted);
+    }
+  }
+  if (deps.stopped() || job.lost) return;
+  // Hosts never handed out: the reason they were not is the reason they end.
+  const tripped = breaker.openReason(proxyId);
+  for (const h of writer.unfinished(proxyId)) {
+    if (job.cancelled) writer.record({ rowId: h.rowId }, { state: 'cancelled', reason: 'job cancelled' });
+    else if (tripped) writer.record({ rowId: h.rowId }, { state: 'failed', reason: tripped });
+    else if (job.timedOut) writer.record({ rowId: h.rowId }, { state: 'cancelled', reason: "not sent: the job's deadline passed before its turn" });
+  }
+  await writer.flush();
+  await deps.repo.updateStream(jobId, proxyId, { state: tripped ? 'failed' : 'done' });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
