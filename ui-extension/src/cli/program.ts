@@ -3,7 +3,7 @@ import { registerCompletionCommands } from './completion';
 import { createContext, type Context } from './context';
 import { ApiError } from './api-client';
 import { CliError, EXIT } from './exit-codes';
-import { printJson, printRecord, writeLine, type Io } from './output';
+import { OUTPUT_FORMATS, printJson, printRecord, writeLine, type Io } from './output';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerJobCommands } from './commands/jobs';
 import { registerUserCommands } from './commands/users';
@@ -18,7 +18,10 @@ export function buildProgram(ctx: Context, version: string, setExit: (code: numb
     .option('--token <token>', 'personal access token (env REX_TOKEN; config file token)')
     .option('--ask-password', 'prompt for the password instead of using a token')
     .option('--config <file>', 'config file (env REX_CONFIG; default ~/.config/rex/config.yaml)')
-    .option('--json', 'print the API\'s JSON answer')
+    .option('--json', 'print the API\'s JSON answer (the same as --output json)')
+    .option('--output <format>', `output format: ${OUTPUT_FORMATS.join(', ')} (table by default; json and yaml print the API's answer)`)
+    .option('--fields <names>', 'comma-separated fields (columns) to print, in this order, e.g. id,name')
+    .option('--no-headers', 'leave out column headers and field names')
     .showHelpAfterError('(rex --help lists the commands)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.out.write(s), writeErr: (s) => ctx.io.err.write(s) });
@@ -47,6 +50,10 @@ export function buildProgram(ctx: Context, version: string, setExit: (code: numb
   registerJobCommands(program, ctx, setExit);
   registerUserCommands(program, ctx);
   registerCompletionCommands(program, ctx);
+  // Every printer in output.ts reads the options from the Io: set once the command's options are parsed.
+  program.hook('preAction', (_program, action) => {
+    ctx.io.output = ctx.output(action);
+  });
   for (const cmd of allCommands(program)) {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => ctx.io.out.write(s), writeErr: (s) => ctx.io.err.write(s) });
