@@ -6,6 +6,7 @@ import { CliError, EXIT } from './exit-codes';
 import { OUTPUT_FORMATS, printJson, printRecord, writeLine, type Io } from './output';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerJobCommands } from './commands/jobs';
+import { registerPingCommand } from './commands/ping';
 import { registerUserCommands } from './commands/users';
 
 /** The whole `rex` command tree (the coverage test walks it). `setExit` lets a command end non-zero. */
@@ -48,6 +49,7 @@ export function buildProgram(ctx: Context, version: string, setExit: (code: numb
 
   registerInventoryCommands(program, ctx);
   registerJobCommands(program, ctx, setExit);
+  registerPingCommand(program, ctx, setExit);
   registerUserCommands(program, ctx);
   registerCompletionCommands(program, ctx);
   // Every printer in output.ts reads the options from the Io: set once the command's options are parsed.

@@ -32,14 +32,14 @@ function targetingText(job: Job): string {
   return '';
 }
 
-interface TargetOptions {
+export interface TargetOptions {
   search?: string;
   hostgroup?: string;
   hosts?: string;
   pql?: string;
 }
 
-function withTargetOptions(cmd: Command): Command {
+export function withTargetOptions(cmd: Command): Command {
   return cmd
     .option('-s, --search <query>', 'hosts matching a Foreman search, e.g. "hostgroup = web and facts.osfamily = Debian"')
     .option('-g, --hostgroup <hostgroup>', 'hosts of a hostgroup (id or title) and its children')
@@ -48,7 +48,7 @@ function withTargetOptions(cmd: Command): Command {
 }
 
 /** The targeting of --search | --hostgroup | --hosts | --pql (exactly one), names resolved to ids. */
-async function targeting(api: ApiClient, opts: TargetOptions, required: boolean): Promise<Targeting | undefined> {
+export async function targeting(api: ApiClient, opts: TargetOptions, required: boolean): Promise<Targeting | undefined> {
   const given = (['search', 'hostgroup', 'hosts', 'pql'] as const).filter((k) => opts[k] !== undefined);
   if (given.length === 0) {
     if (required) throw new CliError(EXIT.USAGE, 'targeting: give one of --search, --hostgroup, --hosts, --pql');
