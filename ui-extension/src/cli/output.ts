@@ -103,28 +103,52 @@ export function printJson(io: Io, value: unknown): void {
 export type Column<T> = readonly [header: string, value: (row: T) => unknown];
 
 const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)$/;
-const two = (n: number) => String(n).padStart(2, '0');
+
+/** The formatter of a zone (the CLI's TZ, else the system's); a zone Intl does not know falls back to the system's. */
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+function timeFormat(timeZone: string | undefined): Intl.DateTimeFormat {
+  const cached = timeFormats.get(timeZone ?? '');
+  if (cached) return cached;
+  const format = newTimeFormat(timeZone);
+  timeFormats.set(timeZone ?? '', format);
+  return format;
+}
+
+function newTimeFormat(timeZone: string | undefined): Intl.DateTimeFormat {
+  const options: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
+  try {
+    return new Intl.DateTimeFormat('en-US', { ...options, timeZone: timeZone || undefined });
+  } catch {
+    return new Intl.DateTimeFormat('en-US', options);
+  }
+}
 
 /**
- * An API time (ISO 8601, UTC, milliseconds) as people read it in a table: local time (TZ) to the
- * second, `2026-12-06 09:15:02`, as hammer and `puppet job show` print times. Other text unchanged.
+ * An API time (ISO 8601, UTC, milliseconds) as people read it in a table: local time (`TZ`, else the
+ * system's zone) to the second, `2026-12-06 09:15:02`, as hammer and `puppet job show` print times.
+ * Other text is returned unchanged.
  */
-export function localTime(text: string): string {
+export function localTime(text: string, timeZone?: string): string {
   if (!ISO_TIME.test(text)) return text;
   const d = new Date(text);
   if (Number.isNaN(d.getTime())) return text;
-  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  const part = Object.fromEntries(timeFormat(timeZone).formatToParts(d).map((p) => [p.type, p.value]));
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second}`;
 }
 
-/** A cell's text; `human` (table, base) shows times local to the second, csv keeps the API's text. */
-function cell(value: unknown, human: boolean): string {
+/** A cell's text; in `zone` (table, base) times are local to the second, else (csv) the API's text. */
+function cell(value: unknown, zone: TimeZone): string {
   if (value === null || value === undefined) return '';
-  if (Array.isArray(value)) return value.map((v) => cell(v, human)).join(',');
+  if (Array.isArray(value)) return value.map((v) => cell(v, zone)).join(',');
   if (isLosslessNumber(value)) return value.value;
   if (typeof value === 'object') return stringify(value) ?? '';
-  if (typeof value === 'string' && human) return localTime(value);
+  if (typeof value === 'string' && zone !== false) return localTime(value, zone.tz);
   return String(value);
 }
+
+/** Where times are shown: `{ tz }` in human formats (the CLI's TZ, or the system zone), false to keep them as sent. */
+type TimeZone = { tz: string | undefined } | false;
+const zoneOf = (io: Io): TimeZone => ({ tz: io.env.TZ });
 
 /** A field name as typed in `--fields`: case, spaces, dashes and underscores do not matter. */
 const fieldKey = (name: string) => name.toLowerCase().replace(/[\s_-]+/g, '_');
@@ -172,7 +196,7 @@ export function printTable<T>(io: Io, rows: readonly T[], allColumns: ReadonlyAr
       });
       return;
     case 'table': {
-      const cells = rows.map((row) => columns.map(([, value]) => cell(value(row), true)));
+      const cells = rows.map((row) => columns.map(([, value]) => cell(value(row), zoneOf(io))));
       const widths = columns.map(([header], i) => Math.max(output.headers ? header.length : 0, ...cells.map((r) => r[i].length)));
       const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd();
       if (output.headers) writeLine(io.out, line(columns.map(([h]) => h.toUpperCase())));
@@ -185,11 +209,11 @@ const label = (header: string) => `${header[0]?.toUpperCase() ?? ''}${header.sli
 
 function printPairs(io: Io, pairs: ReadonlyArray<readonly [string, unknown]>, headers: boolean): void {
   if (!headers) {
-    for (const [, value] of pairs) writeLine(io.out, cell(value, true));
+    for (const [, value] of pairs) writeLine(io.out, cell(value, zoneOf(io)));
     return;
   }
   const width = Math.max(0, ...pairs.map(([k]) => k.length)) + 1;
-  for (const [key, value] of pairs) writeLine(io.out, `${`${key}:`.padEnd(width)} ${cell(value, true)}`.trimEnd());
+  for (const [key, value] of pairs) writeLine(io.out, `${`${key}:`.padEnd(width)} ${cell(value, zoneOf(io))}`.trimEnd());
 }
 
 /**
