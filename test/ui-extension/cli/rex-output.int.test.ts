@@ -283,6 +283,7 @@ describe('rex output formats against the real app', () => {
       expect(await fishComplete('rex pin')).toEqual(['ping']);
       expect((await fishComplete('rex facts ')).sort()).toEqual(['jobs', 'list', 'values']);
       expect(await fishComplete('rex hosts list --outp')).toEqual(['--output']);
+      expect(await fishComplete('rex hosts list --output y')).toEqual(['yaml']);
       expect((await fishComplete(`rex job run rpcutil ping --hostgroup ${prefix}`)).sort()).toEqual([`${prefix}db`, web]);
       expect(await fishComplete('rex job run service status serv')).toEqual(['service=']);
       expect((await fishComplete('rex completion ')).sort()).toEqual(['bash', 'fish', 'zsh']);

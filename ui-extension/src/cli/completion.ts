@@ -3,7 +3,7 @@ import type { Namespace } from '@common/jobs';
 import type { DdlInputDto } from '@common/inventory';
 import type { Context } from './context';
 import { CliError, EXIT } from './exit-codes';
-import { writeLine } from './output';
+import { OUTPUT_FORMATS, writeLine } from './output';
 
 /** The hidden command both scripts call with the words typed after `rex` (the last one partial). */
 export const COMPLETE_COMMAND = '__complete';
@@ -122,6 +122,7 @@ export async function complete(program: Command, ctx: Context, words: string[]):
         if (match) return (await factNames(match[2])).filter(startsWith(match[2])).map((n) => `${match[1]}${n}`);
         return ['hostgroup = ', 'name ~ ', 'facts.'].map((k) => `${current}${k}`).filter(() => current === '');
       }
+      if (flag === '--output') return OUTPUT_FORMATS.filter(startsWith(current));
       if (flag === '--tz') return Intl.supportedValuesOf('timeZone').filter(startsWith(current));
       return [];
     }

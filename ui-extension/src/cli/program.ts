@@ -24,6 +24,8 @@ export function buildProgram(ctx: Context, version: string, setExit: (code: numb
     .option('--fields <names>', 'comma-separated fields (columns) to print, in this order, e.g. id,name')
     .option('--no-headers', 'leave out column headers and field names')
     .showHelpAfterError('(rex --help lists the commands)')
+    // `rex hosts list --help` lists --output, --fields and --no-headers too, as hammer's help does.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.out.write(s), writeErr: (s) => ctx.io.err.write(s) });
 
