@@ -119,6 +119,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   'GET /api/v2/hostgroups': [{ on: 'hostgroups (each sees its own)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/hostgroups' }],
   'GET /api/v2/hostgroups/:id': [{ on: 'hostgroup web', expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/hostgroups/${c.s.hostgroups.web}` }],
   'GET /api/v2/fact_names': [{ on: 'fact names (of hosts it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/fact_names' }],
+  'GET /api/v2/fact_names/:name/values': [{ on: 'fact matrix_rack (on web hosts only)', expect: [401, 200, 404, 403, 200], path: () => '/api/v2/fact_names/matrix_rack/values' }],
   'GET /api/v2/organizations': [{ on: 'organizations (of hosts it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/organizations' }],
   'GET /api/v2/locations': [{ on: 'locations (of hosts it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/locations' }],
   'GET /api/v2/smart_proxies': [{ on: 'smart proxies (serving a host it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/smart_proxies' }],

@@ -18,6 +18,7 @@ export const ROUTE_COMMANDS: Readonly<Record<string, string | null>> = {
   'GET /api/v2/hostgroups': 'hostgroups list',
   'GET /api/v2/hostgroups/{id}': 'hostgroups show',
   'GET /api/v2/fact_names': 'facts list',
+  'GET /api/v2/fact_names/{name}/values': 'facts values',
   'GET /api/v2/smart_proxies': 'smart-proxy list',
   'GET /api/v2/smart_proxies/{id}': 'smart-proxy show',
   'POST /api/v2/smart_proxies': 'smart-proxy create',

@@ -3,7 +3,7 @@ import type { Namespace } from '@common/jobs';
 import type { DdlInputDto } from '@common/inventory';
 import type { Context } from './context';
 import { CliError, EXIT } from './exit-codes';
-import { writeLine } from './output';
+import { OUTPUT_FORMATS, writeLine } from './output';
 
 /** The hidden command both scripts call with the words typed after `rex` (the last one partial). */
 export const COMPLETE_COMMAND = '__complete';
@@ -33,6 +33,26 @@ _rex() {
 compdef _rex rex
 `;
 }
+
+export function fishScript(): string {
+  return `# rex fish completion: rex completion fish | source (e.g. in ~/.config/fish/config.fish),
+# or: rex completion fish > ~/.config/fish/completions/rex.fish
+function __rex_complete
+    set -l words (commandline -opc) (commandline -ct)
+    set -l candidates (rex ${COMPLETE_COMMAND} -- $words[2..-1] 2>/dev/null)
+    if test (count $candidates) -gt 0
+        printf '%s\\n' $candidates
+    else
+        # Nothing from rex (a file argument such as inventory import's): paths, as bash's -o default.
+        __fish_complete_path (commandline -ct)
+    end
+end
+complete -c rex -f -a '(__rex_complete)'
+`;
+}
+
+/** The completion scripts by shell. */
+export const COMPLETION_SCRIPTS: Readonly<Record<string, () => string>> = { bash: bashScript, zsh: zshScript, fish: fishScript };
 
 function visible(cmd: Command): Command[] {
   return cmd.commands.filter((c) => c.name() !== COMPLETE_COMMAND && !(c as unknown as { _hidden?: boolean })._hidden);
@@ -102,6 +122,7 @@ export async function complete(program: Command, ctx: Context, words: string[]):
         if (match) return (await factNames(match[2])).filter(startsWith(match[2])).map((n) => `${match[1]}${n}`);
         return ['hostgroup = ', 'name ~ ', 'facts.'].map((k) => `${current}${k}`).filter(() => current === '');
       }
+      if (flag === '--output') return OUTPUT_FORMATS.filter(startsWith(current));
       if (flag === '--tz') return Intl.supportedValuesOf('timeZone').filter(startsWith(current));
       return [];
     }
@@ -124,7 +145,7 @@ export async function complete(program: Command, ctx: Context, words: string[]):
     if (['hostgroups show', 'hostgroups jobs'].includes(where)) return (await hostgroups()).filter(startsWith(current));
     if (['hosts show', 'hosts facts', 'hosts jobs', 'puppet run'].includes(where)) return (await hosts(current)).filter(startsWith(current));
     if (where === 'facts jobs') return (await factNames(current)).filter(startsWith(current));
-    if (where === 'completion') return ['bash', 'zsh'].filter(startsWith(current));
+    if (where === 'completion') return Object.keys(COMPLETION_SCRIPTS).filter(startsWith(current));
   } catch {
     return [];
   }
@@ -132,9 +153,10 @@ export async function complete(program: Command, ctx: Context, words: string[]):
 }
 
 export function registerCompletionCommands(program: Command, ctx: Context): void {
-  program.command('completion').argument('<shell>', 'bash or zsh').description('Print the shell completion script: eval "$(rex completion bash)"').action((shell: string) => {
-    if (shell !== 'bash' && shell !== 'zsh') throw new CliError(EXIT.USAGE, `shell: must be bash or zsh (got ${JSON.stringify(shell)})`);
-    ctx.io.out.write(shell === 'bash' ? bashScript() : zshScript());
+  program.command('completion').argument('<shell>', 'bash, zsh or fish').description('Print the shell completion script: eval "$(rex completion bash)", rex completion fish | source').action((shell: string) => {
+    const script = COMPLETION_SCRIPTS[shell];
+    if (!Object.hasOwn(COMPLETION_SCRIPTS, shell)) throw new CliError(EXIT.USAGE, `shell: must be bash, zsh or fish (got ${JSON.stringify(shell)})`);
+    ctx.io.out.write(script());
   });
   program
     .command(COMPLETE_COMMAND, { hidden: true })

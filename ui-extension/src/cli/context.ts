@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createApiClient, type ApiClient } from './api-client';
 import { loadCliConfig, type CliConfig } from './config';
 import { CliError, EXIT } from './exit-codes';
-import type { Io } from './output';
+import { parseOutputOptions, printsApiAnswer, type Io, type OutputOptions } from './output';
 
 /** Global options, on the program; they may stand before or after the command. */
 export interface GlobalOptions {
@@ -12,14 +12,20 @@ export interface GlobalOptions {
   config?: string;
   askPassword?: boolean;
   json?: boolean;
+  output?: string;
+  fields?: string;
+  headers?: boolean;
 }
 
-/** What every command gets: its output streams, the API (lazily configured) and `--json`. */
+/** What every command gets: its output streams, the API (lazily configured) and the output options. */
 export interface Context {
   io: Io;
   api(cmd: Command): Promise<ApiClient>;
   config(cmd: Command): CliConfig;
+  /** True when the API's answer is printed whole: `--json`, or `--output json|yaml` without `--fields` (printJson writes either). */
   json(cmd: Command): boolean;
+  /** `--output`, `--fields`, `--no-headers`; a bad value is a usage error. */
+  output(cmd: Command): OutputOptions;
 }
 
 export function createContext(io: Io, version: string): Context {
@@ -31,7 +37,8 @@ export function createContext(io: Io, version: string): Context {
   return {
     io,
     config,
-    json: (cmd) => cmd.optsWithGlobals<GlobalOptions>().json === true,
+    json: (cmd) => printsApiAnswer(parseOutputOptions(cmd.optsWithGlobals<GlobalOptions>())),
+    output: (cmd) => parseOutputOptions(cmd.optsWithGlobals<GlobalOptions>()),
     async api(cmd) {
       if (client) return client;
       const cfg = config(cmd);

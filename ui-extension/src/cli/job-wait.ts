@@ -1,3 +1,4 @@
+import { aggregateText } from '@common/aggregate-format';
 import { FINAL_JOB_STATES, type JobEventsPage, type JobHost, type JobStatus } from '@common/jobs';
 import type { ApiClient } from './api-client';
 import { EXIT } from './exit-codes';
@@ -51,6 +52,12 @@ export function summaryLine(job: JobStatus): string {
   const breakdown = kinds.length > 1 || (kinds.length === 1 && kinds[0][0] !== 'failed') ? ` (${kinds.map(([k, n]) => `${n} ${k}`).join(', ')})` : '';
   const verb = job.state === 'cancelled' ? 'Job cancelled.' : 'Job finished.';
   return `${verb} ${c.succeeded}/${job.total_hosts} hosts succeeded, ${notSucceeded} failed${breakdown}.`;
+}
+
+/** The job's aggregates as `mco rpc` prints them ("Summary of Service Status:" blocks), each after a blank line. */
+export function printAggregates(io: Io, job: JobStatus): void {
+  for (const aggregate of job.aggregates ?? []) writeLine(io.out, `\n${aggregateText(aggregate)}`);
+  if ((job.aggregates ?? []).length > 0) writeLine(io.out);
 }
 
 /** 0 when every host succeeded, 1 otherwise (failed, no response, skipped or cancelled). */
@@ -108,7 +115,10 @@ export async function waitForJob(api: ApiClient, io: Io, jobId: number, options:
     bar?.update(finished, job.total_hosts, job.state);
     if (FINAL_JOB_STATES.includes(job.state)) {
       bar?.finish();
-      if (options.lines) writeLine(io.out, summaryLine(job));
+      if (options.lines) {
+        printAggregates(io, job);
+        writeLine(io.out, summaryLine(job));
+      }
       return job;
     }
   }

@@ -3,9 +3,10 @@ import { registerCompletionCommands } from './completion';
 import { createContext, type Context } from './context';
 import { ApiError } from './api-client';
 import { CliError, EXIT } from './exit-codes';
-import { printJson, printRecord, writeLine, type Io } from './output';
+import { OUTPUT_FORMATS, printJson, printRecord, writeLine, type Io } from './output';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerJobCommands } from './commands/jobs';
+import { registerPingCommand } from './commands/ping';
 import { registerUserCommands } from './commands/users';
 
 /** The whole `rex` command tree (the coverage test walks it). `setExit` lets a command end non-zero. */
@@ -18,8 +19,13 @@ export function buildProgram(ctx: Context, version: string, setExit: (code: numb
     .option('--token <token>', 'personal access token (env REX_TOKEN; config file token)')
     .option('--ask-password', 'prompt for the password instead of using a token')
     .option('--config <file>', 'config file (env REX_CONFIG; default ~/.config/rex/config.yaml)')
-    .option('--json', 'print the API\'s JSON answer')
+    .option('--json', 'print the API\'s JSON answer (the same as --output json)')
+    .option('--output <format>', `output format: ${OUTPUT_FORMATS.join(', ')} (table by default; json and yaml print the API's answer)`)
+    .option('--fields <names>', 'comma-separated fields (columns) to print, in this order, e.g. id,name')
+    .option('--no-headers', 'leave out column headers and field names')
     .showHelpAfterError('(rex --help lists the commands)')
+    // `rex hosts list --help` lists --output, --fields and --no-headers too, as hammer's help does.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.out.write(s), writeErr: (s) => ctx.io.err.write(s) });
 
@@ -45,8 +51,13 @@ export function buildProgram(ctx: Context, version: string, setExit: (code: numb
 
   registerInventoryCommands(program, ctx);
   registerJobCommands(program, ctx, setExit);
+  registerPingCommand(program, ctx, setExit);
   registerUserCommands(program, ctx);
   registerCompletionCommands(program, ctx);
+  // Every printer in output.ts reads the options from the Io: set once the command's options are parsed.
+  program.hook('preAction', (_program, action) => {
+    ctx.io.output = ctx.output(action);
+  });
   for (const cmd of allCommands(program)) {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => ctx.io.out.write(s), writeErr: (s) => ctx.io.err.write(s) });

@@ -55,6 +55,9 @@ export interface SeededJob {
   marker: string;
 }
 
+/** A fact set on the web hosts only (webA, webB). */
+export const MATRIX_FACT = 'matrix_rack';
+
 export interface AuthStack {
   prefix: string;
   db: OpenTestDataSource;
@@ -153,6 +156,8 @@ export async function startAuthStack(database: TestDatabase, options: AuthStackO
     })), now);
     const idOf = new Map(stored.map((h) => [h.name, h.id]));
     const hosts = Object.fromEntries(layout.map(([key, suffix]) => [key, { id: idOf.get(`${prefix}${suffix}`)!, name: `${prefix}${suffix}` }])) as AuthStack['hosts'];
+    // A fact only web hosts have: its values (GET fact_names/:name/values) are seen in scope only.
+    await createHostRepository(db.dataSource.manager).upsertFacts([hosts.webA, hosts.webB].map((h) => ({ hostId: h.id, name: MATRIX_FACT, value: 'r1' })));
 
     const logger = silentLogger();
     const config = loadConfig({ env: {}, overrides: { 'admin.password': PASSWORD, 'admin.password_file': '/dev/null', ...options.config } });

@@ -2,9 +2,15 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { HostDto, HostgroupDto, SmartProxyDto } from '@common/inventory';
 import type { Context } from '../context';
-import { printJson, writeLine } from '../output';
+import { printJson, printsProse, printTable, writeLine, type ListPage } from '../output';
 import { enc, listQuery, runList, runRecord, withListOptions, type ListOptions } from './common';
 import { historyColumns, type JobListRow } from './jobs';
+
+/** `GET fact_names/:name/values`: the list envelope, the fact, and how many hosts have it. */
+interface FactValues extends ListPage<{ value: string; count: number }> {
+  fact: string;
+  hosts: number;
+}
 
 const hostColumns = [
   ['id', (h: HostDto) => h.id],
@@ -60,6 +66,28 @@ export function registerInventoryCommands(program: Command, ctx: Context): void 
   withListOptions(facts.command('list').description('List fact names (search: a substring or a pattern with *)')).action(async (opts: ListOptions, cmd: Command) => {
     await runList<{ name: string }>(ctx, cmd, '/fact_names', listQuery(opts), [['name', (f) => f.name]]);
   });
+  facts.command('values').argument('<name>', 'fact name, e.g. osfamily').description('A fact\'s values with how many hosts have each, like mco facts')
+    .option('--page <n>', 'page number, from 1 (all pages by default)')
+    .option('--per-page <n>', 'values per page (at most 1000)')
+    .action(async (name: string, opts: { page?: string; perPage?: string }, cmd: Command) => {
+      const api = await ctx.api(cmd);
+      const began = performance.now();
+      const path = `/fact_names/${enc(name)}/values`;
+      let body: FactValues;
+      if (opts.page !== undefined || opts.perPage !== undefined) body = await api.get<FactValues>(path, { page: opts.page, per_page: opts.perPage });
+      else {
+        // The whole report by default, as mco facts gives it: every page of 1000 values.
+        body = await api.get<FactValues>(path, { page: 1, per_page: 1000 });
+        for (let page = 2; (page - 1) * 1000 < body.subtotal; page++) body.results.push(...(await api.get<FactValues>(path, { page, per_page: 1000 })).results);
+      }
+      if (ctx.json(cmd)) return printJson(ctx.io, body);
+      if (!printsProse(ctx.io)) return printTable(ctx.io, body.results, [['value', (v) => v.value], ['count', (v) => v.count]]);
+      const seen = (await api.get<ListPage<HostDto>>('/hosts', { per_page: 1 })).total;
+      const ms = performance.now() - began;
+      writeLine(ctx.io.out, `Report for fact: ${name}\n`);
+      for (const v of body.results) writeLine(ctx.io.out, `        ${v.value.padEnd(40)} found ${v.count} times`);
+      writeLine(ctx.io.out, `\nFinished processing ${body.hosts} / ${seen} hosts in ${ms.toFixed(2)} ms`);
+    });
   historyCommand(ctx, facts, 'fact', (name) => `/fact_names/${enc(name)}/remote_execution/jobs`)
     .option('--value <value>', 'jobs that ran on hosts whose fact had this value when they ran (jobs.recorded_facts); without it, jobs whose targeting named the fact');
 

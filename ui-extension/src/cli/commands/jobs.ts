@@ -1,12 +1,13 @@
 import { Option, type Command } from 'commander';
 import { splitKeyValue, typeInputText } from '@common/input-typing';
 import type { DdlInputDto } from '@common/inventory';
-import type { Job, JobEventsPage, JobHost, JobStatus, Namespace, RemoteAction, Targeting } from '@common/jobs';
+import { FINAL_JOB_STATES, type Job, type JobEventsPage, type JobHost, type JobStatus, type Namespace, type RemoteAction, type Targeting } from '@common/jobs';
+import type { ScheduleOccurrence } from '@common/schedules';
 import type { ApiClient } from '../api-client';
 import type { Context } from '../context';
 import { CliError, EXIT } from '../exit-codes';
-import { jobExitCode, waitForJob } from '../job-wait';
-import { printJson, printRecord, printTable, writeLine, type Column } from '../output';
+import { jobExitCode, printAggregates, waitForJob } from '../job-wait';
+import { printJson, printRecord, printsProse, printTable, writeLine, type Column } from '../output';
 import { done, enc, listQuery, positiveInt, runList, runRecord, withListOptions, type ListOptions } from './common';
 
 export type JobListRow = Job;
@@ -31,14 +32,14 @@ function targetingText(job: Job): string {
   return '';
 }
 
-interface TargetOptions {
+export interface TargetOptions {
   search?: string;
   hostgroup?: string;
   hosts?: string;
   pql?: string;
 }
 
-function withTargetOptions(cmd: Command): Command {
+export function withTargetOptions(cmd: Command): Command {
   return cmd
     .option('-s, --search <query>', 'hosts matching a Foreman search, e.g. "hostgroup = web and facts.osfamily = Debian"')
     .option('-g, --hostgroup <hostgroup>', 'hosts of a hostgroup (id or title) and its children')
@@ -47,7 +48,7 @@ function withTargetOptions(cmd: Command): Command {
 }
 
 /** The targeting of --search | --hostgroup | --hosts | --pql (exactly one), names resolved to ids. */
-async function targeting(api: ApiClient, opts: TargetOptions, required: boolean): Promise<Targeting | undefined> {
+export async function targeting(api: ApiClient, opts: TargetOptions, required: boolean): Promise<Targeting | undefined> {
   const given = (['search', 'hostgroup', 'hosts', 'pql'] as const).filter((k) => opts[k] !== undefined);
   if (given.length === 0) {
     if (required) throw new CliError(EXIT.USAGE, 'targeting: give one of --search, --hostgroup, --hosts, --pql');
@@ -94,7 +95,7 @@ async function parseArguments(api: ApiClient, namespace: string, action: string,
   return out;
 }
 
-/** `rex job show` in the style of `puppet job show`. */
+/** `rex job show` in the style of `puppet job show`; with another --output or --fields, its fields only. */
 function printJobShow(ctx: Context, job: JobStatus): void {
   const duration = job.started_at && job.finished_at ? `${((Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000).toFixed(1)} sec` : '';
   printRecord(ctx.io, [
@@ -116,6 +117,7 @@ function printJobShow(ctx: Context, job: JobStatus): void {
     // Replies that arrived after the job ended (its deadline, a lost proxy): counted in their state, too.
     ...(job.late_results > 0 ? [['Late results', job.late_results] as [string, number]] : []),
   ]);
+  if (!printsProse(ctx.io)) return;
   const c = job.counts;
   const line = '-'.repeat(40);
   if (job.succeeded_hosts.length > 0) {
@@ -128,10 +130,14 @@ function printJobShow(ctx: Context, job: JobStatus): void {
   }
   const waiting = c.pending + c.running;
   if (waiting > 0) writeLine(ctx.io.out, `\nIN PROGRESS (${waiting}/${job.total_hosts}): ${c.running} running, ${c.pending} pending`);
-  if (job.aggregates && job.aggregates.length > 0) {
-    writeLine(ctx.io.out, `\nSUMMARY\n${line}`);
-    for (const a of job.aggregates) writeLine(ctx.io.out, `${a.function}(${a.output}): ${JSON.stringify(a.value)}`);
-  }
+  printAggregates(ctx.io, job);
+}
+
+/** What a cancel did: a scheduled or finished-by-it job is cancelled; a running one is being cancelled. */
+function cancelText(job: Job): string {
+  if (FINAL_JOB_STATES.includes(job.state)) return `Job ${job.id} ${job.state === 'cancelled' ? 'cancelled' : `already ${job.state}`}.`;
+  const waiting = job.counts.pending + job.counts.running;
+  return `Job ${job.id} cancelling: nothing more is sent; ${job.counts.running} running hosts are cancelled on their proxies, ${job.counts.pending} pending hosts end cancelled (${waiting} of ${job.total_hosts} hosts not finished). Follow it with: rex job wait ${job.id}`;
 }
 
 /** After a job was created: wait for it (--wait) or say how to follow it. Returns the exit status. */
@@ -257,10 +263,17 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
       setExit(await afterCreate(ctx, cmd, api, await api.post<Job>(`/remote_execution/jobs/${enc(id)}/replay`, body), opts.wait === true));
     });
 
-  job.command('cancel').argument('<id>', 'job id').description('Cancel a running job').action(async (id: string, _opts: unknown, cmd: Command) => {
-    const body = await (await ctx.api(cmd)).post<Job>(`/remote_execution/jobs/${enc(id)}/cancel`);
-    done(ctx, cmd, body, `Job ${body.id} ${body.state}.`);
-  });
+  job.command('cancel').argument('<id>', 'job id').description('Cancel a job: a scheduled one at once, a running one once its proxies stop its hosts')
+    .option('-w, --wait', 'follow the job until it is cancelled')
+    .action(async (id: string, opts: { wait?: boolean }, cmd: Command) => {
+      const api = await ctx.api(cmd);
+      const body = await api.post<Job>(`/remote_execution/jobs/${enc(id)}/cancel`);
+      if (!opts.wait || FINAL_JOB_STATES.includes(body.state)) return done(ctx, cmd, body, cancelText(body));
+      if (!ctx.json(cmd)) writeLine(ctx.io.out, cancelText(body));
+      const final = await waitForJob(api, ctx.io, body.id, { lines: !ctx.json(cmd) });
+      if (ctx.json(cmd)) printJson(ctx.io, final);
+      setExit(jobExitCode(final));
+    });
 
   const history = program.command('history').description('Past jobs');
   withListOptions(history.command('search').argument('[text]', 'words found in the namespace, action, arguments, targeting or description; or a search such as "namespace = package and state = failed"', '').description('Find past jobs to run again (rex job replay ID)'))
@@ -353,12 +366,15 @@ function registerScheduleCommands(program: Command, ctx: Context): void {
     .option('--page <n>', 'page number')
     .option('--per-page <n>', 'results per page')
     .action(async (opts: { from?: string; to?: string; page?: string; perPage?: string }, cmd: Command) => {
-      await runList<Record<string, unknown>>(ctx, cmd, '/remote_execution/schedules', { from: opts.from, to: opts.to, page: opts.page, per_page: opts.perPage }, [
+      // Each occurrence carries its schedule under `schedule` (ScheduleOccurrence); the job exists
+      // only for the next one (the schedule's `scheduled` job).
+      await runList<ScheduleOccurrence>(ctx, cmd, '/remote_execution/schedules', { from: opts.from, to: opts.to, page: opts.page, per_page: opts.perPage }, [
         ['schedule', (o) => o.schedule_id],
         ['at', (o) => o.at],
-        ['action', (o) => (o.namespace ? `${String(o.namespace)}#${String(o.action)}` : '')],
-        ['job', (o) => o.job_id],
-        ['description', (o) => o.description],
+        ['action', (o) => `${o.schedule.namespace}#${o.schedule.action}`],
+        ['recurrence', (o) => (o.schedule.cron_line ? `${o.schedule.cron_line} (${o.schedule.time_zone ?? ''})` : 'once')],
+        ['job', (o) => (o.schedule.next_run_at !== null && Date.parse(o.schedule.next_run_at) === Date.parse(o.at) ? o.schedule.next_job_id : null)],
+        ['description', (o) => o.schedule.description],
       ]);
     });
   schedule.command('definitions').alias('recurring-logics').description('The schedules themselves (Foreman\'s recurring logics): state, cron line, next and last run, iterations')

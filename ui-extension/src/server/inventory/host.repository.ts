@@ -151,6 +151,11 @@ export interface HostRepository {
   /** Distinct values of a fact starting with `prefix`, for auto-completion. */
   factValues(name: string, prefix: string, limit: number, scope?: HostScope): Promise<string[]>;
   hostNames(prefix: string, limit: number, scope?: HostScope): Promise<string[]>;
+  /**
+   * A fact's values with the number of hosts (inside `scope`) having each, most frequent first
+   * (`mco facts`): `total` values, `hosts` having the fact at all.
+   */
+  factValueCounts(name: string, params: { page: number; perPage: number }, scope?: HostScope): Promise<{ total: number; hosts: number; results: Array<{ value: string; count: number }> }>;
   findByNames(names: string[]): Promise<StoredHost[]>;
   findBySmartProxy(smartProxyId: number): Promise<StoredHost[]>;
   /** Inserts new hosts in multi-row statements and returns them with their ids. */
@@ -301,6 +306,18 @@ export function createHostRepository(db: Db): HostRepository {
       const only = scope && !scope.all ? ` AND host_id IN (SELECT h.id FROM hosts h WHERE ${visible.sql})` : '';
       const rows = (await db.query(`SELECT DISTINCT value FROM facts WHERE name = ? AND value LIKE ? ESCAPE '!'${only} ORDER BY value LIMIT ?`, [name, `${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`, ...(only ? visible.params : []), limit])) as Raw[];
       return rows.map((r) => String(r.value));
+    },
+
+    async factValueCounts(name, { page, perPage }, scope) {
+      const visible = scoped(scope);
+      const only = scope && !scope.all ? ` AND host_id IN (SELECT h.id FROM hosts h WHERE ${visible.sql})` : '';
+      const params = [name, ...(only ? visible.params : [])];
+      const [total, hosts] = await Promise.all([
+        count(`SELECT COUNT(DISTINCT value) AS n FROM facts WHERE name = ?${only}`, params),
+        count(`SELECT COUNT(*) AS n FROM facts WHERE name = ?${only}`, params),
+      ]);
+      const rows = (await db.query(`SELECT value, COUNT(*) AS n FROM facts WHERE name = ?${only} GROUP BY value ORDER BY COUNT(*) DESC, value LIMIT ? OFFSET ?`, [...params, perPage, (page - 1) * perPage])) as Raw[];
+      return { total, hosts, results: rows.map((r) => ({ value: String(r.value), count: Number(r.n) })) };
     },
 
     async hostNames(prefix, limit, scope) {

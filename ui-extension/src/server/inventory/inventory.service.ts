@@ -25,6 +25,11 @@ export function demoInventoryFile(): string {
   return candidates.find((file) => fs.existsSync(file)) ?? candidates[0];
 }
 
+/** `GET fact_names/:name/values`: values with their host counts; `hosts` have the fact at all. */
+export interface FactValuesPage extends Page<{ value: string; count: number }> {
+  hosts: number;
+}
+
 export interface Page<T> {
   total: number;
   subtotal: number;
@@ -60,6 +65,8 @@ export interface InventoryService {
   listSmartProxies(user: CurrentUser, params: PageParams): Promise<Page<SmartProxyRow>>;
   getSmartProxy(user: CurrentUser, idOrName: string): Promise<SmartProxyRow>;
   listFactNames(user: CurrentUser, params: PageParams): Promise<Page<{ name: string }>>;
+  /** A fact's values on the caller's hosts with how many hosts have each (`mco facts NAME`); NOT_FOUND when none of them has the fact. */
+  factValues(user: CurrentUser, name: string, params: { page: number; perPage: number }): Promise<FactValuesPage>;
   listTaxonomies(user: CurrentUser, kind: TaxonomyKind, params: PageParams): Promise<Page<TaxonomyRow>>;
   autocompleteHosts(user: CurrentUser, partial: string): Promise<SearchSuggestion[]>;
   /**
@@ -223,6 +230,14 @@ export function createInventoryService(deps: InventoryServiceDeps): InventorySer
 
     listFactNames(user, params) {
       return store.hosts.factNames(params, hostsOf(user, 'listing fact names'));
+    },
+
+    async factValues(user, name, params) {
+      const scope = hostsOf(user, 'counting fact values');
+      const page = await store.hosts.factValueCounts(name, params, scope);
+      // Rule 5 (auth/abilities.ts): a fact none of the caller's hosts has is not found, as in fact_names.
+      if (page.hosts === 0) throw new AppError('NOT_FOUND', `fact not found: no host you may see has a fact named '${name}'`);
+      return { total: page.total, subtotal: page.total, hosts: page.hosts, results: page.results };
     },
 
     listTaxonomies(user, kind, params) {
