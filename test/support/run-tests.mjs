@@ -53,10 +53,10 @@ const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp',
 const PUPPET_PACKAGES = ['puppetserver', 'puppetdb', 'dbconfig-no-thanks', 'postgresql-15'];
 /**
  * Tools other suites drive: chromium (browser tests, through playwright-core, which cannot download
- * browsers here), tmux and zsh (the CLI's progress bar and zsh completion), openssl (the TLS tests
+ * browsers here), tmux, zsh and fish (the CLI's progress bar and its zsh and fish completions), openssl (the TLS tests
  * make their certificates with it) and systemd (`systemd-analyze verify` on contrib/systemd).
  */
-const TOOL_PACKAGES = ['chromium', 'tmux', 'zsh', 'openssl', 'systemd'];
+const TOOL_PACKAGES = ['chromium', 'tmux', 'zsh', 'fish', 'openssl', 'systemd'];
 
 function missingPackages() {
   return [...MCOLLECTIVE_PACKAGES, ...PUPPET_PACKAGES, ...TOOL_PACKAGES].filter((name) => {
@@ -141,8 +141,8 @@ if (!fs.existsSync(CHROMIUM)) {
   console.error(`\n!!! [browser] chromium is missing (${CHROMIUM}): the browser tests WILL FAIL; apt-get install -y chromium !!!\n`);
 }
 
-// The CLI tests run `rex` inside a private tmux server and source its zsh completion script.
-const TOOLS = ['tmux', 'zsh'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+// The CLI tests run `rex` inside a private tmux server and source its zsh and fish completion scripts.
+const TOOLS = ['tmux', 'zsh', 'fish'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 if (TOOLS.length > 0) {
   if (ci) {
     console.error(`[cli] CI=true and missing: ${TOOLS.join(' ')}; .ci/run installs them. Failing the run instead of skipping tests.`);
