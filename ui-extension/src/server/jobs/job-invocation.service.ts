@@ -202,7 +202,9 @@ export function createJobInvocationService(deps: JobServiceDeps) {
    * The hosts a targeting names that the user may see (view_hosts), checked against what the user
    * may run (create_jobs for this agent and action, with its host conditions). Throws
    * PERMISSION_DENIED naming how many hosts are refused and why; resolves the hosts otherwise.
-   * Replays and scheduled runs come through here too, with the owner's permissions of that moment.
+   * A targeting of which the user sees no host is refused with 422 (job-preview.ts), or, for a
+   * preview (`allowEmpty`), answers no host. Replays, scheduled runs and previews come through here
+   * too, with the owner's permissions of that moment.
    */
   async function authorizeRun(user: CurrentUser, namespace: string, action: string, targeting: Targeting, options: { allowEmpty?: boolean } = {}): Promise<TargetHost[]> {
     const what = `${namespace}.${action}`;
