@@ -131,6 +131,8 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
               </FormSelect>
             </FormGroup>
           )}
+          {/* Right under the target and the action, so it is seen before the form is scrolled to Run. */}
+          <TargetPreview body={previewBody} />
           {act && (
             <>
               {namespace === TASKS_NAMESPACE ? <TaskMetadataView action={act} /> : act.description && <Content component="p">{act.description}</Content>}
@@ -179,7 +181,6 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
               </FormGroup>
             </>
           )}
-          <TargetPreview body={previewBody} />
           {failure !== undefined && (
             <Alert variant="danger" isInline title="The action was not run" role="alert" className="rex-error">
               {errorMessage(failure)}
