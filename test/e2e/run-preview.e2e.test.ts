@@ -6,6 +6,7 @@
  * typing, not one per key), says when nothing matches, and creates no job while previewing.
  */
 import type { Browser, Page } from 'playwright-core';
+import { seriousFindings } from './support/axe';
 import { launchBrowser, logIn, newPage, screenshot } from './support/browser';
 import { ADMIN_PASSWORD, startStack, type Stack } from './support/stack';
 
@@ -64,6 +65,7 @@ describe('web UI: live run preview', () => {
     expect(await preview.getAttribute('data-will-run')).toBe('60');
     expect(previews.length).toBeLessThan('name ~ node-'.length / 2);
     expect(previews[previews.length - 1]).toContain('name ~ node-');
+    expect(await seriousFindings(page)).toEqual([]);
     await screenshot(page, 'run-preview-edited');
 
     await target.fill('name = no-such-host');
