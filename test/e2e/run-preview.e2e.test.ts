@@ -3,7 +3,8 @@
  * real stack: two demo proxies over gRPC with 30 nodes each, the ui-extension on SQLite, the built
  * web UI. The bulk action on the hosts list shows how many hosts on how many proxies will run
  * before Run is pressed, follows the target search as it is edited (one request per pause in
- * typing, not one per key), says when nothing matches, and creates no job while previewing.
+ * typing, not one per key), says when nothing matches, and creates no job while previewing; the
+ * Rerun dialog previews the replay the same way.
  */
 import type { Browser, Page } from 'playwright-core';
 import { seriousFindings } from './support/axe';
@@ -78,6 +79,15 @@ describe('web UI: live run preview', () => {
     await dialog.getByText('9 hosts on 1 smart proxy will run').waitFor();
     await dialog.getByRole('button', { name: 'Run now' }).click();
     await page.getByTestId('job-progress-text').filter({ hasText: '100% of 9 hosts done' }).waitFor({ timeout: 60_000 });
+
+    // The Rerun dialog previews the replay: no host failed, so "failed hosts only" matches nothing.
+    await page.getByRole('button', { name: 'Rerun', exact: true }).click();
+    const rerun = page.getByRole('dialog', { name: /^Rerun/ });
+    await rerun.getByText('no host you may run on matches this targeting').waitFor();
+    await rerun.getByLabel('All hosts of this job (9)').check();
+    await rerun.getByText('9 hosts on 1 smart proxy will run').waitFor();
+    await screenshot(page, 'run-preview-rerun');
+    expect(await jobTotal()).toBe(jobsBefore + 1);
   });
 
   it('previews the one host of a host page before Run now', async () => {

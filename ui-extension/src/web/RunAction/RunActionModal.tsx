@@ -9,9 +9,9 @@ import { formatValue, toLocalInput } from '../shared/format';
 import { useLoad } from '../shared/hooks';
 import { useNotify } from '../shared/Notifications';
 import { useRouter } from '../shared/router';
-import { actionHistory, createJob, namespaces, type CreateJobBody } from './api';
+import { actionHistory, createJob, namespaces, previewJob, type CreateJobBody } from './api';
 import { DdlForm } from './DdlForm';
-import { TargetPreview } from './TargetPreview';
+import { TargetPreview, type PreviewRequest } from './TargetPreview';
 import { TASKS_NAMESPACE } from './task-metadata';
 import { TaskMetadataView } from './TaskMetadataView';
 import { initialValues, toArguments, type DdlValues } from './ddl-values';
@@ -70,7 +70,11 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
     setErrors({});
   }, [inputs, namespace, action, props.preset]);
 
-  const previewBody: CreateJobBody | undefined = useMemo(() => (act ? { namespace, action, arguments: toArguments(inputs, values).args, targeting } : undefined), [act, namespace, action, inputs, values, targeting]);
+  const preview: PreviewRequest | undefined = useMemo(() => {
+    if (!act) return undefined;
+    const body: CreateJobBody = { namespace, action, arguments: toArguments(inputs, values).args, targeting };
+    return { key: JSON.stringify(body), load: (signal) => previewJob(body, signal) };
+  }, [act, namespace, action, inputs, values, targeting]);
 
   const submit = async () => {
     setFailure(undefined);
@@ -132,7 +136,7 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
             </FormGroup>
           )}
           {/* Right under the target and the action, so it is seen before the form is scrolled to Run. */}
-          <TargetPreview body={previewBody} />
+          <TargetPreview request={preview} />
           {act && (
             <>
               {namespace === TASKS_NAMESPACE ? <TaskMetadataView action={act} /> : act.description && <Content component="p">{act.description}</Content>}

@@ -2,7 +2,12 @@ import { Alert, Content, List, ListItem, Spinner } from '@patternfly/react-core'
 import { useEffect, useState } from 'react';
 import type { JobPreview } from '@common/job-preview';
 import { ApiError, errorMessage } from '../shared/http';
-import { previewJob, type CreateJobBody } from './api';
+
+/** One preview to ask: `key` changes exactly when the request does (the body's JSON). */
+export interface PreviewRequest {
+  key: string;
+  load(signal: AbortSignal): Promise<JobPreview>;
+}
 
 /** How long the target must stay unchanged before it is previewed: one request per pause in typing. */
 export const PREVIEW_DEBOUNCE_MS = 400;
@@ -12,23 +17,24 @@ type State = { kind: 'idle' } | { kind: 'loading' } | { kind: 'ready'; preview: 
 /**
  * The live preview of a run (POST /remote_execution/jobs/preview): "24 hosts on 2 smart proxies
  * will run; 3 skipped: host has no smart proxy", the hosts per proxy and the first host names,
- * asked again a moment after the target, the action or the arguments change. `body` is undefined
- * until an action is chosen. A targeting that matches nothing is said before Run is pressed.
+ * asked again a moment after the target, the action or the arguments change. `request` is
+ * undefined until there is something to preview (an action chosen). A targeting that matches
+ * nothing is said before Run is pressed. The run form previews a job, the Rerun dialog a replay.
  */
-export function TargetPreview(props: { body: CreateJobBody | undefined }) {
+export function TargetPreview(props: { request: PreviewRequest | undefined }) {
   const [state, setState] = useState<State>({ kind: 'idle' });
-  const key = props.body ? JSON.stringify(props.body) : '';
+  const key = props.request?.key ?? '';
 
   useEffect(() => {
-    if (!props.body) {
+    if (!props.request) {
       setState({ kind: 'idle' });
       return undefined;
     }
-    const body = props.body;
+    const request = props.request;
     const controller = new AbortController();
     setState({ kind: 'loading' });
     const timer = setTimeout(() => {
-      previewJob(body, controller.signal).then(
+      request.load(controller.signal).then(
         (preview) => setState({ kind: 'ready', preview }),
         (error: unknown) => {
           if (!controller.signal.aborted) setState({ kind: 'error', error });
@@ -39,7 +45,7 @@ export function TargetPreview(props: { body: CreateJobBody | undefined }) {
       clearTimeout(timer);
       controller.abort();
     };
-    // The body's JSON is the dependency: a new object with the same content asks nothing again.
+    // The request's key is the dependency: a new object with the same content asks nothing again.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
 
