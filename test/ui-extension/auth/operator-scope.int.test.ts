@@ -48,11 +48,13 @@ describe.each(testDatabases())('web operator on $kind', (database) => {
   });
 
   it('matches no db host by search or by hostgroup, so nothing runs there', async () => {
-    for (const targeting of [{ search: 'hostgroup = db' }, { search: `name ^ (${s.hosts.webA.name}, ${s.hosts.dbA.name})` }, { hostgroup_id: s.hostgroups.db }]) {
-      const job = (await operator().post('/api/v2/remote_execution/jobs', statusJob(targeting)).expect(201)).body as Job;
-      const hosts = (await operator().get(`/api/v2/remote_execution/jobs/${job.id}/hosts`).expect(200)).body as { results: Array<{ host_name: string }> };
-      expect(hosts.results.map((h) => h.host_name)).not.toEqual(expect.arrayContaining([expect.stringMatching(/-(a|b)-00003$|b-00002$/)]));
-      expect(hosts.results.every((h) => h.host_name === s.hosts.webA.name)).toBe(true);
+    const job = (await operator().post('/api/v2/remote_execution/jobs', statusJob({ search: `name ^ (${s.hosts.webA.name}, ${s.hosts.dbA.name})` })).expect(201)).body as Job;
+    const hosts = (await operator().get(`/api/v2/remote_execution/jobs/${job.id}/hosts`).expect(200)).body as { results: Array<{ host_name: string }> };
+    expect(hosts.results.map((h) => h.host_name)).toEqual([s.hosts.webA.name]);
+    // Only db hosts: the targeting matches no host it may run on, refused as an empty one (issue #17).
+    for (const targeting of [{ search: 'hostgroup = db' }, { hostgroup_id: s.hostgroups.db }]) {
+      const res = await operator().post('/api/v2/remote_execution/jobs', statusJob(targeting)).expect(422);
+      expect(res.body.error.message).toMatch(/^targeting: (search "hostgroup = db"|hostgroup \d+) matches no host you may run package\.status on/);
     }
     const search = (await operator().get(`/api/v2/hosts?search=${encodeURIComponent('hostgroup = db')}`).expect(200)).body as { total: number; subtotal: number; results: unknown[] };
     expect(search).toMatchObject({ total: 3, subtotal: 0, results: [] });
@@ -68,15 +70,20 @@ describe.each(testDatabases())('web operator on $kind', (database) => {
   it("replays someone else's job on its own hosts, and refuses its replay onto a db host", async () => {
     const replay = (await operator().post(`/api/v2/remote_execution/jobs/${s.jobs.webStatus.id}/replay`, { hosts: 'all' }).expect(201)).body as Job;
     expect(replay).toMatchObject({ parent_id: s.jobs.webStatus.id, owner: `${s.prefix}operator`, total_hosts: 1 });
-    const res = await operator().post(`/api/v2/remote_execution/jobs/${s.jobs.webStatus.id}/replay`, { targeting: { host_ids: [s.hosts.dbA.id] } }).expect(403);
-    expect(res.body.error.details).toMatchObject({ hosts_refused: 1, hosts_total: 1 });
+    // A db host is as absent to it as one that does not exist (issue #17).
+    const res = await operator().post(`/api/v2/remote_execution/jobs/${s.jobs.webStatus.id}/replay`, { targeting: { host_ids: [s.hosts.dbA.id] } }).expect(422);
+    expect(res.body.error.message).toBe(`targeting: host ids ${s.hosts.dbA.id} matches no host you may run package.status on; nothing was created (POST /api/v2/remote_execution/jobs/preview shows what a targeting matches)`);
+    // Part of it visible: the rest is refused by name, as before.
+    const mixed = await operator().post(`/api/v2/remote_execution/jobs/${s.jobs.webStatus.id}/replay`, { targeting: { host_ids: [s.hosts.webA.id, s.hosts.dbA.id] } }).expect(403);
+    expect(mixed.body.error.details).toMatchObject({ hosts_refused: 1, hosts_total: 2 });
   });
 
   it('refuses, through the helper the scheduler calls, a run on db hosts with the owner loaded at firing time', async () => {
     const owner = await s.services.auth.loadCurrentUser(s.users.operator);
     expect(owner).toMatchObject({ login: `${s.prefix}operator`, admin: false });
-    await expect(s.services.jobs.authorizeRun(owner!, 'package', 'status', { hostgroup_id: s.hostgroups.db })).resolves.toEqual([]);
-    await expect(s.services.jobs.authorizeRun(owner!, 'package', 'status', { host_ids: [s.hosts.dbB.id] })).rejects.toMatchObject({ code: 'PERMISSION_DENIED', details: { hosts_refused: 1 } });
+    await expect(s.services.jobs.authorizeRun(owner!, 'package', 'status', { hostgroup_id: s.hostgroups.db })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', httpStatus: 422 });
+    await expect(s.services.jobs.authorizeRun(owner!, 'package', 'status', { host_ids: [s.hosts.dbB.id] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', httpStatus: 422 });
+    await expect(s.services.jobs.authorizeRun(owner!, 'package', 'status', { host_ids: [s.hosts.webA.id, s.hosts.dbB.id] })).rejects.toMatchObject({ code: 'PERMISSION_DENIED', details: { hosts_refused: 1 } });
     await expect(s.services.jobs.create(owner!, { namespace: 'rpcutil', action: 'ping', targeting: { host_ids: [s.hosts.webA.id] } })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
     const granted = await s.services.jobs.authorizeRun(owner!, 'package', 'status', { search: 'parent_hostgroup = web' });
     expect(granted.map((h) => h.name).sort()).toEqual([s.hosts.webA.name, s.hosts.webEuA.name, s.hosts.webB.name].sort());

@@ -134,7 +134,10 @@ export const MATRIX: Record<string, MatrixCase[]> = {
 
   // Jobs ---------------------------------------------------------------------------------------
   'GET /api/v2/remote_execution/jobs': [{ on: 'jobs (each sees those on its hosts, and its own)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/jobs?per_page=100' }],
-  'POST /api/v2/remote_execution/jobs': [{ on: 'package.status on webA', expect: [401, 201, 403, 403, 201], path: () => '/api/v2/remote_execution/jobs', body: (c) => statusJob(c.s.hosts.webA.id), job: true }],
+  // A host outside the caller's scope is as absent as one that does not exist: the targeting matches no host (422, issue #17).
+  'POST /api/v2/remote_execution/jobs': [{ on: 'package.status on webA', expect: [401, 201, 422, 403, 201], path: () => '/api/v2/remote_execution/jobs', body: (c) => statusJob(c.s.hosts.webA.id), job: true }],
+  // Whoever may create the job may preview it; out of scope, the preview matches no host (what the job would be refused for).
+  'POST /api/v2/remote_execution/jobs/preview': [{ on: 'package.status on webA', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/jobs/preview', body: (c) => statusJob(c.s.hosts.webA.id) }],
   'GET /api/v2/remote_execution/jobs/:id': [
     { on: "the administrator's job on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}` },
     { on: "the administrator's scheduled job on webA (no host rows)", expect: [401, 404, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.t.pendingJobs[c.p]}` },
@@ -142,6 +145,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   'GET /api/v2/remote_execution/jobs/:id/hosts': [{ on: "the administrator's job on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/hosts` }],
   'GET /api/v2/remote_execution/jobs/:id/events': [{ on: "the administrator's job on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/events` }],
   'POST /api/v2/remote_execution/jobs/:id/replay': [{ on: "the administrator's job on webA", expect: [401, 201, 404, 403, 201], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/replay`, body: () => ({ hosts: 'all' }), job: true }],
+  'POST /api/v2/remote_execution/jobs/:id/replay/preview': [{ on: "the administrator's job on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/replay/preview`, body: () => ({ hosts: 'all' }) }],
   'POST /api/v2/remote_execution/jobs/:id/cancel': [
     // Finished: whoever may cancel it learns that (400).
     { on: "the administrator's finished job on webA", expect: [401, 400, 404, 403, 400], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/cancel` },
@@ -159,7 +163,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   'GET /api/v2/remote_execution/namespaces': [{ on: 'agents and actions it may run', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/namespaces' }],
   // puppet.runonce is a normal job: any agent on its hosts for the limited users.
   'POST /api/v2/hosts/:id/puppet_run': [{ on: 'host webA', expect: [401, 201, 404, 403, 201], path: (c) => `/api/v2/hosts/${c.s.hosts.webA.id}/puppet_run`, body: () => ({}), job: true }],
-  'POST /api/v2/remote_execution/puppet_run': [{ on: 'host webA', expect: [401, 201, 403, 403, 201], path: () => '/api/v2/remote_execution/puppet_run', body: (c) => ({ targeting: { host_ids: [c.s.hosts.webA.id] }, timeout: 5 }), job: true }],
+  'POST /api/v2/remote_execution/puppet_run': [{ on: 'host webA', expect: [401, 201, 422, 403, 201], path: () => '/api/v2/remote_execution/puppet_run', body: (c) => ({ targeting: { host_ids: [c.s.hosts.webA.id] }, timeout: 5 }), job: true }],
 
   // Schedules ----------------------------------------------------------------------------------
   'POST /api/v2/remote_execution/actions/:id/schedule': [{ on: "the administrator's stored action of a job on webA", expect: [401, 201, 404, 403, 201], path: (c) => `/api/v2/remote_execution/actions/${c.t.webAction}/schedule`, body: (c) => ({ targeting: { host_ids: [c.s.hosts.webA.id] }, scheduling: tomorrow(), description: `${c.s.prefix}matrix schedule` }) }],

@@ -6,6 +6,7 @@
  * and in every listing. Against the real app, proxies and fleet of the auth stack.
  */
 import type { Job } from '@common/jobs';
+import { emptyCounts } from '@server/jobs/host-states';
 import { createJobInvocationRepository } from '@server/jobs/job-invocation.repository';
 import { testDatabases } from '@test/support/databases';
 import { startAuthStack, type AuthStack, type Persona } from '../auth/support/auth-stack';
@@ -32,6 +33,20 @@ describe.each(testDatabases())('jobs without host rows on $kind', (database) => 
   const listed = async (persona: Persona, marker: string) =>
     ((await s.as(persona).get(`/api/v2/remote_execution/jobs?per_page=100&search=${encodeURIComponent(`description ~ ${marker}`)}`).expect(200)).body as { results: Array<{ id: number }> }).results.map((j) => j.id);
   const state = async (jobId: number) => ((await admin().get(`/api/v2/remote_execution/jobs/${jobId}`).expect(200)).body as Job).state;
+
+  /** A job of admin's secret package.status that matched no host, as jobs made before issue #17 are stored (final, no host rows). */
+  async function storeJobWithoutHosts(description: string, search: string): Promise<number> {
+    const secret = (await admin().get(`/api/v2/remote_execution/jobs/${s.jobs.dbSecret.id}`).expect(200)).body as Job;
+    const repo = createJobInvocationRepository(s.db.dataSource);
+    const [{ ddl }] = (await s.db.dataSource.query('SELECT ddl FROM job_invocations WHERE id = ?', [secret.id])) as Array<{ ddl: string }>;
+    const now = new Date();
+    const id = await repo.createJob({
+      remoteActionId: secret.remote_action_id, parentId: null, owner: 'admin', ownerId: s.users.admin, description, targetingSearch: search, targetingHostIds: null, targetingHostgroupId: null,
+      factNames: [], concurrencyLevel: null, batchSize: null, timeoutS: 5, ddl, counts: emptyCounts(), smartProxyIds: [], hosts: [], leaseOwner: null, leaseExpiresAt: null, now,
+    });
+    await repo.updateJob(id, { state: 'succeeded', startedAt: now, finishedAt: now }, now);
+    return id;
+  }
 
   beforeAll(async () => {
     s = await startAuthStack(database);
@@ -79,8 +94,9 @@ describe.each(testDatabases())('jobs without host rows on $kind', (database) => 
 
   it('hides a job that matched no host, with its targeting and arguments, from users limited to some hosts', async () => {
     const marker = `${s.prefix}nohost`;
-    const job = (await admin().post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: s.secretPackage }, targeting: { search: `name = ${s.prefix}nowhere` }, description: marker, timeout: 5 } }).expect(201)).body as Job;
-    expect(job.total_hosts).toBe(0);
+    // Such a job is refused now (422, issue #17); one made before that is stored as it was.
+    await admin().post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: s.secretPackage }, targeting: { search: `name = ${s.prefix}nowhere` }, description: marker, timeout: 5 } }).expect(422);
+    const job = { id: await storeJobWithoutHosts(marker, `name = ${s.prefix}nowhere`) };
     await s.waitFinal(job.id);
     expect(await reach('inScope', job.id)).toEqual([404, 404, 404, 404, 404]);
     expect(await reach('outOfScope', job.id)).toEqual([404, 404, 404, 404, 404]);

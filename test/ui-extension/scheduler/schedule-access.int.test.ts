@@ -7,6 +7,7 @@
  */
 import type { Job } from '@common/jobs';
 import type { ScheduleDetail } from '@common/schedules';
+import { createHostRepository } from '@server/inventory/host.repository';
 import { testDatabases } from '@test/support/databases';
 import { startAuthStack, type AuthStack } from '../auth/support/auth-stack';
 
@@ -128,8 +129,11 @@ describe.each(testDatabases())('schedule access on $kind', (database) => {
   });
 
   it("hides another user's schedule whose targeting matches no host now from users whose filters reach only some hosts, as a job without host rows", async () => {
-    // Matches nothing today; whatever it matches later, it runs as the administrator.
+    // Matched a host when it was made (an empty one is refused, issue #17), matches nothing today;
+    // whatever it matches later, it runs as the administrator.
+    const [gone] = await createHostRepository(s.db.dataSource.manager).insertHosts([{ name: `${s.prefix}not-yet-here`, hostgroupId: null, smartProxyId: s.proxies.b.id, organizationId: s.organizations.b, locationId: null, lastSeenAt: new Date(), missingSince: null }], new Date());
     const id = await scheduleOf({ search: `name = ${s.prefix}not-yet-here` }, 'admin on hosts to come');
+    await s.db.dataSource.query('DELETE FROM hosts WHERE id = ?', [gone.id]);
     const before = await stored(id);
     const answers = [
       await inScope().get(`/api/v2/remote_execution/schedules/${id}`),

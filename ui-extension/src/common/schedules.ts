@@ -4,14 +4,14 @@
  */
 import type { JobState, Recurrence, Scheduling, StoredTargeting, Targeting, TargetingType } from './jobs';
 
-/** A run's outcome: the fired job's own state, or why no job ran. */
-export type ScheduleRunState = JobState | 'missed' | 'refused' | 'failed';
+/** A run's outcome: the fired job's own state, or why no job ran (`no_hosts`: its targeting matched no host when it fired). */
+export type ScheduleRunState = JobState | 'missed' | 'refused' | 'failed' | 'no_hosts';
 
 export interface ScheduleRun {
   /** The occurrence time. */
   at: string;
   state: ScheduleRunState;
-  /** The job of this occurrence; null when none ran (missed, refused, failed to launch). */
+  /** The job of this occurrence; null when none ran (missed, refused, no_hosts, failed to launch). */
   job_id: number | null;
   /** Why it was missed, refused or failed; null for a fired run. */
   reason: string | null;

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { splitKeyValue, typeInputText } from '@common/input-typing';
 import type { DdlInputDto } from '@common/inventory';
+import type { JobPreview } from '@common/job-preview';
 import { FINAL_JOB_STATES, type Job, type JobEventsPage, type JobHost, type JobStatus, type Namespace, type RemoteAction, type Targeting } from '@common/jobs';
 import type { ScheduleOccurrence } from '@common/schedules';
 import type { ApiClient } from '../api-client';
@@ -8,6 +9,7 @@ import type { Context } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { jobExitCode, printAggregates, waitForJob } from '../job-wait';
 import { printJson, printRecord, printsProse, printTable, writeLine, type Column } from '../output';
+import { DRY_RUN_HOSTS, printJobPreview } from './job-preview';
 import { done, enc, listQuery, positiveInt, runList, runRecord, withListOptions, type ListOptions } from './common';
 
 export type JobListRow = Job;
@@ -165,6 +167,7 @@ interface RunOptions extends TargetOptions {
   timeout?: string;
   description?: string;
   wait?: boolean;
+  dryRun?: boolean;
 }
 
 /** job, history, actions, namespace, puppet, schedule. Each action returns its exit status. */
@@ -187,6 +190,7 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
     .option('--timeout <seconds>', 'seconds each host may take')
     .option('-d, --description <text>', 'description')
     .option('-w, --wait', 'follow the job to its end; exit 0 only if every host succeeded')
+    .addOption(new Option('--dry-run', 'print the hosts it would run on (per smart proxy, skipped with reasons) and create nothing').conflicts('wait'))
     .action(async (namespace: string, action: string, args: string[], opts: RunOptions, cmd: Command) => {
       if (opts.tz !== undefined && opts.cron === undefined) throw new CliError(EXIT.USAGE, '--tz: only with --cron');
       if (opts.cron !== undefined && opts.tz === undefined) throw new CliError(EXIT.USAGE, '--cron: needs --tz (the time zone the cron line is read in)');
@@ -206,6 +210,10 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
           targeting_type: opts.static ? 'static_query' : undefined,
         },
       };
+      if (opts.dryRun) {
+        printJobPreview(ctx.io, ctx.json(cmd), await api.post<JobPreview>(`/remote_execution/jobs/preview?per_page=${DRY_RUN_HOSTS}`, body));
+        return;
+      }
       setExit(await afterCreate(ctx, cmd, api, await api.post<Job>('/remote_execution/jobs', body), opts.wait === true));
     });
 
@@ -255,11 +263,16 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
     .option('--all', 'all the job\'s hosts (the default without targeting)')
     .option('-d, --description <text>', 'description')
     .option('-w, --wait', 'follow the new job to its end')
-    .action(async (id: string, opts: TargetOptions & { failed?: boolean; all?: boolean; description?: string; wait?: boolean }, cmd: Command) => {
+    .addOption(new Option('--dry-run', 'print the hosts the replay would run on and create nothing').conflicts('wait'))
+    .action(async (id: string, opts: TargetOptions & { failed?: boolean; all?: boolean; description?: string; wait?: boolean; dryRun?: boolean }, cmd: Command) => {
       const api = await ctx.api(cmd);
       const target = await targeting(api, opts, false);
       if (target && (opts.failed || opts.all)) throw new CliError(EXIT.USAGE, '--failed/--all: not with a new targeting');
       const body = target ? { targeting: target, description: opts.description } : { hosts: opts.failed ? 'failed' : 'all', description: opts.description };
+      if (opts.dryRun) {
+        printJobPreview(ctx.io, ctx.json(cmd), await api.post<JobPreview>(`/remote_execution/jobs/${enc(id)}/replay/preview?per_page=${DRY_RUN_HOSTS}`, body));
+        return;
+      }
       setExit(await afterCreate(ctx, cmd, api, await api.post<Job>(`/remote_execution/jobs/${enc(id)}/replay`, body), opts.wait === true));
     });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { JobPreview } from '@common/job-preview';
 import type {
   AggregateResult,
   CreateJobRequest,
@@ -39,6 +40,7 @@ import { emptyCounts, progressOf } from './host-states';
 import { shapeOutput, withDisplayNames } from './output-shaping';
 import type { RemoteActionEntity } from './remote-action.entity';
 import { maskedInputs, splitSensitiveArguments } from './sensitive-arguments';
+import { emptyTargetingError, previewOfPlan } from './job-preview';
 
 /** A host as the inventory resolves a targeting (inventory/host.repository.ts `findTargets`). */
 export interface TargetHost {
@@ -200,9 +202,11 @@ export function createJobInvocationService(deps: JobServiceDeps) {
    * The hosts a targeting names that the user may see (view_hosts), checked against what the user
    * may run (create_jobs for this agent and action, with its host conditions). Throws
    * PERMISSION_DENIED naming how many hosts are refused and why; resolves the hosts otherwise.
-   * Replays and scheduled runs come through here too, with the owner's permissions of that moment.
+   * A targeting of which the user sees no host is refused with 422 (job-preview.ts), or, for a
+   * preview (`allowEmpty`), answers no host. Replays, scheduled runs and previews come through here
+   * too, with the owner's permissions of that moment.
    */
-  async function authorizeRun(user: CurrentUser, namespace: string, action: string, targeting: Targeting): Promise<TargetHost[]> {
+  async function authorizeRun(user: CurrentUser, namespace: string, action: string, targeting: Targeting, options: { allowEmpty?: boolean } = {}): Promise<TargetHost[]> {
     const what = `${namespace}.${action}`;
     requirePermission(user, 'create_jobs', `running ${what}`);
     if (!coversAction(user, 'create_jobs', namespace, action)) {
@@ -210,6 +214,11 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     }
     if (targeting.host_ids) refuseOverHostLimit(new Set(targeting.host_ids).size);
     const targets = await resolveTargets(targeting, hostScope(user, 'view_hosts'));
+    // No host exists or none is visible: one answer for both, so it reveals nothing (job-preview.ts).
+    if (targets.length === 0) {
+      if (options.allowEmpty) return targets;
+      throw emptyTargetingError(targeting, what);
+    }
     refuseOverHostLimit(targets.length);
     const unseen = targeting.host_ids ? new Set(targeting.host_ids).size - targets.length : 0;
     const runScope = hostScope(user, 'create_jobs', { namespace, action });
@@ -472,6 +481,19 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     throw new AppError('INVALID_ARGUMENT', `arguments.${input}: a sensitive input cannot be scheduled, because its value is never stored; run the job now instead`, { httpStatus: 422, details: { input, rule: 'sensitive inputs run only now' } });
   }
 
+  /** The job to replay, its action and the targeting the replay runs on (its parent's hosts unless one is given). */
+  async function replayTargeting(user: CurrentUser, id: number, body: ReplayJobRequest): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity; targeting: Targeting }> {
+    const { job, action } = await loadVisibleJob(user, id);
+    const masked = maskedInputs(JSON.parse(job.ddl) as DdlAction__Output, JSON.parse(action.arguments) as Record<string, unknown>);
+    if (masked.length > 0) {
+      throw new AppError('FAILED_PRECONDITION', `job ${id} has sensitive arguments (${masked.join(', ')}), which are never stored; create a new job and give them again`, { details: { fields: masked.map((field) => ({ field, rule: 'sensitive, not stored' })) } });
+    }
+    if (body.targeting) return { job, action, targeting: body.targeting };
+    if (job.hostsPurgedAt) throw new AppError('FAILED_PRECONDITION', `job ${id} is older than the retention period; its hosts were purged, so replay it with a targeting`);
+    const ids = await repo.hostIds(id, body.hosts === 'all' || !body.hosts ? 'all' : REPLAY_STATES[body.hosts]);
+    return { job, action, targeting: { host_ids: ids } };
+  }
+
   async function waitFor(jobId: number, changed: (row: { version: number; lastEventSeq: number; state: string }) => boolean, waitS: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + Math.min(waitS, deps.config.long_poll_max_s) * 1000;
     for (;;) {
@@ -729,20 +751,24 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       };
     },
 
+    /** What `create` with this body would run on, checked as `create` checks it, storing nothing (job-preview.ts). */
+    async preview(user: CurrentUser, body: Pick<CreateJobRequest['job'], 'namespace' | 'action' | 'arguments' | 'targeting'>, page: { page: number; perPage: number }): Promise<JobPreview> {
+      requireCreate(user, body.namespace, body.action);
+      deps.validateArguments((await deps.catalog.findAction(body.namespace, body.action, user)).action, body.arguments ?? {});
+      const targets = await authorizeRun(user, body.namespace, body.action, body.targeting, { allowEmpty: true });
+      return previewOfPlan(deps.smartProxies, body.targeting, (await planHosts(targets)).hosts, page);
+    },
+
+    /** What `replay` with this body would run on, storing nothing. */
+    async previewReplay(user: CurrentUser, id: number, body: ReplayJobRequest, page: { page: number; perPage: number }): Promise<JobPreview> {
+      const { action, targeting } = await replayTargeting(user, id, body);
+      const targets = await authorizeRun(user, action.namespace, action.action, targeting, { allowEmpty: true });
+      return previewOfPlan(deps.smartProxies, targeting, (await planHosts(targets)).hosts, page);
+    },
+
     /** A new job with the same remote action (and DDL) as its parent, on a new targeting. */
     async replay(user: CurrentUser, id: number, body: ReplayJobRequest): Promise<Job> {
-      const { job, action } = await loadVisibleJob(user, id);
-      const masked = maskedInputs(JSON.parse(job.ddl) as DdlAction__Output, JSON.parse(action.arguments) as Record<string, unknown>);
-      if (masked.length > 0) {
-        throw new AppError('FAILED_PRECONDITION', `job ${id} has sensitive arguments (${masked.join(', ')}), which are never stored; create a new job and give them again`, { details: { fields: masked.map((field) => ({ field, rule: 'sensitive, not stored' })) } });
-      }
-      let targeting: Targeting;
-      if (body.targeting) targeting = body.targeting;
-      else {
-        if (job.hostsPurgedAt) throw new AppError('FAILED_PRECONDITION', `job ${id} is older than the retention period; its hosts were purged, so replay it with a targeting`);
-        const ids = await repo.hostIds(id, body.hosts === 'all' || !body.hosts ? 'all' : REPLAY_STATES[body.hosts]);
-        targeting = { host_ids: ids };
-      }
+      const { job, action, targeting } = await replayTargeting(user, id, body);
       const targets = await authorizeRun(user, action.namespace, action.action, targeting);
       const replayed = await storeAndDispatch({
         user,

@@ -13,6 +13,7 @@ import { createScheduleAccess, type ScheduleManagement, type ScheduleSubject } f
 import { listScheduleDefinitions, toScheduleRun } from './schedule-definitions';
 import type { NewScheduleRun, ScheduleRepository } from './schedule.repository';
 import type { ScheduleEntity } from './schedule.entity';
+import { occurrenceRefusal } from './occurrence-refusal';
 
 /** Timing as the API writes it (Foreman's `scheduling` / `recurrence`). */
 export interface TimingInput {
@@ -515,9 +516,9 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       // Expected refusals are recorded; anything else rolls the batch back to be claimed again.
       const error = result.error;
       if (error.code === 'UNAVAILABLE' || error.code === 'INTERNAL') throw error;
-      const refused = error.code === 'PERMISSION_DENIED';
-      run(f.s, f.latest, refused ? 'refused' : 'failed', null, `${refused ? 'the owner may no longer run it' : 'the job could not be made'}: ${error.message}`);
-      if (refused) stats.refused += 1;
+      const refusal = occurrenceRefusal(error);
+      run(f.s, f.latest, refusal.state, null, refusal.reason);
+      if (refusal.state === 'refused') stats.refused += 1;
       else stats.failed += 1;
     });
 

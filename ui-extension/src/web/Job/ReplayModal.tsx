@@ -1,17 +1,19 @@
 import { Alert, Button, Form, FormGroup, FormSelect, FormSelectOption, Modal, ModalBody, ModalFooter, ModalHeader, Radio, TextInput } from '@patternfly/react-core';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { JobStatus, ReplayJobRequest } from '@common/jobs';
 import { errorMessage } from '../shared/http';
 import { useLoad } from '../shared/hooks';
 import { useNotify } from '../shared/Notifications';
 import { useRouter } from '../shared/router';
-import { hostgroupChoices, replayJob } from './api';
+import { TargetPreview, type PreviewRequest } from '../RunAction/TargetPreview';
+import { hostgroupChoices, previewReplay, replayJob } from './api';
 
 type Kind = 'all' | 'failed' | 'hostgroup' | 'search';
 
 /**
  * Rerun (Foreman REX's word; the API calls it replay): the same stored action on all hosts again,
- * the failed ones only, another hostgroup or another search.
+ * the failed ones only, another hostgroup or another search, with the hosts it would run on
+ * previewed live (TargetPreview).
  */
 export function ReplayModal({ job, onClose }: { job: JobStatus; onClose(): void }) {
   const [kind, setKind] = useState<Kind>('failed');
@@ -23,12 +25,16 @@ export function ReplayModal({ job, onClose }: { job: JobStatus; onClose(): void 
   const { navigate } = useRouter();
   const notify = useNotify();
 
+  const body: ReplayJobRequest = useMemo(() => {
+    if (kind === 'all') return { hosts: 'all' };
+    if (kind === 'failed') return { hosts: 'failed' };
+    if (kind === 'hostgroup') return { targeting: { hostgroup_id: Number(hostgroupId) } };
+    return { targeting: { search } };
+  }, [kind, hostgroupId, search]);
+  const invalid = (kind === 'hostgroup' && !hostgroupId) || (kind === 'search' && search.trim() === '');
+  const preview: PreviewRequest | undefined = useMemo(() => (invalid ? undefined : { key: JSON.stringify(body), load: (signal) => previewReplay(job.id, body, signal) }), [invalid, body, job.id]);
+
   const submit = async () => {
-    let body: ReplayJobRequest;
-    if (kind === 'all') body = { hosts: 'all' };
-    else if (kind === 'failed') body = { hosts: 'failed' };
-    else if (kind === 'hostgroup') body = { targeting: { hostgroup_id: Number(hostgroupId) } };
-    else body = { targeting: { search } };
     setBusy(true);
     setError(undefined);
     try {
@@ -42,7 +48,6 @@ export function ReplayModal({ job, onClose }: { job: JobStatus; onClose(): void 
     }
   };
 
-  const invalid = (kind === 'hostgroup' && !hostgroupId) || (kind === 'search' && search.trim() === '');
   return (
     <Modal isOpen onClose={onClose} variant="small" aria-labelledby="replay-title">
       <ModalHeader title={`Rerun ${job.namespace}.${job.action}`} labelId="replay-title" />
@@ -67,6 +72,7 @@ export function ReplayModal({ job, onClose }: { job: JobStatus; onClose(): void 
               <TextInput id="replay-search-text" value={search} onChange={(_e, v) => setSearch(v)} />
             </FormGroup>
           )}
+          <TargetPreview request={preview} />
           {error !== undefined && <Alert variant="danger" isInline title="The rerun was not started" role="alert">{errorMessage(error)}</Alert>}
           {groups.error !== undefined && <Alert variant="danger" isInline title="Cannot list host groups">{errorMessage(groups.error)}</Alert>}
         </Form>

@@ -1,3 +1,4 @@
+import type { JobPreview } from '@common/job-preview';
 import type { HostState, Job, JobHost, JobStatus, ReplayJobRequest } from '@common/jobs';
 import type { HostgroupDto } from '@common/inventory';
 import { api, type ListEnvelope } from '../shared/http';
@@ -9,5 +10,8 @@ export const jobHosts = (id: number, q: { state?: HostState[]; search?: string; 
   api<ListEnvelope<JobHost>>('GET', `/remote_execution/jobs/${id}/hosts`, { query: { ...q, state: q.state?.join(',') }, signal });
 
 export const replayJob = (id: number, body: ReplayJobRequest) => api<Job>('POST', `/remote_execution/jobs/${id}/replay`, { body });
+
+/** What the replay would run on now; stores nothing. */
+export const previewReplay = (id: number, body: ReplayJobRequest, signal?: AbortSignal) => api<JobPreview>('POST', `/remote_execution/jobs/${id}/replay/preview`, { body, query: { per_page: 10 }, signal });
 export const cancelJob = (id: number) => api<Job>('POST', `/remote_execution/jobs/${id}/cancel`);
 export const hostgroupChoices = () => api<ListEnvelope<HostgroupDto>>('GET', '/hostgroups', { query: { per_page: 1000 } });

@@ -9,8 +9,9 @@ import { formatValue, toLocalInput } from '../shared/format';
 import { useLoad } from '../shared/hooks';
 import { useNotify } from '../shared/Notifications';
 import { useRouter } from '../shared/router';
-import { actionHistory, createJob, namespaces, type CreateJobBody } from './api';
+import { actionHistory, createJob, namespaces, previewJob, type CreateJobBody } from './api';
 import { DdlForm } from './DdlForm';
+import { TargetPreview, type PreviewRequest } from './TargetPreview';
 import { TASKS_NAMESPACE } from './task-metadata';
 import { TaskMetadataView } from './TaskMetadataView';
 import { initialValues, toArguments, type DdlValues } from './ddl-values';
@@ -35,7 +36,8 @@ function timeZones(): string[] {
  * The Remote management flow: the namespaces the user may use, the action, a form generated from
  * the DDL, optionally arguments reloaded from this action's history, then Run now or Schedule
  * (a date and time, or a cron line in a time zone). The API's message is shown on failure; a 422
- * naming an input is shown under that input.
+ * naming an input is shown under that input. A search target can be edited here, and the hosts it
+ * would run on are previewed live (TargetPreview) before Run is pressed.
  */
 export function RunActionModal(props: { targeting: Targeting; targetLabel: string; smartProxyId?: number; preset?: RunActionPreset; onClose(): void }) {
   const { navigate } = useRouter();
@@ -55,6 +57,8 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
   const [timeZone, setTimeZone] = useState(() => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   const [maxIterations, setMaxIterations] = useState('');
   const [historyOpen, setHistoryOpen] = useState(false);
+  const [targetSearch, setTargetSearch] = useState(props.targeting.search ?? '');
+  const targeting: Targeting = useMemo(() => (props.targeting.search !== undefined ? { search: targetSearch } : props.targeting), [props.targeting, targetSearch]);
 
   const ns: Namespace | undefined = catalog.data?.results.find((n) => n.name === namespace);
   const act = ns?.actions.find((a) => a.name === action);
@@ -66,12 +70,18 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
     setErrors({});
   }, [inputs, namespace, action, props.preset]);
 
+  const preview: PreviewRequest | undefined = useMemo(() => {
+    if (!act) return undefined;
+    const body: CreateJobBody = { namespace, action, arguments: toArguments(inputs, values).args, targeting };
+    return { key: JSON.stringify(body), load: (signal) => previewJob(body, signal) };
+  }, [act, namespace, action, inputs, values, targeting]);
+
   const submit = async () => {
     setFailure(undefined);
     const { args, problems } = toArguments(inputs, values);
     setErrors(problems);
     if (Object.keys(problems).length > 0) return;
-    const job: CreateJobBody = { namespace, action, arguments: args, targeting: props.targeting };
+    const job: CreateJobBody = { namespace, action, arguments: args, targeting };
     if (description.trim()) job.description = description.trim();
     if (timeout.trim()) job.timeout = Number(timeout);
     if (when === 'at') job.scheduling = { start_at: new Date(startAt).toISOString() };
@@ -100,11 +110,17 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
 
   return (
     <Modal isOpen onClose={props.onClose} variant="medium" aria-labelledby="run-action-title" position="top">
-      <ModalHeader title="Run remote action" labelId="run-action-title" description={`Target: ${props.targetLabel}`} />
+      <ModalHeader title="Run remote action" labelId="run-action-title" description={props.targeting.search !== undefined && targetSearch !== props.targeting.search ? `Target: hosts matching "${targetSearch || 'everything'}"` : `Target: ${props.targetLabel}`} />
       <ModalBody>
         {catalog.error !== undefined && <Alert variant="danger" isInline title="Cannot list the namespaces">{errorMessage(catalog.error)}</Alert>}
         {noNamespaces && <Alert variant="warning" isInline title="No namespaces">No reachable smart proxy offers a namespace you may use.</Alert>}
         <Form id="run-action-form" onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+          {props.targeting.search !== undefined && (
+            <FormGroup label="Target hosts (search)" fieldId="run-target-search">
+              <TextInput id="run-target-search" value={targetSearch} onChange={(_e, v) => setTargetSearch(v)} placeholder="every host you may run on" />
+              <FormHelperText><HelperText><HelperTextItem>A host search, e.g. hostgroup_title = base/web; the preview below follows it</HelperTextItem></HelperText></FormHelperText>
+            </FormGroup>
+          )}
           <FormGroup label="Namespace" isRequired fieldId="run-namespace">
             <FormSelect id="run-namespace" value={namespace} onChange={(_e, v) => { setNamespace(v); setAction(''); }} aria-label="Namespace">
               <FormSelectOption value="" label={catalog.loading ? 'Loading…' : '— choose a namespace —'} isPlaceholder />
@@ -119,6 +135,8 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
               </FormSelect>
             </FormGroup>
           )}
+          {/* Right under the target and the action, so it is seen before the form is scrolled to Run. */}
+          <TargetPreview request={preview} />
           {act && (
             <>
               {namespace === TASKS_NAMESPACE ? <TaskMetadataView action={act} /> : act.description && <Content component="p">{act.description}</Content>}

@@ -1,3 +1,4 @@
+import type { JobPreview } from '@common/job-preview';
 import type { CreateJobRequest, Job, Namespace, RemoteAction, Targeting } from '@common/jobs';
 import { api, type ListEnvelope } from '../shared/http';
 
@@ -12,3 +13,6 @@ export const actionHistory = (namespace: string, action: string) =>
 export const createJob = (job: CreateJobBody) => api<Job>('POST', '/remote_execution/jobs', { body: { job } });
 
 export type { Targeting };
+
+/** What the job would run on now (hosts per smart proxy, skipped ones with reasons); stores nothing. */
+export const previewJob = (job: CreateJobBody, signal?: AbortSignal) => api<JobPreview>('POST', '/remote_execution/jobs/preview', { body: { job }, query: { per_page: 10 }, signal });

@@ -11,6 +11,8 @@ const LOOK: Record<string, { status?: LabelProps['status']; color?: LabelProps['
   scheduled: { color: 'purple', icon: <OutlinedClockIcon />, text: 'scheduled' },
   skipped: { color: 'grey', icon: <MinusCircleIcon />, text: 'skipped' },
   cancelled: { color: 'orange', icon: <BanIcon />, text: 'cancelled' },
+  // A schedule's occurrence whose targeting matched no host when it fired (issue #17): no job ran.
+  no_hosts: { status: 'warning', icon: <MinusCircleIcon />, text: 'no hosts' },
   online: { status: 'success', icon: <CheckCircleIcon />, text: 'online' },
   offline: { status: 'danger', icon: <ExclamationCircleIcon />, text: 'offline' },
 };

@@ -49,6 +49,7 @@ const replaySchema = z
   })
   .refine((b) => (b.targeting === undefined) !== (b.hosts === undefined), { message: 'give either targeting or hosts' });
 
+const previewQuery = listQuerySchema.pick({ page: true, per_page: true });
 const statusQuery = z.object({ wait: seconds.optional(), since: z.coerce.number().int().min(0).optional() });
 const eventsQuery = z.object({ after: z.coerce.number().int().min(0).default(0), wait: seconds.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() });
 const hostsQuery = listQuerySchema.extend({
@@ -80,10 +81,12 @@ export const jobRouteSpecs = defineRoutes({
   smartProxyHistory: { method: 'get', path: '/smart_proxies/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs with a stream to a smart proxy (by id or name)', permission: 'view_jobs', params: { id: idOrName }, query: historyQuery, search: JOB_SEARCH },
   factHistory: { method: 'get', path: '/fact_names/:name/remote_execution/jobs', tag: 'jobs', summary: 'Jobs whose targeting names a fact; with value=, jobs that ran on hosts whose fact had that value when the job ran (jobs.recorded_facts)', permission: 'view_jobs', params: { name: factName }, query: factHistoryQuery, search: JOB_SEARCH },
   create: { method: 'post', path: '/remote_execution/jobs', tag: 'jobs', summary: 'Run an action on the targeted hosts now, later (scheduling) or repeatedly (recurrence)', permission: 'create_jobs', body: createSchema, status: 201 },
+  preview: { method: 'post', path: '/remote_execution/jobs/preview', tag: 'jobs', summary: 'What a job with this body would run on now, within your scope: hosts per smart proxy, skipped hosts with reasons, a page of host names; stores nothing', permission: 'create_jobs', body: createSchema, query: previewQuery },
   show: { method: 'get', path: '/remote_execution/jobs/:id', tag: 'jobs', summary: 'A job with its counts; wait=N long-polls until its version passes since', permission: 'view_jobs', params: { id }, query: statusQuery },
   hosts: { method: 'get', path: '/remote_execution/jobs/:id/hosts', tag: 'jobs', summary: 'A job\'s hosts with their states and outputs (search by name, state, proxy, hostgroup, statuscode, output...)', permission: 'view_jobs', params: { id }, query: hostsQuery, search: JOB_HOST_SEARCH },
   events: { method: 'get', path: '/remote_execution/jobs/:id/events', tag: 'jobs', summary: 'A job\'s host events after a sequence number; wait=N long-polls', permission: 'view_jobs', params: { id }, query: eventsQuery },
   replay: { method: 'post', path: '/remote_execution/jobs/:id/replay', tag: 'jobs', summary: 'Run a job\'s action again, on new targeting or on its failed hosts', permission: 'create_jobs', params: { id }, body: replaySchema, bodyOptional: true, status: 201 },
+  replayPreview: { method: 'post', path: '/remote_execution/jobs/:id/replay/preview', tag: 'jobs', summary: 'What a replay with this body would run on now, within your scope; stores nothing', permission: 'create_jobs', params: { id }, body: replaySchema, bodyOptional: true, query: previewQuery },
   cancel: { method: 'post', path: '/remote_execution/jobs/:id/cancel', tag: 'jobs', summary: 'Cancel a running job', permission: 'cancel_jobs', params: { id } },
 });
 
@@ -126,6 +129,14 @@ export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleS
     sendExactJson(res, job);
   });
 
+  // Before `show`, which would not match a POST anyway; the body is the one `create` takes.
+  mount(router, specs.preview, async (req, res) => {
+    const body = parseInput(specs.preview.body, req.body, 'body');
+    const query = parseInput(specs.preview.query, req.query, 'query');
+    if (body.job.arguments !== undefined) body.job.arguments = exactBodyField(req, ['job', 'arguments']) as Record<string, unknown>;
+    sendExactJson(res, await jobs.preview(currentUser(req), body.job, { page: query.page, perPage: query.per_page }));
+  });
+
   mount(router, specs.show, async (req, res) => {
     const jobId = parseInput(specs.show.params.id, req.params.id, 'id');
     const query = parseInput(specs.show.query, req.query, 'query');
@@ -151,6 +162,13 @@ export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleS
     const job = await jobs.replay(currentUser(req), jobId, body);
     res.status(201).location(`/api/v2/remote_execution/jobs/${job.id}`);
     sendExactJson(res, job);
+  });
+
+  mount(router, specs.replayPreview, async (req, res) => {
+    const jobId = parseInput(specs.replayPreview.params.id, req.params.id, 'id');
+    const body = parseInput(specs.replayPreview.body, req.body ?? {}, 'body');
+    const query = parseInput(specs.replayPreview.query, req.query, 'query');
+    sendExactJson(res, await jobs.previewReplay(currentUser(req), jobId, body, { page: query.page, perPage: query.per_page }));
   });
 
   mount(router, specs.cancel, async (req, res) => {
