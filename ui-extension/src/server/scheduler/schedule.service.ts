@@ -1,4 +1,4 @@
-import type { Job, Targeting, TargetingType } from '@common/jobs';
+import type { Job, RolloutPolicy, Targeting, TargetingType } from '@common/jobs';
 import type { Schedule, ScheduleDetail, ScheduleOccurrence } from '@common/schedules';
 import type { Tx } from '../db-transaction';
 import { AppError } from '../errors';
@@ -28,6 +28,7 @@ export interface ScheduleJobOptions {
   concurrency_level?: number;
   batch_size?: number;
   timeout?: number;
+  rollout?: RolloutPolicy;
 }
 
 export type ScheduleUpdate = Partial<ScheduleJobOptions> & TimingInput;
@@ -176,6 +177,7 @@ function jobInput(s: ScheduleEntity, action: { namespace: string; action: string
     description: s.description,
     concurrencyLevel: s.concurrencyLevel,
     batchSize: s.batchSize,
+    rolloutPolicy: s.rolloutPolicy,
     timeoutS: s.timeoutS,
   };
 }
@@ -243,6 +245,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       description: s.description,
       concurrency_level: s.concurrencyLevel,
       batch_size: s.batchSize,
+      rollout: s.rolloutPolicy ? (JSON.parse(s.rolloutPolicy) as RolloutPolicy) : null,
       timeout: s.timeoutS,
       created_at: s.createdAt.toISOString(),
       updated_at: s.updatedAt.toISOString(),
@@ -326,6 +329,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       staticHostIds: fixedHosts,
       concurrencyLevel: options.concurrency_level ?? null,
       batchSize: options.batch_size ?? null,
+      rolloutPolicy: options.rollout ? JSON.stringify(options.rollout) : null,
       timeoutS: options.timeout ?? prepared.timeoutS,
       ddl: prepared.ddl,
       ...fields,
@@ -689,6 +693,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         if (body.description !== undefined) fields.description = body.description;
         if (body.concurrency_level !== undefined) fields.concurrencyLevel = body.concurrency_level;
         if (body.batch_size !== undefined) fields.batchSize = body.batch_size;
+        if (body.rollout !== undefined) fields.rolloutPolicy = JSON.stringify(body.rollout);
         if (body.timeout !== undefined) fields.timeoutS = body.timeout;
         if (targetingChange) {
           fields.targetingSearch = newTargeting.search ?? null;
