@@ -10,4 +10,6 @@ export const jobHosts = (id: number, q: { state?: HostState[]; search?: string; 
 
 export const replayJob = (id: number, body: ReplayJobRequest) => api<Job>('POST', `/remote_execution/jobs/${id}/replay`, { body });
 export const cancelJob = (id: number) => api<Job>('POST', `/remote_execution/jobs/${id}/cancel`);
+export const pauseJob = (id: number) => api<Job>('POST', `/remote_execution/jobs/${id}/pause`);
+export const resumeJob = (id: number) => api<Job>('POST', `/remote_execution/jobs/${id}/resume`);
 export const hostgroupChoices = () => api<ListEnvelope<HostgroupDto>>('GET', '/hostgroups', { query: { per_page: 1000 } });
