@@ -53,16 +53,16 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
   const inBatch = (k: number) => members.filter((h) => batchOf.get(h.rowId) === k);
   const openIn = (k: number) => inBatch(k).filter((h) => isOpen(writer.host(h.rowId)?.state ?? 'pending'));
 
+  // The row as last read; re-read only when something may have changed it (a wait, a refused claim).
+  let row = await deps.repo.findJob(jobId);
   for (;;) {
-    if (deps.halted() || job.cancelled) return;
+    if (deps.halted() || job.cancelled || !row) return;
     if (job.timedOut) {
       // The current batch passed its deadline: the batches after it are never sent.
       for (const h of writer.unfinished()) if (h.state === 'pending') writer.record({ rowId: h.rowId }, { state: 'cancelled', reason: "not sent: the job's deadline passed before its turn" });
       await writer.flush();
       return;
     }
-    const row = await deps.repo.findJob(jobId);
-    if (!row) return;
     if (row.cancelRequested) {
       // Cancelled on another instance: its tick would tell this job shortly; no batch in between.
       job.cancelled = true;
@@ -79,27 +79,6 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
       await writer.flush();
       continue;
     }
-
-    if (k > row.rolloutBatchDone && k > 0) {
-      // Batch k is final: store its gate, once.
-      const now = deps.clock();
-      const failures = failuresOf(writer.counts());
-      const gate: Partial<JobInvocationEntity> = { deadlineAt: null };
-      if (max !== null && failures >= max && k < batches) gate.rolloutStopReason = thresholdReason(max, k, batches);
-      else if (k === 1 && policy.canary && k < batches) {
-        const canary = inBatch(1);
-        const failed = canary.filter((h) => writer.host(h.rowId)?.state !== 'succeeded').length;
-        if (policy.canary.then === 'wait') Object.assign(gate, { paused: true, pauseReason: `canary of ${canary.length} hosts done; waiting for a resume` });
-        else if (failed > 0) Object.assign(gate, { paused: true, pauseReason: `canary: ${failed} of ${canary.length} hosts did not succeed; waiting for a resume` });
-      }
-      if (!gate.rolloutStopReason && policy.pause_s && k < batches) gate.nextBatchAt = new Date(now.getTime() + policy.pause_s * 1000);
-      if (await deps.repo.decideGate(jobId, k, gate, now)) {
-        entity.deadlineAt = null;
-        deps.logger.info({ jobId, batch: k, batches, failures, paused: gate.paused ?? false, stop: gate.rolloutStopReason }, 'rollout batch done');
-      }
-      continue;
-    }
-
     if (row.rolloutStopReason) {
       job.stopped = row.rolloutStopReason;
       for (const h of writer.unfinished()) writer.record({ rowId: h.rowId }, { state: 'cancelled', reason: row.rolloutStopReason });
@@ -108,11 +87,35 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
     }
     if (k >= batches) return;
 
+    if (k > 0 && k > row.rolloutBatchDone) {
+      // Batch k is final: its gate. One that holds the next batch is stored once (decideGate); an open
+      // one is stored by the claim of the next batch itself, which saves a write per batch.
+      const now = deps.clock();
+      const failures = failuresOf(writer.counts());
+      const gate: Partial<JobInvocationEntity> = {};
+      if (max !== null && failures >= max) gate.rolloutStopReason = thresholdReason(max, k, batches);
+      else if (k === 1 && policy.canary) {
+        const canary = inBatch(1);
+        const failed = canary.filter((h) => writer.host(h.rowId)?.state !== 'succeeded').length;
+        if (policy.canary.then === 'wait') Object.assign(gate, { paused: true, pauseReason: `canary of ${canary.length} hosts done; waiting for a resume` });
+        else if (failed > 0) Object.assign(gate, { paused: true, pauseReason: `canary: ${failed} of ${canary.length} hosts did not succeed; waiting for a resume` });
+      }
+      if (!gate.rolloutStopReason && policy.pause_s) gate.nextBatchAt = new Date(now.getTime() + policy.pause_s * 1000);
+      if (Object.keys(gate).length > 0) {
+        if (await deps.repo.decideGate(jobId, k, { ...gate, deadlineAt: null }, now)) {
+          entity.deadlineAt = null;
+          deps.logger.info({ jobId, batch: k, batches, failures, paused: gate.paused ?? false, stop: gate.rolloutStopReason }, 'rollout batch done');
+        }
+        row = await deps.repo.findJob(jobId);
+        continue;
+      }
+    }
+
     // The gate before batch k + 1: a pause by a user or after the canary, then the pause between batches.
     const now = deps.clock();
     if (row.paused || (row.nextBatchAt && row.nextBatchAt.getTime() > now.getTime())) {
-      const until = row.paused ? deps.pollMs : Math.min(deps.pollMs, row.nextBatchAt!.getTime() - now.getTime());
-      await waitAtGate(job, until);
+      await waitAtGate(job, row.paused ? deps.pollMs : Math.min(deps.pollMs, row.nextBatchAt!.getTime() - now.getTime()));
+      row = await deps.repo.findJob(jobId);
       continue;
     }
 
@@ -120,10 +123,11 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
     const perProxy = new Map<number | null, number>();
     for (const h of next) perProxy.set(h.smartProxyId, (perProxy.get(h.smartProxyId) ?? 0) + 1);
     const deadlineAt = rolloutDeadline(now, { hostsPerProxy: [...perProxy.values()], concurrencyLevel: entity.concurrencyLevel, batchSize: entity.batchSize, timeoutS: entity.timeoutS });
-    if (!(await deps.repo.claimBatch(jobId, k + 1, deps.instanceId, { deadlineAt, nextBatchAt: null }, now))) {
-      // Paused or cancelled in between (the loop sees it), or another instance holds the job now.
-      const again = await deps.repo.findJob(jobId);
-      if (again && again.leaseOwner !== deps.instanceId) {
+    const done = Math.max(k, row.rolloutBatchDone);
+    if (!(await deps.repo.claimBatch(jobId, k + 1, deps.instanceId, { deadlineAt, nextBatchAt: null, rolloutBatchDone: done }, now))) {
+      // Paused or cancelled in between (the next turn sees it), or another instance holds the job now.
+      row = await deps.repo.findJob(jobId);
+      if (row && row.leaseOwner !== deps.instanceId) {
         deps.logger.warn({ jobId, batch: k + 1 }, 'another instance holds the job; letting it go');
         job.lost = true;
         job.abort.abort();
@@ -131,6 +135,7 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
       }
       continue;
     }
+    Object.assign(row, { rolloutBatch: k + 1, rolloutBatchDone: done, nextBatchAt: null, deadlineAt });
     entity.deadlineAt = deadlineAt;
     deps.logger.info({ jobId, batch: k + 1, batches, hosts: next.length, deadlineAt }, 'rollout batch sent');
   }
