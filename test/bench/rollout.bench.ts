@@ -130,7 +130,8 @@ export async function runRolloutBench(options: RolloutBenchOptions): Promise<Rol
 if (require.main === module) {
   const hosts = Number(process.argv[2] ?? 10_000);
   const batchSize = Number(process.argv[3] ?? 1000);
-  runRolloutBench({ hosts, proxies: 2, batchSize })
+  const runs = Number(process.argv[4] ?? 5);
+  runRolloutBench({ hosts, proxies: 2, batchSize, runs })
     .then((r) => process.stdout.write(`${JSON.stringify(r)}\n`))
     .catch((err: unknown) => {
       process.stderr.write(`${(err as Error).stack}\n`);

@@ -150,6 +150,22 @@ describe.each(testDatabases())('rollout policies on $kind', (database) => {
     expect(names.map((n) => (after[n] ?? 0) - (before[n] ?? 0))).toEqual(names.map(() => 1));
   });
 
+  it('keeps the policy in a replay and in the jobs of a schedule', async () => {
+    const a = await app('roll-e');
+    const rollout = { batch_size: '50%', pause_s: 0, canary: { hosts: 1, then: 'continue' }, max_failures: 2 };
+    const first = (await post(a, '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('roll')! }, rollout } }).expect(201)).body as Job;
+    const ran = await until(a, first.id, 'final', final);
+    // The canary succeeded, so it went on by itself: 1 host, then 2 batches of 30 (50% of 60).
+    expect(ran.rollout_progress).toMatchObject({ batch: 3, batches: 3, paused: false });
+    const replay = (await post(a, `/api/v2/remote_execution/jobs/${first.id}/replay`, { hosts: 'all' }).expect(201)).body as Job;
+    expect(replay.rollout).toEqual(rollout);
+    await until(a, replay.id, 'final', final);
+    const later = (await post(a, '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('roll')! }, rollout, scheduling: { start_at: '2099-01-01T00:00:00Z' } } }).expect(201)).body as Job;
+    expect(later.state).toBe('scheduled');
+    expect(later.rollout).toEqual(rollout);
+    await post(a, `/api/v2/remote_execution/jobs/${later.id}/cancel`).expect(200);
+  });
+
   it('refuses to pause a job without a rollout policy, naming the rule', async () => {
     const a = await app('roll-c');
     const res = await post(a, '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('roll')! } } }).expect(201);
