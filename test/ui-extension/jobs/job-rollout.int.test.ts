@@ -166,6 +166,25 @@ describe.each(testDatabases())('rollout policies on $kind', (database) => {
     await post(a, `/api/v2/remote_execution/jobs/${later.id}/cancel`).expect(200);
   });
 
+  it('holds the next batch after a pause by a user without a deadline, and cancels while paused', async () => {
+    const a = await app('roll-f');
+    const res = await post(a, '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('roll')! }, rollout: { batch_size: 20 } } }).expect(201);
+    const id = (res.body as Job).id;
+    const paused = (await post(a, `/api/v2/remote_execution/jobs/${id}/pause`).expect(200)).body as Job;
+    expect(paused.rollout_progress).toMatchObject({ paused: true, pause_reason: 'paused by admin' });
+    // Whatever was sent before the pause finishes; then nothing more, and no deadline runs.
+    const held = await until(a, id, 'held', (j) => j.state === 'running' && j.counts.running === 0 && j.deadline_at === null);
+    const sent = held.counts.succeeded;
+    expect([0, 20]).toContain(sent);
+    await sleep(1500);
+    expect((await get(a, id)).counts).toMatchObject({ succeeded: sent, pending: HOSTS - sent, running: 0 });
+    await post(a, `/api/v2/remote_execution/jobs/${id}/cancel`).expect(200);
+    const done = await until(a, id, 'final', final);
+    expect(done.state).toBe('cancelled');
+    expect(done.counts).toMatchObject({ succeeded: sent, cancelled: HOSTS - sent, pending: 0 });
+    expect((await rows(id)).filter((h) => h.state === 'cancelled').every((h) => h.reason === 'job cancelled' && !h.asked)).toBe(true);
+  });
+
   it('refuses to pause a job without a rollout policy, naming the rule', async () => {
     const a = await app('roll-c');
     const res = await post(a, '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('roll')! } } }).expect(201);

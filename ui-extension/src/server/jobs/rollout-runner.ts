@@ -114,6 +114,12 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
     // The gate before batch k + 1: a pause by a user or after the canary, then the pause between batches.
     const now = deps.clock();
     if (row.paused || (row.nextBatchAt && row.nextBatchAt.getTime() > now.getTime())) {
+      if (row.deadlineAt) {
+        // Paused by a user while the batch before ran: the finished batch's deadline must not time out the wait.
+        await deps.repo.updateJob(jobId, { deadlineAt: null }, now, ['running']);
+        row.deadlineAt = null;
+        entity.deadlineAt = null;
+      }
       await waitAtGate(job, row.paused ? deps.pollMs : Math.min(deps.pollMs, row.nextBatchAt!.getTime() - now.getTime()));
       row = await deps.repo.findJob(jobId);
       continue;
