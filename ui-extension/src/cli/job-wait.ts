@@ -122,7 +122,7 @@ export async function waitForJob(api: ApiClient, io: Io, jobId: number, options:
 }
 
 /** Where a rollout stands, without the failures count (which changes with every host): batch, pause, stop. */
-function rolloutLine(job: JobStatus): string {
+export function rolloutLine(job: JobStatus): string {
   const r = job.rollout_progress;
   if (!r) return '';
   const threshold = r.max_failures === null ? '' : `, stops at ${r.max_failures} failures (${r.failures} so far)`;
