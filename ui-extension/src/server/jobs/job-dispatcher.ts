@@ -86,7 +86,8 @@ const CANCEL_DRAIN_MS = 5000;
  * applies), results into the batching writer, final state when every host is final. It also
  * supervises: renews the leases of its jobs, takes over jobs whose instance died (re-attaching with
  * GetResults after the last recorded proxy sequence), and gives up on proxies still not done a grace
- * period after the job's deadline (rollout-deadline.ts), cancelling their executions.
+ * period after the job's deadline (rollout-deadline.ts), cancelling their executions. A job with a
+ * rollout policy runs its streams batch by batch through rollout-runner.ts.
  */
 export function createJobDispatcher(options: DispatcherOptions) {
   const { repo, logger } = options;
