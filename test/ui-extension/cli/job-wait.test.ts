@@ -1,4 +1,4 @@
-import type { JobStatus } from '@common/jobs';
+import type { JobStatus, RolloutProgress } from '@common/jobs';
 import { jobExitCode, ProgressBar, rolloutLine, summaryLine } from '../../../ui-extension/src/cli/job-wait';
 
 const job = (state: JobStatus['state'], counts: Partial<JobStatus['counts']>, total: number): JobStatus =>
@@ -42,8 +42,8 @@ describe(ProgressBar.name, () => {
 });
 
 describe(rolloutLine.name, () => {
-  const progress = { batch: 1, batches: 11, batch_hosts: 5, paused: false, pause_reason: null, next_batch_at: null, failures: 0, max_failures: 3, stopped_reason: null };
-  const rolled = (p: Partial<typeof progress> | null) => ({ id: 42, rollout_progress: p === null ? null : { ...progress, ...p } }) as unknown as JobStatus;
+  const progress: RolloutProgress = { batch: 1, batches: 11, batch_hosts: 5, paused: false, pause_reason: null, next_batch_at: null, failures: 0, max_failures: 3, stopped_reason: null };
+  const rolled = (p: Partial<RolloutProgress> | null) => ({ id: 42, rollout_progress: p === null ? null : { ...progress, ...p } }) as unknown as JobStatus;
 
   it('names the batch and the threshold when a batch is out', () => {
     expect(rolloutLine(rolled({}))).toBe('batch 1 of 11 (5 hosts), stops at 3 failures (0 so far)');
