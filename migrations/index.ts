@@ -16,6 +16,7 @@ import { AddLateResultsAndWholeReasons1765500000000 } from './1765500000000-AddL
 import { CreateJobFactValues1765600000000 } from './1765600000000-CreateJobFactValues';
 import { AddJobHostNameIndex1765600100000 } from './1765600100000-AddJobHostNameIndex';
 import { AddFactSource1765700000000 } from './1765700000000-AddFactSource';
+import { AddRolloutPolicy1765800000000 } from './1765800000000-AddRolloutPolicy';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -40,4 +41,5 @@ export const MIGRATIONS = [
   CreateJobFactValues1765600000000,
   AddJobHostNameIndex1765600100000,
   AddFactSource1765700000000,
+  AddRolloutPolicy1765800000000,
 ];

@@ -3,7 +3,7 @@
  * docs/BENCHMARKS.md with the machine, the date and the command; earlier runs stay below the new
  * one. Needs NATS on 127.0.0.1:4222 and MariaDB on 127.0.0.1:3306 (as the integration tests do),
  * and the Debian MCollective packages for the mco benchmark (the harness installs them as root).
- * BENCH_ONLY=grpc,job,search,jobhosts,mco,sched runs a subset; BENCH_SEARCH_HOSTS shrinks the search data set.
+ * BENCH_ONLY=grpc,job,rollout,search,jobhosts,mco,sched runs a subset; BENCH_SEARCH_HOSTS shrinks the search data set.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,13 +13,14 @@ import { runGrpcPingBench } from './grpc-ping.bench';
 import { runJobHostsSearchBench } from './job-hosts-search.bench';
 import { runJobBench } from './job.bench';
 import { runMcollectiveJobBench } from './mcollective-job.bench';
+import { runRolloutBench } from './rollout.bench';
 import { runSchedulerBench } from './scheduler.bench';
 import { runSearchBench } from './search.bench';
 
 interface Row { bench: string; target: string; result: string; pass: boolean; detail: string }
 
 async function main(): Promise<void> {
-  const only = (process.env.BENCH_ONLY ?? 'ping,grpc,job,search,jobhosts,mco,sched').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'ping,grpc,job,rollout,search,jobhosts,mco,sched').split(',');
   const rows: Row[] = [];
   const raw: Record<string, unknown> = {};
   if (only.includes('ping')) {
@@ -36,6 +37,11 @@ async function main(): Promise<void> {
     const r = await runJobBench({ hosts: 10_000, proxies: 2, database: 'mysql' });
     raw.job = r;
     rows.push({ bench: '10,000-host job, 2 proxies x 5,000 nodes, MariaDB: POST -> every result stored through the proxy-plugin gRPC servers (issue 5)', target: '< 5000 ms', result: `${r.medianMs} ms`, pass: r.medianMs < 5000, detail: `min ${r.minMs}, max ${r.maxMs} ms; POST alone ${r.medianPostMs} ms` });
+  }
+  if (only.includes('rollout')) {
+    const r = await runRolloutBench({ hosts: 10_000, proxies: 2, batchSize: 1000, database: 'mysql' });
+    raw.rollout = r;
+    rows.push({ bench: `10,000-host job in ${r.batches} batches of 1,000 (no pause) vs unbatched, same run, alternating, MariaDB: POST -> every result stored (issue 17)`, target: '<= 1.15x', result: `${r.medianBatchedMs} ms vs ${r.medianUnbatchedMs} ms: ${r.ratio}x`, pass: r.ratio <= 1.15, detail: `batched ${r.batchedMs.join(', ')} ms; unbatched ${r.unbatchedMs.join(', ')} ms; fleet in ${r.fleetIn}` });
   }
   if (only.includes('search')) {
     const hosts = Number(process.env.BENCH_SEARCH_HOSTS ?? 100_000);

@@ -213,6 +213,25 @@ describe('web UI: the job page', () => {
     expect(await timesOut.count()).toBe(0);
   });
 
+  it('shows a rollout waiting after its canary, and resumes it from the Resume button', async () => {
+    const job = await api<Job>('POST', '/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { search: `smart_proxy = "${PROXY}" and name ~ node-j` }, timeout: 20, rollout: { canary: { hosts: 2, then: 'wait' }, batch_size: 5, max_failures: 2 } } });
+    await logIn(page);
+    await page.goto(`/jobs/${job.id}`);
+    const rollout = page.getByTestId('job-rollout');
+    await page.getByTestId('job-rollout-paused').waitFor();
+    // 12 hosts: a canary of 2, then 5 and 5.
+    expect(await rollout.textContent()).toContain('Batch 1 of 3 (2 hosts)');
+    expect(await page.getByTestId('job-rollout-threshold').textContent()).toBe('0 of 2 failures allowed');
+    expect(await page.getByTestId('job-rollout-paused').textContent()).toContain('Paused: canary of 2 hosts done; waiting for a resume');
+    expect(await seriousFindings(page)).toEqual([]);
+    await screenshot(page, 'job-page-rollout-paused');
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    const done = await waitFinal(job.id);
+    expect(done.state).toBe('succeeded');
+    await page.getByText('Batch 3 of 3 (5 hosts)').waitFor();
+    expect(await page.getByRole('button', { name: 'Resume', exact: true }).count()).toBe(0);
+  });
+
   it('reruns exactly the failed hosts from the Rerun failed button and opens the new job', async () => {
     // Only the web nodes have nginx installed: the others fail "Package nginx is not installed".
     const job = await runToEnd('package', 'update', { package: 'nginx' });

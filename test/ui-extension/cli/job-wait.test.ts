@@ -1,5 +1,5 @@
-import type { JobStatus } from '@common/jobs';
-import { jobExitCode, ProgressBar, summaryLine } from '../../../ui-extension/src/cli/job-wait';
+import type { JobStatus, RolloutProgress } from '@common/jobs';
+import { jobExitCode, ProgressBar, rolloutLine, summaryLine } from '../../../ui-extension/src/cli/job-wait';
 
 const job = (state: JobStatus['state'], counts: Partial<JobStatus['counts']>, total: number): JobStatus =>
   ({ state, total_hosts: total, counts: { pending: 0, running: 0, succeeded: 0, failed: 0, no_response: 0, skipped: 0, cancelled: 0, ...counts } }) as JobStatus;
@@ -38,5 +38,26 @@ describe(ProgressBar.name, () => {
     written = '';
     bar.finish();
     expect(written).toBe('\r\x1b[K');
+  });
+});
+
+describe(rolloutLine.name, () => {
+  const progress: RolloutProgress = { batch: 1, batches: 11, batch_hosts: 5, paused: false, pause_reason: null, next_batch_at: null, failures: 0, max_failures: 3, stopped_reason: null };
+  const rolled = (p: Partial<RolloutProgress> | null) => ({ id: 42, rollout_progress: p === null ? null : { ...progress, ...p } }) as unknown as JobStatus;
+
+  it('names the batch and the threshold when a batch is out', () => {
+    expect(rolloutLine(rolled({}))).toBe('batch 1 of 11 (5 hosts), stops at 3 failures (0 so far)');
+  });
+
+  it('says how to resume when the job is paused', () => {
+    expect(rolloutLine(rolled({ paused: true, pause_reason: 'canary of 5 hosts done; waiting for a resume' }))).toBe('paused after batch 1 of 11: canary of 5 hosts done; waiting for a resume, stops at 3 failures (0 so far); resume with rex job resume 42');
+  });
+
+  it('names the reason when the threshold stopped the rollout', () => {
+    expect(rolloutLine(rolled({ batch: 2, failures: 3, stopped_reason: 'not sent: failure threshold 3 reached in batch 2 of 11' }))).toBe('stopped after batch 2 of 11: not sent: failure threshold 3 reached in batch 2 of 11');
+  });
+
+  it('is empty when the job has no rollout policy', () => {
+    expect(rolloutLine(rolled(null))).toBe('');
   });
 });

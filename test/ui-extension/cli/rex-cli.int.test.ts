@@ -127,6 +127,33 @@ describe('rex CLI against the real app', () => {
     for (const host of hostsOf(11, 16)) expect(shown.stdout).toContain(`\n${host}\n`);
   });
 
+  it('runs a rollout with a canary, shows where it stands, and pauses and resumes it', async () => {
+    const started = await rex('--json', 'job', 'run', 'rpcutil', 'ping', '--hostgroup', `${prefix}db`, '--canary', '2', '--rollout-batch', '50%', '--max-failures', '1');
+    expect(started.code).toBe(0);
+    const id = (JSON.parse(started.stdout) as JobStatus).id;
+    expect(JSON.parse(started.stdout)).toMatchObject({ rollout: { canary: { hosts: 2, then: 'wait' }, batch_size: '50%', max_failures: 1 } });
+    let job = (await api(`/api/v2/remote_execution/jobs/${id}`).expect(200)).body as JobStatus;
+    for (let i = 0; i < 200 && !(job.rollout_progress?.paused && job.counts.succeeded === 2); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      job = (await api(`/api/v2/remote_execution/jobs/${id}`).expect(200)).body as JobStatus;
+    }
+    // 6 hosts: a canary of 2, then batches of 3 (50%, rounded up): 3 and 1.
+    const shown = await rex('job', 'show', String(id));
+    expect(shown.stdout).toMatch(new RegExp(`^Rollout: +batch 1 of 3, failures 0 of max 1, paused: canary of 2 hosts done; waiting for a resume \\(rex job resume ${id}\\)$`, 'm'));
+    const paused = await rex('job', 'pause', String(id));
+    expect(paused.stdout.trim()).toBe(`Job ${id} paused: batch 1 of 3, failures 0 of max 1, paused: canary of 2 hosts done; waiting for a resume (rex job resume ${id}).`);
+    const resumed = await rex('job', 'resume', String(id));
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(`Job ${id} resumed: batch 1 of 3`);
+    const waited = await rex('job', 'wait', String(id));
+    expect(waited.code).toBe(0);
+    expect(waited.stdout.trim().split('\n').pop()).toBe('Job finished. 6/6 hosts succeeded, 0 failed.');
+    expect(waited.stdout).toMatch(/^Rollout: batch 3 of 3 \(1 hosts\), stops at 1 failures \(0 so far\)$/m);
+    const bad = await rex('job', 'run', 'rpcutil', 'ping', '--hostgroup', `${prefix}db`, '--canary-then', 'later', '--canary', '1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--canary-then: must be wait or continue');
+  });
+
   it('exits 2 with the API\'s message when the API refuses the request', async () => {
     const result = await rex('job', 'run', 'rpcutil', 'ping', '--hostgroup', web(), '--timeout', '90000');
     const direct = await request(app.url).post('/api/v2/remote_execution/jobs').set('Authorization', AUTH).send({ job: { namespace: 'rpcutil', action: 'ping', arguments: {}, targeting: { hostgroup_id: ids.hostgroupIds.get(web()) }, timeout: 90000 } });

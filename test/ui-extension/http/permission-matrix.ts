@@ -151,6 +151,15 @@ export const MATRIX: Record<string, MatrixCase[]> = {
     { on: "the administrator's finished job on webA", expect: [401, 400, 404, 403, 400], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/cancel` },
     { on: "the administrator's scheduled job on webA (no host rows)", expect: [401, 404, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.t.pendingJobs[c.p]}/cancel` },
   ],
+  // Pause and resume need what cancel needs; a finished or scheduled job cannot be paused (400).
+  'POST /api/v2/remote_execution/jobs/:id/pause': [
+    { on: "the administrator's finished job on webA", expect: [401, 400, 404, 403, 400], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/pause` },
+    { on: "the administrator's scheduled job on webA (no host rows)", expect: [401, 404, 404, 403, 400], path: (c) => `/api/v2/remote_execution/jobs/${c.t.pendingJobs[c.p]}/pause` },
+  ],
+  'POST /api/v2/remote_execution/jobs/:id/resume': [
+    { on: "the administrator's finished job on webA", expect: [401, 400, 404, 403, 400], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/resume` },
+    { on: "the administrator's scheduled job on webA (no host rows)", expect: [401, 404, 404, 403, 400], path: (c) => `/api/v2/remote_execution/jobs/${c.t.pendingJobs[c.p]}/resume` },
+  ],
   // A host or hostgroup the caller sees neither in the inventory nor in a job it may see is not found, as on /hosts/:id.
   'GET /api/v2/hosts/:id/remote_execution/jobs': [
     { on: 'host webA (jobs it sees)', expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/hosts/${c.s.hosts.webA.id}/remote_execution/jobs` },

@@ -42,6 +42,8 @@ export const ROUTE_COMMANDS: Readonly<Record<string, string | null>> = {
   'POST /api/v2/remote_execution/jobs/{id}/replay': 'job replay',
   'POST /api/v2/remote_execution/jobs/{id}/replay/preview': 'job replay',
   'POST /api/v2/remote_execution/jobs/{id}/cancel': 'job cancel',
+  'POST /api/v2/remote_execution/jobs/{id}/pause': 'job pause',
+  'POST /api/v2/remote_execution/jobs/{id}/resume': 'job resume',
   'GET /api/v2/remote_execution/actions': 'actions list',
   'GET /api/v2/remote_execution/namespaces': 'namespace list',
   'POST /api/v2/remote_execution/actions/{id}/schedule': 'actions schedule',

@@ -90,9 +90,16 @@ export async function waitForJob(api: ApiClient, io: Io, jobId: number, options:
   };
   let since = 0;
   let after = 0;
+  let rolloutSeen = '';
   for (;;) {
     const job = await api.get<JobStatus>(`/remote_execution/jobs/${jobId}`, { wait: pollSeconds, since });
     since = job.version;
+    // A rollout: one line each time its batch, pause or stop changes ("Rollout: batch 2 of 6, failures 1 of max 3").
+    const rollout = rolloutLine(job);
+    if (options.lines && rollout !== rolloutSeen) {
+      rolloutSeen = rollout;
+      if (rollout !== '') print(`Rollout: ${rollout}`);
+    }
     if (options.lines && job.counts.running > 0) {
       for (let page = 1; ; page++) {
         const running = await api.get<ListPage<JobHost>>(`/remote_execution/jobs/${jobId}/hosts`, { state: 'running', page, per_page: PAGE });
@@ -112,7 +119,7 @@ export async function waitForJob(api: ApiClient, io: Io, jobId: number, options:
       if (events.events.length < PAGE) break;
     }
     const finished = job.total_hosts - job.counts.pending - job.counts.running;
-    bar?.update(finished, job.total_hosts, job.state);
+    bar?.update(finished, job.total_hosts, job.rollout_progress ? `${job.state}, batch ${job.rollout_progress.batch}/${job.rollout_progress.batches}${job.rollout_progress.paused ? ', paused' : ''}` : job.state);
     if (FINAL_JOB_STATES.includes(job.state)) {
       bar?.finish();
       if (options.lines) {
@@ -122,4 +129,15 @@ export async function waitForJob(api: ApiClient, io: Io, jobId: number, options:
       return job;
     }
   }
+}
+
+/** Where a rollout stands, without the failures count (which changes with every host): batch, pause, stop. */
+export function rolloutLine(job: JobStatus): string {
+  const r = job.rollout_progress;
+  if (!r) return '';
+  const threshold = r.max_failures === null ? '' : `, stops at ${r.max_failures} failures (${r.failures} so far)`;
+  if (r.stopped_reason) return `stopped after batch ${r.batch} of ${r.batches}: ${r.stopped_reason}`;
+  if (r.paused) return `paused after batch ${r.batch} of ${r.batches}: ${r.pause_reason ?? 'paused'}${threshold}; resume with rex job resume ${job.id}`;
+  if (r.next_batch_at) return `batch ${r.batch} of ${r.batches} done${threshold}; next batch at ${r.next_batch_at}`;
+  return `batch ${r.batch} of ${r.batches} (${r.batch_hosts} hosts)${threshold}`;
 }

@@ -71,7 +71,42 @@ export interface CreateJobRequest {
     batch_size?: number;
     /** Seconds a host may take to reply. */
     timeout?: number;
+    /** Batches in order, with a canary, pauses and a failure threshold (issue 17); unset: one batch. */
+    rollout?: RolloutPolicy;
   };
+}
+
+/**
+ * How a job's hosts go out: `batch_size` hosts at a time (a count, or "10%" of the job's hosts), in
+ * order, `pause_s` seconds between two batches; a canary of the first `hosts` hosts first, after which
+ * the job waits for a resume (`wait`) or goes on by itself when they all succeeded (`continue`); and
+ * once `max_failures` hosts (a count or a percentage) failed or did not respond, no further batch is sent.
+ */
+export interface RolloutPolicy {
+  batch_size?: number | `${number}%`;
+  pause_s?: number;
+  canary?: { hosts: number; then: 'wait' | 'continue' };
+  max_failures?: number | `${number}%`;
+}
+
+/** Where a rollout stands (null on a job without a policy). */
+export interface RolloutProgress {
+  /** Batches sent so far (the current one is `batch`); 0 before the first. */
+  batch: number;
+  batches: number;
+  /** Hosts in the current batch. */
+  batch_hosts: number;
+  /** No new batch starts until a resume: paused by a user, or waiting after the canary. */
+  paused: boolean;
+  pause_reason: string | null;
+  /** While pausing between batches: when the next one starts. */
+  next_batch_at: string | null;
+  /** Hosts failed or not responding so far. */
+  failures: number;
+  /** The failure threshold in hosts; null when none. */
+  max_failures: number | null;
+  /** Why no further batch is sent (the threshold was crossed); null otherwise. */
+  stopped_reason: string | null;
 }
 
 export type ReplayHosts = 'failed' | 'failed_and_not_run' | 'all';
@@ -114,6 +149,9 @@ export interface Job {
   concurrency_level: number | null;
   batch_size: number | null;
   timeout: number;
+  /** The rollout policy as given (null: one batch). */
+  rollout: RolloutPolicy | null;
+  rollout_progress: RolloutProgress | null;
   /** Aggregates from the DDL; computed once the job is final, null before. */
   aggregates: AggregateResult[] | null;
   created_at: string;

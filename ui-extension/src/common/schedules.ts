@@ -2,7 +2,7 @@
  * REST types of schedules (`/api/v2/remote_execution/schedules...`), shared by the server and the
  * web UI. Field names follow Foreman's job_invocation API (`scheduling`, `recurrence`).
  */
-import type { JobState, Recurrence, Scheduling, StoredTargeting, Targeting, TargetingType } from './jobs';
+import type { JobState, Recurrence, RolloutPolicy, Scheduling, StoredTargeting, Targeting, TargetingType } from './jobs';
 
 /** A run's outcome: the fired job's own state, or why no job ran (`no_hosts`: its targeting matched no host when it fired). */
 export type ScheduleRunState = JobState | 'missed' | 'refused' | 'failed' | 'no_hosts';
@@ -48,6 +48,7 @@ export interface Schedule {
   description: string;
   concurrency_level: number | null;
   batch_size: number | null;
+  rollout: RolloutPolicy | null;
   timeout: number;
   created_at: string;
   updated_at: string;
@@ -92,6 +93,7 @@ export interface ScheduleActionRequest {
   description?: string;
   concurrency_level?: number;
   batch_size?: number;
+  rollout?: RolloutPolicy;
   timeout?: number;
 }
 

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { splitKeyValue, typeInputText } from '@common/input-typing';
 import type { DdlInputDto } from '@common/inventory';
 import type { JobPreview } from '@common/job-preview';
-import { FINAL_JOB_STATES, type Job, type JobEventsPage, type JobHost, type JobStatus, type Namespace, type RemoteAction, type Targeting } from '@common/jobs';
+import { FINAL_JOB_STATES, type Job, type JobEventsPage, type JobHost, type JobStatus, type Namespace, type RemoteAction, type RolloutPolicy, type Targeting } from '@common/jobs';
 import type { ScheduleOccurrence } from '@common/schedules';
 import type { ApiClient } from '../api-client';
 import type { Context } from '../context';
@@ -116,6 +116,7 @@ function printJobShow(ctx: Context, job: JobStatus): void {
     ['Batch size', job.batch_size ?? 'all'],
     ['Hosts', job.total_hosts],
     ['Progress', `${job.progress}%`],
+    ...(job.rollout_progress ? [['Rollout', rolloutText(job)] as [string, string]] : []),
     // Replies that arrived after the job ended (its deadline, a lost proxy): counted in their state, too.
     ...(job.late_results > 0 ? [['Late results', job.late_results] as [string, number]] : []),
   ]);
@@ -168,6 +169,46 @@ interface RunOptions extends TargetOptions {
   description?: string;
   wait?: boolean;
   dryRun?: boolean;
+  rolloutBatch?: string;
+  pause?: string;
+  canary?: string;
+  canaryThen?: string;
+  maxFailures?: string;
+}
+
+/** A count, or a percentage such as 10%, as the API takes it. */
+function countOrPercent(name: string, value: string | undefined): number | `${number}%` | undefined {
+  if (value === undefined) return undefined;
+  if (/^(100|[1-9][0-9]?)%$/.test(value)) return value as `${number}%`;
+  return positiveInt(name, value);
+}
+
+/** The rollout policy of --rollout-batch, --pause, --canary, --canary-then, --max-failures; undefined when none is given. */
+function rolloutOf(opts: RunOptions): RolloutPolicy | undefined {
+  if ([opts.rolloutBatch, opts.pause, opts.canary, opts.maxFailures].every((v) => v === undefined)) {
+    if (opts.canaryThen !== undefined) throw new CliError(EXIT.USAGE, '--canary-then: only with --canary');
+    return undefined;
+  }
+  if (opts.canaryThen !== undefined && !['wait', 'continue'].includes(opts.canaryThen)) throw new CliError(EXIT.USAGE, `--canary-then: must be wait or continue (got ${JSON.stringify(opts.canaryThen)})`);
+  if (opts.pause !== undefined && !/^\d+$/.test(opts.pause)) throw new CliError(EXIT.USAGE, `--pause: must be a whole number of seconds (got ${JSON.stringify(opts.pause)})`);
+  const canary = positiveInt('--canary', opts.canary);
+  return {
+    batch_size: countOrPercent('--rollout-batch', opts.rolloutBatch),
+    pause_s: opts.pause !== undefined ? Number(opts.pause) : undefined,
+    canary: canary !== undefined ? { hosts: canary, then: (opts.canaryThen ?? 'wait') as 'wait' | 'continue' } : undefined,
+    max_failures: countOrPercent('--max-failures', opts.maxFailures),
+  };
+}
+
+/** "batch 2 of 6, 1 of 3 failures allowed" and what holds it, for show and --wait. */
+export function rolloutText(job: Job): string {
+  const r = job.rollout_progress;
+  if (!r) return '';
+  const parts = [`batch ${r.batch} of ${r.batches}`, r.max_failures === null ? `${r.failures} failed` : `failures ${r.failures} of max ${r.max_failures}`];
+  if (r.stopped_reason) parts.push(`stopped: ${r.stopped_reason}`);
+  else if (r.paused) parts.push(`paused: ${r.pause_reason ?? 'paused'} (rex job resume ${job.id})`);
+  else if (r.next_batch_at) parts.push(`next batch at ${r.next_batch_at}`);
+  return parts.join(', ');
 }
 
 /** job, history, actions, namespace, puppet, schedule. Each action returns its exit status. */
@@ -188,6 +229,11 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
     .option('--batch-size <n>', 'hosts per broker batch')
     .option('--concurrency <n>', 'hosts in flight at once')
     .option('--timeout <seconds>', 'seconds each host may take')
+    .option('--rollout-batch <n|n%>', 'rollout: send the hosts in batches of n (or n% of them), in order')
+    .option('--pause <seconds>', 'rollout: wait this long between two batches')
+    .option('--canary <n>', 'rollout: the first n hosts go first, then the job waits for rex job resume')
+    .option('--canary-then <wait|continue>', 'after the canary: wait for a resume (default), or continue when all succeeded')
+    .option('--max-failures <n|n%>', 'rollout: send no further batch once n hosts (or n%) failed or did not respond')
     .option('-d, --description <text>', 'description')
     .option('-w, --wait', 'follow the job to its end; exit 0 only if every host succeeded')
     .addOption(new Option('--dry-run', 'print the hosts it would run on (per smart proxy, skipped with reasons) and create nothing').conflicts('wait'))
@@ -205,6 +251,7 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
           batch_size: positiveInt('--batch-size', opts.batchSize),
           concurrency_level: positiveInt('--concurrency', opts.concurrency),
           timeout: positiveInt('--timeout', opts.timeout),
+          rollout: rolloutOf(opts),
           scheduling: opts.at !== undefined ? { start_at: opts.at } : undefined,
           recurrence: opts.cron !== undefined ? { cron_line: opts.cron, time_zone: opts.tz, max_iterations: positiveInt('--max-iterations', opts.maxIterations), end_time: opts.endTime } : undefined,
           targeting_type: opts.static ? 'static_query' : undefined,
@@ -287,6 +334,16 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
       if (ctx.json(cmd)) printJson(ctx.io, final);
       setExit(jobExitCode(final));
     });
+
+  job.command('pause').argument('<id>', 'job id').description('Pause a rollout: what was sent finishes, no new batch starts until rex job resume').action(async (id: string, _opts: unknown, cmd: Command) => {
+    const body = await (await ctx.api(cmd)).post<Job>(`/remote_execution/jobs/${enc(id)}/pause`);
+    done(ctx, cmd, body, `Job ${body.id} paused: ${rolloutText(body)}.`);
+  });
+
+  job.command('resume').argument('<id>', 'job id').description('Resume a paused rollout (or one waiting after its canary)').action(async (id: string, _opts: unknown, cmd: Command) => {
+    const body = await (await ctx.api(cmd)).post<Job>(`/remote_execution/jobs/${enc(id)}/resume`);
+    done(ctx, cmd, body, `Job ${body.id} resumed: ${rolloutText(body)}.`);
+  });
 
   const history = program.command('history').description('Past jobs');
   withListOptions(history.command('search').argument('[text]', 'words found in the namespace, action, arguments, targeting or description; or a search such as "namespace = package and state = failed"', '').description('Find past jobs to run again (rex job replay ID)'))

@@ -18,6 +18,7 @@ import { createProxyBreaker, type ProxyHealthView } from './proxy-breaker';
 import { maskedInputs } from './sensitive-arguments';
 import { createResultWriter, type ResultWriter, type TrackedHost } from './result-writer';
 import { rolloutDeadline } from './rollout-deadline';
+import { runRollout } from './rollout-runner';
 
 /** What the dispatcher needs of `proxies/proxy-client.ts` (the only gRPC client). */
 export interface JobProxyClient {
@@ -85,7 +86,8 @@ const CANCEL_DRAIN_MS = 5000;
  * applies), results into the batching writer, final state when every host is final. It also
  * supervises: renews the leases of its jobs, takes over jobs whose instance died (re-attaching with
  * GetResults after the last recorded proxy sequence), and gives up on proxies still not done a grace
- * period after the job's deadline (rollout-deadline.ts), cancelling their executions.
+ * period after the job's deadline (rollout-deadline.ts), cancelling their executions. A job with a
+ * rollout policy runs its streams batch by batch through rollout-runner.ts.
  */
 export function createJobDispatcher(options: DispatcherOptions) {
   const { repo, logger } = options;
@@ -138,7 +140,8 @@ export function createJobDispatcher(options: DispatcherOptions) {
     if (entity.state === 'queued') {
       const perProxy = new Map<number | null, number>();
       for (const h of tracked) if (h.state === 'pending') perProxy.set(h.smartProxyId, (perProxy.get(h.smartProxyId) ?? 0) + 1);
-      const deadlineAt = rolloutDeadline(now, { hostsPerProxy: [...perProxy.values()], concurrencyLevel: entity.concurrencyLevel, batchSize: entity.batchSize, timeoutS: entity.timeoutS });
+      // A rollout gets a deadline per batch, when the batch is sent (rollout-runner.ts).
+      const deadlineAt = entity.rolloutPolicy ? null : rolloutDeadline(now, { hostsPerProxy: [...perProxy.values()], concurrencyLevel: entity.concurrencyLevel, batchSize: entity.batchSize, timeoutS: entity.timeoutS });
       await repo.updateJob(jobId, { state: 'running', startedAt: now, deadlineAt }, now, ['queued']);
       entity.deadlineAt = deadlineAt;
       options.waiters.notify(jobId);
@@ -172,10 +175,20 @@ export function createJobDispatcher(options: DispatcherOptions) {
       deadline_unix_ms: entity.deadlineAt ? Date.now() + Math.max(0, entity.deadlineAt.getTime() - options.clock().getTime()) : 0,
     });
     const deps: ProxyStreamDeps = { repo, proxies: options.proxies, slots: options.slots, logger, metrics: options.metrics, reattachAttempts: options.reattachAttempts, reattachBackoffMs: options.reattachBackoffMs, stopped: () => stopped };
-    // Settled, not all: a job that is let go must not leave the running map while a stream still unwinds.
-    const outcomes = await Promise.allSettled(streams.filter((s) => s.state !== 'done' && s.state !== 'failed').map((s) => runProxyStream(deps, { entity, stream: s, proxy: byId.get(s.smartProxyId), writer, job, breaker, request })));
-    const broken = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (broken) throw broken.reason;
+    const runStreams = async (eligible?: (h: TrackedHost) => boolean) => {
+      // Read again each time: a rollout's earlier batches moved the chunk counters and stream states.
+      const current = eligible ? await repo.streamsOf(jobId) : streams;
+      const wanted = eligible ? new Set(writer.unfinished().filter(eligible).map((h) => h.smartProxyId)) : undefined;
+      // Settled, not all: a job that is let go must not leave the running map while a stream still unwinds.
+      const outcomes = await Promise.allSettled(current.filter((s) => s.state !== 'done' && s.state !== 'failed' && (!wanted || wanted.has(s.smartProxyId))).map((s) => runProxyStream(deps, { entity, stream: s, proxy: byId.get(s.smartProxyId), writer, job, breaker, request, eligible })));
+      const broken = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (broken) throw broken.reason;
+    };
+    if (entity.rolloutPolicy) {
+      await runRollout({ repo, clock: options.clock, logger, instanceId: options.instanceId, pollMs: Math.max(100, Math.min(1000, Math.floor(options.leaseMs / 3))), runHosts: runStreams, halted: () => stopped || job.lost }, entity, tracked, writer, job);
+    } else {
+      await runStreams();
+    }
     if (stopped || job.lost) return;
 
     // Whatever is still open now will never get an answer.
@@ -189,10 +202,11 @@ export function createJobDispatcher(options: DispatcherOptions) {
 
   async function finish(entity: JobInvocationEntity, action: DdlAction__Output, writer: ResultWriter, job: RunningJob): Promise<void> {
     const counts = writer.counts();
-    const state = finalJobState(counts, job.cancelled) ?? 'failed';
+    // A rollout stopped by its failure threshold failed, whatever else its hosts did.
+    const state = job.stopped ? 'failed' : finalJobState(counts, job.cancelled) ?? 'failed';
     const aggregates = action.aggregates?.length ? computeAggregates(action, (await repo.succeededData(entity.id)).map((d) => parseExact(d) as Record<string, unknown>)) : [];
     const now = options.clock();
-    await repo.updateJob(entity.id, { state, finishedAt: now, aggregates: stringifyExact(aggregates), leaseOwner: null, leaseExpiresAt: null }, now, ['queued', 'running']);
+    await repo.updateJob(entity.id, { state, finishedAt: now, aggregates: stringifyExact(aggregates), leaseOwner: null, leaseExpiresAt: null, nextBatchAt: null }, now, ['queued', 'running']);
     options.waiters.notify(entity.id);
     logger.info({ jobId: entity.id, state, counts }, 'job finished');
     // Only now: a late result may change a host row, and the writer no longer does.
@@ -333,6 +347,8 @@ export function createJobDispatcher(options: DispatcherOptions) {
       return true;
     },
     isRunning: (jobId: number) => running.has(jobId),
+    /** A resume on this instance: a rollout waiting at its gate looks at its row again at once. */
+    wake: (jobId: number) => running.get(jobId)?.wake?.(),
     /** Waits until the job's dispatch ends here (tests and graceful shutdown). */
     whenDone: (jobId: number) => running.get(jobId)?.done ?? Promise.resolve(),
     /**

@@ -62,6 +62,33 @@ export class JobInvocationEntity {
   @Column({ name: 'timeout_s', type: 'integer' })
   timeoutS: number;
 
+  /** The rollout policy (rollout-policy.ts) as JSON; null: the hosts go out as one batch. */
+  @Column({ name: 'rollout_policy', type: 'text', nullable: true })
+  rolloutPolicy: string | null;
+
+  /** Batches sent so far; a batch is sent only by the instance that moves this from k to k + 1. */
+  @Column({ name: 'rollout_batch', type: 'integer', default: 0 })
+  rolloutBatch: number;
+
+  /** The last batch whose gate (threshold, canary wait, pause) was decided and stored. */
+  @Column({ name: 'rollout_batch_done', type: 'integer', default: 0 })
+  rolloutBatchDone: number;
+
+  /** No new batch starts until a resume (a user paused it, or it waits after its canary). */
+  @Column({ name: 'paused', type: 'boolean', default: false })
+  paused: boolean;
+
+  @Column({ name: 'pause_reason', type: 'text', nullable: true })
+  pauseReason: string | null;
+
+  /** The pause between two batches ends at this time. */
+  @Column({ name: 'next_batch_at', type: 'datetime', precision: 3, nullable: true })
+  nextBatchAt: Date | null;
+
+  /** Why no further batch is sent (the failure threshold was reached). */
+  @Column({ name: 'rollout_stop_reason', type: 'text', nullable: true })
+  rolloutStopReason: string | null;
+
   /** The action's DDL when the job was created, so output shaping never needs a proxy. */
   @Column({ name: 'ddl', type: 'text' })
   ddl: string;

@@ -48,6 +48,8 @@ export interface NewJob {
   factNames: string[];
   concurrencyLevel: number | null;
   batchSize: number | null;
+  /** The rollout policy as JSON (rollout-policy.ts); null: one batch. */
+  rolloutPolicy?: string | null;
   timeoutS: number;
   ddl: string;
   counts: HostCounts;
@@ -77,6 +79,7 @@ function jobRowFields(job: NewJob): Partial<JobInvocationEntity> {
     targetingPql: job.targetingPql ?? null,
     concurrencyLevel: job.concurrencyLevel,
     batchSize: job.batchSize,
+    rolloutPolicy: job.rolloutPolicy ?? null,
     timeoutS: job.timeoutS,
     ddl: job.ddl,
     totalHosts: job.hosts.length,
@@ -457,6 +460,26 @@ export function createJobInvocationRepository(dataSource: DataSource, options: J
       return (result.affected ?? 0) > 0;
     },
 
+    /**
+     * Sends batch `batch` of a rollout: moves rollout_batch from batch - 1 to batch, only for the
+     * lease owner, while the job runs, is not paused and not cancelled. One instance wins; false for
+     * any other (or when a pause or cancel came first).
+     */
+    async claimBatch(id: number, batch: number, owner: string, fields: Partial<JobInvocationEntity>, now: Date): Promise<boolean> {
+      const result = await jobs.createQueryBuilder().update().set({ ...fields, rolloutBatch: batch, updatedAt: now, version: () => 'version + 1' } as never)
+        .where('id = :id AND state = :state AND rollout_batch = :before AND lease_owner = :owner AND paused = 0 AND cancel_requested = 0', { id, state: 'running', before: batch - 1, owner })
+        .execute();
+      return (result.affected ?? 0) > 0;
+    },
+
+    /** Stores the gate after batch `batch` (pause, canary wait, threshold) once; false when it already was. */
+    async decideGate(id: number, batch: number, fields: Partial<JobInvocationEntity>, now: Date): Promise<boolean> {
+      const result = await jobs.createQueryBuilder().update().set({ ...fields, rolloutBatchDone: batch, updatedAt: now, version: () => 'version + 1' } as never)
+        .where('id = :id AND rollout_batch_done < :batch', { id, batch })
+        .execute();
+      return (result.affected ?? 0) > 0;
+    },
+
     async setCounts(id: number, counts: HostCounts, now: Date): Promise<void> {
       await jobs.createQueryBuilder().update().set({ ...countFields(counts), updatedAt: now, version: () => 'version + 1' } as never).where('id = :id', { id }).execute();
     },
@@ -515,7 +538,8 @@ export function createJobInvocationRepository(dataSource: DataSource, options: J
 
     /** Every host of a job, as the result writer tracks it; a host with started_at was asked by its proxy. */
     async trackedHosts(jobId: number): Promise<TrackedHost[]> {
-      const rows = (await dataSource.query('SELECT id, host_name, smart_proxy_id, state, started_at FROM job_invocation_hosts WHERE job_invocation_id = ?', [jobId])) as Array<{ id: number; host_name: string; smart_proxy_id: number | null; state: HostState; started_at: unknown }>;
+      // In row order: a rollout's batches are the hosts in this order (rollout-policy.ts).
+      const rows = (await dataSource.query('SELECT id, host_name, smart_proxy_id, state, started_at FROM job_invocation_hosts WHERE job_invocation_id = ? ORDER BY id', [jobId])) as Array<{ id: number; host_name: string; smart_proxy_id: number | null; state: HostState; started_at: unknown }>;
       return rows.map((r) => ({ rowId: Number(r.id), hostName: r.host_name, smartProxyId: r.smart_proxy_id === null ? null : Number(r.smart_proxy_id), state: r.state, asked: r.started_at !== null }));
     },
 

@@ -41,6 +41,7 @@ import { shapeOutput, withDisplayNames } from './output-shaping';
 import type { RemoteActionEntity } from './remote-action.entity';
 import { maskedInputs, splitSensitiveArguments } from './sensitive-arguments';
 import { emptyTargetingError, previewOfPlan } from './job-preview';
+import { parseStoredPolicy, progressOfRollout } from './rollout-policy';
 
 /** A host as the inventory resolves a targeting (inventory/host.repository.ts `findTargets`). */
 export interface TargetHost {
@@ -133,6 +134,8 @@ export interface ScheduledJobInput {
   description: string;
   concurrencyLevel: number | null;
   batchSize: number | null;
+  /** The schedule's rollout policy (JSON), copied to every job it makes. */
+  rolloutPolicy?: string | null;
   timeoutS: number;
 }
 
@@ -259,8 +262,22 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     return repo.jobInScope(jobId, jobScopeSql(actionScope(user, permission), { job: 'job', action: 'ra' }, user.id));
   }
 
-  async function auditJob(user: CurrentUser, verb: 'create' | 'replay' | 'cancel', job: { id: number; description: string }, changes: Record<string, unknown>, tx?: Tx): Promise<void> {
+  async function auditJob(user: CurrentUser, verb: 'create' | 'replay' | 'cancel' | 'pause' | 'resume', job: { id: number; description: string }, changes: Record<string, unknown>, tx?: Tx): Promise<void> {
     await deps.audit.record({ user, action: verb, object: { type: 'JobInvocation', id: job.id, name: job.description }, changes, ...auditContext(user) }, tx);
+  }
+
+  /** Pause and resume need what cancel needs, on a queued or running job with a rollout policy. */
+  async function controllableRollout(user: CurrentUser, id: number, doing: string): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity }> {
+    const { job, action } = await loadVisibleJob(user, id);
+    requirePermission(user, 'cancel_jobs', `${doing} jobs`);
+    if (!(await reaches(user, 'cancel_jobs', id))) {
+      throw new AppError('PERMISSION_DENIED', `access denied: job ${id} has hosts outside what your cancel_jobs filters allow for ${action.namespace}.${action.action}`, { details: { missing_permissions: ['cancel_jobs'], namespace: action.namespace, action: action.action } });
+    }
+    if (!['queued', 'running'].includes(job.state)) throw new AppError('FAILED_PRECONDITION', `job ${id} is ${job.state}: only a queued or running job can be paused or resumed`);
+    if (!job.rolloutPolicy) {
+      throw new AppError('FAILED_PRECONDITION', `job ${id} has no rollout policy: its hosts went out as one batch, so there is no next batch to hold; cancel it instead`, { details: { field: 'rollout', rule: 'pause needs a rollout policy' } });
+    }
+    return { job, action };
   }
 
   async function loadJob(id: number): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity }> {
@@ -302,6 +319,8 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       concurrency_level: job.concurrencyLevel,
       batch_size: job.batchSize,
       timeout: job.timeoutS,
+      rollout: parseStoredPolicy(job.rolloutPolicy),
+      rollout_progress: progressOfRollout(job, counts),
       aggregates: job.aggregates ? withDisplayNames(parseExact(job.aggregates) as AggregateResult[], job.ddl) : null,
       created_at: job.createdAt.toISOString(),
       started_at: iso(job.startedAt),
@@ -400,6 +419,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
       targetingPql: input.targeting.pql ?? null,
       concurrencyLevel: input.concurrencyLevel,
       batchSize: input.batchSize,
+      rolloutPolicy: input.rolloutPolicy ?? null,
       timeoutS: input.timeoutS,
       ddl: input.ddl,
       scheduleId: input.scheduleId,
@@ -433,6 +453,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
     description: string;
     concurrencyLevel: number | null;
     batchSize: number | null;
+    rolloutPolicy: string | null;
     timeoutS: number;
     /** Sensitive argument values, held in memory only (sensitive-arguments.ts). */
     secrets?: Record<string, unknown>;
@@ -456,6 +477,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         factNames,
         concurrencyLevel: input.concurrencyLevel,
         batchSize: input.batchSize,
+        rolloutPolicy: input.rolloutPolicy,
         timeoutS: input.timeoutS,
         ddl: JSON.stringify(input.ddl),
         counts: plan.counts,
@@ -550,6 +572,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         description: body.description ?? `${body.namespace} ${body.action}`,
         concurrencyLevel: body.concurrency_level ?? null,
         batchSize: body.batch_size ?? null,
+        rolloutPolicy: body.rollout ? JSON.stringify(body.rollout) : null,
         timeoutS: body.timeout ?? (catalog.timeout || deps.config.default_timeout_s),
         secrets,
         audit: { verb: 'create', changes: (totalHosts) => ({ namespace: body.namespace, action: body.action, arguments: args, targeting: body.targeting, total_hosts: totalHosts }) },
@@ -614,6 +637,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         targetingPql: f.targetingPql,
         concurrencyLevel: f.concurrencyLevel,
         batchSize: f.batchSize,
+        rolloutPolicy: f.rolloutPolicy,
         timeoutS: f.timeoutS,
         scheduledAt: input.scheduledAt,
       }, clock());
@@ -780,10 +804,40 @@ export function createJobInvocationService(deps: JobServiceDeps) {
         description: body.description ?? job.description,
         concurrencyLevel: job.concurrencyLevel,
         batchSize: job.batchSize,
+        rolloutPolicy: job.rolloutPolicy,
         timeoutS: job.timeoutS,
         audit: { verb: 'replay', changes: (totalHosts) => ({ replay_of: job.id, namespace: action.namespace, action: action.action, targeting: body.targeting ?? { hosts: body.hosts ?? 'all' }, total_hosts: totalHosts }) },
       });
       return replayed;
+    },
+
+    /**
+     * A rollout sends no new batch until resumed; what was sent finishes and is recorded. The pause
+     * is stored in the job row: every instance, and a restarted one, keeps it.
+     */
+    async pause(user: CurrentUser, id: number): Promise<Job> {
+      const { job, action } = await controllableRollout(user, id, 'pausing');
+      if (!job.paused) {
+        const paused = await repo.updateJob(id, { paused: true, pauseReason: `paused by ${user.login}` }, clock(), ['queued', 'running']);
+        if (!paused) throw new AppError('FAILED_PRECONDITION', `job ${id} ended before it could be paused`);
+        waiters.notify(id);
+      }
+      const after = toJob((await loadJob(id)).job, action);
+      await auditJob(user, 'pause', after, { paused_before: job.paused });
+      return after;
+    },
+
+    /** A paused rollout (or one waiting after its canary) goes on with its next batch. */
+    async resume(user: CurrentUser, id: number): Promise<Job> {
+      const { job, action } = await controllableRollout(user, id, 'resuming');
+      if (!job.paused) throw new AppError('FAILED_PRECONDITION', `job ${id} is not paused`);
+      await repo.updateJob(id, { paused: false, pauseReason: null }, clock(), ['queued', 'running']);
+      waiters.notify(id);
+      // The instance running the job looks at once; another one sees it on its next look at the row.
+      dispatcher.wake(id);
+      const after = toJob((await loadJob(id)).job, action);
+      await auditJob(user, 'resume', after, { pause_reason: job.pauseReason });
+      return after;
     },
 
     /** Nothing new is sent; running hosts are cancelled on the proxy; the rest end cancelled. */

@@ -46,6 +46,10 @@ export interface RunningJob {
   lost: boolean;
   /** Executions given up on, followed for late results once the job has ended. */
   late: LateFollow[];
+  /** Wakes a rollout waiting at a gate (a resume on this instance); set while it waits. */
+  wake?: () => void;
+  /** Set when the failure threshold stopped the rollout: the job ends failed. */
+  stopped?: string;
   done: Promise<void>;
 }
 
@@ -72,6 +76,11 @@ export interface ProxyStreamRun {
   breaker: ProxyBreaker;
   /** The ExecuteRequest of one chunk (agent, action, arguments with secrets, deadline). */
   request: (executionId: string, hosts: TrackedHost[]) => ExecuteRequest;
+  /**
+   * A rollout's current batches (rollout-runner.ts): only pending hosts for which this holds are
+   * sent, and the stream stays open (state pending) while later batches still have hosts on it.
+   */
+  eligible?: (host: TrackedHost) => boolean;
 }
 
 /**
@@ -211,7 +220,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
 
   for (;;) {
     if (job.cancelled || job.timedOut || job.abort.signal.aborted || breaker.openReason(proxyId)) break;
-    const pending = writer.unfinished(proxyId).filter((h) => h.state === 'pending');
+    const pending = writer.unfinished(proxyId).filter((h) => h.state === 'pending' && (!run.eligible || run.eligible(h)));
     if (pending.length === 0) break;
     const cap = Math.min(pending.length, entity.concurrencyLevel ?? pending.length);
     const granted = await deps.slots.acquire(cap, AbortSignal.any([job.abort.signal, job.dispatching.signal]));
@@ -248,7 +257,9 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     else if (job.timedOut) writer.record({ rowId: h.rowId }, { state: 'cancelled', reason: "not sent: the job's deadline passed before its turn" });
   }
   await writer.flush();
-  await deps.repo.updateStream(jobId, proxyId, { state: tripped ? 'failed' : 'done' });
+  // Hosts of later batches still wait on this proxy: the next batch starts a new execution here.
+  const later = !tripped && writer.unfinished(proxyId).length > 0;
+  await deps.repo.updateStream(jobId, proxyId, { state: tripped ? 'failed' : later ? 'pending' : 'done' });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -5,8 +5,9 @@
  * rollout: every concurrency chunk of the largest proxy, every batch of each chunk at its full
  * timeout, and the sleeps between batches.
  *
- * TODO(#17): pauses, canaries waiting for a resume and failure thresholds extend this plan; a paused
- * job then gets a new deadline when it resumes (now + what is left of the plan).
+ * A job with a rollout policy (rollout-runner.ts) gets one deadline per batch instead, computed here
+ * over that batch's hosts when the batch is claimed; while it waits between batches (a pause, a canary
+ * waiting for a resume) it has none, so a paused job never times out.
  */
 
 export interface RolloutPlan {

@@ -58,6 +58,10 @@ export class ScheduleEntity {
   @Column({ name: 'batch_size', type: 'integer', nullable: true })
   batchSize: number | null;
 
+  /** The rollout policy its jobs get (JSON; rollout-policy.ts). */
+  @Column({ name: 'rollout_policy', type: 'text', nullable: true })
+  rolloutPolicy: string | null;
+
   @Column({ name: 'timeout_s', type: 'integer' })
   timeoutS: number;
 

@@ -1,4 +1,4 @@
-import type { Job, Targeting, TargetingType } from '@common/jobs';
+import type { Job, RolloutPolicy, Targeting, TargetingType } from '@common/jobs';
 import type { Schedule, ScheduleDetail, ScheduleOccurrence } from '@common/schedules';
 import type { Tx } from '../db-transaction';
 import { AppError } from '../errors';
@@ -29,6 +29,7 @@ export interface ScheduleJobOptions {
   concurrency_level?: number;
   batch_size?: number;
   timeout?: number;
+  rollout?: RolloutPolicy;
 }
 
 export type ScheduleUpdate = Partial<ScheduleJobOptions> & TimingInput;
@@ -177,6 +178,7 @@ function jobInput(s: ScheduleEntity, action: { namespace: string; action: string
     description: s.description,
     concurrencyLevel: s.concurrencyLevel,
     batchSize: s.batchSize,
+    rolloutPolicy: s.rolloutPolicy,
     timeoutS: s.timeoutS,
   };
 }
@@ -244,6 +246,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       description: s.description,
       concurrency_level: s.concurrencyLevel,
       batch_size: s.batchSize,
+      rollout: s.rolloutPolicy ? (JSON.parse(s.rolloutPolicy) as RolloutPolicy) : null,
       timeout: s.timeoutS,
       created_at: s.createdAt.toISOString(),
       updated_at: s.updatedAt.toISOString(),
@@ -327,6 +330,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       staticHostIds: fixedHosts,
       concurrencyLevel: options.concurrency_level ?? null,
       batchSize: options.batch_size ?? null,
+      rolloutPolicy: options.rollout ? JSON.stringify(options.rollout) : null,
       timeoutS: options.timeout ?? prepared.timeoutS,
       ddl: prepared.ddl,
       ...fields,
@@ -690,6 +694,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         if (body.description !== undefined) fields.description = body.description;
         if (body.concurrency_level !== undefined) fields.concurrencyLevel = body.concurrency_level;
         if (body.batch_size !== undefined) fields.batchSize = body.batch_size;
+        if (body.rollout !== undefined) fields.rolloutPolicy = JSON.stringify(body.rollout);
         if (body.timeout !== undefined) fields.timeoutS = body.timeout;
         if (targetingChange) {
           fields.targetingSearch = newTargeting.search ?? null;

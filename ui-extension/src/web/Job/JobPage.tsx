@@ -17,7 +17,8 @@ import { Link, useRouter } from '../shared/router';
 import { SearchBar } from '../shared/SearchBar';
 import { StateLabel } from '../shared/StateLabel';
 import { TargetingText, useHostgroupTitle } from '../shared/Targeting';
-import { cancelJob, getJob, jobHosts, replayJob } from './api';
+import { cancelJob, getJob, jobHosts, pauseJob, replayJob, resumeJob } from './api';
+import { JobRollout } from './JobRollout';
 import { hostReason, outputPreview } from './host-summary';
 import { HostStateDonut } from './HostStateDonut';
 import { JobAggregates } from './JobAggregates';
@@ -73,6 +74,7 @@ export function JobPage({ id }: { id: number }) {
   const [replaying, setReplaying] = useState(false);
   const [scheduling, setScheduling] = useState(false);
   const [cancelling, setCancelling] = useState(false);
+  const [holding, setHolding] = useState(false);
   const [rerunning, setRerunning] = useState(false);
   const notify = useNotify();
   const { path, search: params, navigate } = useRouter();
@@ -154,6 +156,19 @@ export function JobPage({ id }: { id: number }) {
     }
   };
 
+  // Pause and resume hold a rollout's next batch; what was sent finishes either way.
+  const hold = async (paused: boolean) => {
+    setHolding(true);
+    try {
+      await (paused ? pauseJob(id) : resumeJob(id));
+      notify('info', `Job ${id}: ${paused ? 'paused' : 'resumed'}`);
+    } catch (error) {
+      notify('danger', `Job ${id} was not ${paused ? 'paused' : 'resumed'}`, errorMessage(error));
+    } finally {
+      setHolding(false);
+    }
+  };
+
   // Replay's `hosts: failed` takes the hosts that failed or did not respond.
   const rerunnable = job ? job.counts.failed + job.counts.no_response : 0;
   const rerunFailed = async () => {
@@ -191,6 +206,9 @@ export function JobPage({ id }: { id: number }) {
             {final && rerunnable > 0 && <Button variant="primary" onClick={rerunFailed} isDisabled={rerunning} isLoading={rerunning}>Rerun failed ({rerunnable})</Button>}
             <Button variant="secondary" onClick={() => setReplaying(true)} isDisabled={!final}>Rerun</Button>
             <Button variant="secondary" onClick={() => setScheduling(true)}>Schedule again</Button>
+            {!final && job.rollout_progress && !job.rollout_progress.stopped_reason && (job.rollout_progress.paused
+              ? <Button variant="primary" onClick={() => void hold(false)} isDisabled={holding} isLoading={holding}>Resume</Button>
+              : <Button variant="secondary" onClick={() => void hold(true)} isDisabled={holding} isLoading={holding}>Pause</Button>)}
             <Button variant="danger" onClick={cancel} isDisabled={final || cancelling} isLoading={cancelling}>Cancel</Button>
           </div>
         )}
@@ -204,6 +222,7 @@ export function JobPage({ id }: { id: number }) {
               <CardBody>
                 <div className="rex-status-line"><StateLabel state={job.state} /> <span aria-live="polite" data-testid="job-progress-text">{job.progress}% of {job.total_hosts} hosts done</span></div>
                 <HostStateDonut counts={job.counts} total={job.total_hosts} progress={job.progress} selected={filter.states} onToggle={(s) => setFilter(toggleState(filter, s))} />
+                <JobRollout job={job} />
                 {job.late_results > 0 && <div data-testid="job-late-results">{job.late_results} {job.late_results === 1 ? 'result' : 'results'} arrived after the job had ended (late); counted in the states above.</div>}
               </CardBody>
             </Card>

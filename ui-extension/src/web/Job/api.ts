@@ -14,4 +14,6 @@ export const replayJob = (id: number, body: ReplayJobRequest) => api<Job>('POST'
 /** What the replay would run on now; stores nothing. */
 export const previewReplay = (id: number, body: ReplayJobRequest, signal?: AbortSignal) => api<JobPreview>('POST', `/remote_execution/jobs/${id}/replay/preview`, { body, query: { per_page: 10 }, signal });
 export const cancelJob = (id: number) => api<Job>('POST', `/remote_execution/jobs/${id}/cancel`);
+export const pauseJob = (id: number) => api<Job>('POST', `/remote_execution/jobs/${id}/pause`);
+export const resumeJob = (id: number) => api<Job>('POST', `/remote_execution/jobs/${id}/resume`);
 export const hostgroupChoices = () => api<ListEnvelope<HostgroupDto>>('GET', '/hostgroups', { query: { per_page: 1000 } });

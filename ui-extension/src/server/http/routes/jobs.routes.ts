@@ -10,6 +10,7 @@ import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
 import { recurrenceSchema, schedulingSchema, targetingTypeSchema } from './schedule.schemas';
+import { rolloutSchema } from './rollout.schema';
 
 const id = decimalId;
 const seconds = z.coerce.number({ invalid_type_error: 'must be a number' }).min(0, 'must be at least 0').max(3600, 'must be at most 3600');
@@ -35,6 +36,7 @@ const createSchema = z.object({
     concurrency_level: z.number().int('must be a whole number').positive('must be positive').optional(),
     batch_size: z.number().int('must be a whole number').positive('must be positive').optional(),
     timeout: z.number().int('must be a whole number').positive('must be positive').max(86400, 'must be at most 86400').optional(),
+    rollout: rolloutSchema.optional(),
     scheduling: schedulingSchema.optional(),
     recurrence: recurrenceSchema.optional(),
     targeting_type: targetingTypeSchema.optional(),
@@ -88,6 +90,8 @@ export const jobRouteSpecs = defineRoutes({
   replay: { method: 'post', path: '/remote_execution/jobs/:id/replay', tag: 'jobs', summary: 'Run a job\'s action again, on new targeting or on its failed hosts', permission: 'create_jobs', params: { id }, body: replaySchema, bodyOptional: true, status: 201 },
   replayPreview: { method: 'post', path: '/remote_execution/jobs/:id/replay/preview', tag: 'jobs', summary: 'What a replay with this body would run on now, within your scope; stores nothing', permission: 'create_jobs', params: { id }, body: replaySchema, bodyOptional: true, query: previewQuery },
   cancel: { method: 'post', path: '/remote_execution/jobs/:id/cancel', tag: 'jobs', summary: 'Cancel a running job', permission: 'cancel_jobs', params: { id } },
+  pause: { method: 'post', path: '/remote_execution/jobs/:id/pause', tag: 'jobs', summary: 'Pause a job with a rollout policy: what was sent finishes, no new batch starts until resume', permission: 'cancel_jobs', params: { id } },
+  resume: { method: 'post', path: '/remote_execution/jobs/:id/resume', tag: 'jobs', summary: 'Resume a paused job (or one waiting after its canary)', permission: 'cancel_jobs', params: { id } },
 });
 
 /** Aborts when the client goes away, so a long poll stops waiting for nobody. */
@@ -174,6 +178,16 @@ export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleS
   mount(router, specs.cancel, async (req, res) => {
     const jobId = parseInput(specs.cancel.params.id, req.params.id, 'id');
     sendExactJson(res, await jobs.cancel(currentUser(req), jobId));
+  });
+
+  mount(router, specs.pause, async (req, res) => {
+    const jobId = parseInput(specs.pause.params.id, req.params.id, 'id');
+    sendExactJson(res, await jobs.pause(currentUser(req), jobId));
+  });
+
+  mount(router, specs.resume, async (req, res) => {
+    const jobId = parseInput(specs.resume.params.id, req.params.id, 'id');
+    sendExactJson(res, await jobs.resume(currentUser(req), jobId));
   });
 
   return router;

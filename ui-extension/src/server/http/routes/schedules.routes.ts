@@ -6,6 +6,7 @@ import { defineRoutes, mount } from '../route-spec';
 import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
 import { targetingSchema } from './jobs.routes';
 import { recurrenceSchema, schedulingSchema, targetingTypeSchema } from './schedule.schemas';
+import { rolloutSchema } from './rollout.schema';
 
 const id = decimalId;
 const instant = z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-03-29T00:00:00Z' }).transform((s) => new Date(s));
@@ -18,6 +19,7 @@ const jobOptions = {
   concurrency_level: z.number().int('must be a whole number').positive('must be positive').optional(),
   batch_size: z.number().int('must be a whole number').positive('must be positive').optional(),
   timeout: z.number().int('must be a whole number').positive('must be positive').max(86400, 'must be at most 86400').optional(),
+  rollout: rolloutSchema.optional(),
 };
 const scheduleActionSchema = z.object({ targeting: targetingSchema, ...jobOptions }).strict();
 const updateSchema = z.object({ targeting: targetingSchema.optional(), ...jobOptions }).strict();

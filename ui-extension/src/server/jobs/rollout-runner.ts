@@ -1,0 +1,165 @@
+/**
+ * Runs a job with a rollout policy (issue 17) batch by batch. Every step is a conditional write to the
+ * job row, so that whichever instance holds the lease (this one after a restart, or another one after
+ * a take-over) carries on where the last one stopped:
+ *
+ * - a batch is sent only by the instance whose update moves rollout_batch from k - 1 to k (claimBatch):
+ *   two instances never send the same batch, and a batch is never sent twice;
+ * - a batch still open after a restart is followed again (its proxies re-attach after their stored
+ *   sequences), never sent again;
+ * - once a batch is final, its gate is stored once (decideGate): the threshold (stop), the canary
+ *   (paused, waiting for a resume) or the pause between batches (next_batch_at). A pause restarts
+ *   after a crash between the end of a batch and its gate, but is never skipped;
+ * - while the job waits at a gate it has no deadline (deadline_at is null): a paused job never times
+ *   out; each batch gets its own deadline when it is sent (rollout-deadline.ts).
+ */
+import type { HostState } from '@common/jobs';
+import type { Logger } from '../logger';
+import type { JobInvocationEntity } from './job-invocation.entity';
+import type { JobInvocationRepository } from './job-invocation.repository';
+import type { RunningJob } from './job-proxy-stream';
+import type { ResultWriter, TrackedHost } from './result-writer';
+import { rolloutDeadline } from './rollout-deadline';
+import { assignBatches, batchSizes, failuresOf, maxFailures, parseStoredPolicy, thresholdReason } from './rollout-policy';
+
+export interface RolloutRunDeps {
+  repo: JobInvocationRepository;
+  clock: () => Date;
+  logger: Logger;
+  instanceId: string;
+  /** How often a waiting rollout re-reads its job row (a resume or cancel on another instance). */
+  pollMs: number;
+  /** Runs the proxy streams over the open hosts for which `eligible` holds, until they are final. */
+  runHosts(eligible: (host: TrackedHost) => boolean): Promise<void>;
+  /** The dispatcher is stopping, or the job was let go: return without writing. */
+  halted(): boolean;
+}
+
+const isOpen = (state: HostState) => state === 'pending' || state === 'running';
+
+/**
+ * Sends the job's batches in order until all are final, the threshold stops it, or it is cancelled,
+ * timed out or let go. Hosts never sent are left pending for the caller only when it is halted.
+ */
+export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEntity, tracked: readonly TrackedHost[], writer: ResultWriter, job: RunningJob): Promise<void> {
+  const policy = parseStoredPolicy(entity.rolloutPolicy)!;
+  const jobId = entity.id;
+  // Members: the hosts not skipped at creation, in row order; every instance computes the same batches.
+  const members = tracked.filter((h) => h.state !== 'skipped');
+  const sizes = batchSizes(policy, members.length);
+  const batches = sizes.length;
+  const batchOf = assignBatches(members.map((h) => h.rowId), sizes);
+  const max = maxFailures(policy, members.length);
+  const inBatch = (k: number) => members.filter((h) => batchOf.get(h.rowId) === k);
+  const openIn = (k: number) => inBatch(k).filter((h) => isOpen(writer.host(h.rowId)?.state ?? 'pending'));
+
+  // The row as last read; re-read only when something may have changed it (a wait, a refused claim).
+  let row = await deps.repo.findJob(jobId);
+  for (;;) {
+    if (deps.halted() || job.cancelled || !row) return;
+    if (job.timedOut) {
+      // The current batch passed its deadline: the batches after it are never sent.
+      for (const h of writer.unfinished()) if (h.state === 'pending') writer.record({ rowId: h.rowId }, { state: 'cancelled', reason: "not sent: the job's deadline passed before its turn" });
+      await writer.flush();
+      return;
+    }
+    if (row.cancelRequested) {
+      // Cancelled on another instance: its tick would tell this job shortly; no batch in between.
+      job.cancelled = true;
+      return;
+    }
+    const k = row.rolloutBatch;
+
+    // The current batch is still out (or was, when this instance took over): follow it to its end.
+    if (k > 0 && openIn(k).length > 0) {
+      await deps.runHosts((h) => (batchOf.get(h.rowId) ?? 0) <= k);
+      if (deps.halted() || job.cancelled || job.timedOut) continue;
+      // A host still open now will never get an answer (its proxy ended without it).
+      for (const h of openIn(k)) writer.record({ rowId: h.rowId }, { state: 'no_response', reason: 'no result from the smart proxy' });
+      await writer.flush();
+      continue;
+    }
+    if (row.rolloutStopReason) {
+      job.stopped = row.rolloutStopReason;
+      for (const h of writer.unfinished()) writer.record({ rowId: h.rowId }, { state: 'cancelled', reason: row.rolloutStopReason });
+      await writer.flush();
+      return;
+    }
+    if (k >= batches) return;
+
+    if (k > 0 && k > row.rolloutBatchDone) {
+      // Batch k is final: its gate. One that holds the next batch is stored once (decideGate); an open
+      // one is stored by the claim of the next batch itself, which saves a write per batch.
+      const now = deps.clock();
+      const failures = failuresOf(writer.counts());
+      const gate: Partial<JobInvocationEntity> = {};
+      if (max !== null && failures >= max) gate.rolloutStopReason = thresholdReason(max, k, batches);
+      else if (k === 1 && policy.canary) {
+        const canary = inBatch(1);
+        const failed = canary.filter((h) => writer.host(h.rowId)?.state !== 'succeeded').length;
+        if (policy.canary.then === 'wait') Object.assign(gate, { paused: true, pauseReason: `canary of ${canary.length} hosts done; waiting for a resume` });
+        else if (failed > 0) Object.assign(gate, { paused: true, pauseReason: `canary: ${failed} of ${canary.length} hosts did not succeed; waiting for a resume` });
+      }
+      if (!gate.rolloutStopReason && policy.pause_s) gate.nextBatchAt = new Date(now.getTime() + policy.pause_s * 1000);
+      if (Object.keys(gate).length > 0) {
+        if (await deps.repo.decideGate(jobId, k, { ...gate, deadlineAt: null }, now)) {
+          entity.deadlineAt = null;
+          deps.logger.info({ jobId, batch: k, batches, failures, paused: gate.paused ?? false, stop: gate.rolloutStopReason }, 'rollout batch done');
+        }
+        row = await deps.repo.findJob(jobId);
+        continue;
+      }
+    }
+
+    // The gate before batch k + 1: a pause by a user or after the canary, then the pause between batches.
+    const now = deps.clock();
+    if (row.paused || (row.nextBatchAt && row.nextBatchAt.getTime() > now.getTime())) {
+      if (row.deadlineAt) {
+        // Paused by a user while the batch before ran: the finished batch's deadline must not time out the wait.
+        await deps.repo.updateJob(jobId, { deadlineAt: null }, now, ['running']);
+        row.deadlineAt = null;
+        entity.deadlineAt = null;
+      }
+      await waitAtGate(job, row.paused ? deps.pollMs : Math.min(deps.pollMs, row.nextBatchAt!.getTime() - now.getTime()));
+      row = await deps.repo.findJob(jobId);
+      continue;
+    }
+
+    const next = inBatch(k + 1);
+    const perProxy = new Map<number | null, number>();
+    for (const h of next) perProxy.set(h.smartProxyId, (perProxy.get(h.smartProxyId) ?? 0) + 1);
+    const deadlineAt = rolloutDeadline(now, { hostsPerProxy: [...perProxy.values()], concurrencyLevel: entity.concurrencyLevel, batchSize: entity.batchSize, timeoutS: entity.timeoutS });
+    const done = Math.max(k, row.rolloutBatchDone);
+    if (!(await deps.repo.claimBatch(jobId, k + 1, deps.instanceId, { deadlineAt, nextBatchAt: null, rolloutBatchDone: done }, now))) {
+      // Paused or cancelled in between (the next turn sees it), or another instance holds the job now.
+      row = await deps.repo.findJob(jobId);
+      if (row && row.leaseOwner !== deps.instanceId) {
+        deps.logger.warn({ jobId, batch: k + 1 }, 'another instance holds the job; letting it go');
+        job.lost = true;
+        job.abort.abort();
+        return;
+      }
+      continue;
+    }
+    Object.assign(row, { rolloutBatch: k + 1, rolloutBatchDone: done, nextBatchAt: null, deadlineAt });
+    entity.deadlineAt = deadlineAt;
+    deps.logger.info({ jobId, batch: k + 1, batches, hosts: next.length, deadlineAt }, 'rollout batch sent');
+  }
+}
+
+/** Waits up to `ms`, or until a resume here wakes it, or a cancel or shutdown stops dispatching. */
+function waitAtGate(job: RunningJob, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const signal = AbortSignal.any([job.abort.signal, job.dispatching.signal]);
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      job.wake = undefined;
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    if (signal.aborted) return done();
+    signal.addEventListener('abort', done, { once: true });
+    job.wake = done;
+  });
+}
