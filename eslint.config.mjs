@@ -53,6 +53,13 @@ export default tseslint.config(
               message: 'protos must not import ui-extension or proxy-plugin (STYLE.md §2).',
             },
             {
+              // shared/ holds mechanisms both packages need alike (config loading); it knows neither
+              // side nor the contract, so importing it never couples ui-extension to proxy-plugin.
+              target: './shared',
+              from: ['./ui-extension', './proxy-plugin', './protos'],
+              message: 'shared must not import ui-extension, proxy-plugin or protos (STYLE.md §2): it holds side-neutral mechanisms only.',
+            },
+            {
               target: './ui-extension/src/web',
               from: './ui-extension/src/server',
               message: 'web must not import server code; share via ui-extension/src/common (STYLE.md §2).',

@@ -11,6 +11,7 @@ const swc = ['@swc/jest', {
 }];
 const moduleNameMapper = {
   '^@protos/(.*)$': '<rootDir>/protos/$1',
+  '^@shared/(.*)$': '<rootDir>/shared/$1',
   '^@proxy/(.*)$': '<rootDir>/proxy-plugin/src/$1',
   '^@server/(.*)$': '<rootDir>/ui-extension/src/server/$1',
   '^@common/(.*)$': '<rootDir>/ui-extension/src/common/$1',

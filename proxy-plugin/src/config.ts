@@ -1,54 +1,30 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
+import { callerSecret, commaList, ConfigError, deepFreeze, dropEmpty, fileProblems, getPath, port, positiveInt, readConfig, type KeySpec, type LoadConfigOptions } from '@shared/config/config-loader';
+
+export { callerSecret, ConfigError, type KeySpec, type LoadConfigOptions };
 
 /**
  * Typed configuration of the proxy-plugin (STYLE.md §5). Precedence, lowest first: the defaults
  * below, the YAML file named by PROXY_PLUGIN_CONFIG_FILE, environment variables, then overrides
  * (used by the all-in-one start). Every key is declared once in CONFIG_KEYS with its env var,
  * meaning and default; config.example.yaml documents the same keys and a test keeps the two in
- * step. This file is the only reader of process.env on the proxy side.
+ * step. This file is the only reader of process.env on the proxy side; the loading itself is
+ * shared with the ui-extension (shared/config/config-loader.ts).
  */
-export interface KeySpec {
-  /** Dotted path in the YAML file and in Config. */
-  path: string;
-  env: string;
-  schema: z.ZodTypeAny;
-  description: string;
-  secret?: boolean;
-}
 
-const port = z.coerce.number({ invalid_type_error: 'must be a port number' }).int('must be a whole number').min(0, 'must be 0..65535').max(65535, 'must be 0..65535');
-const positiveInt = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be greater than 0');
 const nonNegativeInt = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more');
 const optionalPath = z.string().optional();
 /** Env vars carry lists as comma-separated text; the YAML file as a sequence. */
-const stringList = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
-  z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'names may only hold letters, digits, _ and -')).min(1, 'must name at least one'),
-);
+const stringList = commaList(z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'names may only hold letters, digits, _ and -')).min(1, 'must name at least one'));
 /** Certificate names (CN or DNS SAN) of the clients a proxy trusts. */
-const nameList = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
-  z.array(z.string().regex(/^[A-Za-z0-9*.-]+$/, 'names may only hold letters, digits, dots and -')),
-);
-/**
- * A shared secret that travels in a gRPC header: printable ASCII without spaces, and long enough
- * that guessing it over the network is hopeless (`openssl rand -base64 32` gives 44 characters).
- */
-export const callerSecret = z.union([
-  z.literal(''),
-  z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').regex(/^[\x21-\x7e]+$/, 'may only hold printable ASCII without spaces (it travels in a gRPC header)'),
-]);
+const nameList = commaList(z.array(z.string().regex(/^[A-Za-z0-9*.-]+$/, 'names may only hold letters, digits, dots and -')));
 /** Identities and collectives become NATS subject tokens (choria-protocol.md §18). */
 const subjectToken = z.string().min(1, 'must not be empty').regex(/^[^\s*>]+$/, 'must not contain spaces, * or >');
 
 /** Folders, comma separated in an env var; paths may hold anything but a comma. */
-const pathList = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
-  z.array(z.string().min(1, 'must not be empty')).min(1, 'must name at least one folder'),
-);
+const pathList = commaList(z.array(z.string().min(1, 'must not be empty')).min(1, 'must name at least one folder'));
 const booleanFlag = z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' || v === '' ? false : v), z.boolean({ invalid_type_error: 'must be true or false' }));
 /** Where Debian's mcollective-common installs rpcutil.ddl and the other core agent DDLs. */
 export const DEBIAN_MCOLLECTIVE_AGENT_DIRECTORY = '/usr/lib/ruby/vendor_ruby/mcollective/agent';
@@ -167,75 +143,14 @@ export interface Config {
   log: { level: string };
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid proxy-plugin configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-function getPath(obj: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((acc, key) => (acc && typeof acc === 'object' ? (acc as Record<string, unknown>)[key] : undefined), obj);
-}
-
-function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
-  const keys = dotted.split('.');
-  let node = obj;
-  for (const key of keys.slice(0, -1)) {
-    node[key] = (node[key] as Record<string, unknown> | undefined) ?? {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1]] = value;
-}
-
-/** Leaf paths of a YAML document; lists count as leaves because `collectives` is one key. */
-function leafPaths(obj: unknown, prefix = ''): string[] {
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return prefix ? [prefix] : [];
-  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
-}
-
-export interface LoadConfigOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Values by dotted path, applied above env vars; the all-in-one start uses them. */
-  overrides?: Record<string, unknown>;
-}
+const SCHEMA = { component: 'proxy-plugin', fileEnv: 'PROXY_PLUGIN_CONFIG_FILE', keys: CONFIG_KEYS };
 
 /** Reads, merges and validates the configuration; throws ConfigError listing every bad key. */
 export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
-  const env = options.env ?? process.env;
-  const problems: string[] = [];
-  let file: unknown = {};
-  const fileName = env.PROXY_PLUGIN_CONFIG_FILE;
-  if (fileName) {
-    try {
-      file = YAML.parse(fs.readFileSync(path.resolve(fileName), 'utf8')) ?? {};
-    } catch (error) {
-      problems.push(`PROXY_PLUGIN_CONFIG_FILE (${fileName}): cannot be read as YAML: ${(error as Error).message}`);
-    }
-    const declared = new Set<string>(CONFIG_KEYS.map((k) => k.path));
-    for (const key of leafPaths(file)) {
-      if (!declared.has(key)) problems.push(`${key} (in ${fileName}): unknown key; valid keys are ${[...declared].join(', ')}`);
-    }
-  }
-  const result: Record<string, unknown> = {};
-  for (const spec of CONFIG_KEYS) {
-    const fromOverride = options.overrides?.[spec.path];
-    const fromEnv = env[spec.env];
-    const fromFile = getPath(file, spec.path);
-    const envSet = fromEnv !== undefined && fromEnv !== '';
-    const raw = fromOverride ?? (envSet ? fromEnv : fromFile);
-    const source = fromOverride !== undefined ? 'override' : envSet ? spec.env : fromFile !== undefined ? 'config file' : 'default';
-    const parsed = spec.schema.safeParse(raw);
-    if (parsed.success) {
-      if (parsed.data !== undefined) setPath(result, spec.path, parsed.data);
-    } else {
-      const shown = spec.secret ? '[secret]' : JSON.stringify(raw);
-      problems.push(`${spec.path} (from ${source}${source === spec.env ? '' : `, env ${spec.env}`}): ${parsed.error.issues.map((i) => i.message).join('; ')} (got ${shown})`);
-    }
-  }
-  problems.push(...crossKeyProblems(result));
-  if (problems.length > 0) throw new ConfigError(problems);
-  const config = result as unknown as Config;
+  const { values, problems } = readConfig(SCHEMA, { ...options, env: options.env ?? process.env });
+  problems.push(...crossKeyProblems(values));
+  if (problems.length > 0) throw new ConfigError(problems, SCHEMA.component);
+  const config = values as unknown as Config;
   config.grpc.tls = { ...dropEmpty(config.grpc.tls ?? {}), trusted_clients: config.grpc.tls?.trusted_clients ?? [] };
   config.nats.tls = dropEmpty(config.nats.tls ?? {});
   return deepFreeze(config);
@@ -251,11 +166,7 @@ function crossKeyProblems(result: Record<string, unknown>): string[] {
   const transport = getPath(result, 'transport');
   // The demo fleet lives in process, so broker credentials mean nothing to it; MCollective signs with its psk.
   if (transport === 'choria' && getPath(result, 'security.mode') === 'x509') {
-    for (const [key, env] of [['cert_file', 'CERT_FILE'], ['key_file', 'KEY_FILE'], ['ca_file', 'CA_FILE']] as const) {
-      const file = getPath(result, `security.${key}`) as string | undefined;
-      if (!file) problems.push(`security.${key} (env PROXY_PLUGIN_SECURITY_${env}): required when security.mode is x509; or set security.mode to insecure for development`);
-      else if (!fs.existsSync(file)) problems.push(`security.${key} (env PROXY_PLUGIN_SECURITY_${env}): file ${file} does not exist`);
-    }
+    problems.push(...fileProblems(result, CONFIG_KEYS, ['security.cert_file', 'security.key_file', 'security.ca_file'], 'required when security.mode is x509; or set security.mode to insecure for development'));
   }
   if (transport === 'mcollective') problems.push(...mcollectiveProblems(result));
   const tlsCert = getPath(result, 'grpc.tls.cert_file') as string | undefined;
@@ -276,24 +187,15 @@ function crossKeyProblems(result: Record<string, unknown>): string[] {
     }
     if (trusted.length === 0) problems.push('grpc.tls.trusted_clients (env PROXY_PLUGIN_GRPC_TLS_TRUSTED_CLIENTS): name at least one client certificate (CN or DNS name) allowed to call this proxy');
   }
-  for (const [key, file] of [['grpc.tls.cert_file', tlsCert], ['grpc.tls.key_file', tlsKey], ['grpc.tls.client_ca_file', tlsCa]] as const) {
-    if (file && !fs.existsSync(file)) problems.push(`${key}: file ${file} does not exist`);
-  }
+  problems.push(...fileProblems(result, CONFIG_KEYS, ['grpc.tls.cert_file', 'grpc.tls.key_file', 'grpc.tls.client_ca_file']));
   const natsCert = getPath(result, 'nats.tls.cert_file') as string | undefined;
   const natsKey = getPath(result, 'nats.tls.key_file') as string | undefined;
   if (Boolean(natsCert) !== Boolean(natsKey)) problems.push('nats.tls.cert_file / nats.tls.key_file: set both for a client certificate, or neither');
-  for (const key of ['ca_file', 'cert_file', 'key_file']) {
-    const file = getPath(result, `nats.tls.${key}`) as string | undefined;
-    if (file && !fs.existsSync(file)) problems.push(`nats.tls.${key}: file ${file} does not exist`);
-  }
+  problems.push(...fileProblems(result, CONFIG_KEYS, ['nats.tls.ca_file', 'nats.tls.cert_file', 'nats.tls.key_file']));
   const policyDir = getPath(result, 'policy.directory') as string | undefined;
   if (policyDir && !fs.existsSync(policyDir)) problems.push(`policy.directory (env PROXY_PLUGIN_POLICY_DIRECTORY): folder ${policyDir} does not exist`);
   if (getPath(result, 'tasks.puppet_server_url')) {
-    for (const [key, env] of [['ca_file', 'CA_FILE'], ['cert_file', 'CERT_FILE'], ['key_file', 'KEY_FILE']] as const) {
-      const file = getPath(result, `tasks.${key}`) as string | undefined;
-      if (!file) problems.push(`tasks.${key} (env PROXY_PLUGIN_TASKS_${env}): required when tasks.puppet_server_url is set (the Puppet Server authenticates the proxy by its certificate)`);
-      else if (!fs.existsSync(file)) problems.push(`tasks.${key} (env PROXY_PLUGIN_TASKS_${env}): file ${file} does not exist`);
-    }
+    problems.push(...fileProblems(result, CONFIG_KEYS, ['tasks.ca_file', 'tasks.cert_file', 'tasks.key_file'], 'required when tasks.puppet_server_url is set (the Puppet Server authenticates the proxy by its certificate)'));
   }
   const ddlDir = getPath(result, 'ddl.directory') as string | undefined;
   if (ddlDir && !fs.existsSync(ddlDir)) problems.push(`ddl.directory (env PROXY_PLUGIN_DDL_DIRECTORY): folder ${ddlDir} does not exist`);
@@ -310,31 +212,15 @@ function mcollectiveProblems(result: Record<string, unknown>): string[] {
   for (const dir of (getPath(result, 'mcollective.ddl_directories') as string[] | undefined) ?? []) {
     if (!fs.existsSync(dir)) problems.push(`mcollective.ddl_directories (env PROXY_PLUGIN_MCOLLECTIVE_DDL_DIRECTORIES): folder ${dir} does not exist`);
   }
-  for (const key of ['ca_file', 'cert_file', 'key_file'] as const) {
-    const file = getPath(result, `mcollective.tls.${key}`) as string | undefined;
-    if (file && !fs.existsSync(file)) problems.push(`mcollective.tls.${key}: file ${file} does not exist`);
-  }
+  problems.push(...fileProblems(result, CONFIG_KEYS, ['mcollective.tls.ca_file', 'mcollective.tls.cert_file', 'mcollective.tls.key_file']));
   if (Boolean(getPath(result, 'mcollective.tls.cert_file')) !== Boolean(getPath(result, 'mcollective.tls.key_file'))) {
     problems.push('mcollective.tls.cert_file / mcollective.tls.key_file: set both for a client certificate, or neither');
   }
   return problems;
 }
 
-/** YAML files write unset paths as "" (as config.example.yaml does). */
-function dropEmpty<T extends object>(obj: T): T {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== '' && v !== undefined)) as T;
-}
-
 /** Whether a bind address or host name only reaches this machine. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }

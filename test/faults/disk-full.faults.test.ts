@@ -10,27 +10,13 @@
  * Before the fix, one failed COMMIT left the shared connection inside a transaction that never
  * ended: every later 201 and every result shown was gone after the restart.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '@server/data-source';
 import type { Config } from '@server/config';
-import { portForLaterListen } from '@test/support/ports';
-import { mountSmallFilesystem, type SmallFilesystem } from '@test/support/small-filesystem';
-import { seedInventory } from '@test/ui-extension/jobs/support/job-stack';
-import {
-  api,
-  fleetIdentities,
-  killAll,
-  seedAdmin,
-  sleep,
-  startFleetProcess,
-  startPrivateNats,
-  startProxyProcess,
-  startUiProcess,
-  type UiProc,
-} from './support/processes';
+import { mountSmallFilesystem } from '@test/support/small-filesystem';
+import { createJob, faultStack } from './support/fault-stack';
+import { api, fleetIdentities, sleep, startFleetProcess, type UiProc } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -44,47 +30,28 @@ const FINAL = ['succeeded', 'failed', 'cancelled'];
 interface JobView { id: number; state: string; counts: Record<string, number>; total_hosts: number }
 
 describe('the SQLite disk full for 8 s during a job', () => {
-  let disk: SmallFilesystem | undefined;
-  let storeDir: string | undefined;
-  let check: DataSource | undefined;
-
-  afterAll(async () => {
-    await killAll();
-    if (check?.isInitialized) await check.destroy();
-    disk?.destroy();
-    if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
-  });
+  const stack = faultStack();
 
   it('answers 507 for what it could not store, 503 on /readyz meanwhile, and keeps every 2xx after a restart', async () => {
-    disk = mountSmallFilesystem(32);
+    const disk = mountSmallFilesystem(32);
+    stack.afterKill(() => disk.destroy());
     const database: Config['database'] = { type: 'sqlite', sqlite_path: path.join(disk.dir, 'rex.sqlite'), pool_size: 1 };
-    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-nats-'));
-    const natsPort = await portForLaterListen();
-    await startPrivateNats(natsPort, storeDir);
-    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    const { url: natsUrl } = await stack.nats();
     // One second per reply and batches of 50: the proxy needs about 12 s, so results keep coming
     // while the disk is full.
     await startFleetProcess({ natsUrl, count: HOSTS, prefix: PREFIX, collective: COLLECTIVE, latencyMs: 1000 });
-    const proxyPort = await portForLaterListen();
-    await startProxyProcess({ name: 'df-proxy', natsUrl, port: proxyPort, collective: COLLECTIVE });
+    const proxy = await stack.proxy({ name: 'df-proxy', natsUrl, collective: COLLECTIVE });
 
     const seeder = createDataSource(database);
     await seeder.initialize();
     await seeder.runMigrations({ transaction: 'each' });
     const identities = fleetIdentities(PREFIX, HOSTS);
-    const { hostIds } = await seedInventory(seeder, {
-      hostgroups: ['df'],
-      proxies: [{ name: 'df-proxy', url: `127.0.0.1:${proxyPort}`, capabilities: ['remote_execution', 'choria'] }],
-      hosts: identities.map((name) => ({ name, hostgroup: 'df', proxy: 'df-proxy' })),
-    });
-    await seedAdmin(seeder);
+    const { hostIds } = await stack.seed({ dataSource: seeder }, { hostgroup: 'df', proxies: [proxy], hosts: identities.map((name) => ({ name, proxy: 'df-proxy' })) });
     await seeder.destroy();
     const env = { UI_EXTENSION_HEALTH_DATABASE_INTERVAL_MS: '250', UI_EXTENSION_HEALTH_TIMEOUT_MS: '1000' };
-    let ui: UiProc = await startUiProcess({ database, instanceId: 'df-ui', env });
+    let ui: UiProc = await stack.ui({ database }, 'df-ui', env);
 
-    const created = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = df' }, batch_size: 50 } });
-    expect(created.status).toBe(201);
-    const bigJob = (created.body as { id: number }).id;
+    const bigJob = await createJob(ui.url, { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = df' }, batch_size: 50 });
     const acknowledged = new Set<number>([bigJob]);
     /** The most results the API has shown for each job: after the restart each must still be there. */
     const shown = new Map<number, number>();
@@ -164,7 +131,7 @@ describe('the SQLite disk full for 8 s during a job', () => {
     }
     const beforeRestart = new Map(shown);
     await ui.kill('SIGKILL');
-    ui = await startUiProcess({ database, instanceId: 'df-ui-2', env });
+    ui = await stack.ui({ database }, 'df-ui-2', env);
 
     let lost = 0;
     let fewerResults = 0;
@@ -184,7 +151,8 @@ describe('the SQLite disk full for 8 s during a job', () => {
     expect(big).toMatchObject({ state: 'succeeded', total_hosts: HOSTS, counts: expect.objectContaining({ succeeded: HOSTS }) });
 
     await ui.kill('SIGTERM');
-    check = createDataSource(database);
+    const check: DataSource = createDataSource(database);
+    stack.afterKill(() => check.isInitialized && check.destroy());
     await check.initialize();
     expect(await check.query('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
     const rows = (await check.query('SELECT COUNT(*) AS n, COUNT(DISTINCT host_name) AS d FROM job_invocation_hosts WHERE job_invocation_id = ?', [bigJob])) as Array<{ n: number; d: number }>;

@@ -25,7 +25,7 @@ import { anAgentDdlJson, anInput } from '@test/fixtures/agent-ddl';
 import { testDatabases } from '@test/support/databases';
 import { PASSWORD, startAuthStack, type AuthStack } from '../ui-extension/auth/support/auth-stack';
 import { DDL_DIRECTORY } from '../ui-extension/jobs/support/grpc-proxies';
-import { databaseFingerprint, settle } from './support/database-fingerprint';
+import { databaseFingerprint, expectNoWrite } from './support/database-fingerprint';
 import { withCallerSecret } from '@test/support/proxy-secret';
 
 jest.setTimeout(180_000);
@@ -172,12 +172,10 @@ describe.each(testDatabases())('injection on $kind', (database) => {
     collect(client.Execute({ execution_id: id, agent: c.agent, action: c.action, arguments_json: JSON.stringify(c.args), identities: [s.hosts.webA.name], timeout_seconds: 3, caller: 'injection-test' }, { deadline: Date.now() + 20_000 }));
 
   it.each(REFUSED)('the API refuses $what in $agent#$action with 422 naming $input and $rule, and writes nothing', async (c) => {
-    const before = await settle(fingerprint);
-    const res = await request(s.url).post('/api/v2/remote_execution/jobs').auth('admin', PASSWORD).send({ job: { namespace: c.agent, action: c.action, arguments: c.args, targeting: { host_ids: [s.hosts.webA.id] } } });
+    const res = await expectNoWrite(fingerprint, () => request(s.url).post('/api/v2/remote_execution/jobs').auth('admin', PASSWORD).send({ job: { namespace: c.agent, action: c.action, arguments: c.args, targeting: { host_ids: [s.hosts.webA.id] } } }));
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { input: c.input, rule: c.rule } });
     expect(res.body.error.message).toMatch(new RegExp(`^input ${c.input} (of|is not an input of) ${c.action}`));
-    expect(await fingerprint()).toBe(before);
   });
 
   it.each(REFUSED)('the proxy, called directly, refuses $what in $agent#$action with INVALID_ARGUMENT naming $input and $rule, and publishes nothing', async (c) => {
@@ -204,22 +202,22 @@ describe.each(testDatabases())('injection on $kind', (database) => {
   });
 
   it('treats SQL fragments in searches as data: every list refuses them or matches nothing, and the database is unchanged', async () => {
-    const before = await settle(fingerprint);
     const hostsBefore = ((await s.as('admin').get('/api/v2/hosts?per_page=1').expect(200)).body as { total: number }).total;
     const outcomes: string[] = [];
-    for (const list of SEARCHABLE) {
-      for (const search of HOSTILE_SEARCHES) {
-        const res = await s.as('admin').get(`${list}?search=${encodeURIComponent(search)}`);
-        if (res.status === 200) {
-          const body = res.body as { subtotal: number; results: unknown[] };
-          if (body.subtotal !== 0 || body.results.length !== 0) outcomes.push(`${list} ${search}: matched ${body.subtotal}`);
-        } else if (res.status !== 400 || typeof res.body.error?.message !== 'string') {
-          outcomes.push(`${list} ${search}: ${res.status}`);
+    await expectNoWrite(fingerprint, async () => {
+      for (const list of SEARCHABLE) {
+        for (const search of HOSTILE_SEARCHES) {
+          const res = await s.as('admin').get(`${list}?search=${encodeURIComponent(search)}`);
+          if (res.status === 200) {
+            const body = res.body as { subtotal: number; results: unknown[] };
+            if (body.subtotal !== 0 || body.results.length !== 0) outcomes.push(`${list} ${search}: matched ${body.subtotal}`);
+          } else if (res.status !== 400 || typeof res.body.error?.message !== 'string') {
+            outcomes.push(`${list} ${search}: ${res.status}`);
+          }
         }
       }
-    }
+    });
     expect(outcomes).toEqual([]);
-    expect(await fingerprint()).toBe(before);
     expect(((await s.as('admin').get('/api/v2/hosts?per_page=1').expect(200)).body as { total: number }).total).toBe(hostsBefore);
   });
 

@@ -7,7 +7,7 @@
 import request from 'supertest';
 import { testDatabases } from '@test/support/databases';
 import { PASSWORD, startAuthStack, type AuthStack } from '../ui-extension/auth/support/auth-stack';
-import { databaseFingerprint, settle } from './support/database-fingerprint';
+import { databaseFingerprint, expectNoWrite } from './support/database-fingerprint';
 
 jest.setTimeout(120_000);
 
@@ -29,11 +29,8 @@ describe.each(testDatabases())('limits on $kind', (database) => {
 
   /** Sends as admin and checks the refusal: status, JSON error body, nothing written. */
   async function refused(method: 'post' | 'put', path: string, body: string | object, status: number): Promise<{ code: string; message: string; details?: Record<string, unknown> }> {
-    const before = await settle(fingerprint);
-    const req = request(s.url)[method](path).auth('admin', PASSWORD).set('Content-Type', 'application/json');
-    const res = await req.send(typeof body === 'string' ? body : JSON.stringify(body));
+    const res = await expectNoWrite(fingerprint, () => request(s.url)[method](path).auth('admin', PASSWORD).set('Content-Type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body)));
     expect({ status: res.status, contentType: res.headers['content-type'] }).toEqual({ status, contentType: 'application/json; charset=utf-8' });
-    expect(await fingerprint()).toBe(before);
     return (res.body as { error: { code: string; message: string; details?: Record<string, unknown> } }).error;
   }
 

@@ -7,8 +7,9 @@
  * counted in the audit log (the counts of its aggregated entries add up to the failures), in a
  * bounded number of rows. And the limits are shared: failures on one instance count on the other.
  */
-import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
-import { api, killAll, seedAdmin, startUiProcess, type UiProc } from './support/processes';
+import type { OpenTestDataSource } from '@test/support/databases';
+import { faultStack } from './support/fault-stack';
+import { api, seedAdmin, type UiProc } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -29,17 +30,18 @@ async function attempt(base: string, address: string, login: string, password: s
 }
 
 describe('a login storm against two ui-extension instances on one MariaDB', () => {
-  let db: OpenTestDataSource | undefined;
+  const stack = faultStack();
+  let db: OpenTestDataSource;
   let a: UiProc;
   let b: UiProc;
   let token: string;
 
   beforeAll(async () => {
-    db = await openTestDataSource('mysql');
+    db = await stack.database();
     await seedAdmin(db.dataSource);
     const env = { UI_EXTENSION_TRUST_PROXY: 'loopback', UI_EXTENSION_SCHEDULER_ENABLED: 'false' };
-    a = await startUiProcess({ database: db.database, instanceId: 'storm-a', env });
-    b = await startUiProcess({ database: db.database, instanceId: 'storm-b', env });
+    a = await stack.ui(db, 'storm-a', env);
+    b = await stack.ui(db, 'storm-b', env);
     for (const login of ['alice', 'bob', 'carol']) {
       const made = await api(a.url, 'POST', '/api/v2/users', { user: { login, password: USER_PASSWORD } });
       expect(made.status).toBe(201);
@@ -48,11 +50,6 @@ describe('a login storm against two ui-extension instances on one MariaDB', () =
     const created = await api(a.url, 'POST', `/api/v2/users/${(alice.body as { id: number }).id}/personal_access_tokens`, { personal_access_token: { name: 'ci' } });
     expect(created.status).toBe(201);
     token = (created.body as { token_value: string }).token_value;
-  });
-
-  afterAll(async () => {
-    await killAll();
-    await db?.close();
   });
 
   it('shares the limit of a login from one address between the instances', async () => {
@@ -110,7 +107,7 @@ describe('a login storm against two ui-extension instances on one MariaDB', () =
     // A graceful stop writes each instance's counts of the current minute.
     await Promise.all([a.kill('SIGTERM'), b.kill('SIGTERM')]);
     expect([await a.exited, await b.exited]).toEqual([0, 0]);
-    const rows = (await db!.dataSource.query(
+    const rows = (await db.dataSource.query(
       "SELECT action, audited_changes FROM audits WHERE remote_address = ? AND action IN ('login_failed', 'login_blocked')",
       [ATTACKER],
     )) as Array<{ action: string; audited_changes: string }>;

@@ -7,30 +7,11 @@
  * sequence); the job is re-claimed once the database is back and re-attaches after the last stored
  * sequence: every host ends succeeded, 0 lost, 0 duplicated, and the process never crashed.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '@server/data-source';
-import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
 import { portForLaterListen } from '@test/support/ports';
-import { seedInventory } from '@test/ui-extension/jobs/support/job-stack';
-import {
-  ADMIN_PASSWORD,
-  api,
-  createPrivateMariaDb,
-  fleetIdentities,
-  hostStates,
-  killAll,
-  seedAdmin,
-  sleep,
-  startFleetProcess,
-  startPrivateNats,
-  startProxyProcess,
-  startUiProcess,
-  waitForJobFinal,
-  type PrivateMariaDb,
-} from './support/processes';
+import { createJob, faultStack, storedHosts } from './support/fault-stack';
+import { ADMIN_PASSWORD, api, createPrivateMariaDb, fleetIdentities, hostStates, sleep, startFleetProcess, waitForJobFinal } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -40,46 +21,25 @@ const COLLECTIVE = 'faultmo';
 const OUTAGE_MS = 20_000;
 
 describe('MariaDB stopped for 20 s during a job', () => {
-  let mariadb: PrivateMariaDb | undefined;
-  let db: OpenTestDataSource | undefined;
-  let fresh: DataSource | undefined;
-  let storeDir: string | undefined;
-
-  afterAll(async () => {
-    await killAll();
-    if (fresh?.isInitialized) await fresh.destroy();
-    await db?.close().catch(() => undefined);
-    await mariadb?.destroy();
-    if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
-  });
+  const stack = faultStack();
 
   it('answers 503 meanwhile and, once it is back, stores every result exactly once', async () => {
-    mariadb = createPrivateMariaDb(await portForLaterListen());
+    const mariadb = createPrivateMariaDb(await portForLaterListen());
+    stack.afterKill(() => mariadb.destroy());
     await mariadb.start();
-    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-nats-'));
-    const natsPort = await portForLaterListen();
-    await startPrivateNats(natsPort, storeDir);
-    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    const { url: natsUrl } = await stack.nats();
     // One second per reply and batches of 50: the proxy needs about 20 s, so results keep coming
     // through the whole outage.
     await startFleetProcess({ natsUrl, count: HOSTS, prefix: PREFIX, collective: COLLECTIVE, latencyMs: 1000 });
-    const proxyPort = await portForLaterListen();
-    await startProxyProcess({ name: 'mo-proxy', natsUrl, port: proxyPort, collective: COLLECTIVE });
+    const proxy = await stack.proxy({ name: 'mo-proxy', natsUrl, collective: COLLECTIVE });
 
-    db = await openTestDataSource({ kind: 'mysql', url: mariadb.url });
+    const db = await stack.database({ kind: 'mysql', url: mariadb.url });
     const identities = fleetIdentities(PREFIX, HOSTS);
-    await seedInventory(db.dataSource, {
-      hostgroups: ['mo'],
-      proxies: [{ name: 'mo-proxy', url: `127.0.0.1:${proxyPort}`, capabilities: ['remote_execution', 'choria'] }],
-      hosts: identities.map((name) => ({ name, hostgroup: 'mo', proxy: 'mo-proxy' })),
-    });
-    await seedAdmin(db.dataSource);
-    const ui = await startUiProcess({ database: db.database, instanceId: 'mo-ui' });
+    await stack.seed(db, { hostgroup: 'mo', proxies: [proxy], hosts: identities.map((name) => ({ name, proxy: 'mo-proxy' })) });
+    const ui = await stack.ui(db, 'mo-ui');
 
-    const created = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = mo' }, batch_size: 50 } });
-    expect(created.status).toBe(201);
-    const jobId = (created.body as { id: number }).id;
-    const stored = async () => Number(((await db!.dataSource.query("SELECT COUNT(*) AS n FROM job_invocation_hosts WHERE job_invocation_id = ? AND state NOT IN ('pending', 'running')", [jobId])) as Array<{ n: number | string }>)[0].n);
+    const jobId = await createJob(ui.url, { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = mo' }, batch_size: 50 });
+    const stored = () => storedHosts(db, jobId);
     const waitUntil = Date.now() + 60_000;
     while ((await stored()) < 100 && Date.now() < waitUntil) await sleep(100);
     const storedBefore = await stored();
@@ -123,7 +83,8 @@ describe('MariaDB stopped for 20 s during a job', () => {
     expect((await api(ui.url, 'GET', '/api/v2/hosts', undefined, { auth: wrong })).status).toBe(401);
 
     // The test's own pool lost its connections too: a fresh one reads the outcome.
-    fresh = createDataSource(db.database);
+    const fresh: DataSource = createDataSource(db.database);
+    stack.afterKill(() => fresh.isInitialized && fresh.destroy());
     await fresh.initialize();
     expect(await waitForJobFinal(fresh, jobId, 120_000)).toBe('succeeded');
     const jobFinalAfterRestartMs = Date.now() - restartedAt;

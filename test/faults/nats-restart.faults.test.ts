@@ -6,26 +6,8 @@
  * were lost end no_response; every other host succeeds; the next job succeeds without restarting
  * anything of ours.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
-import { portForLaterListen } from '@test/support/ports';
-import { seedInventory } from '@test/ui-extension/jobs/support/job-stack';
-import {
-  api,
-  fleetIdentities,
-  hostStates,
-  killAll,
-  seedAdmin,
-  sleep,
-  startFleetProcess,
-  startPrivateNats,
-  startProxyProcess,
-  startUiProcess,
-  waitForJobFinal,
-  type Proc,
-} from './support/processes';
+import { createJob, faultStack, storedHosts } from './support/fault-stack';
+import { fleetIdentities, hostStates, sleep, startFleetProcess, waitForJobFinal } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -35,53 +17,34 @@ const COLLECTIVE = 'faultnr';
 const DOWN_MS = 5000;
 
 describe('the NATS server restarted during a job', () => {
-  let db: OpenTestDataSource | undefined;
-  let storeDir: string | undefined;
-
-  afterAll(async () => {
-    await killAll();
-    await db?.close();
-    if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
-  });
+  const stack = faultStack();
 
   it('ends unanswered hosts no_response, and the proxy reconnects by itself for the next job', async () => {
-    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-nats-'));
-    const natsPort = await portForLaterListen();
-    let nats: Proc = await startPrivateNats(natsPort, storeDir);
-    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    const nats = await stack.nats();
     // One second per reply, batches of 50, a 3 s reply timeout: a batch is always in flight, and a
     // 5 s outage outlasts its timeout.
-    await startFleetProcess({ natsUrl, count: HOSTS, prefix: PREFIX, collective: COLLECTIVE, latencyMs: 1000 });
-    const proxyPort = await portForLaterListen();
-    const proxy = await startProxyProcess({ name: 'nr-proxy', natsUrl, port: proxyPort, collective: COLLECTIVE });
+    await startFleetProcess({ natsUrl: nats.url, count: HOSTS, prefix: PREFIX, collective: COLLECTIVE, latencyMs: 1000 });
+    const proxy = await stack.proxy({ name: 'nr-proxy', natsUrl: nats.url, collective: COLLECTIVE });
 
-    db = await openTestDataSource('mysql');
+    const db = await stack.database();
     const identities = fleetIdentities(PREFIX, HOSTS);
-    const seeded = await seedInventory(db.dataSource, {
-      hostgroups: ['nr'],
-      proxies: [{ name: 'nr-proxy', url: `127.0.0.1:${proxyPort}`, capabilities: ['remote_execution', 'choria'] }],
-      hosts: identities.map((name) => ({ name, hostgroup: 'nr', proxy: 'nr-proxy' })),
-    });
-    await seedAdmin(db.dataSource);
-    const ui = await startUiProcess({ database: db.database, instanceId: 'nr-ui' });
+    const seeded = await stack.seed(db, { hostgroup: 'nr', proxies: [proxy], hosts: identities.map((name) => ({ name, proxy: 'nr-proxy' })) });
+    const ui = await stack.ui(db, 'nr-ui');
 
-    const created = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = nr' }, batch_size: 50, timeout: 3 } });
-    expect(created.status).toBe(201);
-    const jobId = (created.body as { id: number }).id;
-    const stored = async () => Number(((await db!.dataSource.query("SELECT COUNT(*) AS n FROM job_invocation_hosts WHERE job_invocation_id = ? AND state NOT IN ('pending', 'running')", [jobId])) as Array<{ n: number | string }>)[0].n);
+    const jobId = await createJob(ui.url, { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = nr' }, batch_size: 50, timeout: 3 });
     const waitUntil = Date.now() + 60_000;
-    while ((await stored()) < 150 && Date.now() < waitUntil) await sleep(100);
-    expect(await stored()).toBeLessThan(HOSTS);
+    while ((await storedHosts(db, jobId)) < 150 && Date.now() < waitUntil) await sleep(100);
+    expect(await storedHosts(db, jobId)).toBeLessThan(HOSTS);
 
-    const reconnectsBefore = proxy.lines.filter((l) => l.includes('"msg":"nats reconnected"')).length;
-    expect(await nats.kill('SIGTERM')).not.toBeNull();
+    const reconnectsBefore = proxy.proc.lines.filter((l) => l.includes('"msg":"nats reconnected"')).length;
+    expect(await nats.proc.kill('SIGTERM')).not.toBeNull();
     const stoppedAt = Date.now();
     await sleep(DOWN_MS);
-    nats = await startPrivateNats(natsPort, storeDir);
+    await nats.restart();
     const restartedAt = Date.now();
     // The proxy's own reconnect (nothing of ours is restarted): the next "nats reconnected" line.
     let seen = 0;
-    await proxy.waitForLine((l) => l.includes('"msg":"nats reconnected"') && ++seen > reconnectsBefore, 30_000);
+    await proxy.proc.waitForLine((l) => l.includes('"msg":"nats reconnected"') && ++seen > reconnectsBefore, 30_000);
     const proxyReconnectMs = Date.now() - restartedAt;
 
     const first = await waitForJobFinal(db.dataSource, jobId, 120_000);
@@ -101,12 +64,10 @@ describe('the NATS server restarted during a job', () => {
 
     // The next job, on hosts of the same proxy, succeeds with nothing of ours restarted.
     const nextStart = Date.now();
-    const next = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { host_ids: identities.slice(0, 100).map((n) => seeded.hostIds.get(n)!) } } });
-    expect(next.status).toBe(201);
-    const nextId = (next.body as { id: number }).id;
+    const nextId = await createJob(ui.url, { namespace: 'rpcutil', action: 'ping', targeting: { host_ids: identities.slice(0, 100).map((n) => seeded.hostIds.get(n)!) } });
     expect(await waitForJobFinal(db.dataSource, nextId, 60_000)).toBe('succeeded');
     expect(await hostStates(db.dataSource, nextId)).toEqual({ succeeded: 100 });
-    expect(proxy.child.exitCode).toBeNull();
+    expect(proxy.proc.child.exitCode).toBeNull();
     expect(ui.child.exitCode).toBeNull();
 
     const figures = {

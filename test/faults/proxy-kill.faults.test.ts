@@ -8,27 +8,8 @@
  * ends no_response (it may have run), the batches never sent end cancelled (they did not run).
  * Figures go to stdout and docs/RELIABILITY.md.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
-import { portForLaterListen } from '@test/support/ports';
-import { seedInventory } from '@test/ui-extension/jobs/support/job-stack';
-import {
-  api,
-  fleetIdentities,
-  hostStates,
-  killAll,
-  seedAdmin,
-  sleep,
-  startFleetProcess,
-  startPrivateNats,
-  startProxyProcess,
-  startUiProcess,
-  waitForJobFinal,
-  type Proc,
-  type UiProc,
-} from './support/processes';
+import { createJob, faultStack } from './support/fault-stack';
+import { fleetIdentities, hostStates, sleep, startFleetProcess, waitForJobFinal } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -37,52 +18,31 @@ const PREFIX = 'pk-';
 const COLLECTIVE = 'faultpk';
 
 describe('a proxy-plugin killed with SIGKILL during a 2,000-host job', () => {
-  let db: OpenTestDataSource | undefined;
-  let storeDir: string | undefined;
-
-  afterAll(async () => {
-    await killAll();
-    await db?.close();
-    if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
-  });
+  const stack = faultStack();
 
   it('finishes the job, keeps what the proxy streamed, records the rest as asked or never sent, and runs the next job on the restarted proxy', async () => {
-    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-nats-'));
-    const natsPort = await portForLaterListen();
-    await startPrivateNats(natsPort, storeDir);
-    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    const { url: natsUrl } = await stack.nats();
     // 500 ms per reply and batches of 100: each proxy needs about 10 rounds, so the kill lands mid-job.
     await startFleetProcess({ natsUrl, count: HOSTS, prefix: PREFIX, collective: COLLECTIVE, latencyMs: 500 });
-    const [portA, portB] = [await portForLaterListen(), await portForLaterListen()];
-    let proxyA: Proc = await startProxyProcess({ name: 'pk-a', natsUrl, port: portA, collective: COLLECTIVE });
-    await startProxyProcess({ name: 'pk-b', natsUrl, port: portB, collective: COLLECTIVE });
+    const proxyA = await stack.proxy({ name: 'pk-a', natsUrl, collective: COLLECTIVE });
+    const proxyB = await stack.proxy({ name: 'pk-b', natsUrl, collective: COLLECTIVE });
 
-    db = await openTestDataSource('mysql');
+    const db = await stack.database();
     const identities = fleetIdentities(PREFIX, HOSTS);
     const onA = new Set(identities.slice(0, HOSTS / 2));
-    const seeded = await seedInventory(db.dataSource, {
-      hostgroups: ['pk'],
-      proxies: [
-        { name: 'pk-a', url: `127.0.0.1:${portA}`, capabilities: ['remote_execution', 'choria'] },
-        { name: 'pk-b', url: `127.0.0.1:${portB}`, capabilities: ['remote_execution', 'choria'] },
-      ],
-      hosts: identities.map((name) => ({ name, hostgroup: 'pk', proxy: onA.has(name) ? 'pk-a' : 'pk-b' })),
-    });
-    await seedAdmin(db.dataSource);
-    const ui: UiProc = await startUiProcess({ database: db.database, instanceId: 'pk-ui' });
+    const seeded = await stack.seed(db, { hostgroup: 'pk', proxies: [proxyA, proxyB], hosts: identities.map((name) => ({ name, proxy: onA.has(name) ? 'pk-a' : 'pk-b' })) });
+    const ui = await stack.ui(db, 'pk-ui');
     const proxyAId = seeded.proxyIds.get('pk-a')!;
 
-    const created = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = pk' }, batch_size: 100 } });
-    expect(created.status).toBe(201);
-    const jobId = (created.body as { id: number }).id;
+    const jobId = await createJob(ui.url, { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = pk' }, batch_size: 100 });
 
     // Kill proxy A once a good share of its hosts (but not all) have answered and been stored.
-    const doneOnA = async () => Number(((await db!.dataSource.query(
+    const doneOnA = async () => Number(((await db.dataSource.query(
       "SELECT COUNT(*) AS n FROM job_invocation_hosts h WHERE h.job_invocation_id = ? AND h.smart_proxy_id = ? AND h.state NOT IN ('pending', 'running')",
       [jobId, proxyAId])) as Array<{ n: number | string }>)[0].n);
     const waitUntil = Date.now() + 120_000;
     while ((await doneOnA()) < 300 && Date.now() < waitUntil) await sleep(50);
-    expect(await proxyA.kill('SIGKILL')).toBe('SIGKILL');
+    expect(await proxyA.proc.kill('SIGKILL')).toBe('SIGKILL');
     const killedAt = Date.now();
     // What was stored when the proxy died: every one of these must survive unchanged.
     const storedAtKill = (await db.dataSource.query(
@@ -129,11 +89,9 @@ describe('a proxy-plugin killed with SIGKILL during a 2,000-host job', () => {
 
     // The proxy comes back on its port; the next job (on its hosts only) succeeds through it.
     const restartedAt = Date.now();
-    proxyA = await startProxyProcess({ name: 'pk-a', natsUrl, port: portA, collective: COLLECTIVE });
+    await proxyA.restart();
     const readyMs = Date.now() - restartedAt;
-    const next = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { host_ids: identities.slice(0, 50).map((name) => seeded.hostIds.get(name)!) } } });
-    expect(next.status).toBe(201);
-    const nextId = (next.body as { id: number }).id;
+    const nextId = await createJob(ui.url, { namespace: 'rpcutil', action: 'ping', targeting: { host_ids: identities.slice(0, 50).map((name) => seeded.hostIds.get(name)!) } });
     const nextState = await waitForJobFinal(db.dataSource, nextId, 60_000);
     if (nextState !== 'succeeded') process.stdout.write(`next job ${nextState}: ${JSON.stringify(await db.dataSource.query('SELECT state, reason, COUNT(*) AS n FROM job_invocation_hosts WHERE job_invocation_id = ? GROUP BY state, reason', [nextId]))}\n${ui.lines.slice(-30).join('\n')}\n`);
     expect(nextState).toBe('succeeded');

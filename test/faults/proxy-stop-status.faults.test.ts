@@ -7,25 +7,8 @@
  * the frozen proxy's GetInfo with the 10 s deadline); the smart proxy shows `offline` and its last
  * contact within seconds, and `online` again after SIGCONT.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
-import { portForLaterListen } from '@test/support/ports';
-import { seedInventory } from '@test/ui-extension/jobs/support/job-stack';
-import {
-  AUTH_HEADER,
-  api,
-  fleetIdentities,
-  killAll,
-  seedAdmin,
-  sleep,
-  startFleetProcess,
-  startPrivateNats,
-  startProxyProcess,
-  startUiProcess,
-  type Proc,
-} from './support/processes';
+import { faultStack } from './support/fault-stack';
+import { AUTH_HEADER, api, fleetIdentities, sleep, startFleetProcess, type Proc } from './support/processes';
 
 jest.setTimeout(180_000);
 
@@ -35,39 +18,22 @@ const COLLECTIVE = 'faultps';
 interface ProxyView { status: string; last_seen_at: string | null; status_checked_at: string | null; status_reason: string | null }
 
 describe('a proxy stopped with SIGSTOP', () => {
-  let db: OpenTestDataSource | undefined;
-  let storeDir: string | undefined;
+  const stack = faultStack();
   let stopped: Proc | undefined;
-
-  afterAll(async () => {
-    // A stopped process ignores SIGKILL only until it is continued; continue it first.
+  // A stopped process ignores SIGKILL only until it is continued; continue it first.
+  stack.beforeKill(() => {
     if (stopped?.child.pid && stopped.child.exitCode === null) process.kill(stopped.child.pid, 'SIGCONT');
-    await killAll();
-    await db?.close();
-    if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
   it('leaves /api/v2/status answering in under a second and shows the proxy offline, then online again', async () => {
-    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-nats-'));
-    const natsPort = await portForLaterListen();
-    await startPrivateNats(natsPort, storeDir);
-    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    const { url: natsUrl } = await stack.nats();
     await startFleetProcess({ natsUrl, count: 10, prefix: PREFIX, collective: COLLECTIVE, latencyMs: 10 });
-    const [portA, portB] = [await portForLaterListen(), await portForLaterListen()];
-    const proxyA = await startProxyProcess({ name: 'ps-a', natsUrl, port: portA, collective: COLLECTIVE });
-    await startProxyProcess({ name: 'ps-b', natsUrl, port: portB, collective: COLLECTIVE });
-    db = await openTestDataSource('mysql');
+    const proxyA = await stack.proxy({ name: 'ps-a', natsUrl, collective: COLLECTIVE });
+    const proxyB = await stack.proxy({ name: 'ps-b', natsUrl, collective: COLLECTIVE });
+    const db = await stack.database();
     const identities = fleetIdentities(PREFIX, 10);
-    const { proxyIds } = await seedInventory(db.dataSource, {
-      hostgroups: ['ps'],
-      proxies: [
-        { name: 'ps-a', url: `127.0.0.1:${portA}`, capabilities: ['remote_execution', 'choria'] },
-        { name: 'ps-b', url: `127.0.0.1:${portB}`, capabilities: ['remote_execution', 'choria'] },
-      ],
-      hosts: identities.map((name, i) => ({ name, hostgroup: 'ps', proxy: i < 5 ? 'ps-a' : 'ps-b' })),
-    });
-    await seedAdmin(db.dataSource);
-    const ui = await startUiProcess({ database: db.database, instanceId: 'ps-ui' });
+    const { proxyIds } = await stack.seed(db, { hostgroup: 'ps', proxies: [proxyA, proxyB], hosts: identities.map((name, i) => ({ name, proxy: i < 5 ? 'ps-a' : 'ps-b' })) });
+    const ui = await stack.ui(db, 'ps-ui');
     const proxy = async (name: string) => (await api(ui.url, 'GET', `/api/v2/smart_proxies/${proxyIds.get(name)}`)).body as ProxyView;
     const until = async (what: string, ok: () => Promise<boolean>, timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
@@ -93,8 +59,8 @@ describe('a proxy stopped with SIGSTOP', () => {
       expect(await timed('/readyz', false)).toBe(200);
     };
 
-    stopped = proxyA;
-    process.kill(proxyA.child.pid!, 'SIGSTOP');
+    stopped = proxyA.proc;
+    process.kill(proxyA.proc.child.pid!, 'SIGSTOP');
     const stoppedAt = Date.now();
     let offline: ProxyView | undefined;
     while (!offline) {
@@ -120,7 +86,7 @@ describe('a proxy stopped with SIGSTOP', () => {
     expect(b.status).toBe('online');
     expect(Date.now() - Date.parse(b.last_seen_at!)).toBeLessThan(10_000);
 
-    process.kill(proxyA.child.pid!, 'SIGCONT');
+    process.kill(proxyA.proc.child.pid!, 'SIGCONT');
     stopped = undefined;
     const continuedAt = Date.now();
     await until('ps-a online again', async () => (await proxy('ps-a')).status === 'online', 30_000);

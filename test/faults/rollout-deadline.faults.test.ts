@@ -11,13 +11,8 @@
  *     state matches what the fleet saw.
  * Figures go to stdout and docs/RELIABILITY.md.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
-import { portForLaterListen } from '@test/support/ports';
-import { seedInventory } from '@test/ui-extension/jobs/support/job-stack';
-import { api, fleetIdentities, killAll, seedAdmin, sleep, startPrivateNats, startProxyProcess, startUiProcess, waitForJobFinal } from './support/processes';
+import { createJob, faultStack } from './support/fault-stack';
+import { fleetIdentities, sleep, waitForJobFinal } from './support/processes';
 import { countWhere, executionsFinished, hostRows, startReportingFleet, waitUntil } from './support/rollout';
 
 jest.setTimeout(300_000);
@@ -26,49 +21,30 @@ const HOSTS = 1000;
 const BATCH = 100;
 
 describe('a rollout in batches, against its deadline', () => {
-  const dbs: OpenTestDataSource[] = [];
-  let storeDir: string | undefined;
+  const stack = faultStack();
   let natsUrl: string;
 
   beforeAll(async () => {
-    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-nats-'));
-    const natsPort = await portForLaterListen();
-    await startPrivateNats(natsPort, storeDir);
-    natsUrl = `nats://127.0.0.1:${natsPort}`;
-  });
-
-  afterAll(async () => {
-    await killAll();
-    for (const db of dbs) await db.close();
-    if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
+    natsUrl = (await stack.nats()).url;
   });
 
   /** A proxy and a ui-extension on a fresh MariaDB database, with the fleet's hosts on that proxy. */
-  async function stack(name: string, collective: string, identities: string[], uiEnv: Record<string, string> = {}) {
-    const port = await portForLaterListen();
-    const proxy = await startProxyProcess({ name, natsUrl, port, collective });
-    const db = await openTestDataSource('mysql');
-    dbs.push(db);
-    const seeded = await seedInventory(db.dataSource, {
-      hostgroups: [name],
-      proxies: [{ name, url: `127.0.0.1:${port}`, capabilities: ['remote_execution', 'choria'] }],
-      hosts: identities.map((host) => ({ name: host, hostgroup: name, proxy: name })),
-    });
-    await seedAdmin(db.dataSource);
-    const ui = await startUiProcess({ database: db.database, instanceId: `${name}-ui`, env: uiEnv });
-    return { proxy, db, ui, proxyId: seeded.proxyIds.get(name)! };
+  async function jobStack(name: string, collective: string, identities: string[], uiEnv: Record<string, string> = {}) {
+    const proxy = await stack.proxy({ name, natsUrl, collective });
+    const db = await stack.database();
+    const seeded = await stack.seed(db, { hostgroup: name, proxies: [proxy], hosts: identities.map((host) => ({ name: host, proxy: name })) });
+    const ui = await stack.ui(db, `${name}-ui`, uiEnv);
+    return { proxy: proxy.proc, db, ui, proxyId: seeded.proxyIds.get(name)! };
   }
 
   it('ends a job of 1,000 hosts in batches of 100 with a silent node per batch only after the proxy is done, recording as run exactly the hosts the fleet answered', async () => {
     const identities = fleetIdentities('rd-', HOSTS);
     const silent = identities.filter((_, i) => i % BATCH === BATCH / 2);
     const fleet = await startReportingFleet({ natsUrl, count: HOSTS, prefix: 'rd-', collective: 'faultrd', latencyMs: 50, silent });
-    const { proxy, db, ui, proxyId } = await stack('rd-proxy', 'faultrd', identities);
+    const { proxy, db, ui, proxyId } = await jobStack('rd-proxy', 'faultrd', identities);
 
     const startedAt = Date.now();
-    const created = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = rd-proxy' }, batch_size: BATCH, timeout: 4 } });
-    expect(created.status).toBe(201);
-    const jobId = (created.body as { id: number }).id;
+    const jobId = await createJob(ui.url, { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = rd-proxy' }, batch_size: BATCH, timeout: 4 });
     const state = await waitForJobFinal(db.dataSource, jobId, 180_000);
     const jobMs = Date.now() - startedAt;
     const atEnd = await fleet.report('rpcutil#ping');
@@ -110,12 +86,10 @@ describe('a rollout in batches, against its deadline', () => {
     const identities = fleetIdentities('rs-', HOSTS);
     const fleet = await startReportingFleet({ natsUrl, count: HOSTS, prefix: 'rs-', collective: 'faultrs', latencyMs: 1000 });
     // A short grace and a short cancel deadline keep the test short; the defaults are 30 s and 10 s.
-    const { proxy, db, ui } = await stack('rs-proxy', 'faultrs', identities, { UI_EXTENSION_JOBS_DEADLINE_GRACE_S: '2', UI_EXTENSION_PROXY_DEADLINE_MS: '2000' });
+    const { proxy, db, ui } = await jobStack('rs-proxy', 'faultrs', identities, { UI_EXTENSION_JOBS_DEADLINE_GRACE_S: '2', UI_EXTENSION_PROXY_DEADLINE_MS: '2000' });
 
     // Ten batches of 100 at a 2 s timeout: the deadline is 30 s after the start (20 s + 10 s spare).
-    const created = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = rs-proxy' }, batch_size: BATCH, timeout: 2 } });
-    expect(created.status).toBe(201);
-    const jobId = (created.body as { id: number }).id;
+    const jobId = await createJob(ui.url, { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = rs-proxy' }, batch_size: BATCH, timeout: 2 });
     // Batches 1 and 2 answered; batch 3 is out, its replies due a second later: stop the proxy now.
     await waitUntil('two batches stored', () => countWhere(db.dataSource, jobId, "state = 'succeeded'"), (n) => n >= 2 * BATCH, 60_000);
     proxy.child.kill('SIGSTOP');

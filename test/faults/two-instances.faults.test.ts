@@ -6,28 +6,10 @@
  * takes the job over (lease expiry, re-attach after the stored sequence) and finishes it: every host
  * ends in a definite state, none lost, none twice.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Job } from '@common/jobs';
-import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
-import { portForLaterListen } from '@test/support/ports';
-import { seedInventory } from '@test/ui-extension/jobs/support/job-stack';
 import { request, startBalancer, type Balancer } from './support/balancer';
-import {
-  AUTH_HEADER,
-  fleetIdentities,
-  hostStates,
-  killAll,
-  seedAdmin,
-  sleep,
-  startFleetProcess,
-  startPrivateNats,
-  startProxyProcess,
-  startUiProcess,
-  waitForJobFinal,
-  type UiProc,
-} from './support/processes';
+import { faultStack, storedHosts } from './support/fault-stack';
+import { AUTH_HEADER, fleetIdentities, hostStates, sleep, startFleetProcess, waitForJobFinal, type UiProc } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -39,19 +21,10 @@ const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 interface Poll { by: string | undefined; since: number; version: number; state: string; ms: number }
 
 describe('two ui-extension instances behind one address on one MariaDB', () => {
-  let db: OpenTestDataSource | undefined;
-  let storeDir: string | undefined;
-  let lb: Balancer | undefined;
-
-  afterAll(async () => {
-    await lb?.close();
-    await killAll();
-    await db?.close();
-    if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
-  });
+  const stack = faultStack();
 
   /** Long-polls a job through the balancer until it is final; connection errors (a killed instance) are retried. */
-  async function pollUntilFinal(jobId: number, timeoutMs: number): Promise<{ polls: Poll[]; errors: number; state: string }> {
+  async function pollUntilFinal(lb: Balancer, jobId: number, timeoutMs: number): Promise<{ polls: Poll[]; errors: number; state: string }> {
     const polls: Poll[] = [];
     let errors = 0;
     let since = 0;
@@ -60,7 +33,7 @@ describe('two ui-extension instances behind one address on one MariaDB', () => {
       const started = Date.now();
       let r: Awaited<ReturnType<typeof request>>;
       try {
-        r = await request(lb!.url, 'GET', `/api/v2/remote_execution/jobs/${jobId}?wait=10&since=${since}`, AUTH_HEADER, undefined, 30_000);
+        r = await request(lb.url, 'GET', `/api/v2/remote_execution/jobs/${jobId}?wait=10&since=${since}`, AUTH_HEADER, undefined, 30_000);
       } catch {
         errors += 1;
         await sleep(200);
@@ -68,7 +41,7 @@ describe('two ui-extension instances behind one address on one MariaDB', () => {
       }
       expect(r.status).toBe(200);
       const job = r.body as Job;
-      polls.push({ by: lb!.servedBy(r.clientPort), since, version: job.version, state: job.state, ms: Date.now() - started });
+      polls.push({ by: lb.servedBy(r.clientPort), since, version: job.version, state: job.state, ms: Date.now() - started });
       if (FINAL.has(job.state)) return { polls, errors, state: job.state };
       since = job.version;
     }
@@ -76,26 +49,18 @@ describe('two ui-extension instances behind one address on one MariaDB', () => {
   }
 
   it('serves jobs, long polls and schedules through either, and the survivor finishes the job of a killed one', async () => {
-    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-nats-'));
-    const natsPort = await portForLaterListen();
-    await startPrivateNats(natsPort, storeDir);
-    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    const { url: natsUrl } = await stack.nats();
     await startFleetProcess({ natsUrl, count: HOSTS, prefix: PREFIX, collective: COLLECTIVE, latencyMs: 1000 });
-    const proxyPort = await portForLaterListen();
-    await startProxyProcess({ name: 'ti-proxy', natsUrl, port: proxyPort, collective: COLLECTIVE });
+    const proxy = await stack.proxy({ name: 'ti-proxy', natsUrl, collective: COLLECTIVE });
 
-    db = await openTestDataSource('mysql');
+    const db = await stack.database();
     const identities = fleetIdentities(PREFIX, HOSTS);
-    const seeded = await seedInventory(db.dataSource, {
-      hostgroups: ['ti'],
-      proxies: [{ name: 'ti-proxy', url: `127.0.0.1:${proxyPort}`, capabilities: ['remote_execution', 'choria'] }],
-      hosts: identities.map((name) => ({ name, hostgroup: 'ti', proxy: 'ti-proxy' })),
-    });
+    const seeded = await stack.seed(db, { hostgroup: 'ti', proxies: [proxy], hosts: identities.map((name) => ({ name, proxy: 'ti-proxy' })) });
     const hostIds = (from: number, count: number) => identities.slice(from, from + count).map((n) => seeded.hostIds.get(n)!);
-    await seedAdmin(db.dataSource);
-    const uis: UiProc[] = await Promise.all([startUiProcess({ database: db.database, instanceId: 'ui-a' }), startUiProcess({ database: db.database, instanceId: 'ui-b' })]);
+    const uis: UiProc[] = await Promise.all([stack.ui(db, 'ui-a'), stack.ui(db, 'ui-b')]);
     const byName = new Map(uis.map((u) => [u.instanceId, u]));
-    lb = await startBalancer(uis.map((u) => ({ name: u.instanceId, port: Number(new URL(u.url).port) })));
+    const lb = await startBalancer(uis.map((u) => ({ name: u.instanceId, port: Number(new URL(u.url).port) })));
+    stack.beforeKill(() => lb.close());
 
     // Jobs through either instance; each is long-polled through the balancer to its end.
     const createdBy = new Map<number, string>();
@@ -107,7 +72,7 @@ describe('two ui-extension instances behind one address on one MariaDB', () => {
     expect(new Set(createdBy.values())).toEqual(new Set(['ui-a', 'ui-b']));
     const allPolls: Array<Poll & { owner: string }> = [];
     for (const [jobId, owner] of createdBy) {
-      const { polls, errors, state } = await pollUntilFinal(jobId, 60_000);
+      const { polls, errors, state } = await pollUntilFinal(lb, jobId, 60_000);
       expect(state).toBe('succeeded');
       expect(errors).toBe(0);
       expect(await hostStates(db.dataSource, jobId)).toEqual({ succeeded: 20 });
@@ -143,7 +108,7 @@ describe('two ui-extension instances behind one address on one MariaDB', () => {
     const created = await request(lb.url, 'POST', '/api/v2/remote_execution/jobs', AUTH_HEADER, { job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'hostgroup = ti' }, batch_size: 25 } });
     expect(created.status).toBe(201);
     const jobId = (created.body as Job).id;
-    const stored = async () => Number(((await db!.dataSource.query("SELECT COUNT(*) AS n FROM job_invocation_hosts WHERE job_invocation_id = ? AND state NOT IN ('pending', 'running')", [jobId])) as Array<{ n: number | string }>)[0].n);
+    const stored = () => storedHosts(db, jobId);
     const waitUntil = Date.now() + 60_000;
     while ((await stored()) < 100 && Date.now() < waitUntil) await sleep(100);
     const [{ lease_owner: owner }] = (await db.dataSource.query('SELECT lease_owner FROM job_invocations WHERE id = ?', [jobId])) as Array<{ lease_owner: string }>;
@@ -154,7 +119,7 @@ describe('two ui-extension instances behind one address on one MariaDB', () => {
     const storedAtKill = await stored();
     expect(storedAtKill).toBeLessThan(HOSTS);
 
-    const { polls, errors, state } = await pollUntilFinal(jobId, 120_000);
+    const { polls, errors, state } = await pollUntilFinal(lb, jobId, 120_000);
     const finalAfterKillMs = Date.now() - killedAt;
     expect(state).toBe('succeeded');
     // After the kill every poll is answered by the survivor (the balancer skips the dead backend).

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 
-import { CONFIG_KEYS, ConfigError, loadConfig } from '@proxy/config';
+import { CONFIG_KEYS, loadConfig } from '@proxy/config';
+import { leafPaths } from '@shared/config/config-loader';
+import { problemsOf } from '@test/support/config-problems';
 import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
 const EXAMPLE = path.resolve(__dirname, '../../proxy-plugin/config.example.yaml');
@@ -12,21 +14,6 @@ function tempFile(name: string, content: string): string {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-config-')), name);
   fs.writeFileSync(file, content);
   return file;
-}
-
-function leafPaths(obj: unknown, prefix = ''): string[] {
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return [prefix];
-  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
-}
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe(loadConfig.name, () => {

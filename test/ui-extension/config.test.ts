@@ -3,13 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { CONFIG_KEYS, ConfigError, loadConfig } from '@server/config';
+import { leafPaths } from '@shared/config/config-loader';
 
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'ui-extension', 'config.example.yaml');
-
-function leafPaths(obj: unknown, prefix = ''): string[] {
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return [prefix];
-  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
-}
 
 describe(loadConfig.name, () => {
   it('returns the defaults when nothing is configured', () => {

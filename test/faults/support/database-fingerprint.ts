@@ -78,3 +78,11 @@ export async function settle(fingerprint: () => Promise<string>): Promise<string
   }
 }
 
+
+/** Runs `action` once the database is settled and expects it to have written nothing; resolves what `action` did. */
+export async function expectNoWrite<T>(fingerprint: () => Promise<string>, action: () => Promise<T>): Promise<T> {
+  const before = await settle(fingerprint);
+  const result = await action();
+  expect(await fingerprint()).toBe(before);
+  return result;
+}

@@ -1,34 +1,18 @@
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
+import { callerSecret, commaList, ConfigError, deepFreeze, dropEmpty, fileProblems, getPath, port, positiveInt, readConfig, type KeySpec, type LoadConfigOptions } from '@shared/config/config-loader';
+
+export { ConfigError, type KeySpec, type LoadConfigOptions };
 
 /**
  * Typed configuration of the ui-extension (STYLE.md §5). Precedence, lowest first: the defaults
  * below, the YAML file named by UI_EXTENSION_CONFIG_FILE, environment variables. Every key is
  * declared once in CONFIG_KEYS with its env var, meaning and default; config.example.yaml documents
- * the same keys and a test keeps the two in step. This file is the only reader of process.env.
+ * the same keys and a test keeps the two in step. This file is the only reader of process.env; the
+ * loading itself is shared with the proxy-plugin (shared/config/config-loader.ts).
  */
-export interface KeySpec {
-  /** Dotted path in the YAML file and in Config. */
-  path: string;
-  env: string;
-  schema: z.ZodTypeAny;
-  description: string;
-  secret?: boolean;
-}
 
-const port = z.coerce.number({ invalid_type_error: 'must be a port number' }).int('must be a whole number').min(0, 'must be 0..65535').max(65535, 'must be 0..65535');
-const positiveInt = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').positive('must be greater than 0');
-/** A shared secret that travels in a gRPC header (the proxy-plugin's grpc.caller_secret has the same rule). */
-const callerSecret = z.union([
-  z.literal(''),
-  z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').regex(/^[\x21-\x7e]+$/, 'may only hold printable ASCII without spaces (it travels in a gRPC header)'),
-]);
 const boolish = z.preprocess((v) => (typeof v === 'string' ? ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()) : v), z.boolean());
-/** A list from YAML, or from an env var as comma-separated words. */
-const wordList = (item: z.ZodString) => z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((w) => w.trim()).filter((w) => w !== '') : v), z.array(item));
 
 /** Express's names for address ranges (proxy-addr): 127.0.0.0/8 and ::1, 169.254.0.0/16 and fe80::/10, private ranges. */
 const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
@@ -114,7 +98,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   {
     path: 'jobs.recorded_facts',
     env: 'UI_EXTENSION_JOBS_RECORDED_FACTS',
-    schema: wordList(z.string().max(191, 'each fact name must be at most 191 characters')).refine((l) => l.length <= 20, 'at most 20 facts: they are read for every host of every new job').default(['osfamily', 'os::family', 'operatingsystem', 'operatingsystemmajrelease']),
+    schema: commaList(z.array(z.string().max(191, 'each fact name must be at most 191 characters'))).refine((l) => l.length <= 20, 'at most 20 facts: they are read for every host of every new job').default(['osfamily', 'os::family', 'operatingsystem', 'operatingsystemmajrelease']),
     description: 'Facts whose values on a job\'s hosts are recorded with the job when its hosts are written, so `facts.<name> = value` finds the jobs that ran on such hosts; pick facts with few values; [] turns it off (it adds about 1.2 s to a 100,000-host job on MariaDB).',
   },
   { path: 'jobs.max_hosts_per_job', env: 'UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB', schema: positiveInt.default(50000), description: 'Most hosts one job may target; a larger targeting is refused with 422 naming this limit.' },
@@ -139,85 +123,21 @@ export interface Config {
   health: { database_interval_ms: number; proxy_interval_ms: number; timeout_ms: number; proxy_failures: number };
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid ui-extension configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-function getPath(obj: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((acc, key) => (acc && typeof acc === 'object' ? (acc as Record<string, unknown>)[key] : undefined), obj);
-}
-
-function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
-  const keys = dotted.split('.');
-  let node = obj;
-  for (const key of keys.slice(0, -1)) {
-    node[key] = (node[key] as Record<string, unknown> | undefined) ?? {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1]] = value;
-}
-
-function knownPaths(obj: unknown, prefix = ''): string[] {
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return prefix ? [prefix] : [];
-  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) => knownPaths(v, prefix ? `${prefix}.${k}` : k));
-}
-
-export interface LoadConfigOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Overrides applied above env vars; the all-in-one start uses them. */
-  overrides?: Record<string, unknown>;
-}
+const SCHEMA = { component: 'ui-extension', fileEnv: 'UI_EXTENSION_CONFIG_FILE', keys: CONFIG_KEYS };
 
 /** Reads, merges and validates the configuration; throws ConfigError listing every bad key. */
 export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
-  const env = options.env ?? process.env;
-  const problems: string[] = [];
-  let file: unknown = {};
-  const fileName = env.UI_EXTENSION_CONFIG_FILE;
-  if (fileName) {
-    try {
-      file = YAML.parse(fs.readFileSync(path.resolve(fileName), 'utf8')) ?? {};
-    } catch (error) {
-      problems.push(`UI_EXTENSION_CONFIG_FILE (${fileName}): cannot be read as YAML: ${(error as Error).message}`);
-    }
-    const declared = new Set<string>(CONFIG_KEYS.map((k) => k.path));
-    for (const key of knownPaths(file)) {
-      if (!declared.has(key)) problems.push(`${key} (in ${fileName}): unknown key; valid keys are ${[...declared].join(', ')}`);
-    }
-  }
-  const result: Record<string, unknown> = {};
-  for (const spec of CONFIG_KEYS) {
-    const fromOverride = options.overrides?.[spec.path];
-    const fromEnv = env[spec.env];
-    const fromFile = getPath(file, spec.path);
-    const raw = fromOverride ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : fromFile);
-    const source = fromOverride !== undefined ? 'override' : fromEnv !== undefined && fromEnv !== '' ? spec.env : fromFile !== undefined ? 'config file' : 'default';
-    const parsed = (spec.schema as z.ZodTypeAny).safeParse(raw);
-    if (parsed.success) {
-      if (parsed.data !== undefined) setPath(result, spec.path, parsed.data);
-    } else {
-      const shown = spec.secret ? '[secret]' : JSON.stringify(raw);
-      problems.push(`${spec.path} (from ${source}${source === spec.env ? '' : `, env ${spec.env}`}): ${parsed.error.issues.map((i) => i.message).join('; ')} (got ${shown})`);
-    }
-  }
-  if (getPath(result, 'database.type') === 'mysql' && !getPath(result, 'database.url')) {
+  const { values, problems } = readConfig(SCHEMA, { ...options, env: options.env ?? process.env });
+  if (getPath(values, 'database.type') === 'mysql' && !getPath(values, 'database.url')) {
     problems.push('database.url (env UI_EXTENSION_DATABASE_URL): required when database.type is mysql');
   }
-  problems.push(...proxyTlsProblems(result));
-  const puppetdbUrl = getPath(result, 'puppetdb.url') as string | undefined;
-  if (puppetdbUrl?.startsWith('https:')) {
-    for (const [key, env] of [['ca_file', 'CA_FILE'], ['cert_file', 'CERT_FILE'], ['key_file', 'KEY_FILE']] as const) {
-      const file = getPath(result, `puppetdb.${key}`) as string | undefined;
-      if (!file) problems.push(`puppetdb.${key} (env UI_EXTENSION_PUPPETDB_${env}): required for an https PuppetDB URL (PuppetDB authenticates clients by certificate)`);
-      else if (!fs.existsSync(file)) problems.push(`puppetdb.${key} (env UI_EXTENSION_PUPPETDB_${env}): file ${file} does not exist`);
-    }
+  problems.push(...proxyTlsProblems(values));
+  if ((getPath(values, 'puppetdb.url') as string | undefined)?.startsWith('https:')) {
+    problems.push(...fileProblems(values, CONFIG_KEYS, ['puppetdb.ca_file', 'puppetdb.cert_file', 'puppetdb.key_file'], 'required for an https PuppetDB URL (PuppetDB authenticates clients by certificate)'));
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  const config = result as unknown as Config;
-  config.proxies.tls = Object.fromEntries(Object.entries(config.proxies.tls ?? {}).filter(([, v]) => v !== '')) as Config['proxies']['tls'];
+  if (problems.length > 0) throw new ConfigError(problems, SCHEMA.component);
+  const config = values as unknown as Config;
+  config.proxies.tls = dropEmpty(config.proxies.tls ?? {});
   return deepFreeze(config);
 }
 
@@ -230,21 +150,10 @@ function proxyTlsProblems(result: Record<string, unknown>): string[] {
     const missing = (Object.keys(files) as Array<keyof typeof files>).filter((k) => !set.includes(k));
     problems.push(`proxies.tls.${missing.join(', proxies.tls.')} (env ${missing.map((k) => `UI_EXTENSION_PROXY_TLS_${files[k]}`).join(', ')}): mTLS to proxies needs the CA, the client certificate and its key together`);
   }
-  for (const k of set) {
-    const file = getPath(result, `proxies.tls.${k}`) as string;
-    if (!fs.existsSync(file)) problems.push(`proxies.tls.${k} (env UI_EXTENSION_PROXY_TLS_${files[k]}): file ${file} does not exist`);
-  }
+  problems.push(...fileProblems(result, CONFIG_KEYS, set.map((k) => `proxies.tls.${k}`)));
   // A plain-text proxy refuses calls without its secret (there is no way to run one without).
   if (getPath(result, 'proxies.plaintext') === true && !getPath(result, 'proxies.caller_secret')) {
     problems.push('proxies.caller_secret (env UI_EXTENSION_PROXY_CALLER_SECRET): required with proxies.plaintext; use the value of the proxies\' grpc.caller_secret (32+ random characters, e.g. `openssl rand -base64 32`)');
   }
   return problems;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
