@@ -360,7 +360,7 @@ describe('rex CLI against the real app', () => {
       // The document describes the REST API; GET /metrics (Prometheus' scrape) and the load
       // balancer's /livez and /readyz sit beside it, not in it.
       expect(documented).toEqual(listRoutes(app.app).filter((route) => route.split(' ')[1].startsWith('/api/v2/')));
-      expect(listRoutes(app.app).filter((route) => !route.split(' ')[1].startsWith('/api/v2/'))).toEqual(['GET /livez', 'GET /metrics', 'GET /readyz']);
+      expect(listRoutes(app.app).filter((route) => !route.split(' ')[1].startsWith('/api/v2/'))).toEqual(['GET /apidoc', 'GET /healthz', 'GET /livez', 'GET /metrics', 'GET /readyz']);
     });
 
     it('has a CLI command for every route in openapi.json', async () => {

@@ -21,15 +21,16 @@ export function createStatusRoutes(status: StatusService): Router {
 }
 
 /**
- * `GET /livez` and `GET /readyz` for load balancers and orchestrators, outside /api/v2 where they
- * look for them (as /metrics): no login, no body parsing, no database or proxy call in the request.
- * /livez says the process answers (restart it when it does not); /readyz says whether to send it
+ * `GET /healthz` (and its older name `/livez`) and `GET /readyz` for load balancers and
+ * orchestrators, outside /api/v2 where they look for them (as /metrics): no login, no body parsing,
+ * no database or proxy call in the request. /healthz says the process answers (restart it when it
+ * does not); /readyz says whether to send it
  * traffic: 503 while the database does not answer or writes fail (a full disk), 200 again once a
  * write succeeds. A dead proxy does not make an instance unready: every instance would be.
  */
 export function createHealthRoutes(status: StatusService): Router {
   const router = Router();
-  router.get('/livez', (_req, res) => {
+  router.get(['/healthz', '/livez'], (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.json({ status: 'alive' });
   });
