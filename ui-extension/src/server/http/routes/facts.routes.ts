@@ -4,9 +4,10 @@ import type { InventoryService } from '../../inventory/inventory.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { factNameSchema, listOf } from '../response-schemas';
 
 export const factRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/fact_names', tag: 'facts', summary: 'List fact names (search: name; a bare word is a substring or a pattern with *)', permission: 'authenticated', query: listQuerySchema, search: FACT_NAME_SEARCH },
+  list: { method: 'get', path: '/fact_names', response: listOf(factNameSchema), tag: 'facts', summary: 'List fact names (search: name; a bare word is a substring or a pattern with *)', permission: 'authenticated', query: listQuerySchema, search: FACT_NAME_SEARCH },
 });
 
 /** `GET /api/v2/fact_names?search=<substring or pattern*>`, for completion of `facts.<name>`. */

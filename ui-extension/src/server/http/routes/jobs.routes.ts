@@ -10,6 +10,7 @@ import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
 import { recurrenceSchema, schedulingSchema, targetingTypeSchema } from './schedule.schemas';
+import { jobEventsSchema, jobHostSchema, jobSchema, listOf } from '../response-schemas';
 
 const id = decimalId;
 const seconds = z.coerce.number({ invalid_type_error: 'must be a number' }).min(0, 'must be at least 0').max(3600, 'must be at most 3600');
@@ -74,17 +75,17 @@ const factName = z.string().min(1, 'is required').max(255, 'must be at most 255 
 const idOrName = z.string().min(1, 'is required').max(255, 'must be at most 255 characters');
 
 export const jobRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/remote_execution/jobs', tag: 'jobs', summary: 'Job history, newest first (search by namespace, action, arguments, targeting, user...; from/to: when it ran or will run)', permission: 'view_jobs', query: historyQuery, search: JOB_SEARCH },
-  hostHistory: { method: 'get', path: '/hosts/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs that ran on a host (by id or name)', permission: 'view_jobs', params: { id: idOrName }, query: historyQuery, search: JOB_SEARCH },
-  hostgroupHistory: { method: 'get', path: '/hostgroups/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs that targeted a hostgroup (by id or title) or ran on hosts in it or below it', permission: 'view_jobs', params: { id: idOrName }, query: historyQuery, search: JOB_SEARCH },
-  smartProxyHistory: { method: 'get', path: '/smart_proxies/:id/remote_execution/jobs', tag: 'jobs', summary: 'Jobs with a stream to a smart proxy (by id or name)', permission: 'view_jobs', params: { id: idOrName }, query: historyQuery, search: JOB_SEARCH },
-  factHistory: { method: 'get', path: '/fact_names/:name/remote_execution/jobs', tag: 'jobs', summary: 'Jobs whose targeting names a fact; with value=, jobs that ran on hosts whose fact had that value when the job ran (jobs.recorded_facts)', permission: 'view_jobs', params: { name: factName }, query: factHistoryQuery, search: JOB_SEARCH },
-  create: { method: 'post', path: '/remote_execution/jobs', tag: 'jobs', summary: 'Run an action on the targeted hosts now, later (scheduling) or repeatedly (recurrence)', permission: 'create_jobs', body: createSchema, status: 201 },
-  show: { method: 'get', path: '/remote_execution/jobs/:id', tag: 'jobs', summary: 'A job with its counts; wait=N long-polls until its version passes since', permission: 'view_jobs', params: { id }, query: statusQuery },
-  hosts: { method: 'get', path: '/remote_execution/jobs/:id/hosts', tag: 'jobs', summary: 'A job\'s hosts with their states and outputs (search by name, state, proxy, hostgroup, statuscode, output...)', permission: 'view_jobs', params: { id }, query: hostsQuery, search: JOB_HOST_SEARCH },
-  events: { method: 'get', path: '/remote_execution/jobs/:id/events', tag: 'jobs', summary: 'A job\'s host events after a sequence number; wait=N long-polls', permission: 'view_jobs', params: { id }, query: eventsQuery },
-  replay: { method: 'post', path: '/remote_execution/jobs/:id/replay', tag: 'jobs', summary: 'Run a job\'s action again, on new targeting or on its failed hosts', permission: 'create_jobs', params: { id }, body: replaySchema, bodyOptional: true, status: 201 },
-  cancel: { method: 'post', path: '/remote_execution/jobs/:id/cancel', tag: 'jobs', summary: 'Cancel a running job', permission: 'cancel_jobs', params: { id } },
+  list: { method: 'get', path: '/remote_execution/jobs', response: listOf(jobSchema), tag: 'jobs', summary: 'Job history, newest first (search by namespace, action, arguments, targeting, user...; from/to: when it ran or will run)', permission: 'view_jobs', query: historyQuery, search: JOB_SEARCH },
+  hostHistory: { method: 'get', path: '/hosts/:id/remote_execution/jobs', response: listOf(jobSchema), tag: 'jobs', summary: 'Jobs that ran on a host (by id or name)', permission: 'view_jobs', params: { id: idOrName }, query: historyQuery, search: JOB_SEARCH },
+  hostgroupHistory: { method: 'get', path: '/hostgroups/:id/remote_execution/jobs', response: listOf(jobSchema), tag: 'jobs', summary: 'Jobs that targeted a hostgroup (by id or title) or ran on hosts in it or below it', permission: 'view_jobs', params: { id: idOrName }, query: historyQuery, search: JOB_SEARCH },
+  smartProxyHistory: { method: 'get', path: '/smart_proxies/:id/remote_execution/jobs', response: listOf(jobSchema), tag: 'jobs', summary: 'Jobs with a stream to a smart proxy (by id or name)', permission: 'view_jobs', params: { id: idOrName }, query: historyQuery, search: JOB_SEARCH },
+  factHistory: { method: 'get', path: '/fact_names/:name/remote_execution/jobs', response: listOf(jobSchema), tag: 'jobs', summary: 'Jobs whose targeting names a fact; with value=, jobs that ran on hosts whose fact had that value when the job ran (jobs.recorded_facts)', permission: 'view_jobs', params: { name: factName }, query: factHistoryQuery, search: JOB_SEARCH },
+  create: { method: 'post', path: '/remote_execution/jobs', response: jobSchema, tag: 'jobs', summary: 'Run an action on the targeted hosts now, later (scheduling) or repeatedly (recurrence)', permission: 'create_jobs', body: createSchema, status: 201 },
+  show: { method: 'get', path: '/remote_execution/jobs/:id', response: jobSchema, tag: 'jobs', summary: 'A job with its counts; wait=N long-polls until its version passes since', permission: 'view_jobs', params: { id }, query: statusQuery },
+  hosts: { method: 'get', path: '/remote_execution/jobs/:id/hosts', response: listOf(jobHostSchema), tag: 'jobs', summary: 'A job\'s hosts with their states and outputs (search by name, state, proxy, hostgroup, statuscode, output...)', permission: 'view_jobs', params: { id }, query: hostsQuery, search: JOB_HOST_SEARCH },
+  events: { method: 'get', path: '/remote_execution/jobs/:id/events', response: jobEventsSchema, tag: 'jobs', summary: 'A job\'s host events after a sequence number; wait=N long-polls', permission: 'view_jobs', params: { id }, query: eventsQuery },
+  replay: { method: 'post', path: '/remote_execution/jobs/:id/replay', response: jobSchema, tag: 'jobs', summary: 'Run a job\'s action again, on new targeting or on its failed hosts', permission: 'create_jobs', params: { id }, body: replaySchema, bodyOptional: true, status: 201 },
+  cancel: { method: 'post', path: '/remote_execution/jobs/:id/cancel', response: jobSchema, tag: 'jobs', summary: 'Cancel a running job', permission: 'cancel_jobs', params: { id } },
 });
 
 /** Aborts when the client goes away, so a long poll stops waiting for nobody. */

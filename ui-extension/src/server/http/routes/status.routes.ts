@@ -1,9 +1,10 @@
 import { Router } from 'express';
 import type { StatusService } from '../../status/status.service';
 import { defineRoutes, mount } from '../route-spec';
+import { statusSchema } from '../response-schemas';
 
 export const statusRouteSpecs = defineRoutes({
-  status: { method: 'get', path: '/status', tag: 'status', summary: 'Versions, the database (reachable, writable) and, to a caller who may see them, the proxies\' live status', permission: 'public' },
+  status: { method: 'get', path: '/status', response: statusSchema, tag: 'status', summary: 'Versions, the database (reachable, writable) and, to a caller who may see them, the proxies\' live status', permission: 'public' },
 });
 
 /**
