@@ -5,6 +5,8 @@
  * id, ISO time and level name; /apidoc serves Swagger UI from this server under its own CSP.
  */
 import fs from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
@@ -14,6 +16,7 @@ import { createApp } from '@server/http/app';
 import { createLogger } from '@server/logger';
 import { buildServices } from '@server/services';
 import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
+import { launchBrowser, trackCspViolations } from '@test/e2e/support/browser';
 
 const PASSWORD = 'admin-http-test-password';
 
@@ -131,5 +134,34 @@ describe('admin-grade HTTP', () => {
     // The package's own index.html and initializer (the Petstore example) are not served.
     expectJson404(await request(app).get('/apidoc/index.html'), 'GET /apidoc/index.html');
     expectJson404(await request(app).get('/apidoc/swagger-initializer.js'), 'GET /apidoc/swagger-initializer.js');
+  });
+
+  it('shows the API in Swagger UI in a real browser, with nothing fetched from elsewhere and no CSP violation', async () => {
+    const server: Server = await new Promise((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const violations = await trackCspViolations(page);
+      const requested: string[] = [];
+      page.on('request', (r) => requested.push(r.url()));
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${base}/apidoc`);
+      await page.locator('.swagger-ui .info .title', { hasText: 'mco-rex API' }).waitFor({ timeout: 20_000 });
+      // Every tag's section, and an operation of each kind, from this server's document.
+      await page.locator('.opblock-tag', { hasText: 'jobs' }).first().waitFor();
+      await page.locator('.opblock-tag', { hasText: 'jobs' }).first().click();
+      await page.locator('.opblock-summary-path', { hasText: '/api/v2/remote_execution/jobs/{id}/replay' }).first().waitFor();
+      expect(await page.locator('.opblock-tag').count()).toBeGreaterThanOrEqual(19);
+      expect(requested.filter((url) => !url.startsWith(base) && !url.startsWith('data:'))).toEqual([]);
+      expect(violations).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
