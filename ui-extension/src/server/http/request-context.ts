@@ -23,7 +23,7 @@ const MAX_LOGGED_URL = 2048;
  * Accepts X-Request-Id (or makes one), echoes it, gives the request a child logger that binds it
  * (`req.log`), and writes the access log: one line per request when its response ends, e.g.
  * `{"level":"info","time":"...","component":"http","requestId":"...","method":"GET","url":"/api/v2/hosts",
- * "status":200,"responseTime":12,"bytes":"512","ip":"10.0.0.5","user":"admin","msg":"GET /api/v2/hosts 200"}`.
+ * "status":200,"responseTime":12,"bytes":512,"ip":"10.0.0.5","user":"admin","msg":"GET /api/v2/hosts 200"}`.
  */
 export function requestContext(logger: Logger) {
   const accessLog = createAccessLog<Request, Response>(logger, {
