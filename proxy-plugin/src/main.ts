@@ -118,7 +118,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
   const broker = createBroker(config, logger, metrics);
   metrics.attachBroker(broker);
   const tasks = createPuppetTasks(config.tasks, { registry: ddls, broker, logger });
-  const audit = createAuditLog({ file: config.audit.file, sender: config.identity.senderid });
+  const audit = createAuditLog({ file: config.audit.file, sender: config.identity.senderid, onError: (error) => log.error({ err: error, file: config.audit.file }, 'audit file cannot be written') });
   const policy = config.policy.directory
     ? createActionPolicy({ directory: config.policy.directory, enableDefault: config.policy.enable_default, defaultName: config.policy.default_name, allowUnconfigured: config.policy.allow_unconfigured })
     : createBuiltInPolicy(ddls);

@@ -110,13 +110,18 @@ export interface AuditLogOptions {
   now?: () => number;
   /** Where lines go instead of the file; for tests. */
   sink?: (line: string) => void;
+  /**
+   * Told when the file cannot be opened or written (a directory removed, a full disk, a reopen
+   * after logrotate without the right to create the file): the proxy logs it and keeps serving.
+   */
+  onError?: (error: Error) => void;
 }
 
 /** Appends to `file` (created 0600) or writes to stdout. */
 export function createAuditLog(options: AuditLogOptions): AuditLog {
   const now = options.now ?? Date.now;
   // 0600 as Choria's default: the log names callers and what they ran.
-  const open = (file: string) => fs.createWriteStream(file, { flags: 'a', mode: 0o600 });
+  const open = (file: string) => fs.createWriteStream(file, { flags: 'a', mode: 0o600 }).on('error', (error) => options.onError?.(error));
   let stream = !options.sink && options.file ? open(options.file) : undefined;
   const sink = options.sink ?? ((line: string) => (stream ? stream.write(line) : process.stdout.write(line)));
   const end = (old: fs.WriteStream | undefined) => new Promise<void>((resolve) => (old ? old.end(resolve) : resolve()));
