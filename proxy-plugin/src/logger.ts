@@ -19,6 +19,9 @@ export function createLogger(options: LoggerOptions): Logger {
       paths: ['password', 'token', 'secret', 'passphrase', 'arguments', 'key_pem', 'keyPem', 'private_key', 'psk'].flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
       censor: '[REDACTED]',
     },
+    // ISO-8601 UTC times and level names ("level":"info"), as the ui-extension logs.
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }

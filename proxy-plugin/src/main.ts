@@ -1,6 +1,7 @@
 /**
  * Entry point of one proxy: wires config, logger, broker client, DDLs, executions and the gRPC
- * server, and shuts them down in reverse on SIGTERM/SIGINT. Nothing else lives here (STYLE.md §1).
+ * server, and shuts them down in reverse on SIGTERM/SIGINT; SIGHUP reopens the audit file (logrotate).
+ * Nothing else lives here (STYLE.md §1).
  */
 import fs from 'node:fs';
 
@@ -24,6 +25,8 @@ export interface RunningProxy {
   port: number;
   /** Port of the metrics listener, when metrics.enabled. */
   metricsPort?: number;
+  /** Reopens the audit file by its name (after logrotate moved it away). */
+  reopenLogs(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -115,7 +118,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
   const broker = createBroker(config, logger, metrics);
   metrics.attachBroker(broker);
   const tasks = createPuppetTasks(config.tasks, { registry: ddls, broker, logger });
-  const audit = createAuditLog({ file: config.audit.file, sender: config.identity.senderid });
+  const audit = createAuditLog({ file: config.audit.file, sender: config.identity.senderid, onError: (error) => log.error({ err: error, file: config.audit.file }, 'audit file cannot be written') });
   const policy = config.policy.directory
     ? createActionPolicy({ directory: config.policy.directory, enableDefault: config.policy.enable_default, defaultName: config.policy.default_name, allowUnconfigured: config.policy.allow_unconfigured })
     : createBuiltInPolicy(ddls);
@@ -183,6 +186,10 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
   return {
     port: server.port,
     metricsPort: metricsServer?.port,
+    async reopenLogs() {
+      await audit.reopen();
+      log.info({ file: config.audit.file || 'stdout' }, 'audit file reopened');
+    },
     async stop() {
       stopping.abort();
       await metricsServer?.close();
@@ -253,6 +260,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // logrotate's postrotate (docs/OPERATIONS.md): the moved file is closed, a new one opened.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    proxy.reopenLogs().catch((error: unknown) => logger.error({ err: error }, 'audit file reopen failed'));
+  });
   onParentGone = () => shutdown('parent exited');
   if (process.channel && !process.connected) onParentGone();
 }

@@ -33,7 +33,7 @@ interface Harness {
   logLines: Array<Record<string, unknown>>;
 }
 
-const noAudit: AuditLog = { record: () => undefined, close: async () => undefined };
+const noAudit: AuditLog = { record: () => undefined, reopen: async () => undefined, close: async () => undefined };
 
 async function startHarness(nodes: Record<string, FakeNode>, mode: 'auto' | 'manual' = 'auto'): Promise<Harness> {
   const broker = createFakeBroker({ nodes, mode, now: Date.now });

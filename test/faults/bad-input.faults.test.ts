@@ -212,6 +212,8 @@ async function successProblem(s: AuthStack, r: GeneratedRequest, status: number,
   if (status === 204) return text === '' ? { jobs: [] } : { problem: '204 with a body', jobs: [] };
   // Prometheus' text format, the one answer that is not JSON.
   if (r.path.split('?')[0] === '/metrics') return contentType?.startsWith('text/plain') && /^# (HELP|TYPE) /m.test(text) ? { jobs: [] } : { problem: `metrics as ${contentType ?? 'no content type'}`, jobs: [] };
+  // The API documentation page (Swagger UI), the one HTML answer.
+  if (r.path.split('?')[0] === '/apidoc') return contentType?.startsWith('text/html') && text.includes('swagger-ui-bundle.js') ? { jobs: [] } : { problem: `apidoc as ${contentType ?? 'no content type'}`, jobs: [] };
   if (!contentType?.startsWith('application/json')) return { problem: `${status} with content type ${contentType ?? 'none'}`, jobs: [] };
   const body = JSON.parse(text) as Record<string, unknown>;
   const path = r.path.split('?')[0];

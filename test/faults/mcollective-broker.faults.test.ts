@@ -112,7 +112,7 @@ describe('jobs on a real MCollective fleet when the broker or the security fails
         expect(r.asked).toBe(true);
         expect(r.reason).toMatch(/^refused by the nodes' security \(suspected\): no node answers this proxy, not even discovery\. mcollectived drops, without a reply, every request whose psk hash does not match its plugin\.psk/);
       }
-      expect(wrongPsk.lines.some((l) => l.includes('"level":50') && l.includes('no node answers this proxy, not even discovery'))).toBe(true);
+      expect(wrongPsk.lines.some((l) => l.includes('"level":"error"') && l.includes('no node answers this proxy, not even discovery'))).toBe(true);
       process.stdout.write(`mcollective wrong psk figures: ${JSON.stringify({ hosts: rows.length, refusedBySecurity: rows.filter((r) => r.reason?.includes('psk')).length })}\n`);
     } finally {
       await db.dataSource.query('UPDATE hosts SET smart_proxy_id = ? WHERE id IN (?)', [seeded.proxyIds.get('mco-proxy'), live.map((h) => seeded.hostIds.get(h))]);

@@ -41,6 +41,11 @@ export interface AuditRecord {
 
 export interface AuditLog {
   record(entry: AuditRecord): void;
+  /**
+   * Opens the file again by its name (SIGHUP, after logrotate moved it away): later lines go to
+   * the new file, lines already written finish in the old one. Nothing to do on stdout.
+   */
+  reopen(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,33 +110,35 @@ export interface AuditLogOptions {
   now?: () => number;
   /** Where lines go instead of the file; for tests. */
   sink?: (line: string) => void;
+  /**
+   * Told when the file cannot be opened or written (a directory removed, a full disk, a reopen
+   * after logrotate without the right to create the file): the proxy logs it and keeps serving.
+   */
+  onError?: (error: Error) => void;
 }
 
 /** Appends to `file` (created 0600) or writes to stdout. */
 export function createAuditLog(options: AuditLogOptions): AuditLog {
   const now = options.now ?? Date.now;
-  let stream: fs.WriteStream | undefined;
-  let write = options.sink;
-  if (!write) {
-    if (options.file) {
-      // 0600 as Choria's default: the log names callers and what they ran.
-      const fileStream = fs.createWriteStream(options.file, { flags: 'a', mode: 0o600 });
-      stream = fileStream;
-      write = (line) => fileStream.write(line);
-    } else {
-      write = (line) => process.stdout.write(line);
-    }
-  }
-  const sink = write;
+  // 0600 as Choria's default: the log names callers and what they ran.
+  const open = (file: string) => fs.createWriteStream(file, { flags: 'a', mode: 0o600 }).on('error', (error) => options.onError?.(error));
+  let stream = !options.sink && options.file ? open(options.file) : undefined;
+  const sink = options.sink ?? ((line: string) => (stream ? stream.write(line) : process.stdout.write(line)));
+  const end = (old: fs.WriteStream | undefined) => new Promise<void>((resolve) => (old ? old.end(resolve) : resolve()));
   return {
     record(entry) {
       sink(`${auditLine(entry, now(), options.sender)}\n`);
     },
+    reopen() {
+      if (!stream || !options.file) return Promise.resolve();
+      const old = stream;
+      stream = open(options.file);
+      return end(old);
+    },
     close() {
-      const open = stream;
+      const old = stream;
       stream = undefined;
-      if (!open) return Promise.resolve();
-      return new Promise((resolve) => open.end(resolve));
+      return end(old);
     },
   };
 }

@@ -7,6 +7,7 @@ import { loadProxyProto } from '@protos/load';
 import { isLoopbackHost, type Config } from '@proxy/config';
 import type { Logger } from '@proxy/logger';
 
+import { addBrokerHealth } from './health';
 import { createProxyHandlers, type ProxyHandlerDeps } from './proxy.handlers';
 
 export interface ProxyServer {
@@ -104,7 +105,10 @@ function callerSecretInterceptor(secret: string, logger: Logger): grpc.ServerInt
   };
 }
 
-/** Serves rex.proxy.v1.ProxyService on config.grpc.host:port (port 0 picks a free one). */
+/**
+ * Serves rex.proxy.v1.ProxyService and grpc.health.v1.Health (health.ts) on config.grpc.host:port
+ * (port 0 picks a free one).
+ */
 export async function startProxyServer(config: Pick<Config, 'grpc'>, deps: ProxyHandlerDeps): Promise<ProxyServer> {
   const creds = credentials(config.grpc);
   const interceptors: grpc.ServerInterceptor[] = [];
@@ -112,13 +116,19 @@ export async function startProxyServer(config: Pick<Config, 'grpc'>, deps: Proxy
   if (config.grpc.caller_secret) interceptors.push(callerSecretInterceptor(config.grpc.caller_secret, deps.logger));
   const server = new grpc.Server({ interceptors });
   server.addService(loadProxyProto().rex.proxy.v1.ProxyService.service, createProxyHandlers(deps));
+  const health = addBrokerHealth(server, deps.broker, deps.logger);
   const address = `${config.grpc.host}:${config.grpc.port}`;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, creds, (error, bound) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`, { cause: error })) : resolve(bound)));
+  }).catch((error: unknown) => {
+    health.stop();
+    throw error;
   });
   return {
     port,
     close(graceMs = DEFAULT_GRACE_MS) {
+      // Watch callers learn first that this proxy is going away.
+      health.stop();
       return new Promise((resolve) => {
         // A followed GetResults stream would hold tryShutdown open until its execution ends.
         const timer = setTimeout(() => {

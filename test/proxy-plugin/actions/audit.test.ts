@@ -78,4 +78,28 @@ describe(createAuditLog.name, () => {
     expect(fs.readFileSync(file, 'utf8')).not.toContain('hunter2');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   });
+
+  it('reopens the file by its name, and reports a file it cannot open instead of throwing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-'));
+    const file = path.join(dir, 'audit.log');
+    let reported: (error: Error) => void = () => undefined;
+    const failed = new Promise<Error>((resolve) => (reported = resolve));
+    const audit = createAuditLog({ file, sender: 'rex-proxy', now: () => 0, onError: (error) => reported(error) });
+    audit.record(aRecord({ executionId: 'before' }));
+    // A reopen ends the stream it replaces, so its lines are in the file when it resolves.
+    await audit.reopen();
+    // logrotate moves the file, then signals.
+    fs.renameSync(file, `${file}.1`);
+    await audit.reopen();
+    audit.record(aRecord({ executionId: 'after' }));
+    await audit.reopen();
+    const ids = (f: string) => fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { execution_id: string }).execution_id);
+    expect([ids(`${file}.1`), ids(file)]).toEqual([['before'], ['after']]);
+    // The directory gone (a logrotate set-up gone wrong): the error is reported, nothing throws.
+    fs.rmSync(dir, { recursive: true, force: true });
+    await audit.reopen();
+    audit.record(aRecord({ executionId: 'lost' }));
+    expect((await failed as NodeJS.ErrnoException).code).toBe('ENOENT');
+    await audit.close();
+  });
 });

@@ -39,7 +39,7 @@ function setup(options: { nodes?: Record<string, FakeNode>; mode?: 'auto' | 'man
   const clock = { now: 10_000 };
   const broker = createFakeBroker({ nodes: options.nodes, mode: options.mode, strangers: options.strangers, failWith: options.failWith, now: () => clock.now });
   const audits: AuditRecord[] = [];
-  const audit: AuditLog = { record: (entry) => audits.push(entry), close: async () => undefined };
+  const audit: AuditLog = { record: (entry) => audits.push(entry), reopen: async () => undefined, close: async () => undefined };
   const sleeps: number[] = [];
   const registry = createExecutionRegistry({
     broker,
@@ -444,7 +444,7 @@ describe('sensitive arguments in replies', () => {
     const registry = createExecutionRegistry({
       broker,
       ddls,
-      audit: { record: () => undefined, close: async () => undefined },
+      audit: { record: () => undefined, reopen: async () => undefined, close: async () => undefined },
       logger: silentLogger(),
       callerid: 'choria=rex.mcollective',
       collectives: ['mcollective'],

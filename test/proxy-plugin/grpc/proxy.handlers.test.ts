@@ -72,7 +72,7 @@ function handlersWith(nodes: Record<string, FakeNode>, hooks: { beforeExecute?: 
   const executions = createExecutionRegistry({
     broker,
     ddls,
-    audit: { record: () => undefined, close: async () => undefined },
+    audit: { record: () => undefined, reopen: async () => undefined, close: async () => undefined },
     logger,
     callerid: 'choria=rex.mcollective',
     collectives,

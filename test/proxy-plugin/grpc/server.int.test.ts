@@ -35,7 +35,7 @@ function startServer(grpcConfig: Partial<Config['grpc']> & { tls: Config['grpc']
       executions: createExecutionRegistry({
         broker,
         ddls,
-        audit: { record: () => undefined, close: async () => undefined },
+        audit: { record: () => undefined, reopen: async () => undefined, close: async () => undefined },
         logger,
         callerid: 'choria=rex.mcollective',
         collectives,

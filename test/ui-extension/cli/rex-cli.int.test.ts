@@ -385,9 +385,9 @@ describe('rex CLI against the real app', () => {
       const doc = JSON.parse((await rex('api', 'openapi')).stdout) as { paths: Record<string, Record<string, unknown>> };
       const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\{([^}]+)\}/g, ':$1')}`)).sort();
       // The document describes the REST API; GET /metrics (Prometheus' scrape) and the load
-      // balancer's /livez and /readyz sit beside it, not in it.
+      // balancer's /healthz (/livez) and /readyz, and /apidoc (the page that shows it) sit beside it.
       expect(documented).toEqual(listRoutes(app.app).filter((route) => route.split(' ')[1].startsWith('/api/v2/')));
-      expect(listRoutes(app.app).filter((route) => !route.split(' ')[1].startsWith('/api/v2/'))).toEqual(['GET /livez', 'GET /metrics', 'GET /readyz']);
+      expect(listRoutes(app.app).filter((route) => !route.split(' ')[1].startsWith('/api/v2/'))).toEqual(['GET /apidoc', 'GET /healthz', 'GET /livez', 'GET /metrics', 'GET /readyz']);
     });
 
     it('has a CLI command for every route in openapi.json', async () => {

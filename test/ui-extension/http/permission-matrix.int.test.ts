@@ -6,6 +6,7 @@
  * no answer names a host, job or secret outside the caller's scope.
  */
 import type { Job } from '@common/jobs';
+import { routeCatalog } from '@server/http/routes/catalog';
 import { listRoutes } from '@test/support/routes';
 import { testDatabases } from '@test/support/databases';
 import { databaseFingerprint, deniedCount, settle } from '../../faults/support/database-fingerprint';
@@ -13,6 +14,29 @@ import { startAuthStack, type AuthStack } from '../auth/support/auth-stack';
 import { MATRIX, MATRIX_PERSONAS, matrixProblems, type Each, type MatrixPersona, type Targets } from './permission-matrix';
 
 jest.setTimeout(300_000);
+
+/** Each /api/v2 route's declared success body (route-spec.ts `response`), by `METHOD /api/v2/path`. */
+const RESPONSES = new Map(routeCatalog().map((e) => [`${e.spec.method.toUpperCase()} /api/v2${e.spec.path}`, e.spec.response]));
+
+/**
+ * What is wrong with a success body against its route's declared schema (the OpenAPI document's
+ * response): a field of the wrong type, a missing one, or one the schema does not declare.
+ */
+function responseProblems(route: string, body: unknown): string[] {
+  const schema = RESPONSES.get(route);
+  if (!schema) return [];
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) return parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`);
+  // Parsing strips undeclared fields: what it kept must be the whole answer.
+  return undeclared(body, parsed.data as unknown, '').slice(0, 5).map((field) => `${field}: not declared`);
+}
+
+/** The fields of `body` that parsing dropped, as paths (`results.0.scheduled_at`). */
+function undeclared(body: unknown, kept: unknown, at: string): string[] {
+  if (Array.isArray(body) && Array.isArray(kept)) return body.flatMap((item, i) => undeclared(item, kept[i], `${at}${i}.`));
+  if (!body || typeof body !== 'object' || !kept || typeof kept !== 'object') return [];
+  return Object.entries(body).flatMap(([key, value]) => (key in kept ? undeclared(value, (kept as Record<string, unknown>)[key], `${at}${key}.`) : [`${at}${key}`]));
+}
 
 const tomorrow = () => ({ start_at: new Date(Date.now() + 86_400_000).toISOString() });
 
@@ -142,6 +166,7 @@ describe.each(testDatabases())('authorization matrix on $kind', (database) => {
       const before = await fingerprint();
       const res = await (method === 'GET' ? client.get(path) : method === 'POST' ? client.post(path, body) : method === 'PUT' ? client.put(path, body) : client.delete(path));
       seen.push(`${p}:${res.status}`);
+      if (res.status >= 200 && res.status < 300 && res.status !== 204) expect({ p, route: c.route, problems: responseProblems(c.route, res.body) }).toEqual({ p, route: c.route, problems: [] });
       if (res.status >= 400 && !c.writesWhenRefused) expect({ p, changed: await fingerprint() !== before }).toEqual({ p, changed: false });
       // The one write a 403 makes, left out of the fingerprint on purpose: its audit entry, counted once.
       if (p !== 'anonymous') expect({ p, audited: (await deniedCount(s, login, c.route)) - deniedBefore }).toEqual({ p, audited: res.status === 403 ? 1 : 0 });

@@ -105,10 +105,13 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   'DELETE /api/v2/session': [{ on: 'the cookie session', expect: [401, 401, 401, 401, 401], path: () => '/api/v2/session' }],
   'GET /api/v2/status': [{ on: 'health (smart proxies as the caller sees them)', expect: [200, 200, 200, 200, 200], path: () => '/api/v2/status' }],
   'GET /api/v2/openapi.json': [{ on: 'the API description', expect: [200, 200, 200, 200, 200], path: () => '/api/v2/openapi.json' }],
+  // Swagger UI on the document above: a page and its files, never data.
+  'GET /apidoc': [{ on: 'the API documentation page', expect: [200, 200, 200, 200, 200], path: () => '/apidoc' }],
   // Counts, never data; guarded by its own bearer token (metrics.bearer_token) when one is set.
   'GET /metrics': [{ on: 'Prometheus metrics (no token configured)', expect: [200, 200, 200, 200, 200], path: () => '/metrics' }],
   // Load balancer checks (issue #27): no login, and nothing but liveness/readiness in the body.
-  'GET /livez': [{ on: 'liveness', expect: [200, 200, 200, 200, 200], path: () => '/livez' }],
+  'GET /healthz': [{ on: 'liveness', expect: [200, 200, 200, 200, 200], path: () => '/healthz' }],
+  'GET /livez': [{ on: 'liveness (the older name of /healthz)', expect: [200, 200, 200, 200, 200], path: () => '/livez' }],
   'GET /readyz': [{ on: 'readiness', expect: [200, 200, 200, 200, 200], path: () => '/readyz' }],
 
   // Inventory ----------------------------------------------------------------------------------
@@ -261,7 +264,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
 };
 
 /** Routes besides the catalog's /api/v2 ones that the app serves (metrics.routes.ts, status.routes.ts). */
-export const ROUTES_OUTSIDE_CATALOG = ['GET /metrics', 'GET /livez', 'GET /readyz'];
+export const ROUTES_OUTSIDE_CATALOG = ['GET /metrics', 'GET /healthz', 'GET /livez', 'GET /readyz', 'GET /apidoc'];
 
 /**
  * What is wrong between the routes the app declares and the matrix: a route without a row, a row

@@ -138,7 +138,10 @@ describe.each(testDatabases())('health checks on $kind', (database) => {
     expect(anonymous.body.smart_proxies).toBeUndefined();
     expect(admin.body.smart_proxies).toEqual([expect.objectContaining({ id: proxyId, name: 'hung-proxy', reachable: false, status: 'offline', checked_at: expect.any(String) })]);
     // A dead proxy is every instance's problem: it does not take this one out of the balancer.
-    expect(ready).toMatchObject({ status: 200, body: { status: 'ready', database: { reachable: true, writable: true } } });
+    // Counted, never named: /readyz is anonymous.
+    expect(ready).toMatchObject({ status: 200, body: { status: 'ready', database: { reachable: true, writable: true }, smart_proxies: { online: 0, offline: 1, unknown: 0 } } });
+    expect(JSON.stringify(ready.body)).not.toContain('hung-proxy');
+    expect(await timed(`${server.url}/healthz`)).toMatchObject({ status: 200, body: { status: 'alive' } });
     expect(await timed(`${server.url}/livez`)).toMatchObject({ status: 200, body: { status: 'alive' } });
     expect(server.services.proxyHealth.isDown(proxyId)).toBe(true);
     process.stdout.write(`health check figures (${database.kind}): ${JSON.stringify({ offlineAfterMs, slowestStatusMs: Math.max(...calls.map((c) => c.ms)) })}\n`);
@@ -166,7 +169,9 @@ describe.each(testDatabases())('health checks on $kind', (database) => {
         expect(text).not.toContain(String(forwarder.port));
         expect(text).not.toContain(target.pathname.slice(1));
       }
-      expect(down.body).toMatchObject({ status: 'not_ready', database: { reachable: false, reason: expect.stringMatching(/connection (refused|lost)|no answer/) } });
+      expect(down.body).toMatchObject({ status: 'not_ready', database: { reachable: false, reason: expect.stringMatching(/connection (refused|lost)|no answer/) }, smart_proxies: { online: 0, offline: 0, unknown: 0 } });
+      // The process itself still answers: liveness stays 200 while readiness is 503.
+      expect(await timed(`${server.url}/healthz`)).toMatchObject({ status: 200, body: { status: 'alive' } });
     });
 
     it('describes a failed connection to an unknown host without its name or the password', async () => {

@@ -3,6 +3,7 @@ import { STATUS_CODES, type Server } from 'node:http';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import express, { type Express } from 'express';
+import { isClientRoute } from '@common/client-routes';
 import { createAuthenticator } from '../auth/passport';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
@@ -12,6 +13,7 @@ import { errorHandler } from './error-handler';
 import { keepRawBody } from './exact-json';
 import { requestContext } from './request-context';
 import { securityHeaders } from './security-headers';
+import { createApiDocRoutes } from './routes/apidoc.routes';
 import { createAuthenticatedRoutes } from './routes/index';
 import { createMetricsRoutes, requestTiming } from './routes/metrics.routes';
 import { createOpenApiRoutes } from './routes/openapi.routes';
@@ -53,6 +55,8 @@ export function createApp(options: AppOptions): Express {
   }
   // Load balancer checks: before body parsing and authentication, which they need neither of.
   app.use(createHealthRoutes(options.services.status));
+  // The browsable API documentation (Swagger UI on /api/v2/openapi.json): open, as the document is.
+  app.use(createApiDocRoutes());
   // refuseDeepJson: a body nested past the limit is refused before it is parsed (body-limits.ts);
   // keepRawBody: job arguments are read again with exact numbers (exact-json.ts).
   app.use(express.json({
@@ -74,16 +78,20 @@ export function createApp(options: AppOptions): Express {
   if (options.webRoot) {
     const root = options.webRoot;
     // Vite names built assets by content hash, so they may be cached for good; index.html may not.
-    app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }));
+    // A missing one falls through to the JSON 404.
+    app.use('/assets', express.static(path.join(root, 'assets'), { immutable: true, maxAge: '365d' }));
     app.use(express.static(root, { index: false }));
-    // Every other GET is a client-side route of the single page (/hosts/7, /jobs/12): send the page.
+    // A client-side route of the single page (/hosts/7, /jobs/12) gets the page; nothing else does
+    // (common/client-routes.ts): a probe for /.env or /wp-login.php gets the JSON 404 below.
     app.use((req, res, next) => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+      if ((req.method !== 'GET' && req.method !== 'HEAD') || !isClientRoute(req.path)) return next();
       res.setHeader('Cache-Control', 'no-cache');
       res.sendFile(path.join(root, 'index.html'), (error) => error && next(error));
     });
   }
 
+  // Whatever is neither a route, a file of the web UI nor one of its pages: a JSON 404, never HTML.
+  app.use((req, _res, next) => next(new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler({ exposeStack: options.exposeStack ?? false, denials: options.services.denials }));
   return app;
 }

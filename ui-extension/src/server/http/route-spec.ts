@@ -37,6 +37,14 @@ export interface RouteSpec {
   /** Status of a success, 200 unless said. */
   status?: number;
   /**
+   * The body of a success (http/response-schemas.ts), shown as the operation's response in the
+   * OpenAPI document; null for a 204, which has none. The authorization matrix test checks each
+   * success it gets against it.
+   */
+  response: z.ZodTypeAny | null;
+  /** What the summary leaves out; the document adds who may call it, the status and the search fields. */
+  description?: string;
+  /**
    * The fields `search=` understands (search/compiler.ts), for a route whose query takes one: the
    * OpenAPI document lists them, and a test checks each against docs/API.md and real data.
    */

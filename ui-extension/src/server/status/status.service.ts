@@ -24,10 +24,15 @@ export interface SystemStatus {
   smart_proxies?: ProxyReachability[];
 }
 
-/** `GET /readyz`: whether a load balancer should send this instance traffic, and why not. */
+/**
+ * `GET /readyz`: whether a load balancer should send this instance traffic, and why not. The
+ * proxies are counted by live status (never named: the check is anonymous); an offline proxy does
+ * not make the instance unready, since every instance would be.
+ */
 export interface Readiness {
   status: 'ready' | 'not_ready';
   database: Pick<DatabaseHealthView, 'reachable' | 'writable' | 'reason' | 'checked_at'>;
+  smart_proxies: Record<ProxyLiveStatus, number>;
 }
 
 /**
@@ -63,7 +68,9 @@ export function createStatusService(deps: {
 
     readiness(): Readiness {
       const { reachable, writable, reason, checked_at } = deps.database.view();
-      return { status: deps.database.ready() ? 'ready' : 'not_ready', database: { reachable, writable, ...(reason ? { reason } : {}), checked_at } };
+      const smartProxies: Record<ProxyLiveStatus, number> = { online: 0, offline: 0, unknown: 0 };
+      for (const proxy of deps.proxies.all()) smartProxies[proxy.status] += 1;
+      return { status: deps.database.ready() ? 'ready' : 'not_ready', database: { reachable, writable, ...(reason ? { reason } : {}), checked_at }, smart_proxies: smartProxies };
     },
 
     /**

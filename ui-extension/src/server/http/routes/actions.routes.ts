@@ -5,11 +5,12 @@ import { ACTION_SEARCH } from '../../jobs/job-search';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { listOf, remoteActionSchema } from '../response-schemas';
 
 const actionsQuery = listQuerySchema.extend({ namespace: z.string().max(100).optional(), action: z.string().max(100).optional() });
 
 export const actionRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/remote_execution/actions', tag: 'actions', summary: 'List stored remote actions with how often they ran (search: namespace, action, arguments, id; bare words match all three)', permission: 'view_jobs', query: actionsQuery, search: ACTION_SEARCH },
+  list: { method: 'get', path: '/remote_execution/actions', response: listOf(remoteActionSchema), tag: 'actions', summary: 'List stored remote actions with how often they ran (search: namespace, action, arguments, id; bare words match all three)', permission: 'view_jobs', query: actionsQuery, search: ACTION_SEARCH },
 });
 
 /** `GET /api/v2/remote_execution/actions`: stored remote actions with how often they ran. */

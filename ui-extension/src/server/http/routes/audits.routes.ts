@@ -4,12 +4,13 @@ import type { AuditService } from '../../audit/audit.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { auditSchema, listOf } from '../response-schemas';
 
 const auditId = decimalId;
 
 export const auditRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/audits', tag: 'audits', summary: 'List audit entries, newest first (one\'s own; all with view_audit_logs)', permission: 'authenticated', query: listQuerySchema, search: AUDIT_SEARCH },
-  show: { method: 'get', path: '/audits/:id', tag: 'audits', summary: 'Show an audit entry', permission: 'authenticated', params: { id: auditId } },
+  list: { method: 'get', path: '/audits', response: listOf(auditSchema), tag: 'audits', summary: 'List audit entries, newest first (one\'s own; all with view_audit_logs)', permission: 'authenticated', query: listQuerySchema, search: AUDIT_SEARCH },
+  show: { method: 'get', path: '/audits/:id', response: auditSchema, tag: 'audits', summary: 'Show an audit entry', permission: 'authenticated', params: { id: auditId } },
 });
 
 /**

@@ -5,20 +5,22 @@ import type { InventoryService } from '../../inventory/inventory.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { factNameSchema, factValueSchema, listOf } from '../response-schemas';
 
 const factValuesQuery = listQuerySchema.pick({ page: true, per_page: true });
 
 export const factRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/fact_names', tag: 'facts', summary: 'List fact names (search: name; a bare word is a substring or a pattern with *)', permission: 'authenticated', query: listQuerySchema, search: FACT_NAME_SEARCH },
   values: {
     method: 'get',
     path: '/fact_names/:name/values',
+    response: listOf(factValueSchema, { fact: z.string(), hosts: z.number().int().describe('Hosts you may see that have the fact') }),
     tag: 'facts',
     summary: 'A fact\'s values on the hosts you may see, each with the number of hosts that have it, most frequent first (as mco facts reports them)',
     permission: 'view_hosts',
     params: { name: z.string().min(1, 'is required').max(255, 'must be at most 255 characters') },
     query: factValuesQuery,
   },
+  list: { method: 'get', path: '/fact_names', response: listOf(factNameSchema), tag: 'facts', summary: 'List fact names (search: name; a bare word is a substring or a pattern with *)', permission: 'authenticated', query: listQuerySchema, search: FACT_NAME_SEARCH },
 });
 
 /** `GET /api/v2/fact_names?search=<substring or pattern*>`, for completion of `facts.<name>`. */

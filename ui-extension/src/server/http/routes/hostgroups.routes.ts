@@ -5,12 +5,13 @@ import type { InventoryService } from '../../inventory/inventory.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { hostgroupSchema, listOf } from '../response-schemas';
 
 const idOrTitle = z.string().min(1, 'is required').max(255, 'must be at most 255 characters');
 
 export const hostgroupRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/hostgroups', tag: 'hostgroups', summary: 'List hostgroups (search keys name, title, id, parent_id, parent)', permission: 'authenticated', query: listQuerySchema, search: HOSTGROUP_SEARCH },
-  show: { method: 'get', path: '/hostgroups/:id', tag: 'hostgroups', summary: 'Show a hostgroup by id or title', permission: 'authenticated', params: { id: idOrTitle } },
+  list: { method: 'get', path: '/hostgroups', response: listOf(hostgroupSchema), tag: 'hostgroups', summary: 'List hostgroups (search keys name, title, id, parent_id, parent)', permission: 'authenticated', query: listQuerySchema, search: HOSTGROUP_SEARCH },
+  show: { method: 'get', path: '/hostgroups/:id', response: hostgroupSchema, tag: 'hostgroups', summary: 'Show a hostgroup by id or title', permission: 'authenticated', params: { id: idOrTitle } },
 });
 
 /** `GET /api/v2/hostgroups` (search keys name, title, id, parent_id, parent) and `/hostgroups/:id` (id or title). */

@@ -6,15 +6,16 @@ import type { InventoryService } from '../../inventory/inventory.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput, parseOrder } from '../validate';
+import { completionSchema, factSchema, hostSchema, listOf } from '../response-schemas';
 
 const idOrName = z.string().min(1, 'is required').max(255, 'must be at most 255 characters');
 const autocompleteQuery = z.object({ search: z.string().max(10000, 'must be at most 10000 characters').optional().default('') });
 
 export const hostRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/hosts', tag: 'hosts', summary: 'List hosts (Foreman search, order, page, per_page)', permission: 'view_hosts', query: listQuerySchema, search: HOST_SEARCH },
-  autocomplete: { method: 'get', path: '/hosts/auto_complete_search', tag: 'hosts', summary: 'Completions of a partial host search, as Foreman\'s search bar expects', permission: 'view_hosts', query: autocompleteQuery },
-  show: { method: 'get', path: '/hosts/:id', tag: 'hosts', summary: 'Show a host by id or name', permission: 'view_hosts', params: { id: idOrName } },
-  facts: { method: 'get', path: '/hosts/:id/facts', tag: 'hosts', summary: 'List a host\'s facts (search: name, value; a bare word is a name substring or pattern)', permission: 'view_hosts', params: { id: idOrName }, query: listQuerySchema, search: HOST_FACT_SEARCH },
+  list: { method: 'get', path: '/hosts', response: listOf(hostSchema), tag: 'hosts', summary: 'List hosts (Foreman search, order, page, per_page)', permission: 'view_hosts', query: listQuerySchema, search: HOST_SEARCH },
+  autocomplete: { method: 'get', path: '/hosts/auto_complete_search', response: z.array(completionSchema), tag: 'hosts', summary: 'Completions of a partial host search, as Foreman\'s search bar expects', permission: 'view_hosts', query: autocompleteQuery },
+  show: { method: 'get', path: '/hosts/:id', response: hostSchema, tag: 'hosts', summary: 'Show a host by id or name', permission: 'view_hosts', params: { id: idOrName } },
+  facts: { method: 'get', path: '/hosts/:id/facts', response: listOf(factSchema), tag: 'hosts', summary: 'List a host\'s facts (search: name, value; a bare word is a name substring or pattern)', permission: 'view_hosts', params: { id: idOrName }, query: listQuerySchema, search: HOST_FACT_SEARCH },
 });
 
 /**

@@ -3,10 +3,11 @@ import { INVENTORY_LIMITS, inventoryDocumentSchema } from '../../inventory/inven
 import type { InventoryService } from '../../inventory/inventory.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
+import { importReportSchema } from '../response-schemas';
 
 export const inventoryRouteSpecs = defineRoutes({
   import: {
-    method: 'post', path: '/inventory/import', tag: 'inventory', summary: 'Import an inventory document (JSON, or YAML with a YAML content type)', permission: 'manage_inventory',
+    method: 'post', path: '/inventory/import', response: importReportSchema, tag: 'inventory', summary: 'Import an inventory document (JSON, or YAML with a YAML content type)', permission: 'manage_inventory',
     body: inventoryDocumentSchema, bodyMediaTypes: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
   },
 });

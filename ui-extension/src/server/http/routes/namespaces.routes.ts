@@ -4,11 +4,12 @@ import type { NamespaceService } from '../../namespaces/namespace.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { decimalId, parseInput } from '../validate';
+import { listOf, namespaceSchema } from '../response-schemas';
 
 const namespacesQuery = z.object({ smart_proxy_id: decimalId.optional() });
 
 export const namespaceRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/remote_execution/namespaces', tag: 'namespaces', summary: 'List agents and their actions with the DDL, from reachable proxies', permission: 'create_jobs', query: namespacesQuery },
+  list: { method: 'get', path: '/remote_execution/namespaces', response: listOf(namespaceSchema), tag: 'namespaces', summary: 'List agents and their actions with the DDL, from reachable proxies', permission: 'create_jobs', query: namespacesQuery },
 });
 
 /** `GET /api/v2/remote_execution/namespaces`: agents and actions with their DDL, from reachable proxies. */

@@ -3,9 +3,10 @@ import { packageVersion } from '../../version';
 import { buildOpenApiDocument } from '../openapi';
 import { defineRoutes, mount } from '../route-spec';
 import { routeCatalog } from './catalog';
+import { openApiSchema } from '../response-schemas';
 
 export const openApiRouteSpecs = defineRoutes({
-  document: { method: 'get', path: '/openapi.json', tag: 'api', summary: 'This API described as an OpenAPI 3 document', permission: 'public' },
+  document: { method: 'get', path: '/openapi.json', response: openApiSchema, tag: 'api', summary: 'This API described as an OpenAPI 3 document', permission: 'public' },
 });
 
 /**

@@ -6,6 +6,7 @@ import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { parseInput } from '../validate';
 import { targetingSchema } from './jobs.routes';
+import { jobSchema, puppetDbSyncSchema } from '../response-schemas';
 
 const idOrName = z.string().min(1, 'is required').max(255, 'must be at most 255 characters');
 const options = {
@@ -19,9 +20,9 @@ const hostRunSchema = z.object(options).strict();
 const bulkRunSchema = z.object({ targeting: targetingSchema, ...options }).strict();
 
 export const puppetRunRouteSpecs = defineRoutes({
-  host: { method: 'post', path: '/hosts/:id/puppet_run', tag: 'puppet', summary: 'Run Puppet once on a host (a puppet#runonce job)', permission: 'create_jobs', params: { id: idOrName }, body: hostRunSchema, bodyOptional: true, status: 201 },
-  bulk: { method: 'post', path: '/remote_execution/puppet_run', tag: 'puppet', summary: 'Run Puppet once on the targeted hosts (a puppet#runonce job)', permission: 'create_jobs', body: bulkRunSchema, status: 201 },
-  puppetdbSync: { method: 'post', path: '/inventory/puppetdb_sync', tag: 'inventory', summary: 'Pull nodes and facts from PuppetDB', permission: 'manage_inventory' },
+  host: { method: 'post', path: '/hosts/:id/puppet_run', response: jobSchema, tag: 'puppet', summary: 'Run Puppet once on a host (a puppet#runonce job)', permission: 'create_jobs', params: { id: idOrName }, body: hostRunSchema, bodyOptional: true, status: 201 },
+  bulk: { method: 'post', path: '/remote_execution/puppet_run', response: jobSchema, tag: 'puppet', summary: 'Run Puppet once on the targeted hosts (a puppet#runonce job)', permission: 'create_jobs', body: bulkRunSchema, status: 201 },
+  puppetdbSync: { method: 'post', path: '/inventory/puppetdb_sync', response: puppetDbSyncSchema, tag: 'inventory', summary: 'Pull nodes and facts from PuppetDB', permission: 'manage_inventory' },
 });
 
 /**

@@ -6,6 +6,7 @@ import { FILTER_SEARCH, ROLE_SEARCH } from '../../auth/user.repository';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { filterSchema, listOf, permissionSchema, roleSchema } from '../response-schemas';
 
 const idOrName = z.string().min(1, 'is required').max(100, 'must be at most 100 characters');
 const filterId = decimalId;
@@ -27,19 +28,19 @@ const updateFilter = z.object({ filter: z.object(filterFields).partial().strict(
 const filtersQuery = listQuerySchema.extend({ role_id: decimalId.optional() });
 
 export const roleRouteSpecs = defineRoutes({
-  permissions: { method: 'get', path: '/permissions', tag: 'roles', summary: 'The permissions a filter may grant, and the search keys of filters', permission: 'authenticated' },
-  list: { method: 'get', path: '/roles', tag: 'roles', summary: 'List roles', permission: 'manage_users', query: listQuerySchema, search: ROLE_SEARCH },
-  create: { method: 'post', path: '/roles', tag: 'roles', summary: 'Create a role', permission: 'manage_users', body: createRole, status: 201 },
-  show: { method: 'get', path: '/roles/:id', tag: 'roles', summary: 'Show a role by id or name', permission: 'manage_users', params: { id: idOrName } },
-  update: { method: 'put', path: '/roles/:id', tag: 'roles', summary: 'Change a role (built-in roles are locked)', permission: 'manage_users', params: { id: idOrName }, body: updateRole },
-  delete: { method: 'delete', path: '/roles/:id', tag: 'roles', summary: 'Delete a role', permission: 'manage_users', params: { id: idOrName } },
-  clone: { method: 'post', path: '/roles/:id/clone', tag: 'roles', summary: 'Copy a role under a new name', permission: 'manage_users', params: { id: idOrName }, body: cloneRole, status: 201 },
-  roleFilters: { method: 'get', path: '/roles/:id/filters', tag: 'roles', summary: 'List a role\'s filters', permission: 'manage_users', params: { id: idOrName }, query: listQuerySchema, search: FILTER_SEARCH },
-  listFilters: { method: 'get', path: '/filters', tag: 'filters', summary: 'List filters (role_id narrows to one role)', permission: 'manage_users', query: filtersQuery, search: FILTER_SEARCH },
-  createFilter: { method: 'post', path: '/filters', tag: 'filters', summary: 'Grant permissions to a role, narrowed by a search', permission: 'manage_users', body: createFilter, status: 201 },
-  showFilter: { method: 'get', path: '/filters/:id', tag: 'filters', summary: 'Show a filter', permission: 'manage_users', params: { id: filterId } },
-  updateFilter: { method: 'put', path: '/filters/:id', tag: 'filters', summary: 'Change a filter', permission: 'manage_users', params: { id: filterId }, body: updateFilter },
-  deleteFilter: { method: 'delete', path: '/filters/:id', tag: 'filters', summary: 'Delete a filter', permission: 'manage_users', params: { id: filterId } },
+  permissions: { method: 'get', path: '/permissions', response: listOf(permissionSchema, { filter_search_keys: z.array(z.string()) }), tag: 'roles', summary: 'The permissions a filter may grant, and the search keys of filters', permission: 'authenticated' },
+  list: { method: 'get', path: '/roles', response: listOf(roleSchema), tag: 'roles', summary: 'List roles', permission: 'manage_users', query: listQuerySchema, search: ROLE_SEARCH },
+  create: { method: 'post', path: '/roles', response: roleSchema, tag: 'roles', summary: 'Create a role', permission: 'manage_users', body: createRole, status: 201 },
+  show: { method: 'get', path: '/roles/:id', response: roleSchema, tag: 'roles', summary: 'Show a role by id or name', permission: 'manage_users', params: { id: idOrName } },
+  update: { method: 'put', path: '/roles/:id', response: roleSchema, tag: 'roles', summary: 'Change a role (built-in roles are locked)', permission: 'manage_users', params: { id: idOrName }, body: updateRole },
+  delete: { method: 'delete', path: '/roles/:id', response: roleSchema, tag: 'roles', summary: 'Delete a role', permission: 'manage_users', params: { id: idOrName } },
+  clone: { method: 'post', path: '/roles/:id/clone', response: roleSchema, tag: 'roles', summary: 'Copy a role under a new name', permission: 'manage_users', params: { id: idOrName }, body: cloneRole, status: 201 },
+  roleFilters: { method: 'get', path: '/roles/:id/filters', response: listOf(filterSchema), tag: 'roles', summary: 'List a role\'s filters', permission: 'manage_users', params: { id: idOrName }, query: listQuerySchema, search: FILTER_SEARCH },
+  listFilters: { method: 'get', path: '/filters', response: listOf(filterSchema), tag: 'filters', summary: 'List filters (role_id narrows to one role)', permission: 'manage_users', query: filtersQuery, search: FILTER_SEARCH },
+  createFilter: { method: 'post', path: '/filters', response: filterSchema, tag: 'filters', summary: 'Grant permissions to a role, narrowed by a search', permission: 'manage_users', body: createFilter, status: 201 },
+  showFilter: { method: 'get', path: '/filters/:id', response: filterSchema, tag: 'filters', summary: 'Show a filter', permission: 'manage_users', params: { id: filterId } },
+  updateFilter: { method: 'put', path: '/filters/:id', response: filterSchema, tag: 'filters', summary: 'Change a filter', permission: 'manage_users', params: { id: filterId }, body: updateFilter },
+  deleteFilter: { method: 'delete', path: '/filters/:id', response: filterSchema, tag: 'filters', summary: 'Delete a filter', permission: 'manage_users', params: { id: filterId } },
 });
 
 /**

@@ -7,6 +7,7 @@ import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validat
 import { targetingSchema } from './jobs.routes';
 import { recurrenceSchema, schedulingSchema, targetingTypeSchema } from './schedule.schemas';
 import { rolloutSchema } from './rollout.schema';
+import { listOf, scheduleDefinitionSchema, scheduleOccurrenceSchema, scheduleSchema } from '../response-schemas';
 
 const id = decimalId;
 const instant = z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-03-29T00:00:00Z' }).transform((s) => new Date(s));
@@ -35,14 +36,14 @@ const occurrencesQuery = listQuerySchema.omit({ search: true }).extend({
 const definitionsQuery = listQuerySchema.omit({ search: true });
 
 export const scheduleRouteSpecs = defineRoutes({
-  scheduleAction: { method: 'post', path: '/remote_execution/actions/:id/schedule', tag: 'schedules', summary: 'Schedule a stored remote action (from history) on a targeting', permission: 'manage_schedules', params: { id }, body: scheduleActionSchema, status: 201 },
-  list: { method: 'get', path: '/remote_execution/schedules', tag: 'schedules', summary: 'Upcoming occurrences of the schedules between from and to', permission: 'view_jobs', query: occurrencesQuery },
-  definitions: { method: 'get', path: '/remote_execution/schedule_definitions', tag: 'schedules', summary: 'The schedules themselves (Foreman\'s recurring logics), enabled or not, soonest next run first: state, next occurrences, last run', permission: 'view_jobs', query: definitionsQuery },
-  show: { method: 'get', path: '/remote_execution/schedules/:id', tag: 'schedules', summary: 'Show a schedule', permission: 'view_jobs', params: { id } },
-  update: { method: 'put', path: '/remote_execution/schedules/:id', tag: 'schedules', summary: 'Change a schedule\'s timing, targeting or options (every host of its targeting in scope; another user\'s needs manage_others_schedules)', permission: 'manage_schedules', params: { id }, body: updateSchema, bodyOptional: true },
-  enable: { method: 'post', path: '/remote_execution/schedules/:id/enable', tag: 'schedules', summary: 'Enable a schedule', permission: 'manage_schedules', params: { id } },
-  disable: { method: 'post', path: '/remote_execution/schedules/:id/disable', tag: 'schedules', summary: 'Disable a schedule (its future runs do not start)', permission: 'manage_schedules', params: { id } },
-  delete: { method: 'delete', path: '/remote_execution/schedules/:id', tag: 'schedules', summary: 'Delete a schedule', permission: 'manage_schedules', params: { id } },
+  scheduleAction: { method: 'post', path: '/remote_execution/actions/:id/schedule', response: scheduleSchema, tag: 'schedules', summary: 'Schedule a stored remote action (from history) on a targeting', permission: 'manage_schedules', params: { id }, body: scheduleActionSchema, status: 201 },
+  list: { method: 'get', path: '/remote_execution/schedules', response: listOf(scheduleOccurrenceSchema), tag: 'schedules', summary: 'Upcoming occurrences of the schedules between from and to', permission: 'view_jobs', query: occurrencesQuery },
+  definitions: { method: 'get', path: '/remote_execution/schedule_definitions', response: listOf(scheduleDefinitionSchema), tag: 'schedules', summary: 'The schedules themselves (Foreman\'s recurring logics), enabled or not, soonest next run first: state, next occurrences, last run', permission: 'view_jobs', query: definitionsQuery },
+  show: { method: 'get', path: '/remote_execution/schedules/:id', response: scheduleSchema, tag: 'schedules', summary: 'Show a schedule', permission: 'view_jobs', params: { id } },
+  update: { method: 'put', path: '/remote_execution/schedules/:id', response: scheduleSchema, tag: 'schedules', summary: 'Change a schedule\'s timing, targeting or options (every host of its targeting in scope; another user\'s needs manage_others_schedules)', permission: 'manage_schedules', params: { id }, body: updateSchema, bodyOptional: true },
+  enable: { method: 'post', path: '/remote_execution/schedules/:id/enable', response: scheduleSchema, tag: 'schedules', summary: 'Enable a schedule', permission: 'manage_schedules', params: { id } },
+  disable: { method: 'post', path: '/remote_execution/schedules/:id/disable', response: scheduleSchema, tag: 'schedules', summary: 'Disable a schedule (its future runs do not start)', permission: 'manage_schedules', params: { id } },
+  delete: { method: 'delete', path: '/remote_execution/schedules/:id', response: scheduleSchema, tag: 'schedules', summary: 'Delete a schedule', permission: 'manage_schedules', params: { id } },
 });
 
 /** `/api/v2/remote_execution/schedules...` and scheduling a stored action from history. */

@@ -7,6 +7,7 @@ import type { SessionService } from '../../auth/session.service';
 import { AppError } from '../../errors';
 import { defineRoutes, mount } from '../route-spec';
 import { parseInput } from '../validate';
+import { sessionSchema } from '../response-schemas';
 
 const loginSchema = z.object({
   login: z.string({ required_error: 'is required', invalid_type_error: 'must be a string' }).min(1, 'is required').max(100, 'must be at most 100 characters'),
@@ -14,9 +15,9 @@ const loginSchema = z.object({
 });
 
 export const sessionRouteSpecs = defineRoutes({
-  login: { method: 'post', path: '/session', tag: 'session', summary: 'Log in (the web UI): opens a cookie session and answers the CSRF token', permission: 'public', body: loginSchema },
-  show: { method: 'get', path: '/session', tag: 'session', summary: 'The session of the cookie, with its CSRF token', permission: 'session' },
-  logout: { method: 'delete', path: '/session', tag: 'session', summary: 'Log out (needs the CSRF token header)', permission: 'session', status: 204 },
+  login: { method: 'post', path: '/session', response: sessionSchema, tag: 'session', summary: 'Log in (the web UI): opens a cookie session and answers the CSRF token', permission: 'public', body: loginSchema },
+  show: { method: 'get', path: '/session', response: sessionSchema, tag: 'session', summary: 'The session of the cookie, with its CSRF token', permission: 'session' },
+  logout: { method: 'delete', path: '/session', response: null, tag: 'session', summary: 'Log out (needs the CSRF token header)', permission: 'session', status: 204 },
 });
 
 /**

@@ -7,6 +7,7 @@ import { SMART_PROXY_SEARCH } from '../../inventory/smart-proxy.repository';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { listOf, refreshReportSchema, smartProxySchema } from '../response-schemas';
 
 const idOrName = z.string().min(1, 'is required').max(191, 'must be at most 191 characters');
 
@@ -21,17 +22,17 @@ const createProxy = z.object({ smart_proxy: z.object(proxyFields).strict() });
 const updateProxy = z.object({ smart_proxy: z.object(proxyFields).partial().strict().refine((p) => Object.keys(p).length > 0, { message: 'must change name or url' }) });
 
 export const smartProxyRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/smart_proxies', tag: 'smart_proxies', summary: 'List smart proxies', permission: 'view_smart_proxies', query: listQuerySchema, search: SMART_PROXY_SEARCH },
-  show: { method: 'get', path: '/smart_proxies/:id', tag: 'smart_proxies', summary: 'Show a smart proxy by id or name', permission: 'view_smart_proxies', params: { id: idOrName } },
+  list: { method: 'get', path: '/smart_proxies', response: listOf(smartProxySchema), tag: 'smart_proxies', summary: 'List smart proxies', permission: 'view_smart_proxies', query: listQuerySchema, search: SMART_PROXY_SEARCH },
+  show: { method: 'get', path: '/smart_proxies/:id', response: smartProxySchema, tag: 'smart_proxies', summary: 'Show a smart proxy by id or name', permission: 'view_smart_proxies', params: { id: idOrName } },
   create: {
-    method: 'post', path: '/smart_proxies', tag: 'smart_proxies', permission: 'manage_inventory', body: createProxy, status: 201,
+    method: 'post', path: '/smart_proxies', response: smartProxySchema, tag: 'smart_proxies', permission: 'manage_inventory', body: createProxy, status: 201,
     summary: 'Register a smart proxy: it is asked for its features and capabilities (422 naming the reason when it cannot be reached); its hosts come with its refresh',
   },
   update: {
-    method: 'put', path: '/smart_proxies/:id', tag: 'smart_proxies', permission: 'manage_inventory', params: { id: idOrName }, body: updateProxy,
+    method: 'put', path: '/smart_proxies/:id', response: smartProxySchema, tag: 'smart_proxies', permission: 'manage_inventory', params: { id: idOrName }, body: updateProxy,
     summary: 'Rename a smart proxy or change its URL; it is asked again for its features and capabilities (422 when it cannot be reached)',
   },
-  refresh: { method: 'post', path: '/smart_proxies/:id/refresh', tag: 'smart_proxies', summary: 'Ask a smart proxy again for its features, capabilities and nodes (its hosts and their facts)', permission: 'manage_inventory', params: { id: idOrName } },
+  refresh: { method: 'post', path: '/smart_proxies/:id/refresh', response: refreshReportSchema, tag: 'smart_proxies', summary: 'Ask a smart proxy again for its features, capabilities and nodes (its hosts and their facts)', permission: 'manage_inventory', params: { id: idOrName } },
 });
 
 /**

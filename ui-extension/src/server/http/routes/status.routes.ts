@@ -1,9 +1,10 @@
 import { Router } from 'express';
 import type { StatusService } from '../../status/status.service';
 import { defineRoutes, mount } from '../route-spec';
+import { statusSchema } from '../response-schemas';
 
 export const statusRouteSpecs = defineRoutes({
-  status: { method: 'get', path: '/status', tag: 'status', summary: 'Versions, the database (reachable, writable) and, to a caller who may see them, the proxies\' live status', permission: 'public' },
+  status: { method: 'get', path: '/status', response: statusSchema, tag: 'status', summary: 'Versions, the database (reachable, writable) and, to a caller who may see them, the proxies\' live status', permission: 'public' },
 });
 
 /**
@@ -21,15 +22,16 @@ export function createStatusRoutes(status: StatusService): Router {
 }
 
 /**
- * `GET /livez` and `GET /readyz` for load balancers and orchestrators, outside /api/v2 where they
- * look for them (as /metrics): no login, no body parsing, no database or proxy call in the request.
- * /livez says the process answers (restart it when it does not); /readyz says whether to send it
+ * `GET /healthz` (and its older name `/livez`) and `GET /readyz` for load balancers and
+ * orchestrators, outside /api/v2 where they look for them (as /metrics): no login, no body parsing,
+ * no database or proxy call in the request. /healthz says the process answers (restart it when it
+ * does not); /readyz says whether to send it
  * traffic: 503 while the database does not answer or writes fail (a full disk), 200 again once a
  * write succeeds. A dead proxy does not make an instance unready: every instance would be.
  */
 export function createHealthRoutes(status: StatusService): Router {
   const router = Router();
-  router.get('/livez', (_req, res) => {
+  router.get(['/healthz', '/livez'], (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.json({ status: 'alive' });
   });

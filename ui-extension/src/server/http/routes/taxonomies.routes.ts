@@ -4,10 +4,11 @@ import { TAXONOMY_SEARCH } from '../../inventory/taxonomy.repository';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { listOf, taxonomySchema } from '../response-schemas';
 
 export const taxonomyRouteSpecs = defineRoutes({
-  organizations: { method: 'get', path: '/organizations', tag: 'taxonomies', summary: 'List organizations (search: name, id; a bare word is a name substring)', permission: 'authenticated', query: listQuerySchema, search: TAXONOMY_SEARCH },
-  locations: { method: 'get', path: '/locations', tag: 'taxonomies', summary: 'List locations (search: name, id; a bare word is a name substring)', permission: 'authenticated', query: listQuerySchema, search: TAXONOMY_SEARCH },
+  organizations: { method: 'get', path: '/organizations', response: listOf(taxonomySchema), tag: 'taxonomies', summary: 'List organizations (search: name, id; a bare word is a name substring)', permission: 'authenticated', query: listQuerySchema, search: TAXONOMY_SEARCH },
+  locations: { method: 'get', path: '/locations', response: listOf(taxonomySchema), tag: 'taxonomies', summary: 'List locations (search: name, id; a bare word is a name substring)', permission: 'authenticated', query: listQuerySchema, search: TAXONOMY_SEARCH },
 });
 
 /** `GET /api/v2/organizations` and `/api/v2/locations`, searched by name and id. */

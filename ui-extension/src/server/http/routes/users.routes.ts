@@ -5,6 +5,7 @@ import { USER_SEARCH } from '../../auth/user.repository';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { decimalId, listEnvelope, listQuerySchema, parseInput } from '../validate';
+import { currentUserSchema, listOf, tokenSchema, userSchema } from '../response-schemas';
 
 const idOrLogin = z.string().min(1, 'is required').max(100, 'must be at most 100 characters');
 const tokenId = decimalId;
@@ -37,16 +38,16 @@ const createToken = z.object({
 });
 
 export const userRouteSpecs = defineRoutes({
-  currentUser: { method: 'get', path: '/current_user', tag: 'users', summary: 'The calling user with roles and permissions', permission: 'authenticated' },
-  list: { method: 'get', path: '/users', tag: 'users', summary: 'List users', permission: 'manage_users', query: listQuerySchema, search: USER_SEARCH },
-  create: { method: 'post', path: '/users', tag: 'users', summary: 'Create a user', permission: 'manage_users', body: createUser, status: 201 },
-  show: { method: 'get', path: '/users/:id', tag: 'users', summary: 'Show a user by id or login', permission: 'manage_users', params: { id: idOrLogin } },
-  update: { method: 'put', path: '/users/:id', tag: 'users', summary: 'Change a user (anyone may change parts of their own account; with manage_users, a user whose every permission the caller holds, granting only what it holds)', permission: 'manage_users', params: { id: idOrLogin }, body: updateUser },
-  delete: { method: 'delete', path: '/users/:id', tag: 'users', summary: 'Delete a user', permission: 'manage_users', params: { id: idOrLogin } },
-  listTokens: { method: 'get', path: '/users/:user_id/personal_access_tokens', tag: 'tokens', summary: 'List a user\'s personal access tokens (one\'s own; with manage_users, those of a user whose every permission the caller holds, never an administrator\'s)', permission: 'authenticated', params: { user_id: idOrLogin }, query: tokensQuery },
-  createToken: { method: 'post', path: '/users/:user_id/personal_access_tokens', tag: 'tokens', summary: 'Create a personal access token; its secret is in this answer only', permission: 'authenticated', params: { user_id: idOrLogin }, body: createToken, status: 201 },
-  showToken: { method: 'get', path: '/users/:user_id/personal_access_tokens/:id', tag: 'tokens', summary: 'Show a personal access token (never its secret)', permission: 'authenticated', params: { user_id: idOrLogin, id: tokenId } },
-  revokeToken: { method: 'delete', path: '/users/:user_id/personal_access_tokens/:id', tag: 'tokens', summary: 'Revoke a personal access token', permission: 'authenticated', params: { user_id: idOrLogin, id: tokenId } },
+  currentUser: { method: 'get', path: '/current_user', response: currentUserSchema, tag: 'users', summary: 'The calling user with roles and permissions', permission: 'authenticated' },
+  list: { method: 'get', path: '/users', response: listOf(userSchema), tag: 'users', summary: 'List users', permission: 'manage_users', query: listQuerySchema, search: USER_SEARCH },
+  create: { method: 'post', path: '/users', response: userSchema, tag: 'users', summary: 'Create a user', permission: 'manage_users', body: createUser, status: 201 },
+  show: { method: 'get', path: '/users/:id', response: userSchema, tag: 'users', summary: 'Show a user by id or login', permission: 'manage_users', params: { id: idOrLogin } },
+  update: { method: 'put', path: '/users/:id', response: userSchema, tag: 'users', summary: 'Change a user (anyone may change parts of their own account; with manage_users, a user whose every permission the caller holds, granting only what it holds)', permission: 'manage_users', params: { id: idOrLogin }, body: updateUser },
+  delete: { method: 'delete', path: '/users/:id', response: userSchema, tag: 'users', summary: 'Delete a user', permission: 'manage_users', params: { id: idOrLogin } },
+  listTokens: { method: 'get', path: '/users/:user_id/personal_access_tokens', response: listOf(tokenSchema), tag: 'tokens', summary: 'List a user\'s personal access tokens (one\'s own; with manage_users, those of a user whose every permission the caller holds, never an administrator\'s)', permission: 'authenticated', params: { user_id: idOrLogin }, query: tokensQuery },
+  createToken: { method: 'post', path: '/users/:user_id/personal_access_tokens', response: tokenSchema, tag: 'tokens', summary: 'Create a personal access token; its secret is in this answer only', permission: 'authenticated', params: { user_id: idOrLogin }, body: createToken, status: 201 },
+  showToken: { method: 'get', path: '/users/:user_id/personal_access_tokens/:id', response: tokenSchema, tag: 'tokens', summary: 'Show a personal access token (never its secret)', permission: 'authenticated', params: { user_id: idOrLogin, id: tokenId } },
+  revokeToken: { method: 'delete', path: '/users/:user_id/personal_access_tokens/:id', response: tokenSchema, tag: 'tokens', summary: 'Revoke a personal access token', permission: 'authenticated', params: { user_id: idOrLogin, id: tokenId } },
 });
 
 /**
