@@ -145,6 +145,11 @@ export interface McollectiveFleetOptions {
   count: number;
   /** The broker, and so the daemons' connector; rabbitmq by default. */
   broker?: FleetBroker;
+  /**
+   * Brokers of that kind, each its own private instance (not clustered); the daemons list them all
+   * as their pool (plugin.<connector>.pool.N, tried in order, failing over to the next). Default 1.
+   */
+  brokers?: number;
   /** Seconds to wait for every daemon to answer `mco ping`; default 60 + count. */
   readyTimeoutS?: number;
   /** Keep the folder (logs, configs) after stop, for debugging. */
@@ -156,7 +161,10 @@ export interface McollectiveFleet {
   /** The broker, which is also the connector name the daemons use. */
   connector: FleetBroker;
   host: string;
+  /** STOMP port of the first broker. */
   stompPort: number;
+  /** STOMP port of each broker, in pool order. */
+  stompPorts: number[];
   vhost: string;
   user: string;
   password: string;
@@ -170,16 +178,16 @@ export interface McollectiveFleet {
   mco(args: string[], options?: { timeoutMs?: number }): Promise<{ stdout: string; stderr: string; code: number | null; elapsedMs: number }>;
   /** SIGTERMs one daemon and waits until it has exited. */
   stopNode(identity: string): Promise<void>;
-  /** SIGKILLs the broker (RabbitMQ's Erlang VM and its wrapper, or ActiveMQ's JVM), as a crash would. */
-  killBroker(): Promise<void>;
-  /** Starts the broker again on the same port and data, and waits until it answers STOMP. */
-  startBroker(): Promise<void>;
+  /** SIGKILLs a broker (RabbitMQ's Erlang VM and its wrapper, or ActiveMQ's JVM), as a crash would; the first by default. */
+  killBroker(index?: number): Promise<void>;
+  /** Starts a broker again on the same port and data, and waits until it answers STOMP; the first by default. */
+  startBroker(index?: number): Promise<void>;
   /** Ms the start took: broker, daemons, first full ping. */
   startMs: { broker: number; daemons: number; total: number };
   stop(): Promise<void>;
 }
 
-function commonConfig(connector: FleetBroker, port: number, password: string, psk: string): string {
+function commonConfig(connector: FleetBroker, ports: readonly number[], password: string, psk: string): string {
   return [
     'main_collective = mcollective',
     'collectives = mcollective',
@@ -188,11 +196,13 @@ function commonConfig(connector: FleetBroker, port: number, password: string, ps
     `plugin.psk = ${psk}`,
     `connector = ${connector}`,
     ...(connector === 'rabbitmq' ? [`plugin.rabbitmq.vhost = ${VHOST}`] : []),
-    `plugin.${connector}.pool.size = 1`,
-    `plugin.${connector}.pool.1.host = 127.0.0.1`,
-    `plugin.${connector}.pool.1.port = ${port}`,
-    `plugin.${connector}.pool.1.user = ${MQ_USER}`,
-    `plugin.${connector}.pool.1.password = ${password}`,
+    `plugin.${connector}.pool.size = ${ports.length}`,
+    ...ports.flatMap((port, i) => [
+      `plugin.${connector}.pool.${i + 1}.host = 127.0.0.1`,
+      `plugin.${connector}.pool.${i + 1}.port = ${port}`,
+      `plugin.${connector}.pool.${i + 1}.user = ${MQ_USER}`,
+      `plugin.${connector}.pool.${i + 1}.password = ${password}`,
+    ]),
     // Fail fast instead of retrying a broker that is gone for good (the harness stopped it).
     `plugin.${connector}.initial_reconnect_delay = 0.1`,
     '',
@@ -377,15 +387,17 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
   const password = randomBytes(12).toString('hex');
   const psk = randomBytes(12).toString('hex');
   const connector: FleetBroker = options.broker ?? 'rabbitmq';
-  const stompPort = await freePort();
+  const stompPorts: number[] = [];
+  for (let i = 0; i < (options.brokers ?? 1); i++) stompPorts.push(await freePort());
+  const stompPort = stompPorts[0];
   const daemons = new Map<string, ChildProcess>();
-  let broker: StartedBroker | undefined;
+  const brokers: StartedBroker[] = [];
   let stopped = false;
 
   // A test process that exits without stop() (a crash, jest --forceExit after a timeout) must not
   // leave daemons and a broker behind: kill exactly ours, synchronously, as the process ends.
   const killOnExit = (): void => {
-    const pids = [...[...daemons.values()].map((d) => d.pid), ...(broker?.pids() ?? [])].filter((pid): pid is number => alive(pid));
+    const pids = [...[...daemons.values()].map((d) => d.pid), ...brokers.flatMap((b) => b.pids())].filter((pid): pid is number => alive(pid));
     for (const pid of pids) process.kill(pid, 'SIGKILL');
   };
   process.once('exit', killOnExit);
@@ -397,22 +409,29 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
     const daemonPids = [...daemons.values()].map((d) => d.pid).filter((pid): pid is number => alive(pid));
     for (const pid of daemonPids) process.kill(pid, 'SIGTERM');
     await waitGone(daemonPids, 15_000);
-    await broker?.stop();
+    await Promise.all(brokers.map((b) => b.stop()));
     if (!options.keepDirectory) fs.rmSync(dir, { recursive: true, force: true });
   };
 
   try {
-    broker = connector === 'rabbitmq' ? await startRabbitmq(dir, stompPort, password) : await startActivemq(dir, stompPort, password);
+    // The first broker in `dir` as before; the others each in a folder of their own.
+    const brokerDirs = stompPorts.map((_, i) => (i === 0 ? dir : path.join(dir, `broker${i + 1}`)));
+    for (const [i, port] of stompPorts.entries()) {
+      fs.mkdirSync(brokerDirs[i], { recursive: true });
+      brokers.push(connector === 'rabbitmq' ? await startRabbitmq(brokerDirs[i], port, password) : await startActivemq(brokerDirs[i], port, password));
+    }
     const brokerDeadline = Date.now() + 120_000;
-    while (!(await stompAnswers(stompPort, password))) {
-      if (broker.exited() !== null) throw new Error(`the ${connector} broker exited with ${broker.exited()}; see ${dir}/${connector}`);
-      if (Date.now() > brokerDeadline) throw new Error(`${connector} did not accept STOMP on 127.0.0.1:${stompPort} within 120 s; see ${dir}/${connector}`);
-      await sleep(250);
+    for (const [i, port] of stompPorts.entries()) {
+      while (!(await stompAnswers(port, password))) {
+        if (brokers[i].exited() !== null) throw new Error(`the ${connector} broker exited with ${brokers[i].exited()}; see ${brokerDirs[i]}/${connector}`);
+        if (Date.now() > brokerDeadline) throw new Error(`${connector} did not accept STOMP on 127.0.0.1:${port} within 120 s; see ${brokerDirs[i]}/${connector}`);
+        await sleep(250);
+      }
     }
     const brokerMs = Date.now() - t0;
 
     const nodes = fleetNodes(options.count);
-    const common = commonConfig(connector, stompPort, password, psk);
+    const common = commonConfig(connector, stompPorts, password, psk);
     for (const node of nodes) {
       const nodeDir = path.join(dir, 'nodes', node.identity);
       fs.mkdirSync(nodeDir, { recursive: true });
@@ -475,6 +494,7 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
       connector,
       host: '127.0.0.1',
       stompPort,
+      stompPorts,
       vhost: VHOST,
       user: MQ_USER,
       password,
@@ -491,13 +511,13 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
         await waitGone([daemon.pid], 15_000);
       },
       startMs: { broker: brokerMs, daemons: daemonsMs, total: Date.now() - t0 },
-      async killBroker() {
-        await broker!.kill();
+      async killBroker(index = 0) {
+        await brokers[index].kill();
       },
-      async startBroker() {
-        broker!.restart();
+      async startBroker(index = 0) {
+        brokers[index].restart();
         const deadline = Date.now() + 120_000;
-        while (!(await stompAnswers(stompPort, password))) {
+        while (!(await stompAnswers(stompPorts[index], password))) {
           if (Date.now() > deadline) throw new Error(`${connector} did not accept STOMP again within 120 s; see ${dir}/${connector}`);
           await sleep(250);
         }
