@@ -116,16 +116,19 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** TCPWrapper over a TLS socket instead of a plain one. */
-class TlsWrapper extends TCPWrapper {
-  constructor(host: string, port: number, private readonly options: McollectiveTlsOptions) {
-    super(host, port);
-  }
-
-  protected override getSocket(port: number, host: string) {
-    const o = this.options ?? {};
-    return tls.connect({ host, port, servername: isIP(host) ? undefined : host, ca: o.caPem, cert: o.certPem, key: o.keyPem });
-  }
+/**
+ * TCPWrapper over a TLS socket instead of a plain one. TCPWrapper's constructor opens the socket
+ * (getSocket) before a subclass's own fields are set, so the options travel in a class made per
+ * connection rather than in a field, which would still be undefined then (the CA and client
+ * certificate were silently left out that way until #26).
+ */
+function tlsWrapper(host: string, port: number, options: McollectiveTlsOptions): TCPWrapper {
+  const TlsWrapper = class extends TCPWrapper {
+    protected override getSocket(p: number, h: string) {
+      return tls.connect({ host: h, port: p, servername: isIP(h) ? undefined : h, ca: options.caPem, cert: options.certPem, key: options.keyPem });
+    }
+  };
+  return new TlsWrapper(host, port);
 }
 
 interface ReplyHandler {
@@ -449,7 +452,7 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
         webSocketFactory: () => {
           brokerIndex = (brokerIndex + 1) % brokers.length;
           const { host, port } = brokers[brokerIndex];
-          return options.tls ? new TlsWrapper(host, port, options.tls) : new TCPWrapper(host, port);
+          return options.tls ? tlsWrapper(host, port, options.tls) : new TCPWrapper(host, port);
         },
         connectHeaders: { login: options.user, passcode: options.password, host: options.vhost },
         heartbeatIncoming: HEARTBEAT_MS,
@@ -493,7 +496,9 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
         },
         onWebSocketError: (event: unknown) => {
           const detail = (event as { message?: unknown })?.message;
-          fail(detail instanceof Error ? detail.message : 'connection failed');
+          // tcp-wrapper passes the socket's Error as `message` (duck-typed: it may come from another realm).
+          const why = (detail as { message?: unknown } | undefined)?.message;
+          fail(typeof why === 'string' && why !== '' ? why : typeof detail === 'string' && detail !== '' ? detail : 'connection failed');
         },
         onUnhandledMessage: onMessage,
       });

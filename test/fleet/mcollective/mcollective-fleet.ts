@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { makePki, type TestPki } from '@test/support/pki';
 import { portForLaterListen } from '@test/support/ports';
 
 export const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server', 'activemq'] as const;
@@ -150,6 +151,12 @@ export interface McollectiveFleetOptions {
    * as their pool (plugin.<connector>.pool.N, tried in order, failing over to the next). Default 1.
    */
   brokers?: number;
+  /**
+   * STOMP over TLS: each broker also listens with TLS (a certificate of a throwaway CA, for
+   * 127.0.0.1), and the daemons and `mco` connect only there, in verified mode (ssl.ca, .cert, .key).
+   * The plain listener stays for the harness's own readiness probe.
+   */
+  tls?: boolean;
   /** Seconds to wait for every daemon to answer `mco ping`; default 60 + count. */
   readyTimeoutS?: number;
   /** Keep the folder (logs, configs) after stop, for debugging. */
@@ -165,6 +172,8 @@ export interface McollectiveFleet {
   stompPort: number;
   /** STOMP port of each broker, in pool order. */
   stompPorts: number[];
+  /** With options.tls: the TLS port of each broker (the one the daemons use), the CA, and a client certificate (EC). */
+  tls?: { ports: number[]; ca: string; cert: string; key: string };
   vhost: string;
   user: string;
   password: string;
@@ -187,7 +196,14 @@ export interface McollectiveFleet {
   stop(): Promise<void>;
 }
 
-function commonConfig(connector: FleetBroker, ports: readonly number[], password: string, psk: string): string {
+interface DaemonTls {
+  ca: string;
+  /** RSA: the stomp gem reads its client key as RSA only (connection/netio.rb). */
+  cert: string;
+  key: string;
+}
+
+function commonConfig(connector: FleetBroker, ports: readonly number[], password: string, psk: string, tls?: DaemonTls): string {
   return [
     'main_collective = mcollective',
     'collectives = mcollective',
@@ -202,6 +218,15 @@ function commonConfig(connector: FleetBroker, ports: readonly number[], password
       `plugin.${connector}.pool.${i + 1}.port = ${port}`,
       `plugin.${connector}.pool.${i + 1}.user = ${MQ_USER}`,
       `plugin.${connector}.pool.${i + 1}.password = ${password}`,
+      ...(tls
+        ? [
+            `plugin.${connector}.pool.${i + 1}.ssl = 1`,
+            `plugin.${connector}.pool.${i + 1}.ssl.ca = ${tls.ca}`,
+            `plugin.${connector}.pool.${i + 1}.ssl.cert = ${tls.cert}`,
+            `plugin.${connector}.pool.${i + 1}.ssl.key = ${tls.key}`,
+            `plugin.${connector}.pool.${i + 1}.ssl.fallback = 0`,
+          ]
+        : []),
     ]),
     // Fail fast instead of retrying a broker that is gone for good (the harness stopped it).
     `plugin.${connector}.initial_reconnect_delay = 0.1`,
@@ -221,7 +246,15 @@ interface StartedBroker {
   pids(): number[];
 }
 
-async function startRabbitmq(dir: string, stompPort: number, password: string): Promise<StartedBroker> {
+/** A broker's TLS listener: its port and server certificate. */
+interface BrokerTls {
+  port: number;
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+async function startRabbitmq(dir: string, stompPort: number, password: string, tls?: BrokerTls): Promise<StartedBroker> {
   const [epmdPort, distPort] = [await freePort(), await freePort()];
   const rabbitDir = path.join(dir, 'rabbitmq');
   fs.mkdirSync(path.join(rabbitDir, 'mnesia'), { recursive: true });
@@ -233,6 +266,16 @@ async function startRabbitmq(dir: string, stompPort: number, password: string): 
       '# STOMP on loopback only; no AMQP listener (the system broker owns 5672)',
       'listeners.tcp = none',
       `stomp.listeners.tcp.1 = 127.0.0.1:${stompPort}`,
+      ...(tls
+        ? [
+            `stomp.listeners.ssl.1 = 127.0.0.1:${tls.port}`,
+            `ssl_options.cacertfile = ${tls.ca}`,
+            `ssl_options.certfile = ${tls.cert}`,
+            `ssl_options.keyfile = ${tls.key}`,
+            'ssl_options.verify = verify_peer',
+            'ssl_options.fail_if_no_peer_cert = false',
+          ]
+        : []),
       `load_definitions = ${path.join(rabbitDir, 'definitions.json')}`,
       'log.console = false',
       'log.file.level = warning',
@@ -312,9 +355,18 @@ async function startRabbitmq(dir: string, stompPort: number, password: string): 
   };
 }
 
-async function startActivemq(dir: string, stompPort: number, password: string): Promise<StartedBroker> {
+async function startActivemq(dir: string, stompPort: number, password: string, tls?: BrokerTls): Promise<StartedBroker> {
   const amqDir = path.join(dir, 'activemq');
   fs.mkdirSync(path.join(amqDir, 'data'), { recursive: true });
+  // Java reads PKCS#12 stores: the server key and certificate, and the CA as a trusted entry.
+  const storePassword = randomBytes(8).toString('hex');
+  if (tls) {
+    execFileSync('openssl', ['pkcs12', '-export', '-in', tls.cert, '-inkey', tls.key, '-out', path.join(amqDir, 'broker.p12'), '-passout', `pass:${storePassword}`], { stdio: 'pipe' });
+    execFileSync('keytool', ['-importcert', '-noprompt', '-alias', 'ca', '-file', tls.ca, '-keystore', path.join(amqDir, 'trust.p12'), '-storetype', 'pkcs12', '-storepass', storePassword], { stdio: 'pipe' });
+  }
+  const sslContext = tls
+    ? `<sslContext><sslContext keyStore="file:${amqDir}/broker.p12" keyStorePassword="${storePassword}" keyStoreType="pkcs12" trustStore="file:${amqDir}/trust.p12" trustStorePassword="${storePassword}" trustStoreType="pkcs12"/></sslContext>`
+    : '';
   // In memory, no JMX and no web console: only the STOMP connector, on loopback, with one user.
   fs.writeFileSync(
     path.join(amqDir, 'activemq.xml'),
@@ -327,8 +379,10 @@ async function startActivemq(dir: string, stompPort: number, password: string): 
         <users><authenticationUser username="${MQ_USER}" password="${password}" groups="mcollective"/></users>
       </simpleAuthenticationPlugin>
     </plugins>
+    ${sslContext}
     <transportConnectors>
       <transportConnector name="stomp" uri="stomp://127.0.0.1:${stompPort}"/>
+      ${tls ? `<transportConnector name="stomp+ssl" uri="stomp+ssl://127.0.0.1:${tls.port}"/>` : ''}
     </transportConnectors>
   </broker>
 </beans>
@@ -390,6 +444,9 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
   const stompPorts: number[] = [];
   for (let i = 0; i < (options.brokers ?? 1); i++) stompPorts.push(await freePort());
   const stompPort = stompPorts[0];
+  const tlsPorts: number[] = [];
+  if (options.tls) for (let i = 0; i < stompPorts.length; i++) tlsPorts.push(await freePort());
+  let pki: TestPki | undefined;
   const daemons = new Map<string, ChildProcess>();
   const brokers: StartedBroker[] = [];
   let stopped = false;
@@ -411,14 +468,20 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
     await waitGone(daemonPids, 15_000);
     await Promise.all(brokers.map((b) => b.stop()));
     if (!options.keepDirectory) fs.rmSync(dir, { recursive: true, force: true });
+    pki?.cleanup();
   };
 
   try {
     // The first broker in `dir` as before; the others each in a folder of their own.
+    pki = options.tls ? makePki('rex-mco-pki-') : undefined;
+    const server = pki?.issue('broker', { dns: ['localhost'], ip: ['127.0.0.1'], usage: 'server' });
+    const daemonTls = pki ? { ca: pki.ca, ...pki.issue('mcollectived', { usage: 'client', keyType: 'rsa' }) } : undefined;
+    const proxyCert = pki?.issue('rex-proxy', { usage: 'client' });
+    const brokerTls = (i: number): BrokerTls | undefined => (pki && server ? { port: tlsPorts[i], ca: pki.ca, ...server } : undefined);
     const brokerDirs = stompPorts.map((_, i) => (i === 0 ? dir : path.join(dir, `broker${i + 1}`)));
     for (const [i, port] of stompPorts.entries()) {
       fs.mkdirSync(brokerDirs[i], { recursive: true });
-      brokers.push(connector === 'rabbitmq' ? await startRabbitmq(brokerDirs[i], port, password) : await startActivemq(brokerDirs[i], port, password));
+      brokers.push(connector === 'rabbitmq' ? await startRabbitmq(brokerDirs[i], port, password, brokerTls(i)) : await startActivemq(brokerDirs[i], port, password, brokerTls(i)));
     }
     const brokerDeadline = Date.now() + 120_000;
     for (const [i, port] of stompPorts.entries()) {
@@ -431,7 +494,7 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
     const brokerMs = Date.now() - t0;
 
     const nodes = fleetNodes(options.count);
-    const common = commonConfig(connector, stompPorts, password, psk);
+    const common = commonConfig(connector, options.tls ? tlsPorts : stompPorts, password, psk, daemonTls);
     for (const node of nodes) {
       const nodeDir = path.join(dir, 'nodes', node.identity);
       fs.mkdirSync(nodeDir, { recursive: true });
@@ -495,6 +558,7 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
       host: '127.0.0.1',
       stompPort,
       stompPorts,
+      ...(pki && proxyCert ? { tls: { ports: tlsPorts, ca: pki.ca, cert: proxyCert.cert, key: proxyCert.key } } : {}),
       vhost: VHOST,
       user: MQ_USER,
       password,
