@@ -68,6 +68,8 @@ const natsServerList = z.preprocess(
     }),
 );
 
+const DEFAULT_MCOLLECTIVE_HOST = '127.0.0.1';
+const DEFAULT_MCOLLECTIVE_PORT = 61613;
 /** One STOMP broker host: a name or an address, never a list (that is mcollective.pool). */
 const brokerHost = z
   .string()
@@ -135,9 +137,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'security.key_file', env: 'PROXY_PLUGIN_SECURITY_KEY_FILE', schema: optionalPath, description: 'RSA private key (PEM) that signs requests; required for x509.', secret: true },
   { path: 'security.ca_file', env: 'PROXY_PLUGIN_SECURITY_CA_FILE', schema: optionalPath, description: 'CA bundle (PEM) of the Choria PKI; required for x509.' },
   { path: 'ddl.directory', env: 'PROXY_PLUGIN_DDL_DIRECTORY', schema: z.string().min(1).default(shippedDdlDirectory()), description: 'Folder of agent DDLs (*.json, *.ddl) for the choria and demo transports; defaults to the DDLs shipped in proxy-plugin/ddl.' },
-  { path: 'mcollective.host', env: 'PROXY_PLUGIN_MCOLLECTIVE_HOST', schema: brokerHost.default('127.0.0.1'), description: 'MCollective STOMP broker (ActiveMQ or RabbitMQ) host; for several brokers use mcollective.pool.' },
+  { path: 'mcollective.host', env: 'PROXY_PLUGIN_MCOLLECTIVE_HOST', schema: brokerHost.optional(), description: 'MCollective STOMP broker (ActiveMQ or RabbitMQ) host (default 127.0.0.1); for several brokers use mcollective.pool instead.' },
   { path: 'mcollective.pool', env: 'PROXY_PLUGIN_MCOLLECTIVE_POOL', schema: brokerPool.default([]), description: 'Several STOMP brokers as host:port, tried in order with failover (plugin.<connector>.pool.N.host/port); a YAML list, or comma separated in the env var. Replaces mcollective.host and mcollective.port; user, password and TLS apply to every one.' },
-  { path: 'mcollective.port', env: 'PROXY_PLUGIN_MCOLLECTIVE_PORT', schema: port.default(61613), description: 'STOMP port of the broker (ActiveMQ: 61613 plain, 61614 TLS).' },
+  { path: 'mcollective.port', env: 'PROXY_PLUGIN_MCOLLECTIVE_PORT', schema: port.optional(), description: 'STOMP port of the broker (default 61613; ActiveMQ: 61613 plain, 61614 TLS).' },
   { path: 'mcollective.connector', env: 'PROXY_PLUGIN_MCOLLECTIVE_CONNECTOR', schema: z.enum(['activemq', 'rabbitmq']).default('activemq'), description: 'Connector conventions the daemons use: activemq (topics and a nodes queue) or rabbitmq (exchanges).' },
   { path: 'mcollective.vhost', env: 'PROXY_PLUGIN_MCOLLECTIVE_VHOST', schema: z.string().min(1).default('/mcollective'), description: 'STOMP host header: the RabbitMQ vhost (plugin.rabbitmq.vhost); ActiveMQ ignores it.' },
   { path: 'mcollective.user', env: 'PROXY_PLUGIN_MCOLLECTIVE_USER', schema: z.string().min(1).default('mcollective'), description: 'Broker user (plugin.<connector>.pool.1.user).' },
@@ -270,8 +272,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     }
   }
   const result: Record<string, unknown> = {};
-  /** Keys given a value (override, env or file) rather than left at their default. */
-  const explicit = new Set<string>();
   for (const spec of CONFIG_KEYS) {
     const fromOverride = options.overrides?.[spec.path];
     const fromEnv = env[spec.env];
@@ -279,7 +279,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     const envSet = fromEnv !== undefined && fromEnv !== '';
     const raw = fromOverride ?? (envSet ? fromEnv : fromFile);
     const source = fromOverride !== undefined ? 'override' : envSet ? spec.env : fromFile !== undefined ? 'config file' : 'default';
-    if (source !== 'default') explicit.add(spec.path);
     const parsed = spec.schema.safeParse(raw);
     if (parsed.success) {
       if (parsed.data !== undefined) setPath(result, spec.path, parsed.data);
@@ -288,15 +287,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
       problems.push(`${spec.path} (from ${source}${source === spec.env ? '' : `, env ${spec.env}`}): ${parsed.error.issues.map((i) => i.message).join('; ')} (got ${shown})`);
     }
   }
-  problems.push(...crossKeyProblems(result, explicit));
+  problems.push(...crossKeyProblems(result));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = result as unknown as Config;
   config.grpc.tls = { ...dropEmpty(config.grpc.tls ?? {}), trusted_clients: config.grpc.tls?.trusted_clients ?? [] };
   config.nats.tls = dropEmpty(config.nats.tls ?? {});
+  // No schema default for these two, so that a pool beside them is seen (mcollectiveProblems).
+  config.mcollective.host ??= DEFAULT_MCOLLECTIVE_HOST;
+  config.mcollective.port ??= DEFAULT_MCOLLECTIVE_PORT;
   return deepFreeze(config);
 }
 
-function crossKeyProblems(result: Record<string, unknown>, explicit: ReadonlySet<string>): string[] {
+function crossKeyProblems(result: Record<string, unknown>): string[] {
   const problems: string[] = [];
   const collectives = getPath(result, 'collectives') as string[] | undefined;
   const main = getPath(result, 'main_collective') as string | undefined;
@@ -312,7 +314,7 @@ function crossKeyProblems(result: Record<string, unknown>, explicit: ReadonlySet
       else if (!fs.existsSync(file)) problems.push(`security.${key} (env PROXY_PLUGIN_SECURITY_${env}): file ${file} does not exist`);
     }
   }
-  if (transport === 'mcollective') problems.push(...mcollectiveProblems(result, explicit));
+  if (transport === 'mcollective') problems.push(...mcollectiveProblems(result));
   const tlsCert = getPath(result, 'grpc.tls.cert_file') as string | undefined;
   const tlsKey = getPath(result, 'grpc.tls.key_file') as string | undefined;
   const tlsCa = getPath(result, 'grpc.tls.client_ca_file') as string | undefined;
@@ -356,12 +358,12 @@ function crossKeyProblems(result: Record<string, unknown>, explicit: ReadonlySet
 }
 
 /** What the mcollective transport needs beyond the schema; other transports ignore these keys. */
-function mcollectiveProblems(result: Record<string, unknown>, explicit: ReadonlySet<string>): string[] {
+function mcollectiveProblems(result: Record<string, unknown>): string[] {
   const problems: string[] = [];
   const pool = (getPath(result, 'mcollective.pool') as string[] | undefined) ?? [];
   // Never half-used: a pool and a single broker both given would leave one of them ignored.
   for (const key of ['host', 'port']) {
-    if (pool.length > 0 && explicit.has(`mcollective.${key}`)) problems.push(`mcollective.pool / mcollective.${key} (env PROXY_PLUGIN_MCOLLECTIVE_POOL / PROXY_PLUGIN_MCOLLECTIVE_${key.toUpperCase()}): choose one: mcollective.pool lists every broker as host:port, so leave mcollective.${key} unset`);
+    if (pool.length > 0 && getPath(result, `mcollective.${key}`) !== undefined) problems.push(`mcollective.pool / mcollective.${key} (env PROXY_PLUGIN_MCOLLECTIVE_POOL / PROXY_PLUGIN_MCOLLECTIVE_${key.toUpperCase()}): choose one: mcollective.pool lists every broker as host:port, so leave mcollective.${key} unset`);
   }
   if (!getPath(result, 'mcollective.psk')) problems.push('mcollective.psk (env PROXY_PLUGIN_MCOLLECTIVE_PSK): required when transport is mcollective; use the plugin.psk of the daemons');
   const callerid = getPath(result, 'identity.callerid') as string | undefined;
