@@ -1,13 +1,13 @@
 /**
- * An MCollective broker pool (#26 item 5) on a real fleet (test/fleet/mcollective): two private
- * RabbitMQ brokers, not clustered, that the mcollectived daemons list as plugin.rabbitmq.pool.1
- * and .2, and the proxy-plugin as mcollective.pool, both in that order. The first broker is
+ * An MCollective broker pool (#26 items 5 and 6) on a real fleet (test/fleet/mcollective): two
+ * private brokers, not clustered (RabbitMQ, then ActiveMQ), that the mcollectived daemons list as
+ * plugin.<connector>.pool.1 and .2, and the proxy-plugin as mcollective.pool, both in that order. The first broker is
  * SIGKILLed while the job's second batch is in flight: the proxy fails over to the second broker
  * by itself, waits for the daemons to be back on it, and sends the remaining batches through it.
  * The batch in flight ends in a definite state (its replies were bound for the dead broker's temp
  * queue); no host is left without one and none is stored twice.
  */
-import { startMcollectiveFleet, type McollectiveFleet } from '@test/fleet/mcollective/mcollective-fleet';
+import { startMcollectiveFleet, type FleetBroker, type McollectiveFleet } from '@test/fleet/mcollective/mcollective-fleet';
 import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
 import { portForLaterListen } from '@test/support/ports';
 import { seedInventory, type SeededInventory } from '@test/ui-extension/jobs/support/job-stack';
@@ -24,7 +24,7 @@ const DELAY_S = 3;
 
 const serverOf = (line: string): string => (JSON.parse(line) as { server?: string }).server ?? '';
 
-describe('a proxy on an MCollective broker pool', () => {
+describe.each<FleetBroker>(['rabbitmq', 'activemq'])('a proxy on an MCollective broker pool of %s', (broker) => {
   let fleet: McollectiveFleet;
   let db: OpenTestDataSource;
   let ui: UiProc;
@@ -32,10 +32,10 @@ describe('a proxy on an MCollective broker pool', () => {
   let proxy: Proc;
 
   beforeAll(async () => {
-    fleet = await startMcollectiveFleet({ count: NODES, brokers: 2 });
+    fleet = await startMcollectiveFleet({ count: NODES, brokers: 2, broker });
     const port = await portForLaterListen();
     proxy = await startMcollectiveProxyProcess(fleet, {
-      name: 'mco-pool',
+      name: `mco-pool-${broker}`,
       port,
       // The pool replaces host and port: those two are unset ('' counts as unset).
       env: { PROXY_PLUGIN_MCOLLECTIVE_HOST: '', PROXY_PLUGIN_MCOLLECTIVE_PORT: '', PROXY_PLUGIN_MCOLLECTIVE_POOL: fleet.stompPorts.map((p) => `127.0.0.1:${p}`).join(',') },
@@ -43,11 +43,11 @@ describe('a proxy on an MCollective broker pool', () => {
     db = await openTestDataSource('mysql');
     seeded = await seedInventory(db.dataSource, {
       hostgroups: ['pool'],
-      proxies: [{ name: 'mco-pool', url: `127.0.0.1:${port}`, capabilities: ['remote_execution', 'mcollective'] }],
-      hosts: fleet.identities.map((name) => ({ name, hostgroup: 'pool', proxy: 'mco-pool' })),
+      proxies: [{ name: `mco-pool-${broker}`, url: `127.0.0.1:${port}`, capabilities: ['remote_execution', 'mcollective'] }],
+      hosts: fleet.identities.map((name) => ({ name, hostgroup: 'pool', proxy: `mco-pool-${broker}` })),
     });
     await seedAdmin(db.dataSource);
-    ui = await startUiProcess({ database: db.database, instanceId: 'mco-pool-ui' });
+    ui = await startUiProcess({ database: db.database, instanceId: `mco-pool-ui-${broker}` });
   }, 240_000);
 
   afterAll(async () => {
@@ -85,18 +85,20 @@ describe('a proxy on an MCollective broker pool', () => {
     const stateOf = (name: string) => rows.find((r) => r.name === name);
     const figures = {
       nodes: NODES,
-      brokers: 2,
+      broker,
       failoverMs,
       jobMs: Date.now() - startedAt,
       batchStates: batches.map((b) => b.map((h) => stateOf(h)?.state)),
       duplicates: rows.length - new Set(rows.map((r) => r.name)).size,
     };
-    process.stdout.write(`mcollective pool figures: ${JSON.stringify(figures)}\n`);
+    process.stdout.write(`mcollective pool figures (${broker}): ${JSON.stringify(figures)}\n`);
 
     expect(rows).toHaveLength(NODES);
     expect(figures.duplicates).toBe(0);
     for (const h of batches[0]) expect(stateOf(h)).toMatchObject({ state: 'succeeded', asked: true });
-    // The batch in flight: answered, or unanswered with the timeout's reason; never left pending.
+    // The batch in flight: answered (ActiveMQ: the reply queue is a named queue, which the proxy
+    // subscribes to again on the second broker), or unanswered with the timeout's reason (RabbitMQ:
+    // a temp queue of the dead broker); never left pending.
     for (const h of batches[1]) {
       const row = stateOf(h)!;
       if (row.state !== 'succeeded') expect(row).toMatchObject({ state: 'no_response', asked: true, reason: 'asked; no reply within the 10 s timeout' });
