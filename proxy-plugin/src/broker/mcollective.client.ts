@@ -462,7 +462,7 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
         // must be set here: stompjs copies it when it activates and again on each connect, before
         // onConnect runs, so setting it in onConnect never took effect (a lost connection stayed lost).
         // A pool is tried through before the first connect fails, so it needs a delay even when 0.
-        reconnectDelay: options.reconnectDelayMs || (brokers.length > 1 ? 1000 : (options.reconnectDelayMs ?? 1000)),
+        reconnectDelay: options.reconnectDelayMs === 0 && brokers.length === 1 ? 0 : options.reconnectDelayMs || 1000,
         connectionTimeout: CONNECT_TIMEOUT_MS,
         debug: () => undefined,
         onConnect: () => {
