@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { callerSecret, commaList, ConfigError, deepFreeze, dropEmpty, fileProblems, getPath, port, positiveInt, readConfig, type KeySpec, type LoadConfigOptions } from '@shared/config/config-loader';
@@ -22,6 +23,55 @@ const stringList = commaList(z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'names
 const nameList = commaList(z.array(z.string().regex(/^[A-Za-z0-9*.-]+$/, 'names may only hold letters, digits, dots and -')));
 /** Identities and collectives become NATS subject tokens (choria-protocol.md §18). */
 const subjectToken = z.string().min(1, 'must not be empty').regex(/^[^\s*>]+$/, 'must not contain spaces, * or >');
+
+/**
+ * NATS servers: one URL, or a cluster's as a YAML list or comma-separated text. Every entry must be
+ * usable, or the proxy refuses to start naming it: a list is never used in part.
+ */
+const natsServerList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v),
+  z
+    .array(z.string({ invalid_type_error: 'each server must be a URL such as nats://127.0.0.1:4222' }))
+    .min(1, 'must name at least one server')
+    .superRefine((urls, ctx) => {
+      urls.forEach((url, i) => {
+        const where = urls.length > 1 ? `server ${i + 1} of ${urls.length}` : 'the server';
+        if (url === '') ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${where} is empty (a stray comma?)` });
+        else if (!/^(nats|tls):\/\/[^\s,/]+\/?$/.test(url) || !URL.canParse(url)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${where} must be a URL such as nats://127.0.0.1:4222` });
+      });
+      const seen = new Set<string>();
+      for (const url of urls) {
+        if (seen.has(url)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${url.replace(/\/\/[^@/]*@/, '//')} is listed twice` });
+        seen.add(url);
+      }
+    }),
+);
+
+const DEFAULT_MCOLLECTIVE_HOST = '127.0.0.1';
+const DEFAULT_MCOLLECTIVE_PORT = 61613;
+/** One STOMP broker host: a name or an address, never a list (that is mcollective.pool). */
+const brokerHost = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((h) => !/[\s,;]/.test(h), 'must be one host; list several brokers in mcollective.pool (env PROXY_PLUGIN_MCOLLECTIVE_POOL) as host:port,host:port')
+  .refine((h) => /^[A-Za-z0-9.-]+$/.test(h) || isIP(h.replace(/^\[|\]$/g, '')) !== 0, 'must be a host name or an IP address, without a port or scheme (the port is mcollective.port)');
+/** MCollective pool members as host:port ([v6]:port), in the order they are tried. */
+const brokerPool = z.preprocess(
+  (v) => (typeof v === 'string' ? (v.trim() === '' ? [] : v.split(',').map((s) => s.trim())) : v),
+  z.array(z.string({ invalid_type_error: 'each broker must be host:port text' })).superRefine((entries, ctx) => {
+    const seen = new Set<string>();
+    entries.forEach((entry, i) => {
+      const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+      const port = m ? Number(m[2]) : 0;
+      if (!m || port < 1 || port > 65535 || (m[1].startsWith('[') && isIP(m[1].slice(1, -1)) !== 6)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `broker ${i + 1} of ${entries.length} (${JSON.stringify(entry)}) must be host:port, e.g. mq1.example.net:61613 or [::1]:61614` });
+      } else if (seen.has(entry)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `broker ${entry} is listed twice` });
+      }
+      seen.add(entry);
+    });
+  }),
+);
 
 /** Folders, comma separated in an env var; paths may hold anything but a comma. */
 const pathList = commaList(z.array(z.string().min(1, 'must not be empty')).min(1, 'must name at least one folder'));
@@ -53,7 +103,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'nats.tls.ca_file', env: 'PROXY_PLUGIN_NATS_TLS_CA_FILE', schema: optionalPath, description: 'CA bundle (PEM) of the NATS server; setting the NATS TLS files connects with TLS.' },
   { path: 'nats.tls.cert_file', env: 'PROXY_PLUGIN_NATS_TLS_CERT_FILE', schema: optionalPath, description: 'Client certificate (PEM) for brokers that require one (Choria uses the signing certificate).' },
   { path: 'nats.tls.key_file', env: 'PROXY_PLUGIN_NATS_TLS_KEY_FILE', schema: optionalPath, description: 'Private key (PEM) of the NATS client certificate.', secret: true },
-  { path: 'nats.url', env: 'PROXY_PLUGIN_NATS_URL', schema: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must be a URL such as nats://127.0.0.1:4222').default('nats://127.0.0.1:4222'), description: 'Choria broker (NATS) URL.', secret: true },
+  { path: 'nats.url', env: 'PROXY_PLUGIN_NATS_URL', schema: natsServerList.default(['nats://127.0.0.1:4222']), description: 'Choria broker (NATS) URL, or the servers of a NATS cluster: a YAML list, or comma separated in the env var; every one is tried at start and on each reconnect.', secret: true },
   { path: 'collectives', env: 'PROXY_PLUGIN_COLLECTIVES', schema: stringList.default(['mcollective']), description: 'Collectives this proxy may address (comma separated in the env var).' },
   { path: 'main_collective', env: 'PROXY_PLUGIN_MAIN_COLLECTIVE', schema: subjectToken.default('mcollective'), description: 'Collective used when a request names none; must be one of collectives.' },
   { path: 'identity.callerid', env: 'PROXY_PLUGIN_CALLERID', schema: z.string().regex(/^[a-z]+=[^\s]+$/, 'must look like choria=rex.mcollective').default('choria=rex.mcollective'), description: 'Caller id sent with requests; with x509 it must name the certificate CN.' },
@@ -63,8 +113,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'security.key_file', env: 'PROXY_PLUGIN_SECURITY_KEY_FILE', schema: optionalPath, description: 'RSA private key (PEM) that signs requests; required for x509.', secret: true },
   { path: 'security.ca_file', env: 'PROXY_PLUGIN_SECURITY_CA_FILE', schema: optionalPath, description: 'CA bundle (PEM) of the Choria PKI; required for x509.' },
   { path: 'ddl.directory', env: 'PROXY_PLUGIN_DDL_DIRECTORY', schema: z.string().min(1).default(shippedDdlDirectory()), description: 'Folder of agent DDLs (*.json, *.ddl) for the choria and demo transports; defaults to the DDLs shipped in proxy-plugin/ddl.' },
-  { path: 'mcollective.host', env: 'PROXY_PLUGIN_MCOLLECTIVE_HOST', schema: z.string().min(1).default('127.0.0.1'), description: 'MCollective STOMP broker (ActiveMQ or RabbitMQ) host.' },
-  { path: 'mcollective.port', env: 'PROXY_PLUGIN_MCOLLECTIVE_PORT', schema: port.default(61613), description: 'STOMP port of the broker (ActiveMQ: 61613 plain, 61614 TLS).' },
+  { path: 'mcollective.host', env: 'PROXY_PLUGIN_MCOLLECTIVE_HOST', schema: brokerHost.optional(), description: 'MCollective STOMP broker (ActiveMQ or RabbitMQ) host (default 127.0.0.1); for several brokers use mcollective.pool instead.' },
+  { path: 'mcollective.pool', env: 'PROXY_PLUGIN_MCOLLECTIVE_POOL', schema: brokerPool.default([]), description: 'Several STOMP brokers as host:port, tried in order with failover (plugin.<connector>.pool.N.host/port); a YAML list, or comma separated in the env var. Replaces mcollective.host and mcollective.port; user, password and TLS apply to every one.' },
+  { path: 'mcollective.port', env: 'PROXY_PLUGIN_MCOLLECTIVE_PORT', schema: port.optional(), description: 'STOMP port of the broker (default 61613; ActiveMQ: 61613 plain, 61614 TLS).' },
   { path: 'mcollective.connector', env: 'PROXY_PLUGIN_MCOLLECTIVE_CONNECTOR', schema: z.enum(['activemq', 'rabbitmq']).default('activemq'), description: 'Connector conventions the daemons use: activemq (topics and a nodes queue) or rabbitmq (exchanges).' },
   { path: 'mcollective.vhost', env: 'PROXY_PLUGIN_MCOLLECTIVE_VHOST', schema: z.string().min(1).default('/mcollective'), description: 'STOMP host header: the RabbitMQ vhost (plugin.rabbitmq.vhost); ActiveMQ ignores it.' },
   { path: 'mcollective.user', env: 'PROXY_PLUGIN_MCOLLECTIVE_USER', schema: z.string().min(1).default('mcollective'), description: 'Broker user (plugin.<connector>.pool.1.user).' },
@@ -106,7 +157,8 @@ export interface Config {
   /** caller_secret: '' (or left out by a config built by hand) when unset. */
   grpc: { host: string; port: number; plaintext: boolean; caller_secret?: string; tls: { cert_file?: string; key_file?: string; client_ca_file?: string; trusted_clients: string[] } };
   transport: 'choria' | 'mcollective' | 'demo';
-  nats: { url: string; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
+  /** url: the NATS servers; one for a single broker. */
+  nats: { url: string[]; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
   collectives: string[];
   main_collective: string;
   identity: { callerid: string; senderid: string };
@@ -115,6 +167,8 @@ export interface Config {
   mcollective: {
     host: string;
     port: number;
+    /** host:port of each broker of a pool, in order; empty: host and port name the one broker. */
+    pool: string[];
     connector: 'activemq' | 'rabbitmq';
     vhost: string;
     user: string;
@@ -153,6 +207,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   const config = values as unknown as Config;
   config.grpc.tls = { ...dropEmpty(config.grpc.tls ?? {}), trusted_clients: config.grpc.tls?.trusted_clients ?? [] };
   config.nats.tls = dropEmpty(config.nats.tls ?? {});
+  // No schema default for these two, so that a pool beside them is seen (mcollectiveProblems).
+  config.mcollective.host ??= DEFAULT_MCOLLECTIVE_HOST;
+  config.mcollective.port ??= DEFAULT_MCOLLECTIVE_PORT;
   return deepFreeze(config);
 }
 
@@ -205,6 +262,11 @@ function crossKeyProblems(result: Record<string, unknown>): string[] {
 /** What the mcollective transport needs beyond the schema; other transports ignore these keys. */
 function mcollectiveProblems(result: Record<string, unknown>): string[] {
   const problems: string[] = [];
+  const pool = (getPath(result, 'mcollective.pool') as string[] | undefined) ?? [];
+  // Never half-used: a pool and a single broker both given would leave one of them ignored.
+  for (const key of ['host', 'port']) {
+    if (pool.length > 0 && getPath(result, `mcollective.${key}`) !== undefined) problems.push(`mcollective.pool / mcollective.${key} (env PROXY_PLUGIN_MCOLLECTIVE_POOL / PROXY_PLUGIN_MCOLLECTIVE_${key.toUpperCase()}): choose one: mcollective.pool lists every broker as host:port, so leave mcollective.${key} unset`);
+  }
   if (!getPath(result, 'mcollective.psk')) problems.push('mcollective.psk (env PROXY_PLUGIN_MCOLLECTIVE_PSK): required when transport is mcollective; use the plugin.psk of the daemons');
   const callerid = getPath(result, 'identity.callerid') as string | undefined;
   // security/base.rb valid_callerid?: mcollectived drops a request whose callerid does not match.

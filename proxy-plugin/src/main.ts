@@ -65,6 +65,11 @@ function createBroker(config: Readonly<Config>, logger: Logger, metrics: ProxyMe
       return createMcollectiveClient({
         host: mcollective.host,
         port: mcollective.port,
+        // config.ts checked every entry is host:port.
+        pool: mcollective.pool.map((entry) => {
+          const at = entry.lastIndexOf(':');
+          return { host: entry.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(entry.slice(at + 1)) };
+        }),
         tls: mcollective.tls.enabled ? { caPem: read(mcollective.tls.ca_file), certPem: read(mcollective.tls.cert_file), keyPem: read(mcollective.tls.key_file) } : undefined,
         user: mcollective.user,
         password: mcollective.password,
@@ -97,7 +102,7 @@ function connectInBackground(broker: BrokerClient, log: Logger, stopped: AbortSi
     while (!stopped.aborted) {
       try {
         await broker.connect();
-        log.info({ broker: broker.displayUrl }, 'broker connected');
+        log.info({ broker: broker.displayUrl, server: broker.currentServer?.() }, 'broker connected');
         return;
       } catch (error) {
         log.warn({ err: error, broker: broker.displayUrl, retryInMs: delay }, 'broker unreachable, retrying');

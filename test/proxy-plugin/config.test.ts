@@ -128,6 +128,7 @@ describe(loadConfig.name, () => {
     expect(config.mcollective).toEqual({
       host: '127.0.0.1',
       port: 61613,
+      pool: [],
       connector: 'activemq',
       vhost: '/mcollective',
       user: 'mcollective',

@@ -18,7 +18,8 @@ export interface TestPki {
   /** PEM file of the CA. */
   ca: string;
   /** Issues a certificate signed by this CA (or by `other`, a CA nobody trusts). */
-  issue(name: string, options: { dns?: string[]; ip?: string[]; usage: 'server' | 'client' | 'both'; signer?: 'ca' | 'other' }): IssuedCert;
+  /** `keyType` rsa for clients that read RSA keys only (Ruby's stomp gem); EC by default. */
+  issue(name: string, options: { dns?: string[]; ip?: string[]; usage: 'server' | 'client' | 'both'; signer?: 'ca' | 'other'; keyType?: 'ec' | 'rsa' }): IssuedCert;
   cleanup(): void;
 }
 
@@ -40,7 +41,8 @@ export function makePki(prefix = 'rex-pki-'): TestPki {
     ca: at('ca.pem'),
     issue(name, options) {
       const base = `${name}-${options.signer ?? 'ca'}`;
-      newKey(`${base}.key`);
+      if (options.keyType === 'rsa') openssl(dir, 'genrsa', '-traditional', '-out', `${base}.key`, '2048');
+      else newKey(`${base}.key`);
       openssl(dir, 'req', '-new', '-key', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${name}`);
       const usage = options.usage === 'server' ? 'serverAuth' : options.usage === 'client' ? 'clientAuth' : 'serverAuth,clientAuth';
       const san = [...(options.dns ?? []).map((d) => `DNS:${d}`), ...(options.ip ?? []).map((i) => `IP:${i}`)];

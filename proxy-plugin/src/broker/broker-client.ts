@@ -96,6 +96,11 @@ export interface BrokerClient {
   connect(): Promise<void>;
   close(): Promise<void>;
   isConnected(): boolean;
+  /**
+   * The broker node in use now, without credentials (a NATS server's host:port, a STOMP pool member),
+   * or undefined while disconnected. Absent for the demo fleet. Logged and exported as a metric.
+   */
+  currentServer?(): string | undefined;
   /** Broadcast discovery with a filter; resolves with the identities that answered in time. */
   discover(filter: RequestFilter, collective: string, timeoutMs: number): Promise<string[]>;
   /**

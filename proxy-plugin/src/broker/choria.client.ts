@@ -41,7 +41,11 @@ export interface ChoriaClientLogger {
 }
 
 export interface ChoriaClientOptions {
-  natsUrl: string;
+  /**
+   * One NATS URL, or the servers of a cluster: nats.js tries each at connect (in random order, as
+   * Choria's clients do) and each again on every reconnect, plus the nodes the cluster announces.
+   */
+  natsUrl: string | readonly string[];
   collectives: string[];
   mainCollective: string;
   /** `choria=<certname>`; with x509 it must name the certificate's CN. */
@@ -86,9 +90,17 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
   const log = options.logger ?? silentLogger;
   const signer: RequestSigner = createRequestSigner(options.security);
   const publishBatch = options.publishBatch ?? DEFAULT_PUBLISH_BATCH;
-  const displayUrl = redactUrl(options.natsUrl);
+  const servers = typeof options.natsUrl === 'string' ? [options.natsUrl] : [...options.natsUrl];
+  if (servers.length === 0) throw new Error('no NATS server given');
+  const displayUrl = servers.map(redactUrl).join(',');
   let nc: NatsConnection | undefined;
   let connected = false;
+
+  /** The server in use, as nats.js names it (host:port, never credentials). */
+  function currentServer(): string | undefined {
+    if (!nc || nc.isClosed() || !connected) return undefined;
+    return nc.getServer() || undefined;
+  }
 
   function connection(): NatsConnection {
     if (!nc || nc.isClosed()) throw new Error(`not connected to NATS at ${displayUrl}`);
@@ -99,11 +111,11 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
     for await (const status of conn.status()) {
       if (status.type === Events.Disconnect) {
         connected = false;
-        log.warn({ url: displayUrl }, 'nats disconnected');
+        log.warn({ url: displayUrl, server: String(status.data) }, 'nats disconnected');
         options.onDisconnect?.();
       } else if (status.type === Events.Reconnect) {
         connected = true;
-        log.info({ url: displayUrl }, 'nats reconnected');
+        log.info({ url: displayUrl, server: currentServer() }, 'nats reconnected');
         options.onReconnect?.();
       }
     }
@@ -248,7 +260,7 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
       if (nc && !nc.isClosed()) return;
       try {
         nc = await connect({
-          servers: options.natsUrl,
+          servers,
           name: `rex-proxy ${options.senderid}`,
           // A proxy outlives broker restarts: keep trying forever instead of giving up after 10 tries.
           maxReconnectAttempts: -1,
@@ -263,7 +275,7 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
       }
       connected = true;
       void watchStatus(nc);
-      log.info({ url: displayUrl, collectives: options.collectives }, 'nats connected');
+      log.info({ url: displayUrl, server: currentServer(), collectives: options.collectives }, 'nats connected');
     },
     async close() {
       const conn = nc;
@@ -274,6 +286,7 @@ export function createChoriaClient(options: ChoriaClientOptions): BrokerClient {
     isConnected() {
       return connected && nc !== undefined && !nc.isClosed();
     },
+    currentServer,
     discover,
     callDirected,
     inventory,

@@ -43,9 +43,20 @@ export interface McollectiveTlsOptions {
   keyPem?: string;
 }
 
+/** One STOMP broker of a pool (plugin.<connector>.pool.N.host / .port). */
+export interface McollectiveBroker {
+  host: string;
+  port: number;
+}
+
 export interface McollectiveClientOptions {
   host: string;
   port: number;
+  /**
+   * Several brokers, tried in order with failover as MCollective's pool settings do: the first at
+   * start, the next one whenever the one in use cannot be reached or drops; replaces host and port.
+   */
+  pool?: readonly McollectiveBroker[];
   /** Present: STOMP over TLS (ActiveMQ's usual 61614). */
   tls?: McollectiveTlsOptions;
   user: string;
@@ -64,7 +75,7 @@ export interface McollectiveClientOptions {
   logger?: McollectiveClientLogger;
   /** Publishes between two yields to the event loop, so replies are read while a large fan-out runs. */
   publishBatch?: number;
-  /** Milliseconds between reconnect attempts once connected; 0 disables reconnecting. */
+  /** Milliseconds between reconnect attempts once connected; 0 disables reconnecting (not for a pool of several). */
   reconnectDelayMs?: number;
   /** Connection events for /metrics (metrics/metrics.ts): after a lost connection came back, and when it was lost. */
   onReconnect?: () => void;
@@ -105,16 +116,19 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** TCPWrapper over a TLS socket instead of a plain one. */
-class TlsWrapper extends TCPWrapper {
-  constructor(host: string, port: number, private readonly options: McollectiveTlsOptions) {
-    super(host, port);
-  }
-
-  protected override getSocket(port: number, host: string) {
-    const o = this.options ?? {};
-    return tls.connect({ host, port, servername: isIP(host) ? undefined : host, ca: o.caPem, cert: o.certPem, key: o.keyPem });
-  }
+/**
+ * TCPWrapper over a TLS socket instead of a plain one. TCPWrapper's constructor opens the socket
+ * (getSocket) before a subclass's own fields are set, so the options travel in a class made per
+ * connection rather than in a field, which would still be undefined then (the CA and client
+ * certificate were silently left out that way until #26).
+ */
+function tlsWrapper(host: string, port: number, options: McollectiveTlsOptions): TCPWrapper {
+  const TlsWrapper = class extends TCPWrapper {
+    protected override getSocket(p: number, h: string) {
+      return tls.connect({ host: h, port: p, servername: isIP(h) ? undefined : h, ca: options.caPem, cert: options.certPem, key: options.keyPem });
+    }
+  };
+  return new TlsWrapper(host, port);
 }
 
 interface ReplyHandler {
@@ -135,7 +149,13 @@ const NO_NODE_ACCEPTS_REASON =
 export function createMcollectiveClient(options: McollectiveClientOptions): McollectiveClient {
   const log = options.logger ?? silentLogger;
   const publishBatch = options.publishBatch ?? DEFAULT_PUBLISH_BATCH;
-  const displayUrl = `${options.tls ? 'stomp+ssl' : 'stomp'}://${options.host}:${options.port}${options.flavour === 'rabbitmq' ? options.vhost : ''} (${options.flavour})`;
+  const brokers: readonly McollectiveBroker[] = options.pool && options.pool.length > 0 ? options.pool : [{ host: options.host, port: options.port }];
+  const brokerName = (b: McollectiveBroker): string => `${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`;
+  const displayUrl = `${options.tls ? 'stomp+ssl' : 'stomp'}://${brokers.map(brokerName).join(',')}${options.flavour === 'rabbitmq' ? options.vhost : ''} (${options.flavour})`;
+  /** The pool member of the latest connection attempt; the next attempt takes the one after it. */
+  let brokerIndex = -1;
+  /** The pool member this client is connected to, while connected. */
+  let inUse: McollectiveBroker | undefined;
   const conventions = createConnectorConventions({ flavour: options.flavour, senderid: options.senderid, instance: `${process.pid}_${newRequestId().slice(0, 8)}` });
   const pending = new Map<string, ReplyHandler>();
   const counters: McollectiveClientStats = { repliesAccepted: 0, repliesRejected: 0, repliesUnmatched: 0 };
@@ -404,18 +424,36 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
 
   function connect(): Promise<void> {
     if (client && connected) return Promise.resolve();
+    // Every connect() starts at the head of the pool, as mcollectived does when it starts.
+    brokerIndex = -1;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      /** Why each pool member failed during this first connect; the whole pool is tried before giving up. */
+      const failures = new Map<number, string>();
       const fail = (message: string): void => {
         if (settled) return;
+        const failedBroker = brokers[Math.max(0, brokerIndex)];
+        // One failed attempt may report twice (socket error, then close): the first reason is kept.
+        const first = !failures.has(brokerIndex);
+        if (first) failures.set(brokerIndex, message);
+        if (failures.size < brokers.length) {
+          // stompjs reconnects after reconnectDelay; the factory hands it the next broker of the pool.
+          if (first) log.warn({ url: displayUrl, server: brokerName(failedBroker), reason: message }, 'stomp broker unreachable; trying the next one of the pool');
+          return;
+        }
         settled = true;
         const failed = c;
         void failed.deactivate().catch(() => undefined);
         if (client === failed) client = undefined;
-        reject(new Error(`broker unreachable: ${displayUrl}: ${message}`));
+        const detail = brokers.length === 1 ? message : [...failures].sort(([a], [b]) => a - b).map(([i, why]) => `${brokerName(brokers[i])}: ${why}`).join('; ');
+        reject(new Error(`broker unreachable: ${displayUrl}: ${detail}`));
       };
       const c = new Client({
-        webSocketFactory: () => (options.tls ? new TlsWrapper(options.host, options.port, options.tls) : new TCPWrapper(options.host, options.port)),
+        webSocketFactory: () => {
+          brokerIndex = (brokerIndex + 1) % brokers.length;
+          const { host, port } = brokers[brokerIndex];
+          return options.tls ? tlsWrapper(host, port, options.tls) : new TCPWrapper(host, port);
+        },
         connectHeaders: { login: options.user, passcode: options.password, host: options.vhost },
         heartbeatIncoming: HEARTBEAT_MS,
         heartbeatOutgoing: HEARTBEAT_MS,
@@ -423,20 +461,22 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
         // deactivates this client (fail below). Afterwards stompjs reconnects by itself. The delay
         // must be set here: stompjs copies it when it activates and again on each connect, before
         // onConnect runs, so setting it in onConnect never took effect (a lost connection stayed lost).
-        reconnectDelay: options.reconnectDelayMs ?? 1000,
+        // A pool is tried through before the first connect fails, so it needs a delay even when 0.
+        reconnectDelay: options.reconnectDelayMs === 0 && brokers.length === 1 ? 0 : options.reconnectDelayMs || 1000,
         connectionTimeout: CONNECT_TIMEOUT_MS,
         debug: () => undefined,
         onConnect: () => {
           connected = true;
+          inUse = brokers[brokerIndex];
           subscribeReplies(c);
           for (const wake of [...connectWaiters]) wake();
           if (!settled) {
             settled = true;
-            log.info({ url: displayUrl, collectives: options.collectives }, 'stomp connected');
+            log.info({ url: displayUrl, server: brokerName(inUse), collectives: options.collectives }, 'stomp connected');
             resolve();
           } else {
             reconnectedAt = Date.now();
-            log.info({ url: displayUrl }, 'stomp reconnected');
+            log.info({ url: displayUrl, server: brokerName(inUse) }, 'stomp reconnected');
             options.onReconnect?.();
           }
         },
@@ -447,15 +487,18 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
         },
         onWebSocketClose: () => {
           if (connected) {
-            log.warn({ url: displayUrl }, 'stomp disconnected');
+            log.warn({ url: displayUrl, server: inUse ? brokerName(inUse) : undefined }, 'stomp disconnected');
             options.onDisconnect?.();
           }
           connected = false;
+          inUse = undefined;
           fail('connection closed');
         },
         onWebSocketError: (event: unknown) => {
           const detail = (event as { message?: unknown })?.message;
-          fail(detail instanceof Error ? detail.message : 'connection failed');
+          // tcp-wrapper passes the socket's Error as `message` (duck-typed: it may come from another realm).
+          const why = (detail as { message?: unknown } | undefined)?.message;
+          fail(typeof why === 'string' && why !== '' ? why : typeof detail === 'string' && detail !== '' ? detail : 'connection failed');
         },
         onUnhandledMessage: onMessage,
       });
@@ -472,9 +515,11 @@ export function createMcollectiveClient(options: McollectiveClientOptions): Mcol
       const c = client;
       client = undefined;
       connected = false;
+      inUse = undefined;
       if (c) await c.deactivate();
     },
     isConnected: () => connected && client !== undefined,
+    currentServer: () => (connected && client !== undefined && inUse ? brokerName(inUse) : undefined),
     discover,
     callDirected,
     awaitReady,

@@ -16,7 +16,7 @@ export interface ProxyMetrics extends ExecutionMetrics {
   brokerReconnected(): void;
   brokerDisconnected(): void;
   /** Wires the broker gauge once the broker client exists. */
-  attachBroker(broker: { isConnected(): boolean }): void;
+  attachBroker(broker: { isConnected(): boolean; currentServer?(): string | undefined }): void;
   render(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -28,7 +28,7 @@ export function createProxyMetrics(options: { transport: string }): ProxyMetrics
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
   const transport = options.transport;
-  let broker: { isConnected(): boolean } | undefined;
+  let broker: { isConnected(): boolean; currentServer?(): string | undefined } | undefined;
 
   new Gauge({
     name: 'rex_proxy_broker_connected',
@@ -37,6 +37,17 @@ export function createProxyMetrics(options: { transport: string }): ProxyMetrics
     registers,
     collect() {
       if (broker) this.set({ transport }, broker.isConnected() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'rex_proxy_broker_server',
+    help: 'The broker node in use now (a NATS server of the list, a STOMP broker of the pool): 1 for it, no series while disconnected.',
+    labelNames: ['transport', 'server'],
+    registers,
+    collect() {
+      this.reset();
+      const server = broker?.isConnected() ? broker.currentServer?.() : undefined;
+      if (server) this.set({ transport, server }, 1);
     },
   });
   const reconnects = new Counter({ name: 'rex_proxy_broker_reconnects_total', help: 'Times the broker connection came back after it was lost.', labelNames: ['transport'], registers });

@@ -12,8 +12,8 @@ import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 const ROOT = path.resolve(__dirname, '../../..');
 const REGISTER = path.join(ROOT, 'test', 'support', 'ts-register.cjs');
 
-/** Starts the proxy on `port`; `psk` replaces the fleet's (a proxy configured with the wrong one). */
-export async function startMcollectiveProxyProcess(fleet: McollectiveFleet, options: { name: string; port: number; psk?: string }): Promise<Proc> {
+/** Starts the proxy on `port`; `psk` replaces the fleet's (a proxy configured with the wrong one); `env` adds or overrides variables ('' unsets one). */
+export async function startMcollectiveProxyProcess(fleet: McollectiveFleet, options: { name: string; port: number; psk?: string; env?: Record<string, string> }): Promise<Proc> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-mco-proxy-'));
   const proc = startProcess(`proxy ${options.name}`, process.execPath, ['-r', REGISTER, path.join(ROOT, 'proxy-plugin', 'src', 'main.ts')], {
     PROXY_PLUGIN_NAME: options.name,
@@ -35,6 +35,7 @@ export async function startMcollectiveProxyProcess(fleet: McollectiveFleet, opti
     PROXY_PLUGIN_IDENTITY: `${options.name}.mco.test`,
     PROXY_PLUGIN_AUDIT_FILE: path.join(dir, 'audit.log'),
     PROXY_PLUGIN_LOG_LEVEL: 'info',
+    ...options.env,
   });
   await proc.waitForLine((line) => line.includes('"msg":"broker connected"'), 60_000);
   return proc;

@@ -20,6 +20,7 @@ import type { Config } from '@server/config';
 import { uiProcessEnv } from '@test/support/ui-process-env';
 import { ADMIN_PASSWORD } from '@test/ui-extension/jobs/support/job-stack';
 import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
+import { portForLaterListen } from '@test/support/ports';
 
 export { ADMIN_PASSWORD };
 
@@ -272,4 +273,31 @@ export async function waitForJobFinal(dataSource: DataSource, jobId: number, tim
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${state} after ${timeoutMs} ms: ${JSON.stringify(await hostStates(dataSource, jobId))}`);
     await sleep(200);
   }
+}
+
+/** One node of a private NATS cluster on loopback: its client port and its route port. */
+export interface NatsClusterNode {
+  name: string;
+  port: number;
+  clusterPort: number;
+  url: string;
+}
+
+/** Ports for a private NATS cluster of `count` nodes; start each with startNatsClusterNode. */
+export async function natsClusterNodes(count: number): Promise<NatsClusterNode[]> {
+  const nodes: NatsClusterNode[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = await portForLaterListen();
+    nodes.push({ name: `n${i + 1}`, port, clusterPort: await portForLaterListen(), url: `nats://127.0.0.1:${port}` });
+  }
+  return nodes;
+}
+
+/** Starts one node of the cluster with routes to every other node (those not up yet are retried). */
+export async function startNatsClusterNode(node: NatsClusterNode, all: readonly NatsClusterNode[]): Promise<Proc> {
+  const routes = all.filter((n) => n !== node).map((n) => `nats://127.0.0.1:${n.clusterPort}`).join(',');
+  const proc = startProcess(`nats ${node.name}`, '/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(node.port), '-n', node.name, '--cluster_name', 'rexfaults',
+    '--cluster', `nats://127.0.0.1:${node.clusterPort}`, '--routes', routes], {});
+  await proc.waitForLine((line) => line.includes('Server is ready'), 20_000);
+  return proc;
 }

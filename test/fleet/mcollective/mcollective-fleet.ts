@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { makePki, type TestPki } from '@test/support/pki';
 import { portForLaterListen } from '@test/support/ports';
 
 export const MCOLLECTIVE_PACKAGES = ['mcollective', 'mcollective-client', 'ruby-stomp', 'rabbitmq-server', 'activemq'] as const;
@@ -145,6 +146,17 @@ export interface McollectiveFleetOptions {
   count: number;
   /** The broker, and so the daemons' connector; rabbitmq by default. */
   broker?: FleetBroker;
+  /**
+   * Brokers of that kind, each its own private instance (not clustered); the daemons list them all
+   * as their pool (plugin.<connector>.pool.N, tried in order, failing over to the next). Default 1.
+   */
+  brokers?: number;
+  /**
+   * STOMP over TLS: each broker also listens with TLS (a certificate of a throwaway CA, for
+   * 127.0.0.1), and the daemons and `mco` connect only there, in verified mode (ssl.ca, .cert, .key).
+   * The plain listener stays for the harness's own readiness probe.
+   */
+  tls?: boolean;
   /** Seconds to wait for every daemon to answer `mco ping`; default 60 + count. */
   readyTimeoutS?: number;
   /** Keep the folder (logs, configs) after stop, for debugging. */
@@ -156,7 +168,12 @@ export interface McollectiveFleet {
   /** The broker, which is also the connector name the daemons use. */
   connector: FleetBroker;
   host: string;
+  /** STOMP port of the first broker. */
   stompPort: number;
+  /** STOMP port of each broker, in pool order. */
+  stompPorts: number[];
+  /** With options.tls: the TLS port of each broker (the one the daemons use), the CA, and a client certificate (EC). */
+  tls?: { ports: number[]; ca: string; cert: string; key: string };
   vhost: string;
   user: string;
   password: string;
@@ -170,16 +187,23 @@ export interface McollectiveFleet {
   mco(args: string[], options?: { timeoutMs?: number }): Promise<{ stdout: string; stderr: string; code: number | null; elapsedMs: number }>;
   /** SIGTERMs one daemon and waits until it has exited. */
   stopNode(identity: string): Promise<void>;
-  /** SIGKILLs the broker (RabbitMQ's Erlang VM and its wrapper, or ActiveMQ's JVM), as a crash would. */
-  killBroker(): Promise<void>;
-  /** Starts the broker again on the same port and data, and waits until it answers STOMP. */
-  startBroker(): Promise<void>;
+  /** SIGKILLs a broker (RabbitMQ's Erlang VM and its wrapper, or ActiveMQ's JVM), as a crash would; the first by default. */
+  killBroker(index?: number): Promise<void>;
+  /** Starts a broker again on the same port and data, and waits until it answers STOMP; the first by default. */
+  startBroker(index?: number): Promise<void>;
   /** Ms the start took: broker, daemons, first full ping. */
   startMs: { broker: number; daemons: number; total: number };
   stop(): Promise<void>;
 }
 
-function commonConfig(connector: FleetBroker, port: number, password: string, psk: string): string {
+interface DaemonTls {
+  ca: string;
+  /** RSA: the stomp gem reads its client key as RSA only (connection/netio.rb). */
+  cert: string;
+  key: string;
+}
+
+function commonConfig(connector: FleetBroker, ports: readonly number[], password: string, psk: string, tls?: DaemonTls): string {
   return [
     'main_collective = mcollective',
     'collectives = mcollective',
@@ -188,11 +212,22 @@ function commonConfig(connector: FleetBroker, port: number, password: string, ps
     `plugin.psk = ${psk}`,
     `connector = ${connector}`,
     ...(connector === 'rabbitmq' ? [`plugin.rabbitmq.vhost = ${VHOST}`] : []),
-    `plugin.${connector}.pool.size = 1`,
-    `plugin.${connector}.pool.1.host = 127.0.0.1`,
-    `plugin.${connector}.pool.1.port = ${port}`,
-    `plugin.${connector}.pool.1.user = ${MQ_USER}`,
-    `plugin.${connector}.pool.1.password = ${password}`,
+    `plugin.${connector}.pool.size = ${ports.length}`,
+    ...ports.flatMap((port, i) => [
+      `plugin.${connector}.pool.${i + 1}.host = 127.0.0.1`,
+      `plugin.${connector}.pool.${i + 1}.port = ${port}`,
+      `plugin.${connector}.pool.${i + 1}.user = ${MQ_USER}`,
+      `plugin.${connector}.pool.${i + 1}.password = ${password}`,
+      ...(tls
+        ? [
+            `plugin.${connector}.pool.${i + 1}.ssl = 1`,
+            `plugin.${connector}.pool.${i + 1}.ssl.ca = ${tls.ca}`,
+            `plugin.${connector}.pool.${i + 1}.ssl.cert = ${tls.cert}`,
+            `plugin.${connector}.pool.${i + 1}.ssl.key = ${tls.key}`,
+            `plugin.${connector}.pool.${i + 1}.ssl.fallback = 0`,
+          ]
+        : []),
+    ]),
     // Fail fast instead of retrying a broker that is gone for good (the harness stopped it).
     `plugin.${connector}.initial_reconnect_delay = 0.1`,
     '',
@@ -211,7 +246,15 @@ interface StartedBroker {
   pids(): number[];
 }
 
-async function startRabbitmq(dir: string, stompPort: number, password: string): Promise<StartedBroker> {
+/** A broker's TLS listener: its port and server certificate. */
+interface BrokerTls {
+  port: number;
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+async function startRabbitmq(dir: string, stompPort: number, password: string, tls?: BrokerTls): Promise<StartedBroker> {
   const [epmdPort, distPort] = [await freePort(), await freePort()];
   const rabbitDir = path.join(dir, 'rabbitmq');
   fs.mkdirSync(path.join(rabbitDir, 'mnesia'), { recursive: true });
@@ -223,6 +266,16 @@ async function startRabbitmq(dir: string, stompPort: number, password: string): 
       '# STOMP on loopback only; no AMQP listener (the system broker owns 5672)',
       'listeners.tcp = none',
       `stomp.listeners.tcp.1 = 127.0.0.1:${stompPort}`,
+      ...(tls
+        ? [
+            `stomp.listeners.ssl.1 = 127.0.0.1:${tls.port}`,
+            `ssl_options.cacertfile = ${tls.ca}`,
+            `ssl_options.certfile = ${tls.cert}`,
+            `ssl_options.keyfile = ${tls.key}`,
+            'ssl_options.verify = verify_peer',
+            'ssl_options.fail_if_no_peer_cert = false',
+          ]
+        : []),
       `load_definitions = ${path.join(rabbitDir, 'definitions.json')}`,
       'log.console = false',
       'log.file.level = warning',
@@ -302,9 +355,18 @@ async function startRabbitmq(dir: string, stompPort: number, password: string): 
   };
 }
 
-async function startActivemq(dir: string, stompPort: number, password: string): Promise<StartedBroker> {
+async function startActivemq(dir: string, stompPort: number, password: string, tls?: BrokerTls): Promise<StartedBroker> {
   const amqDir = path.join(dir, 'activemq');
   fs.mkdirSync(path.join(amqDir, 'data'), { recursive: true });
+  // Java reads PKCS#12 stores: the server key and certificate, and the CA as a trusted entry.
+  const storePassword = randomBytes(8).toString('hex');
+  if (tls) {
+    execFileSync('openssl', ['pkcs12', '-export', '-in', tls.cert, '-inkey', tls.key, '-out', path.join(amqDir, 'broker.p12'), '-passout', `pass:${storePassword}`], { stdio: 'pipe' });
+    execFileSync('keytool', ['-importcert', '-noprompt', '-alias', 'ca', '-file', tls.ca, '-keystore', path.join(amqDir, 'trust.p12'), '-storetype', 'pkcs12', '-storepass', storePassword], { stdio: 'pipe' });
+  }
+  const sslContext = tls
+    ? `<sslContext><sslContext keyStore="file:${amqDir}/broker.p12" keyStorePassword="${storePassword}" keyStoreType="pkcs12" trustStore="file:${amqDir}/trust.p12" trustStorePassword="${storePassword}" trustStoreType="pkcs12"/></sslContext>`
+    : '';
   // In memory, no JMX and no web console: only the STOMP connector, on loopback, with one user.
   fs.writeFileSync(
     path.join(amqDir, 'activemq.xml'),
@@ -317,8 +379,10 @@ async function startActivemq(dir: string, stompPort: number, password: string): 
         <users><authenticationUser username="${MQ_USER}" password="${password}" groups="mcollective"/></users>
       </simpleAuthenticationPlugin>
     </plugins>
+    ${sslContext}
     <transportConnectors>
       <transportConnector name="stomp" uri="stomp://127.0.0.1:${stompPort}"/>
+      ${tls ? `<transportConnector name="stomp+ssl" uri="stomp+ssl://127.0.0.1:${tls.port}"/>` : ''}
     </transportConnectors>
   </broker>
 </beans>
@@ -377,15 +441,20 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
   const password = randomBytes(12).toString('hex');
   const psk = randomBytes(12).toString('hex');
   const connector: FleetBroker = options.broker ?? 'rabbitmq';
-  const stompPort = await freePort();
+  const stompPorts: number[] = [];
+  for (let i = 0; i < (options.brokers ?? 1); i++) stompPorts.push(await freePort());
+  const stompPort = stompPorts[0];
+  const tlsPorts: number[] = [];
+  if (options.tls) for (let i = 0; i < stompPorts.length; i++) tlsPorts.push(await freePort());
+  let pki: TestPki | undefined;
   const daemons = new Map<string, ChildProcess>();
-  let broker: StartedBroker | undefined;
+  const brokers: StartedBroker[] = [];
   let stopped = false;
 
   // A test process that exits without stop() (a crash, jest --forceExit after a timeout) must not
   // leave daemons and a broker behind: kill exactly ours, synchronously, as the process ends.
   const killOnExit = (): void => {
-    const pids = [...[...daemons.values()].map((d) => d.pid), ...(broker?.pids() ?? [])].filter((pid): pid is number => alive(pid));
+    const pids = [...[...daemons.values()].map((d) => d.pid), ...brokers.flatMap((b) => b.pids())].filter((pid): pid is number => alive(pid));
     for (const pid of pids) process.kill(pid, 'SIGKILL');
   };
   process.once('exit', killOnExit);
@@ -397,22 +466,35 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
     const daemonPids = [...daemons.values()].map((d) => d.pid).filter((pid): pid is number => alive(pid));
     for (const pid of daemonPids) process.kill(pid, 'SIGTERM');
     await waitGone(daemonPids, 15_000);
-    await broker?.stop();
+    await Promise.all(brokers.map((b) => b.stop()));
     if (!options.keepDirectory) fs.rmSync(dir, { recursive: true, force: true });
+    pki?.cleanup();
   };
 
   try {
-    broker = connector === 'rabbitmq' ? await startRabbitmq(dir, stompPort, password) : await startActivemq(dir, stompPort, password);
+    // The first broker in `dir` as before; the others each in a folder of their own.
+    pki = options.tls ? makePki('rex-mco-pki-') : undefined;
+    const server = pki?.issue('broker', { dns: ['localhost'], ip: ['127.0.0.1'], usage: 'server' });
+    const daemonTls = pki ? { ca: pki.ca, ...pki.issue('mcollectived', { usage: 'client', keyType: 'rsa' }) } : undefined;
+    const proxyCert = pki?.issue('rex-proxy', { usage: 'client' });
+    const brokerTls = (i: number): BrokerTls | undefined => (pki && server ? { port: tlsPorts[i], ca: pki.ca, ...server } : undefined);
+    const brokerDirs = stompPorts.map((_, i) => (i === 0 ? dir : path.join(dir, `broker${i + 1}`)));
+    for (const [i, port] of stompPorts.entries()) {
+      fs.mkdirSync(brokerDirs[i], { recursive: true });
+      brokers.push(connector === 'rabbitmq' ? await startRabbitmq(brokerDirs[i], port, password, brokerTls(i)) : await startActivemq(brokerDirs[i], port, password, brokerTls(i)));
+    }
     const brokerDeadline = Date.now() + 120_000;
-    while (!(await stompAnswers(stompPort, password))) {
-      if (broker.exited() !== null) throw new Error(`the ${connector} broker exited with ${broker.exited()}; see ${dir}/${connector}`);
-      if (Date.now() > brokerDeadline) throw new Error(`${connector} did not accept STOMP on 127.0.0.1:${stompPort} within 120 s; see ${dir}/${connector}`);
-      await sleep(250);
+    for (const [i, port] of stompPorts.entries()) {
+      while (!(await stompAnswers(port, password))) {
+        if (brokers[i].exited() !== null) throw new Error(`the ${connector} broker exited with ${brokers[i].exited()}; see ${brokerDirs[i]}/${connector}`);
+        if (Date.now() > brokerDeadline) throw new Error(`${connector} did not accept STOMP on 127.0.0.1:${port} within 120 s; see ${brokerDirs[i]}/${connector}`);
+        await sleep(250);
+      }
     }
     const brokerMs = Date.now() - t0;
 
     const nodes = fleetNodes(options.count);
-    const common = commonConfig(connector, stompPort, password, psk);
+    const common = commonConfig(connector, options.tls ? tlsPorts : stompPorts, password, psk, daemonTls);
     for (const node of nodes) {
       const nodeDir = path.join(dir, 'nodes', node.identity);
       fs.mkdirSync(nodeDir, { recursive: true });
@@ -475,6 +557,8 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
       connector,
       host: '127.0.0.1',
       stompPort,
+      stompPorts,
+      ...(pki && proxyCert ? { tls: { ports: tlsPorts, ca: pki.ca, cert: proxyCert.cert, key: proxyCert.key } } : {}),
       vhost: VHOST,
       user: MQ_USER,
       password,
@@ -491,13 +575,13 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
         await waitGone([daemon.pid], 15_000);
       },
       startMs: { broker: brokerMs, daemons: daemonsMs, total: Date.now() - t0 },
-      async killBroker() {
-        await broker!.kill();
+      async killBroker(index = 0) {
+        await brokers[index].kill();
       },
-      async startBroker() {
-        broker!.restart();
+      async startBroker(index = 0) {
+        brokers[index].restart();
         const deadline = Date.now() + 120_000;
-        while (!(await stompAnswers(stompPort, password))) {
+        while (!(await stompAnswers(stompPorts[index], password))) {
           if (Date.now() > deadline) throw new Error(`${connector} did not accept STOMP again within 120 s; see ${dir}/${connector}`);
           await sleep(250);
         }

@@ -9,7 +9,8 @@ import { runProxy, type RunningProxy } from '@proxy/main';
 import { DEBIAN_AGENT_DDL_DIRECTORY, FLEET_AGENT_DIRECTORY, type McollectiveFleet } from './mcollective-fleet';
 import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
 
-export async function startMcollectiveProxy(fleet: McollectiveFleet, options: { name: string; auditFile: string }): Promise<RunningProxy> {
+/** `env` adds or overrides variables ('' unsets one), e.g. the TLS files or a pool. */
+export async function startMcollectiveProxy(fleet: McollectiveFleet, options: { name: string; auditFile: string; env?: Record<string, string> }): Promise<RunningProxy> {
   const config = loadConfig({
     env: {
       PROXY_PLUGIN_NAME: options.name,
@@ -29,6 +30,7 @@ export async function startMcollectiveProxy(fleet: McollectiveFleet, options: { 
       PROXY_PLUGIN_IDENTITY: 'rex-proxy.mco.test',
       PROXY_PLUGIN_AUDIT_FILE: options.auditFile,
       PROXY_PLUGIN_LOG_LEVEL: 'silent',
+      ...options.env,
     },
   });
   return runProxy(config, createLogger({ level: 'silent' }));

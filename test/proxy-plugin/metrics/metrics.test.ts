@@ -24,6 +24,22 @@ describe(createProxyMetrics.name, () => {
     expect(line(body, 'rex_proxy_broker_reconnects_total{transport="mcollective"}')).toBe('rex_proxy_broker_reconnects_total{transport="mcollective"} 1');
   });
 
+  it('names the broker node in use, one series at a time, and none while disconnected', async () => {
+    const metrics = createProxyMetrics({ transport: 'choria' });
+    let server: string | undefined = '10.0.0.1:4222';
+    let connected = true;
+    metrics.attachBroker({ isConnected: () => connected, currentServer: () => server });
+    const series = async () => (await metrics.render()).body.split('\n').filter((l) => l.startsWith('rex_proxy_broker_server{'));
+    expect(await series()).toEqual(['rex_proxy_broker_server{transport="choria",server="10.0.0.1:4222"} 1']);
+    server = '10.0.0.2:4222';
+    expect(await series()).toEqual(['rex_proxy_broker_server{transport="choria",server="10.0.0.2:4222"} 1']);
+    connected = false;
+    expect(await series()).toEqual([]);
+    server = undefined;
+    connected = true;
+    expect(await series()).toEqual([]);
+  });
+
   it('tracks running executions, their final states, refusals, host results and reply latency', async () => {
     const metrics = createProxyMetrics({ transport: 'choria' });
     metrics.executionStarted();
