@@ -219,6 +219,20 @@ describe('rex CLI against the real app', () => {
     expect(failedOnly.stdout.trim().split('\n').pop()).toBe('Job finished. 0/2 hosts succeeded, 2 failed (2 no response).');
   });
 
+  it('runs an action again with the arguments of an earlier job (--from-job), the given ones replacing them', async () => {
+    const first = JSON.parse((await rex('--json', 'job', 'run', 'service', 'status', `service=${prefix}again`, '--hosts', `${prefix}${pad(1)}`, '--timeout', '2', '--wait')).stdout) as JobStatus;
+    const again = await rex('--json', 'job', 'run', 'service', 'status', '--from-job', String(first.id), '--hosts', `${prefix}${pad(2)}`, '--timeout', '2');
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as JobStatus).arguments).toEqual({ service: `${prefix}again` });
+    const replaced = await rex('--json', 'job', 'run', 'service', 'status', 'service=sshd', '--from-job', String(first.id), '--hosts', `${prefix}${pad(2)}`, '--timeout', '2');
+    expect((JSON.parse(replaced.stdout) as JobStatus).arguments).toEqual({ service: 'sshd' });
+    const other = await rex('job', 'run', 'rpcutil', 'ping', '--from-job', String(first.id), '--hosts', `${prefix}${pad(2)}`);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`job ${first.id} ran service status, not rpcutil ping`);
+    const listed = await rex('--json', 'actions', 'history', 'service', 'status', '--search', `arguments ~ ${prefix}again`);
+    expect((JSON.parse(listed.stdout) as { results: Array<{ arguments: unknown; run_count: number }> }).results).toEqual([expect.objectContaining({ arguments: { service: `${prefix}again` }, run_count: 2 })]);
+  });
+
   it('creates, disables, enables, shows and deletes a schedule', async () => {
     const created = await rex('--json', 'schedule', 'create', 'rpcutil', 'ping', '--hostgroup', `${prefix}db`, '--cron', '0 2 * * 6', '--tz', 'Europe/Berlin', '--description', `${prefix}weekly`);
     expect(created.code).toBe(0);

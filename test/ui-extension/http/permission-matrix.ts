@@ -155,6 +155,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   'GET /api/v2/smart_proxies/:id/remote_execution/jobs': [{ on: 'proxy a (jobs it sees)', expect: [401, 200, 200, 403, 200], path: (c) => `/api/v2/smart_proxies/${c.s.proxies.a.id}/remote_execution/jobs?per_page=100` }],
   'GET /api/v2/fact_names/:name/remote_execution/jobs': [{ on: 'fact osfamily (jobs it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/fact_names/osfamily/remote_execution/jobs' }],
   'GET /api/v2/remote_execution/actions': [{ on: 'stored actions (of jobs it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/actions?per_page=100' }],
+  'GET /api/v2/remote_execution/argument_history': [{ on: 'arguments of package.status (of jobs it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/argument_history?namespace=package&action=status' }],
   'GET /api/v2/remote_execution/namespaces': [{ on: 'agents and actions it may run', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/namespaces' }],
   // puppet.runonce is a normal job: any agent on its hosts for the limited users.
   'POST /api/v2/hosts/:id/puppet_run': [{ on: 'host webA', expect: [401, 201, 404, 403, 201], path: (c) => `/api/v2/hosts/${c.s.hosts.webA.id}/puppet_run`, body: () => ({}), job: true }],

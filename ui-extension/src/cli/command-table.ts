@@ -40,6 +40,7 @@ export const ROUTE_COMMANDS: Readonly<Record<string, string | null>> = {
   'POST /api/v2/remote_execution/jobs/{id}/replay': 'job replay',
   'POST /api/v2/remote_execution/jobs/{id}/cancel': 'job cancel',
   'GET /api/v2/remote_execution/actions': 'actions list',
+  'GET /api/v2/remote_execution/argument_history': 'actions history',
   'GET /api/v2/remote_execution/namespaces': 'namespace list',
   'POST /api/v2/remote_execution/actions/{id}/schedule': 'actions schedule',
   'GET /api/v2/remote_execution/schedules': 'schedule list',

@@ -20,6 +20,8 @@ import { createSmartProxyRegistration } from './inventory/smart-proxy-registrati
 import { createHostRepository } from './inventory/host.repository';
 import { createSmartProxyRepository } from './inventory/smart-proxy.repository';
 import { unconfiguredProxyClient, type JobProxyClient } from './jobs/job-dispatcher';
+import { createArgumentHistory } from './jobs/argument-history';
+import { createArgumentHistoryRepository } from './jobs/argument-history.repository';
 import { createJobInvocationRepository } from './jobs/job-invocation.repository';
 import { createJobInvocationService, unconfiguredValidator, type ValidateArguments } from './jobs/job-invocation.service';
 import { createHistorySubjects } from './jobs/job-history';
@@ -180,8 +182,9 @@ export function buildServices(ctx: ServiceContext) {
   const scheduleWaker = createScheduleWaker({ schedules, clock: ctx.clock, logger: ctx.logger.child({ component: 'scheduler' }), pollMs: ctx.config.scheduler.poll_interval_ms });
   wake = () => scheduleWaker.wake();
   const jobRepo = createJobInvocationRepository(ctx.dataSource);
+  const argumentHistory = createArgumentHistory({ repo: createArgumentHistoryRepository(ctx.dataSource), dialect: jobRepo.isMysql ? 'mysql' : 'sqlite', clock: ctx.clock });
   metrics.attach({ jobsByState: () => jobRepo.countByState(), pool: () => databasePoolStats(ctx.dataSource), longPollsWaiting: () => jobs.waiters.size() });
-  return { auth, sessions, audit, denials, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, smartProxyRegistration, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics };
+  return { auth, sessions, audit, denials, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, smartProxyRegistration, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics, argumentHistory };
 }
 
 export type Services = ReturnType<typeof buildServices>;

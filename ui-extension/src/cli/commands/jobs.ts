@@ -1,10 +1,12 @@
 import { Option, type Command } from 'commander';
+import type { ArgumentHistoryEntry } from '@common/argument-history';
 import { splitKeyValue, typeInputText } from '@common/input-typing';
 import type { DdlInputDto } from '@common/inventory';
 import type { Job, JobEventsPage, JobHost, JobStatus, Namespace, RemoteAction, Targeting } from '@common/jobs';
 import type { ApiClient } from '../api-client';
 import type { Context } from '../context';
 import { CliError, EXIT } from '../exit-codes';
+import { argumentsFromJob } from '../from-job';
 import { jobExitCode, waitForJob } from '../job-wait';
 import { printJson, printRecord, printTable, writeLine, type Column } from '../output';
 import { done, enc, listQuery, positiveInt, runList, runRecord, withListOptions, type ListOptions } from './common';
@@ -159,6 +161,7 @@ interface RunOptions extends TargetOptions {
   timeout?: string;
   description?: string;
   wait?: boolean;
+  fromJob?: string;
 }
 
 /** job, history, actions, namespace, puppet, schedule. Each action returns its exit status. */
@@ -180,16 +183,18 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
     .option('--concurrency <n>', 'hosts in flight at once')
     .option('--timeout <seconds>', 'seconds each host may take')
     .option('-d, --description <text>', 'description')
+    .option('--from-job <id>', 'start from the arguments job <id> ran with (same namespace and action); key=value given here replace them')
     .option('-w, --wait', 'follow the job to its end; exit 0 only if every host succeeded')
     .action(async (namespace: string, action: string, args: string[], opts: RunOptions, cmd: Command) => {
       if (opts.tz !== undefined && opts.cron === undefined) throw new CliError(EXIT.USAGE, '--tz: only with --cron');
       if (opts.cron !== undefined && opts.tz === undefined) throw new CliError(EXIT.USAGE, '--cron: needs --tz (the time zone the cron line is read in)');
       const api = await ctx.api(cmd);
+      const given = await parseArguments(api, namespace, action, args);
       const body = {
         job: {
           namespace,
           action,
-          arguments: await parseArguments(api, namespace, action, args),
+          arguments: opts.fromJob !== undefined ? await argumentsFromJob(api, opts.fromJob, namespace, action, given) : given,
           targeting: (await targeting(api, opts, true))!,
           description: opts.description,
           batch_size: positiveInt('--batch-size', opts.batchSize),
@@ -269,6 +274,15 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
     });
 
   const actions = program.command('actions').alias('action').description('Stored remote actions (namespace, action, arguments)');
+  withListOptions(actions.command('history').argument('<namespace>', 'agent, e.g. package').argument('<action>', 'action, e.g. status').description('The distinct arguments earlier jobs of an action ran with, newest first (run one again: rex job run NS ACTION --from-job JOB)'))
+    .action(async (namespace: string, action: string, opts: ListOptions, cmd: Command) => {
+      await runList<ArgumentHistoryEntry>(ctx, cmd, '/remote_execution/argument_history', { ...listQuery(opts), namespace, action }, [
+        ['last_job', (a) => a.last_job_id],
+        ['arguments', (a) => JSON.stringify(a.arguments)],
+        ['runs', (a) => a.run_count],
+        ['last_run', (a) => a.last_run_at],
+      ]);
+    });
   withListOptions(actions.command('list').description('List stored actions with how often they ran'))
     .option('--namespace <name>', 'only this namespace')
     .option('--action <name>', 'only this action')

@@ -1,5 +1,6 @@
 import type { RouteSpec } from '../route-spec';
 import { actionRouteSpecs } from './actions.routes';
+import { argumentHistoryRouteSpecs } from './argument-history.routes';
 import { auditRouteSpecs } from './audits.routes';
 import { factRouteSpecs } from './facts.routes';
 import { hostgroupRouteSpecs } from './hostgroups.routes';
@@ -28,7 +29,7 @@ export interface CatalogEntry {
 const groups = (): ReadonlyArray<Record<string, RouteSpec>> => [
   sessionRouteSpecs, statusRouteSpecs, openApiRouteSpecs,
   hostRouteSpecs, hostgroupRouteSpecs, factRouteSpecs, smartProxyRouteSpecs, taxonomyRouteSpecs, inventoryRouteSpecs,
-  jobRouteSpecs, actionRouteSpecs, namespaceRouteSpecs, scheduleRouteSpecs, puppetRunRouteSpecs,
+  jobRouteSpecs, actionRouteSpecs, argumentHistoryRouteSpecs, namespaceRouteSpecs, scheduleRouteSpecs, puppetRunRouteSpecs,
   userRouteSpecs, roleRouteSpecs, auditRouteSpecs,
 ];
 
