@@ -233,6 +233,20 @@ describe('rex CLI against the real app', () => {
     expect((JSON.parse(listed.stdout) as { results: Array<{ arguments: unknown; run_count: number }> }).results).toEqual([expect.objectContaining({ arguments: { service: `${prefix}again` }, run_count: 2 })]);
   });
 
+  it('exports a job\'s hosts as CSV and JSON lines to stdout, narrowed by --search', async () => {
+    const ran = JSON.parse((await rex('--json', 'job', 'run', 'service', 'status', 'service=sshd', '--hostgroup', web(), '--timeout', '2', '--wait')).stdout) as JobStatus;
+    const csv = await rex('job', 'hosts', String(ran.id), '--export', 'csv');
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('host_id,host_name,state,smart_proxy_id,statuscode,statusmsg,reason,output,data,started_at,finished_at,late');
+    expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(hostsOf(1, 10));
+    const jsonl = await rex('job', 'hosts', String(ran.id), '--export', 'jsonl', '--search', 'state = no_response');
+    expect(jsonl.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { host_name: string }).host_name)).toEqual(silent);
+    const bad = await rex('job', 'hosts', String(ran.id), '--export', 'csv', '--search', 'colour = red');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown field 'colour'");
+  });
+
   it('creates, disables, enables, shows and deletes a schedule', async () => {
     const created = await rex('--json', 'schedule', 'create', 'rpcutil', 'ping', '--hostgroup', `${prefix}db`, '--cron', '0 2 * * 6', '--tz', 'Europe/Berlin', '--description', `${prefix}weekly`);
     expect(created.code).toBe(0);

@@ -139,6 +139,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
     { on: "the administrator's scheduled job on webA (no host rows)", expect: [401, 404, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.t.pendingJobs[c.p]}` },
   ],
   'GET /api/v2/remote_execution/jobs/:id/hosts': [{ on: "the administrator's job on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/hosts` }],
+  'GET /api/v2/remote_execution/jobs/:id/hosts/export': [{ on: "the administrator's job on webA, as CSV", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/hosts/export?format=csv` }],
   'GET /api/v2/remote_execution/jobs/:id/events': [{ on: "the administrator's job on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/events` }],
   'POST /api/v2/remote_execution/jobs/:id/replay': [{ on: "the administrator's job on webA", expect: [401, 201, 404, 403, 201], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/replay`, body: () => ({ hosts: 'all' }), job: true }],
   'POST /api/v2/remote_execution/jobs/:id/cancel': [

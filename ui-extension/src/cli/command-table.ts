@@ -36,6 +36,7 @@ export const ROUTE_COMMANDS: Readonly<Record<string, string | null>> = {
   'POST /api/v2/remote_execution/jobs': 'job run',
   'GET /api/v2/remote_execution/jobs/{id}': 'job show',
   'GET /api/v2/remote_execution/jobs/{id}/hosts': 'job hosts',
+  'GET /api/v2/remote_execution/jobs/{id}/hosts/export': 'job hosts',
   'GET /api/v2/remote_execution/jobs/{id}/events': 'job events',
   'POST /api/v2/remote_execution/jobs/{id}/replay': 'job replay',
   'POST /api/v2/remote_execution/jobs/{id}/cancel': 'job cancel',

@@ -22,6 +22,8 @@ import { createSmartProxyRepository } from './inventory/smart-proxy.repository';
 import { unconfiguredProxyClient, type JobProxyClient } from './jobs/job-dispatcher';
 import { createArgumentHistory } from './jobs/argument-history';
 import { createArgumentHistoryRepository } from './jobs/argument-history.repository';
+import { createJobHostExport } from './jobs/job-host-export';
+import { createJobHostExportRepository } from './jobs/job-host-export.repository';
 import { createJobInvocationRepository } from './jobs/job-invocation.repository';
 import { createJobInvocationService, unconfiguredValidator, type ValidateArguments } from './jobs/job-invocation.service';
 import { createHistorySubjects } from './jobs/job-history';
@@ -183,8 +185,9 @@ export function buildServices(ctx: ServiceContext) {
   wake = () => scheduleWaker.wake();
   const jobRepo = createJobInvocationRepository(ctx.dataSource);
   const argumentHistory = createArgumentHistory({ repo: createArgumentHistoryRepository(ctx.dataSource), dialect: jobRepo.isMysql ? 'mysql' : 'sqlite', clock: ctx.clock });
+  const jobHostExport = createJobHostExport({ repo: createJobHostExportRepository(ctx.dataSource), visibleJob: (user, id) => jobs.get(user, id, {}), dialect: jobRepo.isMysql ? 'mysql' : 'sqlite', clock: ctx.clock });
   metrics.attach({ jobsByState: () => jobRepo.countByState(), pool: () => databasePoolStats(ctx.dataSource), longPollsWaiting: () => jobs.waiters.size() });
-  return { auth, sessions, audit, denials, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, smartProxyRegistration, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics, argumentHistory };
+  return { auth, sessions, audit, denials, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, smartProxyRegistration, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics, argumentHistory, jobHostExport };
 }
 
 export type Services = ReturnType<typeof buildServices>;

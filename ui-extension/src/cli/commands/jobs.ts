@@ -223,7 +223,12 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
 
   withListOptions(job.command('hosts').argument('<id>', 'job id').description('A job\'s hosts with their states and outputs'))
     .option('--state <states>', 'comma-separated host states, e.g. failed,no_response')
-    .action(async (id: string, opts: ListOptions & { state?: string }, cmd: Command) => {
+    .addOption(new Option('--export <format>', 'every matching host (no paging) as a file on stdout: csv or jsonl').choices(['csv', 'jsonl']))
+    .action(async (id: string, opts: ListOptions & { state?: string; export?: 'csv' | 'jsonl' }, cmd: Command) => {
+      if (opts.export !== undefined) {
+        await (await ctx.api(cmd)).download(`/remote_execution/jobs/${enc(id)}/hosts/export`, { format: opts.export, search: opts.search, state: opts.state }, ctx.io.out);
+        return;
+      }
       await runList<JobHost>(ctx, cmd, `/remote_execution/jobs/${enc(id)}/hosts`, { ...listQuery(opts), state: opts.state }, [
         ['host', (h) => h.host_name],
         ['state', (h) => (h.late ? `${h.state} (late)` : h.state)],

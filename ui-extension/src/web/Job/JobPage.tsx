@@ -19,6 +19,7 @@ import { StateLabel } from '../shared/StateLabel';
 import { TargetingText, useHostgroupTitle } from '../shared/Targeting';
 import { cancelJob, getJob, jobHosts, replayJob } from './api';
 import { hostReason, outputPreview } from './host-summary';
+import { ExportLinks } from './ExportLinks';
 import { HostStateDonut } from './HostStateDonut';
 import { JobAggregates } from './JobAggregates';
 import { hostFilterQuery, readHostFilter, toggleState, type HostFilter } from './job-url';
@@ -240,6 +241,7 @@ export function JobPage({ id }: { id: number }) {
               )}
             </div>
           }
+          actions={<ExportLinks jobId={id} filter={filter} />}
           total={hosts?.subtotal ?? 0}
           page={filter.page}
           perPage={filter.perPage}

@@ -6,6 +6,7 @@ import { factRouteSpecs } from './facts.routes';
 import { hostgroupRouteSpecs } from './hostgroups.routes';
 import { hostRouteSpecs } from './hosts.routes';
 import { inventoryRouteSpecs } from './inventory.routes';
+import { jobExportRouteSpecs } from './job-exports.routes';
 import { jobRouteSpecs } from './jobs.routes';
 import { namespaceRouteSpecs } from './namespaces.routes';
 import { openApiRouteSpecs } from './openapi.routes';
@@ -29,7 +30,7 @@ export interface CatalogEntry {
 const groups = (): ReadonlyArray<Record<string, RouteSpec>> => [
   sessionRouteSpecs, statusRouteSpecs, openApiRouteSpecs,
   hostRouteSpecs, hostgroupRouteSpecs, factRouteSpecs, smartProxyRouteSpecs, taxonomyRouteSpecs, inventoryRouteSpecs,
-  jobRouteSpecs, actionRouteSpecs, argumentHistoryRouteSpecs, namespaceRouteSpecs, scheduleRouteSpecs, puppetRunRouteSpecs,
+  jobRouteSpecs, jobExportRouteSpecs, actionRouteSpecs, argumentHistoryRouteSpecs, namespaceRouteSpecs, scheduleRouteSpecs, puppetRunRouteSpecs,
   userRouteSpecs, roleRouteSpecs, auditRouteSpecs,
 ];
 

@@ -8,6 +8,7 @@ import { createSmartProxyRoutes } from './smart-proxies.routes';
 import { createTaxonomyRoutes } from './taxonomies.routes';
 import { createActionRoutes } from './actions.routes';
 import { createArgumentHistoryRoutes } from './argument-history.routes';
+import { createJobExportRoutes } from './job-exports.routes';
 import { createJobRoutes } from './jobs.routes';
 import { createNamespaceRoutes } from './namespaces.routes';
 import { createAuditRoutes } from './audits.routes';
@@ -23,7 +24,7 @@ export function createAuthenticatedRoutes(services: Services): Router {
   const router = Router();
   router.use(createHostRoutes(services.inventory), createHostgroupRoutes(services.inventory), createFactRoutes(services.inventory));
   router.use(createSmartProxyRoutes(services.inventory, services.proxySync, services.smartProxyRegistration), createTaxonomyRoutes(services.inventory), createInventoryRoutes(services.inventory));
-  router.use(createJobRoutes(services.jobs, services.schedules), createActionRoutes(services.jobs), createArgumentHistoryRoutes(services.argumentHistory), createNamespaceRoutes(services.namespaces));
+  router.use(createJobRoutes(services.jobs, services.schedules), createActionRoutes(services.jobs), createArgumentHistoryRoutes(services.argumentHistory), createJobExportRoutes(services.jobHostExport), createNamespaceRoutes(services.namespaces));
   router.use(createUserRoutes(services.userManagement), createRoleRoutes(services.userManagement), createAuditRoutes(services.audit));
   router.use(createPuppetRunRoutes(services.puppetRun, services.puppetdbSync));
   router.use(createScheduleRoutes(services.schedules));
