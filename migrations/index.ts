@@ -16,6 +16,7 @@ import { AddLateResultsAndWholeReasons1765500000000 } from './1765500000000-AddL
 import { CreateJobFactValues1765600000000 } from './1765600000000-CreateJobFactValues';
 import { AddJobHostNameIndex1765600100000 } from './1765600100000-AddJobHostNameIndex';
 import { AddFactSource1765700000000 } from './1765700000000-AddFactSource';
+import { CreateWebhooks1765819000000 } from './1765819000000-CreateWebhooks';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -40,4 +41,5 @@ export const MIGRATIONS = [
   CreateJobFactValues1765600000000,
   AddJobHostNameIndex1765600100000,
   AddFactSource1765700000000,
+  CreateWebhooks1765819000000,
 ];

@@ -42,6 +42,10 @@ import { createDatabaseHealth } from './status/database-health';
 import { createHealthProbeRepository } from './status/health-probe.repository';
 import { createStatusService } from './status/status.service';
 import { packageVersion } from './version';
+import { sendWebhook, type SendWebhook } from './webhooks/webhook.client';
+import { createWebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { createWebhookRepository } from './webhooks/webhook.repository';
+import { createWebhookService } from './webhooks/webhook.service';
 
 export interface ServiceContext {
   config: Readonly<Config>;
@@ -58,6 +62,8 @@ export interface ServiceContext {
   instanceId?: string;
   /** PuppetDB (puppetdb/puppetdb.client.ts) for `pql` targeting and the PuppetDB sync; absent when not configured. */
   puppetdb?: PuppetDbClient;
+  /** Sends one webhook delivery (webhooks/webhook.client.ts by default). */
+  sendWebhook?: SendWebhook;
 }
 
 /**
@@ -186,8 +192,12 @@ export function buildServices(ctx: ServiceContext) {
   const jobRepo = createJobInvocationRepository(ctx.dataSource);
   const argumentHistory = createArgumentHistory({ repo: createArgumentHistoryRepository(ctx.dataSource), dialect: jobRepo.isMysql ? 'mysql' : 'sqlite', clock: ctx.clock });
   const jobHostExport = createJobHostExport({ repo: createJobHostExportRepository(ctx.dataSource), visibleJob: (user, id) => jobs.get(user, id, {}), dialect: jobRepo.isMysql ? 'mysql' : 'sqlite', clock: ctx.clock });
+  // webhookDispatcher.start() belongs to server start (when webhooks.enabled); stop() to close.
+  const webhookRepo = createWebhookRepository(ctx.dataSource);
+  const webhookDispatcher = createWebhookDispatcher({ repo: webhookRepo, send: ctx.sendWebhook ?? sendWebhook, clock: ctx.clock, logger: ctx.logger.child({ component: 'webhooks' }), config: ctx.config.webhooks });
+  const webhooks = createWebhookService({ repo: webhookRepo, audit, clock: ctx.clock, onChange: () => webhookDispatcher.wake() });
   metrics.attach({ jobsByState: () => jobRepo.countByState(), pool: () => databasePoolStats(ctx.dataSource), longPollsWaiting: () => jobs.waiters.size() });
-  return { auth, sessions, audit, denials, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, smartProxyRegistration, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics, argumentHistory, jobHostExport };
+  return { auth, sessions, audit, denials, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, smartProxyRegistration, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics, argumentHistory, jobHostExport, webhooks, webhookDispatcher };
 }
 
 export type Services = ReturnType<typeof buildServices>;

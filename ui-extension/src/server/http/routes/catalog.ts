@@ -18,6 +18,7 @@ import { smartProxyRouteSpecs } from './smart-proxies.routes';
 import { statusRouteSpecs } from './status.routes';
 import { taxonomyRouteSpecs } from './taxonomies.routes';
 import { userRouteSpecs } from './users.routes';
+import { webhookRouteSpecs } from './webhooks.routes';
 
 /** A declared route with its operation id (`<tag>_<key>`). */
 export interface CatalogEntry {
@@ -31,7 +32,7 @@ const groups = (): ReadonlyArray<Record<string, RouteSpec>> => [
   sessionRouteSpecs, statusRouteSpecs, openApiRouteSpecs,
   hostRouteSpecs, hostgroupRouteSpecs, factRouteSpecs, smartProxyRouteSpecs, taxonomyRouteSpecs, inventoryRouteSpecs,
   jobRouteSpecs, jobExportRouteSpecs, actionRouteSpecs, argumentHistoryRouteSpecs, namespaceRouteSpecs, scheduleRouteSpecs, puppetRunRouteSpecs,
-  userRouteSpecs, roleRouteSpecs, auditRouteSpecs,
+  userRouteSpecs, roleRouteSpecs, auditRouteSpecs, webhookRouteSpecs,
 ];
 
 /**

@@ -16,6 +16,7 @@ import { createRoleRoutes } from './roles.routes';
 import { createUserRoutes } from './users.routes';
 import { createPuppetRunRoutes } from './puppet-run.routes';
 import { createScheduleRoutes } from './schedules.routes';
+import { createWebhookRoutes } from './webhooks.routes';
 
 /**
  * Routes behind authentication, mounted at /api/v2. Each feature adds its router here.
@@ -28,5 +29,6 @@ export function createAuthenticatedRoutes(services: Services): Router {
   router.use(createUserRoutes(services.userManagement), createRoleRoutes(services.userManagement), createAuditRoutes(services.audit));
   router.use(createPuppetRunRoutes(services.puppetRun, services.puppetdbSync));
   router.use(createScheduleRoutes(services.schedules));
+  router.use(createWebhookRoutes(services.webhooks));
   return router;
 }
