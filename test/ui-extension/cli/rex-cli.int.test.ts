@@ -247,6 +247,29 @@ describe('rex CLI against the real app', () => {
     expect(bad.stderr).toContain("unknown field 'colour'");
   });
 
+  it('creates, disables, lists, shows and deletes a webhook, its secret from a file and never printed', async () => {
+    const secretFile = path.join(os.tmpdir(), `${prefix}hook.secret`);
+    await fs.promises.writeFile(secretFile, 'a-cli-webhook-secret-123\n', { mode: 0o600 });
+    try {
+      const created = await rex('--json', 'webhooks', 'create', `${prefix}hook`, '--endpoint', 'http://127.0.0.1:1/hook', '--events', 'job_failed', '--secret-file', secretFile);
+      expect(created.stderr).toBe('');
+      expect(created.code).toBe(0);
+      const hook = JSON.parse(created.stdout) as { id: number; events: string[]; secret_set: boolean };
+      expect(hook).toMatchObject({ events: ['job_failed'], secret_set: true });
+      expect(created.stdout).not.toContain('a-cli-webhook-secret');
+      expect((await rex('webhooks', 'update', String(hook.id), '--disable')).code).toBe(0);
+      expect((await rex('webhooks', 'show', String(hook.id))).stdout).toMatch(/Enabled:\s+false/);
+      expect((await rex('webhooks', 'list')).stdout).toContain(`${prefix}hook`);
+      expect((await rex('webhooks', 'deliveries', String(hook.id))).code).toBe(0);
+      const noSecret = await rex('webhooks', 'create', `${prefix}hook2`, '--endpoint', 'http://127.0.0.1:1/hook');
+      expect(noSecret.code).toBe(2);
+      expect(noSecret.stderr).toContain('--secret-file');
+      expect((await rex('webhooks', 'delete', String(hook.id))).stdout).toContain(`Webhook ${hook.id} (${prefix}hook) deleted.`);
+    } finally {
+      await fs.promises.rm(secretFile, { force: true });
+    }
+  });
+
   it('creates, disables, enables, shows and deletes a schedule', async () => {
     const created = await rex('--json', 'schedule', 'create', 'rpcutil', 'ping', '--hostgroup', `${prefix}db`, '--cron', '0 2 * * 6', '--tz', 'Europe/Berlin', '--description', `${prefix}weekly`);
     expect(created.code).toBe(0);

@@ -69,6 +69,9 @@ export interface Targets {
   wideningFilters: Each;
   /** An audit entry of the administrator's. */
   adminAudit: number;
+  /** A webhook of the administrator's, and one per persona to delete. */
+  webhook: number;
+  doomedWebhooks: Each;
 }
 export type Each = Record<MatrixPersona, number>;
 
@@ -246,6 +249,13 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   // Audit --------------------------------------------------------------------------------------
   'GET /api/v2/audits': [{ on: 'audit entries (its own; all with view_audit_logs)', expect: [401, 200, 200, 200, 200], path: () => '/api/v2/audits?per_page=1000' }],
   'GET /api/v2/audits/:id': [{ on: "an entry of the administrator's", expect: [401, 404, 404, 404, 200], path: (c) => `/api/v2/audits/${c.t.adminAudit}` }],
+  // Webhooks: administrators only ------------------------------------------------------------
+  'GET /api/v2/webhooks': [{ on: 'webhooks', expect: [401, 403, 403, 403, 200], path: () => '/api/v2/webhooks' }],
+  'POST /api/v2/webhooks': [{ on: 'a new webhook', expect: [401, 403, 403, 403, 201], path: () => '/api/v2/webhooks', body: (c) => ({ webhook: { name: `${c.s.prefix}hook-by-${c.p}`, url: 'http://127.0.0.1:1/hook', secret: 'a-matrix-secret-1234' } }) }],
+  'GET /api/v2/webhooks/:id': [{ on: "the administrator's webhook", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/webhooks/${c.t.webhook}` }],
+  'PUT /api/v2/webhooks/:id': [{ on: "the administrator's webhook: disabled", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/webhooks/${c.t.webhook}`, body: () => ({ webhook: { enabled: false } }) }],
+  'DELETE /api/v2/webhooks/:id': [{ on: "a webhook of the administrator's", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/webhooks/${c.t.doomedWebhooks[c.p]}` }],
+  'GET /api/v2/webhooks/:id/deliveries': [{ on: "the administrator's webhook", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/webhooks/${c.t.webhook}/deliveries` }],
 };
 
 /** Routes besides the catalog's /api/v2 ones that the app serves (metrics.routes.ts, status.routes.ts). */

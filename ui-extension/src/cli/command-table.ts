@@ -79,4 +79,10 @@ export const ROUTE_COMMANDS: Readonly<Record<string, string | null>> = {
   'DELETE /api/v2/filters/{id}': 'filters delete',
   'GET /api/v2/audits': 'audits list',
   'GET /api/v2/audits/{id}': 'audits show',
+  'GET /api/v2/webhooks': 'webhooks list',
+  'POST /api/v2/webhooks': 'webhooks create',
+  'GET /api/v2/webhooks/{id}': 'webhooks show',
+  'PUT /api/v2/webhooks/{id}': 'webhooks update',
+  'DELETE /api/v2/webhooks/{id}': 'webhooks delete',
+  'GET /api/v2/webhooks/{id}/deliveries': 'webhooks deliveries',
 };

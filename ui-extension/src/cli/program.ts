@@ -7,6 +7,7 @@ import { printJson, printRecord, writeLine, type Io } from './output';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerJobCommands } from './commands/jobs';
 import { registerUserCommands } from './commands/users';
+import { registerWebhookCommands } from './commands/webhooks';
 
 /** The whole `rex` command tree (the coverage test walks it). `setExit` lets a command end non-zero. */
 export function buildProgram(ctx: Context, version: string, setExit: (code: number) => void): Command {
@@ -46,6 +47,7 @@ export function buildProgram(ctx: Context, version: string, setExit: (code: numb
   registerInventoryCommands(program, ctx);
   registerJobCommands(program, ctx, setExit);
   registerUserCommands(program, ctx);
+  registerWebhookCommands(program, ctx);
   registerCompletionCommands(program, ctx);
   for (const cmd of allCommands(program)) {
     cmd.exitOverride();
