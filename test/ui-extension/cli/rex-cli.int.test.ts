@@ -270,6 +270,44 @@ describe('rex CLI against the real app', () => {
     }
   });
 
+  it('imports a job template from YAML, exports it back, runs it by name with inputs, and refuses a wrong input', async () => {
+    const file = path.join(os.tmpdir(), `${prefix}template.yaml`);
+    await fs.promises.writeFile(file, [
+      `name: ${prefix}svc-status`,
+      'description_format: Status of %{service}',
+      'namespace: service',
+      'action: status',
+      'inputs:',
+      '  - name: service',
+      '    type: string',
+      '    required: true',
+      '    description: the service',
+      'targeting:',
+      `  search: hostgroup = ${web()}`,
+      'timeout: 2',
+      '',
+    ].join('\n'));
+    try {
+      const imported = await rex('template', 'import', file);
+      expect(imported.stderr).toBe('');
+      expect(imported.stdout).toMatch(new RegExp(`^Job template \\d+ \\(${prefix}svc-status\\) created\\.`));
+      const exported = await rex('template', 'export', `${prefix}svc-status`);
+      expect(exported.stdout).toContain('description_format: Status of %{service}');
+      await fs.promises.writeFile(file, exported.stdout.replace('timeout: 2', 'timeout: 3'));
+      expect((await rex('template', 'import', file, '--replace')).stdout).toContain('replaced');
+      const ran = await rex('--json', 'template', 'run', `${prefix}svc-status`, 'service=sshd', '--wait');
+      const job = JSON.parse(ran.stdout) as JobStatus;
+      expect(job).toMatchObject({ description: 'Status of sshd', arguments: { service: 'sshd' }, total_hosts: 10 });
+      expect(ran.code).toBe(1);
+      const bad = await rex('template', 'run', `${prefix}svc-status`, 'service=5');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('inputs.service');
+      expect((await rex('template', 'delete', `${prefix}svc-status`)).code).toBe(0);
+    } finally {
+      await fs.promises.rm(file, { force: true });
+    }
+  });
+
   it('creates, disables, enables, shows and deletes a schedule', async () => {
     const created = await rex('--json', 'schedule', 'create', 'rpcutil', 'ping', '--hostgroup', `${prefix}db`, '--cron', '0 2 * * 6', '--tz', 'Europe/Berlin', '--description', `${prefix}weekly`);
     expect(created.code).toBe(0);

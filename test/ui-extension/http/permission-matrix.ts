@@ -72,6 +72,9 @@ export interface Targets {
   /** A webhook of the administrator's, and one per persona to delete. */
   webhook: number;
   doomedWebhooks: Each;
+  /** The administrator's job template (service.status, default targeting webA), and one per persona to delete. */
+  template: number;
+  doomedTemplates: Each;
 }
 export type Each = Record<MatrixPersona, number>;
 
@@ -249,6 +252,14 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   // Audit --------------------------------------------------------------------------------------
   'GET /api/v2/audits': [{ on: 'audit entries (its own; all with view_audit_logs)', expect: [401, 200, 200, 200, 200], path: () => '/api/v2/audits?per_page=1000' }],
   'GET /api/v2/audits/:id': [{ on: "an entry of the administrator's", expect: [401, 404, 404, 404, 200], path: (c) => `/api/v2/audits/${c.t.adminAudit}` }],
+
+  // Job templates: administrators manage them; running one is creating a job ---------------------
+  'GET /api/v2/job_templates': [{ on: 'job templates', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/job_templates' }],
+  'POST /api/v2/job_templates': [{ on: 'a new template of service.status', expect: [401, 403, 403, 403, 201], path: () => '/api/v2/job_templates', body: (c) => ({ job_template: { name: `${c.s.prefix}template-by-${c.p}`, namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', required: true }] } }) }],
+  'GET /api/v2/job_templates/:id': [{ on: "the administrator's template", expect: [401, 200, 200, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.template}` }],
+  'PUT /api/v2/job_templates/:id': [{ on: "the administrator's template", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.template}`, body: (c) => ({ job_template: { name: `${c.s.prefix}matrix-template`, namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', default: 'sshd' }], targeting: { host_ids: [c.s.hosts.webA.id] }, timeout: 5 } }) }],
+  'DELETE /api/v2/job_templates/:id': [{ on: "a template of the administrator's", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.doomedTemplates[c.p]}` }],
+  'POST /api/v2/job_templates/:id/run': [{ on: "the administrator's template on webA", expect: [401, 201, 403, 403, 201], path: (c) => `/api/v2/job_templates/${c.t.template}/run`, body: () => ({ inputs: { service: 'sshd' } }), job: true }],
   // Webhooks: administrators only ------------------------------------------------------------
   'GET /api/v2/webhooks': [{ on: 'webhooks', expect: [401, 403, 403, 403, 200], path: () => '/api/v2/webhooks' }],
   'POST /api/v2/webhooks': [{ on: 'a new webhook', expect: [401, 403, 403, 403, 201], path: () => '/api/v2/webhooks', body: (c) => ({ webhook: { name: `${c.s.prefix}hook-by-${c.p}`, url: 'http://127.0.0.1:1/hook', secret: 'a-matrix-secret-1234' } }) }],

@@ -85,4 +85,10 @@ export const ROUTE_COMMANDS: Readonly<Record<string, string | null>> = {
   'PUT /api/v2/webhooks/{id}': 'webhooks update',
   'DELETE /api/v2/webhooks/{id}': 'webhooks delete',
   'GET /api/v2/webhooks/{id}/deliveries': 'webhooks deliveries',
+  'GET /api/v2/job_templates': 'template list',
+  'POST /api/v2/job_templates': 'template create',
+  'GET /api/v2/job_templates/{id}': 'template show',
+  'PUT /api/v2/job_templates/{id}': 'template update',
+  'DELETE /api/v2/job_templates/{id}': 'template delete',
+  'POST /api/v2/job_templates/{id}/run': 'template run',
 };

@@ -7,6 +7,7 @@ import { printJson, printRecord, writeLine, type Io } from './output';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerJobCommands } from './commands/jobs';
 import { registerUserCommands } from './commands/users';
+import { registerTemplateCommands } from './commands/templates';
 import { registerWebhookCommands } from './commands/webhooks';
 
 /** The whole `rex` command tree (the coverage test walks it). `setExit` lets a command end non-zero. */
@@ -48,6 +49,7 @@ export function buildProgram(ctx: Context, version: string, setExit: (code: numb
   registerJobCommands(program, ctx, setExit);
   registerUserCommands(program, ctx);
   registerWebhookCommands(program, ctx);
+  registerTemplateCommands(program, ctx, setExit);
   registerCompletionCommands(program, ctx);
   for (const cmd of allCommands(program)) {
     cmd.exitOverride();

@@ -41,6 +41,8 @@ import type { PuppetDbClient } from './puppetdb/puppetdb.client';
 import { createDatabaseHealth } from './status/database-health';
 import { createHealthProbeRepository } from './status/health-probe.repository';
 import { createStatusService } from './status/status.service';
+import { createJobTemplateRepository } from './templates/job-template.repository';
+import { createJobTemplateService } from './templates/job-template.service';
 import { packageVersion } from './version';
 import { sendWebhook, type SendWebhook } from './webhooks/webhook.client';
 import { createWebhookDispatcher } from './webhooks/webhook-dispatcher';
@@ -196,8 +198,9 @@ export function buildServices(ctx: ServiceContext) {
   const webhookRepo = createWebhookRepository(ctx.dataSource);
   const webhookDispatcher = createWebhookDispatcher({ repo: webhookRepo, send: ctx.sendWebhook ?? sendWebhook, clock: ctx.clock, logger: ctx.logger.child({ component: 'webhooks' }), config: ctx.config.webhooks });
   const webhooks = createWebhookService({ repo: webhookRepo, audit, clock: ctx.clock, onChange: () => webhookDispatcher.wake() });
+  const jobTemplates = createJobTemplateService({ repo: createJobTemplateRepository(ctx.dataSource), catalog: namespaces, validateArguments: ctx.validateArguments ?? unconfiguredValidator, jobs, audit, clock: ctx.clock });
   metrics.attach({ jobsByState: () => jobRepo.countByState(), pool: () => databasePoolStats(ctx.dataSource), longPollsWaiting: () => jobs.waiters.size() });
-  return { auth, sessions, audit, denials, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, smartProxyRegistration, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics, argumentHistory, jobHostExport, webhooks, webhookDispatcher };
+  return { auth, sessions, audit, denials, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, smartProxyRegistration, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics, argumentHistory, jobHostExport, webhooks, webhookDispatcher, jobTemplates };
 }
 
 export type Services = ReturnType<typeof buildServices>;

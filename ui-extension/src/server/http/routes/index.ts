@@ -10,6 +10,7 @@ import { createActionRoutes } from './actions.routes';
 import { createArgumentHistoryRoutes } from './argument-history.routes';
 import { createJobExportRoutes } from './job-exports.routes';
 import { createJobRoutes } from './jobs.routes';
+import { createJobTemplateRoutes } from './job-templates.routes';
 import { createNamespaceRoutes } from './namespaces.routes';
 import { createAuditRoutes } from './audits.routes';
 import { createRoleRoutes } from './roles.routes';
@@ -30,5 +31,6 @@ export function createAuthenticatedRoutes(services: Services): Router {
   router.use(createPuppetRunRoutes(services.puppetRun, services.puppetdbSync));
   router.use(createScheduleRoutes(services.schedules));
   router.use(createWebhookRoutes(services.webhooks));
+  router.use(createJobTemplateRoutes(services.jobTemplates));
   return router;
 }
