@@ -18,6 +18,7 @@ import { AddJobHostNameIndex1765600100000 } from './1765600100000-AddJobHostName
 import { AddFactSource1765700000000 } from './1765700000000-AddFactSource';
 import { CreateWebhooks1765819000000 } from './1765819000000-CreateWebhooks';
 import { CreateJobTemplates1765819100000 } from './1765819100000-CreateJobTemplates';
+import { AddJobFinishedAtIndex1765819200000 } from './1765819200000-AddJobFinishedAtIndex';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -44,4 +45,5 @@ export const MIGRATIONS = [
   AddFactSource1765700000000,
   CreateWebhooks1765819000000,
   CreateJobTemplates1765819100000,
+  AddJobFinishedAtIndex1765819200000,
 ];
