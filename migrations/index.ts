@@ -17,6 +17,9 @@ import { CreateJobFactValues1765600000000 } from './1765600000000-CreateJobFactV
 import { AddJobHostNameIndex1765600100000 } from './1765600100000-AddJobHostNameIndex';
 import { AddFactSource1765700000000 } from './1765700000000-AddFactSource';
 import { AddRolloutPolicy1765800000000 } from './1765800000000-AddRolloutPolicy';
+import { CreateWebhooks1765819000000 } from './1765819000000-CreateWebhooks';
+import { CreateJobTemplates1765819100000 } from './1765819100000-CreateJobTemplates';
+import { AddJobFinishedAtIndex1765819200000 } from './1765819200000-AddJobFinishedAtIndex';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -42,4 +45,7 @@ export const MIGRATIONS = [
   AddJobHostNameIndex1765600100000,
   AddFactSource1765700000000,
   AddRolloutPolicy1765800000000,
+  CreateWebhooks1765819000000,
+  CreateJobTemplates1765819100000,
+  AddJobFinishedAtIndex1765819200000,
 ];

@@ -40,6 +40,7 @@ const SAMPLES: Record<ClientRoute, (ids: Ids) => string> = {
   '/jobs': () => '/jobs',
   '/jobs/:id': (i) => `/jobs/${i.job}`,
   '/schedules': () => '/schedules',
+  '/job_templates': () => '/job_templates',
   '/users': () => '/users',
   '/users/:id': (i) => `/users/${i.user}`,
   '/roles': () => '/roles',

@@ -214,6 +214,12 @@ async function successProblem(s: AuthStack, r: GeneratedRequest, status: number,
   if (r.path.split('?')[0] === '/metrics') return contentType?.startsWith('text/plain') && /^# (HELP|TYPE) /m.test(text) ? { jobs: [] } : { problem: `metrics as ${contentType ?? 'no content type'}`, jobs: [] };
   // The API documentation page (Swagger UI), the one HTML answer.
   if (r.path.split('?')[0] === '/apidoc') return contentType?.startsWith('text/html') && text.includes('swagger-ui-bundle.js') ? { jobs: [] } : { problem: `apidoc as ${contentType ?? 'no content type'}`, jobs: [] };
+  // A job's hosts as a file (issue #19): CSV starting with its header row, or JSON lines, each an object.
+  if (/\/hosts\/export$/.test(r.path.split('?')[0])) {
+    if (contentType?.startsWith('text/csv')) return text.startsWith('host_id,host_name,state,') ? { jobs: [] } : { problem: 'a CSV export without its header row', jobs: [] };
+    if (contentType?.startsWith('application/x-ndjson')) return text.split('\n').filter(Boolean).every((line) => typeof JSON.parse(line) === 'object') ? { jobs: [] } : { problem: 'a JSON lines export with a line that is no object', jobs: [] };
+    return { problem: `export as ${contentType ?? 'no content type'}`, jobs: [] };
+  }
   if (!contentType?.startsWith('application/json')) return { problem: `${status} with content type ${contentType ?? 'none'}`, jobs: [] };
   const body = JSON.parse(text) as Record<string, unknown>;
   const path = r.path.split('?')[0];

@@ -246,6 +246,95 @@ describe('rex CLI against the real app', () => {
     expect(failedOnly.stdout.trim().split('\n').pop()).toBe('Job finished. 0/2 hosts succeeded, 2 failed (2 no response).');
   });
 
+  it('runs an action again with the arguments of an earlier job (--from-job), the given ones replacing them', async () => {
+    const first = JSON.parse((await rex('--json', 'job', 'run', 'service', 'status', `service=${prefix}again`, '--hosts', `${prefix}${pad(1)}`, '--timeout', '2', '--wait')).stdout) as JobStatus;
+    const again = await rex('--json', 'job', 'run', 'service', 'status', '--from-job', String(first.id), '--hosts', `${prefix}${pad(2)}`, '--timeout', '2');
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as JobStatus).arguments).toEqual({ service: `${prefix}again` });
+    const replaced = await rex('--json', 'job', 'run', 'service', 'status', 'service=sshd', '--from-job', String(first.id), '--hosts', `${prefix}${pad(2)}`, '--timeout', '2');
+    expect((JSON.parse(replaced.stdout) as JobStatus).arguments).toEqual({ service: 'sshd' });
+    const other = await rex('job', 'run', 'rpcutil', 'ping', '--from-job', String(first.id), '--hosts', `${prefix}${pad(2)}`);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`job ${first.id} ran service status, not rpcutil ping`);
+    const listed = await rex('--json', 'actions', 'history', 'service', 'status', '--search', `arguments ~ ${prefix}again`);
+    expect((JSON.parse(listed.stdout) as { results: Array<{ arguments: unknown; run_count: number }> }).results).toEqual([expect.objectContaining({ arguments: { service: `${prefix}again` }, run_count: 2 })]);
+  });
+
+  it('exports a job\'s hosts as CSV and JSON lines to stdout, narrowed by --search', async () => {
+    const ran = JSON.parse((await rex('--json', 'job', 'run', 'service', 'status', 'service=sshd', '--hostgroup', web(), '--timeout', '2', '--wait')).stdout) as JobStatus;
+    const csv = await rex('job', 'hosts', String(ran.id), '--export', 'csv');
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('host_id,host_name,state,smart_proxy_id,statuscode,statusmsg,reason,output,data,started_at,finished_at,late');
+    expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(hostsOf(1, 10));
+    const jsonl = await rex('job', 'hosts', String(ran.id), '--export', 'jsonl', '--search', 'state = no_response');
+    expect(jsonl.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { host_name: string }).host_name)).toEqual(silent);
+    const bad = await rex('job', 'hosts', String(ran.id), '--export', 'csv', '--search', 'colour = red');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown field 'colour'");
+  });
+
+  it('creates, disables, lists, shows and deletes a webhook, its secret from a file and never printed', async () => {
+    const secretFile = path.join(os.tmpdir(), `${prefix}hook.secret`);
+    await fs.promises.writeFile(secretFile, 'a-cli-webhook-secret-123\n', { mode: 0o600 });
+    try {
+      const created = await rex('--json', 'webhooks', 'create', `${prefix}hook`, '--endpoint', 'http://127.0.0.1:1/hook', '--events', 'job_failed', '--secret-file', secretFile);
+      expect(created.stderr).toBe('');
+      expect(created.code).toBe(0);
+      const hook = JSON.parse(created.stdout) as { id: number; events: string[]; secret_set: boolean };
+      expect(hook).toMatchObject({ events: ['job_failed'], secret_set: true });
+      expect(created.stdout).not.toContain('a-cli-webhook-secret');
+      expect((await rex('webhooks', 'update', String(hook.id), '--disable')).code).toBe(0);
+      expect((await rex('webhooks', 'show', String(hook.id))).stdout).toMatch(/Enabled:\s+false/);
+      expect((await rex('webhooks', 'list')).stdout).toContain(`${prefix}hook`);
+      expect((await rex('webhooks', 'deliveries', String(hook.id))).code).toBe(0);
+      const noSecret = await rex('webhooks', 'create', `${prefix}hook2`, '--endpoint', 'http://127.0.0.1:1/hook');
+      expect(noSecret.code).toBe(2);
+      expect(noSecret.stderr).toContain('--secret-file');
+      expect((await rex('webhooks', 'delete', String(hook.id))).stdout).toContain(`Webhook ${hook.id} (${prefix}hook) deleted.`);
+    } finally {
+      await fs.promises.rm(secretFile, { force: true });
+    }
+  });
+
+  it('imports a job template from YAML, exports it back, runs it by name with inputs, and refuses a wrong input', async () => {
+    const file = path.join(os.tmpdir(), `${prefix}template.yaml`);
+    await fs.promises.writeFile(file, [
+      `name: ${prefix}svc-status`,
+      'description_format: Status of %{service}',
+      'namespace: service',
+      'action: status',
+      'inputs:',
+      '  - name: service',
+      '    type: string',
+      '    required: true',
+      '    description: the service',
+      'targeting:',
+      `  search: hostgroup = ${web()}`,
+      'timeout: 2',
+      '',
+    ].join('\n'));
+    try {
+      const imported = await rex('template', 'import', file);
+      expect(imported.stderr).toBe('');
+      expect(imported.stdout).toMatch(new RegExp(`^Job template \\d+ \\(${prefix}svc-status\\) created\\.`));
+      const exported = await rex('template', 'export', `${prefix}svc-status`);
+      expect(exported.stdout).toContain('description_format: Status of %{service}');
+      await fs.promises.writeFile(file, exported.stdout.replace('timeout: 2', 'timeout: 3'));
+      expect((await rex('template', 'import', file, '--replace')).stdout).toContain('replaced');
+      const ran = await rex('--json', 'template', 'run', `${prefix}svc-status`, 'service=sshd', '--wait');
+      const job = JSON.parse(ran.stdout) as JobStatus;
+      expect(job).toMatchObject({ description: 'Status of sshd', arguments: { service: 'sshd' }, total_hosts: 10 });
+      expect(ran.code).toBe(1);
+      const bad = await rex('template', 'run', `${prefix}svc-status`, 'service=5');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('inputs.service');
+      expect((await rex('template', 'delete', `${prefix}svc-status`)).code).toBe(0);
+    } finally {
+      await fs.promises.rm(file, { force: true });
+    }
+  });
+
   it('creates, disables, enables, shows and deletes a schedule', async () => {
     const created = await rex('--json', 'schedule', 'create', 'rpcutil', 'ping', '--hostgroup', `${prefix}db`, '--cron', '0 2 * * 6', '--tz', 'Europe/Berlin', '--description', `${prefix}weekly`);
     expect(created.code).toBe(0);

@@ -93,6 +93,8 @@ describe.each(testDatabases())('authorization matrix on $kind', (database) => {
     const filter = async (roleId: number, permissions: string[]) => id(await admin.post('/api/v2/filters', { filter: { role_id: roleId, permissions } }).expect(201));
     const token = async (userId: number, name: string) => id(await admin.post(`/api/v2/users/${userId}/personal_access_tokens`, { personal_access_token: { name } }).expect(201));
     const schedule = async (description: string) => ((await admin.post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting: { host_ids: [s.hosts.webA.id] }, description, scheduling: tomorrow() } }).expect(201)).body as Job);
+    const webhook = async (name: string) => id(await admin.post('/api/v2/webhooks', { webhook: { name: `${s.prefix}${name}`, url: 'http://127.0.0.1:1/hook', secret: 'a-matrix-secret-1234' } }).expect(201));
+    const template = async (name: string) => id(await admin.post('/api/v2/job_templates', { job_template: { name: `${s.prefix}${name}`, namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', required: true }], targeting: { host_ids: [s.hosts.webA.id] }, timeout: 5 } }).expect(201));
     const roleId = async (name: string) => id(await admin.get(`/api/v2/roles/${name}`).expect(200));
 
     const bystander = await user('bystander');
@@ -134,6 +136,10 @@ describe.each(testDatabases())('authorization matrix on $kind', (database) => {
       wideFilters: await each(() => filter(scratchRole, ['view_hosts'])),
       wideningFilters: await each(() => filter(scratchRole, ['manage_users'])),
       adminAudit: adminAudits.results[0].id,
+      webhook: await webhook('matrix'),
+      doomedWebhooks: await each((p) => webhook(`doomed-by-${p}`)),
+      template: await template('matrix-template'),
+      doomedTemplates: await each((p) => template(`doomed-template-by-${p}`)),
     };
   });
 

@@ -69,6 +69,12 @@ export interface Targets {
   wideningFilters: Each;
   /** An audit entry of the administrator's. */
   adminAudit: number;
+  /** A webhook of the administrator's, and one per persona to delete. */
+  webhook: number;
+  doomedWebhooks: Each;
+  /** The administrator's job template (service.status, default targeting webA), and one per persona to delete. */
+  template: number;
+  doomedTemplates: Each;
 }
 export type Each = Record<MatrixPersona, number>;
 
@@ -146,6 +152,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
     { on: "the administrator's scheduled job on webA (no host rows)", expect: [401, 404, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.t.pendingJobs[c.p]}` },
   ],
   'GET /api/v2/remote_execution/jobs/:id/hosts': [{ on: "the administrator's job on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/hosts` }],
+  'GET /api/v2/remote_execution/jobs/:id/hosts/export': [{ on: "the administrator's job on webA, as CSV", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/hosts/export?format=csv` }],
   'GET /api/v2/remote_execution/jobs/:id/events': [{ on: "the administrator's job on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/events` }],
   'POST /api/v2/remote_execution/jobs/:id/replay': [{ on: "the administrator's job on webA", expect: [401, 201, 404, 403, 201], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/replay`, body: () => ({ hosts: 'all' }), job: true }],
   'POST /api/v2/remote_execution/jobs/:id/replay/preview': [{ on: "the administrator's job on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/replay/preview`, body: () => ({ hosts: 'all' }) }],
@@ -172,6 +179,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   'GET /api/v2/smart_proxies/:id/remote_execution/jobs': [{ on: 'proxy a (jobs it sees)', expect: [401, 200, 200, 403, 200], path: (c) => `/api/v2/smart_proxies/${c.s.proxies.a.id}/remote_execution/jobs?per_page=100` }],
   'GET /api/v2/fact_names/:name/remote_execution/jobs': [{ on: 'fact osfamily (jobs it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/fact_names/osfamily/remote_execution/jobs' }],
   'GET /api/v2/remote_execution/actions': [{ on: 'stored actions (of jobs it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/actions?per_page=100' }],
+  'GET /api/v2/remote_execution/argument_history': [{ on: 'arguments of package.status (of jobs it sees)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/argument_history?namespace=package&action=status' }],
   'GET /api/v2/remote_execution/namespaces': [{ on: 'agents and actions it may run', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/namespaces' }],
   // puppet.runonce is a normal job: any agent on its hosts for the limited users.
   'POST /api/v2/hosts/:id/puppet_run': [{ on: 'host webA', expect: [401, 201, 404, 403, 201], path: (c) => `/api/v2/hosts/${c.s.hosts.webA.id}/puppet_run`, body: () => ({}), job: true }],
@@ -261,6 +269,21 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   // Audit --------------------------------------------------------------------------------------
   'GET /api/v2/audits': [{ on: 'audit entries (its own; all with view_audit_logs)', expect: [401, 200, 200, 200, 200], path: () => '/api/v2/audits?per_page=1000' }],
   'GET /api/v2/audits/:id': [{ on: "an entry of the administrator's", expect: [401, 404, 404, 404, 200], path: (c) => `/api/v2/audits/${c.t.adminAudit}` }],
+
+  // Job templates: administrators manage them; running one is creating a job ---------------------
+  'GET /api/v2/job_templates': [{ on: 'job templates', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/job_templates' }],
+  'POST /api/v2/job_templates': [{ on: 'a new template of service.status', expect: [401, 403, 403, 403, 201], path: () => '/api/v2/job_templates', body: (c) => ({ job_template: { name: `${c.s.prefix}template-by-${c.p}`, namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', required: true }] } }) }],
+  'GET /api/v2/job_templates/:id': [{ on: "the administrator's template", expect: [401, 200, 200, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.template}` }],
+  'PUT /api/v2/job_templates/:id': [{ on: "the administrator's template", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.template}`, body: (c) => ({ job_template: { name: `${c.s.prefix}matrix-template`, namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', default: 'sshd' }], targeting: { host_ids: [c.s.hosts.webA.id] }, timeout: 5 } }) }],
+  'DELETE /api/v2/job_templates/:id': [{ on: "a template of the administrator's", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.doomedTemplates[c.p]}` }],
+  'POST /api/v2/job_templates/:id/run': [{ on: "the administrator's template on webA", expect: [401, 201, 403, 403, 201], path: (c) => `/api/v2/job_templates/${c.t.template}/run`, body: () => ({ inputs: { service: 'sshd' } }), job: true }],
+  // Webhooks: administrators only ------------------------------------------------------------
+  'GET /api/v2/webhooks': [{ on: 'webhooks', expect: [401, 403, 403, 403, 200], path: () => '/api/v2/webhooks' }],
+  'POST /api/v2/webhooks': [{ on: 'a new webhook', expect: [401, 403, 403, 403, 201], path: () => '/api/v2/webhooks', body: (c) => ({ webhook: { name: `${c.s.prefix}hook-by-${c.p}`, url: 'http://127.0.0.1:1/hook', secret: 'a-matrix-secret-1234' } }) }],
+  'GET /api/v2/webhooks/:id': [{ on: "the administrator's webhook", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/webhooks/${c.t.webhook}` }],
+  'PUT /api/v2/webhooks/:id': [{ on: "the administrator's webhook: disabled", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/webhooks/${c.t.webhook}`, body: () => ({ webhook: { enabled: false } }) }],
+  'DELETE /api/v2/webhooks/:id': [{ on: "a webhook of the administrator's", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/webhooks/${c.t.doomedWebhooks[c.p]}` }],
+  'GET /api/v2/webhooks/:id/deliveries': [{ on: "the administrator's webhook", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/webhooks/${c.t.webhook}/deliveries` }],
 };
 
 /** Routes besides the catalog's /api/v2 ones that the app serves (metrics.routes.ts, status.routes.ts). */

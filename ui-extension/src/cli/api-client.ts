@@ -1,3 +1,6 @@
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { LosslessNumber, parse, stringify } from 'lossless-json';
 
 import { CliError, EXIT } from './exit-codes';
@@ -24,6 +27,8 @@ export interface ApiClient {
   delete<T>(path: string): Promise<T>;
   /** A raw body with its own content type (the YAML inventory import). */
   send<T>(method: string, path: string, body: string, contentType: string): Promise<T>;
+  /** A GET whose body is a file (an export): streamed to `out` as it arrives, never held whole. */
+  download(path: string, query: Query | undefined, out: Writable): Promise<void>;
   readonly baseUrl: string;
 }
 
@@ -53,14 +58,17 @@ export function createApiClient(options: { url: string; user?: string; secret?: 
   const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': options.userAgent ?? 'rex-cli' };
   if (options.user !== undefined && options.secret !== undefined) headers.Authorization = `Basic ${Buffer.from(`${options.user}:${options.secret}`).toString('base64')}`;
 
-  async function call<T>(method: string, path: string, init: { body?: string; contentType?: string; signal?: AbortSignal } = {}): Promise<T> {
-    let res: Response;
+  async function request(method: string, path: string, init: { body?: string; contentType?: string; signal?: AbortSignal } = {}): Promise<Response> {
     try {
-      res = await fetch(`${base}${path}`, { method, headers: { ...headers, ...(init.contentType ? { 'Content-Type': init.contentType } : {}) }, body: init.body, signal: init.signal });
+      return await fetch(`${base}${path}`, { method, headers: { ...headers, ...(init.contentType ? { 'Content-Type': init.contentType } : {}) }, body: init.body, signal: init.signal });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(EXIT.SERVER, `cannot reach ${options.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
     }
+  }
+
+  async function call<T>(method: string, path: string, init: { body?: string; contentType?: string; signal?: AbortSignal } = {}): Promise<T> {
+    const res = await request(method, path, init);
     const text = await res.text();
     let body: unknown = undefined;
     if (text !== '') {
@@ -86,6 +94,25 @@ export function createApiClient(options: { url: string; user?: string; secret?: 
     put: (path, body) => call('PUT', path, { body: stringify(body ?? {}), contentType: 'application/json' }),
     delete: (path) => call('DELETE', path),
     send: (verb, path, body, contentType) => call(verb, path, { body, contentType }),
+    async download(path, query, out) {
+      const res = await request('GET', `${path}${queryString(query)}`);
+      if (!res.ok || !res.body) {
+        // An error answer is a small JSON body: read as any other.
+        const text = await res.text();
+        let error: { code?: string; message?: string } | undefined;
+        try {
+          error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+        } catch {
+          error = undefined;
+        }
+        throw new ApiError(res.status, error?.code ?? 'UNKNOWN', error?.message ?? (text.slice(0, 500) || `HTTP ${res.status}`));
+      }
+      try {
+        await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), out, { end: false });
+      } catch (error) {
+        throw new CliError(EXIT.SERVER, `GET ${path}: the download broke off: ${(error as Error).message}`);
+      }
+    },
   };
 }
 

@@ -8,6 +8,8 @@ import { registerInventoryCommands } from './commands/inventory';
 import { registerJobCommands } from './commands/jobs';
 import { registerPingCommand } from './commands/ping';
 import { registerUserCommands } from './commands/users';
+import { registerTemplateCommands } from './commands/templates';
+import { registerWebhookCommands } from './commands/webhooks';
 
 /** The whole `rex` command tree (the coverage test walks it). `setExit` lets a command end non-zero. */
 export function buildProgram(ctx: Context, version: string, setExit: (code: number) => void): Command {
@@ -53,6 +55,8 @@ export function buildProgram(ctx: Context, version: string, setExit: (code: numb
   registerJobCommands(program, ctx, setExit);
   registerPingCommand(program, ctx, setExit);
   registerUserCommands(program, ctx);
+  registerWebhookCommands(program, ctx);
+  registerTemplateCommands(program, ctx, setExit);
   registerCompletionCommands(program, ctx);
   // Every printer in output.ts reads the options from the Io: set once the command's options are parsed.
   program.hook('preAction', (_program, action) => {

@@ -16,6 +16,7 @@ export const CLIENT_ROUTES = [
   '/jobs',
   '/jobs/:id',
   '/schedules',
+  '/job_templates',
   '/users',
   '/users/:id',
   '/roles',

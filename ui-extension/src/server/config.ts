@@ -88,6 +88,11 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'scheduler.batch_size', env: 'UI_EXTENSION_SCHEDULER_BATCH_SIZE', schema: positiveInt.max(1000, 'must be at most 1000').default(50), description: 'Due schedules claimed and fired per database transaction.' },
   { path: 'scheduler.workers', env: 'UI_EXTENSION_SCHEDULER_WORKERS', schema: positiveInt.max(16, 'must be at most 16').default(3), description: 'Claim loops side by side on MySQL/MariaDB (SQLite has one writer: always 1).' },
   { path: 'scheduler.recurring_start_window_s', env: 'UI_EXTENSION_SCHEDULER_RECURRING_START_WINDOW_S', schema: positiveInt.default(900), description: 'A recurring occurrence that cannot start within this many seconds of its time (e.g. the ui-extension was down) is recorded missed.' },
+  { path: 'webhooks.enabled', env: 'UI_EXTENSION_WEBHOOKS_ENABLED', schema: boolish.default(true), description: 'Whether this instance sends webhook deliveries (any number of instances may; each delivery is claimed by one).' },
+  { path: 'webhooks.poll_interval_ms', env: 'UI_EXTENSION_WEBHOOKS_POLL_INTERVAL_MS', schema: positiveInt.default(2000), description: 'Milliseconds between looks for ended jobs to announce and for due deliveries.' },
+  { path: 'webhooks.timeout_ms', env: 'UI_EXTENSION_WEBHOOKS_TIMEOUT_MS', schema: positiveInt.default(10000), description: 'Milliseconds one delivery attempt may take before it counts as failed.' },
+  { path: 'webhooks.max_attempts', env: 'UI_EXTENSION_WEBHOOKS_MAX_ATTEMPTS', schema: positiveInt.max(50, 'must be at most 50').default(10), description: 'Attempts of one delivery before it is recorded failed.' },
+  { path: 'webhooks.retry_base_ms', env: 'UI_EXTENSION_WEBHOOKS_RETRY_BASE_MS', schema: positiveInt.default(5000), description: 'Wait before the second attempt; each later wait doubles, up to an hour.' },
   { path: 'metrics.enabled', env: 'UI_EXTENSION_METRICS_ENABLED', schema: boolish.default(true), description: 'Serve Prometheus metrics at GET /metrics on the HTTP port.' },
   { path: 'metrics.bearer_token', env: 'UI_EXTENSION_METRICS_BEARER_TOKEN', schema: z.union([z.literal(''), z.string().min(16, 'must be at least 16 characters')]).default(''), description: 'When set, GET /metrics requires "Authorization: Bearer <token>" (Prometheus `authorization.credentials`); empty leaves it open, like most exporters.', secret: true },
   { path: 'health.database_interval_ms', env: 'UI_EXTENSION_HEALTH_DATABASE_INTERVAL_MS', schema: positiveInt.default(2000), description: 'Milliseconds between the background database checks behind /readyz and /api/v2/status (a ping and a one-row write probe); requests only read their outcome.' },
@@ -119,6 +124,7 @@ export interface Config {
   jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number; max_hosts_per_job: number; recorded_facts: string[]; deadline_grace_s: number; late_results_window_s: number };
   puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number };
   scheduler: { enabled: boolean; poll_interval_ms: number; batch_size: number; workers: number; recurring_start_window_s: number };
+  webhooks: { enabled: boolean; poll_interval_ms: number; timeout_ms: number; max_attempts: number; retry_base_ms: number };
   metrics: { enabled: boolean; bearer_token: string };
   health: { database_interval_ms: number; proxy_interval_ms: number; timeout_ms: number; proxy_failures: number };
 }

@@ -89,6 +89,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     services.proxyMonitor.start();
     services.jobs.start();
     if (config.scheduler.enabled) services.scheduleWaker.start();
+    if (config.webhooks.enabled) services.webhookDispatcher.start();
     const syncTimer = config.proxies.sync_interval_s > 0
       ? setInterval(() => void services.proxySync.syncAll().catch((err: unknown) => logger.warn({ err }, 'proxy sync failed')), config.proxies.sync_interval_s * 1000).unref()
       : undefined;
@@ -105,6 +106,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (syncTimer) clearInterval(syncTimer);
       services.schedules.stop();
       await services.scheduleWaker.stop();
+      await services.webhookDispatcher.stop();
       if (puppetdbTimer) clearInterval(puppetdbTimer);
       puppetdb?.close();
       clearInterval(sessionPurge);

@@ -20,6 +20,10 @@ import { createSmartProxyRegistration } from './inventory/smart-proxy-registrati
 import { createHostRepository } from './inventory/host.repository';
 import { createSmartProxyRepository } from './inventory/smart-proxy.repository';
 import { unconfiguredProxyClient, type JobProxyClient } from './jobs/job-dispatcher';
+import { createArgumentHistory } from './jobs/argument-history';
+import { createArgumentHistoryRepository } from './jobs/argument-history.repository';
+import { createJobHostExport } from './jobs/job-host-export';
+import { createJobHostExportRepository } from './jobs/job-host-export.repository';
 import { createJobInvocationRepository } from './jobs/job-invocation.repository';
 import { createJobInvocationService, unconfiguredValidator, type ValidateArguments } from './jobs/job-invocation.service';
 import { createHistorySubjects } from './jobs/job-history';
@@ -37,7 +41,13 @@ import type { PuppetDbClient } from './puppetdb/puppetdb.client';
 import { createDatabaseHealth } from './status/database-health';
 import { createHealthProbeRepository } from './status/health-probe.repository';
 import { createStatusService } from './status/status.service';
+import { createJobTemplateRepository } from './templates/job-template.repository';
+import { createJobTemplateService } from './templates/job-template.service';
 import { packageVersion } from './version';
+import { sendWebhook, type SendWebhook } from './webhooks/webhook.client';
+import { createWebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { createWebhookRepository } from './webhooks/webhook.repository';
+import { createWebhookService } from './webhooks/webhook.service';
 
 export interface ServiceContext {
   config: Readonly<Config>;
@@ -54,6 +64,8 @@ export interface ServiceContext {
   instanceId?: string;
   /** PuppetDB (puppetdb/puppetdb.client.ts) for `pql` targeting and the PuppetDB sync; absent when not configured. */
   puppetdb?: PuppetDbClient;
+  /** Sends one webhook delivery (webhooks/webhook.client.ts by default). */
+  sendWebhook?: SendWebhook;
 }
 
 /**
@@ -180,8 +192,15 @@ export function buildServices(ctx: ServiceContext) {
   const scheduleWaker = createScheduleWaker({ schedules, clock: ctx.clock, logger: ctx.logger.child({ component: 'scheduler' }), pollMs: ctx.config.scheduler.poll_interval_ms });
   wake = () => scheduleWaker.wake();
   const jobRepo = createJobInvocationRepository(ctx.dataSource);
+  const argumentHistory = createArgumentHistory({ repo: createArgumentHistoryRepository(ctx.dataSource), dialect: jobRepo.isMysql ? 'mysql' : 'sqlite', clock: ctx.clock });
+  const jobHostExport = createJobHostExport({ repo: createJobHostExportRepository(ctx.dataSource), visibleJob: (user, id) => jobs.get(user, id, {}), dialect: jobRepo.isMysql ? 'mysql' : 'sqlite', clock: ctx.clock });
+  // webhookDispatcher.start() belongs to server start (when webhooks.enabled); stop() to close.
+  const webhookRepo = createWebhookRepository(ctx.dataSource);
+  const webhookDispatcher = createWebhookDispatcher({ repo: webhookRepo, send: ctx.sendWebhook ?? sendWebhook, clock: ctx.clock, logger: ctx.logger.child({ component: 'webhooks' }), config: ctx.config.webhooks });
+  const webhooks = createWebhookService({ repo: webhookRepo, audit, clock: ctx.clock, onChange: () => webhookDispatcher.wake() });
+  const jobTemplates = createJobTemplateService({ repo: createJobTemplateRepository(ctx.dataSource), catalog: namespaces, validateArguments: ctx.validateArguments ?? unconfiguredValidator, jobs, audit, clock: ctx.clock });
   metrics.attach({ jobsByState: () => jobRepo.countByState(), pool: () => databasePoolStats(ctx.dataSource), longPollsWaiting: () => jobs.waiters.size() });
-  return { auth, sessions, audit, denials, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, smartProxyRegistration, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics };
+  return { auth, sessions, audit, denials, userManagement, status, databaseHealth, proxyHealth: liveProxies, proxyMonitor, inventory, proxySync, smartProxyRegistration, foremanSync, namespaces, jobs, puppetdbSync, puppetRun, schedules, scheduleWaker, metrics, argumentHistory, jobHostExport, webhooks, webhookDispatcher, jobTemplates };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import type { ArgumentHistoryEntry } from '@common/argument-history';
 import { splitKeyValue, typeInputText } from '@common/input-typing';
 import type { DdlInputDto } from '@common/inventory';
 import type { JobPreview } from '@common/job-preview';
@@ -7,6 +8,7 @@ import type { ScheduleOccurrence } from '@common/schedules';
 import type { ApiClient } from '../api-client';
 import type { Context } from '../context';
 import { CliError, EXIT } from '../exit-codes';
+import { argumentsFromJob } from '../from-job';
 import { jobExitCode, printAggregates, waitForJob } from '../job-wait';
 import { printJson, printRecord, printsProse, printTable, writeLine, type Column } from '../output';
 import { DRY_RUN_HOSTS, printJobPreview } from './job-preview';
@@ -169,6 +171,7 @@ interface RunOptions extends TargetOptions {
   description?: string;
   wait?: boolean;
   dryRun?: boolean;
+  fromJob?: string;
   rolloutBatch?: string;
   pause?: string;
   canary?: string;
@@ -235,17 +238,19 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
     .option('--canary-then <wait|continue>', 'after the canary: wait for a resume (default), or continue when all succeeded')
     .option('--max-failures <n|n%>', 'rollout: send no further batch once n hosts (or n%) failed or did not respond')
     .option('-d, --description <text>', 'description')
+    .option('--from-job <id>', 'start from the arguments job <id> ran with (same namespace and action); key=value given here replace them')
     .option('-w, --wait', 'follow the job to its end; exit 0 only if every host succeeded')
     .addOption(new Option('--dry-run', 'print the hosts it would run on (per smart proxy, skipped with reasons) and create nothing').conflicts('wait'))
     .action(async (namespace: string, action: string, args: string[], opts: RunOptions, cmd: Command) => {
       if (opts.tz !== undefined && opts.cron === undefined) throw new CliError(EXIT.USAGE, '--tz: only with --cron');
       if (opts.cron !== undefined && opts.tz === undefined) throw new CliError(EXIT.USAGE, '--cron: needs --tz (the time zone the cron line is read in)');
       const api = await ctx.api(cmd);
+      const given = await parseArguments(api, namespace, action, args);
       const body = {
         job: {
           namespace,
           action,
-          arguments: await parseArguments(api, namespace, action, args),
+          arguments: opts.fromJob !== undefined ? await argumentsFromJob(api, opts.fromJob, namespace, action, given) : given,
           targeting: (await targeting(api, opts, true))!,
           description: opts.description,
           batch_size: positiveInt('--batch-size', opts.batchSize),
@@ -279,7 +284,12 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
 
   withListOptions(job.command('hosts').argument('<id>', 'job id').description('A job\'s hosts with their states and outputs'))
     .option('--state <states>', 'comma-separated host states, e.g. failed,no_response')
-    .action(async (id: string, opts: ListOptions & { state?: string }, cmd: Command) => {
+    .addOption(new Option('--export <format>', 'every matching host (no paging) as a file on stdout: csv or jsonl').choices(['csv', 'jsonl']))
+    .action(async (id: string, opts: ListOptions & { state?: string; export?: 'csv' | 'jsonl' }, cmd: Command) => {
+      if (opts.export !== undefined) {
+        await (await ctx.api(cmd)).download(`/remote_execution/jobs/${enc(id)}/hosts/export`, { format: opts.export, search: opts.search, state: opts.state }, ctx.io.out);
+        return;
+      }
       await runList<JobHost>(ctx, cmd, `/remote_execution/jobs/${enc(id)}/hosts`, { ...listQuery(opts), state: opts.state }, [
         ['host', (h) => h.host_name],
         ['state', (h) => (h.late ? `${h.state} (late)` : h.state)],
@@ -352,6 +362,15 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
     });
 
   const actions = program.command('actions').alias('action').description('Stored remote actions (namespace, action, arguments)');
+  withListOptions(actions.command('history').argument('<namespace>', 'agent, e.g. package').argument('<action>', 'action, e.g. status').description('The distinct arguments earlier jobs of an action ran with, newest first (run one again: rex job run NS ACTION --from-job JOB)'))
+    .action(async (namespace: string, action: string, opts: ListOptions, cmd: Command) => {
+      await runList<ArgumentHistoryEntry>(ctx, cmd, '/remote_execution/argument_history', { ...listQuery(opts), namespace, action }, [
+        ['last_job', (a) => a.last_job_id],
+        ['arguments', (a) => JSON.stringify(a.arguments)],
+        ['runs', (a) => a.run_count],
+        ['last_run', (a) => a.last_run_at],
+      ]);
+    });
   withListOptions(actions.command('list').description('List stored actions with how often they ran'))
     .option('--namespace <name>', 'only this namespace')
     .option('--action <name>', 'only this action')

@@ -140,7 +140,9 @@ export function buildOpenApiDocument(catalog: readonly CatalogEntry[], info: { v
     const status = spec.status ?? 200;
     const success: JsonSchema = spec.response
       ? { description: spec.summary, content: { 'application/json': { schema: toResponseSchema(spec.response) } } }
-      : { description: `${spec.summary}: done, no body` };
+      : spec.responseMediaTypes
+        ? { description: spec.summary, content: Object.fromEntries(Object.entries(spec.responseMediaTypes).map(([type, holds]) => [type, { schema: { type: 'string', description: holds } }])) }
+        : { description: `${spec.summary}: done, no body` };
     const operation: JsonSchema = {
       operationId,
       summary: spec.summary,

@@ -120,6 +120,31 @@ export const jobHostSchema = z.object({
 
 export const jobEventsSchema = z.object({ job_id: id(), job_state: z.enum(JOB_STATES), last_sequence: z.number().int(), events: z.array(jobHostSchema.extend({ sequence: z.number().int() })) });
 
+/** One distinct set of arguments an action ran with (`argument_history`). */
+export const argumentHistorySchema = z.object({
+  remote_action_id: id(), arguments: jsonObject(), masked: z.array(z.string()).describe('Sensitive inputs stored as the mask: give them again'),
+  run_count: z.number().int(), last_job_id: id(), last_run_at: timestamp(),
+});
+
+/** A job template: an action with fixed arguments and typed inputs, run by name. */
+export const jobTemplateSchema = z.object({
+  id: id(), name: z.string(), description_format: z.string(), namespace: z.string(), action: z.string(), arguments: jsonObject(),
+  inputs: z.array(z.object({ name: z.string(), type: z.string(), description: z.string().optional(), required: z.boolean().optional(), default: z.unknown().optional() })),
+  targeting: jsonObject().nullable(), batch_size: z.number().int().nullable(), concurrency_level: z.number().int().nullable(), timeout: z.number().int().nullable(),
+  created_at: timestamp(), updated_at: timestamp(),
+});
+
+/** A webhook: its secret is never sent back. */
+export const webhookSchema = z.object({
+  id: id(), name: z.string(), url: z.string(), events: z.array(z.string()), enabled: z.boolean(), secret_set: z.boolean(), created_at: timestamp(), updated_at: timestamp(),
+});
+
+export const webhookDeliverySchema = z.object({
+  id: id(), delivery_id: z.string(), event: z.string(), job_id: id(), state: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int(),
+  last_status_code: z.number().int().nullable(), last_error: z.string().nullable(), last_attempt_at: nullableTimestamp(), next_attempt_at: nullableTimestamp(),
+  delivered_at: nullableTimestamp(), created_at: timestamp(),
+});
+
 export const remoteActionSchema = z.object({ id: id(), namespace: z.string(), action: z.string(), arguments: jsonObject(), run_count: z.number().int(), last_run_at: nullableTimestamp(), created_at: timestamp() });
 
 export const namespaceSchema = z.object({
@@ -191,7 +216,7 @@ export const openApiSchema = z.object({ openapi: z.string(), info: jsonObject(),
 export const NAMED_RESPONSE_SCHEMAS: Record<string, z.ZodTypeAny> = {
   Host: hostSchema, Hostgroup: hostgroupSchema, Fact: factSchema, FactName: factNameSchema, FactValue: factValueSchema, Taxonomy: taxonomySchema, SearchCompletion: completionSchema,
   SmartProxy: smartProxySchema, SmartProxyRefreshReport: refreshReportSchema, InventoryImportReport: importReportSchema, PuppetDbSyncReport: puppetDbSyncSchema,
-  Job: jobSchema, JobPreview: jobPreviewSchema, JobHost: jobHostSchema, JobEventsPage: jobEventsSchema, RemoteAction: remoteActionSchema, Namespace: namespaceSchema,
+  Job: jobSchema, JobPreview: jobPreviewSchema, ArgumentHistoryEntry: argumentHistorySchema, JobTemplate: jobTemplateSchema, Webhook: webhookSchema, WebhookDelivery: webhookDeliverySchema, JobHost: jobHostSchema, JobEventsPage: jobEventsSchema, RemoteAction: remoteActionSchema, Namespace: namespaceSchema,
   Schedule: scheduleSchema, ScheduleDefinition: scheduleDefinitionSchema, ScheduleOccurrence: scheduleOccurrenceSchema,
   User: userSchema, CurrentUser: currentUserSchema, Role: roleSchema, Permission: permissionSchema, Filter: filterSchema, PersonalAccessToken: tokenSchema,
   Audit: auditSchema, Session: sessionSchema, Status: statusSchema, OpenApiDocument: openApiSchema,

@@ -42,6 +42,11 @@ export interface RouteSpec {
    * success it gets against it.
    */
   response: z.ZodTypeAny | null;
+  /**
+   * A success that is a file, not JSON (response null, status 200): its media types, each with
+   * what it holds (the job hosts export's CSV and JSON lines).
+   */
+  responseMediaTypes?: Record<string, string>;
   /** What the summary leaves out; the document adds who may call it, the status and the search fields. */
   description?: string;
   /**

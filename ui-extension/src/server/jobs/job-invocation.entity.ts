@@ -161,6 +161,7 @@ export class JobInvocationEntity {
   @Column({ name: 'started_at', type: 'datetime', precision: 3, nullable: true })
   startedAt: Date | null;
 
+  @Index('idx_job_invocations_finished_at')
   @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
   finishedAt: Date | null;
 

@@ -19,6 +19,7 @@ import { currentSession, currentUser, logout } from '../Login/api';
 import { LoginPage } from '../Login/LoginPage';
 import { ProxyCommandCenterPage } from '../ProxyCommandCenter/ProxyCommandCenterPage';
 import { SchedulesPage } from '../Schedules/SchedulesPage';
+import { TemplatesPage } from '../Templates/TemplatesPage';
 import { SmartProxiesPage } from '../SmartProxies/SmartProxiesPage';
 import { setCsrfToken, setUnauthenticatedHandler } from '../shared/http';
 import { UnknownRoute } from '../shared/EmptyStates';
@@ -43,6 +44,7 @@ const PAGES: Record<ClientRoute, (p: Record<string, string>) => ReactNode> = {
   '/jobs': () => <JobsPage />,
   '/jobs/:id': (p) => <JobPage id={Number(p.id)} />,
   '/schedules': () => <SchedulesPage />,
+  '/job_templates': () => <TemplatesPage />,
   '/users': () => <UsersPage />,
   '/users/:id': (p) => <UserPage id={p.id} />,
   '/roles': () => <RolesPage />,

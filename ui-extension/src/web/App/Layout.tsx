@@ -15,6 +15,7 @@ const NAV: Array<{ to: string; label: string }> = [
   { to: '/smart_proxies', label: 'Smart proxies' },
   { to: '/jobs', label: 'Jobs' },
   { to: '/schedules', label: 'Schedules' },
+  { to: '/job_templates', label: 'Job templates' },
 ];
 
 /** Foreman's Administer menu; an entry shows only to users holding its permission (the API refuses the rest anyway). */

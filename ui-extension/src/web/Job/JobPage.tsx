@@ -20,6 +20,7 @@ import { TargetingText, useHostgroupTitle } from '../shared/Targeting';
 import { cancelJob, getJob, jobHosts, pauseJob, replayJob, resumeJob } from './api';
 import { JobRollout } from './JobRollout';
 import { hostReason, outputPreview } from './host-summary';
+import { ExportLinks } from './ExportLinks';
 import { HostStateDonut } from './HostStateDonut';
 import { JobAggregates } from './JobAggregates';
 import { hostFilterQuery, readHostFilter, toggleState, type HostFilter } from './job-url';
@@ -259,6 +260,7 @@ export function JobPage({ id }: { id: number }) {
               )}
             </div>
           }
+          actions={<ExportLinks jobId={id} filter={filter} />}
           total={hosts?.subtotal ?? 0}
           page={filter.page}
           perPage={filter.perPage}

@@ -1,5 +1,5 @@
 import {
-  ActionGroup, Alert, Button, Content, ExpandableSection, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, Radio, TextInput,
+  ActionGroup, Alert, Button, Content, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, Radio, TextInput,
 } from '@patternfly/react-core';
 import { useEffect, useMemo, useState } from 'react';
 import type { Namespace, Targeting } from '@common/jobs';
@@ -56,19 +56,22 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
   const [cronLine, setCronLine] = useState('0 3 * * *');
   const [timeZone, setTimeZone] = useState(() => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   const [maxIterations, setMaxIterations] = useState('');
-  const [historyOpen, setHistoryOpen] = useState(false);
   const [targetSearch, setTargetSearch] = useState(props.targeting.search ?? '');
   const targeting: Targeting = useMemo(() => (props.targeting.search !== undefined ? { search: targetSearch } : props.targeting), [props.targeting, targetSearch]);
+  const [historySearch, setHistorySearch] = useState('');
+  const [historyChoice, setHistoryChoice] = useState('');
 
   const ns: Namespace | undefined = catalog.data?.results.find((n) => n.name === namespace);
   const act = ns?.actions.find((a) => a.name === action);
   const inputs = useMemo(() => (act?.inputs ?? []) as DdlInputDto[], [act]);
-  const history = useLoad(async () => (namespace && action ? actionHistory(namespace, action) : undefined), [namespace, action]);
+  const history = useLoad(async () => (namespace && action ? actionHistory(namespace, action, historySearch) : undefined), [namespace, action, historySearch]);
 
   useEffect(() => {
     setValues(initialValues(inputs, namespace === props.preset?.namespace && action === props.preset?.action ? props.preset?.arguments : undefined));
     setErrors({});
+    setHistoryChoice('');
   }, [inputs, namespace, action, props.preset]);
+  useEffect(() => setHistorySearch(''), [namespace, action]);
 
   const preview: PreviewRequest | undefined = useMemo(() => {
     if (!act) return undefined;
@@ -142,14 +145,28 @@ export function RunActionModal(props: { targeting: Targeting; targetLabel: strin
               {namespace === TASKS_NAMESPACE ? <TaskMetadataView action={act} /> : act.description && <Content component="p">{act.description}</Content>}
               <DdlForm inputs={inputs} values={values} errors={errors} onChange={setValues} />
               {history.error !== undefined && <Alert variant="warning" isInline title="Cannot reload arguments from history">{errorMessage(history.error)}</Alert>}
-              {(history.data?.results.length ?? 0) > 0 && (
-                <ExpandableSection toggleText={`Reload arguments from history (${history.data?.results.length})`} isExpanded={historyOpen} onToggle={(_e, v) => setHistoryOpen(v)}>
-                  {history.data?.results.map((h) => (
-                    <Button key={h.id} variant="link" isInline style={{ display: 'block', textAlign: 'left' }} onClick={() => { setValues(initialValues(inputs, h.arguments)); setHistoryOpen(false); }}>
-                      {Object.keys(h.arguments).length === 0 ? '(no arguments)' : Object.entries(h.arguments).map(([k, v]) => `${k}=${formatValue(v)}`).join(', ')} · ran {h.run_count}×
-                    </Button>
-                  ))}
-                </ExpandableSection>
+              {(history.data?.total ?? 0) > 0 && (
+                <FormGroup label="Arguments from history" fieldId="run-history">
+                  <TextInput id="run-history-search" type="search" aria-label="Search arguments from history" placeholder="search, e.g. nginx or arguments ~ nginx" value={historySearch} onChange={(_e, v) => setHistorySearch(v)} />
+                  <FormSelect
+                    id="run-history"
+                    aria-label="Arguments from history"
+                    value={historyChoice}
+                    onChange={(_e, v) => {
+                      setHistoryChoice(v);
+                      const chosen = history.data?.results.find((h) => String(h.remote_action_id) === v);
+                      if (!chosen) return;
+                      // Sensitive values were never stored: those inputs stay empty, to be given again.
+                      const args = Object.fromEntries(Object.entries(chosen.arguments).filter(([k]) => !chosen.masked.includes(k)));
+                      setValues(initialValues(inputs, args));
+                    }}
+                  >
+                    <FormSelectOption value="" label={`— ${history.data?.subtotal ?? 0} earlier argument set(s), newest first —`} isPlaceholder />
+                    {(history.data?.results ?? []).map((h) => (
+                      <FormSelectOption key={h.remote_action_id} value={String(h.remote_action_id)} label={`${Object.keys(h.arguments).length === 0 ? '(no arguments)' : Object.entries(h.arguments).map(([k, v]) => `${k}=${formatValue(v)}`).join(', ')} · ran ${h.run_count}×, last ${new Date(h.last_run_at).toLocaleString()}`} />
+                    ))}
+                  </FormSelect>
+                </FormGroup>
               )}
               <FormGroup label="When" role="radiogroup" isInline fieldId="run-when">
                 <Radio id="run-when-now" name="run-when" label="Run now" isChecked={when === 'now'} onChange={() => setWhen('now')} />

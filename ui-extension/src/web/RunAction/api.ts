@@ -1,5 +1,6 @@
 import type { JobPreview } from '@common/job-preview';
-import type { CreateJobRequest, Job, Namespace, RemoteAction, Targeting } from '@common/jobs';
+import type { CreateJobRequest, Job, Namespace, Targeting } from '@common/jobs';
+import type { ArgumentHistoryEntry } from '@common/argument-history';
 import { api, type ListEnvelope } from '../shared/http';
 
 /** A job to run now, or later (`scheduling`) or recurring (`recurrence`): then it answers with its `schedule_id`. */
@@ -7,8 +8,9 @@ export type CreateJobBody = CreateJobRequest['job'];
 
 export const namespaces = (smartProxyId?: number) => api<ListEnvelope<Namespace>>('GET', '/remote_execution/namespaces', { query: { smart_proxy_id: smartProxyId } });
 
-export const actionHistory = (namespace: string, action: string) =>
-  api<ListEnvelope<RemoteAction>>('GET', '/remote_execution/actions', { query: { namespace, action, per_page: 20 } });
+/** The distinct arguments of earlier runs, newest first; `search` narrows them (`arguments ~ nginx`, or a bare word). */
+export const actionHistory = (namespace: string, action: string, search: string) =>
+  api<ListEnvelope<ArgumentHistoryEntry>>('GET', '/remote_execution/argument_history', { query: { namespace, action, search: search.trim() || undefined, per_page: 50 } });
 
 export const createJob = (job: CreateJobBody) => api<Job>('POST', '/remote_execution/jobs', { body: { job } });
 

@@ -1,11 +1,14 @@
 import type { RouteSpec } from '../route-spec';
 import { actionRouteSpecs } from './actions.routes';
+import { argumentHistoryRouteSpecs } from './argument-history.routes';
 import { auditRouteSpecs } from './audits.routes';
 import { factRouteSpecs } from './facts.routes';
 import { hostgroupRouteSpecs } from './hostgroups.routes';
 import { hostRouteSpecs } from './hosts.routes';
 import { inventoryRouteSpecs } from './inventory.routes';
+import { jobExportRouteSpecs } from './job-exports.routes';
 import { jobRouteSpecs } from './jobs.routes';
+import { jobTemplateRouteSpecs } from './job-templates.routes';
 import { namespaceRouteSpecs } from './namespaces.routes';
 import { openApiRouteSpecs } from './openapi.routes';
 import { puppetRunRouteSpecs } from './puppet-run.routes';
@@ -16,6 +19,7 @@ import { smartProxyRouteSpecs } from './smart-proxies.routes';
 import { statusRouteSpecs } from './status.routes';
 import { taxonomyRouteSpecs } from './taxonomies.routes';
 import { userRouteSpecs } from './users.routes';
+import { webhookRouteSpecs } from './webhooks.routes';
 
 /** A declared route with its operation id (`<tag>_<key>`). */
 export interface CatalogEntry {
@@ -28,8 +32,8 @@ export interface CatalogEntry {
 const groups = (): ReadonlyArray<Record<string, RouteSpec>> => [
   sessionRouteSpecs, statusRouteSpecs, openApiRouteSpecs,
   hostRouteSpecs, hostgroupRouteSpecs, factRouteSpecs, smartProxyRouteSpecs, taxonomyRouteSpecs, inventoryRouteSpecs,
-  jobRouteSpecs, actionRouteSpecs, namespaceRouteSpecs, scheduleRouteSpecs, puppetRunRouteSpecs,
-  userRouteSpecs, roleRouteSpecs, auditRouteSpecs,
+  jobRouteSpecs, jobExportRouteSpecs, jobTemplateRouteSpecs, actionRouteSpecs, argumentHistoryRouteSpecs, namespaceRouteSpecs, scheduleRouteSpecs, puppetRunRouteSpecs,
+  userRouteSpecs, roleRouteSpecs, auditRouteSpecs, webhookRouteSpecs,
 ];
 
 /**
