@@ -15,6 +15,7 @@ import type { JobWaiters } from './job-waiters';
 import { createLateResultCollector } from './late-results';
 import { computeAggregates } from './output-shaping';
 import { createProxyBreaker, type ProxyHealthView } from './proxy-breaker';
+import { cancelAtDeadline, cancelOnProxies } from './proxy-cancel';
 import { maskedInputs } from './sensitive-arguments';
 import { createResultWriter, type ResultWriter, type TrackedHost } from './result-writer';
 import { rolloutDeadline } from './rollout-deadline';
@@ -78,16 +79,14 @@ export interface DispatcherOptions {
   metrics?: JobMetrics;
 }
 
-/** After a cancel the proxy answered, how long its stream may take to deliver the final events. */
-const CANCEL_DRAIN_MS = 5000;
-
 /**
  * Runs jobs: one result stream per proxy (job-proxy-stream.ts; in chunks when a concurrency cap
  * applies), results into the batching writer, final state when every host is final. It also
  * supervises: renews the leases of its jobs, takes over jobs whose instance died (re-attaching with
  * GetResults after the last recorded proxy sequence), and gives up on proxies still not done a grace
- * period after the job's deadline (rollout-deadline.ts), cancelling their executions. A job with a
- * rollout policy runs its streams batch by batch through rollout-runner.ts.
+ * period after the job's deadline (rollout-deadline.ts), cancelling their executions
+ * (proxy-cancel.ts). A job with a rollout policy runs its streams batch by batch through
+ * rollout-runner.ts.
  */
 export function createJobDispatcher(options: DispatcherOptions) {
   const { repo, logger } = options;
@@ -266,7 +265,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
         const row = await repo.findJob(jobId);
         if (!row) continue;
         if (row.cancelRequested && !job.cancelled) void cancelLocal(jobId);
-        if (row.deadlineAt && row.deadlineAt.getTime() + options.graceMs < now.getTime() && !job.timedOut) void expire(jobId, job);
+        if (row.deadlineAt && row.deadlineAt.getTime() + options.graceMs < now.getTime() && !job.timedOut) void cancelAtDeadline(options, jobId, job);
       }
       for (const jobId of await repo.claimOrphanedJobs(options.instanceId, now, leaseUntil(), [...running.keys()])) {
         logger.info({ jobId }, 'taking over an unfinished job');
@@ -279,52 +278,9 @@ export function createJobDispatcher(options: DispatcherOptions) {
     }
   }
 
-  /**
-   * The job's deadline and its grace have passed: nothing new is handed out, and every execution
-   * still in flight is cancelled on its proxy, which then reports each host by what happened
-   * (asked or never sent). A proxy that does not answer the cancel (stopped, unreachable) is given
-   * up: its open hosts are recorded from what it reported so far, and its results are followed as
-   * late results once the job has ended.
-   */
-  async function expire(jobId: number, job: RunningJob): Promise<void> {
-    if (job.timedOut) return;
-    job.timedOut = true;
-    job.dispatching.abort();
-    logger.warn({ jobId, proxies: job.live.size }, 'job past its deadline; cancelling what its proxies still run');
-    await Promise.all([...job.live.values()].map(async (live) => {
-      try {
-        const outcome = await options.proxies.cancel(live.url, live.executionId);
-        if (!outcome.found) {
-          live.detail = `smart proxy ${live.proxyName} no longer knew the execution`;
-          live.abort.abort();
-          return;
-        }
-        live.detail = `cancelled on smart proxy ${live.proxyName} at the deadline`;
-        // Its final events follow on the stream at once; never wait for them longer than this.
-        setTimeout(() => live.abort.abort(), CANCEL_DRAIN_MS).unref();
-      } catch (error) {
-        live.detail = `smart proxy ${live.proxyName} did not answer the cancel: ${error instanceof Error ? error.message : String(error)}`;
-        logger.warn({ jobId, proxy: live.proxyName, executionId: live.executionId, err: error }, 'cancel at the deadline failed; the execution is given up');
-        live.abort.abort();
-      }
-    }));
-  }
-
   async function cancelLocal(jobId: number): Promise<void> {
     const job = running.get(jobId);
-    if (!job) return;
-    job.cancelled = true;
-    job.dispatching.abort();
-    await Promise.all([...job.live.values()].map((live) => options.proxies.cancel(live.url, live.executionId).then(
-      (outcome) => {
-        // A proxy that does not know the execution will never end its stream: stop waiting for it.
-        if (!outcome.found) live.abort.abort();
-      },
-      (error: unknown) => {
-        logger.warn({ jobId, executionId: live.executionId, err: error }, 'cancel on the smart proxy failed; the stream is aborted instead');
-        live.abort.abort();
-      },
-    )));
+    if (job) await cancelOnProxies(options, jobId, job);
   }
 
   return {

@@ -4,7 +4,7 @@
  * Once the proxy can be reached again, the execution is cancelled first (the job is over: nothing
  * more may be sent; a proxy that was only cut off would otherwise go on until the deadline), then its
  * events after the last one seen are fetched with GetResults, for `windowMs` after the job ended,
- * and replies are stored flagged late (job-invocation.repository.ts `recordLateResults`) instead of
+ * and replies are stored flagged late (job-results.repository.ts `recordLateResults`) instead of
  * dropped: what is recorded is what ran. Followers live in this instance's memory only; a restart
  * ends them.
  */

@@ -1,0 +1,165 @@
+import type { JobPreview } from '@common/job-preview';
+import type { CreateJobRequest, Job, Targeting } from '@common/jobs';
+import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
+import { coversAction, requirePermission, type CurrentUser } from '../auth/abilities';
+import { AppError } from '../errors';
+import { canonicalJson, remoteActionHash } from './canonical-arguments';
+import type { JobContext, PreparedAction, TargetHost } from './job-context';
+import { previewOfPlan } from './job-preview';
+import { factNamesOfSearch } from './job-search';
+import { toJob } from './job-views';
+import type { RemoteActionEntity } from './remote-action.entity';
+import { maskedInputs, splitSensitiveArguments } from './sensitive-arguments';
+
+export interface StoreJobInput {
+  user: CurrentUser;
+  action: { id: number; entity?: RemoteActionEntity };
+  ddl: DdlAction__Output;
+  targeting: Targeting;
+  /** The targeting's hosts, already resolved and authorized (authorizeRun). */
+  targets: TargetHost[];
+  parentId: number | null;
+  description: string;
+  concurrencyLevel: number | null;
+  batchSize: number | null;
+  rolloutPolicy: string | null;
+  timeoutS: number;
+  /** Sensitive argument values, held in memory only (sensitive-arguments.ts). */
+  secrets?: Record<string, unknown>;
+  /** The audit entry, written in the job's own transaction: no job without its entry, nor the reverse. */
+  audit: { verb: 'create' | 'replay'; changes: (totalHosts: number) => Record<string, unknown> };
+}
+
+/** Writes a job, its hosts grouped by proxy and its audit entry in one transaction, then dispatches it (create and replay). */
+export async function storeAndDispatch(ctx: JobContext, input: StoreJobInput): Promise<Job> {
+  const { repo, clock, logger } = ctx;
+  const plan = await ctx.planHosts(input.targets);
+  const now = clock();
+  const factNames = factNamesOfSearch(input.targeting.search);
+  const jobId = await repo.transaction(async (tx) => {
+    const id = await repo.createJob({
+      remoteActionId: input.action.id,
+      parentId: input.parentId,
+      owner: input.user.login,
+      ownerId: input.user.id,
+      description: input.description,
+      targetingSearch: input.targeting.search ?? null,
+      targetingHostIds: input.targeting.host_ids ?? null,
+      targetingHostgroupId: input.targeting.hostgroup_id ?? null,
+      targetingPql: input.targeting.pql ?? null,
+      factNames,
+      concurrencyLevel: input.concurrencyLevel,
+      batchSize: input.batchSize,
+      rolloutPolicy: input.rolloutPolicy,
+      timeoutS: input.timeoutS,
+      ddl: JSON.stringify(input.ddl),
+      counts: plan.counts,
+      smartProxyIds: plan.proxyIds,
+      hosts: plan.hosts,
+      leaseOwner: ctx.instanceId,
+      leaseExpiresAt: new Date(now.getTime() + ctx.leaseMs),
+      now,
+    }, tx);
+    await ctx.auditJob(input.user, input.audit.verb, { id, description: input.description }, input.audit.changes(plan.hosts.length), tx);
+    return id;
+  });
+  logger.info({ jobId, hosts: plan.hosts.length, skipped: plan.counts.skipped, proxies: plan.proxyIds.length }, 'job created');
+  const { job, action } = await ctx.loadJob(jobId);
+  ctx.dispatcher.dispatch(jobId, input.secrets);
+  return toJob(job, action);
+}
+
+/** A later run takes its arguments from storage, and sensitive values are never stored (sensitive-arguments.ts). */
+function refuseSensitiveForLater(sensitiveInputs: string[]): void {
+  if (sensitiveInputs.length === 0) return;
+  const input = sensitiveInputs[0];
+  throw new AppError('INVALID_ARGUMENT', `arguments.${input}: a sensitive input cannot be scheduled, because its value is never stored; run the job now instead`, { httpStatus: 422, details: { input, rule: 'sensitive inputs run only now' } });
+}
+
+/**
+ * Creating a job: validate the arguments against the DDL, store the remote action, resolve and
+ * authorize the hosts, write the job and dispatch it (`create`); show what that would run on,
+ * storing nothing (`preview`); or, for a job that runs later, only the first half
+ * (`prepareAction`, `prepareStoredAction`).
+ */
+export function createJobCreation(ctx: JobContext) {
+  const { deps, repo, clock } = ctx;
+
+  return {
+    async create(user: CurrentUser, body: Omit<CreateJobRequest['job'], 'scheduling' | 'recurrence' | 'targeting_type'>): Promise<Job> {
+      requirePermission(user, 'create_jobs', `running ${body.namespace}.${body.action}`);
+      if (!coversAction(user, 'create_jobs', body.namespace, body.action)) {
+        throw new AppError('PERMISSION_DENIED', `access denied: none of your create_jobs filters allows ${body.namespace}.${body.action}`, { details: { missing_permissions: ['create_jobs'], namespace: body.namespace, action: body.action } });
+      }
+      const catalog = await deps.catalog.findAction(body.namespace, body.action, user);
+      const validated = deps.validateArguments(catalog.action, body.arguments ?? {});
+      const { stored: args, secrets } = splitSensitiveArguments(catalog.action, validated);
+      const targets = await ctx.authorizeRun(user, body.namespace, body.action, body.targeting);
+      const canonical = canonicalJson(args);
+      const stored = await repo.findOrCreateRemoteAction({ namespace: body.namespace, action: body.action, arguments: canonical, hash: remoteActionHash(body.namespace, body.action, args), now: clock() });
+      const job = await storeAndDispatch(ctx, {
+        user,
+        action: { id: stored.id, entity: stored },
+        ddl: catalog.action,
+        targeting: body.targeting,
+        targets,
+        parentId: null,
+        description: body.description ?? `${body.namespace} ${body.action}`,
+        concurrencyLevel: body.concurrency_level ?? null,
+        batchSize: body.batch_size ?? null,
+        rolloutPolicy: body.rollout ? JSON.stringify(body.rollout) : null,
+        timeoutS: body.timeout ?? (catalog.timeout || deps.config.default_timeout_s),
+        secrets,
+        audit: { verb: 'create', changes: (totalHosts) => ({ namespace: body.namespace, action: body.action, arguments: args, targeting: body.targeting, total_hosts: totalHosts }) },
+      });
+      return job;
+    },
+
+    /** What `create` with this body would run on, checked as `create` checks it, storing nothing (job-preview.ts). */
+    async preview(user: CurrentUser, body: Pick<CreateJobRequest['job'], 'namespace' | 'action' | 'arguments' | 'targeting'>, page: { page: number; perPage: number }): Promise<JobPreview> {
+      ctx.requireCreate(user, body.namespace, body.action);
+      deps.validateArguments((await deps.catalog.findAction(body.namespace, body.action, user)).action, body.arguments ?? {});
+      const targets = await ctx.authorizeRun(user, body.namespace, body.action, body.targeting, { allowEmpty: true });
+      return previewOfPlan(deps.smartProxies, body.targeting, (await ctx.planHosts(targets)).hosts, page);
+    },
+
+    /**
+     * The first half of `create` for a job that runs later: checks the user may run the action,
+     * validates the arguments against the DDL and stores the remote action.
+     */
+    async prepareAction(user: CurrentUser, body: { namespace: string; action: string; arguments?: Record<string, unknown> }): Promise<PreparedAction> {
+      ctx.requireCreate(user, body.namespace, body.action);
+      const catalog = await deps.catalog.findAction(body.namespace, body.action, user);
+      const args = deps.validateArguments(catalog.action, body.arguments ?? {});
+      refuseSensitiveForLater(Object.keys(splitSensitiveArguments(catalog.action, args).secrets));
+      const stored = await repo.findOrCreateRemoteAction({ namespace: body.namespace, action: body.action, arguments: canonicalJson(args), hash: remoteActionHash(body.namespace, body.action, args), now: clock() });
+      return { remoteActionId: stored.id, namespace: stored.namespace, action: stored.action, arguments: args, ddl: JSON.stringify(catalog.action), timeoutS: catalog.timeout || deps.config.default_timeout_s };
+    },
+
+    /**
+     * A stored remote action (from history) ready to be scheduled. Its DDL comes from the proxies,
+     * or, when none can answer, from the newest job that ran it (as a replay would use).
+     */
+    async prepareStoredAction(user: CurrentUser, remoteActionId: number): Promise<PreparedAction> {
+      requirePermission(user, 'create_jobs', 'scheduling a stored action');
+      const stored = await repo.findRemoteAction(remoteActionId);
+      // An action the user may not see (its arguments may be secret) is as missing as an unknown one.
+      if (!stored || !(await ctx.actionVisible(user, remoteActionId))) throw new AppError('NOT_FOUND', `remote action ${remoteActionId} not found`);
+      ctx.requireCreate(user, stored.namespace, stored.action);
+      let ddl: string;
+      let timeoutS = deps.config.default_timeout_s;
+      try {
+        const catalog = await deps.catalog.findAction(stored.namespace, stored.action);
+        ddl = JSON.stringify(catalog.action);
+        timeoutS = catalog.timeout || timeoutS;
+      } catch (error) {
+        const fallback = await repo.latestDdlOfAction(stored.id);
+        if (!fallback) throw error;
+        ddl = fallback;
+      }
+      const args = JSON.parse(stored.arguments) as Record<string, unknown>;
+      refuseSensitiveForLater(maskedInputs(JSON.parse(ddl) as DdlAction__Output, args));
+      return { remoteActionId: stored.id, namespace: stored.namespace, action: stored.action, arguments: args, ddl, timeoutS };
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import type { HostState, JobState } from '@common/jobs';
+import { named, type Sql } from '../auth/scope-sql';
+import type { JobHostEntity } from './job-host.entity';
+import type { JobInvocationEntity } from './job-invocation.entity';
+import { RemoteActionEntity } from './remote-action.entity';
+import { dbDate, type JobTables } from './job-rows';
+
+export interface JobHostQuery {
+  states?: HostState[];
+  /** The compiled search over `job_invocation_hosts jh` (job-search.ts JOB_HOST_SEARCH). */
+  search?: Sql;
+  page: number;
+  perPage: number;
+}
+
+export interface JobListQuery {
+  /** The compiled search over `job` and `ra` (job-search.ts jobSearchDefinition). */
+  search?: Sql;
+  /**
+   * Whose history this is (a host's, a hostgroup's, a proxy's, a fact's), as a condition like the
+   * search: unlike the search it narrows the total too, which then counts that history.
+   */
+  scope?: Sql;
+  /** The time a job ran or will run: started_at, else its scheduled time, else its creation. */
+  from?: Date;
+  to?: Date;
+  page: number;
+  perPage: number;
+  /** The jobs the caller may see (auth/scope-sql.ts `jobScopeSql` over `job` and `ra`); all when absent. */
+  visibility?: Sql;
+}
+
+/** When a job ran, or will run when it has not started yet: what `from` and `to` compare. */
+export const JOB_RUN_TIME = 'COALESCE(job.started_at, job.scheduled_at, job.created_at)';
+
+export interface JobVersionRow {
+  id: number;
+  version: number;
+  lastEventSeq: number;
+  state: JobState;
+}
+
+/**
+ * Reading jobs: one job and its remote action, whether a user's scope reaches them, the long-poll
+ * version, host pages and the events feed, the job and action lists, and the state gauge.
+ */
+export function createJobReads(t: JobTables) {
+  const { dataSource, jobs, hosts, actions } = t;
+
+  async function actionsByIds(ids: number[]): Promise<Map<number, RemoteActionEntity>> {
+    if (ids.length === 0) return new Map();
+    const rows = await actions.createQueryBuilder('ra').where('ra.id IN (:...ids)', { ids }).getMany();
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  return {
+    findRemoteAction: (id: number) => actions.findOne({ where: { id } }),
+
+    /** The DDL the newest job of a remote action ran with (scheduling from history without a proxy). */
+    async latestDdlOfAction(remoteActionId: number): Promise<string | null> {
+      const rows = (await dataSource.query('SELECT ddl FROM job_invocations WHERE remote_action_id = ? ORDER BY id DESC LIMIT 1', [remoteActionId])) as Array<{ ddl: string }>;
+      return rows[0]?.ddl ?? null;
+    },
+
+    findJob: (id: number) => jobs.findOne({ where: { id } }),
+
+    /** Whether some job of the remote action passes `scope` (as `jobInScope`). */
+    async remoteActionInScope(remoteActionId: number, scope: Sql): Promise<boolean> {
+      const rows = (await dataSource.query(`SELECT COUNT(*) AS n FROM remote_actions ra WHERE ra.id = ? AND EXISTS (SELECT 1 FROM job_invocations job WHERE job.remote_action_id = ra.id AND ${scope.sql})`, [remoteActionId, ...scope.params])) as Array<{ n: unknown }>;
+      return Number(rows[0].n) > 0;
+    },
+
+    /** Whether the job passes `scope`, a condition on the job row `job` and its remote action `ra` (scope-sql.ts jobScopeSql). */
+    async jobInScope(jobId: number, scope: Sql): Promise<boolean> {
+      const rows = (await dataSource.query(`SELECT COUNT(*) AS n FROM job_invocations job INNER JOIN remote_actions ra ON ra.id = job.remote_action_id WHERE job.id = ? AND ${scope.sql}`, [jobId, ...scope.params])) as Array<{ n: unknown }>;
+      return Number(rows[0].n) > 0;
+    },
+
+    actionsByIds,
+
+    /** The cheap read a long poll repeats. */
+    async jobVersion(id: number): Promise<JobVersionRow | undefined> {
+      const row = await jobs.createQueryBuilder('job').select(['job.id', 'job.version', 'job.lastEventSeq', 'job.state']).where('job.id = :id', { id }).getOne();
+      return row ? { id: row.id, version: row.version, lastEventSeq: row.lastEventSeq, state: row.state } : undefined;
+    },
+
+    /**
+     * One page of a job's hosts in name order. The page walks (job, host_name) and stops after
+     * `perPage` matches; a rare match (`output ~ ...`) reads the job's rows until it has them.
+     */
+    async listHosts(jobId: number, query: JobHostQuery): Promise<{ total: number; subtotal: number; results: JobHostEntity[] }> {
+      const qb = hosts.createQueryBuilder('jh').where('jh.job_invocation_id = :jobId', { jobId });
+      const total = await qb.clone().getCount();
+      if (query.states && query.states.length > 0) qb.andWhere('jh.state IN (:...states)', { states: query.states });
+      if (query.search) {
+        const search = named(query.search, 'q');
+        qb.andWhere(search.sql, search.params);
+      }
+      const filtered = (query.states && query.states.length > 0) || query.search !== undefined;
+      const subtotal = filtered ? await qb.clone().getCount() : total;
+      const results = await qb.orderBy('jh.host_name', 'ASC').skip((query.page - 1) * query.perPage).take(query.perPage).getMany();
+      return { total, subtotal, results };
+    },
+
+    /** The events feed: host rows changed after the cursor, in cursor order (an index range scan). */
+    eventsAfter: (jobId: number, after: number, limit: number) =>
+      hosts.createQueryBuilder('h').where('h.job_invocation_id = :jobId AND h.event_seq > :after', { jobId, after }).orderBy('h.event_seq', 'ASC').take(limit).getMany(),
+
+    async hostNames(jobId: number, states: HostState[], limit: number): Promise<string[]> {
+      const rows = await hosts.createQueryBuilder('h').select('h.host_name', 'name').where('h.job_invocation_id = :jobId AND h.state IN (:...states)', { jobId, states }).orderBy('h.host_name', 'ASC').limit(limit).getRawMany<{ name: string }>();
+      return rows.map((r) => r.name);
+    },
+
+    /**
+     * Host ids of a job in the given states (for a replay). A host with a late result ran, whatever
+     * its state: replaying "failed" must not run it a second time, so only `all` selects it.
+     */
+    async hostIds(jobId: number, states: HostState[] | 'all'): Promise<number[]> {
+      const qb = hosts.createQueryBuilder('h').select('h.host_id', 'id').where('h.job_invocation_id = :jobId', { jobId });
+      if (states !== 'all') qb.andWhere('h.state IN (:...states)', { states }).andWhere('h.late_at IS NULL');
+      return (await qb.getRawMany<{ id: number }>()).map((r) => Number(r.id));
+    },
+
+    async listJobs(query: JobListQuery): Promise<{ total: number; subtotal: number; results: Array<{ job: JobInvocationEntity; action: RemoteActionEntity }> }> {
+      const base = jobs.createQueryBuilder('job').innerJoin(RemoteActionEntity, 'ra', 'ra.id = job.remote_action_id');
+      const conditions: Array<[Sql | undefined, string]> = [[query.visibility, 'vis'], [query.scope, 'scope']];
+      for (const [sql, prefix] of conditions) {
+        if (!sql) continue;
+        const cond = named(sql, prefix);
+        base.andWhere(cond.sql, cond.params);
+      }
+      const total = await base.clone().getCount();
+      const qb = base.clone();
+      if (query.search) {
+        const search = named(query.search, 'q');
+        qb.andWhere(search.sql, search.params);
+      }
+      if (query.from) qb.andWhere(`${JOB_RUN_TIME} >= :from`, { from: dbDate(query.from) });
+      if (query.to) qb.andWhere(`${JOB_RUN_TIME} <= :to`, { to: dbDate(query.to) });
+      const filtered = query.search !== undefined || query.from !== undefined || query.to !== undefined;
+      const subtotal = filtered ? await qb.clone().getCount() : total;
+      const list = await qb.orderBy('job.id', 'DESC').skip((query.page - 1) * query.perPage).take(query.perPage).getMany();
+      const byId = await actionsByIds([...new Set(list.map((j) => j.remoteActionId))]);
+      return { total, subtotal, results: list.map((job) => ({ job, action: byId.get(job.remoteActionId)! })) };
+    },
+
+    /** Remote actions with their run counts; with `visibility`, only actions and runs of jobs it admits. */
+    async listActions(page: number, perPage: number, search: { namespace?: string; action?: string; search?: Sql } = {}, visibility?: Sql): Promise<{ total: number; subtotal: number; results: Array<{ action: RemoteActionEntity; runCount: number; lastRunAt: Date | null }> }> {
+      const qb = actions.createQueryBuilder('ra');
+      const visible = visibility ? named(visibility, 'vis') : undefined;
+      if (visible) qb.andWhere(`EXISTS (SELECT 1 FROM job_invocations job WHERE job.remote_action_id = ra.id AND ${visible.sql})`, visible.params);
+      const total = await qb.clone().getCount();
+      if (search.namespace) qb.andWhere('ra.namespace = :ns', { ns: search.namespace });
+      if (search.action) qb.andWhere('ra.action = :ac', { ac: search.action });
+      if (search.search) {
+        const cond = named(search.search, 'q');
+        qb.andWhere(cond.sql, cond.params);
+      }
+      const subtotal = search.namespace || search.action || search.search ? await qb.clone().getCount() : total;
+      const list = await qb.orderBy('ra.id', 'DESC').skip((page - 1) * perPage).take(perPage).getMany();
+      if (list.length === 0) return { total, subtotal, results: [] };
+      const statsQuery = jobs.createQueryBuilder('job').innerJoin(RemoteActionEntity, 'ra', 'ra.id = job.remote_action_id').select('job.remote_action_id', 'id').addSelect('COUNT(*)', 'n').addSelect('MAX(job.created_at)', 'last')
+        .where('job.remote_action_id IN (:...ids)', { ids: list.map((a) => a.id) });
+      if (visible) statsQuery.andWhere(visible.sql, visible.params);
+      const stats = (await statsQuery.groupBy('job.remote_action_id').getRawMany()) as Array<{ id: number; n: number | string; last: string | Date | null }>;
+      const byId = new Map(stats.map((s) => [Number(s.id), s]));
+      return {
+        total,
+        subtotal,
+        results: list.map((action) => {
+          const s = byId.get(action.id);
+          const last = s?.last ? (s.last instanceof Date ? s.last : new Date(`${String(s.last).replace(' ', 'T')}Z`)) : null;
+          return { action, runCount: s ? Number(s.n) : 0, lastRunAt: last };
+        }),
+      };
+    },
+
+    /** Jobs per state over the whole table (the /metrics gauge); uses idx_job_invocations_state. */
+    async countByState(): Promise<Array<{ state: JobState; count: number }>> {
+      const rows = await jobs.createQueryBuilder('job').select('job.state', 'state').addSelect('COUNT(*)', 'count').groupBy('job.state').getRawMany<{ state: JobState; count: string | number }>();
+      return rows.map((r) => ({ state: r.state, count: Number(r.count) }));
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import type { HostCounts, HostState } from '@common/jobs';
+import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
+import { COUNT_COLUMNS, countFields, dbDate, type JobTables } from './job-rows';
+import type { ResultBatch, ResultBatchStore, TrackedHost } from './result-writer';
+
+/** A reply that reached this instance after its job had ended (late-results.ts). */
+export interface LateResult {
+  rowId: number;
+  state: 'succeeded' | 'failed';
+  statuscode: number;
+  statusmsg: string | null;
+  data: string | null;
+  finishedAt: Date;
+  sentAt: Date | null;
+}
+
+/** States a late reply may replace: the host ended without a reply of its own. */
+const LATE_REPLACEABLE: HostState[] = ['no_response', 'cancelled', 'failed'];
+
+/**
+ * Results of running jobs: a result writer's batches (result-writer.ts), late results, the hosts
+ * and counts a dispatcher resumes from, the per-proxy streams and the reply data aggregates read.
+ */
+export function createJobResults(t: JobTables) {
+  const { dataSource, jobs, streams, isMysql } = t;
+
+  const store: ResultBatchStore = {
+    async commitResultBatch(batch: ResultBatch): Promise<number> {
+      const now = dbDate(batch.now);
+      return dataSource.transaction(async (m) => {
+        if (batch.running.length > 0) {
+          await m.query(`UPDATE job_invocation_hosts SET state = 'running' WHERE id IN (${batch.running.map(() => '?').join(',')})`, batch.running);
+        }
+        for (const group of batch.sent) {
+          await m.query(`UPDATE job_invocation_hosts SET started_at = ? WHERE id IN (${group.rowIds.map(() => '?').join(',')})`, [dbDate(group.at), ...group.rowIds]);
+        }
+        if (batch.results.length > 0) {
+          // One UPDATE ... CASE per batch (limits.md: per-row statements cost 10x more).
+          const params: unknown[] = [];
+          const caseExpr = (pick: (r: ResultBatch['results'][number]) => unknown) => {
+            const parts = batch.results.map((r) => {
+              params.push(r.rowId, pick(r));
+              return 'WHEN ? THEN ?';
+            });
+            return `CASE id ${parts.join(' ')} END`;
+          };
+          const caseOf = (column: string, pick: (r: ResultBatch['results'][number]) => unknown) => `${column} = ${caseExpr(pick)}`;
+          const finished = () => caseExpr((r) => dbDate(r.finishedAt));
+          // started_at says when the request was sent: kept when HostsSent set it, never set for a host
+          // not sent. Its end is when the reply arrived, on the proxy's clock; a reply that beat the
+          // flush, or a proxy clock behind ours, would put the end before the start: the start then
+          // moves to the end. It comes first because MySQL evaluates SET left to right (it must read
+          // the old values, as SQLite does). Each CASE adds its parameters in the order of the text.
+          const sent = () => `COALESCE(started_at, ${caseExpr((r) => (r.sentAt ? dbDate(r.sentAt) : null))})`;
+          const startedAt = `started_at = CASE WHEN ${sent()} > ${finished()} THEN ${finished()} ELSE ${sent()} END`;
+          const sets = [
+            startedAt,
+            caseOf('state', (r) => r.state),
+            caseOf('reason', (r) => r.reason),
+            caseOf('statuscode', (r) => r.statuscode),
+            caseOf('statusmsg', (r) => r.statusmsg),
+            caseOf('data', (r) => r.data),
+            `finished_at = ${finished()}`,
+            caseOf('event_seq', (r) => r.eventSeq),
+            caseOf('proxy_sequence', (r) => r.proxySequence),
+          ];
+          params.push(...batch.results.map((r) => r.rowId));
+          await m.query(`UPDATE job_invocation_hosts SET ${sets.join(', ')} WHERE id IN (${batch.results.map(() => '?').join(',')})`, params);
+        }
+        for (const s of batch.streams) {
+          await m.query('UPDATE job_invocation_proxies SET last_sequence = ? WHERE job_invocation_id = ? AND smart_proxy_id = ? AND last_sequence < ?', [s.lastSequence, batch.jobId, s.smartProxyId, s.lastSequence]);
+          if (s.reportsSent) await m.query('UPDATE job_invocation_proxies SET reports_sent = 1 WHERE job_invocation_id = ? AND smart_proxy_id = ?', [batch.jobId, s.smartProxyId]);
+        }
+        const c = batch.counts;
+        await m.query(
+          `UPDATE job_invocations SET ${Object.values(COUNT_COLUMNS).map((col) => `${col} = ?`).join(', ')}, last_event_seq = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+          [...(Object.keys(COUNT_COLUMNS) as Array<keyof HostCounts>).map((k) => c[k]), batch.lastEventSeq, now, batch.jobId],
+        );
+        const rows = (await m.query('SELECT version FROM job_invocations WHERE id = ?', [batch.jobId])) as Array<{ version: number }>;
+        return Number(rows[0].version);
+      });
+    },
+  };
+
+  return {
+    ...store,
+
+    async setCounts(id: number, counts: HostCounts, now: Date): Promise<void> {
+      await jobs.createQueryBuilder().update().set({ ...countFields(counts), updatedAt: now, version: () => 'version + 1' } as never).where('id = :id', { id }).execute();
+    },
+
+    /**
+     * Stores replies that arrived after their job ended: each host that ended without a reply takes
+     * the reply's state, flagged late; the job's counts move with them and `count_late` grows; its
+     * state stays (it ended by its deadline or a lost proxy). One transaction; resolves how many
+     * were stored (a host that has a reply already keeps it).
+     */
+    async recordLateResults(jobId: number, results: LateResult[], now: Date): Promise<number> {
+      if (results.length === 0) return 0;
+      return dataSource.transaction(async (m) => {
+        const lock = isMysql ? ' FOR UPDATE' : '';
+        const ids = results.map((r) => r.rowId);
+        const eligible = (await m.query(
+          `SELECT id, state FROM job_invocation_hosts WHERE job_invocation_id = ? AND id IN (${ids.map(() => '?').join(',')}) AND late_at IS NULL AND statuscode IS NULL AND state IN (${LATE_REPLACEABLE.map(() => '?').join(',')})${lock}`,
+          [jobId, ...ids, ...LATE_REPLACEABLE],
+        )) as Array<{ id: number; state: HostState }>;
+        if (eligible.length === 0) return 0;
+        const from = new Map(eligible.map((r) => [Number(r.id), r.state]));
+        // The first reply of a host wins, as in a running job.
+        const seen = new Set<number>();
+        const stored = results.filter((r) => from.has(r.rowId) && !seen.has(r.rowId) && seen.add(r.rowId));
+        const [job] = (await m.query(`SELECT last_event_seq FROM job_invocations WHERE id = ?${lock}`, [jobId])) as Array<{ last_event_seq: number }>;
+        let seq = Number(job.last_event_seq);
+        const params: unknown[] = [];
+        const caseOf = (column: string, pick: (r: LateResult, seq: number) => unknown) =>
+          `${column} = CASE id ${stored.map((r, i) => { params.push(r.rowId, pick(r, seq + i + 1)); return 'WHEN ? THEN ?'; }).join(' ')} END`;
+        const sets = [
+          caseOf('state', (r) => r.state),
+          caseOf('reason', (r) => `late result: the reply arrived after the job had ended, which had recorded this host ${from.get(r.rowId)}`),
+          caseOf('statuscode', (r) => r.statuscode),
+          caseOf('statusmsg', (r) => r.statusmsg),
+          caseOf('data', (r) => r.data),
+          caseOf('finished_at', (r) => dbDate(r.finishedAt)),
+          caseOf('event_seq', (_r, s) => s),
+          `started_at = COALESCE(started_at, CASE id ${stored.map((r) => { params.push(r.rowId, r.sentAt ? dbDate(r.sentAt) : null); return 'WHEN ? THEN ?'; }).join(' ')} END)`,
+        ];
+        params.push(dbDate(now), ...stored.map((r) => r.rowId));
+        await m.query(`UPDATE job_invocation_hosts SET ${sets.join(', ')}, late_at = ? WHERE id IN (${stored.map(() => '?').join(',')})`, params);
+        seq += stored.length;
+        const delta = new Map<string, number>();
+        for (const r of stored) {
+          delta.set(COUNT_COLUMNS[from.get(r.rowId)!], (delta.get(COUNT_COLUMNS[from.get(r.rowId)!]) ?? 0) - 1);
+          delta.set(COUNT_COLUMNS[r.state], (delta.get(COUNT_COLUMNS[r.state]) ?? 0) + 1);
+        }
+        const moves = [...delta].filter(([, n]) => n !== 0);
+        await m.query(
+          `UPDATE job_invocations SET ${moves.map(([column]) => `${column} = ${column} + ?`).concat('count_late = count_late + ?', 'last_event_seq = ?', 'version = version + 1', 'updated_at = ?').join(', ')} WHERE id = ?`,
+          [...moves.map(([, n]) => n), stored.length, seq, dbDate(now), jobId],
+        );
+        return stored.length;
+      });
+    },
+
+    /** Every host of a job, as the result writer tracks it; a host with started_at was asked by its proxy. */
+    async trackedHosts(jobId: number): Promise<TrackedHost[]> {
+      // In row order: a rollout's batches are the hosts in this order (rollout-policy.ts).
+      const rows = (await dataSource.query('SELECT id, host_name, smart_proxy_id, state, started_at FROM job_invocation_hosts WHERE job_invocation_id = ? ORDER BY id', [jobId])) as Array<{ id: number; host_name: string; smart_proxy_id: number | null; state: HostState; started_at: unknown }>;
+      return rows.map((r) => ({ rowId: Number(r.id), hostName: r.host_name, smartProxyId: r.smart_proxy_id === null ? null : Number(r.smart_proxy_id), state: r.state, asked: r.started_at !== null }));
+    },
+
+    /** Counts recomputed from the rows (after a restart the rows are the truth). */
+    async countHosts(jobId: number): Promise<Array<{ state: HostState; n: number }>> {
+      const rows = (await dataSource.query('SELECT state, COUNT(*) AS n FROM job_invocation_hosts WHERE job_invocation_id = ? GROUP BY state', [jobId])) as Array<{ state: HostState; n: number | string }>;
+      return rows.map((r) => ({ state: r.state, n: Number(r.n) }));
+    },
+
+    streamsOf: (jobId: number) => streams.find({ where: { jobInvocationId: jobId }, order: { smartProxyId: 'ASC' } }),
+
+    async updateStream(jobId: number, smartProxyId: number, fields: Partial<JobProxyStreamEntity>): Promise<void> {
+      await streams.update({ jobInvocationId: jobId, smartProxyId }, fields);
+    },
+
+    /** Reply data of succeeded hosts, for the DDL aggregates. */
+    async succeededData(jobId: number): Promise<string[]> {
+      const rows = (await dataSource.query("SELECT data FROM job_invocation_hosts WHERE job_invocation_id = ? AND statuscode = 0 AND data IS NOT NULL", [jobId])) as Array<{ data: string }>;
+      return rows.map((r) => r.data);
+    },
+  };
+}

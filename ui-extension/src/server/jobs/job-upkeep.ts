@@ -1,0 +1,44 @@
+import type { JobContext } from './job-context';
+
+/**
+ * Running the job machinery of this instance: supervision (leases, take-over after a restart,
+ * deadlines) through the dispatcher, and the retention purge of old host rows.
+ */
+export function createJobUpkeep(ctx: JobContext) {
+  const { deps, repo, clock, logger, dispatcher } = ctx;
+  let retentionTimer: NodeJS.Timeout | undefined;
+
+  /** Deletes host rows of jobs finished more than `retention_days` ago; job summaries stay. */
+  async function purgeOldHosts(): Promise<{ jobs: number; hosts: number }> {
+    const now = clock();
+    const cutoff = new Date(now.getTime() - deps.config.retention_days * 86_400_000);
+    const result = await repo.purgeHostsFinishedBefore(cutoff, now);
+    if (result.jobs > 0) logger.info(result, 'purged host results past retention');
+    return result;
+  }
+
+  return {
+    purgeOldHosts,
+
+    /** Supervision (leases, take-over after a restart, deadlines) and the daily retention purge. */
+    start(): void {
+      dispatcher.startSupervisor();
+      if (!retentionTimer) {
+        retentionTimer = setInterval(() => void purgeOldHosts().catch((error: unknown) => logger.warn({ err: error }, 'retention purge failed')), deps.retentionIntervalMs ?? 3_600_000);
+        retentionTimer.unref();
+      }
+    },
+
+    /** Stops dispatching without finishing anything (another instance or a restart resumes). */
+    async stop(): Promise<void> {
+      if (retentionTimer) clearInterval(retentionTimer);
+      retentionTimer = undefined;
+      await dispatcher.stop();
+    },
+
+    /** Resolves when this instance stops dispatching the job (tests, graceful shutdown). */
+    whenDispatched: (id: number) => dispatcher.whenDone(id),
+    waiters: ctx.waiters,
+    slots: ctx.slots,
+  };
+}
