@@ -276,7 +276,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   'GET /api/v2/job_templates/:id': [{ on: "the administrator's template", expect: [401, 200, 200, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.template}` }],
   'PUT /api/v2/job_templates/:id': [{ on: "the administrator's template", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.template}`, body: (c) => ({ job_template: { name: `${c.s.prefix}matrix-template`, namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', default: 'sshd' }], targeting: { host_ids: [c.s.hosts.webA.id] }, timeout: 5 } }) }],
   'DELETE /api/v2/job_templates/:id': [{ on: "a template of the administrator's", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.doomedTemplates[c.p]}` }],
-  'POST /api/v2/job_templates/:id/run': [{ on: "the administrator's template on webA", expect: [401, 201, 403, 403, 201], path: (c) => `/api/v2/job_templates/${c.t.template}/run`, body: () => ({ inputs: { service: 'sshd' } }), job: true }],
+  'POST /api/v2/job_templates/:id/run': [{ on: "the administrator's template on webA", expect: [401, 201, 422, 403, 201], path: (c) => `/api/v2/job_templates/${c.t.template}/run`, body: () => ({ inputs: { service: 'sshd' } }), job: true }],
   // Webhooks: administrators only ------------------------------------------------------------
   'GET /api/v2/webhooks': [{ on: 'webhooks', expect: [401, 403, 403, 403, 200], path: () => '/api/v2/webhooks' }],
   'POST /api/v2/webhooks': [{ on: 'a new webhook', expect: [401, 403, 403, 403, 201], path: () => '/api/v2/webhooks', body: (c) => ({ webhook: { name: `${c.s.prefix}hook-by-${c.p}`, url: 'http://127.0.0.1:1/hook', secret: 'a-matrix-secret-1234' } }) }],
