@@ -32,6 +32,15 @@ export function parseExact(text: string): unknown {
 }
 
 /**
+ * A control character and a tag drawn once per process: no string of the data can be taken for a
+ * placeholder (the tag never leaves the process). One tag and one compiled pattern for the process:
+ * a fresh RegExp per call made V8 compile and keep one per serialized value, hundreds of MB over a
+ * 100,000-host export (docs/BENCHMARKS.md, issue #19).
+ */
+const PLACEHOLDER_TAG = `\u0001rexnum${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}:`;
+const PLACEHOLDER = new RegExp(`"${JSON.stringify(PLACEHOLDER_TAG).slice(1, -1).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}(\\d+)"`, 'g');
+
+/**
  * JSON.stringify that writes JsonNumbers (and bigints) as their exact text: native JSON.stringify
  * with a placeholder per number, then the texts put in. lossless-json's own writer gives the same
  * text (json-numbers.test.ts checks) but is slower: for a page of 1,000 job hosts with their data,
@@ -39,19 +48,16 @@ export function parseExact(text: string): unknown {
  */
 export function stringifyExact(value: unknown): string {
   const texts: string[] = [];
-  // A control character and a random tag: no string of the data can be taken for a placeholder.
-  const tag = `\u0001rexnum${Math.random().toString(36).slice(2)}:`;
   const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
     const original = this[key];
     if (isLosslessNumber(original)) texts.push(original.value);
     else if (typeof v === 'bigint') texts.push(v.toString());
     else return v;
-    return `${tag}${texts.length - 1}`;
+    return `${PLACEHOLDER_TAG}${texts.length - 1}`;
   });
   if (text === undefined) return 'null';
   if (texts.length === 0) return text;
-  const quotedTag = JSON.stringify(tag).slice(1, -1).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-  return text.replace(new RegExp(`"${quotedTag}(\\d+)"`, 'g'), (_, index: string) => texts[Number(index)]);
+  return text.replace(PLACEHOLDER, (_, index: string) => texts[Number(index)]);
 }
 
 /** lossless-json's own writer, for tests that check stringifyExact against it. */

@@ -46,6 +46,7 @@ const SAMPLES: Record<ClientRoute, (ids: Ids) => string> = {
   '/roles': () => '/roles',
   '/roles/:id': (i) => `/roles/${i.role}`,
   '/audits': () => '/audits',
+  '/webhooks': () => '/webhooks',
   '/account': () => '/account',
 };
 

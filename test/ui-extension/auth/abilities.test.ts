@@ -2,8 +2,10 @@ import {
   abilityFor,
   actionScope,
   allowsHost,
+  asTemplateRunner,
   BUILTIN_ROLES,
   coversAction,
+  coversTemplate,
   hasPermission,
   hostgroupSubtreeIds,
   hostScope,
@@ -132,6 +134,45 @@ describe(coversAction.name, () => {
     expect(coversAction(u, 'create_jobs', 'package')).toBe(true);
     expect(coversAction(u, 'create_jobs', 'package', 'install')).toBe(false);
     expect(coversAction(u, 'create_jobs', 'rpcutil')).toBe(false);
+  });
+});
+
+describe(coversTemplate.name, () => {
+  it('answers for the names a run_job_templates filter spells exactly, and for any name without one', () => {
+    const named = user([{ permission: 'run_job_templates', templates: ['restart-web'], hostgroupIds: [1] }]);
+    expect(coversTemplate(named, 'restart-web')).toBe(true);
+    expect(coversTemplate(named, 'Restart-web')).toBe(false);
+    expect(coversTemplate(named, 'restart-db')).toBe(false);
+    expect(coversTemplate(user([{ permission: 'run_job_templates' }]), 'restart-db')).toBe(true);
+    expect(coversTemplate(user([{ permission: 'create_jobs' }]), 'restart-web')).toBe(false);
+  });
+
+  it('reads a filter search naming templates into a rule with the host conditions kept', () => {
+    expect(rulesFromFilters([{ permissions: ['run_job_templates'], search: 'name ^ (restart-web, ping) and hostgroup = web/eu' }], LOOKUP, { organizationIds: [], locationIds: [] }))
+      .toEqual([{ permission: 'run_job_templates', templates: ['restart-web', 'ping'], hostgroupIds: [2, 3] }]);
+  });
+
+  it('refuses a template name in a filter of a permission without template conditions', () => {
+    expect(() => parseFilterSearch('name = restart-web', ['create_jobs'])).toThrow("'name' does not apply to create_jobs");
+  });
+});
+
+describe(asTemplateRunner.name, () => {
+  const template = { name: 'restart-web', namespace: 'service', action: 'restart' };
+
+  it('grants create_jobs for the template\'s action only, on the hosts of the filter naming it', () => {
+    const runner = asTemplateRunner(user([{ permission: 'run_job_templates', templates: ['restart-web'], hostgroupIds: [1] }]), template);
+    expect(coversAction(runner, 'create_jobs', 'service', 'restart')).toBe(true);
+    expect(coversAction(runner, 'create_jobs', 'service', 'stop')).toBe(false);
+    expect(coversAction(runner, 'create_jobs', 'package', 'restart')).toBe(false);
+    expect(hostScope(runner, 'create_jobs', { namespace: 'service', action: 'restart' })).toEqual({ all: false, anyOf: [{ hostgroupIds: [1] }] });
+  });
+
+  it('grants nothing for a template no filter names', () => {
+    const u = user([{ permission: 'run_job_templates', templates: ['restart-web'] }]);
+    const runner = asTemplateRunner(u, { ...template, name: 'restart-db' });
+    expect(runner).toBe(u);
+    expect(hasPermission(runner, 'create_jobs')).toBe(false);
   });
 });
 

@@ -11,7 +11,7 @@ import { listRoutes } from '@test/support/routes';
 import { testDatabases } from '@test/support/databases';
 import { databaseFingerprint, deniedCount, settle } from '../../faults/support/database-fingerprint';
 import { startAuthStack, type AuthStack } from '../auth/support/auth-stack';
-import { MATRIX, MATRIX_PERSONAS, matrixProblems, type Each, type MatrixPersona, type Targets } from './permission-matrix';
+import { ASKED_PERSONAS, MATRIX, MATRIX_PERSONAS, matrixProblems, type AskedPersona, type Each, type Targets } from './permission-matrix';
 
 jest.setTimeout(300_000);
 
@@ -41,7 +41,7 @@ function undeclared(body: unknown, kept: unknown, at: string): string[] {
 const tomorrow = () => ({ start_at: new Date(Date.now() + 86_400_000).toISOString() });
 
 /** Names each persona must never find in any answer: hosts, jobs and secrets outside its scope. */
-function neverSeen(s: AuthStack, persona: MatrixPersona): string[] {
+function neverSeen(s: AuthStack, persona: AskedPersona): string[] {
   const h = s.hosts;
   const j = s.jobs;
   const everything = [...Object.values(h).map((x) => x.name), ...Object.values(j).map((x) => x.marker), s.secretPackage];
@@ -51,6 +51,8 @@ function neverSeen(s: AuthStack, persona: MatrixPersona): string[] {
       return [...everything, s.proxies.a.name, s.proxies.b.name];
     case 'inScope':
       return [h.dbA.name, h.dbB.name, h.loneB.name, j.dbSecret.marker, s.secretPackage];
+    case 'templateRunner':
+      return [h.dbA.name, h.dbB.name, h.loneB.name, j.dbSecret.marker, s.secretPackage, `${s.prefix}other-template`];
     case 'outOfScope':
       return [h.webA.name, h.webEuA.name, h.webB.name, h.loneB.name, j.webStatus.marker, j.webBStatus.marker, j.webPing.marker];
     default:
@@ -59,13 +61,15 @@ function neverSeen(s: AuthStack, persona: MatrixPersona): string[] {
 }
 
 /** Names an answer must hold for the persona: the scope is applied, not everything hidden. */
-function alwaysSeen(s: AuthStack, route: string): Partial<Record<MatrixPersona, string[]>> {
+function alwaysSeen(s: AuthStack, route: string): Partial<Record<AskedPersona, string[]>> {
   const h = s.hosts;
   switch (route) {
     case 'GET /api/v2/hosts':
       return { inScope: [h.webA.name, h.webEuA.name, h.webB.name], outOfScope: [h.dbA.name, h.dbB.name], admin: [h.loneB.name] };
     case 'GET /api/v2/remote_execution/jobs':
       return { inScope: [s.jobs.webStatus.marker, s.jobs.webBStatus.marker], outOfScope: [s.jobs.dbSecret.marker] };
+    case 'GET /api/v2/job_templates':
+      return { templateRunner: [`"${s.prefix}matrix-template"`] };
     case 'GET /api/v2/hostgroups':
       return { inScope: ['"web/eu"'], outOfScope: ['"db"'] };
     default:
@@ -83,9 +87,9 @@ describe.each(testDatabases())('authorization matrix on $kind', (database) => {
     fingerprint = databaseFingerprint(s);
     const admin = s.as('admin');
     const id = (res: { body: unknown }) => (res.body as { id: number }).id;
-    const each = async (make: (p: MatrixPersona) => Promise<number>): Promise<Each> => {
+    const each = async (make: (p: AskedPersona) => Promise<number>): Promise<Each> => {
       const out = {} as Each;
-      for (const p of MATRIX_PERSONAS) out[p] = await make(p);
+      for (const p of ASKED_PERSONAS) out[p] = await make(p);
       return out;
     };
     const user = async (name: string, extra: Record<string, unknown> = {}) => id(await admin.post('/api/v2/users', { user: { login: `${s.prefix}${name}`, password: 'a-long-password', ...extra } }).expect(201));
@@ -140,6 +144,7 @@ describe.each(testDatabases())('authorization matrix on $kind', (database) => {
       doomedWebhooks: await each((p) => webhook(`doomed-by-${p}`)),
       template: await template('matrix-template'),
       doomedTemplates: await each((p) => template(`doomed-template-by-${p}`)),
+      otherTemplate: await template('other-template'),
     };
   });
 
@@ -161,7 +166,8 @@ describe.each(testDatabases())('authorization matrix on $kind', (database) => {
     const method = c.route.split(' ')[0];
     const seen: string[] = [];
     await settle(fingerprint);
-    for (const p of MATRIX_PERSONAS) {
+    const personas = c.templateRunner === undefined ? [...MATRIX_PERSONAS] : [...ASKED_PERSONAS];
+    for (const p of personas) {
       const client = s.as(p);
       const ctx = { s, t, p };
       const path = c.path(ctx);
@@ -184,6 +190,6 @@ describe.each(testDatabases())('authorization matrix on $kind', (database) => {
       expect({ p, leaked: neverSeen(s, p).filter((name) => text.includes(name) && !echoed(name)) }).toEqual({ p, leaked: [] });
       expect({ p, missing: (alwaysSeen(s, c.route)[p] ?? []).filter((name) => !text.includes(name)) }).toEqual({ p, missing: [] });
     }
-    expect(seen).toEqual(MATRIX_PERSONAS.map((p, i) => `${p}:${c.expect[i]}`));
+    expect(seen).toEqual(personas.map((p, i) => `${p}:${i < c.expect.length ? c.expect[i] : c.templateRunner}`));
   });
 });

@@ -14,12 +14,19 @@
  *   userManager  manage_users and nothing else (no administrator)
  *   admin        the admin flag
  *
- * Each case answers, for every persona in that order, the status it must get.
+ * Each case answers, for every persona in that order, the status it must get. One more persona is
+ * asked only by the cases that give its status (`templateRunner`):
+ *
+ *   templateRunner  view_hosts on web, and run_job_templates for the administrator's matrix template
+ *                   on web (abilities.ts rule 6); no create_jobs, no view_jobs
  */
 import type { AuthStack } from '../auth/support/auth-stack';
 
 export const MATRIX_PERSONAS = ['anonymous', 'inScope', 'outOfScope', 'userManager', 'admin'] as const;
 export type MatrixPersona = (typeof MATRIX_PERSONAS)[number];
+/** Every persona a case may ask: the five of every case, and those only some cases ask. */
+export const ASKED_PERSONAS = [...MATRIX_PERSONAS, 'templateRunner'] as const;
+export type AskedPersona = (typeof ASKED_PERSONAS)[number];
 
 /** How docs/SECURITY.md heads each persona's column. */
 export const PERSONA_TITLES: Record<MatrixPersona, string> = {
@@ -75,15 +82,19 @@ export interface Targets {
   /** The administrator's job template (service.status, default targeting webA), and one per persona to delete. */
   template: number;
   doomedTemplates: Each;
+  /** A second template of the administrator's (service.status on webA) that the template runner's filter does not name. */
+  otherTemplate: number;
 }
-export type Each = Record<MatrixPersona, number>;
+export type Each = Record<AskedPersona, number>;
 
-type Ctx = { s: AuthStack; t: Targets; p: MatrixPersona };
+type Ctx = { s: AuthStack; t: Targets; p: AskedPersona };
 
 export interface MatrixCase {
   /** What the case acts on, as the docs say it. */
   on: string;
   expect: Statuses;
+  /** The template runner's status, when the case asks it (see the header). */
+  templateRunner?: number;
   path: (c: Ctx) => string;
   body?: (c: Ctx) => unknown;
   /** A success answers a job: it is waited for, so no write runs on behind the next case's back. */
@@ -144,7 +155,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   // Jobs ---------------------------------------------------------------------------------------
   'GET /api/v2/remote_execution/jobs': [{ on: 'jobs (each sees those on its hosts, and its own)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/jobs?per_page=100' }],
   // A host outside the caller's scope is as absent as one that does not exist: the targeting matches no host (422, issue #17).
-  'POST /api/v2/remote_execution/jobs': [{ on: 'package.status on webA', expect: [401, 201, 422, 403, 201], path: () => '/api/v2/remote_execution/jobs', body: (c) => statusJob(c.s.hosts.webA.id), job: true }],
+  'POST /api/v2/remote_execution/jobs': [{ on: 'package.status on webA', expect: [401, 201, 422, 403, 201], templateRunner: 403, path: () => '/api/v2/remote_execution/jobs', body: (c) => statusJob(c.s.hosts.webA.id), job: true }],
   // Whoever may create the job may preview it; out of scope, the preview matches no host (what the job would be refused for).
   'POST /api/v2/remote_execution/jobs/preview': [{ on: 'package.status on webA', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/jobs/preview', body: (c) => statusJob(c.s.hosts.webA.id) }],
   'GET /api/v2/remote_execution/jobs/:id': [
@@ -271,12 +282,19 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   'GET /api/v2/audits/:id': [{ on: "an entry of the administrator's", expect: [401, 404, 404, 404, 200], path: (c) => `/api/v2/audits/${c.t.adminAudit}` }],
 
   // Job templates: administrators manage them; running one is creating a job ---------------------
-  'GET /api/v2/job_templates': [{ on: 'job templates', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/job_templates' }],
-  'POST /api/v2/job_templates': [{ on: 'a new template of service.status', expect: [401, 403, 403, 403, 201], path: () => '/api/v2/job_templates', body: (c) => ({ job_template: { name: `${c.s.prefix}template-by-${c.p}`, namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', required: true }] } }) }],
-  'GET /api/v2/job_templates/:id': [{ on: "the administrator's template", expect: [401, 200, 200, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.template}` }],
-  'PUT /api/v2/job_templates/:id': [{ on: "the administrator's template", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.template}`, body: (c) => ({ job_template: { name: `${c.s.prefix}matrix-template`, namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', default: 'sshd' }], targeting: { host_ids: [c.s.hosts.webA.id] }, timeout: 5 } }) }],
-  'DELETE /api/v2/job_templates/:id': [{ on: "a template of the administrator's", expect: [401, 403, 403, 403, 200], path: (c) => `/api/v2/job_templates/${c.t.doomedTemplates[c.p]}` }],
-  'POST /api/v2/job_templates/:id/run': [{ on: "the administrator's template on webA", expect: [401, 201, 422, 403, 201], path: (c) => `/api/v2/job_templates/${c.t.template}/run`, body: () => ({ inputs: { service: 'sshd' } }), job: true }],
+  'GET /api/v2/job_templates': [{ on: 'job templates (the template runner: those it may run)', expect: [401, 200, 200, 403, 200], templateRunner: 200, path: () => '/api/v2/job_templates' }],
+  'POST /api/v2/job_templates': [{ on: 'a new template of service.status', expect: [401, 403, 403, 403, 201], templateRunner: 403, path: () => '/api/v2/job_templates', body: (c) => ({ job_template: { name: `${c.s.prefix}template-by-${c.p}`, namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', required: true }] } }) }],
+  'GET /api/v2/job_templates/:id': [
+    { on: "the administrator's template", expect: [401, 200, 200, 403, 200], templateRunner: 200, path: (c) => `/api/v2/job_templates/${c.t.template}` },
+    { on: "another template of the administrator's", expect: [401, 200, 200, 403, 200], templateRunner: 404, path: (c) => `/api/v2/job_templates/${c.t.otherTemplate}` },
+  ],
+  'PUT /api/v2/job_templates/:id': [{ on: "the administrator's template", expect: [401, 403, 403, 403, 200], templateRunner: 403, path: (c) => `/api/v2/job_templates/${c.t.template}`, body: (c) => ({ job_template: { name: `${c.s.prefix}matrix-template`, namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', default: 'sshd' }], targeting: { host_ids: [c.s.hosts.webA.id] }, timeout: 5 } }) }],
+  'DELETE /api/v2/job_templates/:id': [{ on: "a template of the administrator's", expect: [401, 403, 403, 403, 200], templateRunner: 403, path: (c) => `/api/v2/job_templates/${c.t.doomedTemplates[c.p]}` }],
+  // The template runner runs the template its filter names, and neither another one nor the raw action (above).
+  'POST /api/v2/job_templates/:id/run': [
+    { on: "the administrator's template on webA", expect: [401, 201, 422, 403, 201], templateRunner: 201, path: (c) => `/api/v2/job_templates/${c.t.template}/run`, body: () => ({ inputs: { service: 'sshd' } }), job: true },
+    { on: "another template of the administrator's on webA", expect: [401, 201, 422, 403, 201], templateRunner: 403, path: (c) => `/api/v2/job_templates/${c.t.otherTemplate}/run`, body: () => ({ inputs: { service: 'sshd' } }), job: true },
+  ],
   // Webhooks: administrators only ------------------------------------------------------------
   'GET /api/v2/webhooks': [{ on: 'webhooks', expect: [401, 403, 403, 403, 200], path: () => '/api/v2/webhooks' }],
   'POST /api/v2/webhooks': [{ on: 'a new webhook', expect: [401, 403, 403, 403, 201], path: () => '/api/v2/webhooks', body: (c) => ({ webhook: { name: `${c.s.prefix}hook-by-${c.p}`, url: 'http://127.0.0.1:1/hook', secret: 'a-matrix-secret-1234' } }) }],
@@ -305,8 +323,9 @@ export function matrixProblems(routes: readonly string[], matrix: Record<string,
 
 /** The matrix as the Markdown table in docs/SECURITY.md. */
 export function renderMatrix(matrix: Record<string, readonly MatrixCase[]> = MATRIX): string {
-  const head = `| route | on | ${MATRIX_PERSONAS.map((p) => PERSONA_TITLES[p]).join(' | ')} |`;
-  const rule = `| --- | --- | ${MATRIX_PERSONAS.map(() => '---').join(' | ')} |`;
-  const lines = Object.entries(matrix).flatMap(([route, cases]) => cases.map((c) => `| \`${route}\` | ${c.on} | ${c.expect.join(' | ')} |`));
+  const head = `| route | on | ${MATRIX_PERSONAS.map((p) => PERSONA_TITLES[p]).join(' | ')} | run_job_templates for one template |`;
+  const rule = `| --- | --- | ${MATRIX_PERSONAS.map(() => '---').join(' | ')} | --- |`;
+  // The template runner is asked only where its column has a status; elsewhere it shows a dash.
+  const lines = Object.entries(matrix).flatMap(([route, cases]) => cases.map((c) => `| \`${route}\` | ${c.on} | ${c.expect.join(' | ')} | ${c.templateRunner ?? '-'} |`));
   return [head, rule, ...lines].join('\n');
 }

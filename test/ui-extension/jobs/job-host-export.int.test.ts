@@ -108,6 +108,13 @@ describe.each(testDatabases())('job hosts export on $kind', (database) => {
     expect(lines[0]).toEqual(list.results[0]);
   });
 
+  it('exports a job that ran with the times, proxy and output the hosts list shows', async () => {
+    const lines = ((await chunked(s.as('admin').get(`/api/v2/remote_execution/jobs/${s.jobs.webStatus.id}/hosts/export?format=jsonl`)).expect(200)).body as { text: string }).text.trimEnd().split('\n').map((l) => JSON.parse(l) as JobHost);
+    const list = (await s.as('admin').get(`/api/v2/remote_execution/jobs/${s.jobs.webStatus.id}/hosts?per_page=100`).expect(200)).body as { results: JobHost[] };
+    expect(lines.every((h) => h.started_at !== null && h.smart_proxy_id !== null)).toBe(true);
+    expect(lines).toEqual(list.results);
+  });
+
   it('answers 400 naming the problem before streaming anything, and 404 for a job out of scope', async () => {
     const unknown = await s.as('admin').get(`/api/v2/remote_execution/jobs/${bigJob}/hosts/export?search=colour%20%3D%20red`).expect(400);
     expect((unknown.body as { error: { message: string } }).error.message).toContain("unknown field 'colour'");

@@ -22,6 +22,7 @@ export const CLIENT_ROUTES = [
   '/roles',
   '/roles/:id',
   '/audits',
+  '/webhooks',
   '/account',
 ] as const;
 

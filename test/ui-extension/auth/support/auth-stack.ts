@@ -23,6 +23,8 @@
  *                manage its own and others' schedules, on hostgroup web (any agent)
  *   outOfScope   role "Db team": the same on hostgroup db
  *   userManager  role "User managers": manage_users and nothing else
+ *   templateRunner  role "Template runners": view hosts on hostgroup web, and run_job_templates for
+ *                the job template `<prefix>matrix-template` on hostgroup web (no create_jobs)
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -46,7 +48,7 @@ import { createTestProxyClient, startTestProxy, type TestProxy } from '../../job
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 export const PASSWORD = 'auth-test-password';
-export const PERSONAS = ['anonymous', 'viewer', 'operator', 'manager', 'admin', 'inScope', 'outOfScope', 'userManager'] as const;
+export const PERSONAS = ['anonymous', 'viewer', 'operator', 'manager', 'admin', 'inScope', 'outOfScope', 'userManager', 'templateRunner'] as const;
 export type Persona = (typeof PERSONAS)[number];
 
 export interface SeededJob {
@@ -210,6 +212,10 @@ export async function startAuthStack(database: TestDatabase, options: AuthStackO
     const userManagers = (await admin.post('/api/v2/roles', { role: { name: `${prefix}User managers` } }).expect(201)).body as { id: number };
     await admin.post('/api/v2/filters', { filter: { role_id: userManagers.id, permissions: ['manage_users'] } }).expect(201);
 
+    const templateRunners = (await admin.post('/api/v2/roles', { role: { name: `${prefix}Template runners` } }).expect(201)).body as { id: number };
+    await admin.post('/api/v2/filters', { filter: { role_id: templateRunners.id, permissions: ['view_hosts'], search: 'hostgroup = web' } }).expect(201);
+    await admin.post('/api/v2/filters', { filter: { role_id: templateRunners.id, permissions: ['run_job_templates'], search: `name = ${prefix}matrix-template and hostgroup = web` } }).expect(201);
+
     const createUser = async (persona: Exclude<Persona, 'anonymous' | 'admin'>, roleIds: number[], organizationIds: number[] = []) =>
       ((await admin.post('/api/v2/users', { user: { login: login(persona), password: PASSWORD, role_ids: roleIds, organization_ids: organizationIds } }).expect(201)).body as { id: number }).id;
     const users = {
@@ -219,6 +225,7 @@ export async function startAuthStack(database: TestDatabase, options: AuthStackO
       inScope: await createUser('inScope', [webTeam]),
       outOfScope: await createUser('outOfScope', [dbTeam]),
       userManager: await createUser('userManager', [userManagers.id]),
+      templateRunner: await createUser('templateRunner', [templateRunners.id]),
       admin: ((await admin.get('/api/v2/current_user').expect(200)).body as { id: number }).id,
     };
 

@@ -7,7 +7,8 @@
  * Foreman's model (app/models/role.rb, filter.rb): a user has roles; a role has filters; a filter
  * grants permissions, narrowed by a search. Here the search may name the agent (`namespace`), the
  * `action`, the hostgroup (always with every descendant), the organization and the location, e.g.
- * `namespace = package and action = status and hostgroup = web`. A user's own organizations and
+ * `namespace = package and action = status and hostgroup = web`; a run_job_templates filter names
+ * the job template (`name = restart-web and hostgroup = web`). A user's own organizations and
  * locations narrow every host-scoped rule further, as Foreman's taxonomies do. Administrators pass
  * every check.
  *
@@ -50,6 +51,14 @@
  * 5. Reference lists follow the hosts. Hostgroups, organizations and locations are listed, shown
  *    and completed when the caller's view_hosts rules name them or reach a host in them; fact names
  *    when a host the caller sees has the fact.
+ *
+ * 6. A template is a narrower grant than its action (Foreman's JobTemplate filter). run_job_templates
+ *    for a template's name lets a user run that template without create_jobs for its action: the
+ *    template fixes the agent, the action, the non-input arguments and the inputs' types, so what
+ *    the user chooses is only what the template lets it choose. The run is checked as any job
+ *    (`asTemplateRunner`): the hosts must be visible (view_hosts) and inside the host conditions of
+ *    that run_job_templates filter (or of a create_jobs filter for the action). The raw action
+ *    stays out of reach, and so does every other template.
  */
 import { AbilityBuilder, createMongoAbility, subject as asSubject, type MongoAbility, type MongoQuery } from '@casl/ability';
 import { AppError } from '../errors';
@@ -59,7 +68,7 @@ import type { CurrentUser, Permission, PermissionRule } from './current-user';
 export type { CurrentUser, Permission, PermissionRule } from './current-user';
 
 /** The condition keys a filter search may use; `host` keys narrow hosts, `action` keys narrow what runs. */
-type ConditionKind = 'host' | 'action';
+type ConditionKind = 'host' | 'action' | 'template';
 
 export interface PermissionInfo {
   /** Stable, as Foreman's `permission_ids` refer to them; never renumber. */
@@ -82,6 +91,7 @@ export const PERMISSIONS: readonly PermissionInfo[] = [
   { id: 8, name: 'view_audit_logs', resource_type: 'Audit', description: 'See every audit entry (without it, only one\'s own)', conditions: [] },
   { id: 9, name: 'manage_inventory', resource_type: 'Inventory', description: 'Import inventories and refresh smart proxies', conditions: [] },
   { id: 10, name: 'manage_others_schedules', resource_type: 'Schedule', description: 'Change and delete schedules other users own (with manage_schedules and create_jobs for their action and hosts)', conditions: ['host', 'action'] },
+  { id: 11, name: 'run_job_templates', resource_type: 'JobTemplate', description: 'Run job templates (narrowed by name) on hosts in scope, without create_jobs for their action', conditions: ['template', 'host'] },
 ];
 
 const PERMISSION_BY_NAME = new Map(PERMISSIONS.map((p) => [p.name, p]));
@@ -102,7 +112,7 @@ export interface BuiltinRole {
 }
 
 const VIEW: Permission[] = ['view_hosts', 'view_jobs', 'view_smart_proxies'];
-const OPERATE: Permission[] = [...VIEW, 'create_jobs', 'cancel_jobs'];
+const OPERATE: Permission[] = [...VIEW, 'create_jobs', 'cancel_jobs', 'run_job_templates'];
 
 /**
  * The built-in roles, written to the database at every start (auth.service `ensureBuiltinRoles`)
@@ -124,6 +134,7 @@ export const BUILTIN_ROLES: readonly BuiltinRole[] = [
 export interface FilterConditions {
   namespaces?: string[];
   actions?: string[];
+  templates?: string[];
   hostgroups?: Array<{ title: string } | { id: number }>;
   organizations?: Array<{ name: string } | { id: number }>;
   locations?: Array<{ name: string } | { id: number }>;
@@ -136,6 +147,8 @@ const FILTER_KEYS: Record<string, { key: ConditionKey; kind: ConditionKind; id: 
   namespace: { key: 'namespaces', kind: 'action', id: false },
   agent: { key: 'namespaces', kind: 'action', id: false },
   action: { key: 'actions', kind: 'action', id: false },
+  name: { key: 'templates', kind: 'template', id: false },
+  job_template: { key: 'templates', kind: 'template', id: false },
   hostgroup: { key: 'hostgroups', kind: 'host', id: false },
   hostgroup_title: { key: 'hostgroups', kind: 'host', id: false },
   hostgroup_fullname: { key: 'hostgroups', kind: 'host', id: false },
@@ -269,6 +282,7 @@ export function rulesFromFilters(
         if (conditions.namespaces) rule.namespaces = conditions.namespaces;
         if (conditions.actions) rule.actions = conditions.actions;
       }
+      if (info.conditions.includes('template') && conditions.templates) rule.templates = conditions.templates;
       if (info.conditions.includes('host')) {
         if (hostgroupIds) rule.hostgroupIds = hostgroupIds;
         const orgs = intersect(organizationIds, userOrgs);
@@ -285,10 +299,10 @@ export function rulesFromFilters(
 // ---------------------------------------------------------------------------------------------
 // CASL
 
-export type AbilityAction = 'view' | 'create' | 'cancel' | 'manage';
+export type AbilityAction = 'view' | 'create' | 'cancel' | 'manage' | 'run';
 // `manage` is CASL's wildcard action (any action on the subject), so each permission that uses it
 // needs a subject of its own: manage_others_schedules reads as ('manage', 'OthersSchedule').
-export type AbilitySubject = 'Host' | 'Job' | 'SmartProxy' | 'Schedule' | 'OthersSchedule' | 'User' | 'Role' | 'Audit' | 'Inventory';
+export type AbilitySubject = 'Host' | 'Job' | 'SmartProxy' | 'Schedule' | 'OthersSchedule' | 'User' | 'Role' | 'Audit' | 'Inventory' | 'JobTemplate';
 export type AppAbility = MongoAbility<[AbilityAction, AbilitySubject]>;
 
 /** How each permission reads as CASL `can(action, subject, conditions)`. */
@@ -303,12 +317,14 @@ export const PERMISSION_ABILITIES: Record<Permission, ReadonlyArray<[AbilityActi
   manage_users: [['manage', 'User'], ['manage', 'Role']],
   view_audit_logs: [['view', 'Audit']],
   manage_inventory: [['manage', 'Inventory']],
+  run_job_templates: [['run', 'JobTemplate']],
 };
 
 /** The attributes CASL conditions test; a host row, optionally with the action it would run. */
 export interface AbilityAttributes {
   namespace?: string;
   action?: string;
+  template?: string;
   hostgroup_id?: number | null;
   organization_id?: number | null;
   location_id?: number | null;
@@ -318,6 +334,7 @@ function conditionsOf(rule: PermissionRule): MongoQuery<AbilityAttributes> | und
   const c: Record<string, unknown> = {};
   if (rule.namespaces) c.namespace = { $in: [...rule.namespaces] };
   if (rule.actions) c.action = { $in: [...rule.actions] };
+  if (rule.templates) c.template = { $in: [...rule.templates] };
   if (rule.hostgroupIds) c.hostgroup_id = { $in: [...rule.hostgroupIds] };
   if (rule.organizationIds) c.organization_id = { $in: [...rule.organizationIds] };
   if (rule.locationIds) c.location_id = { $in: [...rule.locationIds] };
@@ -461,6 +478,32 @@ export function allowsHost(user: CurrentUser, permission: Permission, host: Abil
   return abilityFor(user).can(action, asSubject(subject, { ...host }) as never);
 }
 
+/** Whether a run_job_templates rule names this template (or names none). */
+export function coversTemplate(user: CurrentUser, name: string): boolean {
+  if (user.admin) return true;
+  return (user.rules ?? []).some((r) => r.permission === 'run_job_templates' && (!r.templates || r.templates.includes(name)));
+}
+
+/**
+ * The user as it runs one template (rule 6 of the header): its own rules, plus, for each
+ * run_job_templates rule naming the template, a create_jobs rule for the template's agent and action
+ * only, with that rule's host conditions. The job is then created and checked as any job; names
+ * match exactly, so a filter never reaches a template it does not spell.
+ */
+export function asTemplateRunner(user: CurrentUser, template: { name: string; namespace: string; action: string }): CurrentUser {
+  if (user.admin) return user;
+  const granted: PermissionRule[] = (user.rules ?? [])
+    .filter((r) => r.permission === 'run_job_templates' && (!r.templates || r.templates.includes(template.name)))
+    .map((r) => {
+      const rule: PermissionRule = { permission: 'create_jobs', namespaces: [template.namespace], actions: [template.action] };
+      if (r.hostgroupIds) rule.hostgroupIds = r.hostgroupIds;
+      if (r.organizationIds) rule.organizationIds = r.organizationIds;
+      if (r.locationIds) rule.locationIds = r.locationIds;
+      return rule;
+    });
+  return granted.length === 0 ? user : { ...user, rules: [...(user.rules ?? []), ...granted] };
+}
+
 /** Throws PERMISSION_DENIED naming the missing permission unless the user holds it. */
 export function requirePermission(user: CurrentUser, permission: Permission, doing: string): void {
   if (!hasPermission(user, permission)) {
@@ -479,6 +522,7 @@ export function ruleWithin(inner: PermissionRule, outer: PermissionRule): boolea
   return inner.permission === outer.permission
     && within(inner.namespaces, outer.namespaces)
     && within(inner.actions, outer.actions)
+    && within(inner.templates, outer.templates)
     && within(inner.hostgroupIds, outer.hostgroupIds)
     && within(inner.organizationIds, outer.organizationIds)
     && within(inner.locationIds, outer.locationIds);
@@ -500,6 +544,7 @@ export function describeRule(rule: PermissionRule): string {
   const parts: string[] = [];
   if (rule.namespaces) parts.push(`namespaces ${rule.namespaces.join(', ')}`);
   if (rule.actions) parts.push(`actions ${rule.actions.join(', ')}`);
+  if (rule.templates) parts.push(`job templates ${rule.templates.join(', ')}`);
   if (rule.hostgroupIds) parts.push(`hostgroup ids ${rule.hostgroupIds.join(', ') || '(none)'}`);
   if (rule.organizationIds) parts.push(`organization ids ${rule.organizationIds.join(', ') || '(none)'}`);
   if (rule.locationIds) parts.push(`location ids ${rule.locationIds.join(', ') || '(none)'}`);

@@ -9,7 +9,8 @@ export type Permission =
   | 'view_smart_proxies'
   | 'manage_users'
   | 'view_audit_logs'
-  | 'manage_inventory';
+  | 'manage_inventory'
+  | 'run_job_templates';
 
 /**
  * One permission a user holds through one filter of one of their roles, with the filter's
@@ -22,6 +23,8 @@ export interface PermissionRule {
   namespaces?: readonly string[];
   /** Actions the rule covers, by action name (`status`), in any of `namespaces`. */
   actions?: readonly string[];
+  /** Job templates the rule covers, by exact name (run_job_templates). */
+  templates?: readonly string[];
   /** Hostgroups the rule covers, every descendant included. */
   hostgroupIds?: readonly number[];
   organizationIds?: readonly number[];

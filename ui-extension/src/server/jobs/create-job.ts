@@ -86,7 +86,8 @@ export function createJobCreation(ctx: JobContext) {
   const { deps, repo, clock } = ctx;
 
   return {
-    async create(user: CurrentUser, body: Omit<CreateJobRequest['job'], 'scheduling' | 'recurrence' | 'targeting_type'>): Promise<Job> {
+    /** `via.template`: the job template the job is run from, named in the job's audit entry. */
+    async create(user: CurrentUser, body: Omit<CreateJobRequest['job'], 'scheduling' | 'recurrence' | 'targeting_type'>, via: { template?: { id: number; name: string } } = {}): Promise<Job> {
       requirePermission(user, 'create_jobs', `running ${body.namespace}.${body.action}`);
       if (!coversAction(user, 'create_jobs', body.namespace, body.action)) {
         throw new AppError('PERMISSION_DENIED', `access denied: none of your create_jobs filters allows ${body.namespace}.${body.action}`, { details: { missing_permissions: ['create_jobs'], namespace: body.namespace, action: body.action } });
@@ -110,7 +111,7 @@ export function createJobCreation(ctx: JobContext) {
         rolloutPolicy: body.rollout ? JSON.stringify(body.rollout) : null,
         timeoutS: body.timeout ?? (catalog.timeout || deps.config.default_timeout_s),
         secrets,
-        audit: { verb: 'create', changes: (totalHosts) => ({ namespace: body.namespace, action: body.action, arguments: args, targeting: body.targeting, total_hosts: totalHosts }) },
+        audit: { verb: 'create', changes: (totalHosts) => ({ namespace: body.namespace, action: body.action, arguments: args, targeting: body.targeting, total_hosts: totalHosts, ...(via.template ? { job_template: via.template } : {}) }) },
       });
       return job;
     },

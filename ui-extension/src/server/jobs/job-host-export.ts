@@ -1,11 +1,10 @@
-import type { HostState, JobHost } from '@common/jobs';
+import type { HostState, ShapedOutput } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import { parseExact, stringifyExact } from '@protos/json-numbers';
 import type { CurrentUser } from '../auth/abilities';
 import { AppError } from '../errors';
 import { compileSearch } from '../search/compiler';
-import type { JobHostEntity } from './job-host.entity';
-import type { JobHostExportRepository } from './job-host-export.repository';
+import type { JobHostExportRepository, JobHostExportRow } from './job-host-export.repository';
 import { JOB_HOST_SEARCH } from './job-search';
 import { shapeOutput } from './output-shaping';
 
@@ -28,27 +27,22 @@ export interface JobHostExportStream {
 
 export const CSV_COLUMNS = ['host_id', 'host_name', 'state', 'smart_proxy_id', 'statuscode', 'statusmsg', 'reason', 'output', 'data', 'started_at', 'finished_at', 'late'] as const;
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-/** A host row as the hosts list answers it (JobInvocationService's toJobHost), numbers exact. */
-function toJobHost(row: JobHostEntity, ddl: DdlAction__Output): JobHost {
-  const data = row.data ? (parseExact(row.data) as Record<string, unknown>) : null;
-  return {
-    host_id: row.hostId,
-    host_name: row.hostName,
-    smart_proxy_id: row.smartProxyId,
-    state: row.state,
-    reason: row.reason,
-    statuscode: row.statuscode,
-    statusmsg: row.statusmsg,
-    data,
-    output: shapeOutput(ddl, row.statuscode, data),
-    started_at: iso(row.startedAt),
-    finished_at: iso(row.finishedAt),
-    late: row.lateAt !== null,
-    late_at: iso(row.lateAt),
-  };
+/** An ISO time from a raw datetime column (job-host-export.repository.ts says which shapes). */
+function iso(value: Date | string | null): string | null {
+  if (value === null) return null;
+  return (value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`)).toISOString();
 }
+
+/** The DDL outputs of one host (the hosts list's `output`); the data is parsed only when some are shown. */
+function outputOf(row: JobHostExportRow, ddl: DdlAction__Output): ShapedOutput[] {
+  if (!row.data || row.statuscode === null) return NO_OUTPUT;
+  const display = ddl.display || 'failed';
+  const ok = row.statuscode === 0;
+  if (!(display === 'always' || (display === 'ok' && ok) || (display === 'failed' && !ok))) return NO_OUTPUT;
+  return shapeOutput(ddl, row.statuscode, parseExact(row.data) as Record<string, unknown>);
+}
+
+const NO_OUTPUT: ShapedOutput[] = [];
 
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. Text that a
@@ -62,15 +56,31 @@ export function csvField(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function outputLine(host: JobHost): string {
-  const said = host.output.map((o) => `${o.display_as || o.name}: ${typeof o.value === 'string' ? o.value : stringifyExact(o.value)}`);
-  return said.length > 0 ? said.join('; ') : '';
+function outputLine(output: ShapedOutput[]): string {
+  let line = '';
+  for (const o of output) line += `${line === '' ? '' : '; '}${o.display_as || o.name}: ${typeof o.value === 'string' ? o.value : stringifyExact(o.value)}`;
+  return line;
 }
 
-function csvRow(host: JobHost): string {
-  const cells: unknown[] = [host.host_id, host.host_name, host.state, host.smart_proxy_id, host.statuscode, host.statusmsg, host.reason, outputLine(host), host.data ? stringifyExact(host.data) : null, host.started_at, host.finished_at, host.late];
-  return `${cells.map(csvField).join(',')}\r\n`;
+const str = (value: string | null) => (value === null ? 'null' : JSON.stringify(value));
+const num = (value: number | null) => (value === null ? 'null' : String(Number(value)));
+
+/** One CSV line, written field by field: no cell array, no entity. `data` is the stored JSON text. */
+function csvLine(row: JobHostExportRow, ddl: DdlAction__Output): string {
+  return `${Number(row.host_id)},${csvField(row.host_name)},${row.state},${row.smart_proxy_id ?? ''},${row.statuscode ?? ''},${csvField(row.statusmsg)},${csvField(row.reason)},${csvField(outputLine(outputOf(row, ddl)))},${csvField(row.data || null)},${iso(row.started_at) ?? ''},${iso(row.finished_at) ?? ''},${row.late_at !== null}\r\n`;
 }
+
+/**
+ * One JSON line with the hosts list's fields in its order (job-views.ts `toJobHost`). `data` is
+ * spliced in as stored: it is the exact-number JSON the result writer wrote.
+ */
+function jsonLine(row: JobHostExportRow, ddl: DdlAction__Output): string {
+  const lateAt = iso(row.late_at);
+  return `{"host_id":${Number(row.host_id)},"host_name":${JSON.stringify(row.host_name)},"smart_proxy_id":${num(row.smart_proxy_id)},"state":${JSON.stringify(row.state)},"reason":${str(row.reason)},"statuscode":${num(row.statuscode)},"statusmsg":${str(row.statusmsg)},"data":${row.data || 'null'},"output":${stringifyExact(outputOf(row, ddl))},"started_at":${str(iso(row.started_at))},"finished_at":${str(iso(row.finished_at))},"late":${lateAt !== null},"late_at":${str(lateAt)}}\n`;
+}
+
+/** About this much text per chunk: large enough that 100,000 hosts are ~500 writes, small enough to stay out of V8's large-object space. */
+const CHUNK_CHARS = 64 * 1024;
 
 /**
  * A job's hosts as CSV or JSON lines (issue #19), with the hosts list's search and states. The
@@ -87,12 +97,21 @@ export function createJobHostExport(deps: JobHostExportDeps) {
       const ddl = JSON.parse(ddlText) as DdlAction__Output;
       const { repo } = deps;
       const format = query.format;
+      const line = format === 'csv' ? csvLine : jsonLine;
       async function* chunks(): AsyncGenerator<string> {
-        if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
+        let chunk = format === 'csv' ? `${CSV_COLUMNS.join(',')}\r\n` : '';
         for await (const batch of repo.batches(id, { states: query.states, search })) {
-          // One chunk per batch: a write per row would cost a syscall each on 100,000 hosts.
-          yield batch.map((row) => (format === 'csv' ? csvRow(toJobHost(row, ddl)) : `${stringifyExact(toJobHost(row, ddl))}\n`)).join('');
+          for (let i = 0; i < batch.length; i++) {
+            chunk += line(batch[i], ddl);
+            // A write per row would cost a syscall each on 100,000 hosts; a chunk per ~64 KB keeps
+            // both the writes and what is held between them small.
+            if (chunk.length >= CHUNK_CHARS) {
+              yield chunk;
+              chunk = '';
+            }
+          }
         }
+        if (chunk !== '') yield chunk;
       }
       return {
         contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',

@@ -2,7 +2,7 @@ import type { JobTemplateDto, RunTemplateRequest, TemplateInput } from '@common/
 import type { CreateJobRequest, Job, Targeting } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import { parseExact, stringifyExact } from '@protos/json-numbers';
-import { requirePermission, type CurrentUser } from '../auth/abilities';
+import { asTemplateRunner, coversAction, coversTemplate, hasPermission, requirePermission, type CurrentUser } from '../auth/abilities';
 import { auditContext, type AuditEntry } from '../audit/audit.service';
 import { AppError } from '../errors';
 import type { ValidateArguments } from '../jobs/job-invocation.service';
@@ -26,7 +26,7 @@ export interface JobTemplateServiceDeps {
   repo: JobTemplateRepository;
   catalog: { findAction(namespace: string, action: string, viewer?: CurrentUser): Promise<{ action: DdlAction__Output }> };
   validateArguments: ValidateArguments;
-  jobs: { create(user: CurrentUser, body: Omit<CreateJobRequest['job'], 'scheduling' | 'recurrence' | 'targeting_type'>): Promise<Job> };
+  jobs: { create(user: CurrentUser, body: Omit<CreateJobRequest['job'], 'scheduling' | 'recurrence' | 'targeting_type'>, via?: { template?: { id: number; name: string } }): Promise<Job> };
   audit: { record(entry: AuditEntry): Promise<void> };
   clock: () => Date;
 }
@@ -63,7 +63,8 @@ function toDto(t: JobTemplateRow): JobTemplateDto {
  * against its action's DDL when it is saved (each input names a DDL input of the same type, each
  * default and fixed argument passes that input's rules, every required DDL input is covered), and a
  * run checks the given inputs the same way before the job is created as any other (the caller's
- * create_jobs filters apply to the action and hosts). Administrators manage templates.
+ * create_jobs filters apply to the action and hosts, or its run_job_templates filters for the
+ * template's name: abilities.ts rule 6). Administrators manage templates.
  */
 export function createJobTemplateService(deps: JobTemplateServiceDeps) {
   const { repo } = deps;
@@ -130,20 +131,31 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
     }
   }
 
+  /** view_jobs reads every template; run_job_templates alone reads the templates it may run. */
+  function readable(user: CurrentUser, doing: string): (t: { name: string }) => boolean {
+    if (hasPermission(user, 'view_jobs')) return () => true;
+    if (hasPermission(user, 'run_job_templates')) return (t) => coversTemplate(user, t.name);
+    requirePermission(user, 'view_jobs', doing);
+    return () => false;
+  }
+
   async function audit(user: CurrentUser, action: string, t: { id: number; name: string }, changes: Record<string, unknown>): Promise<void> {
     await deps.audit.record({ user, action, object: { type: 'JobTemplate', id: t.id, name: t.name }, changes, ...auditContext(user) });
   }
 
   return {
     async list(user: CurrentUser): Promise<{ total: number; subtotal: number; results: JobTemplateDto[] }> {
-      requirePermission(user, 'view_jobs', 'listing job templates');
-      const all = (await repo.list()).map(toDto);
+      const mayRead = readable(user, 'listing job templates');
+      const all = (await repo.list()).map(toDto).filter(mayRead);
       return { total: all.length, subtotal: all.length, results: all };
     },
 
     async get(user: CurrentUser, idOrName: string): Promise<JobTemplateDto> {
-      requirePermission(user, 'view_jobs', 'reading job templates');
-      return toDto(await find(idOrName));
+      const mayRead = readable(user, 'reading job templates');
+      const t = await find(idOrName);
+      // Not readable answers as unknown: a name one may not run is not confirmed to exist.
+      if (!mayRead(t)) throw new AppError('NOT_FOUND', `job template not found by id or name '${idOrName}'`);
+      return toDto(t);
     },
 
     async create(user: CurrentUser, input: JobTemplateInput): Promise<JobTemplateDto> {
@@ -178,6 +190,11 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
     /** A job from the template: its inputs checked by type and DDL (422 naming the input), then created as any job. */
     async run(user: CurrentUser, idOrName: string, body: RunTemplateRequest): Promise<Job> {
       const t = toDto(await find(idOrName));
+      if (!coversTemplate(user, t.name) && !coversAction(user, 'create_jobs', t.namespace, t.action)) {
+        // Named as the caller asked for it: its name and action are not confirmed to whom may not read it.
+        throw new AppError('PERMISSION_DENIED', `access denied: running job template '${idOrName}' needs run_job_templates for it (or create_jobs for its action)`, { details: { missing_permissions: ['run_job_templates'] } });
+      }
+      const runner = asTemplateRunner(user, t);
       const given = body.inputs ?? {};
       for (const name of Object.keys(given)) {
         if (!t.inputs.some((i) => i.name === name)) throw unprocessable(`inputs.${name}`, 'template input', `is not an input of template '${t.name}'; it has ${t.inputs.map((i) => i.name).join(', ') || 'none'}`);
@@ -195,7 +212,7 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
       const args = { ...t.arguments, ...values };
       const text = (v: unknown) => (typeof v === 'string' ? v : stringifyExact(v));
       const description = body.description ?? (t.description_format ? t.description_format.replace(PLACEHOLDER, (_m, name: string) => (Object.hasOwn(args, name) ? text(args[name]) : '')) : t.name);
-      const job = await deps.jobs.create(user, {
+      const job = await deps.jobs.create(runner, {
         namespace: t.namespace,
         action: t.action,
         arguments: args,
@@ -204,7 +221,7 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
         ...(t.batch_size !== null ? { batch_size: t.batch_size } : {}),
         ...(t.concurrency_level !== null ? { concurrency_level: t.concurrency_level } : {}),
         ...(t.timeout !== null ? { timeout: t.timeout } : {}),
-      });
+      }, { template: { id: t.id, name: t.name } });
       await audit(user, 'run', t, { job_id: job.id, inputs: Object.keys(values) });
       return job;
     },

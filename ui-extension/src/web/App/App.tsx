@@ -20,6 +20,7 @@ import { LoginPage } from '../Login/LoginPage';
 import { ProxyCommandCenterPage } from '../ProxyCommandCenter/ProxyCommandCenterPage';
 import { SchedulesPage } from '../Schedules/SchedulesPage';
 import { TemplatesPage } from '../Templates/TemplatesPage';
+import { WebhooksPage } from '../Webhooks/WebhooksPage';
 import { SmartProxiesPage } from '../SmartProxies/SmartProxiesPage';
 import { setCsrfToken, setUnauthenticatedHandler } from '../shared/http';
 import { UnknownRoute } from '../shared/EmptyStates';
@@ -50,6 +51,7 @@ const PAGES: Record<ClientRoute, (p: Record<string, string>) => ReactNode> = {
   '/roles': () => <RolesPage />,
   '/roles/:id': (p) => <RolePage id={p.id} />,
   '/audits': () => <AuditsPage />,
+  '/webhooks': () => <WebhooksPage />,
   '/account': () => <AccountPage />,
 };
 

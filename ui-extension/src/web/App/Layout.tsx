@@ -23,6 +23,8 @@ const ADMIN_NAV: Array<{ to: string; label: string; permission?: string }> = [
   { to: '/users', label: 'Users', permission: 'manage_users' },
   { to: '/roles', label: 'Roles', permission: 'manage_users' },
   { to: '/audits', label: 'Audits' },
+  // Webhooks are for administrators alone (the API's `admin` routes); `can('admin')` holds only for them.
+  { to: '/webhooks', label: 'Webhooks', permission: 'admin' },
 ];
 
 function TaxonomyPicker({ kind }: { kind: 'organization' | 'location' }) {
