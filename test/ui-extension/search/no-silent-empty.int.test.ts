@@ -118,6 +118,7 @@ const EXAMPLES: Record<string, (c: Ctx) => Example> = {
       finished_at: `finished_at ${recent}`,
     },
   }),
+  'GET /remote_execution/argument_history': (c) => ({ path: '/remote_execution/argument_history?namespace=service&action=status', fields: { id: `id = ${c.nginx.remote_action_id}`, namespace: 'namespace = service', action: 'action = status', arguments: 'arguments ~ nginx' } }),
   'GET /remote_execution/actions': (c) => ({ path: '/remote_execution/actions', fields: { id: `id = ${c.ping.remote_action_id}`, namespace: 'namespace = rpcutil', action: 'action = ping', arguments: 'arguments ~ nginx' } }),
   'GET /users': (c) => ({ path: '/users', fields: { id: `id = ${c.userId}`, login: 'login = searcher', mail: 'mail ~ example.com', firstname: 'firstname = Sam', lastname: 'lastname = Searcher' } }),
   'GET /roles': (c) => ({ path: '/roles', fields: { id: `id = ${c.roleId}`, name: 'name = Searchers', description: 'description ~ "finds things"' } }),
@@ -146,7 +147,10 @@ function filterFields(c: Ctx): Record<string, string> {
 }
 
 /** Every list the API declares with a search, by `METHOD /path` as its spec writes it. */
-const SEARCHABLE = routeCatalog().filter((e) => e.spec.search).map((e) => ({ key: `${e.spec.method.toUpperCase()} ${e.spec.path}`, definition: e.spec.search as SearchDefinition }));
+// The hosts export answers a file (CSV or JSON lines), not a list: it takes the hosts list's search
+// definition, whose fields are checked through the list; its own refusals are checked at the end.
+const EXPORT_ROUTE = 'GET /remote_execution/jobs/:id/hosts/export';
+const SEARCHABLE = routeCatalog().filter((e) => e.spec.search && e.spec.response !== null).map((e) => ({ key: `${e.spec.method.toUpperCase()} ${e.spec.path}`, definition: e.spec.search as SearchDefinition }));
 
 /** A field and an operator it does not take, when the definition has one. */
 function refusedOperator(definition: SearchDefinition): { key: string; operator: string } | undefined {
@@ -227,7 +231,7 @@ describe.each(testDatabases())('no silent empty on the demo data on $kind', (dat
     expect(Object.keys(example.fields).sort()).toEqual([...documented].sort());
     const empty: string[] = [];
     for (const [field, search] of Object.entries(example.fields)) {
-      const res = await stack.get(`/api/v2${example.path}?per_page=1&search=${q(search)}`);
+      const res = await stack.get(`/api/v2${example.path}${example.path.includes('?') ? '&' : '?'}per_page=1&search=${q(search)}`);
       if (res.status !== 200 || res.body.subtotal === 0 || res.body.results.length === 0) empty.push(`${field}: ${search} -> ${res.status} ${JSON.stringify(res.body.error ?? { subtotal: res.body.subtotal })}`);
     }
     expect(empty).toEqual([]);
@@ -237,7 +241,7 @@ describe.each(testDatabases())('no silent empty on the demo data on $kind', (dat
     const example = EXAMPLES[key](ctx);
     const valid = Object.values(example.fields)[0];
     const position = valid.length + ' and '.length + 1;
-    const res = await stack.get(`/api/v2${example.path}?search=${q(`${valid} and nosuchfield = 1`)}`).expect(400);
+    const res = await stack.get(`/api/v2${example.path}${example.path.includes('?') ? '&' : '?'}search=${q(`${valid} and nosuchfield = 1`)}`).expect(400);
     expect(res.body.error.details).toMatchObject({ position });
     expect(res.body.error.message).toContain(`unknown field 'nosuchfield' at position ${position}`);
   });
@@ -246,12 +250,21 @@ describe.each(testDatabases())('no silent empty on the demo data on $kind', (dat
     const example = EXAMPLES[key](ctx);
     const refused = refusedOperator(definition);
     if (refused) {
-      const res = await stack.get(`/api/v2${example.path}?search=${q(`${refused.key} ${refused.operator} 1`)}`).expect(400);
+      const res = await stack.get(`/api/v2${example.path}${example.path.includes('?') ? '&' : '?'}search=${q(`${refused.key} ${refused.operator} 1`)}`).expect(400);
       expect(res.body.error.details).toMatchObject({ position: 1 });
       expect(res.body.error.message).toContain(`operator '${refused.operator}' cannot be used with ${refused.key} at position 1`);
     }
-    const broken = await stack.get(`/api/v2${example.path}?search=${q('(name = x')}`).expect(400);
+    const broken = await stack.get(`/api/v2${example.path}${example.path.includes('?') ? '&' : '?'}search=${q('(name = x')}`).expect(400);
     expect(broken.body.error.details).toMatchObject({ position: 10 });
+  });
+
+  it('searches a job\'s hosts export as the hosts list does, and refuses an unknown field with its position', async () => {
+    expect(routeCatalog().some((e) => `${e.spec.method.toUpperCase()} ${e.spec.path}` === EXPORT_ROUTE && e.spec.search)).toBe(true);
+    const path = `/api/v2/remote_execution/jobs/${ctx.nginx.id}/hosts/export?format=jsonl`;
+    const found = await stack.get(`${path}&search=${q(`name = ${ctx.host.name}`)}`).expect(200);
+    expect(found.text.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { host_name: string }).host_name)).toEqual([ctx.host.name]);
+    const res = await stack.get(`${path}&search=${q(`name = ${ctx.host.name} and nosuchfield = 1`)}`).expect(400);
+    expect(res.body.error.details).toMatchObject({ position: `name = ${ctx.host.name}`.length + ' and '.length + 1 });
   });
 
   it.each(['/remote_execution/schedules', '/remote_execution/namespaces', '/users/admin/personal_access_tokens', '/current_user', '/audits/1'])('refuses a search on %s, which takes none, instead of ignoring it', async (path) => {
