@@ -84,9 +84,16 @@ export interface JobServiceDeps {
   subjects?: HistorySubjects;
 }
 
-/** A validated, stored remote action ready to be scheduled. */
+/**
+ * A validated remote action ready to be scheduled: a stored one (`remoteActionId`), or a new one
+ * (`remoteActionId` null) that `storeRemoteAction` writes in the schedule's own transaction, once
+ * every check passed, so a refused request stores nothing.
+ */
 export interface PreparedAction {
-  remoteActionId: number;
+  remoteActionId: number | null;
+  /** Canonical JSON of the arguments and their hash, as the remote_actions row stores them. */
+  storedArguments: string;
+  hash: string;
   namespace: string;
   action: string;
   arguments: Record<string, unknown>;
