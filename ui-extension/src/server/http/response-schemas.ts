@@ -73,7 +73,12 @@ export const importReportSchema = z.object({
   smart_proxies: z.object({ created_or_updated: z.number().int() }), hosts: hostCounts(),
 });
 
-export const puppetDbSyncSchema = hostCounts().extend({ puppetdb: z.string().describe('The PuppetDB asked'), nodes: z.number().int().describe('Nodes it answered') });
+export const puppetDbSyncSchema = hostCounts().extend({
+  puppetdb: z.string().describe('The PuppetDB asked'), nodes: z.number().int().describe('Nodes it answered'),
+  smart_proxies_assigned: z.number().int().describe('Hosts created with the smart proxy of their Puppet master'),
+  created_without_smart_proxy: z.number().int().describe('Hosts created whose Puppet master matches no smart proxy'),
+  hosts_without_smart_proxy: z.array(z.object({ name: z.string(), puppet_master: z.string().nullable() })).describe('The first 100 of those, with the master they named'),
+});
 
 const storedTargeting = () => z.object({ search: z.string().nullable(), host_ids: z.array(id()).nullable(), hostgroup_id: id().nullable(), pql: z.string().nullable(), fact_names: z.array(z.string()) });
 

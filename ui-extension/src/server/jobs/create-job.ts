@@ -5,7 +5,7 @@ import { coversAction, requirePermission, type CurrentUser } from '../auth/abili
 import type { Tx } from '../db-transaction';
 import { AppError } from '../errors';
 import { canonicalJson, remoteActionHash } from './canonical-arguments';
-import type { JobContext, PreparedAction, TargetHost } from './job-context';
+import type { JobContext, PreparedAction, RunTargets } from './job-context';
 import { previewOfPlan } from './job-preview';
 import { factNamesOfSearch } from './job-search';
 import { toJob } from './job-views';
@@ -27,7 +27,7 @@ export interface StoreJobInput {
   ddl: DdlAction__Output;
   targeting: Targeting;
   /** The targeting's hosts, already resolved and authorized (authorizeRun). */
-  targets: TargetHost[];
+  targets: RunTargets;
   parentId: number | null;
   description: string;
   concurrencyLevel: number | null;
