@@ -160,7 +160,7 @@ export async function startPuppetDb(server: PuppetServerHandle): Promise<PuppetD
 }
 
 /** Submits a node's facts through PuppetDB's command API and waits until they are stored. */
-export async function submitFacts(puppetdb: PuppetDbHandle, certname: string, values: Record<string, unknown>): Promise<void> {
+export async function submitFacts(puppetdb: PuppetDbHandle, certname: string, values: Record<string, unknown>, producer = 'puppet'): Promise<void> {
   const timestamp = new Date().toISOString();
   const url = new URL('/pdb/cmd/v1', puppetdb.httpUrl);
   url.searchParams.set('command', 'replace_facts');
@@ -171,7 +171,7 @@ export async function submitFacts(puppetdb: PuppetDbHandle, certname: string, va
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ certname, environment: 'production', producer_timestamp: timestamp, producer: 'puppet', values }),
+    body: JSON.stringify({ certname, environment: 'production', producer_timestamp: timestamp, producer, values }),
   });
   const body = (await response.json()) as { processed?: boolean };
   if (response.status !== 200 || body.processed !== true) throw new Error(`PuppetDB did not process the facts of ${certname}: HTTP ${response.status} ${JSON.stringify(body)}`);

@@ -103,13 +103,13 @@ describe.each(testDatabases())('audit trail on $kind', (database) => {
   });
 
   it('audits a PuppetDB sync asked for by a user, a scheduled one only when it changed something, and keeps the inventory file\'s facts', async () => {
-    puppetdbNodes = [{ certname: 'audited01.example.com', facts: { osfamily: 'RedHat', kernel: 'Linux' } }];
+    puppetdbNodes = [{ certname: 'audited01.example.com', facts: { osfamily: 'RedHat', kernel: 'Linux' }, producer: null }];
     const summary = (await admin().post('/api/v2/inventory/puppetdb_sync').expect(200)).body as Record<string, number>;
     expect(summary).toMatchObject({ nodes: 1, facts_written: 1, facts_outranked: 1 });
     await services.puppetdbSync.sync();
     const rows = await audits('action = sync');
     expect(rows).toEqual([expect.objectContaining({ user_name: 'admin', auditable_name: 'puppetdb', audited_changes: expect.objectContaining({ nodes: 1, facts_written: 1, facts_outranked: 1 }) })]);
-    puppetdbNodes = [{ certname: 'audited01.example.com', facts: { osfamily: 'RedHat', kernel: 'Linux 6' } }];
+    puppetdbNodes = [{ certname: 'audited01.example.com', facts: { osfamily: 'RedHat', kernel: 'Linux 6' }, producer: null }];
     await services.puppetdbSync.sync();
     expect(await audits('action = sync')).toEqual([expect.objectContaining({ user_name: null, remote_address: 'scheduler', audited_changes: expect.objectContaining({ facts_written: 1 }) }), rows[0]]);
     const facts = (await admin().get('/api/v2/hosts/audited01.example.com/facts').expect(200)).body as { results: unknown[] };

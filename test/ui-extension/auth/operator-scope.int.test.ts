@@ -86,7 +86,7 @@ describe.each(testDatabases())('web operator on $kind', (database) => {
     await expect(s.services.jobs.authorizeRun(owner!, 'package', 'status', { host_ids: [s.hosts.webA.id, s.hosts.dbB.id] })).rejects.toMatchObject({ code: 'PERMISSION_DENIED', details: { hosts_refused: 1 } });
     await expect(s.services.jobs.create(owner!, { namespace: 'rpcutil', action: 'ping', targeting: { host_ids: [s.hosts.webA.id] } })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
     const granted = await s.services.jobs.authorizeRun(owner!, 'package', 'status', { search: 'parent_hostgroup = web' });
-    expect(granted.map((h) => h.name).sort()).toEqual([s.hosts.webA.name, s.hosts.webEuA.name, s.hosts.webB.name].sort());
+    expect(granted.hosts.map((h) => h.name).sort()).toEqual([s.hosts.webA.name, s.hosts.webEuA.name, s.hosts.webB.name].sort());
   });
 
   it('cancels a running job on its hosts, and cannot touch one outside them', async () => {

@@ -144,5 +144,25 @@ describe.each(testDatabases())('job previews and empty targets on $kind', (datab
       const count = Number(((await s.db.dataSource.query('SELECT COUNT(*) AS n FROM schedules WHERE targeting_search = ?', [`name = ${s.prefix}nowhere`])) as Array<{ n: number | string }>)[0].n);
       expect(count).toBe(0);
     });
+
+    it('stores no remote action for a refused schedule or job (422 empty targeting, 403): the database fingerprint is unchanged', async () => {
+      // Arguments no job ever ran with: before the fix, a refused schedule left their remote_actions row behind.
+      const fresh = (extra: object, targeting: object = { search: `name = ${s.prefix}nowhere` }) =>
+        ({ job: { namespace: 'package', action: 'status', arguments: { package: `${s.prefix}never-stored` }, targeting, timeout: 5, ...extra } });
+      const before = await settle(fingerprint);
+      await s.as('admin').post('/api/v2/remote_execution/jobs', fresh({ scheduling: tomorrow() })).expect(422);
+      await s.as('admin').post('/api/v2/remote_execution/jobs', fresh({ recurrence: { cron_line: '0 3 * * *', time_zone: 'UTC' } })).expect(422);
+      await s.as('inScope').post('/api/v2/remote_execution/jobs', fresh({ scheduling: tomorrow() }, { host_ids: [s.hosts.dbA.id] })).expect(422);
+      // The operator may run package.status on web but not schedule it.
+      await s.as('operator').post('/api/v2/remote_execution/jobs', fresh({ scheduling: tomorrow() }, { host_ids: [s.hosts.webA.id] })).expect(403);
+      await s.as('admin').post('/api/v2/remote_execution/jobs', fresh({})).expect(422);
+      expect(await fingerprint()).toBe(before);
+      const stored = (await s.db.dataSource.query('SELECT COUNT(*) AS n FROM remote_actions WHERE arguments LIKE ?', [`%${s.prefix}never-stored%`])) as Array<{ n: number | string }>;
+      expect(Number(stored[0].n)).toBe(0);
+      // Accepted, the same schedule stores its action once, with the schedule.
+      const ok = (await s.as('admin').post('/api/v2/remote_execution/jobs', fresh({ scheduling: tomorrow() }, { host_ids: [s.hosts.webA.id] })).expect(201)).body as Job;
+      const row = (await s.db.dataSource.query('SELECT id FROM remote_actions WHERE arguments LIKE ?', [`%${s.prefix}never-stored%`])) as Array<{ id: number | string }>;
+      expect(row.map((r) => Number(r.id))).toEqual([ok.remote_action_id]);
+    });
   });
 });

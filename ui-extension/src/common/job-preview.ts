@@ -7,7 +7,8 @@ import type { Targeting } from './jobs';
 
 /** One host of a preview: `pending` will be asked, `skipped` will be recorded skipped with `reason`. */
 export interface PreviewHost {
-  id: number;
+  /** Null for a PQL certname the inventory does not know: skipped, "not in the inventory". */
+  id: number | null;
   name: string;
   smart_proxy_id: number | null;
   smart_proxy_name: string | null;

@@ -183,7 +183,8 @@ export interface ShapedOutput {
 }
 
 export interface JobHost {
-  host_id: number;
+  /** Null for a PQL certname the inventory does not know: skipped, "not in the inventory". */
+  host_id: number | null;
   host_name: string;
   smart_proxy_id: number | null;
   state: HostState;

@@ -73,7 +73,12 @@ export const importReportSchema = z.object({
   smart_proxies: z.object({ created_or_updated: z.number().int() }), hosts: hostCounts(),
 });
 
-export const puppetDbSyncSchema = hostCounts().extend({ puppetdb: z.string().describe('The PuppetDB asked'), nodes: z.number().int().describe('Nodes it answered') });
+export const puppetDbSyncSchema = hostCounts().extend({
+  puppetdb: z.string().describe('The PuppetDB asked'), nodes: z.number().int().describe('Nodes it answered'),
+  smart_proxies_assigned: z.number().int().describe('Hosts created with the smart proxy of their Puppet master'),
+  created_without_smart_proxy: z.number().int().describe('Hosts created whose Puppet master matches no smart proxy'),
+  hosts_without_smart_proxy: z.array(z.object({ name: z.string(), puppet_master: z.string().nullable() })).describe('The first 100 of those, with the master they named'),
+});
 
 const storedTargeting = () => z.object({ search: z.string().nullable(), host_ids: z.array(id()).nullable(), hostgroup_id: id().nullable(), pql: z.string().nullable(), fact_names: z.array(z.string()) });
 
@@ -107,12 +112,12 @@ export const jobPreviewSchema = z.object({
   targeting: jsonObject(), total_hosts: z.number().int(), will_run: z.number().int(), skipped: z.number().int(),
   smart_proxies: z.array(z.object({ id: id(), name: z.string(), hosts: z.number().int() })),
   skipped_reasons: z.array(z.object({ reason: z.string(), hosts: z.number().int(), host_names: z.array(z.string()) })),
-  hosts: listOf(z.object({ id: id(), name: z.string(), smart_proxy_id: id().nullable(), smart_proxy_name: z.string().nullable(), state: z.enum(['pending', 'skipped']), reason: z.string().nullable() })),
+  hosts: listOf(z.object({ id: id().nullable(), name: z.string(), smart_proxy_id: id().nullable(), smart_proxy_name: z.string().nullable(), state: z.enum(['pending', 'skipped']), reason: z.string().nullable() })),
   summary: z.string(),
 });
 
 export const jobHostSchema = z.object({
-  host_id: id(), host_name: z.string(), smart_proxy_id: id().nullable(), state: z.enum(HOST_STATES), reason: z.string().nullable(),
+  host_id: id().nullable(), host_name: z.string(), smart_proxy_id: id().nullable(), state: z.enum(HOST_STATES), reason: z.string().nullable(),
   statuscode: z.number().int().nullable(), statusmsg: z.string().nullable(), data: jsonObject().nullable(),
   output: z.array(z.object({ name: z.string(), display_as: z.string(), value: z.unknown() })), started_at: nullableTimestamp(), finished_at: nullableTimestamp(),
   late: z.boolean(), late_at: nullableTimestamp(),

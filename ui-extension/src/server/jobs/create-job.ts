@@ -2,22 +2,32 @@ import type { JobPreview } from '@common/job-preview';
 import type { CreateJobRequest, Job, Targeting } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import { coversAction, requirePermission, type CurrentUser } from '../auth/abilities';
+import type { Tx } from '../db-transaction';
 import { AppError } from '../errors';
 import { canonicalJson, remoteActionHash } from './canonical-arguments';
-import type { JobContext, PreparedAction, TargetHost } from './job-context';
+import type { JobContext, PreparedAction, RunTargets } from './job-context';
 import { previewOfPlan } from './job-preview';
 import { factNamesOfSearch } from './job-search';
 import { toJob } from './job-views';
 import type { RemoteActionEntity } from './remote-action.entity';
 import { maskedInputs, splitSensitiveArguments } from './sensitive-arguments';
 
+/** A remote action not stored yet: canonical JSON of its arguments and their hash. */
+export interface NewRemoteAction {
+  namespace: string;
+  action: string;
+  arguments: string;
+  hash: string;
+}
+
 export interface StoreJobInput {
   user: CurrentUser;
-  action: { id: number; entity?: RemoteActionEntity };
+  /** The stored action (replay), or a new one stored in the job's transaction (create). */
+  action: { id: number; entity?: RemoteActionEntity } | NewRemoteAction;
   ddl: DdlAction__Output;
   targeting: Targeting;
   /** The targeting's hosts, already resolved and authorized (authorizeRun). */
-  targets: TargetHost[];
+  targets: RunTargets;
   parentId: number | null;
   description: string;
   concurrencyLevel: number | null;
@@ -37,8 +47,9 @@ export async function storeAndDispatch(ctx: JobContext, input: StoreJobInput): P
   const now = clock();
   const factNames = factNamesOfSearch(input.targeting.search);
   const jobId = await repo.transaction(async (tx) => {
+    const remoteActionId = 'id' in input.action ? input.action.id : (await repo.findOrCreateRemoteAction({ ...input.action, now }, tx)).id;
     const id = await repo.createJob({
-      remoteActionId: input.action.id,
+      remoteActionId,
       parentId: input.parentId,
       owner: input.user.login,
       ownerId: input.user.id,
@@ -95,12 +106,12 @@ export function createJobCreation(ctx: JobContext) {
       const catalog = await deps.catalog.findAction(body.namespace, body.action, user);
       const validated = deps.validateArguments(catalog.action, body.arguments ?? {});
       const { stored: args, secrets } = splitSensitiveArguments(catalog.action, validated);
+      // Every check (arguments, permissions, a targeting that is empty or outside the user's scope)
+      // before anything is written; the action itself is stored in the job's transaction.
       const targets = await ctx.authorizeRun(user, body.namespace, body.action, body.targeting);
-      const canonical = canonicalJson(args);
-      const stored = await repo.findOrCreateRemoteAction({ namespace: body.namespace, action: body.action, arguments: canonical, hash: remoteActionHash(body.namespace, body.action, args), now: clock() });
       const job = await storeAndDispatch(ctx, {
         user,
-        action: { id: stored.id, entity: stored },
+        action: { namespace: body.namespace, action: body.action, arguments: canonicalJson(args), hash: remoteActionHash(body.namespace, body.action, args) },
         ddl: catalog.action,
         targeting: body.targeting,
         targets,
@@ -125,16 +136,22 @@ export function createJobCreation(ctx: JobContext) {
     },
 
     /**
-     * The first half of `create` for a job that runs later: checks the user may run the action,
-     * validates the arguments against the DDL and stores the remote action.
+     * The first half of `create` for a job that runs later: checks the user may run the action and
+     * validates the arguments against the DDL. Nothing is stored: the schedule, once its own checks
+     * pass, stores the action in its transaction (`storeRemoteAction`).
      */
     async prepareAction(user: CurrentUser, body: { namespace: string; action: string; arguments?: Record<string, unknown> }): Promise<PreparedAction> {
       ctx.requireCreate(user, body.namespace, body.action);
       const catalog = await deps.catalog.findAction(body.namespace, body.action, user);
       const args = deps.validateArguments(catalog.action, body.arguments ?? {});
       refuseSensitiveForLater(Object.keys(splitSensitiveArguments(catalog.action, args).secrets));
-      const stored = await repo.findOrCreateRemoteAction({ namespace: body.namespace, action: body.action, arguments: canonicalJson(args), hash: remoteActionHash(body.namespace, body.action, args), now: clock() });
-      return { remoteActionId: stored.id, namespace: stored.namespace, action: stored.action, arguments: args, ddl: JSON.stringify(catalog.action), timeoutS: catalog.timeout || deps.config.default_timeout_s };
+      return { remoteActionId: null, storedArguments: canonicalJson(args), hash: remoteActionHash(body.namespace, body.action, args), namespace: body.namespace, action: body.action, arguments: args, ddl: JSON.stringify(catalog.action), timeoutS: catalog.timeout || deps.config.default_timeout_s };
+    },
+
+    /** The id of a prepared action, storing a new one inside `tx` (the schedule's transaction). */
+    async storeRemoteAction(tx: Tx, prepared: PreparedAction): Promise<number> {
+      if (prepared.remoteActionId !== null) return prepared.remoteActionId;
+      return (await repo.findOrCreateRemoteAction({ namespace: prepared.namespace, action: prepared.action, arguments: prepared.storedArguments, hash: prepared.hash, now: clock() }, tx)).id;
     },
 
     /**
@@ -160,7 +177,7 @@ export function createJobCreation(ctx: JobContext) {
       }
       const args = JSON.parse(stored.arguments) as Record<string, unknown>;
       refuseSensitiveForLater(maskedInputs(JSON.parse(ddl) as DdlAction__Output, args));
-      return { remoteActionId: stored.id, namespace: stored.namespace, action: stored.action, arguments: args, ddl, timeoutS };
+      return { remoteActionId: stored.id, storedArguments: stored.arguments, hash: stored.argumentsHash, namespace: stored.namespace, action: stored.action, arguments: args, ddl, timeoutS };
     },
   };
 }

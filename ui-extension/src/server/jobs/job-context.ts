@@ -26,11 +26,22 @@ export interface TargetHost {
   hostgroup_id: number | null;
 }
 
+/**
+ * A targeting resolved: the inventory hosts the user may run on, and the certnames a PQL targeting
+ * returned that the inventory does not know. Those are recorded in the job as skipped, "not in the
+ * inventory", so PuppetDB's answer is never dropped without a word; they run nowhere, so a targeting
+ * with no host but them is still empty (job-preview.ts).
+ */
+export interface RunTargets {
+  hosts: TargetHost[];
+  notInInventory: string[];
+}
+
 export interface JobInventory {
   /** Hosts of a targeting (relative dates against `now`); with `scope`, only hosts inside it match. */
   findTargets(filter: { search?: string; hostIds?: number[]; hostgroupId?: number }, now?: Date, scope?: HostScope): Promise<TargetHost[]>;
   /** Hosts by name (case-insensitive), for certnames a PuppetDB query returned. */
-  findByNames?(names: string[]): Promise<Array<{ id: number }>>;
+  findByNames?(names: string[]): Promise<Array<{ id: number; name: string }>>;
 }
 
 /** Validates and normalises arguments against the action's DDL; throws AppError 422 naming input and rule. */
@@ -84,9 +95,16 @@ export interface JobServiceDeps {
   subjects?: HistorySubjects;
 }
 
-/** A validated, stored remote action ready to be scheduled. */
+/**
+ * A validated remote action ready to be scheduled: a stored one (`remoteActionId`), or a new one
+ * (`remoteActionId` null) that `storeRemoteAction` writes in the schedule's own transaction, once
+ * every check passed, so a refused request stores nothing.
+ */
 export interface PreparedAction {
-  remoteActionId: number;
+  remoteActionId: number | null;
+  /** Canonical JSON of the arguments and their hash, as the remote_actions row stores them. */
+  storedArguments: string;
+  hash: string;
   namespace: string;
   action: string;
   arguments: Record<string, unknown>;

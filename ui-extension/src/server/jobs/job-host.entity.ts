@@ -14,9 +14,15 @@ export class JobHostEntity {
   @Column({ name: 'job_invocation_id', type: 'integer' })
   jobInvocationId: number;
 
+  /**
+   * The inventory host; null for a certname a PQL targeting returned that the inventory does not
+   * know (skipped, "not in the inventory"). Such a host has no row to point to, and a job keeps its
+   * hosts in this one table so that lists, counts, exports and the empty-target rule see it like any
+   * skipped host; `host_name` says which node it was.
+   */
   @Index('idx_job_invocation_hosts_host')
-  @Column({ name: 'host_id', type: 'integer' })
-  hostId: number;
+  @Column({ name: 'host_id', type: 'integer', nullable: true })
+  hostId: number | null;
 
   /** The host's name when the job ran; also its broker identity. */
   @Column({ name: 'host_name', type: 'varchar', length: 255 })

@@ -113,10 +113,11 @@ export function createJobReads(t: JobTables) {
 
     /**
      * Host ids of a job in the given states (for a replay). A host with a late result ran, whatever
-     * its state: replaying "failed" must not run it a second time, so only `all` selects it.
+     * its state: replaying "failed" must not run it a second time, so only `all` selects it. A host
+     * outside the inventory (a PQL certname, no host id) has nothing to run on and is left out.
      */
     async hostIds(jobId: number, states: HostState[] | 'all'): Promise<number[]> {
-      const qb = hosts.createQueryBuilder('h').select('h.host_id', 'id').where('h.job_invocation_id = :jobId', { jobId });
+      const qb = hosts.createQueryBuilder('h').select('h.host_id', 'id').where('h.job_invocation_id = :jobId AND h.host_id IS NOT NULL', { jobId });
       if (states !== 'all') qb.andWhere('h.state IN (:...states)', { states }).andWhere('h.late_at IS NULL');
       return (await qb.getRawMany<{ id: number }>()).map((r) => Number(r.id));
     },

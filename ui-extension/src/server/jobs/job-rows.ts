@@ -9,7 +9,8 @@ import { RemoteActionEntity } from './remote-action.entity';
 export const INSERT_CHUNK = 500;
 
 export interface NewJobHost {
-  hostId: number;
+  /** Null for a PQL certname the inventory does not know (skipped, "not in the inventory"). */
+  hostId: number | null;
   hostName: string;
   smartProxyId: number | null;
   hostgroupId: number | null;

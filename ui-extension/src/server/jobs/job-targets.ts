@@ -3,7 +3,7 @@ import { coversAction, hostScope, requirePermission, type CurrentUser, type Host
 import { AppError } from '../errors';
 import { REMOTE_EXECUTION_CAPABILITY } from '../namespaces/namespace.service';
 import { emptyCounts } from './host-states';
-import type { JobServiceDeps, TargetHost } from './job-context';
+import type { JobServiceDeps, RunTargets, TargetHost } from './job-context';
 import type { SmartProxyRef } from './job-dispatcher';
 import type { NewJobHost } from './job-invocation.repository';
 import { emptyTargetingError } from './job-preview';
@@ -13,6 +13,9 @@ export interface HostPlan {
   proxyIds: number[];
   counts: HostCounts;
 }
+
+/** Why a PQL certname the inventory does not know is skipped (docs/USAGE.md). */
+export const NOT_IN_INVENTORY = 'not in the inventory';
 
 /**
  * The hosts a job runs on: a targeting resolved (search, host ids, hostgroup or PuppetDB query),
@@ -38,22 +41,25 @@ export function createJobTargets(deps: JobServiceDeps) {
    * PERMISSION_DENIED naming how many hosts are refused and why; resolves the hosts otherwise.
    * A targeting of which the user sees no host is refused with 422 (job-preview.ts), or, for a
    * preview (`allowEmpty`), answers no host. Replays, scheduled runs and previews come through here
-   * too, with the owner's permissions of that moment.
+   * too, with the owner's permissions of that moment. PQL certnames the inventory does not know come
+   * back beside the hosts (RunTargets); they do not make a targeting non-empty.
    */
-  async function authorizeRun(user: CurrentUser, namespace: string, action: string, targeting: Targeting, options: { allowEmpty?: boolean } = {}): Promise<TargetHost[]> {
+  async function authorizeRun(user: CurrentUser, namespace: string, action: string, targeting: Targeting, options: { allowEmpty?: boolean } = {}): Promise<RunTargets> {
     const what = `${namespace}.${action}`;
     requirePermission(user, 'create_jobs', `running ${what}`);
     if (!coversAction(user, 'create_jobs', namespace, action)) {
       throw new AppError('PERMISSION_DENIED', `access denied: none of your create_jobs filters allows ${what}`, { details: { missing_permissions: ['create_jobs'], namespace, action } });
     }
     if (targeting.host_ids) refuseOverHostLimit(new Set(targeting.host_ids).size);
-    const targets = await resolveTargets(targeting, hostScope(user, 'view_hosts'));
+    const resolved = await resolveTargets(targeting, hostScope(user, 'view_hosts'));
+    const targets = resolved.hosts;
     // No host exists or none is visible: one answer for both, so it reveals nothing (job-preview.ts).
+    // Certnames outside the inventory run nowhere: a PQL matching only them is empty too.
     if (targets.length === 0) {
-      if (options.allowEmpty) return targets;
+      if (options.allowEmpty) return resolved;
       throw emptyTargetingError(targeting, what);
     }
-    refuseOverHostLimit(targets.length);
+    refuseOverHostLimit(targets.length + resolved.notInInventory.length);
     const unseen = targeting.host_ids ? new Set(targeting.host_ids).size - targets.length : 0;
     const runScope = hostScope(user, 'create_jobs', { namespace, action });
     let refused: TargetHost[] = [];
@@ -73,24 +79,32 @@ export function createJobTargets(deps: JobServiceDeps) {
         details: { missing_permissions: ['create_jobs'], namespace, action, hosts_refused: refused.length + unseen, hosts_total: total, refused_hosts: refused.slice(0, 10).map((t) => t.name) },
       });
     }
-    return targets;
+    return resolved;
   }
 
-  async function resolveTargets(targeting: Targeting, scope: HostScope): Promise<TargetHost[]> {
-    if (targeting.pql !== undefined) {
-      if (!deps.puppetdb || !deps.inventory.findByNames) {
-        throw new AppError('FAILED_PRECONDITION', 'pql targeting needs PuppetDB; set puppetdb.url (UI_EXTENSION_PUPPETDB_URL)', { details: { fields: [{ field: 'targeting.pql', rule: 'PuppetDB configured' }] } });
-      }
-      const certnames = await deps.puppetdb.certnames(targeting.pql);
-      // Certnames are host names; those the inventory does not know cannot be reached and are left
-      // out, and so are hosts outside the user's scope, as a search leaves them out.
-      const ids = (await deps.inventory.findByNames(certnames)).map((h) => h.id);
-      if (ids.length < certnames.length) logger.info({ certnames: certnames.length, known: ids.length }, 'pql matched hosts the inventory does not know');
-      return ids.length > 0 ? deps.inventory.findTargets({ hostIds: ids }, clock(), scope) : [];
+  async function resolveTargets(targeting: Targeting, scope: HostScope): Promise<RunTargets> {
+    if (targeting.pql !== undefined) return resolvePql(targeting.pql, scope);
+    const hosts = targeting.host_ids ? await deps.inventory.findTargets({ hostIds: targeting.host_ids }, clock(), scope)
+      : targeting.hostgroup_id !== undefined ? await deps.inventory.findTargets({ hostgroupId: targeting.hostgroup_id }, clock(), scope)
+        : await deps.inventory.findTargets({ search: targeting.search ?? '' }, clock(), scope);
+    return { hosts, notInInventory: [] };
+  }
+
+  async function resolvePql(pql: string, scope: HostScope): Promise<RunTargets> {
+    if (!deps.puppetdb || !deps.inventory.findByNames) {
+      throw new AppError('FAILED_PRECONDITION', 'pql targeting needs PuppetDB; set puppetdb.url (UI_EXTENSION_PUPPETDB_URL)', { details: { fields: [{ field: 'targeting.pql', rule: 'PuppetDB configured' }] } });
     }
-    if (targeting.host_ids) return deps.inventory.findTargets({ hostIds: targeting.host_ids }, clock(), scope);
-    if (targeting.hostgroup_id !== undefined) return deps.inventory.findTargets({ hostgroupId: targeting.hostgroup_id }, clock(), scope);
-    return deps.inventory.findTargets({ search: targeting.search ?? '' }, clock(), scope);
+    const certnames = await deps.puppetdb.certnames(pql);
+    // Certnames are host names (matched case-insensitively). Hosts outside the user's scope are left
+    // out, as a search leaves them out. Certnames the inventory does not know are kept by name: the
+    // job records them skipped, "not in the inventory" (they are PuppetDB's nodes, not inventory
+    // hosts, so no host scope applies to them, and any user who may run PQL can list them anyway).
+    const known = await deps.inventory.findByNames(certnames);
+    const knownNames = new Set(known.map((h) => h.name.toLowerCase()));
+    const notInInventory = certnames.filter((c) => !knownNames.has(c.toLowerCase()));
+    if (notInInventory.length > 0) logger.info({ certnames: certnames.length, notInInventory: notInInventory.length }, 'pql matched nodes the inventory does not know');
+    const hosts = known.length > 0 ? await deps.inventory.findTargets({ hostIds: known.map((h) => h.id) }, clock(), scope) : [];
+    return { hosts, notInInventory };
   }
 
   /** create_jobs for this agent and action, before any host is looked at. */
@@ -102,12 +116,13 @@ export function createJobTargets(deps: JobServiceDeps) {
   }
 
   /** Groups target hosts by proxy; hosts that cannot run are skipped with the reason. */
-  async function planHosts(targets: TargetHost[]): Promise<HostPlan> {
-    const proxyIds = [...new Set(targets.map((t) => t.smart_proxy_id).filter((id): id is number => id !== null))];
+  async function planHosts(targets: RunTargets): Promise<HostPlan> {
+    const proxyIds = [...new Set(targets.hosts.map((t) => t.smart_proxy_id).filter((id): id is number => id !== null))];
     return planHostsWith(targets, new Map((await deps.smartProxies.findByIds(proxyIds)).map((p) => [p.id, p])));
   }
 
-  function planHostsWith(targets: TargetHost[], proxies: Map<number, SmartProxyRef>): HostPlan {
+  function planHostsWith(resolved: RunTargets, proxies: Map<number, SmartProxyRef>): HostPlan {
+    const targets = resolved.hosts;
     const now = clock();
     const counts = emptyCounts();
     const used = new Set<number>();
@@ -122,6 +137,10 @@ export function createJobTargets(deps: JobServiceDeps) {
       if (!reason) used.add(t.smart_proxy_id!);
       return { hostId: t.id, hostName: t.name, smartProxyId: t.smart_proxy_id, hostgroupId: t.hostgroup_id, state, reason, finishedAt: reason ? now : null };
     });
+    for (const name of resolved.notInInventory) {
+      counts.skipped += 1;
+      hosts.push({ hostId: null, hostName: name, smartProxyId: null, hostgroupId: null, state: 'skipped', reason: NOT_IN_INVENTORY, finishedAt: now });
+    }
     return { hosts, proxyIds: [...used].sort((a, b) => a - b), counts };
   }
 
@@ -138,7 +157,7 @@ export function createJobTargets(deps: JobServiceDeps) {
      * Host ids that name no host are counted in `unknown`.
      */
     async resolveInFull(targeting: Targeting): Promise<{ hosts: TargetHost[]; unknown: number }> {
-      const hosts = await resolveTargets(targeting, { all: true });
+      const { hosts } = await resolveTargets(targeting, { all: true });
       return { hosts, unknown: targeting.host_ids ? new Set(targeting.host_ids).size - hosts.length : 0 };
     },
 

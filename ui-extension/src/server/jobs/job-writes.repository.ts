@@ -55,19 +55,26 @@ export function createJobWrites(t: JobTables) {
   }
 
   return {
-    /** The stored action for this hash, created on first use; safe against a concurrent insert. */
-    async findOrCreateRemoteAction(input: { namespace: string; action: string; arguments: string; hash: string; now: Date }): Promise<RemoteActionEntity> {
-      const found = await actions.findOne({ where: { argumentsHash: input.hash } });
+    /**
+     * The stored action for this hash, created on first use (inside `tx` when given, so a request
+     * refused later in that transaction leaves no action behind); safe against a concurrent insert.
+     */
+    async findOrCreateRemoteAction(input: { namespace: string; action: string; arguments: string; hash: string; now: Date }, tx?: Tx): Promise<RemoteActionEntity> {
+      const repo = tx ? managerOf(tx).getRepository<RemoteActionEntity>(actions.target) : actions;
+      const found = await repo.findOne({ where: { argumentsHash: input.hash } });
       if (found) return found;
       try {
-        await actions.createQueryBuilder().insert().values({ namespace: input.namespace, action: input.action, arguments: input.arguments, argumentsHash: input.hash, createdAt: input.now }).updateEntity(false).execute();
+        await repo.createQueryBuilder().insert().values({ namespace: input.namespace, action: input.action, arguments: input.arguments, argumentsHash: input.hash, createdAt: input.now }).updateEntity(false).execute();
       } catch (error) {
-        // Another request stored the same action between our read and insert; theirs is as good.
-        const raced = await actions.findOne({ where: { argumentsHash: input.hash } });
+        // Another request stored the same action between our read and insert; theirs is as good. Inside a
+        // MariaDB transaction a plain read would still see the snapshot without it: a locking read sees the
+        // committed row. (SQLite has one writer at a time, so the race cannot happen inside a transaction.)
+        const query = repo.createQueryBuilder('ra').where('ra.argumentsHash = :hash', { hash: input.hash });
+        const raced = await (tx && isMysql ? query.setLock('pessimistic_read') : query).getOne();
         if (raced) return raced;
         throw error;
       }
-      return (await actions.findOne({ where: { argumentsHash: input.hash } }))!;
+      return (await repo.findOne({ where: { argumentsHash: input.hash } }))!;
     },
 
     /** Runs `fn` in one transaction, for services that store a job together with something else (its audit entry). */

@@ -2,7 +2,7 @@ import type { CurrentUser } from '../auth/abilities';
 import type { Tx } from '../db-transaction';
 import { isAppError, type AppError } from '../errors';
 import { emptyCounts } from './host-states';
-import type { JobContext, ScheduledJobInput, TargetHost } from './job-context';
+import type { JobContext, RunTargets, ScheduledJobInput } from './job-context';
 import type { NewJob } from './job-invocation.repository';
 import { factNamesOfSearch } from './job-search';
 
@@ -97,7 +97,7 @@ export function createJobScheduling(ctx: JobContext) {
       const outcome: Array<{ jobId: number } | { error: AppError } | undefined> = new Array(items.length);
       // The owner's permissions of this moment, through the same check as a job made by hand; items
       // asking the same (owner, action, targeting) share one resolution.
-      const shared = new Map<string, Promise<TargetHost[]>>();
+      const shared = new Map<string, Promise<RunTargets>>();
       const resolved = await Promise.all(items.map(async (item, i) => {
         const key = JSON.stringify([item.owner.id, item.input.namespace, item.input.action, item.input.targeting]);
         let p = shared.get(key);
@@ -110,7 +110,7 @@ export function createJobScheduling(ctx: JobContext) {
           return null;
         }
       }));
-      const proxyIds = [...new Set(resolved.flatMap((targets) => (targets ?? []).map((t) => t.smart_proxy_id).filter((id): id is number => id !== null)))];
+      const proxyIds = [...new Set(resolved.flatMap((targets) => (targets?.hosts ?? []).map((t) => t.smart_proxy_id).filter((id): id is number => id !== null)))];
       const proxies = new Map((await deps.smartProxies.findByIds(proxyIds)).map((p) => [p.id, p]));
       const now = clock();
       const launches: Array<{ jobId: number; job: NewJob }> = [];

@@ -21,6 +21,8 @@ export interface PuppetDbNode {
   certname: string;
   /** Structured facts as PuppetDB stores them. */
   facts: Record<string, unknown>;
+  /** The Puppet Server that submitted the node's facts (its factset's `producer`), when PuppetDB knows it. */
+  producer: string | null;
 }
 
 export interface PuppetDbClient {
@@ -107,9 +109,15 @@ export function createPuppetDbClient(options: PuppetDbClientOptions): PuppetDbCl
     },
     async inventory() {
       const rows = await query('inventory[certname, facts] { order by certname }');
+      // The inventory entity has no producer; the factsets entity does (one row per node, no facts).
+      const producers = new Map<string, string>();
+      for (const row of await query('factsets[certname, producer] { }')) {
+        const { certname, producer } = (row ?? {}) as { certname?: unknown; producer?: unknown };
+        if (typeof certname === 'string' && typeof producer === 'string' && producer !== '') producers.set(certname, producer);
+      }
       return rows
         .filter((row): row is { certname: string; facts: Record<string, unknown> } => typeof (row as { certname?: unknown }).certname === 'string')
-        .map((row) => ({ certname: row.certname, facts: typeof row.facts === 'object' && row.facts !== null ? row.facts : {} }));
+        .map((row) => ({ certname: row.certname, facts: typeof row.facts === 'object' && row.facts !== null ? row.facts : {}, producer: producers.get(row.certname) ?? null }));
     },
     close() {
       agent.destroy();

@@ -26,9 +26,8 @@ export function createScheduleCreation(ctx: ScheduleContext) {
     const now = clock();
     const fields = timingFields(timing, now);
     const first = timing.kind === 'once' ? timing.startAt : nextOf({ ...fields }, 0, now);
-    const row: Omit<ScheduleEntity, 'id'> = {
+    const fields0: Omit<ScheduleEntity, 'id' | 'remoteActionId'> = {
       enabled: true,
-      remoteActionId: prepared.remoteActionId,
       ownerId: user.id,
       owner: user.login,
       description: options.description ?? `${prepared.namespace} ${prepared.action}`,
@@ -51,7 +50,9 @@ export function createScheduleCreation(ctx: ScheduleContext) {
       createdAt: now,
       updatedAt: now,
     };
+    // Every check above passed: only now is anything written, the action in the schedule's transaction.
     const id = await repo.transaction(async (tx) => {
+      const row: Omit<ScheduleEntity, 'id'> = { ...fields0, remoteActionId: await jobs.storeRemoteAction(tx, prepared) };
       const scheduleId = await repo.insert(tx, row);
       if (first) {
         const jobId = await jobs.createScheduledJob(tx, user.login, jobInput({ ...row, id: scheduleId }, prepared, first));
@@ -60,7 +61,7 @@ export function createScheduleCreation(ctx: ScheduleContext) {
       await audited(tx, user, 'create', { id: scheduleId, description: row.description }, { namespace: prepared.namespace, action: prepared.action, targeting: options.targeting, targeting_type: type, start_at: iso(row.startAt), start_before: iso(row.startBefore), cron_line: row.cronLine, time_zone: row.timeZone, max_iterations: row.maxIterations, end_time: iso(row.endTime) });
       return scheduleId;
     });
-    logger.info({ scheduleId: id, owner: user.login, nextRunAt: iso(first), cronLine: row.cronLine, timeZone: row.timeZone }, 'schedule created');
+    logger.info({ scheduleId: id, owner: user.login, nextRunAt: iso(first), cronLine: fields0.cronLine, timeZone: fields0.timeZone }, 'schedule created');
     deps.onChange?.();
     return loadSchedule(id);
   }

@@ -27,7 +27,7 @@ export interface ScheduleJobOptions {
 
 export interface ScheduleServiceDeps {
   repo: ScheduleRepository;
-  jobs: Pick<JobInvocationService, 'prepareAction' | 'prepareStoredAction' | 'authorizeRun' | 'resolveInFull' | 'hostIdsInside' | 'createScheduledJob' | 'createScheduledJobs' | 'updateScheduledJob' | 'retimeScheduledJobs' | 'cancelScheduledJobs' | 'lockJobStates' | 'launchScheduled' | 'dispatch' | 'get'>;
+  jobs: Pick<JobInvocationService, 'prepareAction' | 'prepareStoredAction' | 'storeRemoteAction' | 'authorizeRun' | 'resolveInFull' | 'hostIdsInside' | 'createScheduledJob' | 'createScheduledJobs' | 'updateScheduledJob' | 'retimeScheduledJobs' | 'cancelScheduledJobs' | 'lockJobStates' | 'launchScheduled' | 'dispatch' | 'get'>;
   /** The owner as they are at firing time (auth.service.ts `loadCurrentUser`); null when gone. */
   users: { loadCurrentUser(userId: number): Promise<CurrentUser | null> };
   /** Creating, changing and deleting schedules is audited (audit/audit.service.ts). */

@@ -71,7 +71,7 @@ export function JobPage({ id }: { id: number }) {
   const [jobError, setJobError] = useState<unknown>();
   const [hosts, setHosts] = useState<ListEnvelope<JobHost>>();
   const [hostsError, setHostsError] = useState<unknown>();
-  const [expanded, setExpanded] = useState<Set<number>>(new Set());
+  const [expanded, setExpanded] = useState<Set<number | string>>(new Set());
   const [replaying, setReplaying] = useState(false);
   const [scheduling, setScheduling] = useState(false);
   const [cancelling, setCancelling] = useState(false);
@@ -279,12 +279,14 @@ export function JobPage({ id }: { id: number }) {
             </Tr>
           </Thead>
           {rows.map((h, i) => {
-            const isOpen = expanded.has(h.host_id);
+            // A host outside the inventory (a PQL certname, skipped) has no id and no host page.
+            const key = h.host_id ?? `name:${h.host_name}`;
+            const isOpen = expanded.has(key);
             return (
-              <Tbody key={h.host_id} isExpanded={isOpen}>
+              <Tbody key={key} isExpanded={isOpen}>
                 <Tr>
-                  <Td expand={{ rowIndex: i, isExpanded: isOpen, onToggle: () => setExpanded((s) => { const n = new Set(s); if (n.has(h.host_id)) n.delete(h.host_id); else n.add(h.host_id); return n; }) }} />
-                  <Td dataLabel="Host"><Link to={`/hosts/${h.host_id}`}>{h.host_name}</Link></Td>
+                  <Td expand={{ rowIndex: i, isExpanded: isOpen, onToggle: () => setExpanded((s) => { const n = new Set(s); if (n.has(key)) n.delete(key); else n.add(key); return n; }) }} />
+                  <Td dataLabel="Host">{h.host_id === null ? h.host_name : <Link to={`/hosts/${h.host_id}`}>{h.host_name}</Link>}</Td>
                   <Td dataLabel="State"><StateLabel state={h.state} />{h.late && <> <Label isCompact color="purple" data-testid="late-result">late</Label></>}</Td>
                   <Td dataLabel="Reason" className="rex-reason">{hostReason(h)}</Td>
                   <Td dataLabel="Output" className="rex-mono">{outputPreview(h)}</Td>
