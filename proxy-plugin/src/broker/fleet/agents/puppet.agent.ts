@@ -92,13 +92,16 @@ export const puppetAgent: VirtualAgent = {
         const last = node.puppet.lastRun;
         const r = node.random(`puppet:last_run:${last?.number ?? 0}`);
         const total = 200 + Math.floor(r * 800);
-        const outOfSync = Math.floor(r * 5);
+        // About one run in eight (by node and run number, so the same every time) has failed resources.
+        const rf = node.random(`puppet:failed:${last?.number ?? 0}`);
+        const failed = last && rf < 0.125 ? 1 + Math.floor(rf * 16) : 0;
+        const outOfSync = Math.floor(r * 5) + failed;
         // A noop run changes nothing; it only reports what is out of sync.
-        const changed = last?.noop ? 0 : outOfSync;
+        const changed = last?.noop ? 0 : outOfSync - failed;
         const totalTime = 5 + Math.floor(r * 30);
         return ok({
           out_of_sync_resources: outOfSync,
-          failed_resources: 0,
+          failed_resources: last?.noop ? 0 : failed,
           corrected_resources: 0,
           changed_resources: changed,
           total_resources: total,
@@ -112,9 +115,9 @@ export const puppetAgent: VirtualAgent = {
           config_version: String(1700000000 + (last?.number ?? 0)),
           type_distribution: { File: Math.floor(total / 2), Package: Math.floor(total / 5), Service: Math.floor(total / 20) },
           summary: {
-            resources: { total, changed, failed: 0, out_of_sync: outOfSync },
+            resources: { total, changed, failed: last?.noop ? 0 : failed, out_of_sync: outOfSync },
             time: { total: totalTime },
-            events: { noop: last?.noop ? outOfSync : 0, success: changed, failure: 0 },
+            events: { noop: last?.noop ? outOfSync : 0, success: changed, failure: last?.noop ? 0 : failed },
             environment: last?.environment ?? String(node.facts.environment ?? 'production'),
           },
         });
