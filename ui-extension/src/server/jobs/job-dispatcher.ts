@@ -14,6 +14,7 @@ import { runProxyStream, type ProxyStreamDeps, type RunningJob } from './job-pro
 import type { JobWaiters } from './job-waiters';
 import { createLateResultCollector } from './late-results';
 import { computeAggregates } from './output-shaping';
+import { isPuppetRun, puppetRunAggregate } from './puppet-run-outcome';
 import { createProxyBreaker, type ProxyHealthView } from './proxy-breaker';
 import { maskedInputs } from './sensitive-arguments';
 import { createResultWriter, type ResultWriter, type TrackedHost } from './result-writer';
@@ -205,6 +206,9 @@ export function createJobDispatcher(options: DispatcherOptions) {
     // A rollout stopped by its failure threshold failed, whatever else its hosts did.
     const state = job.stopped ? 'failed' : finalJobState(counts, job.cancelled) ?? 'failed';
     const aggregates = action.aggregates?.length ? computeAggregates(action, (await repo.succeededData(entity.id)).map((d) => parseExact(d) as Record<string, unknown>)) : [];
+    if (isPuppetRun(entityNamespace(entity), action.name)) {
+      aggregates.push(puppetRunAggregate(Object.entries(counts).reduce((n, [s, c]) => (s === 'skipped' ? n : n + c), 0), (await repo.repliedData(entity.id)).map((d) => parseExact(d) as Record<string, unknown>)));
+    }
     const now = options.clock();
     await repo.updateJob(entity.id, { state, finishedAt: now, aggregates: stringifyExact(aggregates), leaseOwner: null, leaseExpiresAt: null, nextBatchAt: null }, now, ['queued', 'running']);
     options.waiters.notify(entity.id);

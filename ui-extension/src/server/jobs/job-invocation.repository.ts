@@ -593,6 +593,12 @@ export function createJobInvocationRepository(dataSource: DataSource, options: J
     },
 
     /** Reply data of succeeded hosts, for the DDL aggregates. */
+    /** Reply data of every host that replied, succeeded or failed (Puppet run outcomes count both). */
+    async repliedData(jobId: number): Promise<string[]> {
+      const rows = (await dataSource.query('SELECT data FROM job_invocation_hosts WHERE job_invocation_id = ? AND statuscode IS NOT NULL AND data IS NOT NULL', [jobId])) as Array<{ data: string }>;
+      return rows.map((r) => r.data);
+    },
+
     async succeededData(jobId: number): Promise<string[]> {
       const rows = (await dataSource.query("SELECT data FROM job_invocation_hosts WHERE job_invocation_id = ? AND statuscode = 0 AND data IS NOT NULL", [jobId])) as Array<{ data: string }>;
       return rows.map((r) => r.data);
