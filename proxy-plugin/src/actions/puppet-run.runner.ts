@@ -216,10 +216,11 @@ export function createPuppetRunRunner(deps: PuppetRunRunnerDeps): ActionRunner {
           });
         }
       }
+      const timeout = `${Math.round(call.timeoutSeconds)} s timeout`;
       for (const [identity, f] of following) {
         silentReasons.set(identity, f.applying || f.sawApplying
-          ? `puppet run never finished: still applying when the ${call.timeoutSeconds} s timeout passed`
-          : `puppet run never finished: no run started after the request within the ${call.timeoutSeconds} s timeout`);
+          ? `puppet run never finished: still applying when the ${timeout} passed`
+          : `puppet run never finished: no run started after the request within the ${timeout}`);
       }
       if (following.size > 0 && !call.signal.aborted) log.warn({ ...tag, stillRunning: following.size }, 'puppet runs still going when the timeout passed');
       return { requestIds, silentReasons };

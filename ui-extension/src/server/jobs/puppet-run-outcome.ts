@@ -4,6 +4,7 @@
  * them. Read from the stored reply, so jobs recorded before the proxy followed runs simply have none.
  */
 import type { AggregateResult, JobHost, PuppetRunOutcome, PuppetRunOutcomeName } from '@common/jobs';
+import { toPlainNumbers } from '@protos/json-numbers';
 
 import { PUPPET_RUN } from './puppet-run.service';
 
@@ -19,7 +20,8 @@ export function isPuppetRun(namespace: string, action: string): boolean {
 export function puppetRunOutcome(data: Record<string, unknown> | null): PuppetRunOutcome | null {
   const run = data?.run;
   if (typeof run !== 'object' || run === null) return null;
-  const r = run as Record<string, unknown>;
+  // Stored replies are read with exact numbers (json-numbers.ts); the outcome's are plain counts.
+  const r = toPlainNumbers(run) as Record<string, unknown>;
   if (!PUPPET_RUN_OUTCOMES.includes(r.outcome as PuppetRunOutcomeName)) return null;
   return {
     outcome: r.outcome as PuppetRunOutcomeName,
