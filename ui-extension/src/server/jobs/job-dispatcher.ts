@@ -14,7 +14,7 @@ import { runProxyStream, type ProxyStreamDeps, type RunningJob } from './job-pro
 import type { JobWaiters } from './job-waiters';
 import { createLateResultCollector } from './late-results';
 import { computeAggregates } from './output-shaping';
-import { isPuppetRun, puppetRunAggregate } from './puppet-run-outcome';
+import { puppetRunAggregates } from './puppet-run-outcome';
 import { createProxyBreaker, type ProxyHealthView } from './proxy-breaker';
 import { maskedInputs } from './sensitive-arguments';
 import { createResultWriter, type ResultWriter, type TrackedHost } from './result-writer';
@@ -205,10 +205,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
     const counts = writer.counts();
     // A rollout stopped by its failure threshold failed, whatever else its hosts did.
     const state = job.stopped ? 'failed' : finalJobState(counts, job.cancelled) ?? 'failed';
-    const aggregates = action.aggregates?.length ? computeAggregates(action, (await repo.succeededData(entity.id)).map((d) => parseExact(d) as Record<string, unknown>)) : [];
-    if (isPuppetRun(entityNamespace(entity), action.name)) {
-      aggregates.push(puppetRunAggregate(Object.entries(counts).reduce((n, [s, c]) => (s === 'skipped' ? n : n + c), 0), (await repo.repliedData(entity.id)).map((d) => parseExact(d) as Record<string, unknown>)));
-    }
+    const aggregates = [...(action.aggregates?.length ? computeAggregates(action, (await repo.succeededData(entity.id)).map((d) => parseExact(d) as Record<string, unknown>)) : []), ...(await puppetRunAggregates(entityNamespace(entity), action.name, counts, () => repo.repliedData(entity.id)))];
     const now = options.clock();
     await repo.updateJob(entity.id, { state, finishedAt: now, aggregates: stringifyExact(aggregates), leaseOwner: null, leaseExpiresAt: null, nextBatchAt: null }, now, ['queued', 'running']);
     options.waiters.notify(entity.id);

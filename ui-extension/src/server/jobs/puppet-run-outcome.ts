@@ -3,8 +3,8 @@
  * host's reply data under `run` (proxy-plugin actions/puppet-run.runner.ts), and the job's tally of
  * them. Read from the stored reply, so jobs recorded before the proxy followed runs simply have none.
  */
-import type { AggregateResult, JobHost, PuppetRunOutcome, PuppetRunOutcomeName } from '@common/jobs';
-import { toPlainNumbers } from '@protos/json-numbers';
+import type { AggregateResult, HostCounts, JobHost, PuppetRunOutcome, PuppetRunOutcomeName } from '@common/jobs';
+import { parseExact, toPlainNumbers } from '@protos/json-numbers';
 
 import { PUPPET_RUN } from './puppet-run.service';
 
@@ -57,4 +57,11 @@ export function puppetRunAggregate(totalHosts: number, replies: Iterable<Record<
   }
   value.not_run = Math.max(0, totalHosts - counted);
   return { function: 'puppet_run', output: 'run', display_as: 'Puppet Run Outcome', value };
+}
+
+/** The job's aggregates beyond the DDL's when it is done: the run outcomes of a puppet#runonce job, none otherwise. */
+export async function puppetRunAggregates(namespace: string, action: string, counts: HostCounts, repliedData: () => Promise<string[]>): Promise<AggregateResult[]> {
+  if (!isPuppetRun(namespace, action)) return [];
+  const ran = Object.entries(counts).reduce((n, [state, count]) => (state === 'skipped' ? n : n + count), 0);
+  return [puppetRunAggregate(ran, (await repliedData()).map((d) => parseExact(d) as Record<string, unknown>))];
 }
