@@ -13,6 +13,7 @@ import type { Job, JobStatus, PuppetRunJobHost, PuppetRunOutcome } from '@common
 import type { ProxyClients } from '@server/proxies/proxy-client';
 import { createTestProxyClient, startTestProxy, type TestProxy } from './support/grpc-proxies';
 import { AUTH, seedInventory, startJobApp, type JobApp, type SeededInventory } from './support/job-stack';
+import { runRex } from '../cli/support/rex-process';
 
 jest.setTimeout(120_000);
 
@@ -100,10 +101,13 @@ describe.each(testDatabases())('puppet runs followed to their end on $kind', (da
     await db?.close();
   });
 
+  let firstRun: JobStatus | undefined;
+
   it('ends each host only after its run ended, with the outcome its last_run_summary reports', async () => {
     const normal = [1, 2, 3, 4, 5, 6];
     const startedAt = Date.now();
     const done = await puppetRun(normal, 30);
+    firstRun = done;
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(RUN_SECONDS * 1000);
     const hosts = await hostsOf(done.id);
 
@@ -137,6 +141,23 @@ describe.each(testDatabases())('puppet runs followed to their end on $kind', (da
     expect(done.aggregates).toContainEqual({ function: 'puppet_run', output: 'run', display_as: 'Puppet Run Outcome', value: tally });
     // The fleet's counts vary per node: not every host reports the same resources.
     expect(new Set(normal.map((i) => hosts.get(identity(i))!.puppet_run!.total_resources)).size).toBeGreaterThan(1);
+  });
+
+  it('prints each host\'s run in rex job show, as puppet job show lists its nodes', async () => {
+    const token = await request(app.url).post('/api/v2/users/admin/personal_access_tokens').set('Authorization', AUTH).send({ personal_access_token: { name: `prun-${database.kind}` } }).expect(201);
+    const env = { REX_URL: app.url, REX_USER: 'admin', REX_TOKEN: (token.body as { token_value: string }).token_value };
+    const shown = await runRex(['job', 'show', String(firstRun!.id)], env);
+    expect(shown.stderr).toBe('');
+    expect(shown.stdout).toContain('PUPPET RUNS (6)');
+    expect(shown.stdout).toContain('Summary of Puppet Run Outcome');
+    const hosts = await hostsOf(firstRun!.id);
+    for (const i of [1, 2, 3, 4, 5, 6]) {
+      const run = hosts.get(identity(i))!.puppet_run!;
+      const line = shown.stdout.split('\n').find((l) => l.startsWith(`${identity(i)} `));
+      expect(line?.replace(/ +/g, ' ')).toBe(
+        `${identity(i)} ${run.outcome.replace('_', ' ')} Applied configuration version ${run.config_version} in ${run.environment} with ${run.changed_resources} changes, ${run.failed_resources} failures; ${run.total_resources} resources, ${run.run_time} s`,
+      );
+    }
   });
 
   it('fails a host whose agent is disabled with the disable message, without asking it to run', async () => {
