@@ -5,7 +5,7 @@
  * quick action and in the Remote management flow. Each test saves a screenshot under test-results/.
  */
 import type { Browser, Page } from 'playwright-core';
-import type { JobStatus } from '@common/jobs';
+import type { JobStatus, PuppetRunJobHost } from '@common/jobs';
 import { launchBrowser, logIn, newPage, screenshot } from './support/browser';
 import { ADMIN_PASSWORD, startStack, type Stack } from './support/stack';
 
@@ -72,6 +72,11 @@ describe('web UI: Run Puppet', () => {
 
     const job = await asAdmin<JobStatus>('GET', `/api/v2/remote_execution/jobs/${jobIdOf(page.url())}`);
     expect(job).toMatchObject({ namespace: 'puppet', action: 'runonce', arguments: { force: true, tags: 'profile::base' }, state: 'succeeded', succeeded_hosts: [hostName] });
+    // The run was followed to its end: the row shows what it did, as the API records it.
+    const [host] = (await asAdmin<{ results: PuppetRunJobHost[] }>('GET', `/api/v2/remote_execution/jobs/${job.id}/hosts`)).results;
+    expect(host.puppet_run).toMatchObject({ outcome: expect.stringMatching(/^(changed|unchanged)$/), failed_resources: 0 });
+    expect((await row.getByTestId('puppet-run-outcome').textContent())?.trim()).toBe(host.puppet_run!.outcome);
+    expect((await row.getByTestId('puppet-run-changed').textContent())?.trim()).toBe(String(host.puppet_run!.changed_resources));
   });
 
   it('runs Puppet in no-op mode on hosts selected in the hosts list, one result per host', async () => {
