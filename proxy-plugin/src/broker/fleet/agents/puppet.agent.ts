@@ -98,7 +98,8 @@ export const puppetAgent: VirtualAgent = {
         const outOfSync = Math.floor(r * 5) + failed;
         // A noop run changes nothing; it only reports what is out of sync.
         const changed = last?.noop ? 0 : outOfSync - failed;
-        const totalTime = 5 + Math.floor(r * 30);
+        // A run simulated to take time reports that time; an instant one, a plausible figure.
+        const totalTime = node.puppetRunSeconds > 0 ? node.puppetRunSeconds : 5 + Math.floor(r * 30);
         return ok({
           out_of_sync_resources: outOfSync,
           failed_resources: last?.noop ? 0 : failed,
