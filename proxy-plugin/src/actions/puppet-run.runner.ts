@@ -56,6 +56,36 @@ export interface PuppetRunOutcome {
   noop: boolean;
   /** When the run's catalog was applied (the agent's lastrun, Unix seconds). */
   last_run: number;
+  /** Resources whose events failed (`File[/etc/x]`), from the run's log; at most MAX_TITLES. */
+  failed_resource_titles: string[];
+  /** Resources the run changed, from the run's log; at most MAX_TITLES. */
+  changed_resource_titles: string[];
+}
+
+/** Titles kept per list: enough to act on, bounded however large the catalog. */
+export const MAX_TITLES = 50;
+
+/** The last `Type[title]` of a log source such as `/Stage[main]/Profile::Base/File[/etc/motd]/content`. */
+function resourceOf(source: string): string | undefined {
+  const matches = [...source.matchAll(/([A-Z][A-Za-z0-9_]*(?:::[A-Z][A-Za-z0-9_]*)*)\[((?:[^\]\\]|\\.)*)\]/g)];
+  const last = matches.filter((m) => m[1] !== 'Stage' && m[1] !== 'Class' && m[1] !== 'Node').pop();
+  return last ? `${last[1]}[${last[2]}]` : undefined;
+}
+
+/** Failed and changed resource titles from last_run_summary's `logs` (err events fail a resource; notice events change it). */
+function resourceTitles(logs: unknown): { failed: string[]; changed: string[] } {
+  const failed = new Set<string>();
+  const changed = new Set<string>();
+  for (const entry of Array.isArray(logs) ? logs : []) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { level, source } = entry as { level?: unknown; source?: unknown };
+    const resource = typeof source === 'string' ? resourceOf(source) : undefined;
+    if (!resource) continue;
+    if (level === 'err' || level === 'alert' || level === 'emerg' || level === 'crit') failed.add(resource);
+    else if (level === 'notice') changed.add(resource);
+  }
+  for (const title of failed) changed.delete(title);
+  return { failed: [...failed].slice(0, MAX_TITLES), changed: [...changed].slice(0, MAX_TITLES) };
 }
 
 /** Choria nodes refuse requests whose TTL has passed; 60 s is the Go client's default. */
@@ -74,6 +104,7 @@ export function runOutcome(summary: Record<string, unknown>, requestedNoop: bool
   const outOfSync = num(summary.out_of_sync_resources);
   const noopEvents = num(events.noop, 0);
   const noop = typeof nested.noop === 'boolean' ? nested.noop : requestedNoop;
+  const titles = resourceTitles(summary.logs);
   const outcome = failed > 0 ? 'failed' : changed > 0 ? 'changed' : (noop && outOfSync > 0) || noopEvents > 0 ? 'noop_pending' : 'unchanged';
   return {
     outcome,
@@ -87,6 +118,8 @@ export function runOutcome(summary: Record<string, unknown>, requestedNoop: bool
     environment: typeof nested.environment === 'string' ? nested.environment : null,
     noop,
     last_run: num(summary.lastrun, 0),
+    failed_resource_titles: titles.failed,
+    changed_resource_titles: noop ? [] : titles.changed,
   };
 }
 
@@ -195,7 +228,8 @@ export function createPuppetRunRunner(deps: PuppetRunRunnerDeps): ActionRunner {
           if (finished(f, reply.data)) done.push(identity);
         }
         if (done.length === 0 || call.signal.aborted) continue;
-        const summaries = await step(call, 'last_run_summary', {}, done, stepTimeout());
+        // With the run's log: the failed and changed resources are named only there.
+        const summaries = await step(call, 'last_run_summary', { logs: true }, done, stepTimeout());
         requestIds.push(summaries.requestId);
         for (const [identity, reply] of summaries.replies) {
           const f = following.get(identity);

@@ -50,6 +50,7 @@ describe(createPuppetRunRunner.name, () => {
     const result = await done;
     expect(broker.calls.map((c) => c.call.request.action)).toEqual(['status', 'runonce', 'status', 'status', 'status', 'last_run_summary']);
     expect(broker.calls[1].call.request.data).toEqual({ force: true });
+    expect(broker.calls[5].call.request.data).toEqual({ logs: true });
     expect(replies).toEqual([
       expect.objectContaining({
         identity: 'a',
@@ -57,7 +58,7 @@ describe(createPuppetRunRunner.name, () => {
         data: {
           summary: 'Started a Puppet run',
           initiated_at: 1000,
-          run: { outcome: 'changed', changed_resources: 2, failed_resources: 0, out_of_sync_resources: 2, corrected_resources: 0, total_resources: 300, run_time: 12, config_version: 'abc', environment: 'production', noop: false, last_run: 1100 },
+          run: { outcome: 'changed', changed_resources: 2, failed_resources: 0, out_of_sync_resources: 2, corrected_resources: 0, total_resources: 300, run_time: 12, config_version: 'abc', environment: 'production', noop: false, last_run: 1100, failed_resource_titles: [], changed_resource_titles: [] },
         },
       }),
     ]);
@@ -114,6 +115,17 @@ describe(createPuppetRunRunner.name, () => {
 describe(runOutcome.name, () => {
   it('calls a noop run that found resources out of sync noop_pending', () => {
     expect(runOutcome({ changed_resources: 0, failed_resources: 0, out_of_sync_resources: 4, summary: { events: { noop: 4 } } }, true)).toMatchObject({ outcome: 'noop_pending', noop: true, environment: null });
+  });
+
+  it('names the failed and changed resources from the run\'s log', () => {
+    const logs = [
+      { level: 'notice', source: '/Stage[main]/Profile::Base/File[/etc/motd]/content', msg: 'content changed' },
+      { level: 'notice', source: '/Stage[main]/Profile::Base/File[/etc/motd]/mode', msg: 'mode changed' },
+      { level: 'err', source: '/Stage[main]/Profile::App/Service[app]', msg: 'Could not start' },
+      { level: 'notice', source: '/Stage[main]/Profile::App/Service[app]/ensure', msg: 'ensure changed' },
+      { level: 'notice', source: 'Puppet', msg: 'Applied catalog in 3 seconds' },
+    ];
+    expect(runOutcome({ failed_resources: 1, changed_resources: 1, logs }, false)).toMatchObject({ outcome: 'failed', failed_resource_titles: ['Service[app]'], changed_resource_titles: ['File[/etc/motd]'] });
   });
 
   it('calls a run that changed nothing unchanged', () => {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { buildNodeProfiles } from '@proxy/broker/fleet/node-profiles';
+import { seededFraction, type VirtualNodeOptions } from '@proxy/broker/fleet/virtual-node';
 import { startChoriaFleet, type ChoriaFleet } from '@test/fleet/choria-fleet';
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
 import type { Job, JobStatus, PuppetRunJobHost, PuppetRunOutcome } from '@common/jobs';
@@ -32,13 +33,27 @@ interface Fixture {
 }
 
 async function startFixture(): Promise<Fixture> {
-  const prefix = `prun-${randomBytes(3).toString('hex')}-`;
+  // A fleet (names and seed) whose first runs on nodes 1-6 include failed resources and clean ones, so
+  // that both outcomes are checked every time (the virtual agent fails about one run in eight by seed).
+  let prefix: string;
+  let profiles: VirtualNodeOptions[];
+  do {
+    prefix = `prun-${randomBytes(3).toString('hex')}-`;
+    const seed = prefix;
+    profiles = buildNodeProfiles({ count: NODES, identityPrefix: prefix, seed }).map((p, i) => ({ ...p, puppetRunSeconds: i + 1 === SLOW ? 600 : RUN_SECONDS }));
+    const fails = profiles.slice(0, 6).map((p) => seededFraction(seed, `${p.identity}:puppet:failed:1`) < 0.125);
+    if (fails.includes(true) && fails.includes(false)) break;
+  } while (true);
   const collective = `rexprun${randomBytes(4).toString('hex')}`;
-  const profiles = buildNodeProfiles({ count: NODES, identityPrefix: prefix, seed: prefix }).map((p, i) => ({ ...p, puppetRunSeconds: i + 1 === SLOW ? 600 : RUN_SECONDS }));
   const fleet = await startChoriaFleet({ natsUrl: NATS_URL, collective, count: NODES, nodes: profiles, seed: prefix, failureRate: 0 });
   const proxies: TestProxy[] = [];
   for (const name of ['proxy-a', 'proxy-b']) proxies.push(await startTestProxy({ name, natsUrl: NATS_URL, collective, overrides: { 'puppet.status_interval_ms': 250 } }));
   return { prefix, fleet, proxies, client: createTestProxyClient() };
+}
+
+/** The resources named by the run's log entries of one level (the fleet logs `.../File[/etc/x]/content`). */
+function titlesLogged(logs: unknown, level: string): string[] {
+  return (logs as Array<{ level: string; source: string }>).filter((l) => l.level === level).flatMap((l) => /(?:File|Service)\[[^\]]+\]/.exec(l.source) ?? []);
 }
 
 describe.each(testDatabases())('puppet runs followed to their end on $kind', (database) => {
@@ -112,7 +127,7 @@ describe.each(testDatabases())('puppet runs followed to their end on $kind', (da
     const hosts = await hostsOf(done.id);
 
     // What each node says of its last run now, asked in a job of its own.
-    const summaries = await runJob({ namespace: 'puppet', action: 'last_run_summary', targeting: { host_ids: normal.map(hostId) }, timeout: 10 });
+    const summaries = await runJob({ namespace: 'puppet', action: 'last_run_summary', arguments: { logs: true }, targeting: { host_ids: normal.map(hostId) }, timeout: 10 });
     const reported = await hostsOf(summaries.id);
     const tally = { changed: 0, unchanged: 0, failed: 0, noop_pending: 0, not_run: 0 };
     for (const i of normal) {
@@ -130,7 +145,11 @@ describe.each(testDatabases())('puppet runs followed to their end on $kind', (da
         config_version: summary.config_version as string,
         environment: (summary.summary as { environment: string }).environment,
         noop: false,
+        failed_resource_titles: titlesLogged(summary.logs, 'err'),
+        changed_resource_titles: titlesLogged(summary.logs, 'notice'),
       };
+      expect(expected.failed_resource_titles).toHaveLength(failed);
+      expect(expected.changed_resource_titles).toHaveLength(changed);
       expect(host.puppet_run).toEqual(expected);
       expect(host.state).toBe(failed > 0 ? 'failed' : 'succeeded');
       if (failed > 0) expect(host.statusmsg).toBe(`puppet run failed: ${failed} failed resources`);
@@ -138,6 +157,8 @@ describe.each(testDatabases())('puppet runs followed to their end on $kind', (da
       expect((summary.lastrun as number) * 1000).toBeGreaterThanOrEqual(Math.floor(new Date(host.started_at!).getTime() / 1000) * 1000);
       tally[expected.outcome]++;
     }
+    expect(tally.failed).toBeGreaterThan(0);
+    expect(tally.failed).toBeLessThan(normal.length);
     expect(done.aggregates).toContainEqual({ function: 'puppet_run', output: 'run', display_as: 'Puppet Run Outcome', value: tally });
     // The fleet's counts vary per node: not every host reports the same resources.
     expect(new Set(normal.map((i) => hosts.get(identity(i))!.puppet_run!.total_resources)).size).toBeGreaterThan(1);
@@ -157,6 +178,7 @@ describe.each(testDatabases())('puppet runs followed to their end on $kind', (da
       expect(line?.replace(/ +/g, ' ')).toBe(
         `${identity(i)} ${run.outcome.replace('_', ' ')} Applied configuration version ${run.config_version} in ${run.environment} with ${run.changed_resources} changes, ${run.failed_resources} failures; ${run.total_resources} resources, ${run.run_time} s`,
       );
+      for (const title of run.failed_resource_titles) expect(shown.stdout).toContain(`failed: ${title}\n`);
     }
   });
 

@@ -219,6 +219,10 @@ export interface PuppetRunOutcome {
   config_version: string;
   environment: string | null;
   noop: boolean;
+  /** Resources whose events failed, as `Type[title]`, from the run's log (at most 50). */
+  failed_resource_titles: string[];
+  /** Resources the run changed, from the run's log (at most 50). */
+  changed_resource_titles: string[];
 }
 
 /** A host of a puppet#runonce job: its run's outcome, null when no run finished (see `reason`). */

@@ -39,5 +39,9 @@ export async function printPuppetRuns(api: ApiClient, io: Io, job: JobStatus): P
   ran.sort((a, b) => rank(a) - rank(b) || a.host_name.localeCompare(b.host_name));
   const width = Math.max(...ran.map((h) => h.host_name.length));
   writeLine(io.out, `\nPUPPET RUNS (${ran.length})\n${'-'.repeat(40)}`);
-  for (const host of ran) writeLine(io.out, puppetRunLine(host, width));
+  for (const host of ran) {
+    writeLine(io.out, puppetRunLine(host, width));
+    // As `puppet job show` points at the failed resources: one indented line each.
+    for (const title of host.puppet_run?.failed_resource_titles ?? []) writeLine(io.out, `${' '.repeat(width + 2)}failed: ${title}`);
+  }
 }

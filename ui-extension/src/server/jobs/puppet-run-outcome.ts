@@ -12,6 +12,8 @@ export const PUPPET_RUN_OUTCOMES: readonly PuppetRunOutcomeName[] = ['changed', 
 
 const int = (value: unknown, fallback: number): number => (typeof value === 'number' && Number.isInteger(value) ? value : fallback);
 
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+
 export function isPuppetRun(namespace: string, action: string): boolean {
   return namespace === PUPPET_RUN.namespace && action === PUPPET_RUN.action;
 }
@@ -33,6 +35,8 @@ export function puppetRunOutcome(data: Record<string, unknown> | null): PuppetRu
     config_version: typeof r.config_version === 'string' ? r.config_version : '',
     environment: typeof r.environment === 'string' ? r.environment : null,
     noop: r.noop === true,
+    failed_resource_titles: strings(r.failed_resource_titles),
+    changed_resource_titles: strings(r.changed_resource_titles),
   };
 }
 

@@ -29,7 +29,14 @@ export function PuppetRunCells({ host }: { host: JobHost }) {
     <>
       <Td dataLabel="Outcome">{run && <Label isCompact color={COLORS[run.outcome]} data-testid="puppet-run-outcome">{run.outcome.replace('_', ' ')}{run.noop ? ' (noop)' : ''}</Label>}</Td>
       <Td dataLabel="Changed" data-testid="puppet-run-changed">{run ? run.changed_resources : ''}</Td>
-      <Td dataLabel="Failed" data-testid="puppet-run-failed">{run ? run.failed_resources : ''}</Td>
+      <Td dataLabel="Failed" data-testid="puppet-run-failed">
+        {run ? run.failed_resources : ''}
+        {run && run.failed_resource_titles.length > 0 && (
+          <ul className="rex-mono" aria-label={`Failed resources of ${host.host_name}`}>
+            {run.failed_resource_titles.map((t) => <li key={t}>{t}</li>)}
+          </ul>
+        )}
+      </Td>
       <Td dataLabel="Out of sync / total">{run ? `${run.out_of_sync_resources} / ${run.total_resources}` : ''}</Td>
       <Td dataLabel="Config version" className="rex-mono">{run ? `${run.config_version}${run.environment ? ` (${run.environment}, ${run.run_time} s)` : ` (${run.run_time} s)`}` : ''}</Td>
     </>

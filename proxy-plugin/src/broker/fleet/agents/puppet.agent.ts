@@ -108,8 +108,13 @@ export const puppetAgent: VirtualAgent = {
           total_resources: total,
           config_retrieval_time: 1 + Math.floor(r * 3),
           total_time: totalTime,
+          // As in last_run_report.yaml: a resource's events have its path as their source.
           logs: data.logs
-            ? [{ time_utc: node.puppet.lastRunSeconds, level: 'notice', source: 'Puppet', msg: `Applied catalog in ${totalTime} seconds` }]
+            ? [
+                ...Array.from({ length: changed }, (_, i) => ({ time_utc: node.puppet.lastRunSeconds, level: 'notice', source: `/Stage[main]/Profile::Base/File[/etc/rex/managed-${i + 1}.conf]/content`, msg: 'content changed {md5}0 to {md5}1' })),
+                ...Array.from({ length: last?.noop ? 0 : failed }, (_, i) => ({ time_utc: node.puppet.lastRunSeconds, level: 'err', source: `/Stage[main]/Profile::App/Service[app-${i + 1}]`, msg: `Could not start Service[app-${i + 1}]: Execution of '/bin/systemctl start app-${i + 1}' returned 1` })),
+                { time_utc: node.puppet.lastRunSeconds, level: 'notice', source: 'Puppet', msg: `Applied catalog in ${totalTime} seconds` },
+              ]
             : [],
           lastrun: node.puppet.lastRunSeconds,
           since_lastrun: now - node.puppet.lastRunSeconds,
