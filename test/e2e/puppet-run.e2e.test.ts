@@ -100,6 +100,28 @@ describe('web UI: Run Puppet', () => {
     await screenshot(page, 'puppet-run-bulk');
   });
 
+  it('shows a run that failed with its failed resources on the job page', async () => {
+    // node-a00003's first run fails (the demo fleet fails about one run in eight, fixed by the seed).
+    const hostName = 'node-a00003.puppet-a.demo';
+    await logIn(page);
+    await page.goto(`/hosts/${hostName}`);
+    await page.getByRole('heading', { name: hostName, level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Run Puppet' }).click();
+    await page.getByRole('dialog', { name: 'Run Puppet' }).getByRole('button', { name: 'Run Puppet' }).click();
+    await page.waitForURL(/\/jobs\/\d+$/);
+    await page.getByTestId('job-progress-text').filter({ hasText: '100% of 1 hosts done' }).waitFor({ timeout: 60_000 });
+    const row = page.locator('[data-testid="job-hosts"] tr').filter({ hasText: hostName });
+    await row.locator('[data-state="failed"]').waitFor();
+    const [host] = (await asAdmin<{ results: PuppetRunJobHost[] }>('GET', `/api/v2/remote_execution/jobs/${jobIdOf(page.url())}/hosts`)).results;
+    expect(host).toMatchObject({ state: 'failed', puppet_run: { outcome: 'failed' } });
+    expect(host.puppet_run!.failed_resource_titles.length).toBeGreaterThan(0);
+    expect((await row.getByTestId('puppet-run-outcome').textContent())?.trim()).toBe('failed');
+    expect((await row.getByTestId('puppet-run-failed').textContent())?.startsWith(String(host.puppet_run!.failed_resources))).toBe(true);
+    const failed = page.getByLabel(`Failed resources of ${hostName}`);
+    for (const title of host.puppet_run!.failed_resource_titles) await failed.getByText(title, { exact: true }).waitFor();
+    await screenshot(page, 'puppet-run-failed-resources');
+  });
+
   it('shows the API\'s 403 message to a user who may view hosts but not run jobs', async () => {
     await logIn(page, 'viewer', VIEWER_PASSWORD);
     await page.getByRole('link', { name: /^node-a/ }).first().click();
