@@ -25,6 +25,8 @@ export interface DemoClientOptions {
    * that a Puppet run job shows its hosts applying and ending one by one. Default 4.
    */
   puppetRunSeconds?: number;
+  /** Share of Puppet runs that end with failed resources; default 0.125, about one in eight. */
+  puppetFailedRunRate?: number;
 }
 
 export const DEMO_FACT = 'rex_demo';
@@ -113,7 +115,7 @@ export function createDemoClient(options: DemoClientOptions): BrokerClient {
       profiles.forEach((profile, index) => {
         bus().set(
           profile.identity,
-          createVirtualNode({ ...profile, collectives: [collective], latencyMs: options.latencyMs, failureRate: options.failureRate, puppetRunSeconds: runSeconds + (index % 5) * Math.ceil(runSeconds / 2) }),
+          createVirtualNode({ ...profile, collectives: [collective], latencyMs: options.latencyMs, failureRate: options.failureRate, puppetRunSeconds: runSeconds + (index % 5) * Math.ceil(runSeconds / 2), puppetFailedRunRate: options.puppetFailedRunRate ?? 0.125 }),
         );
       });
     },

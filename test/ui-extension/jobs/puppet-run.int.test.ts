@@ -20,6 +20,7 @@ jest.setTimeout(120_000);
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const RUN_SECONDS = 2;
+const FAILED_RUN_RATE = 0.25;
 /** Nodes 1-6 run for RUN_SECONDS; node 7 is disabled; node 8 runs far longer than any job here waits. */
 const NODES = 8;
 const DISABLED = 7;
@@ -34,14 +35,14 @@ interface Fixture {
 
 async function startFixture(): Promise<Fixture> {
   // A fleet (names and seed) whose first runs on nodes 1-6 include failed resources and clean ones, so
-  // that both outcomes are checked every time (the virtual agent fails about one run in eight by seed).
+  // that both outcomes are checked every time (the virtual agent fails a share of runs, by seed).
   let prefix: string;
   let profiles: VirtualNodeOptions[];
   do {
     prefix = `prun-${randomBytes(3).toString('hex')}-`;
     const seed = prefix;
-    profiles = buildNodeProfiles({ count: NODES, identityPrefix: prefix, seed }).map((p, i) => ({ ...p, puppetRunSeconds: i + 1 === SLOW ? 600 : RUN_SECONDS }));
-    const fails = profiles.slice(0, 6).map((p) => seededFraction(seed, `${p.identity}:puppet:failed:1`) < 0.125);
+    profiles = buildNodeProfiles({ count: NODES, identityPrefix: prefix, seed }).map((p, i) => ({ ...p, puppetRunSeconds: i + 1 === SLOW ? 600 : RUN_SECONDS, puppetFailedRunRate: FAILED_RUN_RATE }));
+    const fails = profiles.slice(0, 6).map((p) => seededFraction(seed, `${p.identity}:puppet:failed:1`) < FAILED_RUN_RATE);
     if (fails.includes(true) && fails.includes(false)) break;
   } while (true);
   const collective = `rexprun${randomBytes(4).toString('hex')}`;

@@ -92,9 +92,9 @@ export const puppetAgent: VirtualAgent = {
         const last = node.puppet.lastRun;
         const r = node.random(`puppet:last_run:${last?.number ?? 0}`);
         const total = 200 + Math.floor(r * 800);
-        // About one run in eight (by node and run number, so the same every time) has failed resources.
+        // A share of runs (by node and run number, so the same every time) has failed resources.
         const rf = node.random(`puppet:failed:${last?.number ?? 0}`);
-        const failed = last && rf < 0.125 ? 1 + Math.floor(rf * 16) : 0;
+        const failed = last && rf < node.puppetFailedRunRate ? 1 + Math.floor((rf / node.puppetFailedRunRate) * 2) : 0;
         const outOfSync = Math.floor(r * 5) + failed;
         // A noop run changes nothing; it only reports what is out of sync.
         const changed = last?.noop ? 0 : outOfSync - failed;
