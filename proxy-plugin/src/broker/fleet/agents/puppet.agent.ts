@@ -14,7 +14,9 @@ function settle(node: NodeState): void {
   const run = node.puppet.current;
   if (!run || node.nowMs() < run.endsAtMs) return;
   node.puppet.current = undefined;
-  node.puppet.lastRunSeconds = Math.floor(run.endsAtMs / 1000);
+  // Each run ends after the one before, as real runs (which take seconds) do: a follower that tells a
+  // new run from the previous one by its lastrun must see a newer one even for runs of zero seconds.
+  node.puppet.lastRunSeconds = Math.max(Math.floor(run.endsAtMs / 1000), node.puppet.lastRunSeconds + 1);
   node.puppet.lastRun = { noop: run.noop, tags: run.tags, environment: run.environment, number: node.puppet.runs };
 }
 
