@@ -145,6 +145,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'tasks.timeout_s', env: 'PROXY_PLUGIN_TASKS_TIMEOUT_S', schema: positiveInt.default(3600), description: 'Seconds a task may run when a job names no timeout (the tasks namespace timeout).' },
   { path: 'tasks.status_interval_ms', env: 'PROXY_PLUGIN_TASKS_STATUS_INTERVAL_MS', schema: positiveInt.default(2000), description: 'Milliseconds between bolt_tasks#task_status polls of running tasks.' },
   { path: 'tasks.request_timeout_ms', env: 'PROXY_PLUGIN_TASKS_REQUEST_TIMEOUT_MS', schema: positiveInt.default(10000), description: 'Milliseconds one Puppet Server request may take.' },
+  { path: 'puppet.status_interval_ms', env: 'PROXY_PLUGIN_PUPPET_STATUS_INTERVAL_MS', schema: positiveInt.default(2000), description: 'Milliseconds between puppet#status polls while a Puppet run (puppet#runonce) is followed to its end.' },
   { path: 'metrics.enabled', env: 'PROXY_PLUGIN_METRICS_ENABLED', schema: booleanFlag.default(false), description: 'Serve Prometheus metrics at GET /metrics on a listener of its own (metrics.host:metrics.port).' },
   { path: 'metrics.host', env: 'PROXY_PLUGIN_METRICS_HOST', schema: z.string().min(1).default('127.0.0.1'), description: 'Address the metrics listener binds to; the Prometheus server must reach it.' },
   { path: 'metrics.port', env: 'PROXY_PLUGIN_METRICS_PORT', schema: port.default(9465), description: 'Port of the metrics listener; 0 picks a free port (logged as "metrics listening").' },
@@ -193,6 +194,7 @@ export interface Config {
     status_interval_ms: number;
     request_timeout_ms: number;
   };
+  puppet: { status_interval_ms: number };
   metrics: { enabled: boolean; host: string; port: number; bearer_token: string };
   log: { level: string };
 }

@@ -9,6 +9,7 @@ import { createActionPolicy, createBuiltInPolicy } from '@proxy/actions/action-p
 import { createAuditLog } from '@proxy/actions/audit';
 import { createDdlRegistry, loadDdlDirectories, loadDdlDirectory } from '@proxy/actions/ddl-registry';
 import { createExecutionRegistry } from '@proxy/actions/executions';
+import { createPuppetRunRunner, PUPPET_AGENT } from '@proxy/actions/puppet-run.runner';
 import { createNodeInventory } from '@proxy/actions/nodes';
 import type { BrokerClient } from '@proxy/broker/broker-client';
 import { createChoriaClient } from '@proxy/broker/choria.client';
@@ -140,7 +141,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
     defaultDiscoveryTimeoutMs: config.discovery.timeout_ms,
     retentionMs: config.executions.retention_s * 1000,
     maxRetained: config.executions.max_retained,
-    runners: tasks?.runners,
+    runners: { [PUPPET_AGENT]: createPuppetRunRunner({ broker, logger, statusIntervalMs: config.puppet.status_interval_ms }), ...tasks?.runners },
     metrics,
   });
   const nodes = createNodeInventory({

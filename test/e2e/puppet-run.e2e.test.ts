@@ -5,7 +5,7 @@
  * quick action and in the Remote management flow. Each test saves a screenshot under test-results/.
  */
 import type { Browser, Page } from 'playwright-core';
-import type { JobStatus } from '@common/jobs';
+import type { JobStatus, PuppetRunJobHost } from '@common/jobs';
 import { launchBrowser, logIn, newPage, screenshot } from './support/browser';
 import { ADMIN_PASSWORD, startStack, type Stack } from './support/stack';
 
@@ -72,6 +72,11 @@ describe('web UI: Run Puppet', () => {
 
     const job = await asAdmin<JobStatus>('GET', `/api/v2/remote_execution/jobs/${jobIdOf(page.url())}`);
     expect(job).toMatchObject({ namespace: 'puppet', action: 'runonce', arguments: { force: true, tags: 'profile::base' }, state: 'succeeded', succeeded_hosts: [hostName] });
+    // The run was followed to its end: the row shows what it did, as the API records it.
+    const [host] = (await asAdmin<{ results: PuppetRunJobHost[] }>('GET', `/api/v2/remote_execution/jobs/${job.id}/hosts`)).results;
+    expect(host.puppet_run).toMatchObject({ outcome: expect.stringMatching(/^(changed|unchanged)$/), failed_resources: 0 });
+    expect((await row.getByTestId('puppet-run-outcome').textContent())?.trim()).toBe(host.puppet_run!.outcome);
+    expect((await row.getByTestId('puppet-run-changed').textContent())?.trim()).toBe(String(host.puppet_run!.changed_resources));
   });
 
   it('runs Puppet in no-op mode on hosts selected in the hosts list, one result per host', async () => {
@@ -93,6 +98,28 @@ describe('web UI: Run Puppet', () => {
       await page.getByLabel(`Reply of ${name}`).getByText(/--noop/).waitFor();
     }
     await screenshot(page, 'puppet-run-bulk');
+  });
+
+  it('shows a run that failed with its failed resources on the job page', async () => {
+    // node-a00003's first run fails (the demo fleet fails about one run in eight, fixed by the seed).
+    const hostName = 'node-a00003.puppet-a.demo';
+    await logIn(page);
+    await page.goto(`/hosts/${hostName}`);
+    await page.getByRole('heading', { name: hostName, level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Run Puppet' }).click();
+    await page.getByRole('dialog', { name: 'Run Puppet' }).getByRole('button', { name: 'Run Puppet' }).click();
+    await page.waitForURL(/\/jobs\/\d+$/);
+    await page.getByTestId('job-progress-text').filter({ hasText: '100% of 1 hosts done' }).waitFor({ timeout: 60_000 });
+    const row = page.locator('[data-testid="job-hosts"] tr').filter({ hasText: hostName });
+    await row.locator('[data-state="failed"]').waitFor();
+    const [host] = (await asAdmin<{ results: PuppetRunJobHost[] }>('GET', `/api/v2/remote_execution/jobs/${jobIdOf(page.url())}/hosts`)).results;
+    expect(host).toMatchObject({ state: 'failed', puppet_run: { outcome: 'failed' } });
+    expect(host.puppet_run!.failed_resource_titles.length).toBeGreaterThan(0);
+    expect((await row.getByTestId('puppet-run-outcome').textContent())?.trim()).toBe('failed');
+    expect((await row.getByTestId('puppet-run-failed').textContent())?.startsWith(String(host.puppet_run!.failed_resources))).toBe(true);
+    const failed = page.getByLabel(`Failed resources of ${hostName}`);
+    for (const title of host.puppet_run!.failed_resource_titles) await failed.getByText(title, { exact: true }).waitFor();
+    await screenshot(page, 'puppet-run-failed-resources');
   });
 
   it('shows the API\'s 403 message to a user who may view hosts but not run jobs', async () => {

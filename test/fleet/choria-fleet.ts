@@ -51,6 +51,8 @@ export interface ChoriaFleetOptions {
   tasks?: { puppetServerUrl: string; caFile: string; certFile: string; keyFile: string; directory: string };
   /** Seconds a simulated Puppet run takes on every node. */
   puppetRunSeconds?: number;
+  /** Share of simulated Puppet runs that end with failed resources (default 0: every run applies cleanly). */
+  puppetFailedRunRate?: number;
 }
 
 export interface ChoriaFleetStats {
@@ -109,6 +111,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
         failureRate: options.failureRate,
         seed,
         puppetRunSeconds: options.puppetRunSeconds,
+        puppetFailedRunRate: options.puppetFailedRunRate,
         ...profile,
         silent: profile.silent || silent.has(profile.identity),
         tasks: fetcher && options.tasks ? { fetch: fetcher.fetch, directory: path.join(options.tasks.directory, profile.identity) } : profile.tasks,

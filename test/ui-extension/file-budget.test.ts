@@ -19,7 +19,9 @@ const EXEMPT = new Set<string>([]);
  * compiler.ts the whole search-to-SQL translation.
  */
 const CEILINGS: Record<string, number> = {
-  'auth/abilities.ts': 507,
+  // abilities.ts gains the rules of each new permission (STYLE.md §2 keeps them in one place): its
+  // ceiling is raised in the commit that adds one (552: run_job_templates, issue #19).
+  'auth/abilities.ts': 552,
   'auth/user-management.service.ts': 463,
   'search/compiler.ts': 438,
   'jobs/job-dispatcher.ts': 340,

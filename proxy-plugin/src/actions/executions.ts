@@ -163,7 +163,7 @@ export interface ActionRunner {
   /** The broker agent the nodes must have, for discovery (`bolt_tasks` for tasks). */
   brokerAgent: string;
   /** Resolves when every identity of the batch has its final reply, or the run gave up (timeout, abort). */
-  run(call: RunnerCall): Promise<{ requestIds: string[] }>;
+  run(call: RunnerCall): Promise<{ requestIds: string[]; silentReasons?: ReadonlyMap<string, string> }>;
 }
 
 export interface ExecutionRegistryDeps {
@@ -536,7 +536,9 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
         const unsent = new Set('unsent' in result ? (result.unsent ?? []) : []);
         for (const { identity, reason } of 'refused' in result ? (result.refused ?? []) : []) refused.set(identity, reason);
         for (const identity of unsent) sent.delete(identity);
-        for (const identity of remaining) if (!unsent.has(identity)) endSilent(identity, silence);
+        // A runner may know better than "no reply" why a host is silent (a Puppet run still applying).
+        const silentReasons = 'silentReasons' in result ? result.silentReasons : undefined;
+        for (const identity of remaining) if (!unsent.has(identity)) endSilent(identity, silentReasons?.get(identity) ?? silence);
         remaining = remaining.filter((identity) => unsent.has(identity));
       }
       return true;

@@ -20,6 +20,13 @@ export interface DemoClientOptions {
   latencyMs?: number;
   /** Share of nodes whose package/service/puppet actions fail. */
   failureRate?: number;
+  /**
+   * Seconds the shortest simulated Puppet run takes; each node takes up to three times as long, so
+   * that a Puppet run job shows its hosts applying and ending one by one. Default 4.
+   */
+  puppetRunSeconds?: number;
+  /** Share of Puppet runs that end with failed resources; default 0.125, about one in eight. */
+  puppetFailedRunRate?: number;
 }
 
 export const DEMO_FACT = 'rex_demo';
@@ -104,12 +111,13 @@ export function createDemoClient(options: DemoClientOptions): BrokerClient {
         seed: options.seed,
         extraFacts: { [DEMO_FACT]: true },
       });
-      for (const profile of profiles) {
-        nodes.set(
+      const runSeconds = options.puppetRunSeconds ?? 4;
+      profiles.forEach((profile, index) => {
+        bus().set(
           profile.identity,
-          createVirtualNode({ ...profile, collectives: [collective], latencyMs: options.latencyMs, failureRate: options.failureRate }),
+          createVirtualNode({ ...profile, collectives: [collective], latencyMs: options.latencyMs, failureRate: options.failureRate, puppetRunSeconds: runSeconds + (index % 5) * Math.ceil(runSeconds / 2), puppetFailedRunRate: options.puppetFailedRunRate ?? 0.125 }),
         );
-      }
+      });
     },
     async close() {
       nodes = undefined;

@@ -202,6 +202,35 @@ export interface JobHost {
   late_at: string | null;
 }
 
+export type PuppetRunOutcomeName = 'changed' | 'unchanged' | 'failed' | 'noop_pending';
+
+/**
+ * What a host's Puppet run did (puppet#runonce jobs, followed to the run's end), from the agent's
+ * last_run_summary. Counts are -1 when the agent did not report them.
+ */
+export interface PuppetRunOutcome {
+  /** failed: some resources failed; changed; noop_pending: a noop run found resources to change; unchanged. */
+  outcome: PuppetRunOutcomeName;
+  changed_resources: number;
+  failed_resources: number;
+  out_of_sync_resources: number;
+  total_resources: number;
+  /** Seconds the run took. */
+  run_time: number;
+  config_version: string;
+  environment: string | null;
+  noop: boolean;
+  /** Resources whose events failed, as `Type[title]`, from the run's log (at most 50). */
+  failed_resource_titles: string[];
+  /** Resources the run changed, from the run's log (at most 50). */
+  changed_resource_titles: string[];
+}
+
+/** A host of a puppet#runonce job: its run's outcome, null when no run finished (see `reason`). */
+export interface PuppetRunJobHost extends JobHost {
+  puppet_run: PuppetRunOutcome | null;
+}
+
 /**
  * One host reaching its final state. The pending -> running move is not an event: it is written for
  * whole chunks at once and carries no result.

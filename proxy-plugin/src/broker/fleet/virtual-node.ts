@@ -54,6 +54,8 @@ export interface VirtualNodeOptions {
   tasks?: { fetch(pathAndQuery: string): Promise<Buffer>; directory: string };
   /** Seconds a simulated Puppet run takes (status shows `applying` meanwhile); default 0. */
   puppetRunSeconds?: number;
+  /** Share of Puppet runs that end with failed resources (by node and run number); default 0. */
+  puppetFailedRunRate?: number;
 }
 
 /** The parts of a decoded choria:request:1 a node acts on. */
@@ -183,6 +185,7 @@ export function createVirtualNode(options: VirtualNodeOptions): VirtualNode {
     },
     tasks,
     puppetRunSeconds: options.puppetRunSeconds ?? 0,
+    puppetFailedRunRate: options.puppetFailedRunRate ?? 0,
     random: (key) => seededFraction(seed, `${options.identity}:${key}`),
     nowMs: now,
   };

@@ -191,6 +191,28 @@ describe(createVirtualNode.name, () => {
     expect(pp('runonce')).toMatchObject({ statuscode: 0, data: { summary: 'Signalled the running Puppet Daemon' } });
   });
 
+  it('ends each zero-second Puppet run after the one before, as a run follower needs', () => {
+    const node = aNode({ now: () => NOW_MS });
+    const pp = (action: string): { data: Record<string, unknown> } => call(node, aRequest({ agent: 'puppet', time: NOW_MS / 1000, mcorpc: { action, data: {} } })).reply as { data: Record<string, unknown> };
+    pp('runonce');
+    const first = pp('status').data.lastrun as number;
+    pp('runonce');
+    expect(pp('status').data).toMatchObject({ applying: false, lastrun: first + 1 });
+  });
+
+  it('fails the runs it is told to fail, by seed, naming the failed resources in the log', () => {
+    const profiles = buildNodeProfiles({ count: 200, identityPrefix: 'n', seed: 3 });
+    const failed = profiles.map((p) => {
+      const node = createVirtualNode({ ...p, seed: 3, puppetFailedRunRate: 0.25, now: () => NOW_MS });
+      call(node, aRequest({ agent: 'puppet', time: NOW_MS / 1000, mcorpc: { action: 'runonce', data: {} } }));
+      const summary = (call(node, aRequest({ agent: 'puppet', time: NOW_MS / 1000, mcorpc: { action: 'last_run_summary', data: { logs: true } } })).reply as { data: { failed_resources: number; logs: Array<{ level: string }> } }).data;
+      expect(summary.logs.filter((l) => l.level === 'err')).toHaveLength(summary.failed_resources);
+      return summary.failed_resources > 0;
+    });
+    expect(failed.filter(Boolean).length).toBeGreaterThan(25);
+    expect(failed.filter(Boolean).length).toBeLessThan(75);
+  });
+
   it('hosts bolt_tasks only when the node is given a Puppet Server', () => {
     expect(aNode().agents).not.toContain('bolt_tasks');
     expect(aNode({ tasks: { fetch: async () => Buffer.alloc(0), directory: '/nonexistent' } }).agents).toContain('bolt_tasks');

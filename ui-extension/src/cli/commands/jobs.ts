@@ -12,6 +12,7 @@ import { argumentsFromJob } from '../from-job';
 import { jobExitCode, printAggregates, waitForJob } from '../job-wait';
 import { printJson, printRecord, printsProse, printTable, writeLine, type Column } from '../output';
 import { DRY_RUN_HOSTS, printJobPreview } from './job-preview';
+import { isPuppetRunJob, printPuppetRuns } from './puppet-run-show';
 import { done, enc, listQuery, positiveInt, runList, runRecord, withListOptions, type ListOptions } from './common';
 
 export type JobListRow = Job;
@@ -270,9 +271,11 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
     });
 
   job.command('show').argument('<id>', 'job id').description('Show a job: state, timing and hosts by result').action(async (id: string, _opts: unknown, cmd: Command) => {
-    const status = await (await ctx.api(cmd)).get<JobStatus>(`/remote_execution/jobs/${enc(id)}`);
+    const api = await ctx.api(cmd);
+    const status = await api.get<JobStatus>(`/remote_execution/jobs/${enc(id)}`);
     if (ctx.json(cmd)) printJson(ctx.io, status);
     else printJobShow(ctx, status);
+    if (!ctx.json(cmd) && printsProse(ctx.io) && isPuppetRunJob(status)) await printPuppetRuns(api, ctx.io, status);
   });
 
   withListOptions(job.command('list').description('List jobs, newest first'))

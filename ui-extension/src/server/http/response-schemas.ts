@@ -121,6 +121,13 @@ export const jobHostSchema = z.object({
   statuscode: z.number().int().nullable(), statusmsg: z.string().nullable(), data: jsonObject().nullable(),
   output: z.array(z.object({ name: z.string(), display_as: z.string(), value: z.unknown() })), started_at: nullableTimestamp(), finished_at: nullableTimestamp(),
   late: z.boolean(), late_at: nullableTimestamp(),
+  puppet_run: z.object({
+    outcome: z.enum(['changed', 'unchanged', 'failed', 'noop_pending']), changed_resources: z.number().int(), failed_resources: z.number().int(),
+    out_of_sync_resources: z.number().int(), total_resources: z.number().int(), run_time: z.number().describe('Seconds'), config_version: z.string(),
+    environment: z.string().nullable(), noop: z.boolean(),
+    failed_resource_titles: z.array(z.string()).describe('Resources whose events failed (`Service[app]`), from the run\'s log; at most 50'),
+    changed_resource_titles: z.array(z.string()).describe('Resources the run changed, from the run\'s log; at most 50'),
+  }).nullable().optional().describe('puppet#runonce jobs: what the host\'s Puppet run did, from its last_run_summary; null when no run finished (the reason says why)'),
 });
 
 export const jobEventsSchema = z.object({ job_id: id(), job_state: z.enum(JOB_STATES), last_sequence: z.number().int(), events: z.array(jobHostSchema.extend({ sequence: z.number().int() })) });

@@ -13,7 +13,7 @@ import type { JobInvocationRepository } from './job-invocation.repository';
 import { runProxyStream, type ProxyStreamDeps, type RunningJob } from './job-proxy-stream';
 import type { JobWaiters } from './job-waiters';
 import { createLateResultCollector } from './late-results';
-import { computeAggregates } from './output-shaping';
+import { finalAggregates } from './job-aggregates';
 import { createProxyBreaker, type ProxyHealthView } from './proxy-breaker';
 import { cancelAtDeadline, cancelOnProxies } from './proxy-cancel';
 import { maskedInputs } from './sensitive-arguments';
@@ -203,7 +203,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
     const counts = writer.counts();
     // A rollout stopped by its failure threshold failed, whatever else its hosts did.
     const state = job.stopped ? 'failed' : finalJobState(counts, job.cancelled) ?? 'failed';
-    const aggregates = action.aggregates?.length ? computeAggregates(action, (await repo.succeededData(entity.id)).map((d) => parseExact(d) as Record<string, unknown>)) : [];
+    const aggregates = await finalAggregates(entity.id, entityNamespace(entity), action, counts, repo);
     const now = options.clock();
     await repo.updateJob(entity.id, { state, finishedAt: now, aggregates: stringifyExact(aggregates), leaseOwner: null, leaseExpiresAt: null, nextBatchAt: null }, now, ['queued', 'running']);
     options.waiters.notify(entity.id);

@@ -160,6 +160,12 @@ export function createJobResults(t: JobTables) {
       await streams.update({ jobInvocationId: jobId, smartProxyId }, fields);
     },
 
+    /** Reply data of every host that replied, succeeded or failed (Puppet run outcomes count both). */
+    async repliedData(jobId: number): Promise<string[]> {
+      const rows = (await dataSource.query('SELECT data FROM job_invocation_hosts WHERE job_invocation_id = ? AND statuscode IS NOT NULL AND data IS NOT NULL', [jobId])) as Array<{ data: string }>;
+      return rows.map((r) => r.data);
+    },
+
     /** Reply data of succeeded hosts, for the DDL aggregates. */
     async succeededData(jobId: number): Promise<string[]> {
       const rows = (await dataSource.query("SELECT data FROM job_invocation_hosts WHERE job_invocation_id = ? AND statuscode = 0 AND data IS NOT NULL", [jobId])) as Array<{ data: string }>;

@@ -145,5 +145,6 @@ export function withDisplayNames(aggregates: AggregateResult[], ddlJson: string 
   } catch {
     // An unreadable DDL leaves the names as they are.
   }
-  return aggregates.map((a) => ({ ...a, display_as: outputs.find((o) => o.name === a.output)?.display_as || a.output }));
+  // An aggregate titled when computed (the Puppet run outcome, which is no DDL output) keeps its title.
+  return aggregates.map((a) => ({ ...a, display_as: a.display_as || outputs.find((o) => o.name === a.output)?.display_as || a.output }));
 }

@@ -4,6 +4,12 @@ import type { CurrentUser } from '../http/request-context';
 /** The puppet agent's action a "Run Puppet" job runs (choria-plugins/puppet-agent, puppet#runonce). */
 export const PUPPET_RUN = { namespace: 'puppet', action: 'runonce' } as const;
 
+/**
+ * Seconds a Puppet run job waits for its runs when the caller names no timeout. The proxy follows each
+ * run to its end (issue 18), and real runs take minutes, not the one minute of jobs.default_timeout_s.
+ */
+export const PUPPET_RUN_DEFAULT_TIMEOUT_S = 1800;
+
 /** runonce inputs a caller may set (the DDL checks them); `force` skips the agent's splay. */
 export interface PuppetRunOptions {
   arguments?: Record<string, unknown>;
@@ -34,7 +40,7 @@ export function createPuppetRunService(deps: PuppetRunDeps) {
       description: options.description ?? description,
       concurrency_level: options.concurrency_level,
       batch_size: options.batch_size,
-      timeout: options.timeout,
+      timeout: options.timeout ?? PUPPET_RUN_DEFAULT_TIMEOUT_S,
     };
   }
   return {

@@ -25,6 +25,7 @@ import { HostStateDonut } from './HostStateDonut';
 import { JobAggregates } from './JobAggregates';
 import { hostFilterQuery, readHostFilter, toggleState, type HostFilter } from './job-url';
 import { JobTiming } from './JobTiming';
+import { isPuppetRunJob, PUPPET_RUN_COLUMNS, PuppetRunCells, PuppetRunHeaders } from './PuppetRunColumns';
 import { ReplayModal } from './ReplayModal';
 
 /** How long the server may hold one long poll; it answers at once when the job changes. */
@@ -196,6 +197,8 @@ export function JobPage({ id }: { id: number }) {
 
   const final = job ? (FINAL_JOB_STATES as readonly string[]).includes(job.state) : false;
   const rows = hosts?.results ?? [];
+  const puppetRun = isPuppetRunJob(job);
+  const columns = 6 + (puppetRun ? PUPPET_RUN_COLUMNS : 0);
   const filtered = filter.states.length > 0 || filter.search !== '';
   return (
     <>
@@ -273,6 +276,7 @@ export function JobPage({ id }: { id: number }) {
               <Th screenReaderText="Details" />
               <Th>Host</Th>
               <Th>State</Th>
+              {puppetRun && <PuppetRunHeaders />}
               <Th>Reason</Th>
               <Th>Output</Th>
               <Th>Finished</Th>
@@ -288,19 +292,20 @@ export function JobPage({ id }: { id: number }) {
                   <Td expand={{ rowIndex: i, isExpanded: isOpen, onToggle: () => setExpanded((s) => { const n = new Set(s); if (n.has(key)) n.delete(key); else n.add(key); return n; }) }} />
                   <Td dataLabel="Host">{h.host_id === null ? h.host_name : <Link to={`/hosts/${h.host_id}`}>{h.host_name}</Link>}</Td>
                   <Td dataLabel="State"><StateLabel state={h.state} />{h.late && <> <Label isCompact color="purple" data-testid="late-result">late</Label></>}</Td>
+                  {puppetRun && <PuppetRunCells host={h} />}
                   <Td dataLabel="Reason" className="rex-reason">{hostReason(h)}</Td>
                   <Td dataLabel="Output" className="rex-mono">{outputPreview(h)}</Td>
                   <Td dataLabel="Finished" className="rex-nowrap">{formatTime(h.finished_at)}</Td>
                 </Tr>
                 <Tr isExpanded={isOpen}>
-                  <Td colSpan={6}><ExpandableRowContent><HostOutput host={h} /></ExpandableRowContent></Td>
+                  <Td colSpan={columns}><ExpandableRowContent><HostOutput host={h} /></ExpandableRowContent></Td>
                 </Tr>
               </Tbody>
             );
           })}
           {hosts && rows.length === 0 && (
             <Tbody>
-              <EmptyTableRow colSpan={6} filtered={filtered} title={filtered ? 'No hosts match this filter' : 'No hosts'}>
+              <EmptyTableRow colSpan={columns} filtered={filtered} title={filtered ? 'No hosts match this filter' : 'No hosts'}>
                 {filtered ? <Button variant="link" isInline onClick={() => setFilter({ ...filter, states: [], search: '', page: 1 })}>Clear all filters</Button> : 'This job has no hosts.'}
               </EmptyTableRow>
             </Tbody>

@@ -26,6 +26,8 @@ export interface NodeState {
   tasks?: NodeTasks;
   /** Seconds a simulated Puppet run takes (the agent shows `applying` meanwhile). */
   puppetRunSeconds: number;
+  /** Share of Puppet runs that end with failed resources, in [0, 1]; which ones is fixed by the seed. */
+  puppetFailedRunRate: number;
   /** Deterministic value in [0, 1) derived from the node seed and a key. */
   random(key: string): number;
   nowMs(): number;

@@ -14,7 +14,9 @@ function settle(node: NodeState): void {
   const run = node.puppet.current;
   if (!run || node.nowMs() < run.endsAtMs) return;
   node.puppet.current = undefined;
-  node.puppet.lastRunSeconds = Math.floor(run.endsAtMs / 1000);
+  // Each run ends after the one before, as real runs (which take seconds) do: a follower that tells a
+  // new run from the previous one by its lastrun must see a newer one even for runs of zero seconds.
+  node.puppet.lastRunSeconds = Math.max(Math.floor(run.endsAtMs / 1000), node.puppet.lastRunSeconds + 1);
   node.puppet.lastRun = { noop: run.noop, tags: run.tags, environment: run.environment, number: node.puppet.runs };
 }
 
@@ -92,29 +94,38 @@ export const puppetAgent: VirtualAgent = {
         const last = node.puppet.lastRun;
         const r = node.random(`puppet:last_run:${last?.number ?? 0}`);
         const total = 200 + Math.floor(r * 800);
-        const outOfSync = Math.floor(r * 5);
+        // A share of runs (by node and run number, so the same every time) has failed resources.
+        const rf = node.random(`puppet:failed:${last?.number ?? 0}`);
+        const failed = last && rf < node.puppetFailedRunRate ? 1 + Math.floor((rf / node.puppetFailedRunRate) * 2) : 0;
+        const outOfSync = Math.floor(r * 5) + failed;
         // A noop run changes nothing; it only reports what is out of sync.
-        const changed = last?.noop ? 0 : outOfSync;
-        const totalTime = 5 + Math.floor(r * 30);
+        const changed = last?.noop ? 0 : outOfSync - failed;
+        // A run simulated to take time reports that time; an instant one, a plausible figure.
+        const totalTime = node.puppetRunSeconds > 0 ? node.puppetRunSeconds : 5 + Math.floor(r * 30);
         return ok({
           out_of_sync_resources: outOfSync,
-          failed_resources: 0,
+          failed_resources: last?.noop ? 0 : failed,
           corrected_resources: 0,
           changed_resources: changed,
           total_resources: total,
           config_retrieval_time: 1 + Math.floor(r * 3),
           total_time: totalTime,
+          // As in last_run_report.yaml: a resource's events have its path as their source.
           logs: data.logs
-            ? [{ time_utc: node.puppet.lastRunSeconds, level: 'notice', source: 'Puppet', msg: `Applied catalog in ${totalTime} seconds` }]
+            ? [
+                ...Array.from({ length: changed }, (_, i) => ({ time_utc: node.puppet.lastRunSeconds, level: 'notice', source: `/Stage[main]/Profile::Base/File[/etc/rex/managed-${i + 1}.conf]/content`, msg: 'content changed {md5}0 to {md5}1' })),
+                ...Array.from({ length: last?.noop ? 0 : failed }, (_, i) => ({ time_utc: node.puppet.lastRunSeconds, level: 'err', source: `/Stage[main]/Profile::App/Service[app-${i + 1}]`, msg: `Could not start Service[app-${i + 1}]: Execution of '/bin/systemctl start app-${i + 1}' returned 1` })),
+                { time_utc: node.puppet.lastRunSeconds, level: 'notice', source: 'Puppet', msg: `Applied catalog in ${totalTime} seconds` },
+              ]
             : [],
           lastrun: node.puppet.lastRunSeconds,
           since_lastrun: now - node.puppet.lastRunSeconds,
           config_version: String(1700000000 + (last?.number ?? 0)),
           type_distribution: { File: Math.floor(total / 2), Package: Math.floor(total / 5), Service: Math.floor(total / 20) },
           summary: {
-            resources: { total, changed, failed: 0, out_of_sync: outOfSync },
+            resources: { total, changed, failed: last?.noop ? 0 : failed, out_of_sync: outOfSync },
             time: { total: totalTime },
-            events: { noop: last?.noop ? outOfSync : 0, success: changed, failure: 0 },
+            events: { noop: last?.noop ? outOfSync : 0, success: changed, failure: last?.noop ? 0 : failed },
             environment: last?.environment ?? String(node.facts.environment ?? 'production'),
           },
         });

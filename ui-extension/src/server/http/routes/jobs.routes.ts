@@ -4,6 +4,7 @@ import { HOST_STATES, type HostState } from '@common/jobs';
 import type { HistoryOf } from '../../jobs/job-history';
 import type { JobInvocationService } from '../../jobs/job-invocation.service';
 import { JOB_HOST_SEARCH, JOB_SEARCH } from '../../jobs/job-search';
+import { withPuppetRun } from '../../jobs/puppet-run-outcome';
 import type { ScheduleService } from '../../scheduler/schedule.service';
 import { exactBodyField, sendExactJson } from '../exact-json';
 import { currentUser } from '../request-context';
@@ -152,7 +153,7 @@ export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleS
     const jobId = parseInput(specs.hosts.params.id, req.params.id, 'id');
     const query = parseInput(specs.hosts.query, req.query, 'query');
     const page = await jobs.hosts(currentUser(req), jobId, { states: query.state, search: query.search || undefined, page: query.page, perPage: query.per_page });
-    sendExactJson(res, listEnvelope(query, page, { by: 'host_name', order: 'asc' }));
+    sendExactJson(res, listEnvelope(query, { ...page, results: page.results.map(withPuppetRun) }, { by: 'host_name', order: 'asc' }));
   });
 
   mount(router, specs.events, async (req, res) => {

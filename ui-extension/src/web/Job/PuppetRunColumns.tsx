@@ -1,0 +1,44 @@
+import { Label } from '@patternfly/react-core';
+import { Td, Th } from '@patternfly/react-table';
+import type { JobHost, PuppetRunJobHost, PuppetRunOutcomeName } from '@common/jobs';
+
+/** A puppet#runonce job's hosts carry their run's outcome (issue 18); other jobs show no such columns. */
+export const isPuppetRunJob = (job: { namespace: string; action: string } | undefined): boolean => job?.namespace === 'puppet' && job.action === 'runonce';
+
+/** How many columns PuppetRunHeaders adds, for the rows that span the table. */
+export const PUPPET_RUN_COLUMNS = 5;
+
+const COLORS: Record<PuppetRunOutcomeName, 'red' | 'blue' | 'orange' | 'green'> = { failed: 'red', changed: 'blue', noop_pending: 'orange', unchanged: 'green' };
+
+export function PuppetRunHeaders() {
+  return (
+    <>
+      <Th>Outcome</Th>
+      <Th>Changed</Th>
+      <Th>Failed</Th>
+      <Th>Out of sync / total</Th>
+      <Th>Config version</Th>
+    </>
+  );
+}
+
+/** The outcome columns of one host: its run, as `puppet job show` lists it; empty when no run finished. */
+export function PuppetRunCells({ host }: { host: JobHost }) {
+  const run = (host as PuppetRunJobHost).puppet_run ?? null;
+  return (
+    <>
+      <Td dataLabel="Outcome">{run && <Label isCompact color={COLORS[run.outcome]} data-testid="puppet-run-outcome">{run.outcome.replace('_', ' ')}{run.noop ? ' (noop)' : ''}</Label>}</Td>
+      <Td dataLabel="Changed" data-testid="puppet-run-changed">{run ? run.changed_resources : ''}</Td>
+      <Td dataLabel="Failed" data-testid="puppet-run-failed">
+        {run ? run.failed_resources : ''}
+        {run && run.failed_resource_titles.length > 0 && (
+          <ul className="rex-mono" aria-label={`Failed resources of ${host.host_name}`}>
+            {run.failed_resource_titles.map((t) => <li key={t}>{t}</li>)}
+          </ul>
+        )}
+      </Td>
+      <Td dataLabel="Out of sync / total">{run ? `${run.out_of_sync_resources} / ${run.total_resources}` : ''}</Td>
+      <Td dataLabel="Config version" className="rex-mono">{run ? `${run.config_version}${run.environment ? ` (${run.environment}, ${run.run_time} s)` : ` (${run.run_time} s)`}` : ''}</Td>
+    </>
+  );
+}
