@@ -20,6 +20,7 @@ import { AddRolloutPolicy1765800000000 } from './1765800000000-AddRolloutPolicy'
 import { CreateWebhooks1765819000000 } from './1765819000000-CreateWebhooks';
 import { CreateJobTemplates1765819100000 } from './1765819100000-CreateJobTemplates';
 import { AddJobFinishedAtIndex1765819200000 } from './1765819200000-AddJobFinishedAtIndex';
+import { AddForemanIds1765819500000 } from './1765819500000-AddForemanIds';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -48,4 +49,5 @@ export const MIGRATIONS = [
   CreateWebhooks1765819000000,
   CreateJobTemplates1765819100000,
   AddJobFinishedAtIndex1765819200000,
+  AddForemanIds1765819500000,
 ];

@@ -140,6 +140,8 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   'POST /api/v2/inventory/import': [{ on: 'an organization', expect: [401, 403, 403, 403, 200], path: () => '/api/v2/inventory/import', body: (c) => ({ organizations: [`${c.s.prefix}OrgA`] }) }],
   // PuppetDB is not configured here: whoever may sync learns that (400).
   'POST /api/v2/inventory/puppetdb_sync': [{ on: 'PuppetDB (not configured)', expect: [401, 403, 403, 403, 400], path: () => '/api/v2/inventory/puppetdb_sync' }],
+  // Nor is Foreman: the same answers, naming Foreman.
+  'POST /api/v2/inventory/foreman_sync': [{ on: 'Foreman (not configured)', expect: [401, 403, 403, 403, 400], path: () => '/api/v2/inventory/foreman_sync' }],
 
   // Jobs ---------------------------------------------------------------------------------------
   'GET /api/v2/remote_execution/jobs': [{ on: 'jobs (each sees those on its hosts, and its own)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/jobs?per_page=100' }],

@@ -75,6 +75,17 @@ export const importReportSchema = z.object({
 
 export const puppetDbSyncSchema = hostCounts().extend({ puppetdb: z.string().describe('The PuppetDB asked'), nodes: z.number().int().describe('Nodes it answered') });
 
+const count = () => z.number().int();
+export const foremanSyncSchema = z.object({
+  foreman: z.string().describe('The Foreman asked'),
+  hosts: z.object({ created: count(), updated: count(), removed: count().describe('Hosts this sync brought that Foreman no longer lists; deleted with their facts'), unchanged: count() }),
+  hostgroups: z.object({ created: count(), updated: count().describe('Hostgroups we had that Foreman also has: linked to Foreman from now on'), removed: count(), kept: count().describe('Gone from Foreman but kept: a hostgroup from another source is still below it') }),
+  facts: z.object({ written: count(), deleted: count(), outranked: count().describe('Reported with another value than the inventory file holds: that value stays') }),
+  smart_proxies: z.object({ matched: z.array(z.string()).describe('Foreman smart proxies registered here by the same name'), unknown: z.array(z.string()).describe('Foreman smart proxies not registered here: their hosts keep the proxy they have') }),
+  changes: z.array(z.object({ type: z.enum(['host', 'hostgroup', 'organization', 'location']), name: z.string(), change: z.enum(['created', 'updated', 'removed']) })).describe('Each change by name, at most 500'),
+  changes_omitted: count().describe('Changes past the first 500'),
+});
+
 const storedTargeting = () => z.object({ search: z.string().nullable(), host_ids: z.array(id()).nullable(), hostgroup_id: id().nullable(), pql: z.string().nullable(), fact_names: z.array(z.string()) });
 
 const countOrPercent = () => z.union([z.number().int(), z.string().regex(/^\d+%$/)]);
@@ -215,7 +226,7 @@ export const openApiSchema = z.object({ openapi: z.string(), info: jsonObject(),
  */
 export const NAMED_RESPONSE_SCHEMAS: Record<string, z.ZodTypeAny> = {
   Host: hostSchema, Hostgroup: hostgroupSchema, Fact: factSchema, FactName: factNameSchema, FactValue: factValueSchema, Taxonomy: taxonomySchema, SearchCompletion: completionSchema,
-  SmartProxy: smartProxySchema, SmartProxyRefreshReport: refreshReportSchema, InventoryImportReport: importReportSchema, PuppetDbSyncReport: puppetDbSyncSchema,
+  SmartProxy: smartProxySchema, SmartProxyRefreshReport: refreshReportSchema, InventoryImportReport: importReportSchema, PuppetDbSyncReport: puppetDbSyncSchema, ForemanSyncReport: foremanSyncSchema,
   Job: jobSchema, JobPreview: jobPreviewSchema, ArgumentHistoryEntry: argumentHistorySchema, JobTemplate: jobTemplateSchema, Webhook: webhookSchema, WebhookDelivery: webhookDeliverySchema, JobHost: jobHostSchema, JobEventsPage: jobEventsSchema, RemoteAction: remoteActionSchema, Namespace: namespaceSchema,
   Schedule: scheduleSchema, ScheduleDefinition: scheduleDefinitionSchema, ScheduleOccurrence: scheduleOccurrenceSchema,
   User: userSchema, CurrentUser: currentUserSchema, Role: roleSchema, Permission: permissionSchema, Filter: filterSchema, PersonalAccessToken: tokenSchema,

@@ -28,7 +28,7 @@ export function createAuthenticatedRoutes(services: Services): Router {
   router.use(createSmartProxyRoutes(services.inventory, services.proxySync, services.smartProxyRegistration), createTaxonomyRoutes(services.inventory), createInventoryRoutes(services.inventory));
   router.use(createJobRoutes(services.jobs, services.schedules), createActionRoutes(services.jobs), createArgumentHistoryRoutes(services.argumentHistory), createJobExportRoutes(services.jobHostExport), createNamespaceRoutes(services.namespaces));
   router.use(createUserRoutes(services.userManagement), createRoleRoutes(services.userManagement), createAuditRoutes(services.audit));
-  router.use(createPuppetRunRoutes(services.puppetRun, services.puppetdbSync));
+  router.use(createPuppetRunRoutes(services.puppetRun, services.puppetdbSync, services.foremanSync));
   router.use(createScheduleRoutes(services.schedules));
   router.use(createWebhookRoutes(services.webhooks));
   router.use(createJobTemplateRoutes(services.jobTemplates));
