@@ -15,6 +15,7 @@ import { createApp } from '@server/http/app';
 import { silentLogger } from '@server/logger';
 import { buildServices, type Services } from '@server/services';
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { runRex } from '@test/ui-extension/cli/support/rex-process';
 import { startFakeForeman, type FakeForeman, type FakeForemanState } from '@test/support/fake-foreman';
 
 const PASSWORD = 'foreman-sync-password';
@@ -151,6 +152,37 @@ describe.each(testDatabases())('Foreman sync on $kind', (database) => {
     const rows = (res.body as { results: AuditRow[] }).results.filter((r) => r.auditable_name === 'foreman');
     expect(rows).toHaveLength(4);
     expect(rows[1]).toMatchObject({ user_name: 'admin', auditable_type: 'Inventory', audited_changes: expect.objectContaining({ foreman: foreman.url, hosts: { created: 1, updated: 2, removed: 1, unchanged: 0 } }) });
+  });
+
+  it('runs on schedule through the same handler, audited only when it changed something', async () => {
+    const audits = async () => ((await request(app).get(`/api/v2/audits?per_page=100&search=${encodeURIComponent('action = sync')}`).auth('admin', PASSWORD).expect(200)).body as { results: AuditRow[] }).results.filter((r) => r.auditable_name === 'foreman');
+    const before = (await audits()).length;
+    expect((await services.foremanSync.sync()).changes).toEqual([]);
+    expect(await audits()).toHaveLength(before);
+    foreman.state.hosts[0].facts.kernel = 'Linux 6';
+    expect((await services.foremanSync.sync()).changes).toEqual([{ type: 'host', name: 'web1.example.com', change: 'updated' }]);
+    const rows = await audits();
+    expect(rows).toHaveLength(before + 1);
+    expect(rows[0]).toMatchObject({ user_name: null, remote_address: 'scheduler' });
+  });
+
+  it('is run by `rex inventory foreman-sync`, which prints the counts and each change', async () => {
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+      const token = await request(app).post('/api/v2/users/admin/personal_access_tokens').auth('admin', PASSWORD).send({ personal_access_token: { name: 'foreman-sync-cli' } }).expect(201);
+      foreman.state.hosts.push({ id: 15, name: 'app2.example.com', hostgroup_id: 4, puppet_proxy_name: null, organization_name: null, location_name: null, facts: {} });
+      const result = await runRex(['inventory', 'foreman-sync'], { REX_URL: url, REX_USER: 'admin', REX_TOKEN: (token.body as { token_value: string }).token_value });
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toMatch(/^foreman:\s+http:\/\/127\.0\.0\.1:\d+$/m);
+      expect(result.stdout).toMatch(/^hosts:\s+created 1, updated 0, removed 0, unchanged 3$/m);
+      expect(result.stdout).toMatch(/^unknown smart proxies:\s+puppet-x\.example\.com$/m);
+      expect(result.stdout).toMatch(/^created:\s+host app2\.example\.com$/m);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('refuses a user without manage_inventory with 403', async () => {

@@ -28,6 +28,7 @@ export const ROUTE_COMMANDS: Readonly<Record<string, string | null>> = {
   'GET /api/v2/locations': 'locations list',
   'POST /api/v2/inventory/import': 'inventory import',
   'POST /api/v2/inventory/puppetdb_sync': 'inventory puppetdb-sync',
+  'POST /api/v2/inventory/foreman_sync': 'inventory foreman-sync',
 
   'GET /api/v2/remote_execution/jobs': 'job list',
   'GET /api/v2/hosts/{id}/remote_execution/jobs': 'hosts jobs',
