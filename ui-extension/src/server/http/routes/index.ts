@@ -10,6 +10,7 @@ import { createActionRoutes } from './actions.routes';
 import { createArgumentHistoryRoutes } from './argument-history.routes';
 import { createJobExportRoutes } from './job-exports.routes';
 import { createJobRoutes } from './jobs.routes';
+import { createJobInvocationRoutes } from './job-invocations.routes';
 import { createJobTemplateRoutes } from './job-templates.routes';
 import { createNamespaceRoutes } from './namespaces.routes';
 import { createAuditRoutes } from './audits.routes';
@@ -32,5 +33,6 @@ export function createAuthenticatedRoutes(services: Services): Router {
   router.use(createScheduleRoutes(services.schedules));
   router.use(createWebhookRoutes(services.webhooks));
   router.use(createJobTemplateRoutes(services.jobTemplates));
+  router.use(createJobInvocationRoutes(services.jobs, services.schedules, services.jobTemplates));
   return router;
 }
