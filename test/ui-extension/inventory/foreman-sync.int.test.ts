@@ -185,6 +185,22 @@ describe.each(testDatabases())('Foreman sync on $kind', (database) => {
     }
   });
 
+  it('replaces a host and a hostgroup renamed in Foreman: the new name created, the old one removed', async () => {
+    const web1 = foreman.state.hosts.find((h) => h.id === 11)!;
+    web1.name = 'web1-renamed.example.com';
+    foreman.state.hostgroups.find((g) => g.id === 4)!.title = 'base/apps';
+    const report = await sync();
+    expect(report.changes).toEqual(expect.arrayContaining([
+      { type: 'hostgroup', name: 'base/apps', change: 'created' },
+      { type: 'host', name: 'web1-renamed.example.com', change: 'created' },
+      { type: 'host', name: 'web1.example.com', change: 'removed' },
+      { type: 'hostgroup', name: 'base/app', change: 'removed' },
+    ]));
+    expect(await titles()).toEqual(['base', 'base/apps', 'base/web', 'imported']);
+    expect(await host('app1.example.com')).toMatchObject({ hostgroup_title: 'base/apps' });
+    expect((await sync()).changes).toEqual([]);
+  });
+
   it('refuses a user without manage_inventory with 403', async () => {
     await request(app).post('/api/v2/inventory/foreman_sync').auth('viewer', PASSWORD).expect(403);
   });

@@ -133,15 +133,16 @@ export function createForemanSyncService(deps: { store: InventoryStore; foreman?
       } else report.hosts.unchanged += 1;
     }
 
-    const listed = new Set(read.hosts.map((h) => h.id));
-    const gone = [...byForemanId.values()].filter((h) => !listed.has(h.foremanId)).sort((a, b) => a.name.localeCompare(b.name));
+    // Gone from Foreman, or renamed there (the new name was just created): both leave under the old name.
+    const listed = new Map(read.hosts.map((h) => [h.id, key(h.name)]));
+    const gone = [...byForemanId.values()].filter((h) => listed.get(h.foremanId) !== key(h.name)).sort((a, b) => a.name.localeCompare(b.name));
     await repos.hosts.deleteHosts(gone.map((h) => h.id));
     for (const h of gone) note('host', h.name, 'removed');
     report.hosts.removed = gone.length;
 
     // Deepest first, so a removed parent's removed children are gone before it.
-    const listedGroups = new Set(read.hostgroups.map((g) => g.id));
-    const staleGroups = [...linked.values()].filter((g) => !listedGroups.has(g.foremanId)).sort((a, b) => b.title.split('/').length - a.title.split('/').length);
+    const listedGroups = new Map(read.hostgroups.map((g) => [g.id, key(g.title)]));
+    const staleGroups = [...linked.values()].filter((g) => listedGroups.get(g.foremanId) !== key(g.title)).sort((a, b) => b.title.split('/').length - a.title.split('/').length);
     for (const group of staleGroups) {
       if (await repos.hostgroups.deleteIfChildless(group.id)) {
         report.hostgroups.removed += 1;
