@@ -38,9 +38,10 @@ export function foremanValidationErrors(error: AppError): { errors: Record<strin
   const raw = error.details?.fields;
   const fields = Array.isArray(raw) ? raw.filter((f): f is { field: string; rule: string } => typeof f?.field === 'string' && typeof f?.rule === 'string') : [];
   if (fields.length === 0) return { errors: { base: [error.message] }, full_messages: [error.message] };
-  const errors: Record<string, string[]> = {};
-  for (const f of fields) (errors[f.field] ??= []).push(f.rule);
-  return { errors, full_messages: fields.map((f) => `${f.field} ${f.rule}`) };
+  // A Map, then fromEntries: a refused field may be named `__proto__`, which plain assignment would not store.
+  const byField = new Map<string, string[]>();
+  for (const f of fields) byField.set(f.field, [...(byField.get(f.field) ?? []), f.rule]);
+  return { errors: Object.fromEntries(byField), full_messages: fields.map((f) => `${f.field} ${f.rule}`) };
 }
 
 /** A 403 as the denial audit records it: who, which route, which permission or filter refused. */

@@ -30,8 +30,6 @@ export interface ForemanSyncReport {
 }
 
 export interface ForemanSyncService {
-  /** Whether foreman.url is set (the schedule and the CLI ask). */
-  readonly configured: boolean;
   /** The scheduled sync (foreman.sync_interval_s). */
   sync(): Promise<ForemanSyncReport>;
   /** The sync an API caller asks for: it rewrites hosts and facts, so it needs manage_inventory. */
@@ -178,7 +176,6 @@ export function createForemanSyncService(deps: { store: InventoryStore; foreman?
   }
 
   return {
-    configured: deps.foreman !== undefined,
     sync: () => sync(),
     async syncAs(user) {
       requirePermission(user, 'manage_inventory', 'syncing the inventory from Foreman');
