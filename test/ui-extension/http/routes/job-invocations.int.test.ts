@@ -95,6 +95,15 @@ describe.each(testDatabases())('job_invocations on $kind', (database) => {
     await finished((all.body as { id: number }).id);
   });
 
+  it('runs a job template by job_template_id with its inputs, as Foreman does', async () => {
+    const template = (await post('/api/v2/job_templates', { job_template: { name: `${prefix}status`, namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', required: true }], timeout: 2 } }).expect(201)).body as { id: number };
+    const res = await post('/api/v2/job_invocations', { job_invocation: { job_template_id: template.id, inputs: { service: 'sshd' }, host_ids: [1, 2], description_format: 'by template' } }).expect(201);
+    expect(res.body).toMatchObject({ job_category: 'service', action: 'status', inputs: { service: 'sshd' }, total: 2, search_query: 'id ^ (1, 2)', execution_timeout_interval: 2 });
+    await finished((res.body as { id: number }).id);
+    // A required input left out is refused naming it, before anything is written.
+    await post('/api/v2/job_invocations', { job_invocation: { job_template_id: `${prefix}status`, host_ids: [1] } }).expect(422);
+  });
+
   it('answers a 422 with Foreman\'s errors and full_messages beside our error', async () => {
     const res = await post('/api/v2/job_invocations', { job_invocation: { namespace: 'service', action: 'status', search_query: 'name ~ x', feature: 'run_script' } }).expect(422);
     expect(res.body).toMatchObject({ error: {
@@ -109,7 +118,7 @@ describe.each(testDatabases())('job_invocations on $kind', (database) => {
 
   it('lists job invocations newest first', async () => {
     const list = (await get('/api/v2/job_invocations?per_page=10').expect(200)).body as { total: number; results: Array<{ id: number; parent_id: number | null }> };
-    expect(list.total).toBe(3);
-    expect(list.results.map((j) => j.parent_id)).toEqual([jobId, jobId, null]);
+    expect(list.total).toBe(4);
+    expect(list.results.map((j) => j.parent_id)).toEqual([null, jobId, jobId, null]);
   });
 });
