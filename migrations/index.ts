@@ -21,6 +21,7 @@ import { CreateWebhooks1765819000000 } from './1765819000000-CreateWebhooks';
 import { CreateJobTemplates1765819100000 } from './1765819100000-CreateJobTemplates';
 import { AddJobFinishedAtIndex1765819200000 } from './1765819200000-AddJobFinishedAtIndex';
 import { AllowJobHostsOutsideInventory1765819300000 } from './1765819300000-AllowJobHostsOutsideInventory';
+import { AddForemanIds1765819500000 } from './1765819500000-AddForemanIds';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -50,4 +51,5 @@ export const MIGRATIONS = [
   CreateJobTemplates1765819100000,
   AddJobFinishedAtIndex1765819200000,
   AllowJobHostsOutsideInventory1765819300000,
+  AddForemanIds1765819500000,
 ];

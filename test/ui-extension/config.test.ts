@@ -94,6 +94,12 @@ describe(loadConfig.name, () => {
     expect(loadConfig({ env: { UI_EXTENSION_PUPPETDB_URL: 'http://127.0.0.1:8080' } }).puppetdb.url).toBe('http://127.0.0.1:8080');
   });
 
+  it('requires the Foreman login and token when foreman.url is set, naming their env vars', () => {
+    expect(() => loadConfig({ env: { UI_EXTENSION_FOREMAN_URL: 'https://foreman.example.com' } })).toThrow(/foreman\.login \(env UI_EXTENSION_FOREMAN_LOGIN\): required when foreman\.url is set[\s\S]*foreman\.token \(env UI_EXTENSION_FOREMAN_TOKEN\)/);
+    const config = loadConfig({ env: { UI_EXTENSION_FOREMAN_URL: 'https://foreman.example.com', UI_EXTENSION_FOREMAN_LOGIN: 'rex', UI_EXTENSION_FOREMAN_TOKEN: 'pat', UI_EXTENSION_FOREMAN_SYNC_INTERVAL_S: '3600' } });
+    expect(config.foreman).toMatchObject({ url: 'https://foreman.example.com', login: 'rex', sync_interval_s: 3600, per_page: 250 });
+  });
+
   it('refuses unknown keys in the file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-config-'));
     const file = path.join(dir, 'c.yaml');

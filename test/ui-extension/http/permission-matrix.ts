@@ -151,6 +151,8 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   'POST /api/v2/inventory/import': [{ on: 'an organization', expect: [401, 403, 403, 403, 200], path: () => '/api/v2/inventory/import', body: (c) => ({ organizations: [`${c.s.prefix}OrgA`] }) }],
   // PuppetDB is not configured here: whoever may sync learns that (400).
   'POST /api/v2/inventory/puppetdb_sync': [{ on: 'PuppetDB (not configured)', expect: [401, 403, 403, 403, 400], path: () => '/api/v2/inventory/puppetdb_sync' }],
+  // Nor is Foreman: the same answers, naming Foreman.
+  'POST /api/v2/inventory/foreman_sync': [{ on: 'Foreman (not configured)', expect: [401, 403, 403, 403, 400], path: () => '/api/v2/inventory/foreman_sync' }],
 
   // Jobs ---------------------------------------------------------------------------------------
   'GET /api/v2/remote_execution/jobs': [{ on: 'jobs (each sees those on its hosts, and its own)', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/remote_execution/jobs?per_page=100' }],
@@ -181,6 +183,13 @@ export const MATRIX: Record<string, MatrixCase[]> = {
     { on: "the administrator's finished job on webA", expect: [401, 400, 404, 403, 400], path: (c) => `/api/v2/remote_execution/jobs/${c.s.jobs.webStatus.id}/resume` },
     { on: "the administrator's scheduled job on webA (no host rows)", expect: [401, 404, 404, 403, 400], path: (c) => `/api/v2/remote_execution/jobs/${c.t.pendingJobs[c.p]}/resume` },
   ],
+  // Foreman REX's names for the same jobs (job-invocations.routes.ts): each as the route it aliases.
+  'GET /api/v2/job_invocations': [{ on: 'jobs as job invocations', expect: [401, 200, 200, 403, 200], path: () => '/api/v2/job_invocations?per_page=100' }],
+  'POST /api/v2/job_invocations': [{ on: 'package.status on webA, Foreman\'s body', expect: [401, 201, 422, 403, 201], path: () => '/api/v2/job_invocations', body: (c) => ({ job_invocation: { namespace: 'package', action: 'status', inputs: { package: 'nginx' }, host_ids: [c.s.hosts.webA.id], execution_timeout_interval: 5 } }), job: true }],
+  'GET /api/v2/job_invocations/:id': [{ on: "the administrator's job on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/job_invocations/${c.s.jobs.webStatus.id}` }],
+  'GET /api/v2/job_invocations/:id/hosts': [{ on: "the administrator's job on webA", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/job_invocations/${c.s.jobs.webStatus.id}/hosts` }],
+  'GET /api/v2/job_invocations/:id/hosts/:host_id': [{ on: "webA's output in the administrator's job", expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/job_invocations/${c.s.jobs.webStatus.id}/hosts/${c.s.hosts.webA.id}` }],
+  'POST /api/v2/job_invocations/:id/rerun': [{ on: "the administrator's job on webA, all its hosts", expect: [401, 201, 404, 403, 201], path: (c) => `/api/v2/job_invocations/${c.s.jobs.webStatus.id}/rerun`, body: () => ({ failed_only: false }), job: true }],
   // A host or hostgroup the caller sees neither in the inventory nor in a job it may see is not found, as on /hosts/:id.
   'GET /api/v2/hosts/:id/remote_execution/jobs': [
     { on: 'host webA (jobs it sees)', expect: [401, 200, 404, 403, 200], path: (c) => `/api/v2/hosts/${c.s.hosts.webA.id}/remote_execution/jobs` },

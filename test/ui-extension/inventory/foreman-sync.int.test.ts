@@ -1,117 +1,228 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createForemanSyncService } from '@server/inventory/foreman-sync.service';
-import { createInventoryStore, type InventoryStore } from '@server/inventory/inventory.repository';
-import { createLogger } from '@server/logger';
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
-
 /**
- * No real Foreman can run here, so this local HTTP server answers with the JSON shapes Foreman's
- * API v2 documents (theforeman/foreman app/views/api/v2/hosts/index.json.rabl and
- * fact_values/index.json.rabl: the index envelope, hosts with `hostgroup_title`,
- * `puppet_proxy_name`, `organization_name`, `location_name`, and fact values keyed by host name).
- * It pages exactly as Foreman does and checks the personal access token sent as Basic password.
+ * The Foreman inventory sync (issue #25) through the real app on both databases, against a loopback
+ * server answering Foreman's API v2 shapes (test/support/fake-foreman.ts: a real Foreman cannot run
+ * here). It creates, updates and removes hosts, hostgroups and facts, reports each change, changes
+ * nothing when run again, and names Foreman when it refuses the login or cannot be reached.
  */
-const TOKEN = 'pat-0123456789';
-const NOW = new Date('2025-06-15T12:00:00.000Z');
+import net from 'node:net';
+import request from 'supertest';
+import type { Express } from 'express';
+import type { AuditRow } from '@server/audit/audit.service';
+import { loadConfig } from '@server/config';
+import { createForemanClient, type ForemanClient } from '@server/foreman/foreman.client';
+import type { ForemanSyncReport } from '@server/inventory/foreman-sync.service';
+import { createApp } from '@server/http/app';
+import { silentLogger } from '@server/logger';
+import { buildServices, type Services } from '@server/services';
+import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { runRex } from '@test/ui-extension/cli/support/rex-process';
+import { startFakeForeman, type FakeForeman, type FakeForemanState } from '@test/support/fake-foreman';
 
-const FOREMAN_HOSTS = Array.from({ length: 7 }, (_, i) => ({
-  id: 100 + i,
-  name: `fm${i}.example.com`,
-  hostgroup_id: 1,
-  hostgroup_name: i < 4 ? 'web' : 'db',
-  hostgroup_title: i < 4 ? 'base/web' : i < 6 ? 'base/db' : null,
-  puppet_proxy_id: 5,
-  puppet_proxy_name: i % 2 === 0 ? 'puppet-a.example.com' : 'puppet-x.example.com',
-  organization_id: 1,
-  organization_name: 'Default Organization',
-  location_id: 2,
-  location_name: i < 3 ? 'Default Location' : 'Lab',
-}));
+const PASSWORD = 'foreman-sync-password';
 
-/** Two facts per host; paged by fact value rows as Foreman does. */
-const FACT_ROWS = FOREMAN_HOSTS.flatMap((h, i) => [
-  { host: h.name, name: 'osfamily', value: i % 2 === 0 ? 'RedHat' : 'Debian' },
-  { host: h.name, name: 'processorcount', value: String(2 + i) },
-]);
+const initialForeman = (): FakeForemanState => ({
+  hostgroups: [{ id: 1, title: 'base' }, { id: 2, title: 'base/web' }, { id: 3, title: 'base/db' }],
+  smart_proxies: [{ id: 1, name: 'puppet-a.example.com', url: 'https://puppet-a.example.com:8443' }, { id: 2, name: 'puppet-x.example.com', url: 'https://puppet-x.example.com:8443' }],
+  hosts: [
+    { id: 11, name: 'web1.example.com', hostgroup_id: 2, puppet_proxy_name: 'puppet-a.example.com', organization_name: 'Default Organization', location_name: 'Default Location', facts: { 'os::family': 'RedHat', processorcount: '4', kernel: 'Linux' } },
+    { id: 12, name: 'web2.example.com', hostgroup_id: 2, puppet_proxy_name: 'puppet-x.example.com', organization_name: 'Default Organization', location_name: 'Lab', facts: { 'os::family': 'RedHat', processorcount: '2' } },
+    { id: 13, name: 'db1.example.com', hostgroup_id: 3, puppet_proxy_name: 'puppet-a.example.com', organization_name: 'Default Organization', location_name: 'Lab', facts: { 'os::family': 'Debian', role: 'db' } },
+  ],
+});
 
-function startForeman(): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
-  const requests: string[] = [];
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    requests.push(`${url.pathname}?${url.searchParams.toString()}`);
-    const expected = `Basic ${Buffer.from(`sync-user:${TOKEN}`).toString('base64')}`;
-    if (req.headers.authorization !== expected) {
-      res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { message: 'Unable to authenticate user sync-user' } }));
-      return;
-    }
-    const page = Number(url.searchParams.get('page') ?? 1);
-    const perPage = Number(url.searchParams.get('per_page') ?? 20);
-    const slice = <T>(rows: T[]) => rows.slice((page - 1) * perPage, page * perPage);
-    const envelope = (subtotal: number, results: unknown) => ({ total: subtotal, subtotal, page, per_page: perPage, search: null, sort: { by: null, order: null }, results });
-    res.setHeader('Content-Type', 'application/json');
-    if (url.pathname === '/api/v2/hosts') {
-      res.end(JSON.stringify(envelope(FOREMAN_HOSTS.length, slice(FOREMAN_HOSTS))));
-    } else if (url.pathname === '/api/v2/fact_values') {
-      const results: Record<string, Record<string, string>> = {};
-      for (const row of slice(FACT_ROWS)) (results[row.host] ??= {})[row.name] = row.value;
-      res.end(JSON.stringify(envelope(FACT_ROWS.length, results)));
-    } else {
-      res.writeHead(404).end(JSON.stringify({ error: { message: 'not found' } }));
-    }
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({ url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((done) => server.close(() => done())) });
-    });
-  });
+/** A port nothing listens on: taken from the system, then let go. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 describe.each(testDatabases())('Foreman sync on $kind', (database) => {
   let db: OpenTestDataSource;
-  let store: InventoryStore;
-  let foreman: Awaited<ReturnType<typeof startForeman>>;
+  let foreman: FakeForeman;
+  const clients: ForemanClient[] = [];
+  const built: Services[] = [];
+
+  function appWith(client: { url: string; login: string; token: string }): { app: Express; services: Services } {
+    const config = loadConfig({ env: {}, overrides: { 'admin.password': PASSWORD, 'admin.password_file': '/dev/null' } });
+    const foremanClient = createForemanClient({ ...client, timeoutMs: 5000, perPage: 2 });
+    clients.push(foremanClient);
+    const services = buildServices({ config, dataSource: db.dataSource, logger: silentLogger(), clock: () => new Date(), foreman: foremanClient });
+    built.push(services);
+    return { app: createApp({ services, logger: silentLogger() }), services };
+  }
+  let app: Express;
+  let services: Services;
 
   beforeAll(async () => {
     db = await openTestDataSource(database);
-    store = createInventoryStore(db.dataSource);
-    foreman = await startForeman();
-    await store.smartProxies.upsertByName({ name: 'puppet-a.example.com', url: '127.0.0.1:50051' }, NOW);
+    foreman = await startFakeForeman(initialForeman());
+    ({ app, services } = appWith(foreman));
+    await services.auth.ensureAdmin({ password: PASSWORD, passwordFile: '/dev/null' });
+    const admin = request.agent(app).auth('admin', PASSWORD);
+    // A registered proxy Foreman also names; a host and a hostgroup from the inventory file, which the sync must never remove.
+    await admin.post('/api/v2/inventory/import').send({
+      hostgroups: ['imported'],
+      smart_proxies: [{ name: 'puppet-a.example.com', url: '127.0.0.1:50051' }],
+      hosts: [{ name: 'filed.example.com', hostgroup: 'imported', facts: { role: 'file' } }, { name: 'db1.example.com', facts: { role: 'database' } }],
+    }).expect(200);
+    const viewerRole = (await admin.get('/api/v2/roles/Viewer').expect(200)).body as { id: number };
+    await admin.post('/api/v2/users').send({ user: { login: 'viewer', password: PASSWORD, role_ids: [viewerRole.id] } }).expect(201);
   });
 
   afterAll(async () => {
+    for (const s of built) await s.denials.close();
+    for (const c of clients) c.close();
     await foreman?.close();
     await db?.close();
   });
 
-  const service = () => createForemanSyncService({ store, clock: () => NOW, logger: createLogger({ level: 'silent' }) });
+  const sync = async (expectStatus = 200) => (await request(app).post('/api/v2/inventory/foreman_sync').auth('admin', PASSWORD).expect(expectStatus)).body as ForemanSyncReport;
+  const host = async (name: string) => (await request(app).get(`/api/v2/hosts/${name}`).auth('admin', PASSWORD)).body as Record<string, unknown>;
+  const facts = async (name: string) => ((await request(app).get(`/api/v2/hosts/${name}/facts?per_page=100`).auth('admin', PASSWORD).expect(200)).body as { results: Array<{ name: string; value: string; source: string }> }).results;
+  const titles = async () => ((await request(app).get('/api/v2/hostgroups?per_page=100').auth('admin', PASSWORD).expect(200)).body as { results: Array<{ title: string }> }).results.map((g) => g.title).sort();
 
-  it('imports every host and fact across pages when the token is accepted', async () => {
-    const summary = await service().sync({ url: foreman.url, login: 'sync-user', token: TOKEN, perPage: 3 });
-    expect(summary).toMatchObject({ foreman_hosts: 7, unknown_proxies: ['puppet-x.example.com'], hostgroups: { created: 3 }, organizations: { created: 1 }, locations: { created: 2 } });
-    expect(summary.hosts).toEqual({ created: 7, updated: 0, reassigned: 0, unchanged: 0, facts_written: 14, facts_deleted: 0, facts_outranked: 0 });
-    // 7 hosts in pages of 3, 14 fact rows in pages of 3: every page fetched once.
-    expect(foreman.requests.filter((r) => r.startsWith('/api/v2/hosts')).length).toBe(3);
-    expect(foreman.requests.filter((r) => r.startsWith('/api/v2/fact_values')).length).toBe(5);
+  it('creates hosts, hostgroups and facts from every page of Foreman and reports each change', async () => {
+    const report = await sync();
+    expect(report).toMatchObject({
+      foreman: foreman.url,
+      hosts: { created: 2, updated: 1, removed: 0, unchanged: 0 },
+      hostgroups: { created: 3, updated: 0, removed: 0, kept: 0 },
+      facts: { written: 6, deleted: 0, outranked: 1 },
+      smart_proxies: { matched: ['puppet-a.example.com'], unknown: ['puppet-x.example.com'] },
+      changes_omitted: 0,
+    });
+    expect(report.changes).toEqual([
+      { type: 'hostgroup', name: 'base', change: 'created' },
+      { type: 'hostgroup', name: 'base/web', change: 'created' },
+      { type: 'hostgroup', name: 'base/db', change: 'created' },
+      { type: 'organization', name: 'Default Organization', change: 'created' },
+      { type: 'location', name: 'Default Location', change: 'created' },
+      { type: 'location', name: 'Lab', change: 'created' },
+      { type: 'host', name: 'web1.example.com', change: 'created' },
+      { type: 'host', name: 'web2.example.com', change: 'created' },
+      { type: 'host', name: 'db1.example.com', change: 'updated' },
+    ]);
+    expect(await host('web1.example.com')).toMatchObject({ hostgroup_title: 'base/web', smart_proxy_name: 'puppet-a.example.com', organization_name: 'Default Organization', location_name: 'Default Location' });
+    // puppet-x is no proxy of ours: the host keeps none rather than one invented.
+    expect(await host('web2.example.com')).toMatchObject({ smart_proxy_id: null, location_name: 'Lab' });
+    // The inventory file outranks Foreman per fact (host-writer.ts FACT_SOURCES).
+    expect(await facts('db1.example.com')).toEqual([{ name: 'os::family', value: 'Debian', source: 'foreman' }, { name: 'role', value: 'database', source: 'inventory' }]);
+    // Facts of 3 hosts at 2 per page: web1 has 3 facts, so two pages for it.
+    expect(foreman.requests.filter((r) => r.startsWith('/api/v2/hosts/11/facts'))).toHaveLength(2);
+    expect(foreman.requests.filter((r) => r.startsWith('/api/v2/hosts?'))).toHaveLength(2);
   });
 
-  it('maps hostgroup title, puppet proxy and taxonomies onto each host', async () => {
-    const fm0 = await store.hosts.findByIdOrName('fm0.example.com');
-    expect(fm0).toMatchObject({ hostgroup_title: 'base/web', smart_proxy_name: 'puppet-a.example.com', organization_name: 'Default Organization', location_name: 'Default Location' });
-    // A proxy not registered here leaves the host without one rather than inventing a URL.
-    expect(await store.hosts.findByIdOrName('fm3.example.com')).toMatchObject({ smart_proxy_id: null, location_name: 'Lab' });
-    expect(await store.hosts.findByIdOrName('fm6.example.com')).toMatchObject({ hostgroup_id: null });
-    const redhat = await store.hosts.findTargets({ search: 'facts.osfamily = RedHat and facts.processorcount >= 4' });
-    expect(redhat.map((h) => h.name)).toEqual(['fm2.example.com', 'fm4.example.com', 'fm6.example.com']);
+  it('changes nothing and reports no change when run again', async () => {
+    const report = await sync();
+    expect(report).toMatchObject({ hosts: { created: 0, updated: 0, removed: 0, unchanged: 3 }, hostgroups: { created: 0, updated: 0, removed: 0, kept: 0 }, facts: { written: 0, deleted: 0, outranked: 1 }, changes: [], changes_omitted: 0 });
   });
 
-  it('changes nothing when synced again', async () => {
-    const summary = await service().sync({ url: foreman.url, login: 'sync-user', token: TOKEN, perPage: 100 });
-    expect(summary.hosts).toEqual({ created: 0, updated: 0, reassigned: 0, unchanged: 7, facts_written: 0, facts_deleted: 0, facts_outranked: 0 });
+  it('updates, creates and removes what changed in Foreman, and never removes what another source brought', async () => {
+    const state = initialForeman();
+    state.hostgroups = state.hostgroups.filter((g) => g.title !== 'base/db').concat({ id: 4, title: 'base/app' });
+    state.hosts = [
+      { ...state.hosts[0], hostgroup_id: 4, facts: { 'os::family': 'RedHat', processorcount: '8' } },
+      { ...state.hosts[2], hostgroup_id: 1 },
+      { id: 14, name: 'app1.example.com', hostgroup_id: 4, puppet_proxy_name: null, organization_name: 'Default Organization', location_name: 'Lab', facts: { 'os::family': 'RedHat' } },
+    ];
+    foreman.state = state;
+    const report = await sync();
+    expect(report).toMatchObject({ hosts: { created: 1, updated: 2, removed: 1, unchanged: 0 }, hostgroups: { created: 1, updated: 0, removed: 1, kept: 0 }, facts: { written: 2, deleted: 1 } });
+    expect(report.changes).toEqual([
+      { type: 'hostgroup', name: 'base/app', change: 'created' },
+      { type: 'host', name: 'web1.example.com', change: 'updated' },
+      { type: 'host', name: 'db1.example.com', change: 'updated' },
+      { type: 'host', name: 'app1.example.com', change: 'created' },
+      { type: 'host', name: 'web2.example.com', change: 'removed' },
+      { type: 'hostgroup', name: 'base/db', change: 'removed' },
+    ]);
+    expect(await host('web1.example.com')).toMatchObject({ hostgroup_title: 'base/app' });
+    expect(await facts('web1.example.com')).toEqual([{ name: 'os::family', value: 'RedHat', source: 'foreman' }, { name: 'processorcount', value: '8', source: 'foreman' }]);
+    await request(app).get('/api/v2/hosts/web2.example.com').auth('admin', PASSWORD).expect(404);
+    expect(await titles()).toEqual(['base', 'base/app', 'base/web', 'imported']);
+    expect(await host('filed.example.com')).toMatchObject({ hostgroup_title: 'imported' });
+    expect((await sync()).changes).toEqual([]);
   });
 
-  it('fails FAILED_PRECONDITION when Foreman refuses the token', async () => {
-    await expect(service().sync({ url: foreman.url, login: 'sync-user', token: 'wrong' })).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+  it('audits each sync a user asks for with who and what changed', async () => {
+    const res = await request(app).get(`/api/v2/audits?per_page=100&search=${encodeURIComponent('action = sync')}`).auth('admin', PASSWORD).expect(200);
+    const rows = (res.body as { results: AuditRow[] }).results.filter((r) => r.auditable_name === 'foreman');
+    expect(rows).toHaveLength(4);
+    expect(rows[1]).toMatchObject({ user_name: 'admin', auditable_type: 'Inventory', audited_changes: expect.objectContaining({ foreman: foreman.url, hosts: { created: 1, updated: 2, removed: 1, unchanged: 0 } }) });
+  });
+
+  it('runs on schedule through the same handler, audited only when it changed something', async () => {
+    const audits = async () => ((await request(app).get(`/api/v2/audits?per_page=100&search=${encodeURIComponent('action = sync')}`).auth('admin', PASSWORD).expect(200)).body as { results: AuditRow[] }).results.filter((r) => r.auditable_name === 'foreman');
+    const before = (await audits()).length;
+    expect((await services.foremanSync.sync()).changes).toEqual([]);
+    expect(await audits()).toHaveLength(before);
+    foreman.state.hosts[0].facts.kernel = 'Linux 6';
+    expect((await services.foremanSync.sync()).changes).toEqual([{ type: 'host', name: 'web1.example.com', change: 'updated' }]);
+    const rows = await audits();
+    expect(rows).toHaveLength(before + 1);
+    expect(rows[0]).toMatchObject({ user_name: null, remote_address: 'scheduler' });
+  });
+
+  it('is run by `rex inventory foreman-sync`, which prints the counts and each change', async () => {
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+      const token = await request(app).post('/api/v2/users/admin/personal_access_tokens').auth('admin', PASSWORD).send({ personal_access_token: { name: 'foreman-sync-cli' } }).expect(201);
+      foreman.state.hosts.push({ id: 15, name: 'app2.example.com', hostgroup_id: 4, puppet_proxy_name: null, organization_name: null, location_name: null, facts: {} });
+      const result = await runRex(['inventory', 'foreman-sync'], { REX_URL: url, REX_USER: 'admin', REX_TOKEN: (token.body as { token_value: string }).token_value });
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toMatch(/^foreman:\s+http:\/\/127\.0\.0\.1:\d+$/m);
+      expect(result.stdout).toMatch(/^hosts:\s+created 1, updated 0, removed 0, unchanged 3$/m);
+      expect(result.stdout).toMatch(/^unknown smart proxies:\s+puppet-x\.example\.com$/m);
+      expect(result.stdout).toMatch(/^created:\s+host app2\.example\.com$/m);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('replaces a host and a hostgroup renamed in Foreman: the new name created, the old one removed', async () => {
+    const web1 = foreman.state.hosts.find((h) => h.id === 11)!;
+    web1.name = 'web1-renamed.example.com';
+    foreman.state.hostgroups.find((g) => g.id === 4)!.title = 'base/apps';
+    const report = await sync();
+    expect(report.changes).toEqual(expect.arrayContaining([
+      { type: 'hostgroup', name: 'base/apps', change: 'created' },
+      { type: 'host', name: 'web1-renamed.example.com', change: 'created' },
+      { type: 'host', name: 'web1.example.com', change: 'removed' },
+      { type: 'hostgroup', name: 'base/app', change: 'removed' },
+    ]));
+    expect(await titles()).toEqual(['base', 'base/apps', 'base/web', 'imported']);
+    expect(await host('app1.example.com')).toMatchObject({ hostgroup_title: 'base/apps' });
+    expect((await sync()).changes).toEqual([]);
+  });
+
+  it('refuses a user without manage_inventory with 403', async () => {
+    await request(app).post('/api/v2/inventory/foreman_sync').auth('viewer', PASSWORD).expect(403);
+  });
+
+  it('answers 400 naming Foreman when Foreman refuses the token', async () => {
+    const refused = appWith({ url: foreman.url, login: foreman.login, token: 'wrong-token' }).app;
+    const res = await request(refused).post('/api/v2/inventory/foreman_sync').auth('admin', PASSWORD).expect(400);
+    expect((res.body as { error: { message: string } }).error.message).toBe(`Foreman ${foreman.url} refused the credentials of ${foreman.login} (HTTP 401); check foreman.login and foreman.token`);
+  });
+
+  it('answers 503 naming Foreman when Foreman cannot be reached', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const unreachable = appWith({ url, login: foreman.login, token: foreman.token }).app;
+    const res = await request(unreachable).post('/api/v2/inventory/foreman_sync').auth('admin', PASSWORD).expect(503);
+    expect((res.body as { error: { message: string } }).error.message).toMatch(new RegExp(`^Foreman ${url} cannot be reached: .*ECONNREFUSED`));
+  });
+
+  it('answers 400 saying so when Foreman is not configured', async () => {
+    const config = loadConfig({ env: {}, overrides: { 'admin.password': PASSWORD, 'admin.password_file': '/dev/null' } });
+    const bare = buildServices({ config, dataSource: db.dataSource, logger: silentLogger(), clock: () => new Date() });
+    built.push(bare);
+    const res = await request(createApp({ services: bare, logger: silentLogger() })).post('/api/v2/inventory/foreman_sync').auth('admin', PASSWORD).expect(400);
+    expect((res.body as { error: { message: string } }).error.message).toMatch(/^Foreman is not configured; set foreman.url/);
   });
 });

@@ -28,6 +28,7 @@ export const ROUTE_COMMANDS: Readonly<Record<string, string | null>> = {
   'GET /api/v2/locations': 'locations list',
   'POST /api/v2/inventory/import': 'inventory import',
   'POST /api/v2/inventory/puppetdb_sync': 'inventory puppetdb-sync',
+  'POST /api/v2/inventory/foreman_sync': 'inventory foreman-sync',
 
   'GET /api/v2/remote_execution/jobs': 'job list',
   'GET /api/v2/hosts/{id}/remote_execution/jobs': 'hosts jobs',
@@ -45,6 +46,13 @@ export const ROUTE_COMMANDS: Readonly<Record<string, string | null>> = {
   'POST /api/v2/remote_execution/jobs/{id}/cancel': 'job cancel',
   'POST /api/v2/remote_execution/jobs/{id}/pause': 'job pause',
   'POST /api/v2/remote_execution/jobs/{id}/resume': 'job resume',
+  // Foreman REX's names for the same jobs: the CLI reaches them through the commands above.
+  'GET /api/v2/job_invocations': 'job list',
+  'POST /api/v2/job_invocations': 'job run',
+  'GET /api/v2/job_invocations/{id}': 'job show',
+  'GET /api/v2/job_invocations/{id}/hosts': 'job hosts',
+  'GET /api/v2/job_invocations/{id}/hosts/{host_id}': 'job hosts',
+  'POST /api/v2/job_invocations/{id}/rerun': 'job replay',
   'GET /api/v2/remote_execution/actions': 'actions list',
   'GET /api/v2/remote_execution/argument_history': 'actions history',
   'GET /api/v2/remote_execution/namespaces': 'namespace list',

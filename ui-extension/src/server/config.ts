@@ -83,6 +83,13 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'puppetdb.key_file', env: 'UI_EXTENSION_PUPPETDB_KEY_FILE', schema: z.string().optional(), description: 'Private key of that certificate (PEM).', secret: true },
   { path: 'puppetdb.timeout_ms', env: 'UI_EXTENSION_PUPPETDB_TIMEOUT_MS', schema: positiveInt.default(10000), description: 'Milliseconds one PuppetDB query may take.' },
   { path: 'puppetdb.sync_interval_s', env: 'UI_EXTENSION_PUPPETDB_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(0), description: 'Seconds between inventory syncs from PuppetDB (nodes and facts); 0 turns the schedule off.' },
+  { path: 'foreman.url', env: 'UI_EXTENSION_FOREMAN_URL', schema: z.union([z.literal(''), z.string().regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be a URL such as https://foreman.example.com')]).default(''), description: 'Foreman whose hosts, hostgroups and facts the Foreman sync pulls (API v2); empty turns the sync off.' },
+  { path: 'foreman.login', env: 'UI_EXTENSION_FOREMAN_LOGIN', schema: z.string().max(255, 'must be at most 255 characters').default(''), description: 'Foreman user the sync logs in as (it needs view_hosts, view_hostgroups, view_facts and view_smart_proxies).' },
+  { path: 'foreman.token', env: 'UI_EXTENSION_FOREMAN_TOKEN', schema: z.string().default(''), description: 'That user\'s personal access token (or password), sent as the HTTP Basic password.', secret: true },
+  { path: 'foreman.ca_file', env: 'UI_EXTENSION_FOREMAN_CA_FILE', schema: z.string().optional(), description: 'CA bundle (PEM) that signed Foreman\'s HTTPS certificate; unset: the system\'s CAs.' },
+  { path: 'foreman.timeout_ms', env: 'UI_EXTENSION_FOREMAN_TIMEOUT_MS', schema: positiveInt.default(30000), description: 'Milliseconds one Foreman API request may take.' },
+  { path: 'foreman.per_page', env: 'UI_EXTENSION_FOREMAN_PER_PAGE', schema: positiveInt.max(1000, 'must be at most 1000').default(250), description: 'Rows asked per page of a Foreman index (hosts, hostgroups, smart proxies, facts).' },
+  { path: 'foreman.sync_interval_s', env: 'UI_EXTENSION_FOREMAN_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(0), description: 'Seconds between Foreman syncs (hosts, hostgroups, facts); 0 turns the schedule off (the API and `rex inventory foreman-sync` still run it).' },
   { path: 'scheduler.enabled', env: 'UI_EXTENSION_SCHEDULER_ENABLED', schema: boolish.default(true), description: 'Whether this instance fires due schedules (any number of instances may; each occurrence fires once).' },
   { path: 'scheduler.poll_interval_ms', env: 'UI_EXTENSION_SCHEDULER_POLL_INTERVAL_MS', schema: positiveInt.default(1000), description: 'Longest sleep between looks for due schedules, in milliseconds: how soon a schedule made on another instance is seen.' },
   { path: 'scheduler.batch_size', env: 'UI_EXTENSION_SCHEDULER_BATCH_SIZE', schema: positiveInt.max(1000, 'must be at most 1000').default(50), description: 'Due schedules claimed and fired per database transaction.' },
@@ -123,6 +130,8 @@ export interface Config {
   auth: { max_failed_logins_per_user: number; max_failed_logins_per_address: number; failed_login_window_s: number };
   jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number; max_hosts_per_job: number; recorded_facts: string[]; deadline_grace_s: number; late_results_window_s: number };
   puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number };
+  /** login and token are '' when unset. */
+  foreman: { url: string; login: string; token: string; ca_file?: string; timeout_ms: number; per_page: number; sync_interval_s: number };
   scheduler: { enabled: boolean; poll_interval_ms: number; batch_size: number; workers: number; recurring_start_window_s: number };
   webhooks: { enabled: boolean; poll_interval_ms: number; timeout_ms: number; max_attempts: number; retry_base_ms: number };
   metrics: { enabled: boolean; bearer_token: string };
@@ -140,6 +149,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   problems.push(...proxyTlsProblems(values));
   if ((getPath(values, 'puppetdb.url') as string | undefined)?.startsWith('https:')) {
     problems.push(...fileProblems(values, CONFIG_KEYS, ['puppetdb.ca_file', 'puppetdb.cert_file', 'puppetdb.key_file'], 'required for an https PuppetDB URL (PuppetDB authenticates clients by certificate)'));
+  }
+  if (getPath(values, 'foreman.url')) {
+    for (const k of ['login', 'token']) {
+      if (!getPath(values, `foreman.${k}`)) problems.push(`foreman.${k} (env UI_EXTENSION_FOREMAN_${k.toUpperCase()}): required when foreman.url is set (Foreman's API needs a login)`);
+    }
+    problems.push(...fileProblems(values, CONFIG_KEYS, getPath(values, 'foreman.ca_file') ? ['foreman.ca_file'] : []));
   }
   if (problems.length > 0) throw new ConfigError(problems, SCHEMA.component);
   const config = values as unknown as Config;

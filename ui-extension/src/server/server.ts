@@ -9,6 +9,7 @@ import { answerClientErrors, createApp } from './http/app';
 import type { Logger } from './logger';
 import { validateJobArguments } from './jobs/ddl-arguments';
 import { createProxyClients, isLoopbackHost } from './proxies/proxy-client';
+import { createForemanClient } from './foreman/foreman.client';
 import { createPuppetDbClient } from './puppetdb/puppetdb.client';
 import { buildServices, type Services } from './services';
 
@@ -65,6 +66,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const puppetdb = config.puppetdb.url
       ? createPuppetDbClient({ url: config.puppetdb.url, caFile: config.puppetdb.ca_file, certFile: config.puppetdb.cert_file, keyFile: config.puppetdb.key_file, timeoutMs: config.puppetdb.timeout_ms })
       : undefined;
+    const foreman = config.foreman.url
+      ? createForemanClient({ url: config.foreman.url, login: config.foreman.login, token: config.foreman.token, caFile: config.foreman.ca_file, timeoutMs: config.foreman.timeout_ms, perPage: config.foreman.per_page })
+      : undefined;
     const services = buildServices({
       config,
       dataSource,
@@ -75,6 +79,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       validateArguments: validateJobArguments,
       instanceId: config.instance_id,
       puppetdb,
+      foreman,
     });
     const admin = await services.auth.ensureAdmin({ password: config.admin.password, passwordFile: config.admin.password_file });
     if (admin.generatedPassword) {
@@ -96,6 +101,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const puppetdbTimer = puppetdb && config.puppetdb.sync_interval_s > 0
       ? setInterval(() => void services.puppetdbSync.sync().catch((err: unknown) => logger.warn({ err }, 'PuppetDB sync failed')), config.puppetdb.sync_interval_s * 1000).unref()
       : undefined;
+    const foremanTimer = foreman && config.foreman.sync_interval_s > 0
+      ? setInterval(() => void services.foremanSync.sync().catch((err: unknown) => logger.warn({ err }, 'Foreman sync failed')), config.foreman.sync_interval_s * 1000).unref()
+      : undefined;
     const sessionPurge = setInterval(() => void services.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed')), SESSION_PURGE_MS).unref();
     const app = createApp({ services, logger, trustProxy: config.http.trust_proxy, webRoot: options.webRoot, secureCookies: config.http.secure_cookies, metrics: config.metrics });
     if (config.metrics.enabled && !config.metrics.bearer_token && !isLoopbackHost(config.http.host)) {
@@ -109,6 +117,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await services.webhookDispatcher.stop();
       if (puppetdbTimer) clearInterval(puppetdbTimer);
       puppetdb?.close();
+      if (foremanTimer) clearInterval(foremanTimer);
+      foreman?.close();
       clearInterval(sessionPurge);
       await services.jobs.stop();
       // The counted login failures of the current minute go to the audit trail before the database closes.

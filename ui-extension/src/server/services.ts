@@ -37,6 +37,7 @@ import { databasePoolStats } from './data-source';
 import { createServerMetrics } from './metrics/metrics';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from './logger';
+import type { ForemanClient } from './foreman/foreman.client';
 import type { PuppetDbClient } from './puppetdb/puppetdb.client';
 import { createDatabaseHealth } from './status/database-health';
 import { createHealthProbeRepository } from './status/health-probe.repository';
@@ -64,6 +65,8 @@ export interface ServiceContext {
   instanceId?: string;
   /** PuppetDB (puppetdb/puppetdb.client.ts) for `pql` targeting and the PuppetDB sync; absent when not configured. */
   puppetdb?: PuppetDbClient;
+  /** Foreman (foreman/foreman.client.ts) for the Foreman inventory sync; absent when not configured. */
+  foreman?: ForemanClient;
   /** Sends one webhook delivery (webhooks/webhook.client.ts by default). */
   sendWebhook?: SendWebhook;
 }
@@ -125,7 +128,7 @@ export function buildServices(ctx: ServiceContext) {
     onProxyChanged: () => namespaces.invalidate(),
   });
   const smartProxyRegistration = createSmartProxyRegistration({ store: inventoryStore, getInfo: getProxyInfo, audit, clock: ctx.clock, logger: ctx.logger.child({ component: 'proxy-sync' }), onProxyChanged: () => namespaces.invalidate() });
-  const foremanSync = createForemanSyncService({ store: inventoryStore, clock: ctx.clock, logger: ctx.logger.child({ component: 'foreman-sync' }) });
+  const foremanSync = createForemanSyncService({ store: inventoryStore, foreman: ctx.foreman, audit, clock: ctx.clock, logger: ctx.logger.child({ component: 'foreman-sync' }) });
   // Job leases and schedule runs name the same instance.
   const instanceId = ctx.instanceId ?? randomUUID();
   // databaseHealth.start() and proxyMonitor.start() belong to server start; stop() to close.

@@ -117,7 +117,7 @@ export function registerInventoryCommands(program: Command, ctx: Context): void 
     });
   }
 
-  const inventory = program.command('inventory').description('Inventory import and PuppetDB sync');
+  const inventory = program.command('inventory').description('Inventory import, PuppetDB and Foreman sync');
   inventory.command('import').argument('<file>', 'inventory document, YAML or JSON (- for standard input)').description('Import an inventory document').action(async (file: string, _opts: unknown, cmd: Command) => {
     const text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
     const api = await ctx.api(cmd);
@@ -126,4 +126,31 @@ export function registerInventoryCommands(program: Command, ctx: Context): void 
   inventory.command('puppetdb-sync').description('Pull nodes and facts from PuppetDB').action(async (_opts: unknown, cmd: Command) => {
     await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).post<Record<string, unknown>>('/inventory/puppetdb_sync'), (r) => Object.entries(r));
   });
+  inventory.command('foreman-sync').description('Pull hosts, hostgroups and facts from Foreman (foreman.url) and show what changed').action(async (_opts: unknown, cmd: Command) => {
+    await runRecord(ctx, cmd, async () => (await ctx.api(cmd)).post<ForemanSyncReport>('/inventory/foreman_sync'), foremanSyncRows);
+  });
+}
+
+interface ForemanSyncReport {
+  foreman: string;
+  hosts: Record<string, number>;
+  hostgroups: Record<string, number>;
+  facts: Record<string, number>;
+  smart_proxies: { matched: string[]; unknown: string[] };
+  changes: Array<{ type: string; name: string; change: string }>;
+  changes_omitted: number;
+}
+
+/** Counts on one line each (`created 2, updated 1, ...`), then one line per change, as hammer prints a task's result. */
+function foremanSyncRows(r: ForemanSyncReport): Array<[string, unknown]> {
+  const counts = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ');
+  return [
+    ['foreman', r.foreman],
+    ['hosts', counts(r.hosts)],
+    ['hostgroups', counts(r.hostgroups)],
+    ['facts', counts(r.facts)],
+    ['unknown smart proxies', r.smart_proxies.unknown.join(', ') || '-'],
+    ...r.changes.map((c): [string, unknown] => [c.change, `${c.type} ${c.name}`]),
+    ...(r.changes_omitted > 0 ? [['more changes', r.changes_omitted] as [string, unknown]] : []),
+  ];
 }

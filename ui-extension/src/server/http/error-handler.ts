@@ -28,6 +28,22 @@ function classify(error: unknown): AppError | undefined {
   return undefined;
 }
 
+/**
+ * Foreman's 422 body carries `errors` (messages per attribute) and `full_messages` (each message
+ * with its attribute), which Foreman clients (hammer, foreman-ansible-modules via apypie) print;
+ * theforeman/foreman app/views/api/v2/errors/unprocessable_entity.json.rabl. Ours come from the
+ * refused fields (`details.fields`), or the message under `base` when no field is named.
+ */
+export function foremanValidationErrors(error: AppError): { errors: Record<string, string[]>; full_messages: string[] } {
+  const raw = error.details?.fields;
+  const fields = Array.isArray(raw) ? raw.filter((f): f is { field: string; rule: string } => typeof f?.field === 'string' && typeof f?.rule === 'string') : [];
+  if (fields.length === 0) return { errors: { base: [error.message] }, full_messages: [error.message] };
+  // A Map, then fromEntries: a refused field may be named `__proto__`, which plain assignment would not store.
+  const byField = new Map<string, string[]>();
+  for (const f of fields) byField.set(f.field, [...(byField.get(f.field) ?? []), f.rule]);
+  return { errors: Object.fromEntries(byField), full_messages: fields.map((f) => `${f.field} ${f.rule}`) };
+}
+
 /** A 403 as the denial audit records it: who, which route, which permission or filter refused. */
 function denialOf(req: Request, error: AppError): Denial {
   const missing = error.details?.missing_permissions;
@@ -63,7 +79,13 @@ export function errorHandler(options: ErrorHandlerOptions) {
       if (appError.httpStatus === 429 && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
       const send = () => {
         res.status(appError.httpStatus).json({
-          error: { code: appError.code, message: appError.message, requestId: req.requestId, ...(appError.details ? { details: appError.details } : {}) },
+          error: {
+            code: appError.code,
+            message: appError.message,
+            requestId: req.requestId,
+            ...(appError.details ? { details: appError.details } : {}),
+            ...(appError.httpStatus === 422 ? foremanValidationErrors(appError) : {}),
+          },
         });
       };
       if (appError.httpStatus !== 403 || !options.denials) return send();

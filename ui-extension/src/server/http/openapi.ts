@@ -25,7 +25,10 @@ const ERROR_SCHEMA: JsonSchema = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string', description: 'The X-Request-Id of the request, also in the server\'s log' }, details: { type: 'object', additionalProperties: true } },
+      properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string', description: 'The X-Request-Id of the request, also in the server\'s log' }, details: { type: 'object', additionalProperties: true },
+        errors: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'On 422, as Foreman: the rules each field broke (`base` when no field is named)' },
+        full_messages: { type: 'array', items: { type: 'string' }, description: 'On 422, as Foreman: each field with its rule, ready to print' },
+      },
     },
   },
 };
@@ -40,7 +43,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   facts: 'Fact names across the hosts the caller may see.',
   smart_proxies: 'The proxy-plugins, one per Puppet master, as Foreman smart proxies with their live status.',
   taxonomies: 'Organizations and locations.',
-  inventory: 'Filling the inventory: an import document, or a PuppetDB sync.',
+  inventory: 'Filling the inventory: an import document, a PuppetDB sync or a Foreman sync.',
   jobs: 'Job invocations: run an action on hosts now, later or repeatedly, follow it, rerun it, cancel it.',
   actions: 'Stored remote actions (an action with its arguments), reused by reruns and schedules.',
   namespaces: 'The agents (namespaces) and actions the proxies offer, with their DDL.',

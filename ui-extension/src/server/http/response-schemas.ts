@@ -80,6 +80,17 @@ export const puppetDbSyncSchema = hostCounts().extend({
   hosts_without_smart_proxy: z.array(z.object({ name: z.string(), puppet_master: z.string().nullable() })).describe('The first 100 of those, with the master they named'),
 });
 
+const count = () => z.number().int();
+export const foremanSyncSchema = z.object({
+  foreman: z.string().describe('The Foreman asked'),
+  hosts: z.object({ created: count(), updated: count(), removed: count().describe('Hosts this sync brought that Foreman no longer lists; deleted with their facts'), unchanged: count() }),
+  hostgroups: z.object({ created: count(), updated: count().describe('Hostgroups we had that Foreman also has: linked to Foreman from now on'), removed: count(), kept: count().describe('Gone from Foreman but kept: a hostgroup from another source is still below it') }),
+  facts: z.object({ written: count(), deleted: count(), outranked: count().describe('Reported with another value than the inventory file holds: that value stays') }),
+  smart_proxies: z.object({ matched: z.array(z.string()).describe('Foreman smart proxies registered here by the same name'), unknown: z.array(z.string()).describe('Foreman smart proxies not registered here: their hosts keep the proxy they have') }),
+  changes: z.array(z.object({ type: z.enum(['host', 'hostgroup', 'organization', 'location']), name: z.string(), change: z.enum(['created', 'updated', 'removed']) })).describe('Each change by name, at most 500'),
+  changes_omitted: count().describe('Changes past the first 500'),
+});
+
 const storedTargeting = () => z.object({ search: z.string().nullable(), host_ids: z.array(id()).nullable(), hostgroup_id: id().nullable(), pql: z.string().nullable(), fact_names: z.array(z.string()) });
 
 const countOrPercent = () => z.union([z.number().int(), z.string().regex(/^\d+%$/)]);
@@ -105,6 +116,30 @@ export const jobSchema = z.object({
     paused: z.boolean(), pause_reason: z.string().nullable(), next_batch_at: nullableTimestamp(),
     failures: z.number().int().describe('Hosts failed or not responding so far'), max_failures: z.number().int().nullable(), stopped_reason: z.string().nullable(),
   }).nullable().describe('Where the rollout stands; null without a policy'),
+});
+
+/** A job as Foreman REX's job invocation (routes/job-invocations.routes.ts); Foreman's names where ours differ. */
+export const jobInvocationSchema = z.object({
+  id: id(), description: z.string(), job_category: z.string().describe('Foreman\'s category: our namespace'), namespace: z.string(), action: z.string(),
+  inputs: jsonObject().describe('The arguments'), status: z.enum(JOB_STATES).describe('Our job state'),
+  status_label: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).describe('Foreman\'s execution status label'),
+  succeeded: z.number().int(), failed: z.number().int().describe('Failed, not responding or skipped hosts'), pending: z.number().int().describe('Pending or running hosts'), cancelled: z.number().int(),
+  total: z.number().int(), total_hosts: z.number().int(), search_query: z.string().nullable().describe('The targeting as a search; null for a PuppetDB query'),
+  mode: z.enum(['immediate', 'future']), recurring_logic_id: id().nullable().describe('Its schedule'),
+  start_at: timestamp(), started_at: nullableTimestamp(), ended_at: nullableTimestamp(),
+  execution_timeout_interval: z.number().int(), concurrency_level: z.number().int().nullable(), parent_id: id().nullable().describe('The job it reruns'),
+});
+
+export const jobInvocationHostSchema = z.object({
+  id: id().nullable().describe('Null for a PuppetDB node outside the inventory (skipped)'), name: z.string(), job_status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']), state: z.enum(HOST_STATES), reason: z.string().nullable(),
+  smart_proxy_id: id().nullable(), started_at: nullableTimestamp(), finished_at: nullableTimestamp(),
+});
+
+/** One host's output as Foreman REX answers `job_invocations/:id/hosts/:host_id`. */
+export const jobInvocationHostOutputSchema = z.object({
+  id: id().nullable(), name: z.string(), job_status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']), state: z.enum(HOST_STATES),
+  complete: z.boolean(), refresh: z.boolean().describe('Ask again: the host is not final yet'), delayed: z.boolean(), start_at: nullableTimestamp(),
+  output: z.array(z.object({ output_type: z.enum(['stdout', 'stderr', 'debug']), output: z.string(), timestamp: z.number().describe('Unix time, seconds') })),
 });
 
 /** What a job (or replay) with the same body would run on now (`jobs/preview`); nothing stored. */
@@ -227,7 +262,7 @@ export const openApiSchema = z.object({ openapi: z.string(), info: jsonObject(),
  */
 export const NAMED_RESPONSE_SCHEMAS: Record<string, z.ZodTypeAny> = {
   Host: hostSchema, Hostgroup: hostgroupSchema, Fact: factSchema, FactName: factNameSchema, FactValue: factValueSchema, Taxonomy: taxonomySchema, SearchCompletion: completionSchema,
-  SmartProxy: smartProxySchema, SmartProxyRefreshReport: refreshReportSchema, InventoryImportReport: importReportSchema, PuppetDbSyncReport: puppetDbSyncSchema,
+  SmartProxy: smartProxySchema, SmartProxyRefreshReport: refreshReportSchema, InventoryImportReport: importReportSchema, PuppetDbSyncReport: puppetDbSyncSchema, ForemanSyncReport: foremanSyncSchema, JobInvocation: jobInvocationSchema, JobInvocationHost: jobInvocationHostSchema, JobInvocationHostOutput: jobInvocationHostOutputSchema,
   Job: jobSchema, JobPreview: jobPreviewSchema, ArgumentHistoryEntry: argumentHistorySchema, JobTemplate: jobTemplateSchema, Webhook: webhookSchema, WebhookDelivery: webhookDeliverySchema, JobHost: jobHostSchema, JobEventsPage: jobEventsSchema, RemoteAction: remoteActionSchema, Namespace: namespaceSchema,
   Schedule: scheduleSchema, ScheduleDefinition: scheduleDefinitionSchema, ScheduleOccurrence: scheduleOccurrenceSchema,
   User: userSchema, CurrentUser: currentUserSchema, Role: roleSchema, Permission: permissionSchema, Filter: filterSchema, PersonalAccessToken: tokenSchema,

@@ -8,7 +8,8 @@ import { chunks } from './sql';
  * source writes and removes only facts that no higher-ranked source holds, so a proxy refresh
  * never overwrites or removes what the inventory file (the source of record) says, per fact:
  *
- *   inventory  the inventory file (`POST /inventory/import`, the demo seed, the Foreman sync)
+ *   inventory  the inventory file (`POST /inventory/import`, the demo seed)
+ *   foreman    the Foreman sync (Foreman's own facts of each host, `/api/v2/hosts/:id/facts`)
  *   puppetdb   the PuppetDB sync
  *   proxy      a smart proxy's node inventory (the proxies' refresh and periodic sync)
  *
@@ -16,7 +17,7 @@ import { chunks } from './sql';
  * that reports the fact takes it over, and any source's full report removes it when absent, as
  * every source did before. docs/USAGE.md ("Fact sources") says the same for operators.
  */
-export const FACT_SOURCES = ['proxy', 'puppetdb', 'inventory'] as const;
+export const FACT_SOURCES = ['proxy', 'puppetdb', 'foreman', 'inventory'] as const;
 export type FactSource = (typeof FACT_SOURCES)[number];
 
 const rank = (source: string | null): number => FACT_SOURCES.indexOf(source as FactSource) + 1;

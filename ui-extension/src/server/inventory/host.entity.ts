@@ -36,6 +36,10 @@ export class HostEntity {
   @Column({ name: 'missing_since', type: 'datetime', precision: 3, nullable: true })
   missingSince: Date | null;
 
+  /** The Foreman id it was synced from; NULL when another source brought it (inventory/foreman-sync.service.ts). */
+  @Column({ name: 'foreman_id', type: 'integer', nullable: true })
+  foremanId: number | null;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt: Date;
 

@@ -24,6 +24,10 @@ export class HostgroupEntity {
   @Column({ name: 'title', type: 'varchar', length: 255 })
   title: string;
 
+  /** The Foreman id it was synced from; NULL when another source brought it (inventory/foreman-sync.service.ts). */
+  @Column({ name: 'foreman_id', type: 'integer', nullable: true })
+  foremanId: number | null;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt: Date;
 

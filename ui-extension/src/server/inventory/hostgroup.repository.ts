@@ -37,6 +37,14 @@ export interface HostgroupRepository {
   hostCounts(ids: number[], scope?: HostScope): Promise<Map<number, number>>;
   /** Creates the group at `title` (its parent must exist) unless it exists; returns it. */
   ensure(title: string, now: Date): Promise<{ row: HostgroupRow; created: boolean }>;
+  /** Hostgroups the Foreman sync brought, by the Foreman id it recorded. */
+  foremanHostgroups(): Promise<Array<{ id: number; title: string; foremanId: number }>>;
+  setForemanId(id: number, foremanId: number): Promise<void>;
+  /**
+   * Deletes the hostgroup unless another group is still its child (their key forbids it); its hosts
+   * keep no hostgroup. Returns whether it was deleted.
+   */
+  deleteIfChildless(id: number): Promise<boolean>;
 }
 
 export function createHostgroupRepository(db: Db): HostgroupRepository {
@@ -78,6 +86,23 @@ export function createHostgroupRepository(db: Db): HostgroupRepository {
       )) as Array<{ id: unknown; n: unknown }>;
       for (const r of rows) counts.set(Number(r.id), Number(r.n));
       return counts;
+    },
+
+    async foremanHostgroups() {
+      const rows = (await db.query('SELECT id, title, foreman_id FROM hostgroups WHERE foreman_id IS NOT NULL')) as Array<Record<string, unknown>>;
+      return rows.map((r) => ({ id: Number(r.id), title: String(r.title), foremanId: Number(r.foreman_id) }));
+    },
+
+    async setForemanId(id, foremanId) {
+      await db.query('UPDATE hostgroups SET foreman_id = ? WHERE id = ?', [foremanId, id]);
+    },
+
+    async deleteIfChildless(id) {
+      if ((await count('SELECT COUNT(*) AS n FROM hostgroups WHERE parent_id = ?', [id])) > 0) return false;
+      // SET NULL is the key's rule, written out because SQLite enforces keys only with foreign_keys on.
+      await db.query('UPDATE hosts SET hostgroup_id = NULL WHERE hostgroup_id = ?', [id]);
+      await db.query('DELETE FROM hostgroups WHERE id = ?', [id]);
+      return true;
     },
 
     async ensure(title, now) {

@@ -8,6 +8,7 @@ import { hostRouteSpecs } from './hosts.routes';
 import { inventoryRouteSpecs } from './inventory.routes';
 import { jobExportRouteSpecs } from './job-exports.routes';
 import { jobRouteSpecs } from './jobs.routes';
+import { jobInvocationRouteSpecs } from './job-invocations.routes';
 import { jobTemplateRouteSpecs } from './job-templates.routes';
 import { namespaceRouteSpecs } from './namespaces.routes';
 import { openApiRouteSpecs } from './openapi.routes';
@@ -32,7 +33,7 @@ export interface CatalogEntry {
 const groups = (): ReadonlyArray<Record<string, RouteSpec>> => [
   sessionRouteSpecs, statusRouteSpecs, openApiRouteSpecs,
   hostRouteSpecs, hostgroupRouteSpecs, factRouteSpecs, smartProxyRouteSpecs, taxonomyRouteSpecs, inventoryRouteSpecs,
-  jobRouteSpecs, jobExportRouteSpecs, jobTemplateRouteSpecs, actionRouteSpecs, argumentHistoryRouteSpecs, namespaceRouteSpecs, scheduleRouteSpecs, puppetRunRouteSpecs,
+  jobRouteSpecs, jobInvocationRouteSpecs, jobExportRouteSpecs, jobTemplateRouteSpecs, actionRouteSpecs, argumentHistoryRouteSpecs, namespaceRouteSpecs, scheduleRouteSpecs, puppetRunRouteSpecs,
   userRouteSpecs, roleRouteSpecs, auditRouteSpecs, webhookRouteSpecs,
 ];
 

@@ -10,6 +10,7 @@ import { createActionRoutes } from './actions.routes';
 import { createArgumentHistoryRoutes } from './argument-history.routes';
 import { createJobExportRoutes } from './job-exports.routes';
 import { createJobRoutes } from './jobs.routes';
+import { createJobInvocationRoutes } from './job-invocations.routes';
 import { createJobTemplateRoutes } from './job-templates.routes';
 import { createNamespaceRoutes } from './namespaces.routes';
 import { createAuditRoutes } from './audits.routes';
@@ -28,9 +29,10 @@ export function createAuthenticatedRoutes(services: Services): Router {
   router.use(createSmartProxyRoutes(services.inventory, services.proxySync, services.smartProxyRegistration), createTaxonomyRoutes(services.inventory), createInventoryRoutes(services.inventory));
   router.use(createJobRoutes(services.jobs, services.schedules), createActionRoutes(services.jobs), createArgumentHistoryRoutes(services.argumentHistory), createJobExportRoutes(services.jobHostExport), createNamespaceRoutes(services.namespaces));
   router.use(createUserRoutes(services.userManagement), createRoleRoutes(services.userManagement), createAuditRoutes(services.audit));
-  router.use(createPuppetRunRoutes(services.puppetRun, services.puppetdbSync));
+  router.use(createPuppetRunRoutes(services.puppetRun, services.puppetdbSync, services.foremanSync));
   router.use(createScheduleRoutes(services.schedules));
   router.use(createWebhookRoutes(services.webhooks));
   router.use(createJobTemplateRoutes(services.jobTemplates));
+  router.use(createJobInvocationRoutes(services.jobs, services.schedules, services.jobTemplates));
   return router;
 }

@@ -1,12 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { ForemanSyncService } from '../../inventory/foreman-sync.service';
 import type { PuppetDbSyncService } from '../../inventory/puppetdb-sync.service';
 import type { PuppetRunService } from '../../jobs/puppet-run.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { parseInput } from '../validate';
 import { targetingSchema } from './jobs.routes';
-import { jobSchema, puppetDbSyncSchema } from '../response-schemas';
+import { foremanSyncSchema, jobSchema, puppetDbSyncSchema } from '../response-schemas';
 
 const idOrName = z.string().min(1, 'is required').max(255, 'must be at most 255 characters');
 const options = {
@@ -23,6 +24,7 @@ export const puppetRunRouteSpecs = defineRoutes({
   host: { method: 'post', path: '/hosts/:id/puppet_run', response: jobSchema, tag: 'puppet', summary: 'Run Puppet once on a host (a puppet#runonce job)', permission: 'create_jobs', params: { id: idOrName }, body: hostRunSchema, bodyOptional: true, status: 201 },
   bulk: { method: 'post', path: '/remote_execution/puppet_run', response: jobSchema, tag: 'puppet', summary: 'Run Puppet once on the targeted hosts (a puppet#runonce job)', permission: 'create_jobs', body: bulkRunSchema, status: 201 },
   puppetdbSync: { method: 'post', path: '/inventory/puppetdb_sync', response: puppetDbSyncSchema, tag: 'inventory', summary: 'Pull nodes and facts from PuppetDB', permission: 'manage_inventory' },
+  foremanSync: { method: 'post', path: '/inventory/foreman_sync', response: foremanSyncSchema, tag: 'inventory', summary: 'Pull hosts, hostgroups and facts from Foreman', description: 'Reads Foreman\'s API v2 (foreman.url): hosts with their hostgroup, organization, location and Puppet proxy, hostgroups, and each host\'s facts; creates, updates and removes what the previous syncs brought, and reports each change. Audited. A refused login answers 400 and an unreachable Foreman 503, each naming Foreman; without foreman.url it answers 400 saying so.', permission: 'manage_inventory' },
 });
 
 /**
@@ -31,9 +33,10 @@ export const puppetRunRouteSpecs = defineRoutes({
  *   the host page's "Run Puppet";
  * - `POST /api/v2/remote_execution/puppet_run` with `{targeting: {...}, arguments?}`, the bulk form
  *   (and `rex puppet run --search ...`);
- * - `POST /api/v2/inventory/puppetdb_sync` (manage_inventory): pull nodes and facts from PuppetDB.
+ * - `POST /api/v2/inventory/puppetdb_sync` (manage_inventory): pull nodes and facts from PuppetDB;
+ * - `POST /api/v2/inventory/foreman_sync` (manage_inventory): pull hosts, hostgroups and facts from Foreman.
  */
-export function createPuppetRunRoutes(puppetRun: PuppetRunService, puppetdbSync: PuppetDbSyncService): Router {
+export function createPuppetRunRoutes(puppetRun: PuppetRunService, puppetdbSync: PuppetDbSyncService, foremanSync: ForemanSyncService): Router {
   const router = Router();
   const specs = puppetRunRouteSpecs;
 
@@ -51,6 +54,10 @@ export function createPuppetRunRoutes(puppetRun: PuppetRunService, puppetdbSync:
 
   mount(router, specs.puppetdbSync, async (req, res) => {
     res.json(await puppetdbSync.syncAs(currentUser(req)));
+  });
+
+  mount(router, specs.foremanSync, async (req, res) => {
+    res.json(await foremanSync.syncAs(currentUser(req)));
   });
 
   return router;
