@@ -97,6 +97,9 @@ const EXAMPLES: Record<string, (c: Ctx) => Example> = {
   'GET /organizations': (c) => ({ path: '/organizations', fields: { id: `id = ${c.organizationId}`, name: 'name = "Demo Org"' } }),
   'GET /locations': (c) => ({ path: '/locations', fields: { id: `id = ${c.locationId}`, name: 'name = Amsterdam' } }),
   'GET /remote_execution/jobs': (c) => ({ path: '/remote_execution/jobs', fields: jobFields(c) }),
+  // Foreman REX's names for the same lists (job-invocations.routes.ts): the same searches.
+  'GET /job_invocations': (c) => ({ path: '/job_invocations', fields: jobFields(c) }),
+  'GET /job_invocations/:id/hosts': (c) => ({ ...EXAMPLES['GET /remote_execution/jobs/:id/hosts'](c), path: `/job_invocations/${c.nginx.id}/hosts` }),
   'GET /hosts/:id/remote_execution/jobs': (c) => ({ path: `/hosts/${q(c.host.name)}/remote_execution/jobs`, fields: jobFields(c) }),
   'GET /hostgroups/:id/remote_execution/jobs': (c) => ({ path: `/hostgroups/${q('base/web')}/remote_execution/jobs`, fields: jobFields(c) }),
   'GET /smart_proxies/:id/remote_execution/jobs': (c) => ({ path: `/smart_proxies/${c.host.smart_proxy_id}/remote_execution/jobs`, fields: jobFields(c) }),
