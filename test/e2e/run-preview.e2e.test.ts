@@ -6,57 +6,38 @@
  * typing, not one per key), says when nothing matches, and creates no job while previewing; the
  * Rerun dialog previews the replay the same way.
  */
-import type { Browser, Page } from 'playwright-core';
 import { seriousFindings } from './support/axe';
-import { launchBrowser, logIn, newPage, screenshot } from './support/browser';
-import { ADMIN_PASSWORD, startStack, type Stack } from './support/stack';
+import { logIn, screenshot } from './support/browser';
+import { browserSuite } from './support/suite';
+import { ADMIN_PASSWORD } from './support/stack';
 
 jest.setTimeout(120_000);
 
 describe('web UI: live run preview', () => {
-  let stack: Stack;
-  let browser: Browser;
-  let page: Page;
+  const suite = browserSuite([{ name: 'puppet-a.demo', nodes: 30, prefix: 'node-a' }, { name: 'puppet-b.demo', nodes: 30, prefix: 'node-b' }]);
   const auth = { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` };
-  const jobTotal = async () => ((await (await fetch(`${stack.url}/api/v2/remote_execution/jobs?per_page=1`, { headers: auth })).json()) as { total: number }).total;
+  const jobTotal = async () => ((await (await fetch(`${suite.stack.url}/api/v2/remote_execution/jobs?per_page=1`, { headers: auth })).json()) as { total: number }).total;
 
-  beforeAll(async () => {
-    stack = await startStack({ proxies: [{ name: 'puppet-a.demo', nodes: 30, prefix: 'node-a' }, { name: 'puppet-b.demo', nodes: 30, prefix: 'node-b' }] });
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  beforeEach(async () => {
-    page = await newPage(browser, stack.url);
-  });
-
-  afterEach(async () => {
-    await page?.context().close();
-  });
 
   it('shows the live preview count in the bulk run form and follows the edited target search', async () => {
-    await logIn(page);
+    await logIn(suite.page);
     const jobsBefore = await jobTotal();
-    await page.goto(`/hosts?search=${encodeURIComponent('name ~ node-a')}&per_page=10`);
-    await page.getByRole('checkbox', { name: 'Select all rows' }).check();
-    await page.getByRole('button', { name: 'Select all 30 matching' }).click();
-    await page.getByRole('button', { name: 'Run remote action (30)' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Run remote action' });
+    await suite.page.goto(`/hosts?search=${encodeURIComponent('name ~ node-a')}&per_page=10`);
+    await suite.page.getByRole('checkbox', { name: 'Select all rows' }).check();
+    await suite.page.getByRole('button', { name: 'Select all 30 matching' }).click();
+    await suite.page.getByRole('button', { name: 'Run remote action (30)' }).click();
+    const dialog = suite.page.getByRole('dialog', { name: 'Run remote action' });
     await dialog.getByLabel('Namespace').selectOption('rpcutil');
     await dialog.getByLabel('Action', { exact: true }).selectOption('ping');
     const preview = dialog.getByTestId('run-preview');
-    await preview.and(page.locator('[data-state="ready"]')).waitFor();
+    await preview.and(suite.page.locator('[data-state="ready"]')).waitFor();
     await dialog.getByText('30 hosts on 1 smart proxy will run').waitFor();
     expect(await preview.getAttribute('data-will-run')).toBe('30');
-    await screenshot(page, 'run-preview-bulk');
+    await screenshot(suite.page, 'run-preview-bulk');
 
     // Typing a new search asks for a preview after the pause, not on every key.
     const previews: string[] = [];
-    page.on('request', (r) => {
+    suite.page.on('request', (r) => {
       if (r.url().includes('/remote_execution/jobs/preview')) previews.push(r.postData() ?? '');
     });
     const target = dialog.getByLabel('Target hosts (search)');
@@ -66,8 +47,8 @@ describe('web UI: live run preview', () => {
     expect(await preview.getAttribute('data-will-run')).toBe('60');
     expect(previews.length).toBeLessThan('name ~ node-'.length / 2);
     expect(previews[previews.length - 1]).toContain('name ~ node-');
-    expect(await seriousFindings(page)).toEqual([]);
-    await screenshot(page, 'run-preview-edited');
+    expect(await seriousFindings(suite.page)).toEqual([]);
+    await screenshot(suite.page, 'run-preview-edited');
 
     await target.fill('name = no-such-host');
     await dialog.getByText('no host you may run on matches this targeting').waitFor();
@@ -78,23 +59,23 @@ describe('web UI: live run preview', () => {
     await target.fill('name ~ node-b0000');
     await dialog.getByText('9 hosts on 1 smart proxy will run').waitFor();
     await dialog.getByRole('button', { name: 'Run now' }).click();
-    await page.getByTestId('job-progress-text').filter({ hasText: '100% of 9 hosts done' }).waitFor({ timeout: 60_000 });
+    await suite.page.getByTestId('job-progress-text').filter({ hasText: '100% of 9 hosts done' }).waitFor({ timeout: 60_000 });
 
     // The Rerun dialog previews the replay: no host failed, so "failed hosts only" matches nothing.
-    await page.getByRole('button', { name: 'Rerun', exact: true }).click();
-    const rerun = page.getByRole('dialog', { name: /^Rerun/ });
+    await suite.page.getByRole('button', { name: 'Rerun', exact: true }).click();
+    const rerun = suite.page.getByRole('dialog', { name: /^Rerun/ });
     await rerun.getByText('no host you may run on matches this targeting').waitFor();
     await rerun.getByLabel('All hosts of this job (9)').check();
     await rerun.getByText('9 hosts on 1 smart proxy will run').waitFor();
-    await screenshot(page, 'run-preview-rerun');
+    await screenshot(suite.page, 'run-preview-rerun');
     expect(await jobTotal()).toBe(jobsBefore + 1);
   });
 
   it('previews the one host of a host page before Run now', async () => {
-    await logIn(page);
-    await page.getByRole('link', { name: /^node-a/ }).first().click();
-    await page.getByRole('button', { name: 'Remote management' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Run remote action' });
+    await logIn(suite.page);
+    await suite.page.getByRole('link', { name: /^node-a/ }).first().click();
+    await suite.page.getByRole('button', { name: 'Remote management' }).click();
+    const dialog = suite.page.getByRole('dialog', { name: 'Run remote action' });
     await dialog.getByLabel('Namespace').selectOption('rpcutil');
     await dialog.getByLabel('Action', { exact: true }).selectOption('ping');
     await dialog.getByText('1 host on 1 smart proxy will run').waitFor();

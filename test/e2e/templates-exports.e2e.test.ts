@@ -3,51 +3,32 @@
  * arguments reloaded from history in the Remote management form, the job page's export links, and
  * a job template run from the Job templates page. Each test saves a screenshot under test-results/.
  */
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, logIn, newPage, screenshot } from './support/browser';
-import { ADMIN_PASSWORD, startStack, type Stack } from './support/stack';
+import { logIn, screenshot } from './support/browser';
+import { browserSuite } from './support/suite';
+import { ADMIN_PASSWORD } from './support/stack';
 
 jest.setTimeout(120_000);
 
 const BASIC = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
 
 describe('web UI: arguments from history, exports, job templates', () => {
-  let stack: Stack;
-  let browser: Browser;
-  let page: Page;
+  const suite = browserSuite([{ name: 'puppet-a.demo', nodes: 6, prefix: 'node-a' }]);
 
-  beforeAll(async () => {
-    stack = await startStack({ proxies: [{ name: 'puppet-a.demo', nodes: 6, prefix: 'node-a' }] });
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  beforeEach(async () => {
-    page = await newPage(browser, stack.url);
-  });
-
-  afterEach(async () => {
-    await page?.context().close();
-  });
 
   const apiPost = async (path: string, body: unknown) => {
-    const res = await fetch(`${stack.url}/api/v2${path}`, { method: 'POST', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${suite.stack.url}/api/v2${path}`, { method: 'POST', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(res.status).toBe(201);
     return (await res.json()) as { id: number };
   };
 
   it('fills the form from the arguments of an earlier run, chosen in a searchable select', async () => {
-    const hosts = (await (await fetch(`${stack.url}/api/v2/hosts?per_page=1`, { headers: { authorization: BASIC } })).json()) as { results: Array<{ id: number }> };
+    const hosts = (await (await fetch(`${suite.stack.url}/api/v2/hosts?per_page=1`, { headers: { authorization: BASIC } })).json()) as { results: Array<{ id: number }> };
     await apiPost('/remote_execution/jobs', { job: { namespace: 'service', action: 'status', arguments: { service: 'history-sshd' }, targeting: { host_ids: [hosts.results[0].id] }, timeout: 5 } });
     await apiPost('/remote_execution/jobs', { job: { namespace: 'service', action: 'status', arguments: { service: 'history-nginx' }, targeting: { host_ids: [hosts.results[0].id] }, timeout: 5 } });
-    await logIn(page);
-    await page.getByRole('link', { name: /^node-a/ }).first().click();
-    await page.getByRole('button', { name: 'Remote management' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Run remote action' });
+    await logIn(suite.page);
+    await suite.page.getByRole('link', { name: /^node-a/ }).first().click();
+    await suite.page.getByRole('button', { name: 'Remote management' }).click();
+    const dialog = suite.page.getByRole('dialog', { name: 'Run remote action' });
     await dialog.getByLabel('Namespace').selectOption('service');
     await dialog.getByLabel('Action', { exact: true }).selectOption('status');
     const select = dialog.getByRole('combobox', { name: 'Arguments from history' });
@@ -57,37 +38,37 @@ describe('web UI: arguments from history, exports, job templates', () => {
     await poll('narrowed to sshd', async () => (await select.locator('option').count()) === 2);
     await select.selectOption({ index: 1 });
     await poll('form filled', async () => (await dialog.locator('#ddl-input-service').inputValue()) === 'history-sshd');
-    await screenshot(page, 'remote-management-argument-history');
+    await screenshot(suite.page, 'remote-management-argument-history');
   });
 
   it('links the job\'s hosts as CSV and JSON lines for the table\'s filter', async () => {
     const job = await apiPost('/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'name ~ node-a' }, timeout: 5 } });
-    await logIn(page);
-    await page.goto(`/jobs/${job.id}?state=succeeded`);
-    await page.getByTestId('job-progress-text').filter({ hasText: '100%' }).waitFor({ timeout: 60_000 });
-    const csv = page.getByTestId('job-hosts-export').getByRole('link', { name: 'CSV' });
+    await logIn(suite.page);
+    await suite.page.goto(`/jobs/${job.id}?state=succeeded`);
+    await suite.page.getByTestId('job-progress-text').filter({ hasText: '100%' }).waitFor({ timeout: 60_000 });
+    const csv = suite.page.getByTestId('job-hosts-export').getByRole('link', { name: 'CSV' });
     expect(await csv.getAttribute('href')).toBe(`/api/v2/remote_execution/jobs/${job.id}/hosts/export?format=csv&state=succeeded`);
     // The link works with the browser's session cookie.
-    const res = await page.request.get(`${stack.url}${(await csv.getAttribute('href'))!}`);
+    const res = await suite.page.request.get(`${suite.stack.url}${(await csv.getAttribute('href'))!}`);
     expect(res.headers()['content-type']).toMatch(/^text\/csv/);
     const lines = (await res.text()).trimEnd().split('\r\n');
     expect(lines[0]).toMatch(/^host_id,host_name,state,/);
     expect(lines.slice(1).every((l) => l.split(',')[2] === 'succeeded')).toBe(true);
-    expect(await page.getByTestId('job-hosts-export').getByRole('link', { name: 'JSON lines' }).getAttribute('href')).toContain('format=jsonl');
-    await screenshot(page, 'job-page-export-links');
+    expect(await suite.page.getByTestId('job-hosts-export').getByRole('link', { name: 'JSON lines' }).getAttribute('href')).toContain('format=jsonl');
+    await screenshot(suite.page, 'job-page-export-links');
   });
 
   it('runs a job template from the Job templates page with its input', async () => {
     await apiPost('/job_templates', { job_template: { name: 'status-of', description_format: 'Status of %{service}', namespace: 'service', action: 'status', inputs: [{ name: 'service', type: 'string', required: true }], targeting: { search: 'name ~ node-a' }, timeout: 5 } });
-    await logIn(page);
-    await page.getByRole('link', { name: 'Job templates' }).click();
-    await page.getByRole('button', { name: 'Run status-of' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Run status-of' });
+    await logIn(suite.page);
+    await suite.page.getByRole('link', { name: 'Job templates' }).click();
+    await suite.page.getByRole('button', { name: 'Run status-of' }).click();
+    const dialog = suite.page.getByRole('dialog', { name: 'Run status-of' });
     await dialog.locator('#ddl-input-service').fill('sshd');
-    await screenshot(page, 'job-template-run');
+    await screenshot(suite.page, 'job-template-run');
     await dialog.getByRole('button', { name: 'Run' }).click();
-    await page.getByTestId('job-progress-text').filter({ hasText: '100% of 6 hosts done' }).waitFor({ timeout: 60_000 });
-    await page.getByText('Status of sshd').first().waitFor();
+    await suite.page.getByTestId('job-progress-text').filter({ hasText: '100% of 6 hosts done' }).waitFor({ timeout: 60_000 });
+    await suite.page.getByText('Status of sshd').first().waitFor();
   });
 });
 
