@@ -99,7 +99,7 @@ describe.each(testDatabases())('limits on $kind', (database) => {
     const body = { ...job({ timout: 30, targeting: { host_ids: [s.hosts.webA.id], colour: 'red' } }), extra: true };
     const error = await refused('post', '/api/v2/remote_execution/jobs', body, 422);
     expect(error.details?.unknown_fields).toEqual(['job.timout', 'job.targeting.colour', 'extra']);
-    expect(error.message).toMatch(/^invalid body: unknown fields job\.timout, job\.targeting\.colour, extra \(job\.timout: is not a known field; known fields here: namespace, action, arguments, targeting, description, concurrency_level, batch_size, timeout, scheduling, recurrence, targeting_type;/);
+    expect(error.message).toMatch(/^invalid body: unknown fields job\.timout, job\.targeting\.colour, extra \(job\.timout: is not a known field; known fields here: namespace, action, arguments, targeting, description, concurrency_level, batch_size, timeout, rollout, scheduling, recurrence, targeting_type;/);
   });
 
   it('answers 422 naming the unknown field of users, roles, filters, schedules, Puppet runs, tokens and the login', async () => {
