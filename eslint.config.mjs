@@ -21,6 +21,16 @@ export default tseslint.config(
       },
     },
     rules: {
+      // tsc compiles to CommonJS, where a parameter or variable named exports, module or require
+      // shadows the module's own: `exports.x` then reads the parameter, and the built app fails
+      // at start while the tests (run from source) pass. It happened (createJobExportRoutes(exports)).
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: ':matches(FunctionDeclaration, FunctionExpression, ArrowFunctionExpression) > Identifier.params[name=/^(exports|module|require)$/], VariableDeclarator > Identifier.id[name=/^(exports|module|require)$/]',
+          message: 'Do not name a parameter or variable exports, module or require: the CommonJS build shadows the module\'s own.',
+        },
+      ],
       // The code base marks intentionally unused names with a leading underscore
       // (Express's 4-arg error handler, `for (const _ of ...)`, omitting keys by destructuring).
       '@typescript-eslint/no-unused-vars': [

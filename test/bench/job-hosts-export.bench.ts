@@ -57,13 +57,13 @@ export async function runJobHostsExportBench(options: { hosts: number }): Promis
       }
       await ds.query(`INSERT INTO job_invocation_hosts (job_invocation_id, host_id, host_name, smart_proxy_id, state, statuscode, statusmsg, data, event_seq, started_at, finished_at) VALUES ${new Array(n).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, rows);
     }
-    const exports = createJobHostExport({ repo: createJobHostExportRepository(ds), visibleJob: async (_user, id) => ({ id }), dialect: 'mysql', clock: () => new Date() });
+    const hostExports = createJobHostExport({ repo: createJobHostExportRepository(ds), visibleJob: async (_user, id) => ({ id }), dialect: 'mysql', clock: () => new Date() });
     const app = express();
     app.use((req, _res, next) => {
       req.currentUser = { id: 1, login: 'admin', admin: true };
       next();
     });
-    app.use(createJobExportRoutes(exports));
+    app.use(createJobExportRoutes(hostExports));
     const listening = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => listening.once('listening', resolve));
     return listening;

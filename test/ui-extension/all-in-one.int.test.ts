@@ -4,6 +4,7 @@
  * ends itself (SIGKILL included), and it refuses to say "running" when one of them could not take
  * its port (issue 24: an orphan of an earlier start held it, and the UI talked to the orphan).
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -28,12 +29,12 @@ interface Started {
 }
 
 /** The demo inventory with its two demo proxies moved to free ports, and a private SQLite file. */
-async function startAllInOne(ports?: [number, number], env: Record<string, string> = {}): Promise<Started> {
+async function startAllInOne(ports?: [number, number], env: Record<string, string> = {}, entry: string[] = ['-r', REGISTER, ALL_IN_ONE]): Promise<Started> {
   const chosen: [number, number] = ports ?? [await portForLaterListen(), await portForLaterListen()];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-all-in-one-'));
   const inventory = fs.readFileSync(path.join(ROOT, 'ui-extension', 'demo', 'inventory.yaml'), 'utf8').replace('127.0.0.1:50051', `127.0.0.1:${chosen[0]}`).replace('127.0.0.1:50052', `127.0.0.1:${chosen[1]}`);
   fs.writeFileSync(path.join(dir, 'inventory.yaml'), inventory);
-  const proc = startProcess('all-in-one', process.execPath, ['-r', REGISTER, ALL_IN_ONE], {
+  const proc = startProcess('all-in-one', process.execPath, entry, {
     UI_EXTENSION_DEMO_INVENTORY_FILE: path.join(dir, 'inventory.yaml'),
     UI_EXTENSION_PORT: '0',
     UI_EXTENSION_SQLITE_PATH: path.join(dir, 'db.sqlite'),
@@ -80,6 +81,24 @@ async function waitUntil(what: string, check: () => boolean | Promise<boolean>, 
 
 describe('the all-in-one start', () => {
   const dirs: string[] = [];
+
+  it('starts from the build, as npm start runs it, and serves its demo hosts', async () => {
+    // The other cases run the sources; the build is tsc's CommonJS, which once failed at start
+    // where the sources did not (a parameter named exports shadowed the module's exports).
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+    const { proc, dir } = await startAllInOne(undefined, {}, [path.join(ROOT, 'dist', 'ui-extension', 'src', 'server', 'all-in-one.js')]);
+    dirs.push(dir);
+    try {
+      const running = await proc.waitForLine((line) => line.includes('mco-rex is running') || line.includes('failed to start'), 150_000);
+      expect(running).toContain('mco-rex is running');
+      const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(running)![1];
+      const hosts = await fetch(`${url}/api/v2/hosts?per_page=1`, { headers: { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` } });
+      expect(((await hosts.json()) as { total: number }).total).toBe(60);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      await proc.kill('SIGTERM');
+    }
+  }, 400_000);
 
   afterAll(() => {
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });

@@ -25,13 +25,13 @@ export const jobExportRouteSpecs = defineRoutes({
 });
 
 /** `GET /api/v2/remote_execution/jobs/:id/hosts/export`: the hosts list as a file, streamed. */
-export function createJobExportRoutes(exports: JobHostExport): Router {
+export function createJobExportRoutes(hostExports: JobHostExport): Router {
   const router = Router();
   const spec = jobExportRouteSpecs.hostsExport;
   mount(router, spec, async (req, res) => {
     const id = parseInput(spec.params.id, req.params.id, 'id');
     const query = parseInput(spec.query, req.query, 'query');
-    const stream = await exports.open(currentUser(req), id, { format: query.format, states: query.state, search: query.search });
+    const stream = await hostExports.open(currentUser(req), id, { format: query.format, states: query.state, search: query.search });
     // attachment() types by the extension (.jsonl: octet-stream): the type is set after it.
     res.status(200).attachment(stream.filename).type(stream.contentType);
     try {
