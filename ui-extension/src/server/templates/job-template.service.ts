@@ -76,9 +76,11 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
     if (!user.admin) throw new AppError('PERMISSION_DENIED', `access denied: only administrators may ${doing}`, { details: { missing_permissions: ['admin'] } });
   }
 
+  const notFound = (idOrName: string) => new AppError('NOT_FOUND', `job template not found by id or name '${idOrName}'`);
+
   async function find(idOrName: string): Promise<JobTemplateRow> {
     const t = /^\d+$/.test(idOrName) ? await repo.byId(Number(idOrName)) : await repo.byName(idOrName);
-    if (!t) throw new AppError('NOT_FOUND', `job template not found by id or name '${idOrName}'`);
+    if (!t) throw notFound(idOrName);
     return t;
   }
 
@@ -163,7 +165,7 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
       const mayRead = readable(user, 'reading job templates');
       const t = await find(idOrName);
       // Not readable answers as unknown: a name one may not run is not confirmed to exist.
-      if (!mayRead(t)) throw new AppError('NOT_FOUND', `job template not found by id or name '${idOrName}'`);
+      if (!mayRead(t)) throw notFound(idOrName);
       return toDto(t);
     },
 
@@ -200,6 +202,9 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
     async run(user: CurrentUser, idOrName: string, body: RunTemplateRequest): Promise<Job> {
       const t = toDto(await find(idOrName));
       if (!coversTemplate(user, t.name) && !coversAction(user, 'create_jobs', t.namespace, t.action)) {
+        // A template the caller may not read answers as an unknown one, as `get` does: a 403 here
+        // would confirm that a name (or id) it may not run exists.
+        if (!hasPermission(user, 'view_jobs') && hasPermission(user, 'run_job_templates')) throw notFound(idOrName);
         // Named as the caller asked for it: its name and action are not confirmed to whom may not read it.
         throw new AppError('PERMISSION_DENIED', `access denied: running job template '${idOrName}' needs run_job_templates for it (or create_jobs for its action)`, { details: { missing_permissions: ['run_job_templates'] } });
       }
