@@ -302,7 +302,7 @@ export const MATRIX: Record<string, MatrixCase[]> = {
   // The template runner runs the template its filter names, and neither another one nor the raw action (above).
   'POST /api/v2/job_templates/:id/run': [
     { on: "the administrator's template on webA", expect: [401, 201, 422, 403, 201], templateRunner: 201, path: (c) => `/api/v2/job_templates/${c.t.template}/run`, body: () => ({ inputs: { service: 'sshd' } }), job: true },
-    { on: "another template of the administrator's on webA", expect: [401, 201, 422, 403, 201], templateRunner: 403, path: (c) => `/api/v2/job_templates/${c.t.otherTemplate}/run`, body: () => ({ inputs: { service: 'sshd' } }), job: true },
+    { on: "another template of the administrator's on webA", expect: [401, 201, 422, 403, 201], templateRunner: 404, path: (c) => `/api/v2/job_templates/${c.t.otherTemplate}/run`, body: () => ({ inputs: { service: 'sshd' } }), job: true },
   ],
   // Webhooks: administrators only ------------------------------------------------------------
   'GET /api/v2/webhooks': [{ on: 'webhooks', expect: [401, 403, 403, 403, 200], path: () => '/api/v2/webhooks' }],

@@ -185,6 +185,32 @@ describe.each(testDatabases())('rollout policies on $kind', (database) => {
     expect((await rows(id)).filter((h) => h.state === 'cancelled').every((h) => h.reason === 'job cancelled' && !h.asked)).toBe(true);
   });
 
+  it('lets cancel_jobs alone pause a rollout but never resume it: a resume sends batches, which needs create_jobs', async () => {
+    const a = await app('roll-g');
+    // A "stopper" role: it sees the jobs and may stop them, but may not run anything.
+    const role = (await post(a, '/api/v2/roles', { role: { name: `${prefix}stopper` } }).expect(201)).body as { id: number };
+    await post(a, '/api/v2/filters', { filter: { role_id: role.id, permissions: ['view_hosts', 'view_jobs', 'cancel_jobs'] } }).expect(201);
+    const login = `${prefix}stopper`;
+    const password = 'stopper-password-1';
+    await post(a, '/api/v2/users', { user: { login, password, role_ids: [role.id] } }).expect(201);
+    const stopper = `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+    const as = (path: string) => request(a.url).post(path).set('Authorization', stopper).send({});
+    const res = await post(a, '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('roll')! }, rollout: { canary: { hosts: 5, then: 'wait' }, batch_size: '25%' } } }).expect(201);
+    const id = (res.body as Job).id;
+    await until(a, id, 'canary done', (j) => j.rollout_progress?.paused === true && j.counts.succeeded === 5);
+    // The canary's gate is a human decision to run on the other 55 hosts: not the stopper's.
+    const refused = await as(`/api/v2/remote_execution/jobs/${id}/resume`);
+    expect(refused.status).toBe(403);
+    expect((refused.body as { error: { details?: { missing_permissions?: string[] } } }).error.details?.missing_permissions).toEqual(['create_jobs']);
+    await sleep(500);
+    expect((await get(a, id)).rollout_progress).toMatchObject({ paused: true });
+    expect((await get(a, id)).counts).toMatchObject({ succeeded: 5, pending: HOSTS - 5 });
+    // Pausing (stopping more from going out) stays the stopper's, as cancelling is.
+    await as(`/api/v2/remote_execution/jobs/${id}/pause`).expect(200);
+    await as(`/api/v2/remote_execution/jobs/${id}/cancel`).expect(200);
+    expect((await until(a, id, 'final', final)).state).toBe('cancelled');
+  });
+
   it('refuses to pause a job without a rollout policy, naming the rule', async () => {
     const a = await app('roll-c');
     const res = await post(a, '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('roll')! } } }).expect(201);

@@ -152,6 +152,13 @@ describe.each(testDatabases())('webhooks on $kind', (database) => {
   it('refuses bad input with 400 naming the field, a duplicate name with 409, and non-administrators with 403', async () => {
     const bad = await s.as('admin').post('/api/v2/webhooks', { webhook: { name: 'x', url: 'ftp://example.com', secret: 'short' } }).expect(400);
     expect((bad.body as { error: { message: string } }).error.message).toMatch(/url.*http/);
+    // Credentials in the URL would be shown in the list and the audit; link-local addresses are the
+    // cloud metadata services (169.254.169.254, in any spelling the URL parser normalises).
+    for (const url of ['https://user:pass@example.com/hook', 'http://169.254.169.254/latest/meta-data/', 'http://2852039166/', 'http://[fe80::1]/', 'http://[::ffff:169.254.169.254]/']) {
+      const refused = await s.as('admin').post('/api/v2/webhooks', { webhook: { name: 'x', url, secret: SECRET } }).expect(400);
+      expect((refused.body as { error: { message: string } }).error.message).toMatch(/url: .*(credentials|link-local)/);
+      expect(JSON.stringify(refused.body)).not.toContain('pass@');
+    }
     const events = await s.as('admin').post('/api/v2/webhooks', { webhook: { name: 'x', url: 'http://example.com', secret: SECRET, events: ['job_exploded'] } }).expect(400);
     expect((events.body as { error: { message: string } }).error.message).toContain('events');
     const hook = await createWebhook('dup', 'http://example.com/a');

@@ -196,7 +196,7 @@ export function createJobContext(deps: JobServiceDeps) {
   }
 
   /** Whether the permission reaches the job: the very condition its listing applies (auth/scope-sql.ts jobScopeSql). */
-  async function reaches(user: CurrentUser, permission: 'view_jobs' | 'cancel_jobs', jobId: number): Promise<boolean> {
+  async function reaches(user: CurrentUser, permission: 'view_jobs' | 'cancel_jobs' | 'create_jobs', jobId: number): Promise<boolean> {
     return repo.jobInScope(jobId, jobScopeSql(actionScope(user, permission), { job: 'job', action: 'ra' }, user.id));
   }
 

@@ -1,5 +1,5 @@
 import type { Job } from '@common/jobs';
-import { requirePermission, type CurrentUser } from '../auth/abilities';
+import { coversAction, requirePermission, type CurrentUser } from '../auth/abilities';
 import { AppError } from '../errors';
 import type { JobContext } from './job-context';
 import type { JobInvocationEntity } from './job-invocation.entity';
@@ -13,7 +13,7 @@ import { toJob } from './job-views';
 export function createJobPause(ctx: JobContext) {
   const { repo, clock, waiters } = ctx;
 
-  /** Pause and resume need what cancel needs, on a queued or running job with a rollout policy. */
+  /** Pause and resume need what cancel needs, on a queued or running job with a rollout policy (resume: create_jobs too). */
   async function controllableRollout(user: CurrentUser, id: number, doing: string): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity }> {
     const { job, action } = await ctx.loadVisibleJob(user, id);
     requirePermission(user, 'cancel_jobs', `${doing} jobs`);
@@ -47,6 +47,13 @@ export function createJobPause(ctx: JobContext) {
     /** A paused rollout (or one waiting after its canary) goes on with its next batch. */
     async resume(user: CurrentUser, id: number): Promise<Job> {
       const { job, action } = await controllableRollout(user, id, 'resuming');
+      // A resume sends the next batches: the action runs on hosts it has not run on yet (after a
+      // canary, on all the others). That is running the job, not stopping it, so it needs what a
+      // replay of it needs too: create_jobs for its action on every one of its hosts.
+      const what = `${action.namespace}.${action.action}`;
+      if (!coversAction(user, 'create_jobs', action.namespace, action.action) || !(await ctx.reaches(user, 'create_jobs', id))) {
+        throw new AppError('PERMISSION_DENIED', `access denied: resuming job ${id} sends its next batches, which needs create_jobs for ${what} on every one of its hosts`, { details: { missing_permissions: ['create_jobs'], namespace: action.namespace, action: action.action } });
+      }
       if (!job.paused) throw new AppError('FAILED_PRECONDITION', `job ${id} is not paused`);
       await repo.updateJob(id, { paused: false, pauseReason: null }, clock(), ['queued', 'running']);
       waiters.notify(id);

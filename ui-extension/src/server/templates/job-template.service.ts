@@ -6,6 +6,7 @@ import { asTemplateRunner, coversAction, coversTemplate, hasPermission, requireP
 import { auditContext, type AuditEntry } from '../audit/audit.service';
 import { AppError } from '../errors';
 import type { ValidateArguments } from '../jobs/job-invocation.service';
+import { SENSITIVE_MASK } from '../jobs/sensitive-arguments';
 import type { JobTemplateFields, JobTemplateRepository, JobTemplateRow } from './job-template.repository';
 
 /** A template as written to the API (arguments and defaults with their exact numbers). */
@@ -32,6 +33,8 @@ export interface JobTemplateServiceDeps {
 }
 
 const PLACEHOLDER = /%\{([^}]*)\}/g;
+const SENSITIVE_RULE = 'sensitive, never stored';
+const SENSITIVE_MESSAGE = 'is a sensitive input of the action, whose values are never stored: make it an input without a default and give it at each run';
 
 function unprocessable(input: string, rule: string, message: string): AppError {
   return new AppError('INVALID_ARGUMENT', `${input}: ${message}`, { httpStatus: 422, details: { input, rule } });
@@ -73,9 +76,11 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
     if (!user.admin) throw new AppError('PERMISSION_DENIED', `access denied: only administrators may ${doing}`, { details: { missing_permissions: ['admin'] } });
   }
 
+  const notFound = (idOrName: string) => new AppError('NOT_FOUND', `job template not found by id or name '${idOrName}'`);
+
   async function find(idOrName: string): Promise<JobTemplateRow> {
     const t = /^\d+$/.test(idOrName) ? await repo.byId(Number(idOrName)) : await repo.byName(idOrName);
-    if (!t) throw new AppError('NOT_FOUND', `job template not found by id or name '${idOrName}'`);
+    if (!t) throw notFound(idOrName);
     return t;
   }
 
@@ -93,7 +98,13 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
       if (!ddlInput) throw unprocessable(where, 'DDL input', `is not an input of ${input.namespace}.${input.action}; it has ${ddl.inputs.map((d) => d.name).join(', ') || 'none'}`);
       if (ddlInput.type !== i.type) throw unprocessable(where, 'DDL type', `has type ${i.type}, the DDL says ${ddlInput.type}`);
       if (Object.hasOwn(fixed, i.name)) throw unprocessable(where, 'not fixed', 'is both an input and a fixed argument');
+      if (ddlInput.sensitive && i.default !== undefined) throw unprocessable(`${where}.default`, SENSITIVE_RULE, SENSITIVE_MESSAGE);
       if (i.default !== undefined) checkValues(ddl, { [i.name]: i.default }, (name) => `inputs.${name}.default`);
+    }
+    // A sensitive value is never stored (jobs/sensitive-arguments.ts); a template is read by every
+    // view_jobs user, so it may only ask for one at each run.
+    for (const name of Object.keys(fixed)) {
+      if (ddl.inputs.some((d) => d.name === name && d.sensitive)) throw unprocessable(`arguments.${name}`, SENSITIVE_RULE, SENSITIVE_MESSAGE);
     }
     checkValues(ddl, fixed, (name) => `arguments.${name}`);
     for (const d of ddl.inputs) {
@@ -154,7 +165,7 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
       const mayRead = readable(user, 'reading job templates');
       const t = await find(idOrName);
       // Not readable answers as unknown: a name one may not run is not confirmed to exist.
-      if (!mayRead(t)) throw new AppError('NOT_FOUND', `job template not found by id or name '${idOrName}'`);
+      if (!mayRead(t)) throw notFound(idOrName);
       return toDto(t);
     },
 
@@ -191,6 +202,9 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
     async run(user: CurrentUser, idOrName: string, body: RunTemplateRequest): Promise<Job> {
       const t = toDto(await find(idOrName));
       if (!coversTemplate(user, t.name) && !coversAction(user, 'create_jobs', t.namespace, t.action)) {
+        // A template the caller may not read answers as an unknown one, as `get` does: a 403 here
+        // would confirm that a name (or id) it may not run exists.
+        if (!hasPermission(user, 'view_jobs') && hasPermission(user, 'run_job_templates')) throw notFound(idOrName);
         // Named as the caller asked for it: its name and action are not confirmed to whom may not read it.
         throw new AppError('PERMISSION_DENIED', `access denied: running job template '${idOrName}' needs run_job_templates for it (or create_jobs for its action)`, { details: { missing_permissions: ['run_job_templates'] } });
       }
@@ -210,8 +224,10 @@ export function createJobTemplateService(deps: JobTemplateServiceDeps) {
       const targeting = body.targeting ?? t.targeting ?? undefined;
       if (!targeting) throw new AppError('INVALID_ARGUMENT', `targeting: template '${t.name}' has no default targeting; give one`, { details: { fields: [{ field: 'targeting', rule: 'required' }] } });
       const args = { ...t.arguments, ...values };
-      const text = (v: unknown) => (typeof v === 'string' ? v : stringifyExact(v));
-      const description = body.description ?? (t.description_format ? t.description_format.replace(PLACEHOLDER, (_m, name: string) => (Object.hasOwn(args, name) ? text(args[name]) : '')) : t.name);
+      // The description is stored and shown to every viewer: a sensitive input is filled with the mask.
+      const sensitive = new Set(ddl.inputs.filter((d) => d.sensitive).map((d) => d.name));
+      const text = (name: string) => (sensitive.has(name) ? SENSITIVE_MASK : typeof args[name] === 'string' ? (args[name] as string) : stringifyExact(args[name]));
+      const description = body.description ?? (t.description_format ? t.description_format.replace(PLACEHOLDER, (_m, name: string) => (Object.hasOwn(args, name) ? text(name) : '')) : t.name);
       const job = await deps.jobs.create(runner, {
         namespace: t.namespace,
         action: t.action,

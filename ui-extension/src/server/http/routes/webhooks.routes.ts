@@ -7,14 +7,35 @@ import { defineRoutes, mount } from '../route-spec';
 import { decimalId, listEnvelope, parseInput, type ListQuery } from '../validate';
 import { listOf, webhookDeliverySchema, webhookSchema } from '../response-schemas';
 
-const url = z.string().max(2048, 'must be at most 2048 characters').refine((u) => {
+/**
+ * Link-local addresses (169.254.0.0/16, fe80::/10, and IPv4 ones written as IPv6) are the cloud
+ * metadata services: never a receiver. The URL parser has already normalised other spellings
+ * (`http://2852039166/` is 169.254.169.254). Names are not resolved here (docs/SECURITY.md, known limits).
+ */
+function linkLocal(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (/^169\.254\./.test(host)) return true;
+  if (/^fe[89ab][0-9a-f]:/.test(host)) return true;
+  return /^(0*:)*:?(ffff:)?(0*:)*a9fe:[0-9a-f]{1,4}$/.test(host) || /^::ffff:169\.254\./.test(host);
+}
+
+const url = z.string().max(2048, 'must be at most 2048 characters').superRefine((u, ctx) => {
+  let parsed: URL;
   try {
-    const parsed = new URL(u);
-    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '';
+    parsed = new URL(u);
   } catch {
-    return false;
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be an http:// or https:// URL' });
+    return;
   }
-}, 'must be an http:// or https:// URL');
+  if (!(parsed.protocol === 'http:' || parsed.protocol === 'https:') || parsed.hostname === '') {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be an http:// or https:// URL' });
+  } else if (parsed.username !== '' || parsed.password !== '') {
+    // It would be shown in the list and the audit: a receiver authenticates the sender by the signature.
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must not carry credentials (user:password@); the secret signs each delivery' });
+  } else if (linkLocal(parsed.hostname)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must not name a link-local address (169.254.0.0/16, fe80::/10: cloud metadata services)' });
+  }
+});
 const fields = {
   name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
   url,
