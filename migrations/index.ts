@@ -22,6 +22,7 @@ import { CreateJobTemplates1765819100000 } from './1765819100000-CreateJobTempla
 import { AddJobFinishedAtIndex1765819200000 } from './1765819200000-AddJobFinishedAtIndex';
 import { AllowJobHostsOutsideInventory1765819300000 } from './1765819300000-AllowJobHostsOutsideInventory';
 import { AddForemanIds1765819500000 } from './1765819500000-AddForemanIds';
+import { AddWebhookOccurrenceEvents1765819600000 } from './1765819600000-AddWebhookOccurrenceEvents';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -52,4 +53,5 @@ export const MIGRATIONS = [
   AddJobFinishedAtIndex1765819200000,
   AllowJobHostsOutsideInventory1765819300000,
   AddForemanIds1765819500000,
+  AddWebhookOccurrenceEvents1765819600000,
 ];

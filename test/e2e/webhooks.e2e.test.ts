@@ -84,6 +84,9 @@ describe('web UI: webhooks', () => {
     await create.getByLabel('URL').fill(url);
     await create.getByLabel(/^Secret/).fill(SECRET);
     await create.getByLabel('Job cancelled').uncheck();
+    // The creation and schedule events are offered, off by default (a new webhook hears of job ends).
+    expect(await create.getByLabel('Job created').isChecked()).toBe(false);
+    expect(await create.getByLabel('Schedule occurrence fired').isChecked()).toBe(false);
     expect(await seriousFindings(page)).toEqual([]);
     await create.getByRole('button', { name: 'Create' }).click();
     await page.getByText('Webhook chatops created').waitFor();

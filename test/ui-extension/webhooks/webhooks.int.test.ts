@@ -2,19 +2,21 @@
  * Webhooks (issue #19) against the real app of the auth stack and a real HTTP receiver on
  * loopback: a job's end is delivered once per webhook, signed with HMAC-SHA256; a receiver that
  * answers 500 gets the same delivery again after the backoff, also across a restart of the
- * dispatcher (a new one on the same database), and the delivery log says what happened.
+ * dispatcher (a new one on the same database), and the delivery log says what happened. Jobs'
+ * creations and schedule occurrences (fired and no_hosts) are delivered once each, signed too.
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Job } from '@common/jobs';
-import type { WebhookDeliveryDto, WebhookDto, WebhookPayload } from '@common/webhooks';
+import type { JobCreatedPayload, ScheduleOccurrencePayload, WebhookDeliveryDto, WebhookDto, WebhookPayload } from '@common/webhooks';
 import { createLogger } from '@server/logger';
 import { sendWebhook } from '@server/webhooks/webhook.client';
 import { createWebhookDispatcher } from '@server/webhooks/webhook-dispatcher';
 import { createWebhookRepository } from '@server/webhooks/webhook.repository';
-import { testDatabases } from '@test/support/databases';
+import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
 import { startAuthStack, type AuthStack } from '../auth/support/auth-stack';
+import { buildScheduleStack, type ScheduleStack } from '../scheduler/support/schedule-stack';
 
 jest.setTimeout(180_000);
 
@@ -132,6 +134,38 @@ describe.each(testDatabases())('webhooks on $kind', (database) => {
     }
   });
 
+  it('delivers one job_created per job created, signed, and nothing for jobs made before the webhook', async () => {
+    const receiver = await startReceiver(0);
+    try {
+      const before = await runJob();
+      const hook = await createWebhook('created', receiver.url, ['job_created']);
+      expect(hook.events).toEqual(['job_created']);
+      const first = await runJob();
+      const replay = (await s.as('admin').post(`/api/v2/remote_execution/jobs/${first.id}/replay`, { hosts: 'all' }).expect(201)).body as Job;
+      await s.waitFinal(replay.id);
+      now = new Date(Date.now() + 10);
+      await dispatcher().tick();
+      await dispatcher().tick();
+      const payloads = receiver.received.map((r) => JSON.parse(r.body) as JobCreatedPayload);
+      expect(payloads.map((p) => p.job.id).sort((a, b) => a - b)).toEqual([first.id, replay.id]);
+      expect(payloads.map((p) => p.job.id)).not.toContain(before.id);
+      for (const r of receiver.received) {
+        expect(r.headers['x-rex-signature']).toBe(sign(r.body));
+        expect(r.headers['x-rex-event']).toBe('job_created');
+      }
+      expect(payloads.find((p) => p.job.id === first.id)).toMatchObject({ event: 'job_created', job: { namespace: 'package', action: 'status', total_hosts: 1, parent_id: null, schedule_id: null, scheduled_at: null } });
+      expect(payloads.find((p) => p.job.id === replay.id)?.job.parent_id).toBe(first.id);
+      expect(new Set(payloads.map((p) => p.delivery_id)).size).toBe(2);
+      expect((await log(hook.id)).map((d) => ({ event: d.event, state: d.state, schedule_run_id: d.schedule_run_id }))).toEqual([
+        { event: 'job_created', state: 'delivered', schedule_run_id: null },
+        { event: 'job_created', state: 'delivered', schedule_run_id: null },
+      ]);
+      await s.as('admin').delete(`/api/v2/webhooks/${hook.id}`).expect(200);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('gives up after max_attempts and records the delivery failed with the last error', async () => {
     // A port that was just listening and is closed now: nothing answers there.
     const gone = await startReceiver(0);
@@ -167,5 +201,75 @@ describe.each(testDatabases())('webhooks on $kind', (database) => {
     await s.as('userManager').post('/api/v2/webhooks', { webhook: { name: 'y', url: 'http://example.com', secret: SECRET } }).expect(403);
     await s.as('admin').delete(`/api/v2/webhooks/${hook.id}`).expect(200);
     await s.as('admin').get(`/api/v2/webhooks/${hook.id}`).expect(404);
+  });
+});
+
+describe.each(testDatabases())('schedule webhooks on $kind', (database) => {
+  let db: OpenTestDataSource;
+  let stack: ScheduleStack;
+  let now: Date;
+  const logger = createLogger({ level: 'silent' });
+
+  beforeEach(async () => {
+    db = await openTestDataSource(database);
+    now = new Date('2026-03-01T10:00:00Z');
+    stack = await buildScheduleStack(db.dataSource, { clock: () => now, config: { 'scheduler.recurring_start_window_s': 600 } });
+  });
+
+  afterEach(async () => {
+    await stack?.close();
+    await db?.close();
+  });
+
+  it('delivers one job_created per schedule job and one schedule_occurrence_fired per occurrence, fired and no_hosts, signed', async () => {
+    const receiver = await startReceiver(1);
+    try {
+      const dispatcher = createWebhookDispatcher({ repo: createWebhookRepository(db.dataSource), send: sendWebhook, clock: () => now, logger, config: { poll_interval_ms: 60_000, timeout_ms: 5000, max_attempts: 3, retry_base_ms: 1000 } });
+      const hook = await stack.services.webhooks.create(stack.admin, { name: 'schedules', url: receiver.url, secret: SECRET, events: ['job_created', 'schedule_occurrence_fired'] });
+      const host = stack.identities[0];
+      const first = await stack.services.schedules.createFromJobRequest(stack.admin, { namespace: 'rpcutil', action: 'ping', targeting: { search: `name = ${host}` }, recurrence: { cron_line: '*/5 * * * *', time_zone: 'UTC' } });
+      const scheduleId = first.schedule_id!;
+
+      now = new Date('2026-03-01T10:05:00Z');
+      expect(await stack.services.schedules.runDue()).toMatchObject({ fired: 1 });
+      await stack.services.jobs.whenDispatched(first.id);
+      await db.dataSource.query('UPDATE hosts SET name = ? WHERE name = ?', [`${host}-rebuilt`, host]);
+      now = new Date('2026-03-01T10:10:00Z');
+      expect(await stack.services.schedules.runDue()).toMatchObject({ fired: 0 });
+      const jobIds = ((await db.dataSource.query('SELECT id FROM job_invocations WHERE schedule_id = ? ORDER BY id', [scheduleId])) as Array<{ id: unknown }>).map((r) => Number(r.id));
+      expect(jobIds).toHaveLength(2);
+
+      // The first attempt of the first delivery gets a 500; it is sent again after the backoff.
+      await dispatcher.tick();
+      now = new Date(now.getTime() + 1000);
+      await dispatcher.tick();
+      await dispatcher.tick();
+      const delivered = new Map<string, { event: string; body: string }>();
+      for (const r of receiver.received) {
+        expect(r.headers['x-rex-signature']).toBe(sign(r.body));
+        delivered.set(String(r.headers['x-rex-delivery']), { event: String(r.headers['x-rex-event']), body: r.body });
+      }
+      expect(receiver.received).toHaveLength(5);
+      const bodies = [...delivered.values()];
+      const created = bodies.filter((b) => b.event === 'job_created').map((b) => JSON.parse(b.body) as JobCreatedPayload);
+      const fired = bodies.filter((b) => b.event === 'schedule_occurrence_fired').map((b) => JSON.parse(b.body) as ScheduleOccurrencePayload);
+      expect(created.map((p) => p.job.id).sort((a, b) => a - b)).toEqual(jobIds);
+      expect(created.every((p) => p.job.schedule_id === scheduleId)).toBe(true);
+      expect(fired.map((p) => p.occurrence).sort((a, b) => a.occurrence_at.localeCompare(b.occurrence_at))).toEqual([
+        expect.objectContaining({ schedule_id: scheduleId, occurrence_at: '2026-03-01T10:05:00.000Z', outcome: 'fired', job_id: first.id, reason: null, namespace: 'rpcutil', action: 'ping' }),
+        expect.objectContaining({ schedule_id: scheduleId, occurrence_at: '2026-03-01T10:10:00.000Z', outcome: 'no_hosts', job_id: null, reason: expect.stringMatching(/^no host to run on/) as unknown as string }),
+      ]);
+      const entries = (await stack.services.webhooks.deliveries(stack.admin, hook.id, 1, 50)).results;
+      expect(entries).toHaveLength(4);
+      expect(entries.every((e) => e.state === 'delivered')).toBe(true);
+      expect(entries.filter((e) => e.event === 'schedule_occurrence_fired').map((e) => e.job_id).sort()).toEqual([first.id, null].sort());
+
+      // Nothing new: nothing more is sent.
+      now = new Date(now.getTime() + 60_000);
+      await dispatcher.tick();
+      expect(receiver.received).toHaveLength(5);
+    } finally {
+      await receiver.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { WebhookDeliveryDto, WebhookDto } from '@common/webhooks';
+import { JOB_END_EVENTS, WEBHOOK_EVENTS, type WebhookDeliveryDto, type WebhookDto } from '@common/webhooks';
 import type { Context } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { done, enc, listQuery, runList, runRecord, withListOptions, type ListOptions } from './common';
@@ -40,7 +40,7 @@ function withWebhookOptions(cmd: Command): Command {
   return cmd
     // Not --url: that is rex's own server (a global option).
     .option('--endpoint <url>', 'http:// or https:// URL that receives the POSTs')
-    .option('--events <list>', 'comma-separated: job_succeeded, job_failed, job_cancelled (default all)')
+    .option('--events <list>', `comma-separated: ${WEBHOOK_EVENTS.join(', ')} (default ${JOB_END_EVENTS.join(', ')})`)
     .option('--secret-file <path>', 'file holding the HMAC-SHA256 secret (16+ characters)')
     .option('--ask-secret', 'prompt for the secret');
 }
@@ -84,7 +84,7 @@ export function registerWebhookCommands(program: Command, ctx: Context): void {
   withListOptions(webhooks.command('deliveries').argument('<id>', 'webhook id').description('A webhook\'s deliveries, newest first'), { search: false })
     .action(async (id: string, opts: ListOptions, cmd: Command) => {
       await runList<WebhookDeliveryDto>(ctx, cmd, `/webhooks/${enc(id)}/deliveries`, { page: listQuery(opts).page, per_page: listQuery(opts).per_page }, [
-        ['id', (d) => d.id], ['job', (d) => d.job_id], ['event', (d) => d.event], ['state', (d) => d.state], ['attempts', (d) => d.attempts], ['status', (d) => d.last_status_code ?? ''], ['error', (d) => d.last_error ?? ''], ['at', (d) => d.last_attempt_at ?? d.created_at],
+        ['id', (d) => d.id], ['job', (d) => d.job_id ?? ''], ['schedule_run', (d) => d.schedule_run_id ?? ''], ['event', (d) => d.event], ['state', (d) => d.state], ['attempts', (d) => d.attempts], ['status', (d) => d.last_status_code ?? ''], ['error', (d) => d.last_error ?? ''], ['at', (d) => d.last_attempt_at ?? d.created_at],
       ]);
     });
 }

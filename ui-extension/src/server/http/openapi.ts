@@ -55,7 +55,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   tokens: 'Personal access tokens, for scripts and the rex CLI.',
   audits: 'The audit log: who changed or ran what, and refused requests.',
   job_templates: 'Job templates: an action with fixed arguments and typed inputs (checked against its DDL), run by name.',
-  webhooks: 'Webhooks told when a job ends (HMAC-SHA256 signed, retried), and their delivery log.',
+  webhooks: 'Webhooks told when a job is created or ends and when a schedule occurrence fires (HMAC-SHA256 signed, retried), and their delivery log.',
 };
 
 /** Who may call an operation, in words (the `x-permission` extension gives it as a name). */

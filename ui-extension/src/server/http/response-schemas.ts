@@ -187,7 +187,7 @@ export const webhookSchema = z.object({
 });
 
 export const webhookDeliverySchema = z.object({
-  id: id(), delivery_id: z.string(), event: z.string(), job_id: id(), state: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int(),
+  id: id(), delivery_id: z.string(), event: z.string(), job_id: id().nullable(), schedule_run_id: id().nullable(), state: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int(),
   last_status_code: z.number().int().nullable(), last_error: z.string().nullable(), last_attempt_at: nullableTimestamp(), next_attempt_at: nullableTimestamp(),
   delivered_at: nullableTimestamp(), created_at: timestamp(),
 });

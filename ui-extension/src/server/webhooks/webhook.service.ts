@@ -1,5 +1,5 @@
 import type { WebhookDeliveryDto, WebhookDto, WebhookEvent } from '@common/webhooks';
-import { WEBHOOK_EVENTS } from '@common/webhooks';
+import { JOB_END_EVENTS } from '@common/webhooks';
 import type { CurrentUser } from '../auth/abilities';
 import { auditContext, type AuditEntry } from '../audit/audit.service';
 import { AppError } from '../errors';
@@ -32,7 +32,8 @@ function toDeliveryDto(d: DeliveryRow): WebhookDeliveryDto {
     id: d.id,
     delivery_id: d.deliveryUuid,
     event: d.event,
-    job_id: d.jobId,
+    job_id: d.jobId === 0 ? null : d.jobId,
+    schedule_run_id: d.scheduleRunId === 0 ? null : d.scheduleRunId,
     state: d.state,
     attempts: d.attempts,
     last_status_code: d.lastStatusCode,
@@ -80,7 +81,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     async create(user: CurrentUser, input: WebhookInput): Promise<WebhookDto> {
       requireAdmin(user, 'create webhooks');
       if (await repo.byName(input.name)) throw new AppError('ALREADY_EXISTS', `webhook.name: a webhook named '${input.name}' exists`, { details: { fields: [{ field: 'webhook.name', rule: 'unique' }] } });
-      const events = input.events ?? [...WEBHOOK_EVENTS];
+      const events = input.events ?? [...JOB_END_EVENTS];
       const id = await repo.create({ name: input.name, url: input.url, secret: input.secret, events, enabled: input.enabled ?? true, now: deps.clock() });
       const w = await load(id);
       await audit(user, 'create', w, { name: w.name, url: w.url, events, enabled: w.enabled, secret: input.secret });

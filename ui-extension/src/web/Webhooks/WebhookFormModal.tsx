@@ -1,10 +1,16 @@
 import { Alert, Button, Checkbox, Form, FormGroup, FormHelperText, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, TextInput } from '@patternfly/react-core';
 import { useId, useState } from 'react';
-import { WEBHOOK_EVENTS, type WebhookDto, type WebhookEvent } from '@common/webhooks';
+import { JOB_END_EVENTS, WEBHOOK_EVENTS, type WebhookDto, type WebhookEvent } from '@common/webhooks';
 import { errorMessage } from '../shared/http';
 import { createWebhook, updateWebhook, type WebhookFields } from './api';
 
-export const EVENT_LABELS: Record<WebhookEvent, string> = { job_succeeded: 'Job succeeded', job_failed: 'Job failed', job_cancelled: 'Job cancelled' };
+export const EVENT_LABELS: Record<WebhookEvent, string> = {
+  job_succeeded: 'Job succeeded',
+  job_failed: 'Job failed',
+  job_cancelled: 'Job cancelled',
+  job_created: 'Job created',
+  schedule_occurrence_fired: 'Schedule occurrence fired',
+};
 
 /**
  * Adds a webhook, or changes one (`webhook` given): name, URL, events and the signing secret. The
@@ -16,7 +22,7 @@ export function WebhookFormModal({ webhook, onClose, onSaved }: { webhook?: Webh
   const [name, setName] = useState(webhook?.name ?? '');
   const [url, setUrl] = useState(webhook?.url ?? '');
   const [secret, setSecret] = useState('');
-  const [events, setEvents] = useState<WebhookEvent[]>(webhook?.events ?? [...WEBHOOK_EVENTS]);
+  const [events, setEvents] = useState<WebhookEvent[]>(webhook?.events ?? [...JOB_END_EVENTS]);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 

@@ -33,7 +33,7 @@ function DeliveriesModal({ webhook, onClose }: { webhook: WebhookDto; onClose():
             {rows.map((d) => (
               <Tr key={d.id}>
                 <Td dataLabel="Event">{d.event}</Td>
-                <Td dataLabel="Job"><Link to={`/jobs/${d.job_id}`}>{d.job_id}</Link></Td>
+                <Td dataLabel="Job">{d.job_id !== null ? <Link to={`/jobs/${d.job_id}`}>{d.job_id}</Link> : '—'}</Td>
                 <Td dataLabel="State"><Label isCompact color={DELIVERY_COLOR[d.state]}>{d.state}</Label></Td>
                 <Td dataLabel="Attempts">{d.attempts}</Td>
                 <Td dataLabel="Last answer">{d.last_status_code !== null ? `HTTP ${d.last_status_code}` : d.last_error ?? '—'}</Td>
@@ -41,7 +41,7 @@ function DeliveriesModal({ webhook, onClose }: { webhook: WebhookDto; onClose():
                 <Td dataLabel="Next attempt">{d.next_attempt_at ? formatTime(d.next_attempt_at) : '—'}</Td>
               </Tr>
             ))}
-            {deliveries.data && rows.length === 0 && <EmptyTableRow colSpan={7} title="No deliveries yet">A delivery is made when a job ends in one of the webhook's events.</EmptyTableRow>}
+            {deliveries.data && rows.length === 0 && <EmptyTableRow colSpan={7} title="No deliveries yet">A delivery is made when one of the webhook's events happens: a job is created or ends, a schedule occurrence fires.</EmptyTableRow>}
           </Tbody>
         </Table>
       </ModalBody>
@@ -75,7 +75,7 @@ export function WebhooksPage() {
   };
   return (
     <>
-      <PageHeader title="Webhooks" description="Each is told, with a signed POST, when a job ends in one of its events." actions={<Button onClick={() => setEditing('new')}>Create webhook</Button>} />
+      <PageHeader title="Webhooks" description="Each is told, with a signed POST, when one of its events happens: a job is created or ends, a schedule occurrence fires." actions={<Button onClick={() => setEditing('new')}>Create webhook</Button>} />
       <PageSection>
         <ErrorAlert error={webhooks.error} title="Cannot list webhooks" />
         <Table aria-label="Webhooks" variant="compact">

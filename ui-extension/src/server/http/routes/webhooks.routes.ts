@@ -51,7 +51,7 @@ const pageQuery = z.object({
 });
 
 export const webhookRouteSpecs = defineRoutes({
-  list: { method: 'get', path: '/webhooks', response: listOf(webhookSchema), tag: 'webhooks', summary: 'Webhooks told when a job ends (administrators)', permission: 'admin' },
+  list: { method: 'get', path: '/webhooks', response: listOf(webhookSchema), tag: 'webhooks', summary: 'Webhooks told when a job is created or ends, or a schedule occurrence fires (administrators)', permission: 'admin' },
   create: { method: 'post', path: '/webhooks', response: webhookSchema, tag: 'webhooks', summary: 'Add a webhook: URL, secret (HMAC-SHA256 of each body), events', permission: 'admin', body: createBody, status: 201 },
   show: { method: 'get', path: '/webhooks/:id', response: webhookSchema, tag: 'webhooks', summary: 'A webhook (its secret is never shown)', permission: 'admin', params: { id: decimalId } },
   update: { method: 'put', path: '/webhooks/:id', response: webhookSchema, tag: 'webhooks', summary: 'Change a webhook\'s name, URL, secret, events or enabled flag', permission: 'admin', params: { id: decimalId }, body: updateBody },
@@ -59,7 +59,7 @@ export const webhookRouteSpecs = defineRoutes({
   deliveries: { method: 'get', path: '/webhooks/:id/deliveries', response: listOf(webhookDeliverySchema), tag: 'webhooks', summary: 'A webhook\'s deliveries, newest first: state, attempts, last status code and error', permission: 'admin', params: { id: decimalId }, query: pageQuery },
 });
 
-/** `/api/v2/webhooks`: administrators manage the endpoints told when jobs end, and read their deliveries. */
+/** `/api/v2/webhooks`: administrators manage the endpoints told when jobs are created or end and schedule occurrences fire, and read their deliveries. */
 export function createWebhookRoutes(webhooks: WebhookService): Router {
   const router = Router();
   const s = webhookRouteSpecs;
