@@ -85,6 +85,20 @@ describe.each(testDatabases())('job previews and empty targets on $kind', (datab
     expect(await fingerprint()).toBe(before);
   });
 
+  it('refuses PQL targeting to everyone but administrators, before PuppetDB is asked, and writes nothing', async () => {
+    // A PQL query is answered over all of PuppetDB: its answer could reveal what a scope hides.
+    const body = statusJob({ pql: 'inventory[certname] { facts.os.family = "Debian" }' });
+    const before = await settle(fingerprint);
+    for (const path of ['/api/v2/remote_execution/jobs', '/api/v2/remote_execution/jobs/preview']) {
+      const refused = await s.as('operator').post(path, body).expect(403);
+      expect(refused.body.error.message).toContain('targeting.pql is for administrators');
+    }
+    expect(await fingerprint()).toBe(before);
+    // An administrator passes that check: this stack has no PuppetDB, which is the next answer.
+    const admin = await s.as('admin').post('/api/v2/remote_execution/jobs/preview', body).expect(400);
+    expect(admin.body.error.message).toContain('pql targeting needs PuppetDB');
+  });
+
   it('checks a preview as the job: the same validation and the same permission', async () => {
     const bad = await s.as('admin').post('/api/v2/remote_execution/jobs/preview', { job: { namespace: 'package', action: 'status', arguments: {}, targeting: { search: '' } } }).expect(422);
     expect(bad.body.error.message).toMatch(/package/);

@@ -51,6 +51,7 @@ export function createJobTargets(deps: JobServiceDeps) {
       throw new AppError('PERMISSION_DENIED', `access denied: none of your create_jobs filters allows ${what}`, { details: { missing_permissions: ['create_jobs'], namespace, action } });
     }
     if (targeting.host_ids) refuseOverHostLimit(new Set(targeting.host_ids).size);
+    if (targeting.pql !== undefined) refusePqlUnlessAdmin(user);
     const resolved = await resolveTargets(targeting, hostScope(user, 'view_hosts'));
     const targets = resolved.hosts;
     // No host exists or none is visible: one answer for both, so it reveals nothing (job-preview.ts).
@@ -88,6 +89,21 @@ export function createJobTargets(deps: JobServiceDeps) {
       : targeting.hostgroup_id !== undefined ? await deps.inventory.findTargets({ hostgroupId: targeting.hostgroup_id }, clock(), scope)
         : await deps.inventory.findTargets({ search: targeting.search ?? '' }, clock(), scope);
     return { hosts, notInInventory: [] };
+  }
+
+  /**
+   * PuppetDB answers a PQL query over every node, with its facts, catalogs and reports, under the
+   * ui-extension's certificate, and only the certnames it returns are narrowed to the caller's scope:
+   * the query itself (a subquery on catalog parameters, say) could ask about hosts and secrets the
+   * caller may not see, and whether the job matched anything answers it. Until PQL is parsed and
+   * held to the inventory, nodes and facts entities, only administrators (who pass every check and
+   * could read PuppetDB anyway) may target by PQL; others target by search (`facts.<name> = value`).
+   */
+  function refusePqlUnlessAdmin(user: CurrentUser): void {
+    if (user.admin) return;
+    throw new AppError('PERMISSION_DENIED', 'access denied: targeting.pql is for administrators: PuppetDB answers a query over every node, its facts, catalogs and reports, so its answer could reveal what your scope hides; target with a search such as facts.os::family = Debian instead', {
+      details: { missing_permissions: ['admin'], fields: [{ field: 'targeting.pql', rule: 'administrators only' }] },
+    });
   }
 
   async function resolvePql(pql: string, scope: HostScope): Promise<RunTargets> {
