@@ -88,7 +88,8 @@ export function rolloutProgress(policy: RolloutPolicy, state: {
     batch_hosts: state.batch > 0 ? sizes[state.batch - 1] ?? 0 : 0,
     paused: state.paused,
     pause_reason: state.pauseReason,
-    next_batch_at: state.nextBatchAt ? state.nextBatchAt.toISOString() : null,
+    // A paused job starts no batch at any time until resumed: no time to show.
+    next_batch_at: state.nextBatchAt && !state.paused ? state.nextBatchAt.toISOString() : null,
     failures: failuresOf(state.counts),
     max_failures: max,
     stopped_reason: state.stopReason,
