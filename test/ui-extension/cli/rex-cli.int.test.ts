@@ -195,6 +195,12 @@ describe('rex CLI against the real app', () => {
     expect(result.stderr).toMatch(/HTTP 401/);
   });
 
+  it('exits 2 saying a token needs its user when only the token is given', async () => {
+    const result = await runRex(['hosts', 'list'], { REX_URL: env.REX_URL, REX_TOKEN: env.REX_TOKEN, REX_CONFIG: '/dev/null' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('a token needs its user: set --user, REX_USER or user in');
+  });
+
   it('reads the server, user and token from the config file when flags and env are absent', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-config-'));
     const file = path.join(dir, 'config.yaml');

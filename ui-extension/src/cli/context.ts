@@ -48,6 +48,8 @@ export function createContext(io: Io, version: string): Context {
         secret = await io.askSecret(`Password for ${cfg.user} at ${cfg.url}: `);
       }
       if (cfg.user !== undefined && secret === undefined) throw new CliError(EXIT.USAGE, `user ${cfg.user} has no token: set --token, REX_TOKEN or token in ${cfg.file}, or use --ask-password`);
+      // A token goes with its user's login (HTTP Basic, as Foreman's personal access tokens do).
+      if (cfg.user === undefined && secret !== undefined) throw new CliError(EXIT.USAGE, `a token needs its user: set --user, REX_USER or user in ${cfg.file} (the login the token belongs to)`);
       client = createApiClient({ url: cfg.url, user: cfg.user, secret, userAgent: `rex-cli/${version}` });
       return client;
     },
