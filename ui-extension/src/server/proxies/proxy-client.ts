@@ -5,7 +5,7 @@
  * loopback address, and only when the configuration says so (the all-in-one start). Every call
  * carries the caller secret when one is configured: a plain-text proxy refuses calls without it.
  */
-import { credentials, Metadata, status as GrpcCode, type ChannelCredentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { connectivityState, credentials, Metadata, status as GrpcCode, type ChannelCredentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { loadProxyProto } from '@protos/load';
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
 import type { CancelResponse__Output } from '@protos/generated/rex/proxy/v1/CancelResponse';
@@ -117,6 +117,15 @@ export function createProxyClients(options: ProxyClientOptions): ProxyClients {
 
   function client(url: string): ProxyServiceClient {
     let c = channels.get(url);
+    // A channel in TRANSIENT_FAILURE fails every new call at once until its reconnect backoff (up to
+    // 5 s) runs out, with the error of its last attempt: a proxy restarted a moment ago would fail
+    // the next job from that cached error. A call made now gets a fresh channel, which connects at
+    // once; nothing is in flight on a failed channel, so closing it loses nothing.
+    if (c && c.getChannel().getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE) {
+      c.close();
+      channels.delete(url);
+      c = undefined;
+    }
     if (!c) {
       c = new proto.rex.proxy.v1.ProxyService(url, channelCredentials(url), {
         'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
