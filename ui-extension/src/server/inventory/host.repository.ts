@@ -4,6 +4,7 @@ import { hostColumns, hostScopeSql } from '../auth/scope-sql';
 import { compileSearch, sqlDateTime, type CompiledSearch } from '../search/compiler';
 import { HOST_SEARCH } from '../search/host-search';
 import { createFactQueries, type FactQueries } from './fact-queries';
+import { createForemanHostQueries, type ForemanHostQueries } from './foreman-host-queries';
 import { FACT_VALUE_MAX } from './fact.entity';
 import { chunks, dialectOf, insertRows, isoOrNull, placeholders, readDate, upsertRows, type Db } from './sql';
 
@@ -111,7 +112,7 @@ export interface StoredFact {
   source: string | null;
 }
 
-export interface HostRepository extends FactQueries {
+export interface HostRepository extends FactQueries, ForemanHostQueries {
   /** One page of hosts matching a search, with the unfiltered total and the filtered subtotal. */
   search(params: { search: string; page: number; perPage: number; sort: HostSort; now: Date; scope?: HostScope }): Promise<{ total: number; subtotal: number; results: HostRow[] }>;
   /** The number of hosts matching a search (inside `scope`, the hosts the caller may see, when given). */
@@ -125,12 +126,6 @@ export interface HostRepository extends FactQueries {
   hostNames(prefix: string, limit: number, scope?: HostScope): Promise<string[]>;
   findByNames(names: string[]): Promise<StoredHost[]>;
   findBySmartProxy(smartProxyId: number): Promise<StoredHost[]>;
-  /** Hosts the Foreman sync brought, by the Foreman id it recorded. */
-  foremanHosts(): Promise<Array<{ id: number; name: string; foremanId: number }>>;
-  /** Records the Foreman id of each host (matched by our id). */
-  setForemanIds(rows: Array<{ id: number; foremanId: number }>): Promise<void>;
-  /** Deletes hosts with their facts; job history keeps the host's name (job_invocation_hosts has no key to hosts). */
-  deleteHosts(ids: number[]): Promise<void>;
   /** Inserts new hosts in multi-row statements and returns them with their ids. */
   insertHosts(hosts: HostWrite[], now: Date): Promise<StoredHost[]>;
   /** Rewrites changed hosts (matched by id) in multi-row upserts. */
@@ -165,6 +160,7 @@ export function createHostRepository(db: Db): HostRepository {
 
   return {
     ...createFactQueries(db),
+    ...createForemanHostQueries(db),
 
     async search({ search, page, perPage, sort, now, scope }) {
       // Count and page are separate queries: the page stops after LIMIT rows in index order,
@@ -249,20 +245,6 @@ export function createHostRepository(db: Db): HostRepository {
     },
 
     findBySmartProxy: (smartProxyId) => storedWhere('h.smart_proxy_id = ?', [smartProxyId]),
-    async foremanHosts() {
-      const rows = (await db.query('SELECT id, name, foreman_id FROM hosts WHERE foreman_id IS NOT NULL')) as Raw[];
-      return rows.map((r) => ({ id: Number(r.id), name: String(r.name), foremanId: Number(r.foreman_id) }));
-    },
-    async setForemanIds(rows) {
-      for (const row of rows) await db.query('UPDATE hosts SET foreman_id = ? WHERE id = ?', [row.foremanId, row.id]);
-    },
-    async deleteHosts(ids) {
-      for (const batch of chunks(ids, 1000)) {
-        // Facts go first: SQLite enforces the cascade only with foreign_keys on.
-        await db.query(`DELETE FROM facts WHERE host_id IN (${placeholders(batch.length)})`, batch);
-        await db.query(`DELETE FROM hosts WHERE id IN (${placeholders(batch.length)})`, batch);
-      }
-    },
 
     async insertHosts(hosts, now) {
       if (hosts.length === 0) return [];
