@@ -239,7 +239,7 @@ describe.each(testDatabases())('authentication API on $kind', (database) => {
     expect(clone.filters).toHaveLength(1);
     const bad = async (search: string, permissions: string[] = ['view_hosts']) => (await call('post', '/api/v2/filters', admin).send({ filter: { role_id: clone.id, permissions, search } }).expect(400)).body.error.message as string;
     expect(await bad('hostgroup = nowhere')).toBe("search: no hostgroup 'nowhere'");
-    expect(await bad('colour = blue')).toMatch(/^search: unknown key 'colour'; a filter may use namespace, agent, action, hostgroup/);
+    expect(await bad('colour = blue')).toMatch(/^search: unknown key 'colour'; a filter may use namespace, agent, action, name, job_template, hostgroup/);
     expect(await bad('namespace = package')).toBe("search: 'namespace' does not apply to view_hosts; view_hosts takes host conditions");
     expect(await bad('hostgroup = web or hostgroup = db')).toMatch(/^search: a filter is a list of 'key = value' or 'key \^ \(a, b\)' terms joined by 'and'/);
     expect(await bad('hostgroup ~ we')).toBe("search: operator '~' cannot be used in a filter (hostgroup); use = or ^");
