@@ -8,7 +8,8 @@ import type { Sql } from '../auth/scope-sql';
  */
 export interface JobHostExportRow {
   id: number;
-  host_id: number;
+  /** Null for a PuppetDB node outside the inventory (skipped, "not in the inventory"). */
+  host_id: number | null;
   host_name: string;
   smart_proxy_id: number | null;
   state: HostState;

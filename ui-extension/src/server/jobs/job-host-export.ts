@@ -7,6 +7,7 @@ import { compileSearch } from '../search/compiler';
 import type { JobHostExportRepository, JobHostExportRow } from './job-host-export.repository';
 import { JOB_HOST_SEARCH } from './job-search';
 import { shapeOutput } from './output-shaping';
+import { puppetRunOutcome } from './puppet-run-outcome';
 
 export type ExportFormat = 'csv' | 'jsonl';
 
@@ -67,7 +68,7 @@ const num = (value: number | null) => (value === null ? 'null' : String(Number(v
 
 /** One CSV line, written field by field: no cell array, no entity. `data` is the stored JSON text. */
 function csvLine(row: JobHostExportRow, ddl: DdlAction__Output): string {
-  return `${Number(row.host_id)},${csvField(row.host_name)},${row.state},${row.smart_proxy_id ?? ''},${row.statuscode ?? ''},${csvField(row.statusmsg)},${csvField(row.reason)},${csvField(outputLine(outputOf(row, ddl)))},${csvField(row.data || null)},${iso(row.started_at) ?? ''},${iso(row.finished_at) ?? ''},${row.late_at !== null}\r\n`;
+  return `${row.host_id ?? ''},${csvField(row.host_name)},${row.state},${row.smart_proxy_id ?? ''},${row.statuscode ?? ''},${csvField(row.statusmsg)},${csvField(row.reason)},${csvField(outputLine(outputOf(row, ddl)))},${csvField(row.data || null)},${iso(row.started_at) ?? ''},${iso(row.finished_at) ?? ''},${row.late_at !== null}\r\n`;
 }
 
 /**
@@ -76,7 +77,9 @@ function csvLine(row: JobHostExportRow, ddl: DdlAction__Output): string {
  */
 function jsonLine(row: JobHostExportRow, ddl: DdlAction__Output): string {
   const lateAt = iso(row.late_at);
-  return `{"host_id":${Number(row.host_id)},"host_name":${JSON.stringify(row.host_name)},"smart_proxy_id":${num(row.smart_proxy_id)},"state":${JSON.stringify(row.state)},"reason":${str(row.reason)},"statuscode":${num(row.statuscode)},"statusmsg":${str(row.statusmsg)},"data":${row.data || 'null'},"output":${stringifyExact(outputOf(row, ddl))},"started_at":${str(iso(row.started_at))},"finished_at":${str(iso(row.finished_at))},"late":${lateAt !== null},"late_at":${str(lateAt)}}\n`;
+  // A followed Puppet run's outcome, as the hosts list adds it (puppet-run-outcome.ts); parsed only for replies that hold one.
+  const puppetRun = row.data && row.data.includes('"run"') ? puppetRunOutcome(parseExact(row.data) as Record<string, unknown>) : null;
+  return `{"host_id":${num(row.host_id)},"host_name":${JSON.stringify(row.host_name)},"smart_proxy_id":${num(row.smart_proxy_id)},"state":${JSON.stringify(row.state)},"reason":${str(row.reason)},"statuscode":${num(row.statuscode)},"statusmsg":${str(row.statusmsg)},"data":${row.data || 'null'},"output":${stringifyExact(outputOf(row, ddl))},"started_at":${str(iso(row.started_at))},"finished_at":${str(iso(row.finished_at))},"late":${lateAt !== null},"late_at":${str(lateAt)},"puppet_run":${puppetRun === null ? 'null' : JSON.stringify(puppetRun)}}\n`;
 }
 
 /** About this much text per chunk: large enough that 100,000 hosts are ~500 writes, small enough to stay out of V8's large-object space. */
