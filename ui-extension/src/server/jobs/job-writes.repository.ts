@@ -69,8 +69,10 @@ export function createJobWrites(t: JobTables) {
         // Another request stored the same action between our read and insert; theirs is as good. Inside a
         // MariaDB transaction a plain read would still see the snapshot without it: a locking read sees the
         // committed row. (SQLite has one writer at a time, so the race cannot happen inside a transaction.)
+        // FOR UPDATE, not TypeORM's pessimistic_read: that writes MySQL 8's FOR SHARE for any server
+        // version >= 8, MariaDB's 10.x included, which has no such syntax.
         const query = repo.createQueryBuilder('ra').where('ra.argumentsHash = :hash', { hash: input.hash });
-        const raced = await (tx && isMysql ? query.setLock('pessimistic_read') : query).getOne();
+        const raced = await (tx && isMysql ? query.setLock('pessimistic_write') : query).getOne();
         if (raced) return raced;
         throw error;
       }
