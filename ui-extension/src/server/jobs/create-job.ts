@@ -2,7 +2,6 @@ import type { JobPreview } from '@common/job-preview';
 import type { CreateJobRequest, Job, Targeting } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import { coversAction, requirePermission, type CurrentUser } from '../auth/abilities';
-import type { Tx } from '../db-transaction';
 import { AppError } from '../errors';
 import { canonicalJson, remoteActionHash } from './canonical-arguments';
 import type { JobContext, PreparedAction, RunTargets } from './job-context';
@@ -46,8 +45,11 @@ export async function storeAndDispatch(ctx: JobContext, input: StoreJobInput): P
   const plan = await ctx.planHosts(input.targets);
   const now = clock();
   const factNames = factNamesOfSearch(input.targeting.search);
+  // Every check passed before this point, so a refused request stores nothing. The action is stored
+  // in its own statement: inside the job's transaction, two requests storing the same new action
+  // deadlock on MariaDB (each holds the unique key's insert lock the other's locking read waits for).
+  const remoteActionId = 'id' in input.action ? input.action.id : (await repo.findOrCreateRemoteAction({ ...input.action, now })).id;
   const jobId = await repo.transaction(async (tx) => {
-    const remoteActionId = 'id' in input.action ? input.action.id : (await repo.findOrCreateRemoteAction({ ...input.action, now }, tx)).id;
     const id = await repo.createJob({
       remoteActionId,
       parentId: input.parentId,
@@ -138,7 +140,7 @@ export function createJobCreation(ctx: JobContext) {
     /**
      * The first half of `create` for a job that runs later: checks the user may run the action and
      * validates the arguments against the DDL. Nothing is stored: the schedule, once its own checks
-     * pass, stores the action in its transaction (`storeRemoteAction`).
+     * pass, stores the action (`storeRemoteAction`).
      */
     async prepareAction(user: CurrentUser, body: { namespace: string; action: string; arguments?: Record<string, unknown> }): Promise<PreparedAction> {
       ctx.requireCreate(user, body.namespace, body.action);
@@ -148,10 +150,10 @@ export function createJobCreation(ctx: JobContext) {
       return { remoteActionId: null, storedArguments: canonicalJson(args), hash: remoteActionHash(body.namespace, body.action, args), namespace: body.namespace, action: body.action, arguments: args, ddl: JSON.stringify(catalog.action), timeoutS: catalog.timeout || deps.config.default_timeout_s };
     },
 
-    /** The id of a prepared action, storing a new one inside `tx` (the schedule's transaction). */
-    async storeRemoteAction(tx: Tx, prepared: PreparedAction): Promise<number> {
+    /** The id of a prepared action, storing a new one (once the schedule's own checks passed). */
+    async storeRemoteAction(prepared: PreparedAction): Promise<number> {
       if (prepared.remoteActionId !== null) return prepared.remoteActionId;
-      return (await repo.findOrCreateRemoteAction({ namespace: prepared.namespace, action: prepared.action, arguments: prepared.storedArguments, hash: prepared.hash, now: clock() }, tx)).id;
+      return (await repo.findOrCreateRemoteAction({ namespace: prepared.namespace, action: prepared.action, arguments: prepared.storedArguments, hash: prepared.hash, now: clock() })).id;
     },
 
     /**

@@ -97,7 +97,7 @@ export interface JobServiceDeps {
 
 /**
  * A validated remote action ready to be scheduled: a stored one (`remoteActionId`), or a new one
- * (`remoteActionId` null) that `storeRemoteAction` writes in the schedule's own transaction, once
+ * (`remoteActionId` null) that `storeRemoteAction` writes just before the schedule's transaction, once
  * every check passed, so a refused request stores nothing.
  */
 export interface PreparedAction {

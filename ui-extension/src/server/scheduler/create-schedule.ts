@@ -50,9 +50,11 @@ export function createScheduleCreation(ctx: ScheduleContext) {
       createdAt: now,
       updatedAt: now,
     };
-    // Every check above passed: only now is anything written, the action in the schedule's transaction.
+    // Every check above passed: only now is anything written. The action goes first, in its own
+    // statement: inside the transaction, two requests storing the same new action deadlock on
+    // MariaDB (each holds the unique key's insert lock the other's locking read waits for).
+    const row: Omit<ScheduleEntity, 'id'> = { ...fields0, remoteActionId: await jobs.storeRemoteAction(prepared) };
     const id = await repo.transaction(async (tx) => {
-      const row: Omit<ScheduleEntity, 'id'> = { ...fields0, remoteActionId: await jobs.storeRemoteAction(tx, prepared) };
       const scheduleId = await repo.insert(tx, row);
       if (first) {
         const jobId = await jobs.createScheduledJob(tx, user.login, jobInput({ ...row, id: scheduleId }, prepared, first));
