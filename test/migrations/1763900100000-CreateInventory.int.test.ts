@@ -1,35 +1,21 @@
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { testDatabases } from '@test/support/databases';
+import { useMigrationTestDatabase } from './support/migration-test';
 
 const TABLES = ['organizations', 'locations', 'hostgroups', 'smart_proxies', 'hosts', 'facts'];
 
 describe.each(testDatabases())('CreateInventory1763900100000 on $kind', (database) => {
-  let db: OpenTestDataSource;
-
-  beforeAll(async () => {
-    db = await openTestDataSource(database);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
+  const db = useMigrationTestDatabase(database);
 
   async function present(): Promise<boolean[]> {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      return await Promise.all(TABLES.map((t) => runner.hasTable(t)));
-    } finally {
-      await runner.release();
-    }
+    return await Promise.all(TABLES.map((t) => db.hasTable(t)));
   }
 
   it('drops its tables when reverted and recreates them when run again', async () => {
     await db.dataSource.query("INSERT INTO hosts (name, created_at, updated_at) VALUES ('seeded.example.com', '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000')");
     // Revert down to (and including) this migration; later ones go first, as in a real rollback.
-    while ((await db.dataSource.query("SELECT name FROM migrations WHERE name = 'CreateInventory1763900100000'")).length > 0) {
-      await db.dataSource.undoLastMigration({ transaction: 'each' });
-    }
+    await db.undoWhileApplied('CreateInventory1763900100000');
     expect(await present()).toEqual(TABLES.map(() => false));
-    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await present()).toEqual(TABLES.map(() => true));
   });
 

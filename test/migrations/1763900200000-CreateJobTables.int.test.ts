@@ -1,26 +1,14 @@
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { testDatabases } from '@test/support/databases';
+import { useMigrationTestDatabase } from './support/migration-test';
 
 const TABLES = ['remote_actions', 'job_invocations', 'job_invocation_hosts', 'job_invocation_proxies', 'job_invocation_fact_names'];
 const T = "'2025-01-01 00:00:00.000'";
 
 describe.each(testDatabases())('CreateJobTables1763900200000 on $kind', (database) => {
-  let db: OpenTestDataSource;
-
-  beforeAll(async () => {
-    db = await openTestDataSource(database);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
+  const db = useMigrationTestDatabase(database);
 
   async function present(): Promise<boolean[]> {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      return await Promise.all(TABLES.map((t) => runner.hasTable(t)));
-    } finally {
-      await runner.release();
-    }
+    return await Promise.all(TABLES.map((t) => db.hasTable(t)));
   }
 
   async function seed(): Promise<void> {
@@ -33,11 +21,9 @@ describe.each(testDatabases())('CreateJobTables1763900200000 on $kind', (databas
 
   it('drops its tables with their rows when reverted and recreates them when run again', async () => {
     await seed();
-    while ((await db.dataSource.query("SELECT name FROM migrations WHERE name = 'CreateJobTables1763900200000'")).length > 0) {
-      await db.dataSource.undoLastMigration({ transaction: 'each' });
-    }
+    await db.undoWhileApplied('CreateJobTables1763900200000');
     expect(await present()).toEqual(TABLES.map(() => false));
-    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await present()).toEqual(TABLES.map(() => true));
     await seed();
   });

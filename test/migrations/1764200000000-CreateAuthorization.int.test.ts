@@ -1,4 +1,5 @@
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { testDatabases } from '@test/support/databases';
+import { useMigrationTestDatabase } from './support/migration-test';
 
 jest.setTimeout(60_000);
 
@@ -6,32 +7,14 @@ const TABLES = ['roles', 'filters', 'user_roles', 'user_organizations', 'user_lo
 const T = "'2026-01-01 00:00:00.000'";
 
 describe.each(testDatabases())('CreateAuthorization1764200000000 on $kind', (database) => {
-  let db: OpenTestDataSource;
-
-  beforeAll(async () => {
-    db = await openTestDataSource(database);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
+  const db = useMigrationTestDatabase(database);
 
   async function present(): Promise<boolean[]> {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      return await Promise.all(TABLES.map((t) => runner.hasTable(t)));
-    } finally {
-      await runner.release();
-    }
+    return await Promise.all(TABLES.map((t) => db.hasTable(t)));
   }
 
   async function userColumns(): Promise<string[]> {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      return (await runner.getTable('users'))!.columns.map((c) => c.name);
-    } finally {
-      await runner.release();
-    }
+    return (await db.table('users'))!.columns.map((c) => c.name);
   }
 
   it('refuses to change or delete an audit entry', async () => {
@@ -53,12 +36,10 @@ describe.each(testDatabases())('CreateAuthorization1764200000000 on $kind', (dat
 
   it('removes its tables and user columns when reverted and adds them again when run again, keeping users', async () => {
     await db.dataSource.query(`INSERT INTO users (login, password_hash, admin, created_at, updated_at) VALUES ('survivor', 'x', 0, ${T}, ${T})`);
-    while ((await db.dataSource.query("SELECT name FROM migrations WHERE name = 'CreateAuthorization1764200000000'")).length > 0) {
-      await db.dataSource.undoLastMigration({ transaction: 'each' });
-    }
+    await db.undoWhileApplied('CreateAuthorization1764200000000');
     expect(await present()).toEqual(TABLES.map(() => false));
     expect(await userColumns()).not.toContain('disabled');
-    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await present()).toEqual(TABLES.map(() => true));
     expect(await userColumns()).toEqual(expect.arrayContaining(['mail', 'firstname', 'lastname', 'disabled']));
     expect(await db.dataSource.query("SELECT login FROM users WHERE login = 'survivor'")).toEqual([{ login: 'survivor' }]);

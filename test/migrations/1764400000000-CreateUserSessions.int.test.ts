@@ -1,34 +1,20 @@
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { testDatabases } from '@test/support/databases';
+import { useMigrationTestDatabase } from './support/migration-test';
 
 const NOW = '2026-01-01 00:00:00.000';
 
 describe.each(testDatabases())('CreateUserSessions1764400000000 on $kind', (database) => {
-  let db: OpenTestDataSource;
-
-  beforeAll(async () => {
-    db = await openTestDataSource(database);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
+  const db = useMigrationTestDatabase(database);
 
   async function hasTable(): Promise<boolean> {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      return await runner.hasTable('user_sessions');
-    } finally {
-      await runner.release();
-    }
+    return await db.hasTable('user_sessions');
   }
 
   it('drops user_sessions when reverted and recreates it when run again, keeping users', async () => {
     await db.dataSource.query(`INSERT INTO users (login, password_hash, admin, created_at, updated_at) VALUES ('keep', 'x', 0, '${NOW}', '${NOW}')`);
-    while ((await db.dataSource.query("SELECT name FROM migrations WHERE name = 'CreateUserSessions1764400000000'")).length > 0) {
-      await db.dataSource.undoLastMigration({ transaction: 'each' });
-    }
+    await db.undoWhileApplied('CreateUserSessions1764400000000');
     expect(await hasTable()).toBe(false);
-    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await hasTable()).toBe(true);
     expect(await db.dataSource.query("SELECT login FROM users WHERE login = 'keep'")).toEqual([{ login: 'keep' }]);
   });

@@ -1,24 +1,12 @@
 import { RateLimiterMySQL, RateLimiterSQLite } from 'rate-limiter-flexible';
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { testDatabases } from '@test/support/databases';
+import { useMigrationTestDatabase } from './support/migration-test';
 
 describe.each(testDatabases())('CreateLoginThrottle1765100000000 on $kind', (database) => {
-  let db: OpenTestDataSource;
-
-  beforeAll(async () => {
-    db = await openTestDataSource(database);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
+  const db = useMigrationTestDatabase(database);
 
   async function hasTable(): Promise<boolean> {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      return await runner.hasTable('login_throttle');
-    } finally {
-      await runner.release();
-    }
+    return await db.hasTable('login_throttle');
   }
 
   it("holds rate-limiter-flexible's counters as its store reads and writes them", async () => {
@@ -34,13 +22,11 @@ describe.each(testDatabases())('CreateLoginThrottle1765100000000 on $kind', (dat
   });
 
   it('drops login_throttle when reverted and recreates it when run again, in utf8mb4 on MariaDB whatever the database default', async () => {
-    while ((await db.dataSource.query("SELECT name FROM migrations WHERE name = 'CreateLoginThrottle1765100000000'")).length > 0) {
-      await db.dataSource.undoLastMigration({ transaction: 'each' });
-    }
+    await db.undoWhileApplied('CreateLoginThrottle1765100000000');
     expect(await hasTable()).toBe(false);
     // Recreated in a database whose default is latin1, as on a server that was never told otherwise.
     if (db.kind === 'mysql') await db.dataSource.query('ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci');
-    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await hasTable()).toBe(true);
     if (db.kind === 'mysql') {
       const [row] = (await db.dataSource.query("SELECT TABLE_COLLATION AS c FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'login_throttle'")) as Array<{ c: string }>;

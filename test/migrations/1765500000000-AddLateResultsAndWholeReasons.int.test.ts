@@ -1,4 +1,5 @@
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { testDatabases } from '@test/support/databases';
+import { useMigrationTestDatabase } from './support/migration-test';
 
 const T = "'2025-01-01 00:00:00.000'";
 const NAME = 'AddLateResultsAndWholeReasons1765500000000';
@@ -6,35 +7,21 @@ const NAME = 'AddLateResultsAndWholeReasons1765500000000';
 jest.setTimeout(60_000);
 
 describe.each(testDatabases())(`${NAME} on $kind`, (database) => {
-  let db: OpenTestDataSource;
-
-  beforeAll(async () => {
-    db = await openTestDataSource(database);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
+  const db = useMigrationTestDatabase(database);
 
   async function columns(): Promise<Record<string, boolean>> {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      return {
-        late_at: await runner.hasColumn('job_invocation_hosts', 'late_at'),
-        count_late: await runner.hasColumn('job_invocations', 'count_late'),
-        reports_sent: await runner.hasColumn('job_invocation_proxies', 'reports_sent'),
-      };
-    } finally {
-      await runner.release();
-    }
+    return {
+      late_at: await db.hasColumn('job_invocation_hosts', 'late_at'),
+      count_late: await db.hasColumn('job_invocations', 'count_late'),
+      reports_sent: await db.hasColumn('job_invocation_proxies', 'reports_sent'),
+    };
   }
 
-  const last = async () => ((await db.dataSource.query('SELECT name FROM migrations ORDER BY id DESC LIMIT 1')) as Array<{ name: string }>)[0]?.name;
   const long = `${'word '.repeat(100)}end`;
 
   it('stores a 504-character reason whole, adds the late columns with their defaults, and goes down and up again keeping the rows', async () => {
     // Later migrations have their own tests; this one must be the last to be reverted alone.
-    while ((await last()) !== NAME) await db.dataSource.undoLastMigration({ transaction: 'each' });
+    await db.undoLaterThan(NAME);
     await db.dataSource.query(`INSERT INTO remote_actions (id, namespace, action, arguments, arguments_hash, created_at) VALUES (1, 'rpcutil', 'ping', '{}', 'h1', ${T})`);
     await db.dataSource.query(`INSERT INTO job_invocations (id, remote_action_id, state, owner, timeout_s, ddl, created_at, updated_at) VALUES (1, 1, 'failed', 'admin', 10, '{}', ${T}, ${T})`);
     await db.dataSource.query('INSERT INTO job_invocation_proxies (job_invocation_id, smart_proxy_id, chunk, last_sequence, state) VALUES (1, 3, 1, 7, ?)', ['done']);
@@ -52,7 +39,7 @@ describe.each(testDatabases())(`${NAME} on $kind`, (database) => {
     expect(down.reason.startsWith('word word')).toBe(true);
     if (database.kind === 'mysql') expect(down.reason).toHaveLength(255);
 
-    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await columns()).toEqual({ late_at: true, count_late: true, reports_sent: true });
     await db.dataSource.query('UPDATE job_invocation_hosts SET reason = ?', [long]);
     expect(await db.dataSource.query('SELECT host_name, reason FROM job_invocation_hosts')).toEqual([{ host_name: 'kept.example.com', reason: long }]);

@@ -1,4 +1,5 @@
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { testDatabases } from '@test/support/databases';
+import { useMigrationTestDatabase } from './support/migration-test';
 
 const T = "'2026-01-01 00:00:00.000'";
 const VALUES = 'CreateJobFactValues1765600000000';
@@ -6,26 +7,12 @@ const INDEX = 'AddJobHostNameIndex1765600100000';
 
 /** The recorded fact values of jobs (CreateJobFactValues) and the (job, host name) index (AddJobHostNameIndex), down and up again. */
 describe.each(testDatabases())(`${VALUES} and ${INDEX} on $kind`, (database) => {
-  let db: OpenTestDataSource;
+  const db = useMigrationTestDatabase(database);
 
-  beforeAll(async () => {
-    db = await openTestDataSource(database);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
-
-  const applied = async (name: string) => ((await db.dataSource.query('SELECT name FROM migrations WHERE name = ?', [name])) as unknown[]).length > 0;
   async function schema(): Promise<{ table: boolean; index: boolean }> {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      const table = await runner.hasTable('job_invocation_fact_values');
-      const hosts = await runner.getTable('job_invocation_hosts');
-      return { table, index: Boolean(hosts?.indices.some((i) => i.name === 'idx_job_invocation_hosts_job_name')) };
-    } finally {
-      await runner.release();
-    }
+    const table = await db.hasTable('job_invocation_fact_values');
+    const hosts = await db.table('job_invocation_hosts');
+    return { table, index: Boolean(hosts?.indices.some((i) => i.name === 'idx_job_invocation_hosts_job_name')) };
   }
   const hostNames = async () => (await db.dataSource.query('SELECT host_name FROM job_invocation_hosts ORDER BY id')) as Array<{ host_name: string }>;
 
@@ -38,11 +25,11 @@ describe.each(testDatabases())(`${VALUES} and ${INDEX} on $kind`, (database) => 
     await db.dataSource.query("INSERT INTO job_invocation_fact_values (job_invocation_id, fact_name, value, host_count) VALUES (1, 'osfamily', 'Debian', 3), (1, 'osfamily', 'debian', 1)");
     expect(Number(((await db.dataSource.query("SELECT COUNT(*) AS n FROM job_invocation_fact_values WHERE fact_name = 'OSFAMILY' AND value = 'DEBIAN'")) as Array<{ n: unknown }>)[0].n)).toBe(2);
 
-    while (await applied(VALUES)) await db.dataSource.undoLastMigration({ transaction: 'each' });
+    await db.undoWhileApplied(VALUES);
     expect(await schema()).toEqual({ table: false, index: false });
     expect(await hostNames()).toEqual([{ host_name: 'kept.example.com' }]);
 
-    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await schema()).toEqual({ table: true, index: true });
     expect(await hostNames()).toEqual([{ host_name: 'kept.example.com' }]);
   });

@@ -1,28 +1,15 @@
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { testDatabases } from '@test/support/databases';
+import { useMigrationTestDatabase } from './support/migration-test';
 
 const T = "'2026-01-01 00:00:00.000'";
 const NAME = 'CreateWebhooks1765819000000';
 
 /** The webhooks and their deliveries (CreateWebhooks), down and up again, with rows in them. */
 describe.each(testDatabases())(`${NAME} on $kind`, (database) => {
-  let db: OpenTestDataSource;
+  const db = useMigrationTestDatabase(database);
 
-  beforeAll(async () => {
-    db = await openTestDataSource(database);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
-
-  const applied = async () => ((await db.dataSource.query('SELECT name FROM migrations WHERE name = ?', [NAME])) as unknown[]).length > 0;
   const tables = async () => {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      return { webhooks: await runner.hasTable('webhooks'), deliveries: await runner.hasTable('webhook_deliveries') };
-    } finally {
-      await runner.release();
-    }
+    return { webhooks: await db.hasTable('webhooks'), deliveries: await db.hasTable('webhook_deliveries') };
   };
 
   it('creates both tables, holds a delivery once per webhook, job and event, drops them when undone, and applies again', async () => {
@@ -33,9 +20,9 @@ describe.each(testDatabases())(`${NAME} on $kind`, (database) => {
     await delivery('00000000-0000-0000-0000-000000000001');
     await expect(delivery('00000000-0000-0000-0000-000000000002')).rejects.toThrow();
 
-    while (await applied()) await db.dataSource.undoLastMigration({ transaction: 'each' });
+    await db.undoWhileApplied(NAME);
     expect(await tables()).toEqual({ webhooks: false, deliveries: false });
-    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await tables()).toEqual({ webhooks: true, deliveries: true });
   });
 });

@@ -1,28 +1,15 @@
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { testDatabases } from '@test/support/databases';
+import { useMigrationTestDatabase } from './support/migration-test';
 
 const T = "'2026-01-01 00:00:00.000'";
 const NAME = 'CreateJobTemplates1765819100000';
 
 /** The job templates table (CreateJobTemplates), down and up again, with a row of Unicode text. */
 describe.each(testDatabases())(`${NAME} on $kind`, (database) => {
-  let db: OpenTestDataSource;
+  const db = useMigrationTestDatabase(database);
 
-  beforeAll(async () => {
-    db = await openTestDataSource(database);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
-
-  const applied = async () => ((await db.dataSource.query('SELECT name FROM migrations WHERE name = ?', [NAME])) as unknown[]).length > 0;
   const hasTable = async () => {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      return await runner.hasTable('job_templates');
-    } finally {
-      await runner.release();
-    }
+    return await db.hasTable('job_templates');
   };
 
   it('creates the table with a unique name, drops it when undone, and applies again', async () => {
@@ -31,9 +18,9 @@ describe.each(testDatabases())(`${NAME} on $kind`, (database) => {
     await insert();
     expect(((await db.dataSource.query("SELECT description_format FROM job_templates WHERE name = 'Neustart ✓'")) as Array<{ description_format: string }>)[0].description_format).toBe('Neustart von %{service} 🚀');
     await expect(insert()).rejects.toThrow();
-    while (await applied()) await db.dataSource.undoLastMigration({ transaction: 'each' });
+    await db.undoWhileApplied(NAME);
     expect(await hasTable()).toBe(false);
-    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await hasTable()).toBe(true);
   });
 });

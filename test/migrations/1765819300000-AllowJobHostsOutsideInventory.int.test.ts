@@ -1,29 +1,15 @@
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { testDatabases } from '@test/support/databases';
+import { useMigrationTestDatabase } from './support/migration-test';
 
 const NAME = 'AllowJobHostsOutsideInventory1765819300000';
 
 /** A job host without an inventory row (AllowJobHostsOutsideInventory), down and up again. */
 describe.each(testDatabases())(`${NAME} on $kind`, (database) => {
-  let db: OpenTestDataSource;
-
-  beforeAll(async () => {
-    db = await openTestDataSource(database);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
-
-  const applied = async () => ((await db.dataSource.query('SELECT name FROM migrations WHERE name = ?', [NAME])) as unknown[]).length > 0;
+  const db = useMigrationTestDatabase(database);
 
   const hostIdColumn = async () => {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      const table = await runner.getTable('job_invocation_hosts');
-      return { nullable: table?.findColumnByName('host_id')?.isNullable, indices: table?.indices.map((i) => i.name).sort() };
-    } finally {
-      await runner.release();
-    }
+    const table = await db.table('job_invocation_hosts');
+    return { nullable: table?.findColumnByName('host_id')?.isNullable, indices: table?.indices.map((i) => i.name).sort() };
   };
 
   it('makes host_id nullable keeping the rows and indices, and on the way down keeps hostless rows with negative host ids', async () => {
@@ -38,12 +24,12 @@ describe.each(testDatabases())(`${NAME} on $kind`, (database) => {
     await ds.query("INSERT INTO job_invocation_hosts (job_invocation_id, host_id, host_name, state, reason) VALUES (?, NULL, 'ghost-1.example.com', 'skipped', 'not in the inventory'), (?, NULL, 'ghost-2.example.com', 'skipped', 'not in the inventory')", [Number(job.id), Number(job.id)]);
 
     // Undo down to this migration: later ones come off first.
-    while (await applied()) await ds.undoLastMigration({ transaction: 'each' });
+    await db.undoWhileApplied(NAME);
     expect((await hostIdColumn()).nullable).toBe(false);
     const down = (await ds.query('SELECT host_id, host_name, reason FROM job_invocation_hosts WHERE job_invocation_id = ? ORDER BY host_name', [Number(job.id)])) as Array<{ host_id: number; host_name: string; reason: string }>;
     expect(down.map((r) => [Number(r.host_id) < 0, r.host_name, r.reason])).toEqual([[true, 'ghost-1.example.com', 'not in the inventory'], [true, 'ghost-2.example.com', 'not in the inventory']]);
 
-    await ds.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await hostIdColumn()).toEqual(before);
     expect(Number(((await ds.query('SELECT COUNT(*) AS n FROM job_invocation_hosts WHERE job_invocation_id = ?', [Number(job.id)])) as Array<{ n: number }>)[0].n)).toBe(2);
   });

@@ -1,4 +1,5 @@
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { testDatabases } from '@test/support/databases';
+import { useMigrationTestDatabase } from './support/migration-test';
 
 const T = "'2025-01-01 00:00:00.000'";
 const ADD = 'AddWebhookOccurrenceEvents1765819600000';
@@ -9,25 +10,11 @@ const ADD = 'AddWebhookOccurrenceEvents1765819600000';
  * the job deliveries are kept and the occurrence ones go with the column.
  */
 describe.each(testDatabases())(`${ADD} on $kind`, (database) => {
-  let db: OpenTestDataSource;
-
-  beforeAll(async () => {
-    db = await openTestDataSource(database);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
+  const db = useMigrationTestDatabase(database);
 
   const hasColumn = async (): Promise<boolean> => {
-    const runner = db.dataSource.createQueryRunner();
-    try {
-      return await runner.hasColumn('webhook_deliveries', 'schedule_run_id');
-    } finally {
-      await runner.release();
-    }
+    return await db.hasColumn('webhook_deliveries', 'schedule_run_id');
   };
-  const applied = async (name: string) => ((await db.dataSource.query('SELECT name FROM migrations WHERE name = ?', [name])) as unknown[]).length > 0;
   const deliver = (uuid: string, event: string, job: number, run?: number) =>
     db.dataSource.query(
       `INSERT INTO webhook_deliveries (webhook_id, delivery_uuid, event, job_invocation_id${run === undefined ? '' : ', schedule_run_id'}, payload, state, attempts, next_attempt_at, created_at) VALUES (1, ?, ?, ?${run === undefined ? '' : ', ?'}, '{}', 'pending', 0, ${T}, ${T})`,
@@ -35,12 +22,12 @@ describe.each(testDatabases())(`${ADD} on $kind`, (database) => {
     );
 
   it('adds schedule_run_id as 0 to stored deliveries, keys occurrences by it, and drops it again keeping job deliveries', async () => {
-    while (await applied(ADD)) await db.dataSource.undoLastMigration({ transaction: 'each' });
+    await db.undoWhileApplied(ADD);
     expect(await hasColumn()).toBe(false);
     await db.dataSource.query(`INSERT INTO webhooks (id, name, url, secret, events, enabled, created_at, updated_at) VALUES (1, 'w', 'http://x', 's', 'job_failed', 1, ${T}, ${T})`);
     await deliver('u-1', 'job_failed', 7);
 
-    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await hasColumn()).toBe(true);
     expect(await db.dataSource.query('SELECT delivery_uuid, schedule_run_id FROM webhook_deliveries')).toEqual([{ delivery_uuid: 'u-1', schedule_run_id: 0 }]);
     await expect(deliver('u-2', 'job_failed', 7)).rejects.toThrow();
@@ -49,11 +36,11 @@ describe.each(testDatabases())(`${ADD} on $kind`, (database) => {
     await deliver('u-4', 'schedule_occurrence_fired', 0, 12);
     await expect(deliver('u-5', 'schedule_occurrence_fired', 0, 12)).rejects.toThrow();
 
-    while (await applied(ADD)) await db.dataSource.undoLastMigration({ transaction: 'each' });
+    await db.undoWhileApplied(ADD);
     expect(await hasColumn()).toBe(false);
     expect(await db.dataSource.query('SELECT delivery_uuid FROM webhook_deliveries')).toEqual([{ delivery_uuid: 'u-1' }]);
 
-    await db.dataSource.runMigrations({ transaction: 'each' });
+    await db.migrate();
     expect(await hasColumn()).toBe(true);
   });
 });
