@@ -8,8 +8,8 @@ import { dbDate } from '../jobs/job-invocation.repository';
  * the webhooks, and a restart loses nothing.
  */
 
-/** A job that ended and a webhook that wants to hear of it, without a delivery yet. */
-export interface EndedJob {
+/** What every job event names: the webhook to tell, the job, its action and owner. */
+interface JobEventBase {
   webhookId: number;
   jobId: number;
   state: string;
@@ -18,21 +18,17 @@ export interface EndedJob {
   description: string;
   owner: string;
   totalHosts: number;
+}
+
+/** A job that ended and a webhook that wants to hear of it, without a delivery yet. */
+export interface EndedJob extends JobEventBase {
   counts: Record<'succeeded' | 'failed' | 'no_response' | 'skipped' | 'cancelled' | 'pending' | 'running', number>;
   startedAt: Date | null;
   finishedAt: Date;
 }
 
 /** A job made after a webhook that listens for `job_created` was, without a delivery yet. */
-export interface CreatedJob {
-  webhookId: number;
-  jobId: number;
-  state: string;
-  namespace: string;
-  action: string;
-  description: string;
-  owner: string;
-  totalHosts: number;
+export interface CreatedJob extends JobEventBase {
   parentId: number | null;
   scheduleId: number | null;
   scheduledAt: Date | null;
@@ -60,6 +56,18 @@ export type Raw = Record<string, unknown>;
 export const date = (v: unknown): Date => (v instanceof Date ? v : new Date(`${String(v).replace(' ', 'T')}Z`));
 export const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** The columns of JobEventBase as the queries below select them (webhook_id, job_id, ra.namespace, ...). */
+const jobEventBase = (r: Raw): JobEventBase => ({
+  webhookId: Number(r.webhook_id),
+  jobId: Number(r.job_id),
+  state: String(r.state),
+  namespace: String(r.namespace),
+  action: String(r.action),
+  description: String(r.description ?? ''),
+  owner: String(r.owner),
+  totalHosts: Number(r.total_hosts),
+});
 
 export function createWebhookEventQueries(dataSource: DataSource) {
   const mysql = dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb';
@@ -89,14 +97,7 @@ export function createWebhookEventQueries(dataSource: DataSource) {
         [dbDate(since), 1],
       );
       return rows.map((r) => ({
-        webhookId: Number(r.webhook_id),
-        jobId: Number(r.job_id),
-        state: String(r.state),
-        namespace: String(r.namespace),
-        action: String(r.action),
-        description: String(r.description ?? ''),
-        owner: String(r.owner),
-        totalHosts: Number(r.total_hosts),
+        ...jobEventBase(r),
         counts: {
           succeeded: Number(r.count_succeeded),
           failed: Number(r.count_failed),
@@ -129,14 +130,7 @@ export function createWebhookEventQueries(dataSource: DataSource) {
         [dbDate(since), 1],
       );
       return rows.map((r) => ({
-        webhookId: Number(r.webhook_id),
-        jobId: Number(r.job_id),
-        state: String(r.state),
-        namespace: String(r.namespace),
-        action: String(r.action),
-        description: String(r.description ?? ''),
-        owner: String(r.owner),
-        totalHosts: Number(r.total_hosts),
+        ...jobEventBase(r),
         parentId: numOrNull(r.parent_id),
         scheduleId: numOrNull(r.schedule_id),
         scheduledAt: dateOrNull(r.scheduled_at),
