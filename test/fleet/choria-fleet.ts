@@ -22,6 +22,7 @@ import { buildNodeProfiles } from '@proxy/broker/fleet/node-profiles';
 import { createVirtualNode, VIRTUAL_AGENTS, type NodeOutcome, type VirtualNode, type VirtualNodeOptions } from '@proxy/broker/fleet/virtual-node';
 
 import { compileProtocolValidators, type ProtocolValidators } from './protocol-schemas';
+import { createPuppetDbReportSubmitter, type PuppetDbReportSubmitter } from './puppetdb-reports';
 
 export interface ChoriaFleetOptions {
   natsUrl: string;
@@ -53,6 +54,11 @@ export interface ChoriaFleetOptions {
   puppetRunSeconds?: number;
   /** Share of simulated Puppet runs that end with failed resources (default 0: every run applies cleanly). */
   puppetFailedRunRate?: number;
+  /**
+   * A real PuppetDB (plain HTTP on loopback) that gets a report of every Puppet run the nodes end,
+   * as Puppet Server would submit it (puppetdb-reports.ts: a stand-in for agent + server).
+   */
+  puppetdb?: { url: string; producer?: string };
 }
 
 export interface ChoriaFleetStats {
@@ -77,6 +83,8 @@ export interface ChoriaFleet {
   stats: ChoriaFleetStats;
   /** Milliseconds it took to set up the subscriptions. */
   subscribeMs: number;
+  /** Reports submitted to PuppetDB, when the fleet has one. */
+  puppetReports?: PuppetDbReportSubmitter;
   /**
    * What each node saw of directed requests, by `agent#action`: how many it received and how many it
    * answered. The fault tests compare it with what a job recorded, host by host (a proxy's own
@@ -101,6 +109,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     options.nodes ??
     buildNodeProfiles({ count: options.count, identityPrefix: options.identityPrefix ?? 'node-', domain: options.domain, seed, extraFacts: options.extraFacts });
   const fetcher = options.tasks ? createTaskFileFetcher(options.tasks) : undefined;
+  const reports = options.puppetdb ? createPuppetDbReportSubmitter(options.puppetdb) : undefined;
   const nodes = new Map<string, VirtualNode>();
   for (const profile of profiles) {
     nodes.set(
@@ -112,6 +121,7 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
         seed,
         puppetRunSeconds: options.puppetRunSeconds,
         puppetFailedRunRate: options.puppetFailedRunRate,
+        puppetReports: reports?.submit,
         ...profile,
         silent: profile.silent || silent.has(profile.identity),
         tasks: fetcher && options.tasks ? { fetch: fetcher.fetch, directory: path.join(options.tasks.directory, profile.identity) } : profile.tasks,
@@ -287,11 +297,13 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
     nodes,
     stats,
     subscribeMs,
+    puppetReports: reports,
     seen: () => Object.fromEntries([...received.keys()].map((key) => [key, { received: Object.fromEntries(received.get(key)!), replied: Object.fromEntries(replied.get(key) ?? []) }])),
     async stop() {
       if (!nc.isClosed()) await nc.drain();
       for (const node of nodes.values()) node.close();
       fetcher?.close();
+      await reports?.settled();
     },
   };
 }

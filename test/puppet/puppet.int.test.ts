@@ -12,13 +12,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import type { JobHost, JobStatus, Namespace } from '@common/jobs';
+import type { JobHost, JobStatus, Namespace, PuppetRunOutcome } from '@common/jobs';
 import type { AgentDdl__Output } from '@protos/generated/rex/proxy/v1/AgentDdl';
 import { AppError } from '@server/errors';
 import type { ProxyClients } from '@server/proxies/proxy-client';
 import { createPuppetDbClient, type PuppetDbClient } from '@server/puppetdb/puppetdb.client';
 import { createPuppetServerClient } from '@proxy/tasks/puppet-server.client';
 import { planTask } from '@proxy/tasks/task-spec';
+import { buildNodeProfiles } from '@proxy/broker/fleet/node-profiles';
 import { startChoriaFleet, type ChoriaFleet } from '@test/fleet/choria-fleet';
 import { readAuditLines, waitForAuditLines } from '@test/support/audit-log';
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
@@ -30,6 +31,8 @@ jest.setTimeout(300_000);
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const NODES = 20;
+/** Seconds a simulated Puppet run of nodes 15-19 takes. */
+const RUN_SECONDS = 3;
 const PROXY_CERT = 'rex-proxy.example.com';
 const FLEET_CERT = 'fleet-node.example.com';
 const UI_CERT = 'rex-ui.example.com';
@@ -65,13 +68,22 @@ beforeAll(async () => {
     const prefix = `ptask-${randomBytes(3).toString('hex')}-`;
     const collective = `rexptask${randomBytes(4).toString('hex')}`;
     const fleetDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fleet-tasks-'));
+    // Nodes 15-19 run Puppet for RUN_SECONDS; 18 and 19 fail resources on every run, the others never
+    // (report tests). Node 14's reports never reach PuppetDB, as when Puppet Server's submission is lost.
+    const profiles = buildNodeProfiles({ count: NODES, identityPrefix: prefix, seed: prefix }).map((p, i) => ({
+      ...p,
+      ...(i >= 15 ? { puppetRunSeconds: RUN_SECONDS, puppetFailedRunRate: i >= 18 ? 1 : 0 } : {}),
+      ...(i === 14 ? { puppetReports: () => undefined } : {}),
+    }));
     const fleet = await startChoriaFleet({
       natsUrl: NATS_URL,
       collective,
       count: NODES,
-      identityPrefix: prefix,
+      nodes: profiles,
       seed: prefix,
       tasks: { puppetServerUrl: server.url, caFile: server.caFile, certFile: fleetCert.certFile, keyFile: fleetCert.keyFile, directory: fleetDir },
+      // Every simulated run's report goes to the real PuppetDB, as Puppet Server would send it.
+      puppetdb: { url: puppetdb.httpUrl, producer: 'puppet' },
     });
     const proxy = await startTestProxy({
       name: 'puppet-proxy',
@@ -85,6 +97,7 @@ beforeAll(async () => {
         // Long enough that the sha256 test can change a file behind the cached metadata.
         'tasks.cache_ttl_s': 3600,
         'tasks.status_interval_ms': 500,
+        'puppet.status_interval_ms': 250,
       },
     });
     const puppetdbClient = createPuppetDbClient({ url: puppetdb.httpsUrl, caFile: server.caFile, certFile: uiCert.certFile, keyFile: uiCert.keyFile, timeoutMs: 10_000 });
@@ -169,6 +182,36 @@ function api(appOf: () => JobApp) {
 }
 
 const nodes = (from: number, count: number) => w().identities.slice(from, from + count);
+
+type PuppetRunHost = JobHost & { puppet_run: PuppetRunOutcome | null };
+
+interface PdbReportRow {
+  hash: string;
+  status: string;
+  noop: boolean;
+  noop_pending: boolean;
+  corrective_change: boolean | null;
+  configuration_version: string;
+  environment: string;
+  start_time: string;
+  end_time: string;
+  transaction_uuid: string;
+  producer: string;
+  metrics: { data: Array<{ category: string; name: string; value: number }> };
+}
+
+/** The reports PuppetDB holds for a node and configuration version, asked over its plain-HTTP query API. */
+async function pdbReports(certname: string, configVersion: string): Promise<PdbReportRow[]> {
+  const response = await fetch(new URL('/pdb/query/v4', w().puppetdb.httpUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ query: `reports { certname = ${JSON.stringify(certname)} and configuration_version = ${JSON.stringify(configVersion)} }` }),
+  });
+  if (response.status !== 200) throw new Error(`PuppetDB answered HTTP ${response.status}: ${await response.text()}`);
+  return (await response.json()) as PdbReportRow[];
+}
+
+const metric = (row: PdbReportRow, category: string, name: string): number | null => row.metrics.data.find((m) => m.category === category && m.name === name)?.value ?? null;
 const searchFor = (names: string[]) => `name ^ (${names.join(', ')})`;
 
 /** A scratch database with the fleet's hosts on the Puppet proxy, and the app on it. */
@@ -417,6 +460,94 @@ describe.each(testDatabases())('Puppet Tasks, Puppet runs and PQL through the ui
     for (const host of await hostsOf(res.body.id)) expect(String(host.data?.summary)).toContain('--noop');
     const bad = await http().post('/api/v2/remote_execution/puppet_run', { targeting: { search: searchFor(targets) }, arguments: { tags: 'a;rm -rf /' } });
     expect(bad.status).toBe(422);
+  });
+
+  /** Host results once every host has its PuppetDB report lookup stored (found or not: puppetdb.report_wait_s, 10 s). */
+  async function hostsWithReports(id: number, limitS = 40): Promise<PuppetRunHost[]> {
+    const deadline = Date.now() + limitS * 1000;
+    for (;;) {
+      const hosts = (await hostsOf(id)) as PuppetRunHost[];
+      if (hosts.every((h) => h.puppetdb_report)) return hosts;
+      if (Date.now() > deadline) throw new Error(`job ${id}: no PuppetDB report lookup stored for ${hosts.filter((h) => !h.puppetdb_report).map((h) => h.host_name).join(', ')} after ${limitS} s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  it('ends a Puppet run job only after the runs end and keeps, host by host, the summary of the report PuppetDB holds for each run', async () => {
+    const targets = nodes(15, 5);
+    const res = await http().post('/api/v2/remote_execution/puppet_run', { targeting: { search: searchFor(targets) } });
+    expect(res.status).toBe(201);
+    const done = await waitFinal(res.body.id);
+    // Nodes 18 and 19 fail resources on every run: their hosts and so the job failed.
+    expect(done).toMatchObject({ state: 'failed', total_hosts: 5, counts: { succeeded: 3, failed: 2 } });
+    const hosts = await hostsWithReports(res.body.id);
+    expect(hosts.map((h) => h.host_name).sort()).toEqual([...targets].sort());
+    const jobStarted = Date.parse(done.started_at!);
+    for (const host of hosts) {
+      const run = host.puppet_run!;
+      const stored = host.puppetdb_report!;
+      expect(stored.reason).toBeNull();
+      // PuppetDB asked directly: the one report of this node for this run's catalog.
+      const rows = await pdbReports(host.host_name, run.config_version);
+      expect(rows).toHaveLength(1);
+      const [row] = rows;
+      expect(stored.hash).toBe(row.hash);
+      expect(stored.url).toBe(`${w().puppetdbClient.url}/pdb/query/v4/reports?query=${encodeURIComponent(JSON.stringify(['=', 'hash', row.hash]))}`);
+      expect(stored.summary).toEqual({
+        status: row.status,
+        noop: row.noop,
+        noop_pending: row.noop_pending,
+        corrective_change: row.corrective_change,
+        changed_resources: metric(row, 'resources', 'changed'),
+        failed_resources: metric(row, 'resources', 'failed'),
+        out_of_sync_resources: metric(row, 'resources', 'out_of_sync'),
+        total_resources: metric(row, 'resources', 'total'),
+        run_time: metric(row, 'time', 'total'),
+        configuration_version: row.configuration_version,
+        environment: row.environment,
+        start_time: row.start_time,
+        end_time: row.end_time,
+        transaction_uuid: row.transaction_uuid,
+        producer: row.producer,
+      });
+      // The same run as the agent's last_run_summary told the proxy.
+      expect([row.status, metric(row, 'resources', 'changed'), metric(row, 'resources', 'failed'), metric(row, 'resources', 'out_of_sync'), metric(row, 'resources', 'total')])
+        .toEqual([run.outcome, run.changed_resources, run.failed_resources, run.out_of_sync_resources, run.total_resources]);
+      expect(Date.parse(row.end_time)).toBe((host.data!.run as { last_run: number }).last_run * 1000);
+      // The run began after the request (to the second: lastrun is whole seconds) and took its RUN_SECONDS;
+      // the host ended only after it.
+      expect(Date.parse(row.end_time) - Date.parse(row.start_time)).toBe(RUN_SECONDS * 1000);
+      expect(Date.parse(row.start_time)).toBeGreaterThanOrEqual(jobStarted - 1000);
+      expect(Date.parse(host.finished_at!)).toBeGreaterThanOrEqual(Date.parse(row.end_time));
+      expect(Date.parse(done.finished_at!)).toBeGreaterThanOrEqual(Date.parse(row.end_time));
+      const failing = nodes(18, 2).includes(host.host_name);
+      expect([host.state, row.status === 'failed', metric(row, 'resources', 'failed')! > 0]).toEqual([failing ? 'failed' : 'succeeded', failing, failing]);
+    }
+  });
+
+  it("keeps a noop run's report as PuppetDB holds it: noop, and noop_pending when resources were out of sync", async () => {
+    const targets = nodes(15, 3);
+    const res = await http().post('/api/v2/remote_execution/puppet_run', { targeting: { search: searchFor(targets) }, arguments: { noop: true } });
+    expect(res.status).toBe(201);
+    expect((await waitFinal(res.body.id)).state).toBe('succeeded');
+    for (const host of await hostsWithReports(res.body.id)) {
+      const [row] = await pdbReports(host.host_name, host.puppet_run!.config_version);
+      expect(row.noop).toBe(true);
+      expect(host.puppetdb_report).toMatchObject({ hash: row.hash, summary: { noop: true, noop_pending: row.noop_pending, changed_resources: 0, out_of_sync_resources: host.puppet_run!.out_of_sync_resources } });
+      expect(row.noop_pending).toBe(host.puppet_run!.out_of_sync_resources > 0);
+    }
+  });
+
+  it("keeps why there is no report, and the host's own outcome, when PuppetDB never gets the run's report", async () => {
+    const name = nodes(14, 1)[0];
+    const res = await http().post(`/api/v2/hosts/${name}/puppet_run`, {});
+    expect(res.status).toBe(201);
+    expect((await waitFinal(res.body.id)).state).toBe('succeeded');
+    const [host] = await hostsWithReports(res.body.id);
+    expect(host.state).toBe('succeeded');
+    expect(host.puppetdb_report).toMatchObject({ hash: null, url: null, summary: null });
+    expect(host.puppetdb_report!.reason).toMatch(new RegExp(`^no report in PuppetDB for this run after 10 s \\(certname ${name}, configuration version ${host.puppet_run!.config_version}, ended `));
+    expect(await pdbReports(name, host.puppet_run!.config_version)).toEqual([]);
   });
 
   describe('PQL targeting through PuppetDB', () => {

@@ -200,6 +200,11 @@ export interface JobHost {
   /** True when this result arrived after the job had ended; `late_at` says when it was recorded. */
   late: boolean;
   late_at: string | null;
+  /**
+   * Puppet run jobs with PuppetDB configured: the run's report in PuppetDB, looked up after the
+   * host's result (null until then, and for other jobs).
+   */
+  puppetdb_report?: PuppetDbRunReport | null;
 }
 
 export type PuppetRunOutcomeName = 'changed' | 'unchanged' | 'failed' | 'noop_pending';
@@ -229,6 +234,45 @@ export interface PuppetRunOutcome {
 /** A host of a puppet#runonce job: its run's outcome, null when no run finished (see `reason`). */
 export interface PuppetRunJobHost extends JobHost {
   puppet_run: PuppetRunOutcome | null;
+}
+
+/** The summary of a run's report as PuppetDB holds it (`/pdb/query/v4/reports`; counts from its metrics, null when absent). */
+export interface PuppetDbReportSummary {
+  /** failed, changed or unchanged, as Puppet reports it. */
+  status: string | null;
+  noop: boolean | null;
+  /** The report has noop events: a noop run found resources to change. */
+  noop_pending: boolean | null;
+  corrective_change: boolean | null;
+  changed_resources: number | null;
+  failed_resources: number | null;
+  out_of_sync_resources: number | null;
+  total_resources: number | null;
+  /** Seconds the run took (the report's time.total metric). */
+  run_time: number | null;
+  configuration_version: string;
+  environment: string | null;
+  start_time: string;
+  end_time: string;
+  transaction_uuid: string | null;
+  /** The Puppet Server that submitted the report. */
+  producer: string | null;
+}
+
+/**
+ * What PuppetDB holds for a host's Puppet run (puppet#runonce jobs, PuppetDB configured): the report's
+ * hash and a URL that queries it, with its summary; or, when none was found in time, why.
+ */
+export interface PuppetDbRunReport {
+  /** The report's id in PuppetDB; null when none was found. */
+  hash: string | null;
+  /** The PuppetDB query that answers this report (`/pdb/query/v4/reports?query=["=","hash",...]`). */
+  url: string | null;
+  summary: PuppetDbReportSummary | null;
+  /** Why there is no report: "no report in PuppetDB for this run after 10 s", PuppetDB unreachable, ... */
+  reason: string | null;
+  /** When the lookup ended. */
+  fetched_at: string;
 }
 
 /**

@@ -83,6 +83,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'puppetdb.key_file', env: 'UI_EXTENSION_PUPPETDB_KEY_FILE', schema: z.string().optional(), description: 'Private key of that certificate (PEM).', secret: true },
   { path: 'puppetdb.timeout_ms', env: 'UI_EXTENSION_PUPPETDB_TIMEOUT_MS', schema: positiveInt.default(10000), description: 'Milliseconds one PuppetDB query may take.' },
   { path: 'puppetdb.sync_interval_s', env: 'UI_EXTENSION_PUPPETDB_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(0), description: 'Seconds between inventory syncs from PuppetDB (nodes and facts); 0 turns the schedule off.' },
+  { path: 'puppetdb.report_wait_s', env: 'UI_EXTENSION_PUPPETDB_REPORT_WAIT_S', schema: z.coerce.number().int().min(0).max(3600, 'must be at most 3600').default(10), description: 'Seconds after a Puppet run host\'s result its report is looked for in PuppetDB (which stores reports asynchronously); then the host keeps why none was found. 0 turns the lookup off.' },
+  { path: 'puppetdb.report_concurrency', env: 'UI_EXTENSION_PUPPETDB_REPORT_CONCURRENCY', schema: positiveInt.max(64, 'must be at most 64').default(4), description: 'Report lookups in flight at once, over all jobs of this instance.' },
   { path: 'foreman.url', env: 'UI_EXTENSION_FOREMAN_URL', schema: z.union([z.literal(''), z.string().regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be a URL such as https://foreman.example.com')]).default(''), description: 'Foreman whose hosts, hostgroups and facts the Foreman sync pulls (API v2); empty turns the sync off.' },
   { path: 'foreman.login', env: 'UI_EXTENSION_FOREMAN_LOGIN', schema: z.string().max(255, 'must be at most 255 characters').default(''), description: 'Foreman user the sync logs in as (it needs view_hosts, view_hostgroups, view_facts and view_smart_proxies).' },
   { path: 'foreman.token', env: 'UI_EXTENSION_FOREMAN_TOKEN', schema: z.string().default(''), description: 'That user\'s personal access token (or password), sent as the HTTP Basic password.', secret: true },
@@ -129,7 +131,7 @@ export interface Config {
   proxies: { deadline_ms: number; sync_interval_s: number; plaintext: boolean; caller_secret: string; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
   auth: { max_failed_logins_per_user: number; max_failed_logins_per_address: number; failed_login_window_s: number };
   jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number; max_hosts_per_job: number; recorded_facts: string[]; deadline_grace_s: number; late_results_window_s: number };
-  puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number };
+  puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number; report_wait_s: number; report_concurrency: number };
   /** login and token are '' when unset. */
   foreman: { url: string; login: string; token: string; ca_file?: string; timeout_ms: number; per_page: number; sync_interval_s: number };
   scheduler: { enabled: boolean; poll_interval_ms: number; batch_size: number; workers: number; recurring_start_window_s: number };

@@ -169,6 +169,7 @@ export function buildServices(ctx: ServiceContext) {
     validateArguments: ctx.validateArguments ?? unconfiguredValidator,
     audit,
     puppetdb: ctx.puppetdb,
+    puppetRunReports: ctx.puppetdb && ctx.config.puppetdb.report_wait_s > 0 ? { puppetdb: ctx.puppetdb, waitMs: ctx.config.puppetdb.report_wait_s * 1000, concurrency: ctx.config.puppetdb.report_concurrency } : undefined,
     clock: ctx.clock,
     logger: ctx.logger.child({ component: 'jobs' }),
     config: ctx.config.jobs,

@@ -56,6 +56,8 @@ export interface VirtualNodeOptions {
   puppetRunSeconds?: number;
   /** Share of Puppet runs that end with failed resources (by node and run number); default 0. */
   puppetFailedRunRate?: number;
+  /** Takes the PuppetDB `store report` body of each Puppet run the node ends (agents/puppet-report.ts). */
+  puppetReports?: (report: Record<string, unknown>) => void;
 }
 
 /** The parts of a decoded choria:request:1 a node acts on. */
@@ -186,6 +188,7 @@ export function createVirtualNode(options: VirtualNodeOptions): VirtualNode {
     tasks,
     puppetRunSeconds: options.puppetRunSeconds ?? 0,
     puppetFailedRunRate: options.puppetFailedRunRate ?? 0,
+    puppetReports: options.puppetReports,
     random: (key) => seededFraction(seed, `${options.identity}:${key}`),
     nowMs: now,
   };

@@ -213,6 +213,44 @@ describe(createVirtualNode.name, () => {
     expect(failed.filter(Boolean).length).toBeLessThan(75);
   });
 
+  it('hands over one store report (v8) per run when the run ends, with the figures and end time its last_run_summary answers', () => {
+    const clock = { now: NOW_MS };
+    const reports: Array<Record<string, unknown>> = [];
+    const node = aNode({ now: () => clock.now, puppetRunSeconds: 20, puppetFailedRunRate: 1, puppetReports: (r) => reports.push(r) });
+    const pp = (action: string, data: Record<string, unknown> = {}) => (call(node, aRequest({ agent: 'puppet', time: clock.now / 1000, mcorpc: { action, data } })).reply as { data: Record<string, unknown> }).data;
+    pp('runonce');
+    clock.now += 10_000;
+    pp('status');
+    expect(reports).toEqual([]);
+    clock.now += 10_000;
+    const summary = pp('last_run_summary', { logs: true }) as { lastrun: number; config_version: string; changed_resources: number; failed_resources: number; out_of_sync_resources: number; total_resources: number; total_time: number; logs: Array<{ source: string; msg: string; level: string }> };
+    expect(reports).toHaveLength(1);
+    const report = reports[0] as { certname: string; end_time: string; start_time: string; configuration_version: string; status: string; noop: boolean; noop_pending: boolean; metrics: Array<{ category: string; name: string; value: number }>; resources: Array<{ resource_type: string; resource_title: string; events: Array<{ status: string }> }>; logs: Array<{ source: string; message: string; level: string }> };
+    const metric = (category: string, name: string) => report.metrics.find((m) => m.category === category && m.name === name)?.value;
+    expect(report).toMatchObject({ certname: node.identity, configuration_version: summary.config_version, status: 'failed', noop: false, noop_pending: false, end_time: new Date(summary.lastrun * 1000).toISOString(), start_time: new Date((summary.lastrun - 20) * 1000).toISOString() });
+    expect([metric('resources', 'changed'), metric('resources', 'failed'), metric('resources', 'out_of_sync'), metric('resources', 'total'), metric('time', 'total')])
+      .toEqual([summary.changed_resources, summary.failed_resources, summary.out_of_sync_resources, summary.total_resources, summary.total_time]);
+    expect(summary.failed_resources).toBeGreaterThan(0);
+    expect(report.resources.filter((r) => r.events[0].status === 'failure')).toHaveLength(summary.failed_resources);
+    expect(report.resources.filter((r) => r.events[0].status === 'success')).toHaveLength(summary.changed_resources);
+    expect(report.logs.map((l) => [l.source, l.message, l.level])).toEqual(summary.logs.map((l) => [l.source, l.msg, l.level]));
+    // Asking again reports nothing new: one report per run.
+    pp('status');
+    expect(reports).toHaveLength(1);
+  });
+
+  it('reports a noop run as noop, with noop events for what was out of sync', () => {
+    const reports: Array<{ noop: boolean; noop_pending: boolean; status: string; resources: Array<{ events: Array<{ status: string }> }> }> = [];
+    const node = aNode({ puppetReports: (r) => reports.push(r as (typeof reports)[number]) });
+    const summary = (() => {
+      call(node, aRequest({ agent: 'puppet', mcorpc: { action: 'runonce', data: { noop: true } } }));
+      return (call(node, aRequest({ agent: 'puppet', mcorpc: { action: 'last_run_summary', data: {} } })).reply as { data: { out_of_sync_resources: number } }).data;
+    })();
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ noop: true, status: 'unchanged', noop_pending: summary.out_of_sync_resources > 0 });
+    expect(reports[0].resources.map((r) => r.events[0].status)).toEqual(Array(summary.out_of_sync_resources).fill('noop'));
+  });
+
   it('hosts bolt_tasks only when the node is given a Puppet Server', () => {
     expect(aNode().agents).not.toContain('bolt_tasks');
     expect(aNode({ tasks: { fetch: async () => Buffer.alloc(0), directory: '/nonexistent' } }).agents).toContain('bolt_tasks');

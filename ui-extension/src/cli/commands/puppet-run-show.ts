@@ -23,6 +23,20 @@ export function puppetRunLine(host: PuppetRunJobHost, width: number): string {
 }
 
 /**
+ * The host's report in PuppetDB, indented under its line: its hash (the first 12 characters, as git
+ * shortens ids) and what PuppetDB holds of it, or why there is none; nothing when it was not looked up.
+ */
+export function puppetReportLine(host: PuppetRunJobHost, width: number): string | undefined {
+  const report = host.puppetdb_report;
+  if (!report) return undefined;
+  const indent = ' '.repeat(width + 2);
+  if (!report.hash || !report.summary) return `${indent}report: ${report.reason ?? 'none found in PuppetDB'}`;
+  const r = report.summary;
+  const counts = `${r.changed_resources ?? '?'} changed, ${r.failed_resources ?? '?'} failed, ${r.out_of_sync_resources ?? '?'} out of sync of ${r.total_resources ?? '?'}`;
+  return `${indent}report ${report.hash.slice(0, 12)} in PuppetDB: ${r.status ?? 'no status'}${r.noop ? ' (noop)' : ''}, ${counts}, configuration version ${r.configuration_version || '(none)'}`;
+}
+
+/**
  * The per-host part of `rex job show` for a Puppet run, as `puppet job show` lists its nodes: one line
  * per host with the run's outcome, changes, failures and configuration version, failed hosts first.
  */
@@ -43,5 +57,7 @@ export async function printPuppetRuns(api: ApiClient, io: Io, job: JobStatus): P
     writeLine(io.out, puppetRunLine(host, width));
     // As `puppet job show` points at the failed resources: one indented line each.
     for (const title of host.puppet_run?.failed_resource_titles ?? []) writeLine(io.out, `${' '.repeat(width + 2)}failed: ${title}`);
+    const report = puppetReportLine(host, width);
+    if (report) writeLine(io.out, report);
   }
 }

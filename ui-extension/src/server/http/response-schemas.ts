@@ -163,6 +163,18 @@ export const jobHostSchema = z.object({
     failed_resource_titles: z.array(z.string()).describe('Resources whose events failed (`Service[app]`), from the run\'s log; at most 50'),
     changed_resource_titles: z.array(z.string()).describe('Resources the run changed, from the run\'s log; at most 50'),
   }).nullable().optional().describe('puppet#runonce jobs: what the host\'s Puppet run did, from its last_run_summary; null when no run finished (the reason says why)'),
+  puppetdb_report: z.object({
+    hash: z.string().nullable().describe('The report\'s hash in PuppetDB; null when none was found'),
+    url: z.string().nullable().describe('A PuppetDB query (/pdb/query/v4/reports) that answers this report'),
+    summary: z.object({
+      status: z.string().nullable(), noop: z.boolean().nullable(), noop_pending: z.boolean().nullable(), corrective_change: z.boolean().nullable(),
+      changed_resources: z.number().int().nullable(), failed_resources: z.number().int().nullable(), out_of_sync_resources: z.number().int().nullable(), total_resources: z.number().int().nullable(),
+      run_time: z.number().nullable().describe('Seconds (the time.total metric)'), configuration_version: z.string(), environment: z.string().nullable(),
+      start_time: z.string(), end_time: z.string(), transaction_uuid: z.string().nullable(), producer: z.string().nullable(),
+    }).nullable().describe('What PuppetDB holds of the report: status, noop, counts from its metrics'),
+    reason: z.string().nullable().describe('Why there is no report (not in PuppetDB within puppetdb.report_wait_s, PuppetDB unreachable)'),
+    fetched_at: timestamp(),
+  }).nullable().optional().describe('puppet#runonce jobs with PuppetDB configured: the run\'s report in PuppetDB, looked up after the host\'s result; null until then'),
 });
 
 export const jobEventsSchema = z.object({ job_id: id(), job_state: z.enum(JOB_STATES), last_sequence: z.number().int(), events: z.array(jobHostSchema.extend({ sequence: z.number().int() })) });

@@ -16,6 +16,7 @@ import type { JobInvocationRepository } from './job-invocation.repository';
 import { createJobTargets } from './job-targets';
 import { createJobWaiters } from './job-waiters';
 import type { ProxyHealthView } from './proxy-breaker';
+import { createPuppetRunReports, type PuppetRunReportsDeps } from './puppet-run-reports';
 import type { RemoteActionEntity } from './remote-action.entity';
 
 /** A host as the inventory resolves a targeting (inventory/host.repository.ts `findTargets`). */
@@ -93,6 +94,8 @@ export interface JobServiceDeps {
   proxyHealth?: ProxyHealthView;
   /** Hosts, hostgroups, proxies and facts a history is asked for, by id or name (job-history.ts). */
   subjects?: HistorySubjects;
+  /** PuppetDB and how to look up Puppet run reports in it (puppet-run-reports.ts); none: no lookups. */
+  puppetRunReports?: Pick<PuppetRunReportsDeps, 'puppetdb' | 'waitMs' | 'concurrency' | 'retryMs'>;
 }
 
 /**
@@ -157,6 +160,9 @@ export function createJobContext(deps: JobServiceDeps) {
   const instanceId = deps.instanceId ?? randomUUID();
   const leaseMs = deps.leaseMs ?? 15_000;
   const recheckMs = deps.recheckMs ?? 500;
+  const reports = deps.puppetRunReports
+    ? createPuppetRunReports({ ...deps.puppetRunReports, store: repo, clock, logger: logger.child({ component: 'puppet-reports' }), onStored: (jobId) => waiters.notify(jobId) })
+    : undefined;
   const dispatcher = createJobDispatcher({
     repo,
     proxies: deps.proxies,
@@ -173,6 +179,7 @@ export function createJobContext(deps: JobServiceDeps) {
     lateResultsWindowMs: (deps.config.late_results_window_s ?? 900) * 1000,
     metrics: deps.metrics,
     health: deps.proxyHealth,
+    onResultsStored: reports?.resultsStored,
   });
 
   async function loadJob(id: number): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity }> {
@@ -222,6 +229,7 @@ export function createJobContext(deps: JobServiceDeps) {
     waiters,
     slots,
     dispatcher,
+    reports,
     instanceId,
     leaseMs,
     recheckMs,

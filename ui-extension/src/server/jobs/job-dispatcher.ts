@@ -17,6 +17,7 @@ import { finalAggregates } from './job-aggregates';
 import { createProxyBreaker, type ProxyHealthView } from './proxy-breaker';
 import { cancelAtDeadline, cancelOnProxies } from './proxy-cancel';
 import { maskedInputs } from './sensitive-arguments';
+import type { StoredHostResult } from './puppet-run-reports';
 import { createResultWriter, type ResultWriter, type TrackedHost } from './result-writer';
 import { rolloutDeadline } from './rollout-deadline';
 import { runRollout } from './rollout-runner';
@@ -63,10 +64,7 @@ export interface DispatcherOptions {
   flushMs: number;
   /** A lease not renewed for this long is taken over by another instance (or by a restarted one). */
   leaseMs: number;
-  /**
-   * Past the job's deadline, how long a proxy that is still not done gets before it is cancelled
-   * and its open hosts are recorded by what happened to them.
-   */
+  /** Past the job's deadline, how long a proxy still not done gets before it is cancelled and its open hosts recorded. */
   graceMs: number;
   /** How long after the job ended the results of a proxy it gave up on are still stored (late); 0: never. */
   lateResultsWindowMs?: number;
@@ -77,6 +75,8 @@ export interface DispatcherOptions {
   /** First wait before a re-attach; it doubles per attempt up to REATTACH_BACKOFF_MAX_MS. */
   reattachBackoffMs?: number;
   metrics?: JobMetrics;
+  /** Told of each batch's final results once committed, never awaited (puppet-run-reports.ts looks up their reports). */
+  onResultsStored?: (job: { id: number; namespace: string; action: string }, results: StoredHostResult[]) => void;
 }
 
 /**
@@ -127,7 +127,9 @@ export function createJobDispatcher(options: DispatcherOptions) {
       flushMs: options.flushMs,
       onCommitted: (_version, batch) => {
         options.waiters.notify(jobId);
-        if (batch.results.length > 0) options.metrics?.hostResultsStored(batch.results.map((r) => r.state));
+        if (batch.results.length === 0) return;
+        options.metrics?.hostResultsStored(batch.results.map((r) => r.state));
+        options.onResultsStored?.({ id: jobId, namespace: entityNamespace(entity), action: action.name }, batch.results.map((r) => ({ rowId: r.rowId, hostName: writer.host(r.rowId)?.hostName ?? '', data: r.data })));
       },
       onFailed: (error) => {
         if (isDatabaseUnavailable(error)) abandon(jobId, job);
@@ -328,10 +330,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
 
 export type JobDispatcher = ReturnType<typeof createJobDispatcher>;
 
-/**
- * Stands in until a proxy client is wired: every call fails UNAVAILABLE, so a job's hosts end failed
- * with that reason instead of the job pretending to run.
- */
+/** Stands in until a proxy client is wired: every call fails UNAVAILABLE, so a job's hosts end failed saying so (no pretend run). */
 export function unconfiguredProxyClient(): JobProxyClient & { listAgents(url: string): Promise<never>; getInfo(url: string): Promise<never> } {
   const fail = async (): Promise<never> => {
     throw new AppError('UNAVAILABLE', 'no proxy client is configured in this ui-extension');

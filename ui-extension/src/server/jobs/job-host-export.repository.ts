@@ -21,9 +21,11 @@ export interface JobHostExportRow {
   started_at: Date | string | null;
   finished_at: Date | string | null;
   late_at: Date | string | null;
+  /** The Puppet run's PuppetDB report as stored (JSON), if looked up. */
+  puppetdb_report: string | null;
 }
 
-const COLUMNS = 'jh.id, jh.host_id, jh.host_name, jh.smart_proxy_id, jh.state, jh.reason, jh.statuscode, jh.statusmsg, jh.data, jh.started_at, jh.finished_at, jh.late_at';
+const COLUMNS = 'jh.id, jh.host_id, jh.host_name, jh.smart_proxy_id, jh.state, jh.reason, jh.statuscode, jh.statusmsg, jh.data, jh.started_at, jh.finished_at, jh.late_at, jh.puppetdb_report';
 
 /**
  * Reads a job's hosts for an export in batches, walking (host_name, id) from where the last batch

@@ -79,7 +79,7 @@ function jsonLine(row: JobHostExportRow, ddl: DdlAction__Output): string {
   const lateAt = iso(row.late_at);
   // A followed Puppet run's outcome, as the hosts list adds it (puppet-run-outcome.ts); parsed only for replies that hold one.
   const puppetRun = row.data && row.data.includes('"run"') ? puppetRunOutcome(parseExact(row.data) as Record<string, unknown>) : null;
-  return `{"host_id":${num(row.host_id)},"host_name":${JSON.stringify(row.host_name)},"smart_proxy_id":${num(row.smart_proxy_id)},"state":${JSON.stringify(row.state)},"reason":${str(row.reason)},"statuscode":${num(row.statuscode)},"statusmsg":${str(row.statusmsg)},"data":${row.data || 'null'},"output":${stringifyExact(outputOf(row, ddl))},"started_at":${str(iso(row.started_at))},"finished_at":${str(iso(row.finished_at))},"late":${lateAt !== null},"late_at":${str(lateAt)},"puppet_run":${puppetRun === null ? 'null' : JSON.stringify(puppetRun)}}\n`;
+  return `{"host_id":${num(row.host_id)},"host_name":${JSON.stringify(row.host_name)},"smart_proxy_id":${num(row.smart_proxy_id)},"state":${JSON.stringify(row.state)},"reason":${str(row.reason)},"statuscode":${num(row.statuscode)},"statusmsg":${str(row.statusmsg)},"data":${row.data || 'null'},"output":${stringifyExact(outputOf(row, ddl))},"started_at":${str(iso(row.started_at))},"finished_at":${str(iso(row.finished_at))},"late":${lateAt !== null},"late_at":${str(lateAt)},"puppetdb_report":${row.puppetdb_report || 'null'},"puppet_run":${puppetRun === null ? 'null' : JSON.stringify(puppetRun)}}\n`;
 }
 
 /** About this much text per chunk: large enough that 100,000 hosts are ~500 writes, small enough to stay out of V8's large-object space. */

@@ -74,4 +74,11 @@ export class JobHostEntity {
 
   @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
   finishedAt: Date | null;
+
+  /**
+   * JSON of the host's Puppet run report as PuppetDB holds it (@common/jobs PuppetDbRunReport), or of
+   * why none was found; written after the result, only for puppet#runonce jobs with PuppetDB.
+   */
+  @Column({ name: 'puppetdb_report', type: 'text', nullable: true })
+  puppetdbReport: string | null;
 }

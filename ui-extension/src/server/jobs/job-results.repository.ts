@@ -90,6 +90,17 @@ export function createJobResults(t: JobTables) {
     },
 
     /**
+     * A Puppet run host's PuppetDB report (puppet-run-reports.ts), written after its result; the job's
+     * version moves so that long polls and the job page see it. Two statements, no transaction: the
+     * host row is final and written by nobody else, and a poll that reads between them sees it a
+     * moment early.
+     */
+    async storePuppetReport(jobId: number, rowId: number, report: string, now: Date): Promise<void> {
+      await dataSource.query('UPDATE job_invocation_hosts SET puppetdb_report = ? WHERE id = ? AND job_invocation_id = ?', [report, rowId, jobId]);
+      await dataSource.query('UPDATE job_invocations SET version = version + 1, updated_at = ? WHERE id = ?', [dbDate(now), jobId]);
+    },
+
+    /**
      * Stores replies that arrived after their job ended: each host that ended without a reply takes
      * the reply's state, flagged late; the job's counts move with them and `count_late` grows; its
      * state stays (it ended by its deadline or a lost proxy). One transaction; resolves how many

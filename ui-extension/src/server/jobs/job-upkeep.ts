@@ -34,11 +34,14 @@ export function createJobUpkeep(ctx: JobContext) {
       if (retentionTimer) clearInterval(retentionTimer);
       retentionTimer = undefined;
       await dispatcher.stop();
+      await ctx.reports?.stop();
     },
 
     /** Resolves when this instance stops dispatching the job (tests, graceful shutdown). */
     whenDispatched: (id: number) => dispatcher.whenDone(id),
     waiters: ctx.waiters,
     slots: ctx.slots,
+    /** Puppet run report lookups (puppet-run-reports.ts), when PuppetDB is configured. */
+    puppetReports: ctx.reports,
   };
 }

@@ -1,4 +1,4 @@
-import type { AggregateResult, Job, JobHost, StoredTargeting } from '@common/jobs';
+import type { AggregateResult, Job, JobHost, PuppetDbRunReport, StoredTargeting } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import { parseExact } from '@protos/json-numbers';
 import { progressOf } from './host-states';
@@ -75,5 +75,6 @@ export function toJobHost(row: JobHostEntity, ddl: DdlAction__Output): JobHost {
     finished_at: iso(row.finishedAt),
     late: row.lateAt !== null,
     late_at: iso(row.lateAt),
+    puppetdb_report: row.puppetdbReport ? (JSON.parse(row.puppetdbReport) as PuppetDbRunReport) : null,
   };
 }

@@ -6,7 +6,7 @@ import type { JobHost, PuppetRunJobHost, PuppetRunOutcomeName } from '@common/jo
 export const isPuppetRunJob = (job: { namespace: string; action: string } | undefined): boolean => job?.namespace === 'puppet' && job.action === 'runonce';
 
 /** How many columns PuppetRunHeaders adds, for the rows that span the table. */
-export const PUPPET_RUN_COLUMNS = 5;
+export const PUPPET_RUN_COLUMNS = 6;
 
 const COLORS: Record<PuppetRunOutcomeName, 'red' | 'blue' | 'orange' | 'green'> = { failed: 'red', changed: 'blue', noop_pending: 'orange', unchanged: 'green' };
 
@@ -18,6 +18,7 @@ export function PuppetRunHeaders() {
       <Th>Failed</Th>
       <Th>Out of sync / total</Th>
       <Th>Config version</Th>
+      <Th>PuppetDB report</Th>
     </>
   );
 }
@@ -39,6 +40,23 @@ export function PuppetRunCells({ host }: { host: JobHost }) {
       </Td>
       <Td dataLabel="Out of sync / total">{run ? `${run.out_of_sync_resources} / ${run.total_resources}` : ''}</Td>
       <Td dataLabel="Config version" className="rex-mono">{run ? `${run.config_version}${run.environment ? ` (${run.environment}, ${run.run_time} s)` : ` (${run.run_time} s)`}` : ''}</Td>
+      <Td dataLabel="PuppetDB report" data-testid="puppetdb-report"><PuppetDbReportCell host={host} /></Td>
     </>
+  );
+}
+
+/**
+ * The run's report as PuppetDB holds it: the short hash (the full one and the query URL on hover, for
+ * `curl`), its status and counts; or why none was found. Empty until looked up, or without PuppetDB.
+ */
+function PuppetDbReportCell({ host }: { host: JobHost }) {
+  const report = host.puppetdb_report ?? null;
+  if (!report) return null;
+  if (!report.hash || !report.summary) return <span>{report.reason ?? 'no report'}</span>;
+  const r = report.summary;
+  return (
+    <span title={`${report.hash}\n${report.url ?? ''}`}>
+      <span className="rex-mono">{report.hash.slice(0, 12)}</span> {r.status ?? ''}{r.noop ? ' (noop)' : ''}: {r.changed_resources ?? '?'} changed, {r.failed_resources ?? '?'} failed
+    </span>
   );
 }

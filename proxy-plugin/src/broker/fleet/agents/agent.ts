@@ -28,6 +28,8 @@ export interface NodeState {
   puppetRunSeconds: number;
   /** Share of Puppet runs that end with failed resources, in [0, 1]; which ones is fixed by the seed. */
   puppetFailedRunRate: number;
+  /** Takes the `store report` body of each run the node ends (puppet-report.ts); none: reports go nowhere. */
+  puppetReports?: (report: Record<string, unknown>) => void;
   /** Deterministic value in [0, 1) derived from the node seed and a key. */
   random(key: string): number;
   nowMs(): number;

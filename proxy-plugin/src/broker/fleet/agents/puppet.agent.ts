@@ -1,4 +1,5 @@
 import { aborted, ok, type NodeState, type VirtualAgent } from './agent';
+import { puppetReport, runFigures, runLogs } from './puppet-report';
 
 /**
  * The puppet agent of a virtual node. `runonce` starts a simulated run the way the real agent
@@ -6,7 +7,8 @@ import { aborted, ok, type NodeState, type VirtualAgent } from './agent';
  * otherwise it signals the idling daemon (or starts a one-off run) and answers at once; the run
  * then shows as `applying` for `puppetRunSeconds`, after which status and last_run_summary report
  * it (last run time, noop or not, tags, environment). Time comes from the node's clock, so the
- * simulation needs no timers.
+ * simulation needs no timers. A node given `puppetReports` hands each run's report to it when it
+ * sees the run ended (puppet-report.ts: the stand-in for Puppet Server's report to PuppetDB).
  */
 
 /** Ends a run whose simulated duration has passed. */
@@ -18,6 +20,7 @@ function settle(node: NodeState): void {
   // new run from the previous one by its lastrun must see a newer one even for runs of zero seconds.
   node.puppet.lastRunSeconds = Math.max(Math.floor(run.endsAtMs / 1000), node.puppet.lastRunSeconds + 1);
   node.puppet.lastRun = { noop: run.noop, tags: run.tags, environment: run.environment, number: node.puppet.runs };
+  node.puppetReports?.(puppetReport(node.identity, runFigures(node, node.puppet.lastRun), node.puppet.lastRunSeconds, node.nowMs()));
 }
 
 function applying(node: NodeState): boolean {
@@ -92,41 +95,26 @@ export const puppetAgent: VirtualAgent = {
         return ok({ status: 'Puppet has been disabled', enabled: false });
       case 'last_run_summary': {
         const last = node.puppet.lastRun;
-        const r = node.random(`puppet:last_run:${last?.number ?? 0}`);
-        const total = 200 + Math.floor(r * 800);
-        // A share of runs (by node and run number, so the same every time) has failed resources.
-        const rf = node.random(`puppet:failed:${last?.number ?? 0}`);
-        const failed = last && rf < node.puppetFailedRunRate ? 1 + Math.floor((rf / node.puppetFailedRunRate) * 2) : 0;
-        const outOfSync = Math.floor(r * 5) + failed;
-        // A noop run changes nothing; it only reports what is out of sync.
-        const changed = last?.noop ? 0 : outOfSync - failed;
-        // A run simulated to take time reports that time; an instant one, a plausible figure.
-        const totalTime = node.puppetRunSeconds > 0 ? node.puppetRunSeconds : 5 + Math.floor(r * 30);
+        const run = runFigures(node, last);
         return ok({
-          out_of_sync_resources: outOfSync,
-          failed_resources: last?.noop ? 0 : failed,
+          out_of_sync_resources: run.outOfSync,
+          failed_resources: run.failed,
           corrected_resources: 0,
-          changed_resources: changed,
-          total_resources: total,
-          config_retrieval_time: 1 + Math.floor(r * 3),
-          total_time: totalTime,
+          changed_resources: run.changed,
+          total_resources: run.total,
+          config_retrieval_time: run.configRetrievalTime,
+          total_time: run.totalTime,
           // As in last_run_report.yaml: a resource's events have its path as their source.
-          logs: data.logs
-            ? [
-                ...Array.from({ length: changed }, (_, i) => ({ time_utc: node.puppet.lastRunSeconds, level: 'notice', source: `/Stage[main]/Profile::Base/File[/etc/rex/managed-${i + 1}.conf]/content`, msg: 'content changed {md5}0 to {md5}1' })),
-                ...Array.from({ length: last?.noop ? 0 : failed }, (_, i) => ({ time_utc: node.puppet.lastRunSeconds, level: 'err', source: `/Stage[main]/Profile::App/Service[app-${i + 1}]`, msg: `Could not start Service[app-${i + 1}]: Execution of '/bin/systemctl start app-${i + 1}' returned 1` })),
-                { time_utc: node.puppet.lastRunSeconds, level: 'notice', source: 'Puppet', msg: `Applied catalog in ${totalTime} seconds` },
-              ]
-            : [],
+          logs: data.logs ? runLogs(run, node.puppet.lastRunSeconds) : [],
           lastrun: node.puppet.lastRunSeconds,
           since_lastrun: now - node.puppet.lastRunSeconds,
-          config_version: String(1700000000 + (last?.number ?? 0)),
-          type_distribution: { File: Math.floor(total / 2), Package: Math.floor(total / 5), Service: Math.floor(total / 20) },
+          config_version: run.configVersion,
+          type_distribution: { File: Math.floor(run.total / 2), Package: Math.floor(run.total / 5), Service: Math.floor(run.total / 20) },
           summary: {
-            resources: { total, changed, failed: last?.noop ? 0 : failed, out_of_sync: outOfSync },
-            time: { total: totalTime },
-            events: { noop: last?.noop ? outOfSync : 0, success: changed, failure: last?.noop ? 0 : failed },
-            environment: last?.environment ?? String(node.facts.environment ?? 'production'),
+            resources: { total: run.total, changed: run.changed, failed: run.failed, out_of_sync: run.outOfSync },
+            time: { total: run.totalTime },
+            events: { noop: run.noopEvents, success: run.changed, failure: run.failed },
+            environment: run.environment,
           },
         });
       }
