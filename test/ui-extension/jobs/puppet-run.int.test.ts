@@ -26,7 +26,7 @@ const NODES = 9;
 const DISABLED = 7;
 const SLOW = 8;
 const BUSY = 9;
-const BUSY_RUN_SECONDS = 4;
+const BUSY_RUN_SECONDS = 6;
 
 interface Fixture {
   prefix: string;
@@ -262,11 +262,14 @@ describe.each(testDatabases())('puppet runs followed to their end on $kind', (da
     // Once the first job's runonce reached the node, it applies a catalog for BUSY_RUN_SECONDS.
     for (const until = Date.now() + 10_000; runonces() === before && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
     expect(runonces()).toBe(before + 1);
+    const applyingSince = Date.now();
     const token = await request(app.url).post('/api/v2/users/admin/personal_access_tokens').set('Authorization', AUTH).send({ personal_access_token: { name: `prun-wait-${database.kind}` } }).expect(201);
     const env = { REX_URL: app.url, REX_USER: 'admin', REX_TOKEN: (token.body as { token_value: string }).token_value };
     const cli = await runRex(['puppet', 'run', identity(BUSY), '--if-running', 'wait', '--timeout', '30'], env);
     expect(cli.stderr).toBe('');
     const secondId = Number(/Job (\d+)/.exec(cli.stdout)?.[1]);
+    // Made while the first run still applied (so this job found the host busy), with room to spare.
+    expect(Date.now() - applyingSince).toBeLessThan((BUSY_RUN_SECONDS - 2) * 1000);
     const [a, b] = await Promise.all([waitFinal(first.id), waitFinal(secondId)]);
     expect(b.arguments).toEqual({ force: true, if_running: 'wait' });
     const hostA = (await hostsOf(a.id)).get(identity(BUSY))!;
