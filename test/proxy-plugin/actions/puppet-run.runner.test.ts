@@ -169,6 +169,18 @@ describe(createPuppetRunRunner.name, () => {
     expect(replies.map((r) => [r.identity, r.statuscode, r.statusmsg])).toEqual([['busy', 1, 'puppet agent disabled: hands off']]);
   });
 
+  it('with if_running wait, leaves a waiting host silent with the reason when the job is cancelled, never asking it to run', async () => {
+    const { broker, replies, run, abort } = setup();
+    const done = run(['busy'], 'runonce', { if_running: 'wait' });
+    await answer(broker, 1, { busy: applying(900) });
+    await answer(broker, 2, { busy: applying(900) });
+    abort.abort();
+    const result = await done;
+    expect(broker.calls.map((c) => c.call.request.action)).not.toContain('runonce');
+    expect(replies).toEqual([]);
+    expect(Object.fromEntries(result.silentReasons ?? [])).toEqual({ busy: 'puppet agent was applying a run begun before the request; cancelled before one was started' });
+  });
+
   it('with if_running skip (the default\'s behaviour), fails a busy host without waiting', async () => {
     const { broker, replies, run } = setup();
     const done = run(['busy'], 'runonce', { if_running: 'skip' });
