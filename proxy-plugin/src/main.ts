@@ -9,7 +9,7 @@ import { createActionPolicy, createBuiltInPolicy } from '@proxy/actions/action-p
 import { createAuditLog } from '@proxy/actions/audit';
 import { createDdlRegistry, loadDdlDirectories, loadDdlDirectory } from '@proxy/actions/ddl-registry';
 import { createExecutionRegistry } from '@proxy/actions/executions';
-import { createPuppetRunRunner, PUPPET_AGENT } from '@proxy/actions/puppet-run.runner';
+import { createPuppetRunRunner, PUPPET_AGENT, withPuppetRunInputs } from '@proxy/actions/puppet-run.runner';
 import { createNodeInventory } from '@proxy/actions/nodes';
 import type { BrokerClient } from '@proxy/broker/broker-client';
 import { createChoriaClient } from '@proxy/broker/choria.client';
@@ -119,7 +119,7 @@ export async function runProxy(config: Readonly<Config>, logger: Logger): Promis
   const log = logger.child({ component: 'main', proxy: config.name });
   const loaded = loadDdls(config);
   for (const problem of loaded.problems) log.warn({ problem }, 'DDL skipped');
-  const ddls = createDdlRegistry(loaded.agents);
+  const ddls = createDdlRegistry(loaded.agents, { adapt: withPuppetRunInputs });
   const metrics = createProxyMetrics({ transport: config.transport });
   const broker = createBroker(config, logger, metrics);
   metrics.attachBroker(broker);

@@ -69,12 +69,15 @@ describe('web UI: Run Puppet', () => {
     await suite.page.getByRole('button', { name: 'Run Puppet (2)' }).click();
     const dialog = suite.page.getByRole('dialog', { name: 'Run Puppet' });
     await dialog.getByLabel('No-op').check();
+    // "Run only if not already running": skip is the default; here the run waits for a run in progress.
+    expect(await dialog.getByRole('radio', { name: 'Skip the host' }).isChecked()).toBe(true);
+    await dialog.getByRole('radio', { name: 'Wait for that run to end, then run' }).check();
     await dialog.getByRole('button', { name: 'Run Puppet' }).click();
     await suite.page.waitForURL(/\/jobs\/\d+$/);
     await suite.page.getByTestId('job-progress-text').filter({ hasText: '100% of 2 hosts done' }).waitFor({ timeout: 60_000 });
     await suite.page.locator('[data-testid="job-hosts"] [data-state="succeeded"]').nth(1).waitFor();
     const job = await asAdmin<JobStatus>('GET', `/api/v2/remote_execution/jobs/${jobIdOf(suite.page.url())}`);
-    expect(job).toMatchObject({ namespace: 'puppet', action: 'runonce', arguments: { force: true, noop: true }, total_hosts: 2, state: 'succeeded' });
+    expect(job).toMatchObject({ namespace: 'puppet', action: 'runonce', arguments: { force: true, noop: true, if_running: 'wait' }, total_hosts: 2, state: 'succeeded' });
     // Each host answered for itself: a no-op run started on each.
     for (const name of job.succeeded_hosts) {
       await suite.page.locator('[data-testid="job-hosts"] tr').filter({ hasText: name }).locator('button[aria-expanded]').click();
@@ -103,6 +106,40 @@ describe('web UI: Run Puppet', () => {
     const failed = suite.page.getByLabel(`Failed resources of ${hostName}`);
     for (const title of host.puppet_run!.failed_resource_titles) await failed.getByText(title, { exact: true }).waitFor();
     await screenshot(suite.page, 'puppet-run-failed-resources');
+  });
+
+  it('filters a Puppet run job\'s hosts by run outcome', async () => {
+    const created = await asAdmin<{ id: number }>('POST', '/api/v2/remote_execution/puppet_run', { targeting: { search: 'name ~ node-a' } });
+    await logIn(suite.page);
+    await suite.page.goto(`/jobs/${created.id}`);
+    await suite.page.getByTestId('job-progress-text').filter({ hasText: /^100% of \d+ hosts done$/ }).waitFor({ timeout: 60_000 });
+    const job = await asAdmin<JobStatus>('GET', `/api/v2/remote_execution/jobs/${created.id}`);
+    const hosts = (await asAdmin<{ results: PuppetRunJobHost[] }>('GET', `/api/v2/remote_execution/jobs/${created.id}/hosts?per_page=100`)).results;
+    const counts = job.aggregates!.find((a) => a.function === 'puppet_run')!.value as Record<string, number>;
+    // The most frequent outcome: the filter must show exactly its hosts, and no others.
+    const [outcome] = Object.entries(counts).sort((a, b) => b[1] - a[1])[0];
+    const expected = hosts.filter((h) => (h.puppet_run?.outcome ?? 'not_run') === outcome).map((h) => h.host_name).sort();
+    expect(expected.length).toBe(counts[outcome]);
+    const filter = suite.page.getByTestId('puppet-run-outcome-filter');
+    await filter.locator(`#outcome-${outcome}`).click();
+    await suite.page.waitForURL(new RegExp(`[?&]outcome=${outcome}(&|$)`));
+    const rows = suite.page.locator('[data-testid="job-hosts"] tbody tr:has(a[href^="/hosts/"])');
+    await suite.page.waitForFunction((n) => document.querySelectorAll('[data-testid="job-hosts"] tbody tr td[data-label="Host"]').length === n, expected.length);
+    const shown = (await rows.locator('td[data-label="Host"]').allTextContents()).map((t) => t.trim()).sort();
+    expect(shown).toEqual(expected);
+    for (const text of await rows.getByTestId('puppet-run-outcome').allTextContents()) expect(text.trim()).toBe(outcome.replace('_', ' '));
+    // The export links carry the filter too.
+    expect(await suite.page.getByTestId('job-hosts-export').getByRole('link', { name: 'CSV' }).getAttribute('href')).toContain(`outcome=${outcome}`);
+    await screenshot(suite.page, 'puppet-run-outcome-filter');
+    // An outcome no host had: nothing matches, and clearing the filters shows every host again.
+    const none = ['changed', 'unchanged', 'failed', 'noop_pending', 'not_run'].find((o) => !counts[o]);
+    if (none) {
+      await filter.locator(`#outcome-${outcome}`).click();
+      await filter.locator(`#outcome-${none}`).click();
+      await suite.page.getByText('No hosts match this filter').waitFor();
+      await suite.page.getByRole('button', { name: 'Clear all filters' }).click();
+      await suite.page.waitForFunction((n) => document.querySelectorAll('[data-testid="job-hosts"] tbody tr td[data-label="Host"]').length === n, Math.min(hosts.length, 20));
+    }
   });
 
   it('shows the API\'s 403 message to a user who may view hosts but not run jobs', async () => {

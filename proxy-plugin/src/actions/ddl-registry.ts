@@ -232,10 +232,17 @@ export interface DdlRegistry {
   setAgent(spec: AgentSpec): void;
 }
 
-/** Agents by name; starts with the directory DDLs, grows with what the fleet reports. */
-export function createDdlRegistry(initial: readonly AgentSpec[]): DdlRegistry {
+/**
+ * Agents by name; starts with the directory DDLs, grows with what the fleet reports. `adapt` sees
+ * every agent stored, whatever its source: the proxy's runners add the inputs they consume there
+ * (the Puppet run's `if_running`, puppet-run.runner.ts), so the DDL served and checked has them.
+ */
+export function createDdlRegistry(initial: readonly AgentSpec[], options: { adapt?: (spec: AgentSpec) => AgentSpec } = {}): DdlRegistry {
   const agents = new Map<string, AgentSpec>();
-  for (const spec of initial) agents.set(spec.metadata.name, spec);
+  const put = (spec: AgentSpec): void => {
+    agents.set(spec.metadata.name, options.adapt ? options.adapt(spec) : spec);
+  };
+  for (const spec of initial) put(spec);
   return {
     get: (agent) => agents.get(agent),
     list: () => [...agents.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)),
@@ -246,13 +253,13 @@ export function createDdlRegistry(initial: readonly AgentSpec[]): DdlRegistry {
         const existing = agents.get(spec.metadata.name);
         if (existing?.source === 'ddl_directory') continue;
         if (existing && existing.actions.size > 0 && spec.actions.size === 0) continue;
-        agents.set(spec.metadata.name, spec);
+        put(spec);
         added++;
       }
       return added;
     },
     setAgent(spec) {
-      agents.set(spec.metadata.name, spec);
+      put(spec);
     },
   };
 }

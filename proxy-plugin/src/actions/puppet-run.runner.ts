@@ -3,8 +3,11 @@
  * Puppet run it started, not the agent's "run requested". Per batch:
  *   1. `puppet#status`: a disabled agent or one already applying a catalog is not asked to run; it
  *      ends failed with a reason that says which (the agent would refuse runonce anyway, in words
- *      that do not carry the disable message as plainly).
- *   2. `puppet#runonce` to the idle hosts, with the caller's arguments.
+ *      that do not carry the disable message as plainly). With the rex input `if_running: wait`, a
+ *      host already applying is watched instead (the polls of step 3) and asked to run as soon as
+ *      that run has ended; one still applying when the time is up ends failed, not started.
+ *   2. `puppet#runonce` to the idle hosts, with the caller's arguments (`if_running` is rex's own
+ *      and is not sent: the agent's DDL has no such input).
  *   3. `puppet#status` every `statusIntervalMs` until the host is not applying and its last run is
  *      the one requested (its `lastrun` is at or after runonce's `initiated_at`, and newer than the
  *      run before the request, unless the host was seen applying since), then
@@ -24,9 +27,38 @@
 import type { BrokerClient, NodeReply, RpcRequest } from '@proxy/broker/broker-client';
 import type { Logger } from '@proxy/logger';
 
+import type { AgentSpec } from './ddl-registry';
+
 import { realSleep, type ActionRunner, type RunnerCall, type Sleep } from './executions';
 
 export const PUPPET_AGENT = 'puppet';
+
+/**
+ * The runonce input rex adds to the puppet agent's DDL ("run only if not already running", as PE
+ * offers it): `skip` (the default) fails a host already applying a catalog without asking it to run;
+ * `wait` waits for that run to end, then starts one, within the job's timeout. It is in the DDL the
+ * proxy serves, so the ui-extension and the proxy validate it as any input (a 422 naming it), and
+ * it is kept with the job's arguments (replays, schedules, templates); it never reaches the node.
+ */
+export const IF_RUNNING_INPUT = 'if_running';
+export const IF_RUNNING_VALUES = ['skip', 'wait'] as const;
+
+/** The puppet agent's DDL with runonce's `if_running` input; other agents unchanged. */
+export function withPuppetRunInputs(spec: AgentSpec): AgentSpec {
+  const runonce = spec.metadata.name === PUPPET_AGENT ? spec.actions.get('runonce') : undefined;
+  if (!runonce || runonce.inputs.has(IF_RUNNING_INPUT)) return spec;
+  const inputs = new Map(runonce.inputs);
+  inputs.set(IF_RUNNING_INPUT, {
+    name: IF_RUNNING_INPUT,
+    type: 'list',
+    optional: true,
+    list: [...IF_RUNNING_VALUES],
+    prompt: 'If already running',
+    description: 'A host whose agent is already applying a catalog: skip it (the default), or wait for that run to end and then start one, within the job timeout (rex; not sent to the node)',
+    sensitive: false,
+  });
+  return { ...spec, actions: new Map([...spec.actions, ['runonce', { ...runonce, inputs }]]) };
+}
 
 export interface PuppetRunRunnerDeps {
   broker: BrokerClient;
@@ -164,8 +196,11 @@ export function createPuppetRunRunner(deps: PuppetRunRunnerDeps): ActionRunner {
         const result = await deps.broker.callDirected({ request, identities: call.identities, onReply: call.onReply, signal: call.signal, timeoutMs: left() });
         return { requestIds: [result.requestId], silentReasons };
       }
+      const { [IF_RUNNING_INPUT]: ifRunning, ...runData } = call.data;
       const requestedNoop = call.data.noop === true;
       const tag = { executionId: call.executionId, hosts: call.identities.length };
+      /** Hosts applying a run begun before the request, for `if_running: wait`: identity -> their status. */
+      const waiting = new Map<string, Record<string, unknown>>();
 
       // 1. Who can run now.
       const before = await step(call, 'status', {}, call.identities, stepTimeout());
@@ -181,6 +216,8 @@ export function createPuppetRunRunner(deps: PuppetRunRunnerDeps): ActionRunner {
         if (reply.statuscode !== 0) call.onReply(reply);
         else if (reply.data.enabled === false) {
           call.onReply(refusal(identity, `puppet agent disabled: ${String(reply.data.disable_message ?? '')}`, { outcome: 'disabled', status: reply.data }, reply.receivedAtMs));
+        } else if (reply.data.applying === true && ifRunning === 'wait') {
+          waiting.set(identity, reply.data);
         } else if (reply.data.applying === true) {
           call.onReply(refusal(identity, 'puppet agent already applying a catalog: not started', { outcome: 'already_applying', status: reply.data }, reply.receivedAtMs));
         } else {
@@ -188,44 +225,68 @@ export function createPuppetRunRunner(deps: PuppetRunRunnerDeps): ActionRunner {
           lastRunBefore.set(identity, num(reply.data.lastrun, 0));
         }
       }
-      if (idle.length === 0 || call.signal.aborted) return { requestIds, silentReasons };
+      if ((idle.length === 0 && waiting.size === 0) || call.signal.aborted) return { requestIds, silentReasons };
 
       // 2. Start the runs.
-      const start = await step(call, 'runonce', call.data, idle, stepTimeout());
-      requestIds.push(start.requestId);
       const following = new Map<string, Following>();
-      for (const identity of idle) {
-        const reply = start.replies.get(identity);
-        if (!reply) silentReasons.set(identity, 'asked to run puppet; no reply before the timeout');
-        else if (reply.statuscode !== 0) call.onReply(reply);
-        else following.set(identity, { started: reply.data, initiatedAt: num(reply.data.initiated_at, 0), lastRunBefore: lastRunBefore.get(identity) ?? 0, sawApplying: false, applying: false });
-      }
-      log.info({ ...tag, started: following.size }, 'puppet runs started');
+      const startRuns = async (identities: string[]): Promise<void> => {
+        const start = await step(call, 'runonce', runData, identities, stepTimeout());
+        requestIds.push(start.requestId);
+        for (const identity of identities) {
+          const reply = start.replies.get(identity);
+          if (!reply) silentReasons.set(identity, 'asked to run puppet; no reply before the timeout');
+          else if (reply.statuscode !== 0) call.onReply(reply);
+          else following.set(identity, { started: reply.data, initiatedAt: num(reply.data.initiated_at, 0), lastRunBefore: lastRunBefore.get(identity) ?? 0, sawApplying: false, applying: false });
+        }
+      };
+      if (idle.length > 0) await startRuns(idle);
+      log.info({ ...tag, started: following.size, waiting: waiting.size }, 'puppet runs started');
 
       // 3. Follow each run until it has ended, then read its summary.
       const finished = (f: Following, status: Record<string, unknown>): boolean => {
         const applying = status.applying === true;
+        const lastRun = num(status.lastrun, 0);
         f.applying = applying;
         if (applying) {
           f.sawApplying = true;
-          return false;
+          // Applying again, but a run ended since the request: that was ours (the agent refuses runonce
+          // while applying, so no other run came between), and the one applying now is another
+          // caller's (an `if_running: wait` job started it as ours ended). Its summary is still ours.
+          return lastRun >= f.initiatedAt && lastRun > f.lastRunBefore;
         }
-        const lastRun = num(status.lastrun, 0);
         return lastRun >= f.initiatedAt && (lastRun > f.lastRunBefore || f.sawApplying || f.lastRunBefore < f.initiatedAt);
       };
       let first = true;
-      while (following.size > 0 && !call.signal.aborted && left() > 0) {
+      while ((following.size > 0 || waiting.size > 0) && !call.signal.aborted && left() > 0) {
         // The first look comes at once: a short run may be over already.
         if (!first) await sleep(Math.min(deps.statusIntervalMs, left()), call.signal);
         first = false;
         if (call.signal.aborted || left() <= 0) break;
-        const status = await step(call, 'status', {}, [...following.keys()], stepTimeout());
+        const status = await step(call, 'status', {}, [...following.keys(), ...waiting.keys()], stepTimeout());
         requestIds.push(status.requestId);
         const done: string[] = [];
+        const ready: string[] = [];
         for (const [identity, reply] of status.replies) {
+          if (waiting.has(identity) && reply.statuscode === 0) {
+            waiting.set(identity, reply.data);
+            if (reply.data.applying === true) continue;
+            // The run it was applying has ended: disabled since, it fails as in step 1; else it runs now.
+            waiting.delete(identity);
+            if (reply.data.enabled === false) call.onReply(refusal(identity, `puppet agent disabled: ${String(reply.data.disable_message ?? '')}`, { outcome: 'disabled', status: reply.data }, reply.receivedAtMs));
+            else {
+              ready.push(identity);
+              lastRunBefore.set(identity, num(reply.data.lastrun, 0));
+            }
+            continue;
+          }
           const f = following.get(identity);
           if (!f || reply.statuscode !== 0) continue;
           if (finished(f, reply.data)) done.push(identity);
+        }
+        if (ready.length > 0 && call.signal.aborted) for (const identity of ready) waiting.set(identity, {});
+        else if (ready.length > 0) {
+          await startRuns(ready);
+          log.info({ ...tag, started: ready.length }, 'puppet runs started after the runs they waited for');
         }
         if (done.length === 0 || call.signal.aborted) continue;
         // With the run's log: the failed and changed resources are named only there.
@@ -251,6 +312,10 @@ export function createPuppetRunRunner(deps: PuppetRunRunnerDeps): ActionRunner {
         }
       }
       const timeout = `${Math.round(call.timeoutSeconds)} s timeout`;
+      for (const [identity, status] of waiting) {
+        if (call.signal.aborted) silentReasons.set(identity, 'puppet agent was applying a run begun before the request; cancelled before one was started');
+        else call.onReply(refusal(identity, `puppet agent still applying a run begun before the request when the ${timeout} passed: not started`, { outcome: 'already_applying', status }, now()));
+      }
       for (const [identity, f] of following) {
         silentReasons.set(identity, f.applying || f.sawApplying
           ? `puppet run never finished: still applying when the ${timeout} passed`

@@ -1,7 +1,7 @@
 /**
  * A real MCollective 2.x fleet on loopback for integration tests and benchmarks: one private
  * broker and N mcollectived daemons with distinct identities, facts and classes, the psk security
- * plugin, running rpcutil and the rexcheck test agent (plugins/mcollective/agent). The broker is a
+ * plugin, running rpcutil, the rexcheck test agent and a simulated puppet agent (plugins/mcollective/agent). The broker is a
  * RabbitMQ node with the STOMP plugin (its own epmd, distribution and STOMP ports, all picked free
  * at start; the daemons use the rabbitmq connector) or an ActiveMQ broker with a STOMP connector
  * (the activemq connector). Everything lives under one temporary folder; `stop()` signals only
@@ -161,6 +161,8 @@ export interface McollectiveFleetOptions {
   readyTimeoutS?: number;
   /** Keep the folder (logs, configs) after stop, for debugging. */
   keepDirectory?: boolean;
+  /** Seconds a simulated Puppet run of the fleet's puppet agent (plugins/mcollective/agent/puppet.rb) applies; default 2. */
+  puppetRunSeconds?: number;
 }
 
 export interface McollectiveFleet {
@@ -512,6 +514,7 @@ export async function startMcollectiveFleet(options: McollectiveFleetOptions): P
             `plugin.rexyaml = ${path.join(nodeDir, 'facts.yaml')}`,
             `classesfile = ${path.join(nodeDir, 'classes.txt')}`,
             'registerinterval = 0',
+            ...(options.puppetRunSeconds !== undefined ? [`plugin.puppet.run_seconds = ${options.puppetRunSeconds}`] : []),
             '',
           ].join('\n'),
       );

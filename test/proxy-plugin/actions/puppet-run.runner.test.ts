@@ -1,5 +1,8 @@
 import type { NodeReply } from '@proxy/broker/broker-client';
-import { createPuppetRunRunner, runOutcome } from '@proxy/actions/puppet-run.runner';
+import { createPuppetRunRunner, runOutcome, withPuppetRunInputs } from '@proxy/actions/puppet-run.runner';
+import { createDdlRegistry, loadDdlDirectory } from '@proxy/actions/ddl-registry';
+import { validateArguments } from '@proxy/actions/validate-arguments';
+import path from 'node:path';
 import { silentLogger } from '@proxy/logger';
 import { createFakeBroker, type FakeBroker } from '@test/fakes/fake-broker.client';
 
@@ -65,6 +68,20 @@ describe(createPuppetRunRunner.name, () => {
     expect(result.silentReasons?.size).toBe(0);
   });
 
+  it('ends a run when the agent applies the next one already (another job\'s), with its own summary', async () => {
+    const { broker, replies, run } = setup();
+    const done = run(['a']);
+    await answer(broker, 1, { a: idle(900) });
+    await answer(broker, 2, { a: { data: { summary: 'ok', initiated_at: 1000 } } });
+    await answer(broker, 3, { a: applying(900) });
+    // Its run ended at 1010 and another began before this poll: it is not waited for.
+    await answer(broker, 4, { a: applying(1010) });
+    await answer(broker, 5, { a: summary({ lastrun: 1010 }) });
+    await done;
+    expect(broker.calls.map((c) => c.call.request.action)).toEqual(['status', 'runonce', 'status', 'status', 'last_run_summary']);
+    expect(replies).toEqual([expect.objectContaining({ identity: 'a', statuscode: 0, data: expect.objectContaining({ run: expect.objectContaining({ last_run: 1010 }) }) })]);
+  });
+
   it('fails a run with failed resources and names how many', async () => {
     const { broker, replies, run } = setup();
     const done = run(['a']);
@@ -102,6 +119,77 @@ describe(createPuppetRunRunner.name, () => {
     });
   });
 
+  it('with if_running wait, starts a busy host\'s run once the run it was applying has ended, and never sends if_running', async () => {
+    const { broker, replies, run } = setup();
+    const done = run(['idle', 'busy'], 'runonce', { force: true, if_running: 'wait' });
+    await answer(broker, 1, { idle: idle(900), busy: applying(900) });
+    // Only the idle host is asked to run at once.
+    await answer(broker, 2, { idle: { data: { summary: 'ok', initiated_at: 1000 } } });
+    expect(broker.calls[1].call.identities).toEqual(['idle']);
+    expect(broker.calls[1].call.request.data).toEqual({ force: true });
+    // One poll for both: the idle host's run is over, the busy one still applies its earlier run.
+    await answer(broker, 3, { idle: idle(1005), busy: applying(900) });
+    expect(broker.calls[2].call.identities.sort()).toEqual(['busy', 'idle']);
+    await answer(broker, 4, { idle: summary({ lastrun: 1005 }) });
+    // The earlier run ends (lastrun 1002): now the busy host is asked to run, with the same data.
+    await answer(broker, 5, { busy: idle(1002) });
+    await answer(broker, 6, { busy: { data: { summary: 'ok', initiated_at: 1003 } } });
+    expect(broker.calls[5].call).toMatchObject({ identities: ['busy'], request: { action: 'runonce', data: { force: true } } });
+    // Its own run is followed as any other: lastrun 1002 was the run it waited for, not its own.
+    await answer(broker, 7, { busy: idle(1002) });
+    await answer(broker, 8, { busy: idle(1010) });
+    await answer(broker, 9, { busy: summary({ lastrun: 1010, changed_resources: 0, out_of_sync_resources: 0 }) });
+    const result = await done;
+    expect(broker.calls.map((c) => c.call.request.action)).toEqual(['status', 'runonce', 'status', 'last_run_summary', 'status', 'runonce', 'status', 'status', 'last_run_summary']);
+    expect(replies.map((r) => [r.identity, r.statuscode, (r.data.run as { outcome: string; last_run: number }).outcome, (r.data.run as { last_run: number }).last_run])).toEqual([
+      ['idle', 0, 'changed', 1005],
+      ['busy', 0, 'unchanged', 1010],
+    ]);
+    expect(result.silentReasons?.size).toBe(0);
+  });
+
+  it('with if_running wait, fails a host still applying the earlier run when the time is up, not started', async () => {
+    const { broker, replies, run } = setup();
+    const done = run(['busy'], 'runonce', { force: true, if_running: 'wait' }, 3);
+    await answer(broker, 1, { busy: applying(900) });
+    for (let n = 2; n <= 4; n++) await answer(broker, n, { busy: applying(900) });
+    const result = await done;
+    expect(broker.calls.map((c) => c.call.request.action)).toEqual(['status', 'status', 'status', 'status']);
+    expect(replies).toEqual([expect.objectContaining({ identity: 'busy', statuscode: 1, statusmsg: 'puppet agent still applying a run begun before the request when the 3 s timeout passed: not started', data: expect.objectContaining({ outcome: 'already_applying' }) })]);
+    expect(result.silentReasons?.size).toBe(0);
+  });
+
+  it('with if_running wait, fails a host disabled while it waited with the disable message', async () => {
+    const { broker, replies, run } = setup();
+    const done = run(['busy'], 'runonce', { if_running: 'wait' });
+    await answer(broker, 1, { busy: applying(900) });
+    await answer(broker, 2, { busy: { data: { enabled: false, applying: false, lastrun: 950, disable_message: 'hands off' } } });
+    await done;
+    expect(broker.calls.map((c) => c.call.request.action)).toEqual(['status', 'status']);
+    expect(replies.map((r) => [r.identity, r.statuscode, r.statusmsg])).toEqual([['busy', 1, 'puppet agent disabled: hands off']]);
+  });
+
+  it('with if_running wait, leaves a waiting host silent with the reason when the job is cancelled, never asking it to run', async () => {
+    const { broker, replies, run, abort } = setup();
+    const done = run(['busy'], 'runonce', { if_running: 'wait' });
+    await answer(broker, 1, { busy: applying(900) });
+    await answer(broker, 2, { busy: applying(900) });
+    abort.abort();
+    const result = await done;
+    expect(broker.calls.map((c) => c.call.request.action)).not.toContain('runonce');
+    expect(replies).toEqual([]);
+    expect(Object.fromEntries(result.silentReasons ?? [])).toEqual({ busy: 'puppet agent was applying a run begun before the request; cancelled before one was started' });
+  });
+
+  it('with if_running skip (the default\'s behaviour), fails a busy host without waiting', async () => {
+    const { broker, replies, run } = setup();
+    const done = run(['busy'], 'runonce', { if_running: 'skip' });
+    await answer(broker, 1, { busy: applying(900) });
+    await done;
+    expect(broker.calls).toHaveLength(1);
+    expect(replies.map((r) => r.statusmsg)).toEqual(['puppet agent already applying a catalog: not started']);
+  });
+
   it('sends any other puppet action as one request', async () => {
     const { broker, replies, run } = setup();
     const done = run(['a'], 'status', {});
@@ -130,5 +218,24 @@ describe(runOutcome.name, () => {
 
   it('calls a run that changed nothing unchanged', () => {
     expect(runOutcome({ changed_resources: 0, failed_resources: 0, out_of_sync_resources: 0 }, false).outcome).toBe('unchanged');
+  });
+});
+
+describe(withPuppetRunInputs.name, () => {
+  const shipped = loadDdlDirectory(path.resolve(__dirname, '../../../proxy-plugin/ddl')).agents;
+  const registry = createDdlRegistry(shipped, { adapt: withPuppetRunInputs });
+
+  it('adds if_running (skip or wait) to puppet#runonce only, validated as any input', () => {
+    const puppet = registry.get('puppet')!;
+    expect(puppet.actions.get('runonce')!.inputs.get('if_running')).toMatchObject({ type: 'list', optional: true, list: ['skip', 'wait'] });
+    expect(puppet.actions.get('status')!.inputs.has('if_running')).toBe(false);
+    expect(registry.get('service')).toBe(shipped.find((a) => a.metadata.name === 'service'));
+    const runonce = { agent: puppet, action: puppet.actions.get('runonce')! };
+    expect(validateArguments(runonce, { if_running: 'wait' })).toMatchObject({ if_running: 'wait' });
+    expect(() => validateArguments(runonce, { if_running: 'later' })).toThrow(expect.objectContaining({ details: { input: 'if_running', rule: expect.any(String) } }));
+  });
+
+  it('leaves the shipped DDL as it was when the registry adapts nothing', () => {
+    expect(createDdlRegistry(shipped).get('puppet')!.actions.get('runonce')!.inputs.has('if_running')).toBe(false);
   });
 });

@@ -46,6 +46,7 @@ function normalise(ddl: { metadata: Record<string, unknown>; actions: Array<Reco
 const files = (): string[] => [
   ...fs.readdirSync(DEBIAN_AGENT_DDL_DIRECTORY).filter((f) => f.endsWith('.ddl')).map((f) => path.join(DEBIAN_AGENT_DDL_DIRECTORY, f)),
   path.join(FLEET_AGENT_DIRECTORY, 'rexcheck.ddl'),
+  path.join(FLEET_AGENT_DIRECTORY, 'puppet.ddl'),
   // Loops with interpolation, as the Puppet Labs service and package agents declare their actions.
   path.resolve(__dirname, '../../fixtures/ruby-ddl/gates.ddl'),
 ];

@@ -119,6 +119,8 @@ const EXAMPLES: Record<string, (c: Ctx) => Example> = {
       output: 'output ~ running',
       started_at: `started_at ${recent}`,
       finished_at: `finished_at ${recent}`,
+      // Not a Puppet run: each host that ended has no run outcome.
+      outcome: 'outcome = not_run',
     },
   }),
   'GET /remote_execution/argument_history': (c) => ({ path: '/remote_execution/argument_history?namespace=service&action=status', fields: { id: `id = ${c.nginx.remote_action_id}`, namespace: 'namespace = service', action: 'action = status', arguments: 'arguments ~ nginx' } }),

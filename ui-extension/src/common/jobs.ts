@@ -210,6 +210,14 @@ export interface JobHost {
 export type PuppetRunOutcomeName = 'changed' | 'unchanged' | 'failed' | 'noop_pending';
 
 /**
+ * The outcomes a job's hosts can be filtered by (`outcome=` on the hosts list and its export, the
+ * `outcome` search key): a run's outcome, or `not_run` for a host that ended without a finished run
+ * (agent disabled or busy, no reply, run never finished, cancelled), as the job's aggregate counts them.
+ */
+export const PUPPET_RUN_OUTCOME_FILTERS = ['changed', 'unchanged', 'failed', 'noop_pending', 'not_run'] as const;
+export type PuppetRunOutcomeFilter = (typeof PUPPET_RUN_OUTCOME_FILTERS)[number];
+
+/**
  * What a host's Puppet run did (puppet#runonce jobs, followed to the run's end), from the agent's
  * last_run_summary. Counts are -1 when the agent did not report them.
  */

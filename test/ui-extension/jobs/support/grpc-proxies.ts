@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createDdlRegistry, loadDdlDirectory, toAgentDdl } from '@proxy/actions/ddl-registry';
+import { withPuppetRunInputs } from '@proxy/actions/puppet-run.runner';
 import { loadConfig as loadProxyConfig } from '@proxy/config';
 import { silentLogger as proxySilentLogger } from '@proxy/logger';
 import { runProxy, type RunningProxy } from '@proxy/main';
@@ -22,7 +23,7 @@ export const DDL_DIRECTORY = [path.resolve(__dirname, '../../../../proxy-plugin/
 
 /** The agents of the proxy-plugin's DDL directory, as ListAgents returns them. */
 export function proxyPluginAgents(): AgentDdl__Output[] {
-  return createDdlRegistry(loadDdlDirectory(DDL_DIRECTORY).agents).list().map((a) => toAgentDdl(a)) as unknown as AgentDdl__Output[];
+  return createDdlRegistry(loadDdlDirectory(DDL_DIRECTORY).agents, { adapt: withPuppetRunInputs }).list().map((a) => toAgentDdl(a)) as unknown as AgentDdl__Output[];
 }
 
 export interface TestProxy {

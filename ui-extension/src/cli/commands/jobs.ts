@@ -270,13 +270,15 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
       setExit(await afterCreate(ctx, cmd, api, await api.post<Job>('/remote_execution/jobs', body), opts.wait === true));
     });
 
-  job.command('show').argument('<id>', 'job id').description('Show a job: state, timing and hosts by result').action(async (id: string, _opts: unknown, cmd: Command) => {
-    const api = await ctx.api(cmd);
-    const status = await api.get<JobStatus>(`/remote_execution/jobs/${enc(id)}`);
-    if (ctx.json(cmd)) printJson(ctx.io, status);
-    else printJobShow(ctx, status);
-    if (!ctx.json(cmd) && printsProse(ctx.io) && isPuppetRunJob(status)) await printPuppetRuns(api, ctx.io, status);
-  });
+  job.command('show').argument('<id>', 'job id').description('Show a job: state, timing and hosts by result')
+    .option('--outcome <outcomes>', 'Puppet runs: list only the hosts with these outcomes, e.g. failed,noop_pending (changed, unchanged, failed, noop_pending, not_run)')
+    .action(async (id: string, opts: { outcome?: string }, cmd: Command) => {
+      const api = await ctx.api(cmd);
+      const status = await api.get<JobStatus>(`/remote_execution/jobs/${enc(id)}`);
+      if (ctx.json(cmd)) printJson(ctx.io, status);
+      else printJobShow(ctx, status);
+      if (!ctx.json(cmd) && printsProse(ctx.io) && isPuppetRunJob(status)) await printPuppetRuns(api, ctx.io, status, opts.outcome);
+    });
 
   withListOptions(job.command('list').description('List jobs, newest first'))
     .option('--from <time>', 'ran (or will run) at or after this time (ISO 8601)')
@@ -287,13 +289,14 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
 
   withListOptions(job.command('hosts').argument('<id>', 'job id').description('A job\'s hosts with their states and outputs'))
     .option('--state <states>', 'comma-separated host states, e.g. failed,no_response')
+    .option('--outcome <outcomes>', 'Puppet runs: comma-separated run outcomes, e.g. failed,changed (changed, unchanged, failed, noop_pending, not_run)')
     .addOption(new Option('--export <format>', 'every matching host (no paging) as a file on stdout: csv or jsonl').choices(['csv', 'jsonl']))
-    .action(async (id: string, opts: ListOptions & { state?: string; export?: 'csv' | 'jsonl' }, cmd: Command) => {
+    .action(async (id: string, opts: ListOptions & { state?: string; outcome?: string; export?: 'csv' | 'jsonl' }, cmd: Command) => {
       if (opts.export !== undefined) {
-        await (await ctx.api(cmd)).download(`/remote_execution/jobs/${enc(id)}/hosts/export`, { format: opts.export, search: opts.search, state: opts.state }, ctx.io.out);
+        await (await ctx.api(cmd)).download(`/remote_execution/jobs/${enc(id)}/hosts/export`, { format: opts.export, search: opts.search, state: opts.state, outcome: opts.outcome }, ctx.io.out);
         return;
       }
-      await runList<JobHost>(ctx, cmd, `/remote_execution/jobs/${enc(id)}/hosts`, { ...listQuery(opts), state: opts.state }, [
+      await runList<JobHost>(ctx, cmd, `/remote_execution/jobs/${enc(id)}/hosts`, { ...listQuery(opts), state: opts.state, outcome: opts.outcome }, [
         ['host', (h) => h.host_name],
         ['state', (h) => (h.late ? `${h.state} (late)` : h.state)],
         ['message', (h) => h.reason ?? h.statusmsg],
@@ -401,15 +404,18 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
     .argument('[host]', 'one host (id or name); or use --search, --hostgroup, --hosts, --pql')
     .option('--noop', 'no-op run')
     .option('--tags <tags>', 'comma-separated tags')
+    .addOption(new Option('--if-running <skip|wait>', 'a host already applying a catalog: skip it (the default) or wait for that run to end, then run (within --timeout)').choices(['skip', 'wait']))
+    .option('--timeout <seconds>', 'seconds the runs may take, waits included (default 1800)')
     .option('-w, --wait', 'follow the job to its end')
-    .action(async (host: string | undefined, opts: TargetOptions & { noop?: boolean; tags?: string; wait?: boolean }, cmd: Command) => {
+    .action(async (host: string | undefined, opts: TargetOptions & { noop?: boolean; tags?: string; ifRunning?: 'skip' | 'wait'; timeout?: string; wait?: boolean }, cmd: Command) => {
       const api = await ctx.api(cmd);
       const args: Record<string, unknown> = {};
       if (opts.noop) args.noop = true;
       if (opts.tags) args.tags = opts.tags;
+      const options = { arguments: args, if_running: opts.ifRunning, timeout: positiveInt('--timeout', opts.timeout) };
       const target = await targeting(api, opts, host === undefined);
       if (host !== undefined && target) throw new CliError(EXIT.USAGE, 'puppet run: give a host or a targeting option, not both');
-      const created = host !== undefined ? await api.post<Job>(`/hosts/${enc(host)}/puppet_run`, { arguments: args }) : await api.post<Job>('/remote_execution/puppet_run', { targeting: target, arguments: args });
+      const created = host !== undefined ? await api.post<Job>(`/hosts/${enc(host)}/puppet_run`, options) : await api.post<Job>('/remote_execution/puppet_run', { targeting: target, ...options });
       setExit(await afterCreate(ctx, cmd, api, created, opts.wait === true));
     });
 }

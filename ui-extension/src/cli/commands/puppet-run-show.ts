@@ -40,19 +40,20 @@ export function puppetReportLine(host: PuppetRunJobHost, width: number): string 
  * The per-host part of `rex job show` for a Puppet run, as `puppet job show` lists its nodes: one line
  * per host with the run's outcome, changes, failures and configuration version, failed hosts first.
  */
-export async function printPuppetRuns(api: ApiClient, io: Io, job: JobStatus): Promise<void> {
+export async function printPuppetRuns(api: ApiClient, io: Io, job: JobStatus, outcome?: string): Promise<void> {
   const hosts: PuppetRunJobHost[] = [];
   for (let page = 1; ; page++) {
-    const got = await api.get<ListPage<PuppetRunJobHost>>(`/remote_execution/jobs/${job.id}/hosts`, { page, per_page: PER_PAGE });
+    const got = await api.get<ListPage<PuppetRunJobHost>>(`/remote_execution/jobs/${job.id}/hosts`, { page, per_page: PER_PAGE, outcome });
     hosts.push(...got.results);
     if (got.results.length < PER_PAGE || hosts.length >= got.subtotal) break;
   }
   const ran = hosts.filter((h) => h.state !== 'skipped');
+  if (outcome) writeLine(io.out, `\nPUPPET RUNS WITH OUTCOME ${outcome.split(',').map((o) => o.trim()).join(' OR ')} (${ran.length})\n${'-'.repeat(40)}`);
   if (ran.length === 0) return;
   const rank = (h: PuppetRunJobHost): number => (h.puppet_run ? ['failed', 'changed', 'noop_pending', 'unchanged'].indexOf(h.puppet_run.outcome) + 1 : 0);
   ran.sort((a, b) => rank(a) - rank(b) || a.host_name.localeCompare(b.host_name));
   const width = Math.max(...ran.map((h) => h.host_name.length));
-  writeLine(io.out, `\nPUPPET RUNS (${ran.length})\n${'-'.repeat(40)}`);
+  if (!outcome) writeLine(io.out, `\nPUPPET RUNS (${ran.length})\n${'-'.repeat(40)}`);
   for (const host of ran) {
     writeLine(io.out, puppetRunLine(host, width));
     // As `puppet job show` points at the failed resources: one indented line each.

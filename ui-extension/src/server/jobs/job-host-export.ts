@@ -1,11 +1,11 @@
-import type { HostState, ShapedOutput } from '@common/jobs';
+import type { HostState, PuppetRunOutcomeFilter, ShapedOutput } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import { parseExact, stringifyExact } from '@protos/json-numbers';
 import type { CurrentUser } from '../auth/abilities';
 import { AppError } from '../errors';
 import { compileSearch } from '../search/compiler';
 import type { JobHostExportRepository, JobHostExportRow } from './job-host-export.repository';
-import { JOB_HOST_SEARCH } from './job-search';
+import { JOB_HOST_SEARCH, jobHostFilter } from './job-search';
 import { shapeOutput } from './output-shaping';
 import { puppetRunOutcome } from './puppet-run-outcome';
 
@@ -92,9 +92,10 @@ const CHUNK_CHARS = 64 * 1024;
  */
 export function createJobHostExport(deps: JobHostExportDeps) {
   return {
-    async open(user: CurrentUser, id: number, query: { format: ExportFormat; states?: HostState[]; search?: string }): Promise<JobHostExportStream> {
+    async open(user: CurrentUser, id: number, query: { format: ExportFormat; states?: HostState[]; outcomes?: PuppetRunOutcomeFilter[]; search?: string }): Promise<JobHostExportStream> {
       await deps.visibleJob(user, id);
-      const search = query.search && query.search.trim() !== '' ? compileSearch(query.search, JOB_HOST_SEARCH, { dialect: deps.dialect, now: deps.clock() }) : undefined;
+      const filter = jobHostFilter(query.search, query.outcomes);
+      const search = filter ? compileSearch(filter, JOB_HOST_SEARCH, { dialect: deps.dialect, now: deps.clock() }) : undefined;
       const ddlText = await deps.repo.ddlOf(id);
       if (ddlText === null) throw new AppError('NOT_FOUND', `job ${id} not found`);
       const ddl = JSON.parse(ddlText) as DdlAction__Output;

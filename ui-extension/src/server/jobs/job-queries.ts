@@ -1,4 +1,4 @@
-import type { HostState, Job, JobEvent, JobEventsPage, JobHost, JobStatus, RemoteAction } from '@common/jobs';
+import type { HostState, Job, JobEvent, JobEventsPage, JobHost, JobStatus, PuppetRunOutcomeFilter, RemoteAction } from '@common/jobs';
 import { FINAL_JOB_STATES } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import { parseExact } from '@protos/json-numbers';
@@ -8,7 +8,7 @@ import { AppError } from '../errors';
 import { compileSearch } from '../search/compiler';
 import type { JobContext, JobListParams } from './job-context';
 import { historyScope } from './job-history';
-import { ACTION_SEARCH, JOB_HOST_SEARCH, jobSearchDefinition } from './job-search';
+import { ACTION_SEARCH, JOB_HOST_SEARCH, jobHostFilter, jobSearchDefinition } from './job-search';
 import { iso, toJob, toJobHost } from './job-views';
 
 const MAX_EVENTS = 1000;
@@ -47,10 +47,11 @@ export function createJobQueries(ctx: JobContext) {
       return { ...toJob(job, action), succeeded_hosts: succeeded, failed_hosts: failed };
     },
 
-    async hosts(user: CurrentUser, id: number, query: { states?: HostState[]; search?: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: JobHost[] }> {
+    async hosts(user: CurrentUser, id: number, query: { states?: HostState[]; outcomes?: PuppetRunOutcomeFilter[]; search?: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: JobHost[] }> {
       const { job } = await ctx.loadVisibleJob(user, id);
       const ddl = JSON.parse(job.ddl) as DdlAction__Output;
-      const search = query.search && query.search.trim() !== '' ? compileSearch(query.search, JOB_HOST_SEARCH, { dialect: dialect(), now: clock() }) : undefined;
+      const filter = jobHostFilter(query.search, query.outcomes);
+      const search = filter ? compileSearch(filter, JOB_HOST_SEARCH, { dialect: dialect(), now: clock() }) : undefined;
       const page = await repo.listHosts(id, { states: query.states, search, page: query.page, perPage: query.perPage });
       return { total: page.total, subtotal: page.subtotal, results: page.results.map((r) => toJobHost(r, ddl)) };
     },

@@ -1,4 +1,4 @@
-import { HOST_STATES, JOB_STATES } from '@common/jobs';
+import { HOST_STATES, JOB_STATES, PUPPET_RUN_OUTCOME_FILTERS } from '@common/jobs';
 import { SEARCH_OPERATORS, type CustomContext, type FieldDefinition, type SearchDefinition, type Sql, type SqlDialect } from '../search/compiler';
 import { parseSearch, type SearchNode } from '../search/parser';
 
@@ -148,6 +148,18 @@ export const JOB_SEARCH = jobSearchDefinition();
 /** A host's output: its status message, the reason it ended so, and its reply data (stdout, stderr, ...). */
 const OUTPUT_COLUMNS = ['jh.statusmsg', 'jh.reason', 'jh.data'];
 
+/**
+ * A host's Puppet run outcome (issue 18) in SQL: the `run.outcome` the proxy put in its reply data
+ * (puppet-run-outcome.ts reads the same), else `not_run` once the host has ended without one (as the
+ * job's puppet_run aggregate counts it: skipped hosts are not counted, pending and running ones have
+ * no outcome yet). Data that is not JSON has no outcome (SQLite's json_extract would fail on it).
+ */
+function puppetRunOutcomeSql(dialect: SqlDialect): string {
+  const outcome = dialect === 'mysql' ? "CASE WHEN JSON_VALID(jh.data) THEN JSON_VALUE(jh.data, '$.run.outcome') END" : "CASE WHEN json_valid(jh.data) THEN json_extract(jh.data, '$.run.outcome') END";
+  const ran = PUPPET_RUN_OUTCOME_FILTERS.filter((o) => o !== 'not_run').map((o) => `'${o}'`).join(', ');
+  return `(CASE WHEN ${outcome} IN (${ran}) THEN ${outcome} WHEN jh.state IN ('succeeded', 'failed', 'no_response', 'cancelled') THEN 'not_run' END)`;
+}
+
 /** `GET /api/v2/remote_execution/jobs/:id/hosts?search=`, over `job_invocation_hosts jh`. */
 export const JOB_HOST_SEARCH: SearchDefinition = {
   idColumn: 'jh.id',
@@ -173,10 +185,29 @@ export const JOB_HOST_SEARCH: SearchDefinition = {
     },
     started_at: { kind: 'column', column: 'jh.started_at', type: 'datetime', nullable: true },
     finished_at: { kind: 'column', column: 'jh.finished_at', type: 'datetime', nullable: true },
+    outcome: {
+      kind: 'custom',
+      type: 'string',
+      operators: SEARCH_OPERATORS.enum,
+      values: PUPPET_RUN_OUTCOME_FILTERS,
+      compile: (c: CustomContext) => c.match(puppetRunOutcomeSql(c.dialect), { nullable: true }),
+    },
   },
-  aliases: { host: 'name', host_name: 'name', status: 'state', proxy: 'smart_proxy', puppetmaster: 'smart_proxy', hostgroup_title: 'hostgroup', hostgroup_fullname: 'hostgroup', exit_status: 'statuscode', status_message: 'statusmsg' },
+  aliases: { host: 'name', puppet_outcome: 'outcome', host_name: 'name', status: 'state', proxy: 'smart_proxy', puppetmaster: 'smart_proxy', hostgroup_title: 'hostgroup', hostgroup_fullname: 'hostgroup', exit_status: 'statuscode', status_message: 'statusmsg' },
   freeText: ['name'],
 };
+
+/**
+ * The hosts list's filter: the user's search and, with `outcomes` (the `outcome=` parameter), only
+ * hosts with one of those Puppet run outcomes. Joined as trees, so a 400 on the search still names
+ * the position in the text the user wrote.
+ */
+export function jobHostFilter(search: string | undefined, outcomes: readonly string[] | undefined): SearchNode | null {
+  const user = search && search.trim() !== '' ? parseSearch(search) : null;
+  if (!outcomes || outcomes.length === 0) return user;
+  const outcome: SearchNode = { type: 'list', key: 'outcome', operator: '^', values: [...outcomes], position: 0 };
+  return user ? { type: 'and', left: user, right: outcome } : outcome;
+}
 
 /** `GET /api/v2/remote_execution/actions?search=`, over `remote_actions ra`. */
 export const ACTION_SEARCH: SearchDefinition = {

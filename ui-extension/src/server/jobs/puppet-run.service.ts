@@ -10,9 +10,19 @@ export const PUPPET_RUN = { namespace: 'puppet', action: 'runonce' } as const;
  */
 export const PUPPET_RUN_DEFAULT_TIMEOUT_S = 1800;
 
+/**
+ * What a run does with a host whose agent is already applying a catalog ("run only if not already
+ * running"): `skip` fails it as the agent would refuse it (the default), `wait` starts a run once
+ * that one has ended, within the job's timeout. The proxy's runner does it (proxy-plugin
+ * actions/puppet-run.runner.ts), from the runonce input `if_running` its DDL adds.
+ */
+export const PUPPET_IF_RUNNING = ['skip', 'wait'] as const;
+
 /** runonce inputs a caller may set (the DDL checks them); `force` skips the agent's splay. */
 export interface PuppetRunOptions {
   arguments?: Record<string, unknown>;
+  /** Kept with the job's arguments as `if_running`, so a rerun or a schedule does the same. */
+  if_running?: (typeof PUPPET_IF_RUNNING)[number];
   description?: string;
   concurrency_level?: number;
   batch_size?: number;
@@ -32,10 +42,14 @@ export interface PuppetRunDeps {
  */
 export function createPuppetRunService(deps: PuppetRunDeps) {
   function body(targeting: Targeting, options: PuppetRunOptions, description: string) {
+    const args: Record<string, unknown> = { force: true, ...(options.arguments ?? {}) };
+    // `skip` is what the runner does without the input: stored only when it changes something.
+    if (options.if_running === 'wait') args.if_running = 'wait';
+    else if (options.if_running === 'skip') delete args.if_running;
     return {
       namespace: PUPPET_RUN.namespace,
       action: PUPPET_RUN.action,
-      arguments: { force: true, ...(options.arguments ?? {}) },
+      arguments: args,
       targeting,
       description: options.description ?? description,
       concurrency_level: options.concurrency_level,

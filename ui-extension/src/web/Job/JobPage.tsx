@@ -23,9 +23,9 @@ import { hostReason, outputPreview } from './host-summary';
 import { ExportLinks } from './ExportLinks';
 import { HostStateDonut } from './HostStateDonut';
 import { JobAggregates } from './JobAggregates';
-import { hostFilterQuery, readHostFilter, toggleState, type HostFilter } from './job-url';
+import { hostFilterQuery, readHostFilter, toggleOutcome, toggleState, type HostFilter } from './job-url';
 import { JobTiming } from './JobTiming';
-import { isPuppetRunJob, PUPPET_RUN_COLUMNS, PuppetRunCells, PuppetRunHeaders } from './PuppetRunColumns';
+import { isPuppetRunJob, PUPPET_RUN_COLUMNS, PuppetRunCells, PuppetRunHeaders, PuppetRunOutcomeFilterToggles } from './PuppetRunColumns';
 import { ReplayModal } from './ReplayModal';
 
 /** How long the server may hold one long poll; it answers at once when the job changes. */
@@ -124,7 +124,7 @@ export function JobPage({ id }: { id: number }) {
     const controller = new AbortController();
     inFlight.current = controller;
     lastLoad.current = Date.now();
-    jobHosts(id, { state: filter.states.length ? filter.states : undefined, search: filter.search || undefined, page: filter.page, per_page: filter.perPage }, controller.signal).then(
+    jobHosts(id, { state: filter.states.length ? filter.states : undefined, outcome: filter.outcomes.length ? filter.outcomes : undefined, search: filter.search || undefined, page: filter.page, per_page: filter.perPage }, controller.signal).then(
       (h) => { if (!controller.signal.aborted) { setHosts(h); setHostsError(undefined); } },
       (error: unknown) => { if (!controller.signal.aborted) setHostsError(error); },
     );
@@ -199,7 +199,8 @@ export function JobPage({ id }: { id: number }) {
   const rows = hosts?.results ?? [];
   const puppetRun = isPuppetRunJob(job);
   const columns = 6 + (puppetRun ? PUPPET_RUN_COLUMNS : 0);
-  const filtered = filter.states.length > 0 || filter.search !== '';
+  const filtered = filter.states.length > 0 || filter.outcomes.length > 0 || filter.search !== '';
+  const runOutcomes = job?.aggregates?.find((a) => a.function === 'puppet_run')?.value as Record<string, number> | undefined;
   return (
     <>
       <PageHeader
@@ -261,6 +262,7 @@ export function JobPage({ id }: { id: number }) {
                   {filter.states.map((s) => <Label key={s} variant="outline" onClose={() => setFilter(toggleState(filter, s))} closeBtnAriaLabel={`Remove ${s.replace('_', ' ')} from the filter`}>{s.replace('_', ' ')}</Label>)}
                 </LabelGroup>
               )}
+              {puppetRun && <PuppetRunOutcomeFilterToggles selected={filter.outcomes} counts={runOutcomes} onToggle={(o) => setFilter(toggleOutcome(filter, o))} />}
             </div>
           }
           actions={<ExportLinks jobId={id} filter={filter} />}
@@ -306,7 +308,7 @@ export function JobPage({ id }: { id: number }) {
           {hosts && rows.length === 0 && (
             <Tbody>
               <EmptyTableRow colSpan={columns} filtered={filtered} title={filtered ? 'No hosts match this filter' : 'No hosts'}>
-                {filtered ? <Button variant="link" isInline onClick={() => setFilter({ ...filter, states: [], search: '', page: 1 })}>Clear all filters</Button> : 'This job has no hosts.'}
+                {filtered ? <Button variant="link" isInline onClick={() => setFilter({ ...filter, states: [], outcomes: [], search: '', page: 1 })}>Clear all filters</Button> : 'This job has no hosts.'}
               </EmptyTableRow>
             </Tbody>
           )}

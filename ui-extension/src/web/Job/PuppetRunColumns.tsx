@@ -1,6 +1,6 @@
-import { Label } from '@patternfly/react-core';
+import { Label, ToggleGroup, ToggleGroupItem } from '@patternfly/react-core';
 import { Td, Th } from '@patternfly/react-table';
-import type { JobHost, PuppetRunJobHost, PuppetRunOutcomeName } from '@common/jobs';
+import { PUPPET_RUN_OUTCOME_FILTERS, type JobHost, type PuppetRunJobHost, type PuppetRunOutcomeFilter, type PuppetRunOutcomeName } from '@common/jobs';
 
 /** A puppet#runonce job's hosts carry their run's outcome (issue 18); other jobs show no such columns. */
 export const isPuppetRunJob = (job: { namespace: string; action: string } | undefined): boolean => job?.namespace === 'puppet' && job.action === 'runonce';
@@ -58,5 +58,27 @@ function PuppetDbReportCell({ host }: { host: JobHost }) {
     <span title={`${report.hash}\n${report.url ?? ''}`}>
       <span className="rex-mono">{report.hash.slice(0, 12)}</span> {r.status ?? ''}{r.noop ? ' (noop)' : ''}: {r.changed_resources ?? '?'} changed, {r.failed_resources ?? '?'} failed
     </span>
+  );
+}
+
+const OUTCOME_TEXT: Record<PuppetRunOutcomeFilter, string> = { changed: 'Changed', unchanged: 'Unchanged', failed: 'Failed', noop_pending: 'Noop pending', not_run: 'Not run' };
+
+/**
+ * The host table's run outcome filter of a Puppet run job: each outcome a toggle, with the job's count
+ * of it once the job has its aggregate; none selected shows every host.
+ */
+export function PuppetRunOutcomeFilterToggles(props: { selected: readonly PuppetRunOutcomeFilter[]; counts?: Partial<Record<string, number>>; onToggle(outcome: PuppetRunOutcomeFilter): void }) {
+  return (
+    <ToggleGroup aria-label="Filter hosts by Puppet run outcome" isCompact data-testid="puppet-run-outcome-filter">
+      {PUPPET_RUN_OUTCOME_FILTERS.map((o) => (
+        <ToggleGroupItem
+          key={o}
+          buttonId={`outcome-${o}`}
+          text={props.counts?.[o] !== undefined ? `${OUTCOME_TEXT[o]} ${props.counts[o]}` : OUTCOME_TEXT[o]}
+          isSelected={props.selected.includes(o)}
+          onChange={() => props.onToggle(o)}
+        />
+      ))}
+    </ToggleGroup>
   );
 }

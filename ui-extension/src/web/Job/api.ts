@@ -1,13 +1,13 @@
 import type { JobPreview } from '@common/job-preview';
-import type { HostState, Job, JobHost, JobStatus, ReplayJobRequest } from '@common/jobs';
+import type { HostState, Job, JobHost, JobStatus, PuppetRunOutcomeFilter, ReplayJobRequest } from '@common/jobs';
 import type { HostgroupDto } from '@common/inventory';
 import { api, type ListEnvelope } from '../shared/http';
 
 /** The job; with `wait`, the server holds the request until the job's version passes `since`. */
 export const getJob = (id: number, poll?: { since: number; wait: number }, signal?: AbortSignal) => api<JobStatus>('GET', `/remote_execution/jobs/${id}`, { query: poll, signal });
 
-export const jobHosts = (id: number, q: { state?: HostState[]; search?: string; page: number; per_page: number }, signal?: AbortSignal) =>
-  api<ListEnvelope<JobHost>>('GET', `/remote_execution/jobs/${id}/hosts`, { query: { ...q, state: q.state?.join(',') }, signal });
+export const jobHosts = (id: number, q: { state?: HostState[]; outcome?: PuppetRunOutcomeFilter[]; search?: string; page: number; per_page: number }, signal?: AbortSignal) =>
+  api<ListEnvelope<JobHost>>('GET', `/remote_execution/jobs/${id}/hosts`, { query: { ...q, state: q.state?.join(','), outcome: q.outcome?.join(',') }, signal });
 
 export const replayJob = (id: number, body: ReplayJobRequest) => api<Job>('POST', `/remote_execution/jobs/${id}/replay`, { body });
 

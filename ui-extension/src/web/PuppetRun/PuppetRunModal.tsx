@@ -1,17 +1,18 @@
-import { Alert, Button, Checkbox, Form, FormGroup, FormHelperText, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, TextInput } from '@patternfly/react-core';
+import { Alert, Button, Checkbox, Form, FormGroup, FormHelperText, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, Radio, TextInput } from '@patternfly/react-core';
 import { useState } from 'react';
 import type { Targeting } from '@common/jobs';
 import { ApiError, errorMessage } from '../shared/http';
 import { useNotify } from '../shared/Notifications';
 import { useRouter } from '../shared/router';
-import { runPuppet, runPuppetOnHost, type PuppetRunArguments } from './api';
+import { runPuppet, runPuppetOnHost, type PuppetIfRunning, type PuppetRunArguments } from './api';
 
 /** One host (the host page), or a targeting (the hosts list: a selection or a whole search). */
 export type PuppetRunTarget = { hostId: number; label: string } | { targeting: Targeting; label: string };
 
 /**
  * "Run Puppet": a puppet agent run now on the target (puppet#runonce, forced past splay), optionally
- * in no-op mode or limited to tags. The job page follows the run; a refusal (403) or an invalid
+ * in no-op mode or limited to tags; a host already applying a catalog is skipped, or (the operator's
+ * choice) waited for until that run ends. The job page follows the run; a refusal (403) or an invalid
  * input (422, shown under the field) shows the API's message here.
  */
 export function PuppetRunModal({ target, onClose }: { target: PuppetRunTarget; onClose(): void }) {
@@ -19,6 +20,7 @@ export function PuppetRunModal({ target, onClose }: { target: PuppetRunTarget; o
   const notify = useNotify();
   const [noop, setNoop] = useState(false);
   const [tags, setTags] = useState('');
+  const [ifRunning, setIfRunning] = useState<PuppetIfRunning>('skip');
   const [failure, setFailure] = useState<unknown>();
   const [fieldError, setFieldError] = useState<{ input: string; message: string }>();
   const [busy, setBusy] = useState(false);
@@ -31,13 +33,13 @@ export function PuppetRunModal({ target, onClose }: { target: PuppetRunTarget; o
     setFailure(undefined);
     setFieldError(undefined);
     try {
-      const job = 'hostId' in target ? await runPuppetOnHost(target.hostId, args) : await runPuppet(target.targeting, args);
+      const job = 'hostId' in target ? await runPuppetOnHost(target.hostId, args, ifRunning) : await runPuppet(target.targeting, args, ifRunning);
       notify('success', `Puppet run started as job ${job.id}`, `${job.total_hosts} host(s)`);
       onClose();
       navigate(`/jobs/${job.id}`);
     } catch (error) {
       const input = error instanceof ApiError ? (error.details?.input as string | undefined) : undefined;
-      if (input === 'tags' || input === 'noop') setFieldError({ input, message: errorMessage(error) });
+      if (input === 'tags' || input === 'noop' || input === 'if_running') setFieldError({ input, message: errorMessage(error) });
       setFailure(error);
       setBusy(false);
     }
@@ -60,6 +62,11 @@ export function PuppetRunModal({ target, onClose }: { target: PuppetRunTarget; o
                 {errorOf('tags') ? <HelperTextItem variant="error">{errorOf('tags')}</HelperTextItem> : <HelperTextItem>Only apply resources with these tags or classes, comma separated (puppet agent --tags); empty applies the whole catalog.</HelperTextItem>}
               </HelperText>
             </FormHelperText>
+          </FormGroup>
+          <FormGroup role="radiogroup" isStack fieldId="puppet-run-if-running" label="If Puppet is already running on a host">
+            <Radio id="puppet-run-if-running-skip" name="puppet-run-if-running" label="Skip the host" description="It ends failed: already applying a catalog, not started." isChecked={ifRunning === 'skip'} onChange={() => setIfRunning('skip')} />
+            <Radio id="puppet-run-if-running-wait" name="puppet-run-if-running" label="Wait for that run to end, then run" description="Within the job's timeout (30 minutes unless set through the API)." isChecked={ifRunning === 'wait'} onChange={() => setIfRunning('wait')} />
+            {errorOf('if_running') && <FormHelperText><HelperText><HelperTextItem variant="error">{errorOf('if_running')}</HelperTextItem></HelperText></FormHelperText>}
           </FormGroup>
           {failure !== undefined && (
             <Alert variant="danger" isInline title="Puppet was not run" role="alert" className="rex-error">

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { HOST_STATES, type HostState } from '@common/jobs';
+import { HOST_STATES, PUPPET_RUN_OUTCOME_FILTERS, type HostState, type PuppetRunOutcomeFilter } from '@common/jobs';
 import type { HistoryOf } from '../../jobs/job-history';
 import type { JobInvocationService } from '../../jobs/job-invocation.service';
 import { JOB_HOST_SEARCH, JOB_SEARCH } from '../../jobs/job-search';
@@ -56,7 +56,15 @@ const replaySchema = z
 const previewQuery = listQuerySchema.pick({ page: true, per_page: true });
 const statusQuery = z.object({ wait: seconds.optional(), since: z.coerce.number().int().min(0).optional() });
 const eventsQuery = z.object({ after: z.coerce.number().int().min(0).default(0), wait: seconds.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() });
+/** `outcome=failed,changed`: a job's hosts whose Puppet run had one of these outcomes (job-search.ts). Exported for the hosts export. */
+export const outcomeListSchema = z.string().optional().transform((s, ctx) => {
+  if (!s) return undefined;
+  const outcomes = s.split(',').map((x) => x.trim()).filter(Boolean);
+  if (outcomes.some((x) => !PUPPET_RUN_OUTCOME_FILTERS.includes(x as PuppetRunOutcomeFilter))) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be among ${PUPPET_RUN_OUTCOME_FILTERS.join(', ')}` });
+  return outcomes as PuppetRunOutcomeFilter[];
+});
 const hostsQuery = listQuerySchema.extend({
+  outcome: outcomeListSchema,
   state: z.string().optional().transform((s, ctx) => {
     if (!s) return undefined;
     const states = s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -87,7 +95,7 @@ export const jobRouteSpecs = defineRoutes({
   create: { method: 'post', path: '/remote_execution/jobs', response: jobSchema, description: 'Foreman REX\'s job invocation: `job.namespace` and `job.action` name what to run, `job.arguments` its inputs (typed as written: `5.0` is no integer), `job.targeting` the hosts (a search, host ids, a hostgroup or a PuppetDB query). With `scheduling` or `recurrence` the answer is the schedule\'s first job, in state `scheduled`. Answers 201 with `Location: /api/v2/remote_execution/jobs/{id}`; follow it with `wait` or the events.', tag: 'jobs', summary: 'Run an action on the targeted hosts now, later (scheduling) or repeatedly (recurrence)', permission: 'create_jobs', body: createSchema, status: 201 },
   preview: { method: 'post', path: '/remote_execution/jobs/preview', response: jobPreviewSchema, tag: 'jobs', summary: 'What a job with this body would run on now, within your scope: hosts per smart proxy, skipped hosts with reasons, a page of host names; stores nothing', permission: 'create_jobs', body: createSchema, query: previewQuery },
   show: { method: 'get', path: '/remote_execution/jobs/:id', response: jobSchema, description: 'The job with its host counts by state, progress and aggregates. Long poll: with `since=<version>` and `wait=<seconds>` the answer comes as soon as the job\'s `version` passes `since`, or when `wait` runs out (then with the same version).', tag: 'jobs', summary: 'A job with its counts; wait=N long-polls until its version passes since', permission: 'view_jobs', params: { id }, query: statusQuery },
-  hosts: { method: 'get', path: '/remote_execution/jobs/:id/hosts', response: listOf(jobHostSchema), tag: 'jobs', summary: 'A job\'s hosts with their states and outputs (search by name, state, proxy, hostgroup, statuscode, output...)', permission: 'view_jobs', params: { id }, query: hostsQuery, search: JOB_HOST_SEARCH },
+  hosts: { method: 'get', path: '/remote_execution/jobs/:id/hosts', response: listOf(jobHostSchema), tag: 'jobs', summary: 'A job\'s hosts with their states and outputs (search by name, state, proxy, hostgroup, statuscode, output, outcome...; outcome= filters a Puppet run job\'s hosts by run outcome)', permission: 'view_jobs', params: { id }, query: hostsQuery, search: JOB_HOST_SEARCH },
   events: { method: 'get', path: '/remote_execution/jobs/:id/events', response: jobEventsSchema, description: 'Each host\'s changes after sequence `after`, in order, with the job\'s state and `last_sequence`: ask again with `after=last_sequence` to follow a job without missing or repeating a host. With `wait=<seconds>` an empty answer waits for the next event.', tag: 'jobs', summary: 'A job\'s host events after a sequence number; wait=N long-polls', permission: 'view_jobs', params: { id }, query: eventsQuery },
   replay: { method: 'post', path: '/remote_execution/jobs/:id/replay', response: jobSchema, description: 'Foreman\'s rerun: the same action and arguments as a new job (its `parent_id` is this job), on `hosts=failed` (as Foreman\'s `failed_only`), `failed_and_not_run`, `all`, or on a new `targeting`. Answers 201 with the new job.', tag: 'jobs', summary: 'Run a job\'s action again, on new targeting or on its failed hosts', permission: 'create_jobs', params: { id }, body: replaySchema, bodyOptional: true, status: 201 },
   replayPreview: { method: 'post', path: '/remote_execution/jobs/:id/replay/preview', response: jobPreviewSchema, tag: 'jobs', summary: 'What a replay with this body would run on now, within your scope; stores nothing', permission: 'create_jobs', params: { id }, body: replaySchema, bodyOptional: true, query: previewQuery },
@@ -152,7 +160,7 @@ export function createJobRoutes(jobs: JobInvocationService, schedules: ScheduleS
   mount(router, specs.hosts, async (req, res) => {
     const jobId = parseInput(specs.hosts.params.id, req.params.id, 'id');
     const query = parseInput(specs.hosts.query, req.query, 'query');
-    const page = await jobs.hosts(currentUser(req), jobId, { states: query.state, search: query.search || undefined, page: query.page, perPage: query.per_page });
+    const page = await jobs.hosts(currentUser(req), jobId, { states: query.state, outcomes: query.outcome, search: query.search || undefined, page: query.page, perPage: query.per_page });
     sendExactJson(res, listEnvelope(query, { ...page, results: page.results.map(withPuppetRun) }, { by: 'host_name', order: 'asc' }));
   });
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ForemanSyncService } from '../../inventory/foreman-sync.service';
 import type { PuppetDbSyncService } from '../../inventory/puppetdb-sync.service';
-import type { PuppetRunService } from '../../jobs/puppet-run.service';
+import { PUPPET_IF_RUNNING, type PuppetRunService } from '../../jobs/puppet-run.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { parseInput } from '../validate';
@@ -16,21 +16,23 @@ const options = {
   concurrency_level: z.number().int('must be a whole number').positive('must be positive').optional(),
   batch_size: z.number().int('must be a whole number').positive('must be positive').optional(),
   timeout: z.number().int('must be a whole number').positive('must be positive').max(86400, 'must be at most 86400').optional(),
+  // A host already applying a catalog: skip it (the agent's own answer, the default) or wait for that run, then run.
+  if_running: z.enum(PUPPET_IF_RUNNING, { errorMap: () => ({ message: `must be one of ${PUPPET_IF_RUNNING.join(', ')}` }) }).optional(),
 };
 const hostRunSchema = z.object(options).strict();
 const bulkRunSchema = z.object({ targeting: targetingSchema, ...options }).strict();
 
 export const puppetRunRouteSpecs = defineRoutes({
-  host: { method: 'post', path: '/hosts/:id/puppet_run', response: jobSchema, tag: 'puppet', summary: 'Run Puppet once on a host (a puppet#runonce job)', permission: 'create_jobs', params: { id: idOrName }, body: hostRunSchema, bodyOptional: true, status: 201 },
-  bulk: { method: 'post', path: '/remote_execution/puppet_run', response: jobSchema, tag: 'puppet', summary: 'Run Puppet once on the targeted hosts (a puppet#runonce job)', permission: 'create_jobs', body: bulkRunSchema, status: 201 },
+  host: { method: 'post', path: '/hosts/:id/puppet_run', response: jobSchema, tag: 'puppet', summary: 'Run Puppet once on a host (a puppet#runonce job); if_running: skip a host already applying (default) or wait for its run to end', permission: 'create_jobs', params: { id: idOrName }, body: hostRunSchema, bodyOptional: true, status: 201 },
+  bulk: { method: 'post', path: '/remote_execution/puppet_run', response: jobSchema, tag: 'puppet', summary: 'Run Puppet once on the targeted hosts (a puppet#runonce job); if_running: skip hosts already applying (default) or wait for their runs to end', permission: 'create_jobs', body: bulkRunSchema, status: 201 },
   puppetdbSync: { method: 'post', path: '/inventory/puppetdb_sync', response: puppetDbSyncSchema, tag: 'inventory', summary: 'Pull nodes and facts from PuppetDB', permission: 'manage_inventory' },
   foremanSync: { method: 'post', path: '/inventory/foreman_sync', response: foremanSyncSchema, tag: 'inventory', summary: 'Pull hosts, hostgroups and facts from Foreman', description: 'Reads Foreman\'s API v2 (foreman.url): hosts with their hostgroup, organization, location and Puppet proxy, hostgroups, and each host\'s facts; creates, updates and removes what the previous syncs brought, and reports each change. Audited. A refused login answers 400 and an unreachable Foreman 503, each naming Foreman; without foreman.url it answers 400 saying so.', permission: 'manage_inventory' },
 });
 
 /**
  * On-demand Puppet runs, each a normal puppet#runonce job (201 with the job, Location to follow it):
- * - `POST /api/v2/hosts/:id/puppet_run` (id or name; body optional: `{arguments: {noop, tags, ...}}`),
- *   the host page's "Run Puppet";
+ * - `POST /api/v2/hosts/:id/puppet_run` (id or name; body optional: `{arguments: {noop, tags, ...},
+ *   if_running: skip|wait}`), the host page's "Run Puppet";
  * - `POST /api/v2/remote_execution/puppet_run` with `{targeting: {...}, arguments?}`, the bulk form
  *   (and `rex puppet run --search ...`);
  * - `POST /api/v2/inventory/puppetdb_sync` (manage_inventory): pull nodes and facts from PuppetDB;
