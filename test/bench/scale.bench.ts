@@ -62,8 +62,15 @@ export interface ScaleSizeResult {
   setupMs: { fleet: number; proxies: number; seed: number; ui: number };
 }
 
+/** A size whose runs did not complete (a process died, a job did not end with every host succeeded). */
+export interface ScaleSizeFailure {
+  hosts: number;
+  proxies: number;
+  error: string;
+}
+
 export interface ScaleBenchResult {
-  sizes: ScaleSizeResult[];
+  sizes: Array<ScaleSizeResult | ScaleSizeFailure>;
   /** Time per host at the largest size / at 10k (null without both). */
   linearity: { from: number; to: number; factor: number; floorFactor: number } | null;
   nodeFlags: string;
@@ -180,6 +187,10 @@ export async function runScaleSize(size: ScaleSize, options: { natsUrl?: string;
           peaks.push(peak);
         }
       }
+    } catch (error) {
+      const tail = (lines: string[]): string => lines.slice(-3).join(' | ');
+      const exits = [`ui-extension exit ${ui.child.exitCode ?? ui.child.signalCode ?? 'running'}: ${tail(ui.stderr)}`, ...proxies.map((p) => `${p.name} exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'}: ${tail(p.stderr)}`)];
+      throw new Error(`${(error as Error).message}; peaks so far ${JSON.stringify(memory.peaks())}; ${exits.join('; ')}`, { cause: error });
     } finally {
       memory.stop();
       await floor.close();
@@ -221,10 +232,19 @@ export async function runScaleSize(size: ScaleSize, options: { natsUrl?: string;
 }
 
 export async function runScaleBench(sizes: ScaleSize[], log?: (line: string) => void): Promise<ScaleBenchResult> {
-  const results: ScaleSizeResult[] = [];
-  for (const size of sizes) results.push(await runScaleSize(size, { log }));
-  const at10k = results.find((r) => r.hosts === 10_000);
-  const largest = results.reduce((a, b) => (b.hosts > a.hosts ? b : a), results[0]);
+  const results: Array<ScaleSizeResult | ScaleSizeFailure> = [];
+  for (const size of sizes) {
+    try {
+      results.push(await runScaleSize(size, { log }));
+    } catch (error) {
+      // One size that cannot finish (e.g. a process out of memory) is a result too; the series goes on.
+      log?.(`scale ${size.hosts} failed: ${(error as Error).message}`);
+      results.push({ hosts: size.hosts, proxies: size.proxies, error: (error as Error).message });
+    }
+  }
+  const done = results.filter((r): r is ScaleSizeResult => !('error' in r));
+  const at10k = done.find((r) => r.hosts === 10_000);
+  const largest = done.reduce<ScaleSizeResult | undefined>((a, b) => (!a || b.hosts > a.hosts ? b : a), undefined);
   const linearity = at10k && largest && largest.hosts > at10k.hosts ? { from: at10k.hosts, to: largest.hosts, factor: Math.round((largest.productUsPerHost / at10k.productUsPerHost) * 100) / 100, floorFactor: Math.round((largest.floorUsPerHost / at10k.floorUsPerHost) * 100) / 100 } : null;
   return { sizes: results, linearity, nodeFlags: process.execArgv.join(' ') || '(none)' };
 }
