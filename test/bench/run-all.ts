@@ -99,6 +99,12 @@ async function main(): Promise<void> {
     `Date: ${new Date().toISOString()}. Command: \`npm run bench\` (${[`BENCH_ONLY=${only.join(',')}`, ...Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_SCALE_')).map(([k, v]) => `${k}=${v}`)].join(' ')}).`,
     'Every figure is the median of several runs after warm-up runs, all in this one run of the command;',
     'the fleet nodes run on the same 2 cores, so their CPU is included (research/limits.md explains the ceilings).',
+    ...(only.includes('scale') ? [
+      'Scale series: the ui-extension and each proxy-plugin run as their own processes (the dist main.js entry points, Node\'s default heap, no flags);',
+      'the fleet runs in worker threads of the benchmark process, beside the floor script, which writes a scratch table `floor_job_hosts`',
+      '(research/limits.md §2\'s shape) in the same scratch test database on the same MariaDB server as our job. The series sets',
+      'UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB to the size (the default refuses jobs above 50,000 hosts).',
+    ] : []),
     '',
     '| benchmark | target | median | ok | detail |',
     '| --- | --- | --- | --- | --- |',
@@ -115,7 +121,7 @@ async function main(): Promise<void> {
   // Earlier runs stay, newest first; the lead compares runs on a quiet machine with these.
   const earlier = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').replace(/^# Benchmarks\n+(Newest run first[^\n]*\n+)?/, '') : '';
   fs.writeFileSync(file, ['# Benchmarks', '', 'Newest run first; every run names its machine, date and command.', '', ...lines, earlier].join('\n'));
-  process.stdout.write(`${lines.slice(0, 10 + rows.length).join('\n')}\n\nwritten to ${file}\n`);
+  process.stdout.write(`${lines.slice(0, lines.indexOf('Raw results:')).join('\n')}\n\nwritten to ${file}\n`);
   process.exit(rows.every((r) => r.pass) ? 0 : 1);
 }
 

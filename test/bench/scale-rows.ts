@@ -39,7 +39,7 @@ function sizeRows(s: ScaleSizeResult | ScaleSizeFailure): BenchRow[] {
       target: target === null ? '-' : `<= ${target}x`,
       result: `${n(s.productMedianMs)} ms vs ${n(s.floorMedianMs)} ms: ${s.ratio}x`,
       pass: target === null || s.ratio <= target,
-      detail: `per host ${n(s.productUsPerHost)} µs vs ${n(s.floorUsPerHost)} µs; ours ${s.product.map((r) => r.finalSeenMs).join(', ')} ms; floor ${s.floor.map((r) => r.totalMs).join(', ')} ms; ${s.runs} runs after warm-up`,
+      detail: `per host ${n(s.productUsPerHost)} µs vs ${n(s.floorUsPerHost)} µs; ours ${s.product.map((r) => r.finalSeenMs).join(', ')} ms; floor ${s.floor.map((r) => r.totalMs).join(', ')} ms; ${s.runs} runs after warm-up; 1-min load average ${s.loadAverage} when they ended`,
     },
     {
       bench: `same size, stages (ms after the POST was sent; medians)`,

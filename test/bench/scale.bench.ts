@@ -8,6 +8,7 @@
  * long poll; nothing in the product is changed for them.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import type { JobStatus } from '@common/jobs';
 import { newRequestId } from '@proxy/broker/choria/protocol';
 import { startFleetInWorker, type WorkerFleet } from '@test/fleet/fleet-worker';
@@ -60,6 +61,8 @@ export interface ScaleSizeResult {
   /** Lifetime peak of this process: the fleet threads, the floor and the orchestration. */
   benchProcessPeakMb: number | null;
   setupMs: { fleet: number; proxies: number; seed: number; ui: number };
+  /** 1-minute load average when the size's runs ended (the machine is shared). */
+  loadAverage: number;
 }
 
 /** A size whose runs did not complete (a process died, a job did not end with every host succeeded). */
@@ -164,7 +167,8 @@ export async function runScaleSize(size: ScaleSize, options: { natsUrl?: string;
     const seeded = await seedInventory(db.dataSource, { hostgroups: ['scale'], proxies: proxies.map((p) => ({ name: p.name, url: p.url, capabilities: ['remote_execution'] })), hosts });
     setupMs.seed = Math.round(performance.now() - t);
     t = performance.now();
-    ui = await startUiProcess({ database: db.database, instanceId: `scale-${size.hosts}` });
+    // The product's default refuses jobs above 50,000 hosts (jobs.max_hosts_per_job); the series raises it to the size.
+    ui = await startUiProcess({ database: db.database, instanceId: `scale-${size.hosts}`, env: { UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB: String(Math.max(50_000, size.hosts)) } });
     setupMs.ui = Math.round(performance.now() - t);
     const floor = await openFloor({ natsUrl, collective, shares: fleets.map((f) => f.identities), mysqlUrl: db.database.url! });
     const pids: Record<string, number> = { 'ui-extension': ui.child.pid! };
@@ -222,6 +226,7 @@ export async function runScaleSize(size: ScaleSize, options: { natsUrl?: string;
       memory: { uiMb: peakOf('ui-extension'), proxyMb: proxies.map((p) => peakOf(p.name)), detail: peaks[peaks.length - 1] },
       benchProcessPeakMb: procPeakMb(),
       setupMs,
+      loadAverage: Math.round(os.loadavg()[0] * 100) / 100,
     };
   } finally {
     if (ui) await ui.kill('SIGTERM');
