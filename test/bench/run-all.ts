@@ -3,7 +3,9 @@
  * docs/BENCHMARKS.md with the machine, the date and the command; earlier runs stay below the new
  * one. Needs NATS on 127.0.0.1:4222 and MariaDB on 127.0.0.1:3306 (as the integration tests do),
  * and the Debian MCollective packages for the mco benchmark (the harness installs them as root).
- * BENCH_ONLY=grpc,job,rollout,search,jobhosts,mco,sched runs a subset; BENCH_SEARCH_HOSTS shrinks the search data set.
+ * BENCH_ONLY=grpc,job,rollout,search,jobhosts,mco,sched,scale runs a subset; BENCH_SEARCH_HOSTS shrinks the search data set;
+ * BENCH_SCALE_SIZES (default 1000,10000,50000,100000), BENCH_SCALE_PROXIES, BENCH_SCALE_RUNS and
+ * BENCH_SCALE_WARMUP shape the scale series (scale.bench.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,13 +16,15 @@ import { runJobHostsSearchBench } from './job-hosts-search.bench';
 import { runJobBench } from './job.bench';
 import { runMcollectiveJobBench } from './mcollective-job.bench';
 import { runRolloutBench } from './rollout.bench';
+import { scaleRows } from './scale-rows';
+import { runScaleBench, scaleSizesFromEnv } from './scale.bench';
 import { runSchedulerBench } from './scheduler.bench';
 import { runSearchBench } from './search.bench';
 
 interface Row { bench: string; target: string; result: string; pass: boolean; detail: string }
 
 async function main(): Promise<void> {
-  const only = (process.env.BENCH_ONLY ?? 'ping,grpc,job,rollout,search,jobhosts,mco,sched').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'ping,grpc,job,rollout,search,jobhosts,mco,sched,scale').split(',');
   const rows: Row[] = [];
   const raw: Record<string, unknown> = {};
   if (only.includes('ping')) {
@@ -81,15 +85,26 @@ async function main(): Promise<void> {
       detail: `worst burst ${r.maxFiredMs} ms; each fired exactly once: ${r.exactlyOnce ? 'yes' : 'NO'}; per process ${Object.values(last.perInstance).join('/')}; started by the job dispatcher: slowest ${r.medianMaxStartedMs ?? '?'} ms (median of bursts)`,
     });
   }
+  if (only.includes('scale')) {
+    const r = await runScaleBench(scaleSizesFromEnv(), (line) => process.stderr.write(`${line}\n`));
+    raw.scale = r;
+    rows.push(...scaleRows(r));
+  }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const load = os.loadavg().map((l) => l.toFixed(2)).join(', ');
   const lines = [
     `## Run of ${new Date().toISOString()}`,
     '',
     `Machine: ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}; load average ${load} (1, 5, 15 min) when it ended.`,
-    `Date: ${new Date().toISOString()}. Command: \`npm run bench\` (BENCH_ONLY=${only.join(',')}).`,
+    `Date: ${new Date().toISOString()}. Command: \`npm run bench\` (${[`BENCH_ONLY=${only.join(',')}`, ...Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_SCALE_')).map(([k, v]) => `${k}=${v}`)].join(' ')}).`,
     'Every figure is the median of several runs after warm-up runs, all in this one run of the command;',
     'the fleet nodes run on the same 2 cores, so their CPU is included (research/limits.md explains the ceilings).',
+    ...(only.includes('scale') ? [
+      'Scale series: the ui-extension and each proxy-plugin run as their own processes (the dist main.js entry points, Node\'s default heap, no flags);',
+      'the fleet runs in worker threads of the benchmark process, beside the floor script, which writes a scratch table `floor_job_hosts`',
+      '(research/limits.md §2\'s shape) in the same scratch test database on the same MariaDB server as our job. The series sets',
+      'UI_EXTENSION_JOBS_MAX_HOSTS_PER_JOB to the size (the default refuses jobs above 50,000 hosts).',
+    ] : []),
     '',
     '| benchmark | target | median | ok | detail |',
     '| --- | --- | --- | --- | --- |',
@@ -106,7 +121,7 @@ async function main(): Promise<void> {
   // Earlier runs stay, newest first; the lead compares runs on a quiet machine with these.
   const earlier = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').replace(/^# Benchmarks\n+(Newest run first[^\n]*\n+)?/, '') : '';
   fs.writeFileSync(file, ['# Benchmarks', '', 'Newest run first; every run names its machine, date and command.', '', ...lines, earlier].join('\n'));
-  process.stdout.write(`${lines.slice(0, 10 + rows.length).join('\n')}\n\nwritten to ${file}\n`);
+  process.stdout.write(`${lines.slice(0, lines.indexOf('Raw results:')).join('\n')}\n\nwritten to ${file}\n`);
   process.exit(rows.every((r) => r.pass) ? 0 : 1);
 }
 

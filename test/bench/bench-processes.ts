@@ -1,0 +1,133 @@
+/**
+ * The product's own processes for the scale benchmark, apart from the benchmark and its fleet: each
+ * proxy-plugin is `node dist/proxy-plugin/src/main.js` configured by its environment (as the
+ * all-in-one start forks it: an IPC channel, "listening" once its gRPC port is bound), and the
+ * ui-extension is `node dist/ui-extension/src/server/main.js` (startUiProcess). Neither gets
+ * Node flags: both run with Node's default heap. Their memory is read from /proc.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
+import { DDL_DIRECTORY } from '@test/ui-extension/jobs/support/grpc-proxies';
+
+const ROOT = [path.resolve(__dirname, '../../..'), path.resolve(__dirname, '../..')].find((dir) => fs.existsSync(path.join(dir, 'package.json')))!;
+
+export interface ProxyProcess {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  stderr: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts one proxy-plugin process on the Choria transport with the settings of startTestProxy (insecure signing, plain-text gRPC on loopback). */
+export function startProxyProcess(options: { name: string; natsUrl: string; collective: string }): Promise<ProxyProcess> {
+  if (!__filename.endsWith('.js')) throw new Error('proxy processes need the compiled build (npm run bench)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-scale-proxy-'));
+  const child = fork(path.join(ROOT, 'dist', 'proxy-plugin', 'src', 'main.js'), [], {
+    cwd: ROOT,
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      PROXY_PLUGIN_NAME: options.name,
+      PROXY_PLUGIN_TRANSPORT: 'choria',
+      PROXY_PLUGIN_NATS_URL: options.natsUrl,
+      PROXY_PLUGIN_COLLECTIVES: options.collective,
+      PROXY_PLUGIN_MAIN_COLLECTIVE: options.collective,
+      PROXY_PLUGIN_IDENTITY: options.name,
+      PROXY_PLUGIN_SECURITY_MODE: 'insecure',
+      PROXY_PLUGIN_GRPC_HOST: '127.0.0.1',
+      PROXY_PLUGIN_GRPC_PORT: '0',
+      PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
+      PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
+      PROXY_PLUGIN_DDL_DIRECTORY: DDL_DIRECTORY,
+      PROXY_PLUGIN_AUDIT_FILE: path.join(dir, 'audit.log'),
+      PROXY_PLUGIN_LOG_LEVEL: 'warn',
+    },
+  });
+  const stderr: string[] = [];
+  readline.createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`proxy ${options.name} did not start within 60 s: ${stderr.join('\n')}`)), 60_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`proxy ${options.name} exited (${signal ?? code}) before listening: ${stderr.join('\n')}`));
+    });
+    child.on('message', (msg: { type: string; port?: number; message?: string }) => {
+      clearTimeout(timer);
+      if (msg.type !== 'listening') return reject(new Error(`proxy ${options.name} failed: ${msg.message}`));
+      resolve({
+        name: options.name,
+        url: `127.0.0.1:${msg.port}`,
+        child,
+        stderr,
+        async stop() {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          await exited;
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      });
+    });
+  });
+}
+
+function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface MemoryPeak {
+  pid: number;
+  /** VmHWM since the last reset: the kernel's exact peak resident set. */
+  hwmMb: number | null;
+  /** Highest VmRSS seen by sampling every `everyMs`. */
+  sampledPeakMb: number | null;
+  /** Whether the kernel's peak could be reset (/proc/<pid>/clear_refs "5"); if not, hwmMb is the process's lifetime peak. */
+  reset: boolean;
+}
+
+const mb = (kb: number | undefined): number | null => (kb === undefined ? null : Math.round(kb / 102.4) / 10);
+
+/** Samples VmRSS of each process every `everyMs` and reads the kernel's VmHWM; reset() starts a new window. */
+export function watchMemory(pids: Record<string, number>, everyMs = 50): { reset(): void; peaks(): Record<string, MemoryPeak>; stop(): void } {
+  const sampled = new Map<string, number>();
+  const resetOk = new Map<string, boolean>();
+  const sample = (): void => {
+    for (const [label, pid] of Object.entries(pids)) {
+      const kb = statusKb(pid, 'VmRSS');
+      if (kb !== undefined && kb > (sampled.get(label) ?? 0)) sampled.set(label, kb);
+    }
+  };
+  const timer = setInterval(sample, everyMs);
+  timer.unref();
+  return {
+    reset() {
+      sampled.clear();
+      for (const [label, pid] of Object.entries(pids)) {
+        try {
+          fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+          resetOk.set(label, true);
+        } catch {
+          resetOk.set(label, false);
+        }
+      }
+      sample();
+    },
+    peaks() {
+      sample();
+      return Object.fromEntries(Object.entries(pids).map(([label, pid]) => [label, { pid, hwmMb: mb(statusKb(pid, 'VmHWM')), sampledPeakMb: mb(sampled.get(label)), reset: resetOk.get(label) ?? false }]));
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
