@@ -23,6 +23,7 @@ import { AddJobFinishedAtIndex1765819200000 } from './1765819200000-AddJobFinish
 import { AllowJobHostsOutsideInventory1765819300000 } from './1765819300000-AllowJobHostsOutsideInventory';
 import { AddForemanIds1765819500000 } from './1765819500000-AddForemanIds';
 import { AddWebhookOccurrenceEvents1765819600000 } from './1765819600000-AddWebhookOccurrenceEvents';
+import { AddJobHostStateNameIndex1765819740000 } from './1765819740000-AddJobHostStateNameIndex';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -54,4 +55,5 @@ export const MIGRATIONS = [
   AllowJobHostsOutsideInventory1765819300000,
   AddForemanIds1765819500000,
   AddWebhookOccurrenceEvents1765819600000,
+  AddJobHostStateNameIndex1765819740000,
 ];

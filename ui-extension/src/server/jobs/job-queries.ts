@@ -8,6 +8,7 @@ import { AppError } from '../errors';
 import { compileSearch } from '../search/compiler';
 import type { JobContext, JobListParams } from './job-context';
 import { historyScope } from './job-history';
+import { countsOf } from './job-invocation.repository';
 import { ACTION_SEARCH, JOB_HOST_SEARCH, jobSearchDefinition } from './job-search';
 import { iso, toJob, toJobHost } from './job-views';
 
@@ -40,9 +41,13 @@ export function createJobQueries(ctx: JobContext) {
 
     /** The job; with `wait`, held until its version passes `since` (or it is final, or time runs out). */
     async get(user: CurrentUser, id: number, poll: { since?: number; wait?: number; signal?: AbortSignal } = {}): Promise<JobStatus> {
-      await ctx.loadVisibleJob(user, id);
-      if (poll.wait && poll.wait > 0) await waitFor(id, (row) => row.version > (poll.since ?? 0), poll.wait, poll.signal);
-      const { job, action } = await ctx.loadJob(id);
+      const visible = await ctx.loadVisibleJob(user, id);
+      const waits = poll.wait !== undefined && poll.wait > 0;
+      if (waits) await waitFor(id, (row) => row.version > (poll.since ?? 0), poll.wait!, poll.signal);
+      // The row again only after a wait (its remote action never changes): without one, the row just read is the answer.
+      const job = waits ? await repo.findJob(id) : visible.job;
+      if (!job) throw new AppError('NOT_FOUND', `job ${id} not found`);
+      const { action } = visible;
       const [succeeded, failed] = await Promise.all([repo.hostNames(id, ['succeeded'], MAX_NAMES), repo.hostNames(id, FAILED_STATES, MAX_NAMES)]);
       return { ...toJob(job, action), succeeded_hosts: succeeded, failed_hosts: failed };
     },
@@ -51,7 +56,9 @@ export function createJobQueries(ctx: JobContext) {
       const { job } = await ctx.loadVisibleJob(user, id);
       const ddl = JSON.parse(job.ddl) as DdlAction__Output;
       const search = query.search && query.search.trim() !== '' ? compileSearch(query.search, JOB_HOST_SEARCH, { dialect: dialect(), now: clock() }) : undefined;
-      const page = await repo.listHosts(id, { states: query.states, search, page: query.page, perPage: query.perPage });
+      // The row's total and counts stand for counting the rows, unless retention deleted the rows.
+      const known = job.hostsPurgedAt ? undefined : { total: job.totalHosts, counts: countsOf(job) };
+      const page = await repo.listHosts(id, { states: query.states, search, page: query.page, perPage: query.perPage }, known);
       return { total: page.total, subtotal: page.subtotal, results: page.results.map((r) => toJobHost(r, ddl)) };
     },
 
