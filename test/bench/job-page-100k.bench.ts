@@ -37,6 +37,7 @@ export interface PageFigures { show: Figure; firstPage: Figure; stateFilter: Fig
 export interface JobPageBenchResult {
   name: string;
   hosts: number;
+  search: typeof JOB_PAGE_SEARCHES;
   /** Job state and stored results when the "while running" figures were taken (first and last request). */
   runningAt: { state: string; storedFrom: number; storedTo: number };
   running: PageFigures;
@@ -260,6 +261,7 @@ export async function runJobPageBench(options: JobPageBenchOptions): Promise<Job
     return {
       name: `job page of a ${options.hosts}-host job, MariaDB, through HTTP`,
       hosts: options.hosts,
+      search: JOB_PAGE_SEARCHES,
       runningAt,
       running: whileRunning.figures,
       after: { ...ended.figures, state: final.state },

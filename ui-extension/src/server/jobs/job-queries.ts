@@ -8,6 +8,7 @@ import { AppError } from '../errors';
 import { compileSearch } from '../search/compiler';
 import type { JobContext, JobListParams } from './job-context';
 import { historyScope } from './job-history';
+import type { JobInvocationEntity } from './job-invocation.entity';
 import { countsOf } from './job-invocation.repository';
 import { ACTION_SEARCH, JOB_HOST_SEARCH, jobSearchDefinition } from './job-search';
 import { iso, toJob, toJobHost } from './job-views';
@@ -23,16 +24,23 @@ const FAILED_STATES: HostState[] = ['failed', 'no_response', 'cancelled'];
 export function createJobQueries(ctx: JobContext) {
   const { deps, repo, clock, dialect } = ctx;
 
-  async function waitFor(jobId: number, changed: (row: { version: number; lastEventSeq: number; state: string }) => boolean, waitS: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Holds until `changed` holds for the job's row (or it is final, or time runs out). Resolves the whole
+   * row when the last look read it: after a wake-up by this instance's writer the row is read whole at
+   * once, since the answer needs it, which saves the wake-up a round trip to the database.
+   */
+  async function waitFor(jobId: number, changed: (row: { version: number; lastEventSeq: number; state: string }) => boolean, waitS: number, signal?: AbortSignal): Promise<JobInvocationEntity | undefined> {
     const deadline = Date.now() + Math.min(waitS, deps.config.long_poll_max_s) * 1000;
+    let woken = false;
     for (;;) {
-      const row = await repo.jobVersion(jobId);
+      const whole = woken ? await repo.findJob(jobId) : undefined;
+      const row = whole ?? (woken ? undefined : await repo.jobVersion(jobId));
       if (!row) throw new AppError('NOT_FOUND', `job ${jobId} not found`);
-      if (changed(row) || FINAL_JOB_STATES.includes(row.state)) return;
+      if (changed(row) || FINAL_JOB_STATES.includes(row.state)) return whole ?? undefined;
       const left = deadline - Date.now();
-      if (left <= 0 || signal?.aborted) return;
+      if (left <= 0 || signal?.aborted) return whole ?? undefined;
       // Woken at once by this instance's writer; the re-check interval catches other instances' writes.
-      await ctx.waiters.wait(jobId, Math.min(ctx.recheckMs, left), signal);
+      woken = await ctx.waiters.wait(jobId, Math.min(ctx.recheckMs, left), signal);
     }
   }
 
@@ -43,9 +51,9 @@ export function createJobQueries(ctx: JobContext) {
     async get(user: CurrentUser, id: number, poll: { since?: number; wait?: number; signal?: AbortSignal } = {}): Promise<JobStatus> {
       const visible = await ctx.loadVisibleJob(user, id);
       const waits = poll.wait !== undefined && poll.wait > 0;
-      if (waits) await waitFor(id, (row) => row.version > (poll.since ?? 0), poll.wait!, poll.signal);
+      const read = waits ? await waitFor(id, (row) => row.version > (poll.since ?? 0), poll.wait!, poll.signal) : undefined;
       // The row again only after a wait (its remote action never changes): without one, the row just read is the answer.
-      const job = waits ? await repo.findJob(id) : visible.job;
+      const job = waits ? read ?? (await repo.findJob(id)) : visible.job;
       if (!job) throw new AppError('NOT_FOUND', `job ${id} not found`);
       const { action } = visible;
       const [succeeded, failed] = await Promise.all([repo.hostNames(id, ['succeeded'], MAX_NAMES), repo.hostNames(id, FAILED_STATES, MAX_NAMES)]);
