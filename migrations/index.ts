@@ -24,6 +24,7 @@ import { AllowJobHostsOutsideInventory1765819300000 } from './1765819300000-Allo
 import { AddForemanIds1765819500000 } from './1765819500000-AddForemanIds';
 import { AddWebhookOccurrenceEvents1765819600000 } from './1765819600000-AddWebhookOccurrenceEvents';
 import { AddJobHostPuppetDbReport1765819700000 } from './1765819700000-AddJobHostPuppetDbReport';
+import { AddJobHostStateNameIndex1765819740000 } from './1765819740000-AddJobHostStateNameIndex';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -56,4 +57,5 @@ export const MIGRATIONS = [
   AddForemanIds1765819500000,
   AddWebhookOccurrenceEvents1765819600000,
   AddJobHostPuppetDbReport1765819700000,
+  AddJobHostStateNameIndex1765819740000,
 ];

@@ -3,7 +3,7 @@
  * docs/BENCHMARKS.md with the machine, the date and the command; earlier runs stay below the new
  * one. Needs NATS on 127.0.0.1:4222 and MariaDB on 127.0.0.1:3306 (as the integration tests do),
  * and the Debian MCollective packages for the mco benchmark (the harness installs them as root).
- * BENCH_ONLY=grpc,job,rollout,search,jobhosts,mco,sched,scale runs a subset; BENCH_SEARCH_HOSTS shrinks the search data set;
+ * BENCH_ONLY=grpc,job,rollout,search,jobhosts,jobpage,mco,sched,scale runs a subset; BENCH_SEARCH_HOSTS shrinks the search data set;
  * BENCH_SCALE_SIZES (default 1000,10000,50000,100000), BENCH_SCALE_PROXIES, BENCH_SCALE_RUNS and
  * BENCH_SCALE_WARMUP shape the scale series (scale.bench.ts).
  */
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { runChoriaPingBench } from './choria-ping.bench';
 import { runGrpcPingBench } from './grpc-ping.bench';
 import { runJobHostsSearchBench } from './job-hosts-search.bench';
+import { runJobPageBench } from './job-page-100k.bench';
 import { runJobBench } from './job.bench';
 import { runMcollectiveJobBench } from './mcollective-job.bench';
 import { runRolloutBench } from './rollout.bench';
@@ -24,7 +25,7 @@ import { runSearchBench } from './search.bench';
 interface Row { bench: string; target: string; result: string; pass: boolean; detail: string }
 
 async function main(): Promise<void> {
-  const only = (process.env.BENCH_ONLY ?? 'ping,grpc,job,rollout,search,jobhosts,mco,sched,scale').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'ping,grpc,job,rollout,search,jobhosts,jobpage,mco,sched,scale').split(',');
   const rows: Row[] = [];
   const raw: Record<string, unknown> = {};
   if (only.includes('ping')) {
@@ -61,6 +62,17 @@ async function main(): Promise<void> {
     raw.jobHostsSearch = r;
     for (const s of r.searches) rows.push({ bench: `a 100,000-host job's hosts (of ${r.rows.toLocaleString('en')} rows), MariaDB: first page, total and subtotal of \`${s.search}\` (issue 22)`, target: '< 1000 ms', result: `${s.medianMs} ms`, pass: s.medianMs < 1000, detail: `${s.matching} matching` });
     rows.push({ bench: `creating a 100,000-host job with ${r.createJobMs.recordedFacts} recorded facts vs none (jobs.recorded_facts, issue 22)`, target: '-', result: `${r.createJobMs.withFacts} ms vs ${r.createJobMs.withoutFacts} ms`, pass: true, detail: `${r.createJobMs.factRows} fact value rows for 3 jobs` });
+  }
+  if (only.includes('jobpage')) {
+    // Issue 20 item 4: a 100k-host job's page through HTTP, while it runs and after; long-poll wake-ups.
+    const r = await runJobPageBench({ hosts: 100_000 });
+    raw.jobPage = r;
+    const pages: Array<[keyof typeof r.running, string]> = [['show', 'job show'], ['firstPage', 'first page of its hosts'], ['stateFilter', `hosts \`search=${r.search.stateFilter}\``], ['nameSearch', `hosts \`search=${r.search.nameSearch}\``], ['stateParam', 'hosts `state=failed`']];
+    for (const [figures, when] of [[r.running, `while it runs (${r.runningAt.storedFrom}-${r.runningAt.storedTo} results stored, 500 more per request)`], [r.after, `after it ended ${r.after.state}`]] as const) {
+      for (const [key, what] of pages) rows.push({ bench: `100,000-host job, MariaDB, HTTP: ${what}, ${when} (issue 20)`, target: '< 200 ms', result: `${figures[key].medianMs} ms`, pass: figures[key].medianMs < 200, detail: `runs ${figures[key].runsMs.join(', ')} ms` });
+    }
+    rows.push({ bench: 'same job: long poll `?wait=30&since=` answered after a 500-result batch committed, same instance (issue 20)', target: '<= 20 ms', result: `${r.wakeup.medianMs} ms`, pass: r.wakeup.medianMs <= 20, detail: `${r.wakeup.runsMs.length} wake-ups: ${r.wakeup.runsMs.join(', ')} ms` });
+    rows.push({ bench: 'same, long poll on a second instance on the same database (re-reads the job every 500 ms)', target: '-', result: `${r.remoteWakeup.medianMs} ms`, pass: true, detail: `${r.remoteWakeup.runsMs.length} wake-ups: ${r.remoteWakeup.runsMs.join(', ')} ms` });
   }
   if (only.includes('mco')) {
     const r = await runMcollectiveJobBench({ nodes: 30 });

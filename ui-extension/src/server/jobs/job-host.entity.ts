@@ -4,7 +4,7 @@ import type { HostState } from '@common/jobs';
 /** One host's part in a job. Written in batches by the result writer, never one save per row. */
 @Entity('job_invocation_hosts')
 @Index('uq_job_invocation_hosts_job_host', ['jobInvocationId', 'hostId'], { unique: true })
-@Index('idx_job_invocation_hosts_job_state', ['jobInvocationId', 'state'])
+@Index('idx_job_invocation_hosts_job_state_name', ['jobInvocationId', 'state', 'hostName'])
 @Index('idx_job_invocation_hosts_job_event', ['jobInvocationId', 'eventSeq'])
 @Index('idx_job_invocation_hosts_job_name', ['jobInvocationId', 'hostName'])
 export class JobHostEntity {

@@ -8,6 +8,8 @@ import { AppError } from '../errors';
 import { compileSearch } from '../search/compiler';
 import type { JobContext, JobListParams } from './job-context';
 import { historyScope } from './job-history';
+import type { JobInvocationEntity } from './job-invocation.entity';
+import { countsOf } from './job-invocation.repository';
 import { ACTION_SEARCH, JOB_HOST_SEARCH, jobHostFilter, jobSearchDefinition } from './job-search';
 import { iso, toJob, toJobHost } from './job-views';
 
@@ -22,16 +24,23 @@ const FAILED_STATES: HostState[] = ['failed', 'no_response', 'cancelled'];
 export function createJobQueries(ctx: JobContext) {
   const { deps, repo, clock, dialect } = ctx;
 
-  async function waitFor(jobId: number, changed: (row: { version: number; lastEventSeq: number; state: string }) => boolean, waitS: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Holds until `changed` holds for the job's row (or it is final, or time runs out). Resolves the whole
+   * row when the last look read it: after a wake-up by this instance's writer the row is read whole at
+   * once, since the answer needs it, which saves the wake-up a round trip to the database.
+   */
+  async function waitFor(jobId: number, changed: (row: { version: number; lastEventSeq: number; state: string }) => boolean, waitS: number, signal?: AbortSignal): Promise<JobInvocationEntity | undefined> {
     const deadline = Date.now() + Math.min(waitS, deps.config.long_poll_max_s) * 1000;
+    let woken = false;
     for (;;) {
-      const row = await repo.jobVersion(jobId);
+      const whole = woken ? await repo.findJob(jobId) : undefined;
+      const row = whole ?? (woken ? undefined : await repo.jobVersion(jobId));
       if (!row) throw new AppError('NOT_FOUND', `job ${jobId} not found`);
-      if (changed(row) || FINAL_JOB_STATES.includes(row.state)) return;
+      if (changed(row) || FINAL_JOB_STATES.includes(row.state)) return whole ?? undefined;
       const left = deadline - Date.now();
-      if (left <= 0 || signal?.aborted) return;
+      if (left <= 0 || signal?.aborted) return whole ?? undefined;
       // Woken at once by this instance's writer; the re-check interval catches other instances' writes.
-      await ctx.waiters.wait(jobId, Math.min(ctx.recheckMs, left), signal);
+      woken = await ctx.waiters.wait(jobId, Math.min(ctx.recheckMs, left), signal);
     }
   }
 
@@ -40,9 +49,13 @@ export function createJobQueries(ctx: JobContext) {
 
     /** The job; with `wait`, held until its version passes `since` (or it is final, or time runs out). */
     async get(user: CurrentUser, id: number, poll: { since?: number; wait?: number; signal?: AbortSignal } = {}): Promise<JobStatus> {
-      await ctx.loadVisibleJob(user, id);
-      if (poll.wait && poll.wait > 0) await waitFor(id, (row) => row.version > (poll.since ?? 0), poll.wait, poll.signal);
-      const { job, action } = await ctx.loadJob(id);
+      const visible = await ctx.loadVisibleJob(user, id);
+      const waits = poll.wait !== undefined && poll.wait > 0;
+      const read = waits ? await waitFor(id, (row) => row.version > (poll.since ?? 0), poll.wait!, poll.signal) : undefined;
+      // The row again only after a wait (its remote action never changes): without one, the row just read is the answer.
+      const job = waits ? read ?? (await repo.findJob(id)) : visible.job;
+      if (!job) throw new AppError('NOT_FOUND', `job ${id} not found`);
+      const { action } = visible;
       const [succeeded, failed] = await Promise.all([repo.hostNames(id, ['succeeded'], MAX_NAMES), repo.hostNames(id, FAILED_STATES, MAX_NAMES)]);
       return { ...toJob(job, action), succeeded_hosts: succeeded, failed_hosts: failed };
     },
@@ -52,7 +65,9 @@ export function createJobQueries(ctx: JobContext) {
       const ddl = JSON.parse(job.ddl) as DdlAction__Output;
       const filter = jobHostFilter(query.search, query.outcomes);
       const search = filter ? compileSearch(filter, JOB_HOST_SEARCH, { dialect: dialect(), now: clock() }) : undefined;
-      const page = await repo.listHosts(id, { states: query.states, search, page: query.page, perPage: query.perPage });
+      // The row's total and counts stand for counting the rows, unless retention deleted the rows.
+      const known = job.hostsPurgedAt ? undefined : { total: job.totalHosts, counts: countsOf(job) };
+      const page = await repo.listHosts(id, { states: query.states, search, page: query.page, perPage: query.perPage }, known);
       return { total: page.total, subtotal: page.subtotal, results: page.results.map((r) => toJobHost(r, ddl)) };
     },
 
