@@ -223,11 +223,21 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     settle(open, live, res);
   }
 
+  // This proxy's hosts in row order, read from the first that may still be pending (no host returns
+  // to pending): a chunk costs its own hosts, not a scan of the whole job (concurrency_level chunks).
+  const mine = writer.hostsOf(proxyId);
+  let first = 0;
+  const nextPending = (limit: number): TrackedHost[] => {
+    while (first < mine.length && mine[first].state !== 'pending') first++;
+    const found: TrackedHost[] = [];
+    for (let i = first; i < mine.length && found.length < limit; i++) if (mine[i].state === 'pending' && (!run.eligible || run.eligible(mine[i]))) found.push(mine[i]);
+    return found;
+  };
   for (;;) {
     if (job.cancelled || job.timedOut || job.abort.signal.aborted || breaker.openReason(proxyId)) break;
-    const pending = writer.unfinished(proxyId).filter((h) => h.state === 'pending' && (!run.eligible || run.eligible(h)));
+    const pending = nextPending(entity.concurrencyLevel ?? Number.POSITIVE_INFINITY);
     if (pending.length === 0) break;
-    const cap = Math.min(pending.length, entity.concurrencyLevel ?? pending.length);
+    const cap = pending.length;
     const granted = await deps.slots.acquire(cap, AbortSignal.any([job.abort.signal, job.dispatching.signal]));
     if (granted === 0) break;
     const hosts = pending.slice(0, granted);
