@@ -177,6 +177,26 @@ describe('proxy gRPC contract', () => {
     expect(events[5002].summary).toMatchObject({ expected: 5000, succeeded: 5000 });
   });
 
+  it('holds the ui-extension client stream while its taker answers an event with a promise, then delivers the rest in order', async () => {
+    const clients = createProxyClients({ deadlineMs: 5000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
+    const identities = Array.from({ length: 5000 }, (_, i) => `n${String(i).padStart(5, '0')}`);
+    const arrivals: Array<{ sequence: number; at: number }> = [];
+    let releasedAt = 0;
+    try {
+      await clients.execute(`127.0.0.1:${harness.server.port}`, anExecuteRequest({ execution_id: 'job-hold', identities }), (event) => {
+        arrivals.push({ sequence: Number(event.sequence), at: Date.now() });
+        // The first result: the taker is busy (a database write) for 300 ms.
+        if (event.result && releasedAt === 0) return new Promise<void>((resolve) => setTimeout(() => resolve(void (releasedAt = Date.now())), 300));
+        return undefined;
+      });
+    } finally {
+      clients.close();
+    }
+    expect(arrivals.map((a) => a.sequence)).toEqual(Array.from({ length: 5003 }, (_, i) => i + 1));
+    // Nothing after the first result reached the taker before it was ready again.
+    expect(arrivals[3].at).toBeGreaterThanOrEqual(releasedAt);
+  });
+
   it('fails with INVALID_ARGUMENT naming the input and the rule when an argument is bad', async () => {
     const error = await failureOf(
       collect(harness.client.Execute(anExecuteRequest({ execution_id: 'job-bad', agent: 'package', action: 'install', arguments_json: '{"package":"vim; reboot"}' }), deadline())),

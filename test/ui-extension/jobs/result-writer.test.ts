@@ -76,9 +76,49 @@ describe(createResultWriter.name, () => {
     writer.markRunning([1, 2, 3, 4]);
     writer.record({ rowId: 1 }, { state: 'succeeded' });
     await writer.flush();
-    expect(batches.map((b) => [b.running.length, b.results.length])).toEqual([[2, 0], [2, 0], [0, 1]]);
-    expect(batches[0].counts).toMatchObject({ pending: 2, running: 2 });
-    expect(batches[2].counts).toMatchObject({ pending: 0, running: 3, succeeded: 1 });
+    // Host 1's result came before its `running` was written: the result is its only write, and goes first.
+    expect(batches.map((b) => [b.running, b.results.map((r) => r.rowId)])).toEqual([[[2], [1]], [[3, 4], []]]);
+    expect(batches[0].counts).toMatchObject({ pending: 2, running: 1, succeeded: 1 });
+    expect(batches[1].counts).toMatchObject({ pending: 0, running: 3, succeeded: 1 });
+  });
+
+  it('folds a queued running and HostsSent into the result of the same host, the sent time kept', async () => {
+    const { writer, batches } = setup(3, 500);
+    writer.markRunning([1, 2, 3]);
+    writer.markSent(1, ['h1', 'h2'], new Date(4000));
+    writer.record({ rowId: 1 }, { state: 'succeeded', sentAt: new Date(4500) });
+    writer.record({ rowId: 3 }, { state: 'failed' });
+    await writer.flush();
+    expect(batches).toHaveLength(1);
+    expect(batches[0].running).toEqual([2]);
+    expect(batches[0].sent).toEqual([{ rowIds: [2], at: new Date(4000) }]);
+    expect(batches[0].results.map((r) => [r.rowId, r.sentAt?.getTime() ?? null])).toEqual([[1, 4000], [3, null]]);
+    expect(batches[0].counts).toMatchObject({ pending: 0, running: 1, succeeded: 1, failed: 1 });
+    expect(writer.host(1)?.asked).toBe(true);
+  });
+
+  it('asks a stream to wait from four queued batches until one is left', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const batches: number[] = [];
+    const writer = createResultWriter({
+      jobId: 7, hosts: hosts(10), counts: { ...emptyCounts(), pending: 10 }, lastEventSeq: 0, batchSize: 2, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
+      store: { commitResultBatch: async (b) => { await gate; batches.push(b.results.length); return 2; } },
+      onCommitted: () => undefined,
+    });
+    for (let i = 1; i <= 7; i++) {
+      writer.record({ rowId: i }, { state: 'succeeded' });
+      expect(writer.backlog()).toBeUndefined();
+    }
+    writer.record({ rowId: 8 }, { state: 'succeeded' });
+    const wait = writer.backlog();
+    expect(wait).toBeInstanceOf(Promise);
+    let settled = false;
+    void wait!.then(() => (settled = true));
+    release();
+    await writer.flush();
+    expect(settled).toBe(true);
+    expect(batches).toEqual([2, 2, 2, 2]);
   });
 
   it('records a proxy cursor only with the last batch of the results it covers', async () => {
@@ -117,10 +157,10 @@ describe(createResultWriter.name, () => {
     writer.markSent(1, ['h1'], at);
     writer.advance({ smartProxyId: 1, sequence: 9 }, { reportsSent: true });
     await writer.flush();
-    // Two rows per batch: the HostsSent rows fill one, the result and the cursor (with its flag) go next.
+    // Two rows per batch: the result goes first with one HostsSent row, the other with the cursor (and its flag).
     expect(batches.slice(2).map((b) => [b.sent.map((g) => [g.rowIds, g.at.getTime()]), b.results.map((r) => r.rowId), b.streams])).toEqual([
-      [[[[1, 2], at.getTime()]], [], []],
-      [[], [3], [{ smartProxyId: 1, lastSequence: 9, reportsSent: true }]],
+      [[[[1], at.getTime()]], [3], []],
+      [[[[2], at.getTime()]], [], [{ smartProxyId: 1, lastSequence: 9, reportsSent: true }]],
     ]);
     expect([1, 2, 3, 4].map((rowId) => writer.host(rowId)?.asked)).toEqual([true, true, false, false]);
   });

@@ -1,7 +1,6 @@
 import type { HostState } from '@common/jobs';
 import type { CancelResponse__Output } from '@protos/generated/rex/proxy/v1/CancelResponse';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
-import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
 import { parseExact, stringifyExact } from '@protos/json-numbers';
 import { AppError, isDatabaseUnavailable } from '../errors';
@@ -10,7 +9,7 @@ import type { HostSlots } from './host-slots';
 import { emptyCounts, finalJobState } from './host-states';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import type { JobInvocationRepository } from './job-invocation.repository';
-import { runProxyStream, type ProxyStreamDeps, type RunningJob } from './job-proxy-stream';
+import { runProxyStream, type EventSink, type ProxyStreamDeps, type RunningJob } from './job-proxy-stream';
 import type { JobWaiters } from './job-waiters';
 import { createLateResultCollector } from './late-results';
 import { finalAggregates } from './job-aggregates';
@@ -24,8 +23,8 @@ import { runRollout } from './rollout-runner';
 
 /** What the dispatcher needs of `proxies/proxy-client.ts` (the only gRPC client). */
 export interface JobProxyClient {
-  execute(url: string, request: ExecuteRequest, onEvent: (event: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void>;
-  getResults(url: string, request: { execution_id: string; after_sequence: number; follow: boolean }, onEvent: (event: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void>;
+  execute(url: string, request: ExecuteRequest, onEvent: EventSink, signal?: AbortSignal): Promise<void>;
+  getResults(url: string, request: { execution_id: string; after_sequence: number; follow: boolean }, onEvent: EventSink, signal?: AbortSignal): Promise<void>;
   cancel(url: string, executionId: string): Promise<CancelResponse__Output>;
 }
 

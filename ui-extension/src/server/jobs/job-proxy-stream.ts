@@ -18,6 +18,9 @@ import type { LateFollow } from './late-results';
 import type { ProxyBreaker } from './proxy-breaker';
 import type { ResultWriter, TrackedHost } from './result-writer';
 
+/** Takes a stream's events; a promise it returns pauses the stream until it settles (back-pressure). */
+export type EventSink = (event: ExecuteEvent__Output) => void | Promise<void>;
+
 /** An execution in flight on a proxy: where it runs and how to stop following it. */
 export interface LiveExecution {
   proxyName: string;
@@ -106,7 +109,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
   let heard = false;
   let lastSeen = 0;
   let reportsSent = stream.reportsSent;
-  const onEvent = (event: ExecuteEvent__Output) => {
+  const onEvent: EventSink = (event) => {
     heard = true;
     const sequence = Number(event.sequence);
     lastSeen = Math.max(lastSeen, sequence);
@@ -128,6 +131,8 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     } else {
       writer.advance(cursor);
     }
+    // Past a few batches the stream waits for the database: the rest stays in the proxy's event log.
+    return writer.backlog();
   };
 
   /** Follows one execution to its end, re-attaching after a broken stream. */
@@ -218,16 +223,27 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     settle(open, live, res);
   }
 
+  // This proxy's hosts in row order, read from the first that may still be pending (no host returns
+  // to pending): a chunk costs its own hosts, not a scan of the whole job (concurrency_level chunks).
+  const mine = writer.hostsOf(proxyId);
+  let first = 0;
+  const nextPending = (limit: number): TrackedHost[] => {
+    while (first < mine.length && mine[first].state !== 'pending') first++;
+    const found: TrackedHost[] = [];
+    for (let i = first; i < mine.length && found.length < limit; i++) if (mine[i].state === 'pending' && (!run.eligible || run.eligible(mine[i]))) found.push(mine[i]);
+    return found;
+  };
   for (;;) {
     if (job.cancelled || job.timedOut || job.abort.signal.aborted || breaker.openReason(proxyId)) break;
-    const pending = writer.unfinished(proxyId).filter((h) => h.state === 'pending' && (!run.eligible || run.eligible(h)));
+    const pending = nextPending(entity.concurrencyLevel ?? Number.POSITIVE_INFINITY);
     if (pending.length === 0) break;
-    const cap = Math.min(pending.length, entity.concurrencyLevel ?? pending.length);
+    const cap = pending.length;
     const granted = await deps.slots.acquire(cap, AbortSignal.any([job.abort.signal, job.dispatching.signal]));
     if (granted === 0) break;
     const hosts = pending.slice(0, granted);
     chunk += 1;
     const executionId = `${jobId}-${proxyId}-${chunk}`;
+    let released = false;
     try {
       // Older cursors must be on disk before the cursor restarts at 0 for the new execution.
       await writer.flush();
@@ -240,12 +256,15 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       const request = run.request(executionId, hosts);
       const send = () => deps.proxies.execute(proxy.url, request, onEvent, signal);
       const res = await follow(executionId, signal, send, send);
+      // Its hosts are no longer in flight: the next chunk (of any proxy) need not wait for their writes.
+      deps.slots.release(granted);
+      released = true;
       job.live.delete(proxyId);
       if (deps.stopped() || job.lost) return;
       await writer.flush();
       settle(hosts, live, res);
     } finally {
-      deps.slots.release(granted);
+      if (!released) deps.slots.release(granted);
     }
   }
   if (deps.stopped() || job.lost) return;

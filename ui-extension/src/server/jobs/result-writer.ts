@@ -1,70 +1,9 @@
 import type { HostCounts, HostState } from '@common/jobs';
 import type { Logger } from '../logger';
 import { applyTransitions, canTransition } from './host-states';
+import type { HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
 
-/** One job host as the writer tracks it: enough to decide transitions without reading the row. */
-export interface TrackedHost {
-  rowId: number;
-  hostName: string;
-  smartProxyId: number | null;
-  state: HostState;
-  /** The proxy said it sent this host's request (HostsSent, or a result with its sent time). */
-  asked: boolean;
-}
-
-/** A host's new final state, as written by one batch. */
-export interface HostResultWrite {
-  rowId: number;
-  state: HostState;
-  reason: string | null;
-  statuscode: number | null;
-  statusmsg: string | null;
-  data: string | null;
-  finishedAt: Date;
-  eventSeq: number;
-  proxySequence: number | null;
-  /** When the proxy sent the request (kept if started_at is already set); null when unknown or never sent. */
-  sentAt: Date | null;
-}
-
-/** A proxy stream's cursor, with what its `started` event said, written with the results it covers. */
-export interface StreamCursor {
-  smartProxyId: number;
-  lastSequence: number;
-  /** Set once the execution's `started` event said it reports HostsSent. */
-  reportsSent?: boolean;
-}
-
-/** Everything one flush changes, committed in one transaction. */
-export interface ResultBatch {
-  jobId: number;
-  /** Hosts handed to a proxy: state running (not yet asked: that is `sent`). */
-  running: number[];
-  /** Hosts the proxy says it sent (HostsSent): started_at = the time it sent them. */
-  sent: Array<{ rowIds: number[]; at: Date }>;
-  results: HostResultWrite[];
-  counts: HostCounts;
-  lastEventSeq: number;
-  /** Proxy stream cursors recorded with the results they cover. */
-  streams: StreamCursor[];
-  now: Date;
-}
-
-export interface ResultBatchStore {
-  /** Writes the batch in one transaction and bumps the job's version once; resolves the new version. */
-  commitResultBatch(batch: ResultBatch): Promise<number>;
-}
-
-export interface HostOutcome {
-  state: HostState;
-  reason?: string | null;
-  statuscode?: number | null;
-  statusmsg?: string | null;
-  data?: string | null;
-  finishedAt?: Date;
-  /** When the proxy sent the request, if it says so (its result's sent_at_ms). */
-  sentAt?: Date | null;
-}
+export type { HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
 
 export interface ResultWriterOptions {
   jobId: number;
@@ -104,17 +43,19 @@ export function createResultWriter(options: ResultWriterOptions) {
   // `committed*` is what the database holds; `counts`/`eventSeq` already include queued changes.
   let counts = { ...options.counts };
   let eventSeq = options.lastEventSeq;
-  let queuedRunning: number[] = [];
-  let queuedSent: Array<{ rowIds: number[]; at: Date }> = [];
+  // Queued changes by row, in arrival order: a result folds in its host's unwritten `running` and
+  // `sent` (the row ends the same, in one write instead of three when the database lags behind).
+  let queuedRunning = new Set<number>();
+  let queuedSent = new Map<number, Date>();
   let queuedResults: HostResultWrite[] = [];
   let queuedCursors = new Map<number, StreamCursor>();
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
   let failure: Error | undefined;
   let discarded = false;
-
-  const queuedSentRows = () => queuedSent.reduce((n, g) => n + g.rowIds.length, 0);
-  const queuedSize = () => queuedRunning.length + queuedSentRows() + queuedResults.length;
+  const lowWaiters: Array<() => void> = [];
+  const wakeLow = (all: boolean) => (all || queuedResults.length <= options.batchSize) && lowWaiters.splice(0).forEach((resolve) => resolve());
+  const queuedSize = () => queuedRunning.size + queuedSent.size + queuedResults.length;
 
   function queueCursor(cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }): void {
     const known = queuedCursors.get(cursor.smartProxyId);
@@ -125,20 +66,29 @@ export function createResultWriter(options: ResultWriterOptions) {
     });
   }
 
-  /** Up to `budget` rows of the queued HostsSent groups, oldest first. */
+  /** Up to `budget` queued running rows, oldest first (a Set iterates in insertion order). */
+  function takeRunning(budget: number): number[] {
+    const taken: number[] = [];
+    for (const rowId of queuedRunning) {
+      if (taken.length >= budget) break;
+      taken.push(rowId);
+    }
+    for (const rowId of taken) queuedRunning.delete(rowId);
+    return taken;
+  }
+
+  /** Up to `budget` rows of the queued HostsSent, oldest first, in groups of one sent time. */
   function takeSent(budget: number): Array<{ rowIds: number[]; at: Date }> {
     const taken: Array<{ rowIds: number[]; at: Date }> = [];
-    while (budget > 0 && queuedSent.length > 0) {
-      const group = queuedSent[0];
-      if (group.rowIds.length <= budget) {
-        taken.push(queuedSent.shift()!);
-        budget -= group.rowIds.length;
-      } else {
-        taken.push({ rowIds: group.rowIds.slice(0, budget), at: group.at });
-        group.rowIds = group.rowIds.slice(budget);
-        budget = 0;
-      }
+    let n = 0;
+    for (const [rowId, at] of queuedSent) {
+      if (n >= budget) break;
+      const last = taken[taken.length - 1];
+      if (last && last.at.getTime() === at.getTime()) last.rowIds.push(rowId);
+      else taken.push({ rowIds: [rowId], at });
+      n += 1;
     }
+    for (const group of taken) for (const rowId of group.rowIds) queuedSent.delete(rowId);
     return taken;
   }
 
@@ -158,12 +108,14 @@ export function createResultWriter(options: ResultWriterOptions) {
 
   function take(): ResultBatch | undefined {
     if (queuedSize() === 0 && queuedCursors.size === 0) return undefined;
-    const running = queuedRunning.splice(0, options.batchSize);
-    const sent = takeSent(options.batchSize - running.length);
-    const results = queuedResults.splice(0, Math.max(0, options.batchSize - running.length - sent.reduce((n, g) => n + g.rowIds.length, 0)));
+    // Results first: a host's queued running and HostsSent then ride on its result (one write, not
+    // three) while they wait; either write alone of a row with a queued result is gone (record()).
+    const results = queuedResults.splice(0, options.batchSize);
+    const running = takeRunning(options.batchSize - results.length);
+    const sent = takeSent(options.batchSize - results.length - running.length);
     // Cursors only when every queued change went out, or a cursor could pass an event not yet written
     // (a HostsSent too: a restart would then take asked hosts for never asked).
-    const drained = queuedResults.length === 0 && queuedRunning.length === 0 && queuedSent.length === 0;
+    const drained = queuedSize() === 0;
     const streams = drained ? [...queuedCursors.values()] : [];
     if (drained) queuedCursors = new Map();
     const lastEventSeq = results.length > 0 ? results[results.length - 1].eventSeq : committedEventSeq;
@@ -214,8 +166,10 @@ export function createResultWriter(options: ResultWriterOptions) {
         try {
           const version = await options.store.commitResultBatch(batch);
           options.onCommitted(version, batch);
+          wakeLow(false);
         } catch (error) {
           failure = error as Error;
+          wakeLow(true);
           options.logger.warn({ err: error, jobId: options.jobId }, 'writing host results failed');
           options.onFailed?.(failure);
           throw error;
@@ -235,7 +189,7 @@ export function createResultWriter(options: ResultWriterOptions) {
         noteFrom(rowId, host.state);
         counts = applyTransitions(counts, [{ from: host.state, to: 'running' }]);
         host.state = 'running';
-        queuedRunning.push(rowId);
+        queuedRunning.add(rowId);
         moved.push(rowId);
       }
       if (moved.length > 0) schedule();
@@ -255,7 +209,7 @@ export function createResultWriter(options: ResultWriterOptions) {
         moved.push(host.rowId);
       }
       if (moved.length === 0) return;
-      queuedSent.push({ rowIds: moved, at });
+      for (const rowId of moved) queuedSent.set(rowId, at);
       schedule();
     },
 
@@ -271,7 +225,11 @@ export function createResultWriter(options: ResultWriterOptions) {
         if (cursor) schedule();
         return false;
       }
-      noteFrom(host.rowId, host.state);
+      // An unwritten `running` is dropped: the batch's counts then move the host from its state before.
+      if (!queuedRunning.delete(host.rowId)) noteFrom(host.rowId, host.state);
+      // An unwritten HostsSent rides on the result: its time is what started_at would have held.
+      const sentAt = queuedSent.get(host.rowId) ?? outcome.sentAt ?? null;
+      queuedSent.delete(host.rowId);
       counts = applyTransitions(counts, [{ from: host.state, to: outcome.state }]);
       host.state = outcome.state;
       if (outcome.sentAt) host.asked = true;
@@ -286,7 +244,7 @@ export function createResultWriter(options: ResultWriterOptions) {
         finishedAt: outcome.finishedAt ?? options.clock(),
         eventSeq,
         proxySequence: cursor?.sequence ?? null,
-        sentAt: outcome.sentAt ?? null,
+        sentAt,
       });
       schedule();
       return true;
@@ -304,10 +262,11 @@ export function createResultWriter(options: ResultWriterOptions) {
      */
     discard(): void {
       discarded = true;
+      wakeLow(true);
       if (timer) clearTimeout(timer);
       timer = undefined;
-      queuedRunning = [];
-      queuedSent = [];
+      queuedRunning = new Set();
+      queuedSent = new Map();
       queuedResults = [];
       queuedCursors = new Map();
     },
@@ -316,6 +275,13 @@ export function createResultWriter(options: ResultWriterOptions) {
     async flush(): Promise<void> {
       await flush();
       if (failure) throw failure;
+    },
+
+    /** With 4 batches of results queued, settles once 1 is left (or the writer stopped): streams wait on it. */
+    backlog(): Promise<void> | undefined {
+      if (discarded || failure || queuedResults.length < 4 * options.batchSize) return undefined;
+      schedule();
+      return new Promise((resolve) => lowWaiters.push(resolve));
     },
 
     /** Counts including queued changes. */

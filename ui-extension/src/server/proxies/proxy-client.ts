@@ -56,8 +56,8 @@ export interface ProxyClients {
   /** `refresh` asks the proxy to read its catalogs (Puppet Tasks) again first, as a proxy refresh does. */
   listAgents(url: string, options?: { refresh?: boolean }): Promise<AgentDdl__Output[]>;
   listNodes(url: string): Promise<Node__Output[]>;
-  execute(url: string, request: ExecuteRequest, onEvent: (event: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void>;
-  getResults(url: string, request: { execution_id: string; after_sequence: number; follow: boolean }, onEvent: (event: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void>;
+  execute(url: string, request: ExecuteRequest, onEvent: (event: ExecuteEvent__Output) => unknown, signal?: AbortSignal): Promise<void>;
+  getResults(url: string, request: { execution_id: string; after_sequence: number; follow: boolean }, onEvent: (event: ExecuteEvent__Output) => unknown, signal?: AbortSignal): Promise<void>;
   cancel(url: string, executionId: string): Promise<CancelResponse__Output>;
   close(): void;
 }
@@ -167,16 +167,22 @@ export function createProxyClients(options: ProxyClientOptions): ProxyClients {
     return open(c);
   }
 
-  function consume(url: string, stream: ClientReadableStream<ExecuteEvent__Output>, onEvent: (e: ExecuteEvent__Output) => void, signal?: AbortSignal): Promise<void> {
+  function consume(url: string, stream: ClientReadableStream<ExecuteEvent__Output>, onEvent: (e: ExecuteEvent__Output) => unknown, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       const onAbort = () => stream.cancel();
       signal?.addEventListener('abort', onAbort, { once: true });
       stream.on('data', (event: ExecuteEvent__Output) => {
+        let wait: unknown;
         try {
-          onEvent(event);
+          wait = onEvent(event);
         } catch (error) {
           stream.cancel();
           reject(error);
+        }
+        // Back-pressure: reading stops (HTTP/2 flow control then holds the proxy's writes) until the taker is ready.
+        if (wait instanceof Promise) {
+          stream.pause();
+          wait.then(() => stream.resume(), () => stream.resume());
         }
       });
       stream.on('error', (error: ServiceError) => {
