@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
+import { testProxyEnv } from '@test/support/proxy-secret';
 import { DDL_DIRECTORY } from '@test/ui-extension/jobs/support/grpc-proxies';
 
 const ROOT = [path.resolve(__dirname, '../../..'), path.resolve(__dirname, '../..')].find((dir) => fs.existsSync(path.join(dir, 'package.json')))!;
@@ -33,20 +33,7 @@ export function startProxyProcess(options: { name: string; natsUrl: string; coll
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: {
       PATH: process.env.PATH ?? '',
-      PROXY_PLUGIN_NAME: options.name,
-      PROXY_PLUGIN_TRANSPORT: 'choria',
-      PROXY_PLUGIN_NATS_URL: options.natsUrl,
-      PROXY_PLUGIN_COLLECTIVES: options.collective,
-      PROXY_PLUGIN_MAIN_COLLECTIVE: options.collective,
-      PROXY_PLUGIN_IDENTITY: options.name,
-      PROXY_PLUGIN_SECURITY_MODE: 'insecure',
-      PROXY_PLUGIN_GRPC_HOST: '127.0.0.1',
-      PROXY_PLUGIN_GRPC_PORT: '0',
-      PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
-      PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
-      PROXY_PLUGIN_DDL_DIRECTORY: DDL_DIRECTORY,
-      PROXY_PLUGIN_AUDIT_FILE: path.join(dir, 'audit.log'),
-      PROXY_PLUGIN_LOG_LEVEL: 'warn',
+      ...testProxyEnv({ name: options.name, natsUrl: options.natsUrl, collective: options.collective, port: 0, ddlDirectory: DDL_DIRECTORY, auditFile: path.join(dir, 'audit.log'), logLevel: 'warn' }),
     },
   });
   const stderr: string[] = [];

@@ -19,7 +19,7 @@ import { buildServices } from '@server/services';
 import type { Config } from '@server/config';
 import { uiProcessEnv } from '@test/support/ui-process-env';
 import { ADMIN_PASSWORD } from '@test/ui-extension/jobs/support/job-stack';
-import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
+import { TEST_PROXY_SECRET, testProxyEnv } from '@test/support/proxy-secret';
 import { portForLaterListen } from '@test/support/ports';
 
 export { ADMIN_PASSWORD };
@@ -102,21 +102,7 @@ const hasMsg = (msg: string) => (line: string) => line.includes(`"msg":"${msg}"`
 export async function startProxyProcess(options: { name: string; natsUrl: string; port: number; collective: string; env?: Record<string, string> }): Promise<Proc> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-proxy-'));
   const proc = startProcess(`proxy ${options.name}`, process.execPath, ['-r', REGISTER, path.join(ROOT, 'proxy-plugin', 'src', 'main.ts')], {
-    PROXY_PLUGIN_NAME: options.name,
-    PROXY_PLUGIN_TRANSPORT: 'choria',
-    PROXY_PLUGIN_NATS_URL: options.natsUrl,
-    PROXY_PLUGIN_COLLECTIVES: options.collective,
-    PROXY_PLUGIN_MAIN_COLLECTIVE: options.collective,
-    PROXY_PLUGIN_IDENTITY: options.name,
-    // The test fleet accepts unsigned requests; x509 signing has its own tests.
-    PROXY_PLUGIN_SECURITY_MODE: 'insecure',
-    PROXY_PLUGIN_GRPC_HOST: '127.0.0.1',
-    PROXY_PLUGIN_GRPC_PORT: String(options.port),
-    PROXY_PLUGIN_GRPC_PLAINTEXT: 'true',
-    PROXY_PLUGIN_GRPC_CALLER_SECRET: TEST_PROXY_SECRET,
-    PROXY_PLUGIN_DDL_DIRECTORY: DDL_DIRECTORY,
-    PROXY_PLUGIN_AUDIT_FILE: path.join(dir, 'audit.log'),
-    PROXY_PLUGIN_LOG_LEVEL: 'info',
+    ...testProxyEnv({ name: options.name, natsUrl: options.natsUrl, collective: options.collective, port: options.port, ddlDirectory: DDL_DIRECTORY, auditFile: path.join(dir, 'audit.log'), logLevel: 'info' }),
     ...options.env,
   });
   await proc.waitForLine(hasMsg('broker connected'), 60_000);
