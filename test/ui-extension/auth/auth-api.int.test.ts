@@ -62,7 +62,10 @@ describe.each(testDatabases())('authentication API on $kind', (database) => {
   it('answers 429 to the 11th failed login of one user from one address, even with the right password, and 200 to the right password from another address', async () => {
     await makeUser('brute', 'right-password');
     from = '203.0.113.1';
+    // Failures are counted per clock minute (counted-audit.ts): a loop that crosses one has two.
+    const firstMinute = Math.floor(Date.now() / 60_000);
     for (let i = 1; i <= 10; i++) await call('get', '/api/v2/current_user', ['brute', `guess-${i}`]).expect(401);
+    const minutes = Math.floor(Date.now() / 60_000) - firstMinute + 1;
     const blocked = await call('get', '/api/v2/current_user', ['brute', 'guess-11']).expect(429);
     expect(blocked.body.error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/^too many failed logins for this login from your address; try again in \d+ s$/) });
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
@@ -73,8 +76,8 @@ describe.each(testDatabases())('authentication API on $kind', (database) => {
     const counted = await failureCounts('brute');
     expect(counted).toMatchObject({ failed: 10, blocked: 2 });
     expect(counted.rows.map((a) => a.remote_address)).toEqual(expect.arrayContaining(['203.0.113.1']));
-    // One entry at once and one with the rest of the minute, not one per attempt.
-    expect(counted.rows.filter((a) => a.action === 'login_failed').length).toBeLessThanOrEqual(2);
+    // One entry at once and one with the rest of each minute, not one per attempt.
+    expect(counted.rows.filter((a) => a.action === 'login_failed').length).toBeLessThanOrEqual(2 * minutes);
   });
 
   it('answers every one of 60 parallel requests of one user with the right password, before and after its credentials are cached', async () => {
