@@ -224,7 +224,8 @@ async function successProblem(s: AuthStack, r: GeneratedRequest, status: number,
   const body = JSON.parse(text) as Record<string, unknown>;
   const path = r.path.split('?')[0];
   const jobs: number[] = [];
-  if (/\/(jobs|replay|puppet_run)$/.test(path) && r.method === 'POST' && typeof body.id === 'number') jobs.push(body.id);
+  // Every route that starts a job: ours, the Foreman aliases (job_invocations, rerun) and a template run.
+  if (/\/(jobs|replay|puppet_run|job_invocations|rerun|run)$/.test(path) && r.method === 'POST' && typeof body.id === 'number') jobs.push(body.id);
   if (r.method === 'GET') {
     if ('results' in body && (!Array.isArray(body.results) || typeof body.total !== 'number')) return { problem: 'a list without results[] and total', jobs };
     return { jobs };
