@@ -136,6 +136,21 @@ describe(createPuppetRunReports.name, () => {
     expect(w.stored.size).toBe(0);
   });
 
+  it('gives the dispatcher no sink when the job is no Puppet run, so it maps none of its results', () => {
+    const w = world();
+    expect(w.reports.forJob({ ...JOB, action: 'status' })).toBeUndefined();
+    expect(w.reports.forJob({ ...JOB, namespace: 'service' })).toBeUndefined();
+  });
+
+  it("queues the job's finished runs when results reach the sink given for a Puppet run", async () => {
+    const w = world();
+    w.holds.set('web-1.example.com', true);
+    w.reports.forJob(JOB)!([aResult(1), aResult(2, 'b', null)]);
+    await w.settle();
+    expect([...w.stored.keys()]).toEqual([1]);
+    expect(w.queries).toHaveLength(1);
+  });
+
   it('keeps at most `concurrency` lookups in flight when many hosts end at once', async () => {
     const w = world({ concurrency: 2 });
     for (let i = 1; i <= 6; i++) w.holds.set(`web-${i}.example.com`, true);

@@ -179,7 +179,7 @@ export function createJobContext(deps: JobServiceDeps) {
     lateResultsWindowMs: (deps.config.late_results_window_s ?? 900) * 1000,
     metrics: deps.metrics,
     health: deps.proxyHealth,
-    onResultsStored: reports?.resultsStored,
+    resultsSinkFor: reports?.forJob,
   });
 
   async function loadJob(id: number): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity }> {

@@ -16,7 +16,7 @@ import { finalAggregates } from './job-aggregates';
 import { createProxyBreaker, type ProxyHealthView } from './proxy-breaker';
 import { cancelAtDeadline, cancelOnProxies } from './proxy-cancel';
 import { maskedInputs } from './sensitive-arguments';
-import type { StoredHostResult } from './puppet-run-reports';
+import type { StoredHostResult, StoredJob } from './puppet-run-reports';
 import { createResultWriter, type ResultWriter, type TrackedHost } from './result-writer';
 import { rolloutDeadline } from './rollout-deadline';
 import { runRollout } from './rollout-runner';
@@ -74,8 +74,8 @@ export interface DispatcherOptions {
   /** First wait before a re-attach; it doubles per attempt up to REATTACH_BACKOFF_MAX_MS. */
   reattachBackoffMs?: number;
   metrics?: JobMetrics;
-  /** Told of each batch's final results once committed, never awaited (puppet-run-reports.ts looks up their reports). */
-  onResultsStored?: (job: { id: number; namespace: string; action: string }, results: StoredHostResult[]) => void;
+  /** Asked once per job; the sink it gives (puppet-run-reports.ts: Puppet runs only) is told of each batch's final results once committed, never awaited. */
+  resultsSinkFor?: (job: StoredJob) => ((results: StoredHostResult[]) => void) | undefined;
 }
 
 /**
@@ -95,14 +95,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
   let ticker: NodeJS.Timeout | undefined;
   let ticking = false;
   let stopped = false;
-  const late = createLateResultCollector({
-    proxies: options.proxies,
-    store: repo,
-    clock: options.clock,
-    logger,
-    windowMs: options.lateResultsWindowMs ?? 0,
-    onStored: (jobId) => options.waiters.notify(jobId),
-  });
+  const late = createLateResultCollector({ proxies: options.proxies, store: repo, clock: options.clock, logger, windowMs: options.lateResultsWindowMs ?? 0, onStored: (jobId) => options.waiters.notify(jobId) });
 
   const leaseUntil = () => new Date(options.clock().getTime() + options.leaseMs);
 
@@ -114,6 +107,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
     // After a restart the rows are the truth: counts come from them, not from the job row.
     const counts = emptyCounts();
     for (const h of tracked) counts[h.state] += 1;
+    const storeResults = options.resultsSinkFor?.({ id: jobId, namespace: entityNamespace(entity), action: action.name });
     const writer = createResultWriter({
       jobId,
       hosts: tracked,
@@ -128,7 +122,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
         options.waiters.notify(jobId);
         if (batch.results.length === 0) return;
         options.metrics?.hostResultsStored(batch.results.map((r) => r.state));
-        options.onResultsStored?.({ id: jobId, namespace: entityNamespace(entity), action: action.name }, batch.results.map((r) => ({ rowId: r.rowId, hostName: writer.host(r.rowId)?.hostName ?? '', data: r.data })));
+        storeResults?.(batch.results.map((r) => ({ rowId: r.rowId, hostName: writer.host(r.rowId)?.hostName ?? '', data: r.data })));
       },
       onFailed: (error) => {
         if (isDatabaseUnavailable(error)) abandon(jobId, job);

@@ -17,6 +17,13 @@ import { findRunReport, type RunToMatch } from '../puppetdb/puppetdb-reports';
 import type { PuppetDbClient } from '../puppetdb/puppetdb.client';
 import { isPuppetRun } from './puppet-run-outcome';
 
+/** The job of committed results, as the dispatcher names it. */
+export interface StoredJob {
+  id: number;
+  namespace: string;
+  action: string;
+}
+
 /** A committed host result, as the dispatcher reports it. */
 export interface StoredHostResult {
   rowId: number;
@@ -140,24 +147,34 @@ export function createPuppetRunReports(deps: PuppetRunReportsDeps) {
     }
   }
 
-  return {
-    /** The dispatcher's hook: queues a lookup for each finished run of a puppet#runonce job. */
-    resultsStored(job: { id: number; namespace: string; action: string }, results: readonly StoredHostResult[]): void {
-      if (stopped || !isPuppetRun(job.namespace, job.action)) return;
-      const deadline = deps.clock().getTime() + deps.waitMs;
-      for (const result of results) {
-        const run = runOfResult(result.hostName, result.data);
-        if (!run) continue;
-        const item: Lookup = { jobId: job.id, rowId: result.rowId, run, deadline };
-        if (pending() >= maxQueued) {
-          const reason = `not looked up in PuppetDB: ${maxQueued} report lookups were already waiting`;
-          deps.logger.warn({ jobId: job.id, host: run.certname }, 'puppet report lookups overflow');
-          void store(item, missing(reason));
-          continue;
-        }
-        ready.push(item);
+  /** Queues a lookup for each finished run of a puppet#runonce job; any other job's results are ignored. */
+  function resultsStored(job: StoredJob, results: readonly StoredHostResult[]): void {
+    if (stopped || !isPuppetRun(job.namespace, job.action)) return;
+    const deadline = deps.clock().getTime() + deps.waitMs;
+    for (const result of results) {
+      const run = runOfResult(result.hostName, result.data);
+      if (!run) continue;
+      const item: Lookup = { jobId: job.id, rowId: result.rowId, run, deadline };
+      if (pending() >= maxQueued) {
+        const reason = `not looked up in PuppetDB: ${maxQueued} report lookups were already waiting`;
+        deps.logger.warn({ jobId: job.id, host: run.certname }, 'puppet report lookups overflow');
+        void store(item, missing(reason));
+        continue;
       }
-      pump();
+      ready.push(item);
+    }
+    pump();
+  }
+
+  return {
+    resultsStored,
+    /**
+     * The dispatcher's hook, asked once per job: where its committed results go when it is a
+     * puppet#runonce job, nothing for any other job, so that the dispatcher builds no
+     * StoredHostResult for the results of a job that looks nothing up.
+     */
+    forJob(job: StoredJob): ((results: readonly StoredHostResult[]) => void) | undefined {
+      return isPuppetRun(job.namespace, job.action) ? (results) => resultsStored(job, results) : undefined;
     },
     /** Lookups queued, waiting for a retry or in flight (tests, metrics). */
     pending,
