@@ -6,22 +6,13 @@
  * same action on the same hosts: statuscode, statusmsg and every field of the data with its JSON
  * type and exact text (issue 26: a Time, a Range, a Symbol, 2^70, 2^53+1 and 0.0 included).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-
 import type { JobHost, JobStatus } from '@common/jobs';
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import { INTEGER_LITERAL, isJsonNumber, parseExact } from '@protos/json-numbers';
-import type { RunningProxy } from '@proxy/main';
-import { silentLogger } from '@server/logger';
-import { createProxyClients, type ProxyClients } from '@server/proxies/proxy-client';
-import { startMcollectiveFleet, type McollectiveFleet } from '@test/fleet/mcollective/mcollective-fleet';
-import { startMcollectiveProxy, waitBrokerConnected } from '@test/fleet/mcollective/mcollective-proxy';
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
-import { AUTH, seedInventory, startJobApp, type JobApp } from '@test/ui-extension/jobs/support/job-stack';
-import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
-
+import type { McollectiveFleet } from '@test/fleet/mcollective/mcollective-fleet';
+import { testDatabases } from '@test/support/databases';
+import { AUTH, type JobApp } from '@test/ui-extension/jobs/support/job-stack';
+import { MCO_HOSTGROUP, mcollectiveJobApp, mcollectiveSuite } from './support/mcollective-suite';
 
 const PROXY_NAME = 'puppet-mco.mco.test';
 
@@ -104,28 +95,10 @@ const COMPARED: CompareCase[] = [
 ];
 
 describe('a job on an MCollective proxy', () => {
-  let fleet: McollectiveFleet;
-  let proxy: RunningProxy;
-  let clients: ProxyClients;
-  let url: string;
-  const auditFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rex-mco-audit-')), 'audit.log');
-
-  beforeAll(async () => {
-    fleet = await startMcollectiveFleet({ count: 10 });
-    proxy = await startMcollectiveProxy(fleet, { name: PROXY_NAME, auditFile });
-    url = `127.0.0.1:${proxy.port}`;
-    clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
-    await waitBrokerConnected(clients, url);
-  }, 180_000);
-
-  afterAll(async () => {
-    clients?.close();
-    await proxy?.stop();
-    await fleet?.stop();
-    fs.rmSync(path.dirname(auditFile), { recursive: true, force: true });
-  }, 60_000);
+  const suite = mcollectiveSuite({ proxyName: PROXY_NAME, fleet: { count: 10 } });
 
   it('lists the Ruby DDL agents and the fleet nodes with their facts through gRPC', async () => {
+    const { clients, url, fleet } = suite;
     const agents = await clients.listAgents(url);
     expect(agents.map((a) => a.metadata?.name)).toEqual(expect.arrayContaining(['rpcutil', 'rexcheck']));
     const rexcheck = agents.find((a) => a.metadata?.name === 'rexcheck')!;
@@ -136,25 +109,8 @@ describe('a job on an MCollective proxy', () => {
   });
 
   describe.each(testDatabases())('with the ui-extension on $kind', (database) => {
-    let db: OpenTestDataSource;
-    let app: JobApp;
-    let hostgroupId: number;
-
-    beforeAll(async () => {
-      db = await openTestDataSource(database);
-      const seeded = await seedInventory(db.dataSource, {
-        hostgroups: ['mco'],
-        proxies: [{ name: PROXY_NAME, url, capabilities: ['remote_execution', 'mcollective'] }],
-        hosts: fleet.nodes.map((n) => ({ name: n.identity, hostgroup: 'mco', proxy: PROXY_NAME, facts: n.facts })),
-      });
-      hostgroupId = seeded.hostgroupIds.get('mco')!;
-      app = await startJobApp({ dataSource: db.dataSource, proxies: clients });
-    });
-
-    afterAll(async () => {
-      await app?.close();
-      await db?.close();
-    });
+    const stack = mcollectiveJobApp(suite, database);
+    const targeting = () => ({ hostgroup_id: stack.seeded.hostgroupIds.get(MCO_HOSTGROUP)! });
 
     // Figures for the report: replies and typed fields compared, over every case.
     const totals = { replies: 0, fields: 0 };
@@ -163,10 +119,10 @@ describe('a job on an MCollective proxy', () => {
     });
 
     it.each(COMPARED.map((c) => [`${c.agent}#${c.action} ${JSON.stringify(c.mco)}`, c] as const))('stores what mco rpc --json prints, field by field with types, for %s', async (_name, c) => {
-      const { job, hosts } = await runJob(app, { namespace: c.agent, action: c.action, arguments: c.api, targeting: { hostgroup_id: hostgroupId }, timeout: 20 });
+      const { job, hosts } = await runJob(stack.app, { namespace: c.agent, action: c.action, arguments: c.api, targeting: targeting(), timeout: 20 });
       expect(job.state).toBe(c.state);
       expect(hosts).toHaveLength(10);
-      const mco = await mcoRpc(fleet, c.agent, c.action, c.mco, fleet.identities);
+      const mco = await mcoRpc(suite.fleet, c.agent, c.action, c.mco, suite.fleet.identities);
       expect(mco).toHaveLength(10);
       const ours = { count: 0 };
       const theirs = { count: 0 };
@@ -177,7 +133,7 @@ describe('a job on an MCollective proxy', () => {
     });
 
     it('stores a Time, a Range, a Symbol, 2^70, 2^53+1 and 0.0 as mco rpc --json prints them', async () => {
-      const { hosts } = await runJob(app, { namespace: 'rexcheck', action: 'types', arguments: {}, targeting: { hostgroup_id: hostgroupId }, timeout: 20 });
+      const { hosts } = await runJob(stack.app, { namespace: 'rexcheck', action: 'types', arguments: {}, targeting: targeting(), timeout: 20 });
       const data = typed(hosts[0].data, { count: 0 }) as Record<string, unknown>;
       expect(data).toMatchObject({
         time_utc: 'string "1970-01-01 00:00:00 UTC"',
@@ -194,6 +150,7 @@ describe('a job on an MCollective proxy', () => {
   });
 
   it('cancels a running execution through gRPC, ending every host that has not answered cancelled', async () => {
+    const { clients, url, fleet } = suite;
     const events: ExecuteEvent__Output[] = [];
     const running = clients.execute(
       url,

@@ -7,18 +7,12 @@
  * reports, host by host, as `mco rpc puppet last_run_summary` prints it afterwards.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import type { Job, JobStatus, PuppetRunJobHost } from '@common/jobs';
-import type { RunningProxy } from '@proxy/main';
-import { silentLogger } from '@server/logger';
-import { createProxyClients, type ProxyClients } from '@server/proxies/proxy-client';
-import { startMcollectiveFleet, type McollectiveFleet } from '@test/fleet/mcollective/mcollective-fleet';
-import { startMcollectiveProxy, waitBrokerConnected } from '@test/fleet/mcollective/mcollective-proxy';
-import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
-import { TEST_PROXY_SECRET } from '@test/support/proxy-secret';
-import { AUTH, seedInventory, startJobApp, type JobApp } from '@test/ui-extension/jobs/support/job-stack';
+import { testDatabases } from '@test/support/databases';
+import { AUTH, type JobApp } from '@test/ui-extension/jobs/support/job-stack';
+import { mcollectiveJobApp, mcollectiveSuite } from './support/mcollective-suite';
 
 jest.setTimeout(120_000);
 
@@ -39,56 +33,22 @@ async function waitFinal(app: JobApp, id: number): Promise<JobStatus> {
 }
 
 describe('Puppet runs over MCollective', () => {
-  let fleet: McollectiveFleet;
-  let proxy: RunningProxy;
-  let clients: ProxyClients;
-  let url: string;
-  const auditFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rex-mco-puppet-audit-')), 'audit.log');
-
-  beforeAll(async () => {
-    fleet = await startMcollectiveFleet({ count: NODES, puppetRunSeconds: RUN_SECONDS });
-    proxy = await startMcollectiveProxy(fleet, { name: PROXY_NAME, auditFile, env: { PROXY_PLUGIN_PUPPET_STATUS_INTERVAL_MS: '250' } });
-    url = `127.0.0.1:${proxy.port}`;
-    clients = createProxyClients({ deadlineMs: 10_000, logger: silentLogger(), plaintextLoopback: true, callerSecret: TEST_PROXY_SECRET });
-    await waitBrokerConnected(clients, url);
-  }, 180_000);
-
-  afterAll(async () => {
-    clients?.close();
-    await proxy?.stop();
-    await fleet?.stop();
-    fs.rmSync(path.dirname(auditFile), { recursive: true, force: true });
-  }, 60_000);
+  const suite = mcollectiveSuite({ proxyName: PROXY_NAME, fleet: { count: NODES, puppetRunSeconds: RUN_SECONDS }, proxyEnv: { PROXY_PLUGIN_PUPPET_STATUS_INTERVAL_MS: '250' } });
 
   it('serves the fleet\'s puppet DDL with the runner\'s if_running input', async () => {
-    const puppet = (await clients.listAgents(url)).find((a) => a.metadata?.name === 'puppet')!;
+    const puppet = (await suite.clients.listAgents(suite.url)).find((a) => a.metadata?.name === 'puppet')!;
     expect(puppet.actions.find((a) => a.name === 'runonce')?.inputs.map((i) => i.name).sort()).toEqual(['environment', 'force', 'if_running', 'noop', 'tags']);
   });
 
   describe.each(testDatabases())('with the ui-extension on $kind', (database) => {
-    let db: OpenTestDataSource;
-    let app: JobApp;
-    let hostIds: number[];
-
-    beforeAll(async () => {
-      db = await openTestDataSource(database);
-      const seeded = await seedInventory(db.dataSource, {
-        hostgroups: ['mco'],
-        proxies: [{ name: PROXY_NAME, url, capabilities: ['remote_execution', 'mcollective'] }],
-        hosts: fleet.nodes.map((n) => ({ name: n.identity, hostgroup: 'mco', proxy: PROXY_NAME, facts: n.facts })),
-      });
-      hostIds = fleet.nodes.map((n) => seeded.hostIds.get(n.identity)!);
-      app = await startJobApp({ dataSource: db.dataSource, proxies: clients });
-    });
-
-    afterAll(async () => {
-      await app?.close();
-      await db?.close();
-    });
+    const stack = mcollectiveJobApp(suite, database);
+    const hostIds = () => suite.fleet.nodes.map((n) => stack.seeded.hostIds.get(n.identity)!);
 
     it('ends each host only after its run ended, with the outcome the node\'s last_run_summary reports', async () => {
+      const { app } = stack;
+      const { fleet } = suite;
       const started = Date.now();
-      const created = await api<Job>(app, 'POST', '/remote_execution/puppet_run', { targeting: { host_ids: hostIds }, timeout: 60 });
+      const created = await api<Job>(app, 'POST', '/remote_execution/puppet_run', { targeting: { host_ids: hostIds() }, timeout: 60 });
       expect(created.status).toBe(201);
       const job = await waitFinal(app, created.body.id);
       expect(Date.now() - started).toBeGreaterThanOrEqual(RUN_SECONDS * 1000);
@@ -129,7 +89,9 @@ describe('Puppet runs over MCollective', () => {
     });
 
     it('skips a host already applying, or with if_running wait runs it once that run has ended', async () => {
-      const web = hostIds[0];
+      const { app } = stack;
+      const { fleet } = suite;
+      const web = hostIds()[0];
       const first = (await api<Job>(app, 'POST', '/remote_execution/puppet_run', { targeting: { host_ids: [web] }, timeout: 60 })).body;
       // Until its runonce is in, the node is idle: wait for it to apply (the agent's state file says so).
       const state = path.join(fleet.dir, 'nodes', fleet.identities[0], 'puppet-state.json');
