@@ -20,9 +20,13 @@ export function createJobUpkeep(ctx: JobContext) {
   return {
     purgeOldHosts,
 
-    /** Supervision (leases, take-over after a restart, deadlines) and the daily retention purge. */
+    /**
+     * Supervision (leases, take-over after a restart, deadlines), the daily retention purge, and the
+     * Puppet report lookups a stopped instance left (puppet-run-reports.ts `recover`), in the background.
+     */
     start(): void {
       dispatcher.startSupervisor();
+      void ctx.reports?.recover().catch((error: unknown) => logger.warn({ err: error }, 'recovering puppet report lookups failed'));
       if (!retentionTimer) {
         retentionTimer = setInterval(() => void purgeOldHosts().catch((error: unknown) => logger.warn({ err: error }, 'retention purge failed')), deps.retentionIntervalMs ?? 3_600_000);
         retentionTimer.unref();
