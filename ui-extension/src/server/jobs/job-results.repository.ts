@@ -107,26 +107,26 @@ export function createJobResults(t: JobTables) {
       return true;
     },
 
-    /** Jobs of an action still running or ended since `since` (idx_job_invocations_finished_at: null or a range). */
+    /** Jobs of an action still running or ended since `since`: two ranges of idx_job_invocations_finished_at (an OR reads every job on SQLite). */
     async jobsOfActionSince(run: { namespace: string; action: string }, since: Date): Promise<number[]> {
-      const rows = (await dataSource.query(
-        'SELECT job.id FROM job_invocations job INNER JOIN remote_actions ra ON ra.id = job.remote_action_id WHERE (job.finished_at IS NULL OR job.finished_at >= ?) AND ra.namespace = ? AND ra.action = ? ORDER BY job.id',
-        [dbDate(since), run.namespace, run.action],
-      )) as Array<{ id: number | string }>;
+      const of = 'SELECT job.id AS id FROM job_invocations job INNER JOIN remote_actions ra ON ra.id = job.remote_action_id WHERE ra.namespace = ? AND ra.action = ? AND job.finished_at';
+      const rows = (await dataSource.query(`${of} IS NULL UNION ${of} >= ? ORDER BY id`, [run.namespace, run.action, run.namespace, run.action, dbDate(since)])) as Array<{ id: number | string }>;
       return rows.map((r) => Number(r.id));
     },
 
     /**
      * Hosts of a job of `run` with a result and no PuppetDB report, in id order after `afterRowId`
-     * (only `rowIds` when given). Reads the job's rows through its index prefix; no index covers
-     * puppetdb_report (a TEXT), so the rows of the job are read, once per page.
+     * (only `rowIds` when given), off idx_job_invocation_hosts_report_awaited: the rows without a
+     * report only, not every row of the job.
      */
     async hostsAwaitingReport(run: { namespace: string; action: string }, jobId: number, page: { afterRowId: number; limit: number; rowIds?: number[] }): Promise<HostAwaitingReport[]> {
+      // MariaDB takes the primary key for `h.id > ?` and reads the rest of the table, unless told.
+      const awaited = isMysql ? ' FORCE INDEX (idx_job_invocation_hosts_report_awaited)' : '';
       const only = page.rowIds ? ` AND h.id IN (${page.rowIds.map(() => '?').join(',')})` : '';
       const rows = (await dataSource.query(
-        `SELECT h.id, h.host_name, h.data, h.finished_at, h.late_at FROM job_invocation_hosts h
+        `SELECT h.id, h.host_name, h.data, h.finished_at, h.late_at FROM job_invocation_hosts h${awaited}
          INNER JOIN job_invocations job ON job.id = h.job_invocation_id INNER JOIN remote_actions ra ON ra.id = job.remote_action_id
-         WHERE h.job_invocation_id = ? AND ra.namespace = ? AND ra.action = ? AND h.id > ?${only} AND h.statuscode IS NOT NULL AND h.puppetdb_report IS NULL
+         WHERE h.job_invocation_id = ? AND h.puppetdb_report IS NULL AND ra.namespace = ? AND ra.action = ? AND h.id > ?${only} AND h.statuscode IS NOT NULL
          ORDER BY h.id LIMIT ?`,
         [jobId, run.namespace, run.action, page.afterRowId, ...(page.rowIds ?? []), page.limit],
       )) as Array<{ id: number | string; host_name: string; data: string | null; finished_at: unknown; late_at: unknown }>;
