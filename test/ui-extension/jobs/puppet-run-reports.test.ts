@@ -237,6 +237,16 @@ describe('recovery of puppet report lookups', () => {
     expect([...w.stored.values()].every((r) => r.hash !== null)).toBe(true);
   });
 
+  it('leaves hosts whose result is newer than `settledMs` when sweeping for what a dead instance left', async () => {
+    const w = world();
+    w.holds.set('web-1.example.com', true);
+    w.holds.set('web-2.example.com', true);
+    w.awaiting.set(JOB.id, [anAwaiting(1, 60_000), anAwaiting(2, 700_000)]);
+    expect(await w.reports.recover({ settledMs: 610_000 })).toBe(1);
+    await w.settle();
+    expect([...w.stored.keys()]).toEqual([2]);
+  });
+
   it('does not ask twice for a host already queued when recovery finds it too', async () => {
     const w = world();
     w.openGate();

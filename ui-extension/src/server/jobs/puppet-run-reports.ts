@@ -8,9 +8,10 @@
  * why there is none. The host's own state never depends on PuppetDB: this only adds
  * `puppetdb_report` beside it.
  *
- * The queue lives in memory, so `recover()` (at start-up) re-queues from the database the Puppet run
- * hosts with a stored result and no report, of jobs still running or ended within `recoverWindowMs`
- * (24 h): a restart mid-lookup delays a report, it no longer loses it. A recovered host is asked until
+ * The queue lives in memory, so `recover()` (at start-up, then every 10 minutes for results older than
+ * `waitMs` + 10 minutes) re-queues from the database the Puppet run hosts with a stored result and no
+ * report, of jobs still running or ended within `recoverWindowMs` (24 h): a restart mid-lookup, or an
+ * instance that dies for good, delays a report; it no longer loses it. A recovered host is asked until
  * `waitMs` after its result, or once when that has passed (a report is kept by PuppetDB for days and
  * matched exactly, so a late answer is still the right one). Recovery fills at most half of
  * `maxQueued`, leaving room for new results, and waits for room to go on. A host of a job ended
@@ -212,10 +213,14 @@ export function createPuppetRunReports(deps: PuppetRunReportsDeps) {
     },
     /**
      * Re-queues what a stopped instance left: Puppet run hosts with a result and no report, of jobs
-     * running or ended within the recovery window; resolves how many were queued once all were.
+     * running or ended within the recovery window; resolves how many were queued once all were. At
+     * start-up nothing is left out; the periodic sweep (job-upkeep.ts) passes `settledMs`, so that it
+     * takes over only what an instance that died (and may never start again) left.
      */
-    async recover(): Promise<number> {
+    async recover(options: { settledMs?: number } = {}): Promise<number> {
       const room = Math.max(1, Math.floor(maxQueued / 2));
+      // A result newer than this may still be in the queue of a live instance: the sweep leaves it.
+      const settledBefore = deps.clock().getTime() - (options.settledMs ?? 0);
       let queued = 0;
       const jobIds = await deps.store.jobsOfActionSince(PUPPET_RUN, new Date(deps.clock().getTime() - recoverWindowMs));
       for (const jobId of jobIds) {
@@ -224,7 +229,7 @@ export function createPuppetRunReports(deps: PuppetRunReportsDeps) {
           roomWaiter = undefined;
           if (stopped) break;
           const hosts = await deps.store.hostsAwaitingReport(PUPPET_RUN, jobId, { afterRowId, limit: room - pending() });
-          for (const host of hosts) if (enqueue(jobId, host, deadlineOf(host))) queued++;
+          for (const host of hosts) if ((host.resultAt?.getTime() ?? 0) <= settledBefore && enqueue(jobId, host, deadlineOf(host))) queued++;
           pump();
           if (hosts.length === 0) break;
           afterRowId = hosts[hosts.length - 1].rowId;
