@@ -18,6 +18,7 @@ import { createPuppetRunReports, type PuppetRunReports } from '@server/jobs/pupp
 import { silentLogger } from '@server/logger';
 import { createPuppetDbClient, type PuppetDbClient } from '@server/puppetdb/puppetdb.client';
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
+import { startJobApp, type JobAppOptions } from './support/job-stack';
 
 jest.setTimeout(60_000);
 
@@ -120,14 +121,31 @@ describe.each(testDatabases())('puppet report lookups recovered and of late resu
     expect(fake.asked).toEqual(['left.example.com']);
   });
 
+  /** Polls the host's report until it is there (a background lookup writes it). */
+  async function reportSoon(rowId: number): Promise<PuppetDbRunReport | null> {
+    for (let i = 0; i < 100 && (await reportOf(rowId)) === null; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    return reportOf(rowId);
+  }
+
+  it('stores the report of a host left without one when the ui-extension starts with PuppetDB configured', async () => {
+    const job = await aJob('app-start', ['app.example.com']);
+    await storeResult(job.rowIds.get('app.example.com')!);
+    // No proxy is asked: the job is over; the app only has to start its jobs feature (server.ts does the same).
+    const app = await startJobApp({ dataSource: db.dataSource, proxies: {} as JobAppOptions['proxies'], puppetdb });
+    try {
+      expect((await reportSoon(job.rowIds.get('app.example.com')!))?.hash).toBe('hash-app.example.com');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('stores the report of a late result of a Puppet run when it is recorded', async () => {
     const job = await aJob('late-a', ['late.example.com'], { state: 'no_response' });
     const lookups = startLookups();
     const store = lateResultsTold(repo, (jobId, rowIds) => void lookups.lateResultsStored(jobId, rowIds));
     const rowId = job.rowIds.get('late.example.com')!;
     expect(await store.recordLateResults(job.jobId, [{ rowId, state: 'succeeded', statuscode: 0, statusmsg: 'OK', data: runData, finishedAt: new Date(), sentAt: null }], new Date())).toBe(1);
-    for (let i = 0; i < 100 && (await reportOf(rowId)) === null; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await reportOf(rowId))?.hash).toBe('hash-late.example.com');
+    expect((await reportSoon(rowId))?.hash).toBe('hash-late.example.com');
     expect(fake.asked).toEqual(['late.example.com']);
   });
 
