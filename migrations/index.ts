@@ -25,6 +25,7 @@ import { AddForemanIds1765819500000 } from './1765819500000-AddForemanIds';
 import { AddWebhookOccurrenceEvents1765819600000 } from './1765819600000-AddWebhookOccurrenceEvents';
 import { AddJobHostPuppetDbReport1765819700000 } from './1765819700000-AddJobHostPuppetDbReport';
 import { AddJobHostStateNameIndex1765819740000 } from './1765819740000-AddJobHostStateNameIndex';
+import { AddJobHostReportAwaitedIndex1765819760000 } from './1765819760000-AddJobHostReportAwaitedIndex';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -58,4 +59,5 @@ export const MIGRATIONS = [
   AddWebhookOccurrenceEvents1765819600000,
   AddJobHostPuppetDbReport1765819700000,
   AddJobHostStateNameIndex1765819740000,
+  AddJobHostReportAwaitedIndex1765819760000,
 ];

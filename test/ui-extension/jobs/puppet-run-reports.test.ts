@@ -1,6 +1,6 @@
 import type { PuppetDbRunReport } from '@common/jobs';
 import { AppError } from '@server/errors';
-import { createPuppetRunReports, runOfResult, type StoredHostResult } from '@server/jobs/puppet-run-reports';
+import { createPuppetRunReports, runOfResult, type HostAwaitingReport, type StoredHostResult } from '@server/jobs/puppet-run-reports';
 import { silentLogger } from '@server/logger';
 
 const START = Date.parse('2026-12-06T10:00:00Z');
@@ -16,6 +16,9 @@ const aRow = (certname: string, hash = `h-${certname}`) => ({ hash, certname, co
 
 /** The world of one test: a clock and timers it moves by hand, a PuppetDB that answers what the test says, a store that keeps writes. */
 function world(options: { waitMs?: number; concurrency?: number; maxQueued?: number } = {}) {
+  /** Hosts the database holds with a result and no report, by job (the store's recovery queries read them). */
+  const awaiting = new Map<number, HostAwaitingReport[]>();
+  const asked: Array<{ since?: Date; rowIds?: number[] }> = [];
   let now = START;
   const timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
   const stored = new Map<number, PuppetDbRunReport>();
@@ -45,7 +48,19 @@ function world(options: { waitMs?: number; concurrency?: number; maxQueued?: num
     store: {
       async storePuppetReport(jobId, rowId, report) {
         expect(jobId).toBe(JOB.id);
+        // Only over null, as the repository writes it.
+        if (stored.has(rowId)) return false;
         stored.set(rowId, JSON.parse(report) as PuppetDbRunReport);
+        return true;
+      },
+      async jobsOfActionSince(run, since) {
+        expect(run).toEqual({ namespace: 'puppet', action: 'runonce' });
+        asked.push({ since });
+        return [...awaiting.keys()];
+      },
+      async hostsAwaitingReport(_run, jobId, page) {
+        if (page.rowIds) asked.push({ rowIds: page.rowIds });
+        return (awaiting.get(jobId) ?? []).filter((h) => h.rowId > page.afterRowId && !stored.has(h.rowId) && (!page.rowIds || page.rowIds.includes(h.rowId))).slice(0, page.limit);
       },
     },
     clock: () => new Date(now),
@@ -79,7 +94,7 @@ function world(options: { waitMs?: number; concurrency?: number; maxQueued?: num
     now = until;
     await settle();
   }
-  return { reports, stored, notified, holds, queries, advance, settle, maxInFlight: () => maxInFlight, openGate: () => { gate = true; }, releaseAll: async () => { gate = false; release.splice(0).forEach((r) => r()); await settle(); } };
+  return { reports, awaiting, asked, stored, notified, holds, queries, advance, settle, maxInFlight: () => maxInFlight, openGate: () => { gate = true; }, releaseAll: async () => { gate = false; release.splice(0).forEach((r) => r()); await settle(); } };
 }
 
 describe(createPuppetRunReports.name, () => {
@@ -180,6 +195,112 @@ describe(createPuppetRunReports.name, () => {
     await w.advance(20_000);
     expect(w.stored.size).toBe(0);
     expect(w.reports.pending()).toBe(0);
+  });
+});
+
+/** A host the database holds with a result (stored `agoMs` before the test's start) and no report. */
+const anAwaiting = (rowId: number, agoMs: number): HostAwaitingReport => ({ ...aResult(rowId), resultAt: new Date(START - agoMs) });
+
+describe('recovery of puppet report lookups', () => {
+  it('looks up the hosts a stopped instance left, of jobs running or ended within the last 24 h, when recovering', async () => {
+    const w = world();
+    w.holds.set('web-1.example.com', true);
+    w.holds.set('web-2.example.com', true);
+    w.awaiting.set(JOB.id, [anAwaiting(1, 1000), anAwaiting(2, 3_600_000)]);
+    expect(await w.reports.recover()).toBe(2);
+    await w.settle();
+    expect(w.asked[0].since).toEqual(new Date(START - 86_400_000));
+    expect(w.stored.get(1)?.hash).toBe('h-web-1.example.com');
+    expect(w.stored.get(2)?.hash).toBe('h-web-2.example.com');
+    expect(w.notified).toEqual([JOB.id, JOB.id]);
+  });
+
+  it('asks a recovered host until the wait after its result has passed when that result is recent', async () => {
+    const w = world({ waitMs: 10_000 });
+    w.awaiting.set(JOB.id, [anAwaiting(1, 4000)]);
+    await w.reports.recover();
+    await w.advance(5500);
+    expect(w.stored.size).toBe(0);
+    await w.advance(1000);
+    expect(w.stored.get(1)?.reason).toMatch(/^no report in PuppetDB for this run after 10 s/);
+    expect(w.queries).toHaveLength(7);
+  });
+
+  it('asks a recovered host once and stores why there is none when its result is older than the wait', async () => {
+    const w = world({ waitMs: 10_000 });
+    w.awaiting.set(JOB.id, [anAwaiting(1, 3_600_000)]);
+    await w.reports.recover();
+    await w.settle();
+    expect(w.queries).toHaveLength(1);
+    expect(w.stored.get(1)?.reason).toMatch(/^no report in PuppetDB for this run/);
+  });
+
+  it('fills at most half the queue and goes on as lookups end when more hosts await than the queue holds', async () => {
+    const w = world({ maxQueued: 4, concurrency: 1 });
+    for (let i = 1; i <= 8; i++) w.holds.set(`web-${i}.example.com`, true);
+    w.awaiting.set(JOB.id, Array.from({ length: 7 }, (_, i) => anAwaiting(i + 1, 1000)));
+    w.openGate();
+    const recovering = w.reports.recover();
+    await w.settle();
+    expect(w.reports.pending()).toBe(2);
+    // Room stays for new results: they are queued, not refused.
+    w.reports.resultsStored(JOB, [aResult(8)]);
+    expect(w.reports.pending()).toBe(3);
+    for (let round = 0; round < 10 && w.stored.size < 8; round++) await w.releaseAll();
+    expect(await recovering).toBe(7);
+    expect([...w.stored.keys()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect([...w.stored.values()].every((r) => r.hash !== null)).toBe(true);
+  });
+
+  it('leaves hosts whose result is newer than `settledMs` when sweeping for what a dead instance left', async () => {
+    const w = world();
+    w.holds.set('web-1.example.com', true);
+    w.holds.set('web-2.example.com', true);
+    w.awaiting.set(JOB.id, [anAwaiting(1, 60_000), anAwaiting(2, 700_000)]);
+    expect(await w.reports.recover({ settledMs: 610_000 })).toBe(1);
+    await w.settle();
+    expect([...w.stored.keys()]).toEqual([2]);
+  });
+
+  it('does not ask twice for a host already queued when recovery finds it too', async () => {
+    const w = world();
+    w.openGate();
+    w.reports.resultsStored(JOB, [aResult(1)]);
+    w.awaiting.set(JOB.id, [anAwaiting(1, 0)]);
+    expect(await w.reports.recover()).toBe(0);
+    expect(w.reports.pending()).toBe(1);
+  });
+
+  it('keeps the first answer and wakes nobody when another instance stored the report first', async () => {
+    const w = world();
+    w.holds.set('web-1.example.com', true);
+    w.stored.set(1, { hash: 'other', url: null, summary: null, reason: null, fetched_at: 'x' } as PuppetDbRunReport);
+    w.reports.resultsStored(JOB, [aResult(1)]);
+    await w.settle();
+    expect(w.stored.get(1)?.hash).toBe('other');
+    expect(w.notified).toEqual([]);
+  });
+
+  it('looks up the late results the store says await a report when late results were recorded', async () => {
+    const w = world();
+    w.holds.set('web-3.example.com', true);
+    w.awaiting.set(JOB.id, [anAwaiting(3, 0)]);
+    await w.reports.lateResultsStored(JOB.id, [3, 4]);
+    await w.settle();
+    expect(w.asked).toEqual([{ rowIds: [3, 4] }]);
+    expect(w.stored.get(3)?.hash).toBe('h-web-3.example.com');
+  });
+
+  it('stops recovering when stopped while it waits for room', async () => {
+    const w = world({ maxQueued: 2, concurrency: 1 });
+    w.awaiting.set(JOB.id, Array.from({ length: 4 }, (_, i) => anAwaiting(i + 1, 1000)));
+    w.openGate();
+    const recovering = w.reports.recover();
+    await w.settle();
+    const stopping = w.reports.stop();
+    await w.releaseAll();
+    await stopping;
+    expect(await recovering).toBe(1);
   });
 });
 

@@ -15,6 +15,7 @@ import type { JobInvocationEntity } from './job-invocation.entity';
 import type { JobInvocationRepository } from './job-invocation.repository';
 import { createJobTargets } from './job-targets';
 import { createJobWaiters } from './job-waiters';
+import { lateResultsTold } from './late-results';
 import type { ProxyHealthView } from './proxy-breaker';
 import { createPuppetRunReports, type PuppetRunReportsDeps } from './puppet-run-reports';
 import type { RemoteActionEntity } from './remote-action.entity';
@@ -164,7 +165,7 @@ export function createJobContext(deps: JobServiceDeps) {
     ? createPuppetRunReports({ ...deps.puppetRunReports, store: repo, clock, logger: logger.child({ component: 'puppet-reports' }), onStored: (jobId) => waiters.notify(jobId) })
     : undefined;
   const dispatcher = createJobDispatcher({
-    repo,
+    repo: reports ? lateResultsTold(repo, (jobId, rowIds) => void reports.lateResultsStored(jobId, rowIds)) : repo,
     proxies: deps.proxies,
     smartProxies: deps.smartProxies,
     slots,

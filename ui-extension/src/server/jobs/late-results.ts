@@ -48,6 +48,23 @@ export interface LateResultOptions {
 
 const RETRY_MAX_MS = 5000;
 
+/**
+ * The store with `told` called after each recording that stored late results, with the rows it was
+ * given (those it kept are the ones with a result now): Puppet run reports are looked up for them
+ * (puppet-run-reports.ts `lateResultsStored`). A wrapper, so the dispatcher that owns the collector
+ * needs no hook of its own.
+ */
+export function lateResultsTold<S extends LateResultStore>(store: S, told: (jobId: number, rowIds: number[]) => void): S {
+  return {
+    ...store,
+    async recordLateResults(jobId: number, results: LateResult[], now: Date): Promise<number> {
+      const stored = await store.recordLateResults(jobId, results, now);
+      if (stored > 0) told(jobId, results.map((r) => r.rowId));
+      return stored;
+    },
+  };
+}
+
 export function createLateResultCollector(options: LateResultOptions) {
   const running = new Set<{ abort: AbortController; done: Promise<void> }>();
 
