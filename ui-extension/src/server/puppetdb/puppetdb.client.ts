@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { describeBytes, readCappedBody } from '../capped-body';
 import { AppError } from '../errors';
 
 export interface PuppetDbClientOptions {
@@ -15,7 +16,12 @@ export interface PuppetDbClientOptions {
   certFile?: string;
   keyFile?: string;
   timeoutMs: number;
+  /** Largest answer read (puppetdb.max_answer_bytes); a larger one fails the query, not the process. */
+  maxAnswerBytes?: number;
 }
+
+/** puppetdb.max_answer_bytes's default: 64 MiB, the inventory of some thousands of nodes. */
+export const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export interface PuppetDbNode {
   certname: string;
@@ -57,16 +63,19 @@ export function createPuppetDbClient(options: PuppetDbClientOptions): PuppetDbCl
       })
     : new http.Agent({ keepAlive: true });
   const display = base.origin;
+  const cap = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
 
   function post(path: string, body: string): Promise<{ status: number; text: string }> {
     const url = new URL(path, base);
     const send = secure ? https.request : http.request;
     return new Promise((resolve, reject) => {
       const request = send(url, { method: 'POST', agent, timeout: options.timeoutMs, headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', (cause) => reject(new AppError('UNAVAILABLE', `PuppetDB ${display} broke off an answer`, { cause })));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        readCappedBody(response, {
+          capBytes: cap,
+          // Retrying gets the same answer: the query or the cap must change first.
+          tooLarge: () => new AppError('FAILED_PRECONDITION', `PuppetDB's answer to ${url.href} is larger than puppetdb.max_answer_bytes (${describeBytes(cap)}); narrow the query or raise the cap`),
+          brokeOff: (cause) => new AppError('UNAVAILABLE', `PuppetDB ${display} broke off an answer`, { cause }),
+        }).then((body) => resolve({ status: response.statusCode ?? 0, text: body.toString('utf8') }), reject);
       });
       request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
       request.on('error', (cause) => reject(new AppError('UNAVAILABLE', `PuppetDB ${display} cannot be reached: ${cause.message}`, { cause })));
