@@ -45,7 +45,7 @@ describe.each(testDatabases())('Foreman sync on $kind', (database) => {
   const clients: ForemanClient[] = [];
   const built: Services[] = [];
 
-  function appWith(client: { url: string; login: string; token: string }): { app: Express; services: Services } {
+  function appWith(client: { url: string; login: string; token: string; maxAnswerBytes?: number }): { app: Express; services: Services } {
     const config = loadConfig({ env: {}, overrides: { 'admin.password': PASSWORD, 'admin.password_file': '/dev/null' } });
     const foremanClient = createForemanClient({ ...client, timeoutMs: 5000, perPage: 2 });
     clients.push(foremanClient);
@@ -216,6 +216,23 @@ describe.each(testDatabases())('Foreman sync on $kind', (database) => {
     const unreachable = appWith({ url, login: foreman.login, token: foreman.token }).app;
     const res = await request(unreachable).post('/api/v2/inventory/foreman_sync').auth('admin', PASSWORD).expect(503);
     expect((res.body as { error: { message: string } }).error.message).toMatch(new RegExp(`^Foreman ${url} cannot be reached: .*ECONNREFUSED`));
+  });
+
+  it('answers 400 naming the URL and foreman.max_answer_bytes when an answer is larger, and writes nothing', async () => {
+    // Hosts and hostgroups fit in 4 KiB a page; the new host's facts do not, and are read last.
+    foreman.state.hosts.push({ id: 16, name: 'huge.example.com', hostgroup_id: 2, puppet_proxy_name: null, organization_name: null, location_name: null, facts: { blob: 'x'.repeat(8192) } });
+    const kernel = foreman.state.hosts[0].facts.kernel;
+    foreman.state.hosts[0].facts.kernel = 'Linux 7';
+    try {
+      const capped = appWith({ url: foreman.url, login: foreman.login, token: foreman.token, maxAnswerBytes: 4096 }).app;
+      const res = await request(capped).post('/api/v2/inventory/foreman_sync').auth('admin', PASSWORD).expect(400);
+      expect((res.body as { error: { message: string } }).error.message).toBe(`Foreman's answer to ${foreman.url}/api/v2/hosts/16/facts?page=1&per_page=2 is larger than foreman.max_answer_bytes (4096 bytes); lower foreman.per_page or raise the cap`);
+      await request(app).get('/api/v2/hosts/huge.example.com').auth('admin', PASSWORD).expect(404);
+      expect(await facts(foreman.state.hosts[0].name)).not.toContainEqual(expect.objectContaining({ name: 'kernel', value: 'Linux 7' }));
+    } finally {
+      foreman.state.hosts.pop();
+      foreman.state.hosts[0].facts.kernel = kernel;
+    }
   });
 
   it('answers 400 saying so when Foreman is not configured', async () => {

@@ -81,7 +81,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'puppetdb.ca_file', env: 'UI_EXTENSION_PUPPETDB_CA_FILE', schema: z.string().optional(), description: 'CA bundle (PEM) of the Puppet CA; required for an https PuppetDB URL.' },
   { path: 'puppetdb.cert_file', env: 'UI_EXTENSION_PUPPETDB_CERT_FILE', schema: z.string().optional(), description: 'Client certificate (PEM) signed by the Puppet CA; PuppetDB over https requires one.' },
   { path: 'puppetdb.key_file', env: 'UI_EXTENSION_PUPPETDB_KEY_FILE', schema: z.string().optional(), description: 'Private key of that certificate (PEM).', secret: true },
-  { path: 'puppetdb.timeout_ms', env: 'UI_EXTENSION_PUPPETDB_TIMEOUT_MS', schema: positiveInt.default(10000), description: 'Milliseconds one PuppetDB query may take.' },
+  { path: 'puppetdb.timeout_ms', env: 'UI_EXTENSION_PUPPETDB_TIMEOUT_MS', schema: positiveInt.default(10000), description: 'Milliseconds one PuppetDB query may take, its whole answer included; also sent as PuppetDB\'s `timeout` (seconds), which 7.13 and later enforce.' },
+  { path: 'puppetdb.max_answer_bytes', env: 'UI_EXTENSION_PUPPETDB_MAX_ANSWER_BYTES', schema: positiveInt.default(67108864), description: 'Bytes one PuppetDB answer may hold (64 MiB); a larger one is cut off and fails its query or sync, naming the cap.' },
   { path: 'puppetdb.sync_interval_s', env: 'UI_EXTENSION_PUPPETDB_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(0), description: 'Seconds between inventory syncs from PuppetDB (nodes and facts); 0 turns the schedule off.' },
   { path: 'puppetdb.report_wait_s', env: 'UI_EXTENSION_PUPPETDB_REPORT_WAIT_S', schema: z.coerce.number().int().min(0).max(3600, 'must be at most 3600').default(10), description: 'Seconds after a Puppet run host\'s result its report is looked for in PuppetDB (which stores reports asynchronously); then the host keeps why none was found. 0 turns the lookup off.' },
   { path: 'puppetdb.report_concurrency', env: 'UI_EXTENSION_PUPPETDB_REPORT_CONCURRENCY', schema: positiveInt.max(64, 'must be at most 64').default(4), description: 'Report lookups in flight at once, over all jobs of this instance.' },
@@ -90,6 +91,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'foreman.token', env: 'UI_EXTENSION_FOREMAN_TOKEN', schema: z.string().default(''), description: 'That user\'s personal access token (or password), sent as the HTTP Basic password.', secret: true },
   { path: 'foreman.ca_file', env: 'UI_EXTENSION_FOREMAN_CA_FILE', schema: z.string().optional(), description: 'CA bundle (PEM) that signed Foreman\'s HTTPS certificate; unset: the system\'s CAs.' },
   { path: 'foreman.timeout_ms', env: 'UI_EXTENSION_FOREMAN_TIMEOUT_MS', schema: positiveInt.default(30000), description: 'Milliseconds one Foreman API request may take.' },
+  { path: 'foreman.max_answer_bytes', env: 'UI_EXTENSION_FOREMAN_MAX_ANSWER_BYTES', schema: positiveInt.default(67108864), description: 'Bytes one Foreman API answer may hold (64 MiB); a larger one is cut off and fails the sync, which then writes nothing.' },
   { path: 'foreman.per_page', env: 'UI_EXTENSION_FOREMAN_PER_PAGE', schema: positiveInt.max(1000, 'must be at most 1000').default(250), description: 'Rows asked per page of a Foreman index (hosts, hostgroups, smart proxies, facts).' },
   { path: 'foreman.sync_interval_s', env: 'UI_EXTENSION_FOREMAN_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(0), description: 'Seconds between Foreman syncs (hosts, hostgroups, facts); 0 turns the schedule off (the API and `rex inventory foreman-sync` still run it).' },
   { path: 'scheduler.enabled', env: 'UI_EXTENSION_SCHEDULER_ENABLED', schema: boolish.default(true), description: 'Whether this instance fires due schedules (any number of instances may; each occurrence fires once).' },
@@ -131,9 +133,9 @@ export interface Config {
   proxies: { deadline_ms: number; sync_interval_s: number; plaintext: boolean; caller_secret: string; tls: { ca_file?: string; cert_file?: string; key_file?: string } };
   auth: { max_failed_logins_per_user: number; max_failed_logins_per_address: number; failed_login_window_s: number };
   jobs: { global_concurrency: number; default_timeout_s: number; retention_days: number; result_batch_size: number; long_poll_max_s: number; max_hosts_per_job: number; recorded_facts: string[]; deadline_grace_s: number; late_results_window_s: number };
-  puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; sync_interval_s: number; report_wait_s: number; report_concurrency: number };
+  puppetdb: { url: string; ca_file?: string; cert_file?: string; key_file?: string; timeout_ms: number; max_answer_bytes: number; sync_interval_s: number; report_wait_s: number; report_concurrency: number };
   /** login and token are '' when unset. */
-  foreman: { url: string; login: string; token: string; ca_file?: string; timeout_ms: number; per_page: number; sync_interval_s: number };
+  foreman: { url: string; login: string; token: string; ca_file?: string; timeout_ms: number; max_answer_bytes: number; per_page: number; sync_interval_s: number };
   scheduler: { enabled: boolean; poll_interval_ms: number; batch_size: number; workers: number; recurring_start_window_s: number };
   webhooks: { enabled: boolean; poll_interval_ms: number; timeout_ms: number; max_attempts: number; retry_base_ms: number };
   metrics: { enabled: boolean; bearer_token: string };

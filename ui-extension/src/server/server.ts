@@ -64,10 +64,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     });
     if (!tls.cert_file) logger.warn({ plaintextLoopback: config.proxies.plaintext }, 'no proxy client certificate (proxies.tls.*): only loopback proxies with proxies.plaintext can be reached');
     const puppetdb = config.puppetdb.url
-      ? createPuppetDbClient({ url: config.puppetdb.url, caFile: config.puppetdb.ca_file, certFile: config.puppetdb.cert_file, keyFile: config.puppetdb.key_file, timeoutMs: config.puppetdb.timeout_ms })
+      ? createPuppetDbClient({ url: config.puppetdb.url, caFile: config.puppetdb.ca_file, certFile: config.puppetdb.cert_file, keyFile: config.puppetdb.key_file, timeoutMs: config.puppetdb.timeout_ms, maxAnswerBytes: config.puppetdb.max_answer_bytes })
       : undefined;
     const foreman = config.foreman.url
-      ? createForemanClient({ url: config.foreman.url, login: config.foreman.login, token: config.foreman.token, caFile: config.foreman.ca_file, timeoutMs: config.foreman.timeout_ms, perPage: config.foreman.per_page })
+      ? createForemanClient({ url: config.foreman.url, login: config.foreman.login, token: config.foreman.token, caFile: config.foreman.ca_file, timeoutMs: config.foreman.timeout_ms, perPage: config.foreman.per_page, maxAnswerBytes: config.foreman.max_answer_bytes })
       : undefined;
     const services = buildServices({
       config,

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { describeBytes, readCappedBody } from '../capped-body';
 import { AppError } from '../errors';
 
 export interface ForemanClientOptions {
@@ -18,7 +19,12 @@ export interface ForemanClientOptions {
   caFile?: string;
   timeoutMs: number;
   perPage?: number;
+  /** Largest answer read (foreman.max_answer_bytes); a larger one fails the request, not the process. */
+  maxAnswerBytes?: number;
 }
+
+/** foreman.max_answer_bytes's default: 64 MiB, some 250 hosts with their facts many times over. */
+export const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export interface ForemanHost {
   id: number;
@@ -65,16 +71,19 @@ export function createForemanClient(options: ForemanClientOptions): ForemanClien
   const display = base.origin;
   const auth = `Basic ${Buffer.from(`${options.login}:${options.token}`).toString('base64')}`;
   const perPage = options.perPage ?? 250;
+  const cap = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
 
   function get(path: string): Promise<{ status: number; text: string }> {
     const url = new URL(path, base);
     const send = secure ? https.request : http.request;
     return new Promise((resolve, reject) => {
       const request = send(url, { method: 'GET', agent, timeout: options.timeoutMs, headers: { Accept: 'application/json', Authorization: auth } }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', (cause) => reject(new AppError('UNAVAILABLE', `Foreman ${display} broke off an answer`, { cause })));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        readCappedBody(response, {
+          capBytes: cap,
+          // Retrying gets the same answer: the cap or foreman.per_page must change first.
+          tooLarge: () => new AppError('FAILED_PRECONDITION', `Foreman's answer to ${url.href} is larger than foreman.max_answer_bytes (${describeBytes(cap)}); lower foreman.per_page or raise the cap`),
+          brokeOff: (cause) => new AppError('UNAVAILABLE', `Foreman ${display} broke off an answer`, { cause }),
+        }).then((body) => resolve({ status: response.statusCode ?? 0, text: body.toString('utf8') }), reject);
       });
       request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
       request.on('error', (cause) => reject(new AppError('UNAVAILABLE', `Foreman ${display} cannot be reached: ${cause.message}`, { cause })));

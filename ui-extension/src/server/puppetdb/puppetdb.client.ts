@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { describeBytes, readCappedBody } from '../capped-body';
 import { AppError } from '../errors';
 
 export interface PuppetDbClientOptions {
@@ -14,8 +15,14 @@ export interface PuppetDbClientOptions {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /** Deadline of one query, whole answer included; also sent to PuppetDB as `timeout` (seconds, rounded up). */
   timeoutMs: number;
+  /** Largest answer read (puppetdb.max_answer_bytes); a larger one fails the query, not the process. */
+  maxAnswerBytes?: number;
 }
+
+/** puppetdb.max_answer_bytes's default: 64 MiB, the inventory of some thousands of nodes. */
+export const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export interface PuppetDbNode {
   certname: string;
@@ -57,25 +64,50 @@ export function createPuppetDbClient(options: PuppetDbClientOptions): PuppetDbCl
       })
     : new http.Agent({ keepAlive: true });
   const display = base.origin;
+  const cap = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
 
+  /**
+   * One POST, bounded twice: `timeoutMs` is a deadline for the whole answer (connect, query, body),
+   * not an idle timer a slow trickle could reset; and the answer's size (`cap`).
+   */
   function post(path: string, body: string): Promise<{ status: number; text: string }> {
     const url = new URL(path, base);
     const send = secure ? https.request : http.request;
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    const late = () => new AppError('DEADLINE_EXCEEDED', `PuppetDB gave no complete answer to ${url.href} within ${options.timeoutMs} ms (puppetdb.timeout_ms)`);
     return new Promise((resolve, reject) => {
-      const request = send(url, { method: 'POST', agent, timeout: options.timeoutMs, headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', (cause) => reject(new AppError('UNAVAILABLE', `PuppetDB ${display} broke off an answer`, { cause })));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      const request = send(url, { method: 'POST', agent, signal, headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (response) => {
+        readCappedBody(response, {
+          capBytes: cap,
+          // Retrying gets the same answer: the query or the cap must change first.
+          tooLarge: () => new AppError('FAILED_PRECONDITION', `PuppetDB's answer to ${url.href} is larger than puppetdb.max_answer_bytes (${describeBytes(cap)}); narrow the query or raise the cap`),
+          brokeOff: (cause) => (signal.aborted ? late() : new AppError('UNAVAILABLE', `PuppetDB ${display} broke off an answer`, { cause })),
+        }).then((text) => resolve({ status: response.statusCode ?? 0, text: text.toString('utf8') }), reject);
       });
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
-      request.on('error', (cause) => reject(new AppError('UNAVAILABLE', `PuppetDB ${display} cannot be reached: ${cause.message}`, { cause })));
+      request.on('error', (cause) => reject(signal.aborted ? late() : new AppError('UNAVAILABLE', `PuppetDB ${display} cannot be reached: ${cause.message}`, { cause })));
       request.end(body);
     });
   }
 
+  /**
+   * PuppetDB 7.13 and later stop a query at its `timeout` parameter (seconds), so a query this
+   * client gave up on does not go on in PostgreSQL; older ones refuse the parameter ("Unsupported
+   * query parameter 'timeout'", 400). Sent until PuppetDB refuses it once, then never again.
+   */
+  let serverTimeout = true;
+  const timeoutSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
+
+  async function ask(pql: string): Promise<{ status: number; text: string }> {
+    if (serverTimeout) {
+      const answer = await post('/pdb/query/v4', JSON.stringify({ query: pql, timeout: timeoutSeconds }));
+      if (!(answer.status === 400 && /query parameter '?timeout/i.test(answer.text))) return answer;
+      serverTimeout = false;
+    }
+    return post('/pdb/query/v4', JSON.stringify({ query: pql }));
+  }
+
   async function query(pql: string): Promise<unknown[]> {
-    const { status, text } = await post('/pdb/query/v4', JSON.stringify({ query: pql }));
+    const { status, text } = await ask(pql);
     if (status === 200) {
       let parsed: unknown;
       try {

@@ -1,23 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { WEBHOOK_EVENTS } from '@common/webhooks';
+import { isLinkLocalAddress } from '../../webhooks/webhook-address';
 import type { WebhookService } from '../../webhooks/webhook.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
 import { decimalId, listEnvelope, parseInput, type ListQuery } from '../validate';
 import { listOf, webhookDeliverySchema, webhookSchema } from '../response-schemas';
-
-/**
- * Link-local addresses (169.254.0.0/16, fe80::/10, and IPv4 ones written as IPv6) are the cloud
- * metadata services: never a receiver. The URL parser has already normalised other spellings
- * (`http://2852039166/` is 169.254.169.254). Names are not resolved here (docs/SECURITY.md, known limits).
- */
-function linkLocal(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (/^169\.254\./.test(host)) return true;
-  if (/^fe[89ab][0-9a-f]:/.test(host)) return true;
-  return /^(0*:)*:?(ffff:)?(0*:)*a9fe:[0-9a-f]{1,4}$/.test(host) || /^::ffff:169\.254\./.test(host);
-}
 
 const url = z.string().max(2048, 'must be at most 2048 characters').superRefine((u, ctx) => {
   let parsed: URL;
@@ -32,8 +21,10 @@ const url = z.string().max(2048, 'must be at most 2048 characters').superRefine(
   } else if (parsed.username !== '' || parsed.password !== '') {
     // It would be shown in the list and the audit: a receiver authenticates the sender by the signature.
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must not carry credentials (user:password@); the secret signs each delivery' });
-  } else if (linkLocal(parsed.hostname)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must not name a link-local address (169.254.0.0/16, fe80::/10: cloud metadata services)' });
+  } else if (isLinkLocalAddress(parsed.hostname)) {
+    // The URL parser has normalised other spellings (`http://2852039166/` is 169.254.169.254). A name is
+    // allowed: what it resolves to can change, so the delivery checks each address when it connects.
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must not name a link-local or cloud metadata address (169.254.0.0/16, fe80::/10, fd00:ec2::254)' });
   }
 });
 const fields = {
