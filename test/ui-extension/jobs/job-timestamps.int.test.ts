@@ -155,5 +155,6 @@ describe.each(testDatabases())('the result store keeps each host\'s start before
     expect(await db.dataSource.query('SELECT id FROM job_invocation_hosts WHERE id = ?', [missing])).toEqual([]);
     const states = (await db.dataSource.query('SELECT state FROM job_invocation_hosts WHERE id = ?', [rowIds[1]])) as Array<{ state: string }>;
     expect(states[0].state).toBe(database.kind === 'mysql' ? 'pending' : 'succeeded');
+    await expect(repo.commitResultBatch({ ...batch([], 3), jobId: jobId + 100_000 })).rejects.toThrow(/no job row/);
   });
 });

@@ -106,6 +106,9 @@ export function createJobResults(t: JobTables) {
           `UPDATE job_invocations SET ${Object.values(COUNT_COLUMNS).map((col) => `${col} = ?`).join(', ')}, last_event_seq = ?, version = ${version}, updated_at = ? WHERE id = ?${isMysql ? '' : ' RETURNING version'}`,
           [...(Object.keys(COUNT_COLUMNS) as Array<keyof HostCounts>).map((k) => c[k]), batch.lastEventSeq, now, batch.jobId],
         );
+        // No job row (deleted) fails the batch, as the SELECT did: no version to hand out.
+        const ok = isMysql ? (done as { affectedRows: number }).affectedRows === 1 : (done as unknown[]).length === 1;
+        if (!ok) throw new Error(`job ${batch.jobId}: no job row to count the result batch in; nothing of the batch was written`);
         return Number(isMysql ? (done as { insertId: number }).insertId : (done as Array<{ version: number }>)[0].version);
       });
     },
