@@ -129,4 +129,32 @@ describe.each(testDatabases())('the result store keeps each host\'s start before
       ['ts-3', null, '2026-12-21T10:00:00.050Z'],
     ]);
   });
+
+  it('returns each batch\'s new version, and never creates a host row it was not given (MariaDB refuses the whole batch)', async () => {
+    const repo = createJobInvocationRepository(db.dataSource);
+    const now = new Date('2026-12-21T11:00:00.000Z');
+    const action = await repo.findOrCreateRemoteAction({ namespace: 'rpcutil', action: 'ping', arguments: '{}', hash: 'ts-ping', now });
+    const job: NewJob = {
+      remoteActionId: action.id, parentId: null, owner: 'admin', ownerId: 1, description: '', targetingSearch: null, targetingHostIds: hostIds, targetingHostgroupId: null,
+      factNames: [], concurrencyLevel: null, batchSize: null, timeoutS: 10, ddl: '{}', counts: { ...emptyCounts(), pending: 3 }, smartProxyIds: [], leaseOwner: null, leaseExpiresAt: null, now,
+      hosts: hostIds.map((hostId, i) => ({ hostId, hostName: `ts-${i + 1}`, smartProxyId: null, hostgroupId: null, state: 'pending', reason: null, finishedAt: null })),
+    };
+    const jobId = await repo.createJob(job);
+    const rowIds = (await repo.trackedHosts(jobId)).map((h) => h.rowId).sort((a, b) => a - b);
+    const stored = async () => Number(((await db.dataSource.query('SELECT version FROM job_invocations WHERE id = ?', [jobId])) as Array<{ version: number }>)[0].version);
+    const result = (rowId: number, eventSeq: number) => ({ rowId, state: 'succeeded' as HostState, reason: null, statuscode: 0, statusmsg: null, data: null, finishedAt: now, eventSeq, proxySequence: null, sentAt: null });
+    const batch = (results: ReturnType<typeof result>[], lastEventSeq: number) => ({ jobId, running: [], sent: [], results, counts: emptyCounts(), lastEventSeq, streams: [], now });
+    const before = await stored();
+    const v1 = await repo.commitResultBatch(batch([result(rowIds[0], 1)], 1));
+    expect(v1).toBe(before + 1);
+    expect(await stored()).toBe(v1);
+    const missing = Math.max(...rowIds) + 100_000;
+    const write = repo.commitResultBatch(batch([result(rowIds[1], 2), result(missing, 3)], 3));
+    if (database.kind === 'mysql') await expect(write).rejects.toThrow(/a host row is missing/);
+    else await write;
+    expect(await db.dataSource.query('SELECT id FROM job_invocation_hosts WHERE id = ?', [missing])).toEqual([]);
+    const states = (await db.dataSource.query('SELECT state FROM job_invocation_hosts WHERE id = ?', [rowIds[1]])) as Array<{ state: string }>;
+    expect(states[0].state).toBe(database.kind === 'mysql' ? 'pending' : 'succeeded');
+    await expect(repo.commitResultBatch({ ...batch([], 3), jobId: jobId + 100_000 })).rejects.toThrow(/no job row/);
+  });
 });

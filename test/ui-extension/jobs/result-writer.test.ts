@@ -97,7 +97,7 @@ describe(createResultWriter.name, () => {
     expect(writer.host(1)?.asked).toBe(true);
   });
 
-  it('asks a stream to wait from four queued batches until one is left', async () => {
+  it('asks a stream to wait from four queued batches until two are left', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const batches: number[] = [];
@@ -113,11 +113,12 @@ describe(createResultWriter.name, () => {
     writer.record({ rowId: 8 }, { state: 'succeeded' });
     const wait = writer.backlog();
     expect(wait).toBeInstanceOf(Promise);
-    let settled = false;
-    void wait!.then(() => (settled = true));
+    let settledAfter = -1;
+    void wait!.then(() => (settledAfter = batches.length));
     release();
     await writer.flush();
-    expect(settled).toBe(true);
+    // Settled when the second batch committed: 2 batches (4 results) were still queued.
+    expect(settledAfter).toBe(2);
     expect(batches).toEqual([2, 2, 2, 2]);
   });
 

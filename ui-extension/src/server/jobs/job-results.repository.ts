@@ -18,6 +18,65 @@ export interface LateResult {
 /** A datetime as a driver returns it: a Date (mysql2) or UTC text (SQLite). */
 const dateOf = (value: unknown): Date | null => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(`${String(value).replace(' ', 'T')}Z`));
 
+type Manager = Pick<JobTables['dataSource'], 'query'>;
+type Result = ResultBatch['results'][number];
+
+/**
+ * A batch's results on MariaDB: one INSERT ... ON DUPLICATE KEY UPDATE on the primary key, O(1) per row
+ * where a CASE id of 500 WHENs scans per row and column (50 -> 35 ms per 500 rows). It must never
+ * create a row (a resurrected host would be a lie in the record), and the affected rows prove it did
+ * not: MariaDB counts 2 per updated row, 1 per inserted one and at most 1 per unchanged one, and no row
+ * is unchanged (each result has a new event_seq); so n rows affect 2n exactly when all n existed.
+ * Anything else throws, and the transaction, inserts included, rolls back. started_at keeps the rule
+ * of caseResults: set first (SET runs left to right and must read the old value).
+ */
+async function upsertResults(m: Manager, batch: ResultBatch): Promise<void> {
+  const params: unknown[] = [];
+  for (const r of batch.results) params.push(r.rowId, batch.jobId, r.state, r.reason, r.statuscode, r.statusmsg, r.data, r.sentAt ? dbDate(r.sentAt) : null, dbDate(r.finishedAt), r.eventSeq, r.proxySequence);
+  const sent = 'COALESCE(started_at, VALUES(started_at))';
+  const copied = ['state', 'reason', 'statuscode', 'statusmsg', 'data', 'finished_at', 'event_seq', 'proxy_sequence'].map((col) => `${col} = VALUES(${col})`);
+  const done = (await m.query(
+    `INSERT INTO job_invocation_hosts (id, job_invocation_id, host_name, state, reason, statuscode, statusmsg, data, started_at, finished_at, event_seq, proxy_sequence) VALUES ${batch.results.map(() => "(?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(', ')}` +
+      ` ON DUPLICATE KEY UPDATE started_at = CASE WHEN ${sent} > VALUES(finished_at) THEN VALUES(finished_at) ELSE ${sent} END, ${copied.join(', ')}`,
+    params,
+  )) as { affectedRows: number };
+  if (done.affectedRows !== 2 * batch.results.length) throw new Error(`job ${batch.jobId}: a result batch of ${batch.results.length} rows affected ${done.affectedRows} rows, not ${2 * batch.results.length}: a host row is missing; nothing of the batch was written`);
+}
+
+/** A batch's results on SQLite: one UPDATE ... CASE (limits.md: per-row statements cost 10x more). */
+async function caseResults(m: Manager, batch: ResultBatch): Promise<void> {
+  const params: unknown[] = [];
+  const caseExpr = (pick: (r: Result) => unknown) => {
+    const parts = batch.results.map((r) => {
+      params.push(r.rowId, pick(r));
+      return 'WHEN ? THEN ?';
+    });
+    return `CASE id ${parts.join(' ')} END`;
+  };
+  const caseOf = (column: string, pick: (r: Result) => unknown) => `${column} = ${caseExpr(pick)}`;
+  const finished = () => caseExpr((r) => dbDate(r.finishedAt));
+  // started_at says when the request was sent: kept when HostsSent set it, never set for a host
+  // not sent. Its end is when the reply arrived, on the proxy's clock; a reply that beat the
+  // flush, or a proxy clock behind ours, would put the end before the start: the start then
+  // moves to the end. It comes first because MySQL evaluates SET left to right (it must read
+  // the old values, as SQLite does). Each CASE adds its parameters in the order of the text.
+  const sent = () => `COALESCE(started_at, ${caseExpr((r) => (r.sentAt ? dbDate(r.sentAt) : null))})`;
+  const startedAt = `started_at = CASE WHEN ${sent()} > ${finished()} THEN ${finished()} ELSE ${sent()} END`;
+  const sets = [
+    startedAt,
+    caseOf('state', (r) => r.state),
+    caseOf('reason', (r) => r.reason),
+    caseOf('statuscode', (r) => r.statuscode),
+    caseOf('statusmsg', (r) => r.statusmsg),
+    caseOf('data', (r) => r.data),
+    `finished_at = ${finished()}`,
+    caseOf('event_seq', (r) => r.eventSeq),
+    caseOf('proxy_sequence', (r) => r.proxySequence),
+  ];
+  params.push(...batch.results.map((r) => r.rowId));
+  await m.query(`UPDATE job_invocation_hosts SET ${sets.join(', ')} WHERE id IN (${batch.results.map(() => '?').join(',')})`, params);
+}
+
 /** States a late reply may replace: the host ended without a reply of its own. */
 const LATE_REPLACEABLE: HostState[] = ['no_response', 'cancelled', 'failed'];
 
@@ -38,50 +97,23 @@ export function createJobResults(t: JobTables) {
         for (const group of batch.sent) {
           await m.query(`UPDATE job_invocation_hosts SET started_at = ? WHERE id IN (${group.rowIds.map(() => '?').join(',')})`, [dbDate(group.at), ...group.rowIds]);
         }
-        if (batch.results.length > 0) {
-          // One UPDATE ... CASE per batch (limits.md: per-row statements cost 10x more).
-          const params: unknown[] = [];
-          const caseExpr = (pick: (r: ResultBatch['results'][number]) => unknown) => {
-            const parts = batch.results.map((r) => {
-              params.push(r.rowId, pick(r));
-              return 'WHEN ? THEN ?';
-            });
-            return `CASE id ${parts.join(' ')} END`;
-          };
-          const caseOf = (column: string, pick: (r: ResultBatch['results'][number]) => unknown) => `${column} = ${caseExpr(pick)}`;
-          const finished = () => caseExpr((r) => dbDate(r.finishedAt));
-          // started_at says when the request was sent: kept when HostsSent set it, never set for a host
-          // not sent. Its end is when the reply arrived, on the proxy's clock; a reply that beat the
-          // flush, or a proxy clock behind ours, would put the end before the start: the start then
-          // moves to the end. It comes first because MySQL evaluates SET left to right (it must read
-          // the old values, as SQLite does). Each CASE adds its parameters in the order of the text.
-          const sent = () => `COALESCE(started_at, ${caseExpr((r) => (r.sentAt ? dbDate(r.sentAt) : null))})`;
-          const startedAt = `started_at = CASE WHEN ${sent()} > ${finished()} THEN ${finished()} ELSE ${sent()} END`;
-          const sets = [
-            startedAt,
-            caseOf('state', (r) => r.state),
-            caseOf('reason', (r) => r.reason),
-            caseOf('statuscode', (r) => r.statuscode),
-            caseOf('statusmsg', (r) => r.statusmsg),
-            caseOf('data', (r) => r.data),
-            `finished_at = ${finished()}`,
-            caseOf('event_seq', (r) => r.eventSeq),
-            caseOf('proxy_sequence', (r) => r.proxySequence),
-          ];
-          params.push(...batch.results.map((r) => r.rowId));
-          await m.query(`UPDATE job_invocation_hosts SET ${sets.join(', ')} WHERE id IN (${batch.results.map(() => '?').join(',')})`, params);
-        }
+        if (batch.results.length > 0) await (isMysql ? upsertResults : caseResults)(m, batch);
         for (const s of batch.streams) {
           await m.query('UPDATE job_invocation_proxies SET last_sequence = ? WHERE job_invocation_id = ? AND smart_proxy_id = ? AND last_sequence < ?', [s.lastSequence, batch.jobId, s.smartProxyId, s.lastSequence]);
           if (s.reportsSent) await m.query('UPDATE job_invocation_proxies SET reports_sent = 1 WHERE job_invocation_id = ? AND smart_proxy_id = ?', [batch.jobId, s.smartProxyId]);
         }
+        // The new version comes back with the UPDATE, not by a SELECT after it: MariaDB's
+        // LAST_INSERT_ID(expr) hands expr back as the statement's insert id, SQLite has RETURNING.
         const c = batch.counts;
-        await m.query(
-          `UPDATE job_invocations SET ${Object.values(COUNT_COLUMNS).map((col) => `${col} = ?`).join(', ')}, last_event_seq = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+        const version = isMysql ? 'LAST_INSERT_ID(version + 1)' : 'version + 1';
+        const done = await m.query(
+          `UPDATE job_invocations SET ${Object.values(COUNT_COLUMNS).map((col) => `${col} = ?`).join(', ')}, last_event_seq = ?, version = ${version}, updated_at = ? WHERE id = ?${isMysql ? '' : ' RETURNING version'}`,
           [...(Object.keys(COUNT_COLUMNS) as Array<keyof HostCounts>).map((k) => c[k]), batch.lastEventSeq, now, batch.jobId],
         );
-        const rows = (await m.query('SELECT version FROM job_invocations WHERE id = ?', [batch.jobId])) as Array<{ version: number }>;
-        return Number(rows[0].version);
+        // No job row (deleted) fails the batch, as the SELECT did: no version to hand out.
+        const ok = isMysql ? (done as { affectedRows: number }).affectedRows === 1 : (done as unknown[]).length === 1;
+        if (!ok) throw new Error(`job ${batch.jobId}: no job row to count the result batch in; nothing of the batch was written`);
+        return Number(isMysql ? (done as { insertId: number }).insertId : (done as Array<{ version: number }>)[0].version);
       });
     },
   };

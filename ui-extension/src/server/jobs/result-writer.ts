@@ -54,7 +54,7 @@ export function createResultWriter(options: ResultWriterOptions) {
   let failure: Error | undefined;
   let discarded = false;
   const lowWaiters: Array<() => void> = [];
-  const wakeLow = (all: boolean) => (all || queuedResults.length <= options.batchSize) && lowWaiters.splice(0).forEach((resolve) => resolve());
+  const wakeLow = (all: boolean) => (all || queuedResults.length <= 2 * options.batchSize) && lowWaiters.splice(0).forEach((resolve) => resolve());
   const queuedSize = () => queuedRunning.size + queuedSent.size + queuedResults.length;
 
   function queueCursor(cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }): void {
@@ -277,7 +277,7 @@ export function createResultWriter(options: ResultWriterOptions) {
       if (failure) throw failure;
     },
 
-    /** With 4 batches of results queued, settles once 1 is left (or the writer stopped): streams wait on it. */
+    /** With 4 batches of results queued, settles at 2 left (or the writer stopped): streams wait on it, refilling while results remain, so `running` rides on them. */
     backlog(): Promise<void> | undefined {
       if (discarded || failure || queuedResults.length < 4 * options.batchSize) return undefined;
       schedule();
