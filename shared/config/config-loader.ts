@@ -126,7 +126,8 @@ export function readConfig(schema: ConfigSchema, options: LoadConfigOptions & { 
     if (parsed.success) {
       if (parsed.data !== undefined) setPath(values, spec.path, parsed.data);
     } else {
-      const shown = spec.secret ? '[secret]' : JSON.stringify(raw);
+      // A URL's user:pass@ is kept out even of keys that are not secret (a refused puppetdb.url).
+      const shown = spec.secret ? '[secret]' : JSON.stringify(raw)?.replace(/\/\/[^/@\s"]*@/g, '//[redacted]@');
       problems.push(`${spec.path} (from ${source}${source === spec.env ? '' : `, env ${spec.env}`}): ${parsed.error.issues.map((i) => i.message).join('; ')} (got ${shown})`);
     }
   }

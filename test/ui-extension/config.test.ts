@@ -94,6 +94,27 @@ describe(loadConfig.name, () => {
     expect(loadConfig({ env: { UI_EXTENSION_PUPPETDB_URL: 'http://127.0.0.1:8080' } }).puppetdb.url).toBe('http://127.0.0.1:8080');
   });
 
+  it('refuses a user name or password in puppetdb.url, naming the certificate settings, and does not repeat the password', () => {
+    const error = (() => {
+      try {
+        loadConfig({ env: { UI_EXTENSION_PUPPETDB_URL: 'http://u:s3cret@127.0.0.1:8080' } });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.problems).toEqual(['puppetdb.url (from UI_EXTENSION_PUPPETDB_URL): must not hold a user name or password (user:pass@): PuppetDB authenticates this ui-extension by its client certificate (puppetdb.cert_file, puppetdb.key_file), not by a password (got "http://[redacted]@127.0.0.1:8080")']);
+    expect(error?.message).not.toContain('s3cret');
+  });
+
+  it('refuses a user name or password in foreman.url, naming foreman.login and foreman.token', () => {
+    const env = { UI_EXTENSION_FOREMAN_LOGIN: 'rex', UI_EXTENSION_FOREMAN_TOKEN: 'pat' };
+    for (const url of ['https://rex:s3cret@foreman.example.com', 'https://rex@foreman.example.com/']) {
+      expect(() => loadConfig({ env: { ...env, UI_EXTENSION_FOREMAN_URL: url } })).toThrow(/foreman\.url \(from UI_EXTENSION_FOREMAN_URL\): must not hold a user name or password \(user:pass@\): the login goes in foreman\.login and the token in foreman\.token/);
+    }
+    expect(() => loadConfig({ env: { ...env, UI_EXTENSION_FOREMAN_URL: 'https://rex:s3cret@foreman.example.com/api' } })).toThrow(/^(?![\s\S]*s3cret)/);
+  });
+
   it('requires the Foreman login and token when foreman.url is set, naming their env vars', () => {
     expect(() => loadConfig({ env: { UI_EXTENSION_FOREMAN_URL: 'https://foreman.example.com' } })).toThrow(/foreman\.login \(env UI_EXTENSION_FOREMAN_LOGIN\): required when foreman\.url is set[\s\S]*foreman\.token \(env UI_EXTENSION_FOREMAN_TOKEN\)/);
     const config = loadConfig({ env: { UI_EXTENSION_FOREMAN_URL: 'https://foreman.example.com', UI_EXTENSION_FOREMAN_LOGIN: 'rex', UI_EXTENSION_FOREMAN_TOKEN: 'pat', UI_EXTENSION_FOREMAN_SYNC_INTERVAL_S: '3600' } });

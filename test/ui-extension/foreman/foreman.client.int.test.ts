@@ -1,8 +1,9 @@
 /**
  * The Foreman client reads an answer only up to foreman.max_answer_bytes, against loopback servers
  * that answer too much: a body that grows past the cap (endless, or merely large), and one whose
- * Content-Length says so up front. Each fails with an error naming the URL and the cap, and the
- * connection is closed, so the server stops sending.
+ * Content-Length says so up front. Each fails with an error naming the URL (never its user:pass@)
+ * and the cap, and the connection is closed, so the server stops sending. The whole answer must
+ * arrive within foreman.timeout_ms: a trickle of bytes does not reset it.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -84,5 +85,32 @@ describe(createForemanClient.name, () => {
   it('reads an answer up to the cap', async () => {
     answer = (res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(page([{ id: 1, title: 'base' }]));
     await expect(client.hostgroups()).resolves.toEqual([{ id: 1, title: 'base' }]);
+  });
+
+  it('names the URL without its user name and password when an answer is larger than the cap', async () => {
+    const secret = createForemanClient({ url: base.replace('http://', 'http://u:s3cret@'), login: 'rex-sync', token: 'pat', timeoutMs: 10_000, maxAnswerBytes: 16 });
+    try {
+      answer = (res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(page([{ id: 1, title: 'base' }]));
+      await expect(secret.hostgroups()).rejects.toMatchObject({ message: `Foreman's answer to ${base}/api/v2/hostgroups?page=1&per_page=250 is larger than foreman.max_answer_bytes (16 bytes); lower foreman.per_page or raise the cap` });
+    } finally {
+      secret.close();
+    }
+  });
+
+  it('fails with DEADLINE_EXCEEDED naming the URL and foreman.timeout_ms when the whole answer takes longer, though bytes keep coming', async () => {
+    const slow = createForemanClient({ url: base.replace('http://', 'http://u:s3cret@'), login: 'rex-sync', token: 'pat', timeoutMs: 500 });
+    try {
+      // A byte every 100 ms, well within the 500 ms an idle timer would allow between bytes.
+      answer = (res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{');
+        const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : res.write(' ')), 100);
+      };
+      const started = Date.now();
+      await expect(slow.hostgroups()).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', message: `Foreman gave no complete answer to ${base}/api/v2/hostgroups?page=1&per_page=250 within 500 ms (foreman.timeout_ms)` });
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      slow.close();
+    }
   });
 });

@@ -83,8 +83,8 @@ describe(createPuppetDbClient.name, () => {
   it('asks again without timeout when PuppetDB refuses the parameter (before 7.13), and does not send it again', async () => {
     const old = createPuppetDbClient({ url: base, timeoutMs: 2500 });
     try {
-      // What PuppetDB 7.12 answers (puppetlabs/puppetdb/http/query.clj, validate-query-params).
-      answer = (res, body) => (body.timeout === undefined ? res.writeHead(200, { 'Content-Type': 'application/json' }).end('[{"certname": "web1.example.com"}]') : res.writeHead(400).end("Unsupported query parameter 'timeout'"));
+      // What PuppetDB 7.12.1 answers, recorded (puppetlabs/puppetdb/http/query.clj, validate-query-params).
+      answer = (res, body) => (body.timeout === undefined ? res.writeHead(200, { 'Content-Type': 'application/json' }).end('[{"certname": "web1.example.com"}]') : res.writeHead(400, { 'Content-Type': 'text/plain;charset=utf-8' }).end("Unsupported query parameter 'timeout'"));
       await expect(old.certnames('nodes { }')).resolves.toEqual(['web1.example.com']);
       await expect(old.certnames('nodes { }')).resolves.toEqual(['web1.example.com']);
       expect(bodies).toEqual([{ query: 'nodes { }', timeout: 3 }, { query: 'nodes { }' }, { query: 'nodes { }' }]);
@@ -107,6 +107,41 @@ describe(createPuppetDbClient.name, () => {
     } finally {
       slow.close();
     }
+  });
+
+  it('keeps sending timeout when a 400 only echoes the words in a query PuppetDB cannot parse', async () => {
+    const echoing = createPuppetDbClient({ url: base, timeoutMs: 2500 });
+    const pql = `nodes { certname = "query parameter 'timeout" (`;
+    try {
+      // PuppetDB 7.12.1's answer to that query, recorded: a parse error repeats the query's text.
+      const parseError = `PQL parse error at line 1, column 47:\n\n${pql}\n                                              ^\n\nExpected one of:\n\n}\n`;
+      answer = (res, body) => (body.query === pql ? res.writeHead(400, { 'Content-Type': 'text/plain;charset=utf-8' }).end(parseError) : res.writeHead(200, { 'Content-Type': 'application/json' }).end('[]'));
+      await expect(echoing.query(pql)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('PQL parse error') as unknown as string });
+      await echoing.query('nodes { }');
+      expect(bodies).toEqual([{ query: pql, timeout: 3 }, { query: 'nodes { }', timeout: 3 }]);
+    } finally {
+      echoing.close();
+    }
+  });
+
+  describe('with a user name and password in its URL', () => {
+    let secret: PuppetDbClient;
+    let withUser: string;
+    beforeAll(() => {
+      withUser = base.replace('http://', 'http://u:s3cret@');
+      secret = createPuppetDbClient({ url: withUser, timeoutMs: 300, maxAnswerBytes: 16 });
+    });
+    afterAll(() => secret.close());
+
+    it('names the URL without them when an answer is larger than the cap', async () => {
+      answer = (res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(`[${'"x",'.repeat(20)}"x"]`);
+      await expect(secret.query('nodes { }')).rejects.toMatchObject({ message: `PuppetDB's answer to ${base}/pdb/query/v4 is larger than puppetdb.max_answer_bytes (16 bytes); narrow the query or raise the cap` });
+    });
+
+    it('names the URL without them when the deadline runs out', async () => {
+      answer = () => undefined;
+      await expect(secret.query('nodes { }')).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', message: `PuppetDB gave no complete answer to ${base}/pdb/query/v4 within 300 ms (puppetdb.timeout_ms)` });
+    });
   });
 
   it('fails with DEADLINE_EXCEEDED when PuppetDB does not answer at all', async () => {

@@ -6,6 +6,15 @@ export function describeBytes(bytes: number): string {
 }
 
 /**
+ * A request's URL as errors name it: origin and path only. Never `href`: a URL's user:pass@ would
+ * put a password in an API answer and the logs, and a query string can hold what the caller sent
+ * (PQL, which may name secrets); callers add a query string only when they built it themselves.
+ */
+export function describeUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+/**
  * An answer's body, read as it streams and never held past `capBytes`: a Content-Length above the
  * cap is refused before a byte is read, and a body that grows past it (an endless or chunked one) is
  * cut off there; either way the connection is destroyed and `tooLarge()` rejects. Outside servers

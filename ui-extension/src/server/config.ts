@@ -45,6 +45,22 @@ const trustedProxies = z.preprocess(
   }),
 );
 
+/**
+ * The base URL of an outside server (PuppetDB, Foreman), or '' for none: scheme, host and port.
+ * No user:pass@: the URL is not a secret key, so it is shown in errors, logs and config dumps, and
+ * each client authenticates by its own settings (`credentials` says which).
+ */
+const serverUrl = (example: string, credentials: string) =>
+  z
+    .union([
+      z.literal(''),
+      z
+        .string()
+        .regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, `must be a URL such as ${example}`)
+        .refine((url) => !/^https?:\/\/[^/]*@/.test(url), `must not hold a user name or password (user:pass@): ${credentials}`),
+    ])
+    .default('');
+
 export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'http.host', env: 'UI_EXTENSION_HTTP_HOST', schema: z.string().min(1).default('127.0.0.1'), description: 'Address the API and web UI listen on.' },
   { path: 'http.port', env: 'UI_EXTENSION_PORT', schema: port.default(3000), description: 'Port of the API and web UI; 0 picks a free port.' },
@@ -77,7 +93,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'jobs.default_timeout_s', env: 'UI_EXTENSION_JOBS_DEFAULT_TIMEOUT_S', schema: positiveInt.default(60), description: 'Seconds a host may take to reply when a job names no timeout.' },
   { path: 'jobs.retention_days', env: 'UI_EXTENSION_JOBS_RETENTION_DAYS', schema: positiveInt.default(90), description: 'Host-level job results older than this are purged; job summaries stay.' },
   { path: 'jobs.result_batch_size', env: 'UI_EXTENSION_JOBS_RESULT_BATCH_SIZE', schema: positiveInt.default(500), description: 'Host results written per database statement.' },
-  { path: 'puppetdb.url', env: 'UI_EXTENSION_PUPPETDB_URL', schema: z.union([z.literal(''), z.string().regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be a URL such as https://puppetdb:8081')]).default(''), description: 'PuppetDB for `pql` targeting and the PuppetDB inventory source; empty turns both off.' },
+  { path: 'puppetdb.url', env: 'UI_EXTENSION_PUPPETDB_URL', schema: serverUrl('https://puppetdb:8081', 'PuppetDB authenticates this ui-extension by its client certificate (puppetdb.cert_file, puppetdb.key_file), not by a password'), description: 'PuppetDB for `pql` targeting and the PuppetDB inventory source; empty turns both off.' },
   { path: 'puppetdb.ca_file', env: 'UI_EXTENSION_PUPPETDB_CA_FILE', schema: z.string().optional(), description: 'CA bundle (PEM) of the Puppet CA; required for an https PuppetDB URL.' },
   { path: 'puppetdb.cert_file', env: 'UI_EXTENSION_PUPPETDB_CERT_FILE', schema: z.string().optional(), description: 'Client certificate (PEM) signed by the Puppet CA; PuppetDB over https requires one.' },
   { path: 'puppetdb.key_file', env: 'UI_EXTENSION_PUPPETDB_KEY_FILE', schema: z.string().optional(), description: 'Private key of that certificate (PEM).', secret: true },
@@ -86,7 +102,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { path: 'puppetdb.sync_interval_s', env: 'UI_EXTENSION_PUPPETDB_SYNC_INTERVAL_S', schema: z.coerce.number().int().min(0).default(0), description: 'Seconds between inventory syncs from PuppetDB (nodes and facts); 0 turns the schedule off.' },
   { path: 'puppetdb.report_wait_s', env: 'UI_EXTENSION_PUPPETDB_REPORT_WAIT_S', schema: z.coerce.number().int().min(0).max(3600, 'must be at most 3600').default(10), description: 'Seconds after a Puppet run host\'s result its report is looked for in PuppetDB (which stores reports asynchronously); then the host keeps why none was found. 0 turns the lookup off.' },
   { path: 'puppetdb.report_concurrency', env: 'UI_EXTENSION_PUPPETDB_REPORT_CONCURRENCY', schema: positiveInt.max(64, 'must be at most 64').default(4), description: 'Report lookups in flight at once, over all jobs of this instance.' },
-  { path: 'foreman.url', env: 'UI_EXTENSION_FOREMAN_URL', schema: z.union([z.literal(''), z.string().regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be a URL such as https://foreman.example.com')]).default(''), description: 'Foreman whose hosts, hostgroups and facts the Foreman sync pulls (API v2); empty turns the sync off.' },
+  { path: 'foreman.url', env: 'UI_EXTENSION_FOREMAN_URL', schema: serverUrl('https://foreman.example.com', 'the login goes in foreman.login and the token in foreman.token (secret), sent as HTTP Basic'), description: 'Foreman whose hosts, hostgroups and facts the Foreman sync pulls (API v2); empty turns the sync off.' },
   { path: 'foreman.login', env: 'UI_EXTENSION_FOREMAN_LOGIN', schema: z.string().max(255, 'must be at most 255 characters').default(''), description: 'Foreman user the sync logs in as (it needs view_hosts, view_hostgroups, view_facts and view_smart_proxies).' },
   { path: 'foreman.token', env: 'UI_EXTENSION_FOREMAN_TOKEN', schema: z.string().default(''), description: 'That user\'s personal access token (or password), sent as the HTTP Basic password.', secret: true },
   { path: 'foreman.ca_file', env: 'UI_EXTENSION_FOREMAN_CA_FILE', schema: z.string().optional(), description: 'CA bundle (PEM) that signed Foreman\'s HTTPS certificate; unset: the system\'s CAs.' },

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { describeBytes, readCappedBody } from '../capped-body';
+import { describeBytes, describeUrl, readCappedBody } from '../capped-body';
 import { AppError } from '../errors';
 
 export interface ForemanClientOptions {
@@ -17,6 +17,7 @@ export interface ForemanClientOptions {
   login: string;
   token: string;
   caFile?: string;
+  /** Deadline of one request, whole answer included (foreman.timeout_ms). */
   timeoutMs: number;
   perPage?: number;
   /** Largest answer read (foreman.max_answer_bytes); a larger one fails the request, not the process. */
@@ -73,20 +74,27 @@ export function createForemanClient(options: ForemanClientOptions): ForemanClien
   const perPage = options.perPage ?? 250;
   const cap = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
 
+  /**
+   * One GET, bounded twice: `timeoutMs` is a deadline for the whole answer (connect, headers, body),
+   * not an idle timer a Foreman sending a byte now and then could reset forever; and its size (`cap`).
+   */
   function get(path: string): Promise<{ status: number; text: string }> {
     const url = new URL(path, base);
+    // The query string is this client's own page and per_page; describeUrl drops user:pass@.
+    const where = `${describeUrl(url)}${url.search}`;
     const send = secure ? https.request : http.request;
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    const late = () => new AppError('DEADLINE_EXCEEDED', `Foreman gave no complete answer to ${where} within ${options.timeoutMs} ms (foreman.timeout_ms)`);
     return new Promise((resolve, reject) => {
-      const request = send(url, { method: 'GET', agent, timeout: options.timeoutMs, headers: { Accept: 'application/json', Authorization: auth } }, (response) => {
+      const request = send(url, { method: 'GET', agent, signal, headers: { Accept: 'application/json', Authorization: auth } }, (response) => {
         readCappedBody(response, {
           capBytes: cap,
           // Retrying gets the same answer: the cap or foreman.per_page must change first.
-          tooLarge: () => new AppError('FAILED_PRECONDITION', `Foreman's answer to ${url.href} is larger than foreman.max_answer_bytes (${describeBytes(cap)}); lower foreman.per_page or raise the cap`),
-          brokeOff: (cause) => new AppError('UNAVAILABLE', `Foreman ${display} broke off an answer`, { cause }),
+          tooLarge: () => new AppError('FAILED_PRECONDITION', `Foreman's answer to ${where} is larger than foreman.max_answer_bytes (${describeBytes(cap)}); lower foreman.per_page or raise the cap`),
+          brokeOff: (cause) => (signal.aborted ? late() : new AppError('UNAVAILABLE', `Foreman ${display} broke off an answer`, { cause })),
         }).then((body) => resolve({ status: response.statusCode ?? 0, text: body.toString('utf8') }), reject);
       });
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
-      request.on('error', (cause) => reject(new AppError('UNAVAILABLE', `Foreman ${display} cannot be reached: ${cause.message}`, { cause })));
+      request.on('error', (cause) => reject(signal.aborted ? late() : new AppError('UNAVAILABLE', `Foreman ${display} cannot be reached: ${cause.message}`, { cause })));
       request.end();
     });
   }

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { describeBytes, readCappedBody } from '../capped-body';
+import { describeBytes, describeUrl, readCappedBody } from '../capped-body';
 import { AppError } from '../errors';
 
 export interface PuppetDbClientOptions {
@@ -44,6 +44,9 @@ export interface PuppetDbClient {
   close(): void;
 }
 
+/** PuppetDB 7.12's whole answer to the `timeout` parameter, and nothing else (see `ask`). */
+const TIMEOUT_REFUSED = /^\s*Unsupported query parameter 'timeout'\s*$/;
+
 /** `inventory[certname] { ... }`, `nodes { ... }`, `facts[certname] { ... }`: an entity comes first. */
 const ENTITY_QUERY = /^\s*[a-z_]+\s*(\[[^\]]*\]\s*)?\{/;
 
@@ -72,15 +75,17 @@ export function createPuppetDbClient(options: PuppetDbClientOptions): PuppetDbCl
    */
   function post(path: string, body: string): Promise<{ status: number; text: string }> {
     const url = new URL(path, base);
+    // The query travels in the body, so the URL has no query string; describeUrl drops user:pass@.
+    const where = describeUrl(url);
     const send = secure ? https.request : http.request;
     const signal = AbortSignal.timeout(options.timeoutMs);
-    const late = () => new AppError('DEADLINE_EXCEEDED', `PuppetDB gave no complete answer to ${url.href} within ${options.timeoutMs} ms (puppetdb.timeout_ms)`);
+    const late = () => new AppError('DEADLINE_EXCEEDED', `PuppetDB gave no complete answer to ${where} within ${options.timeoutMs} ms (puppetdb.timeout_ms)`);
     return new Promise((resolve, reject) => {
       const request = send(url, { method: 'POST', agent, signal, headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (response) => {
         readCappedBody(response, {
           capBytes: cap,
           // Retrying gets the same answer: the query or the cap must change first.
-          tooLarge: () => new AppError('FAILED_PRECONDITION', `PuppetDB's answer to ${url.href} is larger than puppetdb.max_answer_bytes (${describeBytes(cap)}); narrow the query or raise the cap`),
+          tooLarge: () => new AppError('FAILED_PRECONDITION', `PuppetDB's answer to ${where} is larger than puppetdb.max_answer_bytes (${describeBytes(cap)}); narrow the query or raise the cap`),
           brokeOff: (cause) => (signal.aborted ? late() : new AppError('UNAVAILABLE', `PuppetDB ${display} broke off an answer`, { cause })),
         }).then((text) => resolve({ status: response.statusCode ?? 0, text: text.toString('utf8') }), reject);
       });
@@ -91,8 +96,10 @@ export function createPuppetDbClient(options: PuppetDbClientOptions): PuppetDbCl
 
   /**
    * PuppetDB 7.13 and later stop a query at its `timeout` parameter (seconds), so a query this
-   * client gave up on does not go on in PostgreSQL; older ones refuse the parameter ("Unsupported
-   * query parameter 'timeout'", 400). Sent until PuppetDB refuses it once, then never again.
+   * client gave up on does not go on in PostgreSQL; older ones refuse the parameter with 400 and
+   * exactly `Unsupported query parameter 'timeout'` (query.clj validate-query-params). Sent until
+   * PuppetDB refuses it so once, then never again. Only that whole body counts: a 400 also carries
+   * PQL parse errors, which echo the query, and a query must not switch the server-side limit off.
    */
   let serverTimeout = true;
   const timeoutSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
@@ -100,7 +107,7 @@ export function createPuppetDbClient(options: PuppetDbClientOptions): PuppetDbCl
   async function ask(pql: string): Promise<{ status: number; text: string }> {
     if (serverTimeout) {
       const answer = await post('/pdb/query/v4', JSON.stringify({ query: pql, timeout: timeoutSeconds }));
-      if (!(answer.status === 400 && /query parameter '?timeout/i.test(answer.text))) return answer;
+      if (!(answer.status === 400 && TIMEOUT_REFUSED.test(answer.text))) return answer;
       serverTimeout = false;
     }
     return post('/pdb/query/v4', JSON.stringify({ query: pql }));
