@@ -226,7 +226,7 @@ describe.each(testDatabases())('rollout policies on $kind', (database) => {
 
   it('overlaps a batch with the writes of the one before, and a crash in between loses, doubles and re-sends nothing', async () => {
     const before = received('rpcutil#ping');
-    // Every result write takes 300 ms more: batch 1's results are still queued when batch 2 is sent.
+    // Every result write takes 300 ms more: batches 1 and 2's results are still queued when batch 3 is sent.
     const transaction = db.dataSource.transaction.bind(db.dataSource) as (...args: unknown[]) => Promise<unknown>;
     let slow = true;
     let inFlight = 0;
@@ -244,12 +244,15 @@ describe.each(testDatabases())('rollout policies on $kind', (database) => {
       const res = await post(a, '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('roll')! }, rollout: { batch_size: 20 } } }).expect(201);
       const id = (res.body as Job).id;
       const batchOf = async () => Number(((await db.dataSource.query('SELECT rollout_batch FROM job_invocations WHERE id = ?', [id])) as Array<{ rollout_batch: number }>)[0].rollout_batch);
-      for (let i = 0; i < 3000 && (await batchOf()) < 2; i++) await sleep(5);
-      // Batch 2 went out before batch 1's results were stored (the overlap; before, they were stored first).
-      const stored = (await rows(id)).slice(0, 20).filter((h) => h.state === 'succeeded').length;
+      for (let i = 0; i < 3000 && (await batchOf()) < 3; i++) await sleep(5);
+      // Batch 3 went out before batch 2's results were stored (the overlap; before, they were stored first).
+      const stored = (await rows(id)).slice(20, 40).filter((h) => h.state === 'succeeded').length;
+      const [row] = (await db.dataSource.query('SELECT chunk FROM job_invocation_proxies WHERE job_invocation_id = ?', [id])) as Array<{ chunk: number }>;
       expect(stored).toBeLessThan(20);
       await a.crash();
       apps.splice(apps.indexOf(a), 1);
+      // The row named chunk 1 or 2 then: a restart follows it and looks for the chunks after it.
+      expect(Number(row.chunk)).toBeLessThan(3);
       // A killed process's last transaction is committed or rolled back before the next one starts.
       while (inFlight > 0) await sleep(10);
       slow = false;
