@@ -74,7 +74,6 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
   let reportsSent = stream.reportsSent;
   // Whether the stream row names the execution followed now: only then do its events move the row's cursor.
   let rowNamesIt = true;
-  let following = stream.executionId;
   const onEvent: EventSink = (event) => {
     heard = true;
     const sequence = Number(event.sequence);
@@ -179,51 +178,47 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
 
   /**
    * Names `executionId` in the stream row (cursor 0) once every result queued before it is stored, so
-   * the row never names an execution while an earlier one still has unstored results. Names are
-   * written in order, each after the one before; until its name is stored, an execution's events
-   * leave the row's cursor alone (a restart replays it from its start).
+   * the row never names an execution while an earlier one still has unstored results; until then this
+   * execution's events leave the row's cursor alone (a restart replays it from its start: name()).
    */
   const name = (executionId: string, n: number): Promise<void> => {
     rowNamesIt = false;
-    const next = named.catch(() => undefined).then(() => writer.flush()).then(async () => {
+    const named = writer.flush().then(async () => {
       // A discarded writer (shutdown, lost database or lease) flushes nothing: its results are not stored.
       if (deps.stopped() || job.lost || job.abort.signal.aborted) return;
       await deps.repo.updateStream(jobId, proxyId, { executionId, chunk: n, lastSequence: 0, state: 'running', reportsSent });
-      if (following !== executionId) return;
       rowNamesIt = true;
       // Safe: the writer stores a cursor only with every change queued before it.
       if (lastSeen > 0) writer.advance({ smartProxyId: proxyId, sequence: lastSeen }, reportsSent ? { reportsSent: true } : undefined);
     });
-    next.catch(() => undefined);
-    return next;
+    named.catch(() => undefined);
+    return named;
   };
 
   const chunks = (job.chunks ??= new Map());
   const carried = chunks.get(proxyId);
   let chunk = carried?.chunk ?? stream.chunk;
-  // The last name written (or being written) to the row.
+  // The row names the last chunk or the one before it: a chunk starts only once its predecessor is named.
   let named = carried?.named ?? Promise.resolve();
   // A restarted instance finds the stream mid-execution: resume it after the last recorded sequence.
   if (!carried && (stream.state === 'running' || stream.state === 'pending') && stream.executionId) {
     const executionId = stream.executionId;
-    following = executionId;
     let { live, signal } = goLive(executionId);
     const open = writer.unfinished(proxyId).filter((h) => h.state === 'running');
     let res = await follow(executionId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: stream.lastSequence, follow: true }, onEvent, signal));
-    // The proxy may hold later chunks whose names were still waiting: follow each from its start and
-    // never Execute one again (a finished id would run its hosts again). They are contiguous, and a
-    // proxy evicts finished executions oldest first, so the first unknown id was never sent.
-    while (res.kind === 'ended' && !deps.stopped() && !job.lost) {
+    if (res.kind === 'ended' && !deps.stopped() && !job.lost) {
+      // The proxy may hold the next chunk already (its row write was still waiting): follow it from
+      // its start, never Execute it again (a finished id would run its hosts again).
       const nextId = `${jobId}-${proxyId}-${chunk + 1}`;
-      following = nextId;
       rowNamesIt = false;
-      const probe = goLive(nextId);
-      const next = await follow(nextId, probe.signal, () => deps.proxies.getResults(proxy.url, { execution_id: nextId, after_sequence: 0, follow: true }, onEvent, probe.signal));
-      if (next.kind === 'lost' && !next.heard && next.code === 'NOT_FOUND') break;
-      ({ live, signal } = probe);
-      res = next;
-      chunk += 1;
-      named = name(nextId, chunk);
+      ({ live, signal } = goLive(nextId));
+      const next = await follow(nextId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: nextId, after_sequence: 0, follow: true }, onEvent, signal));
+      const absent = next.kind === 'lost' && !next.heard && next.code === 'NOT_FOUND';
+      if (!absent) {
+        res = next;
+        chunk += 1;
+        named = name(nextId, chunk);
+      }
     }
     job.live.delete(proxyId);
     if (deps.stopped() || job.lost) return;
@@ -252,11 +247,12 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     const executionId = `${jobId}-${proxyId}-${chunk}`;
     let released = false;
     try {
-      // Named in the background, once the older results are stored. The first chunk waits for it: a
-      // restart looks for chunks past the row's only once the row names one.
+      // The row must name the previous chunk before this one exists on the proxy (a restart looks one
+      // chunk past the row); this one is named in the background, once the previous one's results are stored.
+      await named;
       reportsSent = false;
-      following = executionId;
       named = name(executionId, chunk);
+      // The first chunk waits: a restart looks for a chunk past the row only once the row names one.
       if (chunk === 1) await named;
       writer.markRunning(hosts.map((h) => h.rowId));
       const { live, signal } = goLive(executionId);
@@ -284,7 +280,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     else if (job.timedOut) writer.record({ rowId: h.rowId }, { state: 'cancelled', reason: "not sent: the job's deadline passed before its turn" });
   }
   // Hosts of later batches still wait on this proxy: the next batch starts a new execution here, and
-  // the row keeps naming the last one meanwhile (a restart follows it and looks for chunks past it).
+  // the row keeps naming the last one meanwhile (a restart follows it and looks one chunk past it).
   chunks.set(proxyId, { chunk, named });
   if (!tripped && writer.unfinished(proxyId).length > 0) return;
   await named;
