@@ -224,6 +224,52 @@ describe.each(testDatabases())('rollout policies on $kind', (database) => {
     expect(JSON.stringify(bad.body)).toContain('batch_size');
   });
 
+  it('overlaps a batch with the writes of the one before, and a crash in between loses, doubles and re-sends nothing', async () => {
+    const before = received('rpcutil#ping');
+    // Every result write takes 300 ms more: batches 1 and 2's results are still queued when batch 3 is sent.
+    const transaction = db.dataSource.transaction.bind(db.dataSource) as (...args: unknown[]) => Promise<unknown>;
+    let slow = true;
+    let inFlight = 0;
+    const spy = jest.spyOn(db.dataSource, 'transaction').mockImplementation((async (...args: unknown[]) => {
+      inFlight += 1;
+      try {
+        if (slow) await sleep(300);
+        return await transaction(...args);
+      } finally {
+        inFlight -= 1;
+      }
+    }) as never);
+    try {
+      let a = await app('roll-o');
+      const res = await post(a, '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('roll')! }, rollout: { batch_size: 20 } } }).expect(201);
+      const id = (res.body as Job).id;
+      const batchOf = async () => Number(((await db.dataSource.query('SELECT rollout_batch FROM job_invocations WHERE id = ?', [id])) as Array<{ rollout_batch: number }>)[0].rollout_batch);
+      for (let i = 0; i < 3000 && (await batchOf()) < 3; i++) await sleep(5);
+      // Batch 3 went out before batch 2's results were stored (the overlap; before, they were stored first).
+      const stored = (await rows(id)).slice(20, 40).filter((h) => h.state === 'succeeded').length;
+      const [row] = (await db.dataSource.query('SELECT chunk FROM job_invocation_proxies WHERE job_invocation_id = ?', [id])) as Array<{ chunk: number }>;
+      expect(stored).toBeLessThan(20);
+      await a.crash();
+      apps.splice(apps.indexOf(a), 1);
+      // The row named chunk 1 or 2 then: a restart follows it and looks for the chunks after it.
+      expect(Number(row.chunk)).toBeLessThan(3);
+      // A killed process's last transaction is committed or rolled back before the next one starts.
+      while (inFlight > 0) await sleep(10);
+      slow = false;
+      a = await app('roll-o');
+      const done = await until(a, id, 'final', final, 90_000);
+      const after = received('rpcutil#ping');
+      const hosts = await rows(id);
+      expect(hosts.map((h) => h.state)).toEqual(hosts.map(() => 'succeeded'));
+      expect(hosts.map((h) => (after[h.name] ?? 0) - (before[h.name] ?? 0))).toEqual(hosts.map(() => 1));
+      expect(done.state).toBe('succeeded');
+      expect(done.counts.succeeded).toBe(HOSTS);
+      expect(done.rollout_progress).toMatchObject({ batch: 3, batches: 3 });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('is carried on by another instance after a take-over at the right batch, never sending a batch twice', async () => {
     const before = received('rpcutil#ping');
     const a = await app('roll-d1');

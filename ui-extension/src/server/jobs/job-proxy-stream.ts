@@ -4,7 +4,6 @@
  * when this side gives up on an execution, record each open host by what happened to it and leave
  * the execution to the late-results follower. job-dispatcher.ts runs one of these per proxy.
  */
-import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
 import { isAppError } from '../errors';
 import type { Logger } from '../logger';
@@ -14,47 +13,11 @@ import type { JobMetrics, JobProxyClient, SmartProxyRef } from './job-dispatcher
 import type { JobInvocationEntity } from './job-invocation.entity';
 import type { JobInvocationRepository } from './job-invocation.repository';
 import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
-import type { LateFollow } from './late-results';
 import type { ProxyBreaker } from './proxy-breaker';
 import type { ResultWriter, TrackedHost } from './result-writer';
+import { sleep, type EventSink, type LiveExecution, type RunningJob } from './running-job';
 
-/** Takes a stream's events; a promise it returns pauses the stream until it settles (back-pressure). */
-export type EventSink = (event: ExecuteEvent__Output) => void | Promise<void>;
-
-/** An execution in flight on a proxy: where it runs and how to stop following it. */
-export interface LiveExecution {
-  proxyName: string;
-  url: string;
-  executionId: string;
-  abort: AbortController;
-  /** What became of the cancel sent at the deadline, for the reasons of the hosts left open. */
-  detail?: string;
-}
-
-/** A job this instance runs, as its per-proxy streams see it. */
-export interface RunningJob {
-  /** Everything stops: shutdown, or the database went away (`lost`). */
-  abort: AbortController;
-  /** No new chunk is handed out and no slot is waited for: cancel, or the deadline passed. */
-  dispatching: AbortController;
-  writer?: ResultWriter;
-  /** Executions in flight, by smart proxy id, for cancel. */
-  live: Map<number, LiveExecution>;
-  cancelled: boolean;
-  timedOut: boolean;
-  /**
-   * The database went away mid-job: this run stops writing and lets go of the job; the supervisor's
-   * next claim (this instance or another) resumes it from the stored rows and proxy cursors.
-   */
-  lost: boolean;
-  /** Executions given up on, followed for late results once the job has ended. */
-  late: LateFollow[];
-  /** Wakes a rollout waiting at a gate (a resume on this instance); set while it waits. */
-  wake?: () => void;
-  /** Set when the failure threshold stopped the rollout: the job ends failed. */
-  stopped?: string;
-  done: Promise<void>;
-}
+export type { ChunkCursor, EventSink, LiveExecution, RunningJob } from './running-job';
 
 export interface ProxyStreamDeps {
   repo: JobInvocationRepository;
@@ -92,7 +55,7 @@ export interface ProxyStreamRun {
  */
 const REATTACH_BACKOFF_MAX_MS = 5000;
 
-type FollowOutcome = { kind: 'ended' } | { kind: 'aborted' } | { kind: 'lost'; message: string; heard: boolean };
+type FollowOutcome = { kind: 'ended' } | { kind: 'aborted' } | { kind: 'lost'; message: string; heard: boolean; code?: string };
 
 const isOpen = (h: TrackedHost | undefined) => h !== undefined && (h.state === 'pending' || h.state === 'running');
 
@@ -109,11 +72,13 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
   let heard = false;
   let lastSeen = 0;
   let reportsSent = stream.reportsSent;
+  // Whether the stream row names the execution followed now: only then do its events move the row's cursor.
+  let rowNamesIt = true;
   const onEvent: EventSink = (event) => {
     heard = true;
     const sequence = Number(event.sequence);
     lastSeen = Math.max(lastSeen, sequence);
-    const cursor = { smartProxyId: proxyId, sequence };
+    const cursor = rowNamesIt ? { smartProxyId: proxyId, sequence } : undefined;
     const r = event.result;
     if (event.event === 'result' && r) {
       const received = Number(r.received_at_ms);
@@ -124,11 +89,11 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       if (!accepted && r.unexpected) deps.logger.debug({ jobId, identity: r.identity }, 'reply from a host outside the job');
     } else if (event.event === 'sent' && event.sent) {
       writer.markSent(proxyId, event.sent.identities, new Date(Number(event.sent.sent_at_ms)));
-      writer.advance(cursor);
+      if (cursor) writer.advance(cursor);
     } else if (event.event === 'started' && event.started?.reports_sent) {
       reportsSent = true;
-      writer.advance(cursor, { reportsSent: true });
-    } else {
+      if (cursor) writer.advance(cursor, { reportsSent: true });
+    } else if (cursor) {
       writer.advance(cursor);
     }
     // Past a few batches the stream waits for the database: the rest stays in the proxy's event log.
@@ -154,7 +119,8 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
         } else {
           await writer.flush();
           const [s] = (await deps.repo.streamsOf(jobId)).filter((x) => x.smartProxyId === proxyId);
-          await deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: s?.lastSequence ?? 0, follow: true }, onEvent, signal);
+          // The row may still name the execution before this one (name()): then this one replays from its start.
+          await deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: s?.executionId === executionId ? s.lastSequence : 0, follow: true }, onEvent, signal);
         }
         // The client resolves an aborted stream as if it ended: only the signal tells them apart.
         return signal.aborted ? { kind: 'aborted' } : { kind: 'ended' };
@@ -173,7 +139,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
         await sleep(Math.min(REATTACH_BACKOFF_MAX_MS, (deps.reattachBackoffMs ?? 250) * 2 ** attempt), signal);
       }
     }
-    return { kind: 'lost', message: lastError instanceof Error ? lastError.message : String(lastError), heard };
+    return { kind: 'lost', message: lastError instanceof Error ? lastError.message : String(lastError), heard, code: isAppError(lastError) ? lastError.code : undefined };
   };
 
   /**
@@ -210,16 +176,52 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     return { live, signal: AbortSignal.any([job.abort.signal, live.abort.signal]) };
   };
 
-  let chunk = stream.chunk;
+  /**
+   * Names `executionId` in the stream row (cursor 0) once every result queued before it is stored, so
+   * the row never names an execution while an earlier one still has unstored results; until then this
+   * execution's events leave the row's cursor alone (a restart replays it from its start: name()).
+   */
+  const name = (executionId: string, n: number): Promise<void> => {
+    rowNamesIt = false;
+    const named = writer.flush().then(async () => {
+      // A discarded writer (shutdown, lost database or lease) flushes nothing: its results are not stored.
+      if (deps.stopped() || job.lost || job.abort.signal.aborted) return;
+      await deps.repo.updateStream(jobId, proxyId, { executionId, chunk: n, lastSequence: 0, state: 'running', reportsSent });
+      rowNamesIt = true;
+      // Safe: the writer stores a cursor only with every change queued before it.
+      if (lastSeen > 0) writer.advance({ smartProxyId: proxyId, sequence: lastSeen }, reportsSent ? { reportsSent: true } : undefined);
+    });
+    named.catch(() => undefined);
+    return named;
+  };
+
+  const chunks = (job.chunks ??= new Map());
+  const carried = chunks.get(proxyId);
+  let chunk = carried?.chunk ?? stream.chunk;
+  // The row names the last chunk or the one before it: a chunk starts only once its predecessor is named.
+  let named = carried?.named ?? Promise.resolve();
   // A restarted instance finds the stream mid-execution: resume it after the last recorded sequence.
-  if (stream.state === 'running' && stream.executionId) {
+  if (!carried && (stream.state === 'running' || stream.state === 'pending') && stream.executionId) {
     const executionId = stream.executionId;
-    const { live, signal } = goLive(executionId);
+    let { live, signal } = goLive(executionId);
     const open = writer.unfinished(proxyId).filter((h) => h.state === 'running');
-    const res = await follow(executionId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: stream.lastSequence, follow: true }, onEvent, signal));
+    let res = await follow(executionId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: stream.lastSequence, follow: true }, onEvent, signal));
+    if (res.kind === 'ended' && !deps.stopped() && !job.lost) {
+      // The proxy may hold the next chunk already (its row write was still waiting): follow it from
+      // its start, never Execute it again (a finished id would run its hosts again).
+      const nextId = `${jobId}-${proxyId}-${chunk + 1}`;
+      rowNamesIt = false;
+      ({ live, signal } = goLive(nextId));
+      const next = await follow(nextId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: nextId, after_sequence: 0, follow: true }, onEvent, signal));
+      const absent = next.kind === 'lost' && !next.heard && next.code === 'NOT_FOUND';
+      if (!absent) {
+        res = next;
+        chunk += 1;
+        named = name(nextId, chunk);
+      }
+    }
     job.live.delete(proxyId);
     if (deps.stopped() || job.lost) return;
-    await writer.flush();
     settle(open, live, res);
   }
 
@@ -245,10 +247,13 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     const executionId = `${jobId}-${proxyId}-${chunk}`;
     let released = false;
     try {
-      // Older cursors must be on disk before the cursor restarts at 0 for the new execution.
-      await writer.flush();
+      // The row must name the previous chunk before this one exists on the proxy (a restart looks one
+      // chunk past the row); this one is named in the background, once the previous one's results are stored.
+      await named;
       reportsSent = false;
-      await deps.repo.updateStream(jobId, proxyId, { executionId, chunk, lastSequence: 0, state: 'running', reportsSent: false });
+      named = name(executionId, chunk);
+      // The first chunk waits: a restart looks for a chunk past the row only once the row names one.
+      if (chunk === 1) await named;
       writer.markRunning(hosts.map((h) => h.rowId));
       const { live, signal } = goLive(executionId);
       // A cancel or the deadline that came between the loop check and here found no execution to stop.
@@ -261,7 +266,6 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       released = true;
       job.live.delete(proxyId);
       if (deps.stopped() || job.lost) return;
-      await writer.flush();
       settle(hosts, live, res);
     } finally {
       if (!released) deps.slots.release(granted);
@@ -275,21 +279,11 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     else if (tripped) writer.record({ rowId: h.rowId }, { state: 'failed', reason: tripped });
     else if (job.timedOut) writer.record({ rowId: h.rowId }, { state: 'cancelled', reason: "not sent: the job's deadline passed before its turn" });
   }
+  // Hosts of later batches still wait on this proxy: the next batch starts a new execution here, and
+  // the row keeps naming the last one meanwhile (a restart follows it and looks one chunk past it).
+  chunks.set(proxyId, { chunk, named });
+  if (!tripped && writer.unfinished(proxyId).length > 0) return;
+  await named;
   await writer.flush();
-  // Hosts of later batches still wait on this proxy: the next batch starts a new execution here.
-  const later = !tripped && writer.unfinished(proxyId).length > 0;
-  await deps.repo.updateStream(jobId, proxyId, { state: tripped ? 'failed' : later ? 'pending' : 'done' });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  await deps.repo.updateStream(jobId, proxyId, { state: tripped ? 'failed' : 'done' });
 }

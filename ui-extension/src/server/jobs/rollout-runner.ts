@@ -76,7 +76,8 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
       if (deps.halted() || job.cancelled || job.timedOut) continue;
       // A host still open now will never get an answer (its proxy ended without it).
       for (const h of openIn(k)) writer.record({ rowId: h.rowId }, { state: 'no_response', reason: 'no result from the smart proxy' });
-      await writer.flush();
+      // Not flushed here: the batch's writes overlap the next batch. A restart before they are stored
+      // re-follows each proxy's last execution (and the one after it) and replays what is missing.
       continue;
     }
     if (row.rolloutStopReason) {

@@ -1,0 +1,67 @@
+/**
+ * A job this instance runs, as its per-proxy streams (job-proxy-stream.ts) see it, and the executions
+ * they follow.
+ */
+import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
+import type { LateFollow } from './late-results';
+import type { ResultWriter } from './result-writer';
+
+/** Takes a stream's events; a promise it returns pauses the stream until it settles (back-pressure). */
+export type EventSink = (event: ExecuteEvent__Output) => void | Promise<void>;
+
+/** An execution in flight on a proxy: where it runs and how to stop following it. */
+export interface LiveExecution {
+  proxyName: string;
+  url: string;
+  executionId: string;
+  abort: AbortController;
+  /** What became of the cancel sent at the deadline, for the reasons of the hosts left open. */
+  detail?: string;
+}
+
+/** A job this instance runs, as its per-proxy streams see it. */
+export interface RunningJob {
+  /** Everything stops: shutdown, or the database went away (`lost`). */
+  abort: AbortController;
+  /** No new chunk is handed out and no slot is waited for: cancel, or the deadline passed. */
+  dispatching: AbortController;
+  writer?: ResultWriter;
+  /** Executions in flight, by smart proxy id, for cancel. */
+  live: Map<number, LiveExecution>;
+  cancelled: boolean;
+  timedOut: boolean;
+  /**
+   * The database went away mid-job: this run stops writing and lets go of the job; the supervisor's
+   * next claim (this instance or another) resumes it from the stored rows and proxy cursors.
+   */
+  lost: boolean;
+  /** Executions given up on, followed for late results once the job has ended. */
+  late: LateFollow[];
+  /** Wakes a rollout waiting at a gate (a resume on this instance); set while it waits. */
+  wake?: () => void;
+  /** Set when the failure threshold stopped the rollout: the job ends failed. */
+  stopped?: string;
+  /** Per smart proxy, where this run's last stream stopped: a rollout's next batch carries on from it. */
+  chunks?: Map<number, ChunkCursor>;
+  done: Promise<void>;
+}
+
+/** A proxy's last chunk, and the write that names it in the stream row (settles once that is stored). */
+export interface ChunkCursor {
+  chunk: number;
+  named: Promise<void>;
+}
+
+/** Waits `ms`, or less when the signal aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
