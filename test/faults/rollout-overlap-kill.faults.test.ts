@@ -6,15 +6,10 @@
  * again (same instance id), the ui-extension re-follows the proxy's last named execution and the one
  * after it, never Executes an id again, and every host ends with its one result.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Job } from '@common/jobs';
-import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
-import { portForLaterListen } from '@test/support/ports';
-import { seedInventory } from '@test/ui-extension/jobs/support/job-stack';
 import { countWhere, executionsFinished, hostRows, startReportingFleet } from './support/rollout';
-import { api, fleetIdentities, killAll, seedAdmin, sleep, startPrivateNats, startProxyProcess, startUiProcess, type UiProc } from './support/processes';
+import { faultStack } from './support/fault-stack';
+import { api, fleetIdentities, sleep, type UiProc } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -23,32 +18,16 @@ const PREFIX = 'rok-';
 const COLLECTIVE = 'faultrok';
 
 describe('a rollout killed between batches', () => {
-  let db: OpenTestDataSource | undefined;
-  let storeDir: string | undefined;
-
-  afterAll(async () => {
-    await killAll();
-    await db?.close();
-    if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
-  });
+  const stack = faultStack();
 
   it('ends with every host answered once after a SIGKILL just after batch 2 was sent', async () => {
-    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-nats-'));
-    const natsPort = await portForLaterListen();
-    await startPrivateNats(natsPort, storeDir);
-    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    const natsUrl = (await stack.nats()).url;
     const fleet = await startReportingFleet({ natsUrl, count: HOSTS, prefix: PREFIX, collective: COLLECTIVE, latencyMs: 5 });
-    const proxyPort = await portForLaterListen();
-    const proxy = await startProxyProcess({ name: 'rok-proxy', natsUrl, port: proxyPort, collective: COLLECTIVE });
-    db = await openTestDataSource('mysql');
+    const proxy = await stack.proxy({ name: 'rok-proxy', natsUrl, collective: COLLECTIVE });
+    const db = await stack.database();
     const identities = fleetIdentities(PREFIX, HOSTS);
-    const seeded = await seedInventory(db.dataSource, {
-      hostgroups: ['rok'],
-      proxies: [{ name: 'rok-proxy', url: `127.0.0.1:${proxyPort}`, capabilities: ['remote_execution', 'choria'] }],
-      hosts: identities.map((name) => ({ name, hostgroup: 'rok', proxy: 'rok-proxy' })),
-    });
-    await seedAdmin(db.dataSource);
-    let ui: UiProc = await startUiProcess({ database: db.database, instanceId: 'rok-ui' });
+    const seeded = await stack.seed(db, { hostgroup: 'rok', proxies: [proxy], hosts: identities.map((host) => ({ name: host, proxy: 'rok-proxy' })) });
+    let ui: UiProc = await stack.ui(db, 'rok-ui');
 
     const created = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: seeded.hostgroupIds.get('rok')! }, rollout: { batch_size: 200 } } });
     expect(created.status).toBe(201);
@@ -59,7 +38,7 @@ describe('a rollout killed between batches', () => {
     const storedAtKill = await countWhere(db.dataSource, id, "state = 'succeeded'");
     process.stdout.write(`rollout-overlap-kill: ${storedAtKill} results stored when killed just after batch 2 was sent\n`);
 
-    ui = await startUiProcess({ database: db.database, instanceId: 'rok-ui' });
+    ui = await stack.ui(db, 'rok-ui');
     const show = async (): Promise<Job> => (await api(ui.url, 'GET', `/api/v2/remote_execution/jobs/${id}`)).body as Job;
     let job = await show();
     for (let i = 0; i < 900 && !['succeeded', 'failed', 'cancelled'].includes(job.state); i++) {
@@ -74,7 +53,7 @@ describe('a rollout killed between batches', () => {
     const after = await fleet.report('rpcutil#ping');
     expect(identities.map((n) => after.received[n] ?? 0)).toEqual(identities.map(() => 1));
     // No execution id ran twice on the proxy (a re-Execute of a finished id would run its hosts again).
-    const ids = executionsFinished(proxy).map((e) => e.executionId).filter((e) => e.startsWith(`${id}-`));
+    const ids = executionsFinished(proxy.proc).map((e) => e.executionId).filter((e) => e.startsWith(`${id}-`));
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(3);
   });

@@ -5,15 +5,10 @@
  * waits; started again (same instance id), the ui-extension keeps it paused, sends nothing more, and
  * after the resume sends every other host exactly once.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Job } from '@common/jobs';
-import { openTestDataSource, type OpenTestDataSource } from '@test/support/databases';
-import { portForLaterListen } from '@test/support/ports';
-import { seedInventory } from '@test/ui-extension/jobs/support/job-stack';
 import { startReportingFleet } from './support/rollout';
-import { api, fleetIdentities, killAll, seedAdmin, sleep, startPrivateNats, startProxyProcess, startUiProcess, type UiProc } from './support/processes';
+import { faultStack } from './support/fault-stack';
+import { api, fleetIdentities, sleep, type UiProc } from './support/processes';
 
 jest.setTimeout(300_000);
 
@@ -22,32 +17,16 @@ const PREFIX = 'rpk-';
 const COLLECTIVE = 'faultrpk';
 
 describe('a paused rollout and a killed ui-extension', () => {
-  let db: OpenTestDataSource | undefined;
-  let storeDir: string | undefined;
-
-  afterAll(async () => {
-    await killAll();
-    await db?.close();
-    if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
-  });
+  const stack = faultStack();
 
   it('stays paused after a SIGKILL and a restart, and sends each host once after the resume', async () => {
-    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-fault-nats-'));
-    const natsPort = await portForLaterListen();
-    await startPrivateNats(natsPort, storeDir);
-    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    const natsUrl = (await stack.nats()).url;
     const fleet = await startReportingFleet({ natsUrl, count: HOSTS, prefix: PREFIX, collective: COLLECTIVE, latencyMs: 50 });
-    const proxyPort = await portForLaterListen();
-    await startProxyProcess({ name: 'rpk-proxy', natsUrl, port: proxyPort, collective: COLLECTIVE });
-    db = await openTestDataSource('mysql');
+    const proxy = await stack.proxy({ name: 'rpk-proxy', natsUrl, collective: COLLECTIVE });
+    const db = await stack.database();
     const identities = fleetIdentities(PREFIX, HOSTS);
-    const seeded = await seedInventory(db.dataSource, {
-      hostgroups: ['rpk'],
-      proxies: [{ name: 'rpk-proxy', url: `127.0.0.1:${proxyPort}`, capabilities: ['remote_execution', 'choria'] }],
-      hosts: identities.map((name) => ({ name, hostgroup: 'rpk', proxy: 'rpk-proxy' })),
-    });
-    await seedAdmin(db.dataSource);
-    let ui: UiProc = await startUiProcess({ database: db.database, instanceId: 'rpk-ui' });
+    const seeded = await stack.seed(db, { hostgroup: 'rpk', proxies: [proxy], hosts: identities.map((host) => ({ name: host, proxy: 'rpk-proxy' })) });
+    let ui: UiProc = await stack.ui(db, 'rpk-ui');
 
     const created = await api(ui.url, 'POST', '/api/v2/remote_execution/jobs', { job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: seeded.hostgroupIds.get('rpk')! }, rollout: { canary: { hosts: 5, then: 'wait' }, batch_size: 10 } } });
     expect(created.status).toBe(201);
@@ -61,7 +40,7 @@ describe('a paused rollout and a killed ui-extension', () => {
     expect(job.rollout_progress).toMatchObject({ batch: 1, batches: 3, paused: true });
 
     expect(await ui.kill('SIGKILL')).toBe('SIGKILL');
-    ui = await startUiProcess({ database: db.database, instanceId: 'rpk-ui' });
+    ui = await stack.ui(db, 'rpk-ui');
     // The restarted instance takes its own job back at once (same instance id) and must leave it paused.
     await ui.waitForLine((l) => l.includes('"msg":"taking over an unfinished job"') && l.includes(`"jobId":${id}`), 30_000);
     await sleep(3000);
