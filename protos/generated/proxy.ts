@@ -18,6 +18,7 @@ import type { Filter as _rex_proxy_v1_Filter, Filter__Output as _rex_proxy_v1_Fi
 import type { GetInfoRequest as _rex_proxy_v1_GetInfoRequest, GetInfoRequest__Output as _rex_proxy_v1_GetInfoRequest__Output } from './rex/proxy/v1/GetInfoRequest';
 import type { GetResultsRequest as _rex_proxy_v1_GetResultsRequest, GetResultsRequest__Output as _rex_proxy_v1_GetResultsRequest__Output } from './rex/proxy/v1/GetResultsRequest';
 import type { HostResult as _rex_proxy_v1_HostResult, HostResult__Output as _rex_proxy_v1_HostResult__Output } from './rex/proxy/v1/HostResult';
+import type { HostResultBatch as _rex_proxy_v1_HostResultBatch, HostResultBatch__Output as _rex_proxy_v1_HostResultBatch__Output } from './rex/proxy/v1/HostResultBatch';
 import type { HostsSent as _rex_proxy_v1_HostsSent, HostsSent__Output as _rex_proxy_v1_HostsSent__Output } from './rex/proxy/v1/HostsSent';
 import type { ListAgentsRequest as _rex_proxy_v1_ListAgentsRequest, ListAgentsRequest__Output as _rex_proxy_v1_ListAgentsRequest__Output } from './rex/proxy/v1/ListAgentsRequest';
 import type { ListAgentsResponse as _rex_proxy_v1_ListAgentsResponse, ListAgentsResponse__Output as _rex_proxy_v1_ListAgentsResponse__Output } from './rex/proxy/v1/ListAgentsResponse';
@@ -53,6 +54,7 @@ export interface ProtoGrpcType {
         GetResultsRequest: MessageTypeDefinition<_rex_proxy_v1_GetResultsRequest, _rex_proxy_v1_GetResultsRequest__Output>
         HostCause: EnumTypeDefinition
         HostResult: MessageTypeDefinition<_rex_proxy_v1_HostResult, _rex_proxy_v1_HostResult__Output>
+        HostResultBatch: MessageTypeDefinition<_rex_proxy_v1_HostResultBatch, _rex_proxy_v1_HostResultBatch__Output>
         HostState: EnumTypeDefinition
         HostsSent: MessageTypeDefinition<_rex_proxy_v1_HostsSent, _rex_proxy_v1_HostsSent__Output>
         ListAgentsRequest: MessageTypeDefinition<_rex_proxy_v1_ListAgentsRequest, _rex_proxy_v1_ListAgentsRequest__Output>

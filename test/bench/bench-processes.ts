@@ -72,6 +72,18 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in milliseconds, from /proc/<pid>/stat; undefined once it is gone. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), 1-based from state: utime is 12th, stime 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface MemoryPeak {
   pid: number;
   /** VmHWM since the last reset: the kernel's exact peak resident set. */

@@ -16,7 +16,7 @@ import { openTestDataSource } from '@test/support/databases';
 import { AUTH, seedInventory, type SeedHost } from '@test/ui-extension/jobs/support/job-stack';
 import { startUiProcess, type UiProcess } from '@test/ui-extension/scheduler/support/multi-instance';
 import type { DataSource } from 'typeorm';
-import { startProxyProcess, watchMemory, type MemoryPeak, type ProxyProcess } from './bench-processes';
+import { cpuMs, startProxyProcess, watchMemory, type MemoryPeak, type ProxyProcess } from './bench-processes';
 import { openFloor, type FloorRun } from './floor.bench';
 
 export interface ScaleSize {
@@ -181,10 +181,13 @@ export async function runScaleSize(size: ScaleSize, options: { natsUrl?: string;
       for (let run = 0; run < warmup + runs; run++) {
         const measured = run >= warmup;
         memory.reset();
+        const cpuBefore = Object.values(pids).map(cpuMs);
         const p = await runProductJob(ui.url, db.dataSource, seeded.hostgroupIds.get('scale')!, size.hosts);
+        // CPU each product process spent on the job (ms at 100 Hz ticks): less sensitive to a shared machine's load than the wall clock.
+        const cpu = Object.values(pids).map((pid, i) => Math.round((cpuMs(pid) ?? NaN) - (cpuBefore[i] ?? NaN)));
         const peak = memory.peaks();
         const f = await floor.run(run + 1);
-        log(`scale ${size.hosts} run ${run + 1}${measured ? '' : ' (warm-up)'}: product ${p.finalSeenMs} ms, floor ${f.totalMs} ms, ui ${peak['ui-extension'].hwmMb} MB`);
+        log(`scale ${size.hosts} run ${run + 1}${measured ? '' : ' (warm-up)'}: product ${p.finalSeenMs} ms, floor ${f.totalMs} ms, ui ${peak['ui-extension'].hwmMb} MB, cpu ms ui ${cpu[0]} proxies ${cpu.slice(1).join(' ')}`);
         if (measured) {
           product.push(p);
           floorRuns.push(f);

@@ -16,6 +16,7 @@ import type { AuditLog } from '@proxy/actions/audit';
 import { createDdlRegistry, loadDdlDirectory } from '@proxy/actions/ddl-registry';
 import { createExecutionRegistry } from '@proxy/actions/executions';
 import { createNodeInventory } from '@proxy/actions/nodes';
+import { MAX_BATCH_RESULTS } from '@proxy/grpc/event-stream';
 import { ERROR_DETAILS_KEY } from '@proxy/grpc/grpc-status';
 import { startProxyServer, type ProxyServer } from '@proxy/grpc/server';
 import { createLogger } from '@proxy/logger';
@@ -87,6 +88,13 @@ function collect(stream: grpc.ClientReadableStream<ExecuteEvent__Output>): Promi
     stream.on('end', () => resolve(events));
     stream.on('error', reject);
   });
+}
+
+/** Every event with its own sequence, a batch's results one by one (results[i] has first_sequence + i). */
+function flatten(events: ExecuteEvent__Output[]): Array<{ sequence: number; kind: string; identity?: string }> {
+  return events.flatMap((e) =>
+    e.event === 'results' ? e.results!.results.map((r, i) => ({ sequence: Number(e.results!.first_sequence) + i, kind: 'result', identity: r.identity })) : [{ sequence: Number(e.sequence), kind: e.event ?? '', identity: e.result?.identity }],
+  );
 }
 
 function failureOf(promise: Promise<unknown>): Promise<grpc.ServiceError> {
@@ -175,6 +183,33 @@ describe('proxy gRPC contract', () => {
     expect(events[1].sent?.identities).toEqual(identities);
     expect(events.slice(2, -1).map((e) => e.result?.identity)).toEqual(identities);
     expect(events[5002].summary).toMatchObject({ expected: 5000, succeeded: 5000 });
+  });
+
+  it('sends ready results as batches of consecutive sequences to a caller that accepts them, and resuming after any sequence inside a batch delivers the rest exactly once', async () => {
+    const identities = Array.from({ length: 5000 }, (_, i) => `n${String(i).padStart(5, '0')}`);
+    const request = anExecuteRequest({ execution_id: 'job-5k-batches', identities, accept_result_batches: true });
+    const events = await collect(harness.client.Execute(request, deadline()));
+    const batches = events.filter((e) => e.event === 'results');
+    expect(batches.length).toBeGreaterThan(0);
+    expect(events.length).toBeLessThan(1000);
+    for (const b of batches) {
+      expect(b.results!.results.length).toBeGreaterThan(1);
+      expect(b.results!.results.length).toBeLessThanOrEqual(MAX_BATCH_RESULTS);
+      expect(Number(b.sequence)).toBe(Number(b.results!.first_sequence) + b.results!.results.length - 1);
+    }
+    const all = flatten(events);
+    expect(all.map((e) => e.sequence)).toEqual(Array.from({ length: 5003 }, (_, i) => i + 1));
+    expect(all.filter((e) => e.kind === 'result').map((e) => e.identity)).toEqual(identities);
+    // A caller that stored any cursor, at a batch's first result, inside it or at its last, gets every later event once.
+    const first = Number(batches[0].results!.first_sequence);
+    for (const after of [first - 1, first, first + 1, Number(batches[0].sequence), 4000, 5002]) {
+      const rest = flatten(await collect(harness.client.GetResults({ execution_id: 'job-5k-batches', after_sequence: after, follow: false, accept_result_batches: true }, deadline())));
+      expect(rest.map((e) => e.sequence)).toEqual(Array.from({ length: 5003 - after }, (_, i) => after + 1 + i));
+      expect(rest.filter((e) => e.kind === 'result').map((e) => e.identity)).toEqual(identities.slice(Math.max(0, after - 2)));
+    }
+    // Callers that do not ask for batches (older ui-extensions) get one result per event, as before.
+    const single = await collect(harness.client.GetResults({ execution_id: 'job-5k-batches', after_sequence: 0, follow: false }, deadline()));
+    expect(single.map((e) => e.event)).toEqual(['started', 'sent', ...Array(5000).fill('result'), 'summary']);
   });
 
   it('holds the ui-extension client stream while its taker answers an event with a promise, then delivers the rest in order', async () => {

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 
 import { parseExact } from '@protos/json-numbers';
-import type { ExecuteEvent } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { ExecuteRequest__Output } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
 import type { Filter__Output } from '@protos/generated/rex/proxy/v1/Filter';
 import type { Node } from '@protos/generated/rex/proxy/v1/Node';
@@ -15,12 +14,13 @@ import type { ProxyInfo } from '@protos/generated/rex/proxy/v1/ProxyInfo';
 import type { ProxyServiceHandlers } from '@protos/generated/rex/proxy/v1/ProxyService';
 import type { BrokerClient, RequestFilter } from '@proxy/broker/broker-client';
 import { toAgentDdl, type DdlRegistry } from '@proxy/actions/ddl-registry';
-import type { Execution, ExecutionEvent, ExecutionRegistry } from '@proxy/actions/executions';
+import type { Execution, ExecutionRegistry } from '@proxy/actions/executions';
 import type { NodeInventory } from '@proxy/actions/nodes';
 import { AppError } from '@proxy/errors';
 import type { Logger } from '@proxy/logger';
 import type { PluginManifest } from '@proxy/plugin';
 
+import { streamEvents } from './event-stream';
 import { toGrpcStatus } from './grpc-status';
 
 export interface ProxyHandlerDeps {
@@ -46,50 +46,6 @@ const TRANSPORTS = { choria: 'TRANSPORT_CHORIA', mcollective: 'TRANSPORT_MCOLLEC
 export function requestIdOf(metadata: Metadata): string {
   const given = metadata.get('x-request-id')[0];
   return typeof given === 'string' && given !== '' ? given.slice(0, 128) : randomUUID();
-}
-
-export function toProtoEvent(event: ExecutionEvent): ExecuteEvent {
-  switch (event.kind) {
-    case 'started':
-      return {
-        sequence: event.sequence,
-        started: { execution_id: event.executionId, request_id: event.requestId, expected_identities: event.expectedIdentities as string[], reports_sent: event.reportsSent },
-      };
-    case 'sent':
-      return { sequence: event.sequence, sent: { batch: event.batch, identities: event.identities as string[], sent_at_ms: event.sentAtMs } };
-    case 'result':
-      return {
-        sequence: event.sequence,
-        result: {
-          identity: event.identity,
-          state: `HOST_STATE_${event.state}`,
-          statuscode: event.statuscode,
-          statusmsg: event.statusmsg,
-          data_json: event.dataJson,
-          sent_at_ms: event.sentAtMs,
-          received_at_ms: event.receivedAtMs,
-          unexpected: event.unexpected,
-          cause: `HOST_CAUSE_${event.cause}`,
-          reason: event.reason,
-        },
-      };
-    case 'summary':
-      return {
-        sequence: event.sequence,
-        summary: {
-          state: `EXECUTION_STATE_${event.state}`,
-          expected: event.expected,
-          responded: event.responded,
-          succeeded: event.succeeded,
-          failed: event.failed,
-          no_response: event.noResponse,
-          cancelled: event.cancelled,
-          unexpected: event.unexpected,
-          duration_ms: event.durationMs,
-          message: event.message,
-        },
-      };
-  }
 }
 
 function toRequestFilter(filter: Filter__Output | null): RequestFilter | undefined {
@@ -130,49 +86,6 @@ function toExecuteInput(request: ExecuteRequest__Output, args: unknown) {
     allNodes: request.all_nodes,
     deadlineMs: Number(request.deadline_unix_ms),
   };
-}
-
-/**
- * Writes the events after `afterSequence`, then (with follow) the live ones until the summary.
- * Sequences are 1, 2, 3, ..., so the cursor is an index into the log.
- */
-function streamEvents(call: ServerWritableStream<unknown, ExecuteEvent>, execution: Execution, afterSequence: number, follow: boolean): Promise<void> {
-  return new Promise((resolve) => {
-    let cursor = Math.min(Math.max(0, afterSequence), execution.events.length);
-    let waitingForDrain = false;
-    let closed = false;
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      unsubscribe();
-      call.off('drain', onDrain);
-      resolve();
-    };
-    const pump = (): void => {
-      if (closed || waitingForDrain) return;
-      const { events } = execution;
-      while (cursor < events.length) {
-        if (!call.write(toProtoEvent(events[cursor++]))) {
-          waitingForDrain = true;
-          return;
-        }
-      }
-      if (!follow || execution.isFinished()) {
-        call.end();
-        close();
-      }
-    };
-    const onDrain = (): void => {
-      waitingForDrain = false;
-      pump();
-    };
-    const unsubscribe = execution.onChange(pump);
-    call.on('drain', onDrain);
-    // The client went away: the execution runs on, and GetResults lets it catch up later.
-    call.on('cancelled', close);
-    call.on('error', close);
-    pump();
-  });
 }
 
 /** The ProxyService implementation; every call logs with the caller's x-request-id. */
@@ -262,7 +175,7 @@ export function createProxyHandlers(deps: ProxyHandlerDeps): ProxyServiceHandler
           { executionId: execution.id, agent: call.request.agent, action: call.request.action, identities: call.request.identities.length, caller: call.request.caller },
           'execution started',
         );
-        void streamEvents(call, execution, 0, true);
+        void streamEvents(call, execution, 0, true, call.request.accept_result_batches);
       };
       if (!deps.beforeExecute) return start();
       deps.beforeExecute(call.request.agent, call.request.action).then(start, (error: unknown) => failStream(call, error, requestId, log));
@@ -287,7 +200,7 @@ export function createProxyHandlers(deps: ProxyHandlerDeps): ProxyServiceHandler
         return;
       }
       log.debug({ executionId: execution.id, afterSequence: call.request.after_sequence, follow: call.request.follow }, 'results requested');
-      void streamEvents(call, execution, call.request.after_sequence, call.request.follow);
+      void streamEvents(call, execution, call.request.after_sequence, call.request.follow, call.request.accept_result_batches);
     },
   };
 }

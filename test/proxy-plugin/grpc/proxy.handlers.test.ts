@@ -60,6 +60,7 @@ function anExecuteRequest(fields: Partial<ExecuteRequest__Output> = {}): Execute
     discovery_timeout_ms: 0,
     all_nodes: false,
     deadline_unix_ms: 0,
+    accept_result_batches: false,
     ...fields,
   };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseExact, stringifyExact, toPlainNumbers } from '@protos/json-numbers';
 
 import {
   createRequestSigner,
@@ -194,6 +195,30 @@ describe('choria protocol v1', () => {
 
     it('keeps the numbers exact when a node sends its data as a JSON string', () => {
       expect(decodeMcorpcReply('{"statuscode":1,"statusmsg":"x","data":"{\\"n\\":2.50}"}').dataJson).toBe('{"n":2.50}');
+    });
+
+    it('decodes every reply as the exact parser does, whether or not it takes the native fast path', () => {
+      const messages = [
+        '{"statuscode":0,"statusmsg":"OK","data":{"pong":1712345678}}',
+        '{"action":"ping","statuscode":0,"statusmsg":"OK","data":{"2":"b","1":"a","x":[1,2.5,-3,1e+21,null,true],"nested":{"s":"caf\u00e9 \\"q\\""}}}',
+        '{"statuscode":0,"statusmsg":"OK","data":{"n":1,"n":2}}',
+        '{"statuscode":0, "statusmsg":"OK","data":{"n":1.50}}',
+        '{"statuscode":0,"statusmsg":"OK","data":{"big":12345678901234567890}}',
+        '{"statuscode":0,"statusmsg":"OK","data":"{\\"n\\":2}"}',
+        '{"statuscode":0,"statusmsg":"OK","data":"[1]"}',
+        '{"statuscode":0,"statusmsg":"OK","data":"not json"}',
+        '{"statuscode":0,"statusmsg":"OK","data":[7]}',
+        '{"statuscode":0,"statusmsg":"OK"}',
+        '{"statuscode":4,"statusmsg":"bad","data":{}}',
+      ];
+      for (const message of messages) {
+        const exact = parseExact(message) as { statuscode: unknown; statusmsg: string; action?: string; data: unknown };
+        const inner = typeof exact.data === 'string' ? (() => { try { return parseExact(exact.data as string); } catch { return undefined; } })() : exact.data;
+        const data = inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? inner : {};
+        expect({ message, ...decodeMcorpcReply(message) }).toEqual({ message, action: exact.action, statuscode: Number(exact.statuscode), statusmsg: exact.statusmsg, data: toPlainNumbers(data), dataJson: stringifyExact(data) });
+      }
+      expect(() => decodeMcorpcReply('{"statuscode":1.5,"statusmsg":"OK","data":{}}')).toThrow('not an mcorpc reply');
+      expect(() => decodeMcorpcReply('{"statuscode":0,')).toThrow('mcorpc reply is not JSON');
     });
   });
 });

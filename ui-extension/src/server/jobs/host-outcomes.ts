@@ -11,11 +11,13 @@ import type { HostOutcome, TrackedHost } from './result-writer';
 export function outcomeOfResult(r: HostResult__Output): HostOutcome {
   const received = Number(r.received_at_ms);
   const sent = Number(r.sent_at_ms);
-  const base = { finishedAt: received > 0 ? new Date(received) : undefined, sentAt: sent > 0 && r.cause !== 'HOST_CAUSE_NOT_SENT' ? new Date(sent) : null };
+  const finishedAt = received > 0 ? new Date(received) : undefined;
+  const sentAt = sent > 0 && r.cause !== 'HOST_CAUSE_NOT_SENT' ? new Date(sent) : null;
+  // Once per host of every job (issue 20): a literal, not spreads, for the usual reply.
+  if (r.state === 'HOST_STATE_SUCCEEDED') return { finishedAt, sentAt, state: 'succeeded', statuscode: r.statuscode, statusmsg: r.statusmsg || null, data: r.data_json || null };
+  const base = { finishedAt, sentAt };
   const reply = { statuscode: r.statuscode, statusmsg: r.statusmsg || null, data: r.data_json || null };
   switch (r.state) {
-    case 'HOST_STATE_SUCCEEDED':
-      return { ...base, state: 'succeeded', ...reply };
     case 'HOST_STATE_NO_RESPONSE':
       return { ...base, state: 'no_response', reason: r.reason || 'no reply before the timeout' };
     case 'HOST_STATE_CANCELLED':

@@ -24,7 +24,7 @@ import { runRollout } from './rollout-runner';
 /** What the dispatcher needs of `proxies/proxy-client.ts` (the only gRPC client). */
 export interface JobProxyClient {
   execute(url: string, request: ExecuteRequest, onEvent: EventSink, signal?: AbortSignal): Promise<void>;
-  getResults(url: string, request: { execution_id: string; after_sequence: number; follow: boolean }, onEvent: EventSink, signal?: AbortSignal): Promise<void>;
+  getResults(url: string, request: { execution_id: string; after_sequence: number; follow: boolean; accept_result_batches?: boolean }, onEvent: EventSink, signal?: AbortSignal): Promise<void>;
   cancel(url: string, executionId: string): Promise<CancelResponse__Output>;
 }
 

@@ -5,6 +5,7 @@
  * the execution to the late-results follower. job-dispatcher.ts runs one of these per proxy.
  */
 import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
+import type { HostResult__Output } from '@protos/generated/rex/proxy/v1/HostResult';
 import { isAppError } from '../errors';
 import type { Logger } from '../logger';
 import type { HostSlots } from './host-slots';
@@ -74,20 +75,23 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
   let reportsSent = stream.reportsSent;
   // Whether the stream row names the execution followed now: only then do its events move the row's cursor.
   let rowNamesIt = true;
+  const takeResult = (r: HostResult__Output, sequence: number): void => {
+    const received = Number(r.received_at_ms);
+    // Measured on the wall clock, as received_at_ms is (the injected clock is the jobs' own time, which tests move);
+    // proxy and ui-extension clocks differ by their NTP error, and negative values count as 0.
+    if (received > 0) deps.metrics?.proxyStreamLatency(proxy.name, (Date.now() - received) / 1000);
+    const accepted = writer.record({ smartProxyId: proxyId, identity: r.identity }, outcomeOfResult(r), rowNamesIt ? { smartProxyId: proxyId, sequence } : undefined);
+    if (!accepted && r.unexpected) deps.logger.debug({ jobId, identity: r.identity }, 'reply from a host outside the job');
+  };
   const onEvent: EventSink = (event) => {
     heard = true;
     const sequence = Number(event.sequence);
     lastSeen = Math.max(lastSeen, sequence);
     const cursor = rowNamesIt ? { smartProxyId: proxyId, sequence } : undefined;
-    const r = event.result;
-    if (event.event === 'result' && r) {
-      const received = Number(r.received_at_ms);
-      // Measured on the wall clock, as received_at_ms is (the injected clock is the jobs' own time, which tests move);
-      // proxy and ui-extension clocks differ by their NTP error, and negative values count as 0.
-      if (received > 0) deps.metrics?.proxyStreamLatency(proxy.name, (Date.now() - received) / 1000);
-      const accepted = writer.record({ smartProxyId: proxyId, identity: r.identity }, outcomeOfResult(r), cursor);
-      if (!accepted && r.unexpected) deps.logger.debug({ jobId, identity: r.identity }, 'reply from a host outside the job');
-    } else if (event.event === 'sent' && event.sent) {
+    if (event.event === 'result' && event.result) takeResult(event.result, sequence);
+    // A batch (we ask for them): results[i] has sequence first_sequence + i, the event's sequence is the last one's.
+    else if (event.event === 'results' && event.results) event.results.results.forEach((r, i) => takeResult(r, Number(event.results!.first_sequence) + i));
+    else if (event.event === 'sent' && event.sent) {
       writer.markSent(proxyId, event.sent.identities, new Date(Number(event.sent.sent_at_ms)));
       if (cursor) writer.advance(cursor);
     } else if (event.event === 'started' && event.started?.reports_sent) {
@@ -120,7 +124,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
           await writer.flush();
           const [s] = (await deps.repo.streamsOf(jobId)).filter((x) => x.smartProxyId === proxyId);
           // The row may still name the execution before this one (name()): then this one replays from its start.
-          await deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: s?.executionId === executionId ? s.lastSequence : 0, follow: true }, onEvent, signal);
+          await deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: s?.executionId === executionId ? s.lastSequence : 0, follow: true, accept_result_batches: true }, onEvent, signal);
         }
         // The client resolves an aborted stream as if it ended: only the signal tells them apart.
         return signal.aborted ? { kind: 'aborted' } : { kind: 'ended' };
@@ -205,14 +209,14 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     const executionId = stream.executionId;
     let { live, signal } = goLive(executionId);
     const open = writer.unfinished(proxyId).filter((h) => h.state === 'running');
-    let res = await follow(executionId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: stream.lastSequence, follow: true }, onEvent, signal));
+    let res = await follow(executionId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: stream.lastSequence, follow: true, accept_result_batches: true }, onEvent, signal));
     if (res.kind === 'ended' && !deps.stopped() && !job.lost) {
       // The proxy may hold the next chunk already (its row write was still waiting): follow it from
       // its start, never Execute it again (a finished id would run its hosts again).
       const nextId = `${jobId}-${proxyId}-${chunk + 1}`;
       rowNamesIt = false;
       ({ live, signal } = goLive(nextId));
-      const next = await follow(nextId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: nextId, after_sequence: 0, follow: true }, onEvent, signal));
+      const next = await follow(nextId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: nextId, after_sequence: 0, follow: true, accept_result_batches: true }, onEvent, signal));
       const absent = next.kind === 'lost' && !next.heard && next.code === 'NOT_FOUND';
       if (!absent) {
         res = next;
@@ -258,7 +262,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       const { live, signal } = goLive(executionId);
       // A cancel or the deadline that came between the loop check and here found no execution to stop.
       if (job.cancelled || job.timedOut) live.abort.abort();
-      const request = run.request(executionId, hosts);
+      const request = { ...run.request(executionId, hosts), accept_result_batches: true };
       const send = () => deps.proxies.execute(proxy.url, request, onEvent, signal);
       const res = await follow(executionId, signal, send, send);
       // Its hosts are no longer in flight: the next chunk (of any proxy) need not wait for their writes.

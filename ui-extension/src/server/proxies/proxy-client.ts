@@ -57,7 +57,7 @@ export interface ProxyClients {
   listAgents(url: string, options?: { refresh?: boolean }): Promise<AgentDdl__Output[]>;
   listNodes(url: string): Promise<Node__Output[]>;
   execute(url: string, request: ExecuteRequest, onEvent: (event: ExecuteEvent__Output) => unknown, signal?: AbortSignal): Promise<void>;
-  getResults(url: string, request: { execution_id: string; after_sequence: number; follow: boolean }, onEvent: (event: ExecuteEvent__Output) => unknown, signal?: AbortSignal): Promise<void>;
+  getResults(url: string, request: { execution_id: string; after_sequence: number; follow: boolean; accept_result_batches?: boolean }, onEvent: (event: ExecuteEvent__Output) => unknown, signal?: AbortSignal): Promise<void>;
   cancel(url: string, executionId: string): Promise<CancelResponse__Output>;
   close(): void;
 }

@@ -4,6 +4,7 @@ import type { ExecutionStarted as _rex_proxy_v1_ExecutionStarted, ExecutionStart
 import type { HostResult as _rex_proxy_v1_HostResult, HostResult__Output as _rex_proxy_v1_HostResult__Output } from '../../../rex/proxy/v1/HostResult';
 import type { ExecutionSummary as _rex_proxy_v1_ExecutionSummary, ExecutionSummary__Output as _rex_proxy_v1_ExecutionSummary__Output } from '../../../rex/proxy/v1/ExecutionSummary';
 import type { HostsSent as _rex_proxy_v1_HostsSent, HostsSent__Output as _rex_proxy_v1_HostsSent__Output } from '../../../rex/proxy/v1/HostsSent';
+import type { HostResultBatch as _rex_proxy_v1_HostResultBatch, HostResultBatch__Output as _rex_proxy_v1_HostResultBatch__Output } from '../../../rex/proxy/v1/HostResultBatch';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ExecuteEvent {
@@ -12,7 +13,8 @@ export interface ExecuteEvent {
   'result'?: (_rex_proxy_v1_HostResult | null);
   'summary'?: (_rex_proxy_v1_ExecutionSummary | null);
   'sent'?: (_rex_proxy_v1_HostsSent | null);
-  'event'?: "started"|"result"|"summary"|"sent";
+  'results'?: (_rex_proxy_v1_HostResultBatch | null);
+  'event'?: "started"|"result"|"summary"|"sent"|"results";
 }
 
 export interface ExecuteEvent__Output {
@@ -21,5 +23,6 @@ export interface ExecuteEvent__Output {
   'result'?: (_rex_proxy_v1_HostResult__Output | null);
   'summary'?: (_rex_proxy_v1_ExecutionSummary__Output | null);
   'sent'?: (_rex_proxy_v1_HostsSent__Output | null);
-  'event'?: "started"|"result"|"summary"|"sent";
+  'results'?: (_rex_proxy_v1_HostResultBatch__Output | null);
+  'event'?: "started"|"result"|"summary"|"sent"|"results";
 }

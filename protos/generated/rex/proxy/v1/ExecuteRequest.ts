@@ -51,6 +51,12 @@ export interface ExecuteRequest {
    * until it, and hosts whose batch did not leave in time end HOST_CAUSE_NOT_SENT. 0 means none.
    */
   'deadline_unix_ms'?: (number | string | Long);
+  /**
+   * True when the caller reads HostResultBatch events: the proxy may then send results that are
+   * ready together as one event. Proxies older than this field, and callers that leave it false,
+   * get one HostResult per event.
+   */
+  'accept_result_batches'?: (boolean);
 }
 
 export interface ExecuteRequest__Output {
@@ -101,4 +107,10 @@ export interface ExecuteRequest__Output {
    * until it, and hosts whose batch did not leave in time end HOST_CAUSE_NOT_SENT. 0 means none.
    */
   'deadline_unix_ms': (number);
+  /**
+   * True when the caller reads HostResultBatch events: the proxy may then send results that are
+   * ready together as one event. Proxies older than this field, and callers that leave it false,
+   * get one HostResult per event.
+   */
+  'accept_result_batches': (boolean);
 }

@@ -9,6 +9,10 @@ export interface GetResultsRequest {
    */
   'after_sequence'?: (number | string | Long);
   'follow'?: (boolean);
+  /**
+   * As ExecuteRequest.accept_result_batches.
+   */
+  'accept_result_batches'?: (boolean);
 }
 
 export interface GetResultsRequest__Output {
@@ -18,4 +22,8 @@ export interface GetResultsRequest__Output {
    */
   'after_sequence': (number);
   'follow': (boolean);
+  /**
+   * As ExecuteRequest.accept_result_batches.
+   */
+  'accept_result_batches': (boolean);
 }

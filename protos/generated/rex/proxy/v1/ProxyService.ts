@@ -37,7 +37,8 @@ export interface ProxyServiceClient extends grpc.Client {
   /**
    * Run one action. Events come in arrival order with a growing sequence number: one
    * ExecutionStarted, then for each batch one HostsSent before its requests leave, one HostResult
-   * per expected host (and per unexpected responder), then one ExecutionSummary. Invalid arguments
+   * per expected host (and per unexpected responder; consecutive ones grouped in HostResultBatch
+   * events when the request sets accept_result_batches), then one ExecutionSummary. Invalid arguments
    * fail the call with INVALID_ARGUMENT before anything is sent to the broker.
    */
   Execute(argument: _rex_proxy_v1_ExecuteRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rex_proxy_v1_ExecuteEvent__Output>;
@@ -45,7 +46,8 @@ export interface ProxyServiceClient extends grpc.Client {
   /**
    * Run one action. Events come in arrival order with a growing sequence number: one
    * ExecutionStarted, then for each batch one HostsSent before its requests leave, one HostResult
-   * per expected host (and per unexpected responder), then one ExecutionSummary. Invalid arguments
+   * per expected host (and per unexpected responder; consecutive ones grouped in HostResultBatch
+   * events when the request sets accept_result_batches), then one ExecutionSummary. Invalid arguments
    * fail the call with INVALID_ARGUMENT before anything is sent to the broker.
    */
   execute(argument: _rex_proxy_v1_ExecuteRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_rex_proxy_v1_ExecuteEvent__Output>;
@@ -120,7 +122,8 @@ export interface ProxyServiceHandlers extends grpc.UntypedServiceImplementation 
   /**
    * Run one action. Events come in arrival order with a growing sequence number: one
    * ExecutionStarted, then for each batch one HostsSent before its requests leave, one HostResult
-   * per expected host (and per unexpected responder), then one ExecutionSummary. Invalid arguments
+   * per expected host (and per unexpected responder; consecutive ones grouped in HostResultBatch
+   * events when the request sets accept_result_batches), then one ExecutionSummary. Invalid arguments
    * fail the call with INVALID_ARGUMENT before anything is sent to the broker.
    */
   Execute: grpc.handleServerStreamingCall<_rex_proxy_v1_ExecuteRequest__Output, _rex_proxy_v1_ExecuteEvent>;
