@@ -14,6 +14,7 @@ import type { Logger } from '../logger';
 import type { JobProxyClient } from './job-dispatcher';
 import type { LateResult } from './job-invocation.repository';
 import { outcomeOfResult } from './host-outcomes';
+import { resultsOf } from './running-job';
 
 /** One execution a job gave up on, and the hosts that may still get a late reply from it. */
 export interface LateFollow {
@@ -93,22 +94,23 @@ export function createLateResultCollector(options: LateResultOptions) {
     const timer = setInterval(() => void flush(), options.flushMs ?? 200);
     const onEvent = (event: ExecuteEvent__Output): void => {
       after = Math.max(after, Number(event.sequence));
-      const r = event.result;
-      if (event.event !== 'result' || !r) return;
-      const rowId = follow.hosts.get(r.identity);
-      // Only a reply of the node's own says it ran; a proxy's "not sent" or "no reply" adds nothing.
-      if (rowId === undefined || r.cause !== 'HOST_CAUSE_UNSPECIFIED' || (r.state !== 'HOST_STATE_SUCCEEDED' && r.state !== 'HOST_STATE_FAILED')) return;
-      follow.hosts.delete(r.identity);
-      const outcome = outcomeOfResult(r);
-      queued.push({
-        rowId,
-        state: outcome.state as LateResult['state'],
-        statuscode: r.statuscode,
-        statusmsg: outcome.statusmsg ?? null,
-        data: outcome.data ?? null,
-        finishedAt: outcome.finishedAt ?? options.clock(),
-        sentAt: outcome.sentAt ?? null,
-      });
+      // Single results and batches alike (resultsOf): asking for batches later must not lose late results.
+      for (const { result: r } of resultsOf(event)) {
+        const rowId = follow.hosts.get(r.identity);
+        // Only a reply of the node's own says it ran; a proxy's "not sent" or "no reply" adds nothing.
+        if (rowId === undefined || r.cause !== 'HOST_CAUSE_UNSPECIFIED' || (r.state !== 'HOST_STATE_SUCCEEDED' && r.state !== 'HOST_STATE_FAILED')) continue;
+        follow.hosts.delete(r.identity);
+        const outcome = outcomeOfResult(r);
+        queued.push({
+          rowId,
+          state: outcome.state as LateResult['state'],
+          statuscode: r.statuscode,
+          statusmsg: outcome.statusmsg ?? null,
+          data: outcome.data ?? null,
+          finishedAt: outcome.finishedAt ?? options.clock(),
+          sentAt: outcome.sentAt ?? null,
+        });
+      }
     };
     const windowEnd = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, until - Date.now()))]);
     let cancelled = false;

@@ -3,6 +3,7 @@
  * they follow.
  */
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
+import type { HostResult__Output } from '@protos/generated/rex/proxy/v1/HostResult';
 import type { LateFollow } from './late-results';
 import type { ResultWriter } from './result-writer';
 
@@ -50,6 +51,19 @@ export interface RunningJob {
 export interface ChunkCursor {
   chunk: number;
   named: Promise<void>;
+}
+
+/**
+ * The host results an event carries, each with its own sequence: one for 'result', the whole batch
+ * for 'results' (results[i] has first_sequence + i), none for any other event or a missing payload.
+ * Every consumer of result streams reads them through this, so a stream that starts asking for
+ * batches cannot drop results in a consumer that only knew single ones.
+ */
+export function resultsOf(event: ExecuteEvent__Output): Array<{ result: HostResult__Output; sequence: number }> {
+  if (event.event === 'result') return event.result ? [{ result: event.result, sequence: Number(event.sequence) }] : [];
+  if (event.event !== 'results' || !event.results) return [];
+  const first = Number(event.results.first_sequence);
+  return event.results.results.map((result, i) => ({ result, sequence: first + i }));
 }
 
 /** Waits `ms`, or less when the signal aborts. */
