@@ -41,6 +41,17 @@ export type GiveUp =
   /** The stream ended without a result for the host. */
   | { kind: 'ended'; proxy: string };
 
+/** How following one execution ended (job-proxy-stream.ts): `code` is the gRPC code of the last error. */
+export type FollowOutcome = { kind: 'ended' } | { kind: 'aborted' } | { kind: 'lost'; message: string; heard: boolean; code?: string };
+
+/** Why the hosts an execution left open were given up: `detail` says what became of a deadline's cancel. */
+export function giveUpOf(outcome: FollowOutcome, job: { cancelled: boolean; timedOut: boolean }, proxy: string, detail: string | undefined): GiveUp {
+  if (outcome.kind === 'lost') return { kind: 'lost', proxy, message: outcome.message, heard: outcome.heard };
+  if (job.cancelled) return { kind: 'cancelled' };
+  if (job.timedOut) return { kind: 'deadline', proxy, detail: detail ?? `smart proxy ${proxy} had not finished` };
+  return { kind: 'ended', proxy };
+}
+
 /**
  * The outcome of a host its proxy gave no result for. `reportsSent` says the proxy reports every batch
  * it sends (HostsSent), so that a host it never named was never asked.

@@ -9,14 +9,14 @@ import type { HostResult__Output } from '@protos/generated/rex/proxy/v1/HostResu
 import { isAppError } from '../errors';
 import type { Logger } from '../logger';
 import type { HostSlots } from './host-slots';
-import { outcomeOfResult, outcomeWithoutResult, type GiveUp } from './host-outcomes';
+import { giveUpOf, outcomeOfResult, outcomeWithoutResult, type FollowOutcome } from './host-outcomes';
 import type { JobMetrics, JobProxyClient, SmartProxyRef } from './job-dispatcher';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import type { JobInvocationRepository } from './job-invocation.repository';
 import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
 import type { ProxyBreaker } from './proxy-breaker';
 import type { ResultWriter, TrackedHost } from './result-writer';
-import { sleep, type EventSink, type LiveExecution, type RunningJob } from './running-job';
+import { resultsOf, sleep, type EventSink, type LiveExecution, type RunningJob } from './running-job';
 
 export type { ChunkCursor, EventSink, LiveExecution, RunningJob } from './running-job';
 
@@ -56,8 +56,6 @@ export interface ProxyStreamRun {
  */
 const REATTACH_BACKOFF_MAX_MS = 5000;
 
-type FollowOutcome = { kind: 'ended' } | { kind: 'aborted' } | { kind: 'lost'; message: string; heard: boolean; code?: string };
-
 const isOpen = (h: TrackedHost | undefined) => h !== undefined && (h.state === 'pending' || h.state === 'running');
 
 export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun): Promise<void> {
@@ -83,23 +81,26 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     const accepted = writer.record({ smartProxyId: proxyId, identity: r.identity }, outcomeOfResult(r), rowNamesIt ? { smartProxyId: proxyId, sequence } : undefined);
     if (!accepted && r.unexpected) deps.logger.debug({ jobId, identity: r.identity }, 'reply from a host outside the job');
   };
+  // The hosts the last `started` event named: those its execution was sent for.
+  let expected: readonly string[] = [];
   const onEvent: EventSink = (event) => {
     heard = true;
     const sequence = Number(event.sequence);
-    lastSeen = Math.max(lastSeen, sequence);
     const cursor = rowNamesIt ? { smartProxyId: proxyId, sequence } : undefined;
-    if (event.event === 'result' && event.result) takeResult(event.result, sequence);
-    // A batch (we ask for them): results[i] has sequence first_sequence + i, the event's sequence is the last one's.
-    else if (event.event === 'results' && event.results) event.results.results.forEach((r, i) => takeResult(r, Number(event.results!.first_sequence) + i));
-    else if (event.event === 'sent' && event.sent) {
-      writer.markSent(proxyId, event.sent.identities, new Date(Number(event.sent.sent_at_ms)));
-      if (cursor) writer.advance(cursor);
-    } else if (event.event === 'started' && event.started?.reports_sent) {
-      reportsSent = true;
-      if (cursor) writer.advance(cursor, { reportsSent: true });
-    } else if (cursor) {
-      writer.advance(cursor);
+    const results = resultsOf(event);
+    if (!event.event || !event[event.event] || ((event.event === 'result' || event.event === 'results') && results.length === 0)) {
+      // Nothing of it is recorded, so the cursor must not pass it: a re-attach or restart fetches it again.
+      deps.logger.warn({ jobId, proxy: proxy.name, sequence, event: event.event }, 'event without its payload; the cursor stays before it');
+      return writer.backlog();
     }
+    lastSeen = Math.max(lastSeen, sequence);
+    for (const r of results) takeResult(r.result, r.sequence);
+    if (event.event === 'sent') writer.markSent(proxyId, event.sent!.identities, new Date(Number(event.sent!.sent_at_ms)));
+    if (event.event === 'started') {
+      expected = event.started!.expected_identities;
+      if (event.started!.reports_sent) reportsSent = true;
+    }
+    if (cursor && results.length === 0) writer.advance(cursor, event.event === 'started' && event.started!.reports_sent ? { reportsSent: true } : undefined);
     // Past a few batches the stream waits for the database: the rest stays in the proxy's event log.
     return writer.backlog();
   };
@@ -152,11 +153,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
    * still deliver (it was cut off, not finished).
    */
   const settle = (hosts: TrackedHost[], live: LiveExecution, outcome: FollowOutcome): void => {
-    const why: GiveUp = outcome.kind === 'lost'
-      ? { kind: 'lost', proxy: proxy.name, message: outcome.message, heard: outcome.heard }
-      : job.cancelled ? { kind: 'cancelled' }
-        : job.timedOut ? { kind: 'deadline', proxy: proxy.name, detail: live.detail ?? `smart proxy ${proxy.name} had not finished` }
-          : { kind: 'ended', proxy: proxy.name };
+    const why = giveUpOf(outcome, job, proxy.name, live.detail);
     for (const h of hosts) {
       const host = writer.host(h.rowId);
       if (isOpen(host)) writer.record({ rowId: h.rowId }, outcomeWithoutResult(host!, reportsSent, why));
@@ -207,21 +204,29 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
   // A restarted instance finds the stream mid-execution: resume it after the last recorded sequence.
   if (!carried && (stream.state === 'running' || stream.state === 'pending') && stream.executionId) {
     const executionId = stream.executionId;
-    let { live, signal } = goLive(executionId);
-    const open = writer.unfinished(proxyId).filter((h) => h.state === 'running');
+    const { live: firstLive, signal } = goLive(executionId);
+    let live = firstLive;
+    let open = writer.unfinished(proxyId).filter((h) => h.state === 'running');
     let res = await follow(executionId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: stream.lastSequence, follow: true, accept_result_batches: true }, onEvent, signal));
     if (res.kind === 'ended' && !deps.stopped() && !job.lost) {
       // The proxy may hold the next chunk already (its row write was still waiting): follow it from
       // its start, never Execute it again (a finished id would run its hosts again).
       const nextId = `${jobId}-${proxyId}-${chunk + 1}`;
       rowNamesIt = false;
-      ({ live, signal } = goLive(nextId));
-      const next = await follow(nextId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: nextId, after_sequence: 0, follow: true, accept_result_batches: true }, onEvent, signal));
-      const absent = next.kind === 'lost' && !next.heard && next.code === 'NOT_FOUND';
+      expected = [];
+      const next = goLive(nextId);
+      const nextRes = await follow(nextId, next.signal, () => deps.proxies.getResults(proxy.url, { execution_id: nextId, after_sequence: 0, follow: true, accept_result_batches: true }, onEvent, next.signal));
+      const absent = nextRes.kind === 'lost' && !nextRes.heard && nextRes.code === 'NOT_FOUND';
       if (!absent) {
-        res = next;
+        res = nextRes;
+        live = next.live;
         chunk += 1;
         named = name(nextId, chunk);
+        // Sent before its `running` was stored: hosts it names may be pending here, yet went out (never "not sent").
+        const names = new Set(expected);
+        const sent = writer.unfinished(proxyId).filter((h) => h.state === 'pending' && names.has(h.hostName));
+        writer.markRunning(sent.map((h) => h.rowId));
+        open = open.concat(sent);
       }
     }
     job.live.delete(proxyId);

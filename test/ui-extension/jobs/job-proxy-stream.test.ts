@@ -1,0 +1,170 @@
+import type { HostState } from '@common/jobs';
+import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
+import type { HostResult__Output } from '@protos/generated/rex/proxy/v1/HostResult';
+import { AppError } from '@server/errors';
+import { silentLogger, type Logger } from '@server/logger';
+import { emptyCounts } from '@server/jobs/host-states';
+import { createHostSlots } from '@server/jobs/host-slots';
+import type { JobProxyClient } from '@server/jobs/job-dispatcher';
+import type { JobInvocationEntity } from '@server/jobs/job-invocation.entity';
+import type { JobInvocationRepository } from '@server/jobs/job-invocation.repository';
+import type { JobProxyStreamEntity } from '@server/jobs/job-proxy-stream.entity';
+import { runProxyStream, type EventSink, type RunningJob } from '@server/jobs/job-proxy-stream';
+import { createProxyBreaker } from '@server/jobs/proxy-breaker';
+import { createResultWriter, type TrackedHost } from '@server/jobs/result-writer';
+
+/*
+ * The restart path of one proxy's stream, with a real result writer and a scripted proxy: the row names
+ * chunk 1 (hosts h1, h2 stored running), and chunk 2 (h3, h4) may already be on the proxy while its
+ * `running` was never stored (the crash came between Execute and that write).
+ */
+const JOB = 9;
+const PROXY = 3;
+const proxyRef = { id: PROXY, name: 'px', url: 'px:1', capabilities: [] };
+const at = (n: number) => new Date(Date.UTC(2026, 11, 6, 15, 0, n));
+
+const reply = (identity: string): HostResult__Output => ({
+  identity, state: 'HOST_STATE_SUCCEEDED', statuscode: 0, statusmsg: 'OK', data_json: '{}', sent_at_ms: 1, received_at_ms: 2, unexpected: false, cause: 'HOST_CAUSE_UNSPECIFIED', reason: '',
+} as HostResult__Output);
+const started = (sequence: number, executionId: string, expected: string[]): ExecuteEvent__Output => ({
+  sequence, event: 'started', started: { execution_id: executionId, request_id: 'r', expected_identities: expected, reports_sent: true },
+});
+const sent = (sequence: number, identities: string[]): ExecuteEvent__Output => ({ sequence, event: 'sent', sent: { batch: 1, identities, sent_at_ms: 1000 } });
+const result = (sequence: number, identity: string): ExecuteEvent__Output => ({ sequence, event: 'result', result: reply(identity) });
+
+type Script = (onEvent: EventSink) => Promise<void>;
+
+function setup(scripts: Record<string, Script>, states: HostState[] = ['running', 'running', 'pending', 'pending']) {
+  const hosts: TrackedHost[] = states.map((state, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: PROXY, state, asked: state === 'running' }));
+  const counts = emptyCounts();
+  for (const h of hosts) counts[h.state] += 1;
+  const cursors: number[] = [];
+  const reasons = new Map<number, string | null>();
+  const writer = createResultWriter({
+    jobId: JOB, hosts, counts, lastEventSeq: 0, clock: () => at(0), logger: silentLogger(), batchSize: 500, flushMs: 50, onCommitted: () => undefined,
+    store: {
+      commitResultBatch: async (b) => {
+        cursors.push(...b.streams.map((c) => c.lastSequence));
+        for (const r of b.results) reasons.set(r.rowId, r.reason);
+        return 2;
+      },
+    },
+  });
+  const updates: Array<Record<string, unknown>> = [];
+  const repo = {
+    streamsOf: async () => [{ smartProxyId: PROXY, executionId: `${JOB}-${PROXY}-1`, lastSequence: 0 }],
+    updateStream: async (_job: number, _proxy: number, patch: Record<string, unknown>) => { updates.push(patch); },
+  } as unknown as JobInvocationRepository;
+  const executed: string[] = [];
+  const proxies: JobProxyClient = {
+    execute: async (_url, request) => { executed.push(request.execution_id ?? ''); },
+    getResults: async (_url, request, onEvent) => {
+      const script = scripts[request.execution_id];
+      if (!script) throw new AppError('NOT_FOUND', `no execution ${request.execution_id}`);
+      await script(onEvent);
+    },
+    cancel: async () => ({ found: true }) as never,
+  };
+  const job: RunningJob = {
+    abort: new AbortController(), dispatching: new AbortController(), live: new Map(), cancelled: false, timedOut: false, lost: false, late: [], done: Promise.resolve(), writer,
+  };
+  const warned: string[] = [];
+  const logger = { ...silentLogger(), warn: (_o: unknown, msg: string) => warned.push(msg), debug: () => undefined, info: () => undefined } as unknown as Logger;
+  const stream = { smartProxyId: PROXY, chunk: 1, state: 'running', executionId: `${JOB}-${PROXY}-1`, lastSequence: 0, reportsSent: true } as JobProxyStreamEntity;
+  const run = () => runProxyStream(
+    { repo, proxies, slots: createHostSlots(100), logger, reattachAttempts: 0, reattachBackoffMs: 0, stopped: () => false },
+    { entity: { id: JOB, concurrencyLevel: 2 } as JobInvocationEntity, stream, proxy: proxyRef, writer, job, breaker: createProxyBreaker(), request: (id) => ({ execution_id: id }) },
+  );
+  return { run, writer, job, updates, executed, warned, cursors, reasons };
+}
+
+const chunk1Ends: Script = async (onEvent) => {
+  await onEvent(result(5, 'h1'));
+  await onEvent(result(6, 'h2'));
+};
+
+describe(runProxyStream.name, () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('records the hosts of the chunk found past the row as asked and hands them to the late follower when that chunk is lost', async () => {
+    const { run, writer, job, executed } = setup({
+      [`${JOB}-${PROXY}-1`]: chunk1Ends,
+      [`${JOB}-${PROXY}-2`]: async (onEvent) => {
+        await onEvent(started(1, `${JOB}-${PROXY}-2`, ['h3', 'h4']));
+        await onEvent(sent(2, ['h3', 'h4']));
+        throw new AppError('UNAVAILABLE', 'proxy went away');
+      },
+    });
+    await run();
+    expect([3, 4].map((id) => writer.host(id)?.state)).toEqual(['no_response', 'no_response']);
+    expect(job.late).toHaveLength(1);
+    expect(job.late[0]).toMatchObject({ executionId: `${JOB}-${PROXY}-2` });
+    expect([...job.late[0].hosts.keys()].sort()).toEqual(['h3', 'h4']);
+    expect(executed).toEqual([]);
+  });
+
+  it('records the hosts of the chunk found past the row as asked when following it was aborted', async () => {
+    const holder: { job?: RunningJob } = {};
+    const { run, writer, job } = setup({
+      [`${JOB}-${PROXY}-1`]: chunk1Ends,
+      [`${JOB}-${PROXY}-2`]: async (onEvent) => {
+        await onEvent(started(1, `${JOB}-${PROXY}-2`, ['h3', 'h4']));
+        await onEvent(sent(2, ['h3', 'h4']));
+        holder.job!.cancelled = true;
+        holder.job!.abort.abort();
+      },
+    });
+    holder.job = job;
+    await run();
+    expect([3, 4].map((id) => writer.host(id)?.state)).toEqual(['no_response', 'no_response']);
+    expect([...job.late[0].hosts.keys()].sort()).toEqual(['h3', 'h4']);
+  });
+
+  it('leaves the hosts outside the chunk found past the row to the next chunk when that chunk ended', async () => {
+    const { run, writer, executed } = setup({
+      [`${JOB}-${PROXY}-1`]: chunk1Ends,
+      [`${JOB}-${PROXY}-2`]: async (onEvent) => {
+        await onEvent(started(1, `${JOB}-${PROXY}-2`, ['h3']));
+        await onEvent(sent(2, ['h3']));
+        await onEvent(result(3, 'h3'));
+      },
+      [`${JOB}-${PROXY}-3`]: async () => undefined,
+    });
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    expect(writer.host(3)?.state).toBe('succeeded');
+    // h4 was never part of chunk 2: it goes out in chunk 3, the next id.
+    expect(executed).toEqual([`${JOB}-${PROXY}-3`]);
+  });
+
+  it('gives a deadline reason from the execution followed when the chunk past the row does not exist', async () => {
+    const holder: { job?: RunningJob } = {};
+    const { run, writer, job, reasons } = setup({
+      [`${JOB}-${PROXY}-1`]: async (onEvent) => {
+        await onEvent(result(5, 'h1'));
+        holder.job!.live.get(PROXY)!.detail = 'the cancel reached chunk 1';
+        holder.job!.timedOut = true;
+      },
+    }, ['running', 'running']);
+    holder.job = job;
+    await run();
+    await writer.flush();
+    expect(reasons.get(2)).toBe("asked; no reply before the job's deadline (the cancel reached chunk 1)");
+  });
+
+  it('keeps the cursor before a result event without its payload and warns when the proxy sends one', async () => {
+    const { run, warned, cursors } = setup({
+      [`${JOB}-${PROXY}-1`]: async (onEvent) => {
+        await onEvent(result(5, 'h1'));
+        await onEvent({ sequence: 6, event: 'result', result: null });
+      },
+    }, ['running', 'running']);
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    expect(warned).toContain('event without its payload; the cursor stays before it');
+    expect(Math.max(...cursors)).toBe(5);
+  });
+});
