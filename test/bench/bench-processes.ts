@@ -3,7 +3,7 @@
  * proxy-plugin is `node dist/proxy-plugin/src/main.js` configured by its environment (as the
  * all-in-one start forks it: an IPC channel, "listening" once its gRPC port is bound), and the
  * ui-extension is `node dist/ui-extension/src/server/main.js` (startUiProcess). Neither gets
- * Node flags: both run with Node's default heap. Their memory is read from /proc.
+ * Node flags (but --cpu-prof when BENCH_CPU_PROF_DIR is set): both run with Node's default heap. Their memory is read from /proc.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,7 +29,8 @@ export function startProxyProcess(options: { name: string; natsUrl: string; coll
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-scale-proxy-'));
   const child = fork(path.join(ROOT, 'dist', 'proxy-plugin', 'src', 'main.js'), [], {
     cwd: ROOT,
-    execArgv: [],
+    // BENCH_CPU_PROF_DIR: a V8 CPU profile of each proxy process, written there when it exits.
+    execArgv: process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: {
       PATH: process.env.PATH ?? '',

@@ -193,7 +193,8 @@ export async function openFloor(options: FloorOptions): Promise<Floor> {
 }
 
 if (require.main === module) {
-  // Standalone: node dist/test/bench/floor.bench.js [hosts] [proxies] [runs]; fleet in worker threads.
+  // Standalone: node dist/test/bench/floor.bench.js [hosts] [proxies] [runs]; fleet in worker threads,
+  // one subscription per node as in the scale series.
   void (async () => {
     const { startFleetInWorker } = await import('@test/fleet/fleet-worker');
     const { openTestDataSource } = await import('@test/support/databases');
@@ -205,7 +206,7 @@ if (require.main === module) {
     const per = Math.ceil(hosts / proxies);
     const fleets = [];
     for (let p = 1; p <= proxies; p++) {
-      fleets.push(await startFleetInWorker({ natsUrl, count: Math.min(per, hosts - (p - 1) * per), collective, identityPrefix: `floor-p${p}-`, subscription: 'wildcard' }));
+      fleets.push(await startFleetInWorker({ natsUrl, count: Math.min(per, hosts - (p - 1) * per), collective, identityPrefix: `floor-p${p}-`, subscription: 'each' }));
     }
     const db = await openTestDataSource('mysql', { migrate: false });
     const floor = await openFloor({ natsUrl, collective, shares: fleets.map((f) => f.identities), mysqlUrl: db.database.url! });

@@ -156,7 +156,11 @@ export async function runScaleSize(size: ScaleSize, options: { natsUrl?: string;
     let t = performance.now();
     for (let p = 1; p <= size.proxies; p++) {
       const count = Math.min(per, size.hosts - (p - 1) * per);
-      fleets.push(await startFleetInWorker({ natsUrl, count, collective, identityPrefix: `scale-p${p}-`, subscription: 'wildcard' }));
+      // One subscription per node subject, as every real Choria server has its own: with a
+      // `<collective>.node.>` wildcard per worker, each of the P workers would receive and decode every
+      // directed request of the job (P x hosts deliveries: 10x at 100k over 10 proxies, 2x at 10k),
+      // a cost of the harness that grew with the size and weighed on both the product and the floor.
+      fleets.push(await startFleetInWorker({ natsUrl, count, collective, identityPrefix: `scale-p${p}-`, subscription: 'each' }));
     }
     setupMs.fleet = Math.round(performance.now() - t);
     t = performance.now();

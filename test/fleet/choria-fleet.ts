@@ -240,12 +240,13 @@ export async function startChoriaFleet(options: ChoriaFleetOptions): Promise<Cho
   }
 
   function onDirected(node: VirtualNode | undefined, data: Uint8Array): void {
-    const decoded = decode(data);
-    if (!decoded) return;
+    // A wildcard subscription also delivers other fleets' nodes: drop those before paying for a decode.
     if (!node) {
       stats.filtered++;
       return;
     }
+    const decoded = decode(data);
+    if (!decoded) return;
     dispatch(node, decoded, decodeRequestBody(decoded.request.message), true);
   }
 
