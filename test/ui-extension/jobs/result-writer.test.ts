@@ -47,6 +47,22 @@ describe(createResultWriter.name, () => {
     expect(batches[19].counts).toMatchObject({ pending: 0, succeeded: 10_000 });
   });
 
+  it('finds hosts by row id whatever order they come in, lists them in row order, and drops unknown rows', async () => {
+    const given = [...hosts(9, 1), ...hosts(3, 2).map((h) => ({ ...h, rowId: h.rowId * 10 + 1000 }))].reverse();
+    const batches: ResultBatch[] = [];
+    const writer = createResultWriter({ jobId: 7, hosts: given, counts: { ...emptyCounts(), pending: 12 }, lastEventSeq: 0, store: { commitResultBatch: async (b) => (batches.push(structuredClone(b)), 2) }, clock: () => new Date(0), logger: silentLogger(), batchSize: 500, flushMs: 50, onCommitted: () => undefined });
+    expect(writer.unfinished().map((h) => h.rowId)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 1010, 1020, 1030]);
+    expect(writer.hostsOf(2).map((h) => h.hostName)).toEqual(['h1', 'h2', 'h3']);
+    for (const rowId of [1, 5, 9, 1010, 1030]) expect(writer.host(rowId)?.rowId).toBe(rowId);
+    for (const rowId of [0, 10, 1011, 1031]) expect(writer.host(rowId)).toBeUndefined();
+    expect(writer.record({ rowId: 1011 }, { state: 'failed' })).toBe(false);
+    expect(writer.markRunning([1020, 1025, 9])).toEqual([1020, 9]);
+    expect(writer.record({ rowId: 1020 }, { state: 'succeeded' })).toBe(true);
+    await writer.flush();
+    expect(batches.flatMap((b) => b.results.map((r) => r.rowId))).toEqual([1020]);
+    expect(writer.unfinished(2).map((h) => h.rowId)).toEqual([1010, 1030]);
+  });
+
   it('bumps the version once per batch and reports it', async () => {
     const { writer, committed } = setup(1000);
     for (let i = 1; i <= 1000; i++) writer.record({ rowId: i }, { state: 'failed' });

@@ -41,6 +41,8 @@ export interface UiProcess {
 export function startUiProcess(options: { database: Config['database']; instanceId: string; env?: Record<string, string> }): Promise<UiProcess> {
   // BENCH_CPU_PROF_DIR (benchmarks only): write a V8 CPU profile of the process there when it exits.
   const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  // BENCH_UI_NODE_ARGS (benchmarks only): more Node flags, e.g. "--heapsnapshot-signal=SIGUSR2 --trace-gc".
+  profile.push(...(process.env.BENCH_UI_NODE_ARGS ?? '').split(' ').filter(Boolean));
   const args = COMPILED
     ? [...profile, path.join(ROOT, 'dist', 'ui-extension', 'src', 'server', 'main.js')]
     : ['-r', path.join(ROOT, 'test', 'support', 'ts-register.cjs'), path.join(ROOT, 'ui-extension', 'src', 'server', 'main.ts')];

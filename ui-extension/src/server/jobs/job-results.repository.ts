@@ -1,4 +1,4 @@
-import type { HostCounts, HostState } from '@common/jobs';
+import { HOST_STATES, type HostCounts, type HostState } from '@common/jobs';
 import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
 import { COUNT_COLUMNS, countFields, dbDate, type JobTables } from './job-rows';
 import type { HostAwaitingReport } from './puppet-run-reports';
@@ -220,8 +220,9 @@ export function createJobResults(t: JobTables) {
     /** Every host of a job, as the result writer tracks it; a host with started_at was asked by its proxy. */
     async trackedHosts(jobId: number): Promise<TrackedHost[]> {
       // In row order: a rollout's batches are the hosts in this order (rollout-policy.ts).
-      const rows = (await dataSource.query('SELECT id, host_name, smart_proxy_id, state, started_at FROM job_invocation_hosts WHERE job_invocation_id = ? ORDER BY id', [jobId])) as Array<{ id: number; host_name: string; smart_proxy_id: number | null; state: HostState; started_at: unknown }>;
-      return rows.map((r) => ({ rowId: Number(r.id), hostName: r.host_name, smartProxyId: r.smart_proxy_id === null ? null : Number(r.smart_proxy_id), state: r.state, asked: r.started_at !== null }));
+      // Held for the whole job (issue #20): each state is the shared constant, not the driver's copy per row, and no date is built.
+      const rows = (await dataSource.query('SELECT id, host_name, smart_proxy_id, state, started_at IS NOT NULL AS asked FROM job_invocation_hosts WHERE job_invocation_id = ? ORDER BY id', [jobId])) as Array<{ id: number; host_name: string; smart_proxy_id: number | null; state: HostState; asked: number | string }>;
+      return rows.map((r) => ({ rowId: Number(r.id), hostName: r.host_name, smartProxyId: r.smart_proxy_id === null ? null : Number(r.smart_proxy_id), state: HOST_STATES.find((s) => s === r.state) ?? r.state, asked: Number(r.asked) === 1 }));
     },
 
     /** Counts recomputed from the rows (after a restart the rows are the truth). */

@@ -2,6 +2,7 @@ import type { HostCounts, HostState } from '@common/jobs';
 import type { Logger } from '../logger';
 import { applyTransitions, canTransition } from './host-states';
 import type { HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
+import { trackedRows } from './tracked-rows';
 
 export type { HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
 
@@ -33,20 +34,17 @@ export interface ResultWriterOptions {
  * derived from transitions instead of being re-counted from the database.
  */
 export function createResultWriter(options: ResultWriterOptions) {
-  const byRow = new Map<number, TrackedHost>();
+  const { rows, byRow, where: hostsWhere, queue } = trackedRows(options.hosts);
   const byProxyIdentity = new Map<string, TrackedHost>();
   const key = (proxyId: number | null, name: string) => `${proxyId ?? ''}\u0000${name}`;
-  for (const h of options.hosts) {
-    byRow.set(h.rowId, h);
-    byProxyIdentity.set(key(h.smartProxyId, h.hostName), h);
-  }
+  for (const h of rows) byProxyIdentity.set(key(h.smartProxyId, h.hostName), h);
   // `committed*` is what the database holds; `counts`/`eventSeq` already include queued changes.
   let counts = { ...options.counts };
   let eventSeq = options.lastEventSeq;
   // Queued changes by row, in arrival order: a result folds in its host's unwritten `running` and
   // `sent` (the row ends the same, in one write instead of three when the database lags behind).
-  let queuedRunning = new Set<number>();
-  let queuedSent = new Map<number, Date>();
+  let queuedRunning = queue<true>();
+  let queuedSent = queue<Date>();
   let queuedResults: HostResultWrite[] = [];
   let queuedCursors = new Map<number, StreamCursor>();
   let timer: NodeJS.Timeout | undefined;
@@ -66,10 +64,10 @@ export function createResultWriter(options: ResultWriterOptions) {
     });
   }
 
-  /** Up to `budget` queued running rows, oldest first (a Set iterates in insertion order). */
+  /** Up to `budget` queued running rows, oldest first. */
   function takeRunning(budget: number): number[] {
     const taken: number[] = [];
-    for (const rowId of queuedRunning) {
+    for (const [rowId] of queuedRunning) {
       if (taken.length >= budget) break;
       taken.push(rowId);
     }
@@ -184,12 +182,12 @@ export function createResultWriter(options: ResultWriterOptions) {
     markRunning(rowIds: number[]): number[] {
       const moved: number[] = [];
       for (const rowId of rowIds) {
-        const host = byRow.get(rowId);
+        const host = byRow(rowId);
         if (!host || !canTransition(host.state, 'running')) continue;
         noteFrom(rowId, host.state);
         counts = applyTransitions(counts, [{ from: host.state, to: 'running' }]);
         host.state = 'running';
-        queuedRunning.add(rowId);
+        queuedRunning.set(rowId, true);
         moved.push(rowId);
       }
       if (moved.length > 0) schedule();
@@ -220,7 +218,7 @@ export function createResultWriter(options: ResultWriterOptions) {
      */
     record(target: { rowId: number } | { smartProxyId: number; identity: string }, outcome: HostOutcome, cursor?: { smartProxyId: number; sequence: number }): boolean {
       if (cursor) queueCursor(cursor);
-      const host = 'rowId' in target ? byRow.get(target.rowId) : byProxyIdentity.get(key(target.smartProxyId, target.identity));
+      const host = 'rowId' in target ? byRow(target.rowId) : byProxyIdentity.get(key(target.smartProxyId, target.identity));
       if (!host || !canTransition(host.state, outcome.state)) {
         if (cursor) schedule();
         return false;
@@ -265,8 +263,8 @@ export function createResultWriter(options: ResultWriterOptions) {
       wakeLow(true);
       if (timer) clearTimeout(timer);
       timer = undefined;
-      queuedRunning = new Set();
-      queuedSent = new Map();
+      queuedRunning = queue();
+      queuedSent = queue();
       queuedResults = [];
       queuedCursors = new Map();
     },
@@ -287,12 +285,10 @@ export function createResultWriter(options: ResultWriterOptions) {
     /** Counts including queued changes. */
     counts: (): HostCounts => ({ ...counts }),
     /** Hosts of one proxy (or of none) that are not final yet. */
-    unfinished(smartProxyId?: number | null): TrackedHost[] {
-      return [...byRow.values()].filter((h) => (smartProxyId === undefined || h.smartProxyId === smartProxyId) && (h.state === 'pending' || h.state === 'running'));
-    },
-    host: (rowId: number): TrackedHost | undefined => byRow.get(rowId),
+    unfinished: (smartProxyId?: number | null): TrackedHost[] => hostsWhere((h) => (smartProxyId === undefined || h.smartProxyId === smartProxyId) && (h.state === 'pending' || h.state === 'running')),
+    host: byRow,
     /** Hosts of one proxy, whatever their state. */
-    hostsOf: (smartProxyId: number): TrackedHost[] => [...byRow.values()].filter((h) => h.smartProxyId === smartProxyId),
+    hostsOf: (smartProxyId: number): TrackedHost[] => hostsWhere((h) => h.smartProxyId === smartProxyId),
   };
 }
 
