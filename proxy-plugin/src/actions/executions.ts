@@ -471,12 +471,23 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
         if (hostState === 'SUCCEEDED') counters.succeeded++;
         else counters.failed++;
       }
-      hostResult(reply.identity, hostState, {
+      // The event written out in full, not hostResult's defaults and spread: this runs once per reply (issue 20).
+      const dataJson = reply.dataJson ?? JSON.stringify(reply.data ?? {});
+      final.add(reply.identity);
+      if (!unexpected) deps.metrics?.hostResult(hostState, reply.receivedAtMs ? (reply.receivedAtMs - batchSentAtMs) / 1000 : undefined);
+      execution.append({
+        kind: 'result',
+        sequence: execution.nextSequence(),
+        identity: reply.identity,
+        state: hostState,
         statuscode: reply.statuscode,
         statusmsg: secrets.length > 0 ? maskSecretsInJson(reply.statusmsg, secrets) : reply.statusmsg,
-        dataJson: secrets.length > 0 ? maskSecretsInJson(reply.dataJson ?? JSON.stringify(reply.data ?? {}), secrets) : (reply.dataJson ?? JSON.stringify(reply.data ?? {})),
+        dataJson: secrets.length > 0 ? maskSecretsInJson(dataJson, secrets) : dataJson,
+        sentAtMs: batchSentAtMs,
         receivedAtMs: reply.receivedAtMs,
         unexpected,
+        cause: 'UNSPECIFIED',
+        reason: '',
       });
     };
 

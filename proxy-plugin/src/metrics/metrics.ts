@@ -56,6 +56,7 @@ export function createProxyMetrics(options: { transport: string }): ProxyMetrics
   const running = new Gauge({ name: 'rex_proxy_executions_running', help: 'Executions running now.', registers });
   const hostResults = new Counter({ name: 'rex_proxy_host_results_total', help: 'Final results of expected hosts, by state.', labelNames: ['state'], registers });
   const replyLatency = new Histogram({ name: 'rex_proxy_reply_latency_seconds', help: 'Time from sending a request to a node to receiving its reply.', buckets: REPLY_BUCKETS, registers });
+  const hostStateLabels: Partial<Record<string, { state: string }>> = {};
   // Counters start at 0 so that rate() and increase() see the first event.
   reconnects.inc({ transport }, 0);
   disconnects.inc({ transport }, 0);
@@ -72,7 +73,8 @@ export function createProxyMetrics(options: { transport: string }): ProxyMetrics
       executions.inc({ state: `rejected_${code.toLowerCase()}` });
     },
     hostResult(state, replyLatencySeconds) {
-      hostResults.inc({ state: state.toLowerCase() });
+      // One labels object per state, not one per reply (issue 20).
+      hostResults.inc((hostStateLabels[state] ??= { state: state.toLowerCase() }));
       if (replyLatencySeconds !== undefined) replyLatency.observe(Math.max(0, replyLatencySeconds));
     },
     brokerReconnected() {
