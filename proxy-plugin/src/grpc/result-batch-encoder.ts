@@ -1,5 +1,5 @@
 /**
- * The protobuf bytes of an ExecuteEvent that carries a HostResultBatch, written directly (issue 20):
+ * The protobuf bytes of an ExecuteEvent that carries a HostResultBatch or one HostResult, written directly (issue 20):
  * proto-loader's serializer runs protobufjs fromObject and then its generic encoder on every result,
  * about a tenth of a proxy's CPU per job. The bytes are the ones that serializer writes (same fields,
  * field-number order, every field present), which the tests check field by field; a message this
@@ -35,6 +35,7 @@ function hostEnums(): NonNullable<typeof enums> {
 
 // Tags: (field number << 3) | wire type (0 varint, 2 length-delimited), as varint bytes.
 const TAG_SEQUENCE = 0x08; // ExecuteEvent.sequence = 1
+const TAG_SINGLE_RESULT = 0x1a; // ExecuteEvent.result = 3
 const TAG_RESULTS = [0xaa, 0x01]; // ExecuteEvent.results = 21
 const TAG_FIRST_SEQUENCE = 0x08; // HostResultBatch.first_sequence = 1
 const TAG_RESULT = 0x12; // HostResultBatch.results = 2
@@ -163,18 +164,72 @@ class Out {
   }
 }
 
-/** The serialized ExecuteEvent when it is a result batch this encoder handles; undefined otherwise. */
-export function encodeResultBatchEvent(event: ExecuteEvent): Buffer | undefined {
-  const batch = event.results;
-  if (!batch || !Array.isArray(batch.results) || !isUint53(event.sequence) || !isUint53(batch.first_sequence)) return undefined;
+function sizeOf(result: HostResult): Sized | undefined {
   const { state: states, cause: causes } = hostEnums();
+  const state = states.get(result.state as string);
+  const cause = causes.get(result.cause as string);
+  if (state === undefined || cause === undefined) return undefined;
+  return sizeResult(result, state, cause);
+}
+
+/** A HostResult's fields, in field-number order (its tag and length are the caller's). */
+function writeResult(out: Out, one: Sized): void {
+  const r = one.result;
+  out.byte(TAG_IDENTITY);
+  out.string(r.identity as string, one.identity);
+  out.byte(TAG_STATE);
+  out.uint(one.state);
+  out.byte(TAG_STATUSCODE);
+  out.int32(r.statuscode as number);
+  out.byte(TAG_STATUSMSG);
+  out.string(r.statusmsg as string, one.statusmsg);
+  out.byte(TAG_DATA_JSON);
+  out.string(r.data_json as string, one.dataJson);
+  out.byte(TAG_SENT_AT);
+  out.uint(r.sent_at_ms as number);
+  out.byte(TAG_RECEIVED_AT);
+  out.uint(r.received_at_ms as number);
+  out.byte(TAG_UNEXPECTED);
+  out.byte(r.unexpected ? 1 : 0);
+  out.byte(TAG_CAUSE[0]);
+  out.byte(TAG_CAUSE[1]);
+  out.uint(one.cause);
+  out.byte(TAG_REASON[0]);
+  out.byte(TAG_REASON[1]);
+  out.string(r.reason as string, one.reason);
+}
+
+function checked(out: Out): Buffer {
+  if (out.pos !== out.buf.length) throw new Error(`result event encoded ${out.pos} bytes, sized ${out.buf.length}`);
+  return out.buf;
+}
+
+/** The single HostResult event (sent when only one result was ready). */
+function encodeSingleResult(sequence: number, result: HostResult): Buffer | undefined {
+  const one = sizeOf(result);
+  if (!one) return undefined;
+  const out = new Out(Buffer.allocUnsafe(1 + uintSize(sequence) + 1 + uintSize(one.size) + one.size));
+  out.byte(TAG_SEQUENCE);
+  out.uint(sequence);
+  out.byte(TAG_SINGLE_RESULT);
+  out.uint(one.size);
+  writeResult(out, one);
+  return checked(out);
+}
+
+/**
+ * The serialized ExecuteEvent when it is a result batch, or a single result, this encoder handles;
+ * undefined otherwise.
+ */
+export function encodeResultEvent(event: ExecuteEvent): Buffer | undefined {
+  if (!isUint53(event.sequence)) return undefined;
+  if (event.result && !event.results) return encodeSingleResult(event.sequence, event.result);
+  const batch = event.results;
+  if (!batch || event.result || !Array.isArray(batch.results) || !isUint53(batch.first_sequence)) return undefined;
   const sized: Sized[] = [];
   let batchSize = 1 + uintSize(batch.first_sequence);
   for (const result of batch.results) {
-    const state = states.get(result.state as string);
-    const cause = causes.get(result.cause as string);
-    if (state === undefined || cause === undefined) return undefined;
-    const one = sizeResult(result, state, cause);
+    const one = sizeOf(result);
     if (!one) return undefined;
     sized.push(one);
     batchSize += 1 + uintSize(one.size) + one.size;
@@ -188,39 +243,16 @@ export function encodeResultBatchEvent(event: ExecuteEvent): Buffer | undefined 
   out.byte(TAG_FIRST_SEQUENCE);
   out.uint(batch.first_sequence);
   for (const one of sized) {
-    const r = one.result;
     out.byte(TAG_RESULT);
     out.uint(one.size);
-    out.byte(TAG_IDENTITY);
-    out.string(r.identity as string, one.identity);
-    out.byte(TAG_STATE);
-    out.uint(one.state);
-    out.byte(TAG_STATUSCODE);
-    out.int32(r.statuscode as number);
-    out.byte(TAG_STATUSMSG);
-    out.string(r.statusmsg as string, one.statusmsg);
-    out.byte(TAG_DATA_JSON);
-    out.string(r.data_json as string, one.dataJson);
-    out.byte(TAG_SENT_AT);
-    out.uint(r.sent_at_ms as number);
-    out.byte(TAG_RECEIVED_AT);
-    out.uint(r.received_at_ms as number);
-    out.byte(TAG_UNEXPECTED);
-    out.byte(r.unexpected ? 1 : 0);
-    out.byte(TAG_CAUSE[0]);
-    out.byte(TAG_CAUSE[1]);
-    out.uint(one.cause);
-    out.byte(TAG_REASON[0]);
-    out.byte(TAG_REASON[1]);
-    out.string(r.reason as string, one.reason);
+    writeResult(out, one);
   }
-  if (out.pos !== out.buf.length) throw new Error(`result batch encoded ${out.pos} bytes, sized ${out.buf.length}`);
-  return out.buf;
+  return checked(out);
 }
 
 type Serialize = (value: ExecuteEvent) => Buffer;
 
-/** A response serializer that writes result batches with encodeResultBatchEvent and the rest with `generic`. */
+/** A response serializer that writes results and result batches with encodeResultEvent and the rest with `generic`. */
 export function withResultBatchEncoder(generic: Serialize): Serialize {
-  return (value) => encodeResultBatchEvent(value) ?? generic(value);
+  return (value) => encodeResultEvent(value) ?? generic(value);
 }

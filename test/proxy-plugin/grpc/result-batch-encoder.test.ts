@@ -3,7 +3,7 @@ import type { HostResult } from '@protos/generated/rex/proxy/v1/HostResult';
 import { loadProxyProto } from '@protos/load';
 import type { HostResultEvent } from '@proxy/actions/executions';
 import { nextMessage } from '@proxy/grpc/event-stream';
-import { encodeResultBatchEvent, withResultBatchEncoder } from '@proxy/grpc/result-batch-encoder';
+import { encodeResultEvent, withResultBatchEncoder } from '@proxy/grpc/result-batch-encoder';
 
 const { Execute } = loadProxyProto().rex.proxy.v1.ProxyService.service;
 /** proto-loader's own serializer: the reference the hand-written bytes must equal. */
@@ -26,12 +26,12 @@ const result = (overrides: Partial<HostResult> = {}): HostResult => ({
 const batch = (results: HostResult[], sequence = 7, first = 3): ExecuteEvent => ({ sequence, results: { first_sequence: first, results } });
 
 function expectSameBytes(event: ExecuteEvent): void {
-  const fast = encodeResultBatchEvent(event);
+  const fast = encodeResultEvent(event);
   expect(fast).toBeDefined();
   expect(fast!.toString('hex')).toBe(generic(event).toString('hex'));
 }
 
-describe(encodeResultBatchEvent.name, () => {
+describe(encodeResultEvent.name, () => {
   it('writes the bytes of proto-loader for every field, zero values included', () => {
     expectSameBytes(batch([result()]));
     expectSameBytes(batch([result({ identity: '', statusmsg: '', data_json: '', reason: '', statuscode: 0, sent_at_ms: 0, received_at_ms: 0 })], 0, 0));
@@ -54,7 +54,7 @@ describe(encodeResultBatchEvent.name, () => {
 
   it('decodes to the results it was given', () => {
     const event = batch([result(), result({ identity: 'n2', state: 'HOST_STATE_NO_RESPONSE', statuscode: -1, cause: 'HOST_CAUSE_NO_REPLY', reason: 'asked; no reply' })]);
-    const decoded = Execute.responseDeserialize(encodeResultBatchEvent(event)!);
+    const decoded = Execute.responseDeserialize(encodeResultEvent(event)!);
     expect(decoded.results!.results.map((r) => [r.identity, r.state, r.statuscode, r.cause, r.sent_at_ms])).toEqual([
       ['node1.example.com', 'HOST_STATE_SUCCEEDED', 0, 'HOST_CAUSE_UNSPECIFIED', 1_733_500_000_123],
       ['n2', 'HOST_STATE_NO_RESPONSE', -1, 'HOST_CAUSE_NO_REPLY', 1_733_500_000_123],
@@ -63,14 +63,21 @@ describe(encodeResultBatchEvent.name, () => {
     expect(decoded.sequence).toBe(7);
   });
 
+  it('writes an event of one result as proto-loader does', () => {
+    for (const one of [result(), result({ statuscode: -1, state: 'HOST_STATE_NO_RESPONSE', cause: 'HOST_CAUSE_NO_REPLY', reason: 'asked; no reply', received_at_ms: 0 }), result({ data_json: 'é'.repeat(400) })]) {
+      expectSameBytes({ sequence: 9, result: one });
+    }
+  });
+
   it('leaves other events and values it does not handle to proto-loader', () => {
-    expect(encodeResultBatchEvent({ sequence: 1, started: { execution_id: 'x', request_id: '', expected_identities: [], reports_sent: true } })).toBeUndefined();
-    expect(encodeResultBatchEvent(batch([result({ state: 'HOST_STATE_NOPE' as never })]))).toBeUndefined();
-    expect(encodeResultBatchEvent(batch([result({ sent_at_ms: -5 })]))).toBeUndefined();
-    expect(encodeResultBatchEvent(batch([result({ received_at_ms: '12' })]))).toBeUndefined();
-    expect(encodeResultBatchEvent(batch([result({ statuscode: 2 ** 31 })]))).toBeUndefined();
+    expect(encodeResultEvent({ sequence: 1, started: { execution_id: 'x', request_id: '', expected_identities: [], reports_sent: true } })).toBeUndefined();
+    expect(encodeResultEvent(batch([result({ state: 'HOST_STATE_NOPE' as never })]))).toBeUndefined();
+    expect(encodeResultEvent(batch([result({ sent_at_ms: -5 })]))).toBeUndefined();
+    expect(encodeResultEvent(batch([result({ received_at_ms: '12' })]))).toBeUndefined();
+    expect(encodeResultEvent(batch([result({ statuscode: 2 ** 31 })]))).toBeUndefined();
+    expect(encodeResultEvent({ sequence: 3, result: result({ sent_at_ms: 1.5 }) })).toBeUndefined();
     // A lone surrogate: Buffer and protobufjs would write different bytes for it.
-    expect(encodeResultBatchEvent(batch([result({ statusmsg: 'half \ud800 pair' })]))).toBeUndefined();
+    expect(encodeResultEvent(batch([result({ statusmsg: 'half \ud800 pair' })]))).toBeUndefined();
   });
 
   it('serializes through the wrapper: batches by hand, the rest (and what the encoder refuses) by proto-loader, byte for byte', () => {
@@ -78,6 +85,7 @@ describe(encodeResultBatchEvent.name, () => {
     const events: ExecuteEvent[] = [
       { sequence: 1, started: { execution_id: 'x', request_id: '', expected_identities: ['a', 'b'], reports_sent: true } },
       { sequence: 2, result: result() },
+      { sequence: 3, result: result({ state: 'HOST_STATE_NOPE' as never }) },
       batch([result(), result({ identity: 'b' })], 4, 3),
       batch([result({ sent_at_ms: '17' })], 5, 5),
       batch([result({ reason: 'half \udc00 pair' })], 6, 6),
