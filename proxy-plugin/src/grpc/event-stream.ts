@@ -82,21 +82,27 @@ export function nextMessage(events: readonly ExecutionEvent[], cursor: number, b
 }
 
 /**
+ * With batches, live events are gathered this long before they are written: replies reach a proxy a
+ * few per socket read, so one write per turn of the event loop sent most results one per message, and
+ * each message costs both ends more than its result (issue 20). The wait bounds the added latency.
+ */
+export const LIVE_BATCH_WINDOW_MS = 5;
+
+/**
  * Writes the events after `afterSequence`, then (with follow) the live ones until the summary.
  * Sequences are 1, 2, 3, ..., so the cursor is an index into the log. With batches, live events are
- * written once per turn of the event loop (setImmediate): the replies of one socket read go out as
- * one message, a few milliseconds at most after the first of them.
+ * written at most {@link LIVE_BATCH_WINDOW_MS} after the first of them, together.
  */
 export function streamEvents(call: ServerWritableStream<unknown, ExecuteEvent>, execution: Execution, afterSequence: number, follow: boolean, batches = false): Promise<void> {
   return new Promise((resolve) => {
     let cursor = Math.min(Math.max(0, afterSequence), execution.events.length);
     let waitingForDrain = false;
     let closed = false;
-    let scheduled: NodeJS.Immediate | undefined;
+    let scheduled: NodeJS.Timeout | undefined;
     const close = (): void => {
       if (closed) return;
       closed = true;
-      if (scheduled) clearImmediate(scheduled);
+      if (scheduled) clearTimeout(scheduled);
       unsubscribe();
       call.off('drain', onDrain);
       resolve();
@@ -124,7 +130,7 @@ export function streamEvents(call: ServerWritableStream<unknown, ExecuteEvent>, 
     };
     const onChange = (): void => {
       if (!batches) return pump();
-      scheduled ??= setImmediate(pump);
+      scheduled ??= setTimeout(pump, LIVE_BATCH_WINDOW_MS);
     };
     const unsubscribe = execution.onChange(onChange);
     call.on('drain', onDrain);
