@@ -491,6 +491,9 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
       });
     };
 
+    /** Whether every expected host has its final result: each adds one to exactly one of these counters. */
+    const allFinal = (): boolean => counters.succeeded + counters.failed + counters.noResponse + counters.cancelled === expected.size;
+
     /**
      * The final event of a host without a reply, by what happened to it: never sent (it did not run),
      * refused by security, or asked and silent (it may have run). `silence` says why an asked host is silent.
@@ -549,8 +552,9 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
         for (const identity of unsent) sent.delete(identity);
         // A runner may know better than "no reply" why a host is silent (a Puppet run still applying).
         const silentReasons = 'silentReasons' in result ? result.silentReasons : undefined;
-        for (const identity of remaining) if (!unsent.has(identity)) endSilent(identity, silentReasons?.get(identity) ?? silence);
-        remaining = remaining.filter((identity) => unsent.has(identity));
+        // Skipped when every expected host already has its result (the usual end): 2 x hosts calls less per job (issue 20).
+        if (!allFinal()) for (const identity of remaining) if (!unsent.has(identity)) endSilent(identity, silentReasons?.get(identity) ?? silence);
+        remaining = unsent.size === 0 ? [] : remaining.filter((identity) => unsent.has(identity));
       }
       return true;
     };
@@ -606,7 +610,7 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
     }
     announce();
     // Hosts of batches never sent (cancel, deadline, broker) or cut off by a broker failure.
-    for (const identity of targets) endSilent(identity, state === 'BROKER_FAILED' ? `asked; ${message} before the host replied` : 'asked; no reply before the execution ended');
+    if (!allFinal()) for (const identity of targets) endSilent(identity, state === 'BROKER_FAILED' ? `asked; ${message} before the host replied` : 'asked; no reply before the execution ended');
     if (state === 'CANCELLED') message = 'cancelled';
     if (state === 'DEADLINE_PASSED') message = `deadline passed; ${targets.length - sent.size} hosts not sent`;
 
