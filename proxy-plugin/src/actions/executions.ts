@@ -461,7 +461,10 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
     const runner = deps.runners?.[input.agent];
 
     const onReply = (reply: NodeReply): void => {
-      if (final.has(reply.identity)) return;
+      // One lookup for "already final?" and "now final" (issue 20): add() leaves the size as it was for a host already in.
+      const finalBefore = final.size;
+      final.add(reply.identity);
+      if (final.size === finalBefore) return;
       const unexpected = !expected.has(reply.identity);
       const hostState: HostState = reply.statuscode === 0 ? 'SUCCEEDED' : 'FAILED';
       // Unexpected replies are counted apart so that expected = succeeded + failed + no_response + cancelled.
@@ -473,7 +476,6 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
       }
       // The event written out in full, not hostResult's defaults and spread: this runs once per reply (issue 20).
       const dataJson = reply.dataJson ?? JSON.stringify(reply.data ?? {});
-      final.add(reply.identity);
       if (!unexpected) deps.metrics?.hostResult(hostState, reply.receivedAtMs ? (reply.receivedAtMs - batchSentAtMs) / 1000 : undefined);
       execution.append({
         kind: 'result',
