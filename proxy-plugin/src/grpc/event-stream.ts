@@ -8,24 +8,28 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 
 import type { ExecuteEvent } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { HostResult } from '@protos/generated/rex/proxy/v1/HostResult';
-import type { Execution, ExecutionEvent, HostResultEvent } from '@proxy/actions/executions';
+import type { Execution, ExecutionEvent, HostCause, HostResultEvent, HostState } from '@proxy/actions/executions';
 
 /** At most this many results per batch event. */
 export const MAX_BATCH_RESULTS = 500;
 /** A batch closes once its results' text passes this many characters (reply data can be large). */
 export const MAX_BATCH_CHARS = 1024 * 1024;
 
+/** The proto enum names, built once: a template string per result allocated a new string to hash (issue 20). */
+const PROTO_HOST_STATE = { SUCCEEDED: 'HOST_STATE_SUCCEEDED', FAILED: 'HOST_STATE_FAILED', NO_RESPONSE: 'HOST_STATE_NO_RESPONSE', CANCELLED: 'HOST_STATE_CANCELLED' } as const satisfies Record<HostState, string>;
+const PROTO_HOST_CAUSE = { UNSPECIFIED: 'HOST_CAUSE_UNSPECIFIED', NOT_SENT: 'HOST_CAUSE_NOT_SENT', NO_REPLY: 'HOST_CAUSE_NO_REPLY', SECURITY: 'HOST_CAUSE_SECURITY' } as const satisfies Record<HostCause, string>;
+
 function toProtoResult(event: HostResultEvent): HostResult {
   return {
     identity: event.identity,
-    state: `HOST_STATE_${event.state}`,
+    state: PROTO_HOST_STATE[event.state],
     statuscode: event.statuscode,
     statusmsg: event.statusmsg,
     data_json: event.dataJson,
     sent_at_ms: event.sentAtMs,
     received_at_ms: event.receivedAtMs,
     unexpected: event.unexpected,
-    cause: `HOST_CAUSE_${event.cause}`,
+    cause: PROTO_HOST_CAUSE[event.cause],
     reason: event.reason,
   };
 }
