@@ -461,7 +461,10 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
     const runner = deps.runners?.[input.agent];
 
     const onReply = (reply: NodeReply): void => {
-      if (final.has(reply.identity)) return;
+      // One lookup for "already final?" and "now final" (issue 20): add() leaves the size as it was for a host already in.
+      const finalBefore = final.size;
+      final.add(reply.identity);
+      if (final.size === finalBefore) return;
       const unexpected = !expected.has(reply.identity);
       const hostState: HostState = reply.statuscode === 0 ? 'SUCCEEDED' : 'FAILED';
       // Unexpected replies are counted apart so that expected = succeeded + failed + no_response + cancelled.
@@ -471,14 +474,27 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
         if (hostState === 'SUCCEEDED') counters.succeeded++;
         else counters.failed++;
       }
-      hostResult(reply.identity, hostState, {
+      // The event written out in full, not hostResult's defaults and spread: this runs once per reply (issue 20).
+      const dataJson = reply.dataJson ?? JSON.stringify(reply.data ?? {});
+      if (!unexpected) deps.metrics?.hostResult(hostState, reply.receivedAtMs ? (reply.receivedAtMs - batchSentAtMs) / 1000 : undefined);
+      execution.append({
+        kind: 'result',
+        sequence: execution.nextSequence(),
+        identity: reply.identity,
+        state: hostState,
         statuscode: reply.statuscode,
         statusmsg: secrets.length > 0 ? maskSecretsInJson(reply.statusmsg, secrets) : reply.statusmsg,
-        dataJson: secrets.length > 0 ? maskSecretsInJson(reply.dataJson ?? JSON.stringify(reply.data ?? {}), secrets) : (reply.dataJson ?? JSON.stringify(reply.data ?? {})),
+        dataJson: secrets.length > 0 ? maskSecretsInJson(dataJson, secrets) : dataJson,
+        sentAtMs: batchSentAtMs,
         receivedAtMs: reply.receivedAtMs,
         unexpected,
+        cause: 'UNSPECIFIED',
+        reason: '',
       });
     };
+
+    /** Whether every expected host has its final result: each adds one to exactly one of these counters. */
+    const allFinal = (): boolean => counters.succeeded + counters.failed + counters.noResponse + counters.cancelled === expected.size;
 
     /**
      * The final event of a host without a reply, by what happened to it: never sent (it did not run),
@@ -538,8 +554,9 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
         for (const identity of unsent) sent.delete(identity);
         // A runner may know better than "no reply" why a host is silent (a Puppet run still applying).
         const silentReasons = 'silentReasons' in result ? result.silentReasons : undefined;
-        for (const identity of remaining) if (!unsent.has(identity)) endSilent(identity, silentReasons?.get(identity) ?? silence);
-        remaining = remaining.filter((identity) => unsent.has(identity));
+        // Skipped when every expected host already has its result (the usual end): 2 x hosts calls less per job (issue 20).
+        if (!allFinal()) for (const identity of remaining) if (!unsent.has(identity)) endSilent(identity, silentReasons?.get(identity) ?? silence);
+        remaining = unsent.size === 0 ? [] : remaining.filter((identity) => unsent.has(identity));
       }
       return true;
     };
@@ -595,7 +612,7 @@ export function createExecutionRegistry(deps: ExecutionRegistryDeps): ExecutionR
     }
     announce();
     // Hosts of batches never sent (cancel, deadline, broker) or cut off by a broker failure.
-    for (const identity of targets) endSilent(identity, state === 'BROKER_FAILED' ? `asked; ${message} before the host replied` : 'asked; no reply before the execution ended');
+    if (!allFinal()) for (const identity of targets) endSilent(identity, state === 'BROKER_FAILED' ? `asked; ${message} before the host replied` : 'asked; no reply before the execution ended');
     if (state === 'CANCELLED') message = 'cancelled';
     if (state === 'DEADLINE_PASSED') message = `deadline passed; ${targets.length - sent.size} hosts not sent`;
 

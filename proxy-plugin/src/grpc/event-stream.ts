@@ -8,24 +8,28 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 
 import type { ExecuteEvent } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { HostResult } from '@protos/generated/rex/proxy/v1/HostResult';
-import type { Execution, ExecutionEvent, HostResultEvent } from '@proxy/actions/executions';
+import type { Execution, ExecutionEvent, HostCause, HostResultEvent, HostState } from '@proxy/actions/executions';
 
 /** At most this many results per batch event. */
 export const MAX_BATCH_RESULTS = 500;
 /** A batch closes once its results' text passes this many characters (reply data can be large). */
 export const MAX_BATCH_CHARS = 1024 * 1024;
 
+/** The proto enum names, built once: a template string per result allocated a new string to hash (issue 20). */
+const PROTO_HOST_STATE = { SUCCEEDED: 'HOST_STATE_SUCCEEDED', FAILED: 'HOST_STATE_FAILED', NO_RESPONSE: 'HOST_STATE_NO_RESPONSE', CANCELLED: 'HOST_STATE_CANCELLED' } as const satisfies Record<HostState, string>;
+const PROTO_HOST_CAUSE = { UNSPECIFIED: 'HOST_CAUSE_UNSPECIFIED', NOT_SENT: 'HOST_CAUSE_NOT_SENT', NO_REPLY: 'HOST_CAUSE_NO_REPLY', SECURITY: 'HOST_CAUSE_SECURITY' } as const satisfies Record<HostCause, string>;
+
 function toProtoResult(event: HostResultEvent): HostResult {
   return {
     identity: event.identity,
-    state: `HOST_STATE_${event.state}`,
+    state: PROTO_HOST_STATE[event.state],
     statuscode: event.statuscode,
     statusmsg: event.statusmsg,
     data_json: event.dataJson,
     sent_at_ms: event.sentAtMs,
     received_at_ms: event.receivedAtMs,
     unexpected: event.unexpected,
-    cause: `HOST_CAUSE_${event.cause}`,
+    cause: PROTO_HOST_CAUSE[event.cause],
     reason: event.reason,
   };
 }
@@ -82,21 +86,27 @@ export function nextMessage(events: readonly ExecutionEvent[], cursor: number, b
 }
 
 /**
+ * With batches, live events are gathered this long before they are written: replies reach a proxy a
+ * few per socket read, so one write per turn of the event loop sent most results one per message, and
+ * each message costs both ends more than its result (issue 20). The wait bounds the added latency.
+ */
+export const LIVE_BATCH_WINDOW_MS = 5;
+
+/**
  * Writes the events after `afterSequence`, then (with follow) the live ones until the summary.
  * Sequences are 1, 2, 3, ..., so the cursor is an index into the log. With batches, live events are
- * written once per turn of the event loop (setImmediate): the replies of one socket read go out as
- * one message, a few milliseconds at most after the first of them.
+ * written at most {@link LIVE_BATCH_WINDOW_MS} after the first of them, together.
  */
 export function streamEvents(call: ServerWritableStream<unknown, ExecuteEvent>, execution: Execution, afterSequence: number, follow: boolean, batches = false): Promise<void> {
   return new Promise((resolve) => {
     let cursor = Math.min(Math.max(0, afterSequence), execution.events.length);
     let waitingForDrain = false;
     let closed = false;
-    let scheduled: NodeJS.Immediate | undefined;
+    let scheduled: NodeJS.Timeout | undefined;
     const close = (): void => {
       if (closed) return;
       closed = true;
-      if (scheduled) clearImmediate(scheduled);
+      if (scheduled) clearTimeout(scheduled);
       unsubscribe();
       call.off('drain', onDrain);
       resolve();
@@ -124,7 +134,7 @@ export function streamEvents(call: ServerWritableStream<unknown, ExecuteEvent>, 
     };
     const onChange = (): void => {
       if (!batches) return pump();
-      scheduled ??= setImmediate(pump);
+      scheduled ??= setTimeout(pump, LIVE_BATCH_WINDOW_MS);
     };
     const unsubscribe = execution.onChange(onChange);
     call.on('drain', onDrain);

@@ -9,6 +9,7 @@ import type { Logger } from '@proxy/logger';
 
 import { addBrokerHealth } from './health';
 import { createProxyHandlers, type ProxyHandlerDeps } from './proxy.handlers';
+import { withResultBatchEncoder } from './result-batch-encoder';
 
 export interface ProxyServer {
   port: number;
@@ -105,6 +106,16 @@ function callerSecretInterceptor(secret: string, logger: Logger): grpc.ServerInt
   };
 }
 
+/** ProxyService with result batches of Execute and GetResults encoded by result-batch-encoder.ts. */
+function proxyService(): grpc.ServiceDefinition {
+  const service = loadProxyProto().rex.proxy.v1.ProxyService.service;
+  return {
+    ...service,
+    Execute: { ...service.Execute, responseSerialize: withResultBatchEncoder(service.Execute.responseSerialize) },
+    GetResults: { ...service.GetResults, responseSerialize: withResultBatchEncoder(service.GetResults.responseSerialize) },
+  };
+}
+
 /**
  * Serves rex.proxy.v1.ProxyService and grpc.health.v1.Health (health.ts) on config.grpc.host:port
  * (port 0 picks a free one).
@@ -115,7 +126,7 @@ export async function startProxyServer(config: Pick<Config, 'grpc'>, deps: Proxy
   if (!config.grpc.plaintext) interceptors.push(trustedClientsInterceptor(config.grpc.tls.trusted_clients, deps.logger));
   if (config.grpc.caller_secret) interceptors.push(callerSecretInterceptor(config.grpc.caller_secret, deps.logger));
   const server = new grpc.Server({ interceptors });
-  server.addService(loadProxyProto().rex.proxy.v1.ProxyService.service, createProxyHandlers(deps));
+  server.addService(proxyService(), createProxyHandlers(deps));
   const health = addBrokerHealth(server, deps.broker, deps.logger);
   const address = `${config.grpc.host}:${config.grpc.port}`;
   const port = await new Promise<number>((resolve, reject) => {

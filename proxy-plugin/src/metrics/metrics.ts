@@ -54,8 +54,20 @@ export function createProxyMetrics(options: { transport: string }): ProxyMetrics
   const disconnects = new Counter({ name: 'rex_proxy_broker_disconnects_total', help: 'Times the broker connection was lost.', labelNames: ['transport'], registers });
   const executions = new Counter({ name: 'rex_proxy_executions_total', help: 'Executions by final state: completed, cancelled, broker_failed, crashed; refused ones by status (rejected_<code>).', labelNames: ['state'], registers });
   const running = new Gauge({ name: 'rex_proxy_executions_running', help: 'Executions running now.', registers });
-  const hostResults = new Counter({ name: 'rex_proxy_host_results_total', help: 'Final results of expected hosts, by state.', labelNames: ['state'], registers });
+  /** Host results counted here and added to the counter when it is read: one object property per reply, not prom-client's label hashing (issue 20). */
+  const pendingHostResults = new Map<string, number>();
+  new Counter({
+    name: 'rex_proxy_host_results_total',
+    help: 'Final results of expected hosts, by state.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      for (const [state, count] of pendingHostResults) this.inc({ state }, count);
+      pendingHostResults.clear();
+    },
+  });
   const replyLatency = new Histogram({ name: 'rex_proxy_reply_latency_seconds', help: 'Time from sending a request to a node to receiving its reply.', buckets: REPLY_BUCKETS, registers });
+  const hostStateLabels: Partial<Record<string, string>> = {};
   // Counters start at 0 so that rate() and increase() see the first event.
   reconnects.inc({ transport }, 0);
   disconnects.inc({ transport }, 0);
@@ -72,7 +84,8 @@ export function createProxyMetrics(options: { transport: string }): ProxyMetrics
       executions.inc({ state: `rejected_${code.toLowerCase()}` });
     },
     hostResult(state, replyLatencySeconds) {
-      hostResults.inc({ state: state.toLowerCase() });
+      const label = (hostStateLabels[state] ??= state.toLowerCase());
+      pendingHostResults.set(label, (pendingHostResults.get(label) ?? 0) + 1);
       if (replyLatencySeconds !== undefined) replyLatency.observe(Math.max(0, replyLatencySeconds));
     },
     brokerReconnected() {

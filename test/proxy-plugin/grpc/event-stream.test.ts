@@ -1,5 +1,9 @@
-import type { ExecutionEvent, HostResultEvent } from '@proxy/actions/executions';
-import { MAX_BATCH_CHARS, MAX_BATCH_RESULTS, nextMessage } from '@proxy/grpc/event-stream';
+import { EventEmitter } from 'node:events';
+import type { ServerWritableStream } from '@grpc/grpc-js';
+
+import type { ExecuteEvent } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
+import type { Execution, ExecutionEvent, HostResultEvent } from '@proxy/actions/executions';
+import { LIVE_BATCH_WINDOW_MS, MAX_BATCH_CHARS, MAX_BATCH_RESULTS, nextMessage, streamEvents } from '@proxy/grpc/event-stream';
 
 const result = (sequence: number, dataJson = '{}'): HostResultEvent => ({
   kind: 'result',
@@ -48,5 +52,55 @@ describe(nextMessage.name, () => {
     expect(messages(many, true).map((m) => m.results?.results?.length ?? 1)).toEqual([MAX_BATCH_RESULTS, 10]);
     const big = `"${'x'.repeat(MAX_BATCH_CHARS / 2)}"`;
     expect(messages([result(1, big), result(2, big), result(3, big), result(4)], true).map((m) => m.sequence)).toEqual([2, 4]);
+  });
+});
+
+/** An execution whose log the test appends to, and a stream that keeps what is written. */
+function liveExecution() {
+  const events: ExecutionEvent[] = [started];
+  const listeners = new Set<() => void>();
+  const execution: Execution = {
+    id: 'x',
+    events,
+    isFinished: () => events.at(-1)?.kind === 'summary',
+    onChange: (listener) => (listeners.add(listener), () => listeners.delete(listener)),
+    done: new Promise(() => {}),
+  };
+  const append = (event: ExecutionEvent): void => {
+    events.push(event);
+    for (const listener of listeners) listener();
+  };
+  const call = Object.assign(new EventEmitter(), { written: [] as ExecuteEvent[], ended: false, write(message: ExecuteEvent) { this.written.push(message); return true; }, end() { this.ended = true; } });
+  return { execution, append, call, stream: call as unknown as ServerWritableStream<unknown, ExecuteEvent> };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe(streamEvents.name, () => {
+  it('gathers live results of several turns of the event loop into one batch, written within the window', async () => {
+    const { execution, append, call, stream } = liveExecution();
+    const done = streamEvents(stream, execution, 0, true, true);
+    expect(call.written.map((m) => m.sequence)).toEqual([1]);
+    for (const sequence of [2, 3, 4]) {
+      append(result(sequence));
+      await turn();
+    }
+    expect(call.written).toHaveLength(1);
+    await sleep(LIVE_BATCH_WINDOW_MS + 20);
+    expect(call.written.map((m) => m.results?.results?.map((r) => r.identity))).toEqual([undefined, ['n2', 'n3', 'n4']]);
+    append({ kind: 'summary', sequence: 5, state: 'COMPLETED', expected: 3, responded: 3, succeeded: 3, failed: 0, noResponse: 0, cancelled: 0, unexpected: 0, durationMs: 1, message: '' });
+    await done;
+    expect(call.written.map((m) => m.sequence)).toEqual([1, 4, 5]);
+    expect(call.ended).toBe(true);
+  });
+
+  it('writes each live event at once to a caller without batches', () => {
+    const { execution, append, call, stream } = liveExecution();
+    void streamEvents(stream, execution, 0, true, false);
+    append(result(2));
+    append(result(3));
+    expect(call.written.map((m) => m.result?.identity ?? m.sequence)).toEqual([1, 'n2', 'n3']);
+    call.emit('cancelled');
   });
 });

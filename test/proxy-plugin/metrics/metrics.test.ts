@@ -57,4 +57,17 @@ describe(createProxyMetrics.name, () => {
     // Only replies have a latency.
     expect(line(body, 'rex_proxy_reply_latency_seconds_count')).toBe('rex_proxy_reply_latency_seconds_count 1');
   });
+
+  it('keeps counting host results across scrapes (they are added to the counter when it is read)', async () => {
+    const metrics = createProxyMetrics({ transport: 'choria' });
+    metrics.hostResult('SUCCEEDED', 0.1);
+    metrics.hostResult('SUCCEEDED', 0.1);
+    expect(line((await metrics.render()).body, 'rex_proxy_host_results_total{state="succeeded"}')).toBe('rex_proxy_host_results_total{state="succeeded"} 2');
+    metrics.hostResult('SUCCEEDED', 0.1);
+    metrics.hostResult('FAILED', 0.1);
+    const body = (await metrics.render()).body;
+    expect(line(body, 'rex_proxy_host_results_total{state="succeeded"}')).toBe('rex_proxy_host_results_total{state="succeeded"} 3');
+    expect(line(body, 'rex_proxy_host_results_total{state="failed"}')).toBe('rex_proxy_host_results_total{state="failed"} 1');
+    expect(line((await metrics.render()).body, 'rex_proxy_host_results_total{state="succeeded"}')).toBe('rex_proxy_host_results_total{state="succeeded"} 3');
+  });
 });

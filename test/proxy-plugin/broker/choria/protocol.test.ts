@@ -210,8 +210,21 @@ describe('choria protocol v1', () => {
         '{"statuscode":0,"statusmsg":"OK","data":[7]}',
         '{"statuscode":0,"statusmsg":"OK"}',
         '{"statuscode":4,"statusmsg":"bad","data":{}}',
+        // Key orders, duplicates and escapes at the top level.
+        '{"data":{"a":1},"statusmsg":"OK","statuscode":0,"action":"x"}',
+        '{"statuscode":0,"statuscode":0,"statusmsg":"OK","data":{}}',
+        '{"statuscode":0,"statusmsg":"OK","data":{"a":1},"data":{"a":1}}',
+        '{"statuscode":0,"statusmsg":"caf\\u00e9","data":{}}',
+        '{"statuscode":0,"statusmsg":"OK","data":{"__proto__":{"x":1},"1":2}}',
+        '{"statuscode":0,"statusmsg":"OK","data":{}} ',
+        '{"statuscode":0,"statusmsg":"OK","data":{},"extra":[1,{"y":null}]}',
+        '{"statuscode":0,"statusmsg":"OK","data":{"s":"line\\nbreak \\"q\\" \\u001f"}}',
+        '{"statuscode":0,"statusmsg":"OK","data":{"s":"\\/"}}',
       ];
-      for (const message of messages) {
+      // Every case again with a long first member, and long data.
+      const long = messages.map((message) => `{"long":"${'x'.repeat(5000)}",${message.slice(1)}`);
+      long.push(`{"statuscode":0,"statusmsg":"OK","data":{"out":"${'y'.repeat(5000)}","n":[1,2]}}`, `{"statuscode":0,"statusmsg":"OK","data":{"out":"${'y'.repeat(5000)}","n":1.0}}`);
+      for (const message of [...messages, ...long]) {
         const exact = parseExact(message) as { statuscode: unknown; statusmsg: string; action?: string; data: unknown };
         const inner = typeof exact.data === 'string' ? (() => { try { return parseExact(exact.data as string); } catch { return undefined; } })() : exact.data;
         const data = inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? inner : {};
