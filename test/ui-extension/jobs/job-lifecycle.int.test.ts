@@ -37,6 +37,7 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
   let ids: SeededInventory;
   let now: Date;
   let service: JobInvocationService;
+  let repo: ReturnType<typeof createJobInvocationRepository>;
   /** Inputs the catalog marks sensitive (as a Puppet task's Sensitive parameters are). */
   let sensitive: Set<string>;
   /** Makes the audit store fail, as a full disk or a lost connection would. */
@@ -63,8 +64,9 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
         return { namespace, action: { ...ddl, inputs: ddl.inputs.map((i) => ({ ...i, sensitive: sensitive.has(i.name) })) }, timeout: 10 };
       },
     };
+    repo = createJobInvocationRepository(db.dataSource);
     service = createJobInvocationService({
-      repo: createJobInvocationRepository(db.dataSource),
+      repo,
       inventory: createHostRepository(db.dataSource.manager),
       smartProxies,
       proxies,
@@ -85,6 +87,32 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
 
   afterEach(async () => {
     await service.stop();
+  });
+
+  it('answers a long poll whose version has passed already from the row it read, without reading it again', async () => {
+    const job = await service.create(admin, { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('lifecycle')! }, timeout: 1 });
+    // The dispatcher moves the job to running and its hosts with it; then the hanging proxy leaves it alone.
+    let settled = await service.get(admin, job.id);
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const again = await service.get(admin, job.id);
+      if (again.state === 'running' && again.version === settled.version) break;
+      settled = again;
+    }
+    expect(settled.state).toBe('running');
+    const versionReads = jest.spyOn(repo, 'jobVersion');
+    const rowReads = jest.spyOn(repo, 'findJob');
+    const started = Date.now();
+    const polled = await service.get(admin, job.id, { since: settled.version - 1, wait: 5 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(polled.version).toBe(settled.version);
+    // The visibility check's read is the answer: no version read, no second read of the row.
+    expect(versionReads).not.toHaveBeenCalled();
+    expect(rowReads).toHaveBeenCalledTimes(1);
+    // A poll at the current version still waits, reading the version as before.
+    const held = await service.get(admin, job.id, { since: settled.version, wait: 0.3 });
+    expect(held.version).toBe(settled.version);
+    expect(versionReads).toHaveBeenCalled();
   });
 
   it('ends unanswered hosts no_response when the job passes its deadline', async () => {

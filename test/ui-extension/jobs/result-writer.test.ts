@@ -98,6 +98,23 @@ describe(createResultWriter.name, () => {
     expect(batches[1].counts).toMatchObject({ pending: 0, running: 3, succeeded: 1 });
   });
 
+  it('moves a host from running in the batch after its running was written, and from pending when it was not', async () => {
+    const { writer, batches } = setup(3, 500);
+    writer.markRunning([1, 2]);
+    await writer.flush();
+    writer.markRunning([3]);
+    writer.record({ rowId: 1 }, { state: 'succeeded' });
+    writer.record({ rowId: 3 }, { state: 'failed' });
+    writer.record({ rowId: 2 }, { state: 'no_response' });
+    await writer.flush();
+    expect(batches.map((b) => [b.running, b.results.map((r) => r.rowId)])).toEqual([[[1, 2], []], [[], [1, 3, 2]]]);
+    expect(batches[0].counts).toEqual({ ...emptyCounts(), pending: 1, running: 2 });
+    expect(batches[1].counts).toEqual({ ...emptyCounts(), succeeded: 1, failed: 1, no_response: 1 });
+    // Each batch has counts of its own: a later batch does not change an earlier one's.
+    expect(batches[0].counts).not.toBe(batches[1].counts);
+    expect(writer.counts()).toEqual(batches[1].counts);
+  });
+
   it('folds a queued running and HostsSent into the result of the same host, the sent time kept', async () => {
     const { writer, batches } = setup(3, 500);
     writer.markRunning([1, 2, 3]);

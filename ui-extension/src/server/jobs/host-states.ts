@@ -4,8 +4,10 @@ export function emptyCounts(): HostCounts {
   return Object.fromEntries(HOST_STATES.map((s) => [s, 0])) as HostCounts;
 }
 
+const FINAL = new Set<HostState>(FINAL_HOST_STATES);
+
 export function isFinalHostState(state: HostState): boolean {
-  return FINAL_HOST_STATES.includes(state);
+  return FINAL.has(state);
 }
 
 /**

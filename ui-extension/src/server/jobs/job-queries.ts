@@ -29,7 +29,10 @@ export function createJobQueries(ctx: JobContext) {
    * row when the last look read it: after a wake-up by this instance's writer the row is read whole at
    * once, since the answer needs it, which saves the wake-up a round trip to the database.
    */
-  async function waitFor(jobId: number, changed: (row: { version: number; lastEventSeq: number; state: string }) => boolean, waitS: number, signal?: AbortSignal): Promise<JobInvocationEntity | undefined> {
+  async function waitFor(jobId: number, changed: (row: { version: number; lastEventSeq: number; state: string }) => boolean, waitS: number, signal?: AbortSignal, first?: JobInvocationEntity): Promise<JobInvocationEntity | undefined> {
+    // The whole row the caller just read: when it has changed already (a poll that comes back while
+    // results keep coming), it is the answer, without a version read and the row again (issue #20).
+    if (first && (changed(first) || FINAL_JOB_STATES.includes(first.state))) return first;
     const deadline = Date.now() + Math.min(waitS, deps.config.long_poll_max_s) * 1000;
     let woken = false;
     for (;;) {
@@ -51,7 +54,7 @@ export function createJobQueries(ctx: JobContext) {
     async get(user: CurrentUser, id: number, poll: { since?: number; wait?: number; signal?: AbortSignal } = {}): Promise<JobStatus> {
       const visible = await ctx.loadVisibleJob(user, id);
       const waits = poll.wait !== undefined && poll.wait > 0;
-      const read = waits ? await waitFor(id, (row) => row.version > (poll.since ?? 0), poll.wait!, poll.signal) : undefined;
+      const read = waits ? await waitFor(id, (row) => row.version > (poll.since ?? 0), poll.wait!, poll.signal, visible.job) : undefined;
       // The row again only after a wait (its remote action never changes): without one, the row just read is the answer.
       const job = waits ? read ?? (await repo.findJob(id)) : visible.job;
       if (!job) throw new AppError('NOT_FOUND', `job ${id} not found`);

@@ -1,3 +1,4 @@
+import { escape } from 'mysql2';
 import { HOST_STATES, type HostCounts, type HostState } from '@common/jobs';
 import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
 import { COUNT_COLUMNS, countFields, dbDate, type JobTables } from './job-rows';
@@ -31,16 +32,28 @@ type Result = ResultBatch['results'][number];
  * of caseResults: set first (SET runs left to right and must read the old value).
  */
 async function upsertResults(m: Manager, batch: ResultBatch): Promise<void> {
-  const params: unknown[] = [];
-  for (const r of batch.results) params.push(r.rowId, batch.jobId, r.state, r.reason, r.statuscode, r.statusmsg, r.data, r.sentAt ? dbDate(r.sentAt) : null, dbDate(r.finishedAt), r.eventSeq, r.proxySequence);
-  const sent = 'COALESCE(started_at, VALUES(started_at))';
-  const copied = ['state', 'reason', 'statuscode', 'statusmsg', 'data', 'finished_at', 'event_seq', 'proxy_sequence'].map((col) => `${col} = VALUES(${col})`);
-  const done = (await m.query(
-    `INSERT INTO job_invocation_hosts (id, job_invocation_id, host_name, state, reason, statuscode, statusmsg, data, started_at, finished_at, event_seq, proxy_sequence) VALUES ${batch.results.map(() => "(?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(', ')}` +
-      ` ON DUPLICATE KEY UPDATE started_at = CASE WHEN ${sent} > VALUES(finished_at) THEN VALUES(finished_at) ELSE ${sent} END, ${copied.join(', ')}`,
-    params,
-  )) as { affectedRows: number };
+  const done = (await m.query(upsertResultsSql(batch))) as { affectedRows: number };
   if (done.affectedRows !== 2 * batch.results.length) throw new Error(`job ${batch.jobId}: a result batch of ${batch.results.length} rows affected ${done.affectedRows} rows, not ${2 * batch.results.length}: a host row is missing; nothing of the batch was written`);
+}
+
+const UPSERT_SENT = 'COALESCE(started_at, VALUES(started_at))';
+const UPSERT_TAIL = ` ON DUPLICATE KEY UPDATE started_at = CASE WHEN ${UPSERT_SENT} > VALUES(finished_at) THEN VALUES(finished_at) ELSE ${UPSERT_SENT} END, ${['state', 'reason', 'statuscode', 'statusmsg', 'data', 'finished_at', 'event_seq', 'proxy_sequence'].map((col) => `${col} = VALUES(${col})`).join(', ')}`;
+
+/** A number as a literal; anything else (NaN, a string) goes through the driver's escape as before. */
+const num = (n: number | null): string => (typeof n === 'number' && Number.isFinite(n) ? `${n}` : escape(n));
+
+/**
+ * The statement upsertResults sends, its values written in by the driver's own escape (mysql2's, as
+ * its placeholder substitution does): exactly the text `?` placeholders gave, without a parameter
+ * array of 11 per row and a scan of the whole text for placeholders per batch (issue #20).
+ */
+export function upsertResultsSql(batch: ResultBatch): string {
+  const job = num(batch.jobId);
+  let values = '';
+  for (const r of batch.results) {
+    values += `${values === '' ? '' : ', '}(${num(r.rowId)}, ${job}, '', ${escape(r.state)}, ${escape(r.reason)}, ${num(r.statuscode)}, ${escape(r.statusmsg)}, ${escape(r.data)}, ${r.sentAt ? `'${dbDate(r.sentAt)}'` : 'NULL'}, '${dbDate(r.finishedAt)}', ${num(r.eventSeq)}, ${num(r.proxySequence)})`;
+  }
+  return `INSERT INTO job_invocation_hosts (id, job_invocation_id, host_name, state, reason, statuscode, statusmsg, data, started_at, finished_at, event_seq, proxy_sequence) VALUES ${values}${UPSERT_TAIL}`;
 }
 
 /** A batch's results on SQLite: one UPDATE ... CASE (limits.md: per-row statements cost 10x more). */

@@ -97,8 +97,15 @@ export const COUNT_COLUMNS: Record<keyof HostCounts, string> = {
 
 /** UTC `YYYY-MM-DD HH:MM:SS.mmm`: what TypeORM stores for datetime(3) on both databases. */
 export function dbDate(date: Date): string {
-  return date.toISOString().replace('T', ' ').replace('Z', '');
+  const y = date.getUTCFullYear();
+  // Two per stored result (issue #20): built from the fields, which costs a third of toISOString and two
+  // replaces; years outside 1000-9999 (and invalid dates, which throw) keep the ISO form's rules.
+  if (!(y >= 1000 && y <= 9999)) return date.toISOString().replace('T', ' ').replace('Z', '');
+  const ms = date.getUTCMilliseconds();
+  return `${y}-${two(date.getUTCMonth() + 1)}-${two(date.getUTCDate())} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}`;
 }
+
+const two = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 
 export function countsOf(job: JobInvocationEntity): HostCounts {
   return {

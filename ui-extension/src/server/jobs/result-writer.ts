@@ -1,6 +1,6 @@
 import type { HostCounts, HostState } from '@common/jobs';
 import type { Logger } from '../logger';
-import { applyTransitions, canTransition } from './host-states';
+import { canTransition } from './host-states';
 import type { HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
 import { trackedRows } from './tracked-rows';
 
@@ -27,6 +27,13 @@ export interface ResultWriterOptions {
   onFailed?: (error: Error) => void;
 }
 
+/** Moves `n` hosts between two counts in place; throws when a count would go negative (a bookkeeping bug). */
+function move(counts: HostCounts, from: HostState, to: HostState, n: number): void {
+  if (counts[from] < n) throw new Error(`host count for ${from} went negative`);
+  counts[from] -= n;
+  counts[to] += n;
+}
+
 /**
  * Collects host state changes of one job and writes them in batches: at most `batchSize` rows per
  * flush, at most `flushMs` after the first queued change. It is the only writer of a job's host rows
@@ -35,17 +42,26 @@ export interface ResultWriterOptions {
  */
 export function createResultWriter(options: ResultWriterOptions) {
   const { rows, byRow, where: hostsWhere, queue } = trackedRows(options.hosts);
-  const byProxyIdentity = new Map<string, TrackedHost>();
-  const key = (proxyId: number | null, name: string) => `${proxyId ?? ''}\u0000${name}`;
-  for (const h of rows) byProxyIdentity.set(key(h.smartProxyId, h.hostName), h);
+  // Per proxy, then identity: a result's lookup hashes its identity alone (no key string built per result).
+  const byProxy = new Map<number | null, Map<string, TrackedHost>>();
+  for (const h of rows) {
+    let names = byProxy.get(h.smartProxyId);
+    if (!names) byProxy.set(h.smartProxyId, (names = new Map()));
+    names.set(h.hostName, h);
+  }
+  const byIdentity = (smartProxyId: number, identity: string) => byProxy.get(smartProxyId)?.get(identity);
   // `committed*` is what the database holds; `counts`/`eventSeq` already include queued changes.
-  let counts = { ...options.counts };
+  // Both move in place, once per host change (issue #20: no object per change).
+  const counts = { ...options.counts };
   let eventSeq = options.lastEventSeq;
   // Queued changes by row, in arrival order: a result folds in its host's unwritten `running` and
   // `sent` (the row ends the same, in one write instead of three when the database lags behind).
+  // A queued running row's state before it is always pending (canTransition): presence is enough.
   let queuedRunning = queue<true>();
   let queuedSent = queue<Date>();
   let queuedResults: HostResultWrite[] = [];
+  // The state each queued result moves its row from, as the database holds it (index for index).
+  let queuedFrom: HostState[] = [];
   let queuedCursors = new Map<number, StreamCursor>();
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
@@ -109,6 +125,7 @@ export function createResultWriter(options: ResultWriterOptions) {
     // Results first: a host's queued running and HostsSent then ride on its result (one write, not
     // three) while they wait; either write alone of a row with a queued result is gone (record()).
     const results = queuedResults.splice(0, options.batchSize);
+    const froms = queuedFrom.splice(0, results.length);
     const running = takeRunning(options.batchSize - results.length);
     const sent = takeSent(options.batchSize - results.length - running.length);
     // Cursors only when every queued change went out, or a cursor could pass an event not yet written
@@ -117,32 +134,18 @@ export function createResultWriter(options: ResultWriterOptions) {
     const streams = drained ? [...queuedCursors.values()] : [];
     if (drained) queuedCursors = new Map();
     const lastEventSeq = results.length > 0 ? results[results.length - 1].eventSeq : committedEventSeq;
-    const batch: ResultBatch = { jobId: options.jobId, running, sent, results, counts: countsAfter(running, results), lastEventSeq, streams, now: options.clock() };
+    const batch: ResultBatch = { jobId: options.jobId, running, sent, results, counts: countsAfter(running.length, froms, results), lastEventSeq, streams, now: options.clock() };
     committedEventSeq = lastEventSeq;
     return batch;
   }
 
   // Counts as of a batch: what was committed plus exactly the changes in that batch.
-  let committedCounts = { ...options.counts };
+  const committedCounts = { ...options.counts };
   let committedEventSeq = options.lastEventSeq;
-  const pendingFrom = new Map<number, HostState[]>();
-  function countsAfter(running: number[], results: HostResultWrite[]): HostCounts {
-    const changes: Array<{ from: HostState; to: HostState }> = [];
-    for (const rowId of running) changes.push({ from: popFrom(rowId), to: 'running' });
-    for (const r of results) changes.push({ from: popFrom(r.rowId), to: r.state });
-    committedCounts = applyTransitions(committedCounts, changes);
-    return committedCounts;
-  }
-  function popFrom(rowId: number): HostState {
-    const list = pendingFrom.get(rowId)!;
-    const from = list.shift()!;
-    if (list.length === 0) pendingFrom.delete(rowId);
-    return from;
-  }
-  function noteFrom(rowId: number, from: HostState): void {
-    const list = pendingFrom.get(rowId);
-    if (list) list.push(from);
-    else pendingFrom.set(rowId, [from]);
+  function countsAfter(running: number, froms: HostState[], results: HostResultWrite[]): HostCounts {
+    if (running > 0) move(committedCounts, 'pending', 'running', running);
+    for (let i = 0; i < results.length; i++) move(committedCounts, froms[i], results[i].state, 1);
+    return { ...committedCounts };
   }
 
   // A flush nobody awaits: its failure is kept in `failure` and reported through onFailed and the next
@@ -184,8 +187,7 @@ export function createResultWriter(options: ResultWriterOptions) {
       for (const rowId of rowIds) {
         const host = byRow(rowId);
         if (!host || !canTransition(host.state, 'running')) continue;
-        noteFrom(rowId, host.state);
-        counts = applyTransitions(counts, [{ from: host.state, to: 'running' }]);
+        move(counts, host.state, 'running', 1);
         host.state = 'running';
         queuedRunning.set(rowId, true);
         moved.push(rowId);
@@ -201,7 +203,7 @@ export function createResultWriter(options: ResultWriterOptions) {
     markSent(smartProxyId: number, identities: readonly string[], at: Date): void {
       const moved: number[] = [];
       for (const identity of identities) {
-        const host = byProxyIdentity.get(key(smartProxyId, identity));
+        const host = byIdentity(smartProxyId, identity);
         if (!host || host.asked || (host.state !== 'running' && host.state !== 'pending')) continue;
         host.asked = true;
         moved.push(host.rowId);
@@ -218,17 +220,17 @@ export function createResultWriter(options: ResultWriterOptions) {
      */
     record(target: { rowId: number } | { smartProxyId: number; identity: string }, outcome: HostOutcome, cursor?: { smartProxyId: number; sequence: number }): boolean {
       if (cursor) queueCursor(cursor);
-      const host = 'rowId' in target ? byRow(target.rowId) : byProxyIdentity.get(key(target.smartProxyId, target.identity));
+      const host = 'rowId' in target ? byRow(target.rowId) : byIdentity(target.smartProxyId, target.identity);
       if (!host || !canTransition(host.state, outcome.state)) {
         if (cursor) schedule();
         return false;
       }
-      // An unwritten `running` is dropped: the batch's counts then move the host from its state before.
-      if (!queuedRunning.delete(host.rowId)) noteFrom(host.rowId, host.state);
+      // An unwritten `running` is dropped: the batch's counts then move the host from its state before (pending).
+      queuedFrom.push(queuedRunning.delete(host.rowId) ? 'pending' : host.state);
       // An unwritten HostsSent rides on the result: its time is what started_at would have held.
       const sentAt = queuedSent.get(host.rowId) ?? outcome.sentAt ?? null;
       queuedSent.delete(host.rowId);
-      counts = applyTransitions(counts, [{ from: host.state, to: outcome.state }]);
+      move(counts, host.state, outcome.state, 1);
       host.state = outcome.state;
       if (outcome.sentAt) host.asked = true;
       eventSeq += 1;
@@ -266,6 +268,7 @@ export function createResultWriter(options: ResultWriterOptions) {
       queuedRunning = queue();
       queuedSent = queue();
       queuedResults = [];
+      queuedFrom = [];
       queuedCursors = new Map();
     },
 

@@ -119,7 +119,10 @@ export function createServerMetrics(options: { logger: Logger }): ServerMetrics 
 
   return {
     hostResultsStored(states) {
-      for (const state of states) hostResults.inc({ state });
+      // One inc per state of the batch, by how many: labels are hashed per call (issue #20).
+      const n = new Map<HostState, number>();
+      for (const state of states) n.set(state, (n.get(state) ?? 0) + 1);
+      for (const [state, k] of n) hostResults.inc({ state }, k);
     },
     proxyStreamLatency(proxy, seconds) {
       streamLatency.observe({ proxy }, Math.max(0, seconds));
