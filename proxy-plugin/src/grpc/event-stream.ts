@@ -94,8 +94,9 @@ export const LIVE_BATCH_WINDOW_MS = 5;
 
 /**
  * Writes the events after `afterSequence`, then (with follow) the live ones until the summary.
- * Sequences are 1, 2, 3, ..., so the cursor is an index into the log. With batches, live events are
- * written at most {@link LIVE_BATCH_WINDOW_MS} after the first of them, together.
+ * Sequences are 1, 2, 3, ..., so the cursor is an index into the log. With batches, live results are
+ * written at most {@link LIVE_BATCH_WINDOW_MS} after the first of them, together; any other event at once
+ * (with the results queued before it).
  */
 export function streamEvents(call: ServerWritableStream<unknown, ExecuteEvent>, execution: Execution, afterSequence: number, follow: boolean, batches = false): Promise<void> {
   return new Promise((resolve) => {
@@ -112,6 +113,7 @@ export function streamEvents(call: ServerWritableStream<unknown, ExecuteEvent>, 
       resolve();
     };
     const pump = (): void => {
+      if (scheduled) clearTimeout(scheduled);
       scheduled = undefined;
       if (closed || waitingForDrain) return;
       const { events } = execution;
@@ -133,7 +135,9 @@ export function streamEvents(call: ServerWritableStream<unknown, ExecuteEvent>, 
       pump();
     };
     const onChange = (): void => {
-      if (!batches) return pump();
+      // Only results wait for company: a HostsSent (or started, summary) goes out at once, since a
+      // proxy killed in the window would leave hosts that were asked reading "never asked".
+      if (!batches || execution.events[execution.events.length - 1]?.kind !== 'result') return pump();
       scheduled ??= setTimeout(pump, LIVE_BATCH_WINDOW_MS);
     };
     const unsubscribe = execution.onChange(onChange);

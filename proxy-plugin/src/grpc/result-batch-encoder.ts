@@ -223,6 +223,8 @@ function encodeSingleResult(sequence: number, result: HostResult): Buffer | unde
  */
 export function encodeResultEvent(event: ExecuteEvent): Buffer | undefined {
   if (!isUint53(event.sequence)) return undefined;
+  // Another member of the oneof set beside a result is proto-loader's to settle (it keeps the last one).
+  if (event.started != null || event.sent != null || event.summary != null) return undefined;
   if (event.result && !event.results) return encodeSingleResult(event.sequence, event.result);
   const batch = event.results;
   if (!batch || event.result || !Array.isArray(batch.results) || !isUint53(batch.first_sequence)) return undefined;

@@ -95,6 +95,17 @@ describe(streamEvents.name, () => {
     expect(call.ended).toBe(true);
   });
 
+  it('writes a HostsSent at once, with the results queued before it, even to a caller that takes batches', () => {
+    const { execution, append, call, stream } = liveExecution();
+    void streamEvents(stream, execution, 0, true, true);
+    append(result(2));
+    expect(call.written).toHaveLength(1);
+    // Asked hosts must be on their way to the ui-extension before a kill could take them with it.
+    append({ kind: 'sent', sequence: 3, batch: 1, identities: ['a'], sentAtMs: 1 });
+    expect(call.written.map((m) => m.result?.identity ?? m.sent?.identities)).toEqual([undefined, 'n2', ['a']]);
+    call.emit('cancelled');
+  });
+
   it('writes each live event at once to a caller without batches', () => {
     const { execution, append, call, stream } = liveExecution();
     void streamEvents(stream, execution, 0, true, false);
