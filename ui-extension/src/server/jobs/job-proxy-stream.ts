@@ -48,6 +48,8 @@ export interface ProxyStreamRun {
    * sent, and the stream stays open (state pending) while later batches still have hosts on it.
    */
   eligible?: (host: TrackedHost) => boolean;
+  /** A rollout's last look before a chunk is sent (rollout-runner.ts): stores its hosts running, or false to hold them. */
+  admit?: (hosts: TrackedHost[]) => Promise<boolean>;
 }
 
 /**
@@ -252,18 +254,18 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     const granted = await deps.slots.acquire(cap, AbortSignal.any([job.abort.signal, job.dispatching.signal]));
     if (granted === 0) break;
     const hosts = pending.slice(0, granted);
-    chunk += 1;
-    const executionId = `${jobId}-${proxyId}-${chunk}`;
     let released = false;
     try {
       // The row must name the previous chunk before this one exists on the proxy (a restart looks one
       // chunk past the row); this one is named in the background, once the previous one's results are stored.
       await named;
+      if (run.admit && !(await run.admit(hosts))) break; // held (a pause) before this chunk is named or exists: its hosts stay pending
+      const executionId = `${jobId}-${proxyId}-${++chunk}`;
       reportsSent = false;
       named = name(executionId, chunk);
       // The first chunk waits: a restart looks for a chunk past the row only once the row names one.
       if (chunk === 1) await named;
-      writer.markRunning(hosts.map((h) => h.rowId));
+      if (!run.admit) writer.markRunning(hosts.map((h) => h.rowId));
       const { live, signal } = goLive(executionId);
       // A cancel or the deadline that came between the loop check and here found no execution to stop.
       if (job.cancelled || job.timedOut) live.abort.abort();

@@ -50,9 +50,52 @@ export interface ResultBatch {
   now: Date;
 }
 
+/** Hosts about to be sent, to be stored running only while the job may still send (result-writer.ts admit). */
+export interface HostAdmission {
+  jobId: number;
+  rowIds: number[];
+  /** The job's counts with these hosts running. */
+  counts: HostCounts;
+  /** The instance that must still hold the job's lease. */
+  leaseOwner: string;
+  now: Date;
+}
+
 export interface ResultBatchStore {
   /** Writes the batch in one transaction and bumps the job's version once; resolves the new version. */
   commitResultBatch(batch: ResultBatch): Promise<number>;
+  /**
+   * Stores the hosts running in one transaction with the check that the job still runs here, is not
+   * paused, not cancelled and not stopped; resolves the new version, or null (nothing written) when it
+   * may not send. Needed by rollouts only (rollout-runner.ts).
+   */
+  admitHosts?(admission: HostAdmission): Promise<number | null>;
+}
+
+/** Up to `budget` members of a set, oldest first (a Set iterates in insertion order), taken out of it. */
+export function takeFirst(set: Set<number>, budget: number): number[] {
+  const taken: number[] = [];
+  for (const rowId of set) {
+    if (taken.length >= budget) break;
+    taken.push(rowId);
+  }
+  for (const rowId of taken) set.delete(rowId);
+  return taken;
+}
+
+/** Up to `budget` rows of queued HostsSent, oldest first, in groups of one sent time, taken out of the map. */
+export function takeSentGroups(queued: Map<number, Date>, budget: number): Array<{ rowIds: number[]; at: Date }> {
+  const taken: Array<{ rowIds: number[]; at: Date }> = [];
+  let n = 0;
+  for (const [rowId, at] of queued) {
+    if (n >= budget) break;
+    const last = taken[taken.length - 1];
+    if (last && last.at.getTime() === at.getTime()) last.rowIds.push(rowId);
+    else taken.push({ rowIds: [rowId], at });
+    n += 1;
+  }
+  for (const group of taken) for (const rowId of group.rowIds) queued.delete(rowId);
+  return taken;
 }
 
 export interface HostOutcome {
@@ -64,4 +107,28 @@ export interface HostOutcome {
   finishedAt?: Date;
   /** When the proxy sent the request, if it says so (its result's sent_at_ms). */
   sentAt?: Date | null;
+}
+
+/** Merges a cursor into the queued one of its proxy: the furthest sequence, and reportsSent once seen. */
+export function mergeCursor(queued: Map<number, StreamCursor>, cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }): void {
+  const known = queued.get(cursor.smartProxyId);
+  queued.set(cursor.smartProxyId, {
+    smartProxyId: cursor.smartProxyId,
+    lastSequence: Math.max(known?.lastSequence ?? 0, cursor.sequence),
+    ...((known?.reportsSent || flags?.reportsSent) ? { reportsSent: true } : {}),
+  });
+}
+
+/** Each row's states before its queued changes, oldest first: a batch's counts move its hosts from them. */
+export function pushFrom(pendingFrom: Map<number, HostState[]>, rowId: number, from: HostState): void {
+  const list = pendingFrom.get(rowId);
+  if (list) list.push(from);
+  else pendingFrom.set(rowId, [from]);
+}
+
+export function popFrom(pendingFrom: Map<number, HostState[]>, rowId: number): HostState {
+  const list = pendingFrom.get(rowId)!;
+  const from = list.shift()!;
+  if (list.length === 0) pendingFrom.delete(rowId);
+  return from;
 }

@@ -1,9 +1,9 @@
 import type { HostCounts, HostState } from '@common/jobs';
 import type { Logger } from '../logger';
 import { applyTransitions, canTransition } from './host-states';
-import type { HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
+import { mergeCursor, popFrom, pushFrom, takeFirst, takeSentGroups, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultBatchStore, type StreamCursor, type TrackedHost } from './result-batch';
 
-export type { HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
+export type { HostAdmission, HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
 
 export interface ResultWriterOptions {
   jobId: number;
@@ -49,6 +49,8 @@ export function createResultWriter(options: ResultWriterOptions) {
   let queuedSent = new Map<number, Date>();
   let queuedResults: HostResultWrite[] = [];
   let queuedCursors = new Map<number, StreamCursor>();
+  // Admissions (admit) waiting for the commit in flight: each is committed next, ahead of queued results.
+  const admissions: Array<{ run: () => Promise<void>; refuse: (error?: Error) => void }> = [];
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
   let failure: Error | undefined;
@@ -57,40 +59,7 @@ export function createResultWriter(options: ResultWriterOptions) {
   const wakeLow = (all: boolean) => (all || queuedResults.length <= 2 * options.batchSize) && lowWaiters.splice(0).forEach((resolve) => resolve());
   const queuedSize = () => queuedRunning.size + queuedSent.size + queuedResults.length;
 
-  function queueCursor(cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }): void {
-    const known = queuedCursors.get(cursor.smartProxyId);
-    queuedCursors.set(cursor.smartProxyId, {
-      smartProxyId: cursor.smartProxyId,
-      lastSequence: Math.max(known?.lastSequence ?? 0, cursor.sequence),
-      ...((known?.reportsSent || flags?.reportsSent) ? { reportsSent: true } : {}),
-    });
-  }
-
-  /** Up to `budget` queued running rows, oldest first (a Set iterates in insertion order). */
-  function takeRunning(budget: number): number[] {
-    const taken: number[] = [];
-    for (const rowId of queuedRunning) {
-      if (taken.length >= budget) break;
-      taken.push(rowId);
-    }
-    for (const rowId of taken) queuedRunning.delete(rowId);
-    return taken;
-  }
-
-  /** Up to `budget` rows of the queued HostsSent, oldest first, in groups of one sent time. */
-  function takeSent(budget: number): Array<{ rowIds: number[]; at: Date }> {
-    const taken: Array<{ rowIds: number[]; at: Date }> = [];
-    let n = 0;
-    for (const [rowId, at] of queuedSent) {
-      if (n >= budget) break;
-      const last = taken[taken.length - 1];
-      if (last && last.at.getTime() === at.getTime()) last.rowIds.push(rowId);
-      else taken.push({ rowIds: [rowId], at });
-      n += 1;
-    }
-    for (const group of taken) for (const rowId of group.rowIds) queuedSent.delete(rowId);
-    return taken;
-  }
+  const queueCursor = (cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }) => mergeCursor(queuedCursors, cursor, flags);
 
   function schedule(): void {
     if (discarded) return;
@@ -111,8 +80,8 @@ export function createResultWriter(options: ResultWriterOptions) {
     // Results first: a host's queued running and HostsSent then ride on its result (one write, not
     // three) while they wait; either write alone of a row with a queued result is gone (record()).
     const results = queuedResults.splice(0, options.batchSize);
-    const running = takeRunning(options.batchSize - results.length);
-    const sent = takeSent(options.batchSize - results.length - running.length);
+    const running = takeFirst(queuedRunning, options.batchSize - results.length);
+    const sent = takeSentGroups(queuedSent, options.batchSize - results.length - running.length);
     // Cursors only when every queued change went out, or a cursor could pass an event not yet written
     // (a HostsSent too: a restart would then take asked hosts for never asked).
     const drained = queuedSize() === 0;
@@ -130,22 +99,12 @@ export function createResultWriter(options: ResultWriterOptions) {
   const pendingFrom = new Map<number, HostState[]>();
   function countsAfter(running: number[], results: HostResultWrite[]): HostCounts {
     const changes: Array<{ from: HostState; to: HostState }> = [];
-    for (const rowId of running) changes.push({ from: popFrom(rowId), to: 'running' });
-    for (const r of results) changes.push({ from: popFrom(r.rowId), to: r.state });
+    for (const rowId of running) changes.push({ from: popFrom(pendingFrom, rowId), to: 'running' });
+    for (const r of results) changes.push({ from: popFrom(pendingFrom, r.rowId), to: r.state });
     committedCounts = applyTransitions(committedCounts, changes);
     return committedCounts;
   }
-  function popFrom(rowId: number): HostState {
-    const list = pendingFrom.get(rowId)!;
-    const from = list.shift()!;
-    if (list.length === 0) pendingFrom.delete(rowId);
-    return from;
-  }
-  function noteFrom(rowId: number, from: HostState): void {
-    const list = pendingFrom.get(rowId);
-    if (list) list.push(from);
-    else pendingFrom.set(rowId, [from]);
-  }
+  const noteFrom = (rowId: number, from: HostState) => pushFrom(pendingFrom, rowId, from);
 
   // A flush nobody awaits: its failure is kept in `failure` and reported through onFailed and the next
   // awaited flush, never as an unhandled rejection (which would end the process).
@@ -160,7 +119,10 @@ export function createResultWriter(options: ResultWriterOptions) {
     }
     chain = chain.then(async () => {
       for (;;) {
-        if (discarded || failure) return;
+        if (discarded || failure) return admissions.splice(0).forEach((a) => a.refuse(failure));
+        const admission = admissions.shift();
+        if (admission) await admission.run();
+        if (admission) continue;
         const batch = take();
         if (!batch) return;
         try {
@@ -169,6 +131,7 @@ export function createResultWriter(options: ResultWriterOptions) {
           wakeLow(false);
         } catch (error) {
           failure = error as Error;
+          admissions.splice(0).forEach((a) => a.refuse(failure));
           wakeLow(true);
           options.logger.warn({ err: error, jobId: options.jobId }, 'writing host results failed');
           options.onFailed?.(failure);
@@ -194,6 +157,42 @@ export function createResultWriter(options: ResultWriterOptions) {
       }
       if (moved.length > 0) schedule();
       return moved;
+    },
+
+    /**
+     * Stores pending hosts running before their request goes out, in one transaction with the check
+     * that the job may still send (ResultBatchStore.admitHosts): resolves false, and leaves them pending,
+     * when it may not (paused, cancelled, stopped, no longer ours). Committed right after the write in
+     * flight, ahead of queued results, so that a batch still overlaps the writes of the one before.
+     */
+    admit(rowIds: number[], leaseOwner: string): Promise<boolean> {
+      return new Promise((resolve, reject) => {
+        const refuse = (error?: Error) => (error ? reject(error) : resolve(false));
+        if (discarded || failure) return refuse(failure);
+        const run = async () => {
+          const hosts = rowIds.map((rowId) => byRow.get(rowId)).filter((h): h is TrackedHost => h?.state === 'pending');
+          const moves = hosts.map(() => ({ from: 'pending' as const, to: 'running' as const }));
+          const after = applyTransitions(committedCounts, moves);
+          const admission = { jobId: options.jobId, rowIds: hosts.map((h) => h.rowId), counts: after, leaseOwner, now: options.clock() };
+          try {
+            if (!options.store.admitHosts) throw new Error('this result store cannot admit hosts');
+            const version = await options.store.admitHosts(admission);
+            if (version === null) return resolve(false);
+            committedCounts = after;
+            counts = applyTransitions(counts, moves);
+            for (const h of hosts) h.state = 'running';
+            options.onCommitted(version, { jobId: options.jobId, running: admission.rowIds, sent: [], results: [], counts: after, lastEventSeq: committedEventSeq, streams: [], now: admission.now });
+            resolve(true);
+          } catch (error) {
+            failure = error as Error;
+            options.logger.warn({ err: error, jobId: options.jobId }, 'admitting hosts failed');
+            options.onFailed?.(failure);
+            reject(failure);
+          }
+        };
+        admissions.push({ run, refuse });
+        background();
+      });
     },
 
     /**
@@ -262,6 +261,7 @@ export function createResultWriter(options: ResultWriterOptions) {
      */
     discard(): void {
       discarded = true;
+      admissions.splice(0).forEach((a) => a.refuse());
       wakeLow(true);
       if (timer) clearTimeout(timer);
       timer = undefined;
