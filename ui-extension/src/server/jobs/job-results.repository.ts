@@ -87,7 +87,7 @@ const LATE_REPLACEABLE: HostState[] = ['no_response', 'cancelled', 'failed'];
 export function createJobResults(t: JobTables) {
   const { dataSource, jobs, hosts, streams, isMysql } = t;
 
-  const store: ResultBatchStore = {
+  const store: Required<ResultBatchStore> = {
     async commitResultBatch(batch: ResultBatch): Promise<number> {
       const now = dbDate(batch.now);
       return dataSource.transaction(async (m) => {
