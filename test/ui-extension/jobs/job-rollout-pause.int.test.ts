@@ -150,9 +150,13 @@ describe.each(testDatabases())('a pause while a rollout batch is on its way on $
     jobId = await createJob();
     await until(jobId, 'held after batch 2', (j) => j.rollout_progress?.paused === true && j.counts.succeeded === 2 * BATCH && j.counts.running === 0);
     // Never "paused, 0 running" while a batch is out: the admission stored its hosts running before the Execute.
-    expect(atExecute).toEqual({ states: Array.from({ length: BATCH }, () => 'running'), running: BATCH });
+    // Batch 1's results may still be queued (a batch overlaps the writes of the one before): its hosts then count running too.
+    expect(atExecute?.states).toEqual(Array.from({ length: BATCH }, () => 'running'));
+    expect(atExecute?.running).toBeGreaterThanOrEqual(BATCH);
     expect(atPause?.rollout_progress).toMatchObject({ batch: 2, paused: true });
-    expect(atPause?.counts).toMatchObject({ running: BATCH, succeeded: BATCH, pending: HOSTS - 2 * BATCH });
+    expect(atPause?.counts.running).toBeGreaterThanOrEqual(BATCH);
+    expect(atPause?.counts).toMatchObject({ pending: HOSTS - 2 * BATCH });
+    expect((atPause?.counts.running ?? 0) + (atPause?.counts.succeeded ?? 0)).toBe(2 * BATCH);
     await sleep(1000);
     expect((await get(jobId)).counts).toMatchObject({ succeeded: 2 * BATCH, pending: HOSTS - 2 * BATCH, running: 0 });
     expect(executed).toHaveLength(2);
