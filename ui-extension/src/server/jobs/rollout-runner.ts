@@ -17,10 +17,10 @@
  *   cancelled or stopped and still ours. A pause stored before that leaves the chunk's hosts pending
  *   (the batch is held at its gate, without a deadline, and resumed from where it stopped); one stored
  *   after it finds them running. So a job never reads "paused, 0 running" while a batch is out.
- *   TODO(#17): a crash between an admission and its Execute (a few ms: naming the chunk) leaves hosts
- *   stored running that were never sent; a restart settles them with the named chunk ("not sent" when
- *   the proxy reports its sends) instead of sending them, or, before a first chunk is named, as
- *   no_response. Sending them needs a way back to pending for admitted hosts no chunk names.
+ *   A crash between an admission and its Execute leaves hosts stored running that were never sent: a
+ *   restart asks the proxy for the chunk past the one the row names (job-proxy-stream.ts). Past a named
+ *   chunk, NOT_FOUND settles them with it ("not sent" when the proxy reports its sends); with none named
+ *   yet it asks for chunk 1, and NOT_FOUND records them "not sent" (cancelled), never no_response.
  */
 import type { HostState } from '@common/jobs';
 import type { Logger } from '../logger';
