@@ -79,7 +79,7 @@ describe(encodeResultEvent.name, () => {
     // A lone surrogate: Buffer and protobufjs would write different bytes for it.
     expect(encodeResultEvent(batch([result({ statusmsg: 'half \ud800 pair' })]))).toBeUndefined();
     // Another member of the oneof beside the result (the stream never builds one): proto-loader decides.
-    const summary = { state: 'EXECUTION_STATE_COMPLETED', expected: 1, responded: 1, succeeded: 1, failed: 0, no_response: 0, cancelled: 0, unexpected: 0, duration_ms: 1, message: '' };
+    const summary = { state: 'EXECUTION_STATE_COMPLETED' as const, expected: 1, responded: 1, succeeded: 1, failed: 0, no_response: 0, cancelled: 0, unexpected: 0, duration_ms: 1, message: '' };
     expect(encodeResultEvent({ sequence: 5, result: result(), summary })).toBeUndefined();
     expect(encodeResultEvent({ ...batch([result()]), sent: { batch: 1, identities: ['a'], sent_at_ms: 1 } })).toBeUndefined();
   });

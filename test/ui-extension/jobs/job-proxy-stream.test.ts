@@ -34,8 +34,9 @@ const result = (sequence: number, identity: string): ExecuteEvent__Output => ({ 
 
 type Script = (onEvent: EventSink) => Promise<void>;
 
-function setup(scripts: Record<string, Script>, states: HostState[] = ['running', 'running', 'pending', 'pending']) {
-  const hosts: TrackedHost[] = states.map((state, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: PROXY, state, asked: state === 'running' }));
+/** `unnamed`: the row names no execution yet, and its running hosts were admitted (a rollout) but not asked. */
+function setup(scripts: Record<string, Script>, states: HostState[] = ['running', 'running', 'pending', 'pending'], unnamed = false) {
+  const hosts: TrackedHost[] = states.map((state, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: PROXY, state, asked: state === 'running' && !unnamed }));
   const counts = emptyCounts();
   for (const h of hosts) counts[h.state] += 1;
   const cursors: number[] = [];
@@ -70,12 +71,14 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
   };
   const warned: string[] = [];
   const logger = { ...silentLogger(), warn: (_o: unknown, msg: string) => warned.push(msg), debug: () => undefined, info: () => undefined } as unknown as Logger;
-  const stream = { smartProxyId: PROXY, chunk: 1, state: 'running', executionId: `${JOB}-${PROXY}-1`, lastSequence: 0, reportsSent: true } as JobProxyStreamEntity;
+  const stream = (unnamed
+    ? { smartProxyId: PROXY, chunk: 0, state: 'pending', executionId: null, lastSequence: 0, reportsSent: false }
+    : { smartProxyId: PROXY, chunk: 1, state: 'running', executionId: `${JOB}-${PROXY}-1`, lastSequence: 0, reportsSent: true }) as JobProxyStreamEntity;
   const run = () => runProxyStream(
     { repo, proxies, slots: createHostSlots(100), logger, reattachAttempts: 0, reattachBackoffMs: 0, stopped: () => false },
     { entity: { id: JOB, concurrencyLevel: 2 } as JobInvocationEntity, stream, proxy: proxyRef, writer, job, breaker: createProxyBreaker(), request: (id) => ({ execution_id: id }) },
   );
-  return { run, writer, job, updates, executed, warned, cursors, reasons };
+  return { run, writer, job, updates, executed, warned, cursors, reasons, states: () => hosts.map((h) => writer.host(h.rowId)?.state) };
 }
 
 const chunk1Ends: Script = async (onEvent) => {
@@ -166,5 +169,35 @@ describe(runProxyStream.name, () => {
     await done;
     expect(warned).toContain('event without its payload; the cursor stays before it');
     expect(Math.max(...cursors)).toBe(5);
+  });
+
+  it('records hosts admitted before any chunk was named as not sent when the proxy has no chunk 1', async () => {
+    const { run, writer, executed, reasons, states, updates } = setup({}, ['running', 'running'], true);
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
+    expect(states()).toEqual(['cancelled', 'cancelled']);
+    expect([reasons.get(1), reasons.get(2)]).toEqual(['not sent: smart proxy px ended without sending it', 'not sent: smart proxy px ended without sending it']);
+    expect(executed).toEqual([]);
+    expect(updates.some((u) => u.executionId !== undefined)).toBe(false);
+  });
+
+  it('follows chunk 1 as sent when hosts were admitted before any chunk was named and the proxy has it', async () => {
+    const { run, writer, executed, updates, states } = setup({
+      [`${JOB}-${PROXY}-1`]: async (onEvent) => {
+        await onEvent(started(1, `${JOB}-${PROXY}-1`, ['h1', 'h2']));
+        await onEvent(sent(2, ['h1', 'h2']));
+        await onEvent(result(3, 'h1'));
+      },
+    }, ['running', 'running', 'pending'], true);
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
+    // h1 answered, h2 was asked and stayed silent; h3 goes out in chunk 2, the next id.
+    expect(states().slice(0, 2)).toEqual(['succeeded', 'no_response']);
+    expect(updates).toContainEqual(expect.objectContaining({ executionId: `${JOB}-${PROXY}-1`, chunk: 1 }));
+    expect(executed).toEqual([`${JOB}-${PROXY}-2`]);
   });
 });

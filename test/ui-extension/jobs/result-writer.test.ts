@@ -265,3 +265,82 @@ describe(createResultWriter.name, () => {
     }
   });
 });
+
+describe('createResultWriter admit', () => {
+  function admitting(n: number, answer: () => number | null) {
+    const log: string[] = [];
+    const admissions: Array<{ rowIds: number[]; counts: ResultBatch['counts']; leaseOwner: string }> = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const committed: number[] = [];
+    const counts: Array<ResultBatch['counts']> = [];
+    const writer = createResultWriter({
+      jobId: 7, hosts: hosts(n), counts: { ...emptyCounts(), pending: n }, lastEventSeq: 0, batchSize: 500, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
+      store: {
+        commitResultBatch: async (b) => { log.push(`batch of ${b.results.length} results`); counts.push(b.counts); await gate; return 5; },
+        admitHosts: async (a) => { log.push(`admit ${a.rowIds.join(',')}`); admissions.push(structuredClone(a)); return answer(); },
+      },
+      onCommitted: (v) => committed.push(v),
+    });
+    return { writer, log, admissions, release, committed, counts };
+  }
+
+  it('stores the hosts running with the counts moved and reports the version when the store admits them', async () => {
+    const { writer, admissions, release, committed, counts } = admitting(4, () => 9);
+    release();
+    await expect(writer.admit([1, 2], 'me')).resolves.toBe(true);
+    expect(admissions).toEqual([{ jobId: 7, rowIds: [1, 2], counts: { ...emptyCounts(), pending: 2, running: 2 }, leaseOwner: 'me', now: new Date(0) }]);
+    expect([1, 2, 3].map((id) => writer.host(id)?.state)).toEqual(['running', 'running', 'pending']);
+    expect(writer.counts()).toMatchObject({ pending: 2, running: 2 });
+    expect(committed).toEqual([9]);
+    // A later batch counts from the admitted state: the host moves from running, as it is in the database.
+    writer.record({ rowId: 1 }, { state: 'succeeded' });
+    await writer.flush();
+    expect(counts).toEqual([{ ...emptyCounts(), pending: 2, running: 1, succeeded: 1 }]);
+  });
+
+  it('leaves the hosts pending and the counts as they were when the store refuses (a pause came first)', async () => {
+    const answers = [null, 9];
+    const { writer, release, committed } = admitting(4, () => answers.shift()!);
+    release();
+    await expect(writer.admit([1, 2], 'me')).resolves.toBe(false);
+    expect([1, 2].map((id) => writer.host(id)?.state)).toEqual(['pending', 'pending']);
+    expect(writer.counts()).toMatchObject({ pending: 4, running: 0 });
+    expect(committed).toEqual([]);
+    // Refused hosts are admitted later (after the resume) like any pending host.
+    await expect(writer.admit([1, 2], 'me')).resolves.toBe(true);
+    expect(writer.counts()).toMatchObject({ pending: 2, running: 2 });
+  });
+
+  it('is committed right after the write in flight, ahead of results queued behind it', async () => {
+    const { writer, log, release } = admitting(6, () => 9);
+    writer.record({ rowId: 5 }, { state: 'succeeded' });
+    const inFlight = writer.flush();
+    await jest.advanceTimersByTimeAsync(0);
+    writer.record({ rowId: 6 }, { state: 'succeeded' });
+    const admitted = writer.admit([1, 2], 'me');
+    release();
+    await expect(admitted).resolves.toBe(true);
+    await inFlight;
+    await writer.flush();
+    expect(log).toEqual(['batch of 1 results', 'admit 1,2', 'batch of 1 results']);
+  });
+
+  it('rejects, and sends nothing, when the store failed', async () => {
+    const writer = createResultWriter({
+      jobId: 7, hosts: hosts(2), counts: { ...emptyCounts(), pending: 2 }, lastEventSeq: 0, batchSize: 500, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
+      store: { commitResultBatch: async () => 2, admitHosts: async () => { throw new Error('connection lost'); } },
+      onCommitted: () => undefined,
+    });
+    await expect(writer.admit([1], 'me')).rejects.toThrow('connection lost');
+    expect(writer.host(1)?.state).toBe('pending');
+    await expect(writer.admit([2], 'me')).rejects.toThrow('connection lost');
+  });
+
+  it('resolves false without a write once the writer was discarded (shutdown, lost database)', async () => {
+    const { writer, admissions } = admitting(2, () => 9);
+    writer.discard();
+    await expect(writer.admit([1], 'me')).resolves.toBe(false);
+    expect(admissions).toEqual([]);
+  });
+});

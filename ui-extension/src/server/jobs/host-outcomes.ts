@@ -55,6 +55,19 @@ export function giveUpOf(outcome: FollowOutcome, job: { cancelled: boolean; time
 /**
  * The outcome of a host its proxy gave no result for. `reportsSent` says the proxy reports every batch
  * it sends (HostsSent), so that a host it never named was never asked.
+ *
+ * TODO(#17): after a restart, the chunk past the one the stream row names may exist on the proxy
+ * (job-proxy-stream.ts restart path). When that proxy cannot be reached at all (no NOT_FOUND, no
+ * `started`), its hosts are recorded "not sent" (the breaker's reason, or `lost` with reportsSent),
+ * which may be false. Design: a GiveUp kind `unknown` (proxy, chunk, message) giving
+ * { state: 'failed', reason: 'unknown whether sent: smart proxy X could not be reached after a restart
+ * to say whether it had chunk N (message)' }, for exactly the hosts that chunk may hold: in a rollout
+ * the admitted ones (stored running before the Execute, result-writer.ts admit) that the named chunk's
+ * replayed events do not name; without a rollout the next concurrency_level pending hosts in row order
+ * (an upper bound: fewer slots may have been granted). The chunk then goes to the late-results
+ * follower, so a reply stored later corrects the record. Not done: telling the named chunk's silent
+ * hosts from the next chunk's needs the named chunk's `started` event, which the replay after the
+ * stored cursor does not carry; the stream row would have to keep the chunk's identities.
  */
 export function outcomeWithoutResult(host: Pick<TrackedHost, 'state' | 'asked'>, reportsSent: boolean, why: GiveUp): HostOutcome {
   if (why.kind === 'cancelled') return host.asked ? { state: 'no_response', reason: 'asked; the job was cancelled before the host replied' } : { state: 'cancelled', reason: 'job cancelled' };

@@ -33,6 +33,13 @@ export function applyTransitions(counts: HostCounts, changes: Array<{ from: Host
   return next;
 }
 
+/** Moves `n` hosts between two counts in place; throws when a count would go negative (a bookkeeping bug). */
+export function moveCounts(counts: HostCounts, from: HostState, to: HostState, n: number): void {
+  if (counts[from] < n) throw new Error(`host count for ${from} went negative`);
+  counts[from] -= n;
+  counts[to] += n;
+}
+
 export function totalOf(counts: HostCounts): number {
   return HOST_STATES.reduce((sum, s) => sum + counts[s], 0);
 }

@@ -169,12 +169,12 @@ export function createJobDispatcher(options: DispatcherOptions) {
       deadline_unix_ms: entity.deadlineAt ? Date.now() + Math.max(0, entity.deadlineAt.getTime() - options.clock().getTime()) : 0,
     });
     const deps: ProxyStreamDeps = { repo, proxies: options.proxies, slots: options.slots, logger, metrics: options.metrics, reattachAttempts: options.reattachAttempts, reattachBackoffMs: options.reattachBackoffMs, stopped: () => stopped };
-    const runStreams = async (eligible?: (h: TrackedHost) => boolean) => {
+    const runStreams = async (eligible?: (h: TrackedHost) => boolean, admit?: (hosts: TrackedHost[]) => Promise<boolean>) => {
       // Read again each time: a rollout's earlier batches moved the chunk counters and stream states.
       const current = eligible ? await repo.streamsOf(jobId) : streams;
       const wanted = eligible ? new Set(writer.unfinished().filter(eligible).map((h) => h.smartProxyId)) : undefined;
       // Settled, not all: a job that is let go must not leave the running map while a stream still unwinds.
-      const outcomes = await Promise.allSettled(current.filter((s) => s.state !== 'done' && s.state !== 'failed' && (!wanted || wanted.has(s.smartProxyId))).map((s) => runProxyStream(deps, { entity, stream: s, proxy: byId.get(s.smartProxyId), writer, job, breaker, request, eligible })));
+      const outcomes = await Promise.allSettled(current.filter((s) => s.state !== 'done' && s.state !== 'failed' && (!wanted || wanted.has(s.smartProxyId))).map((s) => runProxyStream(deps, { entity, stream: s, proxy: byId.get(s.smartProxyId), writer, job, breaker, request, eligible, admit })));
       const broken = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (broken) throw broken.reason;
     };

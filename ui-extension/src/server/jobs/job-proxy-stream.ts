@@ -16,7 +16,7 @@ import type { JobInvocationRepository } from './job-invocation.repository';
 import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
 import type { ProxyBreaker } from './proxy-breaker';
 import type { ResultWriter, TrackedHost } from './result-writer';
-import { resultsOf, sleep, type EventSink, type LiveExecution, type RunningJob } from './running-job';
+import { pendingPicker, resultsOf, sleep, type EventSink, type LiveExecution, type RunningJob } from './running-job';
 
 export type { ChunkCursor, EventSink, LiveExecution, RunningJob } from './running-job';
 
@@ -48,6 +48,8 @@ export interface ProxyStreamRun {
    * sent, and the stream stays open (state pending) while later batches still have hosts on it.
    */
   eligible?: (host: TrackedHost) => boolean;
+  /** A rollout's last look before a chunk is sent (rollout-runner.ts): stores its hosts running, or false to hold them. */
+  admit?: (hosts: TrackedHost[]) => Promise<boolean>;
 }
 
 /**
@@ -202,12 +204,18 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
   // The row names the last chunk or the one before it: a chunk starts only once its predecessor is named.
   let named = carried?.named ?? Promise.resolve();
   // A restarted instance finds the stream mid-execution: resume it after the last recorded sequence.
-  if (!carried && (stream.state === 'running' || stream.state === 'pending') && stream.executionId) {
-    const executionId = stream.executionId;
-    const { live: firstLive, signal } = goLive(executionId);
-    let live = firstLive;
-    let open = writer.unfinished(proxyId).filter((h) => h.state === 'running');
-    let res = await follow(executionId, signal, () => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: stream.lastSequence, follow: true, accept_result_batches: true }, onEvent, signal));
+  // Hosts admitted (running) while the row names no execution yet (a crash between a rollout's
+  // admission and its first chunk's naming) may be on the proxy as chunk 1: it is looked up like the next chunk.
+  let open = carried ? [] : writer.unfinished(proxyId).filter((h) => h.state === 'running');
+  if (!carried && (stream.state === 'running' || stream.state === 'pending') && (stream.executionId || open.length > 0)) {
+    let live: LiveExecution | undefined;
+    let res: FollowOutcome = { kind: 'ended' };
+    if (stream.executionId) {
+      const executionId = stream.executionId;
+      const current = goLive(executionId);
+      live = current.live;
+      res = await follow(executionId, current.signal, () => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: stream.lastSequence, follow: true, accept_result_batches: true }, onEvent, current.signal));
+    }
     if (res.kind === 'ended' && !deps.stopped() && !job.lost) {
       // The proxy may hold the next chunk already (its row write was still waiting): follow it from
       // its start, never Execute it again (a finished id would run its hosts again).
@@ -231,19 +239,12 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     }
     job.live.delete(proxyId);
     if (deps.stopped() || job.lost) return;
-    settle(open, live, res);
+    if (live) settle(open, live, res);
+    // No first chunk on the proxy (NOT_FOUND): its admitted hosts were never sent, as the proxy's reports would say.
+    else for (const h of open) writer.record({ rowId: h.rowId }, outcomeWithoutResult(h, true, { kind: 'ended', proxy: proxy.name }));
   }
 
-  // This proxy's hosts in row order, read from the first that may still be pending (no host returns
-  // to pending): a chunk costs its own hosts, not a scan of the whole job (concurrency_level chunks).
-  const mine = writer.hostsOf(proxyId);
-  let first = 0;
-  const nextPending = (limit: number): TrackedHost[] => {
-    while (first < mine.length && mine[first].state !== 'pending') first++;
-    const found: TrackedHost[] = [];
-    for (let i = first; i < mine.length && found.length < limit; i++) if (mine[i].state === 'pending' && (!run.eligible || run.eligible(mine[i]))) found.push(mine[i]);
-    return found;
-  };
+  const nextPending = pendingPicker(writer.hostsOf(proxyId), run.eligible);
   for (;;) {
     if (job.cancelled || job.timedOut || job.abort.signal.aborted || breaker.openReason(proxyId)) break;
     const pending = nextPending(entity.concurrencyLevel ?? Number.POSITIVE_INFINITY);
@@ -252,18 +253,18 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     const granted = await deps.slots.acquire(cap, AbortSignal.any([job.abort.signal, job.dispatching.signal]));
     if (granted === 0) break;
     const hosts = pending.slice(0, granted);
-    chunk += 1;
-    const executionId = `${jobId}-${proxyId}-${chunk}`;
     let released = false;
     try {
       // The row must name the previous chunk before this one exists on the proxy (a restart looks one
       // chunk past the row); this one is named in the background, once the previous one's results are stored.
       await named;
+      if (run.admit && !(await run.admit(hosts))) break; // held (a pause) before this chunk is named or exists: its hosts stay pending
+      const executionId = `${jobId}-${proxyId}-${++chunk}`;
       reportsSent = false;
       named = name(executionId, chunk);
       // The first chunk waits: a restart looks for a chunk past the row only once the row names one.
       if (chunk === 1) await named;
-      writer.markRunning(hosts.map((h) => h.rowId));
+      if (!run.admit) writer.markRunning(hosts.map((h) => h.rowId));
       const { live, signal } = goLive(executionId);
       // A cancel or the deadline that came between the loop check and here found no execution to stop.
       if (job.cancelled || job.timedOut) live.abort.abort();

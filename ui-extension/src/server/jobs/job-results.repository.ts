@@ -3,7 +3,7 @@ import { HOST_STATES, type HostCounts, type HostState } from '@common/jobs';
 import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
 import { COUNT_COLUMNS, countFields, dbDate, type JobTables } from './job-rows';
 import type { HostAwaitingReport } from './puppet-run-reports';
-import type { ResultBatch, ResultBatchStore, TrackedHost } from './result-writer';
+import type { HostAdmission, ResultBatch, ResultBatchStore, TrackedHost } from './result-writer';
 
 /** A reply that reached this instance after its job had ended (late-results.ts). */
 export interface LateResult {
@@ -100,7 +100,7 @@ const LATE_REPLACEABLE: HostState[] = ['no_response', 'cancelled', 'failed'];
 export function createJobResults(t: JobTables) {
   const { dataSource, jobs, hosts, streams, isMysql } = t;
 
-  const store: ResultBatchStore = {
+  const store: Required<ResultBatchStore> = {
     async commitResultBatch(batch: ResultBatch): Promise<number> {
       const now = dbDate(batch.now);
       return dataSource.transaction(async (m) => {
@@ -126,6 +126,22 @@ export function createJobResults(t: JobTables) {
         // No job row (deleted) fails the batch, as the SELECT did: no version to hand out.
         const ok = isMysql ? (done as { affectedRows: number }).affectedRows === 1 : (done as unknown[]).length === 1;
         if (!ok) throw new Error(`job ${batch.jobId}: no job row to count the result batch in; nothing of the batch was written`);
+        return Number(isMysql ? (done as { insertId: number }).insertId : (done as Array<{ version: number }>)[0].version);
+      });
+    },
+
+    async admitHosts(a: HostAdmission): Promise<number | null> {
+      return dataSource.transaction(async (m) => {
+        // The job row first, and conditional: a pause or cancel updates that row too, so on MariaDB its row
+        // lock puts the two in one order (this UPDATE reads the latest committed row); SQLite has one writer.
+        const version = isMysql ? 'LAST_INSERT_ID(version + 1)' : 'version + 1';
+        const done = await m.query(
+          `UPDATE job_invocations SET ${Object.values(COUNT_COLUMNS).map((col) => `${col} = ?`).join(', ')}, version = ${version}, updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ? AND paused = 0 AND cancel_requested = 0 AND rollout_stop_reason IS NULL${isMysql ? '' : ' RETURNING version'}`,
+          [...(Object.keys(COUNT_COLUMNS) as Array<keyof HostCounts>).map((k) => a.counts[k]), dbDate(a.now), a.jobId, a.leaseOwner],
+        );
+        const ok = isMysql ? (done as { affectedRows: number }).affectedRows === 1 : (done as unknown[]).length === 1;
+        if (!ok) return null;
+        if (a.rowIds.length > 0) await m.query(`UPDATE job_invocation_hosts SET state = 'running' WHERE id IN (${a.rowIds.map(() => '?').join(',')}) AND state = 'pending'`, a.rowIds);
         return Number(isMysql ? (done as { insertId: number }).insertId : (done as Array<{ version: number }>)[0].version);
       });
     },

@@ -29,8 +29,9 @@ export function createJobPause(ctx: JobContext) {
 
   return {
     /**
-     * A rollout sends no new batch until resumed; what was sent finishes and is recorded. The pause
-     * is stored in the job row: every instance, and a restarted one, keeps it.
+     * A rollout sends nothing more until resumed, not even the rest of a batch already claimed (each
+     * Execute is admitted against this row: rollout-runner.ts); what was sent finishes and is recorded.
+     * The pause is stored in the job row: every instance, and a restarted one, keeps it.
      */
     async pause(user: CurrentUser, id: number): Promise<Job> {
       const { job, action } = await controllableRollout(user, id, 'pausing');

@@ -50,9 +50,58 @@ export interface ResultBatch {
   now: Date;
 }
 
+/** Hosts about to be sent, to be stored running only while the job may still send (result-writer.ts admit). */
+export interface HostAdmission {
+  jobId: number;
+  rowIds: number[];
+  /** The job's counts with these hosts running. */
+  counts: HostCounts;
+  /** The instance that must still hold the job's lease. */
+  leaseOwner: string;
+  now: Date;
+}
+
 export interface ResultBatchStore {
   /** Writes the batch in one transaction and bumps the job's version once; resolves the new version. */
   commitResultBatch(batch: ResultBatch): Promise<number>;
+  /**
+   * Stores the hosts running in one transaction with the check that the job still runs here, is not
+   * paused, not cancelled and not stopped; resolves the new version, or null (nothing written) when it
+   * may not send. Needed by rollouts only (rollout-runner.ts).
+   */
+  admitHosts?(admission: HostAdmission): Promise<number | null>;
+}
+
+/** Queued rows with a value each, oldest first (tracked-rows.ts RowQueue). */
+interface QueuedRows<V> {
+  [Symbol.iterator](): Iterator<[number, V]>;
+  delete(rowId: number): boolean;
+}
+
+/** Up to `budget` queued rows, oldest first, taken out of the queue. */
+export function takeFirst(queued: QueuedRows<unknown>, budget: number): number[] {
+  const taken: number[] = [];
+  for (const [rowId] of queued) {
+    if (taken.length >= budget) break;
+    taken.push(rowId);
+  }
+  for (const rowId of taken) queued.delete(rowId);
+  return taken;
+}
+
+/** Up to `budget` rows of queued HostsSent, oldest first, in groups of one sent time, taken out of the queue. */
+export function takeSentGroups(queued: QueuedRows<Date>, budget: number): Array<{ rowIds: number[]; at: Date }> {
+  const taken: Array<{ rowIds: number[]; at: Date }> = [];
+  let n = 0;
+  for (const [rowId, at] of queued) {
+    if (n >= budget) break;
+    const last = taken[taken.length - 1];
+    if (last && last.at.getTime() === at.getTime()) last.rowIds.push(rowId);
+    else taken.push({ rowIds: [rowId], at });
+    n += 1;
+  }
+  for (const group of taken) for (const rowId of group.rowIds) queued.delete(rowId);
+  return taken;
 }
 
 export interface HostOutcome {
@@ -64,4 +113,14 @@ export interface HostOutcome {
   finishedAt?: Date;
   /** When the proxy sent the request, if it says so (its result's sent_at_ms). */
   sentAt?: Date | null;
+}
+
+/** Merges a cursor into the queued one of its proxy: the furthest sequence, and reportsSent once seen. */
+export function mergeCursor(queued: Map<number, StreamCursor>, cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }): void {
+  const known = queued.get(cursor.smartProxyId);
+  queued.set(cursor.smartProxyId, {
+    smartProxyId: cursor.smartProxyId,
+    lastSequence: Math.max(known?.lastSequence ?? 0, cursor.sequence),
+    ...((known?.reportsSent || flags?.reportsSent) ? { reportsSent: true } : {}),
+  });
 }

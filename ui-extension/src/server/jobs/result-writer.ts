@@ -1,10 +1,10 @@
 import type { HostCounts, HostState } from '@common/jobs';
 import type { Logger } from '../logger';
-import { canTransition } from './host-states';
-import type { HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
+import { canTransition, moveCounts as move } from './host-states';
+import { mergeCursor, takeFirst, takeSentGroups, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultBatchStore, type StreamCursor, type TrackedHost } from './result-batch';
 import { trackedRows } from './tracked-rows';
 
-export type { HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
+export type { HostAdmission, HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
 
 export interface ResultWriterOptions {
   jobId: number;
@@ -27,13 +27,6 @@ export interface ResultWriterOptions {
   onFailed?: (error: Error) => void;
 }
 
-/** Moves `n` hosts between two counts in place; throws when a count would go negative (a bookkeeping bug). */
-function move(counts: HostCounts, from: HostState, to: HostState, n: number): void {
-  if (counts[from] < n) throw new Error(`host count for ${from} went negative`);
-  counts[from] -= n;
-  counts[to] += n;
-}
-
 /**
  * Collects host state changes of one job and writes them in batches: at most `batchSize` rows per
  * flush, at most `flushMs` after the first queued change. It is the only writer of a job's host rows
@@ -41,15 +34,7 @@ function move(counts: HostCounts, from: HostState, to: HostState, n: number): vo
  * derived from transitions instead of being re-counted from the database.
  */
 export function createResultWriter(options: ResultWriterOptions) {
-  const { rows, byRow, where: hostsWhere, queue } = trackedRows(options.hosts);
-  // Per proxy, then identity: a result's lookup hashes its identity alone (no key string built per result).
-  const byProxy = new Map<number | null, Map<string, TrackedHost>>();
-  for (const h of rows) {
-    let names = byProxy.get(h.smartProxyId);
-    if (!names) byProxy.set(h.smartProxyId, (names = new Map()));
-    names.set(h.hostName, h);
-  }
-  const byIdentity = (smartProxyId: number, identity: string) => byProxy.get(smartProxyId)?.get(identity);
+  const { byRow, byIdentity, where: hostsWhere, queue } = trackedRows(options.hosts);
   // `committed*` is what the database holds; `counts`/`eventSeq` already include queued changes.
   // Both move in place, once per host change (issue #20: no object per change).
   const counts = { ...options.counts };
@@ -63,6 +48,8 @@ export function createResultWriter(options: ResultWriterOptions) {
   // The state each queued result moves its row from, as the database holds it (index for index).
   let queuedFrom: HostState[] = [];
   let queuedCursors = new Map<number, StreamCursor>();
+  // Admissions (admit) waiting for the commit in flight: each is committed next, ahead of queued results.
+  const admissions: Array<{ run: () => Promise<void>; refuse: (error?: Error) => void }> = [];
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
   let failure: Error | undefined;
@@ -71,40 +58,7 @@ export function createResultWriter(options: ResultWriterOptions) {
   const wakeLow = (all: boolean) => (all || queuedResults.length <= 2 * options.batchSize) && lowWaiters.splice(0).forEach((resolve) => resolve());
   const queuedSize = () => queuedRunning.size + queuedSent.size + queuedResults.length;
 
-  function queueCursor(cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }): void {
-    const known = queuedCursors.get(cursor.smartProxyId);
-    queuedCursors.set(cursor.smartProxyId, {
-      smartProxyId: cursor.smartProxyId,
-      lastSequence: Math.max(known?.lastSequence ?? 0, cursor.sequence),
-      ...((known?.reportsSent || flags?.reportsSent) ? { reportsSent: true } : {}),
-    });
-  }
-
-  /** Up to `budget` queued running rows, oldest first. */
-  function takeRunning(budget: number): number[] {
-    const taken: number[] = [];
-    for (const [rowId] of queuedRunning) {
-      if (taken.length >= budget) break;
-      taken.push(rowId);
-    }
-    for (const rowId of taken) queuedRunning.delete(rowId);
-    return taken;
-  }
-
-  /** Up to `budget` rows of the queued HostsSent, oldest first, in groups of one sent time. */
-  function takeSent(budget: number): Array<{ rowIds: number[]; at: Date }> {
-    const taken: Array<{ rowIds: number[]; at: Date }> = [];
-    let n = 0;
-    for (const [rowId, at] of queuedSent) {
-      if (n >= budget) break;
-      const last = taken[taken.length - 1];
-      if (last && last.at.getTime() === at.getTime()) last.rowIds.push(rowId);
-      else taken.push({ rowIds: [rowId], at });
-      n += 1;
-    }
-    for (const group of taken) for (const rowId of group.rowIds) queuedSent.delete(rowId);
-    return taken;
-  }
+  const queueCursor = (cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }) => mergeCursor(queuedCursors, cursor, flags);
 
   function schedule(): void {
     if (discarded) return;
@@ -126,8 +80,8 @@ export function createResultWriter(options: ResultWriterOptions) {
     // three) while they wait; either write alone of a row with a queued result is gone (record()).
     const results = queuedResults.splice(0, options.batchSize);
     const froms = queuedFrom.splice(0, results.length);
-    const running = takeRunning(options.batchSize - results.length);
-    const sent = takeSent(options.batchSize - results.length - running.length);
+    const running = takeFirst(queuedRunning, options.batchSize - results.length);
+    const sent = takeSentGroups(queuedSent, options.batchSize - results.length - running.length);
     // Cursors only when every queued change went out, or a cursor could pass an event not yet written
     // (a HostsSent too: a restart would then take asked hosts for never asked).
     const drained = queuedSize() === 0;
@@ -161,7 +115,10 @@ export function createResultWriter(options: ResultWriterOptions) {
     }
     chain = chain.then(async () => {
       for (;;) {
-        if (discarded || failure) return;
+        if (discarded || failure) return admissions.splice(0).forEach((a) => a.refuse(failure));
+        const admission = admissions.shift();
+        if (admission) await admission.run();
+        if (admission) continue;
         const batch = take();
         if (!batch) return;
         try {
@@ -170,6 +127,7 @@ export function createResultWriter(options: ResultWriterOptions) {
           wakeLow(false);
         } catch (error) {
           failure = error as Error;
+          admissions.splice(0).forEach((a) => a.refuse(failure));
           wakeLow(true);
           options.logger.warn({ err: error, jobId: options.jobId }, 'writing host results failed');
           options.onFailed?.(failure);
@@ -194,6 +152,42 @@ export function createResultWriter(options: ResultWriterOptions) {
       }
       if (moved.length > 0) schedule();
       return moved;
+    },
+
+    /**
+     * Stores pending hosts running before their request goes out, in one transaction with the check
+     * that the job may still send (ResultBatchStore.admitHosts): resolves false, and leaves them pending,
+     * when it may not (paused, cancelled, stopped, no longer ours). Committed right after the write in
+     * flight, ahead of queued results, so that a batch still overlaps the writes of the one before.
+     */
+    admit(rowIds: number[], leaseOwner: string): Promise<boolean> {
+      return new Promise((resolve, reject) => {
+        const refuse = (error?: Error) => (error ? reject(error) : resolve(false));
+        if (discarded || failure) return refuse(failure);
+        const run = async () => {
+          const hosts = rowIds.map((rowId) => byRow(rowId)).filter((h): h is TrackedHost => h?.state === 'pending');
+          const after = { ...committedCounts };
+          move(after, 'pending', 'running', hosts.length);
+          const admission = { jobId: options.jobId, rowIds: hosts.map((h) => h.rowId), counts: after, leaseOwner, now: options.clock() };
+          try {
+            if (!options.store.admitHosts) throw new Error('this result store cannot admit hosts');
+            const version = await options.store.admitHosts(admission);
+            if (version === null) return resolve(false);
+            move(committedCounts, 'pending', 'running', hosts.length);
+            move(counts, 'pending', 'running', hosts.length);
+            for (const h of hosts) h.state = 'running';
+            options.onCommitted(version, { jobId: options.jobId, running: admission.rowIds, sent: [], results: [], counts: after, lastEventSeq: committedEventSeq, streams: [], now: admission.now });
+            resolve(true);
+          } catch (error) {
+            failure = error as Error;
+            options.logger.warn({ err: error, jobId: options.jobId }, 'admitting hosts failed');
+            options.onFailed?.(failure);
+            reject(failure);
+          }
+        };
+        admissions.push({ run, refuse });
+        background();
+      });
     },
 
     /**
@@ -262,6 +256,7 @@ export function createResultWriter(options: ResultWriterOptions) {
      */
     discard(): void {
       discarded = true;
+      admissions.splice(0).forEach((a) => a.refuse());
       wakeLow(true);
       if (timer) clearTimeout(timer);
       timer = undefined;

@@ -11,7 +11,16 @@
  *   (paused, waiting for a resume) or the pause between batches (next_batch_at). A pause restarts
  *   after a crash between the end of a batch and its gate, but is never skipped;
  * - while the job waits at a gate it has no deadline (deadline_at is null): a paused job never times
- *   out; each batch gets its own deadline when it is sent (rollout-deadline.ts).
+ *   out; each batch gets its own deadline when it is sent (rollout-deadline.ts);
+ * - the claim is not yet the send: each chunk of a batch is admitted right before its Execute
+ *   (result-writer.ts admit), which stores its hosts running only while the job is not paused,
+ *   cancelled or stopped and still ours. A pause stored before that leaves the chunk's hosts pending
+ *   (the batch is held at its gate, without a deadline, and resumed from where it stopped); one stored
+ *   after it finds them running. So a job never reads "paused, 0 running" while a batch is out.
+ *   A crash between an admission and its Execute leaves hosts stored running that were never sent: a
+ *   restart asks the proxy for the chunk past the one the row names (job-proxy-stream.ts). Past a named
+ *   chunk, NOT_FOUND settles them with it ("not sent" when the proxy reports its sends); with none named
+ *   yet it asks for chunk 1, and NOT_FOUND records them "not sent" (cancelled), never no_response.
  */
 import type { HostState } from '@common/jobs';
 import type { Logger } from '../logger';
@@ -29,8 +38,8 @@ export interface RolloutRunDeps {
   instanceId: string;
   /** How often a waiting rollout re-reads its job row (a resume or cancel on another instance). */
   pollMs: number;
-  /** Runs the proxy streams over the open hosts for which `eligible` holds, until they are final. */
-  runHosts(eligible: (host: TrackedHost) => boolean): Promise<void>;
+  /** Runs the proxy streams over the open hosts for which `eligible` holds, until they are final or held (`admit` said no). */
+  runHosts(eligible: (host: TrackedHost) => boolean, admit: (hosts: TrackedHost[]) => Promise<boolean>): Promise<void>;
   /** The dispatcher is stopping, or the job was let go: return without writing. */
   halted(): boolean;
 }
@@ -52,9 +61,37 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
   const max = maxFailures(policy, members.length);
   const inBatch = (k: number) => members.filter((h) => batchOf.get(h.rowId) === k);
   const openIn = (k: number) => inBatch(k).filter((h) => isOpen(writer.host(h.rowId)?.state ?? 'pending'));
+  const stateOf = (h: TrackedHost) => writer.host(h.rowId)?.state ?? 'pending';
+  // Whether an admission said no since the batch's streams were last run: its hosts were held, not lost.
+  let held = false;
+  const admit = async (hosts: TrackedHost[]) => {
+    const admitted = await writer.admit(hosts.map((h) => h.rowId), deps.instanceId);
+    held ||= !admitted;
+    return admitted;
+  };
+  const deadlineFor = (hosts: readonly TrackedHost[], now: Date) => {
+    const perProxy = new Map<number | null, number>();
+    for (const h of hosts) perProxy.set(h.smartProxyId, (perProxy.get(h.smartProxyId) ?? 0) + 1);
+    return rolloutDeadline(now, { hostsPerProxy: [...perProxy.values()], concurrencyLevel: entity.concurrencyLevel, batchSize: entity.batchSize, timeoutS: entity.timeoutS });
+  };
 
   // The row as last read; re-read only when something may have changed it (a wait, a refused claim).
   let row = await deps.repo.findJob(jobId);
+  /** Waits at a gate, up to `ms` or until woken, then reads the row again. The wait has no deadline. */
+  const hold = async (ms: number) => {
+    if (row!.deadlineAt) {
+      // Paused by a user while the batch before ran: the finished batch's deadline must not time out the wait.
+      await deps.repo.updateJob(jobId, { deadlineAt: null }, deps.clock(), ['running']);
+      entity.deadlineAt = null;
+    }
+    await waitAtGate(job, ms);
+    row = await deps.repo.findJob(jobId);
+  };
+  const letGo = (batch: number) => {
+    deps.logger.warn({ jobId, batch }, 'another instance holds the job; letting it go');
+    job.lost = true;
+    job.abort.abort();
+  };
   for (;;) {
     if (deps.halted() || job.cancelled || !row) return;
     if (job.timedOut) {
@@ -71,9 +108,29 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
     const k = row.rolloutBatch;
 
     // The current batch is still out (or was, when this instance took over): follow it to its end.
-    if (k > 0 && openIn(k).length > 0) {
-      await deps.runHosts((h) => (batchOf.get(h.rowId) ?? 0) <= k);
+    const out = k > 0 && openIn(k).some((h) => stateOf(h) === 'running');
+    if (k > 0 && openIn(k).length > 0 && (out || !row.rolloutStopReason)) {
+      if (!out && row.leaseOwner !== deps.instanceId) return letGo(k);
+      if (!out && row.paused) {
+        // Held before its Execute: nothing of it is out, its open hosts wait at the gate like a next batch.
+        await hold(deps.pollMs);
+        continue;
+      }
+      if (!out && !row.deadlineAt) {
+        // Resumed after it was held: what is left of it gets a deadline of its own, as a batch does.
+        const deadlineAt = deadlineFor(openIn(k), deps.clock());
+        await deps.repo.updateJob(jobId, { deadlineAt }, deps.clock(), ['running']);
+        row.deadlineAt = entity.deadlineAt = deadlineAt;
+      }
+      held = false;
+      await deps.runHosts((h) => (batchOf.get(h.rowId) ?? 0) <= k, admit);
       if (deps.halted() || job.cancelled || job.timedOut) continue;
+      if (held) {
+        // Held by the admission: the row says why (a pause, a cancel, another owner); never spin on it.
+        row = await deps.repo.findJob(jobId);
+        if (row && !row.paused && !row.cancelRequested && row.leaseOwner === deps.instanceId) await waitAtGate(job, deps.pollMs);
+        continue;
+      }
       // A host still open now will never get an answer (its proxy ended without it).
       for (const h of openIn(k)) writer.record({ rowId: h.rowId }, { state: 'no_response', reason: 'no result from the smart proxy' });
       // Not flushed here: the batch's writes overlap the next batch. A restart before they are stored
@@ -115,31 +172,17 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
     // The gate before batch k + 1: a pause by a user or after the canary, then the pause between batches.
     const now = deps.clock();
     if (row.paused || (row.nextBatchAt && row.nextBatchAt.getTime() > now.getTime())) {
-      if (row.deadlineAt) {
-        // Paused by a user while the batch before ran: the finished batch's deadline must not time out the wait.
-        await deps.repo.updateJob(jobId, { deadlineAt: null }, now, ['running']);
-        row.deadlineAt = null;
-        entity.deadlineAt = null;
-      }
-      await waitAtGate(job, row.paused ? deps.pollMs : Math.min(deps.pollMs, row.nextBatchAt!.getTime() - now.getTime()));
-      row = await deps.repo.findJob(jobId);
+      await hold(row.paused ? deps.pollMs : Math.min(deps.pollMs, row.nextBatchAt!.getTime() - now.getTime()));
       continue;
     }
 
     const next = inBatch(k + 1);
-    const perProxy = new Map<number | null, number>();
-    for (const h of next) perProxy.set(h.smartProxyId, (perProxy.get(h.smartProxyId) ?? 0) + 1);
-    const deadlineAt = rolloutDeadline(now, { hostsPerProxy: [...perProxy.values()], concurrencyLevel: entity.concurrencyLevel, batchSize: entity.batchSize, timeoutS: entity.timeoutS });
+    const deadlineAt = deadlineFor(next, now);
     const done = Math.max(k, row.rolloutBatchDone);
     if (!(await deps.repo.claimBatch(jobId, k + 1, deps.instanceId, { deadlineAt, nextBatchAt: null, rolloutBatchDone: done }, now))) {
       // Paused or cancelled in between (the next turn sees it), or another instance holds the job now.
       row = await deps.repo.findJob(jobId);
-      if (row && row.leaseOwner !== deps.instanceId) {
-        deps.logger.warn({ jobId, batch: k + 1 }, 'another instance holds the job; letting it go');
-        job.lost = true;
-        job.abort.abort();
-        return;
-      }
+      if (row && row.leaseOwner !== deps.instanceId) return letGo(k + 1);
       continue;
     }
     Object.assign(row, { rolloutBatch: k + 1, rolloutBatchDone: done, nextBatchAt: null, deadlineAt });

@@ -5,7 +5,7 @@
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { HostResult__Output } from '@protos/generated/rex/proxy/v1/HostResult';
 import type { LateFollow } from './late-results';
-import type { ResultWriter } from './result-writer';
+import type { ResultWriter, TrackedHost } from './result-writer';
 
 /** Takes a stream's events; a promise it returns pauses the stream until it settles (back-pressure). */
 export type EventSink = (event: ExecuteEvent__Output) => void | Promise<void>;
@@ -51,6 +51,21 @@ export interface RunningJob {
 export interface ChunkCursor {
   chunk: number;
   named: Promise<void>;
+}
+
+/**
+ * The next chunk's hosts: up to `limit` pending ones (that `eligible` allows) of a proxy's hosts in row
+ * order, read from the first that may still be pending (no host returns to pending): a chunk costs its
+ * own hosts, not a scan of the whole job (concurrency_level chunks).
+ */
+export function pendingPicker(mine: readonly TrackedHost[], eligible?: (host: TrackedHost) => boolean): (limit: number) => TrackedHost[] {
+  let first = 0;
+  return (limit) => {
+    while (first < mine.length && mine[first].state !== 'pending') first++;
+    const found: TrackedHost[] = [];
+    for (let i = first; i < mine.length && found.length < limit; i++) if (mine[i].state === 'pending' && (!eligible || eligible(mine[i]))) found.push(mine[i]);
+    return found;
+  };
 }
 
 /**

@@ -20,9 +20,17 @@ export function trackedRows(hosts: TrackedHost[]) {
     }
     return -1;
   };
+  // Per proxy, then identity: a result's lookup hashes its identity alone (no key string built per result).
+  const byProxy = new Map<number | null, Map<string, TrackedHost>>();
+  for (const h of rows) {
+    let names = byProxy.get(h.smartProxyId);
+    if (!names) byProxy.set(h.smartProxyId, (names = new Map()));
+    names.set(h.hostName, h);
+  }
   return {
     rows,
     byRow: (rowId: number): TrackedHost | undefined => rows[indexOf(rowId)],
+    byIdentity: (smartProxyId: number, identity: string): TrackedHost | undefined => byProxy.get(smartProxyId)?.get(identity),
     /** The hosts for which `keep` holds, in row order (no copy of every host first: 800 kB per call at 100k, 3 calls per proxy stream). */
     where(keep: (h: TrackedHost) => boolean): TrackedHost[] {
       const found: TrackedHost[] = [];
