@@ -56,7 +56,7 @@ export function giveUpOf(outcome: FollowOutcome, job: { cancelled: boolean; time
  * The outcome of a host its proxy gave no result for. `reportsSent` says the proxy reports every batch
  * it sends (HostsSent), so that a host it never named was never asked.
  *
- * TODO(#17): after a restart, the chunk past the one the stream row names may exist on the proxy
+ * Known limit (issue #17), with its design: after a restart, the chunk past the one the stream row names may exist on the proxy
  * (job-proxy-stream.ts restart path). When that proxy cannot be reached at all (no NOT_FOUND, no
  * `started`), its hosts are recorded "not sent" (the breaker's reason, or `lost` with reportsSent),
  * which may be false. Design: a GiveUp kind `unknown` (proxy, chunk, message) giving
