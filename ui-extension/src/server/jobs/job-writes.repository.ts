@@ -9,12 +9,12 @@ import { COUNT_COLUMNS, dbDate, INSERT_CHUNK, jobRowFields, type JobTables, type
  * Writing jobs: the remote action a job runs, a new job with its hosts, proxy streams and fact
  * values, and the `scheduled` jobs schedules make (created, launched, re-timed, changed, cancelled).
  */
-export function createJobWrites(t: JobTables) {
+export function createJobWrites(t: JobTables, awaitReportsOf: (m: EntityManager, jobIds: number[]) => Promise<void>) {
   const { dataSource, actions, isMysql, recordedFacts } = t;
 
   /**
-   * Host rows, proxy streams and fact names of new (or newly launched) jobs, several jobs per
-   * statement. Raw multi-row INSERTs: the entity insert builder costs several times more per row.
+   * Host rows, proxy streams, fact names and (Puppet runs) awaited reports of new (or newly launched)
+   * jobs, several jobs per statement. Raw multi-row INSERTs: the entity insert builder costs several times more per row.
    */
   async function insertJobChildren(m: EntityManager, jobs: Array<{ jobId: number; job: NewJob }>): Promise<void> {
     const multiRow = async (sql: string, width: number, rows: unknown[][]) => {
@@ -29,6 +29,7 @@ export function createJobWrites(t: JobTables) {
       jobs.flatMap(({ jobId, job }) => job.smartProxyIds.map((smartProxyId) => [jobId, smartProxyId, 0, 0, 'pending'])));
     await multiRow('INSERT INTO job_invocation_fact_names (job_invocation_id, fact_name)', 2, jobs.flatMap(({ jobId, job }) => job.factNames.map((factName) => [jobId, factName])));
     await recordFactValues(m, jobs.map((j) => j.jobId));
+    await awaitReportsOf(m, jobs.map((j) => j.jobId));
   }
 
   /**
