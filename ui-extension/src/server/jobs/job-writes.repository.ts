@@ -6,6 +6,12 @@ import type { RemoteActionEntity } from './remote-action.entity';
 import { COUNT_COLUMNS, dbDate, INSERT_CHUNK, jobRowFields, type JobTables, type NewJob } from './job-rows';
 
 /**
+ * Rows per multi-row INSERT on MariaDB: 2,000 host rows are 0.2-0.6 MB (names up to 255 characters),
+ * well under the servers' default max_allowed_packet (16 MB on MariaDB, 4 MB on MySQL 5.7); SQLite keeps INSERT_CHUNK (its variables).
+ */
+const MYSQL_INSERT_CHUNK = 2000;
+
+/**
  * Writing jobs: the remote action a job runs, a new job with its hosts, proxy streams and fact
  * values, and the `scheduled` jobs schedules make (created, launched, re-timed, changed, cancelled).
  */
@@ -18,6 +24,7 @@ export function createJobWrites(t: JobTables, awaitReportsOf: (m: EntityManager,
    */
   async function insertJobChildren(m: EntityManager, jobs: Array<{ jobId: number; job: NewJob }>): Promise<void> {
     const multiRow = async (sql: string, width: number, rows: unknown[][]) => {
+      if (isMysql) return mysqlRows(m, sql, rows);
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         const chunk = rows.slice(i, i + INSERT_CHUNK);
         await m.query(`${sql} VALUES ${chunk.map(() => `(${new Array(width).fill('?').join(', ')})`).join(', ')}`, chunk.flat());
@@ -30,6 +37,19 @@ export function createJobWrites(t: JobTables, awaitReportsOf: (m: EntityManager,
     await multiRow('INSERT INTO job_invocation_fact_names (job_invocation_id, fact_name)', 2, jobs.flatMap(({ jobId, job }) => job.factNames.map((factName) => [jobId, factName])));
     await recordFactValues(m, jobs.map((j) => j.jobId));
     await awaitReportsOf(m, jobs.map((j) => j.jobId));
+  }
+
+  /**
+   * Rows on MariaDB: mysql2 expands `VALUES ?` with an array of rows itself (half the client CPU of a
+   * placeholder per value), MYSQL_INSERT_CHUNK rows a statement, and the statements go out back to
+   * back on the transaction's connection, which runs them in order, instead of one round trip each.
+   * Every one has settled before this resolves or throws, so a rollback comes after all of them.
+   */
+  async function mysqlRows(m: EntityManager, sql: string, rows: unknown[][]): Promise<void> {
+    const sent: Array<Promise<unknown>> = [];
+    for (let i = 0; i < rows.length; i += MYSQL_INSERT_CHUNK) sent.push(m.query(`${sql} VALUES ?`, [rows.slice(i, i + MYSQL_INSERT_CHUNK)]));
+    const failed = (await Promise.allSettled(sent)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /**
