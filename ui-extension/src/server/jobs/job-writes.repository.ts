@@ -41,15 +41,22 @@ export function createJobWrites(t: JobTables, awaitReportsOf: (m: EntityManager,
 
   /**
    * Rows on MariaDB: mysql2 expands `VALUES ?` with an array of rows itself (half the client CPU of a
-   * placeholder per value), MYSQL_INSERT_CHUNK rows a statement, and the statements go out back to
-   * back on the transaction's connection, which runs them in order, instead of one round trip each.
-   * Every one has settled before this resolves or throws, so a rollback comes after all of them.
+   * placeholder per value), MYSQL_INSERT_CHUNK rows a statement, and the next statement goes out while
+   * one runs (the connection runs them in order), instead of a round trip between them. Two at most:
+   * all fifty of a 100k-host job formatted at once raised the ui-extension's peak RSS by ~100 MB.
+   * Every statement sent has settled before this resolves or throws, so a rollback comes after them.
    */
   async function mysqlRows(m: EntityManager, sql: string, rows: unknown[][]): Promise<void> {
-    const sent: Array<Promise<unknown>> = [];
-    for (let i = 0; i < rows.length; i += MYSQL_INSERT_CHUNK) sent.push(m.query(`${sql} VALUES ?`, [rows.slice(i, i + MYSQL_INSERT_CHUNK)]));
-    const failed = (await Promise.allSettled(sent)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    let running: Promise<unknown> | undefined;
+    for (let i = 0; i < rows.length; i += MYSQL_INSERT_CHUNK) {
+      const next = m.query(`${sql} VALUES ?`, [rows.slice(i, i + MYSQL_INSERT_CHUNK)]);
+      if (running) await running.catch(async (error: unknown) => {
+        await next.catch(() => undefined);
+        throw error;
+      });
+      running = next;
+    }
+    await running;
   }
 
   /**
