@@ -26,6 +26,7 @@ import { AddWebhookOccurrenceEvents1765819600000 } from './1765819600000-AddWebh
 import { AddJobHostPuppetDbReport1765819700000 } from './1765819700000-AddJobHostPuppetDbReport';
 import { AddJobHostStateNameIndex1765819740000 } from './1765819740000-AddJobHostStateNameIndex';
 import { AddJobHostReportAwaitedIndex1765819760000 } from './1765819760000-AddJobHostReportAwaitedIndex';
+import { ReplaceJobHostReportAwaitedIndex1765819790000 } from './1765819790000-ReplaceJobHostReportAwaitedIndex';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -60,4 +61,5 @@ export const MIGRATIONS = [
   AddJobHostPuppetDbReport1765819700000,
   AddJobHostStateNameIndex1765819740000,
   AddJobHostReportAwaitedIndex1765819760000,
+  ReplaceJobHostReportAwaitedIndex1765819790000,
 ];

@@ -78,8 +78,10 @@ export async function storeAndDispatch(ctx: JobContext, input: StoreJobInput): P
   });
   logger.info({ jobId, hosts: plan.hosts.length, skipped: plan.counts.skipped, proxies: plan.proxyIds.length }, 'job created');
   const { job, action } = await ctx.loadJob(jobId);
-  ctx.dispatcher.dispatch(jobId, input.secrets);
-  return toJob(job, action);
+  // The answer is made before the dispatcher, which is handed the rows just read instead of reading them again, changes the job.
+  const created = toJob(job, action);
+  ctx.dispatcher.dispatch(jobId, input.secrets, { job, action });
+  return created;
 }
 
 /** A later run takes its arguments from storage, and sensitive values are never stored (sensitive-arguments.ts). */

@@ -9,6 +9,8 @@ import type { HostSlots } from './host-slots';
 import { emptyCounts, finalJobState } from './host-states';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import type { JobInvocationRepository } from './job-invocation.repository';
+import { markStarted, pendingPerProxy, startsBeforeHostsAreRead } from './job-start';
+import type { RemoteActionEntity } from './remote-action.entity';
 import { runProxyStream, type EventSink, type ProxyStreamDeps, type RunningJob } from './job-proxy-stream';
 import type { JobWaiters } from './job-waiters';
 import { createLateResultCollector } from './late-results';
@@ -18,7 +20,6 @@ import { cancelAtDeadline, cancelOnProxies } from './proxy-cancel';
 import { maskedInputs } from './sensitive-arguments';
 import type { StoredHostResult, StoredJob } from './puppet-run-reports';
 import { createResultWriter, type ResultWriter, type TrackedHost } from './result-writer';
-import { rolloutDeadline } from './rollout-deadline';
 import { runRollout } from './rollout-runner';
 
 /** What the dispatcher needs of `proxies/proxy-client.ts` (the only gRPC client). */
@@ -97,13 +98,14 @@ export function createJobDispatcher(options: DispatcherOptions) {
   let stopped = false;
   const late = createLateResultCollector({ proxies: options.proxies, store: repo, clock: options.clock, logger, windowMs: options.lateResultsWindowMs ?? 0, onStored: (jobId) => options.waiters.notify(jobId) });
 
+  const starting = { repo, clock: options.clock, waiters: options.waiters, logger };
   const leaseUntil = () => new Date(options.clock().getTime() + options.leaseMs);
 
-  async function runJob(jobId: number, job: RunningJob): Promise<void> {
-    const entity = await repo.findJob(jobId);
-    if (!entity || !['queued', 'running'].includes(entity.state)) return;
+  async function runJob(jobId: number, job: RunningJob, entity: JobInvocationEntity): Promise<void> {
+    if (!['queued', 'running'].includes(entity.state)) return;
     const action = JSON.parse(entity.ddl) as DdlAction__Output;
-    const tracked = await repo.trackedHosts(jobId);
+    const early = startsBeforeHostsAreRead(entity);
+    const [tracked, streams] = await Promise.all([repo.trackedHosts(jobId), repo.streamsOf(jobId), early ? markStarted(starting, entity, [entity.countPending]) : undefined]);
     // After a restart the rows are the truth: counts come from them, not from the job row.
     const counts = emptyCounts();
     for (const h of tracked) counts[h.state] += 1;
@@ -130,17 +132,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
     });
     job.writer = writer;
     job.cancelled = job.cancelled || entity.cancelRequested;
-    const now = options.clock();
-    if (entity.state === 'queued') {
-      const perProxy = new Map<number | null, number>();
-      for (const h of tracked) if (h.state === 'pending') perProxy.set(h.smartProxyId, (perProxy.get(h.smartProxyId) ?? 0) + 1);
-      // A rollout gets a deadline per batch, when the batch is sent (rollout-runner.ts).
-      const deadlineAt = entity.rolloutPolicy ? null : rolloutDeadline(now, { hostsPerProxy: [...perProxy.values()], concurrencyLevel: entity.concurrencyLevel, batchSize: entity.batchSize, timeoutS: entity.timeoutS });
-      await repo.updateJob(jobId, { state: 'running', startedAt: now, deadlineAt }, now, ['queued']);
-      entity.deadlineAt = deadlineAt;
-      options.waiters.notify(jobId);
-      logger.info({ jobId, hosts: tracked.length, deadlineAt }, 'job started');
-    }
+    if (entity.state === 'queued' && !early) await markStarted(starting, entity, pendingPerProxy(tracked));
 
     const missing = maskedInputs(action, JSON.parse(entityArguments(entity)) as Record<string, unknown>).filter((name) => !(name in (secretsByJob.get(jobId) ?? {})));
     if (missing.length > 0) {
@@ -152,7 +144,6 @@ export function createJobDispatcher(options: DispatcherOptions) {
       return;
     }
 
-    const streams = await repo.streamsOf(jobId);
     const refs = await options.smartProxies.findByIds(streams.map((s) => s.smartProxyId));
     const byId = new Map(refs.map((r) => [r.id, r]));
     const breaker = createProxyBreaker(options.health);
@@ -212,18 +203,16 @@ export function createJobDispatcher(options: DispatcherOptions) {
   const entityNamespace = (e: JobInvocationEntity) => actionCache.get(e.remoteActionId)!.namespace;
   const entityArguments = (e: JobInvocationEntity) => actionCache.get(e.remoteActionId)!.arguments;
 
-  function start(jobId: number): void {
+  function start(jobId: number, known?: { job: JobInvocationEntity; action: RemoteActionEntity }): void {
     if (running.has(jobId) || stopped) return;
     const job: RunningJob = { abort: new AbortController(), dispatching: new AbortController(), live: new Map(), cancelled: false, timedOut: false, lost: false, late: [], done: Promise.resolve() };
     running.set(jobId, job);
     job.done = (async () => {
       try {
-        const entity = await repo.findJob(jobId);
-        if (entity) {
-          const ra = await repo.findRemoteAction(entity.remoteActionId);
-          if (ra) actionCache.set(ra.id, { namespace: ra.namespace, arguments: ra.arguments });
-        }
-        await runJob(jobId, job);
+        const entity = known?.job ?? (await repo.findJob(jobId));
+        const ra = known?.action ?? (entity && (await repo.findRemoteAction(entity.remoteActionId)));
+        if (ra) actionCache.set(ra.id, { namespace: ra.namespace, arguments: ra.arguments });
+        if (entity) await runJob(jobId, job, entity);
       } catch (error) {
         if (isDatabaseUnavailable(error) || job.lost) abandon(jobId, job);
         else if (!stopped) logger.error({ err: error, jobId }, 'job dispatch failed');
@@ -279,10 +268,10 @@ export function createJobDispatcher(options: DispatcherOptions) {
   }
 
   return {
-    /** Starts dispatching a job stored as queued (or resumes a running one), with its sensitive values. */
-    dispatch(jobId: number, secrets?: Record<string, unknown>): void {
+    /** Starts dispatching a job stored as queued (or resumes a running one), with its sensitive values; `known`: its rows just read, not read again. */
+    dispatch(jobId: number, secrets?: Record<string, unknown>, known?: { job: JobInvocationEntity; action: RemoteActionEntity }): void {
       if (secrets && Object.keys(secrets).length > 0) secretsByJob.set(jobId, secrets);
-      start(jobId);
+      start(jobId, known);
     },
     /** Begins supervision: lease renewal, take-over of orphaned jobs, deadlines. */
     startSupervisor(intervalMs = Math.max(200, Math.floor(options.leaseMs / 3))): void {

@@ -77,9 +77,9 @@ export class JobHostEntity {
 
   /**
    * JSON of the host's Puppet run report as PuppetDB holds it (@common/jobs PuppetDbRunReport), or of
-   * why none was found; written after the result, only for puppet#runonce jobs with PuppetDB. The null
-   * rows of a job are indexed (idx_job_invocation_hosts_report_awaited, partial on SQLite and a prefix
-   * on MariaDB: no decorator states either), for the recovery of lookups at start-up.
+   * why none was found; written after the result, only for puppet#runonce jobs with PuppetDB. The
+   * hosts of such jobs still without one are listed in job_host_report_awaits (raw SQL, no entity:
+   * puppet-report-awaits.repository.ts), for the recovery of lookups at start-up.
    */
   @Column({ name: 'puppetdb_report', type: 'text', nullable: true })
   puppetdbReport: string | null;

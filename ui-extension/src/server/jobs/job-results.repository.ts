@@ -2,7 +2,6 @@ import { escape } from 'mysql2';
 import { HOST_STATES, type HostCounts, type HostState } from '@common/jobs';
 import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
 import { COUNT_COLUMNS, countFields, dbDate, type JobTables } from './job-rows';
-import type { HostAwaitingReport } from './puppet-run-reports';
 import type { HostAdmission, ResultBatch, ResultBatchStore, TrackedHost } from './result-writer';
 
 /** A reply that reached this instance after its job had ended (late-results.ts). */
@@ -15,9 +14,6 @@ export interface LateResult {
   finishedAt: Date;
   sentAt: Date | null;
 }
-
-/** A datetime as a driver returns it: a Date (mysql2) or UTC text (SQLite). */
-const dateOf = (value: unknown): Date | null => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(`${String(value).replace(' ', 'T')}Z`));
 
 type Manager = Pick<JobTables['dataSource'], 'query'>;
 type Result = ResultBatch['results'][number];
@@ -98,7 +94,7 @@ const LATE_REPLACEABLE: HostState[] = ['no_response', 'cancelled', 'failed'];
  * and counts a dispatcher resumes from, the per-proxy streams and the reply data aggregates read.
  */
 export function createJobResults(t: JobTables) {
-  const { dataSource, jobs, hosts, streams, isMysql } = t;
+  const { dataSource, jobs, streams, isMysql } = t;
 
   const store: Required<ResultBatchStore> = {
     async commitResultBatch(batch: ResultBatch): Promise<number> {
@@ -154,44 +150,11 @@ export function createJobResults(t: JobTables) {
       await jobs.createQueryBuilder().update().set({ ...countFields(counts), updatedAt: now, version: () => 'version + 1' } as never).where('id = :id', { id }).execute();
     },
 
-    /**
-     * A Puppet run host's PuppetDB report (puppet-run-reports.ts), written after its result, only over
-     * null: when two instances look the same run up, the first answer stays (false for the other). The
-     * job's version moves so that long polls and the job page see it. Two statements, no transaction:
-     * a poll that reads between them sees the report a moment early.
-     */
-    async storePuppetReport(jobId: number, rowId: number, report: string, now: Date): Promise<boolean> {
-      const result = await hosts.createQueryBuilder().update().set({ puppetdbReport: report } as never)
-        .where('id = :rowId AND job_invocation_id = :jobId AND puppetdb_report IS NULL', { rowId, jobId }).execute();
-      if ((result.affected ?? 0) === 0) return false;
-      await dataSource.query('UPDATE job_invocations SET version = version + 1, updated_at = ? WHERE id = ?', [dbDate(now), jobId]);
-      return true;
-    },
-
     /** Jobs of an action still running or ended since `since`: two ranges of idx_job_invocations_finished_at (an OR reads every job on SQLite). */
     async jobsOfActionSince(run: { namespace: string; action: string }, since: Date): Promise<number[]> {
       const of = 'SELECT job.id AS id FROM job_invocations job INNER JOIN remote_actions ra ON ra.id = job.remote_action_id WHERE ra.namespace = ? AND ra.action = ? AND job.finished_at';
       const rows = (await dataSource.query(`${of} IS NULL UNION ${of} >= ? ORDER BY id`, [run.namespace, run.action, run.namespace, run.action, dbDate(since)])) as Array<{ id: number | string }>;
       return rows.map((r) => Number(r.id));
-    },
-
-    /**
-     * Hosts of a job of `run` with a result and no PuppetDB report, in id order after `afterRowId`
-     * (only `rowIds` when given), off idx_job_invocation_hosts_report_awaited: the rows without a
-     * report only, not every row of the job.
-     */
-    async hostsAwaitingReport(run: { namespace: string; action: string }, jobId: number, page: { afterRowId: number; limit: number; rowIds?: number[] }): Promise<HostAwaitingReport[]> {
-      // MariaDB takes the primary key for `h.id > ?` and reads the rest of the table, unless told.
-      const awaited = isMysql ? ' FORCE INDEX (idx_job_invocation_hosts_report_awaited)' : '';
-      const only = page.rowIds ? ` AND h.id IN (${page.rowIds.map(() => '?').join(',')})` : '';
-      const rows = (await dataSource.query(
-        `SELECT h.id, h.host_name, h.data, h.finished_at, h.late_at FROM job_invocation_hosts h${awaited}
-         INNER JOIN job_invocations job ON job.id = h.job_invocation_id INNER JOIN remote_actions ra ON ra.id = job.remote_action_id
-         WHERE h.job_invocation_id = ? AND h.puppetdb_report IS NULL AND ra.namespace = ? AND ra.action = ? AND h.id > ?${only} AND h.statuscode IS NOT NULL
-         ORDER BY h.id LIMIT ?`,
-        [jobId, run.namespace, run.action, page.afterRowId, ...(page.rowIds ?? []), page.limit],
-      )) as Array<{ id: number | string; host_name: string; data: string | null; finished_at: unknown; late_at: unknown }>;
-      return rows.map((r) => ({ rowId: Number(r.id), hostName: r.host_name, data: r.data, resultAt: dateOf(r.late_at) ?? dateOf(r.finished_at) }));
     },
 
     /**
