@@ -337,6 +337,32 @@ describe('createResultWriter admit', () => {
     await expect(writer.admit([2], 'me')).rejects.toThrow('connection lost');
   });
 
+  it('counts a host named twice in one admission once', async () => {
+    const { writer, admissions, release } = admitting(3, () => 9);
+    release();
+    await expect(writer.admit([1, 1, 2], 'me')).resolves.toBe(true);
+    expect(admissions[0]).toMatchObject({ rowIds: [1, 2], counts: { pending: 1, running: 2 } });
+    expect(writer.counts()).toMatchObject({ pending: 1, running: 2 });
+  });
+
+  it('fails loudly, never with counts that disagree with the database, when a host changed while it was being admitted', async () => {
+    let admitted: () => void = () => undefined;
+    const failed: Error[] = [];
+    const writer = createResultWriter({
+      jobId: 7, hosts: hosts(2), counts: { ...emptyCounts(), pending: 2 }, lastEventSeq: 0, batchSize: 500, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
+      store: { commitResultBatch: async () => 2, admitHosts: () => new Promise<number>((resolve) => (admitted = () => resolve(9))) },
+      onCommitted: () => undefined,
+      onFailed: (e) => failed.push(e),
+    });
+    const admission = writer.admit([1], 'me');
+    await jest.advanceTimersByTimeAsync(0);
+    writer.record({ rowId: 1 }, { state: 'cancelled' });
+    admitted();
+    await expect(admission).rejects.toThrow('hosts changed while being admitted');
+    expect(failed).toHaveLength(1);
+    expect(writer.counts()).toMatchObject({ pending: 1, cancelled: 1, running: 0 });
+  });
+
   it('resolves false without a write once the writer was discarded (shutdown, lost database)', async () => {
     const { writer, admissions } = admitting(2, () => 9);
     writer.discard();

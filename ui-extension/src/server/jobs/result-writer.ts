@@ -165,14 +165,17 @@ export function createResultWriter(options: ResultWriterOptions) {
         const refuse = (error?: Error) => (error ? reject(error) : resolve(false));
         if (discarded || failure) return refuse(failure);
         const run = async () => {
-          const hosts = rowIds.map((rowId) => byRow(rowId)).filter((h): h is TrackedHost => h?.state === 'pending');
-          const after = { ...committedCounts };
-          move(after, 'pending', 'running', hosts.length);
-          const admission = { jobId: options.jobId, rowIds: hosts.map((h) => h.rowId), counts: after, leaseOwner, now: options.clock() };
           try {
+            const hosts = [...new Set(rowIds)].map((rowId) => byRow(rowId)).filter((h): h is TrackedHost => h?.state === 'pending');
+            const after = { ...committedCounts };
+            move(after, 'pending', 'running', hosts.length);
+            const admission = { jobId: options.jobId, rowIds: hosts.map((h) => h.rowId), counts: after, leaseOwner, now: options.clock() };
             if (!options.store.admitHosts) throw new Error('this result store cannot admit hosts');
             const version = await options.store.admitHosts(admission);
             if (version === null) return resolve(false);
+            // Callers admit hosts before anything else can touch them; if something did meanwhile, the
+            // counts here no longer match the database: fail loudly (the owner resumes from stored rows).
+            if (hosts.some((h) => h.state !== 'pending')) throw new Error('hosts changed while being admitted');
             move(committedCounts, 'pending', 'running', hosts.length);
             move(counts, 'pending', 'running', hosts.length);
             for (const h of hosts) h.state = 'running';
