@@ -41,22 +41,13 @@ export function createJobWrites(t: JobTables, awaitReportsOf: (m: EntityManager,
 
   /**
    * Rows on MariaDB: mysql2 expands `VALUES ?` with an array of rows itself (half the client CPU of a
-   * placeholder per value), MYSQL_INSERT_CHUNK rows a statement, and the next statement goes out while
-   * one runs (the connection runs them in order), instead of a round trip between them. Two at most:
-   * all fifty of a 100k-host job formatted at once raised the ui-extension's peak RSS by ~100 MB.
-   * Every statement sent has settled before this resolves or throws, so a rollback comes after them.
+   * placeholder per value), MYSQL_INSERT_CHUNK rows a statement, one statement at a time. Not two in
+   * flight: when the server rolls the transaction back (a deadlock, a lock wait timeout with
+   * innodb_rollback_on_timeout), a statement already sent behind the failed one would run on its own in
+   * autocommit and could leave host rows of a job that was never created (a scheduled launch).
    */
   async function mysqlRows(m: EntityManager, sql: string, rows: unknown[][]): Promise<void> {
-    let running: Promise<unknown> | undefined;
-    for (let i = 0; i < rows.length; i += MYSQL_INSERT_CHUNK) {
-      const next = m.query(`${sql} VALUES ?`, [rows.slice(i, i + MYSQL_INSERT_CHUNK)]);
-      if (running) await running.catch(async (error: unknown) => {
-        await next.catch(() => undefined);
-        throw error;
-      });
-      running = next;
-    }
-    await running;
+    for (let i = 0; i < rows.length; i += MYSQL_INSERT_CHUNK) await m.query(`${sql} VALUES ?`, [rows.slice(i, i + MYSQL_INSERT_CHUNK)]);
   }
 
   /**
