@@ -52,6 +52,8 @@ export function stringifyExact(value: unknown): string {
     const original = this[key];
     if (isLosslessNumber(original)) texts.push(original.value);
     else if (typeof v === 'bigint') texts.push(v.toString());
+    // A long list of strings (a job's host names) holds no number: written at once, not one call each.
+    else if (Array.isArray(v) && v.length > 16 && v.every((item) => typeof item === 'string')) texts.push(JSON.stringify(v));
     else return v;
     return `${PLACEHOLDER_TAG}${texts.length - 1}`;
   });

@@ -22,6 +22,13 @@ describe(stringifyExact.name, () => {
     expect(stringifyExact(body)).toBe(stringifyLossless(body));
   });
 
+  it('writes long lists of strings as JSON.stringify does, nested, bare and beside numbers', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `host-${i}.example.com \u0001rexnum:${i} "q" \n é`);
+    const body = { n: parseExact('1.50'), succeeded_hosts: names, failed_hosts: names.slice(0, 3), deep: [{ list: names }], mixed: [...names, 2] };
+    expect(stringifyExact(body)).toBe(stringifyLossless(body));
+    expect(stringifyExact(names)).toBe(JSON.stringify(names));
+  });
+
   it('writes a bare number, bigints and undefined as JSON.stringify would', () => {
     expect(stringifyExact(new JsonNumber('2.50'))).toBe('2.50');
     expect(stringifyExact({ a: 10n })).toBe('{"a":10}');
