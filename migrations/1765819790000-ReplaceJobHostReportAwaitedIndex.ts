@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
+import { useUtf8mb4 } from './utf8mb4';
 
 const PUPPET_RUN_HOSTS = `SELECT h.job_invocation_id, h.id FROM job_invocation_hosts h
   INNER JOIN job_invocations job ON job.id = h.job_invocation_id INNER JOIN remote_actions ra ON ra.id = job.remote_action_id
@@ -33,6 +34,8 @@ export class ReplaceJobHostReportAwaitedIndex1765819790000 implements MigrationI
       indices: [new TableIndex({ name: 'idx_job_host_report_awaits_job_host', columnNames: ['job_invocation_id', 'job_invocation_host_id'] })],
       ...(mysql ? { engine: 'InnoDB' } : {}),
     }));
+    // STYLE.md §8: a new table is utf8mb4 whatever the database's default (a dump restored elsewhere).
+    await useUtf8mb4(queryRunner, ['job_host_report_awaits']);
     await queryRunner.query(`INSERT INTO job_host_report_awaits (job_invocation_id, job_invocation_host_id) ${PUPPET_RUN_HOSTS}`);
     // Raw SQL, as it was created: the runner's cached table may not know an index made that way.
     await queryRunner.query(mysql ? 'DROP INDEX idx_job_invocation_hosts_report_awaited ON job_invocation_hosts' : 'DROP INDEX idx_job_invocation_hosts_report_awaited');
