@@ -85,6 +85,41 @@ export function cpuMs(pid: number): number | undefined {
   }
 }
 
+/** Pids of local server processes by command name (/proc/<pid>/comm), e.g. `mariadbd`, `nats-server`. */
+export function pidsByCommand(command: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === command) pids.push(Number(entry));
+    } catch {
+      // gone between readdir and read
+    }
+  }
+  return pids;
+}
+
+/**
+ * CPU time used so far by each labelled process plus this benchmark process (all its threads: the
+ * simulated fleet, the floor, the client) and the local NATS and MariaDB servers, in milliseconds.
+ * Differences of two snapshots say where the CPU of one job went on a machine whose cores all take part.
+ */
+export function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
+  const own = process.cpuUsage();
+  const out: Record<string, number> = { bench: (own.user + own.system) / 1000 };
+  for (const [label, pid] of Object.entries(pids)) out[label] = cpuMs(pid) ?? NaN;
+  for (const [label, command] of [['nats', 'nats-server'], ['mariadb', 'mariadbd']] as const) {
+    const found = pidsByCommand(command);
+    out[label] = found.length === 0 ? NaN : found.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
+  }
+  return out;
+}
+
+/** after - before per label, rounded to whole milliseconds. */
+export function cpuSpent(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(after[k] - (before[k] ?? NaN))]));
+}
+
 export interface MemoryPeak {
   pid: number;
   /** VmHWM since the last reset: the kernel's exact peak resident set. */

@@ -16,6 +16,9 @@ export interface BenchRow {
 const n = (v: number): string => v.toLocaleString('en');
 const ms = (v: number | null): string => (v === null ? '?' : `${n(v)}`);
 
+const cpuTotal = (cpu: Record<string, number>): number => Object.values(cpu).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+const cpuList = (cpu: Record<string, number>): string => Object.entries(cpu).map(([label, v]) => `${label} ${Number.isFinite(v) ? n(v) : '?'}`).join(', ');
+
 function ratioTarget(hosts: number): number | null {
   if (hosts === 10_000) return 1.5;
   if (hosts >= 50_000) return 2;
@@ -47,6 +50,13 @@ function sizeRows(s: ScaleSizeResult | ScaleSizeFailure): BenchRow[] {
       result: `last result stored ${ms(st.allStoredSeenMs)} ms`,
       pass: true,
       detail: `ours: POST answered (job + pending hosts stored) ${ms(st.postMs)}; dispatched (job started_at) ${ms(st.dispatchedMs)}; first request published (min host started_at) ${ms(st.firstRequestMs)}; last reply received (max host finished_at) ${ms(st.lastReplyMs)}; last result stored (long poll saw no host pending/running) ${ms(st.allStoredSeenMs)}; job final (finished_at) ${ms(st.jobFinishedMs)}; final seen by the client ${ms(st.finalSeenMs)}. Floor: pending rows committed ${fl.pendingStoredMs}; first publish ${fl.firstPublishMs}; last publish ${fl.lastPublishMs}; last reply ${fl.lastReplyMs}; last commit ${fl.lastCommitMs}`,
+    },
+    {
+      bench: `same size, CPU per job of every process taking part (ms, medians; \`bench\` is the fleet threads with the client or the floor)`,
+      target: '-',
+      result: `ours ${n(cpuTotal(s.cpuMs.product))} ms vs floor ${n(cpuTotal(s.cpuMs.floor))} ms`,
+      pass: true,
+      detail: `ours: ${cpuList(s.cpuMs.product)}. Floor: ${cpuList(s.cpuMs.floor)}`,
     },
     {
       bench: `same size, peak RSS of the ui-extension and of each proxy process (VmHWM over the measured jobs; Node's default heap; fleet apart)`,

@@ -16,7 +16,7 @@ import { openTestDataSource } from '@test/support/databases';
 import { AUTH, seedInventory, type SeedHost } from '@test/ui-extension/jobs/support/job-stack';
 import { startUiProcess, type UiProcess } from '@test/ui-extension/scheduler/support/multi-instance';
 import type { DataSource } from 'typeorm';
-import { cpuMs, startProxyProcess, watchMemory, type MemoryPeak, type ProxyProcess } from './bench-processes';
+import { cpuSnapshot, cpuSpent, startProxyProcess, watchMemory, type MemoryPeak, type ProxyProcess } from './bench-processes';
 import { openFloor, type FloorRun } from './floor.bench';
 
 export interface ScaleSize {
@@ -56,6 +56,11 @@ export interface ScaleSizeResult {
   /** Medians of the product's stages. */
   productStages: Record<keyof ProductStages, number | null>;
   floorStages: Record<Exclude<keyof FloorRun, 'replies' | 'batches' | 'stored'>, number>;
+  /**
+   * Median CPU milliseconds per job of every process that took part (ui-extension, each proxy, `bench`:
+   * the fleet threads and the client or the floor, `nats`, `mariadb`), for our job and for the floor's.
+   */
+  cpuMs: { product: Record<string, number>; floor: Record<string, number> };
   /** Peak RSS over the measured product runs (the kernel's VmHWM, reset before each run when allowed). */
   memory: { uiMb: number | null; proxyMb: Array<number | null>; detail: Record<string, MemoryPeak> };
   /** Lifetime peak of this process: the fleet threads, the floor and the orchestration. */
@@ -88,6 +93,12 @@ function median(values: number[]): number {
 function medianOrNull(values: Array<number | null>): number | null {
   const known = values.filter((v): v is number => v !== null);
   return known.length === values.length && known.length > 0 ? median(known) : null;
+}
+
+/** Per label, the median over the runs (NaN, e.g. a server not found, stays out: JSON writes it as null). */
+function medianPerLabel(runs: Array<Record<string, number>>): Record<string, number> {
+  const labels = runs.length > 0 ? Object.keys(runs[0]) : [];
+  return Object.fromEntries(labels.map((label) => [label, median(runs.map((r) => r[label]).filter((v) => Number.isFinite(v)))]));
 }
 
 /** BENCH_SCALE_SIZES (default 1000,10000,50000,100000), proxies from BENCH_SCALE_PROXIES or 2 up to 10k, 5 up to 50k, 10 above. */
@@ -181,21 +192,27 @@ export async function runScaleSize(size: ScaleSize, options: { natsUrl?: string;
     const product: ProductStages[] = [];
     const floorRuns: FloorRun[] = [];
     const peaks: Array<Record<string, MemoryPeak>> = [];
+    const productCpu: Array<Record<string, number>> = [];
+    const floorCpuRuns: Array<Record<string, number>> = [];
     try {
       for (let run = 0; run < warmup + runs; run++) {
         const measured = run >= warmup;
         memory.reset();
-        const cpuBefore = Object.values(pids).map(cpuMs);
+        // CPU each process spent on the job (ms at 100 Hz ticks): where the time of a CPU-bound run went.
+        const cpuBefore = cpuSnapshot(pids);
         const p = await runProductJob(ui.url, db.dataSource, seeded.hostgroupIds.get('scale')!, size.hosts);
-        // CPU each product process spent on the job (ms at 100 Hz ticks): less sensitive to a shared machine's load than the wall clock.
-        const cpu = Object.values(pids).map((pid, i) => Math.round((cpuMs(pid) ?? NaN) - (cpuBefore[i] ?? NaN)));
+        const cpu = cpuSpent(cpuBefore, cpuSnapshot(pids));
         const peak = memory.peaks();
+        const floorBefore = cpuSnapshot({});
         const f = await floor.run(run + 1);
-        log(`scale ${size.hosts} run ${run + 1}${measured ? '' : ' (warm-up)'}: product ${p.finalSeenMs} ms, floor ${f.totalMs} ms, ui ${peak['ui-extension'].hwmMb} MB, cpu ms ui ${cpu[0]} proxies ${cpu.slice(1).join(' ')}`);
+        const floorCpu = cpuSpent(floorBefore, cpuSnapshot({}));
+        log(`scale ${size.hosts} run ${run + 1}${measured ? '' : ' (warm-up)'}: product ${p.finalSeenMs} ms, floor ${f.totalMs} ms, ui ${peak['ui-extension'].hwmMb} MB, cpu ms ${JSON.stringify(cpu)} floor cpu ms ${JSON.stringify(floorCpu)}`);
         if (measured) {
           product.push(p);
           floorRuns.push(f);
           peaks.push(peak);
+          productCpu.push(cpu);
+          floorCpuRuns.push(floorCpu);
         }
       }
     } catch (error) {
@@ -230,6 +247,7 @@ export async function runScaleSize(size: ScaleSize, options: { natsUrl?: string;
         lastReplyMs: median(floorRuns.map((r) => r.lastReplyMs)),
         lastCommitMs: median(floorRuns.map((r) => r.lastCommitMs)),
       },
+      cpuMs: { product: medianPerLabel(productCpu), floor: medianPerLabel(floorCpuRuns) },
       memory: { uiMb: peakOf('ui-extension'), proxyMb: proxies.map((p) => peakOf(p.name)), detail: peaks[peaks.length - 1] },
       benchProcessPeakMb: procPeakMb(),
       setupMs,
