@@ -63,7 +63,9 @@ export async function startJobBenchStack(options: JobBenchStackOptions): Promise
     const smartProxies: Array<{ name: string; url: string; capabilities: string[] }> = [];
     for (let p = 1; p <= options.proxies; p++) {
       const count = Math.min(perProxy, options.hosts - (p - 1) * perProxy);
-      const fleetOptions = { natsUrl, count, collective, identityPrefix: `${options.name}-p${p}-`, subscription: 'wildcard' as const };
+      // One subscription per node, as real Choria servers have (and as the scale series does): a
+      // wildcard per fleet would make each of the P fleets receive and decode every directed request.
+      const fleetOptions = { natsUrl, count, collective, identityPrefix: `${options.name}-p${p}-`, subscription: 'each' as const };
       const fleet = fleetIn === 'worker' ? await startFleetInWorker(fleetOptions) : await startChoriaFleet(fleetOptions);
       fleets.push(fleet);
       const proxy = await startTestProxy({ name: `${options.name}-proxy-${p}`, natsUrl, collective });
