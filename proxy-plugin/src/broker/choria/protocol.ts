@@ -7,7 +7,7 @@
 import { createHash, createPrivateKey, createPublicKey, hash, KeyObject, randomUUID, sign, verify, X509Certificate } from 'node:crypto';
 
 import type { FactFilter, RequestFilter } from '../broker-client';
-import { isIntegerNumber, parseExact, stringifyExact, toPlainNumbers } from '@protos/json-numbers';
+import { isIntegerNumber, isJsonNumber, parseExact, stringifyExact, toPlainNumbers } from '@protos/json-numbers';
 
 export const TRANSPORT_PROTOCOL = 'choria:transport:1';
 export const SECURE_REQUEST_PROTOCOL = 'choria:secure:request:1';
@@ -443,7 +443,8 @@ export function decodeMcorpcReply(message: string): McorpcReplyBody {
   }
   if (!isObject(body) || !isIntegerNumber(body.statuscode)) throw new ProtocolError('not an mcorpc reply');
   let data: Record<string, unknown> = {};
-  if (isObject(body.data)) data = body.data;
+  // lossless-json's numbers are objects too: data written as 0.0 is not an object, as 0 is not on the native path.
+  if (isObject(body.data) && !isJsonNumber(body.data)) data = body.data;
   else if (typeof body.data === 'string') {
     const inner = (() => {
       try {
@@ -452,7 +453,8 @@ export function decodeMcorpcReply(message: string): McorpcReplyBody {
         return undefined;
       }
     })();
-    if (isObject(inner)) data = inner;
+    // Data sent as "2.0" is not an object either, as "2" is not (canonicalData).
+    if (isObject(inner) && !isJsonNumber(inner)) data = inner;
   }
   return {
     action: typeof body.action === 'string' ? body.action : undefined,

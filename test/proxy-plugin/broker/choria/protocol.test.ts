@@ -197,6 +197,12 @@ describe('choria protocol v1', () => {
       expect(decodeMcorpcReply('{"statuscode":1,"statusmsg":"x","data":"{\\"n\\":2.50}"}').dataJson).toBe('{"n":2.50}');
     });
 
+    it('treats data that is a number as empty when it is written as a float or sent as a JSON string', () => {
+      for (const message of ['{"statuscode":0,"statusmsg":"OK","data":0}', '{"statuscode":0,"statusmsg":"OK","data":0.0}', '{"statuscode":0,"statusmsg":"OK","data":"2.0"}', '{"statuscode":0,"statusmsg":"OK","data":"2"}']) {
+        expect({ message, ...decodeMcorpcReply(message) }).toEqual({ message, action: undefined, statuscode: 0, statusmsg: 'OK', data: {}, dataJson: '{}' });
+      }
+    });
+
     it('decodes every reply as the exact parser does, whether or not it takes the native fast path', () => {
       const messages = [
         '{"statuscode":0,"statusmsg":"OK","data":{"pong":1712345678}}',
