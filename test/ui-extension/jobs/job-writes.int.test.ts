@@ -5,6 +5,7 @@
  */
 import { emptyCounts } from '@server/jobs/host-states';
 import { createJobInvocationRepository, type NewJob, type NewJobHost } from '@server/jobs/job-invocation.repository';
+import { trackedHostsOf } from '@server/jobs/job-start';
 import { openTestDataSource, testDatabases, type OpenTestDataSource } from '@test/support/databases';
 
 jest.setTimeout(60_000);
@@ -47,10 +48,28 @@ describe.each(testDatabases())('job writes on $kind', (database) => {
     const repo = createJobInvocationRepository(db.dataSource);
     const jobs = await count('SELECT COUNT(*) AS n FROM job_invocations');
     const hosts = await count('SELECT COUNT(*) AS n FROM job_invocation_hosts');
-    // The same host twice, far apart: the unique (job, host) key refuses the third statement's row.
+    // The same host twice, far apart: the unique (host, job) key refuses the third statement's row.
     const job = await newJob(Array.from({ length: 4500 }, (_, i) => host(i, i === 4400 ? 1 : i + 1)));
     await expect(repo.createJob(job)).rejects.toThrow(/duplicate|unique/i);
     expect(await count('SELECT COUNT(*) AS n FROM job_invocations')).toBe(jobs);
     expect(await count('SELECT COUNT(*) AS n FROM job_invocation_hosts')).toBe(hosts);
+  });
+
+  it('tracks a job just written from its hosts and its row ids alone, as its rows read in full say, with two jobs written at once', async () => {
+    const repo = createJobInvocationRepository(db.dataSource);
+    // Names out of order, skipped hosts among them, two proxies: the ids follow the order written, not the names.
+    const hostsOf = (offset: number) => Array.from({ length: 4500 }, (_, i): NewJobHost => ({ ...host((i * 7919 + offset) % 4500), smartProxyId: i % 3 === 0 ? null : 1 + (i % 2), state: i % 3 === 0 ? 'skipped' : 'pending', reason: i % 3 === 0 ? 'host has no smart proxy' : null, finishedAt: i % 3 === 0 ? new Date() : null }));
+    const written = [hostsOf(0), hostsOf(17)];
+    const jobIds = await Promise.all(written.map(async (hosts) => repo.createJob(await newJob(hosts))));
+    for (const [i, jobId] of jobIds.entries()) {
+      const readInFull = await repo.trackedHosts(jobId);
+      const fullReads = jest.spyOn(repo, 'trackedHosts');
+      expect(await trackedHostsOf(repo, jobId, written[i])).toEqual(readInFull);
+      expect(fullReads).not.toHaveBeenCalled();
+      // Hosts that do not match the rows one for one: the rows are read in full.
+      expect(await trackedHostsOf(repo, jobId, written[i].slice(1))).toEqual(readInFull);
+      expect(fullReads).toHaveBeenCalledTimes(1);
+      fullReads.mockRestore();
+    }
   });
 });

@@ -78,9 +78,9 @@ export async function storeAndDispatch(ctx: JobContext, input: StoreJobInput): P
   });
   logger.info({ jobId, hosts: plan.hosts.length, skipped: plan.counts.skipped, proxies: plan.proxyIds.length }, 'job created');
   const { job, action } = await ctx.loadJob(jobId);
-  // The answer is made before the dispatcher, which is handed the rows just read instead of reading them again, changes the job.
+  // The answer is made before the dispatcher, which is handed the rows just read and the hosts just written instead of reading them again, changes the job.
   const created = toJob(job, action);
-  ctx.dispatcher.dispatch(jobId, input.secrets, { job, action });
+  ctx.dispatcher.dispatch(jobId, input.secrets, { job, action, hosts: plan.hosts });
   return created;
 }
 

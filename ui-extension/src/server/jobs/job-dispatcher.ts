@@ -9,8 +9,7 @@ import type { HostSlots } from './host-slots';
 import { emptyCounts, finalJobState } from './host-states';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import type { JobInvocationRepository } from './job-invocation.repository';
-import { markStarted, pendingPerProxy, startsBeforeHostsAreRead } from './job-start';
-import type { RemoteActionEntity } from './remote-action.entity';
+import { markStarted, pendingPerProxy, startsBeforeHostsAreRead, trackedHostsOf, type JustCreated } from './job-start';
 import { runProxyStream, type EventSink, type ProxyStreamDeps, type RunningJob } from './job-proxy-stream';
 import type { JobWaiters } from './job-waiters';
 import { createLateResultCollector } from './late-results';
@@ -101,11 +100,11 @@ export function createJobDispatcher(options: DispatcherOptions) {
   const starting = { repo, clock: options.clock, waiters: options.waiters, logger };
   const leaseUntil = () => new Date(options.clock().getTime() + options.leaseMs);
 
-  async function runJob(jobId: number, job: RunningJob, entity: JobInvocationEntity): Promise<void> {
+  async function runJob(jobId: number, job: RunningJob, entity: JobInvocationEntity, written?: JustCreated['hosts']): Promise<void> {
     if (!['queued', 'running'].includes(entity.state)) return;
     const action = JSON.parse(entity.ddl) as DdlAction__Output;
     const early = startsBeforeHostsAreRead(entity);
-    const [tracked, streams] = await Promise.all([repo.trackedHosts(jobId), repo.streamsOf(jobId), early ? markStarted(starting, entity, [entity.countPending]) : undefined]);
+    const [tracked, streams] = await Promise.all([trackedHostsOf(repo, jobId, written), repo.streamsOf(jobId), early ? markStarted(starting, entity, [entity.countPending]) : undefined]);
     // After a restart the rows are the truth: counts come from them, not from the job row.
     const counts = emptyCounts();
     for (const h of tracked) counts[h.state] += 1;
@@ -203,7 +202,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
   const entityNamespace = (e: JobInvocationEntity) => actionCache.get(e.remoteActionId)!.namespace;
   const entityArguments = (e: JobInvocationEntity) => actionCache.get(e.remoteActionId)!.arguments;
 
-  function start(jobId: number, known?: { job: JobInvocationEntity; action: RemoteActionEntity }): void {
+  function start(jobId: number, known?: JustCreated): void {
     if (running.has(jobId) || stopped) return;
     const job: RunningJob = { abort: new AbortController(), dispatching: new AbortController(), live: new Map(), cancelled: false, timedOut: false, lost: false, late: [], done: Promise.resolve() };
     running.set(jobId, job);
@@ -212,7 +211,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
         const entity = known?.job ?? (await repo.findJob(jobId));
         const ra = known?.action ?? (entity && (await repo.findRemoteAction(entity.remoteActionId)));
         if (ra) actionCache.set(ra.id, { namespace: ra.namespace, arguments: ra.arguments });
-        if (entity) await runJob(jobId, job, entity);
+        if (entity) await runJob(jobId, job, entity, known?.hosts);
       } catch (error) {
         if (isDatabaseUnavailable(error) || job.lost) abandon(jobId, job);
         else if (!stopped) logger.error({ err: error, jobId }, 'job dispatch failed');
@@ -268,8 +267,8 @@ export function createJobDispatcher(options: DispatcherOptions) {
   }
 
   return {
-    /** Starts dispatching a job stored as queued (or resumes a running one), with its sensitive values; `known`: its rows just read, not read again. */
-    dispatch(jobId: number, secrets?: Record<string, unknown>, known?: { job: JobInvocationEntity; action: RemoteActionEntity }): void {
+    /** Starts dispatching a job stored as queued (or resumes a running one), with its sensitive values; `known`: its rows just read or written, not read again. */
+    dispatch(jobId: number, secrets?: Record<string, unknown>, known?: JustCreated): void {
       if (secrets && Object.keys(secrets).length > 0) secretsByJob.set(jobId, secrets);
       start(jobId, known);
     },

@@ -217,6 +217,12 @@ export function createJobResults(t: JobTables) {
       return rows.map((r) => ({ rowId: Number(r.id), hostName: r.host_name, smartProxyId: r.smart_proxy_id === null ? null : Number(r.smart_proxy_id), state: HOST_STATES.find((s) => s === r.state) ?? r.state, asked: Number(r.asked) === 1 }));
     },
 
+    /** A job's row ids in row order, from its index alone (job-start.ts trackedHostsOf). */
+    async hostRowIds(jobId: number): Promise<number[]> {
+      const rows = (await dataSource.query('SELECT id FROM job_invocation_hosts WHERE job_invocation_id = ? ORDER BY id', [jobId])) as Array<{ id: number }>;
+      return rows.map((r) => Number(r.id));
+    },
+
     /** Counts recomputed from the rows (after a restart the rows are the truth). */
     async countHosts(jobId: number): Promise<Array<{ state: HostState; n: number }>> {
       const rows = (await dataSource.query('SELECT state, COUNT(*) AS n FROM job_invocation_hosts WHERE job_invocation_id = ? GROUP BY state', [jobId])) as Array<{ state: HostState; n: number | string }>;

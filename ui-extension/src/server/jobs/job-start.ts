@@ -1,6 +1,8 @@
 import type { Logger } from '../logger';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import type { JobInvocationRepository } from './job-invocation.repository';
+import type { NewJobHost } from './job-rows';
+import type { RemoteActionEntity } from './remote-action.entity';
 import type { JobWaiters } from './job-waiters';
 import type { TrackedHost } from './result-writer';
 import { rolloutDeadline } from './rollout-deadline';
@@ -37,4 +39,25 @@ export async function markStarted(deps: JobStartDeps, entity: JobInvocationEntit
   entity.deadlineAt = deadlineAt;
   deps.waiters.notify(entity.id);
   deps.logger.info({ jobId: entity.id, hosts: entity.totalHosts, deadlineAt }, 'job started');
+}
+
+/** A job this instance just wrote: its rows as read back, and its hosts in the order their rows were written. */
+export interface JustCreated {
+  job: JobInvocationEntity;
+  action: RemoteActionEntity;
+  hosts?: ReadonlyArray<Pick<NewJobHost, 'hostName' | 'smartProxyId' | 'state'>>;
+}
+
+/**
+ * A job's hosts as the result writer tracks them. For a job just created here only the row ids are
+ * read (the job's index alone, no row; issue #20: it stands between the POST and the first request):
+ * a job's rows get ascending ids in the order they were written (one transaction's INSERTs, an
+ * auto-increment key), so the i-th id is the i-th host written, not asked yet. Any other job, or
+ * ids that do not match the hosts one for one, is read in full.
+ */
+export async function trackedHostsOf(repo: Pick<JobInvocationRepository, 'trackedHosts' | 'hostRowIds'>, jobId: number, written?: JustCreated['hosts']): Promise<TrackedHost[]> {
+  if (!written) return repo.trackedHosts(jobId);
+  const ids = await repo.hostRowIds(jobId);
+  if (ids.length !== written.length) return repo.trackedHosts(jobId);
+  return written.map((h, i) => ({ rowId: ids[i], hostName: h.hostName, smartProxyId: h.smartProxyId, state: h.state, asked: false }));
 }
