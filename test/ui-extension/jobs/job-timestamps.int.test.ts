@@ -130,6 +130,25 @@ describe.each(testDatabases())('the result store keeps each host\'s start before
     ]);
   });
 
+  it('stores a sent group marked running running with its start, and leaves the state of a plain sent group alone', async () => {
+    const repo = createJobInvocationRepository(db.dataSource);
+    const now = new Date('2026-12-21T12:00:00.000Z');
+    const action = await repo.findOrCreateRemoteAction({ namespace: 'rpcutil', action: 'ping', arguments: '{}', hash: 'ts-ping', now });
+    const jobId = await repo.createJob({
+      remoteActionId: action.id, parentId: null, owner: 'admin', ownerId: 1, description: '', targetingSearch: null, targetingHostIds: hostIds, targetingHostgroupId: null,
+      factNames: [], concurrencyLevel: null, batchSize: null, timeoutS: 10, ddl: '{}', counts: { ...emptyCounts(), pending: 3 }, smartProxyIds: [], leaseOwner: null, leaseExpiresAt: null, now,
+      hosts: hostIds.map((hostId, i) => ({ hostId, hostName: `ts-${i + 1}`, smartProxyId: null, hostgroupId: null, state: 'pending', reason: null, finishedAt: null })),
+    });
+    const rowIds = (await repo.trackedHosts(jobId)).map((h) => h.rowId).sort((a, b) => a - b);
+    const sentAt = new Date(now.getTime() + 20);
+    // Host 1: running and sent in one write; host 2: sent only (a proxy that sent it before its running was stored); host 3: untouched.
+    await repo.commitResultBatch({ jobId, running: [], sent: [{ rowIds: [rowIds[0]], at: sentAt, running: true }, { rowIds: [rowIds[1]], at: sentAt }], results: [], counts: { ...emptyCounts(), pending: 2, running: 1 }, lastEventSeq: 0, streams: [], now: sentAt });
+    const tracked = await repo.trackedHosts(jobId);
+    expect(tracked.map((h) => [h.hostName, h.state, h.asked])).toEqual([['ts-1', 'running', true], ['ts-2', 'pending', true], ['ts-3', 'pending', false]]);
+    const stored = await repo.listHosts(jobId, { page: 1, perPage: 10 });
+    expect(stored.results.map((h) => h.startedAt?.toISOString() ?? null)).toEqual(['2026-12-21T12:00:00.020Z', '2026-12-21T12:00:00.020Z', null]);
+  });
+
   it('returns each batch\'s new version, and never creates a host row it was not given (MariaDB refuses the whole batch)', async () => {
     const repo = createJobInvocationRepository(db.dataSource);
     const now = new Date('2026-12-21T11:00:00.000Z');

@@ -123,8 +123,9 @@ describe(createResultWriter.name, () => {
     writer.record({ rowId: 3 }, { state: 'failed' });
     await writer.flush();
     expect(batches).toHaveLength(1);
-    expect(batches[0].running).toEqual([2]);
-    expect(batches[0].sent).toEqual([{ rowIds: [2], at: new Date(4000) }]);
+    // Host 2's running and HostsSent both waited: one write of both.
+    expect(batches[0].running).toEqual([]);
+    expect(batches[0].sent).toEqual([{ rowIds: [2], at: new Date(4000), running: true }]);
     expect(batches[0].results.map((r) => [r.rowId, r.sentAt?.getTime() ?? null])).toEqual([[1, 4000], [3, null]]);
     expect(batches[0].counts).toMatchObject({ pending: 0, running: 1, succeeded: 1, failed: 1 });
     expect(writer.host(1)?.asked).toBe(true);
@@ -197,6 +198,29 @@ describe(createResultWriter.name, () => {
       [[[[2], at.getTime()]], [], [{ smartProxyId: 1, lastSequence: 9, reportsSent: true }]],
     ]);
     expect([1, 2, 3, 4].map((rowId) => writer.host(rowId)?.asked)).toEqual([true, true, false, false]);
+  });
+
+  it('writes a queued running with the HostsSent of the same host, and either alone when the other is not queued', async () => {
+    const { writer, batches } = setup(6, 3);
+    writer.markRunning([1]);
+    await writer.flush();
+    writer.markRunning([2, 3, 4, 5]);
+    const at = new Date('2026-11-23T10:00:01Z');
+    // Host 1's running is written already: its sent time goes alone. Hosts 2 and 4 have both queued; 3 and 5 only running.
+    writer.markSent(1, ['h1', 'h2', 'h4'], at);
+    await writer.flush();
+    expect(batches.slice(1).map((b) => [b.running, b.sent.map((g) => [g.rowIds, g.at.getTime(), g.running ?? false])])).toEqual([
+      // Three rows per batch, running first: a folded row counts once.
+      [[3], [[[2, 4], at.getTime(), true]]],
+      [[5], [[[1], at.getTime(), false]]],
+    ]);
+    expect(batches.slice(1).map((b) => b.counts)).toEqual([
+      { ...emptyCounts(), pending: 2, running: 4 },
+      { ...emptyCounts(), pending: 1, running: 5 },
+    ]);
+    expect([1, 2, 3, 4, 5, 6].map((rowId) => [writer.host(rowId)?.state, writer.host(rowId)?.asked])).toEqual([
+      ['running', true], ['running', true], ['running', false], ['running', true], ['running', false], ['pending', false],
+    ]);
   });
 
   it('counts a host asked once its result carries the time it was sent', async () => {

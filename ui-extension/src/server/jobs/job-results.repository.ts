@@ -104,7 +104,7 @@ export function createJobResults(t: JobTables) {
           await m.query(`UPDATE job_invocation_hosts SET state = 'running' WHERE id IN (${batch.running.map(() => '?').join(',')})`, batch.running);
         }
         for (const group of batch.sent) {
-          await m.query(`UPDATE job_invocation_hosts SET started_at = ? WHERE id IN (${group.rowIds.map(() => '?').join(',')})`, [dbDate(group.at), ...group.rowIds]);
+          await m.query(`UPDATE job_invocation_hosts SET ${group.running ? "state = 'running', " : ''}started_at = ? WHERE id IN (${group.rowIds.map(() => '?').join(',')})`, [dbDate(group.at), ...group.rowIds]);
         }
         if (batch.results.length > 0) await (isMysql ? upsertResults : caseResults)(m, batch);
         for (const s of batch.streams) {

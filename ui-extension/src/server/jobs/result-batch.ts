@@ -35,13 +35,24 @@ export interface StreamCursor {
   reportsSent?: boolean;
 }
 
+/** Hosts sent at one time (HostsSent), and whether their queued running rides on the same write. */
+export interface SentGroup {
+  rowIds: number[];
+  at: Date;
+  running?: true;
+}
+
 /** Everything one flush changes, committed in one transaction. */
 export interface ResultBatch {
   jobId: number;
   /** Hosts handed to a proxy: state running (not yet asked: that is `sent`). */
   running: number[];
-  /** Hosts the proxy says it sent (HostsSent): started_at = the time it sent them. */
-  sent: Array<{ rowIds: number[]; at: Date }>;
+  /**
+   * Hosts the proxy says it sent (HostsSent): started_at = the time it sent them. A group marked
+   * `running` also moves its hosts pending -> running (their running was still queued): one row
+   * write instead of two; they are not in `running`.
+   */
+  sent: SentGroup[];
   results: HostResultWrite[];
   counts: HostCounts;
   lastEventSeq: number;
@@ -75,23 +86,46 @@ export interface ResultBatchStore {
 /** Queued rows with a value each, oldest first (tracked-rows.ts RowQueue). */
 interface QueuedRows<V> {
   [Symbol.iterator](): Iterator<[number, V]>;
+  get(rowId: number): V | undefined;
   delete(rowId: number): boolean;
 }
 
-/** Up to `budget` queued rows, oldest first, taken out of the queue. */
-export function takeFirst(queued: QueuedRows<unknown>, budget: number): number[] {
-  const taken: number[] = [];
-  for (const [rowId] of queued) {
-    if (taken.length >= budget) break;
-    taken.push(rowId);
+/**
+ * Up to `budget` rows of queued running and HostsSent, running first, oldest first, taken out of their
+ * queues. A row queued in both (its HostsSent came before its running was written) is one write of
+ * both, in a sent group marked running: on MariaDB the statement that sets started_at visits the row
+ * anyway (a row that grows is rewritten), and the state moves with it for ~10-30% less than two
+ * statements (issue #20). Its running is never written after its sent time on its own, nor dropped.
+ */
+export function takeRunningAndSent(running: QueuedRows<unknown>, sent: QueuedRows<Date>, budget: number): { running: number[]; sent: SentGroup[] } {
+  const alone: number[] = [];
+  const both: SentGroup[] = [];
+  let n = 0;
+  for (const [rowId] of running) {
+    if (n >= budget) break;
+    n += 1;
+    const at = sent.get(rowId);
+    if (at === undefined) {
+      alone.push(rowId);
+      continue;
+    }
+    const last = both[both.length - 1];
+    if (last && last.at.getTime() === at.getTime()) last.rowIds.push(rowId);
+    else both.push({ rowIds: [rowId], at, running: true });
   }
-  for (const rowId of taken) queued.delete(rowId);
-  return taken;
+  for (const rowId of alone) running.delete(rowId);
+  for (const group of both) {
+    for (const rowId of group.rowIds) {
+      running.delete(rowId);
+      sent.delete(rowId);
+    }
+  }
+  return { running: alone, sent: both.concat(takeSentGroups(sent, budget - n)) };
 }
 
 /** Up to `budget` rows of queued HostsSent, oldest first, in groups of one sent time, taken out of the queue. */
-export function takeSentGroups(queued: QueuedRows<Date>, budget: number): Array<{ rowIds: number[]; at: Date }> {
-  const taken: Array<{ rowIds: number[]; at: Date }> = [];
+export function takeSentGroups(queued: QueuedRows<Date>, budget: number): SentGroup[] {
+  const taken: SentGroup[] = [];
   let n = 0;
   for (const [rowId, at] of queued) {
     if (n >= budget) break;

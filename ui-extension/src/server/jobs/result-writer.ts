@@ -1,7 +1,7 @@
 import type { HostCounts, HostState } from '@common/jobs';
 import type { Logger } from '../logger';
 import { canTransition, moveCounts as move } from './host-states';
-import { mergeCursor, takeFirst, takeSentGroups, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultBatchStore, type StreamCursor, type TrackedHost } from './result-batch';
+import { mergeCursor, takeRunningAndSent, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultBatchStore, type StreamCursor, type TrackedHost } from './result-batch';
 import { trackedRows } from './tracked-rows';
 
 export type { HostAdmission, HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
@@ -80,15 +80,15 @@ export function createResultWriter(options: ResultWriterOptions) {
     // three) while they wait; either write alone of a row with a queued result is gone (record()).
     const results = queuedResults.splice(0, options.batchSize);
     const froms = queuedFrom.splice(0, results.length);
-    const running = takeFirst(queuedRunning, options.batchSize - results.length);
-    const sent = takeSentGroups(queuedSent, options.batchSize - results.length - running.length);
+    const { running, sent } = takeRunningAndSent(queuedRunning, queuedSent, options.batchSize - results.length);
     // Cursors only when every queued change went out, or a cursor could pass an event not yet written
     // (a HostsSent too: a restart would then take asked hosts for never asked).
     const drained = queuedSize() === 0;
     const streams = drained ? [...queuedCursors.values()] : [];
     if (drained) queuedCursors = new Map();
     const lastEventSeq = results.length > 0 ? results[results.length - 1].eventSeq : committedEventSeq;
-    const batch: ResultBatch = { jobId: options.jobId, running, sent, results, counts: countsAfter(running.length, froms, results), lastEventSeq, streams, now: options.clock() };
+    const moved = sent.reduce((n, g) => n + (g.running ? g.rowIds.length : 0), running.length);
+    const batch: ResultBatch = { jobId: options.jobId, running, sent, results, counts: countsAfter(moved, froms, results), lastEventSeq, streams, now: options.clock() };
     committedEventSeq = lastEventSeq;
     return batch;
   }
