@@ -102,13 +102,16 @@ describe.each(testDatabases())('job lifecycle on $kind', (database) => {
     expect(settled.state).toBe('running');
     const versionReads = jest.spyOn(repo, 'jobVersion');
     const rowReads = jest.spyOn(repo, 'findJob');
+    const scopedReads = jest.spyOn(repo, 'findJobInScope');
     const started = Date.now();
     const polled = await service.get(admin, job.id, { since: settled.version - 1, wait: 5 });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(polled.version).toBe(settled.version);
-    // The visibility check's read is the answer: no version read, no second read of the row.
+    // The visibility check's read (the row, its action and the scope in one statement) is the answer:
+    // no version read, no second read of the row.
     expect(versionReads).not.toHaveBeenCalled();
-    expect(rowReads).toHaveBeenCalledTimes(1);
+    expect(scopedReads).toHaveBeenCalledTimes(1);
+    expect(rowReads).not.toHaveBeenCalled();
     // A poll at the current version still waits, reading the version as before.
     const held = await service.get(admin, job.id, { since: settled.version, wait: 0.3 });
     expect(held.version).toBe(settled.version);

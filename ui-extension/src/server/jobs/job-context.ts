@@ -198,9 +198,12 @@ export function createJobContext(deps: JobServiceDeps) {
    */
   async function loadVisibleJob(user: CurrentUser, id: number): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity }> {
     requirePermission(user, 'view_jobs', 'showing jobs');
-    const loaded = await loadJob(id);
-    if (!(await reaches(user, 'view_jobs', id))) throw new AppError('NOT_FOUND', `job ${id} not found`);
-    return loaded;
+    // The row, its action and `reaches` in one statement: a long poll does this once per answer (issue #20).
+    const loaded = await repo.findJobInScope(id, jobScopeSql(actionScope(user, 'view_jobs'), { job: 'job', action: 'ra' }, user.id));
+    if (!loaded) throw new AppError('NOT_FOUND', `job ${id} not found`);
+    if (!loaded.action) throw new AppError('INTERNAL', `job ${id} refers to a missing remote action`);
+    if (!loaded.visible) throw new AppError('NOT_FOUND', `job ${id} not found`);
+    return { job: loaded.job, action: loaded.action };
   }
 
   /** Whether the permission reaches the job: the very condition its listing applies (auth/scope-sql.ts jobScopeSql). */

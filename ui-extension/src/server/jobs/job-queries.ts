@@ -59,7 +59,12 @@ export function createJobQueries(ctx: JobContext) {
       const job = waits ? read ?? (await repo.findJob(id)) : visible.job;
       if (!job) throw new AppError('NOT_FOUND', `job ${id} not found`);
       const { action } = visible;
-      const [succeeded, failed] = await Promise.all([repo.hostNames(id, ['succeeded'], MAX_NAMES), repo.hostNames(id, FAILED_STATES, MAX_NAMES)]);
+      // A state the row counts no host in has no names to read (the writer commits the counts with the
+      // host rows, so the names then match the counts and version of this answer): a running job's
+      // failed states are mostly empty, and each poll skips their selects (issue #20).
+      const counts = countsOf(job);
+      const named = (states: HostState[]) => states.filter((state) => counts[state] > 0);
+      const [succeeded, failed] = await Promise.all([repo.hostNames(id, named(['succeeded']), MAX_NAMES), repo.hostNames(id, named(FAILED_STATES), MAX_NAMES)]);
       return { ...toJob(job, action), succeeded_hosts: succeeded, failed_hosts: failed };
     },
 

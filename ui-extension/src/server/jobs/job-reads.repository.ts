@@ -2,7 +2,8 @@ import type { HostCounts, HostState, JobState } from '@common/jobs';
 import { In } from 'typeorm';
 import { named, type Sql } from '../auth/scope-sql';
 import type { JobHostEntity } from './job-host.entity';
-import type { JobInvocationEntity } from './job-invocation.entity';
+import { entityOfRow, findEntityById } from '../entity-rows';
+import { JobInvocationEntity } from './job-invocation.entity';
 import { RemoteActionEntity } from './remote-action.entity';
 import { dbDate, type JobTables } from './job-rows';
 
@@ -55,7 +56,7 @@ export function createJobReads(t: JobTables) {
   }
 
   return {
-    findRemoteAction: (id: number) => actions.findOne({ where: { id } }),
+    findRemoteAction: (id: number) => findEntityById(dataSource.manager, RemoteActionEntity, id),
 
     /** The DDL the newest job of a remote action ran with (scheduling from history without a proxy). */
     async latestDdlOfAction(remoteActionId: number): Promise<string | null> {
@@ -63,7 +64,22 @@ export function createJobReads(t: JobTables) {
       return rows[0]?.ddl ?? null;
     },
 
-    findJob: (id: number) => jobs.findOne({ where: { id } }),
+    findJob: (id: number) => findEntityById(dataSource.manager, JobInvocationEntity, id),
+
+    /**
+     * A job, its remote action and whether `scope` reaches it, in one statement: the condition is
+     * `jobInScope`'s, evaluated on the same joined row (a CASE instead of the WHERE: NULL is not
+     * visible in either). Null without the job; `action` null when its remote action is missing.
+     */
+    async findJobInScope(jobId: number, scope: Sql): Promise<{ job: JobInvocationEntity; action: RemoteActionEntity | null; visible: boolean } | null> {
+      const actionColumns = dataSource.getMetadata(RemoteActionEntity).columns.map((c) => `ra.${c.databaseName} AS ra__${c.databaseName}`);
+      const sql = `SELECT job.*, ${actionColumns.join(', ')}, CASE WHEN ra.id IS NOT NULL AND ${scope.sql} THEN 1 ELSE 0 END AS in_scope__ FROM job_invocations job LEFT JOIN remote_actions ra ON ra.id = job.remote_action_id WHERE job.id = ?`;
+      const rows = (await dataSource.query(sql, [...scope.params, jobId])) as Array<Record<string, unknown>>;
+      if (rows.length === 0) return null;
+      const row = rows[0];
+      const action = row.ra__id === null ? null : entityOfRow(dataSource.manager, RemoteActionEntity, row, 'ra__');
+      return { job: entityOfRow(dataSource.manager, JobInvocationEntity, row), action, visible: Number(row.in_scope__) === 1 };
+    },
 
     /** Whether some job of the remote action passes `scope` (as `jobInScope`). */
     async remoteActionInScope(remoteActionId: number, scope: Sql): Promise<boolean> {
@@ -81,8 +97,9 @@ export function createJobReads(t: JobTables) {
 
     /** The cheap read a long poll repeats. */
     async jobVersion(id: number): Promise<JobVersionRow | undefined> {
-      const row = await jobs.createQueryBuilder('job').select(['job.id', 'job.version', 'job.lastEventSeq', 'job.state']).where('job.id = :id', { id }).getOne();
-      return row ? { id: row.id, version: row.version, lastEventSeq: row.lastEventSeq, state: row.state } : undefined;
+      const rows = (await dataSource.query('SELECT id, version, last_event_seq, state FROM job_invocations WHERE id = ?', [id])) as Array<{ id: unknown; version: unknown; last_event_seq: unknown; state: JobState }>;
+      const row = rows[0];
+      return row ? { id: Number(row.id), version: Number(row.version), lastEventSeq: Number(row.last_event_seq), state: row.state } : undefined;
     },
 
     /**
@@ -130,6 +147,11 @@ export function createJobReads(t: JobTables) {
      */
     async hostNames(jobId: number, states: HostState[], limit: number): Promise<string[]> {
       if (states.length === 0) return [];
+      // One state is its own answer, without the merge around it.
+      if (states.length === 1) {
+        const one = (await dataSource.query('SELECT host_name AS name FROM job_invocation_hosts WHERE job_invocation_id = ? AND state = ? ORDER BY host_name LIMIT ?', [jobId, states[0], limit])) as Array<{ name: string }>;
+        return one.map((r) => r.name);
+      }
       const each = states.map(() => 'SELECT * FROM (SELECT host_name AS name FROM job_invocation_hosts WHERE job_invocation_id = ? AND state = ? ORDER BY host_name LIMIT ?) s');
       const params = states.flatMap((state) => [jobId, state, limit]);
       const rows = (await dataSource.query(`SELECT name FROM (${each.join(' UNION ALL ')}) u ORDER BY name LIMIT ?`, [...params, limit])) as Array<{ name: string }>;
