@@ -48,7 +48,7 @@ describe.each(testDatabases())('job writes on $kind', (database) => {
     const repo = createJobInvocationRepository(db.dataSource);
     const jobs = await count('SELECT COUNT(*) AS n FROM job_invocations');
     const hosts = await count('SELECT COUNT(*) AS n FROM job_invocation_hosts');
-    // The same host twice, far apart: the unique (host, job) key refuses the third statement's row.
+    // The same host twice, far apart: the unique (job, host) key refuses the third statement's row.
     const job = await newJob(Array.from({ length: 4500 }, (_, i) => host(i, i === 4400 ? 1 : i + 1)));
     await expect(repo.createJob(job)).rejects.toThrow(/duplicate|unique/i);
     expect(await count('SELECT COUNT(*) AS n FROM job_invocations')).toBe(jobs);
