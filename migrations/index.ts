@@ -27,7 +27,6 @@ import { AddJobHostPuppetDbReport1765819700000 } from './1765819700000-AddJobHos
 import { AddJobHostStateNameIndex1765819740000 } from './1765819740000-AddJobHostStateNameIndex';
 import { AddJobHostReportAwaitedIndex1765819760000 } from './1765819760000-AddJobHostReportAwaitedIndex';
 import { ReplaceJobHostReportAwaitedIndex1765819790000 } from './1765819790000-ReplaceJobHostReportAwaitedIndex';
-import { MergeJobHostHostIndex1765819830000 } from './1765819830000-MergeJobHostHostIndex';
 
 /**
  * Every migration in order. Listed explicitly so tests, the CLI and the server run the same set.
@@ -63,5 +62,4 @@ export const MIGRATIONS = [
   AddJobHostStateNameIndex1765819740000,
   AddJobHostReportAwaitedIndex1765819760000,
   ReplaceJobHostReportAwaitedIndex1765819790000,
-  MergeJobHostHostIndex1765819830000,
 ];

@@ -3,8 +3,7 @@ import type { HostState } from '@common/jobs';
 
 /** One host's part in a job. Written in batches by the result writer, never one save per row. */
 @Entity('job_invocation_hosts')
-// Host first: the one index of a host's job history as well (migration MergeJobHostHostIndex).
-@Index('uq_job_invocation_hosts_host_job', ['hostId', 'jobInvocationId'], { unique: true })
+@Index('uq_job_invocation_hosts_job_host', ['jobInvocationId', 'hostId'], { unique: true })
 @Index('idx_job_invocation_hosts_job_state_name', ['jobInvocationId', 'state', 'hostName'])
 @Index('idx_job_invocation_hosts_job_event', ['jobInvocationId', 'eventSeq'])
 @Index('idx_job_invocation_hosts_job_name', ['jobInvocationId', 'hostName'])
@@ -21,6 +20,7 @@ export class JobHostEntity {
    * hosts in this one table so that lists, counts, exports and the empty-target rule see it like any
    * skipped host; `host_name` says which node it was.
    */
+  @Index('idx_job_invocation_hosts_host')
   @Column({ name: 'host_id', type: 'integer', nullable: true })
   hostId: number | null;
 
