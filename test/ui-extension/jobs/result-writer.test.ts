@@ -7,6 +7,9 @@ function hosts(n: number, proxy = 1): TrackedHost[] {
   return Array.from({ length: n }, (_, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: proxy, state: 'pending' as HostState, asked: false }));
 }
 
+/** from..to, both included. */
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
 function setup(n: number, batchSize = 500) {
   const batches: ResultBatch[] = [];
   let version = 1;
@@ -88,14 +91,15 @@ describe(createResultWriter.name, () => {
   });
 
   it('commits counts that match exactly the rows of each batch', async () => {
-    const { writer, batches } = setup(4, 2);
-    writer.markRunning([1, 2, 3, 4]);
+    const { writer, batches } = setup(25, 2);
+    writer.markRunning(range(1, 25));
     writer.record({ rowId: 1 }, { state: 'succeeded' });
     await writer.flush();
     // Host 1's result came before its `running` was written: the result is its only write, and goes first.
-    expect(batches.map((b) => [b.running, b.results.map((r) => r.rowId)])).toEqual([[[2], [1]], [[3, 4], []]]);
-    expect(batches[0].counts).toMatchObject({ pending: 2, running: 1, succeeded: 1 });
-    expect(batches[1].counts).toMatchObject({ pending: 0, running: 3, succeeded: 1 });
+    // A running row id weighs a tenth of a result: beside one result, 10 of them; alone, 20.
+    expect(batches.map((b) => [b.running, b.results.map((r) => r.rowId)])).toEqual([[range(2, 11), [1]], [range(12, 25), []]]);
+    expect(batches[0].counts).toMatchObject({ pending: 14, running: 10, succeeded: 1 });
+    expect(batches[1].counts).toMatchObject({ pending: 0, running: 24, succeeded: 1 });
   });
 
   it('moves a host from running in the batch after its running was written, and from pending when it was not', async () => {
@@ -171,56 +175,64 @@ describe(createResultWriter.name, () => {
   });
 
   it('records a proxy cursor only after every host it handed out is written, so a restart never skips a chunk', async () => {
-    const { writer, batches } = setup(3, 2);
-    writer.markRunning([1, 2, 3]);
+    const { writer, batches } = setup(25, 2);
+    writer.markRunning(range(1, 25));
     writer.advance({ smartProxyId: 1, sequence: 5 });
     await writer.flush();
     expect(batches.map((b) => [b.running, b.streams])).toEqual([
-      [[1, 2], []],
-      [[3], [{ smartProxyId: 1, lastSequence: 5 }]],
+      [range(1, 20), []],
+      [range(21, 25), [{ smartProxyId: 1, lastSequence: 5 }]],
     ]);
   });
 
   it('marks the hosts a proxy says it sent as asked, with the time it sent them, in batches', async () => {
-    const { writer, batches } = setup(4, 2);
-    writer.markRunning([1, 2, 3]);
+    const { writer, batches } = setup(14, 2);
+    writer.markRunning(range(1, 13));
     await writer.flush();
-    writer.record({ rowId: 3 }, { state: 'succeeded' });
+    writer.record({ rowId: 13 }, { state: 'succeeded' });
     const at = new Date('2026-11-23T10:00:01Z');
-    // h3 is final and h4 was never handed out to a proxy that asked it: only h1 and h2 move.
-    writer.markSent(1, ['h1', 'h2', 'h3', 'unknown'], at);
+    // h13 is final and h14 was never handed out to a proxy that asked it: only h1..h12 move.
+    writer.markSent(1, [...range(1, 13).map((i) => `h${i}`), 'unknown'], at);
     writer.markSent(1, ['h1'], at);
     writer.advance({ smartProxyId: 1, sequence: 9 }, { reportsSent: true });
     await writer.flush();
-    // Two rows per batch: the result goes first with one HostsSent row, the other with the cursor (and its flag).
-    expect(batches.slice(2).map((b) => [b.sent.map((g) => [g.rowIds, g.at.getTime()]), b.results.map((r) => r.rowId), b.streams])).toEqual([
-      [[[[1], at.getTime()]], [3], []],
-      [[[[2], at.getTime()]], [], [{ smartProxyId: 1, lastSequence: 9, reportsSent: true }]],
+    // The result goes first with ten HostsSent row ids (a tenth of a result each), the other two with the cursor (and its flag).
+    expect(batches.slice(1).map((b) => [b.sent.map((g) => [g.rowIds, g.at.getTime()]), b.results.map((r) => r.rowId), b.streams])).toEqual([
+      [[[range(1, 10), at.getTime()]], [13], []],
+      [[[[11, 12], at.getTime()]], [], [{ smartProxyId: 1, lastSequence: 9, reportsSent: true }]],
     ]);
-    expect([1, 2, 3, 4].map((rowId) => writer.host(rowId)?.asked)).toEqual([true, true, false, false]);
+    expect(range(1, 14).map((rowId) => writer.host(rowId)?.asked)).toEqual([...range(1, 12).map(() => true), false, false]);
   });
 
   it('writes a queued running with the HostsSent of the same host, and either alone when the other is not queued', async () => {
-    const { writer, batches } = setup(6, 3);
+    const { writer, batches } = setup(40, 3);
     writer.markRunning([1]);
     await writer.flush();
-    writer.markRunning([2, 3, 4, 5]);
+    writer.markRunning(range(2, 35));
     const at = new Date('2026-11-23T10:00:01Z');
-    // Host 1's running is written already: its sent time goes alone. Hosts 2 and 4 have both queued; 3 and 5 only running.
-    writer.markSent(1, ['h1', 'h2', 'h4'], at);
+    // Host 1's running is written already: its sent time goes alone. Even hosts have both queued, odd ones only running.
+    const even = range(2, 35).filter((i) => i % 2 === 0);
+    writer.markSent(1, ['h1', ...even.map((i) => `h${i}`)], at);
     await writer.flush();
     expect(batches.slice(1).map((b) => [b.running, b.sent.map((g) => [g.rowIds, g.at.getTime(), g.running ?? false])])).toEqual([
-      // Three rows per batch, running first: a folded row counts once.
-      [[3], [[[2, 4], at.getTime(), true]]],
-      [[5], [[[1], at.getTime(), false]]],
+      // 30 row ids a batch (three results' worth), running first: a folded row counts once.
+      [range(3, 31).filter((i) => i % 2 === 1), [[range(2, 30).filter((i) => i % 2 === 0), at.getTime(), true]]],
+      [[33, 35], [[[32, 34], at.getTime(), true], [[1], at.getTime(), false]]],
     ]);
     expect(batches.slice(1).map((b) => b.counts)).toEqual([
-      { ...emptyCounts(), pending: 2, running: 4 },
-      { ...emptyCounts(), pending: 1, running: 5 },
+      { ...emptyCounts(), pending: 9, running: 31 },
+      { ...emptyCounts(), pending: 5, running: 35 },
     ]);
-    expect([1, 2, 3, 4, 5, 6].map((rowId) => [writer.host(rowId)?.state, writer.host(rowId)?.asked])).toEqual([
-      ['running', true], ['running', true], ['running', false], ['running', true], ['running', false], ['pending', false],
+    expect(range(1, 36).map((rowId) => [writer.host(rowId)?.state, writer.host(rowId)?.asked])).toEqual([
+      ['running', true], ...range(2, 35).map((i) => ['running', i % 2 === 0]), ['pending', false],
     ]);
+  });
+
+  it('takes at most 5,000 row ids a batch, however large the batch size (SQLite bound parameters)', async () => {
+    const { writer, batches } = setup(12_000, 5_000);
+    writer.markRunning(range(1, 12_000));
+    await writer.flush();
+    expect(batches.map((b) => b.running.length)).toEqual([5_000, 5_000, 2_000]);
   });
 
   it('counts a host asked once its result carries the time it was sent', async () => {

@@ -97,6 +97,26 @@ interface QueuedRows<V> {
  * anyway (a row that grows is rewritten), and the state moves with it for ~10-30% less than two
  * statements (issue #20). Its running is never written after its sent time on its own, nor dropped.
  */
+/**
+ * A running or HostsSent change is one row id in an `UPDATE ... WHERE id IN (...)`, not a row of
+ * data: it weighs a tenth of a result in a batch's `batchSize`. One IN of 5,000 ids costs MariaDB
+ * about what ten of 500 do, and each batch is a transaction, a commit and a long-poll wake-up
+ * (issue #20: a 10k-host job's "running" and HostsSent took 20 transactions, now 2 a proxy).
+ * At most 5,000 ids a batch, well inside SQLite's bound-parameter limit.
+ */
+export const ID_ROWS_PER_RESULT = 10;
+export const MAX_ID_ROWS_PER_BATCH = 5_000;
+
+/** How many running/HostsSent row ids a batch with `resultSlots` free result rows takes. */
+export function idRowBudget(resultSlots: number): number {
+  return Math.min(MAX_ID_ROWS_PER_BATCH, Math.max(0, resultSlots) * ID_ROWS_PER_RESULT);
+}
+
+/** The batch slots queued changes fill: results one each, row ids a tenth each (rounded up). */
+export function queuedSlots(results: number, idRows: number): number {
+  return results + Math.ceil(idRows / ID_ROWS_PER_RESULT);
+}
+
 export function takeRunningAndSent(running: QueuedRows<unknown>, sent: QueuedRows<Date>, budget: number): { running: number[]; sent: SentGroup[] } {
   const alone: number[] = [];
   const both: SentGroup[] = [];

@@ -1,7 +1,7 @@
 import type { HostCounts, HostState } from '@common/jobs';
 import type { Logger } from '../logger';
 import { canTransition, moveCounts as move } from './host-states';
-import { mergeCursor, takeRunningAndSent, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultBatchStore, type StreamCursor, type TrackedHost } from './result-batch';
+import { idRowBudget, mergeCursor, queuedSlots, takeRunningAndSent, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultBatchStore, type StreamCursor, type TrackedHost } from './result-batch';
 import { trackedRows } from './tracked-rows';
 
 export type { HostAdmission, HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
@@ -56,7 +56,7 @@ export function createResultWriter(options: ResultWriterOptions) {
   let discarded = false;
   const lowWaiters: Array<() => void> = [];
   const wakeLow = (all: boolean) => (all || queuedResults.length <= 2 * options.batchSize) && lowWaiters.splice(0).forEach((resolve) => resolve());
-  const queuedSize = () => queuedRunning.size + queuedSent.size + queuedResults.length;
+  const queuedSize = () => queuedSlots(queuedResults.length, queuedRunning.size + queuedSent.size);
 
   const queueCursor = (cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }) => mergeCursor(queuedCursors, cursor, flags);
 
@@ -80,7 +80,7 @@ export function createResultWriter(options: ResultWriterOptions) {
     // three) while they wait; either write alone of a row with a queued result is gone (record()).
     const results = queuedResults.splice(0, options.batchSize);
     const froms = queuedFrom.splice(0, results.length);
-    const { running, sent } = takeRunningAndSent(queuedRunning, queuedSent, options.batchSize - results.length);
+    const { running, sent } = takeRunningAndSent(queuedRunning, queuedSent, idRowBudget(options.batchSize - results.length));
     // Cursors only when every queued change went out, or a cursor could pass an event not yet written
     // (a HostsSent too: a restart would then take asked hosts for never asked).
     const drained = queuedSize() === 0;
