@@ -15,11 +15,10 @@ import type { DataSource, EntitySubscriberInterface } from 'typeorm';
 import type { JobStatus } from '@common/jobs';
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
-import { createJobInvocationRepository, dbDate } from '@server/jobs/job-invocation.repository';
-import { emptyCounts } from '@server/jobs/host-states';
 import { openTestDataSource } from '@test/support/databases';
+import { seedBenchJob } from './bench-job-seed';
 import { proxyPluginAgents } from '@test/ui-extension/jobs/support/grpc-proxies';
-import { AUTH, seedInventory, startJobApp, type JobApp } from '@test/ui-extension/jobs/support/job-stack';
+import { AUTH, startJobApp, type JobApp } from '@test/ui-extension/jobs/support/job-stack';
 
 export interface JobPageBenchOptions {
   hosts: number;
@@ -167,21 +166,7 @@ export async function runJobPageBench(options: JobPageBenchOptions): Promise<Job
   const apps: JobApp[] = [];
   try {
     const ds = db.dataSource;
-    const now = new Date();
-    const proxies = [1, 2].map((p) => ({ name: `page-proxy-${p}`, url: `127.0.0.1:${50_000 + p}`, capabilities: ['remote_execution'] }));
-    const seeded = await seedInventory(ds, { hostgroups: ['bench'], proxies, hosts: [] });
-    const proxyIds = proxies.map((p) => seeded.proxyIds.get(p.name)!);
-    const hostgroupId = seeded.hostgroupIds.get('bench')!;
-    const ping = proxyPluginAgents().find((a) => a.metadata?.name === 'rpcutil')!.actions.find((a) => a.name === 'ping')!;
-    await ds.query(`INSERT INTO remote_actions (id, namespace, action, arguments, arguments_hash, created_at) VALUES (1, 'rpcutil', 'ping', '{}', 'bench', '${dbDate(now)}')`);
-    const repo = createJobInvocationRepository(ds);
-    const pad = (i: number) => String(i).padStart(6, '0');
-    const jobId = await repo.createJob({
-      remoteActionId: 1, parentId: null, owner: 'admin', ownerId: null, description: 'job page bench', targetingSearch: 'name ~ host-', targetingHostIds: null, targetingHostgroupId: null,
-      factNames: [], concurrencyLevel: null, batchSize: null, timeoutS: 3600, ddl: JSON.stringify(ping), counts: { ...emptyCounts(), pending: options.hosts }, smartProxyIds: proxyIds,
-      leaseOwner: null, leaseExpiresAt: null, now,
-      hosts: Array.from({ length: options.hosts }, (_, h) => ({ hostId: h + 1, hostName: `host-${pad(h)}.example.com`, smartProxyId: proxyIds[h % 2], hostgroupId, state: 'pending' as const, reason: null, finishedAt: null })),
-    });
+    const { jobId } = await seedBenchJob(ds, { hosts: options.hosts, proxyPrefix: 'page-proxy', portBase: 50_000, description: 'job page bench', state: () => 'pending', counts: { pending: options.hosts }, final: false });
     await ds.query('ANALYZE TABLE job_invocation_hosts');
     const commits = commitClock(ds);
     // The supervisor's first tick claims the queued job and hands its hosts to the paced proxy.

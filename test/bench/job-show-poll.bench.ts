@@ -8,11 +8,10 @@
  */
 import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { createJobInvocationRepository, dbDate } from '@server/jobs/job-invocation.repository';
-import { emptyCounts } from '@server/jobs/host-states';
+import { dbDate } from '@server/jobs/job-invocation.repository';
 import { openTestDataSource } from '@test/support/databases';
-import { proxyPluginAgents } from '@test/ui-extension/jobs/support/grpc-proxies';
-import { AUTH, seedInventory, startJobApp, type JobAppOptions } from '@test/ui-extension/jobs/support/job-stack';
+import { seedBenchJob } from './bench-job-seed';
+import { AUTH, startJobApp, type JobAppOptions } from '@test/ui-extension/jobs/support/job-stack';
 
 export interface JobShowPollResult { hosts: number; polls: number; cpuMsPerPoll: number; wallMsPerPoll: number; bodyBytes: number }
 
@@ -20,22 +19,10 @@ export async function runJobShowPollBench(options: { hosts: number; polls: numbe
   const db = await openTestDataSource('mysql');
   try {
     const ds = db.dataSource;
-    const now = new Date();
-    const proxies = [1, 2].map((p) => ({ name: `poll-proxy-${p}`, url: `127.0.0.1:${50_100 + p}`, capabilities: ['remote_execution'] }));
-    const seeded = await seedInventory(ds, { hostgroups: ['bench'], proxies, hosts: [] });
-    const proxyIds = proxies.map((p) => seeded.proxyIds.get(p.name)!);
-    const hostgroupId = seeded.hostgroupIds.get('bench')!;
-    const ping = proxyPluginAgents().find((a) => a.metadata?.name === 'rpcutil')!.actions.find((a) => a.name === 'ping')!;
-    await ds.query(`INSERT INTO remote_actions (id, namespace, action, arguments, arguments_hash, created_at) VALUES (1, 'rpcutil', 'ping', '{}', 'bench', '${dbDate(now)}')`);
-    const repo = createJobInvocationRepository(ds);
-    const pad = (i: number) => String(i).padStart(6, '0');
     const failed = (h: number) => h % 20 === 7;
-    const jobId = await repo.createJob({
-      remoteActionId: 1, parentId: null, owner: 'admin', ownerId: null, description: 'job show poll bench', targetingSearch: 'name ~ host-', targetingHostIds: null, targetingHostgroupId: null,
-      factNames: [], concurrencyLevel: null, batchSize: null, timeoutS: 3600, ddl: JSON.stringify(ping),
-      counts: { ...emptyCounts(), succeeded: options.hosts - Math.floor(options.hosts / 20), failed: Math.floor(options.hosts / 20) }, smartProxyIds: proxyIds,
-      leaseOwner: null, leaseExpiresAt: null, now,
-      hosts: Array.from({ length: options.hosts }, (_, h) => ({ hostId: h + 1, hostName: `host-${pad(h)}.example.com`, smartProxyId: proxyIds[h % 2], hostgroupId, state: failed(h) ? ('failed' as const) : ('succeeded' as const), reason: null, finishedAt: now })),
+    const { jobId, now } = await seedBenchJob(ds, {
+      hosts: options.hosts, proxyPrefix: 'poll-proxy', portBase: 50_100, description: 'job show poll bench', state: (h) => (failed(h) ? 'failed' : 'succeeded'),
+      counts: { succeeded: options.hosts - Math.floor(options.hosts / 20), failed: Math.floor(options.hosts / 20) }, final: true,
     });
     // Final before any app starts: no supervisor claims it.
     await ds.query(`UPDATE job_invocations SET state = 'succeeded', version = version + 5, started_at = ?, finished_at = ? WHERE id = ?`, [dbDate(now), dbDate(now), jobId]);
