@@ -3,6 +3,9 @@ import type { HostState } from '@common/jobs';
 
 /** One host's part in a job. Written in batches by the result writer, never one save per row. */
 @Entity('job_invocation_hosts')
+// Also the index MariaDB keeps the job foreign key on: its columns are never updated. Dropped, the key moves
+// to (job, event_seq), which every result upsert changes, and each such change then share-locks the job row
+// (a deadlock with the rollout runner's job-row writes, issue #20; STYLE.md §8).
 @Index('uq_job_invocation_hosts_job_host', ['jobInvocationId', 'hostId'], { unique: true })
 @Index('idx_job_invocation_hosts_job_state_name', ['jobInvocationId', 'state', 'hostName'])
 @Index('idx_job_invocation_hosts_job_event', ['jobInvocationId', 'eventSeq'])
