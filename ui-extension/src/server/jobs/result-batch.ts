@@ -91,13 +91,6 @@ interface QueuedRows<V> {
 }
 
 /**
- * Up to `budget` rows of queued running and HostsSent, running first, oldest first, taken out of their
- * queues. A row queued in both (its HostsSent came before its running was written) is one write of
- * both, in a sent group marked running: on MariaDB the statement that sets started_at visits the row
- * anyway (a row that grows is rewritten), and the state moves with it for ~10-30% less than two
- * statements (issue #20). Its running is never written after its sent time on its own, nor dropped.
- */
-/**
  * A running or HostsSent change is one row id in an `UPDATE ... WHERE id IN (...)`, not a row of
  * data: it weighs a tenth of a result in a batch's `batchSize`. One IN of 5,000 ids costs MariaDB
  * about what ten of 500 do, and each batch is a transaction, a commit and a long-poll wake-up
@@ -117,6 +110,13 @@ export function queuedSlots(results: number, idRows: number): number {
   return results + Math.ceil(idRows / ID_ROWS_PER_RESULT);
 }
 
+/**
+ * Up to `budget` rows of queued running and HostsSent, running first, oldest first, taken out of their
+ * queues. A row queued in both (its HostsSent came before its running was written) is one write of
+ * both, in a sent group marked running: on MariaDB the statement that sets started_at visits the row
+ * anyway (a row that grows is rewritten), and the state moves with it for ~10-30% less than two
+ * statements (issue #20). Its running is never written after its sent time on its own, nor dropped.
+ */
 export function takeRunningAndSent(running: QueuedRows<unknown>, sent: QueuedRows<Date>, budget: number): { running: number[]; sent: SentGroup[] } {
   const alone: number[] = [];
   const both: SentGroup[] = [];
