@@ -2,7 +2,7 @@
  * Which database errors mean "out of space" (507) and which "unavailable" (503, a running job
  * resumes later): the codes the drivers put on their errors, also when TypeORM wraps them.
  */
-import { AppError, DATABASE_CONNECTION_STUCK, isDatabaseFull, isDatabaseUnavailable } from '@server/errors';
+import { AppError, DATABASE_CONNECTION_STUCK, isDatabaseFull, isDatabaseUnavailable, isLockConflict } from '@server/errors';
 
 const driverError = (fields: Record<string, unknown>, message = 'driver error') => Object.assign(new Error(message), fields);
 const wrapped = (driver: Error) => Object.assign(new Error(driver.message), { driverError: driver });
@@ -37,5 +37,21 @@ describe(isDatabaseUnavailable.name, () => {
 
   it.each(['SQLITE_CONSTRAINT_FOREIGNKEY', 'ER_DUP_ENTRY', 'ER_PARSE_ERROR'])('is false for %s (a retry does not help)', (code) => {
     expect(isDatabaseUnavailable(driverError({ code }))).toBe(false);
+  });
+});
+
+describe(isLockConflict.name, () => {
+  it.each(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT'])('is true for %s, also when TypeORM wraps it', (code) => {
+    expect(isLockConflict(driverError({ code }))).toBe(true);
+    expect(isLockConflict(wrapped(driverError({ code })))).toBe(true);
+  });
+
+  it.each([
+    ['a duplicate key', driverError({ code: 'ER_DUP_ENTRY', errno: 1062 })],
+    ['a lost connection', driverError({ code: 'PROTOCOL_CONNECTION_LOST' })],
+    ['an error without a code', new Error('hosts changed while being admitted')],
+    ['an AppError', new AppError('UNAVAILABLE', 'database unavailable')],
+  ])('is false for %s (nothing says a retry would write it)', (_name, error) => {
+    expect(isLockConflict(error)).toBe(false);
   });
 });

@@ -108,6 +108,20 @@ const DATABASE_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIME
 /** better-sqlite3 reports extended result codes (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED, ...). */
 const DATABASE_UNAVAILABLE_PREFIXES = ['SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_BUSY'];
 
+/**
+ * MariaDB's deadlock (1213 ER_LOCK_DEADLOCK) and lock wait timeout (1205 ER_LOCK_WAIT_TIMEOUT), and
+ * SQLite's busy answers: the statement (a deadlock: its whole transaction) was rolled back and wrote
+ * nothing, so running it again is safe and usually succeeds. The one rule for retrying them
+ * (lock-retry.ts; the scheduler's claim loop).
+ */
+const LOCK_CONFLICT_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT']);
+
+export function isLockConflict(error: unknown): boolean {
+  if (isAppError(error)) return false;
+  const { code } = driverFields(error);
+  return code !== undefined && LOCK_CONFLICT_CODES.has(code);
+}
+
 /** True when the error (or the driver error TypeORM wraps) says the database is unreachable or cannot write now. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (isAppError(error)) return false;

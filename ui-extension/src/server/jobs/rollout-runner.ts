@@ -21,8 +21,16 @@
  *   restart asks the proxy for the chunk past the one the row names (job-proxy-stream.ts). Past a named
  *   chunk, NOT_FOUND settles them with it ("not sent" when the proxy reports its sends); with none named
  *   yet it asks for chunk 1, and NOT_FOUND records them "not sent" (cancelled), never no_response.
+ *
+ * Those job-row writes race the result writer's own job-row updates: on MariaDB one of them may lose a
+ * deadlock or a lock wait. Each is retried in place (lock-retry.ts), which is safe because each is
+ * idempotent (a deadline set or cleared) or conditional on the row (claimBatch, decideGate: a retry
+ * that finds the row moved on returns false, and the row is read again). Without it the run would end
+ * and the job wait for the supervisor's next claim, a hold or stop reason unwritten meanwhile.
  */
 import type { HostState } from '@common/jobs';
+import { isDatabaseUnavailable } from '../errors';
+import { retryLockConflicts, type LockRetryOptions } from '../lock-retry';
 import type { Logger } from '../logger';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import type { JobInvocationRepository } from './job-invocation.repository';
@@ -42,7 +50,15 @@ export interface RolloutRunDeps {
   runHosts(eligible: (host: TrackedHost) => boolean, admit: (hosts: TrackedHost[]) => Promise<boolean>): Promise<void>;
   /** The dispatcher is stopping, or the job was let go: return without writing. */
   halted(): boolean;
+  /** How the job-row writes retry lock conflicts (tests); ROLLOUT_WRITE_RETRY otherwise. */
+  lockRetry?: Partial<Pick<LockRetryOptions, 'attempts' | 'backoffMs' | 'sleep' | 'random'>>;
 }
+
+/**
+ * A few short tries: a deadlock is settled in milliseconds (the other writer's transaction is one
+ * statement batch), and all of them (about 0.2 s of waits) stay well inside the supervisor's tick.
+ */
+export const ROLLOUT_WRITE_RETRY = { attempts: 4, backoffMs: 25 } as const;
 
 const isOpen = (state: HostState) => state === 'pending' || state === 'running';
 
@@ -75,13 +91,33 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
     return rolloutDeadline(now, { hostsPerProxy: [...perProxy.values()], concurrencyLevel: entity.concurrencyLevel, batchSize: entity.batchSize, timeoutS: entity.timeoutS });
   };
 
+  /**
+   * A job-row write of the run (`step` names it in the log), retried on lock conflicts. When it still
+   * fails the run ends with the error: the dispatcher lets go of the job (after a database outage) or
+   * logs it, and the supervisor's next claim resumes it from the row. Said here with the step, since a
+   * rollout stalls until then.
+   */
+  const write = async <T>(step: string, batch: number, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await retryLockConflicts(fn, {
+        ...ROLLOUT_WRITE_RETRY,
+        ...deps.lockRetry,
+        halted: deps.halted,
+        onRetry: (error, attempt, waitMs) => deps.logger.warn({ err: error, jobId, batch, step, attempt, waitMs }, 'rollout write lost a lock conflict; retrying'),
+      });
+    } catch (error) {
+      if (!deps.halted() && !isDatabaseUnavailable(error)) deps.logger.error({ err: error, jobId, batch, step }, 'rollout write failed; the job waits for the supervisor to resume it');
+      throw error;
+    }
+  };
+
   // The row as last read; re-read only when something may have changed it (a wait, a refused claim).
   let row = await deps.repo.findJob(jobId);
   /** Waits at a gate, up to `ms` or until woken, then reads the row again. The wait has no deadline. */
   const hold = async (ms: number) => {
     if (row!.deadlineAt) {
       // Paused by a user while the batch before ran: the finished batch's deadline must not time out the wait.
-      await deps.repo.updateJob(jobId, { deadlineAt: null }, deps.clock(), ['running']);
+      await write('clear deadline at gate', row!.rolloutBatch, () => deps.repo.updateJob(jobId, { deadlineAt: null }, deps.clock(), ['running']));
       entity.deadlineAt = null;
     }
     await waitAtGate(job, ms);
@@ -118,8 +154,13 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
       }
       if (!out && !row.deadlineAt) {
         // Resumed after it was held: what is left of it gets a deadline of its own, as a batch does.
-        const deadlineAt = deadlineFor(openIn(k), deps.clock());
-        await deps.repo.updateJob(jobId, { deadlineAt }, deps.clock(), ['running']);
+        const deadlineAt = await write('deadline of resumed batch', k, async () => {
+          // Timed from the attempt that stores it: a lock wait before it must not eat into the batch's time.
+          const at = deps.clock();
+          const deadline = deadlineFor(openIn(k), at);
+          await deps.repo.updateJob(jobId, { deadlineAt: deadline }, at, ['running']);
+          return deadline;
+        });
         row.deadlineAt = entity.deadlineAt = deadlineAt;
       }
       held = false;
@@ -160,7 +201,7 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
       }
       if (!gate.rolloutStopReason && policy.pause_s) gate.nextBatchAt = new Date(now.getTime() + policy.pause_s * 1000);
       if (Object.keys(gate).length > 0) {
-        if (await deps.repo.decideGate(jobId, k, { ...gate, deadlineAt: null }, now)) {
+        if (await write('gate', k, () => deps.repo.decideGate(jobId, k, { ...gate, deadlineAt: null }, now))) {
           entity.deadlineAt = null;
           deps.logger.info({ jobId, batch: k, batches, failures, paused: gate.paused ?? false, stop: gate.rolloutStopReason }, 'rollout batch done');
         }
@@ -177,9 +218,14 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
     }
 
     const next = inBatch(k + 1);
-    const deadlineAt = deadlineFor(next, now);
     const done = Math.max(k, row.rolloutBatchDone);
-    if (!(await deps.repo.claimBatch(jobId, k + 1, deps.instanceId, { deadlineAt, nextBatchAt: null, rolloutBatchDone: done }, now))) {
+    const deadlineAt = await write('claim batch', k + 1, async () => {
+      // Timed from the attempt that sends it, as above; null when the claim was refused.
+      const at = deps.clock();
+      const deadline = deadlineFor(next, at);
+      return (await deps.repo.claimBatch(jobId, k + 1, deps.instanceId, { deadlineAt: deadline, nextBatchAt: null, rolloutBatchDone: done }, at)) ? deadline : null;
+    });
+    if (!deadlineAt) {
       // Paused or cancelled in between (the next turn sees it), or another instance holds the job now.
       row = await deps.repo.findJob(jobId);
       if (row && row.leaseOwner !== deps.instanceId) return letGo(k + 1);

@@ -1,5 +1,5 @@
 import type { Tx } from '../db-transaction';
-import { AppError } from '../errors';
+import { AppError, isLockConflict } from '../errors';
 import type { CurrentUser } from '../auth/abilities';
 import type { ScheduledJobInput } from '../jobs/job-invocation.service';
 import type { RemoteActionEntity } from '../jobs/remote-action.entity';
@@ -14,12 +14,6 @@ import { occurrenceRefusal } from './occurrence-refusal';
 const DISPATCH_HOLD_MAX_MS = 2000;
 
 const errorCode = (error: unknown) => (error as { driverError?: { code?: string } })?.driverError?.code ?? (error as { code?: string })?.code;
-
-/** Deadlocks and lock timeouts roll the whole transaction back; the batch is simply claimed again. */
-function isRetryable(error: unknown): boolean {
-  const code = errorCode(error);
-  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT';
-}
 
 /** The database itself is unreachable: nothing can fire until it is back, so the pass ends and the next poll retries. */
 function isUnavailable(error: unknown): boolean {
@@ -154,7 +148,8 @@ export function createScheduleFiring(ctx: ScheduleContext) {
         });
       } catch (error) {
         launched.length = 0;
-        if (isRetryable(error)) {
+        // Deadlocks and lock timeouts roll the whole transaction back; the batch is simply claimed again.
+        if (isLockConflict(error)) {
           logger.warn({ err: error }, 'schedule claim rolled back (lock conflict); claiming again');
           continue;
         }
