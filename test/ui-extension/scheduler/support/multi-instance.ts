@@ -154,6 +154,13 @@ export async function createSchedules(seeded: Seeded, identities: string[], coun
         targeting: i % 2 === 0 ? { search: `name = ${name}` } : { host_ids: [seeded.hostIds.get(name)!] },
         targeting_type: i % 2 === 0 ? 'dynamic_query' : 'static_query',
         description: `due ${i}`,
+        // rpcutil ping's own 2 s timeout gives a deadline 12 s after the job starts (rollout-deadline.ts),
+        // and that span includes this side's own dispatch: with 1,000 jobs starting at once on a loaded
+        // machine, Executes reached the proxy 6-13 s after their job started, and the proxy rightly did not
+        // send them (hosts cancelled, "the job's deadline passed before batch 1 left", jobs failed).
+        // 30 s (a deadline 60 s after the start) keeps that record out of a test about firing; a demo
+        // node replies at once, so it costs nothing when the machine is idle.
+        timeout: 30,
         scheduling: { start_at: at.toISOString() },
       });
       ids[i] = job.schedule_id!;
