@@ -42,9 +42,13 @@ describe.each(testDatabases())('a job whose lease another instance took over on 
     proxy = await startTestProxy({ name: 'proxy-lt', natsUrl: NATS_URL, collective });
     client = createTestProxyClient();
     ids = await seedInventory(db.dataSource, {
-      hostgroups: ['ltake'],
+      hostgroups: ['ltake', 'lsilent'],
       proxies: [{ name: 'proxy-lt', url: proxy.url, capabilities: ['remote_execution', 'choria'] }],
-      hosts: Array.from({ length: HOSTS }, (_, i) => ({ name: `${prefix}${pad(i + 1)}`, proxy: 'proxy-lt', hostgroup: 'ltake' })),
+      hosts: [
+        ...Array.from({ length: HOSTS }, (_, i) => ({ name: `${prefix}${pad(i + 1)}`, proxy: 'proxy-lt', hostgroup: 'ltake' })),
+        // Under the proxy but not in the fleet: they never answer.
+        ...[1, 2].map((i) => ({ name: `${prefix}silent-${i}`, proxy: 'proxy-lt', hostgroup: 'lsilent' })),
+      ],
     });
   });
 
@@ -60,7 +64,11 @@ describe.each(testDatabases())('a job whose lease another instance took over on 
   async function instance(by: string): Promise<JobApp> {
     const proxies: ProxyClients = {
       ...client,
-      execute: (...args: Parameters<ProxyClients['execute']>) => (calls.push({ by, what: `execute ${args[1].execution_id}`, at: Date.now() }), client.execute(...args)),
+      execute: (...args: Parameters<ProxyClients['execute']>) => {
+        calls.push({ by, what: `execute ${args[1].execution_id}`, at: Date.now() });
+        args[3]?.addEventListener('abort', () => calls.push({ by, what: `aborted ${args[1].execution_id}`, at: Date.now() }), { once: true });
+        return client.execute(...args);
+      },
       getResults: (...args: Parameters<ProxyClients['getResults']>) => (calls.push({ by, what: `results ${args[1].execution_id}`, at: Date.now() }), client.getResults(...args)),
     };
     const app = await startJobApp({ dataSource: db.dataSource, proxies, instanceId: `${prefix}${by}` });
@@ -114,5 +122,26 @@ describe.each(testDatabases())('a job whose lease another instance took over on 
     const final = await stored(jobId);
     expect(final.hosts.filter((h) => !/^succeeded\/true\/\d+$/.test(h))).toEqual([]);
     expect(new Set(final.hosts.map((h) => h.split('/')[2])).size).toBe(HOSTS);
+  });
+
+  it('lets go of a job that writes nothing at all once its lease renewal finds another instance holds it', async () => {
+    const a = await instance('a2');
+    const jobId = ((await request(a.url).post('/api/v2/remote_execution/jobs').set('Authorization', AUTH)
+      .send({ job: { namespace: 'rpcutil', action: 'ping', targeting: { hostgroup_id: ids.hostgroupIds.get('lsilent')! }, timeout: 60 } }).expect(201)).body as Job).id;
+    const executed = () => calls.find((c) => c.by === 'a2' && c.what === `execute ${jobId}-${ids.proxyIds.get('proxy-lt')!}-1`);
+    for (const end = Date.now() + 10_000; !executed(); await sleep(20)) if (Date.now() > end) throw new Error('never executed');
+    await sleep(300);
+    const atTakeover = await stored(jobId);
+    // Nothing will come from these hosts: no result batch can find out. Only the renewal (every 5 s with the default 15 s lease) does.
+    await db.dataSource.query('UPDATE job_invocations SET lease_owner = ?, lease_expires_at = ? WHERE id = ?', [`${prefix}b2`, dbDate(new Date(Date.now() + 3_600_000)), jobId]);
+    const taken = Date.now();
+    let aborted: { at: number } | undefined;
+    for (const end = taken + 12_000; !aborted && Date.now() < end; await sleep(50)) aborted = calls.find((c) => c.by === 'a2' && c.what.startsWith(`aborted ${jobId}-`));
+    expect(aborted).toBeDefined();
+    expect(aborted!.at - taken).toBeLessThan(7_000);
+    // And it wrote nothing, nor ended the job: it is b2's.
+    expect(await stored(jobId)).toEqual(atTakeover);
+    const [row] = (await db.dataSource.query('SELECT state, lease_owner FROM job_invocations WHERE id = ?', [jobId])) as Array<{ state: string; lease_owner: string }>;
+    expect(row).toEqual({ state: 'running', lease_owner: `${prefix}b2` });
   });
 });
