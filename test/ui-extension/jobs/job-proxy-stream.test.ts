@@ -42,7 +42,7 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
   const cursors: number[] = [];
   const reasons = new Map<number, string | null>();
   const writer = createResultWriter({
-    jobId: JOB, hosts, counts, lastEventSeq: 0, clock: () => at(0), logger: silentLogger(), batchSize: 500, flushMs: 50, onCommitted: () => undefined,
+    jobId: JOB, hosts, counts, lastEventSeq: 0, leaseOwner: 'me', clock: () => at(0), logger: silentLogger(), batchSize: 500, flushMs: 50, onCommitted: () => undefined,
     store: {
       commitResultBatch: async (b) => {
         cursors.push(...b.streams.map((c) => c.lastSequence));

@@ -16,7 +16,7 @@ function placeholderSql(batch: ResultBatch): string {
   );
 }
 
-const batchOf = (results: HostResultWrite[]): ResultBatch => ({ jobId: 42, running: [], sent: [], results, counts: { pending: 0, running: 0, succeeded: 0, failed: 0, no_response: 0, skipped: 0, cancelled: 0 }, lastEventSeq: 9, streams: [], now: new Date() });
+const batchOf = (results: HostResultWrite[]): ResultBatch => ({ jobId: 42, running: [], sent: [], results, counts: { pending: 0, running: 0, succeeded: 0, failed: 0, no_response: 0, skipped: 0, cancelled: 0 }, lastEventSeq: 9, streams: [], leaseOwner: 'me', now: new Date() });
 
 const result = (rowId: number, over: Partial<HostResultWrite> = {}): HostResultWrite => ({
   rowId, state: 'succeeded', reason: null, statuscode: 0, statusmsg: 'OK', data: '{"pong":1796578371861}', finishedAt: new Date(1796578371861 + rowId), eventSeq: rowId, proxySequence: rowId + 1, sentAt: new Date(1796578371000), ...over,

@@ -110,17 +110,19 @@ describe.each(testDatabases())('the result store keeps each host\'s start before
     const action = await repo.findOrCreateRemoteAction({ namespace: 'rpcutil', action: 'ping', arguments: '{}', hash: 'ts-ping', now });
     const job: NewJob = {
       remoteActionId: action.id, parentId: null, owner: 'admin', ownerId: 1, description: '', targetingSearch: null, targetingHostIds: hostIds, targetingHostgroupId: null,
-      factNames: [], concurrencyLevel: null, batchSize: null, timeoutS: 10, ddl: '{}', counts: { ...emptyCounts(), pending: 3 }, smartProxyIds: [], leaseOwner: null, leaseExpiresAt: null, now,
+      factNames: [], concurrencyLevel: null, batchSize: null, timeoutS: 10, ddl: '{}', counts: { ...emptyCounts(), pending: 3 }, smartProxyIds: [], leaseOwner: 'ts', leaseExpiresAt: null, now,
       hosts: hostIds.map((hostId, i) => ({ hostId, hostName: `ts-${i + 1}`, smartProxyId: null, hostgroupId: null, state: 'pending', reason: null, finishedAt: null })),
     };
     const jobId = await repo.createJob(job);
+    // A result batch is written only into a running job whose lease it names.
+    await repo.updateJob(jobId, { state: 'running' }, now);
     const rowIds = (await repo.trackedHosts(jobId)).map((h) => h.rowId).sort((a, b) => a - b);
     const flushedAt = new Date(now.getTime() + 50);
     const result = (rowId: number, state: HostState, finishedAt: Date, eventSeq: number) => ({ rowId, state, reason: null, statuscode: state === 'succeeded' ? 0 : null, statusmsg: null, data: null, finishedAt, eventSeq, proxySequence: null, sentAt: null });
     // Hosts 1 and 2 were sent at +50 ms (the proxy's HostsSent); host 1's reply says +10 ms (a proxy
     // clock behind ours), host 2's +900 ms; host 3 was never sent.
-    await repo.commitResultBatch({ jobId, running: [rowIds[0], rowIds[1]], sent: [{ rowIds: [rowIds[0], rowIds[1]], at: flushedAt }], results: [result(rowIds[0], 'succeeded', new Date(now.getTime() + 10), 1), result(rowIds[2], 'cancelled', flushedAt, 2)], counts: emptyCounts(), lastEventSeq: 2, streams: [], now: flushedAt });
-    await repo.commitResultBatch({ jobId, running: [], sent: [], results: [result(rowIds[1], 'failed', new Date(now.getTime() + 900), 3)], counts: emptyCounts(), lastEventSeq: 3, streams: [], now: new Date(now.getTime() + 950) });
+    await repo.commitResultBatch({ jobId, running: [rowIds[0], rowIds[1]], sent: [{ rowIds: [rowIds[0], rowIds[1]], at: flushedAt }], results: [result(rowIds[0], 'succeeded', new Date(now.getTime() + 10), 1), result(rowIds[2], 'cancelled', flushedAt, 2)], counts: emptyCounts(), lastEventSeq: 2, streams: [], leaseOwner: 'ts', now: flushedAt });
+    await repo.commitResultBatch({ jobId, running: [], sent: [], results: [result(rowIds[1], 'failed', new Date(now.getTime() + 900), 3)], counts: emptyCounts(), lastEventSeq: 3, streams: [], leaseOwner: 'ts', now: new Date(now.getTime() + 950) });
     const stored = await repo.listHosts(jobId, { page: 1, perPage: 10 });
     const times = stored.results.map((h) => [h.hostName, h.startedAt?.toISOString() ?? null, h.finishedAt?.toISOString() ?? null]);
     expect(times).toEqual([
@@ -136,13 +138,14 @@ describe.each(testDatabases())('the result store keeps each host\'s start before
     const action = await repo.findOrCreateRemoteAction({ namespace: 'rpcutil', action: 'ping', arguments: '{}', hash: 'ts-ping', now });
     const jobId = await repo.createJob({
       remoteActionId: action.id, parentId: null, owner: 'admin', ownerId: 1, description: '', targetingSearch: null, targetingHostIds: hostIds, targetingHostgroupId: null,
-      factNames: [], concurrencyLevel: null, batchSize: null, timeoutS: 10, ddl: '{}', counts: { ...emptyCounts(), pending: 3 }, smartProxyIds: [], leaseOwner: null, leaseExpiresAt: null, now,
+      factNames: [], concurrencyLevel: null, batchSize: null, timeoutS: 10, ddl: '{}', counts: { ...emptyCounts(), pending: 3 }, smartProxyIds: [], leaseOwner: 'ts', leaseExpiresAt: null, now,
       hosts: hostIds.map((hostId, i) => ({ hostId, hostName: `ts-${i + 1}`, smartProxyId: null, hostgroupId: null, state: 'pending', reason: null, finishedAt: null })),
     });
+    await repo.updateJob(jobId, { state: 'running' }, now);
     const rowIds = (await repo.trackedHosts(jobId)).map((h) => h.rowId).sort((a, b) => a - b);
     const sentAt = new Date(now.getTime() + 20);
     // Host 1: running and sent in one write; host 2: sent only (a proxy that sent it before its running was stored); host 3: untouched.
-    await repo.commitResultBatch({ jobId, running: [], sent: [{ rowIds: [rowIds[0]], at: sentAt, running: true }, { rowIds: [rowIds[1]], at: sentAt }], results: [], counts: { ...emptyCounts(), pending: 2, running: 1 }, lastEventSeq: 0, streams: [], now: sentAt });
+    await repo.commitResultBatch({ jobId, running: [], sent: [{ rowIds: [rowIds[0]], at: sentAt, running: true }, { rowIds: [rowIds[1]], at: sentAt }], results: [], counts: { ...emptyCounts(), pending: 2, running: 1 }, lastEventSeq: 0, streams: [], leaseOwner: 'ts', now: sentAt });
     const tracked = await repo.trackedHosts(jobId);
     expect(tracked.map((h) => [h.hostName, h.state, h.asked])).toEqual([['ts-1', 'running', true], ['ts-2', 'pending', true], ['ts-3', 'pending', false]]);
     const stored = await repo.listHosts(jobId, { page: 1, perPage: 10 });
@@ -155,14 +158,16 @@ describe.each(testDatabases())('the result store keeps each host\'s start before
     const action = await repo.findOrCreateRemoteAction({ namespace: 'rpcutil', action: 'ping', arguments: '{}', hash: 'ts-ping', now });
     const job: NewJob = {
       remoteActionId: action.id, parentId: null, owner: 'admin', ownerId: 1, description: '', targetingSearch: null, targetingHostIds: hostIds, targetingHostgroupId: null,
-      factNames: [], concurrencyLevel: null, batchSize: null, timeoutS: 10, ddl: '{}', counts: { ...emptyCounts(), pending: 3 }, smartProxyIds: [], leaseOwner: null, leaseExpiresAt: null, now,
+      factNames: [], concurrencyLevel: null, batchSize: null, timeoutS: 10, ddl: '{}', counts: { ...emptyCounts(), pending: 3 }, smartProxyIds: [], leaseOwner: 'ts', leaseExpiresAt: null, now,
       hosts: hostIds.map((hostId, i) => ({ hostId, hostName: `ts-${i + 1}`, smartProxyId: null, hostgroupId: null, state: 'pending', reason: null, finishedAt: null })),
     };
     const jobId = await repo.createJob(job);
+    // A result batch is written only into a running job whose lease it names.
+    await repo.updateJob(jobId, { state: 'running' }, now);
     const rowIds = (await repo.trackedHosts(jobId)).map((h) => h.rowId).sort((a, b) => a - b);
     const stored = async () => Number(((await db.dataSource.query('SELECT version FROM job_invocations WHERE id = ?', [jobId])) as Array<{ version: number }>)[0].version);
     const result = (rowId: number, eventSeq: number) => ({ rowId, state: 'succeeded' as HostState, reason: null, statuscode: 0, statusmsg: null, data: null, finishedAt: now, eventSeq, proxySequence: null, sentAt: null });
-    const batch = (results: ReturnType<typeof result>[], lastEventSeq: number) => ({ jobId, running: [], sent: [], results, counts: emptyCounts(), lastEventSeq, streams: [], now });
+    const batch = (results: ReturnType<typeof result>[], lastEventSeq: number) => ({ jobId, running: [], sent: [], results, counts: emptyCounts(), lastEventSeq, streams: [], leaseOwner: 'ts', now });
     const before = await stored();
     const v1 = await repo.commitResultBatch(batch([result(rowIds[0], 1)], 1));
     expect(v1).toBe(before + 1);

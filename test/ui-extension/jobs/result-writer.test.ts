@@ -1,7 +1,7 @@
 import type { HostState } from '@common/jobs';
 import { silentLogger } from '@server/logger';
 import { emptyCounts } from '@server/jobs/host-states';
-import { createResultWriter, type ResultBatch, type TrackedHost } from '@server/jobs/result-writer';
+import { createResultWriter, LeaseLostError, type ResultBatch, type TrackedHost } from '@server/jobs/result-writer';
 
 function hosts(n: number, proxy = 1): TrackedHost[] {
   return Array.from({ length: n }, (_, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: proxy, state: 'pending' as HostState, asked: false }));
@@ -18,7 +18,7 @@ function setup(n: number, batchSize = 500) {
     jobId: 7,
     hosts: hosts(n),
     counts: { ...emptyCounts(), pending: n },
-    lastEventSeq: 0,
+    lastEventSeq: 0, leaseOwner: 'me',
     store: { commitResultBatch: async (b) => { batches.push(structuredClone(b)); version += 1; return version; } },
     clock: () => new Date('2026-11-23T10:00:00Z'),
     logger: silentLogger(),
@@ -53,7 +53,7 @@ describe(createResultWriter.name, () => {
   it('finds hosts by row id whatever order they come in, lists them in row order, and drops unknown rows', async () => {
     const given = [...hosts(9, 1), ...hosts(3, 2).map((h) => ({ ...h, rowId: h.rowId * 10 + 1000 }))].reverse();
     const batches: ResultBatch[] = [];
-    const writer = createResultWriter({ jobId: 7, hosts: given, counts: { ...emptyCounts(), pending: 12 }, lastEventSeq: 0, store: { commitResultBatch: async (b) => (batches.push(structuredClone(b)), 2) }, clock: () => new Date(0), logger: silentLogger(), batchSize: 500, flushMs: 50, onCommitted: () => undefined });
+    const writer = createResultWriter({ jobId: 7, hosts: given, counts: { ...emptyCounts(), pending: 12 }, lastEventSeq: 0, leaseOwner: 'me', store: { commitResultBatch: async (b) => (batches.push(structuredClone(b)), 2) }, clock: () => new Date(0), logger: silentLogger(), batchSize: 500, flushMs: 50, onCommitted: () => undefined });
     expect(writer.unfinished().map((h) => h.rowId)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 1010, 1020, 1030]);
     expect(writer.hostsOf(2).map((h) => h.hostName)).toEqual(['h1', 'h2', 'h3']);
     for (const rowId of [1, 5, 9, 1010, 1030]) expect(writer.host(rowId)?.rowId).toBe(rowId);
@@ -140,7 +140,7 @@ describe(createResultWriter.name, () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     const batches: number[] = [];
     const writer = createResultWriter({
-      jobId: 7, hosts: hosts(10), counts: { ...emptyCounts(), pending: 10 }, lastEventSeq: 0, batchSize: 2, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
+      jobId: 7, hosts: hosts(10), counts: { ...emptyCounts(), pending: 10 }, lastEventSeq: 0, leaseOwner: 'me', batchSize: 2, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
       store: { commitResultBatch: async (b) => { await gate; batches.push(b.results.length); return 2; } },
       onCommitted: () => undefined,
     });
@@ -257,7 +257,7 @@ describe(createResultWriter.name, () => {
 
   it('rejects flush when the store failed', async () => {
     const writer = createResultWriter({
-      jobId: 1, hosts: hosts(1), counts: { ...emptyCounts(), pending: 1 }, lastEventSeq: 0,
+      jobId: 1, hosts: hosts(1), counts: { ...emptyCounts(), pending: 1 }, lastEventSeq: 0, leaseOwner: 'me',
       store: { commitResultBatch: async () => { throw new Error('disk full'); } },
       clock: () => new Date(), logger: silentLogger(), batchSize: 500, flushMs: 50, onCommitted: () => undefined,
     });
@@ -276,7 +276,7 @@ describe(createResultWriter.name, () => {
         jobId: 7,
         hosts: hosts(3),
         counts: { ...emptyCounts(), pending: 3 },
-        lastEventSeq: 0,
+        lastEventSeq: 0, leaseOwner: 'me',
         // A fake store (unit test): the database dropping the connection on every write.
         store: { commitResultBatch: async () => { throw lost; } },
         clock: () => new Date('2026-11-23T10:00:00Z'),
@@ -300,6 +300,35 @@ describe(createResultWriter.name, () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  it('stops for good when the store refuses a batch (the lease went to another instance): onLost once, flush rejects, nothing retried or written after', async () => {
+    const tried: ResultBatch[] = [];
+    let refuse = false;
+    let lost = 0;
+    const failed: Error[] = [];
+    const writer = createResultWriter({
+      jobId: 7, hosts: hosts(6), counts: { ...emptyCounts(), pending: 6 }, lastEventSeq: 0, leaseOwner: 'me',
+      // A fake store (unit test): it commits until the lease is gone, then refuses (null) every batch.
+      store: { commitResultBatch: async (b) => { tried.push(structuredClone(b)); return refuse ? null : tried.length + 1; } },
+      clock: () => new Date(0), logger: silentLogger(), batchSize: 2, flushMs: 50, onCommitted: () => undefined,
+      onLost: () => (lost += 1), onFailed: (e) => failed.push(e),
+    });
+    writer.record({ rowId: 1 }, { state: 'succeeded' }, { smartProxyId: 1, sequence: 1 });
+    await writer.flush();
+    refuse = true;
+    for (const rowId of [2, 3, 4, 5]) writer.record({ rowId }, { state: 'succeeded' }, { smartProxyId: 1, sequence: rowId });
+    await expect(writer.flush()).rejects.toThrow(LeaseLostError);
+    // Two batches were tried: the committed one, and the refused one; the rest was dropped, not retried.
+    expect(tried.map((b) => [b.leaseOwner, b.results.map((r) => r.rowId)])).toEqual([['me', [1]], ['me', [2, 3]]]);
+    writer.record({ rowId: 6 }, { state: 'failed' });
+    await jest.advanceTimersByTimeAsync(200);
+    await expect(writer.flush()).rejects.toThrow(LeaseLostError);
+    expect(tried).toHaveLength(2);
+    expect(lost).toBe(1);
+    expect(failed).toEqual([]);
+    // A rollout chunk asked to be admitted after that is refused too, never sent.
+    await expect(writer.admit([6], 'me')).rejects.toThrow(LeaseLostError);
+  });
 });
 
 describe('createResultWriter admit', () => {
@@ -311,7 +340,7 @@ describe('createResultWriter admit', () => {
     const committed: number[] = [];
     const counts: Array<ResultBatch['counts']> = [];
     const writer = createResultWriter({
-      jobId: 7, hosts: hosts(n), counts: { ...emptyCounts(), pending: n }, lastEventSeq: 0, batchSize: 500, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
+      jobId: 7, hosts: hosts(n), counts: { ...emptyCounts(), pending: n }, lastEventSeq: 0, leaseOwner: 'me', batchSize: 500, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
       store: {
         commitResultBatch: async (b) => { log.push(`batch of ${b.results.length} results`); counts.push(b.counts); await gate; return 5; },
         admitHosts: async (a) => { log.push(`admit ${a.rowIds.join(',')}`); admissions.push(structuredClone(a)); return answer(); },
@@ -364,7 +393,7 @@ describe('createResultWriter admit', () => {
 
   it('rejects, and sends nothing, when the store failed', async () => {
     const writer = createResultWriter({
-      jobId: 7, hosts: hosts(2), counts: { ...emptyCounts(), pending: 2 }, lastEventSeq: 0, batchSize: 500, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
+      jobId: 7, hosts: hosts(2), counts: { ...emptyCounts(), pending: 2 }, lastEventSeq: 0, leaseOwner: 'me', batchSize: 500, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
       store: { commitResultBatch: async () => 2, admitHosts: async () => { throw new Error('connection lost'); } },
       onCommitted: () => undefined,
     });
@@ -385,7 +414,7 @@ describe('createResultWriter admit', () => {
     let admitted: () => void = () => undefined;
     const failed: Error[] = [];
     const writer = createResultWriter({
-      jobId: 7, hosts: hosts(2), counts: { ...emptyCounts(), pending: 2 }, lastEventSeq: 0, batchSize: 500, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
+      jobId: 7, hosts: hosts(2), counts: { ...emptyCounts(), pending: 2 }, lastEventSeq: 0, leaseOwner: 'me', batchSize: 500, flushMs: 50, logger: silentLogger(), clock: () => new Date(0),
       store: { commitResultBatch: async () => 2, admitHosts: () => new Promise<number>((resolve) => (admitted = () => resolve(9))) },
       onCommitted: () => undefined,
       onFailed: (e) => failed.push(e),

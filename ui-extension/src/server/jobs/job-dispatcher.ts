@@ -115,6 +115,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
       counts,
       lastEventSeq: entity.lastEventSeq,
       store: repo,
+      leaseOwner: options.instanceId,
       clock: options.clock,
       logger,
       batchSize: options.resultBatchSize,
@@ -128,6 +129,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
       onFailed: (error) => {
         if (isDatabaseUnavailable(error)) abandon(jobId, job);
       },
+      onLost: () => letGo(jobId, job, 'a result batch was refused'),
     });
     job.writer = writer;
     job.cancelled = job.cancelled || entity.cancelRequested;
@@ -190,7 +192,12 @@ export function createJobDispatcher(options: DispatcherOptions) {
     const state = job.stopped ? 'failed' : finalJobState(counts, job.cancelled) ?? 'failed';
     const aggregates = await finalAggregates(entity.id, entityNamespace(entity), action, counts, repo);
     const now = options.clock();
-    await repo.updateJob(entity.id, { state, finishedAt: now, aggregates: stringifyExact(aggregates), leaseOwner: null, leaseExpiresAt: null, nextBatchAt: null }, now, ['queued', 'running']);
+    // Only while the job is still ours: an instance that lost its lease after its last batch must not
+    // end a job another instance now runs (its counts may be behind what the new owner recorded).
+    if (!(await repo.updateJob(entity.id, { state, finishedAt: now, aggregates: stringifyExact(aggregates), leaseOwner: null, leaseExpiresAt: null, nextBatchAt: null }, now, ['queued', 'running'], options.instanceId))) {
+      letGo(entity.id, job, 'its end was refused');
+      return;
+    }
     options.waiters.notify(entity.id);
     logger.info({ jobId: entity.id, state, counts }, 'job finished');
     // Only now: a late result may change a host row, and the writer no longer does.
@@ -238,13 +245,30 @@ export function createJobDispatcher(options: DispatcherOptions) {
     logger.warn({ jobId }, 'database unavailable; the job resumes from its stored results once it is back');
   }
 
+  /**
+   * Lets go of a job another instance took over (this one stalled past its lease): its writer writes
+   * nothing more (the store refuses it anyway), its streams are cut, and the job is left to the new
+   * owner, which replays from the stored proxy cursors whatever this one had not committed. Never retried.
+   */
+  function letGo(jobId: number, job: RunningJob, why: string): void {
+    if (job.lost) return;
+    job.lost = true;
+    job.writer?.discard();
+    job.abort.abort();
+    logger.warn({ jobId, why }, 'this instance no longer holds the job (another took it over); letting it go');
+  }
+
   async function tick(): Promise<void> {
     if (ticking || stopped) return;
     ticking = true;
     try {
       const now = options.clock();
-      await repo.renewLeases(options.instanceId, [...running.keys()], leaseUntil());
+      for (const jobId of await repo.renewLeases(options.instanceId, [...running.keys()], leaseUntil())) {
+        const job = running.get(jobId);
+        if (job) letGo(jobId, job, 'its lease was not renewed');
+      }
       for (const [jobId, job] of running) {
+        if (job.lost) continue;
         const row = await repo.findJob(jobId);
         if (!row) continue;
         if (row.cancelRequested && !job.cancelled) void cancelLocal(jobId);

@@ -97,9 +97,31 @@ export function createJobResults(t: JobTables) {
   const { dataSource, jobs, streams, isMysql } = t;
 
   const store: Required<ResultBatchStore> = {
-    async commitResultBatch(batch: ResultBatch): Promise<number> {
+    async commitResultBatch(batch: ResultBatch): Promise<number | null> {
       const now = dbDate(batch.now);
       return dataSource.transaction(async (m) => {
+        // The job row first, and conditional, as in admitHosts: only the instance that holds the lease of
+        // a running job writes its results. A stale instance (its lease ran out and another took the job
+        // over) writes nothing, not even its cursors: the new owner replays those events from the proxy.
+        // The final batch runs before the job's own end (finish), so it still finds it running; a reply
+        // after the end goes through recordLateResults. Not paused/cancelled: what was sent is recorded.
+        // On MariaDB this row's X lock comes first, then the host rows: the order of admitHosts, and of
+        // the rollout runner, pause and cancel, which write the job row alone.
+        // The new version comes back with the UPDATE, not by a SELECT after it: MariaDB's
+        // LAST_INSERT_ID(expr) hands expr back as the statement's insert id, SQLite has RETURNING.
+        const c = batch.counts;
+        const version = isMysql ? 'LAST_INSERT_ID(version + 1)' : 'version + 1';
+        const done = await m.query(
+          `UPDATE job_invocations SET ${Object.values(COUNT_COLUMNS).map((col) => `${col} = ?`).join(', ')}, last_event_seq = ?, version = ${version}, updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?${isMysql ? '' : ' RETURNING version'}`,
+          [...(Object.keys(COUNT_COLUMNS) as Array<keyof HostCounts>).map((k) => c[k]), batch.lastEventSeq, now, batch.jobId, batch.leaseOwner],
+        );
+        const ok = isMysql ? (done as { affectedRows: number }).affectedRows === 1 : (done as unknown[]).length === 1;
+        if (!ok) {
+          // No job row at all (deleted) is an error, as before; a row that is not ours is the refusal.
+          const [row] = (await m.query('SELECT id FROM job_invocations WHERE id = ?', [batch.jobId])) as unknown[];
+          if (!row) throw new Error(`job ${batch.jobId}: no job row to count the result batch in; nothing of the batch was written`);
+          return null;
+        }
         if (batch.running.length > 0) {
           await m.query(`UPDATE job_invocation_hosts SET state = 'running' WHERE id IN (${batch.running.map(() => '?').join(',')})`, batch.running);
         }
@@ -111,17 +133,6 @@ export function createJobResults(t: JobTables) {
           await m.query('UPDATE job_invocation_proxies SET last_sequence = ? WHERE job_invocation_id = ? AND smart_proxy_id = ? AND last_sequence < ?', [s.lastSequence, batch.jobId, s.smartProxyId, s.lastSequence]);
           if (s.reportsSent) await m.query('UPDATE job_invocation_proxies SET reports_sent = 1 WHERE job_invocation_id = ? AND smart_proxy_id = ?', [batch.jobId, s.smartProxyId]);
         }
-        // The new version comes back with the UPDATE, not by a SELECT after it: MariaDB's
-        // LAST_INSERT_ID(expr) hands expr back as the statement's insert id, SQLite has RETURNING.
-        const c = batch.counts;
-        const version = isMysql ? 'LAST_INSERT_ID(version + 1)' : 'version + 1';
-        const done = await m.query(
-          `UPDATE job_invocations SET ${Object.values(COUNT_COLUMNS).map((col) => `${col} = ?`).join(', ')}, last_event_seq = ?, version = ${version}, updated_at = ? WHERE id = ?${isMysql ? '' : ' RETURNING version'}`,
-          [...(Object.keys(COUNT_COLUMNS) as Array<keyof HostCounts>).map((k) => c[k]), batch.lastEventSeq, now, batch.jobId],
-        );
-        // No job row (deleted) fails the batch, as the SELECT did: no version to hand out.
-        const ok = isMysql ? (done as { affectedRows: number }).affectedRows === 1 : (done as unknown[]).length === 1;
-        if (!ok) throw new Error(`job ${batch.jobId}: no job row to count the result batch in; nothing of the batch was written`);
         return Number(isMysql ? (done as { insertId: number }).insertId : (done as Array<{ version: number }>)[0].version);
       });
     },

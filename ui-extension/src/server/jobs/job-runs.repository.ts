@@ -12,10 +12,11 @@ export function createJobRuns(t: JobTables) {
   const { dataSource, jobs } = t;
 
   return {
-    /** Updates job columns and bumps the version; with `whenState` only if the job is still in it. */
-    async updateJob(id: number, fields: Partial<JobInvocationEntity>, now: Date, whenState?: JobState[]): Promise<boolean> {
+    /** Updates job columns and bumps the version; with `whenState` only if the job is still in it, with `leaseOwner` only while that instance holds its lease. */
+    async updateJob(id: number, fields: Partial<JobInvocationEntity>, now: Date, whenState?: JobState[], leaseOwner?: string): Promise<boolean> {
       const qb = jobs.createQueryBuilder().update().set({ ...fields, updatedAt: now, version: () => 'version + 1' } as never).where('id = :id', { id });
       if (whenState) qb.andWhere('state IN (:...states)', { states: whenState });
+      if (leaseOwner !== undefined) qb.andWhere('lease_owner = :leaseOwner', { leaseOwner });
       const result = await qb.execute();
       return (result.affected ?? 0) > 0;
     },
@@ -58,9 +59,21 @@ export function createJobRuns(t: JobTables) {
       return claimed;
     },
 
-    async renewLeases(owner: string, ids: number[], until: Date): Promise<void> {
-      if (ids.length === 0) return;
-      await jobs.createQueryBuilder().update().set({ leaseExpiresAt: until }).where('id IN (:...ids) AND lease_owner = :owner', { ids, owner }).execute();
+    /**
+     * Renews this instance's leases of `ids`; resolves those of them it no longer holds while they are
+     * unfinished: another instance took them over (this one stalled past its lease), and this one must
+     * stop running them. The affected rows only say that some lease was not renewed (and MariaDB counts
+     * changed rows, not matched ones): which ones is read, on that rare path only.
+     */
+    async renewLeases(owner: string, ids: number[], until: Date): Promise<number[]> {
+      if (ids.length === 0) return [];
+      const renewed = await jobs.createQueryBuilder().update().set({ leaseExpiresAt: until }).where('id IN (:...ids) AND lease_owner = :owner', { ids, owner }).execute();
+      if ((renewed.affected ?? 0) >= ids.length) return [];
+      const lost = await jobs.createQueryBuilder('job').select('job.id')
+        .where('job.id IN (:...ids) AND job.state IN (:...states)', { ids, states: ['queued', 'running'] })
+        .andWhere(new Brackets((w) => w.where('job.lease_owner IS NULL').orWhere('job.lease_owner <> :owner', { owner })))
+        .getMany();
+      return lost.map((j) => j.id);
     },
 
     /** Deletes host rows of jobs that finished before the cutoff; the job rows keep their counts. */

@@ -58,6 +58,8 @@ export interface ResultBatch {
   lastEventSeq: number;
   /** Proxy stream cursors recorded with the results they cover. */
   streams: StreamCursor[];
+  /** The instance that must still hold the job's lease, the job still running, for anything of the batch to be written. */
+  leaseOwner: string;
   now: Date;
 }
 
@@ -73,8 +75,13 @@ export interface HostAdmission {
 }
 
 export interface ResultBatchStore {
-  /** Writes the batch in one transaction and bumps the job's version once; resolves the new version. */
-  commitResultBatch(batch: ResultBatch): Promise<number>;
+  /**
+   * Writes the batch in one transaction and bumps the job's version once; resolves the new version, or
+   * null (nothing written) when the job no longer runs or its lease is no longer `batch.leaseOwner`'s:
+   * another instance took it over and gets the batch's events again from the proxy streams, whose
+   * cursors did not move either.
+   */
+  commitResultBatch(batch: ResultBatch): Promise<number | null>;
   /**
    * Stores the hosts running in one transaction with the check that the job still runs here, is not
    * paused, not cancelled and not stopped; resolves the new version, or null (nothing written) when it
@@ -156,6 +163,17 @@ export function takeSentGroups(queued: QueuedRows<Date>, budget: number): SentGr
   }
   for (const group of taken) for (const rowId of group.rowIds) queued.delete(rowId);
   return taken;
+}
+
+/**
+ * A result writer's batch was refused: the job is no longer this instance's (its lease went to another
+ * instance, or the job ended). Nothing of the batch was written; the writer wrote its last batch.
+ */
+export class LeaseLostError extends Error {
+  constructor(readonly jobId: number) {
+    super(`job ${jobId}: this instance no longer holds the job's lease (another instance took it over); nothing more of its results is written here`);
+    this.name = 'LeaseLostError';
+  }
 }
 
 export interface HostOutcome {

@@ -1,9 +1,10 @@
 import type { HostCounts, HostState } from '@common/jobs';
 import type { Logger } from '../logger';
 import { canTransition, moveCounts as move } from './host-states';
-import { idRowBudget, mergeCursor, queuedSlots, takeRunningAndSent, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultBatchStore, type StreamCursor, type TrackedHost } from './result-batch';
+import { idRowBudget, LeaseLostError, mergeCursor, queuedSlots, takeRunningAndSent, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultBatchStore, type StreamCursor, type TrackedHost } from './result-batch';
 import { trackedRows } from './tracked-rows';
 
+export { LeaseLostError } from './result-batch';
 export type { HostAdmission, HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
 
 export interface ResultWriterOptions {
@@ -12,6 +13,8 @@ export interface ResultWriterOptions {
   counts: HostCounts;
   lastEventSeq: number;
   store: ResultBatchStore;
+  /** This instance, which must still hold the job's lease for a batch to be written (ResultBatch.leaseOwner). */
+  leaseOwner: string;
   clock: () => Date;
   logger: Logger;
   /** Rows per flush; limits.md: 500-row statements are the sweet spot on both databases. */
@@ -25,6 +28,13 @@ export interface ResultWriterOptions {
    * database may or may not have: the owner must drop it and resume from the stored rows.
    */
   onFailed?: (error: Error) => void;
+  /**
+   * Called once when the store refused a batch because the job is no longer this instance's (another
+   * took it over, or it ended). The writer has then dropped everything queued and writes nothing more;
+   * nothing of the refused batch was written, its cursors included, so the new owner replays it from
+   * the proxy streams. The owner must stop running the job; awaited flushes reject with LeaseLostError.
+   */
+  onLost?: () => void;
 }
 
 /**
@@ -88,7 +98,7 @@ export function createResultWriter(options: ResultWriterOptions) {
     if (drained) queuedCursors = new Map();
     const lastEventSeq = results.length > 0 ? results[results.length - 1].eventSeq : committedEventSeq;
     const moved = sent.reduce((n, g) => n + (g.running ? g.rowIds.length : 0), running.length);
-    const batch: ResultBatch = { jobId: options.jobId, running, sent, results, counts: countsAfter(moved, froms, results), lastEventSeq, streams, now: options.clock() };
+    const batch: ResultBatch = { jobId: options.jobId, running, sent, results, counts: countsAfter(moved, froms, results), lastEventSeq, streams, leaseOwner: options.leaseOwner, now: options.clock() };
     committedEventSeq = lastEventSeq;
     return batch;
   }
@@ -123,6 +133,14 @@ export function createResultWriter(options: ResultWriterOptions) {
         if (!batch) return;
         try {
           const version = await options.store.commitResultBatch(batch);
+          if (version === null) {
+            // Not ours any more: stop at once, never retry (the row will not come back to us by waiting).
+            failure = new LeaseLostError(options.jobId);
+            drop();
+            options.logger.warn({ jobId: options.jobId }, 'the job is no longer this instance\'s (another took it over, or it ended); its results are written there, not here');
+            options.onLost?.();
+            return;
+          }
           options.onCommitted(version, batch);
           wakeLow(false);
         } catch (error) {
@@ -136,6 +154,20 @@ export function createResultWriter(options: ResultWriterOptions) {
       }
     });
     return chain;
+  }
+
+  /** Drops everything queued and stops writing: admissions waiting are refused (held), not failed. */
+  function drop(): void {
+    discarded = true;
+    admissions.splice(0).forEach((a) => a.refuse());
+    wakeLow(true);
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    queuedRunning = queue();
+    queuedSent = queue();
+    queuedResults = [];
+    queuedFrom = [];
+    queuedCursors = new Map();
   }
 
   return {
@@ -179,7 +211,7 @@ export function createResultWriter(options: ResultWriterOptions) {
             move(committedCounts, 'pending', 'running', hosts.length);
             move(counts, 'pending', 'running', hosts.length);
             for (const h of hosts) h.state = 'running';
-            options.onCommitted(version, { jobId: options.jobId, running: admission.rowIds, sent: [], results: [], counts: after, lastEventSeq: committedEventSeq, streams: [], now: admission.now });
+            options.onCommitted(version, { jobId: options.jobId, running: admission.rowIds, sent: [], results: [], counts: after, lastEventSeq: committedEventSeq, streams: [], leaseOwner: options.leaseOwner, now: admission.now });
             resolve(true);
           } catch (error) {
             failure = error as Error;
@@ -258,16 +290,7 @@ export function createResultWriter(options: ResultWriterOptions) {
      * committed with the results they cover: the next owner fetches exactly what was dropped.
      */
     discard(): void {
-      discarded = true;
-      admissions.splice(0).forEach((a) => a.refuse());
-      wakeLow(true);
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      queuedRunning = queue();
-      queuedSent = queue();
-      queuedResults = [];
-      queuedFrom = [];
-      queuedCursors = new Map();
+      drop();
     },
 
     /** Writes everything queued; rejects if any write failed. */

@@ -169,6 +169,8 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
       if (held) {
         // Held by the admission: the row says why (a pause, a cancel, another owner); never spin on it.
         row = await deps.repo.findJob(jobId);
+        // Not ours any more: let go at once, or this loop would run the batch again and again for nothing.
+        if (row && row.leaseOwner !== deps.instanceId && ['queued', 'running'].includes(row.state)) return letGo(k);
         if (row && !row.paused && !row.cancelRequested && row.leaseOwner === deps.instanceId) await waitAtGate(job, deps.pollMs);
         continue;
       }
