@@ -35,7 +35,7 @@ const result = (sequence: number, identity: string): ExecuteEvent__Output => ({ 
 type Script = (onEvent: EventSink) => Promise<void>;
 
 /** `unnamed`: the row names no execution yet, and its running hosts were admitted (a rollout) but not asked. */
-function setup(scripts: Record<string, Script>, states: HostState[] = ['running', 'running', 'pending', 'pending'], unnamed = false) {
+function setup(scripts: Record<string, Script>, states: HostState[] = ['running', 'running', 'pending', 'pending'], unnamed = false, streamPatch: Partial<JobProxyStreamEntity> = {}) {
   const hosts: TrackedHost[] = states.map((state, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: PROXY, state, asked: state === 'running' && !unnamed }));
   const counts = emptyCounts();
   for (const h of hosts) counts[h.state] += 1;
@@ -73,7 +73,7 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
   const logger = { ...silentLogger(), warn: (_o: unknown, msg: string) => warned.push(msg), debug: () => undefined, info: () => undefined } as unknown as Logger;
   const stream = (unnamed
     ? { smartProxyId: PROXY, chunk: 0, state: 'pending', executionId: null, lastSequence: 0, reportsSent: false }
-    : { smartProxyId: PROXY, chunk: 1, state: 'running', executionId: `${JOB}-${PROXY}-1`, lastSequence: 0, reportsSent: true }) as JobProxyStreamEntity;
+    : { smartProxyId: PROXY, chunk: 1, state: 'running', executionId: `${JOB}-${PROXY}-1`, lastSequence: 0, reportsSent: true, ...streamPatch }) as JobProxyStreamEntity;
   const run = () => runProxyStream(
     { repo, proxies, slots: createHostSlots(100), logger, reattachAttempts: 0, reattachBackoffMs: 0, stopped: () => false },
     { entity: { id: JOB, concurrencyLevel: 2 } as JobInvocationEntity, stream, proxy: proxyRef, writer, job, breaker: createProxyBreaker(), request: (id) => ({ execution_id: id }) },
@@ -199,5 +199,45 @@ describe(runProxyStream.name, () => {
     expect(states().slice(0, 2)).toEqual(['succeeded', 'no_response']);
     expect(updates).toContainEqual(expect.objectContaining({ executionId: `${JOB}-${PROXY}-1`, chunk: 1 }));
     expect(executed).toEqual([`${JOB}-${PROXY}-2`]);
+  });
+
+  // Chunk 1 is named before its running is queued, and a job without a rollout lets its running wait
+  // for results (result-writer.ts holdIdsMs): a crash may leave its hosts pending with the row naming it.
+  it('records the hosts the named chunk 1 replays as asked, never "not sent", when their running was not stored and the chunk is lost', async () => {
+    const { run, writer, job, executed, reasons } = setup({
+      [`${JOB}-${PROXY}-1`]: async (onEvent) => {
+        await onEvent(started(1, `${JOB}-${PROXY}-1`, ['h1', 'h2']));
+        await onEvent(sent(2, ['h1', 'h2']));
+        await onEvent(result(3, 'h1'));
+        throw new AppError('UNAVAILABLE', 'proxy went away');
+      },
+    }, ['pending', 'pending', 'pending'], false, { reportsSent: false });
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
+    expect([1, 2, 3].map((id) => writer.host(id)?.state)).toEqual(['succeeded', 'no_response', 'failed']);
+    expect(reasons.get(2)).toBe('asked; smart proxy px was lost before the reply: proxy went away');
+    expect([...job.late[0].hosts.keys()]).toEqual(['h2']);
+    expect(executed).toEqual([]);
+  });
+
+  it('settles the hosts chunk 1 may hold as handed out, not as never sent, when the named chunk 1 cannot be reached and their running was not stored', async () => {
+    const { run, writer, executed, reasons } = setup({
+      [`${JOB}-${PROXY}-1`]: async () => {
+        throw new AppError('UNAVAILABLE', 'proxy went away');
+      },
+    }, ['pending', 'pending', 'pending'], false, { reportsSent: false });
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
+    // concurrency_level 2: h1 and h2 may be on the proxy (what their stored running would have said); h3 was never handed out.
+    expect([1, 2, 3].map((id) => [writer.host(id)?.state, reasons.get(id)])).toEqual([
+      ['failed', 'smart proxy px failed: proxy went away'],
+      ['failed', 'smart proxy px failed: proxy went away'],
+      ['failed', 'not sent: smart proxy px failed earlier in this job: proxy went away'],
+    ]);
+    expect(executed).toEqual([]);
   });
 });

@@ -16,7 +16,7 @@ import type { JobInvocationRepository } from './job-invocation.repository';
 import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
 import type { ProxyBreaker } from './proxy-breaker';
 import type { ResultWriter, TrackedHost } from './result-writer';
-import { pendingPicker, resultsOf, sleep, type EventSink, type LiveExecution, type RunningJob } from './running-job';
+import { pendingPicker, resultsOf, sleep, unstoredRunning, type EventSink, type LiveExecution, type RunningJob } from './running-job';
 
 export type { ChunkCursor, EventSink, LiveExecution, RunningJob } from './running-job';
 
@@ -215,6 +215,8 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       const current = goLive(executionId);
       live = current.live;
       res = await follow(executionId, current.signal, () => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: stream.lastSequence, follow: true, accept_result_batches: true }, onEvent, current.signal));
+      // Its hosts may be stored pending (running-job.ts unstoredRunning): handed out all the same.
+      if (stream.lastSequence === 0 && !run.admit) open = open.concat(unstoredRunning(writer, proxyId, expected, res.kind !== 'ended' && stream.chunk === 1 ? entity.concurrencyLevel ?? Infinity : 0));
     }
     if (res.kind === 'ended' && !deps.stopped() && !job.lost) {
       // The proxy may hold the next chunk already (its row write was still waiting): follow it from
@@ -231,10 +233,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
         chunk += 1;
         named = name(nextId, chunk);
         // Sent before its `running` was stored: hosts it names may be pending here, yet went out (never "not sent").
-        const names = new Set(expected);
-        const sent = writer.unfinished(proxyId).filter((h) => h.state === 'pending' && names.has(h.hostName));
-        writer.markRunning(sent.map((h) => h.rowId));
-        open = open.concat(sent);
+        open = open.concat(unstoredRunning(writer, proxyId, expected, 0));
       }
     }
     job.live.delete(proxyId);
