@@ -104,7 +104,9 @@ export function createJobDispatcher(options: DispatcherOptions) {
     if (!['queued', 'running'].includes(entity.state)) return;
     const action = JSON.parse(entity.ddl) as DdlAction__Output;
     const early = startsBeforeHostsAreRead(entity);
-    const [tracked, streams] = await Promise.all([trackedHostsOf(repo, jobId, written), repo.streamsOf(jobId), early ? markStarted(starting, entity, [entity.countPending]) : undefined]);
+    // Proxies read as soon as the streams name them, beside the other reads: a round trip less before the first Execute (issue 20).
+    const streamsAndProxies = repo.streamsOf(jobId).then(async (streams) => ({ streams, refs: await options.smartProxies.findByIds(streams.map((s) => s.smartProxyId)) }));
+    const [tracked, { streams, refs }] = await Promise.all([trackedHostsOf(repo, jobId, written), streamsAndProxies, early ? markStarted(starting, entity, [entity.countPending]) : undefined]);
     // After a restart the rows are the truth: counts come from them, not from the job row.
     const counts = emptyCounts();
     for (const h of tracked) counts[h.state] += 1;
@@ -145,7 +147,6 @@ export function createJobDispatcher(options: DispatcherOptions) {
       return;
     }
 
-    const refs = await options.smartProxies.findByIds(streams.map((s) => s.smartProxyId));
     const byId = new Map(refs.map((r) => [r.id, r]));
     const breaker = createProxyBreaker(options.health);
     const request = (executionId: string, hosts: TrackedHost[]): ExecuteRequest => ({
