@@ -201,8 +201,8 @@ describe(runProxyStream.name, () => {
     expect(executed).toEqual([`${JOB}-${PROXY}-2`]);
   });
 
-  // Chunk 1 is named before its running is queued, and a job without a rollout lets its running wait
-  // for results (result-writer.ts holdIdsMs): a crash may leave its hosts pending with the row naming it.
+  // Chunk 1 is named before its running is queued (and written): a crash in between leaves its hosts
+  // pending with the row naming it.
   it('records the hosts the named chunk 1 replays as asked, never "not sent", when their running was not stored and the chunk is lost', async () => {
     const { run, writer, job, executed, reasons } = setup({
       [`${JOB}-${PROXY}-1`]: async (onEvent) => {
@@ -238,6 +238,21 @@ describe(runProxyStream.name, () => {
       ['failed', 'smart proxy px failed: proxy went away'],
       ['failed', 'not sent: smart proxy px failed earlier in this job: proxy went away'],
     ]);
+    expect(executed).toEqual([]);
+  });
+
+  it('keeps the hosts of a named chunk 1 the proxy never had (NOT_FOUND, nothing heard) "not sent": its Execute never arrived', async () => {
+    const { run, writer, executed, reasons } = setup({
+      [`${JOB}-${PROXY}-1`]: async () => {
+        throw new AppError('NOT_FOUND', 'no such execution');
+      },
+    }, ['pending', 'pending', 'pending'], false, { reportsSent: false });
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
+    expect([1, 2, 3].map((id) => writer.host(id)?.state)).toEqual(['failed', 'failed', 'failed']);
+    for (const id of [1, 2, 3]) expect(reasons.get(id)).toMatch(/^not sent: /);
     expect(executed).toEqual([]);
   });
 });

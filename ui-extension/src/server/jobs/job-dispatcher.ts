@@ -1,16 +1,16 @@
 import type { HostState } from '@common/jobs';
-import type { CancelResponse__Output } from '@protos/generated/rex/proxy/v1/CancelResponse';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
 import { parseExact, stringifyExact } from '@protos/json-numbers';
-import { AppError, isDatabaseUnavailable } from '../errors';
+import { isDatabaseUnavailable } from '../errors';
 import type { Logger } from '../logger';
 import type { HostSlots } from './host-slots';
 import { emptyCounts, finalJobState } from './host-states';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import type { JobInvocationRepository } from './job-invocation.repository';
 import { markStarted, pendingPerProxy, startsBeforeHostsAreRead, trackedHostsOf, type JustCreated } from './job-start';
-import { runProxyStream, type EventSink, type ProxyStreamDeps, type RunningJob } from './job-proxy-stream';
+import { runProxyStream, type ProxyStreamDeps, type RunningJob } from './job-proxy-stream';
+import type { JobMetrics, JobProxyClient, SmartProxyLookup } from './dispatch-ports';
 import type { JobWaiters } from './job-waiters';
 import { createLateResultCollector } from './late-results';
 import { finalAggregates } from './job-aggregates';
@@ -21,33 +21,8 @@ import type { StoredHostResult, StoredJob } from './puppet-run-reports';
 import { createResultWriter, type ResultWriter, type TrackedHost } from './result-writer';
 import { runRollout } from './rollout-runner';
 
-/** What the dispatcher needs of `proxies/proxy-client.ts` (the only gRPC client). */
-export interface JobProxyClient {
-  execute(url: string, request: ExecuteRequest, onEvent: EventSink, signal?: AbortSignal): Promise<void>;
-  getResults(url: string, request: { execution_id: string; after_sequence: number; follow: boolean; accept_result_batches?: boolean }, onEvent: EventSink, signal?: AbortSignal): Promise<void>;
-  cancel(url: string, executionId: string): Promise<CancelResponse__Output>;
-}
-
-/** A registered smart proxy as the job code needs it. */
-export interface SmartProxyRef {
-  id: number;
-  name: string;
-  url: string;
-  capabilities: string[];
-}
-
-export interface SmartProxyLookup {
-  findByIds(ids: number[]): Promise<SmartProxyRef[]>;
-}
-
-/** What the dispatcher reports to /metrics (metrics/metrics.ts); optional, as in unit tests. */
-export interface JobMetrics {
-  /** Final host states just committed. */
-  hostResultsStored(states: readonly HostState[]): void;
-  /** Time from the proxy receiving a reply to this instance receiving it, in seconds. */
-  proxyStreamLatency(proxy: string, seconds: number): void;
-  proxyStreamError(proxy: string, code: string): void;
-}
+export type { JobMetrics, JobProxyClient, SmartProxyLookup, SmartProxyRef } from './dispatch-ports';
+export { unconfiguredProxyClient } from './dispatch-ports';
 
 export interface DispatcherOptions {
   repo: JobInvocationRepository;
@@ -101,7 +76,10 @@ export function createJobDispatcher(options: DispatcherOptions) {
   const leaseUntil = () => new Date(options.clock().getTime() + options.leaseMs);
 
   async function runJob(jobId: number, job: RunningJob, entity: JobInvocationEntity, written?: JustCreated['hosts']): Promise<void> {
-    if (!['queued', 'running'].includes(entity.state)) return;
+    if (!['queued', 'running'].includes(entity.state)) {
+      job.ended = true;
+      return;
+    }
     const action = JSON.parse(entity.ddl) as DdlAction__Output;
     const early = startsBeforeHostsAreRead(entity);
     // Proxies read as soon as the streams name them, beside the other reads: a round trip less before the first Execute (issue 20).
@@ -131,7 +109,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
       onFailed: (error) => {
         if (isDatabaseUnavailable(error)) abandon(jobId, job);
       },
-      onLost: () => letGo(jobId, job, 'a result batch was refused'),
+      onLost: () => letGo(jobId, job, 'a result batch was refused: another instance holds the job'),
     });
     job.writer = writer;
     job.cancelled = job.cancelled || entity.cancelRequested;
@@ -196,9 +174,10 @@ export function createJobDispatcher(options: DispatcherOptions) {
     // Only while the job is still ours: an instance that lost its lease after its last batch must not
     // end a job another instance now runs (its counts may be behind what the new owner recorded).
     if (!(await repo.updateJob(entity.id, { state, finishedAt: now, aggregates: stringifyExact(aggregates), leaseOwner: null, leaseExpiresAt: null, nextBatchAt: null }, now, ['queued', 'running'], options.instanceId))) {
-      letGo(entity.id, job, 'its end was refused');
+      letGo(entity.id, job, 'its end was refused: another instance holds the job');
       return;
     }
+    job.ended = true;
     options.waiters.notify(entity.id);
     logger.info({ jobId: entity.id, state, counts }, 'job finished');
     // Only now: a late result may change a host row, and the writer no longer does.
@@ -220,44 +199,36 @@ export function createJobDispatcher(options: DispatcherOptions) {
         const ra = known?.action ?? (entity && (await repo.findRemoteAction(entity.remoteActionId)));
         if (ra) actionCache.set(ra.id, { namespace: ra.namespace, arguments: ra.arguments });
         if (entity) await runJob(jobId, job, entity, known?.hosts);
+        else job.ended = true;
       } catch (error) {
         if (isDatabaseUnavailable(error) || job.lost) abandon(jobId, job);
         else if (!stopped) logger.error({ err: error, jobId }, 'job dispatch failed');
       } finally {
         running.delete(jobId);
-        // A job this instance stopped or let go (not finished) keeps its secrets for a resume here.
-        if (!stopped && !job.lost) secretsByJob.delete(jobId);
+        // Secrets go once the job has ended (or is gone), and only then: a run that failed before its end
+        // (an error that is not an outage, e.g. a lock conflict) is resumed here by the next tick's claim,
+        // and its hosts still to send need them; a job stopped or let go may be resumed here too.
+        if (job.ended) secretsByJob.delete(jobId);
       }
     })();
   }
 
   /**
-   * Lets go of a job after the database failed under it: queued results are dropped (their cursors
-   * were not stored either, so the proxy sends them again), streams are cut, the lease stays. The
-   * supervisor claims the job again once the database answers (our own lease counts as orphaned
-   * when we no longer run the job) and re-attaches after the stored sequences: nothing lost, and a
-   * result that did reach the database is not applied twice (a final host takes no new state).
-   */
-  function abandon(jobId: number, job: RunningJob): void {
-    if (job.lost) return;
-    job.lost = true;
-    job.writer?.discard();
-    job.abort.abort();
-    logger.warn({ jobId }, 'database unavailable; the job resumes from its stored results once it is back');
-  }
-
-  /**
-   * Lets go of a job another instance took over (this one stalled past its lease): its writer writes
-   * nothing more (the store refuses it anyway), its streams are cut, and the job is left to the new
-   * owner, which replays from the stored proxy cursors whatever this one had not committed. Never retried.
+   * Lets go of a job: after the database failed under it (`abandon`: the lease stays, and the
+   * supervisor claims the job again once the database answers, our own lease counting as orphaned),
+   * or when another instance took it over (this one stalled past its lease; never retried). Queued
+   * results are dropped (their cursors were not stored either, so the proxy sends them again to
+   * whoever resumes), streams are cut: nothing lost, and a result that did reach the database is not
+   * applied twice (a final host takes no new state).
    */
   function letGo(jobId: number, job: RunningJob, why: string): void {
     if (job.lost) return;
     job.lost = true;
     job.writer?.discard();
     job.abort.abort();
-    logger.warn({ jobId, why }, 'this instance no longer holds the job (another took it over); letting it go');
+    logger.warn({ jobId, why }, 'this instance lets go of the job; it resumes from its stored results and proxy cursors');
   }
+  const abandon = (jobId: number, job: RunningJob) => letGo(jobId, job, 'database unavailable; the job resumes from its stored results once it is back');
 
   async function tick(): Promise<void> {
     if (ticking || stopped) return;
@@ -266,7 +237,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
       const now = options.clock();
       for (const jobId of await repo.renewLeases(options.instanceId, [...running.keys()], leaseUntil())) {
         const job = running.get(jobId);
-        if (job) letGo(jobId, job, 'its lease was not renewed');
+        if (job) letGo(jobId, job, 'its lease was not renewed: another instance holds the job');
       }
       for (const [jobId, job] of running) {
         if (job.lost) continue;
@@ -335,11 +306,3 @@ export function createJobDispatcher(options: DispatcherOptions) {
 }
 
 export type JobDispatcher = ReturnType<typeof createJobDispatcher>;
-
-/** Stands in until a proxy client is wired: every call fails UNAVAILABLE, so a job's hosts end failed saying so (no pretend run). */
-export function unconfiguredProxyClient(): JobProxyClient & { listAgents(url: string): Promise<never>; getInfo(url: string): Promise<never> } {
-  const fail = async (): Promise<never> => {
-    throw new AppError('UNAVAILABLE', 'no proxy client is configured in this ui-extension');
-  };
-  return { execute: fail, getResults: fail, cancel: fail, listAgents: fail, getInfo: fail };
-}

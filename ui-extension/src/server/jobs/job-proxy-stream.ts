@@ -215,8 +215,10 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       const current = goLive(executionId);
       live = current.live;
       res = await follow(executionId, current.signal, () => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: stream.lastSequence, follow: true, accept_result_batches: true }, onEvent, current.signal));
-      // Its hosts may be stored pending (running-job.ts unstoredRunning): handed out all the same.
-      if (stream.lastSequence === 0 && !run.admit) open = open.concat(unstoredRunning(writer, proxyId, expected, res.kind !== 'ended' && stream.chunk === 1 ? entity.concurrencyLevel ?? Infinity : 0));
+      // Its hosts may be stored pending (running-job.ts unstoredRunning): handed out all the same; not when the
+      // proxy never had the execution (NOT_FOUND, nothing heard): its Execute never arrived, none was sent.
+      const neverArrived = res.kind === 'lost' && !res.heard && res.code === 'NOT_FOUND';
+      if (stream.lastSequence === 0 && !run.admit) open = open.concat(unstoredRunning(writer, proxyId, expected, res.kind !== 'ended' && !neverArrived && stream.chunk === 1 ? entity.concurrencyLevel ?? Infinity : 0));
     }
     if (res.kind === 'ended' && !deps.stopped() && !job.lost) {
       // The proxy may hold the next chunk already (its row write was still waiting): follow it from

@@ -1,4 +1,5 @@
 import type { HostCounts, HostState } from '@common/jobs';
+import type { Logger } from '../logger';
 
 /* What the result writer (result-writer.ts) tracks, queues and hands to its store. */
 
@@ -88,6 +89,37 @@ export interface ResultBatchStore {
    * may not send. Needed by rollouts only (rollout-runner.ts).
    */
   admitHosts?(admission: HostAdmission): Promise<number | null>;
+}
+
+/** What a result writer (result-writer.ts) is made with. */
+export interface ResultWriterOptions {
+  jobId: number;
+  hosts: TrackedHost[];
+  counts: HostCounts;
+  lastEventSeq: number;
+  store: ResultBatchStore;
+  /** This instance, which must still hold the job's lease for a batch to be written (ResultBatch.leaseOwner). */
+  leaseOwner: string;
+  clock: () => Date;
+  logger: Logger;
+  /** Rows per flush; limits.md: 500-row statements are the sweet spot on both databases. */
+  batchSize: number;
+  /** Longest a result waits in memory before it is written. */
+  flushMs: number;
+  /** Called after each committed batch, e.g. to wake long polls. */
+  onCommitted: (version: number, batch: ResultBatch) => void;
+  /**
+   * Called once when a write fails (the database went away, say). The writer then holds a batch the
+   * database may or may not have: the owner must drop it and resume from the stored rows.
+   */
+  onFailed?: (error: Error) => void;
+  /**
+   * Called once when the store refused a batch because the job is no longer this instance's (another
+   * took it over, or it ended). The writer has then dropped everything queued and writes nothing more;
+   * nothing of the refused batch was written, its cursors included, so the new owner replays it from
+   * the proxy streams. The owner must stop running the job; awaited flushes reject with LeaseLostError.
+   */
+  onLost?: () => void;
 }
 
 /** Queued rows with a value each, oldest first (tracked-rows.ts RowQueue). */

@@ -1,41 +1,10 @@
 import type { HostCounts, HostState } from '@common/jobs';
-import type { Logger } from '../logger';
 import { canTransition, moveCounts as move } from './host-states';
-import { idRowBudget, LeaseLostError, mergeCursor, queuedSlots, takeRunningAndSent, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultBatchStore, type StreamCursor, type TrackedHost } from './result-batch';
+import { idRowBudget, LeaseLostError, mergeCursor, queuedSlots, takeRunningAndSent, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultWriterOptions, type StreamCursor, type TrackedHost } from './result-batch';
 import { trackedRows } from './tracked-rows';
 
 export { LeaseLostError } from './result-batch';
-export type { HostAdmission, HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, StreamCursor, TrackedHost } from './result-batch';
-
-export interface ResultWriterOptions {
-  jobId: number;
-  hosts: TrackedHost[];
-  counts: HostCounts;
-  lastEventSeq: number;
-  store: ResultBatchStore;
-  /** This instance, which must still hold the job's lease for a batch to be written (ResultBatch.leaseOwner). */
-  leaseOwner: string;
-  clock: () => Date;
-  logger: Logger;
-  /** Rows per flush; limits.md: 500-row statements are the sweet spot on both databases. */
-  batchSize: number;
-  /** Longest a result waits in memory before it is written. */
-  flushMs: number;
-  /** Called after each committed batch, e.g. to wake long polls. */
-  onCommitted: (version: number, batch: ResultBatch) => void;
-  /**
-   * Called once when a write fails (the database went away, say). The writer then holds a batch the
-   * database may or may not have: the owner must drop it and resume from the stored rows.
-   */
-  onFailed?: (error: Error) => void;
-  /**
-   * Called once when the store refused a batch because the job is no longer this instance's (another
-   * took it over, or it ended). The writer has then dropped everything queued and writes nothing more;
-   * nothing of the refused batch was written, its cursors included, so the new owner replays it from
-   * the proxy streams. The owner must stop running the job; awaited flushes reject with LeaseLostError.
-   */
-  onLost?: () => void;
-}
+export type { HostAdmission, HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, ResultWriterOptions, StreamCursor, TrackedHost } from './result-batch';
 
 /**
  * Collects host state changes of one job and writes them in batches: at most `batchSize` rows per

@@ -36,6 +36,8 @@ export interface RunningJob {
    * next claim (this instance or another) resumes it from the stored rows and proxy cursors.
    */
   lost: boolean;
+  /** The job has ended (or no longer exists): its sensitive arguments are no longer needed here. */
+  ended?: boolean;
   /** Executions given up on, followed for late results once the job has ended. */
   late: LateFollow[];
   /** Wakes a rollout waiting at a gate (a resume on this instance); set while it waits. */
