@@ -23,6 +23,14 @@ function bindable(port: number): Promise<boolean> {
 }
 
 /**
+ * Ports this process handed out: each is free when picked but bound only later, so the next pick must
+ * not take it again. A RabbitMQ fleet picks its STOMP port, then its epmd and distribution ports before
+ * the broker binds any of them: once its epmd got the STOMP port, and the broker died at boot
+ * (eaddrinuse) while the harness waited for STOMP on epmd's socket until the hook timed out.
+ */
+const handedOut = new Set<number>();
+
+/**
  * A loopback port for a server another process binds LATER (a JVM or a broker that takes seconds to
  * start). A port from `listen(0)` lies in the ephemeral range, where any outgoing connection of the
  * busy machine may take it as its source port meanwhile ("Address already in use"); below that
@@ -32,7 +40,9 @@ export async function portForLaterListen(): Promise<number> {
   const high = ephemeralLow() - 1;
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = LOWEST + Math.floor(Math.random() * (high - LOWEST));
-    if (await bindable(port)) return port;
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
   }
   throw new Error(`no free loopback port between ${LOWEST} and ${high}`);
 }
