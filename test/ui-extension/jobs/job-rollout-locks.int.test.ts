@@ -125,7 +125,8 @@ describe.each(testDatabases().filter((d) => d.kind === 'mysql'))('a rollout paus
     // The pauses did land while results were out, and the result batches did hold the row meanwhile.
     expect(pauses).toBeGreaterThan(3);
     expect(pausedWhileOut).toBeGreaterThan(0);
-    expect(held).toBeGreaterThan(HOSTS / BATCH);
+    // At least one result transaction a batch (a HostsSent rides on its results, so seldom more: sentHoldMs).
+    expect(held).toBeGreaterThanOrEqual(HOSTS / BATCH);
     // Exactly what ran: every host asked once, one reply each, the counts those of the rows.
     const rows = (await db.dataSource.query('SELECT host_name, state, statuscode FROM job_invocation_hosts WHERE job_invocation_id = ? ORDER BY id', [jobId])) as Array<{ host_name: string; state: string; statuscode: number }>;
     expect(rows.map((r) => [r.state, Number(r.statuscode)])).toEqual(rows.map(() => ['succeeded', 0]));

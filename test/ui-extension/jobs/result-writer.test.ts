@@ -10,7 +10,7 @@ function hosts(n: number, proxy = 1): TrackedHost[] {
 /** from..to, both included. */
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-function setup(n: number, batchSize = 500) {
+function setup(n: number, batchSize = 500, sentHoldMs?: number) {
   const batches: ResultBatch[] = [];
   let version = 1;
   const committed: number[] = [];
@@ -24,6 +24,7 @@ function setup(n: number, batchSize = 500) {
     logger: silentLogger(),
     batchSize,
     flushMs: 50,
+    sentHoldMs,
     onCommitted: (v) => committed.push(v),
   });
   return { writer, batches, committed };
@@ -202,6 +203,44 @@ describe(createResultWriter.name, () => {
       [[[[11, 12], at.getTime()]], [], [{ smartProxyId: 1, lastSequence: 9, reportsSent: true }]],
     ]);
     expect(range(1, 14).map((rowId) => writer.host(rowId)?.asked)).toEqual([...range(1, 12).map(() => true), false, false]);
+  });
+
+  it('holds a HostsSent up to sentHoldMs for its result to carry it, and no cursor passes it until it is written', async () => {
+    const { writer, batches } = setup(3, 500, 500);
+    writer.markRunning([1, 2, 3]);
+    await writer.flush();
+    const at = new Date('2026-11-23T10:00:01Z');
+    writer.markSent(1, ['h1', 'h2'], at);
+    writer.advance({ smartProxyId: 1, sequence: 5 });
+    await jest.advanceTimersByTimeAsync(100);
+    // Nothing is due: neither the marks nor the cursor past them is written.
+    expect(batches).toHaveLength(1);
+    writer.record({ smartProxyId: 1, identity: 'h1' }, { state: 'succeeded', statuscode: 0 }, { smartProxyId: 1, sequence: 6 });
+    await jest.advanceTimersByTimeAsync(50);
+    // h1's result carries its sent time (one row write); h2's mark still waits, so does the cursor.
+    expect(batches.slice(1).map((b) => [b.results.map((r) => [r.rowId, r.sentAt?.getTime()]), b.sent, b.streams])).toEqual([[[[1, at.getTime()]], [], []]]);
+    expect(writer.host(2)?.asked).toBe(true);
+    await jest.advanceTimersByTimeAsync(348);
+    expect(batches).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(5);
+    expect(batches.slice(2).map((b) => [b.results, b.sent.map((g) => [g.rowIds, g.at.getTime()]), b.streams])).toEqual([[[], [[[2], at.getTime()]], [{ smartProxyId: 1, lastSequence: 6 }]]]);
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(batches).toHaveLength(3);
+  });
+
+  it('writes held HostsSent marks at once on an awaited flush, and holds none without sentHoldMs', async () => {
+    const held = setup(2, 500, 500);
+    held.writer.markRunning([1, 2]);
+    await held.writer.flush();
+    held.writer.markSent(1, ['h1'], new Date(1000));
+    await held.writer.flush();
+    expect(held.batches.slice(1).map((b) => b.sent.map((g) => g.rowIds))).toEqual([[[1]]]);
+    const plain = setup(2);
+    plain.writer.markRunning([1, 2]);
+    await plain.writer.flush();
+    plain.writer.markSent(1, ['h1'], new Date(1000));
+    await jest.advanceTimersByTimeAsync(50);
+    expect(plain.batches.slice(1).map((b) => b.sent.map((g) => g.rowIds))).toEqual([[[1]]]);
   });
 
   it('writes a queued running with the HostsSent of the same host, and either alone when the other is not queued', async () => {

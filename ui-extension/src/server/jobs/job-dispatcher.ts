@@ -18,7 +18,7 @@ import { createProxyBreaker, type ProxyHealthView } from './proxy-breaker';
 import { cancelAtDeadline, cancelOnProxies } from './proxy-cancel';
 import { maskedInputs } from './sensitive-arguments';
 import type { StoredHostResult, StoredJob } from './puppet-run-reports';
-import { createResultWriter, type ResultWriter, type TrackedHost } from './result-writer';
+import { createResultWriter, SENT_HOLD_FLUSHES, type ResultWriter, type TrackedHost } from './result-writer';
 import { runRollout } from './rollout-runner';
 
 export type { JobMetrics, JobProxyClient, SmartProxyLookup, SmartProxyRef } from './dispatch-ports';
@@ -99,7 +99,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
       clock: options.clock,
       logger,
       batchSize: options.resultBatchSize,
-      flushMs: options.flushMs,
+      flushMs: options.flushMs, sentHoldMs: options.flushMs * SENT_HOLD_FLUSHES,
       onCommitted: (_version, batch) => {
         options.waiters.notify(jobId);
         if (batch.results.length === 0) return;

@@ -106,6 +106,13 @@ export interface ResultWriterOptions {
   batchSize: number;
   /** Longest a result waits in memory before it is written. */
   flushMs: number;
+  /**
+   * How long a HostsSent waits for its host's result to carry it (0: written with the next flush). Most
+   * replies come within it, and the result's row write then stores started_at too: one row write less
+   * per host (issue #20). Held marks are in memory only, as queued ones always were: the proxy still has
+   * the events, and no cursor passes them until they are written, so a restart fetches them again.
+   */
+  sentHoldMs?: number;
   /** Called after each committed batch, e.g. to wake long polls. */
   onCommitted: (version: number, batch: ResultBatch) => void;
   /**
@@ -137,6 +144,12 @@ interface QueuedRows<V> {
  * At most 5,000 ids a batch, well inside SQLite's bound-parameter limit.
  */
 export const ID_ROWS_PER_RESULT = 10;
+/**
+ * A job's HostsSent marks wait this many flush intervals for their results (ResultWriterOptions.sentHoldMs):
+ * 500 ms at the default 50 ms, longer than most replies take (a Choria ping, a package status) and short
+ * beside a run of minutes, whose marks are then written alone as before.
+ */
+export const SENT_HOLD_FLUSHES = 10;
 export const MAX_ID_ROWS_PER_BATCH = 5_000;
 
 /** How many running/HostsSent row ids a batch with `resultSlots` free result rows takes. */
@@ -156,7 +169,7 @@ export function queuedSlots(results: number, idRows: number): number {
  * anyway (a row that grows is rewritten), and the state moves with it for ~10-30% less than two
  * statements (issue #20). Its running is never written after its sent time on its own, nor dropped.
  */
-export function takeRunningAndSent(running: QueuedRows<unknown>, sent: QueuedRows<Date>, budget: number): { running: number[]; sent: SentGroup[] } {
+export function takeRunningAndSent(running: QueuedRows<unknown>, sent: QueuedRows<Date>, budget: number, due?: (at: Date) => boolean): { running: number[]; sent: SentGroup[] } {
   const alone: number[] = [];
   const both: SentGroup[] = [];
   let n = 0;
@@ -179,15 +192,18 @@ export function takeRunningAndSent(running: QueuedRows<unknown>, sent: QueuedRow
       sent.delete(rowId);
     }
   }
-  return { running: alone, sent: both.concat(takeSentGroups(sent, budget - n)) };
+  return { running: alone, sent: both.concat(takeSentGroups(sent, budget - n, due)) };
 }
 
-/** Up to `budget` rows of queued HostsSent, oldest first, in groups of one sent time, taken out of the queue. */
-export function takeSentGroups(queued: QueuedRows<Date>, budget: number): SentGroup[] {
+/**
+ * Up to `budget` rows of queued HostsSent, oldest first, in groups of one sent time, taken out of the
+ * queue; with `due`, only those of the oldest events it accepts (the queue is in arrival order).
+ */
+export function takeSentGroups(queued: QueuedRows<Date>, budget: number, due?: (at: Date) => boolean): SentGroup[] {
   const taken: SentGroup[] = [];
   let n = 0;
   for (const [rowId, at] of queued) {
-    if (n >= budget) break;
+    if (n >= budget || (due && !due(at))) break;
     const last = taken[taken.length - 1];
     if (last && last.at.getTime() === at.getTime()) last.rowIds.push(rowId);
     else taken.push({ rowIds: [rowId], at });
@@ -217,6 +233,25 @@ export interface HostOutcome {
   finishedAt?: Date;
   /** When the proxy sent the request, if it says so (its result's sent_at_ms). */
   sentAt?: Date | null;
+}
+
+/**
+ * When each held HostsSent event came (ResultWriterOptions.sentHoldMs), by its Date: one per event, not
+ * per host. The writer's queue is in arrival order, so the due marks are its oldest.
+ */
+export function sentHold(holdMs: number) {
+  const arrivals = new WeakMap<Date, number>();
+  return {
+    holdMs,
+    arrived: (at: Date): void => void arrivals.set(at, performance.now()),
+    /** Accepts the marks due now; undefined when nothing is held. */
+    due(): ((at: Date) => boolean) | undefined {
+      const cutoff = performance.now() - holdMs;
+      return holdMs > 0 ? (at) => (arrivals.get(at) ?? 0) <= cutoff : undefined;
+    },
+    /** Milliseconds until the mark of `at` is due (a timer's delay: at least 1). */
+    waitFor: (at: Date): number => Math.max(1, Math.ceil((arrivals.get(at) ?? 0) + holdMs - performance.now())),
+  };
 }
 
 /** Merges a cursor into the queued one of its proxy: the furthest sequence, and reportsSent once seen. */

@@ -1,16 +1,16 @@
 import type { HostCounts, HostState } from '@common/jobs';
 import { canTransition, moveCounts as move } from './host-states';
-import { idRowBudget, LeaseLostError, mergeCursor, queuedSlots, takeRunningAndSent, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultWriterOptions, type StreamCursor, type TrackedHost } from './result-batch';
+import { idRowBudget, LeaseLostError, mergeCursor, queuedSlots, sentHold, takeRunningAndSent, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultWriterOptions, type StreamCursor, type TrackedHost } from './result-batch';
 import { trackedRows } from './tracked-rows';
 
-export { LeaseLostError } from './result-batch';
+export { LeaseLostError, SENT_HOLD_FLUSHES } from './result-batch';
 export type { HostAdmission, HostOutcome, HostResultWrite, ResultBatch, ResultBatchStore, ResultWriterOptions, StreamCursor, TrackedHost } from './result-batch';
 
 /**
  * Collects host state changes of one job and writes them in batches: at most `batchSize` rows per
- * flush, at most `flushMs` after the first queued change. It is the only writer of a job's host rows
- * while the job runs, so its in-memory view of each host's state is authoritative, and counts are
- * derived from transitions instead of being re-counted from the database.
+ * flush, at most `flushMs` after the first queued change (a HostsSent alone: `sentHoldMs` after it).
+ * It is the only writer of a job's host rows while the job runs, so its in-memory view of each host's
+ * state is authoritative, and counts are derived from transitions instead of being re-counted.
  */
 export function createResultWriter(options: ResultWriterOptions) {
   const { byRow, byIdentity, where: hostsWhere, queue } = trackedRows(options.hosts);
@@ -30,40 +30,47 @@ export function createResultWriter(options: ResultWriterOptions) {
   // Admissions (admit) waiting for the commit in flight: each is committed next, ahead of queued results.
   const admissions: Array<{ run: () => Promise<void>; refuse: (error?: Error) => void }> = [];
   let timer: NodeJS.Timeout | undefined;
+  // Apart from `timer`, so that a change queued meanwhile is still written within flushMs.
+  let heldTimer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
   let failure: Error | undefined;
   let discarded = false;
   const lowWaiters: Array<() => void> = [];
   const wakeLow = (all: boolean) => (all || queuedResults.length <= 2 * options.batchSize) && lowWaiters.splice(0).forEach((resolve) => resolve());
   const queuedSize = () => queuedSlots(queuedResults.length, queuedRunning.size + queuedSent.size);
+  // HostsSent marks wait for their results to carry them (ResultWriterOptions.sentHoldMs): they do not
+  // hurry a flush, and a flush takes only those due; with nothing else to write, a timer for the oldest.
+  const held = sentHold(options.sentHoldMs ?? 0);
+  const urgentSize = () => (held.holdMs > 0 ? queuedSlots(queuedResults.length, queuedRunning.size) : queuedSize());
+  function awaitHeld(): void {
+    const oldest = queuedSent[Symbol.iterator]().next();
+    if (!oldest.done && !discarded && !heldTimer) heldTimer = setTimeout(() => ((heldTimer = undefined), background()), held.waitFor(oldest.value[1]));
+  }
 
   const queueCursor = (cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }) => mergeCursor(queuedCursors, cursor, flags);
 
   function schedule(): void {
     if (discarded) return;
-    if (queuedSize() >= options.batchSize) {
+    if (urgentSize() >= options.batchSize) {
       background();
       return;
     }
-    if (!timer) {
-      timer = setTimeout(() => {
-        timer = undefined;
-        background();
-      }, options.flushMs);
-    }
+    if (!timer) timer = setTimeout(() => ((timer = undefined), background()), options.flushMs);
   }
 
-  function take(): ResultBatch | undefined {
+  /** The next batch; `all` takes held HostsSent marks too (an awaited flush). */
+  function take(all: boolean): ResultBatch | undefined {
     if (queuedSize() === 0 && queuedCursors.size === 0) return undefined;
     // Results first: a host's queued running and HostsSent then ride on its result (one write, not
     // three) while they wait; either write alone of a row with a queued result is gone (record()).
     const results = queuedResults.splice(0, options.batchSize);
     const froms = queuedFrom.splice(0, results.length);
-    const { running, sent } = takeRunningAndSent(queuedRunning, queuedSent, idRowBudget(options.batchSize - results.length));
+    const { running, sent } = takeRunningAndSent(queuedRunning, queuedSent, idRowBudget(options.batchSize - results.length), all ? undefined : held.due());
     // Cursors only when every queued change went out, or a cursor could pass an event not yet written
     // (a HostsSent too: a restart would then take asked hosts for never asked).
     const drained = queuedSize() === 0;
     const streams = drained ? [...queuedCursors.values()] : [];
+    if (results.length === 0 && running.length === 0 && sent.length === 0 && streams.length === 0) return undefined;
     if (drained) queuedCursors = new Map();
     const lastEventSeq = results.length > 0 ? results[results.length - 1].eventSeq : committedEventSeq;
     const moved = sent.reduce((n, g) => n + (g.running ? g.rowIds.length : 0), running.length);
@@ -84,10 +91,10 @@ export function createResultWriter(options: ResultWriterOptions) {
   // A flush nobody awaits: its failure is kept in `failure` and reported through onFailed and the next
   // awaited flush, never as an unhandled rejection (which would end the process).
   function background(): void {
-    flush().catch(() => undefined);
+    flush(false).catch(() => undefined);
   }
 
-  function flush(): Promise<void> {
+  function flush(all: boolean): Promise<void> {
     if (timer) {
       clearTimeout(timer);
       timer = undefined;
@@ -98,8 +105,8 @@ export function createResultWriter(options: ResultWriterOptions) {
         const admission = admissions.shift();
         if (admission) await admission.run();
         if (admission) continue;
-        const batch = take();
-        if (!batch) return;
+        const batch = take(all);
+        if (!batch) return awaitHeld();
         try {
           const version = await options.store.commitResultBatch(batch);
           if (version === null) {
@@ -130,8 +137,9 @@ export function createResultWriter(options: ResultWriterOptions) {
     discarded = true;
     admissions.splice(0).forEach((a) => a.refuse());
     wakeLow(true);
-    if (timer) clearTimeout(timer);
-    timer = undefined;
+    clearTimeout(timer);
+    clearTimeout(heldTimer);
+    timer = heldTimer = undefined;
     queuedRunning = queue();
     queuedSent = queue();
     queuedResults = [];
@@ -207,6 +215,7 @@ export function createResultWriter(options: ResultWriterOptions) {
         moved.push(host.rowId);
       }
       if (moved.length === 0) return;
+      held.arrived(at);
       for (const rowId of moved) queuedSent.set(rowId, at);
       schedule();
     },
@@ -264,7 +273,7 @@ export function createResultWriter(options: ResultWriterOptions) {
 
     /** Writes everything queued; rejects if any write failed. */
     async flush(): Promise<void> {
-      await flush();
+      await flush(true);
       if (failure) throw failure;
     },
 
