@@ -1,6 +1,6 @@
 import type { HostCounts, HostState } from '@common/jobs';
 import { canTransition, moveCounts as move } from './host-states';
-import { idRowBudget, LeaseLostError, mergeCursor, queuedSlots, sentHold, takeRunningAndSent, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultWriterOptions, type StreamCursor, type TrackedHost } from './result-batch';
+import { heldMarks, idRowBudget, LeaseLostError, mergeCursor, queuedSlots, takeRunningAndSent, type HostOutcome, type HostResultWrite, type ResultBatch, type ResultWriterOptions, type StreamCursor, type TrackedHost } from './result-batch';
 import { trackedRows } from './tracked-rows';
 
 export { LeaseLostError, SENT_HOLD_FLUSHES } from './result-batch';
@@ -20,8 +20,8 @@ export function createResultWriter(options: ResultWriterOptions) {
   let eventSeq = options.lastEventSeq;
   // Queued changes by row, in arrival order: a result folds in its host's unwritten `running` and
   // `sent` (the row ends the same, in one write instead of three when the database lags behind).
-  // A queued running row's state before it is always pending (canTransition): presence is enough.
-  let queuedRunning = queue<true>();
+  // A queued running row's state before it is always pending (canTransition); its value: its markRunning call's Date.
+  let queuedRunning = queue<Date>();
   let queuedSent = queue<Date>();
   let queuedResults: HostResultWrite[] = [];
   // The state each queued result moves its row from, as the database holds it (index for index).
@@ -38,13 +38,14 @@ export function createResultWriter(options: ResultWriterOptions) {
   const lowWaiters: Array<() => void> = [];
   const wakeLow = (all: boolean) => (all || queuedResults.length <= 2 * options.batchSize) && lowWaiters.splice(0).forEach((resolve) => resolve());
   const queuedSize = () => queuedSlots(queuedResults.length, queuedRunning.size + queuedSent.size);
-  // HostsSent marks wait for their results to carry them (ResultWriterOptions.sentHoldMs): they do not
-  // hurry a flush, and a flush takes only those due; with nothing else to write, a timer for the oldest.
-  const held = sentHold(options.sentHoldMs ?? 0);
-  const urgentSize = () => (held.holdMs > 0 ? queuedSlots(queuedResults.length, queuedRunning.size) : queuedSize());
+  // HostsSent and held running marks wait for their results to carry them (ResultWriterOptions.sentHoldMs):
+  // they do not hurry a flush, and a flush takes only those due; with nothing else to write, a timer for
+  // the oldest. Once a running not held came, every running hurries a flush as before.
+  const held = heldMarks(options.sentHoldMs ?? 0);
+  const urgentSize = () => (held.holdMs > 0 ? queuedSlots(queuedResults.length, held.released() ? queuedRunning.size : 0) : queuedSize());
   function awaitHeld(): void {
-    const oldest = queuedSent[Symbol.iterator]().next();
-    if (!oldest.done && !discarded && !heldTimer) heldTimer = setTimeout(() => ((heldTimer = undefined), background()), held.waitFor(oldest.value[1]));
+    const wait = held.nextWait(queuedSent, queuedRunning);
+    if (wait !== undefined && !discarded && !heldTimer) heldTimer = setTimeout(() => ((heldTimer = undefined), background()), wait);
   }
 
   const queueCursor = (cursor: { smartProxyId: number; sequence: number }, flags?: { reportsSent?: boolean }) => mergeCursor(queuedCursors, cursor, flags);
@@ -58,7 +59,7 @@ export function createResultWriter(options: ResultWriterOptions) {
     if (!timer) timer = setTimeout(() => ((timer = undefined), background()), options.flushMs);
   }
 
-  /** The next batch; `all` takes held HostsSent marks too (an awaited flush). */
+  /** The next batch; `all` takes held marks too (an awaited flush). */
   function take(all: boolean): ResultBatch | undefined {
     if (queuedSize() === 0 && queuedCursors.size === 0) return undefined;
     // Results first: a host's queued running and HostsSent then ride on its result (one write, not
@@ -148,15 +149,19 @@ export function createResultWriter(options: ResultWriterOptions) {
   }
 
   return {
-    /** Hosts sent to a proxy. Only pending hosts move; returns the rows that did. */
-    markRunning(rowIds: number[]): number[] {
+    /**
+     * Hosts sent to a proxy. Only pending hosts move; returns the rows that did. `hold`: their running
+     * may wait for their results (sentHoldMs), for hosts a restart finds handed out without it (chunk 1).
+     */
+    markRunning(rowIds: number[], hold = false): number[] {
       const moved: number[] = [];
+      const marked = held.mark(hold);
       for (const rowId of rowIds) {
         const host = byRow(rowId);
         if (!host || !canTransition(host.state, 'running')) continue;
         move(counts, host.state, 'running', 1);
         host.state = 'running';
-        queuedRunning.set(rowId, true);
+        queuedRunning.set(rowId, marked);
         moved.push(rowId);
       }
       if (moved.length > 0) schedule();
@@ -215,7 +220,7 @@ export function createResultWriter(options: ResultWriterOptions) {
         moved.push(host.rowId);
       }
       if (moved.length === 0) return;
-      held.arrived(at);
+      held.hold(at);
       for (const rowId of moved) queuedSent.set(rowId, at);
       schedule();
     },
@@ -263,13 +268,8 @@ export function createResultWriter(options: ResultWriterOptions) {
       schedule();
     },
 
-    /**
-     * Drops everything queued and writes nothing more, as a crash would. Safe because cursors are
-     * committed with the results they cover: the next owner fetches exactly what was dropped.
-     */
-    discard(): void {
-      drop();
-    },
+    /** Drops everything queued and writes nothing more, as a crash would: no cursor passed what is dropped. */
+    discard: (): void => drop(),
 
     /** Writes everything queued; rejects if any write failed. */
     async flush(): Promise<void> {
