@@ -68,6 +68,7 @@ interface Execution { identities: string[]; next: number; sequence: number; onEv
  */
 function pacedProxy() {
   const live: Execution[] = [];
+  let emitted = 0;
   const agents = proxyPluginAgents();
   const event = (sequence: number, body: Partial<ExecuteEvent__Output>): ExecuteEvent__Output => ({ sequence: String(sequence), ...body }) as unknown as ExecuteEvent__Output;
   const run = (request: ExecuteRequest, onEvent: (e: ExecuteEvent__Output) => void, signal?: AbortSignal) => new Promise<void>((resolve) => {
@@ -112,8 +113,11 @@ function pacedProxy() {
           ex.done();
         }
       }
+      emitted += sent;
       return sent;
     },
+    /** Results handed out so far (stored or not yet). */
+    emitted: () => emitted,
     liveHosts: () => live.reduce((n, ex) => n + ex.identities.length - ex.next, 0),
   };
 }
@@ -198,8 +202,10 @@ export async function runJobPageBench(options: JobPageBenchOptions): Promise<Job
       return got.at - committed;
     };
     log('job running');
+    // The wake-ups spend at most half the hosts (a sample is dropped at chunk boundaries and when another
+    // commit woke the poll first), so that the "while running" figures always find the job running.
     const wake: number[] = [];
-    for (let i = 0; wake.length < (options.wakeups ?? 50) && i < 200; i++) {
+    for (let i = 0; wake.length < (options.wakeups ?? 50) && i < 200 && proxy.emitted() < options.hosts / 2; i++) {
       const ms = await wakeOnce(app, 30);
       if (ms !== undefined) wake.push(ms);
       // Chunk boundaries: the next execution starts once its "running" batch is written.
@@ -207,7 +213,7 @@ export async function runJobPageBench(options: JobPageBenchOptions): Promise<Job
     }
     log('wake-ups timed');
     const remote: number[] = [];
-    for (let i = 0; remote.length < (options.remoteWakeups ?? 10) && i < 40; i++) {
+    for (let i = 0; remote.length < (options.remoteWakeups ?? 10) && i < 40 && proxy.emitted() < (options.hosts * 3) / 4; i++) {
       // The second instance re-reads every 500 ms from when the poll came: commits land anywhere in that cycle.
       const ms = await wakeOnce(other, 30 + Math.random() * 500);
       if (ms !== undefined) remote.push(ms);
@@ -218,9 +224,8 @@ export async function runJobPageBench(options: JobPageBenchOptions): Promise<Job
     // While the job runs: 500 results per request timed, about 2,500 a second at this pace.
     const storedFrom = (await job()).counts.succeeded + (await job()).counts.failed;
     const reserve = Math.ceil(options.hosts / 20);
-    let stored = storedFrom;
     const whileRunning = await pageFigures(app, jobId, runs, async () => {
-      if (options.hosts - stored > reserve) stored += proxy.emit(500);
+      if (options.hosts - proxy.emitted() > reserve) proxy.emit(500);
       await sleep(20);
     });
     const atEnd = await job();

@@ -43,6 +43,7 @@ describe(outcomeWithoutResult.name, () => {
     ['never sent by a proxy that reports its batches', { state: 'running' as const, asked: false }, true, deadline, 'cancelled', "not sent: the job's deadline passed before smart proxy p1 sent it (smart proxy p1 did not answer the cancel: deadline exceeded)"],
     ['unknown: the proxy does not report its batches', { state: 'running' as const, asked: false }, false, deadline, 'no_response', "no reply before the job's deadline; smart proxy p1 does not say whether it sent the request (smart proxy p1 did not answer the cancel: deadline exceeded)"],
     ['never handed to the proxy', { state: 'pending' as const, asked: false }, true, deadline, 'cancelled', "not sent: the job's deadline passed before its turn"],
+    ['asked though stored pending (its running never written), proxy lost', { state: 'pending' as const, asked: true }, true, lost, 'no_response', 'asked; smart proxy p1 was lost before the reply: connection refused'],
     ['asked, proxy lost', { state: 'running' as const, asked: true }, true, lost, 'no_response', 'asked; smart proxy p1 was lost before the reply: connection refused'],
     ['never sent, proxy lost', { state: 'running' as const, asked: false }, true, lost, 'cancelled', "not sent: smart proxy p1 was lost before this host's batch: connection refused"],
     ['unknown, proxy lost', { state: 'running' as const, asked: false }, false, lost, 'failed', 'smart proxy p1 lost before these hosts answered: connection refused'],

@@ -11,7 +11,7 @@ import type { JobInvocationRepository } from '@server/jobs/job-invocation.reposi
 import type { JobProxyStreamEntity } from '@server/jobs/job-proxy-stream.entity';
 import { runProxyStream, type EventSink, type RunningJob } from '@server/jobs/job-proxy-stream';
 import { createProxyBreaker } from '@server/jobs/proxy-breaker';
-import { createResultWriter, type TrackedHost } from '@server/jobs/result-writer';
+import { createResultWriter, type ResultBatch, type TrackedHost } from '@server/jobs/result-writer';
 
 /*
  * The restart path of one proxy's stream, with a real result writer and a scripted proxy: the row names
@@ -41,10 +41,12 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
   for (const h of hosts) counts[h.state] += 1;
   const cursors: number[] = [];
   const reasons = new Map<number, string | null>();
+  const batches: ResultBatch[] = [];
   const writer = createResultWriter({
     jobId: JOB, hosts, counts, lastEventSeq: 0, leaseOwner: 'me', clock: () => at(0), logger: silentLogger(), batchSize: 500, flushMs: 50, onCommitted: () => undefined,
     store: {
       commitResultBatch: async (b) => {
+        batches.push(structuredClone(b));
         cursors.push(...b.streams.map((c) => c.lastSequence));
         for (const r of b.results) reasons.set(r.rowId, r.reason);
         return 2;
@@ -78,7 +80,7 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
     { repo, proxies, slots: createHostSlots(100), logger, reattachAttempts: 0, reattachBackoffMs: 0, stopped: () => false },
     { entity: { id: JOB, concurrencyLevel: 2 } as JobInvocationEntity, stream, proxy: proxyRef, writer, job, breaker: createProxyBreaker(), request: (id) => ({ execution_id: id }) },
   );
-  return { run, writer, job, updates, executed, warned, cursors, reasons, states: () => hosts.map((h) => writer.host(h.rowId)?.state) };
+  return { run, writer, job, updates, executed, warned, cursors, reasons, batches, states: () => hosts.map((h) => writer.host(h.rowId)?.state) };
 }
 
 const chunk1Ends: Script = async (onEvent) => {
@@ -220,6 +222,30 @@ describe(runProxyStream.name, () => {
     expect(reasons.get(2)).toBe('asked; smart proxy px was lost before the reply: proxy went away');
     expect([...job.late[0].hosts.keys()]).toEqual(['h2']);
     expect(executed).toEqual([]);
+  });
+
+  // Found in review: the replayed HostsSent of hosts stored pending was written as started_at alone, the
+  // cursor then passed it, and a second restart (cursor > 0) recorded those asked hosts "not sent".
+  it('stores the hosts a replayed HostsSent names running with their sent time, before any cursor passes it, when their running was not stored', async () => {
+    let release = () => undefined as void;
+    const { run, writer, batches, reasons } = setup({
+      [`${JOB}-${PROXY}-1`]: async (onEvent) => {
+        await onEvent(started(1, `${JOB}-${PROXY}-1`, ['h1', 'h2']));
+        await onEvent(sent(2, ['h1', 'h2']));
+        await onEvent(result(3, 'h1'));
+        await new Promise<void>((resolve) => (release = resolve));
+        throw new AppError('UNAVAILABLE', 'proxy went away');
+      },
+    }, ['pending', 'pending', 'pending'], false, { reportsSent: false });
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    // The cursor goes out with h2's running and sent time, h1 in its result: never a cursor past a pending asked host.
+    expect(batches.map((b) => [b.running, b.sent.map((g) => [g.rowIds, g.running ?? false]), b.results.map((r) => r.rowId), b.streams.map((c) => c.lastSequence)])).toEqual([[[], [[[2], true]], [1], [3]]]);
+    expect(batches[0].counts).toMatchObject({ pending: 1, running: 1, succeeded: 1 });
+    release();
+    await done;
+    await writer.flush();
+    expect(reasons.get(2)).toBe('asked; smart proxy px was lost before the reply: proxy went away');
   });
 
   it('settles the hosts chunk 1 may hold as handed out, not as never sent, when the named chunk 1 cannot be reached and their running was not stored', async () => {

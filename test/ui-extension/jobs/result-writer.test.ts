@@ -250,6 +250,26 @@ describe(createResultWriter.name, () => {
     expect(batches.map((b) => b.running)).toEqual([[1, 2, 3]]);
   });
 
+  it('stores a pending host a HostsSent names (a replay, its running never stored) running with its sent time, in one write', async () => {
+    const { writer, batches } = setup(2, 500, 500);
+    const at = new Date('2026-11-23T10:00:01Z');
+    writer.markSent(1, ['h1'], at);
+    expect(writer.host(1)).toMatchObject({ state: 'running', asked: true });
+    await writer.flush();
+    expect(batches.map((b) => [b.running, b.sent.map((g) => [g.rowIds, g.at.getTime(), g.running ?? false]), b.counts])).toEqual([[[], [[[1], at.getTime(), true]], { ...emptyCounts(), pending: 1, running: 1 }]]);
+  });
+
+  it('keeps held running marks held when a markRunning moves nothing (a restart finding no host to move)', async () => {
+    const { writer, batches } = setup(3, 500, 500);
+    writer.markRunning([1, 2], true);
+    writer.markRunning([]);
+    writer.markRunning([1]);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(batches).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(450);
+    expect(batches.map((b) => b.running)).toEqual([[1, 2]]);
+  });
+
   it('writes held HostsSent marks at once on an awaited flush, and holds none without sentHoldMs', async () => {
     const held = setup(2, 500, 500);
     held.writer.markRunning([1, 2]);

@@ -71,8 +71,8 @@ export function giveUpOf(outcome: FollowOutcome, job: { cancelled: boolean; time
  */
 export function outcomeWithoutResult(host: Pick<TrackedHost, 'state' | 'asked'>, reportsSent: boolean, why: GiveUp): HostOutcome {
   if (why.kind === 'cancelled') return host.asked ? { state: 'no_response', reason: 'asked; the job was cancelled before the host replied' } : { state: 'cancelled', reason: 'job cancelled' };
-  if (host.state === 'pending') {
-    // Never handed to the proxy at all.
+  if (host.state === 'pending' && !host.asked) {
+    // Never handed to the proxy at all (an asked host was, whatever its stored state: markSent).
     if (why.kind === 'lost') return { state: 'failed', reason: `not sent: ${lostText(why)}` };
     return { state: 'cancelled', reason: "not sent: the job's deadline passed before its turn" };
   }

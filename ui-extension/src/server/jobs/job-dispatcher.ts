@@ -202,7 +202,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
         else job.ended = true;
       } catch (error) {
         if (isDatabaseUnavailable(error) || job.lost) abandon(jobId, job);
-        else if (!stopped) logger.error({ err: error, jobId }, 'job dispatch failed');
+        else if (!stopped) letGo(jobId, job, 'dispatch failed: its streams and writer stop as in a crash; the next claim resumes it here', error);
       } finally {
         running.delete(jobId);
         // Secrets go once the job has ended (or is gone), and only then: a run that failed before its end
@@ -216,17 +216,17 @@ export function createJobDispatcher(options: DispatcherOptions) {
   /**
    * Lets go of a job: after the database failed under it (`abandon`: the lease stays, and the
    * supervisor claims the job again once the database answers, our own lease counting as orphaned),
-   * or when another instance took it over (this one stalled past its lease; never retried). Queued
-   * results are dropped (their cursors were not stored either, so the proxy sends them again to
-   * whoever resumes), streams are cut: nothing lost, and a result that did reach the database is not
+   * when another instance took it over (this one stalled past its lease; never retried), or when its run
+   * failed otherwise (the next claim resumes it here). Queued results are dropped (their cursors were
+   * not stored either: the proxy sends them again), streams are cut: nothing lost, and a result that did reach the database is not
    * applied twice (a final host takes no new state).
    */
-  function letGo(jobId: number, job: RunningJob, why: string): void {
+  function letGo(jobId: number, job: RunningJob, why: string, err?: unknown): void {
     if (job.lost) return;
     job.lost = true;
     job.writer?.discard();
     job.abort.abort();
-    logger.warn({ jobId, why }, 'this instance lets go of the job; it resumes from its stored results and proxy cursors');
+    logger.warn({ jobId, why, err }, 'this instance lets go of the job; it resumes from its stored results and proxy cursors');
   }
   const abandon = (jobId: number, job: RunningJob) => letGo(jobId, job, 'database unavailable; the job resumes from its stored results once it is back');
 

@@ -123,10 +123,11 @@ export function createJobResults(t: JobTables) {
           return null;
         }
         if (batch.running.length > 0) {
-          await m.query(`UPDATE job_invocation_hosts SET state = 'running' WHERE id IN (${batch.running.map(() => '?').join(',')})`, batch.running);
+          await m.query(`UPDATE job_invocation_hosts SET state = 'running' WHERE id IN (${batch.running.map(() => '?').join(',')}) AND state = 'pending'`, batch.running);
         }
+        // Never over a final row (a stale writer's marks, written late): only a row still open moves.
         for (const group of batch.sent) {
-          await m.query(`UPDATE job_invocation_hosts SET ${group.running ? "state = 'running', " : ''}started_at = ? WHERE id IN (${group.rowIds.map(() => '?').join(',')})`, [dbDate(group.at), ...group.rowIds]);
+          await m.query(`UPDATE job_invocation_hosts SET ${group.running ? "state = 'running', " : ''}started_at = ? WHERE id IN (${group.rowIds.map(() => '?').join(',')}) AND state IN ('pending', 'running')`, [dbDate(group.at), ...group.rowIds]);
         }
         if (batch.results.length > 0) await (isMysql ? upsertResults : caseResults)(m, batch);
         for (const s of batch.streams) {

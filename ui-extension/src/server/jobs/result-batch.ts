@@ -239,7 +239,7 @@ export interface HostOutcome {
 /**
  * When each held mark came (ResultWriterOptions.sentHoldMs), by its Date: one per HostsSent event or
  * markRunning call, not per host; a Date never held is due at once. The writer's queues are in arrival
- * order, so the due marks are their oldest. release() makes every mark so far due, and `released` true.
+ * order, so the due marks are their oldest.
  */
 export function heldMarks(holdMs: number) {
   // Per held Date: when it came, and its place in the order of holds (release() goes by that).
@@ -251,14 +251,14 @@ export function heldMarks(holdMs: number) {
   return {
     holdMs,
     hold: (at: Date): void => void arrivals.set(at, { at: performance.now(), n: ++holds }),
-    /** A new mark (a Date), held or not; one not held releases every mark so far. */
+    /** A new mark's Date, held or not. */
     mark(hold: boolean): Date {
       const at = new Date();
       if (hold) this.hold(at);
-      else released = holds;
       return at;
     },
-    /** Whether a mark not held came (a running then hurries a flush again). */
+    /** Marks not held were queued: every mark so far is due, and from now on a running hurries a flush. */
+    release: (): void => void (released = holds),
     released: (): boolean => released >= 0,
     /** Milliseconds until the oldest mark of these queues is due; undefined when none is queued. */
     nextWait(...queues: Array<QueuedRows<Date>>): number | undefined {

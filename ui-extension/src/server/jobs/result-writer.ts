@@ -62,8 +62,7 @@ export function createResultWriter(options: ResultWriterOptions) {
   /** The next batch; `all` takes held marks too (an awaited flush). */
   function take(all: boolean): ResultBatch | undefined {
     if (queuedSize() === 0 && queuedCursors.size === 0) return undefined;
-    // Results first: a host's queued running and HostsSent then ride on its result (one write, not
-    // three) while they wait; either write alone of a row with a queued result is gone (record()).
+    // Results first: a host's queued running and HostsSent ride on its result (one write, not three).
     const results = queuedResults.splice(0, options.batchSize);
     const froms = queuedFrom.splice(0, results.length);
     const { running, sent } = takeRunningAndSent(queuedRunning, queuedSent, idRowBudget(options.batchSize - results.length), all ? undefined : held.due());
@@ -91,15 +90,11 @@ export function createResultWriter(options: ResultWriterOptions) {
 
   // A flush nobody awaits: its failure is kept in `failure` and reported through onFailed and the next
   // awaited flush, never as an unhandled rejection (which would end the process).
-  function background(): void {
-    flush(false).catch(() => undefined);
-  }
+  const background = (): void => void flush(false).catch(() => undefined);
 
   function flush(all: boolean): Promise<void> {
-    if (timer) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
+    clearTimeout(timer);
+    timer = undefined;
     chain = chain.then(async () => {
       for (;;) {
         if (discarded || failure) return admissions.splice(0).forEach((a) => a.refuse(failure));
@@ -138,8 +133,7 @@ export function createResultWriter(options: ResultWriterOptions) {
     discarded = true;
     admissions.splice(0).forEach((a) => a.refuse());
     wakeLow(true);
-    clearTimeout(timer);
-    clearTimeout(heldTimer);
+    [timer, heldTimer].forEach(clearTimeout);
     timer = heldTimer = undefined;
     queuedRunning = queue();
     queuedSent = queue();
@@ -164,7 +158,9 @@ export function createResultWriter(options: ResultWriterOptions) {
         queuedRunning.set(rowId, marked);
         moved.push(rowId);
       }
-      if (moved.length > 0) schedule();
+      if (moved.length === 0) return moved;
+      if (!hold) held.release();
+      schedule();
       return moved;
     },
 
@@ -209,18 +205,25 @@ export function createResultWriter(options: ResultWriterOptions) {
 
     /**
      * Hosts the proxy says it sent (a HostsSent event): from now on they count as asked, and
-     * started_at says when. Final hosts and hosts already asked are left alone.
+     * started_at says when. Final hosts and hosts already asked are left alone. A pending host (a
+     * replay after a restart, its running never stored) is running too, in the same row write: an
+     * asked host is never stored pending, or a later restart would take it for never handed out.
      */
     markSent(smartProxyId: number, identities: readonly string[], at: Date): void {
       const moved: number[] = [];
+      held.hold(at);
       for (const identity of identities) {
         const host = byIdentity(smartProxyId, identity);
         if (!host || host.asked || (host.state !== 'running' && host.state !== 'pending')) continue;
         host.asked = true;
+        if (host.state === 'pending') {
+          move(counts, 'pending', 'running', 1);
+          host.state = 'running';
+          queuedRunning.set(host.rowId, at);
+        }
         moved.push(host.rowId);
       }
       if (moved.length === 0) return;
-      held.hold(at);
       for (const rowId of moved) queuedSent.set(rowId, at);
       schedule();
     },

@@ -71,19 +71,21 @@ export function pendingPicker(mine: readonly TrackedHost[], eligible?: (host: Tr
 }
 
 /**
- * After a restart, the hosts of the execution a stream row names with cursor 0 that are stored pending
- * yet were handed out: nothing of that execution was stored, so neither may their running be (chunk 1
- * is named before its running is queued, and a job without a rollout lets its running wait for results:
- * result-writer.ts holdIdsMs). Moved to running here, so that they are settled as sent hosts are, never
- * sent again nor recorded "not sent". `expected`: the replayed `started` event's hosts; when it was not
- * heard (the proxy unreachable, the follow aborted), chunk 1 may hold the first `firstChunk` hosts of the
- * proxy in row order (an upper bound: fewer slots may have been granted; 0: not chunk 1).
+ * After a restart, the hosts of the execution a stream row names with cursor 0 that are not final and
+ * were not stored running when the follow began: nothing of that execution was stored, so neither may
+ * their running be (chunk 1 is named before its running is queued, and its running may wait for its
+ * results: markRunning's `hold`, ResultWriterOptions.sentHoldMs); a replayed HostsSent moved some to
+ * running meanwhile (markSent). The pending ones move to running here; all are settled as sent hosts
+ * are, never sent again nor recorded "not sent". `expected`: the replayed `started` event's hosts; when
+ * it was not heard (the proxy unreachable, the follow aborted), chunk 1 may hold the first `firstChunk`
+ * hosts of the proxy in row order (an upper bound: fewer slots may have been granted; 0: not chunk 1).
  */
 export function unstoredRunning(writer: ResultWriter, proxyId: number, expected: readonly string[], firstChunk: number): TrackedHost[] {
   const names = new Set(expected);
   const mine = writer.hostsOf(proxyId);
-  const held = expected.length > 0 ? mine.filter((h) => h.state === 'pending' && names.has(h.hostName)) : mine.slice(0, firstChunk).filter((h) => h.state === 'pending');
-  writer.markRunning(held.map((h) => h.rowId));
+  const open = (h: TrackedHost) => h.state === 'pending' || h.state === 'running';
+  const held = expected.length > 0 ? mine.filter((h) => open(h) && names.has(h.hostName)) : mine.slice(0, firstChunk).filter(open);
+  writer.markRunning(held.filter((h) => h.state === 'pending').map((h) => h.rowId));
   return held;
 }
 
