@@ -228,28 +228,6 @@ describe(createResultWriter.name, () => {
     expect(batches).toHaveLength(3);
   });
 
-  it('holds a running marked hold (a first chunk) for its result to carry it, counting it pending until it is written', async () => {
-    const { writer, batches } = setup(3, 500, 500);
-    writer.markRunning([1, 2, 3], true);
-    await jest.advanceTimersByTimeAsync(100);
-    expect(batches).toHaveLength(0);
-    writer.record({ rowId: 1 }, { state: 'succeeded', statuscode: 0 });
-    await jest.advanceTimersByTimeAsync(50);
-    // One write of h1 (pending -> succeeded); h2 and h3 still wait, and the stored counts say so.
-    expect(batches.map((b) => [b.running, b.results.map((r) => r.rowId), b.counts])).toEqual([[[], [1], { ...emptyCounts(), pending: 2, succeeded: 1 }]]);
-    await jest.advanceTimersByTimeAsync(360);
-    expect(batches.slice(1).map((b) => [b.running, b.counts])).toEqual([[[2, 3], { ...emptyCounts(), running: 2, succeeded: 1 }]]);
-  });
-
-  it('writes held running marks with the next flush once a running not held comes (a later chunk)', async () => {
-    const { writer, batches } = setup(4, 500, 500);
-    writer.markRunning([1, 2], true);
-    await jest.advanceTimersByTimeAsync(100);
-    writer.markRunning([3]);
-    await jest.advanceTimersByTimeAsync(50);
-    expect(batches.map((b) => b.running)).toEqual([[1, 2, 3]]);
-  });
-
   it('stores a pending host a HostsSent names (a replay, its running never stored) running with its sent time, in one write', async () => {
     const { writer, batches } = setup(2, 500, 500);
     const at = new Date('2026-11-23T10:00:01Z');
@@ -257,17 +235,6 @@ describe(createResultWriter.name, () => {
     expect(writer.host(1)).toMatchObject({ state: 'running', asked: true });
     await writer.flush();
     expect(batches.map((b) => [b.running, b.sent.map((g) => [g.rowIds, g.at.getTime(), g.running ?? false]), b.counts])).toEqual([[[], [[[1], at.getTime(), true]], { ...emptyCounts(), pending: 1, running: 1 }]]);
-  });
-
-  it('keeps held running marks held when a markRunning moves nothing (a restart finding no host to move)', async () => {
-    const { writer, batches } = setup(3, 500, 500);
-    writer.markRunning([1, 2], true);
-    writer.markRunning([]);
-    writer.markRunning([1]);
-    await jest.advanceTimersByTimeAsync(100);
-    expect(batches).toHaveLength(0);
-    await jest.advanceTimersByTimeAsync(450);
-    expect(batches.map((b) => b.running)).toEqual([[1, 2]]);
   });
 
   it('writes held HostsSent marks at once on an awaited flush, and holds none without sentHoldMs', async () => {

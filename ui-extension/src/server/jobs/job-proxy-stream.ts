@@ -77,7 +77,8 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
   let rowNamesIt = true;
   const takeResult = (r: HostResult__Output, sequence: number): void => {
     const received = Number(r.received_at_ms);
-    // On the wall clock, as received_at_ms is (tests move the injected clock); clocks differ by their NTP error, negatives count 0.
+    // Measured on the wall clock, as received_at_ms is (the injected clock is the jobs' own time, which tests move);
+    // proxy and ui-extension clocks differ by their NTP error, and negative values count as 0.
     if (received > 0) deps.metrics?.proxyStreamLatency(proxy.name, (Date.now() - received) / 1000);
     const accepted = writer.record({ smartProxyId: proxyId, identity: r.identity }, outcomeOfResult(r), rowNamesIt ? { smartProxyId: proxyId, sequence } : undefined);
     if (!accepted && r.unexpected) deps.logger.debug({ jobId, identity: r.identity }, 'reply from a host outside the job');
@@ -262,10 +263,9 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       const executionId = `${jobId}-${proxyId}-${++chunk}`;
       reportsSent = false;
       named = name(executionId, chunk);
-      // The first chunk waits: a restart looks for a chunk past the row only once the row names one. Its
-      // running may wait for results (held): a restart finds its hosts handed out without it (unstoredRunning).
+      // The first chunk waits: a restart looks for a chunk past the row only once the row names one.
       if (chunk === 1) await named;
-      if (!run.admit) writer.markRunning(hosts.map((h) => h.rowId), chunk === 1);
+      if (!run.admit) writer.markRunning(hosts.map((h) => h.rowId));
       const { live, signal } = goLive(executionId);
       // A cancel or the deadline that came between the loop check and here found no execution to stop.
       if (job.cancelled || job.timedOut) live.abort.abort();

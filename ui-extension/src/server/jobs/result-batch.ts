@@ -107,11 +107,11 @@ export interface ResultWriterOptions {
   /** Longest a result waits in memory before it is written. */
   flushMs: number;
   /**
-   * How long a HostsSent, and a running marked `hold` (markRunning), wait for the host's result to carry
-   * them (0: written with the next flush). Most replies come within it, and the result's row write then
-   * stores the state and started_at too: one or two row writes less per host (issue #20). Held marks are
-   * in memory only, as queued ones always were: no cursor passes them until they are written, so a
-   * restart fetches the events again, and finds a held running's hosts handed out from its chunk.
+   * How long a HostsSent waits for its host's result to carry it (0: written with the next flush). Most
+   * replies come within it, and the result's row write then stores started_at too: one row write less
+   * per host (issue #20). Held marks are in memory only, as queued ones always were: the proxy still has
+   * the events, and no cursor passes them until they are written, so a restart fetches them again. A
+   * running is never held: a host handed out reads running within flushMs, as the counts say.
    */
   sentHoldMs?: number;
   /** Called after each committed batch, e.g. to wake long polls. */
@@ -170,12 +170,12 @@ export function queuedSlots(results: number, idRows: number): number {
  * anyway (a row that grows is rewritten), and the state moves with it for ~10-30% less than two
  * statements (issue #20). Its running is never written after its sent time on its own, nor dropped.
  */
-export function takeRunningAndSent(running: QueuedRows<Date>, sent: QueuedRows<Date>, budget: number, due?: (at: Date) => boolean): { running: number[]; sent: SentGroup[] } {
+export function takeRunningAndSent(running: QueuedRows<unknown>, sent: QueuedRows<Date>, budget: number, due?: (at: Date) => boolean): { running: number[]; sent: SentGroup[] } {
   const alone: number[] = [];
   const both: SentGroup[] = [];
   let n = 0;
-  for (const [rowId, marked] of running) {
-    if (n >= budget || (due && !due(marked))) break;
+  for (const [rowId] of running) {
+    if (n >= budget) break;
     n += 1;
     const at = sent.get(rowId);
     if (at === undefined) {
@@ -237,38 +237,25 @@ export interface HostOutcome {
 }
 
 /**
- * When each held mark came (ResultWriterOptions.sentHoldMs), by its Date: one per HostsSent event or
- * markRunning call, not per host; a Date never held is due at once. The writer's queues are in arrival
- * order, so the due marks are their oldest.
+ * When each held HostsSent event came (ResultWriterOptions.sentHoldMs), by its Date: one per event, not
+ * per host. The writer's queue is in arrival order, so the due marks are its oldest.
  */
 export function heldMarks(holdMs: number) {
-  // Per held Date: when it came, and its place in the order of holds (release() goes by that).
-  const arrivals = new WeakMap<Date, { at: number; n: number }>();
-  let holds = 0;
-  let released = -1;
-  const arrival = (at: Date): number => arrivals.get(at)?.at ?? -Infinity;
+  const arrivals = new WeakMap<Date, number>();
+  const arrival = (at: Date): number => arrivals.get(at) ?? -Infinity;
   const waitFor = (at: Date): number => Math.max(1, Math.ceil(arrival(at) + holdMs - performance.now()));
   return {
     holdMs,
-    hold: (at: Date): void => void arrivals.set(at, { at: performance.now(), n: ++holds }),
-    /** A new mark's Date, held or not. */
-    mark(hold: boolean): Date {
-      const at = new Date();
-      if (hold) this.hold(at);
-      return at;
-    },
-    /** Marks not held were queued: every mark so far is due, and from now on a running hurries a flush. */
-    release: (): void => void (released = holds),
-    released: (): boolean => released >= 0,
-    /** Milliseconds until the oldest mark of these queues is due; undefined when none is queued. */
-    nextWait(...queues: Array<QueuedRows<Date>>): number | undefined {
-      const oldest = queues.map((q) => q[Symbol.iterator]().next()).filter((o) => !o.done).map((o) => waitFor((o.value as [number, Date])[1]));
-      return oldest.length > 0 ? Math.min(...oldest) : undefined;
+    hold: (at: Date): void => void arrivals.set(at, performance.now()),
+    /** Milliseconds until the oldest mark of the queue is due; undefined when none is queued. */
+    nextWait(queue: QueuedRows<Date>): number | undefined {
+      const oldest = queue[Symbol.iterator]().next();
+      return oldest.done ? undefined : waitFor(oldest.value[1]);
     },
     /** Accepts the marks due now; undefined when nothing is held. */
     due(): ((at: Date) => boolean) | undefined {
       const cutoff = performance.now() - holdMs;
-      return holdMs > 0 ? (at) => arrival(at) <= cutoff || (arrivals.get(at)?.n ?? 0) <= released : undefined;
+      return holdMs > 0 ? (at) => arrival(at) <= cutoff : undefined;
     },
   };
 }

@@ -20,8 +20,8 @@ export function createResultWriter(options: ResultWriterOptions) {
   let eventSeq = options.lastEventSeq;
   // Queued changes by row, in arrival order: a result folds in its host's unwritten `running` and
   // `sent` (the row ends the same, in one write instead of three when the database lags behind).
-  // A queued running row's state before it is always pending (canTransition); its value: its markRunning call's Date.
-  let queuedRunning = queue<Date>();
+  // A queued running row's state before it is always pending (canTransition): presence is enough.
+  let queuedRunning = queue<true>();
   let queuedSent = queue<Date>();
   let queuedResults: HostResultWrite[] = [];
   // The state each queued result moves its row from, as the database holds it (index for index).
@@ -38,13 +38,12 @@ export function createResultWriter(options: ResultWriterOptions) {
   const lowWaiters: Array<() => void> = [];
   const wakeLow = (all: boolean) => (all || queuedResults.length <= 2 * options.batchSize) && lowWaiters.splice(0).forEach((resolve) => resolve());
   const queuedSize = () => queuedSlots(queuedResults.length, queuedRunning.size + queuedSent.size);
-  // HostsSent and held running marks wait for their results to carry them (ResultWriterOptions.sentHoldMs):
-  // they do not hurry a flush, and a flush takes only those due; with nothing else to write, a timer for
-  // the oldest. Once a running not held came, every running hurries a flush as before.
+  // HostsSent marks wait for their results to carry them (ResultWriterOptions.sentHoldMs): they do not
+  // hurry a flush, and a flush takes only those due; with nothing else to write, a timer for the oldest.
   const held = heldMarks(options.sentHoldMs ?? 0);
-  const urgentSize = () => (held.holdMs > 0 ? queuedSlots(queuedResults.length, held.released() ? queuedRunning.size : 0) : queuedSize());
+  const urgentSize = () => (held.holdMs > 0 ? queuedSlots(queuedResults.length, queuedRunning.size) : queuedSize());
   function awaitHeld(): void {
-    const wait = held.nextWait(queuedSent, queuedRunning);
+    const wait = held.nextWait(queuedSent);
     if (wait !== undefined && !discarded && !heldTimer) heldTimer = setTimeout(() => ((heldTimer = undefined), background()), wait);
   }
 
@@ -144,23 +143,20 @@ export function createResultWriter(options: ResultWriterOptions) {
 
   return {
     /**
-     * Hosts sent to a proxy. Only pending hosts move; returns the rows that did. `hold`: their running
-     * may wait for their results (sentHoldMs), for hosts a restart finds handed out without it (chunk 1).
+     * Hosts sent to a proxy. Only pending hosts move; returns the rows that did. Never held: a host handed
+     * out reads running within flushMs (a cancel's answer, the job page), as the counts say.
      */
-    markRunning(rowIds: number[], hold = false): number[] {
+    markRunning(rowIds: number[]): number[] {
       const moved: number[] = [];
-      const marked = held.mark(hold);
       for (const rowId of rowIds) {
         const host = byRow(rowId);
         if (!host || !canTransition(host.state, 'running')) continue;
         move(counts, host.state, 'running', 1);
         host.state = 'running';
-        queuedRunning.set(rowId, marked);
+        queuedRunning.set(rowId, true);
         moved.push(rowId);
       }
-      if (moved.length === 0) return moved;
-      if (!hold) held.release();
-      schedule();
+      if (moved.length > 0) schedule();
       return moved;
     },
 
@@ -219,7 +215,7 @@ export function createResultWriter(options: ResultWriterOptions) {
         if (host.state === 'pending') {
           move(counts, 'pending', 'running', 1);
           host.state = 'running';
-          queuedRunning.set(host.rowId, at);
+          queuedRunning.set(host.rowId, true);
         }
         moved.push(host.rowId);
       }

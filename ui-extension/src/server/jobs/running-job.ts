@@ -73,9 +73,8 @@ export function pendingPicker(mine: readonly TrackedHost[], eligible?: (host: Tr
 /**
  * After a restart, the hosts of the execution a stream row names with cursor 0 that are not final and
  * were not stored running when the follow began: nothing of that execution was stored, so neither may
- * their running be (chunk 1 is named before its running is queued, and its running may wait for its
- * results: markRunning's `hold`, ResultWriterOptions.sentHoldMs); a replayed HostsSent moved some to
- * running meanwhile (markSent). The pending ones move to running here; all are settled as sent hosts
+ * their running be (chunk 1 is named before its running is queued and written); a replayed HostsSent
+ * moved some to running meanwhile (markSent). The pending ones move to running here; all are settled as sent hosts
  * are, never sent again nor recorded "not sent". `expected`: the replayed `started` event's hosts; when
  * it was not heard (the proxy unreachable, the follow aborted), chunk 1 may hold the first `firstChunk`
  * hosts of the proxy in row order (an upper bound: fewer slots may have been granted; 0: not chunk 1).
