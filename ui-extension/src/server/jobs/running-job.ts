@@ -4,6 +4,7 @@
  */
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
 import type { HostResult__Output } from '@protos/generated/rex/proxy/v1/HostResult';
+import { isFinalHostState } from './host-states';
 import type { LateFollow } from './late-results';
 import type { ResultWriter, TrackedHost } from './result-writer';
 
@@ -74,17 +75,18 @@ export function pendingPicker(mine: readonly TrackedHost[], eligible?: (host: Tr
  * After a restart, the hosts of the execution a stream row names with cursor 0 that are not final and
  * were not stored running when the follow began: nothing of that execution was stored, so neither may
  * their running be (chunk 1 is named before its running is queued and written); a replayed HostsSent
- * moved some to running meanwhile (markSent). The pending ones move to running here; all are settled as sent hosts
- * are, never sent again nor recorded "not sent". `expected`: the replayed `started` event's hosts; when
+ * moved some to running meanwhile (markSent). The pending ones move to running here; all are settled as
+ * sent hosts are, never sent again nor recorded "not sent". `expected`: the replayed `started` event's hosts; when
  * it was not heard (the proxy unreachable, the follow aborted), chunk 1 may hold the first `firstChunk`
  * hosts of the proxy in row order (an upper bound: fewer slots may have been granted; 0: not chunk 1).
  */
 export function unstoredRunning(writer: ResultWriter, proxyId: number, expected: readonly string[], firstChunk: number): TrackedHost[] {
   const names = new Set(expected);
   const mine = writer.hostsOf(proxyId);
-  const open = (h: TrackedHost) => h.state === 'pending' || h.state === 'running';
+  const open = (h: TrackedHost) => !isFinalHostState(h.state);
   const held = expected.length > 0 ? mine.filter((h) => open(h) && names.has(h.hostName)) : mine.slice(0, firstChunk).filter(open);
-  writer.markRunning(held.filter((h) => h.state === 'pending').map((h) => h.rowId));
+  // Only the pending ones move (markRunning leaves a running host as it is).
+  writer.markRunning(held.map((h) => h.rowId));
   return held;
 }
 
