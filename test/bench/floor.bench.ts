@@ -31,7 +31,7 @@ import {
 
 export const FLOOR_TABLE = 'floor_job_hosts';
 const PENDING_CHUNK = 1000;
-const RESULT_BATCH = 500;
+export const RESULT_BATCH = 500;
 /** choria.client's DEFAULT_PUBLISH_BATCH. */
 const PUBLISH_BATCH = 250;
 /** The proxies' default callerid (proxy-plugin config identity.callerid). */
@@ -66,14 +66,37 @@ export interface Floor {
   close(): Promise<void>;
 }
 
-type ResultRow = [number, number, string, number, string, string, Date, Date];
+/** [job_id, host_id, state, statuscode, statusmsg, data, started_at, finished_at] */
+export type FloorResultRow = [number, number, string, number, string, string, Date, Date];
+
+/** The scratch table, limits.md §2's shape. */
+export async function createFloorTable(db: Connection): Promise<void> {
+  await db.query(
+    `CREATE TABLE IF NOT EXISTS ${FLOOR_TABLE} (job_id INT NOT NULL, host_id INT NOT NULL, state VARCHAR(16) NOT NULL, statuscode INT NULL, statusmsg VARCHAR(255) NULL, data JSON NULL, started_at DATETIME(3) NULL, finished_at DATETIME(3) NULL, PRIMARY KEY (job_id, host_id), KEY idx_floor_job_state (job_id, state)) ENGINE=InnoDB`,
+  );
+}
+
+/** A job's pending rows: multi-row INSERTs of PENDING_CHUNK rows in one transaction. */
+export async function insertFloorPending(db: Connection, jobId: number, hostIds: number[]): Promise<void> {
+  await db.query('START TRANSACTION');
+  for (let i = 0; i < hostIds.length; i += PENDING_CHUNK) {
+    await db.query(`INSERT INTO ${FLOOR_TABLE} (job_id, host_id, state) VALUES ?`, [hostIds.slice(i, i + PENDING_CHUNK).map((id) => [jobId, id, 'pending'])]);
+  }
+  await db.query('COMMIT');
+}
+
+/** One batch of results (RESULT_BATCH rows in a run): one INSERT ... ON DUPLICATE KEY UPDATE, autocommitted. */
+export async function upsertFloorResults(db: Connection, rows: FloorResultRow[]): Promise<void> {
+  await db.query(
+    `INSERT INTO ${FLOOR_TABLE} (job_id, host_id, state, statuscode, statusmsg, data, started_at, finished_at) VALUES ? ON DUPLICATE KEY UPDATE state = VALUES(state), statuscode = VALUES(statuscode), statusmsg = VALUES(statusmsg), data = VALUES(data), started_at = VALUES(started_at), finished_at = VALUES(finished_at)`,
+    [rows],
+  );
+}
 
 /** Connects the NATS connections and MariaDB, creates the scratch table; the clock is not running yet. */
 export async function openFloor(options: FloorOptions): Promise<Floor> {
   const db: Connection = await createConnection({ uri: options.mysqlUrl, timezone: 'Z', supportBigNumbers: true });
-  await db.query(
-    `CREATE TABLE IF NOT EXISTS ${FLOOR_TABLE} (job_id INT NOT NULL, host_id INT NOT NULL, state VARCHAR(16) NOT NULL, statuscode INT NULL, statusmsg VARCHAR(255) NULL, data JSON NULL, started_at DATETIME(3) NULL, finished_at DATETIME(3) NULL, PRIMARY KEY (job_id, host_id), KEY idx_floor_job_state (job_id, state)) ENGINE=InnoDB`,
-  );
+  await createFloorTable(db);
   const connections: NatsConnection[] = [];
   for (let p = 0; p < options.shares.length; p++) connections.push(await connect({ servers: options.natsUrl, name: `floor-proxy-${p + 1}` }));
   // Host ids are known before a job starts, as the product's targeting finds them in its inventory.
@@ -85,15 +108,10 @@ export async function openFloor(options: FloorOptions): Promise<Floor> {
   async function run(jobId: number): Promise<FloorRun> {
     const started = performance.now();
     const at = (): number => performance.now() - started;
-    await db.query('START TRANSACTION');
-    const ids = [...hostIds.values()];
-    for (let i = 0; i < ids.length; i += PENDING_CHUNK) {
-      await db.query(`INSERT INTO ${FLOOR_TABLE} (job_id, host_id, state) VALUES ?`, [ids.slice(i, i + PENDING_CHUNK).map((id) => [jobId, id, 'pending'])]);
-    }
-    await db.query('COMMIT');
+    await insertFloorPending(db, jobId, [...hostIds.values()]);
     const pendingStoredMs = at();
 
-    let buffer: ResultRow[] = [];
+    let buffer: FloorResultRow[] = [];
     let chain: Promise<unknown> = Promise.resolve();
     let batches = 0;
     let replies = 0;
@@ -105,10 +123,7 @@ export async function openFloor(options: FloorOptions): Promise<Floor> {
       buffer = [];
       batches++;
       chain = chain.then(async () => {
-        await db.query(
-          `INSERT INTO ${FLOOR_TABLE} (job_id, host_id, state, statuscode, statusmsg, data, started_at, finished_at) VALUES ? ON DUPLICATE KEY UPDATE state = VALUES(state), statuscode = VALUES(statuscode), statusmsg = VALUES(statusmsg), data = VALUES(data), started_at = VALUES(started_at), finished_at = VALUES(finished_at)`,
-          [rows],
-        );
+        await upsertFloorResults(db, rows);
         lastCommitMs = at();
       });
     };

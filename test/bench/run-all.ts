@@ -3,7 +3,7 @@
  * docs/BENCHMARKS.md with the machine, the date and the command; earlier runs stay below the new
  * one. Needs NATS on 127.0.0.1:4222 and MariaDB on 127.0.0.1:3306 (as the integration tests do),
  * and the Debian MCollective packages for the mco benchmark (the harness installs them as root).
- * BENCH_ONLY=grpc,job,rollout,search,jobhosts,jobpage,mco,sched,scale runs a subset; BENCH_SEARCH_HOSTS shrinks the search data set;
+ * BENCH_ONLY=grpc,job,rollout,search,jobhosts,jobpage,mco,sched,writes,scale runs a subset; BENCH_SEARCH_HOSTS shrinks the search data set;
  * BENCH_SCALE_SIZES (default 1000,10000,50000,100000), BENCH_SCALE_PROXIES, BENCH_SCALE_RUNS and
  * BENCH_SCALE_WARMUP shape the scale series (scale.bench.ts).
  */
@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runChoriaPingBench } from './choria-ping.bench';
 import { runGrpcPingBench } from './grpc-ping.bench';
+import { runHostWritesBench, type StageFigures } from './host-writes.bench';
 import { runJobHostsSearchBench } from './job-hosts-search.bench';
 import { runJobPageBench } from './job-page-100k.bench';
 import { runJobBench } from './job.bench';
@@ -25,7 +26,7 @@ import { runSearchBench } from './search.bench';
 interface Row { bench: string; target: string; result: string; pass: boolean; detail: string }
 
 async function main(): Promise<void> {
-  const only = (process.env.BENCH_ONLY ?? 'ping,grpc,job,rollout,search,jobhosts,jobpage,mco,sched,scale').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'ping,grpc,job,rollout,search,jobhosts,jobpage,mco,sched,writes,scale').split(',');
   const rows: Row[] = [];
   const raw: Record<string, unknown> = {};
   if (only.includes('ping')) {
@@ -95,6 +96,26 @@ async function main(): Promise<void> {
       result: `${r.medianMaxFiredMs} ms`,
       pass: r.exactlyOnce && r.maxFiredMs < 2000,
       detail: `worst burst ${r.maxFiredMs} ms; each fired exactly once: ${r.exactlyOnce ? 'yes' : 'NO'}; per process ${Object.values(last.perInstance).join('/')}; started by the job dispatcher: slowest ${r.medianMaxStartedMs ?? '?'} ms (median of bursts)`,
+    });
+  }
+  if (only.includes('writes')) {
+    // Issue 20: MariaDB's share of the scale gap, steady (MariaDB alone), and what each index of the host rows costs.
+    const r = await runHostWritesBench({ hosts: 10_000, runs: 5, indexCosts: true });
+    raw.hostWrites = r;
+    const fig = (s: StageFigures) => `${s.mariadbCpuMs} ms CPU (${s.wallMs} ms wall)`;
+    rows.push({
+      bench: "a 10,000-host job's host-row writes, MariaDB alone (no fleet, proxies or HTTP): ours (createJob's pending rows, commitResultBatch's running and result batches) vs the floor script's statements, MariaDB CPU per job (issue 20)",
+      target: '-',
+      result: `${r.ours.total.mariadbCpuMs} ms vs ${r.floor.total.mariadbCpuMs} ms: ${r.cpuRatio}x`,
+      pass: true,
+      detail: `ours: pending ${fig(r.ours.pending)}, running ${fig(r.ours.running)}, results ${fig(r.ours.results)}. Floor: pending ${fig(r.floor.pending)}, results ${fig(r.floor.results)}; ${r.runs} runs after a warm-up, alternating`,
+    });
+    rows.push({
+      bench: 'same, ours without each secondary index of job_invocation_hosts in turn (dropped and measured, then put back and measured again beside it): MariaDB CPU per job, without vs with',
+      target: '-',
+      result: `with all: ${r.ours.total.mariadbCpuMs} ms`,
+      pass: true,
+      detail: (r.withoutIndex ?? []).map((w) => (w.ours && w.withIt ? `${w.index} (${w.columns.join(', ')}): ${w.ours.total.mariadbCpuMs} vs ${w.withIt.total.mariadbCpuMs} ms (pending ${w.ours.pending.mariadbCpuMs} vs ${w.withIt.pending.mariadbCpuMs}, running ${w.ours.running.mariadbCpuMs} vs ${w.withIt.running.mariadbCpuMs}, results ${w.ours.results.mariadbCpuMs} vs ${w.withIt.results.mariadbCpuMs})` : `${w.index}: cannot be dropped (${w.refused})`)).join('; '),
     });
   }
   if (only.includes('scale')) {

@@ -9,6 +9,7 @@ import type { HostResult__Output } from '@protos/generated/rex/proxy/v1/HostResu
 import { isAppError } from '../errors';
 import type { Logger } from '../logger';
 import type { HostSlots } from './host-slots';
+import { isFinalHostState } from './host-states';
 import { giveUpOf, outcomeOfResult, outcomeWithoutResult, type FollowOutcome } from './host-outcomes';
 import type { JobMetrics, JobProxyClient, SmartProxyRef } from './job-dispatcher';
 import type { JobInvocationEntity } from './job-invocation.entity';
@@ -58,7 +59,6 @@ export interface ProxyStreamRun {
  */
 const REATTACH_BACKOFF_MAX_MS = 5000;
 
-const isOpen = (h: TrackedHost | undefined) => h !== undefined && (h.state === 'pending' || h.state === 'running');
 
 export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun): Promise<void> {
   const { entity, stream, proxy, writer, job, breaker } = run;
@@ -158,7 +158,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     const why = giveUpOf(outcome, job, proxy.name, live.detail);
     for (const h of hosts) {
       const host = writer.host(h.rowId);
-      if (isOpen(host)) writer.record({ rowId: h.rowId }, outcomeWithoutResult(host!, reportsSent, why));
+      if (host && !isFinalHostState(host.state)) writer.record({ rowId: h.rowId }, outcomeWithoutResult(host, reportsSent, why));
     }
     if (outcome.kind === 'lost') {
       breaker.trip(proxyId, `not sent: smart proxy ${proxy.name} failed earlier in this job: ${outcome.message}`);

@@ -28,10 +28,10 @@
  * that finds the row moved on returns false, and the row is read again). Without it the run would end
  * and the job wait for the supervisor's next claim, a hold or stop reason unwritten meanwhile.
  */
-import type { HostState } from '@common/jobs';
 import { isDatabaseUnavailable } from '../errors';
 import { retryLockConflicts, type LockRetryOptions } from '../lock-retry';
 import type { Logger } from '../logger';
+import { isFinalHostState } from './host-states';
 import type { JobInvocationEntity } from './job-invocation.entity';
 import type { JobInvocationRepository } from './job-invocation.repository';
 import type { RunningJob } from './job-proxy-stream';
@@ -60,7 +60,6 @@ export interface RolloutRunDeps {
  */
 export const ROLLOUT_WRITE_RETRY = { attempts: 4, backoffMs: 25 } as const;
 
-const isOpen = (state: HostState) => state === 'pending' || state === 'running';
 
 /**
  * Sends the job's batches in order until all are final, the threshold stops it, or it is cancelled,
@@ -76,7 +75,7 @@ export async function runRollout(deps: RolloutRunDeps, entity: JobInvocationEnti
   const batchOf = assignBatches(members.map((h) => h.rowId), sizes);
   const max = maxFailures(policy, members.length);
   const inBatch = (k: number) => members.filter((h) => batchOf.get(h.rowId) === k);
-  const openIn = (k: number) => inBatch(k).filter((h) => isOpen(writer.host(h.rowId)?.state ?? 'pending'));
+  const openIn = (k: number) => inBatch(k).filter((h) => !isFinalHostState(writer.host(h.rowId)?.state ?? 'pending'));
   const stateOf = (h: TrackedHost) => writer.host(h.rowId)?.state ?? 'pending';
   // Whether an admission said no since the batch's streams were last run: its hosts were held, not lost.
   let held = false;
