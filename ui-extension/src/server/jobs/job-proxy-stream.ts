@@ -59,7 +59,6 @@ export interface ProxyStreamRun {
  */
 const REATTACH_BACKOFF_MAX_MS = 5000;
 
-
 export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun): Promise<void> {
   const { entity, stream, proxy, writer, job, breaker } = run;
   const jobId = entity.id;

@@ -60,7 +60,6 @@ export interface RolloutRunDeps {
  */
 export const ROLLOUT_WRITE_RETRY = { attempts: 4, backoffMs: 25 } as const;
 
-
 /**
  * Sends the job's batches in order until all are final, the threshold stops it, or it is cancelled,
  * timed out or let go. Hosts never sent are left pending for the caller only when it is halted.
