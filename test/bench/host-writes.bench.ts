@@ -10,8 +10,9 @@
  * of alternating runs from empty tables) and the figures say how much of the gap is the rows we write:
  * which stage, and how it compares with the floor's two statements per host. MariaDB's CPU includes its
  * background threads (purge, page cleaner), which is why a settle follows each stage, and why one
- * run's total still moves by up to ~70 ms on this machine: compare stages side by side in one run,
- * and trust only differences well above that (the (job, state, host_name) index's ~200 ms is one).
+ * run's total still moves by up to ~70 ms on this machine: compare stages side by side in one run, and
+ * alternate builds over several rounds before believing a difference (having no state index at all
+ * saves ~70-200 ms; (job, state) in place of (job, state, host_name) saved nothing in such an A/B).
  */
 import { createConnection } from 'mysql2/promise';
 import type { HostCounts, HostState } from '@common/jobs';
