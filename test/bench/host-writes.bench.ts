@@ -21,6 +21,7 @@ import { createJobInvocationRepository, type NewJob } from '@server/jobs/job-inv
 import { MAX_ID_ROWS_PER_BATCH, type HostResultWrite } from '@server/jobs/result-batch';
 import { openTestDataSource } from '@test/support/databases';
 import { cpuMs, pidsByCommand } from './bench-processes';
+import { median } from './choria-ping.bench';
 import { createFloorTable, FLOOR_TABLE, insertFloorPending, RESULT_BATCH, upsertFloorResults, type FloorResultRow } from './floor.bench';
 
 /** The product's default jobs.result_batch_size (config.ts). */
@@ -186,7 +187,7 @@ export async function runHostWritesBench(options: { hosts: number; runs?: number
 }
 
 function medianOf(figures: StageFigures[]): StageFigures {
-  return { mariadbCpuMs: median(figures.map((f) => f.mariadbCpuMs)), wallMs: median(figures.map((f) => f.wallMs)) };
+  return { mariadbCpuMs: Math.round(median(figures.map((f) => f.mariadbCpuMs))), wallMs: Math.round(median(figures.map((f) => f.wallMs))) };
 }
 
 function medianStages(runs: OurStages[]): OurStages {
@@ -195,12 +196,6 @@ function medianStages(runs: OurStages[]): OurStages {
 
 function sum(stages: StageFigures[]): StageFigures {
   return { mariadbCpuMs: stages.reduce((s, x) => s + x.mariadbCpuMs, 0), wallMs: stages.reduce((s, x) => s + x.wallMs, 0) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return Math.round(sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2);
 }
 
 if (require.main === module) {
