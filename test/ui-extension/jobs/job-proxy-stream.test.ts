@@ -34,9 +34,12 @@ const result = (sequence: number, identity: string): ExecuteEvent__Output => ({ 
 
 type Script = (onEvent: EventSink) => Promise<void>;
 
-/** `unnamed`: the row names no execution yet, and its running hosts were admitted (a rollout) but not asked. */
-function setup(scripts: Record<string, Script>, states: HostState[] = ['running', 'running', 'pending', 'pending'], unnamed = false, streamPatch: Partial<JobProxyStreamEntity> = {}) {
-  const hosts: TrackedHost[] = states.map((state, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: PROXY, state, asked: state === 'running' && !unnamed }));
+/**
+ * `unnamed`: the row names no execution yet, and its running hosts were admitted (a rollout) but not asked.
+ * `admitted`: running hosts (by row id) that were admitted but not asked; `admit`: the rollout's admission.
+ */
+function setup(scripts: Record<string, Script>, states: HostState[] = ['running', 'running', 'pending', 'pending'], unnamed = false, streamPatch: Partial<JobProxyStreamEntity> = {}, rollout: { admitted?: number[]; admit?: (hosts: TrackedHost[]) => Promise<boolean> } = {}) {
+  const hosts: TrackedHost[] = states.map((state, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: PROXY, state, asked: state === 'running' && !unnamed && !rollout.admitted?.includes(i + 1) }));
   const counts = emptyCounts();
   for (const h of hosts) counts[h.state] += 1;
   const cursors: number[] = [];
@@ -59,6 +62,7 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
     updateStream: async (_job: number, _proxy: number, patch: Record<string, unknown>) => { updates.push(patch); },
   } as unknown as JobInvocationRepository;
   const executed: string[] = [];
+  const requested: Array<[string, string[]]> = [];
   const proxies: JobProxyClient = {
     execute: async (_url, request) => { executed.push(request.execution_id ?? ''); },
     getResults: async (_url, request, onEvent) => {
@@ -78,9 +82,12 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
     : { smartProxyId: PROXY, chunk: 1, state: 'running', executionId: `${JOB}-${PROXY}-1`, lastSequence: 0, reportsSent: true, ...streamPatch }) as JobProxyStreamEntity;
   const run = () => runProxyStream(
     { repo, proxies, slots: createHostSlots(100), logger, reattachAttempts: 0, reattachBackoffMs: 0, stopped: () => false },
-    { entity: { id: JOB, concurrencyLevel: 2 } as JobInvocationEntity, stream, proxy: proxyRef, writer, job, breaker: createProxyBreaker(), request: (id) => ({ execution_id: id }) },
+    {
+      entity: { id: JOB, concurrencyLevel: 2 } as JobInvocationEntity, stream, proxy: proxyRef, writer, job, breaker: createProxyBreaker(), admit: rollout.admit,
+      request: (id, chunk) => (requested.push([id, chunk.map((h) => h.hostName)]), { execution_id: id }),
+    },
   );
-  return { run, writer, job, updates, executed, warned, cursors, reasons, batches, states: () => hosts.map((h) => writer.host(h.rowId)?.state) };
+  return { run, writer, job, updates, executed, requested, warned, cursors, reasons, batches, states: () => hosts.map((h) => writer.host(h.rowId)?.state) };
 }
 
 const chunk1Ends: Script = async (onEvent) => {
@@ -173,16 +180,54 @@ describe(runProxyStream.name, () => {
     expect(Math.max(...cursors)).toBe(5);
   });
 
-  it('records hosts admitted before any chunk was named as not sent when the proxy has no chunk 1', async () => {
-    const { run, writer, executed, reasons, states, updates } = setup({}, ['running', 'running'], true);
+  // A crash between the admission and the naming of chunk 1 (which comes before its Execute): found in
+  // the rollout-overlap-kill fault test, where such hosts ended "not sent" and the job failed.
+  it('sends hosts admitted before any chunk was named as chunk 1 when the proxy has no chunk 1, naming it first', async () => {
+    const { run, writer, executed, requested, states, updates } = setup({}, ['running', 'running'], true);
     const done = run();
     await jest.advanceTimersByTimeAsync(100);
     await done;
     await writer.flush();
-    expect(states()).toEqual(['cancelled', 'cancelled']);
-    expect([reasons.get(1), reasons.get(2)]).toEqual(['not sent: smart proxy px ended without sending it', 'not sent: smart proxy px ended without sending it']);
+    expect(requested).toEqual([[`${JOB}-${PROXY}-1`, ['h1', 'h2']]]);
+    expect(executed).toEqual([`${JOB}-${PROXY}-1`]);
+    expect(updates[0]).toMatchObject({ executionId: `${JOB}-${PROXY}-1`, chunk: 1 });
+    // The scripted Execute ends without results: what any execution ending so would leave, not "not sent".
+    expect(states()).toEqual(['no_response', 'no_response']);
+  });
+
+  it('sends the hosts a rollout admitted for the chunk past the named one, without admitting them again, when the proxy never got that chunk', async () => {
+    const admissions: string[][] = [];
+    const { run, writer, executed, requested, reasons } = setup({ [`${JOB}-${PROXY}-1`]: chunk1Ends }, ['running', 'running', 'running', 'running', 'pending'], false, {}, {
+      admitted: [3, 4],
+      admit: async (hosts) => (admissions.push(hosts.map((h) => h.hostName)), true),
+    });
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
+    // h3 and h4 go out as chunk 2 (the id the proxy does not have), h5 after them as chunk 3, admitted as usual.
+    expect(requested).toEqual([[`${JOB}-${PROXY}-2`, ['h3', 'h4']], [`${JOB}-${PROXY}-3`, ['h5']]]);
+    expect(executed).toEqual([`${JOB}-${PROXY}-2`, `${JOB}-${PROXY}-3`]);
+    expect(admissions).toEqual([['h5']]);
+    expect([1, 2].map((id) => writer.host(id)?.state)).toEqual(['succeeded', 'succeeded']);
+    for (const id of [3, 4]) expect(reasons.get(id)).not.toMatch(/not sent/);
+  });
+
+  it('records hosts admitted for a chunk that never reached the proxy as cancelled, never sent, when the job was cancelled meanwhile', async () => {
+    const holder: { job?: RunningJob } = {};
+    const { run, writer, job, executed, reasons } = setup({
+      [`${JOB}-${PROXY}-1`]: async (onEvent) => {
+        await chunk1Ends(onEvent);
+        holder.job!.cancelled = true;
+      },
+    }, ['running', 'running', 'running'], false, {}, { admitted: [3], admit: async () => true });
+    holder.job = job;
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
     expect(executed).toEqual([]);
-    expect(updates.some((u) => u.executionId !== undefined)).toBe(false);
+    expect([writer.host(3)?.state, reasons.get(3)]).toEqual(['cancelled', 'job cancelled']);
   });
 
   it('follows chunk 1 as sent when hosts were admitted before any chunk was named and the proxy has it', async () => {

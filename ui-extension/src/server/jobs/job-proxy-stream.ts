@@ -4,54 +4,14 @@
  * when this side gives up on an execution, record each open host by what happened to it and leave
  * the execution to the late-results follower. job-dispatcher.ts runs one of these per proxy.
  */
-import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
 import type { HostResult__Output } from '@protos/generated/rex/proxy/v1/HostResult';
 import { isAppError } from '../errors';
-import type { Logger } from '../logger';
-import type { HostSlots } from './host-slots';
 import { isFinalHostState } from './host-states';
 import { giveUpOf, outcomeOfResult, outcomeWithoutResult, type FollowOutcome } from './host-outcomes';
-import type { JobMetrics, JobProxyClient, SmartProxyRef } from './job-dispatcher';
-import type { JobInvocationEntity } from './job-invocation.entity';
-import type { JobInvocationRepository } from './job-invocation.repository';
-import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
-import type { ProxyBreaker } from './proxy-breaker';
-import type { ResultWriter, TrackedHost } from './result-writer';
-import { pendingPicker, resultsOf, sleep, unstoredRunning, type EventSink, type LiveExecution, type RunningJob } from './running-job';
+import type { TrackedHost } from './result-writer';
+import { pendingPicker, resultsOf, sleep, unstoredRunning, type EventSink, type LiveExecution, type ProxyStreamDeps, type ProxyStreamRun } from './running-job';
 
-export type { ChunkCursor, EventSink, LiveExecution, RunningJob } from './running-job';
-
-export interface ProxyStreamDeps {
-  repo: JobInvocationRepository;
-  proxies: JobProxyClient;
-  slots: HostSlots;
-  logger: Logger;
-  metrics?: JobMetrics;
-  /** Re-attach attempts after a result stream broke mid-way. */
-  reattachAttempts?: number;
-  /** First wait before a re-attach; it doubles per attempt up to REATTACH_BACKOFF_MAX_MS. */
-  reattachBackoffMs?: number;
-  /** True once the dispatcher is stopping: nothing more is written. */
-  stopped: () => boolean;
-}
-
-export interface ProxyStreamRun {
-  entity: JobInvocationEntity;
-  stream: JobProxyStreamEntity;
-  proxy: SmartProxyRef | undefined;
-  writer: ResultWriter;
-  job: RunningJob;
-  breaker: ProxyBreaker;
-  /** The ExecuteRequest of one chunk (agent, action, arguments with secrets, deadline). */
-  request: (executionId: string, hosts: TrackedHost[]) => ExecuteRequest;
-  /**
-   * A rollout's current batches (rollout-runner.ts): only pending hosts for which this holds are
-   * sent, and the stream stays open (state pending) while later batches still have hosts on it.
-   */
-  eligible?: (host: TrackedHost) => boolean;
-  /** A rollout's last look before a chunk is sent (rollout-runner.ts): stores its hosts running, or false to hold them. */
-  admit?: (hosts: TrackedHost[]) => Promise<boolean>;
-}
+export type { ChunkCursor, EventSink, LiveExecution, ProxyStreamDeps, ProxyStreamRun, RunningJob } from './running-job';
 
 /**
  * Longest wait between two re-attach attempts: the gRPC channel's own reconnect backoff is capped at
@@ -206,6 +166,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
   // Hosts admitted (running) while the row names no execution yet (a crash between a rollout's
   // admission and its first chunk's naming) may be on the proxy as chunk 1: it is looked up like the next chunk.
   let open = carried ? [] : writer.unfinished(proxyId).filter((h) => h.state === 'running');
+  let unsent: TrackedHost[] = []; // stored running (admitted), their chunk never reached the proxy: sent first
   if (!carried && (stream.state === 'running' || stream.state === 'pending') && (stream.executionId || open.length > 0)) {
     let live: LiveExecution | undefined;
     let res: FollowOutcome = { kind: 'ended' };
@@ -235,30 +196,37 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
         named = name(nextId, chunk);
         // Sent before its `running` was stored: hosts it names may be pending here, yet went out (never "not sent").
         open = open.concat(unstoredRunning(writer, proxyId, expected, 0));
+      } else {
+        // No chunk past the one followed to its end (all its hosts are final now), or none named (a first chunk
+        // is named before its Execute): the open hosts were admitted, never sent. They go out now, as that chunk.
+        const unasked = (h: TrackedHost) => writer.host(h.rowId)?.state === 'running' && !h.asked;
+        unsent = open.filter(unasked);
+        open = open.filter((h) => !unasked(h));
       }
     }
     job.live.delete(proxyId);
     if (deps.stopped() || job.lost) return;
     if (live) settle(open, live, res);
-    // No first chunk on the proxy (NOT_FOUND): its admitted hosts were never sent, as the proxy's reports would say.
-    else for (const h of open) writer.record({ rowId: h.rowId }, outcomeWithoutResult(h, true, { kind: 'ended', proxy: proxy.name }));
   }
 
   const nextPending = pendingPicker(writer.hostsOf(proxyId), run.eligible);
   for (;;) {
     if (job.cancelled || job.timedOut || job.abort.signal.aborted || breaker.openReason(proxyId)) break;
-    const pending = nextPending(entity.concurrencyLevel ?? Number.POSITIVE_INFINITY);
+    const resending = unsent.length > 0;
+    const pending = resending ? unsent.slice(0, entity.concurrencyLevel ?? unsent.length) : nextPending(entity.concurrencyLevel ?? Number.POSITIVE_INFINITY);
     if (pending.length === 0) break;
     const cap = pending.length;
     const granted = await deps.slots.acquire(cap, AbortSignal.any([job.abort.signal, job.dispatching.signal]));
     if (granted === 0) break;
     const hosts = pending.slice(0, granted);
+    if (resending) unsent = unsent.slice(hosts.length);
     let released = false;
     try {
       // The row must name the previous chunk before this one exists on the proxy (a restart looks one
       // chunk past the row); this one is named in the background, once the previous one's results are stored.
       await named;
-      if (run.admit && !(await run.admit(hosts))) break; // held (a pause) before this chunk is named or exists: its hosts stay pending
+      // Held (a pause) before this chunk is named or exists: its hosts stay pending. Never twice (a restart's unsent).
+      if (run.admit && !resending && !(await run.admit(hosts))) break;
       const executionId = `${jobId}-${proxyId}-${++chunk}`;
       reportsSent = false;
       named = name(executionId, chunk);

@@ -18,9 +18,10 @@
  *   (the batch is held at its gate, without a deadline, and resumed from where it stopped); one stored
  *   after it finds them running. So a job never reads "paused, 0 running" while a batch is out.
  *   A crash between an admission and its Execute leaves hosts stored running that were never sent: a
- *   restart asks the proxy for the chunk past the one the row names (job-proxy-stream.ts). Past a named
- *   chunk, NOT_FOUND settles them with it ("not sent" when the proxy reports its sends); with none named
- *   yet it asks for chunk 1, and NOT_FOUND records them "not sent" (cancelled), never no_response.
+ *   restart asks the proxy for the chunk past the one the row names (job-proxy-stream.ts), or for chunk 1
+ *   when none is named. When the proxy has no such chunk (NOT_FOUND, while it still holds the named one,
+ *   or none was named: chunk 1 is named before its Execute), they were never sent and go out now, as
+ *   that chunk, without a second admission: a crash changes nothing of what the job runs.
  *
  * Those job-row writes race the result writer's own job-row updates: on MariaDB one of them may lose a
  * deadlock or a lock wait. Each is retried in place (lock-retry.ts), which is safe because each is

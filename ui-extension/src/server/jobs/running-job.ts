@@ -3,9 +3,17 @@
  * they follow.
  */
 import type { ExecuteEvent__Output } from '@protos/generated/rex/proxy/v1/ExecuteEvent';
+import type { ExecuteRequest } from '@protos/generated/rex/proxy/v1/ExecuteRequest';
 import type { HostResult__Output } from '@protos/generated/rex/proxy/v1/HostResult';
+import type { Logger } from '../logger';
+import type { HostSlots } from './host-slots';
 import { isFinalHostState } from './host-states';
+import type { JobMetrics, JobProxyClient, SmartProxyRef } from './job-dispatcher';
+import type { JobInvocationEntity } from './job-invocation.entity';
+import type { JobInvocationRepository } from './job-invocation.repository';
+import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
 import type { LateFollow } from './late-results';
+import type { ProxyBreaker } from './proxy-breaker';
 import type { ResultWriter, TrackedHost } from './result-writer';
 
 /** Takes a stream's events; a promise it returns pauses the stream until it settles (back-pressure). */
@@ -48,6 +56,39 @@ export interface RunningJob {
   /** Per smart proxy, where this run's last stream stopped: a rollout's next batch carries on from it. */
   chunks?: Map<number, ChunkCursor>;
   done: Promise<void>;
+}
+
+/** What one proxy's stream (job-proxy-stream.ts) runs with, job by job. */
+export interface ProxyStreamDeps {
+  repo: JobInvocationRepository;
+  proxies: JobProxyClient;
+  slots: HostSlots;
+  logger: Logger;
+  metrics?: JobMetrics;
+  /** Re-attach attempts after a result stream broke mid-way. */
+  reattachAttempts?: number;
+  /** First wait before a re-attach; it doubles per attempt up to REATTACH_BACKOFF_MAX_MS. */
+  reattachBackoffMs?: number;
+  /** True once the dispatcher is stopping: nothing more is written. */
+  stopped: () => boolean;
+}
+
+export interface ProxyStreamRun {
+  entity: JobInvocationEntity;
+  stream: JobProxyStreamEntity;
+  proxy: SmartProxyRef | undefined;
+  writer: ResultWriter;
+  job: RunningJob;
+  breaker: ProxyBreaker;
+  /** The ExecuteRequest of one chunk (agent, action, arguments with secrets, deadline). */
+  request: (executionId: string, hosts: TrackedHost[]) => ExecuteRequest;
+  /**
+   * A rollout's current batches (rollout-runner.ts): only pending hosts for which this holds are
+   * sent, and the stream stays open (state pending) while later batches still have hosts on it.
+   */
+  eligible?: (host: TrackedHost) => boolean;
+  /** A rollout's last look before a chunk is sent (rollout-runner.ts): stores its hosts running, or false to hold them. */
+  admit?: (hosts: TrackedHost[]) => Promise<boolean>;
 }
 
 /** A proxy's last chunk, and the write that names it in the stream row (settles once that is stored). */
