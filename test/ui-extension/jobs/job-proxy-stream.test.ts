@@ -38,7 +38,7 @@ type Script = (onEvent: EventSink) => Promise<void>;
  * `unnamed`: the row names no execution yet, and its running hosts were admitted (a rollout) but not asked.
  * `admitted`: running hosts (by row id) that were admitted but not asked; `admit`: the rollout's admission.
  */
-function setup(scripts: Record<string, Script>, states: HostState[] = ['running', 'running', 'pending', 'pending'], unnamed = false, streamPatch: Partial<JobProxyStreamEntity> = {}, rollout: { admitted?: number[]; admit?: (hosts: TrackedHost[]) => Promise<boolean> } = {}) {
+function setup(scripts: Record<string, Script>, states: HostState[] = ['running', 'running', 'pending', 'pending'], unnamed = false, streamPatch: Partial<JobProxyStreamEntity> = {}, rollout: { admitted?: number[]; admit?: (hosts: TrackedHost[]) => Promise<boolean>; jobRow?: () => Partial<JobInvocationEntity> } = {}) {
   const hosts: TrackedHost[] = states.map((state, i) => ({ rowId: i + 1, hostName: `h${i + 1}`, smartProxyId: PROXY, state, asked: state === 'running' && !unnamed && !rollout.admitted?.includes(i + 1) }));
   const counts = emptyCounts();
   for (const h of hosts) counts[h.state] += 1;
@@ -60,12 +60,15 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
   const repo = {
     streamsOf: async () => [{ smartProxyId: PROXY, executionId: `${JOB}-${PROXY}-1`, lastSequence: 0 }],
     updateStream: async (_job: number, _proxy: number, patch: Record<string, unknown>) => { updates.push(patch); },
+    findJob: async () => ({ id: JOB, state: 'running', leaseOwner: 'me', cancelRequested: false, ...rollout.jobRow?.() }),
   } as unknown as JobInvocationRepository;
   const executed: string[] = [];
   const requested: Array<[string, string[]]> = [];
+  const looked: string[] = [];
   const proxies: JobProxyClient = {
     execute: async (_url, request) => { executed.push(request.execution_id ?? ''); },
     getResults: async (_url, request, onEvent) => {
+      looked.push(`${request.execution_id}${request.follow ? '' : ' (held?)'}`);
       const script = scripts[request.execution_id];
       if (!script) throw new AppError('NOT_FOUND', `no execution ${request.execution_id}`);
       await script(onEvent);
@@ -81,13 +84,13 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
     ? { smartProxyId: PROXY, chunk: 0, state: 'pending', executionId: null, lastSequence: 0, reportsSent: false }
     : { smartProxyId: PROXY, chunk: 1, state: 'running', executionId: `${JOB}-${PROXY}-1`, lastSequence: 0, reportsSent: true, ...streamPatch }) as JobProxyStreamEntity;
   const run = () => runProxyStream(
-    { repo, proxies, slots: createHostSlots(100), logger, reattachAttempts: 0, reattachBackoffMs: 0, stopped: () => false },
+    { repo, proxies, slots: createHostSlots(100), logger, reattachAttempts: 0, reattachBackoffMs: 0, stopped: () => false, instanceId: 'me' },
     {
       entity: { id: JOB, concurrencyLevel: 2 } as JobInvocationEntity, stream, proxy: proxyRef, writer, job, breaker: createProxyBreaker(), admit: rollout.admit,
       request: (id, chunk) => (requested.push([id, chunk.map((h) => h.hostName)]), { execution_id: id }),
     },
   );
-  return { run, writer, job, updates, executed, requested, warned, cursors, reasons, batches, states: () => hosts.map((h) => writer.host(h.rowId)?.state) };
+  return { run, writer, job, updates, executed, requested, looked, warned, cursors, reasons, batches, states: () => hosts.map((h) => writer.host(h.rowId)?.state) };
 }
 
 const chunk1Ends: Script = async (onEvent) => {
@@ -325,5 +328,75 @@ describe(runProxyStream.name, () => {
     expect([1, 2, 3].map((id) => writer.host(id)?.state)).toEqual(['failed', 'failed', 'failed']);
     for (const id of [1, 2, 3]) expect(reasons.get(id)).toMatch(/^not sent: /);
     expect(executed).toEqual([]);
+  });
+
+  // Found in review: NOT_FOUND for the chunk past the row proves it never existed only while the proxy still
+  // holds the named one (it evicts oldest first, and a restarted proxy holds nothing).
+  it('records hosts admitted for the chunk past the row "unknown whether sent", never sent again, when the proxy no longer holds the named chunk either', async () => {
+    let followed = false;
+    const { run, writer, executed, reasons, looked } = setup({
+      [`${JOB}-${PROXY}-1`]: async (onEvent) => {
+        if (followed) throw new AppError('NOT_FOUND', 'evicted');
+        followed = true;
+        await chunk1Ends(onEvent);
+      },
+    }, ['running', 'running', 'running'], false, {}, { admitted: [3], admit: async () => true });
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
+    expect(looked).toEqual([`${JOB}-${PROXY}-1`, `${JOB}-${PROXY}-2`, `${JOB}-${PROXY}-1 (held?)`]);
+    expect(executed).toEqual([]);
+    expect([writer.host(3)?.state, reasons.get(3)]).toEqual(['failed', 'unknown whether sent: smart proxy px no longer holds chunk 1 to tell whether chunk 2 reached it']);
+  });
+
+  // Found in review: a re-send split by the host slots, then a second crash after its first part was sent
+  // but before it was named: the rest was admitted too and, as no chunk starts before the one before it is named, never sent.
+  it('sends the admitted hosts left over after following the chunk found past the row, as the chunk after it', async () => {
+    const { run, writer, executed, requested } = setup({
+      [`${JOB}-${PROXY}-1`]: chunk1Ends,
+      [`${JOB}-${PROXY}-2`]: async (onEvent) => {
+        await onEvent(started(1, `${JOB}-${PROXY}-2`, ['h3']));
+        await onEvent(sent(2, ['h3']));
+        await onEvent(result(3, 'h3'));
+      },
+    }, ['running', 'running', 'running', 'running'], false, {}, { admitted: [3, 4], admit: async () => true });
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
+    expect(writer.host(3)?.state).toBe('succeeded');
+    expect(requested).toEqual([[`${JOB}-${PROXY}-3`, ['h4']]]);
+    expect(executed).toEqual([`${JOB}-${PROXY}-3`]);
+  });
+
+  it('sends nothing again and lets the job go when another instance holds it by the time of the re-send', async () => {
+    const { run, writer, job, executed } = setup({ [`${JOB}-${PROXY}-1`]: chunk1Ends }, ['running', 'running', 'running'], false, {}, {
+      admitted: [3], admit: async () => true, jobRow: () => ({ leaseOwner: 'other' }),
+    });
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    expect(executed).toEqual([]);
+    expect(job.lost).toBe(true);
+    // Not written here: the instance that holds the job now decides.
+    expect(writer.host(3)?.state).toBe('running');
+  });
+
+  it('waits for the cancel a user made meanwhile instead of sending the admitted hosts, and records them cancelled', async () => {
+    const { run, writer, job, executed, reasons } = setup({ [`${JOB}-${PROXY}-1`]: chunk1Ends }, ['running', 'running', 'running'], false, {}, {
+      admitted: [3], admit: async () => true, jobRow: () => ({ cancelRequested: true }),
+    });
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    expect(executed).toEqual([]);
+    // The dispatcher's tick cancels the job on every proxy (cancelOnProxies).
+    job.cancelled = true;
+    job.dispatching.abort();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
+    expect(executed).toEqual([]);
+    expect([writer.host(3)?.state, reasons.get(3)]).toEqual(['cancelled', 'job cancelled']);
   });
 });

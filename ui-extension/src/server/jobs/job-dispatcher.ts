@@ -139,7 +139,7 @@ export function createJobDispatcher(options: DispatcherOptions) {
       // The proxy keeps wall-clock time; the injected clock is the jobs' own (tests move it): send what is left of it.
       deadline_unix_ms: entity.deadlineAt ? Date.now() + Math.max(0, entity.deadlineAt.getTime() - options.clock().getTime()) : 0,
     });
-    const deps: ProxyStreamDeps = { repo, proxies: options.proxies, slots: options.slots, logger, metrics: options.metrics, reattachAttempts: options.reattachAttempts, reattachBackoffMs: options.reattachBackoffMs, stopped: () => stopped };
+    const deps: ProxyStreamDeps = { repo, proxies: options.proxies, slots: options.slots, logger, metrics: options.metrics, reattachAttempts: options.reattachAttempts, reattachBackoffMs: options.reattachBackoffMs, stopped: () => stopped, instanceId: options.instanceId };
     const runStreams = async (eligible?: (h: TrackedHost) => boolean, admit?: (hosts: TrackedHost[]) => Promise<boolean>) => {
       // Read again each time: a rollout's earlier batches moved the chunk counters and stream states.
       const current = eligible ? await repo.streamsOf(jobId) : streams;

@@ -157,6 +157,25 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     return named;
   };
 
+  /** Whether the proxy still holds an execution (GetResults past its every event). */
+  const holds = (executionId: string) => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: 2 ** 31, follow: false }, () => undefined, job.abort.signal).then(() => true, () => false);
+  /**
+   * Before a re-send (admit ran in the crashed run): the job is still ours and not cancelled. A cancel is the
+   * tick's (cancelOnProxies cancels every proxy), whose `dispatching` abort is awaited; a pause does not
+   * hold it (those hosts read running, out, before the pause).
+   */
+  const mayResend = async (): Promise<boolean> => {
+    const row = await deps.repo.findJob(jobId);
+    const stop = AbortSignal.any([job.dispatching.signal, job.abort.signal]);
+    if (row?.cancelRequested && !stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
+    else if (row?.state !== 'running' || row.leaseOwner !== deps.instanceId) {
+      // Another instance holds it now (or it ended): let it go, as the rollout runner does.
+      job.lost = true;
+      job.abort.abort();
+    }
+    return !job.cancelled && !job.lost && !stop.aborted;
+  };
+
   const chunks = (job.chunks ??= new Map());
   const carried = chunks.get(proxyId);
   let chunk = carried?.chunk ?? stream.chunk;
@@ -196,17 +215,19 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
         named = name(nextId, chunk);
         // Sent before its `running` was stored: hosts it names may be pending here, yet went out (never "not sent").
         open = open.concat(unstoredRunning(writer, proxyId, expected, 0));
-      } else {
-        // No chunk past the one followed to its end (all its hosts are final now), or none named (a first chunk
-        // is named before its Execute): the open hosts were admitted, never sent. They go out now, as that chunk.
-        const unasked = (h: TrackedHost) => writer.host(h.rowId)?.state === 'running' && !h.asked;
-        unsent = open.filter(unasked);
-        open = open.filter((h) => !unasked(h));
       }
+      // Admitted hosts still open once the last chunk the proxy has is followed to its end (all its hosts are final
+      // then) were never sent: no chunk starts before the one before it is named. Past a named chunk the proxy must
+      // still hold it, or NOT_FOUND proves nothing (it evicts oldest first and forgets all when restarted).
+      const unasked = open.filter((h) => writer.host(h.rowId)?.state === 'running' && !h.asked);
+      const known = res.kind === 'ended' && (!absent || !stream.executionId || (await holds(stream.executionId)));
+      if (known) unsent = unasked;
+      else if (res.kind === 'ended') for (const h of unasked) writer.record({ rowId: h.rowId }, { state: 'failed', reason: `unknown whether sent: smart proxy ${proxy.name} no longer holds chunk ${chunk} to tell whether chunk ${chunk + 1} reached it` });
     }
     job.live.delete(proxyId);
     if (deps.stopped() || job.lost) return;
-    if (live) settle(open, live, res);
+    const resent = new Set(unsent);
+    if (live) settle(open.filter((h) => !resent.has(h)), live, res);
   }
 
   const nextPending = pendingPicker(writer.hostsOf(proxyId), run.eligible);
@@ -225,8 +246,8 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       // The row must name the previous chunk before this one exists on the proxy (a restart looks one
       // chunk past the row); this one is named in the background, once the previous one's results are stored.
       await named;
-      // Held (a pause) before this chunk is named or exists: its hosts stay pending. Never twice (a restart's unsent).
-      if (run.admit && !resending && !(await run.admit(hosts))) break;
+      // Held (a pause) before this chunk is named or exists: its hosts stay pending. A re-send was admitted before.
+      if (resending ? !(await mayResend()) : run.admit && !(await run.admit(hosts))) break;
       const executionId = `${jobId}-${proxyId}-${++chunk}`;
       reportsSent = false;
       named = name(executionId, chunk);

@@ -71,6 +71,8 @@ export interface ProxyStreamDeps {
   reattachBackoffMs?: number;
   /** True once the dispatcher is stopping: nothing more is written. */
   stopped: () => boolean;
+  /** This instance's lease owner id: a restart's re-send checks the job row still names it. */
+  instanceId: string;
 }
 
 export interface ProxyStreamRun {
