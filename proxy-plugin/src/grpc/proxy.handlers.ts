@@ -164,6 +164,12 @@ export function createProxyHandlers(deps: ProxyHandlerDeps): ProxyServiceHandler
     Execute(call) {
       const { requestId, log } = callLog('Execute', call.metadata);
       const start = (): void => {
+        // The caller went away before it started (while beforeExecute ran): never start it. A caller that
+        // comes back and finds no such execution sends it again, and its hosts must not run twice.
+        if (call.cancelled) {
+          log.info({ executionId: call.request.execution_id }, 'execute call cancelled before it started; not started');
+          return;
+        }
         let execution: Execution;
         try {
           execution = deps.executions.execute(toExecuteInput(call.request, parseArguments(call.request.arguments_json)));

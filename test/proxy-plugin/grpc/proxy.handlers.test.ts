@@ -18,6 +18,8 @@ class FakeServerStream extends EventEmitter {
   readonly metadata = new Metadata();
   readonly written: ExecuteEvent[] = [];
   ended = false;
+  /** grpc-js sets it once the client cancelled the call (or its connection went away). */
+  cancelled = false;
   private buffered = 0;
 
   constructor(
@@ -142,6 +144,19 @@ describe(createProxyHandlers.name, () => {
     await executions.get('job-1')?.done;
     expect(seen).toEqual(['rpcutil#ping']);
     expect(executions.get('job-1')?.isFinished()).toBe(true);
+  });
+
+  it('never starts an execution whose caller went away while the hook prepared it', async () => {
+    let prepared = () => undefined as void;
+    const { handlers, executions, broker } = handlersWith({ a: {} }, { beforeExecute: () => new Promise<void>((resolve) => (prepared = resolve)) });
+    const stream = new FakeServerStream(anExecuteRequest({ identities: ['a'] }), 100);
+    handlers.Execute(asCall(stream));
+    stream.cancelled = true;
+    stream.emit('cancelled');
+    prepared();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(executions.get('job-1')).toBeUndefined();
+    expect(broker.calls).toEqual([]);
   });
 
   it('keeps the execution running when the client cancels its stream', async () => {

@@ -353,6 +353,7 @@ describe(runProxyStream.name, () => {
   // Found in review: a re-send split by the host slots, then a second crash after its first part was sent
   // but before it was named: the rest was admitted too and, as no chunk starts before the one before it is named, never sent.
   it('sends the admitted hosts left over after following the chunk found past the row, as the chunk after it', async () => {
+    const admissions: string[][] = [];
     const { run, writer, executed, requested } = setup({
       [`${JOB}-${PROXY}-1`]: chunk1Ends,
       [`${JOB}-${PROXY}-2`]: async (onEvent) => {
@@ -360,7 +361,7 @@ describe(runProxyStream.name, () => {
         await onEvent(sent(2, ['h3']));
         await onEvent(result(3, 'h3'));
       },
-    }, ['running', 'running', 'running', 'running'], false, {}, { admitted: [3, 4], admit: async () => true });
+    }, ['running', 'running', 'running', 'running'], false, {}, { admitted: [3, 4], admit: async (hosts) => (admissions.push(hosts.map((h) => h.hostName)), true) });
     const done = run();
     await jest.advanceTimersByTimeAsync(100);
     await done;
@@ -368,6 +369,7 @@ describe(runProxyStream.name, () => {
     expect(writer.host(3)?.state).toBe('succeeded');
     expect(requested).toEqual([[`${JOB}-${PROXY}-3`, ['h4']]]);
     expect(executed).toEqual([`${JOB}-${PROXY}-3`]);
+    expect(admissions).toEqual([]);
   });
 
   it('sends nothing again and lets the job go when another instance holds it by the time of the re-send', async () => {
@@ -379,24 +381,52 @@ describe(runProxyStream.name, () => {
     await done;
     expect(executed).toEqual([]);
     expect(job.lost).toBe(true);
+    expect(job.abort.signal.aborted).toBe(true);
     // Not written here: the instance that holds the job now decides.
     expect(writer.host(3)?.state).toBe('running');
   });
 
-  it('waits for the cancel a user made meanwhile instead of sending the admitted hosts, and records them cancelled', async () => {
+  it('cancels the job, as the supervisor would, instead of sending the admitted hosts when a user cancelled it meanwhile', async () => {
+    let rowsRead = 0;
     const { run, writer, job, executed, reasons } = setup({ [`${JOB}-${PROXY}-1`]: chunk1Ends }, ['running', 'running', 'running'], false, {}, {
-      admitted: [3], admit: async () => true, jobRow: () => ({ cancelRequested: true }),
+      admitted: [3], admit: async () => true, jobRow: () => ((rowsRead += 1), { cancelRequested: true }),
     });
     const done = run();
     await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
+    expect(rowsRead).toBe(1);
+    expect([job.cancelled, job.dispatching.signal.aborted]).toEqual([true, true]);
     expect(executed).toEqual([]);
-    // The dispatcher's tick cancels the job on every proxy (cancelOnProxies).
-    job.cancelled = true;
-    job.dispatching.abort();
+    expect([writer.host(3)?.state, reasons.get(3)]).toEqual(['cancelled', 'job cancelled']);
+  });
+
+  // Found in review: chunk 2 is named in the background as its Execute goes out; a crash in between left its hosts
+  // "not sent" and tripped the proxy's breaker, so the rest of its hosts failed too.
+  it('sends a named chunk past 1 again, under its own id, when the proxy never got it but still holds the chunk before it', async () => {
+    const { run, writer, executed, requested, looked, states } = setup({ [`${JOB}-${PROXY}-1`]: async () => undefined }, ['succeeded', 'succeeded', 'running', 'running', 'pending'], false, {
+      chunk: 2, executionId: `${JOB}-${PROXY}-2`,
+    }, { admitted: [3, 4], admit: async () => true });
+    const done = run();
+    await jest.advanceTimersByTimeAsync(100);
+    await done;
+    await writer.flush();
+    expect(looked.slice(0, 2)).toEqual([`${JOB}-${PROXY}-2`, `${JOB}-${PROXY}-1 (held?)`]);
+    expect(requested).toEqual([[`${JOB}-${PROXY}-2`, ['h3', 'h4']], [`${JOB}-${PROXY}-3`, ['h5']]]);
+    expect(executed).toEqual([`${JOB}-${PROXY}-2`, `${JOB}-${PROXY}-3`]);
+    // The scripted Execute ends without results: no_response, never "not sent" nor failed by a tripped breaker.
+    expect(states().slice(2, 4)).toEqual(['no_response', 'no_response']);
+  });
+
+  it('keeps the hosts of a named chunk past 1 that the proxy does not have "not sent" when it no longer holds the chunk before it either', async () => {
+    const { run, writer, executed, reasons } = setup({}, ['succeeded', 'succeeded', 'running', 'running'], false, {
+      chunk: 2, executionId: `${JOB}-${PROXY}-2`,
+    }, { admitted: [3, 4], admit: async () => true });
+    const done = run();
     await jest.advanceTimersByTimeAsync(100);
     await done;
     await writer.flush();
     expect(executed).toEqual([]);
-    expect([writer.host(3)?.state, reasons.get(3)]).toEqual(['cancelled', 'job cancelled']);
+    expect(reasons.get(3)).toMatch(/^not sent: /);
   });
 });

@@ -9,6 +9,7 @@ import { isAppError } from '../errors';
 import { isFinalHostState } from './host-states';
 import { giveUpOf, outcomeOfResult, outcomeWithoutResult, type FollowOutcome } from './host-outcomes';
 import type { TrackedHost } from './result-writer';
+import { mayResend, proxyHolds } from './restart-proof';
 import { pendingPicker, resultsOf, sleep, unstoredRunning, type EventSink, type LiveExecution, type ProxyStreamDeps, type ProxyStreamRun } from './running-job';
 
 export type { ChunkCursor, EventSink, LiveExecution, ProxyStreamDeps, ProxyStreamRun, RunningJob } from './running-job';
@@ -157,24 +158,9 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
     return named;
   };
 
-  /** Whether the proxy still holds an execution (GetResults past its every event). */
-  const holds = (executionId: string) => deps.proxies.getResults(proxy.url, { execution_id: executionId, after_sequence: 2 ** 31, follow: false }, () => undefined, job.abort.signal).then(() => true, () => false);
-  /**
-   * Before a re-send (admit ran in the crashed run): the job is still ours and not cancelled. A cancel is the
-   * tick's (cancelOnProxies cancels every proxy), whose `dispatching` abort is awaited; a pause does not
-   * hold it (those hosts read running, out, before the pause).
-   */
-  const mayResend = async (): Promise<boolean> => {
-    const row = await deps.repo.findJob(jobId);
-    const stop = AbortSignal.any([job.dispatching.signal, job.abort.signal]);
-    if (row?.cancelRequested && !stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
-    else if (row?.state !== 'running' || row.leaseOwner !== deps.instanceId) {
-      // Another instance holds it now (or it ended): let it go, as the rollout runner does.
-      job.lost = true;
-      job.abort.abort();
-    }
-    return !job.cancelled && !job.lost && !stop.aborted;
-  };
+  const proof = { ...deps, attempts: breaker.attempts(proxyId, deps.reattachAttempts ?? 5), backoffMs: deps.reattachBackoffMs ?? 250, maxBackoffMs: REATTACH_BACKOFF_MAX_MS };
+  const holds = (executionId: string) => proxyHolds(proof, proxy.url, executionId, job);
+  const unasked = (hosts: TrackedHost[]) => hosts.filter((h) => writer.host(h.rowId)?.state === 'running' && !h.asked);
 
   const chunks = (job.chunks ??= new Map());
   const carried = chunks.get(proxyId);
@@ -185,7 +171,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
   // Hosts admitted (running) while the row names no execution yet (a crash between a rollout's
   // admission and its first chunk's naming) may be on the proxy as chunk 1: it is looked up like the next chunk.
   let open = carried ? [] : writer.unfinished(proxyId).filter((h) => h.state === 'running');
-  let unsent: TrackedHost[] = []; // stored running (admitted), their chunk never reached the proxy: sent first
+  let unsent: TrackedHost[] = []; // admitted (stored running), their chunk proven never to have reached the proxy (restart-proof.ts)
   if (!carried && (stream.state === 'running' || stream.state === 'pending') && (stream.executionId || open.length > 0)) {
     let live: LiveExecution | undefined;
     let res: FollowOutcome = { kind: 'ended' };
@@ -198,6 +184,12 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       // proxy never had the execution (NOT_FOUND, nothing heard): its Execute never arrived, none was sent.
       const neverArrived = res.kind === 'lost' && !res.heard && res.code === 'NOT_FOUND';
       if (stream.lastSequence === 0 && !run.admit) open = open.concat(unstoredRunning(writer, proxyId, expected, res.kind !== 'ended' && !neverArrived && stream.chunk === 1 ? entity.concurrencyLevel ?? Infinity : 0));
+      // Named in the background as its Execute went out, which never arrived: proven while the proxy holds the chunk before.
+      if (neverArrived && chunk > 1 && !deps.stopped() && (await holds(`${jobId}-${proxyId}-${chunk - 1}`))) {
+        unsent = unasked(open);
+        live = undefined;
+        chunk -= 1; // its id goes out again, with its hosts
+      }
     }
     if (res.kind === 'ended' && !deps.stopped() && !job.lost) {
       // The proxy may hold the next chunk already (its row write was still waiting): follow it from
@@ -219,10 +211,9 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       // Admitted hosts still open once the last chunk the proxy has is followed to its end (all its hosts are final
       // then) were never sent: no chunk starts before the one before it is named. Past a named chunk the proxy must
       // still hold it, or NOT_FOUND proves nothing (it evicts oldest first and forgets all when restarted).
-      const unasked = open.filter((h) => writer.host(h.rowId)?.state === 'running' && !h.asked);
       const known = res.kind === 'ended' && (!absent || !stream.executionId || (await holds(stream.executionId)));
-      if (known) unsent = unasked;
-      else if (res.kind === 'ended') for (const h of unasked) writer.record({ rowId: h.rowId }, { state: 'failed', reason: `unknown whether sent: smart proxy ${proxy.name} no longer holds chunk ${chunk} to tell whether chunk ${chunk + 1} reached it` });
+      if (known) unsent = unasked(open);
+      else if (res.kind === 'ended') for (const h of unasked(open)) writer.record({ rowId: h.rowId }, { state: 'failed', reason: `unknown whether sent: smart proxy ${proxy.name} no longer holds chunk ${chunk} to tell whether chunk ${chunk + 1} reached it` });
     }
     job.live.delete(proxyId);
     if (deps.stopped() || job.lost) return;
@@ -234,6 +225,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
   for (;;) {
     if (job.cancelled || job.timedOut || job.abort.signal.aborted || breaker.openReason(proxyId)) break;
     const resending = unsent.length > 0;
+    if (resending && !(await mayResend(proof, jobId, job))) break;
     const pending = resending ? unsent.slice(0, entity.concurrencyLevel ?? unsent.length) : nextPending(entity.concurrencyLevel ?? Number.POSITIVE_INFINITY);
     if (pending.length === 0) break;
     const cap = pending.length;
@@ -247,7 +239,7 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       // chunk past the row); this one is named in the background, once the previous one's results are stored.
       await named;
       // Held (a pause) before this chunk is named or exists: its hosts stay pending. A re-send was admitted before.
-      if (resending ? !(await mayResend()) : run.admit && !(await run.admit(hosts))) break;
+      if (!resending && run.admit && !(await run.admit(hosts))) break;
       const executionId = `${jobId}-${proxyId}-${++chunk}`;
       reportsSent = false;
       named = name(executionId, chunk);

@@ -21,7 +21,7 @@
  *   restart asks the proxy for the chunk past the one the row names (job-proxy-stream.ts), or for chunk 1
  *   when none is named. When the proxy has no such chunk (NOT_FOUND, while it still holds the named one,
  *   or none was named: chunk 1 is named before its Execute), they were never sent and go out now, as
- *   that chunk, without a second admission (the job row is read first: still ours, not cancelled).
+ *   that chunk, without a second admission (restart-proof.ts: the job row is read first).
  *
  * Those job-row writes race the result writer's own job-row updates: on MariaDB one of them may lose a
  * deadlock or a lock wait. Each is retried in place (lock-retry.ts), which is safe because each is
