@@ -93,6 +93,19 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
   return { run, writer, job, updates, executed, requested, looked, warned, cursors, reasons, batches, states: () => hosts.map((h) => writer.host(h.rowId)?.state) };
 }
 
+/** Runs the stream to its end (its flush timers advanced) and stores what its writer holds. */
+async function runToEnd(stack: { run: () => Promise<void>; writer: { flush(): Promise<void> } }): Promise<void> {
+  const done = stack.run();
+  await jest.advanceTimersByTimeAsync(100);
+  await done;
+  await stack.writer.flush();
+}
+
+/** The row names chunk 2, h1 and h2 (chunk 1) are final, h3 and h4 were admitted for chunk 2 (a rollout). */
+const chunk2Named = ['succeeded', 'succeeded', 'running', 'running'] as HostState[];
+const chunk2Row = { chunk: 2, executionId: `${JOB}-${PROXY}-2` };
+const chunk2Admitted = { admitted: [3, 4], admit: async () => true };
+
 const chunk1Ends: Script = async (onEvent) => {
   await onEvent(result(5, 'h1'));
   await onEvent(result(6, 'h2'));
@@ -404,29 +417,19 @@ describe(runProxyStream.name, () => {
   // Found in review: chunk 2 is named in the background as its Execute goes out; a crash in between left its hosts
   // "not sent" and tripped the proxy's breaker, so the rest of its hosts failed too.
   it('sends a named chunk past 1 again, under its own id, when the proxy never got it but still holds the chunk before it', async () => {
-    const { run, writer, executed, requested, looked, states } = setup({ [`${JOB}-${PROXY}-1`]: async () => undefined }, ['succeeded', 'succeeded', 'running', 'running', 'pending'], false, {
-      chunk: 2, executionId: `${JOB}-${PROXY}-2`,
-    }, { admitted: [3, 4], admit: async () => true });
-    const done = run();
-    await jest.advanceTimersByTimeAsync(100);
-    await done;
-    await writer.flush();
-    expect(looked.slice(0, 2)).toEqual([`${JOB}-${PROXY}-2`, `${JOB}-${PROXY}-1 (held?)`]);
-    expect(requested).toEqual([[`${JOB}-${PROXY}-2`, ['h3', 'h4']], [`${JOB}-${PROXY}-3`, ['h5']]]);
-    expect(executed).toEqual([`${JOB}-${PROXY}-2`, `${JOB}-${PROXY}-3`]);
+    const stack = setup({ [`${JOB}-${PROXY}-1`]: async () => undefined }, [...chunk2Named, 'pending'], false, chunk2Row, chunk2Admitted);
+    await runToEnd(stack);
+    expect(stack.looked.slice(0, 2)).toEqual([`${JOB}-${PROXY}-2`, `${JOB}-${PROXY}-1 (held?)`]);
+    expect(stack.requested).toEqual([[`${JOB}-${PROXY}-2`, ['h3', 'h4']], [`${JOB}-${PROXY}-3`, ['h5']]]);
+    expect(stack.executed).toEqual([`${JOB}-${PROXY}-2`, `${JOB}-${PROXY}-3`]);
     // The scripted Execute ends without results: no_response, never "not sent" nor failed by a tripped breaker.
-    expect(states().slice(2, 4)).toEqual(['no_response', 'no_response']);
+    expect(stack.states().slice(2, 4)).toEqual(['no_response', 'no_response']);
   });
 
   it('keeps the hosts of a named chunk past 1 that the proxy does not have "not sent" when it no longer holds the chunk before it either', async () => {
-    const { run, writer, executed, reasons } = setup({}, ['succeeded', 'succeeded', 'running', 'running'], false, {
-      chunk: 2, executionId: `${JOB}-${PROXY}-2`,
-    }, { admitted: [3, 4], admit: async () => true });
-    const done = run();
-    await jest.advanceTimersByTimeAsync(100);
-    await done;
-    await writer.flush();
-    expect(executed).toEqual([]);
-    expect(reasons.get(3)).toMatch(/^not sent: /);
+    const stack = setup({}, chunk2Named, false, chunk2Row, chunk2Admitted);
+    await runToEnd(stack);
+    expect(stack.executed).toEqual([]);
+    expect(stack.reasons.get(3)).toMatch(/^not sent: /);
   });
 });
