@@ -184,8 +184,9 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       // proxy never had the execution (NOT_FOUND, nothing heard): its Execute never arrived, none was sent.
       const neverArrived = res.kind === 'lost' && !res.heard && res.code === 'NOT_FOUND';
       if (stream.lastSequence === 0 && !run.admit) open = open.concat(unstoredRunning(writer, proxyId, expected, res.kind !== 'ended' && !neverArrived && stream.chunk === 1 ? entity.concurrencyLevel ?? Infinity : 0));
-      // Named in the background as its Execute went out, which never arrived: proven while the proxy holds the chunk before.
-      if (neverArrived && chunk > 1 && !deps.stopped() && (await holds(`${jobId}-${proxyId}-${chunk - 1}`))) {
+      // Named in the background as its Execute went out, which never arrived (no event of it stored): proven while
+      // the proxy holds the chunk before.
+      if (neverArrived && chunk > 1 && stream.lastSequence === 0 && !deps.stopped() && (await holds(`${jobId}-${proxyId}-${chunk - 1}`))) {
         unsent = unasked(open);
         live = undefined;
         chunk -= 1; // its id goes out again, with its hosts
