@@ -79,7 +79,8 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
     abort: new AbortController(), dispatching: new AbortController(), live: new Map(), cancelled: false, timedOut: false, lost: false, late: [], done: Promise.resolve(), writer,
   };
   const warned: string[] = [];
-  const logger = { ...silentLogger(), warn: (_o: unknown, msg: string) => warned.push(msg), debug: () => undefined, info: () => undefined } as unknown as Logger;
+  const logged: string[] = [];
+  const logger = { ...silentLogger(), warn: (_o: unknown, msg: string) => warned.push(msg), debug: () => undefined, info: (_o: unknown, msg: string) => logged.push(msg) } as unknown as Logger;
   const stream = (unnamed
     ? { smartProxyId: PROXY, chunk: 0, state: 'pending', executionId: null, lastSequence: 0, reportsSent: false }
     : { smartProxyId: PROXY, chunk: 1, state: 'running', executionId: `${JOB}-${PROXY}-1`, lastSequence: 0, reportsSent: true, ...streamPatch }) as JobProxyStreamEntity;
@@ -90,7 +91,7 @@ function setup(scripts: Record<string, Script>, states: HostState[] = ['running'
       request: (id, chunk) => (requested.push([id, chunk.map((h) => h.hostName)]), { execution_id: id }),
     },
   );
-  return { run, writer, job, updates, executed, requested, looked, warned, cursors, reasons, batches, states: () => hosts.map((h) => writer.host(h.rowId)?.state) };
+  return { run, writer, job, updates, executed, requested, looked, warned, logged, cursors, reasons, batches, states: () => hosts.map((h) => writer.host(h.rowId)?.state) };
 }
 
 /** Runs the stream to its end (its flush timers advanced) and stores what its writer holds. */
@@ -213,7 +214,7 @@ describe(runProxyStream.name, () => {
 
   it('sends the hosts a rollout admitted for the chunk past the named one, without admitting them again, when the proxy never got that chunk', async () => {
     const admissions: string[][] = [];
-    const { run, writer, executed, requested, reasons } = setup({ [`${JOB}-${PROXY}-1`]: chunk1Ends }, ['running', 'running', 'running', 'running', 'pending'], false, {}, {
+    const { run, writer, executed, requested, reasons, logged } = setup({ [`${JOB}-${PROXY}-1`]: chunk1Ends }, ['running', 'running', 'running', 'running', 'pending'], false, {}, {
       admitted: [3, 4],
       admit: async (hosts) => (admissions.push(hosts.map((h) => h.hostName)), true),
     });
@@ -225,6 +226,7 @@ describe(runProxyStream.name, () => {
     expect(requested).toEqual([[`${JOB}-${PROXY}-2`, ['h3', 'h4']], [`${JOB}-${PROXY}-3`, ['h5']]]);
     expect(executed).toEqual([`${JOB}-${PROXY}-2`, `${JOB}-${PROXY}-3`]);
     expect(admissions).toEqual([['h5']]);
+    expect(logged).toContain('hosts admitted before a restart never reached the proxy; sending them now');
     expect([1, 2].map((id) => writer.host(id)?.state)).toEqual(['succeeded', 'succeeded']);
     for (const id of [3, 4]) expect(reasons.get(id)).not.toMatch(/not sent/);
   });
@@ -347,7 +349,7 @@ describe(runProxyStream.name, () => {
   // holds the named one (it evicts oldest first, and a restarted proxy holds nothing).
   it('records hosts admitted for the chunk past the row "unknown whether sent", never sent again, when the proxy no longer holds the named chunk either', async () => {
     let followed = false;
-    const { run, writer, executed, reasons, looked } = setup({
+    const { run, writer, executed, reasons, looked, warned } = setup({
       [`${JOB}-${PROXY}-1`]: async (onEvent) => {
         if (followed) throw new AppError('NOT_FOUND', 'evicted');
         followed = true;
@@ -361,6 +363,7 @@ describe(runProxyStream.name, () => {
     expect(looked).toEqual([`${JOB}-${PROXY}-1`, `${JOB}-${PROXY}-2`, `${JOB}-${PROXY}-1 (held?)`]);
     expect(executed).toEqual([]);
     expect([writer.host(3)?.state, reasons.get(3)]).toEqual(['failed', 'unknown whether sent: smart proxy px no longer holds chunk 1 to tell whether chunk 2 reached it']);
+    expect(warned).toContain('hosts admitted before a restart: unknown whether sent (the proxy no longer holds the chunk before them); recorded failed, never sent again');
   });
 
   // Found in review: a re-send split by the host slots, then a second crash after its first part was sent

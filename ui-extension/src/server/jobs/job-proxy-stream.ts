@@ -214,11 +214,15 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       // still hold it, or NOT_FOUND proves nothing (it evicts oldest first and forgets all when restarted).
       const known = res.kind === 'ended' && (!absent || !stream.executionId || (await holds(stream.executionId)));
       if (known) unsent = unasked(open);
-      else if (res.kind === 'ended') for (const h of unasked(open)) writer.record({ rowId: h.rowId }, { state: 'failed', reason: `unknown whether sent: smart proxy ${proxy.name} no longer holds chunk ${chunk} to tell whether chunk ${chunk + 1} reached it` });
+      else if (res.kind === 'ended' && unasked(open).length > 0) {
+        deps.logger.warn({ jobId, proxy: proxy.name, chunk: chunk + 1, hosts: unasked(open).length }, 'hosts admitted before a restart: unknown whether sent (the proxy no longer holds the chunk before them); recorded failed, never sent again');
+        for (const h of unasked(open)) writer.record({ rowId: h.rowId }, { state: 'failed', reason: `unknown whether sent: smart proxy ${proxy.name} no longer holds chunk ${chunk} to tell whether chunk ${chunk + 1} reached it` });
+      }
     }
     job.live.delete(proxyId);
     if (deps.stopped() || job.lost) return;
     const resent = new Set(unsent);
+    if (resent.size > 0) deps.logger.info({ jobId, proxy: proxy.name, chunk: chunk + 1, hosts: resent.size }, 'hosts admitted before a restart never reached the proxy; sending them now');
     if (live) settle(open.filter((h) => !resent.has(h)), live, res);
   }
 
