@@ -213,10 +213,11 @@ export async function runProxyStream(deps: ProxyStreamDeps, run: ProxyStreamRun)
       // then) were never sent: no chunk starts before the one before it is named. Past a named chunk the proxy must
       // still hold it, or NOT_FOUND proves nothing (it evicts oldest first and forgets all when restarted).
       const known = res.kind === 'ended' && (!absent || !stream.executionId || (await holds(stream.executionId)));
-      if (known) unsent = unasked(open);
-      else if (res.kind === 'ended' && unasked(open).length > 0) {
-        deps.logger.warn({ jobId, proxy: proxy.name, chunk: chunk + 1, hosts: unasked(open).length }, 'hosts admitted before a restart: unknown whether sent (the proxy no longer holds the chunk before them); recorded failed, never sent again');
-        for (const h of unasked(open)) writer.record({ rowId: h.rowId }, { state: 'failed', reason: `unknown whether sent: smart proxy ${proxy.name} no longer holds chunk ${chunk} to tell whether chunk ${chunk + 1} reached it` });
+      const admitted = unasked(open);
+      if (known) unsent = admitted;
+      else if (res.kind === 'ended' && admitted.length > 0) {
+        deps.logger.warn({ jobId, proxy: proxy.name, chunk: chunk + 1, hosts: admitted.length }, 'hosts admitted before a restart: unknown whether sent (the proxy no longer holds the chunk before them); recorded failed, never sent again');
+        for (const h of admitted) writer.record({ rowId: h.rowId }, { state: 'failed', reason: `unknown whether sent: smart proxy ${proxy.name} no longer holds chunk ${chunk} to tell whether chunk ${chunk + 1} reached it` });
       }
     }
     job.live.delete(proxyId);
