@@ -1,7 +1,7 @@
 import { escape } from 'mysql2';
 import { HOST_STATES, type HostCounts, type HostState } from '@common/jobs';
 import type { JobProxyStreamEntity } from './job-proxy-stream.entity';
-import { COUNT_COLUMNS, countFields, dbDate, idsCondition, type JobTables } from './job-rows';
+import { COUNT_COLUMNS, countFields, dbDate, type JobTables } from './job-rows';
 import type { HostAdmission, ResultBatch, ResultBatchStore, TrackedHost } from './result-writer';
 
 /** A reply that reached this instance after its job had ended (late-results.ts). */
@@ -122,14 +122,16 @@ export function createJobResults(t: JobTables) {
           if (!row) throw new Error(`job ${batch.jobId}: no job row to count the result batch in; nothing of the batch was written`);
           return null;
         }
+        // Rows by primary-key equality (an IN list), never by id ranges, though a proxy's share is mostly
+        // consecutive ids and ranges cost MariaDB half the CPU (issue #20): under REPEATABLE READ a range scan
+        // also locks the record after each range, which may be another job's host row, and two jobs whose
+        // row ids interleave (created at once) could then deadlock; equality lookups lock only these rows.
         if (batch.running.length > 0) {
-          const rows = idsCondition('id', batch.running);
-          await m.query(`UPDATE job_invocation_hosts SET state = 'running' WHERE ${rows.sql} AND state = 'pending'`, rows.params);
+          await m.query(`UPDATE job_invocation_hosts SET state = 'running' WHERE id IN (${batch.running.map(() => '?').join(',')}) AND state = 'pending'`, batch.running);
         }
         // Never over a final row (a stale writer's marks, written late): only a row still open moves.
         for (const group of batch.sent) {
-          const rows = idsCondition('id', group.rowIds);
-          await m.query(`UPDATE job_invocation_hosts SET ${group.running ? "state = 'running', " : ''}started_at = ? WHERE ${rows.sql} AND state IN ('pending', 'running')`, [dbDate(group.at), ...rows.params]);
+          await m.query(`UPDATE job_invocation_hosts SET ${group.running ? "state = 'running', " : ''}started_at = ? WHERE id IN (${group.rowIds.map(() => '?').join(',')}) AND state IN ('pending', 'running')`, [dbDate(group.at), ...group.rowIds]);
         }
         if (batch.results.length > 0) await (isMysql ? upsertResults : caseResults)(m, batch);
         for (const s of batch.streams) {
@@ -151,10 +153,7 @@ export function createJobResults(t: JobTables) {
         );
         const ok = isMysql ? (done as { affectedRows: number }).affectedRows === 1 : (done as unknown[]).length === 1;
         if (!ok) return null;
-        if (a.rowIds.length > 0) {
-          const rows = idsCondition('id', a.rowIds);
-          await m.query(`UPDATE job_invocation_hosts SET state = 'running' WHERE ${rows.sql} AND state = 'pending'`, rows.params);
-        }
+        if (a.rowIds.length > 0) await m.query(`UPDATE job_invocation_hosts SET state = 'running' WHERE id IN (${a.rowIds.map(() => '?').join(',')}) AND state = 'pending'`, a.rowIds);
         return Number(isMysql ? (done as { insertId: number }).insertId : (done as Array<{ version: number }>)[0].version);
       });
     },

@@ -107,40 +107,6 @@ export function dbDate(date: Date): string {
 
 const two = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 
-/** Consecutive ids from this many on are written as one BETWEEN; fewer stay in the IN list. */
-const MIN_ID_RANGE = 3;
-
-/**
- * `column` among `ids`, for the statements that move thousands of host rows by id (a chunk handed to a
- * proxy, its HostsSent): runs of consecutive ids as `BETWEEN` ranges, the rest as one IN list. A
- * job's hosts are inserted in one go, so a proxy's share is mostly such runs, and MariaDB's parser and
- * range optimizer spend as much CPU on an IN list of 5,000 ids as on updating the 5,000 rows
- * (half the MariaDB CPU of the `running` write at 10,000 hosts, issue #20). Same rows either way.
- */
-export function idsCondition(column: string, ids: readonly number[]): { sql: string; params: number[] } {
-  const sorted = Float64Array.from(ids).sort();
-  const ranges: string[] = [];
-  const params: number[] = [];
-  const singles: number[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] <= sorted[j] + 1) j++;
-    if (sorted[j] - sorted[i] + 1 >= MIN_ID_RANGE) {
-      ranges.push(`${column} BETWEEN ? AND ?`);
-      params.push(sorted[i], sorted[j]);
-    } else {
-      for (let k = i; k <= j; k++) if (k === i || sorted[k] !== sorted[k - 1]) singles.push(sorted[k]);
-    }
-    i = j + 1;
-  }
-  if (singles.length > 0) {
-    ranges.push(`${column} IN (${singles.map(() => '?').join(',')})`);
-    params.push(...singles);
-  }
-  if (ranges.length === 0) return { sql: '1 = 0', params: [] };
-  return { sql: ranges.length === 1 ? ranges[0] : `(${ranges.join(' OR ')})`, params };
-}
-
 export function countsOf(job: JobInvocationEntity): HostCounts {
   return {
     pending: job.countPending,
