@@ -27,7 +27,8 @@ export interface ProxyProcess {
 export function startProxyProcess(options: { name: string; natsUrl: string; collective: string }): Promise<ProxyProcess> {
   if (!__filename.endsWith('.js')) throw new Error('proxy processes need the compiled build (npm run bench)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rex-scale-proxy-'));
-  const child = fork(path.join(ROOT, 'dist', 'proxy-plugin', 'src', 'main.js'), [], {
+  // The build this file is part of (<build>/test/bench): a scratch build of an A/B runs its own processes, not dist's.
+  const child = fork(path.join(path.resolve(__dirname, '../..'), 'proxy-plugin', 'src', 'main.js'), [], {
     cwd: ROOT,
     // BENCH_CPU_PROF_DIR: a V8 CPU profile of each proxy process, written there when it exits.
     execArgv: process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [],

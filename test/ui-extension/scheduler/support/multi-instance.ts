@@ -44,7 +44,8 @@ export function startUiProcess(options: { database: Config['database']; instance
   // BENCH_UI_NODE_ARGS (benchmarks only): more Node flags, e.g. "--heapsnapshot-signal=SIGUSR2 --trace-gc".
   profile.push(...(process.env.BENCH_UI_NODE_ARGS ?? '').split(' ').filter(Boolean));
   const args = COMPILED
-    ? [...profile, path.join(ROOT, 'dist', 'ui-extension', 'src', 'server', 'main.js')]
+    // Compiled: the build this file is part of (<build>/test/ui-extension/scheduler/support), so a scratch build of an A/B runs its own main.js, not dist's.
+    ? [...profile, path.join(path.resolve(__dirname, '../../../..'), 'ui-extension', 'src', 'server', 'main.js')]
     : ['-r', path.join(ROOT, 'test', 'support', 'ts-register.cjs'), path.join(ROOT, 'ui-extension', 'src', 'server', 'main.ts')];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
