@@ -123,9 +123,10 @@ export function createJobResults(t: JobTables) {
           return null;
         }
         // Rows by primary-key equality (an IN list), never by id ranges, though a proxy's share is mostly
-        // consecutive ids and ranges cost MariaDB half the CPU (issue #20): under REPEATABLE READ a range scan
-        // also locks the record after each range, which may be another job's host row, and two jobs whose
-        // row ids interleave (created at once) could then deadlock; equality lookups lock only these rows.
+        // consecutive ids and ranges halve this statement's MariaDB CPU alone (issue #20): under REPEATABLE READ
+        // a range scan also locks the record after each range, which may be another job's host row, and two jobs
+        // whose row ids interleave (created at once) could then deadlock; equality lookups lock only these rows.
+        // READ COMMITTED would lift that lock, but ranges with it showed no gain under load (BENCHMARKS.md 19:33Z).
         if (batch.running.length > 0) {
           await m.query(`UPDATE job_invocation_hosts SET state = 'running' WHERE id IN (${batch.running.map(() => '?').join(',')}) AND state = 'pending'`, batch.running);
         }
