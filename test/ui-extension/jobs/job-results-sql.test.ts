@@ -1,5 +1,5 @@
 import { format, type SqlValue } from 'mysql2';
-import { upsertResultsSql } from '@server/jobs/job-results.repository';
+import { rowIdList, upsertResultsSql } from '@server/jobs/job-results.repository';
 import { dbDate } from '@server/jobs/job-rows';
 import type { HostResultWrite, ResultBatch } from '@server/jobs/result-writer';
 
@@ -49,5 +49,17 @@ describe(upsertResultsSql.name, () => {
   it('escapes a value that is not a finite number as the driver does, never writing it raw', () => {
     const batch = batchOf([result(1, { statuscode: Number.NaN, proxySequence: Number.POSITIVE_INFINITY })]);
     expect(upsertResultsSql(batch)).toBe(placeholderSql(batch));
+  });
+});
+
+describe(rowIdList.name, () => {
+  it('writes row ids as the placeholders did', () => {
+    const ids = Array.from({ length: 5000 }, (_, i) => 7 + 3 * i);
+    expect(`id IN (${rowIdList(ids)})`).toBe(format(`id IN (${ids.map(() => '?').join(',')})`, ids));
+    expect(rowIdList([2147483647])).toBe('2147483647');
+  });
+
+  it.each([[0], [-1], [1.5], [Number.NaN], [Number.POSITIVE_INFINITY], [2 ** 53], ['1); DROP TABLE x; --' as unknown as number]])('refuses %p before any SQL is written', (bad) => {
+    expect(() => rowIdList([1, bad, 3])).toThrow(/not a row id/);
   });
 });

@@ -1,9 +1,10 @@
 /**
  * Schedules no longer bypass host scope (issue #24, finding 2; rule 4 in auth/abilities.ts). A
- * schedule fires as its owner, so whoever reads or changes it needs its whole targeting, resolved
- * in full, in scope, and changing another user's schedule needs manage_others_schedules; a
- * re-targeting reaching out of scope is refused, not narrowed; scheduling a stored action needs
- * seeing it. Run against the real app, proxies and fleet of the auth stack.
+ * schedule fires as its owner, so whoever reads or changes it needs every host its runs reach (its
+ * targeting resolved through the owner's view) in scope, and changing another user's schedule needs
+ * manage_others_schedules; a re-targeting reaching a host the caller sees out of scope is refused,
+ * not narrowed; hosts the caller cannot see change no answer (no oracle); scheduling a stored action
+ * needs seeing it. Run against the real app, proxies and fleet of the auth stack.
  */
 import type { Job } from '@common/jobs';
 import type { ScheduleDetail } from '@common/schedules';
@@ -70,7 +71,7 @@ describe.each(testDatabases())('schedule access on $kind', (database) => {
     await ownOnly.delete(`/api/v2/remote_execution/schedules/${made.schedule_id}`).expect(200);
   });
 
-  it("refuses managing another's schedule whose targeting, resolved in full, reaches beyond its scope, though it sees part of it", async () => {
+  it("refuses managing another's schedule whose runs reach beyond its scope, though it sees part of it", async () => {
     const id = await scheduleOf({ search: `name ^ (${s.hosts.webA.name}, ${s.hosts.dbA.name})` }, 'admin on webA and dbA');
     const before = await stored(id);
     // The Web team sees only webA of it: it may not read the schedule at all.
@@ -82,7 +83,7 @@ describe.each(testDatabases())('schedule access on $kind', (database) => {
     try {
       await inScope().get(`/api/v2/remote_execution/schedules/${id}`).expect(200);
       const res = await inScope().post(`/api/v2/remote_execution/schedules/${id}/disable`).expect(403);
-      expect(res.body.error.message).toBe(`access denied: 1 of 2 hosts of the targeting of schedule ${id} (resolved in full, not through your view) are outside what your create_jobs, manage_schedules, manage_others_schedules filters allow for package.status (${s.hosts.dbA.name})`);
+      expect(res.body.error.message).toBe(`access denied: 1 of 2 hosts of the targeting of schedule ${id} (as its runs resolve it, through its owner's view) are outside what your create_jobs, manage_schedules, manage_others_schedules filters allow for package.status (${s.hosts.dbA.name})`);
       expect(res.body.error.details).toMatchObject({ hosts_refused: 1, hosts_total: 2 });
     } finally {
       await admin().put(`/api/v2/users/${s.users.inScope}`, { user: { role_ids: [s.roles.webTeam] } }).expect(200);
@@ -90,20 +91,36 @@ describe.each(testDatabases())('schedule access on $kind', (database) => {
     expect(await stored(id)).toEqual(before);
   });
 
-  it('refuses a re-targeting that reaches out of scope instead of silently narrowing it, and keeps the old targeting', async () => {
+  it("freezes a wide static re-targeting of another user's schedule to the hosts the caller sees, and refuses it dynamic before resolving anything", async () => {
     const id = await scheduleOf({ host_ids: [s.hosts.webA.id] }, 'admin on webA, to re-target');
     await inScope().get(`/api/v2/remote_execution/schedules/${id}`).expect(200);
     const wide = { search: `name ~ ${s.prefix}` };
-    for (const targeting_type of ['dynamic_query', 'static_query']) {
-      const res = await inScope().put(`/api/v2/remote_execution/schedules/${id}`, { targeting: wide, targeting_type }).expect(403);
-      expect(res.body.error.message).toMatch(new RegExp(`^access denied: 3 of 6 hosts of the targeting \\(resolved in full, not through your view\\) are outside what your create_jobs, manage_schedules, manage_others_schedules filters allow for package.status$`));
-    }
+    const res = await inScope().put(`/api/v2/remote_execution/schedules/${id}`, { targeting: wide, targeting_type: 'dynamic_query' }).expect(403);
+    expect(res.body.error.message).toMatch(/^access denied: schedule \d+ of admin runs as admin; a dynamic query set by anyone else/);
     const after = await stored(id);
     expect(after.targeting).toMatchObject({ host_ids: [s.hosts.webA.id], search: null });
     expect(after.static_host_ids).toBeNull();
-    // Inside its scope the same user may re-target the admin's schedule (it holds manage_others_schedules).
-    const moved = (await inScope().put(`/api/v2/remote_execution/schedules/${id}`, { targeting: { hostgroup_id: s.hostgroups.web }, targeting_type: 'static_query' }).expect(200)).body as ScheduleDetail;
+    // Frozen, it runs on exactly the hosts the caller sees now, as a job it made by hand would: those
+    // it cannot see are not there for it (counting them would tell it about them).
+    const moved = (await inScope().put(`/api/v2/remote_execution/schedules/${id}`, { targeting: wide, targeting_type: 'static_query' }).expect(200)).body as ScheduleDetail;
     expect(moved.static_host_ids?.sort()).toEqual([s.hosts.webA.id, s.hosts.webEuA.id, s.hosts.webB.id].sort());
+  });
+
+  it('answers alike whether a targeting matches hosts the caller cannot see (no oracle on their names or facts)', async () => {
+    const made = async (search: string) => {
+      const res = await ownOnly.post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting: { search }, scheduling: tomorrow() } });
+      return { status: res.status, body: res.body as Job };
+    };
+    const withHidden = await made(`name = ${s.hosts.webA.name} or name = ${s.hosts.dbA.name}`);
+    const withNothing = await made(`name = ${s.hosts.webA.name} or name = no-such-host.${s.prefix}`);
+    expect([withHidden.status, withNothing.status]).toEqual([201, 201]);
+    // Changing and enabling the schedule answer alike too: its runs resolve it through its owner's view.
+    for (const job of [withHidden.body, withNothing.body]) {
+      await ownOnly.post(`/api/v2/remote_execution/schedules/${job.schedule_id}/disable`).expect(200);
+      await ownOnly.post(`/api/v2/remote_execution/schedules/${job.schedule_id}/enable`).expect(200);
+      await ownOnly.put(`/api/v2/remote_execution/schedules/${job.schedule_id}`, { targeting: { search: `name = ${s.hosts.webA.name} or name = ${s.hosts.dbA.name}` }, targeting_type: 'static_query' }).expect(200);
+      expect(((await ownOnly.get(`/api/v2/remote_execution/schedules/${job.schedule_id}`).expect(200)).body as ScheduleDetail).static_host_ids).toEqual([s.hosts.webA.id]);
+    }
   });
 
   it("refuses a dynamic re-targeting of another user's schedule, which its owner's runs would resolve again beyond what was checked, and accepts it frozen as a static query", async () => {

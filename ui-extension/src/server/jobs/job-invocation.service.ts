@@ -22,7 +22,7 @@ export function createJobInvocationService(deps: JobServiceDeps) {
   const ctx = createJobContext(deps);
   return {
     authorizeRun: ctx.authorizeRun,
-    resolveInFull: ctx.resolveInFull,
+    resolveWithin: ctx.resolveWithin,
     hostIdsInside: ctx.hostIdsInside,
     ...createJobCreation(ctx),
     ...createJobScheduling(ctx),

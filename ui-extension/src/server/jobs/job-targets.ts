@@ -168,12 +168,12 @@ export function createJobTargets(deps: JobServiceDeps) {
     planHostsWith,
 
     /**
-     * Every host a targeting names, resolved in full (not through anyone's view), for the checks
-     * that must refuse an out-of-scope host instead of leaving it out (scheduler/schedule-access.ts).
-     * Host ids that name no host are counted in `unknown`.
+     * Every host a targeting names inside `scope` (`{ all: true }`: in full), for the schedule checks
+     * that must refuse a host instead of leaving it out (scheduler/schedule-access.ts). Host ids that
+     * name no host inside the scope are counted in `unknown`, as ids of no host at all are.
      */
-    async resolveInFull(targeting: Targeting): Promise<{ hosts: TargetHost[]; unknown: number }> {
-      const { hosts } = await resolveTargets(targeting, { all: true });
+    async resolveWithin(targeting: Targeting, scope: HostScope): Promise<{ hosts: TargetHost[]; unknown: number }> {
+      const { hosts } = await resolveTargets(targeting, scope);
       return { hosts, unknown: targeting.host_ids ? new Set(targeting.host_ids).size - hosts.length : 0 };
     },
 

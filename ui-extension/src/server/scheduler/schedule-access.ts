@@ -18,7 +18,9 @@ export interface ScheduleSubject {
 export type ScheduleManagement = 'change' | 'stop';
 
 export interface ScheduleAccessDeps {
-  jobs: Pick<JobInvocationService, 'resolveInFull' | 'hostIdsInside'>;
+  jobs: Pick<JobInvocationService, 'resolveWithin' | 'hostIdsInside'>;
+  /** A schedule's owner as they are now (auth.service.ts `loadCurrentUser`); null when gone. */
+  users: { loadCurrentUser(userId: number): Promise<CurrentUser | null> };
 }
 
 function denied(message: string, details: Record<string, unknown>): AppError {
@@ -27,12 +29,28 @@ function denied(message: string, details: Record<string, unknown>): AppError {
 
 /**
  * Who may read and manage a schedule (rule 4 in auth/abilities.ts). A schedule fires as its owner,
- * so whoever changes it must be allowed everything its creation needs, on every host of its
- * targeting resolved in full: a host outside the caller's scope refuses the change, it is never
- * silently left out (the owner's run would still reach it).
+ * so whoever changes it must be allowed everything its creation needs, on every host its runs
+ * reach: a host outside the caller's scope refuses the change, it is never silently left out (the
+ * owner's run would still reach it).
+ *
+ * What the runs reach is the targeting resolved through the owner's view (a run resolves it with
+ * the owner's view_hosts, job-targets.ts authorizeRun), never in full: a targeting is a query
+ * someone wrote, and whether it matches hosts its owner cannot see must change no answer. Resolved
+ * in full, `name = web1 or (name = db9 and facts.processorcount > 8)` refused or not by db9's facts,
+ * a host the writer cannot see (a fact oracle, found by a review). A targeting the caller writes
+ * is resolved through the caller's own view: on their own schedule they are the owner, on another
+ * user's it is a static query (unless their rules reach every host), run on exactly the hosts found now.
  */
 export function createScheduleAccess(deps: ScheduleAccessDeps) {
-  /** The hosts of a targeting resolved in full that lie outside any of the scopes (unknown host ids count as outside). */
+  /** The view the runs of `s` resolve its targeting through; `written`: a targeting the caller writes now. */
+  async function runView(user: CurrentUser, s: Pick<ScheduleSubject, 'ownerId'>, written: boolean): Promise<HostScope> {
+    if (written || s.ownerId === user.id) return hostScope(user, 'view_hosts');
+    const owner = await deps.users.loadCurrentUser(s.ownerId);
+    // An owner gone: the schedule never fires again (fire-due-schedules.ts refuses it), so it reaches no host.
+    return owner ? hostScope(owner, 'view_hosts') : { all: false, anyOf: [] };
+  }
+
+  /** The hosts of a resolved targeting that lie outside any of the scopes (unknown host ids count as outside). */
   async function outsideOf({ hosts, unknown }: { hosts: TargetHost[]; unknown: number }, scopes: HostScope[]): Promise<{ total: number; outside: TargetHost[]; unknown: number }> {
     let inside = new Set(hosts.map((h) => h.id));
     for (const scope of scopes) {
@@ -51,12 +69,13 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
   }
 
   /**
-   * Every host of `targeting`, resolved in full, inside the scopes of `permissions` for the action;
-   * PERMISSION_DENIED otherwise, naming how many and, of those the user may see, which. Resolves the hosts.
+   * Every host the runs of `targeting` reach (runView) inside the scopes of `permissions` for the
+   * action; PERMISSION_DENIED otherwise, naming how many and, of those the user may see, which.
+   * Resolves the hosts.
    */
   async function requireTargetingInScope(user: CurrentUser, permissions: Permission[], s: Pick<ScheduleSubject, 'namespace' | 'action' | 'ownerId'> & { id?: number }, targeting: Targeting, what: string, current = false): Promise<TargetHost[]> {
     const scopes = permissions.map((p) => hostScope(user, p, { namespace: s.namespace, action: s.action }));
-    const resolved = await deps.jobs.resolveInFull(targeting);
+    const resolved = await deps.jobs.resolveWithin(targeting, await runView(user, s, !current));
     if (scopes.every((scope) => scope.all)) return resolved.hosts;
     const { total, outside, unknown } = await outsideOf(resolved, scopes);
     // A current targeting that matches nothing now reaches, at its owner's runs, whatever it matches
@@ -70,7 +89,7 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
     const seen = await deps.jobs.hostIdsInside(outside.map((h) => h.id), hostScope(user, 'view_hosts'));
     const named = outside.filter((h) => seen.has(h.id)).slice(0, 10).map((h) => h.name);
     throw denied(
-      `${outside.length + unknown} of ${total} hosts of ${what} (resolved in full, not through your view) are outside what your ${permissions.join(', ')} filters allow for ${s.namespace}.${s.action}${named.length > 0 ? ` (${named.join(', ')}${outside.length > named.length ? ', ...' : ''})` : ''}`,
+      `${outside.length + unknown} of ${total} hosts of ${what} (as its runs resolve it, through ${s.ownerId === user.id || !current ? 'your' : "its owner's"} view) are outside what your ${permissions.join(', ')} filters allow for ${s.namespace}.${s.action}${named.length > 0 ? ` (${named.join(', ')}${outside.length > named.length ? ', ...' : ''})` : ''}`,
       { missing_permissions: permissions, namespace: s.namespace, action: s.action, hosts_refused: outside.length + unknown, hosts_total: total, refused_hosts: named },
     );
   }
@@ -83,8 +102,8 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
   return {
     /**
      * Whether the user may read the schedule: view_jobs for its action, and it is the user's own or
-     * those rules reach every host of its targeting resolved in full. A failed resolution (PuppetDB
-     * down) reads as not reached.
+     * those rules reach every host its runs reach (runView). A failed resolution (PuppetDB down)
+     * reads as not reached.
      */
     async canRead(user: CurrentUser, s: ScheduleSubject): Promise<boolean> {
       if (!coversAction(user, 'view_jobs', s.namespace, s.action)) return false;
@@ -92,7 +111,7 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
       const scope = hostScope(user, 'view_jobs', { namespace: s.namespace, action: s.action });
       if (scope.all) return true;
       try {
-        const { total, outside, unknown } = await outsideOf(await deps.jobs.resolveInFull(s.targeting), [scope]);
+        const { total, outside, unknown } = await outsideOf(await deps.jobs.resolveWithin(s.targeting, await runView(user, s, false)), [scope]);
         // Matching no host now is no proof of scope: later runs reach whatever matches then.
         return total > 0 && outside.length + unknown === 0;
       } catch {
@@ -104,7 +123,7 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
      * Throws PERMISSION_DENIED unless the user may change (`change`) or stop (`stop`) the schedule:
      * its owner stops it with manage_schedules for its action alone; anything else needs
      * create_jobs, manage_schedules and, on another user's schedule, manage_others_schedules for
-     * its action, each reaching every host of its targeting resolved in full.
+     * its action, each reaching every host its runs reach (runView).
      */
     async requireManage(user: CurrentUser, s: ScheduleSubject, how: ScheduleManagement): Promise<void> {
       requireAction(user, 'manage_schedules', s, 'changing schedules');
@@ -119,21 +138,21 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
 
     /**
      * A new targeting (a schedule made, or re-targeted) checked as `requireManage` checks the
-     * current one; resolves its hosts in full (a static query's fixed hosts). On another user's
-     * schedule it must be a static query unless the caller's filters reach every host: the check
-     * holds for the hosts matched now, while a dynamic query is resolved again at every run with the
-     * owner's permissions (`last_seen > "<tomorrow>"` matches nothing today and the fleet tomorrow).
+     * current one, resolved through the caller's view (a static query's fixed hosts: those the
+     * caller sees). On another user's schedule it must be a static query unless the caller's filters
+     * reach every host, and that is refused before anything is resolved: the check holds for the
+     * hosts matched now, while a dynamic query is resolved again at every run with the owner's
+     * permissions (`last_seen > "<tomorrow>"` matches nothing today and the fleet tomorrow).
      */
     async requireNewTargeting(user: CurrentUser, s: Omit<ScheduleSubject, 'targeting' | 'id'> & { id?: number }, targeting: Targeting, type: TargetingType): Promise<TargetHost[]> {
       const permissions = changePermissions(user, s.ownerId);
-      const hosts = await requireTargetingInScope(user, permissions, s, targeting, 'the targeting');
       const everywhere = permissions.every((p) => hostScope(user, p, { namespace: s.namespace, action: s.action }).all);
       if (type === 'dynamic_query' && s.ownerId !== user.id && !everywhere) {
         throw new AppError('PERMISSION_DENIED', `access denied: schedule ${s.id} of ${s.owner} runs as ${s.owner}; a dynamic query set by anyone else would be resolved again at every run with ${s.owner}'s permissions, beyond the hosts checked now: re-target it with targeting_type static_query (it then runs on exactly the hosts checked now)`, {
           details: { missing_permissions: permissions, fields: [{ field: 'targeting_type', rule: "static_query on another user's schedule" }] },
         });
       }
-      return hosts;
+      return requireTargetingInScope(user, permissions, s, targeting, 'the targeting');
     },
   };
 }

@@ -27,7 +27,7 @@ export interface ScheduleJobOptions {
 
 export interface ScheduleServiceDeps {
   repo: ScheduleRepository;
-  jobs: Pick<JobInvocationService, 'prepareAction' | 'prepareStoredAction' | 'storeRemoteAction' | 'authorizeRun' | 'resolveInFull' | 'hostIdsInside' | 'createScheduledJob' | 'createScheduledJobs' | 'updateScheduledJob' | 'retimeScheduledJobs' | 'cancelScheduledJobs' | 'lockJobStates' | 'launchScheduled' | 'dispatch' | 'get'>;
+  jobs: Pick<JobInvocationService, 'prepareAction' | 'prepareStoredAction' | 'storeRemoteAction' | 'authorizeRun' | 'resolveWithin' | 'hostIdsInside' | 'createScheduledJob' | 'createScheduledJobs' | 'updateScheduledJob' | 'retimeScheduledJobs' | 'cancelScheduledJobs' | 'lockJobStates' | 'launchScheduled' | 'dispatch' | 'get'>;
   /** The owner as they are at firing time (auth.service.ts `loadCurrentUser`); null when gone. */
   users: { loadCurrentUser(userId: number): Promise<CurrentUser | null> };
   /** Creating, changing and deleting schedules is audited (audit/audit.service.ts). */
@@ -89,7 +89,7 @@ export type AuditVerb = 'create' | 'update' | 'destroy' | 'enable' | 'disable';
  */
 export function createScheduleContext(deps: ScheduleServiceDeps) {
   const { repo, jobs } = deps;
-  const access = createScheduleAccess({ jobs });
+  const access = createScheduleAccess({ jobs, users: deps.users });
 
   async function actionOf(id: number): Promise<RemoteActionEntity> {
     const action = (await repo.actionsByIds([id])).get(id);
@@ -152,7 +152,7 @@ export function createScheduleContext(deps: ScheduleServiceDeps) {
 
   /**
    * The user may run the action on the targeting now (the same check as a job made by hand), and
-   * every host of the targeting resolved in full lies in its scope (schedule-access.ts); for
+   * every host of the targeting the user sees lies in its scopes (schedule-access.ts); for
    * static_query, the hosts it resolves to now, which every run will use.
    */
   async function authorizedHostIds(user: CurrentUser, owner: { id?: number; ownerId: number; owner: string }, action: { namespace: string; action: string }, type: TargetingType, targeting: Targeting): Promise<string | null> {
