@@ -180,6 +180,14 @@ describe('rex CLI against the real app', () => {
     expect(both.stderr).toContain('give only one of --search, --hostgroup, --hosts, --pql');
     const unknown = await rex('job', 'frobnicate');
     expect(unknown.code).toBe(2);
+    // An unset shell variable (`--search "$HOSTS"`) must not become every host: refused before any job exists.
+    for (const blank of ['', '   ']) {
+      for (const args of [['job', 'run', 'rpcutil', 'ping', '--search', blank], ['ping', '--search', blank], ['job', 'run', 'rpcutil', 'ping', '--search', blank, '--dry-run']]) {
+        const refused = await rex(...args);
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toContain('--search: must not be empty');
+      }
+    }
   });
 
   it('exits 3 when the server cannot be reached', async () => {

@@ -135,6 +135,21 @@ describe.each(testDatabases())('hostile input on $kind', (database) => {
     expect(answer.error?.message).toMatch(message);
   });
 
+  it.each([
+    '/api/v2/hosts', '/api/v2/hostgroups', '/api/v2/smart_proxies', '/api/v2/users', '/api/v2/roles', '/api/v2/filters', '/api/v2/audits',
+    '/api/v2/remote_execution/jobs', '/api/v2/remote_execution/actions', '/api/v2/job_invocations', '/api/v2/fact_names', '/api/v2/organizations', '/api/v2/locations',
+  ])('refuses a page past any list on %s with 400 naming page, where page 1 answers (64-bit offsets overflowed to a 500 before)', async (list) => {
+    expect((await send(server.url, 'GET', `${list}?page=1`)).status).toBe(200);
+    for (const page of ['500000000000000000', '99999999999999999999', '9007199254740993', '1000000001']) {
+      const answer = await send(server.url, 'GET', `${list}?page=${page}`);
+      expect(answer.status).toBe(400);
+      expect(answer.error?.message).toContain('page: must be at most 1000000000');
+    }
+    const last = await send(server.url, 'GET', `${list}?page=1000000000&per_page=1000`);
+    expect(last.status).toBe(200);
+    expect(JSON.parse(last.text)).toMatchObject({ page: 1000000000, results: [] });
+  });
+
   it('still takes brackets inside strings as text, not as nesting', async () => {
     const answer = await send(server.url, 'POST', '/api/v2/roles', JSON.stringify({ role: { name: `brackets ${'['.repeat(40)}`, description: `"\\"${'{'.repeat(40)}` } }));
     expect(answer.status).toBe(201);

@@ -60,6 +60,9 @@ export async function targeting(api: ApiClient, opts: TargetOptions, required: b
     return undefined;
   }
   if (given.length > 1) throw new CliError(EXIT.USAGE, `targeting: give only one of --search, --hostgroup, --hosts, --pql (got ${given.map((g) => `--${g}`).join(', ')})`);
+  // The API reads an empty search as every host you may see (the hosts list's "all matching"); on a command
+  // line an empty --search is almost always an unset shell variable, so it is refused, not run on the fleet.
+  if (opts.search !== undefined && opts.search.trim() === '') throw new CliError(EXIT.USAGE, '--search: must not be empty (an empty search matches every host you may see; search for what you mean)');
   if (opts.search !== undefined) return { search: opts.search };
   if (opts.pql !== undefined) return { pql: opts.pql };
   if (opts.hostgroup !== undefined) {

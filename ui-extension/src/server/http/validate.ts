@@ -138,11 +138,19 @@ export const decimalId = z.preprocess(
   z.number({ invalid_type_error: 'must be a decimal number such as 42 (digits only, no sign, no leading zero)' }).int('must be a whole number').positive('must be positive').max(Number.MAX_SAFE_INTEGER, 'is too large'),
 );
 
+/**
+ * The highest page a list answers: its offset ((page - 1) x per_page, at most 1000 a page) stays an
+ * exact integer in JavaScript and in both databases' 64-bit LIMIT/OFFSET (a page of 5 x 10^17 made
+ * SQLite fail with "datatype mismatch", a 500), and no list holds that many rows.
+ */
+export const MAX_PAGE = 1_000_000_000;
+export const pageSchema = z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(MAX_PAGE, `must be at most ${MAX_PAGE}`).default(1);
+
 /** Foreman list parameters: search, order, page (from 1) and per_page. */
 export const listQuerySchema = z.object({
   search: z.string().max(10000, 'must be at most 10000 characters').optional().default(''),
   order: z.string().max(200).optional(),
-  page: z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(1),
+  page: pageSchema,
   per_page: z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(20),
 });
 

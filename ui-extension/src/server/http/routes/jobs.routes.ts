@@ -54,8 +54,10 @@ const replaySchema = z
   .refine((b) => (b.targeting === undefined) !== (b.hosts === undefined), { message: 'give either targeting or hosts' });
 
 const previewQuery = listQuerySchema.pick({ page: true, per_page: true });
-const statusQuery = z.object({ wait: seconds.optional(), since: z.coerce.number().int().min(0).optional() });
-const eventsQuery = z.object({ after: z.coerce.number().int().min(0).default(0), wait: seconds.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() });
+// A version or an event sequence past 2^53 is no integer either side can hold exactly.
+const counter = () => z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(Number.MAX_SAFE_INTEGER, 'is too large');
+const statusQuery = z.object({ wait: seconds.optional(), since: counter().optional() });
+const eventsQuery = z.object({ after: counter().default(0), wait: seconds.optional(), limit: z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional() });
 /** `outcome=failed,changed`: a job's hosts whose Puppet run had one of these outcomes (job-search.ts). Exported for the hosts export. */
 export const outcomeListSchema = z.string().optional().transform((s, ctx) => {
   if (!s) return undefined;

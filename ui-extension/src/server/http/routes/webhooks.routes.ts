@@ -5,7 +5,7 @@ import { isLinkLocalAddress } from '../../webhooks/webhook-address';
 import type { WebhookService } from '../../webhooks/webhook.service';
 import { currentUser } from '../request-context';
 import { defineRoutes, mount } from '../route-spec';
-import { decimalId, listEnvelope, parseInput, type ListQuery } from '../validate';
+import { decimalId, listEnvelope, pageSchema, parseInput, type ListQuery } from '../validate';
 import { listOf, webhookDeliverySchema, webhookSchema } from '../response-schemas';
 
 const url = z.string().max(2048, 'must be at most 2048 characters').superRefine((u, ctx) => {
@@ -37,7 +37,7 @@ const fields = {
 const createBody = z.object({ webhook: z.object(fields).strict() }).strict();
 const updateBody = z.object({ webhook: z.object(fields).partial().strict() }).strict();
 const pageQuery = z.object({
-  page: z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(1),
+  page: pageSchema,
   per_page: z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(20),
 });
 
