@@ -58,6 +58,11 @@ describe(finalJobState.name, () => {
 
 describe(progressOf.name, () => {
   it('counts final states only', () => {
-    expect(progressOf({ ...emptyCounts(), running: 1, pending: 1, succeeded: 1, skipped: 1 })).toBe(50);
+    expect(progressOf({ ...emptyCounts(), running: 1, pending: 1, succeeded: 1, skipped: 1 }, false)).toBe(50);
+  });
+
+  it('reads a job without hosts as done only once it ended (a scheduled job has none yet)', () => {
+    expect(progressOf(emptyCounts(), false)).toBe(0);
+    expect(progressOf(emptyCounts(), true)).toBe(100);
   });
 });

@@ -147,7 +147,11 @@ describe.each(testDatabases())('jobs on $kind', (database) => {
     expect(done.state).toBe('failed');
     expect(done.counts).toEqual({ pending: 0, running: 0, succeeded: 172, failed: 0, no_response: 8, skipped: 20, cancelled: 0 });
     expect(done.progress).toBe(100);
-    expect(done.failed_hosts.sort()).toEqual([...fixture.silent].sort());
+    // What failed the job, named: the silent hosts (no response) and the skipped ones; none cancelled.
+    const skippedNames = ((await http(app).get(`/api/v2/remote_execution/jobs/${job.id}/hosts?state=skipped&per_page=100`).expect(200)).body.results as Array<{ host_name: string }>).map((h) => h.host_name);
+    expect(skippedNames).toHaveLength(20);
+    expect(done.failed_hosts.sort()).toEqual([...fixture.silent, ...skippedNames].sort());
+    expect(done.cancelled_hosts).toEqual([]);
     // Titled as mco prints it: the DDL's display_as of the output.
     expect(done.aggregates).toEqual([{ function: 'summary', output: 'status', display_as: 'Service Status', value: expect.any(Object) }]);
 

@@ -18,7 +18,7 @@ import { AUTH, seedInventory, startJobApp, type JobApp, type JobAppOptions } fro
 
 jest.setTimeout(120_000);
 
-const FAILED_STATES: HostState[] = ['failed', 'no_response', 'cancelled'];
+const FAILED_STATES: HostState[] = ['failed', 'no_response', 'skipped'];
 
 describe.each(testDatabases())('plain reads of the job show path on $kind', (database) => {
   let db: OpenTestDataSource;
@@ -42,7 +42,7 @@ describe.each(testDatabases())('plain reads of the job show path on $kind', (dat
     const ping = proxyPluginAgents().find((a) => a.metadata?.name === 'rpcutil')!.actions.find((a) => a.name === 'ping')!;
     await ds.query(`INSERT INTO remote_actions (id, namespace, action, arguments, arguments_hash, created_at) VALUES (7, 'rpcutil', 'ping', '{"n":1.50}', 'plain', '${dbDate(now)}')`);
     repo = createJobInvocationRepository(ds);
-    const stateOf = (h: number): HostState => (h % 7 === 3 ? 'failed' : h % 11 === 5 ? 'no_response' : 'succeeded');
+    const stateOf = (h: number): HostState => (h % 7 === 3 ? 'failed' : h % 11 === 5 ? 'no_response' : h % 13 === 7 ? 'skipped' : h % 17 === 9 ? 'cancelled' : 'succeeded');
     const make = async (description: string, hosts: number, state: (h: number) => HostState) => {
       const rows = Array.from({ length: hosts }, (_, h) => ({ hostId: h + 1, hostName: `h-${String((h * 37) % 101).padStart(3, '0')}.example.com`, smartProxyId: proxyId, hostgroupId: seeded.hostgroupIds.get('plain')!, state: state(h), reason: null, finishedAt: now }));
       const counts = emptyCounts();
@@ -112,12 +112,24 @@ describe.each(testDatabases())('plain reads of the job show path on $kind', (dat
     }
   });
 
+  it('names as failed the hosts that fail a job (failed, no response, skipped), and the cancelled ones apart', async () => {
+    const rows = (await db.dataSource.query('SELECT host_name AS name, state FROM job_invocation_hosts WHERE job_invocation_id = ?', [jobIds.mixed])) as Array<{ name: string; state: HostState }>;
+    const namesIn = (states: HostState[]) => rows.filter((r) => states.includes(r.state)).map((r) => r.name).sort();
+    expect(namesIn(['skipped']).length).toBeGreaterThan(0);
+    expect(namesIn(['cancelled']).length).toBeGreaterThan(0);
+    const res = await fetch(`${app.url}/api/v2/remote_execution/jobs/${jobIds.mixed}`, { headers: { Authorization: AUTH } });
+    const job = (await res.json()) as JobStatus;
+    expect(job.failed_hosts).toEqual(namesIn(['failed', 'no_response', 'skipped']));
+    expect(job.cancelled_hosts).toEqual(namesIn(['cancelled']));
+    expect(job.succeeded_hosts).toEqual(namesIn(['succeeded']));
+  });
+
   it('answers the job show and its long poll with the body built as before', async () => {
     const ds = db.dataSource;
     for (const id of Object.values(jobIds)) {
       const job = (await ds.getRepository(JobInvocationEntity).findOne({ where: { id } }))!;
       const action = (await ds.getRepository(RemoteActionEntity).findOne({ where: { id: 7 } }))!;
-      const before: JobStatus = { ...toJob(job, action), succeeded_hosts: await namesAsBefore(id, ['succeeded']), failed_hosts: await namesAsBefore(id, FAILED_STATES) };
+      const before: JobStatus = { ...toJob(job, action), succeeded_hosts: await namesAsBefore(id, ['succeeded']), failed_hosts: await namesAsBefore(id, FAILED_STATES), cancelled_hosts: await namesAsBefore(id, ['cancelled']) };
       for (const query of ['', `?wait=30&since=${job.version - 1}`]) {
         const res = await fetch(`${app.url}/api/v2/remote_execution/jobs/${id}${query}`, { headers: { Authorization: AUTH } });
         expect(res.status).toBe(200);

@@ -170,10 +170,14 @@ export interface Job {
   scheduled_at: string | null;
 }
 
-/** `GET jobs/:id`: the job plus who succeeded and who failed (names only; details via /hosts). */
+/**
+ * `GET jobs/:id`: the job plus who succeeded, who failed (failed, no response or skipped: what makes
+ * a job fail) and who was cancelled; names only, at most 1,000 each (details and the rest via /hosts).
+ */
 export interface JobStatus extends Job {
   succeeded_hosts: string[];
   failed_hosts: string[];
+  cancelled_hosts: string[];
 }
 
 export interface ShapedOutput {

@@ -103,6 +103,26 @@ async function parseArguments(api: ApiClient, namespace: string, action: string,
   return out;
 }
 
+/**
+ * The host sections of `rex job show`, as puppet job show prints them: counts from the job, names
+ * from its lists (at most 1,000 each). FAILED holds what fails a job (failed, no response, skipped);
+ * cancelled hosts have their own section, and hosts still waiting are counted.
+ */
+export function hostSections(job: JobStatus): string[] {
+  const c = job.counts;
+  const out: string[] = [];
+  const section = (title: string, count: number, names: readonly string[], detail = '') => out.push(`\n${title} (${count}/${job.total_hosts}${detail})\n${'-'.repeat(40)}`, ...names);
+  if (c.succeeded > 0) section('SUCCEEDED', c.succeeded, job.succeeded_hosts);
+  const why = ([['failed', c.failed], ['no response', c.no_response], ['skipped', c.skipped]] as const).filter(([, n]) => n > 0);
+  const failed = why.reduce((n, [, k]) => n + k, 0);
+  // Said which when any is not a plain failure: "FAILED (9/60: 1 no response, 8 skipped)".
+  if (failed > 0) section('FAILED', failed, job.failed_hosts, why.some(([w]) => w !== 'failed') ? `: ${why.map(([w, n]) => `${n} ${w}`).join(', ')}` : '');
+  if (c.cancelled > 0) section('CANCELLED', c.cancelled, job.cancelled_hosts ?? []);
+  const waiting = c.pending + c.running;
+  if (waiting > 0) out.push(`\nIN PROGRESS (${waiting}/${job.total_hosts}): ${c.running} running, ${c.pending} pending`);
+  return out;
+}
+
 /** `rex job show` in the style of `puppet job show`; with another --output or --fields, its fields only. */
 function printJobShow(ctx: Context, job: JobStatus): void {
   const duration = job.started_at && job.finished_at ? `${((Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000).toFixed(1)} sec` : '';
@@ -127,18 +147,7 @@ function printJobShow(ctx: Context, job: JobStatus): void {
     ...(job.late_results > 0 ? [['Late results', job.late_results] as [string, number]] : []),
   ]);
   if (!printsProse(ctx.io)) return;
-  const c = job.counts;
-  const line = '-'.repeat(40);
-  if (job.succeeded_hosts.length > 0) {
-    writeLine(ctx.io.out, `\nSUCCEEDED (${c.succeeded}/${job.total_hosts})\n${line}`);
-    for (const h of job.succeeded_hosts) writeLine(ctx.io.out, h);
-  }
-  if (job.failed_hosts.length > 0) {
-    writeLine(ctx.io.out, `\nFAILED (${job.failed_hosts.length}/${job.total_hosts})\n${line}`);
-    for (const h of job.failed_hosts) writeLine(ctx.io.out, h);
-  }
-  const waiting = c.pending + c.running;
-  if (waiting > 0) writeLine(ctx.io.out, `\nIN PROGRESS (${waiting}/${job.total_hosts}): ${c.running} running, ${c.pending} pending`);
+  for (const text of hostSections(job)) writeLine(ctx.io.out, text);
   printAggregates(ctx.io, job);
 }
 

@@ -38,12 +38,10 @@
  *    reached by a permission's rules for its agent and action when they reach every one of its hosts
  *    (`jobScopeSql`); a job without any (scheduled and not yet launched, purged by retention, or
  *    matching no host) only by its owner and by rules for its action without host conditions. A
- *    schedule is read by its owner, or by view_jobs rules for its action that reach every host its
- *    runs reach: its targeting resolved through its owner's view, as a run resolves it (not through
- *    the reader's view, and never in full: hosts the owner cannot see would make it an oracle).
- *    Changing, enabling, disabling or deleting one needs create_jobs and manage_schedules for its
- *    action with every host its runs reach inside their scopes (an outside host refuses, it is never dropped;
- *    a targeting the caller writes is resolved through the caller's own view),
+ *    schedule is read by its owner, or by view_jobs rules for its action reaching every host its runs
+ *    reach (its targeting through the owner's view; never in full, which made a fact oracle). Changing,
+ *    enabling, disabling or deleting one needs create_jobs and manage_schedules for its action with
+ *    every host its runs reach inside their scopes (an outside host refuses, it is never dropped),
  *    and ownership or manage_others_schedules for its action and hosts likewise. An owner may always
  *    disable or delete its own schedule with manage_schedules for its action: stopping reaches no host.
  *    A targeting matching no host now proves no scope (another user's such schedule is reached only

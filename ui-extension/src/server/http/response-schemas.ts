@@ -109,7 +109,8 @@ export const jobSchema = z.object({
   aggregates: z.array(z.object({ function: z.string(), output: z.string(), display_as: z.string().optional(), value: z.union([z.record(z.number()).nullable(), z.number().nullable()]).describe('Counts by value (summary), or one number (sum, average); null before any reply') })).nullable(),
   created_at: timestamp(), started_at: nullableTimestamp(), finished_at: nullableTimestamp(), deadline_at: nullableTimestamp(), updated_at: timestamp(),
   schedule_id: id().nullable(), scheduled_at: nullableTimestamp(),
-  succeeded_hosts: z.array(z.string()).optional(), failed_hosts: z.array(z.string()).optional(),
+  succeeded_hosts: z.array(z.string()).optional(), failed_hosts: z.array(z.string()).optional().describe('Hosts failed, without response or skipped (at most 1000)'),
+  cancelled_hosts: z.array(z.string()).optional().describe('Hosts cancelled (at most 1000)'),
   rollout: rolloutPolicy().nullable().describe('The rollout policy as given; null: one batch'),
   rollout_progress: z.object({
     batch: z.number().int().describe('Batches sent so far; 0 before the first'), batches: z.number().int(), batch_hosts: z.number().int(),

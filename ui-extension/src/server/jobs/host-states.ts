@@ -44,10 +44,13 @@ export function totalOf(counts: HostCounts): number {
   return HOST_STATES.reduce((sum, s) => sum + counts[s], 0);
 }
 
-/** Percentage of hosts in a final state (100 for a job with no hosts). */
-export function progressOf(counts: HostCounts): number {
+/**
+ * Percentage of hosts in a final state. A job without hosts is done (100) only when it ended: a
+ * scheduled job has none until it is launched, and read 100% before anything ran.
+ */
+export function progressOf(counts: HostCounts, jobEnded: boolean): number {
   const total = totalOf(counts);
-  if (total === 0) return 100;
+  if (total === 0) return jobEnded ? 100 : 0;
   const done = FINAL_HOST_STATES.reduce((sum, s) => sum + counts[s], 0);
   return Math.floor((done * 100) / total);
 }

@@ -15,7 +15,11 @@ import { iso, toJob, toJobHost } from './job-views';
 
 const MAX_EVENTS = 1000;
 const MAX_NAMES = 1000;
-const FAILED_STATES: HostState[] = ['failed', 'no_response', 'cancelled'];
+/**
+ * The hosts `failed_hosts` names: those whose outcome counts against the job (its state is failed
+ * when any is there). Cancelled hosts were stopped by someone, or never asked: `cancelled_hosts`.
+ */
+const FAILED_STATES: HostState[] = ['failed', 'no_response', 'skipped'];
 
 /**
  * Reading jobs: one job (long polling on its version), its hosts, its events feed, the job list
@@ -64,8 +68,8 @@ export function createJobQueries(ctx: JobContext) {
       // failed states are mostly empty, and each poll skips their selects (issue #20).
       const counts = countsOf(job);
       const named = (states: HostState[]) => states.filter((state) => counts[state] > 0);
-      const [succeeded, failed] = await Promise.all([repo.hostNames(id, named(['succeeded']), MAX_NAMES), repo.hostNames(id, named(FAILED_STATES), MAX_NAMES)]);
-      return { ...toJob(job, action), succeeded_hosts: succeeded, failed_hosts: failed };
+      const [succeeded, failed, cancelled] = await Promise.all([repo.hostNames(id, named(['succeeded']), MAX_NAMES), repo.hostNames(id, named(FAILED_STATES), MAX_NAMES), repo.hostNames(id, named(['cancelled']), MAX_NAMES)]);
+      return { ...toJob(job, action), succeeded_hosts: succeeded, failed_hosts: failed, cancelled_hosts: cancelled };
     },
 
     async hosts(user: CurrentUser, id: number, query: { states?: HostState[]; outcomes?: PuppetRunOutcomeFilter[]; search?: string; page: number; perPage: number }): Promise<{ total: number; subtotal: number; results: JobHost[] }> {

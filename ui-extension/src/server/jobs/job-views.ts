@@ -1,4 +1,4 @@
-import type { AggregateResult, Job, JobHost, PuppetDbRunReport, StoredTargeting } from '@common/jobs';
+import { FINAL_JOB_STATES, type AggregateResult, type Job, type JobHost, type PuppetDbRunReport, type StoredTargeting } from '@common/jobs';
 import type { DdlAction__Output } from '@protos/generated/rex/proxy/v1/DdlAction';
 import { parseExact } from '@protos/json-numbers';
 import { progressOf } from './host-states';
@@ -29,7 +29,7 @@ export function toJob(job: JobInvocationEntity, action: RemoteActionEntity): Job
     id: job.id,
     state: job.state,
     version: job.version,
-    progress: progressOf(counts),
+    progress: progressOf(counts, FINAL_JOB_STATES.includes(job.state)),
     counts,
     late_results: job.countLate,
     total_hosts: job.totalHosts,
