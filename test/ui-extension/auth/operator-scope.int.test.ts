@@ -33,6 +33,14 @@ describe.each(testDatabases())('web operator on $kind', (database) => {
     expect(await jobCount()).toBe(before);
   });
 
+  it('answers an administrator naming a host id of no host with 422 naming the id, not a refusal, and creates nothing', async () => {
+    const before = await jobCount();
+    const res = await s.as('admin').post('/api/v2/remote_execution/jobs', statusJob({ host_ids: [s.hosts.webA.id, 999_999_999] })).expect(422);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { fields: [{ field: 'targeting.host_ids', rule: 'must name existing hosts' }], unknown_host_ids: [999_999_999] } });
+    expect(res.body.error.message).toBe('targeting.host_ids: 1 of 2 ids name no host (999999999)');
+    expect(await jobCount()).toBe(before);
+  });
+
   it('names the hosts it may see but not run on when its view reaches further than its runs', async () => {
     const admin = s.as('admin');
     const viewerRole = ((await admin.get('/api/v2/roles/Viewer').expect(200)).body as { id: number }).id;

@@ -150,6 +150,21 @@ describe.each(testDatabases())('hostile input on $kind', (database) => {
     expect(JSON.parse(last.text)).toMatchObject({ page: 1000000000, results: [] });
   });
 
+  it('names the media type when a body is sent as a type the route cannot read (curl -d sends a form), instead of calling it missing', async () => {
+    const job = JSON.stringify({ job: { namespace: 'rpcutil', action: 'ping', targeting: { search: 'name = x' } } });
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x']) {
+      const answer = await send(server.url, 'POST', '/api/v2/remote_execution/jobs', job, type);
+      expect(answer.status).toBe(415);
+      expect(answer.error?.message).toBe(`request body: Content-Type must be application/json, got ${type.split(';')[0]}`);
+    }
+    // The inventory import takes YAML too, and says so.
+    const xml = await send(server.url, 'POST', '/api/v2/inventory/import', '<a/>', 'application/xml');
+    expect(xml.status).toBe(415);
+    expect(xml.error?.message).toBe('request body: Content-Type must be application/json or application/yaml or application/x-yaml or text/yaml or text/plain, got application/xml');
+    // JSON with its charset still reads.
+    expect((await send(server.url, 'POST', '/api/v2/roles', JSON.stringify({ role: { name: 'media type role' } }), 'application/json; charset=utf-8')).status).toBe(201);
+  });
+
   it('still takes brackets inside strings as text, not as nesting', async () => {
     const answer = await send(server.url, 'POST', '/api/v2/roles', JSON.stringify({ role: { name: `brackets ${'['.repeat(40)}`, description: `"\\"${'{'.repeat(40)}` } }));
     expect(answer.status).toBe(201);

@@ -75,6 +75,25 @@ function refuseUndeclaredSearch(spec: RouteSpec): RequestHandler {
   };
 }
 
+/**
+ * A route that reads a body refuses one it cannot read, naming the media type: express.json skips a
+ * body sent as another type (curl -d sends application/x-www-form-urlencoded), which then read as
+ * missing ("body: Required") though it was sent. A request without a body, or without a type, goes on.
+ */
+function refuseUnreadableBody(spec: RouteSpec): RequestHandler {
+  const types = ['application/json', ...(spec.bodyMediaTypes ?? [])];
+  return (req, _res, next) => {
+    const type = req.headers['content-type'];
+    if (type === undefined || !hasBody(req) || req.is(types)) return next();
+    next(new AppError('INVALID_ARGUMENT', `request body: Content-Type must be ${types.join(' or ')}, got ${type.split(';')[0].trim()}`, { httpStatus: 415, details: { fields: [{ field: 'body', rule: `Content-Type ${types.join(' or ')}` }] } }));
+  };
+}
+
+/** Whether the request carries a body (express's own test, type-is's hasBody, without the dependency). */
+function hasBody(req: Parameters<RequestHandler>[0]): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+}
+
 /** Declares a feature's routes; the keys become the operation ids (`<tag>_<key>`). */
 export function defineRoutes<T extends Record<string, RouteSpec>>(specs: T): T {
   return specs;
@@ -91,7 +110,7 @@ declare module 'express-serve-static-core' {
  * Mounts a declared route on a router with its handler (and any route-level middleware before it).
  * The request learns its route's declared name first: the error handler audits a refusal under it,
  * and by then express has forgotten the path the router was mounted at. A GET that declares no
- * search refuses one instead of ignoring it.
+ * search refuses one instead of ignoring it; a route with a body refuses one of a type it cannot read.
  */
 export function mount(router: Router, spec: RouteSpec, ...handlers: RequestHandler[]): void {
   const routeName = `${spec.method.toUpperCase()} /api/v2${spec.path}`;
@@ -100,5 +119,6 @@ export function mount(router: Router, spec: RouteSpec, ...handlers: RequestHandl
     next();
   };
   if (spec.method === 'get' && !declaresQueryKey(spec.query, 'search')) router.get(spec.path, name, refuseUndeclaredSearch(spec), ...handlers);
+  else if (spec.body) router[spec.method](spec.path, name, refuseUnreadableBody(spec), ...handlers);
   else router[spec.method](spec.path, name, ...handlers);
 }

@@ -68,6 +68,16 @@ export function createJobTargets(deps: JobServiceDeps) {
       const allowed = new Set((await deps.inventory.findTargets({ hostIds: targets.map((t) => t.id) }, clock(), runScope)).map((t) => t.id));
       refused = targets.filter((t) => !allowed.has(t.id));
     }
+    // A user who sees every host named ids of no host: a typo, not a refusal (a scoped user gets the
+    // 403 below either way, so that an id outside its view and an id of no host answer alike).
+    if (unseen > 0 && refused.length === 0 && hostScope(user, 'view_hosts').all) {
+      const found = new Set(targets.map((t) => t.id));
+      const missing = [...new Set(targeting.host_ids)].filter((id) => !found.has(id));
+      throw new AppError('INVALID_ARGUMENT', `targeting.host_ids: ${missing.length} of ${new Set(targeting.host_ids).size} ids name no host (${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''})`, {
+        httpStatus: 422,
+        details: { fields: [{ field: 'targeting.host_ids', rule: 'must name existing hosts' }], unknown_host_ids: missing.slice(0, 100) },
+      });
+    }
     if (unseen > 0 || refused.length > 0) {
       const total = targets.length + unseen;
       const reasons: string[] = [];
