@@ -361,7 +361,7 @@ describe('rex CLI against the real app', () => {
     // The schedules themselves, as Foreman lists recurring logics: state, cron line and zone, iterations.
     const listed = await rex('schedule', 'definitions', '--per-page', '1000');
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^ID\s+STATE\s+ACTION\s+RECURRENCE\s+NEXT RUN\s+LAST RUN\s+ITERATIONS\s+DESCRIPTION/m);
+    expect(listed.stdout).toMatch(/^ID\s+STATE\s+ACTION\s+RECURRENCE\s+NEXT RUN\s+LAST RUN\s+LAST STATE\s+ITERATIONS\s+DESCRIPTION/m);
     expect(listed.stdout.split('\n').find((line) => line.includes(`${prefix}weekly`))).toMatch(new RegExp(`^${id}\\s+active\\s+rpcutil#ping\\s+0 2 \\* \\* 6 \\(Europe/Berlin\\)`));
     const shown = JSON.parse((await rex('schedule', 'show', id, '--json')).stdout) as Record<string, unknown>;
     expect(shown).toEqual((await api(`/api/v2/remote_execution/schedules/${id}`).expect(200)).body);

@@ -188,6 +188,8 @@ describe.each(testDatabases())('rollout policies on $kind', (database) => {
     expect(done.state).toBe('cancelled');
     expect(done.counts).toMatchObject({ succeeded: sent, cancelled: HOSTS - sent, pending: 0 });
     expect((await rows(id)).filter((h) => h.state === 'cancelled').every((h) => h.reason === 'job cancelled' && !h.asked)).toBe(true);
+    // Ended, it waits for no resume any more.
+    expect(done.rollout_progress).toMatchObject({ paused: false, pause_reason: null });
   });
 
   it('lets cancel_jobs alone pause a rollout but never resume it: a resume sends batches, which needs create_jobs', async () => {

@@ -497,7 +497,9 @@ function registerScheduleCommands(program: Command, ctx: Context): void {
         ['action', (s) => `${String(s.namespace)}#${String(s.action)}`],
         ['recurrence', (s) => (s.cron_line ? `${String(s.cron_line)} (${String(s.time_zone)})` : 'once')],
         ['next run', (s) => s.next_run_at],
-        ['last run', (s) => (s.last_run ? `${String((s.last_run as { at: string }).at)} ${String((s.last_run as { state: string }).state)}` : '')],
+        // Time and state apart, so that the time is shown local to the second as every other time.
+        ['last run', (s) => (s.last_run as { at: string } | null)?.at ?? ''],
+        ['last state', (s) => (s.last_run as { state: string } | null)?.state ?? ''],
         ['iterations', (s) => (s.max_iterations ? `${String(s.iterations)}/${String(s.max_iterations)}` : s.iterations)],
         ['description', (s) => s.description],
       ]);

@@ -6,7 +6,7 @@
  * batch. Batches are a function of the policy and of the job's hosts in row order: every instance
  * computes the same ones.
  */
-import type { HostCounts, RolloutPolicy, RolloutProgress } from '@common/jobs';
+import { FINAL_JOB_STATES, type HostCounts, type RolloutPolicy, type RolloutProgress } from '@common/jobs';
 import type { JobInvocationEntity } from './job-invocation.entity';
 
 /** A count, or a percentage of the job's hosts written "10%". */
@@ -104,8 +104,9 @@ export function progressOfRollout(job: JobInvocationEntity, counts: HostCounts):
     members: job.totalHosts - job.countSkipped,
     counts,
     batch: job.rolloutBatch,
-    paused: job.paused,
-    pauseReason: job.pauseReason,
+    // A job that ended waits for nothing: a rollout cancelled while paused after its canary is not "waiting for a resume".
+    paused: job.paused && !FINAL_JOB_STATES.includes(job.state),
+    pauseReason: FINAL_JOB_STATES.includes(job.state) ? null : job.pauseReason,
     nextBatchAt: job.nextBatchAt,
     stopReason: job.rolloutStopReason,
   });
