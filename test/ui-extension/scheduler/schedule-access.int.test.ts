@@ -106,6 +106,33 @@ describe.each(testDatabases())('schedule access on $kind', (database) => {
     expect(moved.static_host_ids?.sort()).toEqual([s.hosts.webA.id, s.hosts.webEuA.id, s.hosts.webB.id].sort());
   });
 
+  it('lists each schedule by what its own owner\'s runs reach: two owners, one targeting, read apart', async () => {
+    const search = `name ~ ${s.prefix}`;
+    // The narrow owner's runs reach the web hosts it sees; the administrator's the db hosts too.
+    const narrow = ((await ownOnly.post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting: { search }, scheduling: tomorrow() } }).expect(201)).body as Job).schedule_id!;
+    const wide = await scheduleOf({ search }, 'admin on the same search');
+    expect(wide).toBeGreaterThan(narrow);
+    await inScope().get(`/api/v2/remote_execution/schedules/${narrow}`).expect(200);
+    await inScope().get(`/api/v2/remote_execution/schedules/${wide}`).expect(404);
+    const listed = ((await inScope().get('/api/v2/remote_execution/schedule_definitions?per_page=1000').expect(200)).body as { results: Array<{ id: number }> }).results.map((d) => d.id);
+    expect(listed).toContain(narrow);
+    expect(listed).not.toContain(wide);
+  });
+
+  it("refuses a dynamic re-targeting of another user's schedule to a caller whose runs reach every host but whose view does not", async () => {
+    const role = (await admin().post('/api/v2/roles', { role: { name: `${s.prefix}runs everywhere, sees web` } }).expect(201)).body as { id: number };
+    await admin().post('/api/v2/filters', { filter: { role_id: role.id, permissions: ['view_jobs', 'create_jobs', 'manage_schedules', 'manage_others_schedules'] } }).expect(201);
+    await admin().post('/api/v2/filters', { filter: { role_id: role.id, permissions: ['view_hosts'], search: 'hostgroup = web' } }).expect(201);
+    const login = `${s.prefix}wide-runs`;
+    await admin().post('/api/v2/users', { user: { login, password: PASSWORD, role_ids: [role.id] } }).expect(201);
+    const id = await scheduleOf({ host_ids: [s.hosts.webA.id] }, 'admin on webA, for a caller that sees web only');
+    const before = await stored(id);
+    // Resolved at every run through the administrator's view, this would reach dbA, which the caller cannot see.
+    const res = await s.as('anonymous').put(`/api/v2/remote_execution/schedules/${id}`, { targeting: { search: `name = ${s.hosts.webA.name} or name = ${s.hosts.dbA.name}` }, targeting_type: 'dynamic_query' }).auth(login, PASSWORD).expect(403);
+    expect(res.body.error.message).toMatch(/a dynamic query set by anyone else would be resolved again at every run/);
+    expect(await stored(id)).toEqual(before);
+  });
+
   it('answers alike whether a targeting matches hosts the caller cannot see (no oracle on their names or facts)', async () => {
     const made = async (search: string) => {
       const res = await ownOnly.post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting: { search }, scheduling: tomorrow() } });

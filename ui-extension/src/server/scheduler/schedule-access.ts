@@ -46,8 +46,9 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
   async function runView(user: CurrentUser, s: Pick<ScheduleSubject, 'ownerId'>, written: boolean): Promise<HostScope> {
     if (written || s.ownerId === user.id) return hostScope(user, 'view_hosts');
     const owner = await deps.users.loadCurrentUser(s.ownerId);
-    // An owner gone: the schedule never fires again (fire-due-schedules.ts refuses it), so it reaches no host.
-    return owner ? hostScope(owner, 'view_hosts') : { all: false, anyOf: [] };
+    // An owner deleted or disabled has no view, and the schedule does not fire while it is so (fire-due-schedules.ts
+    // refuses it); it is checked in full, as before, so that scoped managers can still read, disable or delete it.
+    return owner ? hostScope(owner, 'view_hosts') : { all: true };
   }
 
   /** The hosts of a resolved targeting that lie outside any of the scopes (unknown host ids count as outside). */
@@ -146,7 +147,9 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
      */
     async requireNewTargeting(user: CurrentUser, s: Omit<ScheduleSubject, 'targeting' | 'id'> & { id?: number }, targeting: Targeting, type: TargetingType): Promise<TargetHost[]> {
       const permissions = changePermissions(user, s.ownerId);
-      const everywhere = permissions.every((p) => hostScope(user, p, { namespace: s.namespace, action: s.action }).all);
+      // Everywhere includes seeing every host: a caller whose runs reach everything but whose view does not would
+      // otherwise plant a query resolved at each run through the owner's wider view (reach and an oracle again).
+      const everywhere = hostScope(user, 'view_hosts').all && permissions.every((p) => hostScope(user, p, { namespace: s.namespace, action: s.action }).all);
       if (type === 'dynamic_query' && s.ownerId !== user.id && !everywhere) {
         throw new AppError('PERMISSION_DENIED', `access denied: schedule ${s.id} of ${s.owner} runs as ${s.owner}; a dynamic query set by anyone else would be resolved again at every run with ${s.owner}'s permissions, beyond the hosts checked now: re-target it with targeting_type static_query (it then runs on exactly the hosts checked now)`, {
           details: { missing_permissions: permissions, fields: [{ field: 'targeting_type', rule: "static_query on another user's schedule" }] },

@@ -60,14 +60,14 @@ export async function listScheduleDefinitions(deps: ScheduleDefinitionsDeps, use
   requirePermission(user, 'view_jobs', 'listing schedules');
   const rows = await deps.repo.listAll();
   const actions = await deps.repo.actionsByIds([...new Set(rows.map((r) => r.remoteActionId))]);
-  // Schedules with the same action, targeting and ownership read the same: one check each.
+  // Schedules with the same owner, action and targeting read the same (their runs resolve it through the owner's view): one check each.
   const readable = new Map<string, Promise<boolean>>();
   const visible: ScheduleEntity[] = [];
   for (const s of rows) {
     const action = actions.get(s.remoteActionId);
     if (!action || !coversAction(user, 'view_jobs', action.namespace, action.action)) continue;
     const subject = deps.subjectOf(s, action);
-    const key = JSON.stringify([s.ownerId === user.id, subject.namespace, subject.action, subject.targeting]);
+    const key = JSON.stringify([s.ownerId, subject.namespace, subject.action, subject.targeting]);
     if (!readable.has(key)) readable.set(key, deps.access.canRead(user, subject));
     if (await readable.get(key)) visible.push(s);
   }

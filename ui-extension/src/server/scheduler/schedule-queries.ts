@@ -33,13 +33,13 @@ export function createScheduleQueries(ctx: ScheduleContext) {
       const rows = await repo.listUpcoming(to);
       const actions = await repo.actionsByIds([...new Set(rows.map((r) => r.remoteActionId))]);
       const entries: Array<{ at: Date; s: ScheduleEntity }> = [];
-      // Schedules with the same action, targeting and ownership read the same: one check each.
+      // Schedules with the same owner, action and targeting read the same (their runs resolve it through the owner's view): one check each.
       const readable = new Map<string, Promise<boolean>>();
       for (const s of rows) {
         const action = actions.get(s.remoteActionId);
         if (!action || !coversAction(user, 'view_jobs', action.namespace, action.action)) continue;
         const subject = subjectOf(s, action);
-        const key = JSON.stringify([s.ownerId === user.id, subject.namespace, subject.action, subject.targeting]);
+        const key = JSON.stringify([s.ownerId, subject.namespace, subject.action, subject.targeting]);
         if (!readable.has(key)) readable.set(key, access.canRead(user, subject));
         if (!(await readable.get(key))) continue;
         const first = s.nextRunAt!;
