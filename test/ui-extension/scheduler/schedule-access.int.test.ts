@@ -133,6 +133,16 @@ describe.each(testDatabases())('schedule access on $kind', (database) => {
     expect(await stored(id)).toEqual(before);
   });
 
+  it("refuses re-targeting another user's schedule to hosts its owner may not run on (every run would refuse them), naming them", async () => {
+    const made = (await ownOnly.post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting: { host_ids: [s.hosts.webA.id] }, scheduling: tomorrow() } }).expect(201)).body as Job;
+    const id = made.schedule_id!;
+    const before = await stored(id);
+    const res = await admin().put(`/api/v2/remote_execution/schedules/${id}`, { targeting: { host_ids: [s.hosts.webA.id, s.hosts.dbA.id] }, targeting_type: 'static_query' }).expect(422);
+    expect(res.body.error.message).toBe(`targeting: 1 of 2 hosts are outside what ${s.prefix}own-only may run package.status on (${s.hosts.dbA.name}); schedule ${id} runs as ${s.prefix}own-only, so every run would refuse them`);
+    expect(await stored(id)).toEqual(before);
+    await admin().put(`/api/v2/remote_execution/schedules/${id}`, { targeting: { host_ids: [s.hosts.webA.id, s.hosts.webB.id] }, targeting_type: 'static_query' }).expect(200);
+  });
+
   it('answers alike whether a targeting matches hosts the caller cannot see (no oracle on their names or facts)', async () => {
     const made = async (search: string) => {
       const res = await ownOnly.post('/api/v2/remote_execution/jobs', { job: { namespace: 'package', action: 'status', arguments: { package: 'nginx' }, targeting: { search }, scheduling: tomorrow() } });

@@ -155,9 +155,33 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
           details: { missing_permissions: permissions, fields: [{ field: 'targeting_type', rule: "static_query on another user's schedule" }] },
         });
       }
-      return requireTargetingInScope(user, permissions, s, targeting, 'the targeting');
+      const hosts = await requireTargetingInScope(user, permissions, s, targeting, 'the targeting');
+      if (s.ownerId !== user.id) await requireOwnerRuns(s, hosts);
+      return hosts;
     },
   };
+
+  /**
+   * The hosts another user's re-targeting sets must be ones the owner's runs may run on (seen and
+   * inside its create_jobs filters for the action), or every run would be refused; the caller sees
+   * them all, so naming them tells it only what the owner may not do. A deleted or disabled owner's
+   * schedule does not fire, whatever its hosts.
+   */
+  async function requireOwnerRuns(s: Omit<ScheduleSubject, 'targeting' | 'id'> & { id?: number }, hosts: TargetHost[]): Promise<void> {
+    const owner = await deps.users.loadCurrentUser(s.ownerId);
+    if (!owner || hosts.length === 0) return;
+    let inside = new Set(hosts.map((h) => h.id));
+    for (const scope of [hostScope(owner, 'view_hosts'), hostScope(owner, 'create_jobs', { namespace: s.namespace, action: s.action })]) {
+      if (!scope.all) inside = await deps.jobs.hostIdsInside([...inside], scope);
+    }
+    const outside = hosts.filter((h) => !inside.has(h.id));
+    if (outside.length === 0) return;
+    const names = outside.slice(0, 10).map((h) => h.name).join(', ');
+    throw new AppError('INVALID_ARGUMENT', `targeting: ${outside.length} of ${hosts.length} hosts are outside what ${s.owner} may run ${s.namespace}.${s.action} on (${names}${outside.length > 10 ? ', ...' : ''}); schedule ${s.id} runs as ${s.owner}, so every run would refuse them`, {
+      httpStatus: 422,
+      details: { fields: [{ field: 'targeting', rule: `hosts ${s.owner} may run ${s.namespace}.${s.action} on` }], hosts_refused: outside.length, hosts_total: hosts.length, refused_hosts: outside.slice(0, 10).map((h) => h.name) },
+    });
+  }
 }
 
 export type ScheduleAccess = ReturnType<typeof createScheduleAccess>;
