@@ -186,17 +186,31 @@ describe.each(testDatabases())('schedule service on $kind', (database) => {
     expect(await jobCount()).toBe(0);
   });
 
-  it('skips an occurrence whose scheduled job was cancelled and keeps the next one', async () => {
+  it('skips an occurrence whose scheduled job was cancelled at once, and keeps the next one', async () => {
     const job = await schedules().createFromJobRequest(stack.admin, { ...ping, targeting: { search: 'name ~ sched-' }, recurrence: { cron_line: '0 * * * *', time_zone: 'UTC' } });
     await stack.services.jobs.cancel(stack.admin, job.id);
-    at('2026-03-01T11:00:00Z');
-    expect(await schedules().runDue()).toMatchObject({ fired: 0, cancelled: 1 });
+    // Recorded now, not at 11:00: until then the schedule would list a run that will not happen.
     const s = await get(job.schedule_id!);
-    expect(s.runs[0]).toMatchObject({ state: 'cancelled', job_id: job.id });
+    expect(s.runs[0]).toMatchObject({ state: 'cancelled', job_id: job.id, at: '2026-03-01T11:00:00.000Z' });
     expect(s.next_run_at).toBe('2026-03-01T12:00:00.000Z');
     expect(s.next_job_id).not.toBe(job.id);
+    expect((await stack.services.jobs.get(stack.admin, s.next_job_id!)).state).toBe('scheduled');
+    at('2026-03-01T11:00:00Z');
+    expect(await schedules().runDue()).toMatchObject({ fired: 0, cancelled: 0, claimed: 0 });
     at('2026-03-01T12:00:00Z');
     expect((await schedules().runDue()).fired).toBe(1);
+    expect((await get(job.schedule_id!)).runs.map((r) => r.state)).toEqual(expect.arrayContaining(['cancelled']));
+  });
+
+  it('ends a one-time schedule when its job is cancelled, and records the occurrence cancelled', async () => {
+    const job = await schedules().createFromJobRequest(stack.admin, { ...ping, targeting: { search: 'name ~ sched-' }, scheduling: { start_at: '2026-03-01T10:05:00Z' } });
+    await stack.services.jobs.cancel(stack.admin, job.id);
+    const s = await get(job.schedule_id!);
+    expect(s).toMatchObject({ enabled: true, next_run_at: null, next_job_id: null });
+    expect(s.runs).toEqual([expect.objectContaining({ state: 'cancelled', job_id: job.id, at: '2026-03-01T10:05:00.000Z' })]);
+    at('2026-03-01T10:05:00Z');
+    expect((await schedules().runDue()).claimed).toBe(0);
+    expect(await jobCount()).toBe(0);
   });
 
   it('neither fires nor records missed while disabled, and resumes after now when enabled', async () => {

@@ -159,6 +159,8 @@ export function buildServices(ctx: ServiceContext) {
     proxiesIn: (scope) => smartProxies.listIn(scope),
   });
   // jobs.start() (supervision, take-over after restart, retention) belongs to server start; jobs.stop() to close.
+  // The scheduler is built on jobs: a cancelled schedule's job reaches it through this late-bound hook.
+  let settleCancelled = (_jobId: number, _scheduleId: number): Promise<void> => Promise.resolve();
   const jobs = createJobInvocationService({
     repo: createJobInvocationRepository(ctx.dataSource, { recordedFacts: ctx.config.jobs.recorded_facts }),
     inventory: createHostRepository(ctx.dataSource.manager),
@@ -176,6 +178,7 @@ export function buildServices(ctx: ServiceContext) {
     instanceId,
     metrics,
     proxyHealth: liveProxies,
+    onScheduledJobCancelled: (jobId, scheduleId) => settleCancelled(jobId, scheduleId),
   });
   const puppetdbSync = createPuppetDbSyncService({ store: inventoryStore, puppetdb: ctx.puppetdb, audit, clock: ctx.clock, logger: ctx.logger.child({ component: 'puppetdb-sync' }) });
   const puppetRun = createPuppetRunService({ jobs, inventory });
@@ -195,6 +198,7 @@ export function buildServices(ctx: ServiceContext) {
   });
   const scheduleWaker = createScheduleWaker({ schedules, clock: ctx.clock, logger: ctx.logger.child({ component: 'scheduler' }), pollMs: ctx.config.scheduler.poll_interval_ms });
   wake = () => scheduleWaker.wake();
+  settleCancelled = (jobId, scheduleId) => schedules.settleCancelledJob(jobId, scheduleId);
   const jobRepo = createJobInvocationRepository(ctx.dataSource);
   const argumentHistory = createArgumentHistory({ repo: createArgumentHistoryRepository(ctx.dataSource), dialect: jobRepo.isMysql ? 'mysql' : 'sqlite', clock: ctx.clock });
   const jobHostExport = createJobHostExport({ repo: createJobHostExportRepository(ctx.dataSource), visibleJob: (user, id) => jobs.get(user, id, {}), dialect: jobRepo.isMysql ? 'mysql' : 'sqlite', clock: ctx.clock });

@@ -23,6 +23,11 @@ export function createJobCancel(ctx: JobContext) {
         const after = await ctx.loadJob(id);
         const cancelled = toJob(after.job, after.action);
         await ctx.auditJob(user, 'cancel', cancelled, { state_before: job.state });
+        // Its schedule records the occurrence now, not at its time: till then it listed a run that would not happen.
+        // The cancel stands if this fails: the scheduler records the occurrence when it is due, as before.
+        if (after.job.scheduleId !== null && ctx.deps.onScheduledJobCancelled) {
+          await ctx.deps.onScheduledJobCancelled(id, after.job.scheduleId).catch((err: unknown) => ctx.logger.warn({ err, jobId: id, scheduleId: after.job.scheduleId }, 'could not record the cancelled occurrence in its schedule now; the scheduler records it when it is due'));
+        }
         return cancelled;
       }
       await repo.updateJob(id, { cancelRequested: true }, clock());

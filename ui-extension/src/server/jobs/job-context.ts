@@ -97,6 +97,11 @@ export interface JobServiceDeps {
   subjects?: HistorySubjects;
   /** PuppetDB and how to look up Puppet run reports in it (puppet-run-reports.ts); none: no lookups. */
   puppetRunReports?: Pick<PuppetRunReportsDeps, 'puppetdb' | 'waitMs' | 'concurrency' | 'retryMs'>;
+  /**
+   * A schedule's pending job was cancelled (committed): its occurrence ends now rather than at its
+   * time (scheduler/fire-due-schedules.ts settleCancelledJob). Late-bound: the scheduler is built on jobs.
+   */
+  onScheduledJobCancelled?: (jobId: number, scheduleId: number) => Promise<void>;
 }
 
 /**

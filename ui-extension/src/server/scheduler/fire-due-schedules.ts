@@ -193,6 +193,28 @@ export function createScheduleFiring(ctx: ScheduleContext) {
 
   return {
     /**
+     * The occurrence whose scheduled job was just cancelled ends now, as it would at its time
+     * (decide: recorded `cancelled`), and the schedule moves on: to its next occurrence with a new
+     * pending job, or, run once, to finished. Nothing when the schedule no longer waits on that job
+     * (the scheduler got there first, or it was changed meanwhile) or the job is not cancelled.
+     */
+    async settleCancelledJob(jobId: number, scheduleId: number): Promise<void> {
+      const settled = await repo.transaction(async (tx) => {
+        const s = await repo.lock(tx, scheduleId);
+        if (!s || s.nextJobId !== jobId || s.nextRunAt === null) return false;
+        if ((await jobs.lockJobStates(tx, [jobId])).get(jobId) !== 'cancelled') return false;
+        const now = clock();
+        const iterations = s.iterations + 1;
+        const next = s.cronLine ? nextOf(s, iterations, s.nextRunAt) : null;
+        await repo.insertRuns(tx, [{ scheduleId: s.id, occurrenceAt: s.nextRunAt, state: 'cancelled', jobId, reason: 'its scheduled job was cancelled before it was due', instanceId: deps.instanceId, recordedAt: now }]);
+        const nextJobId = await settlePendingJob(tx, s, await actionOf(s.remoteActionId), null, next);
+        await repo.update(tx, s.id, { iterations, nextRunAt: next, nextJobId, updatedAt: now });
+        return true;
+      });
+      if (settled) deps.onChange?.();
+    },
+
+    /**
      * Fires everything due now (the waker calls this; tests call it with their clock). Claim loops
      * run side by side on MariaDB; each queued job is dispatched once its transaction committed.
      */
