@@ -198,6 +198,12 @@ describe.each(testDatabases())('authentication API on $kind', (database) => {
     expect(short.body.error.message).toBe('invalid body: user.password: must be at least 8 characters');
     const dup = await call('post', '/api/v2/users', admin).send({ user: { login: 'newbie', password: 'another-password' } }).expect(409);
     expect(dup.body.error.message).toBe("login: 'newbie' is already taken");
+    // Unique without case on both databases (MariaDB's collation already compared so; SQLite took 'NEWBIE').
+    const lookAlike = await call('post', '/api/v2/users', admin).send({ user: { login: 'NEWBIE', password: 'another-password' } }).expect(409);
+    expect(lookAlike.body.error.message).toBe("login: 'NEWBIE' is already taken (as 'newbie': logins must differ by more than case)");
+    const other = (await call('post', '/api/v2/users', admin).send({ user: { login: 'case-other', password: 'another-password' } }).expect(201)).body as { id: number };
+    await call('put', `/api/v2/users/${other.id}`, admin).send({ user: { login: 'Admin' } }).expect(409);
+    await call('put', `/api/v2/users/${other.id}`, admin).send({ user: { login: 'Case-Other' } }).expect(200);
     const badRole = await call('post', '/api/v2/users', admin).send({ user: { login: 'other', password: 'other-password', role_ids: [99999] } }).expect(400);
     expect(badRole.body.error).toMatchObject({ message: 'role_ids: no role with id 99999', details: { fields: [{ field: 'role_ids', rule: 'existing role ids' }] } });
   });

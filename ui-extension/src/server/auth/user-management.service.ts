@@ -43,6 +43,12 @@ export interface FilterInput {
 
 const iso = (d: Date) => d.toISOString();
 
+/** A login already taken, compared without case (user.repository.ts findByLoginIgnoringCase). */
+function loginTaken(login: string, existing: string): AppError {
+  const as = existing === login ? '' : ` (as '${existing}': logins must differ by more than case)`;
+  return new AppError('ALREADY_EXISTS', `login: '${login}' is already taken${as}`, { details: { fields: [{ field: 'login', rule: 'unique, without case' }] } });
+}
+
 function invalid(field: string, rule: string, message: string): AppError {
   return new AppError('INVALID_ARGUMENT', `${field}: ${message}`, { details: { fields: [{ field, rule }] } });
 }
@@ -220,7 +226,8 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
     async createUser(actor: CurrentUser, input: UserInput & { login: string; password: string }): Promise<UserView> {
       requirePermission(actor, 'manage_users', 'creating users');
       if (input.admin && !actor.admin) throw new AppError('PERMISSION_DENIED', 'access denied: only administrators may create administrators', { details: { missing_permissions: ['admin'] } });
-      if (await users.findByLogin(input.login)) throw new AppError('ALREADY_EXISTS', `login: '${input.login}' is already taken`, { details: { fields: [{ field: 'login', rule: 'unique' }] } });
+      const taken = await users.findByLoginIgnoringCase(input.login);
+      if (taken) throw loginTaken(input.login, taken.login);
       const passwordHash = await auth.hashPassword(input.password);
       const created = await users.transaction(async (repo) => {
         await checkAssignments(repo, input);
@@ -248,9 +255,8 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
         if (!(await auth.passwordMatches(user.id, input.current_password, actor))) throw invalid('current_password', 'matches', 'does not match your current password');
       }
       if (self && (input.admin === false || input.disabled === true)) throw new AppError('FAILED_PRECONDITION', 'you cannot remove your own admin flag or disable yourself; ask another administrator');
-      if (input.login !== undefined && input.login !== user.login && (await users.findByLogin(input.login))) {
-        throw new AppError('ALREADY_EXISTS', `login: '${input.login}' is already taken`, { details: { fields: [{ field: 'login', rule: 'unique' }] } });
-      }
+      const taken = input.login !== undefined && input.login !== user.login ? await users.findByLoginIgnoringCase(input.login) : null;
+      if (taken && taken.id !== user.id) throw loginTaken(input.login!, taken.login);
       const passwordHash = input.password !== undefined ? await auth.hashPassword(input.password) : undefined;
       const updated = await users.transaction(async (repo) => {
         await checkAssignments(repo, input);

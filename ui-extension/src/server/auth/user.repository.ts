@@ -98,6 +98,12 @@ export function createUserRepository(source: EntityManager | DataSource) {
 
   return {
     findByLogin: (login: string) => users.findOne({ where: { login } }),
+    /**
+     * A user whose login equals this one but for case. MariaDB's collation compares logins without
+     * case and SQLite's index with it, so `ADMIN` beside `admin` was refused on one and taken on the
+     * other (a look-alike owner in audits and lists); logins are unique without case on both, as in Foreman.
+     */
+    findByLoginIgnoringCase: (login: string) => users.createQueryBuilder('u').where('LOWER(u.login) = LOWER(:login)', { login }).getOne(),
     // Every authenticated request reads its user by id (credential-check.ts): one plain SELECT (entity-rows.ts).
     findById: (id: number) => findEntityById(db, UserEntity, id),
     count: () => users.count(),
