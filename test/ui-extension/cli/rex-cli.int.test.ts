@@ -123,6 +123,8 @@ describe('rex CLI against the real app', () => {
     expect(shown.stdout).toMatch(new RegExp(`^Job ID: +${ran.id}$`, 'm'));
     expect(shown.stdout).toMatch(/^Status: +succeeded$/m);
     expect(shown.stdout).toMatch(/^Action: +rpcutil#ping$/m);
+    // The hostgroup as it was typed, not its id.
+    expect(shown.stdout).toMatch(new RegExp(`^Targeting: +hostgroup: ${prefix}db$`, 'm'));
     expect(shown.stdout).toContain('SUCCEEDED (6/6)');
     for (const host of hostsOf(11, 16)) expect(shown.stdout).toContain(`\n${host}\n`);
   });

@@ -213,7 +213,7 @@ describe('rex output formats against the real app', () => {
     for (let i = 0; i < 100 && (await api<JobStatus>(`/api/v2/remote_execution/jobs/${running.id}`)).counts.succeeded < 8; i++) await new Promise((r) => setTimeout(r, 100));
     const cancelled = await rex('job', 'cancel', String(running.id), '--wait');
     const lines = cancelled.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^Job ${running.id} (cancelling: nothing more is sent; 2 running hosts are cancelled on their proxies, 0 pending hosts end cancelled \\(2 of 10 hosts not finished\\)\\. Follow it with: rex job wait ${running.id}|cancelled\\.)$`));
+    expect(lines[0]).toMatch(new RegExp(`^Job ${running.id} (cancelling: nothing more is sent; hosts already asked are stopped on their proxies and end no_response unless they reply, hosts not asked end cancelled\\. Follow it with: rex job wait ${running.id}|cancelled\\.)$`));
     expect(lines[lines.length - 1]).toBe('Job cancelled. 8/10 hosts succeeded, 2 failed (2 no response).');
     expect(cancelled.code).toBe(1);
   });

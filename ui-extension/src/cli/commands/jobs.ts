@@ -28,10 +28,11 @@ export const historyColumns: ReadonlyArray<Column<Job>> = [
   ['created', (j) => j.created_at],
 ];
 
-function targetingText(job: Job): string {
+/** The targeting in a line; a hostgroup by its title when known (job show looks it up), else by id. */
+function targetingText(job: Job, hostgroupTitle?: string | null): string {
   const t = job.targeting;
   if (t.search !== null) return `search: ${t.search}`;
-  if (t.hostgroup_id !== null) return `hostgroup: ${t.hostgroup_id}`;
+  if (t.hostgroup_id !== null) return hostgroupTitle ? `hostgroup: ${hostgroupTitle}` : `hostgroup: ${t.hostgroup_id}`;
   if (t.host_ids !== null) return `hosts: ${t.host_ids.length}`;
   if (t.pql !== null) return `pql: ${t.pql}`;
   return '';
@@ -124,14 +125,14 @@ export function hostSections(job: JobStatus): string[] {
 }
 
 /** `rex job show` in the style of `puppet job show`; with another --output or --fields, its fields only. */
-function printJobShow(ctx: Context, job: JobStatus): void {
+function printJobShow(ctx: Context, job: JobStatus, hostgroupTitle?: string | null): void {
   const duration = job.started_at && job.finished_at ? `${((Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000).toFixed(1)} sec` : '';
   printRecord(ctx.io, [
     ['Job ID', job.id],
     ['Status', job.state],
     ['Action', `${job.namespace}#${job.action}`],
     ['Arguments', Object.keys(job.arguments).length ? JSON.stringify(job.arguments) : '(none)'],
-    ['Targeting', targetingText(job)],
+    ['Targeting', targetingText(job, hostgroupTitle)],
     ['Description', job.description],
     ['User', job.owner],
     ['Created', job.created_at],
@@ -154,8 +155,9 @@ function printJobShow(ctx: Context, job: JobStatus): void {
 /** What a cancel did: a scheduled or finished-by-it job is cancelled; a running one is being cancelled. */
 function cancelText(job: Job): string {
   if (FINAL_JOB_STATES.includes(job.state)) return `Job ${job.id} ${job.state === 'cancelled' ? 'cancelled' : `already ${job.state}`}.`;
-  const waiting = job.counts.pending + job.counts.running;
-  return `Job ${job.id} cancelling: nothing more is sent; ${job.counts.running} running hosts are cancelled on their proxies, ${job.counts.pending} pending hosts end cancelled (${waiting} of ${job.total_hosts} hosts not finished). Follow it with: rex job wait ${job.id}`;
+  // No counts: the answer is a snapshot taken while the proxies are still being told (one may have settled its
+  // hosts, another not yet), and an asked host ends no_response unless it replies, not cancelled.
+  return `Job ${job.id} cancelling: nothing more is sent; hosts already asked are stopped on their proxies and end no_response unless they reply, hosts not asked end cancelled. Follow it with: rex job wait ${job.id}`;
 }
 
 /** After a job was created: wait for it (--wait) or say how to follow it. Returns the exit status. */
@@ -288,7 +290,12 @@ export function registerJobCommands(program: Command, ctx: Context, setExit: (co
       const api = await ctx.api(cmd);
       const status = await api.get<JobStatus>(`/remote_execution/jobs/${enc(id)}`);
       if (ctx.json(cmd)) printJson(ctx.io, status);
-      else printJobShow(ctx, status);
+      else {
+        // The title the operator typed (--hostgroup base/web), as the web UI shows it; the id if it is gone or not visible.
+        const hostgroupId = status.targeting.hostgroup_id;
+        const title = hostgroupId === null ? null : await api.get<{ title: string }>(`/hostgroups/${hostgroupId}`).then((g) => g.title, () => null);
+        printJobShow(ctx, status, title);
+      }
       if (!ctx.json(cmd) && printsProse(ctx.io) && isPuppetRunJob(status)) await printPuppetRuns(api, ctx.io, status, opts.outcome);
     });
 

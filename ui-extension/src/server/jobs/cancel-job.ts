@@ -9,7 +9,7 @@ export function createJobCancel(ctx: JobContext) {
   const { repo, clock, waiters } = ctx;
 
   return {
-    /** Nothing new is sent; running hosts are cancelled on the proxy; the rest end cancelled. */
+    /** Nothing new is sent; asked hosts are stopped on their proxies (no_response unless they reply); the rest end cancelled. */
     async cancel(user: CurrentUser, id: number): Promise<Job> {
       const { job, action } = await ctx.loadVisibleJob(user, id);
       requirePermission(user, 'cancel_jobs', 'cancelling jobs');
