@@ -92,6 +92,23 @@ describe('web UI: remote management', () => {
     await screenshot(suite.page, 'command-center-history');
   });
 
+  it('keeps a proxy\'s running-now list live: a job that ends leaves it without a tab switch', async () => {
+    const auth = { authorization: `Basic ${Buffer.from('admin:browser-test-password').toString('base64')}`, 'content-type': 'application/json' };
+    const proxies = (await (await fetch(`${suite.stack.url}/api/v2/smart_proxies?search=${encodeURIComponent('name = puppet-b.demo')}`, { headers: auth })).json()) as { results: Array<{ id: number }> };
+    await logIn(suite.page);
+    await suite.page.goto(`${suite.stack.url}/smart_proxies/${proxies.results[0].id}/remote_execution`);
+    await suite.page.getByRole('tab', { name: 'Running now' }).click();
+    // A rollout waiting after its canary stays running until it is resumed or cancelled.
+    const description = `live list ${Date.now()}`;
+    const created = await fetch(`${suite.stack.url}/api/v2/remote_execution/jobs`, { method: 'POST', headers: auth, body: JSON.stringify({ job: { namespace: 'rpcutil', action: 'ping', description, targeting: { search: 'smart_proxy = puppet-b.demo' }, rollout: { canary: { hosts: 1, then: 'wait' } } } }) });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: number };
+    const row = suite.page.getByRole('link', { name: description });
+    await row.waitFor({ timeout: 15_000 });
+    expect((await fetch(`${suite.stack.url}/api/v2/remote_execution/jobs/${id}/cancel`, { method: 'POST', headers: auth })).status).toBe(200);
+    await row.waitFor({ state: 'detached', timeout: 15_000 });
+  });
+
   it('links each proxy name to its command center and counts each hostgroup\'s hosts', async () => {
     await logIn(suite.page);
     await suite.page.getByRole('link', { name: 'Smart proxies' }).click();

@@ -137,7 +137,7 @@ export function ProxyCommandCenterPage({ id }: { id: string }) {
               <Nodes proxyName={p.name} />
             </Tab>
             <Tab eventKey="running" title={<TabTitleText>Running now</TabTitleText>}>
-              <JobHistory scope={`/smart_proxies/${p.id}`} label="Running jobs" fixedSearch="state = running" refreshKey={refreshKey} />
+              <JobHistory scope={`/smart_proxies/${p.id}`} label="Running jobs" fixedSearch="state = running" refreshKey={refreshKey} live />
             </Tab>
             <Tab eventKey="history" title={<TabTitleText>History</TabTitleText>}>
               <JobHistory scope={`/smart_proxies/${p.id}`} label="Proxy jobs" refreshKey={refreshKey} />
