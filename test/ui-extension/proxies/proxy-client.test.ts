@@ -1,4 +1,4 @@
-import { isLoopbackHost, proxyHost } from '@server/proxies/proxy-client';
+import { isLoopbackHost, proxyHost, readableGrpcDetails } from '@server/proxies/proxy-client';
 
 describe(proxyHost.name, () => {
   it.each([
@@ -20,5 +20,14 @@ describe(isLoopbackHost.name, () => {
   it('accepts only addresses that stay on this machine', () => {
     expect(['127.0.0.1', '127.9.9.9', '::1', 'localhost'].map(isLoopbackHost)).toEqual([true, true, true, true]);
     expect(['10.0.0.1', '0.0.0.0', 'proxy.example.com', '127.0.0.1.example.com', 'localhost.example.com'].map(isLoopbackHost)).toEqual([false, false, false, false, false]);
+  });
+});
+
+describe(readableGrpcDetails.name, () => {
+  it("keeps a deadline's first part, and says no connection was made when the call waited for one", () => {
+    expect(readableGrpcDetails('Deadline exceeded after 10.000s,metadata filters: 0.001s,Waiting for LB pick')).toBe('Deadline exceeded after 10.000s (no connection to the smart proxy)');
+    expect(readableGrpcDetails('Deadline exceeded after 5.002s,metadata filters: 0.000s,LB pick: 0.001s,remote_addr=127.0.0.1:50052')).toBe('Deadline exceeded after 5.002s');
+    expect(readableGrpcDetails('Deadline exceeded after 5.002s')).toBe('Deadline exceeded after 5.002s');
+    expect(readableGrpcDetails('Connection dropped')).toBe('Connection dropped');
   });
 });

@@ -32,6 +32,17 @@ const CODE_NAMES: Partial<Record<number, ErrorCode>> = {
   [GrpcCode.UNAVAILABLE]: 'UNAVAILABLE',
 };
 
+/**
+ * grpc-js appends its call's timing breakdown to a deadline's text (`Deadline exceeded after 10.000s,
+ * metadata filters: 0.001s,Waiting for LB pick`), which then reached hosts' reasons; an operator reads
+ * the first part, and "Waiting for LB pick" means no connection to the proxy was ever made.
+ */
+export function readableGrpcDetails(text: string): string {
+  const m = /^(Deadline exceeded after [\d.]+s),(.*)$/s.exec(text);
+  if (!m) return text;
+  return m[2].includes('Waiting for LB pick') ? `${m[1]} (no connection to the smart proxy)` : m[1];
+}
+
 /** gRPC status -> AppError, keeping the code and naming the proxy (STYLE.md §4). */
 export function fromGrpcError(error: unknown, proxyUrl: string): AppError {
   const e = error as Partial<ServiceError>;
@@ -47,7 +58,7 @@ export function fromGrpcError(error: unknown, proxyUrl: string): AppError {
       details = undefined;
     }
   }
-  return new AppError(code, `smart proxy ${proxyUrl}: ${e.details || e.message || 'call failed'}`, { cause: error, details });
+  return new AppError(code, `smart proxy ${proxyUrl}: ${readableGrpcDetails(e.details || e.message || 'call failed')}`, { cause: error, details });
 }
 
 export interface ProxyClients {
