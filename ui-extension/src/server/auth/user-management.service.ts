@@ -9,6 +9,7 @@ import { createGrantChecks } from './grant-checks';
 import type { RoleEntity } from './role.entity';
 import type { UserEntity } from './user.entity';
 import type { StoredFilter, UserRepository, UserStore } from './user.repository';
+import { requireLoginFree } from './login-uniqueness';
 
 type Page<T> = { total: number; subtotal: number; results: T[] };
 
@@ -42,12 +43,6 @@ export interface FilterInput {
 }
 
 const iso = (d: Date) => d.toISOString();
-
-/** A login already taken, compared without case (user.repository.ts findByLoginIgnoringCase). */
-function loginTaken(login: string, existing: string): AppError {
-  const as = existing === login ? '' : ` (as '${existing}': logins must differ by more than case)`;
-  return new AppError('ALREADY_EXISTS', `login: '${login}' is already taken${as}`, { details: { fields: [{ field: 'login', rule: 'unique, without case' }] } });
-}
 
 function invalid(field: string, rule: string, message: string): AppError {
   return new AppError('INVALID_ARGUMENT', `${field}: ${message}`, { details: { fields: [{ field, rule }] } });
@@ -226,8 +221,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
     async createUser(actor: CurrentUser, input: UserInput & { login: string; password: string }): Promise<UserView> {
       requirePermission(actor, 'manage_users', 'creating users');
       if (input.admin && !actor.admin) throw new AppError('PERMISSION_DENIED', 'access denied: only administrators may create administrators', { details: { missing_permissions: ['admin'] } });
-      const taken = await users.findByLoginIgnoringCase(input.login);
-      if (taken) throw loginTaken(input.login, taken.login);
+      await requireLoginFree(users, input.login);
       const passwordHash = await auth.hashPassword(input.password);
       const created = await users.transaction(async (repo) => {
         await checkAssignments(repo, input);
@@ -255,8 +249,7 @@ export function createUserManagementService(deps: { users: UserStore; auth: Auth
         if (!(await auth.passwordMatches(user.id, input.current_password, actor))) throw invalid('current_password', 'matches', 'does not match your current password');
       }
       if (self && (input.admin === false || input.disabled === true)) throw new AppError('FAILED_PRECONDITION', 'you cannot remove your own admin flag or disable yourself; ask another administrator');
-      const taken = input.login !== undefined && input.login !== user.login ? await users.findByLoginIgnoringCase(input.login) : null;
-      if (taken && taken.id !== user.id) throw loginTaken(input.login!, taken.login);
+      if (input.login !== undefined && input.login !== user.login) await requireLoginFree(users, input.login, user.id);
       const passwordHash = input.password !== undefined ? await auth.hashPassword(input.password) : undefined;
       const updated = await users.transaction(async (repo) => {
         await checkAssignments(repo, input);
