@@ -170,11 +170,7 @@ export function createScheduleAccess(deps: ScheduleAccessDeps) {
   async function requireOwnerRuns(s: Omit<ScheduleSubject, 'targeting' | 'id'> & { id?: number }, hosts: TargetHost[]): Promise<void> {
     const owner = await deps.users.loadCurrentUser(s.ownerId);
     if (!owner || hosts.length === 0) return;
-    let inside = new Set(hosts.map((h) => h.id));
-    for (const scope of [hostScope(owner, 'view_hosts'), hostScope(owner, 'create_jobs', { namespace: s.namespace, action: s.action })]) {
-      if (!scope.all) inside = await deps.jobs.hostIdsInside([...inside], scope);
-    }
-    const outside = hosts.filter((h) => !inside.has(h.id));
+    const { outside } = await outsideOf({ hosts, unknown: 0 }, [hostScope(owner, 'view_hosts'), hostScope(owner, 'create_jobs', { namespace: s.namespace, action: s.action })]);
     if (outside.length === 0) return;
     const names = outside.slice(0, 10).map((h) => h.name).join(', ');
     throw new AppError('INVALID_ARGUMENT', `targeting: ${outside.length} of ${hosts.length} hosts are outside what ${s.owner} may run ${s.namespace}.${s.action} on (${names}${outside.length > 10 ? ', ...' : ''}); schedule ${s.id} runs as ${s.owner}, so every run would refuse them`, {
